@@ -1,16 +1,127 @@
 package dev.convoy.transforms.optimize;
 
+import dev.convoy.ir.graph.Graph;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The entry point of optimization: runs the pass pipeline of a level (or of a pipeline file) on a
- * graph. The input graph is not modified; the result holds a new graph.
+ * graph. The input graph is not modified; the result holds a new graph. Each pass run is timed
+ * and counted into a {@link PassStat}; in verify-each-pass mode a {@link PassChecker} checks the
+ * graph after every rewrite and every pass and names the first one that broke it.
  */
 public final class Optimizer {
   private Optimizer() {}
 
-  public static OptimizeResult optimize(dev.convoy.ir.graph.Graph graph, OptimizeOptions options) {
-    // O0 converts only. Higher levels arrive with the optimizer issue.
-    return new OptimizeResult(graph.copy(), List.of(), List.of());
+  public static OptimizeResult optimize(Graph graph, OptimizeOptions options) {
+    PassPipeline pipeline = Pipelines.resolve(options);
+    Graph g = graph.copy();
+    PassChecker checker = options.verifyEachPass() ? new PassChecker(graph, options) : null;
+    PassContext ctx = new PassContext(options, checker == null ? null : checker::afterRewrite);
+    Run run = new Run(g, ctx, checker);
+    run.steps(pipeline.steps());
+    List<String> notes = new ArrayList<>(ctx.notes());
+    return new OptimizeResult(g, run.stats, notes, ctx.converged());
+  }
+
+  /** Runs the steps of a pipeline on one graph, collecting statistics. */
+  private static final class Run {
+    private final Graph graph;
+    private final PassContext ctx;
+    private final PassChecker checker;
+    private final List<PassStat> stats = new ArrayList<>();
+
+    Run(Graph graph, PassContext ctx, PassChecker checker) {
+      this.graph = graph;
+      this.ctx = ctx;
+      this.checker = checker;
+    }
+
+    int steps(List<PassPipeline.Step> steps) {
+      int changes = 0;
+      for (PassPipeline.Step s : steps) {
+        if (s instanceof PassPipeline.RunPass p) {
+          changes += pass(PassRegistry.pass(p.pass()));
+        } else if (s instanceof PassPipeline.RunRules r) {
+          List<Rule> rules = r.rules().stream().map(PassRegistry::rule).toList();
+          changes += pass(new RuleSetPass(r.name(), rules, r.maxRewrites()));
+        } else if (s instanceof PassPipeline.Repeat r) {
+          changes += repeat(r);
+        }
+      }
+      return changes;
+    }
+
+    private int repeat(PassPipeline.Repeat r) {
+      int total = 0;
+      for (int round = 1; round <= r.maxRounds(); round++) {
+        int changes = steps(r.steps());
+        total += changes;
+        if (changes == 0) {
+          return total;
+        }
+      }
+      ctx.markNotConverged(
+          "repeat block did not settle within " + r.maxRounds() + " rounds (still changing)");
+      return total;
+    }
+
+    private int pass(Pass p) {
+      int before = graph.totalNodeCount();
+      long t0 = System.nanoTime();
+      int changes = p.run(graph, ctx);
+      long nanos = System.nanoTime() - t0;
+      stats.add(new PassStat(p.name(), nanos, before, graph.totalNodeCount(), ctx.takeRewrites()));
+      if (checker != null && changes > 0) {
+        checker.afterPass(graph, p.name());
+      }
+      return changes;
+    }
+  }
+
+  /** Where pipelines come from: a file, or the level's default shipped with Convoy. */
+  static final class Pipelines {
+    private Pipelines() {}
+
+    static PassPipeline resolve(OptimizeOptions options) {
+      PassPipeline base =
+          options.pipelineFile() != null ? read(options.pipelineFile()) : forLevel(options.level());
+      for (String name : base.names()) {
+        PassRegistry.requireKnown(name, pipelineSource(options));
+      }
+      return PipelineEdits.apply(base, options.enabled(), options.disabled());
+    }
+
+    private static String pipelineSource(OptimizeOptions options) {
+      return options.pipelineFile() != null
+          ? options.pipelineFile().toString()
+          : "pipeline of level " + options.level();
+    }
+
+    static PassPipeline read(Path file) {
+      try {
+        return PassPipeline.parse(Files.readString(file), file.toString());
+      } catch (IOException e) {
+        throw new OptimizeException("cannot read pipeline file " + file + ": " + e.getMessage(), e);
+      }
+    }
+
+    /** The default pipeline of a level ({@code configs/pipelines/O*.txt}, on the classpath). */
+    static PassPipeline forLevel(Level level) {
+      String resource = "/dev/convoy/transforms/optimize/pipelines/" + level + ".txt";
+      try (InputStream in = Optimizer.class.getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalStateException("pipeline resource " + resource + " is missing");
+        }
+        return PassPipeline.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), resource);
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read " + resource, e);
+      }
+    }
   }
 }

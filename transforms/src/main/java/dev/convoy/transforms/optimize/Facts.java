@@ -1,0 +1,134 @@
+package dev.convoy.transforms.optimize;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import java.util.Arrays;
+
+/**
+ * What rules may assume about values: known dtypes and shapes, constant contents, axes given as an
+ * attribute or a constant input. Every query answers "unknown" (null, -1) rather than guess, so a
+ * rule built on them does nothing when it cannot prove its rewrite safe.
+ */
+public final class Facts {
+  private Facts() {}
+
+  /** The shape of {@code v}, or null when its type is unknown or not a tensor. */
+  public static Shape shape(Value v) {
+    ValueType.TensorType t = v == null ? null : v.tensorType();
+    return t == null ? null : t.shape();
+  }
+
+  /** The rank of {@code v}, or -1 when unknown. */
+  public static int rank(Value v) {
+    Shape s = shape(v);
+    return s != null && s.hasRank() ? s.rank() : -1;
+  }
+
+  /** The static sizes of {@code v}, or null when any dim is not a known number. */
+  public static long[] staticDims(Value v) {
+    if (v != null && v.constant() != null) {
+      return v.constant().dims();
+    }
+    Shape s = shape(v);
+    return s != null && s.isStatic() ? s.sizes() : null;
+  }
+
+  /** The element type of {@code v}, or null when unknown. */
+  public static DType dtype(Value v) {
+    if (v != null && v.constant() != null) {
+      return v.constant().dtype();
+    }
+    ValueType.TensorType t = v == null ? null : v.tensorType();
+    return t == null ? null : t.dtype();
+  }
+
+  /** The integers of a constant integer input, or null when it is absent or not constant. */
+  public static long[] constLongs(Value v) {
+    Tensor t = v == null ? null : v.constant();
+    if (t == null || !(t.dtype().isInteger())) {
+      return null;
+    }
+    return t.toLongArray();
+  }
+
+  /**
+   * A list of integers given either by an attribute (older opsets) or by a constant input (newer
+   * ones). Returns {@code absent} when neither is given, null when the input is not constant.
+   */
+  public static long[] attrOrInput(Node n, String attr, int input, long[] absent) {
+    long[] a = n.intsAttr(attr);
+    if (a != null) {
+      return a;
+    }
+    Value v = n.input(input);
+    if (v == null) {
+      return absent;
+    }
+    return constLongs(v);
+  }
+
+  /** Whether every element of {@code t} equals {@code x} (numeric tensors only). */
+  public static boolean isAll(Tensor t, double x) {
+    if (t == null || t.dtype() == DType.STRING || t.numElements() > 1 << 20) {
+      return false;
+    }
+    for (double d : t.toDoubleArray()) {
+      if (d != x) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether broadcasting {@code x} with {@code other} yields exactly {@code x}'s shape and dtype,
+   * so that replacing the op's output with {@code x} keeps the output type.
+   */
+  public static boolean broadcastKeeps(Value x, Value other) {
+    Shape xs = shape(x);
+    long[] od = staticDims(other);
+    DType xt = dtype(x);
+    if (xs == null || !xs.hasRank() || od == null || xt == null || xt != dtype(other)) {
+      return false;
+    }
+    if (od.length > xs.rank()) {
+      return false;
+    }
+    for (int i = 0; i < od.length; i++) {
+      Dim d = xs.dim(xs.rank() - od.length + i);
+      if (od[i] != 1 && !(d.isStatic() && d.size() == od[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Axes normalized to [0, rank) and sorted; null when one is out of range. */
+  public static long[] normalizeAxes(long[] axes, int rank) {
+    long[] out = new long[axes.length];
+    for (int i = 0; i < axes.length; i++) {
+      long a = axes[i] < 0 ? axes[i] + rank : axes[i];
+      if (a < 0 || a >= rank) {
+        return null;
+      }
+      out[i] = a;
+    }
+    Arrays.sort(out);
+    return out;
+  }
+
+  /** Whether every output of {@code n} is unread (and not a graph output). */
+  public static boolean outputsUnused(Node n) {
+    for (Value out : n.outputs()) {
+      if (out != null && out.hasUses()) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,216 @@
+package dev.convoy.transforms.optimize;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Use;
+import dev.convoy.ir.graph.Value;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The only way rules change a graph. It keeps use lists right (through {@link Node} and
+ * {@link Graph}), keeps graph output names stable (a replaced graph output hands its name to the
+ * replacement, so an exported model keeps its output names), places new nodes before the node
+ * they replace so the order stays topological, and feeds every node a change may affect back to
+ * the driver's worklist.
+ */
+public final class Rewriter {
+  private final PassContext ctx;
+  private final ArrayDeque<Node> worklist = new ArrayDeque<>();
+  private final Set<Node> queued = Collections.newSetFromMap(new IdentityHashMap<>());
+  private final Set<Node> erased = Collections.newSetFromMap(new IdentityHashMap<>());
+
+  public Rewriter(PassContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /** The run's options (input shapes, fold size cap). */
+  public OptimizeOptions options() {
+    return ctx.options();
+  }
+
+  /** Records a note for the optimization report (deduplicated). */
+  public void note(String message) {
+    ctx.note(message);
+  }
+
+  // ---- queries ----
+
+  /** The tensor behind {@code v} when it is an initializer (of any enclosing graph), else null. */
+  public static Tensor constantOf(Value v) {
+    return v == null ? null : v.constant();
+  }
+
+  /** Whether {@code v} is an initializer. */
+  public static boolean isConstant(Value v) {
+    return v != null && v.isInitializer();
+  }
+
+  /** The single node reading {@code v}, or null when it has other readers or is a graph output. */
+  public static Node soleConsumer(Value v) {
+    if (v == null || v.isGraphOutput() || v.uses().size() != 1) {
+      return null;
+    }
+    return v.uses().get(0).node();
+  }
+
+  /**
+   * Whether {@link #replace}{@code (old, repl)} keeps the graph's interface. Always true unless
+   * {@code old} is a graph output: then {@code repl} must be a node output of the same graph that
+   * is not itself a graph output, so that it can take over the output's name.
+   */
+  public boolean canReplace(Value old, Value repl) {
+    if (old == repl || !old.isGraphOutput()) {
+      return true;
+    }
+    return repl.kind() == Value.Kind.NODE_OUTPUT
+        && repl.owner() == old.owner()
+        && !repl.isGraphOutput();
+  }
+
+  // ---- changes ----
+
+  /**
+   * Makes every reader of {@code old} read {@code repl}. When {@code old} is a graph output,
+   * {@code repl} takes its place and its name (check {@link #canReplace} first).
+   */
+  public void replace(Value old, Value repl) {
+    if (old == repl) {
+      return;
+    }
+    if (!canReplace(old, repl)) {
+      throw new IllegalStateException(
+          "rule " + ctx.currentRule() + " replaces graph output " + old + " by " + repl);
+    }
+    for (Use u : old.uses()) {
+      push(u.node());
+    }
+    old.replaceAllUsesWith(repl);
+    if (old.isGraphOutput()) {
+      Graph g = old.owner();
+      String name = old.name();
+      old.rename(g.uniqueName(name + "__replaced"));
+      repl.rename(name);
+      if (repl.type() == null) {
+        repl.setType(old.type());
+      }
+      for (int i = 0; i < g.outputs().size(); i++) {
+        if (g.outputs().get(i) == old) {
+          g.setOutput(i, repl);
+        }
+      }
+    }
+    if (repl.producer() != null) {
+      push(repl.producer());
+    }
+  }
+
+  /**
+   * Replaces each read output of {@code node} by the value at the same index, then erases it.
+   */
+  public void replaceNode(Node node, List<Value> replacements) {
+    for (int i = 0; i < replacements.size(); i++) {
+      Value out = node.output(i);
+      if (out != null && out.hasUses()) {
+        replace(out, replacements.get(i));
+      }
+    }
+    erase(node);
+  }
+
+  /** Whether every output of {@code node} can be replaced by the value at the same index. */
+  public boolean canReplaceNode(Node node, List<Value> replacements) {
+    for (int i = 0; i < replacements.size(); i++) {
+      Value out = node.output(i);
+      if (out != null && out.hasUses()
+          && (replacements.get(i) == null || !canReplace(out, replacements.get(i)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Removes {@code node}; none of its outputs may still be read. */
+  public void erase(Node node) {
+    List<Node> producers = new ArrayList<>();
+    for (Value in : node.inputs()) {
+      if (in != null && in.producer() != null) {
+        producers.add(in.producer());
+      }
+    }
+    node.graph().removeNode(node);
+    erased.add(node);
+    for (Graph g : node.subgraphs()) {
+      g.forEachNode(erased::add);
+    }
+    producers.forEach(this::push);
+  }
+
+  /** Points input {@code index} of {@code node} at {@code v}. */
+  public void setInput(Node node, int index, Value v) {
+    Value old = node.input(index);
+    node.setInput(index, v);
+    if (old != null && old.producer() != null) {
+      push(old.producer());
+    }
+    push(node);
+  }
+
+  /** Sets an attribute of {@code node}. */
+  public void setAttribute(Node node, String name, Attribute value) {
+    node.setAttribute(name, value);
+    push(node);
+  }
+
+  /**
+   * A new node placed right before {@code anchor} in the anchor's graph, with {@code outputCount}
+   * outputs named after {@code hint}.
+   */
+  public Node insertBefore(
+      Node anchor, String opType, List<Value> inputs, int outputCount,
+      Map<String, Attribute> attributes, String hint) {
+    Graph g = anchor.graph();
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < outputCount; i++) {
+      names.add(g.uniqueName(hint));
+    }
+    Node n = g.addNodeBefore(anchor, "", opType, inputs, names, attributes);
+    push(n);
+    return n;
+  }
+
+  /** A new initializer in {@code graph} holding {@code tensor}, named after {@code hint}. */
+  public Value constant(Graph graph, Tensor tensor, String hint) {
+    return graph.addInitializer(graph.uniqueName(hint), tensor);
+  }
+
+  // ---- worklist (driver side) ----
+
+  void push(Node n) {
+    if (!erased.contains(n) && queued.add(n)) {
+      worklist.add(n);
+    }
+  }
+
+  Node pop() {
+    while (!worklist.isEmpty()) {
+      Node n = worklist.poll();
+      queued.remove(n);
+      if (!erased.contains(n)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  boolean isErased(Node n) {
+    return erased.contains(n);
+  }
+}

@@ -1,0 +1,104 @@
+package dev.convoy.transforms.optimize;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a set of rules to a fixpoint, worklist driven: every node of the graph and of its
+ * subgraphs starts on the worklist; a node is offered to the rules indexed under its op type (and
+ * to any-op rules); when one fires, the nodes the rewrite touched go back on the list. The run
+ * stops when the list is empty or after {@code maxRewrites} rewrites; the latter is recorded as
+ * not converged.
+ */
+public final class RuleSetPass implements Pass {
+  /** The default rewrite cap of a rule set. */
+  public static final int DEFAULT_MAX_REWRITES = 1_000_000;
+
+  private final String name;
+  private final List<Rule> rules;
+  private final int maxRewrites;
+  private final Map<String, List<Rule>> byOp = new HashMap<>();
+  private final List<Rule> anyOp = new ArrayList<>();
+
+  public RuleSetPass(String name, List<Rule> rules, int maxRewrites) {
+    this.name = name;
+    this.rules = List.copyOf(rules);
+    this.maxRewrites = maxRewrites;
+    for (Rule r : this.rules) {
+      if (r.pattern().isAnyOp()) {
+        anyOp.add(r);
+      } else {
+        for (String op : r.pattern().rootOps()) {
+          byOp.computeIfAbsent(op, k -> new ArrayList<>()).add(r);
+        }
+      }
+    }
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  public List<Rule> rules() {
+    return rules;
+  }
+
+  @Override
+  public int run(Graph graph, PassContext ctx) {
+    Rewriter rw = new Rewriter(ctx);
+    graph.forEachNode(rw::push);
+    int count = 0;
+    for (Node n = rw.pop(); n != null; n = rw.pop()) {
+      Rule fired = applyFirst(n, rw, ctx);
+      if (fired == null) {
+        continue;
+      }
+      count++;
+      ctx.count(fired.name(), 1);
+      ctx.checkRewrite(graph, fired.name());
+      if (!rw.isErased(n)) {
+        rw.push(n);
+        for (var out : n.outputs()) {
+          if (out != null) {
+            out.uses().forEach(u -> rw.push(u.node()));
+          }
+        }
+      }
+      if (count >= maxRewrites) {
+        ctx.markNotConverged(
+            "rule set '" + name + "' did not settle within " + maxRewrites + " rewrites");
+        break;
+      }
+    }
+    return count;
+  }
+
+  private Rule applyFirst(Node n, Rewriter rw, PassContext ctx) {
+    for (Rule r : candidates(n)) {
+      if (r.pattern().accepts(n) && r.matches(n, rw)) {
+        ctx.setCurrentRule(r.name());
+        r.rewrite(n, rw);
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private List<Rule> candidates(Node n) {
+    List<Rule> indexed = n.domain().isEmpty() ? byOp.get(n.opType()) : null;
+    if (indexed == null) {
+      return anyOp;
+    }
+    if (anyOp.isEmpty()) {
+      return indexed;
+    }
+    List<Rule> all = new ArrayList<>(indexed);
+    all.addAll(anyOp);
+    return all;
+  }
+}

@@ -1,0 +1,75 @@
+package dev.convoy.transforms.optimize.eliminate;
+
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Rule;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A {@code QuantizeLinear -> DequantizeLinear} pair is lossy in general; it is exact when its
+ * input is itself {@code DequantizeLinear(q)} with the same scale, zero point and axis: the
+ * re-quantization gives back {@code q}, so the second dequantization equals the first. The rule
+ * reads the first dequantized value directly.
+ */
+public final class EliminateQdqRoundTrip implements Rule {
+  public static final String NAME = "eliminate-qdq-round-trip";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("DequantizeLinear");
+  }
+
+  @Override
+  public boolean matches(Node dq2, Rewriter rw) {
+    Node q = dq2.input(0) == null ? null : dq2.input(0).producer();
+    if (q == null || !q.is("QuantizeLinear")) {
+      return false;
+    }
+    Node dq1 = q.input(0) == null ? null : q.input(0).producer();
+    if (dq1 == null || !dq1.is("DequantizeLinear")) {
+      return false;
+    }
+    return sameParams(dq1, q)
+        && sameParams(q, dq2)
+        && dq1.output(0) != null
+        && rw.canReplace(dq2.output(0), dq1.output(0));
+  }
+
+  /** Same constant scale and zero point (an absent zero point is 0 of the same type) and axis. */
+  private static boolean sameParams(Node a, Node b) {
+    if (a.intAttr("axis", 1) != b.intAttr("axis", 1) || a.hasAttribute("block_size")
+        || b.hasAttribute("block_size")) {
+      return false;
+    }
+    Tensor sa = constant(a.input(1));
+    Tensor sb = constant(b.input(1));
+    if (sa == null || !sa.equals(sb)) {
+      return false;
+    }
+    Value za = a.input(2);
+    Value zb = b.input(2);
+    if (za == null || zb == null) {
+      return za == zb;
+    }
+    return constant(za) != null && Objects.equals(constant(za), constant(zb));
+  }
+
+  private static Tensor constant(Value v) {
+    return v == null ? null : v.constant();
+  }
+
+  @Override
+  public void rewrite(Node dq2, Rewriter rw) {
+    Node dq1 = dq2.input(0).producer().input(0).producer();
+    rw.replaceNode(dq2, List.of(dq1.output(0)));
+  }
+}

@@ -1,0 +1,79 @@
+package dev.convoy.transforms.optimize.eliminate;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Rule;
+import java.util.List;
+
+/**
+ * {@code Transpose(Transpose(x, p), q)} is {@code Transpose(x, r)} with {@code r[j] = p[q[j]]};
+ * when {@code r} is the identity, it is {@code x}. Both permutations must be explicit. The outer
+ * node is rewritten in place; the inner one dies when nothing else reads it.
+ */
+public final class MergeTransposes implements Rule {
+  public static final String NAME = "merge-transposes";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("Transpose");
+  }
+
+  @Override
+  public boolean matches(Node outer, Rewriter rw) {
+    Node inner = outer.input(0) == null ? null : outer.input(0).producer();
+    if (inner == null || !inner.is("Transpose")) {
+      return false;
+    }
+    long[] r = composed(inner, outer);
+    if (r == null) {
+      return false;
+    }
+    return !isIdentity(r) || rw.canReplace(outer.output(0), inner.input(0));
+  }
+
+  private static long[] composed(Node inner, Node outer) {
+    long[] p = inner.intsAttr("perm");
+    long[] q = outer.intsAttr("perm");
+    if (p == null || q == null || p.length != q.length) {
+      return null;
+    }
+    long[] r = new long[q.length];
+    for (int j = 0; j < q.length; j++) {
+      if (q[j] < 0 || q[j] >= p.length) {
+        return null;
+      }
+      r[j] = p[(int) q[j]];
+    }
+    return r;
+  }
+
+  private static boolean isIdentity(long[] r) {
+    for (int i = 0; i < r.length; i++) {
+      if (r[i] != i) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void rewrite(Node outer, Rewriter rw) {
+    Node inner = outer.input(0).producer();
+    Value x = inner.input(0);
+    long[] r = composed(inner, outer);
+    if (isIdentity(r)) {
+      rw.replaceNode(outer, List.of(x));
+    } else {
+      rw.setInput(outer, 0, x);
+      rw.setAttribute(outer, "perm", new Attribute.IntsAttr(r));
+    }
+  }
+}

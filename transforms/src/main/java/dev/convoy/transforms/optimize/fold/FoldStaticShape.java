@@ -1,0 +1,59 @@
+package dev.convoy.transforms.optimize.fold;
+
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Rule;
+import java.util.Arrays;
+
+/**
+ * {@code Shape} and {@code Size} of a value whose shape is static are constants, whether or not
+ * the value itself is: this is what lets whole shape computations collapse once input shapes are
+ * fixed. Honors Shape's {@code start}/{@code end} (opset 15).
+ */
+public final class FoldStaticShape implements Rule {
+  public static final String NAME = "fold-static-shape";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("Shape", "Size");
+  }
+
+  @Override
+  public boolean matches(Node n, Rewriter rw) {
+    return Facts.staticDims(n.input(0)) != null && !n.output(0).isGraphOutput();
+  }
+
+  @Override
+  public void rewrite(Node n, Rewriter rw) {
+    long[] dims = Facts.staticDims(n.input(0));
+    Tensor t;
+    if (n.is("Size")) {
+      t = Tensor.ofLongs(new long[0], Tensor.numElements(dims));
+    } else {
+      int r = dims.length;
+      long start = clamp(n.intAttr("start", 0), r);
+      long end = clamp(n.intAttr("end", r), r);
+      long[] part = Arrays.copyOfRange(dims, (int) start, (int) Math.max(start, end));
+      t = Tensor.ofLongs(new long[] {part.length}, part);
+    }
+    var out = n.output(0);
+    String name = out.name();
+    var c = rw.constant(n.graph(), t, name + "__const");
+    rw.replace(out, c);
+    rw.erase(n);
+    c.rename(name);
+  }
+
+  private static long clamp(long axis, int rank) {
+    long a = axis < 0 ? axis + rank : axis;
+    return Math.max(0, Math.min(rank, a));
+  }
+}
