@@ -398,27 +398,39 @@ public final class Graph {
       map.put(init, c);
     }
     for (Node n : nodes) {
-      Node c = new Node(g, n.domain(), n.opType(), n.name());
-      c.setDocString(n.docString());
-      for (Value in : n.inputs()) {
-        c.addInput(in == null ? null : map.getOrDefault(in, in));
-      }
-      for (Value out : n.outputs()) {
-        Value co = c.addOutput(out == null ? null : out.name(), out == null ? null : out.type());
-        if (out != null) {
-          co.setDocString(out.docString());
-          map.put(out, co);
-        }
-      }
-      for (var e : n.attributes().entrySet()) {
-        c.setAttribute(e.getKey(), copyAttribute(e.getValue(), g, map));
-      }
-      g.adoptSubgraphs(c);
-      g.nodes.add(c);
+      g.appendCopyOf(n, map);
     }
     for (Value out : outputs) {
       g.outputs.add(map.getOrDefault(out, out));
     }
+  }
+
+  /**
+   * Appends a copy of {@code source}, a node of any graph, to this graph; subgraphs are copied
+   * deeply. Its inputs, and the outer values its subgraphs capture, are looked up in {@code map}
+   * (source value to value of this tree; an unmapped value is used as it is); the copies of its
+   * outputs and of the values its subgraphs define are added to {@code map}. Output names, types
+   * and doc strings are kept, so the caller makes sure the names are free here.
+   */
+  public Node appendCopyOf(Node source, Map<Value, Value> map) {
+    Node c = new Node(this, source.domain(), source.opType(), source.name());
+    c.setDocString(source.docString());
+    for (Value in : source.inputs()) {
+      c.addInput(in == null ? null : map.getOrDefault(in, in));
+    }
+    for (Value out : source.outputs()) {
+      Value co = c.addOutput(out == null ? null : out.name(), out == null ? null : out.type());
+      if (out != null) {
+        co.setDocString(out.docString());
+        map.put(out, co);
+      }
+    }
+    for (var e : source.attributes().entrySet()) {
+      c.setAttribute(e.getKey(), copyAttribute(e.getValue(), this, map));
+    }
+    adoptSubgraphs(c);
+    nodes.add(c);
+    return c;
   }
 
   private static Attribute copyAttribute(Attribute a, Graph into, Map<Value, Value> map) {

@@ -1,0 +1,160 @@
+package dev.convoy.pipeline.zoo;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.InvalidModelException;
+import dev.convoy.pipeline.element.JsonCoder;
+import dev.convoy.transforms.convert.ModelFormat;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * Reads a model zoo: a folder (searched recursively) or a manifest file ({@code .csv}, {@code
+ * .yaml}). Each model becomes one small {@link ModelRef}; the weights stay in the file for the
+ * worker that converts it. The listing happens when the pipeline is built, so the total is known
+ * for progress reporting.
+ *
+ * <p>In a folder, a file is a model when its extension is {@code .onnx} or {@code .cvy} (even if
+ * its content is broken: it then fails at conversion and is reported), or when its content sniffs
+ * as ONNX or .cvy whatever its extension. Sidecars are skipped: {@code NAME.onnx.oracle.args},
+ * reference tensors ({@code .pb}, folders ending {@code .ref}), manifests and text.
+ */
+public final class ZooIO {
+  private static final Set<String> MODEL_EXTENSIONS = Set.of("onnx", "cvy");
+  private static final Set<String> SIDECAR_EXTENSIONS =
+      Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties");
+
+  private ZooIO() {}
+
+  /** A source of the models under {@code zoo} (folder or manifest). */
+  public static Read read(Path zoo) {
+    return new Read(zoo.toAbsolutePath().normalize());
+  }
+
+  /** The {@link PTransform} returned by {@link #read}. */
+  public static final class Read extends PTransform<PBegin, PCollection<ModelRef>> {
+    private final String zoo;
+
+    private Read(Path zoo) {
+      super("ZooIO.Read(" + zoo.getFileName() + ")");
+      this.zoo = zoo.toString();
+    }
+
+    @Override
+    public PCollection<ModelRef> expand(PBegin input) {
+      return input.apply(Create.of(list(Path.of(zoo))).withCoder(JsonCoder.of(ModelRef.class)));
+    }
+  }
+
+  /** The models of {@code zoo}, sorted by name; names are unique. */
+  public static List<ModelRef> list(Path zoo) {
+    if (!Files.exists(zoo)) {
+      throw new ConvoyException(zoo + ": no such zoo folder or manifest");
+    }
+    List<Manifest.Entry> entries =
+        Files.isDirectory(zoo) ? scan(zoo) : Manifest.isManifest(zoo) ? Manifest.read(zoo)
+            : List.of(new Manifest.Entry(zoo, null, null, List.of(), Map.of()));
+    Path base = Files.isDirectory(zoo) ? zoo : zoo.toAbsolutePath().getParent();
+    Map<String, Integer> baseNameCount = new HashMap<>();
+    for (Manifest.Entry e : entries) {
+      baseNameCount.merge(e.name() != null ? e.name() : stem(e.path()), 1, Integer::sum);
+    }
+    List<ModelRef> out = new ArrayList<>();
+    for (Manifest.Entry e : entries) {
+      out.add(toRef(e, base, baseNameCount));
+    }
+    out.sort(Comparator.comparing(ModelRef::name));
+    for (int i = 1; i < out.size(); i++) {
+      if (out.get(i).name().equals(out.get(i - 1).name())) {
+        throw new ConvoyException(zoo + ": two models are named '" + out.get(i).name() + "'");
+      }
+    }
+    return out;
+  }
+
+  private static ModelRef toRef(Manifest.Entry e, Path base, Map<String, Integer> counts) {
+    Path p = e.path().toAbsolutePath().normalize();
+    String name = e.name();
+    if (name == null) {
+      name = stem(p);
+      if (counts.get(name) > 1) {
+        // Same file name in two folders: the path relative to the zoo tells them apart.
+        String rel = base.relativize(p).toString().replace('\\', '/');
+        name = rel.contains(".") ? rel.substring(0, rel.lastIndexOf('.')) : rel;
+      }
+    }
+    Map<String, List<Long>> shapes = new LinkedHashMap<>(ShapeSpec.oracleArgsBeside(p));
+    shapes.putAll(e.inputShapes());
+    long size;
+    try {
+      size = Files.isRegularFile(p) ? Files.size(p) : -1;
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+    return new ModelRef(name, p.toString(), sniff(p), e.tags(), shapes, size);
+  }
+
+  /** {@code onnx}, {@code cvy} or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
+  static String sniff(Path p) {
+    if (!Files.isRegularFile(p)) {
+      return ModelRef.UNKNOWN_FORMAT;
+    }
+    try {
+      return ModelFormat.sniff(p).extension();
+    } catch (InvalidModelException e) {
+      return ModelRef.UNKNOWN_FORMAT;
+    }
+  }
+
+  private static List<Manifest.Entry> scan(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile)
+          .filter(p -> isModelFile(dir, p))
+          .sorted()
+          .map(p -> new Manifest.Entry(p, null, null, List.of(), Map.of()))
+          .toList();
+    } catch (IOException e) {
+      throw new ConvoyException(dir + ": cannot list zoo folder (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static boolean isModelFile(Path root, Path p) {
+    for (Path part : root.relativize(p)) {
+      String s = part.toString();
+      if (s.startsWith(".") || s.endsWith(".ref")) {
+        return false;
+      }
+    }
+    String ext = extension(p);
+    if (MODEL_EXTENSIONS.contains(ext)) {
+      return true;
+    }
+    return !SIDECAR_EXTENSIONS.contains(ext) && !sniff(p).equals(ModelRef.UNKNOWN_FORMAT);
+  }
+
+  private static String extension(Path p) {
+    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+    int dot = n.lastIndexOf('.');
+    return dot < 0 ? "" : n.substring(dot + 1);
+  }
+
+  private static String stem(Path p) {
+    String n = p.getFileName().toString();
+    int dot = n.lastIndexOf('.');
+    return dot <= 0 ? n : n.substring(0, dot);
+  }
+}

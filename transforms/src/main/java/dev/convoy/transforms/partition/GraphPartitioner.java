@@ -1,0 +1,176 @@
+package dev.convoy.transforms.partition;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Use;
+import dev.convoy.ir.graph.Value;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Splits a graph into contiguous runs of its top-level nodes (its execution order), so that the
+ * pieces can be optimized independently, on different workers, and put back together by {@link
+ * GraphStitcher}. A node's subgraphs stay whole inside its piece; values they capture from the
+ * top level count as reads of that node. Tensors are shared with the original, not copied.
+ */
+public final class GraphPartitioner {
+  private GraphPartitioner() {}
+
+  /**
+   * Cuts {@code g} into {@code ceil(totalNodes / maxNodesPerPiece)} pieces of about equal node
+   * count (nodes inside subgraphs included). A graph at or under the threshold gives one piece.
+   */
+  public static Partition split(Graph g, int maxNodesPerPiece) {
+    if (maxNodesPerPiece <= 0) {
+      throw new IllegalArgumentException("maxNodesPerPiece must be positive: " + maxNodesPerPiece);
+    }
+    List<Node> nodes = g.nodes();
+    int[] weight = new int[nodes.size()];
+    long total = 0;
+    for (int i = 0; i < weight.length; i++) {
+      weight[i] = 1;
+      for (Graph sub : nodes.get(i).subgraphs()) {
+        weight[i] += sub.totalNodeCount();
+      }
+      total += weight[i];
+    }
+    int k = (int) Math.min(nodes.size(), Math.max(1, (total + maxNodesPerPiece - 1) / maxNodesPerPiece));
+    List<Integer> cuts = new ArrayList<>();
+    long acc = 0;
+    for (int i = 0; i < nodes.size() && cuts.size() < k - 1; i++) {
+      acc += weight[i];
+      if (acc * k >= (long) (cuts.size() + 1) * total && i + 1 < nodes.size()) {
+        cuts.add(i + 1);
+      }
+    }
+    return splitAt(g, cuts.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /**
+   * Cuts {@code g} before each top-level node index in {@code cuts} (strictly increasing, each
+   * in {@code 1..nodes-1}).
+   */
+  public static Partition splitAt(Graph g, int[] cuts) {
+    if (!g.isTopLevel()) {
+      throw new IllegalArgumentException("partition a top-level graph");
+    }
+    List<Node> nodes = g.nodes();
+    int[] bounds = new int[cuts.length + 2];
+    bounds[cuts.length + 1] = nodes.size();
+    for (int i = 0; i < cuts.length; i++) {
+      if (cuts[i] <= bounds[i] || cuts[i] >= nodes.size()) {
+        throw new IllegalArgumentException("bad cut " + cuts[i] + " for " + nodes.size() + " nodes");
+      }
+      bounds[i + 1] = cuts[i];
+    }
+    Map<Node, Integer> position = new IdentityHashMap<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      position.put(nodes.get(i), i);
+    }
+    List<Graph> pieces = new ArrayList<>();
+    List<Partition.Boundary> boundaries = new ArrayList<>();
+    for (int p = 0; p + 1 < bounds.length; p++) {
+      Piece piece = piece(g, position, bounds[p], bounds[p + 1], p);
+      pieces.add(piece.graph);
+      boundaries.add(new Partition.Boundary(p, bounds[p], bounds[p + 1], piece.inputs, piece.outputs));
+    }
+    return new Partition(pieces, boundaries);
+  }
+
+  private record Piece(Graph graph, List<String> inputs, List<String> outputs) {}
+
+  private static Piece piece(Graph g, Map<Node, Integer> position, int from, int to, int index) {
+    Graph piece = new Graph();
+    piece.setName(g.name() + "#" + index);
+    piece.setDocString(g.docString());
+    piece.opsets().putAll(g.opsets());
+    piece.metadata().putAll(g.metadata());
+    piece.setInfo(g.info());
+    List<Node> chunk = g.nodes().subList(from, to);
+
+    // Top-level values this chunk reads (directly or by capture) but does not define.
+    Set<Value> external = new LinkedHashSet<>();
+    for (Node n : chunk) {
+      collectTopLevelReads(g, n, external);
+    }
+    external.removeIf(v -> v.producer() != null && inChunk(position, v.producer(), from, to));
+
+    Map<Value, Value> map = new IdentityHashMap<>();
+    List<String> inputs = new ArrayList<>();
+    for (Value in : g.inputs()) {
+      if (external.contains(in)) {
+        map.put(in, piece.addInput(in.name(), in.type()));
+        inputs.add(in.name());
+      }
+    }
+    external.stream()
+        .filter(v -> v.producer() != null)
+        .sorted(Comparator.comparingInt((Value v) -> position.get(v.producer()))
+            .thenComparingInt(Value::producerIndex))
+        .forEach(v -> {
+          map.put(v, piece.addInput(v.name(), v.type()));
+          inputs.add(v.name());
+        });
+    for (Value init : g.initializers()) {
+      if (external.contains(init)) {
+        map.put(init, piece.addInitializer(init.name(), init.constant()));
+      }
+    }
+    for (Node n : chunk) {
+      piece.appendCopyOf(n, map);
+    }
+    List<String> outputs = new ArrayList<>();
+    for (Node n : chunk) {
+      for (Value out : n.outputs()) {
+        if (out != null && (out.isGraphOutput() || readAfter(g, position, out, to))) {
+          piece.addOutput(map.get(out));
+          outputs.add(out.name());
+        }
+      }
+    }
+    return new Piece(piece, inputs, outputs);
+  }
+
+  private static boolean inChunk(Map<Node, Integer> position, Node n, int from, int to) {
+    int at = position.get(n);
+    return at >= from && at < to;
+  }
+
+  private static void collectTopLevelReads(Graph top, Node n, Set<Value> into) {
+    for (Value v : n.inputs()) {
+      if (v != null && v.owner() == top) {
+        into.add(v);
+      }
+    }
+    for (Graph sub : n.subgraphs()) {
+      for (Node inner : sub.nodes()) {
+        collectTopLevelReads(top, inner, into);
+      }
+      for (Value out : sub.outputs()) {
+        // A body may return an outer value directly.
+        if (out.owner() == top) {
+          into.add(out);
+        }
+      }
+    }
+  }
+
+  /** Whether a top-level node at or after {@code to} reads {@code v} (directly or by capture). */
+  private static boolean readAfter(Graph top, Map<Node, Integer> position, Value v, int to) {
+    for (Use u : v.uses()) {
+      Node n = u.node();
+      while (n.graph() != top) {
+        n = n.graph().parentNode();
+      }
+      if (position.get(n) >= to) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.convoy.transforms.memory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class MemoryPlannerTest {
+  private static Value op(Graph g, String type, String out, long bytes, Value... ins) {
+    Value v = g.addNode("", type, List.of(ins), List.of(out), Map.of()).output(0);
+    v.setType(ValueType.TensorType.of(DType.UINT8, bytes));
+    return v;
+  }
+
+  @Test
+  void chainReusesTheBufferOfADeadTensor() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64));
+    Value a = op(g, "Relu", "a", 64, x);
+    Value b = op(g, "Relu", "b", 64, a);
+    Value c = op(g, "Relu", "c", 64, b);
+    g.addOutput(op(g, "Relu", "d", 64, c));
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    assertEquals(3, plan.allocations().size());
+    assertEquals(192, plan.naiveBytes());
+    assertEquals(128, plan.lowerBoundBytes());
+    assertEquals(128, plan.arenaBytes());
+    assertEquals(plan.allocations().get(0).offset(), plan.allocations().get(2).offset());
+    assertNull(plan.firstConflict());
+  }
+
+  @Test
+  void staggeredLifetimesPackToTheLowerBound() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64));
+    Value big = op(g, "Relu", "big", 256, x);       // step 0, read at 2
+    Value small = op(g, "Relu", "small", 64, x);    // step 1, read at 3
+    Value keep = op(g, "Relu", "keep", 64, big);    // step 2: frees big -> hole of 256 at 0
+    Value s2 = op(g, "Relu", "s2", 64, small);      // step 3: frees small -> hole of 64
+    Value t = op(g, "Add", "t", 64, keep, s2);      // step 4: should take a 64-byte hole
+    g.addOutput(op(g, "Relu", "out", 64, t));
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    assertNull(plan.firstConflict());
+    assertTrue(plan.arenaBytes() >= plan.lowerBoundBytes());
+    assertEquals(256 + 64 + 64, plan.lowerBoundBytes());
+    assertEquals(plan.lowerBoundBytes(), plan.arenaBytes());
+  }
+
+  @Test
+  void tensorsWithoutStaticShapesAreSkippedAndNamed() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.FLOAT, 4));
+    Value a = g.addNode("", "Relu", List.of(x), List.of("a"), Map.of()).output(0);
+    a.setType(new ValueType.TensorType(DType.FLOAT, Shape.of(Dim.of("N"))));
+    Value b = g.addNode("", "Relu", List.of(a), List.of("b"), Map.of()).output(0);
+    b.setType(ValueType.TensorType.of(DType.FLOAT, 4));
+    g.addOutput(g.addNode("", "Relu", List.of(b), List.of("c"), Map.of()).output(0));
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    assertEquals(List.of("a"), plan.skipped());
+    assertEquals(1, plan.allocations().size());
+    assertEquals(64, plan.arenaBytes());
+  }
+
+  @Test
+  void randomGraphsGetSoundPlansBetweenLowerBoundAndNaiveSum() {
+    Random rnd = new Random(7);
+    for (int trial = 0; trial < 50; trial++) {
+      Graph g = new Graph();
+      List<Value> vals = new java.util.ArrayList<>();
+      vals.add(g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64)));
+      for (int i = 0; i < 40; i++) {
+        Value in1 = vals.get(rnd.nextInt(vals.size()));
+        Value in2 = vals.get(Math.max(0, vals.size() - 1 - rnd.nextInt(3)));
+        vals.add(op(g, "Add", "v" + i, 64L * (1 + rnd.nextInt(8)), in1, in2));
+      }
+      g.addOutput(vals.get(vals.size() - 1));
+      MemoryPlan plan = MemoryPlanner.plan(g);
+      assertNull(plan.firstConflict(), "trial " + trial);
+      assertTrue(plan.arenaBytes() >= plan.lowerBoundBytes());
+      assertTrue(plan.arenaBytes() <= plan.naiveBytes());
+    }
+  }
+}

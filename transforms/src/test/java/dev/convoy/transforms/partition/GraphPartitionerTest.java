@@ -1,0 +1,120 @@
+package dev.convoy.transforms.partition;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.GraphDiff;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class GraphPartitionerTest {
+  private static final ValueType.TensorType F4 = ValueType.TensorType.of(DType.FLOAT, 1, 4);
+
+  /**
+   * x -> a=Relu -> b=Add(a,w) -> c=Mul(b,a) -> d=Sigmoid(c) -> e=If(flag){Add(c,w)}{Identity(b)}
+   * -> f=Add(e,d); outputs f and c.
+   */
+  static Graph sample() {
+    Graph g = new Graph();
+    g.setName("sample");
+    g.opsets().put("", 13L);
+    Value x = g.addInput("x", F4);
+    Value flag = g.addInput("flag", ValueType.TensorType.of(DType.BOOL));
+    Value w = g.addInitializer("w", Tensor.ofFloats(new long[] {1, 4}, 1, 2, 3, 4));
+    Value a = op(g, "Relu", "a", x);
+    Value b = op(g, "Add", "b", a, w);
+    Value c = op(g, "Mul", "c", b, a);
+    Value d = op(g, "Sigmoid", "d", c);
+    Graph then = g.newSubgraph("then");
+    then.addOutput(op(then, "Add", "t", c, w));
+    Graph other = g.newSubgraph("else");
+    other.addOutput(op(other, "Identity", "u", b));
+    Node iff = g.addNode("", "If", List.of(flag), List.of("e"),
+        Map.of("then_branch", new Attribute.GraphAttr(then),
+            "else_branch", new Attribute.GraphAttr(other)));
+    iff.output(0).setType(F4);
+    Value f = op(g, "Add", "f", iff.output(0), d);
+    g.addOutput(f);
+    g.addOutput(c);
+    return g;
+  }
+
+  private static Value op(Graph g, String type, String out, Value... ins) {
+    Value v = g.addNode("", type, List.of(ins), List.of(out), Map.of()).output(0);
+    v.setType(F4);
+    return v;
+  }
+
+  @Test
+  void cutsCarryExplicitBoundaryValuesIncludingCaptures() {
+    Partition p = GraphPartitioner.splitAt(sample(), new int[] {2, 4});
+    assertEquals(3, p.size());
+    assertEquals(List.of("x"), p.boundaries().get(0).inputs());
+    assertEquals(List.of("a", "b"), p.boundaries().get(0).outputs());
+    assertEquals(List.of("a", "b"), p.boundaries().get(1).inputs());
+    assertEquals(List.of("c", "d"), p.boundaries().get(1).outputs());
+    // The If's branches capture b, c and w from the top level: they become inputs/initializers.
+    assertEquals(List.of("flag", "b", "c", "d"), p.boundaries().get(2).inputs());
+    assertEquals(List.of("f"), p.boundaries().get(2).outputs());
+    Graph last = p.pieces().get(2);
+    assertEquals(List.of("w"), last.initializers().stream().map(Value::name).toList());
+    assertEquals(List.of("If", "Add"), last.nodes().stream().map(Node::opType).toList());
+    assertEquals(F4, last.inputs().get(3).type());
+  }
+
+  @Test
+  void stitchingUnchangedPiecesGivesBackTheOriginal() {
+    Graph g = sample();
+    Partition p = GraphPartitioner.splitAt(g, new int[] {1, 3, 5});
+    assertNull(GraphDiff.first(g, GraphStitcher.stitch(g, p.pieces())));
+  }
+
+  @Test
+  void thresholdSplitCountsNodesInsideSubgraphs() {
+    Graph g = sample(); // 6 top-level nodes + 2 in the If branches
+    assertEquals(1, GraphPartitioner.split(g, 8).size());
+    assertEquals(3, GraphPartitioner.split(g, 3).size());
+    Partition p = GraphPartitioner.split(g, 3);
+    int top = p.pieces().stream().mapToInt(x -> x.nodes().size()).sum();
+    assertEquals(6, top);
+    assertNull(GraphDiff.first(g, GraphStitcher.stitch(g, p.pieces())));
+  }
+
+  @Test
+  void stitchRenamesValuesThatTwoPiecesNamedAlike() {
+    Graph g = sample();
+    Partition p = GraphPartitioner.splitAt(g, new int[] {2});
+    Graph first = p.pieces().get(0);
+    Graph second = p.pieces().get(1);
+    first.addNode("", "Relu", List.of(first.inputs().get(0)), List.of("tmp"), Map.of());
+    second.addNode("", "Relu", List.of(second.inputs().get(0)), List.of("tmp"), Map.of());
+    Graph s = GraphStitcher.stitch(g, p.pieces());
+    assertEquals(g.nodes().size() + 2, s.nodes().size());
+    var names = new HashSet<String>();
+    for (Node n : s.nodes()) {
+      for (Value v : n.outputs()) {
+        assertTrue(names.add(v.name()), "duplicate value name " + v.name());
+      }
+    }
+    assertTrue(names.contains("tmp"));
+    assertTrue(names.contains("tmp_p1"));
+  }
+
+  @Test
+  void sharedInitializerIsKeptOnce() {
+    Graph g = sample();
+    Partition p = GraphPartitioner.splitAt(g, new int[] {2, 4});
+    Graph s = GraphStitcher.stitch(g, p.pieces());
+    assertEquals(1, s.initializers().size());
+  }
+}
