@@ -1,0 +1,371 @@
+package dev.convoy.ir.eval;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.InvalidModelException;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpDef;
+import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.RuntimeValue;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a graph on given inputs with the catalog's reference kernels and returns its outputs.
+ * Nodes run in graph order on the calling thread (kernels may use the {@link Parallel} pool for
+ * disjoint parts of their output), so results are deterministic. Intermediates are released
+ * after their last use. Subgraphs (If/Loop/Scan bodies) run through {@link
+ * KernelContext#runSubgraph}, reading captured outer values from the calling frame.
+ *
+ * <p>Before anything runs, every node (including those in subgraphs) must have a catalog entry,
+ * else {@link dev.convoy.ir.UnsupportedOpException} names the op, domain and opset; inputs are
+ * checked against the graph's declared input types.
+ */
+public final class Evaluator {
+  private final OpCatalog catalog;
+  private final Parallel parallel;
+  private final Map<Tensor, NdArray> weights = new IdentityHashMap<>();
+
+  public Evaluator(OpCatalog catalog, Parallel parallel) {
+    this.catalog = catalog;
+    this.parallel = parallel;
+  }
+
+  /** The standard catalog with one kernel thread per processor. */
+  public static Evaluator standard() {
+    return new Evaluator(OpCatalog.standard(), Parallel.available());
+  }
+
+  public OpCatalog catalog() {
+    return catalog;
+  }
+
+  /** Runs {@code graph} on graph tensors and returns its tensor outputs by name. */
+  public Map<String, Tensor> runTensors(Graph graph, Map<String, Tensor> inputs) {
+    Map<String, RuntimeValue> in = new LinkedHashMap<>();
+    inputs.forEach((k, v) -> in.put(k, NdArray.fromTensor(v)));
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    run(graph, in).forEach((k, v) -> {
+      if (!(v instanceof NdArray a)) {
+        throw new ConvoyException("output " + k + " is " + v.describe() + ", not a tensor");
+      }
+      out.put(k, a.toTensor());
+    });
+    return out;
+  }
+
+  /**
+   * Runs {@code graph} on {@code inputs} (by graph input name; initializers that are also graph
+   * inputs may be overridden) and returns every graph output by name, in output order.
+   */
+  public Map<String, RuntimeValue> run(Graph graph, Map<String, ? extends RuntimeValue> inputs) {
+    requireSupported(graph);
+    Frame frame = new Frame(null);
+    Map<String, Long> symbols = new HashMap<>();
+    for (String name : inputs.keySet()) {
+      Value v = graph.localValue(name);
+      if (v == null || !(v.isGraphInput() || v.isInitializer())) {
+        throw new InvalidModelException("'" + name + "' is not an input of the graph");
+      }
+    }
+    for (Value in : graph.inputs()) {
+      RuntimeValue given = inputs.get(in.name());
+      if (given == null) {
+        if (graph.initializer(in.name()) != null) {
+          continue;
+        }
+        throw new InvalidModelException("graph input '" + in.name() + "' was not given");
+      }
+      checkInput(in, given, symbols);
+      frame.values.put(in, given);
+    }
+    for (Value init : graph.initializers()) {
+      RuntimeValue given = inputs.get(init.name());
+      if (given != null) {
+        checkInput(init, given, symbols);
+        frame.values.put(init, given);
+      }
+    }
+    Run run = new Run();
+    run.execute(graph, frame);
+    Map<String, RuntimeValue> out = new LinkedHashMap<>();
+    for (Value o : graph.outputs()) {
+      out.put(o.name(), run.lookup(frame, o));
+    }
+    return out;
+  }
+
+  /**
+   * Runs one node on the given input values (for constant folding); subgraphs may read only
+   * initializers of enclosing graphs.
+   */
+  public List<RuntimeValue> evaluateNode(Node node, List<RuntimeValue> inputs) {
+    OpDef def = catalog.require(node);
+    for (Graph g : node.subgraphs()) {
+      requireSupported(g);
+    }
+    return new Run().runNode(node, def, inputs, new Frame(null));
+  }
+
+  /** Throws {@link dev.convoy.ir.UnsupportedOpException} for the first op Convoy lacks. */
+  public void requireSupported(Graph graph) {
+    graph.forEachNode(catalog::require);
+  }
+
+  private void checkInput(Value in, RuntimeValue given, Map<String, Long> symbols) {
+    ValueType t = in.type();
+    if (t == null) {
+      return;
+    }
+    String what = "input '" + in.name() + "'";
+    if (t instanceof ValueType.TensorType tt) {
+      if (!(given instanceof NdArray a)) {
+        throw new InvalidModelException(what + " must be a tensor " + tt + ", got "
+            + given.describe());
+      }
+      if (a.dtype() != tt.dtype()) {
+        throw new InvalidModelException(what + " must have element type " + tt.dtype().textName()
+            + ", got " + a.dtype().textName());
+      }
+      Shape s = tt.shape();
+      if (!s.hasRank()) {
+        return;
+      }
+      if (s.rank() != a.rank()) {
+        throw new InvalidModelException(what + " must have rank " + s.rank() + " (shape " + s
+            + "), got shape " + Shape.toString(a.dims()));
+      }
+      for (int i = 0; i < s.rank(); i++) {
+        Dim d = s.dim(i);
+        long got = a.dim(i);
+        if (d instanceof Dim.Static st && st.size() != got) {
+          throw new InvalidModelException(what + " must have shape " + s + ", got "
+              + Shape.toString(a.dims()));
+        }
+        if (d instanceof Dim.Symbolic sym) {
+          Long prior = symbols.putIfAbsent(sym.name(), got);
+          if (prior != null && prior != got) {
+            throw new InvalidModelException(what + " binds dimension '" + sym.name() + "' to "
+                + got + " but an earlier input bound it to " + prior);
+          }
+        }
+      }
+    } else if (t instanceof ValueType.SequenceType && !(given instanceof RuntimeValue.SequenceValue)) {
+      throw new InvalidModelException(what + " must be a sequence, got " + given.describe());
+    } else if (t instanceof ValueType.OptionalType
+        && !(given instanceof RuntimeValue.OptionalValue)) {
+      throw new InvalidModelException(what + " must be an optional, got " + given.describe());
+    }
+  }
+
+  private NdArray weight(Tensor t) {
+    synchronized (weights) {
+      return weights.computeIfAbsent(t, NdArray::fromTensor);
+    }
+  }
+
+  /** Values bound in one graph activation; enclosing activations are searched for captures. */
+  private static final class Frame {
+    final Frame parent;
+    final Map<Value, RuntimeValue> values = new IdentityHashMap<>();
+
+    Frame(Frame parent) {
+      this.parent = parent;
+    }
+  }
+
+  /** Per-graph schedule: for each node, the values whose last read it is. */
+  private record Plan(List<Node> nodes, List<OpDef> defs, List<List<Value>> releaseAfter) {}
+
+  /** One top-level run: plans are computed once per graph and reused by every loop iteration. */
+  private final class Run {
+    private final Map<Graph, Plan> plans = new IdentityHashMap<>();
+    private final Map<Graph, List<Value>> freeValues = new IdentityHashMap<>();
+
+    void execute(Graph graph, Frame frame) {
+      Plan plan = plans.computeIfAbsent(graph, this::plan);
+      for (int i = 0; i < plan.nodes.size(); i++) {
+        Node node = plan.nodes.get(i);
+        List<RuntimeValue> ins = new ArrayList<>(node.inputCount());
+        for (Value v : node.inputs()) {
+          ins.add(v == null ? null : lookup(frame, v));
+        }
+        List<RuntimeValue> outs = runNode(node, plan.defs.get(i), ins, frame);
+        for (int k = 0; k < node.outputCount(); k++) {
+          Value o = node.output(k);
+          if (o != null) {
+            frame.values.put(o, outs.get(k));
+          }
+        }
+        for (Value dead : plan.releaseAfter.get(i)) {
+          frame.values.remove(dead);
+        }
+      }
+    }
+
+    List<RuntimeValue> runNode(Node node, OpDef def, List<RuntimeValue> ins, Frame frame) {
+      KernelContext ctx = new KernelContext(node, def, OpCatalog.opsetOf(node), ins, parallel,
+          (body, bodyInputs) -> runSubgraph(body, bodyInputs, frame));
+      List<RuntimeValue> outs;
+      try {
+        outs = def.kernel().compute(ctx);
+      } catch (ConvoyException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new ConvoyException(ctx.where() + " failed on inputs " + describe(ins) + ": " + e,
+            e);
+      }
+      if (outs == null || outs.size() < countPresent(node)) {
+        throw new IllegalStateException(def.id() + " kernel returned " + (outs == null ? "null"
+            : outs.size() + " outputs") + " for " + ctx.where());
+      }
+      for (int k = 0; k < node.outputCount(); k++) {
+        Value o = node.output(k);
+        if (o == null) {
+          continue;
+        }
+        RuntimeValue r = k < outs.size() ? outs.get(k) : null;
+        if (r == null) {
+          throw new IllegalStateException(def.id() + " kernel gave no value for output " + k
+              + " of " + ctx.where());
+        }
+        if (o.type() instanceof ValueType.TensorType tt && r instanceof NdArray a
+            && a.dtype() != tt.dtype()) {
+          throw new InvalidModelException(ctx.where() + ": output '" + o.name()
+              + "' is declared " + tt + " but the op produces " + a.describe());
+        }
+      }
+      return outs;
+    }
+
+    private int countPresent(Node node) {
+      int n = 0;
+      for (int k = 0; k < node.outputCount(); k++) {
+        if (node.output(k) != null) {
+          n = k + 1;
+        }
+      }
+      return n;
+    }
+
+    List<RuntimeValue> runSubgraph(Graph body, List<RuntimeValue> bodyInputs, Frame outer) {
+      if (bodyInputs.size() != body.inputs().size()) {
+        throw new ConvoyException("subgraph '" + body.name() + "' takes " + body.inputs().size()
+            + " inputs, given " + bodyInputs.size());
+      }
+      Frame frame = new Frame(outer);
+      for (int i = 0; i < bodyInputs.size(); i++) {
+        frame.values.put(body.inputs().get(i), bodyInputs.get(i));
+      }
+      execute(body, frame);
+      List<RuntimeValue> out = new ArrayList<>(body.outputs().size());
+      for (Value o : body.outputs()) {
+        out.add(lookup(frame, o));
+      }
+      return out;
+    }
+
+    RuntimeValue lookup(Frame frame, Value v) {
+      for (Frame f = frame; f != null; f = f.parent) {
+        RuntimeValue r = f.values.get(v);
+        if (r != null) {
+          return r;
+        }
+      }
+      if (v.isInitializer()) {
+        return weight(v.constant());
+      }
+      throw new InvalidModelException("value '" + v.name() + "' is read before it is defined"
+          + " (or after it was released)");
+    }
+
+    private Plan plan(Graph graph) {
+      List<Node> nodes = graph.nodes();
+      List<OpDef> defs = new ArrayList<>(nodes.size());
+      Map<Value, Integer> lastUse = new IdentityHashMap<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        Node n = nodes.get(i);
+        defs.add(catalog.require(n));
+        for (Value v : n.inputs()) {
+          if (v != null) {
+            lastUse.put(v, i);
+          }
+        }
+        for (Graph sub : n.subgraphs()) {
+          for (Value v : free(sub)) {
+            lastUse.put(v, i);
+          }
+        }
+        for (Value o : n.outputs()) {
+          if (o != null) {
+            lastUse.putIfAbsent(o, i);
+          }
+        }
+      }
+      List<List<Value>> release = new ArrayList<>(nodes.size());
+      for (int i = 0; i < nodes.size(); i++) {
+        release.add(new ArrayList<>());
+      }
+      List<Value> keep = graph.outputs();
+      lastUse.forEach((v, i) -> {
+        boolean local = v.owner() == graph;
+        if (local && !keep.contains(v)) {
+          release.get(i).add(v);
+        }
+      });
+      return new Plan(List.copyOf(nodes), defs, release);
+    }
+
+    /** Values a subgraph (or its nested subgraphs) reads that it does not define. */
+    private List<Value> free(Graph sub) {
+      List<Value> cached = freeValues.get(sub);
+      if (cached != null) {
+        return cached;
+      }
+      Map<Value, Boolean> out = new IdentityHashMap<>();
+      for (Node n : sub.nodes()) {
+        for (Value v : n.inputs()) {
+          if (v != null && v.owner() != sub) {
+            out.put(v, true);
+          }
+        }
+        for (Graph nested : n.subgraphs()) {
+          for (Value v : free(nested)) {
+            if (v.owner() != sub) {
+              out.put(v, true);
+            }
+          }
+        }
+      }
+      for (Value v : sub.outputs()) {
+        if (v.owner() != sub) {
+          out.put(v, true);
+        }
+      }
+      List<Value> list = List.copyOf(out.keySet());
+      freeValues.put(sub, list);
+      return list;
+    }
+  }
+
+  private static String describe(List<RuntimeValue> ins) {
+    String[] parts = new String[ins.size()];
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = ins.get(i) == null ? "-" : ins.get(i).describe();
+    }
+    return Arrays.toString(parts);
+  }
+}

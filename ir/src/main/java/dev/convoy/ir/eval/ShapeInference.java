@@ -1,0 +1,246 @@
+package dev.convoy.ir.eval;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.graph.ValueType.OptionalType;
+import dev.convoy.ir.graph.ValueType.SequenceType;
+import dev.convoy.ir.graph.ValueType.TensorType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpDef;
+import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.RuntimeValue;
+import dev.convoy.ir.ops.ShapeInferenceException;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Type and shape inference over whole graphs, subgraphs included: fills every value's type from
+ * the catalog's shape functions. Declared types are never contradicted: inferred facts only
+ * refine what is unknown, and a provable contradiction (a declared float output computed as
+ * int64, two static sizes that differ) is a {@link ShapeInferenceException} naming the node.
+ *
+ * <p>Small constant values are propagated along the way (initializers, Constant nodes, and
+ * deterministic nodes whose inputs are all small constants, such as the Shape-Gather-Concat
+ * chains that compute Reshape targets), so shapes computed from shapes come out static. Ops the
+ * catalog lacks leave their outputs as they were.
+ */
+public final class ShapeInference {
+  /** Constants up to this many elements are tracked and folded for shape purposes. */
+  private static final int MAX_CONSTANT_ELEMENTS = 4096;
+
+  private final OpCatalog catalog;
+  private final Map<Value, NdArray> constants = new IdentityHashMap<>();
+
+  public ShapeInference(OpCatalog catalog) {
+    this.catalog = catalog;
+  }
+
+  /** Infers types over {@code graph} and its subgraphs with the standard catalog. */
+  public static void infer(Graph graph) {
+    new ShapeInference(OpCatalog.standard()).run(graph);
+  }
+
+  /**
+   * Infers and sets the output types of one node from its inputs' current types (for a pass
+   * that just created it). Returns the output types (entries {@code null} when unknown).
+   */
+  public static List<ValueType> inferNode(Node node) {
+    return new ShapeInference(OpCatalog.standard()).apply(node);
+  }
+
+  /** Infers types over {@code graph} and its subgraphs. */
+  public void run(Graph graph) {
+    for (Node n : graph.nodes()) {
+      apply(n);
+    }
+  }
+
+  /** Infers {@code node}'s output types, merges them into the outputs and returns them. */
+  public List<ValueType> apply(Node node) {
+    List<ValueType> inferred = inferOutputs(node);
+    List<ValueType> result = new ArrayList<>();
+    for (int k = 0; k < node.outputCount(); k++) {
+      Value o = node.output(k);
+      ValueType t = k < inferred.size() ? inferred.get(k) : null;
+      if (o == null) {
+        result.add(t);
+        continue;
+      }
+      ValueType merged;
+      try {
+        merged = merge(o.type(), t);
+      } catch (ShapeInferenceException e) {
+        throw new ShapeInferenceException(where(node) + ": output '" + o.name() + "' is declared "
+            + o.type() + " but " + e.getMessage());
+      }
+      o.setType(merged);
+      result.add(merged);
+    }
+    return result;
+  }
+
+  /** The types the catalog infers for {@code node}'s outputs, without changing the graph. */
+  public List<ValueType> inferOutputs(Node node) {
+    OpDef def = catalog.find(node);
+    if (def == null) {
+      return List.of();
+    }
+    List<ValueType> inTypes = new ArrayList<>();
+    List<NdArray> inConsts = new ArrayList<>();
+    for (Value v : node.inputs()) {
+      inTypes.add(v == null ? null : v.type());
+      inConsts.add(v == null ? null : constantOf(v));
+    }
+    long opset = OpCatalog.opsetOf(node);
+    InferenceContext ctx = new InferenceContext(node, def, opset, inTypes, inConsts,
+        this::inferSubgraph);
+    List<ValueType> out = null;
+    if (def.shapeFn() != null) {
+      try {
+        out = def.shapeFn().infer(ctx);
+      } catch (ShapeInferenceException e) {
+        throw new ShapeInferenceException(where(node) + ": " + e.getMessage());
+      }
+    }
+    List<ValueType> types = new ArrayList<>();
+    for (int k = 0; k < node.outputCount(); k++) {
+      types.add(out != null && k < out.size() ? out.get(k) : null);
+    }
+    foldSmallConstants(node, def, types, inConsts);
+    return types;
+  }
+
+  private NdArray constantOf(Value v) {
+    NdArray c = constants.get(v);
+    if (c != null) {
+      return c;
+    }
+    Tensor t = v.constant();
+    if (t != null && t.dtype().isSupported() && t.numElements() <= MAX_CONSTANT_ELEMENTS) {
+      c = NdArray.fromTensor(t);
+      constants.put(v, c);
+      return c;
+    }
+    return null;
+  }
+
+  /**
+   * Evaluates {@code node} when every input is a known small constant and every output is
+   * inferred small, recording the values (and their exact types) for nodes downstream.
+   */
+  private void foldSmallConstants(Node node, OpDef def, List<ValueType> types,
+      List<NdArray> inConsts) {
+    if (!def.deterministic() || !node.subgraphs().isEmpty()) {
+      return;
+    }
+    for (int i = 0; i < node.inputCount(); i++) {
+      if (node.input(i) != null && inConsts.get(i) == null) {
+        return;
+      }
+    }
+    for (ValueType t : types) {
+      if (!(t instanceof TensorType tt) || !tt.shape().isStatic()
+          || tt.shape().numElements() > MAX_CONSTANT_ELEMENTS) {
+        return;
+      }
+    }
+    List<RuntimeValue> ins = new ArrayList<>(inConsts);
+    List<RuntimeValue> outs;
+    try {
+      outs = new Evaluator(catalog, Parallel.serial()).evaluateNode(node, ins);
+    } catch (ConvoyException e) {
+      // Bad constant data surfaces when the graph runs; shape inference stays best-effort here.
+      return;
+    }
+    for (int k = 0; k < node.outputCount(); k++) {
+      if (node.output(k) != null && outs.get(k) instanceof NdArray a) {
+        constants.put(node.output(k), a);
+        types.set(k, new TensorType(a.dtype(), a.shape()));
+      }
+    }
+  }
+
+  private List<ValueType> inferSubgraph(Graph body, List<ValueType> inputTypes) {
+    for (int i = 0; i < body.inputs().size() && i < inputTypes.size(); i++) {
+      Value in = body.inputs().get(i);
+      try {
+        in.setType(merge(in.type(), inputTypes.get(i)));
+      } catch (ShapeInferenceException e) {
+        // A loop-carried value may change shape between iterations: keep the declared type.
+      }
+    }
+    run(body);
+    List<ValueType> out = new ArrayList<>();
+    for (Value o : body.outputs()) {
+      out.add(o.type());
+    }
+    return out;
+  }
+
+  /**
+   * The more specific of a declared and an inferred type; throws {@link
+   * ShapeInferenceException} when they provably disagree.
+   */
+  public static ValueType merge(ValueType declared, ValueType inferred) {
+    if (declared == null) {
+      return inferred;
+    }
+    if (inferred == null) {
+      return declared;
+    }
+    if (declared instanceof TensorType d && inferred instanceof TensorType i) {
+      if (d.dtype() != i.dtype()) {
+        throw new ShapeInferenceException("the op produces " + i);
+      }
+      return new TensorType(d.dtype(), mergeShape(d.shape(), i.shape(), i));
+    }
+    if (declared instanceof SequenceType d && inferred instanceof SequenceType i) {
+      return new SequenceType(merge(d.elementType(), i.elementType()));
+    }
+    if (declared instanceof OptionalType d && inferred instanceof OptionalType i) {
+      return new OptionalType(merge(d.elementType(), i.elementType()));
+    }
+    if (declared.getClass() != inferred.getClass()) {
+      throw new ShapeInferenceException("the op produces " + inferred);
+    }
+    return declared;
+  }
+
+  private static Shape mergeShape(Shape d, Shape i, TensorType inferred) {
+    if (!d.hasRank()) {
+      return i;
+    }
+    if (!i.hasRank()) {
+      return d;
+    }
+    if (d.rank() != i.rank()) {
+      throw new ShapeInferenceException("the op produces " + inferred);
+    }
+    List<Dim> out = new ArrayList<>(d.rank());
+    for (int k = 0; k < d.rank(); k++) {
+      Dim a = d.dim(k);
+      Dim b = i.dim(k);
+      if (a.isStatic() && b.isStatic() && a.size() != b.size()) {
+        throw new ShapeInferenceException("the op produces " + inferred);
+      }
+      out.add(a.isStatic() || a instanceof Dim.Symbolic || !(b.isStatic() || b instanceof Dim.Symbolic) ? a : b);
+    }
+    return Shape.of(out);
+  }
+
+  private static String where(Node node) {
+    return node.name().isEmpty()
+        ? node.opType() + " node"
+        : "node '" + node.name() + "' (" + node.opType() + ")";
+  }
+}

@@ -1,0 +1,119 @@
+package dev.convoy.ir.ops;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import java.util.List;
+
+/**
+ * What a {@link Kernel} sees: the node's input values (omitted optional inputs are {@code
+ * null}), attributes with defaults, the thread pool and a way to run subgraphs.
+ */
+public final class KernelContext extends NodeContext {
+  private final List<RuntimeValue> inputs;
+  private final Parallel parallel;
+  private final SubgraphRunner subgraphs;
+
+  public KernelContext(
+      Node node, OpDef def, long opset, List<RuntimeValue> inputs, Parallel parallel,
+      SubgraphRunner subgraphs) {
+    super(node, def, opset);
+    this.inputs = inputs;
+    this.parallel = parallel;
+    this.subgraphs = subgraphs;
+  }
+
+  public int inputCount() {
+    return inputs.size();
+  }
+
+  /** Input {@code i}, or {@code null} when omitted or beyond the inputs given. */
+  public RuntimeValue input(int i) {
+    return i < inputs.size() ? inputs.get(i) : null;
+  }
+
+  public boolean hasInput(int i) {
+    return input(i) != null;
+  }
+
+  /** All inputs (entries {@code null} where omitted). */
+  public List<RuntimeValue> inputs() {
+    return inputs;
+  }
+
+  /** Input {@code i}, which must be a present tensor. */
+  public NdArray tensor(int i) {
+    RuntimeValue v = input(i);
+    if (v instanceof NdArray a) {
+      return a;
+    }
+    throw error(v == null ? "input " + i + " is missing" : "input " + i + " must be a tensor, is "
+        + v.describe());
+  }
+
+  /** Input {@code i} as a tensor, or {@code null} when omitted. */
+  public NdArray optionalTensor(int i) {
+    return hasInput(i) ? tensor(i) : null;
+  }
+
+  /** An integer tensor input (axes, shapes, pads) as long[], or {@code null} when omitted. */
+  public long[] longs(int i) {
+    NdArray a = optionalTensor(i);
+    if (a == null) {
+      return null;
+    }
+    if (!a.dtype().isInteger()) {
+      throw error("input " + i + " must be an integer tensor, is " + a.describe());
+    }
+    return a.toLongs().clone();
+  }
+
+  /** A scalar (or one-element) input as double, or {@code fallback} when omitted. */
+  public double scalarDouble(int i, double fallback) {
+    NdArray a = optionalTensor(i);
+    if (a == null) {
+      return fallback;
+    }
+    if (a.size() != 1) {
+      throw error("input " + i + " must hold one element, has shape " + a.shape());
+    }
+    return a.getDouble(0);
+  }
+
+  /** A scalar (or one-element) integer input, or {@code fallback} when omitted. */
+  public long scalarLong(int i, long fallback) {
+    NdArray a = optionalTensor(i);
+    if (a == null) {
+      return fallback;
+    }
+    if (a.size() != 1) {
+      throw error("input " + i + " must hold one element, has shape " + a.shape());
+    }
+    return a.getLong(0);
+  }
+
+  /** Requires input {@code i}'s element type to be one of {@code allowed}. */
+  public void requireType(int i, DType... allowed) {
+    DType t = tensor(i).dtype();
+    for (DType a : allowed) {
+      if (a == t) {
+        return;
+      }
+    }
+    throw new dev.convoy.ir.UnsupportedOpException(
+        where() + ": element type " + t.textName() + " of input " + i + " is not supported");
+  }
+
+  public Parallel parallel() {
+    return parallel;
+  }
+
+  /** Runs a subgraph of this node with the given inputs, capturing outer values by reference. */
+  public List<RuntimeValue> runSubgraph(Graph body, List<RuntimeValue> bodyInputs) {
+    if (subgraphs == null) {
+      throw new ConvoyException(where() + ": subgraphs cannot run in this context");
+    }
+    return subgraphs.run(body, bodyInputs);
+  }
+}

@@ -1,0 +1,16 @@
+package dev.convoy.ir.ops;
+
+import java.util.List;
+
+/**
+ * The explicit list of op families that make up the standard catalog. Adding a family is one new
+ * file implementing {@link OpFamily} plus one line here.
+ */
+public final class OpFamilies {
+  private OpFamilies() {}
+
+  public static List<OpFamily> all() {
+    return List.of(
+        new Elementwise());
+  }
+}
