@@ -11,6 +11,9 @@ public final class OpFamilies {
 
   public static List<OpFamily> all() {
     return List.of(
-        new Elementwise());
+        new Elementwise(),
+        new MatMulGemm(),
+        new Conv(),
+        new Normalization());
   }
 }
