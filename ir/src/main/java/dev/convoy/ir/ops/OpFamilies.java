@@ -14,6 +14,17 @@ public final class OpFamilies {
         new Elementwise(),
         new MatMulGemm(),
         new Conv(),
-        new Normalization());
+        new Normalization(),
+        new Reduce(),
+        new Pooling(),
+        new ControlFlow(),
+        new Sequence(),
+        new Recurrent(),
+        new Detection(),
+        new ShapeOps(),
+        new Layout(),
+        new Indexing(),
+        new ResizeOps(),
+        new TensorMisc());
   }
 }
