@@ -1,0 +1,7 @@
+package dev.convoy.ir.ops;
+
+/** The Indexing op family (in progress). */
+public final class Indexing implements OpFamily {
+  @Override
+  public void register(OpRegistrar r) {}
+}
