@@ -25,6 +25,12 @@ public final class OpFamilies {
         new Layout(),
         new Indexing(),
         new ResizeOps(),
-        new TensorMisc());
+        new TensorMisc(),
+        new Quantize(),
+        new AttentionOps(),
+        new Losses(),
+        new Signal(),
+        new StringOps(),
+        new Training());
   }
 }

@@ -1,0 +1,7 @@
+package dev.convoy.ir.ops;
+
+/** The Losses op family (in progress). */
+public final class Losses implements OpFamily {
+  @Override
+  public void register(OpRegistrar r) {}
+}
