@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.convoy.ir.ConvoyException;
@@ -74,7 +75,8 @@ public final class OrtVerifier implements AutoCloseable {
   }
 
   private static final class Env {
-    static final OrtEnvironment INSTANCE = OrtEnvironment.getEnvironment();
+    static final OrtEnvironment INSTANCE =
+        OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
   }
 
   private final OrtSession.SessionOptions options;
@@ -92,6 +94,8 @@ public final class OrtVerifier implements AutoCloseable {
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      // Kernel failures on odd node tests are reported through exceptions, not the log.
+      options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
     } catch (OrtException e) {
       throw new ConvoyException("cannot set up ONNX Runtime: " + e.getMessage(), e);
     }
@@ -147,7 +151,7 @@ public final class OrtVerifier implements AutoCloseable {
                 "output '" + e.getKey() + "' is a " + e.getValue().getType()
                     + "; only tensor outputs can be compared");
           }
-          out.put(e.getKey(), fromOrt(t));
+          out.put(e.getKey(), fromOrt(e.getKey(), t));
         }
       }
       return out;
@@ -189,9 +193,17 @@ public final class OrtVerifier implements AutoCloseable {
   }
 
   /** An ONNX Runtime tensor as a Convoy heap tensor. */
-  public static Tensor fromOrt(OnnxTensor t) throws OrtException {
+  public static Tensor fromOrt(String name, OnnxTensor t) throws OrtException {
     TensorInfo info = t.getInfo();
-    DType dtype = DType.fromOnnx(info.onnxType.value);
+    // The Java enum numbers types its own way; its names follow ONNX's.
+    DType dtype;
+    try {
+      dtype = DType.valueOf(info.onnxType.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", ""));
+    } catch (IllegalArgumentException e) {
+      throw new ConvoyException(
+          "output '" + name + "' has an element type ONNX Runtime's Java API does not report ("
+              + info.onnxType + ")");
+    }
     long[] shape = info.getShape();
     if (dtype == DType.STRING) {
       List<byte[]> flat = new ArrayList<>();
