@@ -82,7 +82,7 @@ public final class OnnxImporter {
       in.setSizeLimit(Integer.MAX_VALUE);
       ModelProto m = ModelProto.parseFrom(in);
       if (!in.isAtEnd()) {
-        throw new InvalidModelException(src + ": not a valid ONNX model (trailing bytes)");
+        throw new InvalidModelException(src + ": not a valid ONNX model (bytes left over after the protobuf message ends)");
       }
       return m;
     } catch (InvalidProtocolBufferException e) {
