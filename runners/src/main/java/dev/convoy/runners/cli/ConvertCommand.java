@@ -1,19 +1,16 @@
 package dev.convoy.runners.cli;
 
-import dev.convoy.ir.ConvoyException;
-import java.util.List;
-import java.util.concurrent.Callable;
+import dev.convoy.transforms.optimize.Level;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Unmatched;
 
-/** {@code convoy convert}: not available in this build yet. */
-@Command(name = "convert", mixinStandardHelpOptions = true, description = "Convert one model without optimizing it (optimize --level O0).")
-public class ConvertCommand implements Callable<Integer> {
-  @Unmatched List<String> rest;
-
+/** {@code convoy convert}: the same as {@code optimize --level O0}. */
+@Command(
+    name = "convert",
+    mixinStandardHelpOptions = true,
+    description = "Convert one model without optimizing it (optimize --level O0).")
+public class ConvertCommand extends OptimizeCommand {
   @Override
-  public Integer call() {
-    throw new ConvoyException("convert: not available yet");
+  Level fixedLevel() {
+    return Level.O0;
   }
 }

@@ -1,6 +1,7 @@
 package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.transforms.verify.OracleArgs;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,30 +14,11 @@ final class InputShapes {
     Map<String, long[]> out = new LinkedHashMap<>();
     for (String spec : specs) {
       int eq = spec.indexOf('=');
-      if (eq <= 0 || eq == spec.length() - 1) {
-        throw new ConvoyException(
-            "--input-shape '" + spec + "': expected NAME=D0xD1x...xDn (or NAME=scalar)");
+      if (eq <= 0) {
+        throw new ConvoyException("--input-shape '" + spec + "': expected NAME=D0xD1x...xDn");
       }
-      String name = spec.substring(0, eq);
-      String dims = spec.substring(eq + 1);
-      if (dims.equals("scalar")) {
-        out.put(name, new long[0]);
-        continue;
-      }
-      String[] parts = dims.split("x", -1);
-      long[] shape = new long[parts.length];
-      for (int i = 0; i < parts.length; i++) {
-        try {
-          shape[i] = Long.parseLong(parts[i]);
-        } catch (NumberFormatException e) {
-          shape[i] = -1;
-        }
-        if (shape[i] <= 0) {
-          throw new ConvoyException(
-              "--input-shape '" + spec + "': dimension '" + parts[i] + "' is not a positive integer");
-        }
-      }
-      out.put(name, shape);
+      out.put(spec.substring(0, eq), OracleArgs.parseShape("--input-shape '" + spec + "'",
+          spec.substring(eq + 1)));
     }
     return out;
   }

@@ -1,0 +1,101 @@
+package dev.convoy.runners;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.testing.TestData;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The command-line contract: exit codes, one-line errors naming the file, outputs written. */
+class CliTest {
+  @TempDir Path tmp;
+
+  record Result(int exit, String out, String err) {}
+
+  static Result run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"empty.onnx", "truncated.onnx", "random.onnx", "notonnx.onnx"})
+  void brokenModelIsBadInputNamingTheFile(String name) {
+    Path broken = TestData.brokenModels().resolve(name);
+    Result r = run("convert", broken.toString(), "-o", tmp.resolve("out.onnx").toString());
+    assertEquals(Main.BAD_INPUT, r.exit(), r.err());
+    assertTrue(r.err().startsWith("convoy: "), r.err());
+    assertTrue(r.err().contains(name), r.err());
+    assertFalse(r.err().contains("\tat "), "no stack trace without --debug: " + r.err());
+    assertFalse(Files.exists(tmp.resolve("out.onnx")));
+  }
+
+  @Test
+  void missingModelIsBadInput() {
+    Result r = run("inspect", tmp.resolve("nope.onnx").toString());
+    assertEquals(Main.BAD_INPUT, r.exit());
+    assertTrue(r.err().contains("nope.onnx"), r.err());
+  }
+
+  @Test
+  void unknownLevelIsBadInput() {
+    Path m = TestData.devModels().resolve("optest_conv_bn_relu.onnx");
+    Result r = run("optimize", m.toString(), "-o", tmp.resolve("o.onnx").toString(), "--level", "O9");
+    assertEquals(Main.BAD_INPUT, r.exit());
+    assertTrue(r.err().contains("O9"), r.err());
+  }
+
+  @Test
+  void malformedInputShapeIsBadInput() {
+    Path m = TestData.devModels().resolve("squeezenet1_1.onnx");
+    Result r = run("optimize", m.toString(), "-o", tmp.resolve("o.onnx").toString(),
+        "--input-shape", "x=1xfoo");
+    assertEquals(Main.BAD_INPUT, r.exit());
+    assertTrue(r.err().contains("foo"), r.err());
+  }
+
+  @Test
+  void optimizeWritesOnnxReportAndVerifies() throws Exception {
+    Path m = TestData.devModels().resolve("optest_conv_bn_relu.onnx");
+    Path out = tmp.resolve("o.onnx");
+    Path rep = tmp.resolve("r.json");
+    Result r = run("optimize", m.toString(), "-o", out.toString(), "--level", "O1", "--verify",
+        "--report", rep.toString());
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("verify: pass"), r.out());
+    String json = Files.readString(rep);
+    assertTrue(json.contains("\"nodes_before\""), json);
+    assertTrue(json.contains("\"verification\""), json);
+  }
+
+  @Test
+  void inspectSummarizesOpsAndPrintsText() {
+    Path m = TestData.devModels().resolve("optest_conv_bn_relu.onnx");
+    Result r = run("inspect", m.toString());
+    assertEquals(Main.OK, r.exit(), r.err());
+    assertTrue(r.out().contains("Conv"), r.out());
+    assertTrue(r.out().contains("BatchNormalization"), r.out());
+    Result t = run("inspect", "--text", m.toString());
+    assertEquals(Main.OK, t.exit(), t.err());
+    assertTrue(t.out().contains("Conv("), t.out());
+  }
+
+  @Test
+  void helpOnEverySubcommand() {
+    for (String sub : new String[] {"optimize", "convert", "inspect", "eval", "conformance", "run",
+        "report", "compare", "bench"}) {
+      Result r = run(sub, "--help");
+      assertEquals(Main.OK, r.exit(), sub);
+      assertTrue(r.out().contains("Usage: convoy " + sub), sub + ": " + r.out());
+    }
+  }
+}

@@ -1,0 +1,28 @@
+package dev.convoy.transforms.convert;
+
+import dev.convoy.ir.UnsupportedOpException;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import java.nio.file.Path;
+
+/** Loading and saving models in any supported format, chosen by content on read. */
+public final class Models {
+  private Models() {}
+
+  /** Reads a model, sniffing its format from the file's content. */
+  public static Graph load(Path path) {
+    return switch (ModelFormat.sniff(path)) {
+      case ONNX -> OnnxImporter.importFile(path);
+      case CVY -> throw new UnsupportedOpException(path + ": reading .cvy is not available yet");
+    };
+  }
+
+  /** Writes {@code graph} to {@code path} in {@code format}. */
+  public static void save(Graph graph, Path path, ModelFormat format) {
+    switch (format) {
+      case ONNX -> OnnxExporter.write(graph, path);
+      case CVY -> throw new UnsupportedOpException(path + ": writing .cvy is not available yet");
+    }
+  }
+}
