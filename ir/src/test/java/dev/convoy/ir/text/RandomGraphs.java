@@ -20,7 +20,9 @@ import java.util.Random;
  * Seeded random graphs for property tests: random names (including ones that need quoting),
  * types, tensors of every element type with random bits, every attribute kind, omitted inputs and
  * outputs, and nested subgraphs that read values of enclosing graphs. Graphs are well formed (each
- * value defined once, nodes in topological order), so they also pass the verifier.
+ * value defined once, nodes in topological order); {@link #generate} sometimes gives an initializer
+ * a declared type other than its tensor's (which the IR can hold but the verifier reports), {@link
+ * #wellFormed} never does.
  */
 public final class RandomGraphs {
   private static final String[] NAME_SHAPES = {
@@ -31,15 +33,22 @@ public final class RandomGraphs {
   private static final String[] DOMAINS = {"", "", "", "com.microsoft", "ai.onnx.ml", "x y"};
 
   private final Random rnd;
+  private final boolean retypeInitializers;
   private int counter;
 
-  private RandomGraphs(long seed) {
+  private RandomGraphs(long seed, boolean retypeInitializers) {
     this.rnd = new Random(seed);
+    this.retypeInitializers = retypeInitializers;
   }
 
   /** A random top-level graph determined by {@code seed}. */
   public static Graph generate(long seed) {
-    return new RandomGraphs(seed).top();
+    return new RandomGraphs(seed, true).top();
+  }
+
+  /** A random graph that passes the verifier. */
+  public static Graph wellFormed(long seed) {
+    return new RandomGraphs(seed, false).top();
   }
 
   private Graph top() {
@@ -70,7 +79,7 @@ public final class RandomGraphs {
     }
     for (int i = rnd.nextInt(4); i > 0; i--) {
       Value v = g.addInitializer(name(), tensor());
-      if (rnd.nextInt(8) == 0) {
+      if (rnd.nextInt(8) == 0 && retypeInitializers) {
         v.setType(type(1));
       }
       maybeDoc(v);

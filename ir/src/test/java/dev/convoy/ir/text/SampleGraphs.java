@@ -266,7 +266,8 @@ public final class SampleGraphs {
     Node thenAdd = node(then, "Add", List.of(sq.output(0), k), List.of("then_out"), null);
     then.addOutput(thenAdd.output(0));
 
-    Graph loopBody = g.newSubgraph("else_loop_body");
+    Graph elseBranch = g.newSubgraph("else_branch");
+    Graph loopBody = elseBranch.newSubgraph("else_loop_body");
     Value iter = loopBody.addInput("iter", t(DType.INT64));
     Value condIn = loopBody.addInput("cond_in", t(DType.BOOL));
     Value acc = loopBody.addInput("acc", t(DType.FLOAT, "N"));
@@ -280,7 +281,6 @@ public final class SampleGraphs {
     Node condOut = node(loopBody, "Identity", List.of(condIn), List.of("cond_out"), null);
     loopBody.addOutput(condOut.output(0));
     loopBody.addOutput(innerIf.output(0));
-    Graph elseBranch = g.newSubgraph("else_branch");
     Node loop = node(elseBranch, "Loop", List.of(trip, cond, sq.output(0)), List.of("looped"),
         Map.of("body", Attribute.of(loopBody)));
     elseBranch.addOutput(loop.output(0));
