@@ -28,7 +28,10 @@ import dev.convoy.transforms.optimize.eliminate.EliminateZeroPad;
 import dev.convoy.transforms.optimize.eliminate.MergeReshapeChain;
 import dev.convoy.transforms.optimize.eliminate.MergeTransposes;
 import dev.convoy.transforms.optimize.fold.ConstantToInitializer;
+import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
+import dev.convoy.transforms.optimize.infer.FixInputShapes;
+import dev.convoy.transforms.optimize.infer.InferShapes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +52,7 @@ public final class PassRegistry {
         List.<Supplier<Rule>>of(
             ConstantToInitializer::new,
             FoldStaticShape::new,
+            FoldConstants::new,
             EliminateIdentity::new,
             EliminateDropout::new,
             EliminateSingleInputVariadic::new,
@@ -77,6 +81,8 @@ public final class PassRegistry {
     }
     for (Supplier<Pass> s :
         List.<Supplier<Pass>>of(
+            FixInputShapes::new,
+            InferShapes::new,
             EliminateCommonSubexpressions::new,
             DeduplicateInitializers::new,
             EliminateUnusedInitializers::new)) {

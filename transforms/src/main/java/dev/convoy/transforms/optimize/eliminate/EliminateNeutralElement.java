@@ -32,7 +32,8 @@ abstract class EliminateNeutralElement implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    return kept(n) != null;
+    Value kept = kept(n);
+    return kept != null && rw.canReplace(n.output(0), kept);
   }
 
   /** The operand that is the result, or null when the rule does not apply. */

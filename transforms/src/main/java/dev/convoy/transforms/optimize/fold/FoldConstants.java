@@ -1,0 +1,162 @@
+package dev.convoy.transforms.optimize.fold;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.eval.ShapeInference;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpDef;
+import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.RuntimeValue;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Rule;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A deterministic node whose inputs are all constants is evaluated once, through the catalog's
+ * reference kernel, and its outputs become initializers under the same names. Never folded: ops
+ * the evaluator lacks (noted for the report), random ops, nodes owning subgraphs, graph outputs,
+ * and results whose size is above the fold cap or cannot be bounded before evaluating (the
+ * output shapes must infer static, so a {@code ConstantOfShape} asking for 100 GB is never run).
+ */
+public final class FoldConstants implements Rule {
+  public static final String NAME = "fold-constants";
+
+  private final Evaluator evaluator = new Evaluator(OpCatalog.standard(), Parallel.serial());
+  private Node evaluated;
+  private List<Tensor> results;
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.anyOp();
+  }
+
+  @Override
+  public boolean matches(Node n, Rewriter rw) {
+    if (n.inputCount() == 0 || n.is("Constant") || !n.subgraphs().isEmpty()
+        || !Determinism.isDeterministic(n)) {
+      return false;
+    }
+    for (Value in : n.inputs()) {
+      if (in != null && (in.constant() == null || !in.constant().dtype().isSupported())) {
+        return false;
+      }
+    }
+    for (Value out : n.outputs()) {
+      if (out != null && out.isGraphOutput()) {
+        return false;
+      }
+    }
+    OpDef def = evaluator.catalog().find(n);
+    if (def == null) {
+      rw.note("fold-constants: Convoy's evaluator lacks " + opName(n) + " at opset "
+          + OpCatalog.opsetOf(n) + "; its nodes with constant inputs are left unfolded");
+      return false;
+    }
+    if (!def.deterministic() || !withinCap(n, rw)) {
+      return false;
+    }
+    return evaluate(n, rw);
+  }
+
+  /** Whether the inferred outputs are static and their total size is within the fold cap. */
+  private static boolean withinCap(Node n, Rewriter rw) {
+    List<ValueType> types;
+    try {
+      types = new ShapeInference(OpCatalog.standard()).inferOutputs(n);
+    } catch (ConvoyException e) {
+      return false;
+    }
+    long bytes = 0;
+    for (int k = 0; k < n.outputCount(); k++) {
+      if (n.output(k) == null) {
+        continue;
+      }
+      ValueType t = k < types.size() ? types.get(k) : null;
+      if (!(t instanceof ValueType.TensorType tt) || !tt.shape().isStatic()) {
+        return false;
+      }
+      try {
+        bytes += Math.multiplyExact(tt.shape().numElements(), Math.max(1, tt.dtype().byteSize()));
+      } catch (ArithmeticException | ConvoyException e) {
+        bytes = Long.MAX_VALUE;
+      }
+      if (bytes > rw.options().foldSizeCapBytes()) {
+        rw.note("fold-constants: " + describe(n) + " would produce " + tt + " ("
+            + bytes + " bytes), above the fold cap of " + rw.options().foldSizeCapBytes()
+            + " bytes; left unfolded");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean evaluate(Node n, Rewriter rw) {
+    List<RuntimeValue> ins = new ArrayList<>();
+    for (Value in : n.inputs()) {
+      ins.add(in == null ? null : NdArray.fromTensor(in.constant()));
+    }
+    List<Tensor> outs = new ArrayList<>();
+    try {
+      List<RuntimeValue> results = evaluator.evaluateNode(n, ins);
+      for (int k = 0; k < n.outputCount(); k++) {
+        if (n.output(k) == null) {
+          outs.add(null);
+        } else if (results.get(k) instanceof NdArray a) {
+          outs.add(a.toTensor());
+        } else {
+          return false;
+        }
+      }
+    } catch (ConvoyException e) {
+      rw.note("fold-constants: evaluating " + describe(n) + " failed (" + e.getMessage()
+          + "); left unfolded");
+      return false;
+    }
+    evaluated = n;
+    results = outs;
+    return true;
+  }
+
+  private static String opName(Node n) {
+    return (n.domain().isEmpty() ? "" : n.domain() + "::") + n.opType();
+  }
+
+  private static String describe(Node n) {
+    String op = opName(n);
+    return n.name().isEmpty() ? op + " producing " + n.output(0) : op + " node '" + n.name() + "'";
+  }
+
+  @Override
+  public void rewrite(Node n, Rewriter rw) {
+    if (evaluated != n) {
+      throw new IllegalStateException("rewrite without a successful match at " + n);
+    }
+    List<Value> consts = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (int k = 0; k < n.outputCount(); k++) {
+      Value out = n.output(k);
+      names.add(out == null ? null : out.name());
+      consts.add(out == null ? null : rw.constant(n.graph(), results.get(k), out.name() + "__folded"));
+    }
+    rw.replaceNode(n, consts);
+    for (int k = 0; k < consts.size(); k++) {
+      if (consts.get(k) != null) {
+        consts.get(k).rename(names.get(k));
+      }
+    }
+    evaluated = null;
+    results = null;
+  }
+}

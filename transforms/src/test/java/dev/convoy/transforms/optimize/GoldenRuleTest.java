@@ -1,0 +1,115 @@
+package dev.convoy.transforms.optimize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.text.GraphParser;
+import dev.convoy.ir.text.GraphPrinter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Golden before/after tests, one folder per rule or pass under {@code golden/<name>/}: the rule
+ * (alone, to a fixpoint) or the pass turns {@code before.txt} into exactly {@code after.txt}. Each
+ * {@code before.txt} holds at least one node named {@code keep...}: a place where the rule must not
+ * fire, which must survive unchanged. The result must pass the structural verifier and compute the
+ * same outputs as the input on seeded inputs (through the evaluator). Run with
+ * {@code -Dgolden.update=true} to rewrite the {@code after.txt} files, then review the diff.
+ */
+class GoldenRuleTest {
+  static final Path GOLDEN = Paths.get("src/test/resources/golden");
+  private static final boolean UPDATE = Boolean.getBoolean("golden.update");
+
+  @TestFactory
+  Stream<DynamicTest> rewritesBeforeIntoAfter() throws IOException {
+    return folders()
+        .map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> check(dir)));
+  }
+
+  @Test
+  void everyRuleAndPassHasAGoldenFolder() throws IOException {
+    Set<String> have = new HashSet<>();
+    folders().forEach(d -> have.add(d.getFileName().toString()));
+    Set<String> missing = new HashSet<>(PassRegistry.ruleNames());
+    missing.addAll(PassRegistry.passNames());
+    missing.removeAll(have);
+    assertTrue(missing.isEmpty(), "rules and passes without golden tests: " + missing);
+  }
+
+  static Stream<Path> folders() throws IOException {
+    return Files.list(GOLDEN).filter(Files::isDirectory).sorted();
+  }
+
+  private static void check(Path dir) throws IOException {
+    String name = dir.getFileName().toString();
+    Graph before = GraphParser.parse(Files.readString(dir.resolve("before.txt")));
+    Graph input = before.copy();
+    OptimizeOptions options = options(dir);
+    PassContext ctx = new PassContext(options, null);
+    Pass pass = PassRegistry.isRule(name)
+        ? new RuleSetPass(name, List.of(PassRegistry.rule(name)), 10_000)
+        : PassRegistry.pass(name);
+    int changes = pass.run(before, ctx);
+    assertTrue(ctx.converged(), name + " did not settle: " + ctx.notes());
+    assertTrue(changes > 0, name + " did not fire on " + dir.resolve("before.txt"));
+    String actual = GraphPrinter.print(before);
+    Path after = dir.resolve("after.txt");
+    if (UPDATE || !Files.exists(after)) {
+      Files.writeString(after, actual);
+    }
+    assertEquals(Files.readString(after), actual, name + ": result differs from " + after);
+    assertKeptNodesSurvive(input, before, name);
+    GoldenChecks.assertValid(before, name);
+    if (!Files.exists(dir.resolve("no-numeric-check.txt"))) {
+      GoldenChecks.assertSameOutputs(input, before, options, name);
+    }
+  }
+
+  private static OptimizeOptions options(Path dir) throws IOException {
+    Path shapes = dir.resolve("input-shapes.txt");
+    OptimizeOptions o = OptimizeOptions.atLevel(Level.O1);
+    if (!Files.exists(shapes)) {
+      return o;
+    }
+    Map<String, long[]> m = new HashMap<>();
+    for (String line : Files.readAllLines(shapes)) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        String[] kv = line.trim().split("=", 2);
+        m.put(kv[0], Stream.of(kv[1].split("x")).mapToLong(Long::parseLong).toArray());
+      }
+    }
+    return new OptimizeOptions(o.level(), Set.of(), Set.of(), null, m, false, o.foldSizeCapBytes());
+  }
+
+  private static void assertKeptNodesSurvive(Graph before, Graph after, String rule) {
+    Set<String> kept = new HashSet<>();
+    before.forEachNode(n -> {
+      if (n.name().startsWith("keep")) {
+        kept.add(n.name() + " " + n.opType());
+      }
+    });
+    before.initializers().stream().filter(v -> v.name().startsWith("keep"))
+        .forEach(v -> kept.add(v.name()));
+    assertFalse(kept.isEmpty(),
+        rule + ": before.txt needs a node or initializer named keep... where it must not fire");
+    Set<String> left = new HashSet<>();
+    after.forEachNode((Node n) -> left.add(n.name() + " " + n.opType()));
+    after.initializers().forEach(v -> left.add(v.name()));
+    kept.removeAll(left);
+    assertTrue(kept.isEmpty(), rule + " removed or changed nodes it must leave: " + kept);
+  }
+}

@@ -1,0 +1,67 @@
+package dev.convoy.transforms.optimize;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.verify.OracleArgs;
+import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.verify.SeededInputs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every dev model optimized at O1 computes what the original computes: ONNX Runtime runs the
+ * original file and the exported result on the same seeded inputs (shapes from the model's oracle
+ * args) and every output agrees within rtol 1e-4 / atol 1e-5. The pipeline must settle and never
+ * add nodes.
+ */
+class OptimizeDevModelsTest {
+  private static OrtVerifier ort;
+
+  @BeforeAll
+  static void openRuntime() {
+    ort = new OrtVerifier();
+  }
+
+  @AfterAll
+  static void closeRuntime() {
+    ort.close();
+  }
+
+  @TestFactory
+  Stream<DynamicTest> o1KeepsOrtOutputsOnEveryDevModel() {
+    return TestData.devModelFiles().stream()
+        .map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> check(p)));
+  }
+
+  static OptimizeOptions o1(Map<String, long[]> shapes, boolean verifyEachPass) {
+    return new OptimizeOptions(
+        Level.O1, Set.of(), Set.of(), null, shapes, verifyEachPass,
+        OptimizeOptions.DEFAULT_FOLD_CAP);
+  }
+
+  private static void check(Path model) throws Exception {
+    Graph original = OnnxImporter.importFile(model);
+    Map<String, long[]> shapes = OracleArgs.read(model).shapes();
+    OptimizeResult r = Optimizer.optimize(original, o1(shapes, false));
+    assertTrue(r.converged(), model + ": pipeline did not settle: " + r.notes());
+    assertTrue(
+        r.graph().totalNodeCount() <= original.totalNodeCount(),
+        model + ": O1 added nodes: " + original.totalNodeCount() + " -> "
+            + r.graph().totalNodeCount());
+    Map<String, Tensor> inputs = SeededInputs.generate(original, shapes);
+    var v = ort.compare(Files.readAllBytes(model), OnnxExporter.toBytes(r.graph()), inputs);
+    assertTrue(v.pass(), model + ": outputs changed: " + v.firstFailure());
+  }
+}
