@@ -31,7 +31,9 @@ public enum DType {
   FLOAT8E5M2FNUZ(20, 1, "float8e5m2fnuz"),
   UINT4(21, 1, "uint4"),
   INT4(22, 1, "int4"),
-  FLOAT4E2M1(23, 1, "float4e2m1");
+  FLOAT4E2M1(23, 1, "float4e2m1"),
+  UINT2(25, 1, "uint2"),
+  INT2(26, 1, "int2");
 
   private final int onnxCode;
   private final int byteSize;
@@ -48,9 +50,31 @@ public enum DType {
     return onnxCode;
   }
 
-  /** Bytes per element in a tensor's buffer; 0 for strings. */
+  /**
+   * Bytes per element in a tensor's buffer; 0 for strings. The packed sub-byte types (int4,
+   * uint4, float4e2m1, int2, uint2) say 1 here; use {@link #storageBytes} for buffer lengths.
+   */
   public int byteSize() {
     return byteSize;
+  }
+
+  /** Bits per element in a tensor's buffer: 4 or 2 for the packed sub-byte types. */
+  public int bitWidth() {
+    return switch (this) {
+      case INT4, UINT4, FLOAT4E2M1 -> 4;
+      case INT2, UINT2 -> 2;
+      default -> 8 * byteSize;
+    };
+  }
+
+  /**
+   * The length in bytes of a buffer holding {@code elements} elements: sub-byte types are packed
+   * (two 4-bit or four 2-bit elements per byte, the last byte padded), as ONNX stores them.
+   */
+  public long storageBytes(long elements) {
+    int bits = bitWidth();
+    return bits >= 8 ? Math.multiplyExact(elements, (long) byteSize)
+        : Math.addExact(Math.multiplyExact(elements, (long) bits), 7) / 8;
   }
 
   /** The name used in Convoy's text form, e.g. {@code float32}. */
@@ -58,35 +82,37 @@ public enum DType {
     return textName;
   }
 
+  /** Float types, including the 8-bit floats and float4e2m1. */
   public boolean isFloatingPoint() {
     return switch (this) {
-      case FLOAT, DOUBLE, FLOAT16, BFLOAT16 -> true;
+      case FLOAT, DOUBLE, FLOAT16, BFLOAT16, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2,
+          FLOAT8E5M2FNUZ, FLOAT4E2M1 -> true;
       default -> false;
     };
   }
 
   public boolean isInteger() {
     return switch (this) {
-      case UINT8, INT8, UINT16, INT16, INT32, INT64, UINT32, UINT64 -> true;
+      case UINT8, INT8, UINT16, INT16, INT32, INT64, UINT32, UINT64, INT4, UINT4, INT2, UINT2 ->
+          true;
       default -> false;
     };
   }
 
   public boolean isSigned() {
     return switch (this) {
-      case INT8, INT16, INT32, INT64 -> true;
+      case INT8, INT16, INT32, INT64, INT4, INT2 -> true;
       default -> isFloatingPoint();
     };
   }
 
   /**
-   * Whether Convoy stores and computes with this type. Float8, 4-bit and complex types are
-   * recognized but rejected with a clear error where a tensor of them must be read.
+   * Whether Convoy stores and computes with this type. Complex types are recognized but rejected
+   * with a clear error where a tensor of them must be read.
    */
   public boolean isSupported() {
     return switch (this) {
-      case COMPLEX64, COMPLEX128, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, UINT4,
-          INT4, FLOAT4E2M1 -> false;
+      case COMPLEX64, COMPLEX128 -> false;
       default -> true;
     };
   }

@@ -38,7 +38,7 @@ public final class Tensor {
       throw new IllegalArgumentException("string tensors are built with ofStrings");
     }
     long n = numElements(dims);
-    long expected = Math.multiplyExact(n, (long) dtype.byteSize());
+    long expected = dtype.storageBytes(n);
     if (data.remaining() != expected) {
       throw new InvalidModelException(
           "tensor of type " + dtype.textName() + " and shape " + Shape.toString(dims) + " needs "
@@ -80,7 +80,7 @@ public final class Tensor {
   }
 
   private static ByteBuffer allocate(DType dtype, long n) {
-    long bytes = Math.multiplyExact(n, (long) dtype.byteSize());
+    long bytes = dtype.storageBytes(n);
     if (bytes > Integer.MAX_VALUE) {
       throw new InvalidModelException(
           "a single in-memory tensor of " + bytes + " bytes exceeds the 2 GiB buffer limit");

@@ -15,7 +15,9 @@ import java.util.Arrays;
  * loop over {@code float[]} or {@code long[]} without boxing or byte-buffer reads. The storage
  * array per element type is fixed: float32 {@code float[]}, float64 {@code double[]},
  * (u)int64 {@code long[]}, (u)int32 {@code int[]}, (u)int16/float16/bfloat16 {@code short[]}
- * (raw bits for the half types), (u)int8/bool {@code byte[]}, string {@code byte[][]}.
+ * (raw bits for the half types), (u)int8/bool {@code byte[]}, string {@code byte[][]}; the 8-bit
+ * floats and the sub-byte types {@code byte[]} with one element per byte (float codes as raw
+ * bits, int4/int2 sign-extended), packed and unpacked by {@link NarrowTypes} at the tensor edge.
  *
  * <p>Kernels must treat their inputs as immutable: the storage of an input may be shared with an
  * initializer or with another value. A kernel fills the arrays of the arrays it allocates and then
@@ -77,6 +79,8 @@ public final class NdArray implements RuntimeValue {
       case INT32, UINT32 -> new int[n];
       case INT16, UINT16, FLOAT16, BFLOAT16 -> new short[n];
       case INT8, UINT8, BOOL -> new byte[n];
+      case FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1, INT4, UINT4, INT2,
+          UINT2 -> new byte[n];
       case STRING -> {
         byte[][] s = new byte[n][];
         Arrays.fill(s, new byte[0]);
@@ -94,7 +98,8 @@ public final class NdArray implements RuntimeValue {
       case INT64, UINT64 -> long[].class;
       case INT32, UINT32 -> int[].class;
       case INT16, UINT16, FLOAT16, BFLOAT16 -> short[].class;
-      case INT8, UINT8, BOOL -> byte[].class;
+      case INT8, UINT8, BOOL, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ,
+          FLOAT4E2M1, INT4, UINT4, INT2, UINT2 -> byte[].class;
       case STRING -> byte[][].class;
       default -> throw unsupported(dtype);
     };
@@ -157,6 +162,11 @@ public final class NdArray implements RuntimeValue {
       return new NdArray(dt, dims, n, t.strings());
     }
     ByteBuffer b = t.data();
+    if (NarrowTypes.packedBits(dt) > 0) {
+      byte[] packed = new byte[b.remaining()];
+      b.get(packed);
+      return new NdArray(dt, dims, n, NarrowTypes.unpack(dt, packed, n));
+    }
     Object data = newStorage(dt, n);
     switch (dt) {
       case FLOAT -> b.asFloatBuffer().get((float[]) data);
@@ -173,6 +183,9 @@ public final class NdArray implements RuntimeValue {
   public Tensor toTensor() {
     if (dtype == DType.STRING) {
       return Tensor.ofStrings(dims, (byte[][]) data);
+    }
+    if (NarrowTypes.packedBits(dtype) > 0) {
+      return Tensor.ofBytes(dtype, dims, NarrowTypes.pack(dtype, (byte[]) data));
     }
     long bytes = (long) size * dtype.byteSize();
     if (bytes > Integer.MAX_VALUE) {
@@ -280,6 +293,8 @@ public final class NdArray implements RuntimeValue {
       case FLOAT16 -> HalfFloats.toFloat(((short[]) data)[i]);
       case BFLOAT16 -> HalfFloats.bfloat16ToFloat(((short[]) data)[i]);
       case UINT64 -> unsignedToDouble(((long[]) data)[i]);
+      case FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1 ->
+          NarrowTypes.decode(dtype, ((byte[]) data)[i]);
       default -> getLong(i);
     };
   }
@@ -292,8 +307,8 @@ public final class NdArray implements RuntimeValue {
       case UINT32 -> ((int[]) data)[i] & 0xFFFFFFFFL;
       case INT16 -> ((short[]) data)[i];
       case UINT16 -> ((short[]) data)[i] & 0xFFFFL;
-      case INT8 -> ((byte[]) data)[i];
-      case UINT8, BOOL -> ((byte[]) data)[i] & 0xFFL;
+      case INT8, INT4, INT2 -> ((byte[]) data)[i];
+      case UINT8, BOOL, UINT4, UINT2 -> ((byte[]) data)[i] & 0xFFL;
       case STRING -> throw new IllegalStateException("string tensor has no numeric elements");
       default -> (long) getDouble(i);
     };
@@ -308,6 +323,8 @@ public final class NdArray implements RuntimeValue {
       case BFLOAT16 -> ((short[]) data)[i] = HalfFloats.bfloat16FromFloat((float) v);
       case BOOL -> ((byte[]) data)[i] = (byte) (v != 0 ? 1 : 0);
       case UINT64 -> ((long[]) data)[i] = doubleToUnsigned(v);
+      case FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1 ->
+          ((byte[]) data)[i] = (byte) NarrowTypes.encode(dtype, v, true);
       default -> setLong(i, (long) v);
     }
   }
@@ -319,6 +336,7 @@ public final class NdArray implements RuntimeValue {
       case INT32, UINT32 -> ((int[]) data)[i] = (int) v;
       case INT16, UINT16 -> ((short[]) data)[i] = (short) v;
       case INT8, UINT8 -> ((byte[]) data)[i] = (byte) v;
+      case INT4, UINT4, INT2, UINT2 -> ((byte[]) data)[i] = (byte) NarrowTypes.wrapInteger(dtype, v);
       case BOOL -> ((byte[]) data)[i] = (byte) (v != 0 ? 1 : 0);
       case STRING -> throw new IllegalStateException("string tensor has no numeric elements");
       default -> setDouble(i, v);

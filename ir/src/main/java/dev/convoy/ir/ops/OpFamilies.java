@@ -26,6 +26,7 @@ public final class OpFamilies {
         new Indexing(),
         new ResizeOps(),
         new TensorMisc(),
+        new CastOps(),
         new Quantize(),
         new AttentionOps(),
         new Losses(),

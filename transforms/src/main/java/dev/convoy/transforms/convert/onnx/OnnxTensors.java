@@ -49,11 +49,6 @@ public final class OnnxTensors {
     } catch (UnsupportedOpException e) {
       throw new UnsupportedOpException(what + ": " + e.getMessage());
     }
-    switch (dtype) {
-      case INT4, UINT4, FLOAT4E2M1 -> throw new UnsupportedOpException(
-          what + ": packed 4-bit element type " + dtype.textName() + " is not supported");
-      default -> { }
-    }
     if (t.hasSegment()) {
       throw new UnsupportedOpException(what + ": segmented tensors are not supported");
     }
@@ -77,7 +72,7 @@ public final class OnnxTensors {
         }
         return Tensor.ofStrings(dims, values);
       }
-      long bytes = Math.multiplyExact(n, (long) dtype.byteSize());
+      long bytes = dtype.storageBytes(n);
       if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
         return Tensor.of(dtype, dims, external.map(t, bytes));
       }
@@ -139,6 +134,11 @@ public final class OnnxTensors {
       }
       case INT8, UINT8, BOOL, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ -> {
         checkCount(what, "int32_data", t.getInt32DataCount(), n);
+        t.getInt32DataList().forEach(v -> b.put((byte) (int) v));
+      }
+      case INT4, UINT4, FLOAT4E2M1, INT2, UINT2 -> {
+        // Sub-byte types keep one packed byte per int32_data entry.
+        checkCount(what, "int32_data", t.getInt32DataCount(), bytes);
         t.getInt32DataList().forEach(v -> b.put((byte) (int) v));
       }
       default -> throw new UnsupportedOpException(
