@@ -121,7 +121,7 @@ final class GraphReader {
     for (TensorProto t : gp.getInitializerList()) {
       checkNew(s, t.getName(), "initializer");
       Tensor tensor = inContext(where + ": initializer '" + t.getName() + "'",
-          () -> OnnxTensors.fromProto(t, external));
+          () -> OnnxTensors.read(t, external));
       Value v = g.addInitializer(finalName(t.getName(), parent), tensor);
       v.setDocString(t.getDocString());
       s.values.put(t.getName(), v);
@@ -211,7 +211,7 @@ final class GraphReader {
       case FLOAT -> new Attribute.FloatAttr(a.getF());
       case INT -> new Attribute.IntAttr(a.getI());
       case STRING -> new Attribute.StringAttr(a.getS().toByteArray());
-      case TENSOR -> new Attribute.TensorAttr(OnnxTensors.fromProto(a.getT(), external));
+      case TENSOR -> new Attribute.TensorAttr(OnnxTensors.read(a.getT(), external));
       case SPARSE_TENSOR -> OnnxTensors.sparseFromProto(a.getSparseTensor(), external);
       case TYPE_PROTO -> new Attribute.TypeAttr(OnnxTypes.fromProto(a.getTp(), a.getName()));
       case FLOATS -> {
@@ -225,7 +225,7 @@ final class GraphReader {
       case STRINGS -> new Attribute.StringsAttr(
           a.getStringsList().stream().map(com.google.protobuf.ByteString::toByteArray).toList());
       case TENSORS -> new Attribute.TensorsAttr(
-          a.getTensorsList().stream().map(t -> OnnxTensors.fromProto(t, external)).toList());
+          a.getTensorsList().stream().map(t -> OnnxTensors.read(t, external)).toList());
       case SPARSE_TENSORS -> new Attribute.SparseTensorsAttr(
           a.getSparseTensorsList().stream()
               .map(t -> OnnxTensors.sparseFromProto(t, external)).toList());

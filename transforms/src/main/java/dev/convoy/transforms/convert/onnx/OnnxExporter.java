@@ -69,7 +69,12 @@ public final class OnnxExporter {
    * weights in {@code file + ".data"}.
    */
   public static void write(Graph g, Path file) {
-    if (tensorBytes(g) > EXTERNAL_DATA_THRESHOLD) {
+    write(g, file, EXTERNAL_DATA_THRESHOLD);
+  }
+
+  /** As {@link #write(Graph, Path)} with the switch to external data at {@code limit} bytes. */
+  static void write(Graph g, Path file, long limit) {
+    if (tensorBytes(g) > limit) {
       writeWithExternalData(g, file, MIN_EXTERNAL_TENSOR_BYTES);
       return;
     }

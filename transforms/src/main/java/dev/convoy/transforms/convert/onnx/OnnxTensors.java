@@ -35,10 +35,10 @@ public final class OnnxTensors {
    * folder; {@code null} when there is none) and mapped, not copied.
    */
   public static Tensor fromProto(TensorProto t, Path baseDir) {
-    return fromProto(t, new ExternalData(baseDir));
+    return read(t, new ExternalData(baseDir));
   }
 
-  static Tensor fromProto(TensorProto t, ExternalData external) {
+  static Tensor read(TensorProto t, ExternalData external) {
     String what = "tensor '" + t.getName() + "'";
     if (!t.hasDataType() || t.getDataType() == 0) {
       throw new InvalidModelException(what + " has no element type");
@@ -162,8 +162,8 @@ public final class OnnxTensors {
   }
 
   static Attribute.SparseTensorAttr sparseFromProto(SparseTensorProto s, ExternalData external) {
-    Tensor values = fromProto(s.getValues(), external);
-    Tensor indices = fromProto(s.getIndices(), external);
+    Tensor values = read(s.getValues(), external);
+    Tensor indices = read(s.getIndices(), external);
     long[] dims = s.getDimsList().stream().mapToLong(Long::longValue).toArray();
     return new Attribute.SparseTensorAttr(values, indices, dims);
   }
