@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.convert.onnx.OnnxTensors;
+import dev.convoy.transforms.verify.OrtVerifier;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -87,6 +90,35 @@ class CliTest {
     Result t = run("inspect", "--text", m.toString());
     assertEquals(Main.OK, t.exit(), t.err());
     assertTrue(t.out().contains("Conv("), t.out());
+  }
+
+  @Test
+  void evalWritesOutputsMatchingTheReference() {
+    Path m = TestData.devModels().resolve("optest_conv_bn_relu.onnx");
+    Path ref = TestData.devModels().resolve("optest_conv_bn_relu.ref/test_data_set_0");
+    Path outDir = tmp.resolve("outs");
+    Result r = run("eval", m.toString(), "--inputs", ref.toString(), "--outputs", outDir.toString());
+    assertEquals(Main.OK, r.exit(), r.err());
+    Tensor expected = OnnxTensors.readPb(ref.resolve("output_0.pb"));
+    Tensor actual = OnnxTensors.readPb(outDir.resolve("output_0.pb"));
+    assertTrue(OrtVerifier.compareTensors("y", expected, actual, OrtVerifier.Tolerance.DEFAULT).pass());
+  }
+
+  @Test
+  void evalWithoutItsInputsIsBadInput() {
+    Path m = TestData.devModels().resolve("optest_conv_bn_relu.onnx");
+    Result r = run("eval", m.toString(), "--inputs", tmp.toString(), "--outputs", tmp.toString());
+    assertEquals(Main.BAD_INPUT, r.exit());
+    assertTrue(r.err().contains("input_0.pb"), r.err());
+  }
+
+  @Test
+  void conformanceEndsWithTheSummaryLine() {
+    Path dir = TestData.nodeTests();
+    Result r = run("conformance", dir.toString(), "--filter", "test_relu*", "--min-pass", "1.0");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    String[] lines = r.out().strip().split("\n");
+    assertTrue(lines[lines.length - 1].matches("[1-9]\\d* passed, 0 failed, 0 skipped"), r.out());
   }
 
   @Test

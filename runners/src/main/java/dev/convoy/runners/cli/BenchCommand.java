@@ -1,19 +1,99 @@
 package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.runners.bench.BenchTable;
+import dev.convoy.runners.bench.EvalBenchmark;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Unmatched;
+import picocli.CommandLine.Spec;
 
-/** {@code convoy bench}: not available in this build yet. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmark Convoy against ONNX Runtime.")
+/**
+ * {@code convoy bench}: measures Convoy against ONNX Runtime in the same run and prints Markdown
+ * tables (optionally written to a file for {@code docs/benchmarks.md}). Not part of the tests.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmark Convoy against ONNX Runtime on models (default: the dev set).")
 public class BenchCommand implements Callable<Integer> {
-  @Unmatched List<String> rest;
+  /** What can be measured. */
+  enum Suite {
+    EVAL
+  }
+
+  @Parameters(arity = "0..*", paramLabel = "MODEL",
+      description = "Models or folders of models (default: ../shared/testdata/models/onnx, else testdata/zoo).")
+  List<Path> models = new ArrayList<>();
+
+  @Option(names = "--peer", defaultValue = "ort", paramLabel = "ort",
+      description = "The peer to measure against (only ort, ONNX Runtime).")
+  String peer;
+
+  @Option(names = "--suite", split = ",", paramLabel = "SUITE",
+      description = "Benchmarks to run: ${COMPLETION-CANDIDATES} (default: all).")
+  EnumSet<Suite> suites = EnumSet.allOf(Suite.class);
+
+  @Option(names = "--reps", defaultValue = "5", description = "Timed repetitions (default ${DEFAULT-VALUE}).")
+  int reps;
+
+  @Option(names = "--warmup", defaultValue = "2", description = "Warm-up runs (default ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "Also write the tables (Markdown) here.")
+  Path out;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
-  public Integer call() {
-    throw new ConvoyException("bench: not available yet");
+  public Integer call() throws Exception {
+    if (!peer.equals("ort")) {
+      throw new ConvoyException("--peer " + peer + ": only 'ort' (ONNX Runtime) is supported");
+    }
+    List<Path> files = modelFiles();
+    PrintWriter console = spec.commandLine().getOut();
+    StringBuilder doc = new StringBuilder();
+    for (Suite s : suites) {
+      BenchTable t = switch (s) {
+        case EVAL -> EvalBenchmark.run(files, warmup, reps);
+      };
+      console.println(t.markdown());
+      console.flush();
+      doc.append(t.markdown()).append('\n');
+    }
+    if (out != null) {
+      Files.writeString(out, doc.toString());
+    }
+    return 0;
+  }
+
+  private List<Path> modelFiles() throws IOException {
+    List<Path> roots = new ArrayList<>(models);
+    if (roots.isEmpty()) {
+      Path dev = Path.of("../shared/testdata/models/onnx");
+      roots.add(Files.isDirectory(dev) ? dev : Path.of("testdata/zoo"));
+    }
+    List<Path> files = new ArrayList<>();
+    for (Path r : roots) {
+      if (Files.isDirectory(r)) {
+        try (Stream<Path> s = Files.list(r)) {
+          s.filter(p -> p.toString().endsWith(".onnx")).sorted().forEach(files::add);
+        }
+      } else if (Files.isRegularFile(r)) {
+        files.add(r);
+      } else {
+        throw new ConvoyException(r + ": no such model or folder");
+      }
+    }
+    return files;
   }
 }

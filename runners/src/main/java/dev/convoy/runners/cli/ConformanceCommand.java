@@ -1,19 +1,62 @@
 package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
-import java.util.List;
+import dev.convoy.transforms.conformance.ConformanceRunner;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Unmatched;
+import picocli.CommandLine.Spec;
 
-/** {@code convoy conformance}: not available in this build yet. */
-@Command(name = "conformance", mixinStandardHelpOptions = true, description = "Run the ONNX node tests in a folder against the evaluator.")
+/**
+ * {@code convoy conformance}: runs ONNX backend node tests against the evaluator and ends with
+ * {@code N passed, N failed, N skipped}. Exit 1 when the pass rate is below {@code --min-pass}.
+ */
+@Command(
+    name = "conformance",
+    mixinStandardHelpOptions = true,
+    description = "Run the ONNX node tests in DIR against Convoy's evaluator.")
 public class ConformanceCommand implements Callable<Integer> {
-  @Unmatched List<String> rest;
+  @Parameters(index = "0", paramLabel = "DIR", description = "Folder of node tests (test_*/model.onnx).")
+  Path dir;
+
+  @Option(names = "--filter", paramLabel = "GLOB", description = "Only tests whose folder name matches.")
+  String filter;
+
+  @Option(names = "--report", paramLabel = "FILE", description = "Write per-test results (TSV).")
+  Path report;
+
+  @Option(names = "--min-pass", paramLabel = "FRACTION", defaultValue = "0",
+      description = "Exit 1 when fewer than this fraction of the tests pass (default ${DEFAULT-VALUE}).")
+  double minPass;
+
+  @Option(names = "--failures", description = "List every failed test with its message.")
+  boolean listFailures;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ConvoyException("conformance: not available yet");
+    PrintWriter out = spec.commandLine().getOut();
+    if (!Files.isDirectory(dir)) {
+      throw new ConvoyException(dir + ": no such folder");
+    }
+    ConformanceRunner.Report rep = ConformanceRunner.run(dir, filter);
+    if (listFailures) {
+      for (ConformanceRunner.TestResult r : rep.results()) {
+        if (r.status() != ConformanceRunner.Status.PASSED) {
+          out.printf("%-8s %-50s %s%n", r.status(), r.name(), r.message());
+        }
+      }
+    }
+    if (report != null) {
+      rep.writeTsv(report);
+    }
+    ConformanceRunner.Summary s = rep.summary();
+    out.println(s.line());
+    return s.total() > 0 && s.passed() < minPass * s.total() ? 1 : 0;
   }
 }
