@@ -23,6 +23,9 @@ public final class Optimizer {
     Graph g = graph.copy();
     PassChecker checker = options.verifyEachPass() ? new PassChecker(graph, options) : null;
     PassContext ctx = new PassContext(options, checker == null ? null : checker::afterRewrite);
+    if (checker != null && checker.numericCheckOff() != null) {
+      ctx.note(checker.numericCheckOff());
+    }
     Run run = new Run(g, ctx, checker);
     run.steps(pipeline.steps());
     List<String> notes = new ArrayList<>(ctx.notes());

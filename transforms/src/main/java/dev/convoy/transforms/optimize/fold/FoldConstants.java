@@ -44,8 +44,7 @@ public final class FoldConstants implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    if (n.inputCount() == 0 || n.is("Constant") || !n.subgraphs().isEmpty()
-        || !Determinism.isDeterministic(n)) {
+    if (n.inputCount() == 0 || n.is("Constant") || !n.subgraphs().isEmpty()) {
       return false;
     }
     for (Value in : n.inputs()) {
@@ -64,7 +63,7 @@ public final class FoldConstants implements Rule {
           + OpCatalog.opsetOf(n) + "; its nodes with constant inputs are left unfolded");
       return false;
     }
-    if (!def.deterministic() || !withinCap(n, rw)) {
+    if (!def.deterministic() || !Determinism.isDeterministic(n) || !withinCap(n, rw)) {
       return false;
     }
     return evaluate(n, rw);
