@@ -62,6 +62,11 @@ public enum Tables {
     }
   }
 
+  /** Deletes a run's blob store (intermediate graphs) once the run is recorded. */
+  public static void deleteBlobs(Path blobs) {
+    deleteTree(blobs);
+  }
+
   static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
       return;

@@ -1,0 +1,130 @@
+package dev.convoy.pipeline.query;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.pipeline.warehouse.Tables;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code convoy report}: one run from the warehouse, per model (nodes and size before and after,
+ * verification, time), its failures and memory plans. The latest run when no id is given.
+ */
+public final class Report {
+  private Report() {}
+
+  /**
+   * Prints run {@code runIdOrNull} (the latest when {@code null}) of {@code warehouse} to {@code
+   * out}; returns 0. Throws {@link ConvoyException} when the warehouse or run does not exist.
+   */
+  public static int print(Path warehouse, String runIdOrNull, PrintStream out) {
+    try (WarehouseSql sql = new WarehouseSql(warehouse)) {
+      String runId = runIdOrNull != null ? runIdOrNull : latestRun(sql, warehouse);
+      List<Map<String, Object>> runs =
+          sql.query("SELECT * FROM " + sql.from(Tables.RUNS) + " WHERE run_id = ?", runId);
+      List<Map<String, Object>> models = sql.query(
+          "SELECT model, format, nodes_before, nodes_after, source_bytes, artifact_bytes, pieces,"
+              + " total_nanos FROM " + sql.from(Tables.MODELS) + " WHERE run_id = ? ORDER BY model",
+          runId);
+      List<Map<String, Object>> failures = sql.query(
+          "SELECT model, stage, error_class, message FROM " + sql.from(Tables.FAILURES)
+              + " WHERE run_id = ? ORDER BY model", runId);
+      if (runs.isEmpty() && models.isEmpty() && failures.isEmpty()) {
+        throw new ConvoyException(warehouse + ": no run '" + runId + "' in the warehouse");
+      }
+      header(out, runId, runs.isEmpty() ? null : runs.get(0), models.size(), failures.size());
+      Map<String, Map<String, Object>> verify = byModel(sql.query(
+          "SELECT model, passed, max_abs_error, cosine FROM " + sql.from(Tables.VERIFICATIONS)
+              + " WHERE run_id = ?", runId));
+      if (!models.isEmpty()) {
+        out.printf("%n%-32s %-6s %18s %22s %6s %-20s %9s%n", "model", "format", "nodes before->after",
+            "bytes before->after", "pieces", "verification", "time ms");
+        for (Map<String, Object> m : models) {
+          String name = (String) m.get("model");
+          out.printf("%-32s %-6s %18s %22s %6s %-20s %9.0f%n", name, m.get("format"),
+              m.get("nodes_before") + "->" + m.get("nodes_after") + pct(
+                  num(m.get("nodes_before")), num(m.get("nodes_after"))),
+              m.get("source_bytes") + "->" + m.get("artifact_bytes"), m.get("pieces"),
+              verification(verify.get(name)), num(m.get("total_nanos")) / 1e6);
+        }
+      }
+      if (!failures.isEmpty()) {
+        out.printf("%nfailures (%d):%n", failures.size());
+        for (Map<String, Object> f : failures) {
+          out.printf("  %-30s %-12s %-28s %s%n", f.get("model"), f.get("stage"),
+              f.get("error_class"), oneLine((String) f.get("message")));
+        }
+      }
+      List<Map<String, Object>> plans = sql.query(
+          "SELECT model, arena_bytes, lower_bound_bytes, naive_bytes, skipped_tensors FROM "
+              + sql.from(Tables.MEMORY_PLANS) + " WHERE run_id = ? ORDER BY model", runId);
+      if (!plans.isEmpty()) {
+        out.printf("%nmemory plans:%n  %-30s %14s %14s %14s %8s%n", "model", "arena", "lower bound",
+            "naive sum", "skipped");
+        for (Map<String, Object> p : plans) {
+          out.printf("  %-30s %14s %14s %14s %8s%n", p.get("model"), p.get("arena_bytes"),
+              p.get("lower_bound_bytes"), p.get("naive_bytes"), p.get("skipped_tensors"));
+        }
+      }
+      return 0;
+    }
+  }
+
+  static String latestRun(WarehouseSql sql, Path warehouse) {
+    List<Map<String, Object>> r = sql.query("SELECT run_id FROM " + sql.from(Tables.RUNS)
+        + " ORDER BY started_at_ms DESC, run_id DESC LIMIT 1");
+    if (r.isEmpty()) {
+      throw new ConvoyException(warehouse + ": the warehouse has no runs yet");
+    }
+    return (String) r.get(0).get("run_id");
+  }
+
+  private static void header(PrintStream out, String runId, Map<String, Object> run, int ok,
+      int failed) {
+    if (run == null) {
+      out.printf("run %s (no runs row: the run did not finish)%n", runId);
+    } else {
+      long start = num(run.get("started_at_ms")).longValue();
+      long end = num(run.get("ended_at_ms")).longValue();
+      out.printf("run %s: %s level %s -> %s, %s runner (parallelism %s), git %s%n", runId,
+          run.get("zoo"), run.get("level"), run.get("target"), run.get("runner"),
+          run.get("parallelism"), run.get("git_revision"));
+      out.printf("started %s, took %.1f s%n", Instant.ofEpochMilli(start), (end - start) / 1e3);
+    }
+    out.printf("models: %d ok, %d failed%n", ok, failed);
+  }
+
+  static Map<String, Map<String, Object>> byModel(List<Map<String, Object>> rows) {
+    var out = new java.util.HashMap<String, Map<String, Object>>();
+    for (Map<String, Object> r : rows) {
+      out.put((String) r.get("model"), r);
+    }
+    return out;
+  }
+
+  private static String verification(Map<String, Object> v) {
+    if (v == null) {
+      return "-";
+    }
+    return (Boolean.TRUE.equals(v.get("passed")) ? "pass" : "FAIL")
+        + String.format(" %.1e", num(v.get("max_abs_error")));
+  }
+
+  static Double num(Object o) {
+    return o == null ? Double.NaN : ((Number) o).doubleValue();
+  }
+
+  static String pct(double before, double after) {
+    if (before == 0 || Double.isNaN(before) || Double.isNaN(after)) {
+      return "";
+    }
+    return String.format(" (%+.1f%%)", (after - before) * 100 / before);
+  }
+
+  static String oneLine(String s) {
+    String t = s == null ? "" : s.replace('\n', ' ');
+    return t.length() > 160 ? t.substring(0, 157) + "..." : t;
+  }
+}

@@ -1,0 +1,107 @@
+package dev.convoy.pipeline.run;
+
+import dev.convoy.transforms.optimize.Level;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What {@code convoy run} runs: the zoo (folder or manifest), the output folder (artifacts,
+ * warehouse), the run id (re-using one replaces that run's rows), optimization level and artifact
+ * format, the runner ({@code direct} or {@code flink}; a Flink master {@code host:port} submits to
+ * a cluster, {@code null} runs an embedded one), parallelism (0: the runner's default, the number
+ * of cores) and the node count above which a graph is split into pieces.
+ */
+public record RunConfig(
+    Path zoo,
+    Path out,
+    String runId,
+    Level level,
+    String target,
+    String runner,
+    String flinkMaster,
+    int parallelism,
+    int partitionThreshold) {
+
+  public static final int DEFAULT_PARTITION_THRESHOLD = 500;
+
+  public RunConfig {
+    if (!runner.equals("direct") && !runner.equals("flink")) {
+      throw new dev.convoy.ir.ConvoyException(
+          "unknown runner '" + runner + "' (expected direct or flink)");
+    }
+    if (!target.equals("cvy") && !target.equals("onnx")) {
+      throw new dev.convoy.ir.ConvoyException(
+          "unknown target format '" + target + "' (expected cvy or onnx)");
+    }
+    if (partitionThreshold <= 0) {
+      throw new dev.convoy.ir.ConvoyException(
+          "partition threshold must be positive, got " + partitionThreshold);
+    }
+    if (runId == null || runId.isBlank()) {
+      runId = newRunId();
+    } else if (!runId.matches("[A-Za-z0-9._-]+")) {
+      throw new dev.convoy.ir.ConvoyException(
+          "run id '" + runId + "' may only hold letters, digits, '.', '_' and '-'");
+    }
+  }
+
+  /** Direct runner, level O2, ONNX artifacts, a timestamp run id. */
+  public static RunConfig of(Path zoo, Path out) {
+    return new RunConfig(zoo, out, null, Level.O2, "onnx", "direct", null, 0,
+        DEFAULT_PARTITION_THRESHOLD);
+  }
+
+  public RunConfig withRunId(String id) {
+    return new RunConfig(zoo, out, id, level, target, runner, flinkMaster, parallelism,
+        partitionThreshold);
+  }
+
+  public RunConfig withLevel(Level l) {
+    return new RunConfig(zoo, out, runId, l, target, runner, flinkMaster, parallelism,
+        partitionThreshold);
+  }
+
+  public RunConfig withTarget(String t) {
+    return new RunConfig(zoo, out, runId, level, t, runner, flinkMaster, parallelism,
+        partitionThreshold);
+  }
+
+  /** {@code direct} or {@code flink}; {@code master} {@code null} for embedded Flink. */
+  public RunConfig withRunner(String r, String master, int p) {
+    return new RunConfig(zoo, out, runId, level, target, r, master, p, partitionThreshold);
+  }
+
+  public RunConfig withPartitionThreshold(int nodes) {
+    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism, nodes);
+  }
+
+  public RunConfig withOut(Path o) {
+    return new RunConfig(zoo, o, runId, level, target, runner, flinkMaster, parallelism,
+        partitionThreshold);
+  }
+
+  /** A run id from the current UTC time, e.g. {@code 20261124-235501-123}. */
+  public static String newRunId() {
+    return ZonedDateTime.now(ZoneOffset.UTC)
+        .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
+  }
+
+  /** The settings as a map, for the {@code runs.config} column. */
+  public Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("zoo", zoo.toString());
+    m.put("out", out.toString());
+    m.put("runId", runId);
+    m.put("level", level.name());
+    m.put("target", target);
+    m.put("runner", runner);
+    m.put("flinkMaster", flinkMaster);
+    m.put("parallelism", parallelism);
+    m.put("partitionThreshold", partitionThreshold);
+    return m;
+  }
+}

@@ -1,0 +1,70 @@
+package dev.convoy.pipeline.run;
+
+import dev.convoy.pipeline.element.Failure;
+import dev.convoy.pipeline.element.ModelRun;
+import dev.convoy.pipeline.stage.ConvertModels;
+import dev.convoy.pipeline.stage.OptimizeSubgraphs;
+import dev.convoy.pipeline.stage.PartitionGraphs;
+import dev.convoy.pipeline.stage.PlanMemory;
+import dev.convoy.pipeline.stage.Stages;
+import dev.convoy.pipeline.stage.StitchGraphs;
+import dev.convoy.pipeline.stage.VerifyModels;
+import dev.convoy.pipeline.stage.WriteArtifacts;
+import dev.convoy.pipeline.warehouse.WriteWarehouse;
+import dev.convoy.pipeline.zoo.ZooIO;
+import dev.convoy.transforms.optimize.Level;
+import java.nio.file.Path;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+
+/**
+ * The path of a model, as a Beam graph: read the zoo, convert, partition, optimize the pieces,
+ * stitch, plan memory (O3), verify, write artifacts, and write every stage's rows and failures
+ * into the warehouse.
+ */
+public final class ZooPipeline {
+  private ZooPipeline() {}
+
+  /** Adds the whole run to {@code p}. */
+  public static void build(Pipeline p, RunConfig cfg) {
+    Path out = cfg.out().toAbsolutePath();
+    Path blobs = blobs(out);
+    PCollectionTuple converted = p.apply(ZooIO.read(cfg.zoo())).apply(ConvertModels.into(blobs));
+    PCollectionTuple pieces = converted.get(ConvertModels.CONVERTED)
+        .apply(PartitionGraphs.above(cfg.partitionThreshold(), blobs));
+    PCollectionTuple stitched = pieces.get(PartitionGraphs.PIECES)
+        .apply(OptimizeSubgraphs.atLevel(cfg.level(), blobs))
+        .apply(StitchGraphs.atLevel(cfg.level(), blobs));
+    PCollection<ModelRun> optimized = stitched.get(StitchGraphs.STITCHED);
+    PCollectionList<Failure> failures = PCollectionList.of(converted.get(Stages.FAILURES))
+        .and(pieces.get(Stages.FAILURES))
+        .and(stitched.get(Stages.FAILURES));
+    if (cfg.level() == Level.O3) {
+      PCollectionTuple planned = optimized.apply(PlanMemory.from(blobs));
+      optimized = planned.get(PlanMemory.PLANNED);
+      failures = failures.and(planned.get(Stages.FAILURES));
+    }
+    PCollectionTuple verified = optimized.apply(VerifyModels.onSeededInputs(blobs));
+    PCollectionTuple written = verified.get(VerifyModels.VERIFIED)
+        .apply(WriteArtifacts.to(out.resolve("artifacts"), cfg.target(), cfg.level().name(), blobs));
+    PCollection<Failure> allFailures = failures
+        .and(verified.get(Stages.FAILURES))
+        .and(written.get(Stages.FAILURES))
+        .apply("All failures", Flatten.pCollections());
+    PCollection<ModelRun> done = written.get(WriteArtifacts.WRITTEN);
+    PCollectionTuple.of(WriteWarehouse.MODELS, done)
+        .and(WriteWarehouse.FAILURES, allFailures)
+        .apply(WriteWarehouse.to(out.resolve("warehouse"), cfg.runId(), cfg.level().name(),
+            cfg.target()));
+    done.apply("Progress ok", ParDo.of(new ProgressFn.Done(cfg.runId())));
+    allFailures.apply("Progress failed", ParDo.of(new ProgressFn.Failed(cfg.runId())));
+  }
+
+  static Path blobs(Path out) {
+    return out.resolve("blobs");
+  }
+}

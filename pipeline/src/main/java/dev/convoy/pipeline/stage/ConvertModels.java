@@ -1,0 +1,67 @@
+package dev.convoy.pipeline.stage;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.pipeline.blob.BlobStore;
+import dev.convoy.pipeline.element.GraphStats;
+import dev.convoy.pipeline.element.ModelRun;
+import dev.convoy.pipeline.element.Stage;
+import dev.convoy.pipeline.zoo.ModelRef;
+import dev.convoy.transforms.convert.ModelFormat;
+import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import java.nio.file.Path;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+
+/**
+ * Imports each model with the importer for its sniffed format and puts the graph into the blob
+ * store: {@link ModelRef} in, {@link ModelRun} on {@link #CONVERTED}, unreadable files on {@link
+ * Stages#FAILURES}.
+ */
+public final class ConvertModels extends Stages.Composite<ModelRef> {
+  public static final TupleTag<ModelRun> CONVERTED = new TupleTag<>("converted") {};
+
+  private final BlobStore store;
+
+  private ConvertModels(BlobStore store) {
+    super("ConvertModels");
+    this.store = store;
+  }
+
+  /** Converts into the blob store at {@code blobs}. */
+  public static ConvertModels into(Path blobs) {
+    return new ConvertModels(new BlobStore(blobs));
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<ModelRef> input) {
+    return Stages.apply(input, "Import", new ConvertFn(store), CONVERTED, Stages.RUN_CODER);
+  }
+
+  static final class ConvertFn extends StageFn<ModelRef, ModelRun> {
+    private final BlobStore store;
+
+    ConvertFn(BlobStore store) {
+      super(Stage.CONVERT, CONVERTED);
+      this.store = store;
+    }
+
+    @Override
+    ModelRun apply(ModelRef ref) {
+      long t0 = System.nanoTime();
+      Path path = Path.of(ref.path());
+      // Sniff again on the worker: its message names the file and what it looks like.
+      Graph g = switch (ModelFormat.sniff(path)) {
+        case ONNX -> OnnxImporter.importFile(path);
+        case CVY -> Formats.readCvy(path);
+      };
+      String blob = store.put(g);
+      return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);
+    }
+
+    @Override
+    ModelRef modelOf(ModelRef in) {
+      return in;
+    }
+  }
+}

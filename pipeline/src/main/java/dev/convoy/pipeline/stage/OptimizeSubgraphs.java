@@ -1,0 +1,79 @@
+package dev.convoy.pipeline.stage;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.pipeline.blob.BlobStore;
+import dev.convoy.pipeline.element.PassRow;
+import dev.convoy.pipeline.element.Piece;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.OptimizeResult;
+import dev.convoy.transforms.optimize.Optimizer;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * Runs the level's pass pipeline on every piece, spread over the workers (the pieces of one large
+ * model are redistributed first, so they are optimized in parallel). A piece whose optimization
+ * throws comes out marked failed rather than on a failures output: {@link StitchGraphs} then
+ * reports its model once, however many of its pieces failed.
+ */
+public final class OptimizeSubgraphs extends PTransform<PCollection<Piece>, PCollection<Piece>> {
+  private final BlobStore store;
+  private final Level level;
+
+  private OptimizeSubgraphs(BlobStore store, Level level) {
+    super("OptimizeSubgraphs(" + level + ")");
+    this.store = store;
+    this.level = level;
+  }
+
+  public static OptimizeSubgraphs atLevel(Level level, Path blobs) {
+    return new OptimizeSubgraphs(new BlobStore(blobs), level);
+  }
+
+  @Override
+  public PCollection<Piece> expand(PCollection<Piece> input) {
+    return input
+        .apply("Spread pieces", Reshuffle.viaRandomKey())
+        .apply("Optimize", ParDo.of(new OptimizeFn(store, level)))
+        .setCoder(Stages.PIECE_CODER);
+  }
+
+  /** The optimizer on one graph, as every stage calls it. */
+  static OptimizeResult optimize(Graph g, Level level) {
+    return Optimizer.optimize(g, OptimizeOptions.atLevel(level));
+  }
+
+  static final class OptimizeFn extends DoFn<Piece, Piece> {
+    private final BlobStore store;
+    private final Level level;
+    private final Counter optimizeMs = Metrics.counter(Stages.NAMESPACE, Stages.OPTIMIZE_MS_COUNTER);
+
+    OptimizeFn(BlobStore store, Level level) {
+      this.store = store;
+      this.level = level;
+    }
+
+    @ProcessElement
+    public void process(@Element Piece piece, OutputReceiver<Piece> out) {
+      long t0 = System.nanoTime();
+      try {
+        OptimizeResult r = optimize(store.get(piece.blob()), level);
+        String blob = store.put(r.graph());
+        long took = System.nanoTime() - t0;
+        optimizeMs.inc(took / 1_000_000);
+        List<PassRow> passes = r.stats().stream().map(s -> PassRow.of(s, piece.index())).toList();
+        out.output(piece.optimized(blob, took, passes));
+      } catch (Exception | StackOverflowError e) {
+        out.output(piece.failedWith(e, System.nanoTime() - t0));
+      }
+    }
+  }
+}

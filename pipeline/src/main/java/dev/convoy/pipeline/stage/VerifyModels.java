@@ -1,0 +1,101 @@
+package dev.convoy.pipeline.stage;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.pipeline.blob.BlobStore;
+import dev.convoy.pipeline.element.ModelRun;
+import dev.convoy.pipeline.element.Stage;
+import dev.convoy.pipeline.element.Verification;
+import dev.convoy.pipeline.zoo.ModelRef;
+import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.verify.SeededInputs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+
+/**
+ * Runs each model's original and its optimized result in ONNX Runtime on the same seeded inputs
+ * (shapes from the model's oracle args or manifest) and records max abs/rel error, cosine and
+ * pass/fail. A mismatch is a result (a failing {@code verifications} row), not a failure; a model
+ * the oracle cannot run (an op it lacks) is a failure.
+ */
+public final class VerifyModels extends Stages.Composite<ModelRun> {
+  public static final TupleTag<ModelRun> VERIFIED = new TupleTag<>("verified") {};
+
+  private final BlobStore store;
+
+  private VerifyModels(BlobStore store) {
+    super("VerifyModels");
+    this.store = store;
+  }
+
+  /** Verification on seeded inputs, graphs read from {@code blobs}. */
+  public static VerifyModels onSeededInputs(Path blobs) {
+    return new VerifyModels(new BlobStore(blobs));
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<ModelRun> input) {
+    return Stages.apply(input, "Compare with ORT", new VerifyFn(store), VERIFIED, Stages.RUN_CODER);
+  }
+
+  static final class VerifyFn extends StageFn<ModelRun, ModelRun> {
+    private final BlobStore store;
+    private transient OrtVerifier verifier;
+
+    VerifyFn(BlobStore store) {
+      super(Stage.VERIFY, VERIFIED);
+      this.store = store;
+    }
+
+    @Setup
+    public void setup() {
+      verifier = new OrtVerifier();
+    }
+
+    @Teardown
+    public void teardown() {
+      if (verifier != null) {
+        verifier.close();
+      }
+    }
+
+    @Override
+    ModelRun apply(ModelRun run) throws Exception {
+      long t0 = System.nanoTime();
+      Graph source = store.get(run.sourceBlob());
+      Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
+      // The oracle runs the file as the user gave it when ONNX Runtime can read it.
+      byte[] reference = run.ref().format().equals("onnx")
+          ? Files.readAllBytes(Path.of(run.ref().path()))
+          : OnnxExporter.toBytes(source);
+      byte[] candidate = OnnxExporter.toBytes(store.get(run.graphBlob()));
+      OrtVerifier.Verification v = verifier.compare(reference, candidate, inputs);
+      double maxAbs = 0;
+      double maxRel = 0;
+      double cosine = 1;
+      for (OrtVerifier.OutputComparison c : v.outputs()) {
+        maxAbs = Math.max(maxAbs, finite(c.maxAbsError(), 0));
+        maxRel = Math.max(maxRel, finite(c.maxRelError(), 0));
+        cosine = Math.min(cosine, finite(c.cosine(), 1));
+      }
+      String detail = v.firstFailure();
+      return run.withVerification(
+              new Verification("ort", maxAbs, maxRel, cosine, v.pass(), detail == null ? "" : detail))
+          .withTime(Stage.VERIFY, System.nanoTime() - t0);
+    }
+
+    private static double finite(double x, double dflt) {
+      return Double.isNaN(x) ? dflt : x;
+    }
+
+    @Override
+    ModelRef modelOf(ModelRun in) {
+      return in.ref();
+    }
+  }
+}
