@@ -636,9 +636,10 @@ public final class GraphParser {
       } catch (IllegalArgumentException e) {
         throw lx.error(data.start(), "bad base64 data: " + e.getMessage());
       }
-      if (bytes.length != n * dt.byteSize()) {
+      long needed = dt.storageBytes(n);
+      if (bytes.length != needed) {
         throw lx.error(data.start(), "base64 data has " + bytes.length + " bytes but a "
-            + dt.textName() + Shape.toString(dims) + " tensor needs " + n * dt.byteSize());
+            + dt.textName() + Shape.toString(dims) + " tensor needs " + needed);
       }
       return Tensor.ofBytes(dt, dims, bytes);
     }

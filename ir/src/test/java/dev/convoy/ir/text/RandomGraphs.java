@@ -201,7 +201,7 @@ public final class RandomGraphs {
       }
       return Tensor.ofStrings(dims, s);
     }
-    byte[] data = new byte[n * dt.byteSize()];
+    byte[] data = new byte[(int) dt.storageBytes(n)];
     rnd.nextBytes(data);
     return Tensor.ofBytes(dt, dims, data);
   }

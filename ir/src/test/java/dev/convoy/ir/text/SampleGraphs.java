@@ -132,7 +132,7 @@ public final class SampleGraphs {
             "ünï\u20ac😀".getBytes(StandardCharsets.UTF_8), new byte[0],
             "tab\tnew\nline".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xc2, (byte) 0x80}});
       } else {
-        byte[] bytes = new byte[6 * dt.byteSize()];
+        byte[] bytes = new byte[(int) dt.storageBytes(6)];
         for (int i = 0; i < bytes.length; i++) {
           bytes[i] = (byte) (i * 37 + dt.ordinal());
         }
