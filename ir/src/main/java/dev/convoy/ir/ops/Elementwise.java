@@ -143,6 +143,10 @@ public final class Elementwise implements OpFamily {
           double b = ctx.attrFloat("beta");
           return one(Kernels.mapFloat(ctx.tensor(0), x -> Math.max(0, Math.min(1, a * x + b))));
         });
+    r.op("Swish", 24).attr("alpha", 1.0f).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
+      double a = ctx.attrFloat("alpha");
+      return one(Kernels.mapFloat(ctx.tensor(0), x -> x / (1 + Math.exp(-a * x))));
+    });
     r.op("ThresholdedRelu", 10).attr("alpha", 1.0f).shape(ShapeFns.sameAsInput(0))
         .kernel(ctx -> {
           double a = ctx.attrFloat("alpha");
