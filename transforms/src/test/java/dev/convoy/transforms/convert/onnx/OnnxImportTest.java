@@ -353,6 +353,56 @@ class OnnxImportTest {
     assertNull(GraphDiff.first(imported, again));
   }
 
+  @Test
+  void sparseTensorsAndEveryAttributeKindRoundTrip() {
+    TensorProto values = Protos.floats("s", new long[] {2}, 5, 7);
+    TensorProto indices = TensorProto.newBuilder().setName("s_idx").setDataType(7).addDims(2)
+        .addInt64Data(1).addInt64Data(3).build();
+    var sparse = ai.onnx.proto.OnnxMl.SparseTensorProto.newBuilder()
+        .setValues(values).setIndices(indices).addDims(4).build();
+    var typeProto = ai.onnx.proto.OnnxMl.TypeProto.newBuilder().setSequenceType(
+        ai.onnx.proto.OnnxMl.TypeProto.Sequence.newBuilder().setElemType(
+            Protos.floatInfo("e", 2).getType())).build();
+    NodeProto constant = node("c", "Constant", List.of(), List.of("dense"),
+        AttributeProto.newBuilder().setName("sparse_value")
+            .setType(AttributeProto.AttributeType.SPARSE_TENSOR).setSparseTensor(sparse).build());
+    NodeProto custom = node("k", "Custom", List.of("x", "", "s"), List.of("u", ""),
+        AttributeProto.newBuilder().setName("strings").setType(AttributeProto.AttributeType.STRINGS)
+            .addStrings(ByteString.copyFromUtf8("a")).addStrings(ByteString.copyFromUtf8("")).build(),
+        AttributeProto.newBuilder().setName("tensors").setType(AttributeProto.AttributeType.TENSORS)
+            .addTensors(values).build(),
+        AttributeProto.newBuilder().setName("types").setType(AttributeProto.AttributeType.TYPE_PROTOS)
+            .addTypeProtos(typeProto).build(),
+        AttributeProto.newBuilder().setName("type").setType(AttributeProto.AttributeType.TYPE_PROTO)
+            .setTp(typeProto).build(),
+        AttributeProto.newBuilder().setName("floats").setType(AttributeProto.AttributeType.FLOATS)
+            .addFloats(Float.NaN).addFloats(-0f).build(),
+        AttributeProto.newBuilder().setName("untyped").setI(3).build())
+        .toBuilder().setDomain("com.example").build();
+    GraphProto g = GraphProto.newBuilder()
+        .addInput(floatInfo("x", 4))
+        .addSparseInitializer(sparse)
+        .addNode(constant)
+        .addNode(custom)
+        .addOutput(floatInfo("dense", 4))
+        .addOutput(floatInfo("u", 4))
+        .build();
+    ModelProto m = model(g, 13).toBuilder()
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("com.example").setVersion(1)).build();
+    Graph imported = OnnxImporter.importBytes(m.toByteArray(), "kinds.onnx", null);
+    assertArrayEquals(new double[] {0, 5, 0, 7}, imported.initializer("s").constant().toDoubleArray());
+    Node k = imported.nodes().get(1);
+    assertEquals(null, k.input(1), "omitted optional input");
+    assertEquals(null, k.output(1), "omitted optional output");
+    assertEquals(3, k.intAttr("untyped", 0));
+    assertTrue(k.attribute("type").orElseThrow() instanceof dev.convoy.ir.graph.Attribute.TypeAttr t
+        && t.value() instanceof dev.convoy.ir.graph.ValueType.SequenceType);
+    assertTrue(imported.nodes().get(0).attribute("sparse_value").orElseThrow()
+        instanceof dev.convoy.ir.graph.Attribute.SparseTensorAttr);
+    Graph again = OnnxImporter.importBytes(OnnxExporter.toBytes(imported), "again", null);
+    assertNull(GraphDiff.first(imported, again));
+  }
+
   private static TensorProto external(String name, long elements, String location, long offset) {
     return TensorProto.newBuilder()
         .setName(name).setDataType(1).addDims(elements)
