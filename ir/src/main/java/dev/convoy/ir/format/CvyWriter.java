@@ -85,7 +85,6 @@ public final class CvyWriter {
           writeFully(ch, w.blobTensors.get(i).data());
         }
         padTo(ch, blobStart + w.blobSize);
-        ch.force(false);
       }
       try {
         Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING,
