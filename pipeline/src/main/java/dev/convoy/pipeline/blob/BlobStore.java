@@ -2,8 +2,8 @@ package dev.convoy.pipeline.blob;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.graph.Graph;
-import dev.convoy.transforms.convert.onnx.OnnxExporter;
-import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.ir.format.CvyReader;
+import dev.convoy.ir.format.CvyWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -25,7 +25,7 @@ import java.util.HexFormat;
  */
 public final class BlobStore implements Serializable {
   private static final long serialVersionUID = 1L;
-  private static final String EXTENSION = ".onnx";
+  private static final String EXTENSION = ".cvy";
 
   private final String root;
 
@@ -37,9 +37,23 @@ public final class BlobStore implements Serializable {
     return Path.of(root);
   }
 
-  /** Stores {@code g}; returns its key (the hex content hash). */
+  /** Stores {@code g} as a .cvy file; returns its key (the hex content hash of the file). */
   public String put(Graph g) {
-    return putBytes(OnnxExporter.toBytes(g));
+    try {
+      Files.createDirectories(Path.of(root));
+      Path tmp = Files.createTempFile(Path.of(root), ".put-", ".tmp");
+      CvyWriter.write(g, tmp);
+      String key = sha256(tmp);
+      Path target = path(key);
+      if (Files.exists(target)) {
+        Files.delete(tmp);
+      } else {
+        moveIntoPlace(tmp, target);
+      }
+      return key;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write a blob under " + root, e);
+    }
   }
 
   /** Reads the graph stored under {@code key}. */
@@ -48,28 +62,11 @@ public final class BlobStore implements Serializable {
     if (!Files.isRegularFile(p)) {
       throw new ConvoyException(p + ": blob missing from the store (was the output folder cleaned?)");
     }
-    return OnnxImporter.importFile(p);
+    return CvyReader.read(p);
   }
 
   public Path path(String key) {
     return Path.of(root, key + EXTENSION);
-  }
-
-  private String putBytes(byte[] bytes) {
-    String key = sha256(bytes);
-    Path target = path(key);
-    if (Files.exists(target)) {
-      return key;
-    }
-    try {
-      Files.createDirectories(target.getParent());
-      Path tmp = Files.createTempFile(target.getParent(), ".put-", ".tmp");
-      Files.write(tmp, bytes);
-      moveIntoPlace(tmp, target);
-      return key;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write blob " + target, e);
-    }
   }
 
   /** Moves a finished temp file to its content-addressed name; a racing twin is equal, keep it. */
@@ -81,10 +78,6 @@ public final class BlobStore implements Serializable {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
     }
-  }
-
-  public static String sha256(byte[] bytes) {
-    return HexFormat.of().formatHex(digest().digest(bytes));
   }
 
   public static String sha256(Path file) {

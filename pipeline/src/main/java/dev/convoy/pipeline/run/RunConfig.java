@@ -49,9 +49,9 @@ public record RunConfig(
     }
   }
 
-  /** Direct runner, level O2, ONNX artifacts, a timestamp run id. */
+  /** Direct runner, level O2, .cvy artifacts, a timestamp run id. */
   public static RunConfig of(Path zoo, Path out) {
-    return new RunConfig(zoo, out, null, Level.O2, "onnx", "direct", null, 0,
+    return new RunConfig(zoo, out, null, Level.O2, "cvy", "direct", null, 0,
         DEFAULT_PARTITION_THRESHOLD);
   }
 

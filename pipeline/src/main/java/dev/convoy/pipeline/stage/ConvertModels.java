@@ -1,6 +1,8 @@
 package dev.convoy.pipeline.stage;
 
+import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.verify.GraphVerifier;
 import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.ModelRun;
@@ -53,8 +55,9 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
       // Sniff again on the worker: its message names the file and what it looks like.
       Graph g = switch (ModelFormat.sniff(path)) {
         case ONNX -> OnnxImporter.importFile(path);
-        case CVY -> Formats.readCvy(path);
+        case CVY -> CvyReader.read(path);
       };
+      GraphVerifier.check(g, ref.path());
       String blob = store.put(g);
       return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);
     }

@@ -1,5 +1,6 @@
 package dev.convoy.pipeline.stage;
 
+import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.element.Artifact;
@@ -10,6 +11,7 @@ import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -78,29 +80,35 @@ public final class WriteArtifacts extends Stages.Composite<ModelRun> {
     ModelRun apply(ModelRun run) throws Exception {
       long t0 = System.nanoTime();
       Graph g = store.get(run.graphBlob());
-      byte[] bytes = target.equals("cvy") ? Formats.writeCvy(g) : OnnxExporter.toBytes(g);
-      String file = BlobStore.sha256(bytes) + "." + target;
       Path out = Path.of(dir);
       Files.createDirectories(out);
+      Path tmp = Files.createTempFile(out, ".artifact-", ".tmp");
+      if (target.equals("cvy")) {
+        CvyWriter.write(g, tmp);
+      } else {
+        Files.write(tmp, OnnxExporter.toBytes(g));
+      }
+      long size = Files.size(tmp);
+      String file = BlobStore.sha256(tmp) + "." + target;
       Path artifact = out.resolve(file);
-      if (!Files.exists(artifact)) {
-        Path tmp = Files.createTempFile(out, ".artifact-", ".tmp");
-        Files.write(tmp, bytes);
+      if (Files.exists(artifact)) {
+        Files.delete(tmp);
+      } else {
         BlobStore.moveIntoPlace(tmp, artifact);
       }
       String report = safeName(run.name()) + ".report.json";
-      ModelRun done = run.withArtifact(new Artifact(file, target, bytes.length, report))
+      ModelRun done = run.withArtifact(new Artifact(file, target, size, report))
           .withTime(Stage.WRITE, System.nanoTime() - t0);
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("model", done.name());
       json.put("source", done.ref().path());
       json.put("level", level);
       json.put("artifact", file);
-      json.put("artifactBytes", bytes.length);
+      json.put("artifactBytes", size);
       json.put("run", done);
-      Path tmp = Files.createTempFile(out, ".report-", ".tmp");
-      JsonCoder.mapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), json);
-      Files.move(tmp, out.resolve(report), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Path reportTmp = Files.createTempFile(out, ".report-", ".tmp");
+      JsonCoder.mapper().writerWithDefaultPrettyPrinter().writeValue(reportTmp.toFile(), json);
+      Files.move(reportTmp, out.resolve(report), StandardCopyOption.REPLACE_EXISTING);
       written.inc();
       nodes.inc(done.before().nodes());
       return done;

@@ -13,7 +13,12 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
 
 /**
  * The warehouse layout: one folder per table, one Hive partition per run ({@code
@@ -50,6 +55,31 @@ public enum Tables {
   /** The partition folder of {@code runId} in this table. */
   public Path partition(Path warehouse, String runId) {
     return warehouse.resolve(table).resolve("run_id=" + runId);
+  }
+
+  /**
+   * Replaces {@code runId}'s partition of this table with {@code rows}, written outside a pipeline
+   * with the same Parquet sink the pipeline uses (for the {@code runs} row, and for tools and
+   * tests that craft a warehouse).
+   */
+  public void writePartition(Path warehouse, String runId, List<? extends GenericRecord> rows) {
+    Path dir = partition(warehouse, runId);
+    deleteTree(dir);
+    Path file = dir.resolve(FILE_PREFIX + "-00000-of-00001.parquet");
+    try {
+      Files.createDirectories(dir);
+      FileIO.Sink<GenericRecord> sink = ParquetIO.sink(schema);
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE)) {
+        sink.open(ch);
+        for (GenericRecord r : rows) {
+          sink.write(r);
+        }
+        sink.flush();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
   }
 
   /**

@@ -1,0 +1,136 @@
+package dev.convoy.pipeline.query;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.pipeline.warehouse.Tables;
+import dev.convoy.pipeline.warehouse.avro.FailureRow;
+import dev.convoy.pipeline.warehouse.avro.ModelRow;
+import dev.convoy.pipeline.warehouse.avro.RunRow;
+import dev.convoy.pipeline.warehouse.avro.VerificationRow;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Report and compare over a crafted warehouse: run "base", and "worse" where "cnn" regressed. */
+class ReportCompareTest {
+  @TempDir Path wh;
+  private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+  private final PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+
+  @BeforeEach
+  void craft() {
+    run("base", 1000, List.of(model("cnn", 50, 40, 4000), model("mlp", 20, 12, 900)),
+        List.of(verified("cnn", 1e-6, true), verified("mlp", 0, true)), List.of());
+    run("worse", 2000, List.of(model("cnn", 50, 44, 4400)),
+        List.of(verified("cnn", 3e-3, false)),
+        List.of(FailureRow.newBuilder().setModel("mlp").setPath("/zoo/mlp.onnx")
+            .setStage("optimize").setErrorClass("OptimizeException")
+            .setMessage("rule x broke it").build()));
+  }
+
+  @Test
+  void reportShowsTheLatestRunWithModelsAndFailures() {
+    assertEquals(0, Report.print(wh, null, out));
+    String text = text();
+    assertTrue(text.contains("run worse"), text);
+    assertTrue(text.contains("models: 1 ok, 1 failed"), text);
+    assertTrue(text.contains("cnn") && text.contains("50->44 (-12.0%)"), text);
+    assertTrue(text.contains("FAIL 3.0e-03"), text);
+    assertTrue(text.contains("mlp") && text.contains("OptimizeException"), text);
+  }
+
+  @Test
+  void reportOfANamedRun() {
+    assertEquals(0, Report.print(wh, "base", out));
+    assertTrue(text().contains("models: 2 ok, 0 failed"), text());
+    assertTrue(text().contains("pass 1.0e-06"), text());
+  }
+
+  @Test
+  void reportOfAnUnknownRunIsAUserError() {
+    ConvoyException e = assertThrows(ConvoyException.class, () -> Report.print(wh, "nope", out));
+    assertTrue(e.getMessage().contains("no run 'nope'"), e.getMessage());
+  }
+
+  @Test
+  void compareFailsOnRegressionOnlyWithTheFlag() {
+    assertEquals(1, Compare.print(wh, "base", "worse", true, null, out));
+    String text = text();
+    assertTrue(text.contains("REGRESSION cnn: nodes 40 -> 44"), text);
+    assertTrue(text.contains("REGRESSION cnn: artifact bytes 4000 -> 4400"), text);
+    assertTrue(text.contains("REGRESSION cnn: verification passed in A and fails in B"), text);
+    assertTrue(text.contains("REGRESSION mlp: failed in B at optimize (OptimizeException)"), text);
+    assertTrue(text.contains("4 regression(s)"), text);
+    buf.reset();
+    assertEquals(0, Compare.print(wh, "base", "worse", false, null, out));
+  }
+
+  @Test
+  void compareOfARunWithItselfHasNoRegressions() {
+    assertEquals(0, Compare.print(wh, "base", "base", true, null, out));
+    assertTrue(text().contains("no regressions"), text());
+  }
+
+  @Test
+  void thresholdsFileLoosensTheLimits() throws Exception {
+    run("slightly", 3000, List.of(model("cnn", 50, 42, 4020), model("mlp", 20, 12, 900)),
+        List.of(verified("cnn", 2e-6, true), verified("mlp", 0, true)), List.of());
+    assertEquals(1, Compare.print(wh, "base", "slightly", true, null, out));
+    Path th = Files.writeString(wh.resolve("th.properties"),
+        "nodes.max_increase_pct=10\nsize.max_increase_pct=1\n");
+    assertEquals(0, Compare.print(wh, "base", "slightly", true, th, out));
+  }
+
+  @Test
+  void repositoryThresholdsFileParses() {
+    Path p = Path.of("").toAbsolutePath();
+    while (p != null && !Files.isRegularFile(p.resolve("configs/regression.properties"))) {
+      p = p.getParent();
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(p != null, "configs/ not found");
+    assertEquals(Thresholds.DEFAULTS, Thresholds.load(p.resolve("configs/regression.properties")));
+  }
+
+  private String text() {
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  private void run(String id, long start, List<ModelRow> models, List<VerificationRow> verifs,
+      List<FailureRow> failures) {
+    Tables.RUNS.writePartition(wh, id, List.of(RunRow.newBuilder().setStartedAtMs(start)
+        .setEndedAtMs(start + 500).setZoo("/zoo").setLevel("O2").setTarget("cvy")
+        .setRunner("direct").setParallelism(2).setConfig("{}").setGitRevision("abc")
+        .setModelsTotal(2).setModelsOk(models.size()).setModelsFailed(failures.size()).build()));
+    Tables.MODELS.writePartition(wh, id, models);
+    Tables.VERIFICATIONS.writePartition(wh, id, verifs);
+    if (!failures.isEmpty()) {
+      Tables.FAILURES.writePartition(wh, id, failures);
+    }
+  }
+
+  private static ModelRow model(String name, int before, int after, long bytes) {
+    return ModelRow.newBuilder().setModel(name).setPath("/zoo/" + name + ".onnx").setFormat("onnx")
+        .setTags("").setLevel("O2").setTarget("cvy").setSourceBytes(5000).setArtifact(name + ".cvy")
+        .setArtifactBytes(bytes).setNodesBefore(before).setNodesAfter(after).setOpTypesBefore(5)
+        .setOpTypesAfter(4).setOpsBefore("{}").setOpsAfter("{}").setInitializerBytesBefore(100)
+        .setInitializerBytesAfter(100).setPieces(1).setVerified(true).setConvertNanos(1_000_000)
+        .setPartitionNanos(0).setOptimizeNanos(2_000_000).setStitchNanos(0).setPlanMemoryNanos(0)
+        .setVerifyNanos(3_000_000).setWriteNanos(1_000_000).setTotalNanos(7_000_000).setNotes("")
+        .build();
+  }
+
+  private static VerificationRow verified(String name, double err, boolean passed) {
+    return VerificationRow.newBuilder().setModel(name).setLevel("O2").setOracle("ort")
+        .setMaxAbsError(err).setMaxRelError(err).setCosine(1).setPassed(passed).setDetail("")
+        .build();
+  }
+}
