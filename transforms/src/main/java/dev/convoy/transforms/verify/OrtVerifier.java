@@ -62,15 +62,21 @@ public final class OrtVerifier implements AutoCloseable {
           outputs.stream().allMatch(OutputComparison::bitIdentical));
     }
 
-    /** The first failing output, described, or {@code null}. */
+    /**
+     * The first failing output, described; else the first that is not bit-identical; {@code null}
+     * when every output is identical.
+     */
     public String firstFailure() {
-      for (OutputComparison c : outputs) {
-        if (!c.pass() || !c.bitIdentical() && c.problem() != null) {
-          return c.name() + ": " + (c.problem() != null ? c.problem()
-              : "max abs error " + c.maxAbsError() + ", max rel error " + c.maxRelError());
-        }
+      OutputComparison c = outputs.stream().filter(o -> !o.pass()).findFirst()
+          .or(() -> outputs.stream().filter(o -> !o.bitIdentical()).findFirst())
+          .orElse(null);
+      if (c == null) {
+        return null;
       }
-      return null;
+      return c.name() + ": " + (c.problem() != null ? c.problem()
+          : (c.pass() ? "within tolerance but not bit-identical, " : "")
+              + "max abs error " + c.maxAbsError() + ", max rel error " + c.maxRelError()
+              + ", cosine " + c.cosine());
     }
   }
 
