@@ -31,7 +31,30 @@ public final class Blas {
         int j1 = Math.min(n, j0 + COL_TILE);
         for (int k0 = 0; k0 < k; k0 += K_TILE) {
           int k1 = Math.min(k, k0 + K_TILE);
-          for (int i = i0; i < i1; i++) {
+          int i = i0;
+          // Four rows of C at once: each loaded element of B feeds four products.
+          for (; i + 3 < i1; i += 4) {
+            int c0 = cOff + i * n;
+            int c1 = c0 + n;
+            int c2 = c1 + n;
+            int c3 = c2 + n;
+            int a0 = aOff + i * k;
+            for (int kk = k0; kk < k1; kk++) {
+              float v0 = a[a0 + kk];
+              float v1 = a[a0 + k + kk];
+              float v2 = a[a0 + 2 * k + kk];
+              float v3 = a[a0 + 3 * k + kk];
+              int brow = bOff + kk * n;
+              for (int j = j0; j < j1; j++) {
+                float bv = b[brow + j];
+                c[c0 + j] += v0 * bv;
+                c[c1 + j] += v1 * bv;
+                c[c2 + j] += v2 * bv;
+                c[c3 + j] += v3 * bv;
+              }
+            }
+          }
+          for (; i < i1; i++) {
             int crow = cOff + i * n;
             int arow = aOff + i * k;
             for (int kk = k0; kk < k1; kk++) {
