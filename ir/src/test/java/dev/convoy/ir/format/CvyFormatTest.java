@@ -28,7 +28,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -238,6 +237,5 @@ class CvyFormatTest {
     CvyWriter.write(SampleGraphs.conv(), file);
     assertEquals(g, mapped);
     assertEquals(SampleGraphs.conv(), CvyReader.read(file));
-    assertEquals(List.of(), List.of());
   }
 }

@@ -16,7 +16,6 @@ import dev.convoy.ir.text.GraphParser;
 import dev.convoy.ir.text.RandomGraphs;
 import dev.convoy.ir.text.SampleGraphs;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class GraphVerifierTest {
@@ -124,7 +123,7 @@ class GraphVerifierTest {
     List<String> problems = GraphVerifier.verify(g);
     assertEquals(2, problems.size(), problems.toString());
     assertTrue(problems.get(0).startsWith("graph output 0: reads %a"), problems.get(0));
-    assertTrue(problems.get(1).contains("output 1: reads %w") 
+    assertTrue(problems.get(1).contains("output 1: reads %w")
         && problems.get(1).contains("removed initializer"), problems.get(1));
   }
 
@@ -252,7 +251,6 @@ class GraphVerifierTest {
         e.getMessage());
     assertTrue(e.getMessage().contains("value %x is defined 2 times"), e.getMessage());
     assertTrue(e.getMessage().contains("cycle"), e.getMessage());
-    GraphVerifier.check(SampleGraphs.conv(), "fine");
-    assertEquals(Map.of(), Map.of());
+    GraphVerifier.check(SampleGraphs.conv(), "a well-formed graph passes");
   }
 }
