@@ -30,6 +30,8 @@ public final class Normalization implements OpFamily {
     r.op("RMSNormalization", 23).inputs(2).attr("axis", -1L).attr("epsilon", 1e-5f)
         .attr("stash_type", 1L).shape(ShapeFns.sameAsInput(0))
         .kernel(Normalization::rmsNorm);
+    r.op("LRN", 1).attr("alpha", 1e-4f).attr("beta", 0.75f).attr("bias", 1.0f)
+        .requiredAttr("size").shape(ShapeFns.sameAsInput(0)).kernel(Normalization::lrn);
     r.op("GroupNormalization", 18).inputs(3).requiredAttr("num_groups").attr("epsilon", 1e-5f)
         .attr("stash_type", 1L).shape(ShapeFns.sameAsInput(0))
         .kernel(ctx -> groupNorm(ctx, false));
@@ -382,6 +384,42 @@ public final class Normalization implements OpFamily {
       double inv = 1 / Math.sqrt(ss / len + eps);
       for (int i = 0; i < len; i++) {
         y[off + i] = xs[off + i] * inv * scale[i];
+      }
+    }
+    return Kernels.one(NdArray.fromDoubles(x.dtype(), d, y));
+  }
+
+  /** Local response normalization across channels: window [c - (size-1)/2, c + size/2]. */
+  private static List<RuntimeValue> lrn(KernelContext ctx) {
+    NdArray x = floatInput(ctx, 0);
+    long[] d = x.dims();
+    if (d.length < 3) {
+      throw ctx.error("input must be [N, C, spatial...], got " + x.describe());
+    }
+    int n = (int) d[0];
+    int c = (int) d[1];
+    int inner = product(d, 2, d.length);
+    int size = ctx.attrInt("size");
+    double alpha = ctx.attrFloat("alpha");
+    double beta = ctx.attrFloat("beta");
+    double bias = ctx.attrFloat("bias");
+    int lo = (size - 1) / 2;
+    int hi = size - 1 - lo;
+    double[] xs = x.toDoubles();
+    double[] y = new double[xs.length];
+    for (int img = 0; img < n; img++) {
+      for (int ch = 0; ch < c; ch++) {
+        int from = Math.max(0, ch - lo);
+        int to = Math.min(c - 1, ch + hi);
+        for (int i = 0; i < inner; i++) {
+          double ss = 0;
+          for (int cc = from; cc <= to; cc++) {
+            double v = xs[(img * c + cc) * inner + i];
+            ss += v * v;
+          }
+          int p = (img * c + ch) * inner + i;
+          y[p] = xs[p] / Math.pow(bias + alpha / size * ss, beta);
+        }
       }
     }
     return Kernels.one(NdArray.fromDoubles(x.dtype(), d, y));
