@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
 import dev.convoy.transforms.verify.OrtVerifier;
 import java.io.PrintWriter;
@@ -64,6 +65,15 @@ class CliTest {
         "--input-shape", "x=1xfoo");
     assertEquals(Main.BAD_INPUT, r.exit());
     assertTrue(r.err().contains("foo"), r.err());
+  }
+
+  @Test
+  void convertWritesCvyThatLoadsBackEqual() {
+    Path m = TestData.devModels().resolve("super_resolution.onnx");
+    Path out = tmp.resolve("sr.cvy");
+    Result r = run("convert", m.toString(), "-o", out.toString());
+    assertEquals(Main.OK, r.exit(), r.err());
+    assertEquals(Models.load(m), Models.load(out));
   }
 
   @Test

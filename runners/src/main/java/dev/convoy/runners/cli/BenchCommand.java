@@ -3,6 +3,7 @@ package dev.convoy.runners.cli;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
+import dev.convoy.runners.bench.ImportBenchmark;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import picocli.CommandLine.Spec;
 public class BenchCommand implements Callable<Integer> {
   /** What can be measured. */
   enum Suite {
+    IMPORT,
     EVAL
   }
 
@@ -64,6 +66,7 @@ public class BenchCommand implements Callable<Integer> {
     StringBuilder doc = new StringBuilder();
     for (Suite s : suites) {
       BenchTable t = switch (s) {
+        case IMPORT -> ImportBenchmark.run(files, warmup, reps);
         case EVAL -> EvalBenchmark.run(files, warmup, reps);
       };
       console.println(t.markdown());

@@ -1,6 +1,7 @@
 package dev.convoy.transforms.convert;
 
 import dev.convoy.ir.InvalidModelException;
+import dev.convoy.ir.format.CvyFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -14,9 +15,6 @@ import java.util.Locale;
 public enum ModelFormat {
   ONNX("onnx"),
   CVY("cvy");
-
-  /** The magic bytes every {@code .cvy} file starts with. */
-  static final byte[] CVY_MAGIC = {'C', 'V', 'Y', '1'};
 
   private final String extension;
 
@@ -59,7 +57,7 @@ public enum ModelFormat {
     if (n == 0) {
       throw new InvalidModelException(path + ": empty file, not a model");
     }
-    if (n >= 4 && head[0] == CVY_MAGIC[0] && head[1] == CVY_MAGIC[1] && head[2] == CVY_MAGIC[2]) {
+    if (CvyFormat.looksLikeCvy(path)) {
       return CVY;
     }
     int tag = head[0] & 0xFF;

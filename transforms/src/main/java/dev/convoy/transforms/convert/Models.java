@@ -1,6 +1,7 @@
 package dev.convoy.transforms.convert;
 
-import dev.convoy.ir.UnsupportedOpException;
+import dev.convoy.ir.format.CvyReader;
+import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
@@ -14,7 +15,7 @@ public final class Models {
   public static Graph load(Path path) {
     return switch (ModelFormat.sniff(path)) {
       case ONNX -> OnnxImporter.importFile(path);
-      case CVY -> throw new UnsupportedOpException(path + ": reading .cvy is not available yet");
+      case CVY -> CvyReader.read(path);
     };
   }
 
@@ -22,7 +23,7 @@ public final class Models {
   public static void save(Graph graph, Path path, ModelFormat format) {
     switch (format) {
       case ONNX -> OnnxExporter.write(graph, path);
-      case CVY -> throw new UnsupportedOpException(path + ": writing .cvy is not available yet");
+      case CVY -> CvyWriter.write(graph, path);
     }
   }
 }
