@@ -170,16 +170,23 @@ public final class Reduce implements OpFamily {
       long[] acc = reduceLongs(x, kind, inDims, operands, outSize, count);
       return NdArray.fromLongs(t, outDims, acc);
     }
-    double[] acc = reduceDoubles(x.toDoubles(), kind, inDims, operands, outSize, count);
+    boolean single = t == DType.FLOAT || t == DType.FLOAT16 || t == DType.BFLOAT16;
+    double[] acc = reduceDoubles(x.toDoubles(), kind, single, inDims, operands, outSize, count);
     return NdArray.fromDoubles(t, outDims, acc);
   }
 
-  private static double[] reduceDoubles(double[] x, Kind kind, long[] inDims, long[][] operands,
-      int outSize, long count) {
+  /**
+   * Float reductions; {@code single} rounds every partial sum to float32 as ONNX Runtime's float
+   * kernels do. That matters where a mean is subtracted from values of similar size (audio
+   * normalization in Silero VAD): double sums there differ from ONNX Runtime's by more than the
+   * model tolerance after the cancellation.
+   */
+  private static double[] reduceDoubles(double[] x, Kind kind, boolean single, long[] inDims,
+      long[][] operands, int outSize, long count) {
     double[] acc = new double[outSize];
     if (kind == Kind.LOG_SUM_EXP) {
       // log(sum(exp(x - m))) + m with m the group's max keeps exp from overflowing.
-      double[] max = reduceDoubles(x, Kind.MAX, inDims, operands, outSize, count);
+      double[] max = reduceDoubles(x, Kind.MAX, false, inDims, operands, outSize, count);
       for (int i = 0; i < outSize; i++) {
         max[i] = Double.isInfinite(max[i]) ? 0 : max[i];
       }
@@ -215,12 +222,12 @@ public final class Reduce implements OpFamily {
       if (st[1] == 0) {
         double s = acc[o];
         for (int j = 0; j < len; j++) {
-          s = step(kind, s, x[p + j]);
+          s = step(kind, s, x[p + j], single);
         }
         acc[o] = s;
       } else {
         for (int j = 0; j < len; j++, o += st[1]) {
-          acc[o] = step(kind, acc[o], x[p + j]);
+          acc[o] = step(kind, acc[o], x[p + j], single);
         }
       }
     });
@@ -235,10 +242,10 @@ public final class Reduce implements OpFamily {
     return acc;
   }
 
-  private static double step(Kind kind, double acc, double v) {
-    return switch (kind) {
+  private static double step(Kind kind, double acc, double v, boolean single) {
+    double r = switch (kind) {
       case SUM, MEAN, LOG_SUM -> acc + v;
-      case SUM_SQUARE, L2 -> acc + v * v;
+      case SUM_SQUARE, L2 -> acc + (single ? (float) (v * v) : v * v);
       case L1 -> acc + Math.abs(v);
       case PROD -> acc * v;
       // NaN propagates like numpy's maximum/minimum.
@@ -246,6 +253,7 @@ public final class Reduce implements OpFamily {
       case MIN -> v < acc || v != v ? v : acc;
       case LOG_SUM_EXP -> throw new IllegalStateException("handled separately");
     };
+    return single ? (float) r : r;
   }
 
   private static long[] reduceLongs(NdArray x, Kind kind, long[] inDims, long[][] operands,
