@@ -3,6 +3,7 @@ package dev.convoy.pipeline.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convoy.ir.testing.TestData;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.transforms.optimize.Level;
 import java.io.ByteArrayOutputStream;
@@ -12,34 +13,114 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * Whole runs: the mixed zoo (4 good models, one of them partitioned, and 6 broken files) on the
+ * Direct runner and on embedded Flink, and re-runs under the same id.
+ */
 class ZooRunTest {
-  @TempDir Path tmp;
+  @TempDir static Path tmp;
+  static Path zoo;
+  static RunSummary direct;
+  static String directConsole;
+
+  static RunConfig mixed(String out) {
+    return RunConfig.of(zoo, tmp.resolve(out)).withRunId("mixed").withLevel(Level.O0)
+        .withPartitionThreshold(100);
+  }
+
+  @BeforeAll
+  static void runMixedZooOnDirect() throws Exception {
+    zoo = Zoos.mixed(tmp);
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    direct = ZooRun.run(mixed("direct").withRunner("direct", null, 2),
+        new PrintStream(console, true));
+    directConsole = console.toString();
+  }
 
   @Test
   void mixedZooWritesEveryGoodModelAndOneFailurePerBrokenFile() throws Exception {
-    Path zoo = Zoos.mixed(tmp);
-    ByteArrayOutputStream console = new ByteArrayOutputStream();
-    RunSummary s = ZooRun.run(RunConfig.of(zoo, tmp.resolve("out")).withRunId("mixed")
-        .withLevel(Level.O0).withPartitionThreshold(100), new PrintStream(console, true));
-    System.out.print(console);
-    assertEquals(10, s.modelsTotal());
-    assertEquals(4, s.modelsOk(), () -> "failures: " + String.join("\n", uncheckedQuery(s.warehouse(),
+    assertEquals(10, direct.modelsTotal());
+    assertEquals(4, direct.modelsOk(), () -> String.join("\n", uncheckedQuery(direct.warehouse(),
         "SELECT model || ' ' || stage || ' ' || message FROM read_parquet('%s/failures/*/*.parquet')")));
-    assertEquals(6, s.modelsFailed());
-    List<String> failed = query(s.warehouse(),
-        "SELECT model || ':' || stage FROM read_parquet('%s/failures/*/*.parquet') ORDER BY 1");
+    assertEquals(6, direct.modelsFailed());
     assertEquals(List.of("empty:convert", "notonnx:convert", "random:convert", "truncated:convert",
-        "truncated_model:convert", "unknown_op:verify"), failed);
-    List<String> models = query(s.warehouse(),
-        "SELECT model FROM read_parquet('%s/models/*/*.parquet') ORDER BY 1");
-    assertEquals(List.of(Zoos.GOOD), models);
-    for (String artifact : query(s.warehouse(),
+        "truncated_model:convert", "unknown_op:verify"), query(direct.warehouse(),
+        "SELECT model || ':' || stage FROM read_parquet('%s/failures/*/*.parquet') ORDER BY 1"));
+    assertEquals(List.of(Zoos.GOOD), query(direct.warehouse(),
+        "SELECT model FROM read_parquet('%s/models/*/*.parquet') ORDER BY 1"));
+    assertEquals(List.of("light_inception_v1:3"), query(direct.warehouse(),
+        "SELECT model || ':' || pieces FROM read_parquet('%s/models/*/*.parquet') WHERE pieces > 1"));
+    for (String artifact : query(direct.warehouse(),
         "SELECT artifact FROM read_parquet('%s/models/*/*.parquet')")) {
-      assertTrue(Files.isRegularFile(s.artifacts().resolve(artifact)), artifact);
+      assertTrue(artifact.endsWith(".cvy") && Files.isRegularFile(direct.artifacts().resolve(artifact)),
+          artifact);
     }
+    for (String good : Zoos.GOOD) {
+      assertTrue(Files.isRegularFile(direct.artifacts().resolve(good + ".report.json")), good);
+    }
+    assertEquals(List.of("10|4|6"), query(direct.warehouse(),
+        "SELECT models_total || '|' || models_ok || '|' || models_failed"
+            + " FROM read_parquet('%s/runs/*/*.parquet')"));
+  }
+
+  @Test
+  void consoleShowsEachModelWithTotalsFailuresAndElapsedTime() {
+    assertTrue(directConsole.contains("convoy run mixed: 10 models"), directConsole);
+    assertTrue(directConsole.matches("(?s).*\\[10/10\\] .*\\(failures 6, \\d\\d:\\d\\d elapsed\\).*"),
+        directConsole);
+    assertTrue(directConsole.contains("FAILED unknown_op"), directConsole);
+    assertTrue(directConsole.contains("4 ok, 6 failed of 10"), directConsole);
+  }
+
+  @Test
+  void embeddedFlinkWritesTheSameRowsAsDirect() throws Exception {
+    RunSummary flink = ZooRun.run(mixed("flink").withRunner("flink", null, 2),
+        new PrintStream(new ByteArrayOutputStream(), true));
+    assertEquals(direct.modelsOk(), flink.modelsOk());
+    for (String table : List.of("models", "pass_stats", "verifications", "failures")) {
+      assertEquals(rowsWithoutTimings(direct.warehouse(), table),
+          rowsWithoutTimings(flink.warehouse(), table), table);
+    }
+  }
+
+  @Test
+  void rerunWithTheSameRunIdReplacesItsRows() throws Exception {
+    Path small = Files.createDirectories(tmp.resolve("small"));
+    Files.copy(Zoos.bundled().resolve("optest_conv_bn_relu.onnx"), small.resolve("conv.onnx"));
+    Files.copy(TestData.brokenModels().resolve("empty.onnx"), small.resolve("empty.onnx"));
+    RunConfig cfg = RunConfig.of(small, tmp.resolve("rerun")).withRunId("again")
+        .withLevel(Level.O0);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
+    ZooRun.run(cfg, quiet);
+    RunSummary second = ZooRun.run(cfg, quiet);
+    for (String table : List.of("runs", "models", "verifications", "failures")) {
+      assertEquals(List.of("again|1"), query(second.warehouse(), "SELECT run_id || '|' || count(*)"
+          + " FROM read_parquet('%s/" + table + "/*/*.parquet', hive_partitioning = true)"
+          + " GROUP BY run_id"), table);
+    }
+  }
+
+  static List<String> rowsWithoutTimings(Path warehouse, String table) throws Exception {
+    if (!Files.isDirectory(warehouse.resolve(table))) {
+      return List.of(); // an empty table has no files (e.g. pass_stats at O0)
+    }
+    String src = "read_parquet('" + warehouse.resolve(table) + "/*/*.parquet')";
+    List<String> cols = new ArrayList<>();
+    try (var c = DriverManager.getConnection("jdbc:duckdb:");
+        var rs = c.createStatement().executeQuery("DESCRIBE SELECT * FROM " + src)) {
+      while (rs.next()) {
+        String name = rs.getString(1);
+        if (!name.endsWith("nanos")) {
+          cols.add(name);
+        }
+      }
+    }
+    return query(warehouse, "SELECT concat_ws('|', " + String.join(", ", cols) + ") FROM " + src
+        + " ORDER BY 1");
   }
 
   static List<String> uncheckedQuery(Path warehouse, String sql) {
@@ -53,7 +134,7 @@ class ZooRunTest {
   static List<String> query(Path warehouse, String sql) throws Exception {
     List<String> out = new ArrayList<>();
     try (var c = DriverManager.getConnection("jdbc:duckdb:");
-        var rs = c.createStatement().executeQuery(sql.formatted(warehouse))) {
+        var rs = c.createStatement().executeQuery(sql.replace("%s", warehouse.toString()))) {
       while (rs.next()) {
         out.add(rs.getString(1));
       }
