@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * Transformer building blocks of the default domain: Attention (opset 23, and 24 with {@code
- * nonpad_kv_seqlen}) and RotaryEmbedding (opset 23; RMSNormalization lives in
- * {@link Normalization}). Attention covers
+ * nonpad_kv_seqlen}), RotaryEmbedding (opset 23) and SwiGLU (opset 28); RMSNormalization lives in
+ * {@link Normalization}. Attention covers
  * multi-head, grouped-query (each KV head serves {@code q_num_heads / kv_num_heads} consecutive
  * query heads) and multi-query forms, 3-D ({@code [batch, seq, heads*head_size]}) and 4-D
  * ({@code [batch, heads, seq, head_size]}) inputs, bool or additive masks whose last dimension
@@ -27,6 +27,16 @@ public final class AttentionOps implements OpFamily {
     r.op("RotaryEmbedding", 23).inputs(3, 4).attr("interleaved", 0L).attr("num_heads", 0L)
         .attr("rotary_embedding_dim", 0L).shape(ShapeFns.sameAsInput(0))
         .kernel(AttentionOps::rotaryEmbedding);
+    // SwiGLU(a, b) = a * sigmoid(alpha * a) * b, the gated feed-forward activation.
+    r.op("SwiGLU", 28).inputs(2).attr("alpha", 1.0f).shape(ShapeFns.broadcast())
+        .kernel(ctx -> {
+          NdArray a = ctx.tensor(0);
+          NdArray b = ctx.tensor(1);
+          Kernels.requireSameType(ctx, a, b);
+          double alpha = ctx.attrFloat("alpha");
+          return Kernels.one(Kernels.zip(a, b,
+              (x, y) -> x / (1 + Math.exp(-alpha * x)) * y, null));
+        });
   }
 
   private static void attention(OpRegistrar r, int since, int maxInputs) {
