@@ -1,6 +1,5 @@
 package dev.convoy.pipeline.stage;
 
-import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.verify.GraphVerifier;
 import dev.convoy.pipeline.blob.BlobStore;
@@ -8,8 +7,7 @@ import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.zoo.ModelRef;
-import dev.convoy.transforms.convert.ModelFormat;
-import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.convert.Models;
 import java.nio.file.Path;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -52,11 +50,8 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
     ModelRun apply(ModelRef ref) {
       long t0 = System.nanoTime();
       Path path = Path.of(ref.path());
-      // Sniff again on the worker: its message names the file and what it looks like.
-      Graph g = switch (ModelFormat.sniff(path)) {
-        case ONNX -> OnnxImporter.importFile(path);
-        case CVY -> CvyReader.read(path);
-      };
+      // The format is sniffed again on the worker: its error names the file and what it holds.
+      Graph g = Models.load(path);
       GraphVerifier.check(g, ref.path());
       String blob = store.put(g);
       return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);

@@ -1,6 +1,5 @@
 package dev.convoy.pipeline.stage;
 
-import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.element.Artifact;
@@ -8,7 +7,8 @@ import dev.convoy.pipeline.element.JsonCoder;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.zoo.ModelRef;
-import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.convert.ModelFormat;
+import dev.convoy.transforms.convert.Models;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -83,11 +83,7 @@ public final class WriteArtifacts extends Stages.Composite<ModelRun> {
       Path out = Path.of(dir);
       Files.createDirectories(out);
       Path tmp = Files.createTempFile(out, ".artifact-", ".tmp");
-      if (target.equals("cvy")) {
-        CvyWriter.write(g, tmp);
-      } else {
-        Files.write(tmp, OnnxExporter.toBytes(g));
-      }
+      Models.save(g, tmp, ModelFormat.parse(target));
       long size = Files.size(tmp);
       String file = BlobStore.sha256(tmp) + "." + target;
       Path artifact = out.resolve(file);

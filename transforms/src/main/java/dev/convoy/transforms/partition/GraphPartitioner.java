@@ -29,7 +29,7 @@ public final class GraphPartitioner {
     if (maxNodesPerPiece <= 0) {
       throw new IllegalArgumentException("maxNodesPerPiece must be positive: " + maxNodesPerPiece);
     }
-    List<Node> nodes = g.nodes();
+    List<Node> nodes = constantsSunkToFirstUse(g);
     int[] weight = new int[nodes.size()];
     long total = 0;
     for (int i = 0; i < weight.length; i++) {
@@ -48,7 +48,7 @@ public final class GraphPartitioner {
         cuts.add(i + 1);
       }
     }
-    return splitAt(g, cuts.stream().mapToInt(Integer::intValue).toArray());
+    return splitAt(g, nodes, cuts.stream().mapToInt(Integer::intValue).toArray());
   }
 
   /**
@@ -56,10 +56,14 @@ public final class GraphPartitioner {
    * in {@code 1..nodes-1}).
    */
   public static Partition splitAt(Graph g, int[] cuts) {
+    return splitAt(g, g.nodes(), cuts);
+  }
+
+  /** As {@link #splitAt(Graph, int[])} along {@code nodes}, a topological order of g's nodes. */
+  private static Partition splitAt(Graph g, List<Node> nodes, int[] cuts) {
     if (!g.isTopLevel()) {
       throw new IllegalArgumentException("partition a top-level graph");
     }
-    List<Node> nodes = g.nodes();
     int[] bounds = new int[cuts.length + 2];
     bounds[cuts.length + 1] = nodes.size();
     for (int i = 0; i < cuts.length; i++) {
@@ -75,7 +79,7 @@ public final class GraphPartitioner {
     List<Graph> pieces = new ArrayList<>();
     List<Partition.Boundary> boundaries = new ArrayList<>();
     for (int p = 0; p + 1 < bounds.length; p++) {
-      Piece piece = piece(g, position, bounds[p], bounds[p + 1], p);
+      Piece piece = piece(g, nodes, position, bounds[p], bounds[p + 1], p);
       pieces.add(piece.graph);
       boundaries.add(new Partition.Boundary(p, bounds[p], bounds[p + 1], piece.inputs, piece.outputs));
     }
@@ -84,14 +88,15 @@ public final class GraphPartitioner {
 
   private record Piece(Graph graph, List<String> inputs, List<String> outputs) {}
 
-  private static Piece piece(Graph g, Map<Node, Integer> position, int from, int to, int index) {
+  private static Piece piece(Graph g, List<Node> nodes, Map<Node, Integer> position, int from,
+      int to, int index) {
     Graph piece = new Graph();
     piece.setName(g.name() + "#" + index);
     piece.setDocString(g.docString());
     piece.opsets().putAll(g.opsets());
     piece.metadata().putAll(g.metadata());
     piece.setInfo(g.info());
-    List<Node> chunk = g.nodes().subList(from, to);
+    List<Node> chunk = nodes.subList(from, to);
 
     // Top-level values this chunk reads (directly or by capture) but does not define.
     Set<Value> external = new LinkedHashSet<>();
@@ -134,6 +139,71 @@ public final class GraphPartitioner {
       }
     }
     return new Piece(piece, inputs, outputs);
+  }
+
+  /**
+   * The graph's order with every constant-only node (all inputs initializers or outputs of other
+   * constant-only nodes, no subgraphs) moved down to just before its first reader. Exporters often
+   * put all weight-producing nodes first (Constant, ConstantOfShape fills); cut as they are, the
+   * first piece would hold every weight computation and later pieces would get weights as
+   * boundary inputs they cannot fold. Still a topological order.
+   */
+  static List<Node> constantsSunkToFirstUse(Graph g) {
+    Set<Node> constant = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Node n : g.nodes()) {
+      boolean allConst = n.subgraphs().isEmpty();
+      for (Value in : n.inputs()) {
+        if (in != null && !in.isInitializer()
+            && (in.producer() == null || !constant.contains(in.producer()))) {
+          allConst = false;
+        }
+      }
+      if (allConst) {
+        constant.add(n);
+      }
+    }
+    List<Node> order = new ArrayList<>();
+    Set<Node> placed = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Node n : g.nodes()) {
+      if (!constant.contains(n)) {
+        placeWithConstantInputs(n, constant, placed, order);
+      }
+    }
+    for (Node n : g.nodes()) {
+      if (!placed.contains(n)) {
+        placeWithConstantInputs(n, constant, placed, order);
+      }
+    }
+    return order;
+  }
+
+  private static void placeWithConstantInputs(Node n, Set<Node> constant, Set<Node> placed,
+      List<Node> order) {
+    if (!placed.add(n)) {
+      return;
+    }
+    List<Node> producers = new ArrayList<>();
+    collectProducers(n, n.graph(), producers);
+    for (Node p : producers) {
+      if (constant.contains(p)) {
+        placeWithConstantInputs(p, constant, placed, order);
+      }
+    }
+    order.add(n);
+  }
+
+  /** Top-level producers of what {@code n} reads, directly or from inside its subgraphs. */
+  private static void collectProducers(Node n, Graph top, List<Node> into) {
+    for (Value in : n.inputs()) {
+      if (in != null && in.owner() == top && in.producer() != null) {
+        into.add(in.producer());
+      }
+    }
+    for (Graph sub : n.subgraphs()) {
+      for (Node inner : sub.nodes()) {
+        collectProducers(inner, top, into);
+      }
+    }
   }
 
   private static boolean inChunk(Map<Node, Integer> position, Node n, int from, int to) {

@@ -111,6 +111,25 @@ class GraphPartitionerTest {
   }
 
   @Test
+  void constantNodesMoveToThePieceThatReadsThem() {
+    Graph g = new Graph();
+    g.setName("late-constant");
+    Value x = g.addInput("x", F4);
+    Value c = g.addNode("", "Constant", List.of(), List.of("c"), Map.of("value",
+        new Attribute.TensorAttr(Tensor.ofFloats(new long[] {1, 4}, 1, 1, 1, 1)))).output(0);
+    Value a = op(g, "Relu", "a", x);
+    Value b = op(g, "Relu", "b", a);
+    g.addOutput(op(g, "Add", "d", b, c));
+    Partition p = GraphPartitioner.split(g, 2);
+    assertEquals(2, p.size());
+    assertEquals(List.of("Relu", "Relu"),
+        p.pieces().get(0).nodes().stream().map(Node::opType).toList());
+    assertEquals(List.of("Constant", "Add"),
+        p.pieces().get(1).nodes().stream().map(Node::opType).toList());
+    assertEquals(List.of("b"), p.boundaries().get(1).inputs());
+  }
+
+  @Test
   void sharedInitializerIsKeptOnce() {
     Graph g = sample();
     Partition p = GraphPartitioner.splitAt(g, new int[] {2, 4});
