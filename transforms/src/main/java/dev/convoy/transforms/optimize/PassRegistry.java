@@ -28,8 +28,12 @@ import dev.convoy.transforms.optimize.eliminate.EliminateZeroPad;
 import dev.convoy.transforms.optimize.eliminate.MergeReshapeChain;
 import dev.convoy.transforms.optimize.eliminate.MergeTransposes;
 import dev.convoy.transforms.optimize.fold.ConstantToInitializer;
+import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
+import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
+import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
+import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
 import java.util.LinkedHashMap;
@@ -53,6 +57,7 @@ public final class PassRegistry {
             ConstantToInitializer::new,
             FoldStaticShape::new,
             FoldConstants::new,
+            InlineConstantIf::new,
             EliminateIdentity::new,
             EliminateDropout::new,
             EliminateSingleInputVariadic::new,
@@ -76,7 +81,10 @@ public final class PassRegistry {
             EliminateMulOne::new,
             EliminatePowOne::new,
             EliminateDoubleNegation::new,
-            EliminateDeadNode::new)) {
+            EliminateDeadNode::new,
+            FuseConvBatchNorm::new,
+            FuseConvAdd::new,
+            FuseConvMul::new)) {
       RULES.put(s.get().name(), s);
     }
     for (Supplier<Pass> s :

@@ -26,6 +26,7 @@ public final class Rewriter {
   private final ArrayDeque<Node> worklist = new ArrayDeque<>();
   private final Set<Node> queued = Collections.newSetFromMap(new IdentityHashMap<>());
   private final Set<Node> erased = Collections.newSetFromMap(new IdentityHashMap<>());
+  private final Set<Node> touched = Collections.newSetFromMap(new IdentityHashMap<>());
 
   public Rewriter(PassContext ctx) {
     this.ctx = ctx;
@@ -163,6 +164,12 @@ public final class Rewriter {
     push(node);
   }
 
+  /** Appends input {@code v} to {@code node} (an optional input the node had omitted). */
+  public void addInput(Node node, Value v) {
+    node.addInput(v);
+    push(node);
+  }
+
   /** Sets an attribute of {@code node}. */
   public void setAttribute(Node node, String name, Attribute value) {
     node.setAttribute(name, value);
@@ -186,6 +193,29 @@ public final class Rewriter {
     return n;
   }
 
+  /**
+   * A copy of {@code original} (op, domain, name, attributes) placed right before {@code anchor},
+   * reading {@code inputs}; its outputs get fresh names derived from the original's and the same
+   * types. The original's attributes must not hold subgraphs (a subgraph belongs to one graph).
+   */
+  public Node copyBefore(Node anchor, Node original, List<Value> inputs) {
+    Graph g = anchor.graph();
+    List<String> names = new ArrayList<>();
+    for (Value out : original.outputs()) {
+      names.add(out == null ? null : g.uniqueName(out.name()));
+    }
+    Node n = g.addNodeBefore(
+        anchor, original.domain(), original.opType(), inputs, names, original.attributes());
+    n.setName(original.name());
+    for (int k = 0; k < original.outputCount(); k++) {
+      if (original.output(k) != null) {
+        n.output(k).setType(original.output(k).type());
+      }
+    }
+    push(n);
+    return n;
+  }
+
   /** A new initializer in {@code graph} holding {@code tensor}, named after {@code hint}. */
   public Value constant(Graph graph, Tensor tensor, String hint) {
     return graph.addInitializer(graph.uniqueName(hint), tensor);
@@ -193,10 +223,24 @@ public final class Rewriter {
 
   // ---- worklist (driver side) ----
 
+  /** Queues a node a change may affect; its output types are re-inferred when it is visited. */
   void push(Node n) {
+    if (!erased.contains(n)) {
+      touched.add(n);
+      seed(n);
+    }
+  }
+
+  /** Queues a node for its first visit. */
+  void seed(Node n) {
     if (!erased.contains(n) && queued.add(n)) {
       worklist.add(n);
     }
+  }
+
+  /** Whether {@code n} was queued by a change (and clears the mark). */
+  boolean takeTouched(Node n) {
+    return touched.remove(n);
   }
 
   Node pop() {

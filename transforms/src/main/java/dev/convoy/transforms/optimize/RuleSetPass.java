@@ -1,11 +1,18 @@
 package dev.convoy.transforms.optimize;
 
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.eval.ShapeInference;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.transforms.optimize.infer.FreeSymbols;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Runs a set of rules to a fixpoint, worklist driven: every node of the graph and of its
@@ -51,9 +58,12 @@ public final class RuleSetPass implements Pass {
   @Override
   public int run(Graph graph, PassContext ctx) {
     Rewriter rw = new Rewriter(ctx);
-    graph.forEachNode(rw::push);
+    graph.forEachNode(rw::seed);
     int count = 0;
     for (Node n = rw.pop(); n != null; n = rw.pop()) {
+      if (rw.takeTouched(n)) {
+        refreshTypes(n, rw);
+      }
       Rule fired = applyFirst(n, rw, ctx);
       if (fired == null) {
         continue;
@@ -76,6 +86,30 @@ public final class RuleSetPass implements Pass {
       }
     }
     return count;
+  }
+
+  /**
+   * Re-infers the output types of a node whose inputs changed, so that shape facts made by one
+   * rewrite (a folded constant, a fixed dim) reach the rules at the next node in the same run;
+   * readers of an output whose type got more precise are visited again.
+   */
+  private static void refreshTypes(Node n, Rewriter rw) {
+    List<ValueType> before = new ArrayList<>();
+    n.outputs().forEach(v -> before.add(v == null ? null : v.type()));
+    if (FreeSymbols.inputsAreStatic(n.graph())) {
+      FreeSymbols.forget(n);
+    }
+    try {
+      new ShapeInference(OpCatalog.standard()).apply(n);
+    } catch (ConvoyException e) {
+      return;
+    }
+    for (int k = 0; k < n.outputCount(); k++) {
+      Value out = n.output(k);
+      if (out != null && !Objects.equals(before.get(k), out.type())) {
+        out.uses().forEach(u -> rw.push(u.node()));
+      }
+    }
   }
 
   private Rule applyFirst(Node n, Rewriter rw, PassContext ctx) {

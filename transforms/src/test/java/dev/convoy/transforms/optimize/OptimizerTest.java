@@ -170,6 +170,20 @@ class OptimizerTest {
   }
 
   @Test
+  void leavesRandomOpsUnfolded() {
+    Graph g = GraphParser.parse("""
+        graph g (%x: float32[2]) -> (%y: float32[2]) {
+          opset "" 13
+          init %w: float32[2] = [1.0, 2.0]
+          %r: float32[2] = RandomUniformLike(%w) {seed=3.0} @random
+          %y = Add(%r, %x) @add
+        }
+        """);
+    OptimizeResult r = Optimizer.optimize(g, OptimizeOptions.atLevel(Level.O1));
+    assertEquals(List.of("RandomUniformLike", "Add"), ops(r.graph()));
+  }
+
+  @Test
   void opsTheEvaluatorLacksStayUnfoldedWithANote() {
     Graph g = GraphParser.parse("""
         graph g (%x: float32[2]) -> (%y: float32[2]) {

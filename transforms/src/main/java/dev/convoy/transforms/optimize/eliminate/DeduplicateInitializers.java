@@ -7,7 +7,10 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Pass;
 import dev.convoy.transforms.optimize.PassContext;
 import dev.convoy.transforms.optimize.Rewriter;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,14 +39,21 @@ public final class DeduplicateInitializers implements Pass {
         merged += sweep(sub, rw);
       }
     }
-    Map<Tensor, Value> first = new HashMap<>();
+    // Grouped by type and dims first, then compared byte for byte: hashing every weight's bytes
+    // would cost more than comparing the few tensors that share a shape.
+    Map<String, List<Value>> byShape = new HashMap<>();
     for (Value init : g.initializers()) {
       if (init.isGraphOutput()) {
         continue;
       }
-      Value kept = first.putIfAbsent(init.constant(), init);
-      if (kept != null) {
-        rw.replace(init, kept);
+      Tensor t = init.constant();
+      List<Value> kept = byShape.computeIfAbsent(
+          t.dtype() + Arrays.toString(t.dims()), k -> new ArrayList<>());
+      Value same = kept.stream().filter(k -> k.constant().equals(t)).findFirst().orElse(null);
+      if (same == null) {
+        kept.add(init);
+      } else {
+        rw.replace(init, same);
         g.removeInitializer(init);
         merged++;
       }

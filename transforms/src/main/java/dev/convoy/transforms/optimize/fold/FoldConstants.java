@@ -17,16 +17,24 @@ import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A deterministic node whose inputs are all constants is evaluated once, through the catalog's
  * reference kernel, and its outputs become initializers under the same names. Never folded: ops
  * the evaluator lacks (noted for the report), random ops, nodes owning subgraphs, graph outputs,
- * and results whose size is above the fold cap or cannot be bounded before evaluating (the
- * output shapes must infer static, so a {@code ConstantOfShape} asking for 100 GB is never run).
+ * dequantization of constant weights (QDQ models keep it), and results whose size is above the
+ * fold cap or cannot be bounded before evaluating (the output shapes must infer static, so a
+ * {@code ConstantOfShape} asking for 100 GB is never run).
  */
 public final class FoldConstants implements Rule {
   public static final String NAME = "fold-constants";
+
+  /**
+   * Deterministic ops kept anyway: dequantizing constant weights would turn a QDQ-quantized model
+   * into a float one (4x the weight bytes) and hide the pattern quantized runtimes look for.
+   */
+  private static final Set<String> KEPT = Set.of("DequantizeLinear");
 
   private final Evaluator evaluator = new Evaluator(OpCatalog.standard(), Parallel.serial());
   private Node evaluated;
@@ -44,7 +52,8 @@ public final class FoldConstants implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    if (n.inputCount() == 0 || n.is("Constant") || !n.subgraphs().isEmpty()) {
+    if (n.inputCount() == 0 || n.is("Constant") || !n.subgraphs().isEmpty()
+        || (n.domain().isEmpty() && KEPT.contains(n.opType()))) {
       return false;
     }
     for (Value in : n.inputs()) {

@@ -14,7 +14,8 @@ import java.util.Objects;
 /**
  * Type and shape inference through the catalog ({@link ShapeInference}), over the graph and its
  * subgraphs. Counts the values whose type became more precise, so a repeat block settles once
- * inference has nothing new to say. A contradiction in the model's declared types is noted, not
+ * inference has nothing new to say. With static inputs, stale symbolic dims are forgotten first
+ * ({@link FreeSymbols}). A contradiction in the model's declared types is noted, not
  * fatal: the graph still runs as declared.
  */
 public final class InferShapes implements Pass {
@@ -33,6 +34,9 @@ public final class InferShapes implements Pass {
         before.put(v, v.type());
       }
     }));
+    if (FreeSymbols.inputsAreStatic(graph)) {
+      graph.forEachNode(FreeSymbols::forget);
+    }
     try {
       ShapeInference.infer(graph);
     } catch (ShapeInferenceException e) {

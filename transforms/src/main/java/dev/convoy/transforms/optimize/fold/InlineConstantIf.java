@@ -1,0 +1,103 @@
+package dev.convoy.transforms.optimize.fold;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Rule;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An {@code If} whose condition is a constant is the branch it takes: the branch's initializers
+ * and nodes move into the enclosing graph in front of the If, and the If's outputs become the
+ * branch's outputs. Values the branch captures from enclosing scopes stay as they are (they are
+ * visible where the If was). A branch that itself owns subgraphs stays (a subgraph cannot move
+ * between graphs), and so does an If whose graph output could not keep its name.
+ */
+public final class InlineConstantIf implements Rule {
+  public static final String NAME = "inline-constant-if";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("If");
+  }
+
+  @Override
+  public boolean matches(Node n, Rewriter rw) {
+    Graph branch = taken(n);
+    if (branch == null || branch.outputs().size() != n.outputCount()) {
+      return false;
+    }
+    for (Node b : branch.nodes()) {
+      if (!b.subgraphs().isEmpty()) {
+        return false;
+      }
+    }
+    Set<Value> seen = new HashSet<>();
+    for (int k = 0; k < n.outputCount(); k++) {
+      Value out = n.output(k);
+      Value bo = branch.outputs().get(k);
+      if (out == null || !out.isGraphOutput()) {
+        continue;
+      }
+      // A branch node's output becomes a node output of this graph, which can take the name;
+      // a branch initializer, input or captured value must pass the usual check.
+      boolean moves = bo.owner() == branch && bo.producer() != null;
+      if (!seen.add(bo) || (!moves && (bo.owner() == branch || !rw.canReplace(out, bo)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The branch a constant condition selects, or null. */
+  private static Graph taken(Node n) {
+    Tensor cond = n.input(0) == null ? null : n.input(0).constant();
+    if (cond == null || cond.numElements() != 1) {
+      return null;
+    }
+    boolean value = cond.toDoubleArray()[0] != 0;
+    var attr = n.attribute(value ? "then_branch" : "else_branch");
+    return attr.isPresent() && attr.get() instanceof dev.convoy.ir.graph.Attribute.GraphAttr g
+        ? g.value()
+        : null;
+  }
+
+  @Override
+  public void rewrite(Node n, Rewriter rw) {
+    Graph branch = taken(n);
+    Map<Value, Value> moved = new IdentityHashMap<>();
+    for (Value init : branch.initializers()) {
+      moved.put(init, rw.constant(n.graph(), init.constant(), init.name()));
+    }
+    for (Node b : branch.nodes()) {
+      List<Value> ins = new ArrayList<>();
+      for (Value v : b.inputs()) {
+        ins.add(v == null ? null : moved.getOrDefault(v, v));
+      }
+      Node copy = rw.copyBefore(n, b, ins);
+      for (int k = 0; k < b.outputCount(); k++) {
+        if (b.output(k) != null) {
+          moved.put(b.output(k), copy.output(k));
+        }
+      }
+    }
+    List<Value> outs = new ArrayList<>();
+    for (Value bo : branch.outputs()) {
+      outs.add(moved.getOrDefault(bo, bo));
+    }
+    rw.replaceNode(n, outs);
+  }
+}

@@ -1,0 +1,105 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Rewriter;
+
+/**
+ * What the Conv fusions share: reading a float Conv's constant weight and bias, recognizing a
+ * per-output-channel constant, and writing the folded weight and bias back as new initializers.
+ */
+final class ConvWeights {
+  private ConvWeights() {}
+
+  /**
+   * The Conv producing {@code v}, when {@code v} is its only output, read by one node and not a
+   * graph output, and the Conv has a constant float32 weight (and bias, if any) in the default
+   * domain; otherwise null.
+   */
+  static Node foldableConv(Value v) {
+    Node conv = v == null ? null : v.producer();
+    if (conv == null || !conv.is("Conv") || Rewriter.soleConsumer(v) == null) {
+      return null;
+    }
+    Tensor w = Rewriter.constantOf(conv.input(1));
+    Value b = conv.input(2);
+    if (w == null || w.dtype() != DType.FLOAT || w.rank() < 3
+        || (b != null && (b.constant() == null || b.constant().dtype() != DType.FLOAT))) {
+      return null;
+    }
+    return conv;
+  }
+
+  /** Output channels of a Conv's weight. */
+  static int outChannels(Node conv) {
+    return (int) conv.input(1).constant().dim(0);
+  }
+
+  /**
+   * The per-channel values of a constant that broadcasts against a Conv output along the channel
+   * axis only ({@code [M,1,..,1]}, {@code [1,M,1,..,1]}, or a single value), expanded to M
+   * entries; null when it has any other shape or is not float32.
+   */
+  static float[] perChannel(Tensor t, int channels, int convRank) {
+    if (t == null || t.dtype() != DType.FLOAT || t.rank() > convRank) {
+      return null;
+    }
+    float[] v = t.toFloatArray();
+    if (v.length == 1) {
+      float[] out = new float[channels];
+      java.util.Arrays.fill(out, v[0]);
+      return out;
+    }
+    if (v.length != channels) {
+      return null;
+    }
+    long[] d = t.dims();
+    int channelAxis = d.length - (convRank - 1);
+    for (int i = 0; i < d.length; i++) {
+      if (i != channelAxis && d[i] != 1) {
+        return null;
+      }
+    }
+    return channelAxis >= 0 ? v : null;
+  }
+
+  /** Sets the Conv's weight to {@code W * scale[m]} and bias to {@code b * scale[m] + shift[m]}. */
+  static void rewrite(Node conv, float[] scale, float[] shift, Rewriter rw) {
+    Tensor w = conv.input(1).constant();
+    float[] wv = w.toFloatArray();
+    int m = scale.length;
+    int per = wv.length / m;
+    for (int o = 0; o < m; o++) {
+      for (int i = 0; i < per; i++) {
+        wv[o * per + i] *= scale[o];
+      }
+    }
+    float[] bias = new float[m];
+    Value b = conv.input(2);
+    if (b != null) {
+      float[] bv = b.constant().toFloatArray();
+      for (int o = 0; o < m; o++) {
+        bias[o] = bv[o] * scale[o];
+      }
+    }
+    boolean anyBias = b != null;
+    for (int o = 0; o < m; o++) {
+      bias[o] += shift[o];
+      anyBias |= shift[o] != 0;
+    }
+    Value newW = rw.constant(conv.graph(), Tensor.ofFloats(w.dims(), wv), conv.input(1).name());
+    rw.setInput(conv, 1, newW);
+    if (!anyBias) {
+      return;
+    }
+    Value newB = rw.constant(conv.graph(), Tensor.ofFloats(new long[] {m}, bias),
+        b == null ? conv.output(0).name() + "_bias" : b.name());
+    if (conv.inputCount() > 2) {
+      rw.setInput(conv, 2, newB);
+    } else {
+      rw.addInput(conv, newB);
+    }
+  }
+}
