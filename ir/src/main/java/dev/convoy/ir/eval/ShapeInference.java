@@ -18,6 +18,7 @@ import dev.convoy.ir.ops.OpDef;
 import dev.convoy.ir.ops.Parallel;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeInferenceException;
+import dev.convoy.ir.ops.ShapeValue;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -40,6 +41,8 @@ public final class ShapeInference {
 
   private final OpCatalog catalog;
   private final Map<Value, NdArray> constants = new IdentityHashMap<>();
+  /** Symbolic element values of shape-carrying integer tensors (see {@link ShapeValue}). */
+  private final Map<Value, ShapeValue> shapeValues = new IdentityHashMap<>();
 
   public ShapeInference(OpCatalog catalog) {
     this.catalog = catalog;
@@ -97,13 +100,15 @@ public final class ShapeInference {
     }
     List<ValueType> inTypes = new ArrayList<>();
     List<NdArray> inConsts = new ArrayList<>();
+    List<ShapeValue> inShapeValues = new ArrayList<>();
     for (Value v : node.inputs()) {
       inTypes.add(v == null ? null : v.type());
       inConsts.add(v == null ? null : constantOf(v));
+      inShapeValues.add(v == null ? null : shapeValues.get(v));
     }
     long opset = OpCatalog.opsetOf(node);
     InferenceContext ctx = new InferenceContext(node, def, opset, inTypes, inConsts,
-        this::inferSubgraph);
+        inShapeValues, this::inferSubgraph);
     List<ValueType> out = null;
     if (def.shapeFn() != null) {
       try {
@@ -116,8 +121,28 @@ public final class ShapeInference {
     for (int k = 0; k < node.outputCount(); k++) {
       types.add(out != null && k < out.size() ? out.get(k) : null);
     }
+    recordShapeValues(node, ctx, types);
     foldSmallConstants(node, def, types, inConsts);
     return types;
+  }
+
+  /**
+   * Keeps the shape values a shape function published; one whose every element is a known
+   * number is a constant (Shape of a static tensor), so later nodes fold through it.
+   */
+  private void recordShapeValues(Node node, InferenceContext ctx, List<ValueType> types) {
+    for (int k = 0; k < node.outputCount(); k++) {
+      ShapeValue sv = ctx.publishedShapeValue(k);
+      Value out = node.output(k);
+      if (sv == null || out == null) {
+        continue;
+      }
+      shapeValues.put(out, sv);
+      if (sv.allNumbers() && types.get(k) instanceof TensorType tt && tt.dtype().isInteger()
+          && tt.shape().isStatic() && tt.shape().numElements() == sv.size()) {
+        constants.put(out, NdArray.fromLongs(tt.dtype(), tt.shape().sizes(), sv.toLongs()));
+      }
+    }
   }
 
   private NdArray constantOf(Value v) {

@@ -115,10 +115,29 @@ public final class Indexing implements OpFamily {
       return ShapeFns.tensor(ctx.dtype(0), Shape.unknownRank());
     }
     int axis = ctx.axis(ctx.attrLong("axis"), data.rank());
+    gatherShapeValue(ctx, data, axis);
     List<Dim> out = new ArrayList<>(data.dims().subList(0, axis));
     out.addAll(idx.dims());
     out.addAll(data.dims().subList(axis + 1, data.rank()));
     return ShapeFns.tensor(ctx.dtype(0), Shape.of(out));
+  }
+
+  /** Gathering from a shape vector with constant indices picks those (maybe symbolic) dims. */
+  private static void gatherShapeValue(InferenceContext ctx, Shape data, int axis) {
+    ShapeValue v = ctx.shapeValue(0);
+    long[] idx = ctx.constantLongs(1);
+    if (v == null || idx == null || axis != 0 || data.rank() != 1) {
+      return;
+    }
+    int[] at = new int[idx.length];
+    for (int i = 0; i < idx.length; i++) {
+      long k = idx[i] < 0 ? idx[i] + v.size() : idx[i];
+      if (k < 0 || k >= v.size()) {
+        return;
+      }
+      at[i] = (int) k;
+    }
+    ctx.setShapeValue(0, v.select(at));
   }
 
   static NdArray gather(KernelContext ctx, NdArray data, NdArray indexArray, long axisAttr) {

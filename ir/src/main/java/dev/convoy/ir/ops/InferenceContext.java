@@ -19,13 +19,53 @@ public final class InferenceContext extends NodeContext {
   private final List<NdArray> constants;
   private final BiFunction<Graph, List<ValueType>, List<ValueType>> subgraphInference;
 
+  private final List<ShapeValue> shapeValues;
+  private final ShapeValue[] publishedShapeValues;
+
   public InferenceContext(
       Node node, OpDef def, long opset, List<ValueType> inputTypes, List<NdArray> constants,
+      BiFunction<Graph, List<ValueType>, List<ValueType>> subgraphInference) {
+    this(node, def, opset, inputTypes, constants, List.of(), subgraphInference);
+  }
+
+  /**
+   * A context that also knows the {@link ShapeValue}s of inputs (entries {@code null} where
+   * unknown), for ops that compute shapes from shapes.
+   */
+  public InferenceContext(
+      Node node, OpDef def, long opset, List<ValueType> inputTypes, List<NdArray> constants,
+      List<ShapeValue> shapeValues,
       BiFunction<Graph, List<ValueType>, List<ValueType>> subgraphInference) {
     super(node, def, opset);
     this.inputTypes = inputTypes;
     this.constants = constants;
+    this.shapeValues = shapeValues;
+    this.publishedShapeValues = new ShapeValue[node.outputCount()];
     this.subgraphInference = subgraphInference;
+  }
+
+  /**
+   * What is known about the elements of integer input {@code i} (a shape or part of one):
+   * from a constant, or symbolic dims propagated from a {@code Shape}; {@code null} otherwise.
+   */
+  public ShapeValue shapeValue(int i) {
+    ShapeValue v = i < shapeValues.size() ? shapeValues.get(i) : null;
+    if (v != null) {
+      return v;
+    }
+    NdArray c = constant(i);
+    return c != null && c.dtype().isInteger() && c.rank() <= 1 ? ShapeValue.ofLongs(c.toLongs())
+        : null;
+  }
+
+  /** Records what is known about the elements of output {@code k} (see {@link ShapeValue}). */
+  public void setShapeValue(int k, ShapeValue value) {
+    publishedShapeValues[k] = value;
+  }
+
+  /** The value a shape function recorded for output {@code k}, or {@code null}. */
+  public ShapeValue publishedShapeValue(int k) {
+    return k < publishedShapeValues.length ? publishedShapeValues[k] : null;
   }
 
   public int inputCount() {

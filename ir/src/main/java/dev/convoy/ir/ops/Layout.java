@@ -133,6 +133,7 @@ public final class Layout implements OpFamily {
       return ShapeFns.tensor(t, Shape.unknownRank());
     }
     int axis = ctx.axis(ctx.attrLong("axis"), rank);
+    concatShapeValue(ctx, rank);
     Dim sum = Dim.of(0);
     for (int i = 0; i < ctx.inputCount(); i++) {
       Shape s = ctx.shape(i);
@@ -156,6 +157,22 @@ public final class Layout implements OpFamily {
     }
     out.set(axis, sum);
     return ShapeFns.tensor(t, Shape.of(out));
+  }
+
+  /** Concatenated shape vectors keep what is known of each element. */
+  private static void concatShapeValue(InferenceContext ctx, int rank) {
+    if (rank != 1) {
+      return;
+    }
+    List<ShapeValue> parts = new ArrayList<>();
+    for (int i = 0; i < ctx.inputCount(); i++) {
+      ShapeValue v = ctx.shapeValue(i);
+      if (v == null) {
+        return;
+      }
+      parts.add(v);
+    }
+    ctx.setShapeValue(0, ShapeValue.concat(parts));
   }
 
   /** Two dims that must be equal: the more specific one; a contradiction when both static differ. */
@@ -392,6 +409,7 @@ public final class Layout implements OpFamily {
       throw ctx.contradiction("starts and ends have different lengths");
     }
     int[] ax = sliceAxes(ctx, axes, starts.length, s.rank());
+    sliceShapeValue(ctx, s, starts, ends, steps);
     List<Dim> out = new ArrayList<>(s.dims());
     for (int i = 0; i < ax.length; i++) {
       long step = steps == null ? 1 : steps[i];
@@ -407,6 +425,25 @@ public final class Layout implements OpFamily {
       }
     }
     return ShapeFns.tensor(ctx.dtype(0), Shape.of(out));
+  }
+
+  /** Slicing a shape vector keeps what is known of the elements it takes. */
+  private static void sliceShapeValue(InferenceContext ctx, Shape s, long[] starts, long[] ends,
+      long[] steps) {
+    ShapeValue v = ctx.shapeValue(0);
+    if (v == null || s.rank() != 1 || starts.length != 1) {
+      return;
+    }
+    long step = steps == null ? 1 : steps[0];
+    if (step == 0) {
+      return;
+    }
+    SliceAxis sa = resolve(v.size(), starts[0], ends[0], step);
+    int[] at = new int[(int) sa.count()];
+    for (int i = 0; i < at.length; i++) {
+      at[i] = (int) (sa.start() + i * step);
+    }
+    ctx.setShapeValue(0, v.select(at));
   }
 
   private static NdArray slice(NodeContext ctx, NdArray x, long[] starts, long[] ends,

@@ -50,7 +50,7 @@ public final class ShapeOps implements OpFamily {
 
   private static void registerReshape(OpRegistrar r) {
     r.op("Reshape", 1).attr("shape", new long[0]).shape(ctx -> ShapeFns.tensor(ctx.dtype(0),
-            reshapeShape(ctx, ctx.shape(0), ctx.attrLongs("shape"), false)))
+            reshapeShape(ctx, ctx.shape(0), ShapeValue.ofLongs(ctx.attrLongs("shape")), false)))
         .kernel(ctx -> one(reshape(ctx, ctx.tensor(0), ctx.attrLongs("shape"), false)));
     r.op("Reshape", 5).inputs(2).shape(ctx -> reshapeType(ctx, false))
         .kernel(ctx -> one(reshape(ctx, ctx.tensor(0), ctx.longs(1), false)));
@@ -86,7 +86,8 @@ public final class ShapeOps implements OpFamily {
   }
 
   private static List<ValueType> reshapeType(InferenceContext ctx, boolean allowZero) {
-    long[] target = ctx.constantLongs(1);
+    ShapeValue target = ctx.shapeValue(1);
+    passShapeValue(ctx);
     if (target == null) {
       Shape ts = ctx.shape(1);
       if (ts.hasRank() && ts.rank() == 1 && ts.dim(0).isStatic()) {
@@ -102,27 +103,33 @@ public final class ShapeOps implements OpFamily {
    * ones too), {@code -1} is solved from the element count; with symbolic input dims it is
    * solved when the symbols on both sides cancel, leaving one symbol or a static quotient.
    */
-  static Shape reshapeShape(InferenceContext ctx, Shape in, long[] target, boolean allowZero) {
-    Dim[] out = new Dim[target.length];
+  static Shape reshapeShape(InferenceContext ctx, Shape in, ShapeValue target,
+      boolean allowZero) {
+    Dim[] out = new Dim[target.size()];
     int inferAt = -1;
-    for (int i = 0; i < target.length; i++) {
-      long t = target[i];
+    for (int i = 0; i < target.size(); i++) {
+      if (!target.isNumber(i)) {
+        // A size taken from some tensor's shape (symbolic or unknown).
+        out[i] = target.dim(i);
+        continue;
+      }
+      long t = target.number(i);
       if (t == -1) {
         if (inferAt >= 0) {
-          throw ctx.contradiction("shape " + Arrays.toString(target) + " has more than one -1");
+          throw ctx.contradiction("shape " + target + " has more than one -1");
         }
         inferAt = i;
       } else if (t == 0 && !allowZero) {
         if (!in.hasRank()) {
           out[i] = Dim.UNKNOWN;
         } else if (i >= in.rank()) {
-          throw ctx.contradiction("shape " + Arrays.toString(target) + " copies dim " + i
+          throw ctx.contradiction("shape " + target + " copies dim " + i
               + " of a rank-" + in.rank() + " input");
         } else {
           out[i] = in.dim(i);
         }
       } else if (t < 0) {
-        throw ctx.contradiction("shape " + Arrays.toString(target) + " has a negative size");
+        throw ctx.contradiction("shape " + target + " has a negative size");
       } else {
         out[i] = Dim.of(t);
       }
@@ -215,6 +222,17 @@ public final class ShapeOps implements OpFamily {
     return x.reshape(out);
   }
 
+  /**
+   * Ops that keep the elements of their input 0 (Reshape, Squeeze, Unsqueeze) keep what is
+   * known about them.
+   */
+  private static void passShapeValue(InferenceContext ctx) {
+    ShapeValue v = ctx.shapeValue(0);
+    if (v != null && ctx.dtype(0) != null && ctx.dtype(0).isInteger()) {
+      ctx.setShapeValue(0, v);
+    }
+  }
+
   /** The product of dims: static when all are, the one symbol when the rest are 1. */
   static Dim product(List<Dim> dims) {
     long p = 1;
@@ -254,6 +272,7 @@ public final class ShapeOps implements OpFamily {
   }
 
   private static List<ValueType> squeezeType(InferenceContext ctx, long[] axes) {
+    passShapeValue(ctx);
     Shape s = ctx.shape(0);
     if (!s.hasRank()) {
       return ShapeFns.tensor(ctx.dtype(0), s);
@@ -308,6 +327,7 @@ public final class ShapeOps implements OpFamily {
   }
 
   private static List<ValueType> unsqueezeType(InferenceContext ctx, long[] axes) {
+    passShapeValue(ctx);
     Shape s = ctx.shape(0);
     if (axes == null || !s.hasRank()) {
       return ShapeFns.tensor(ctx.dtype(0), Shape.unknownRank());
@@ -351,7 +371,11 @@ public final class ShapeOps implements OpFamily {
   private static void registerShapeQueries(OpRegistrar r) {
     r.op("Shape", 1).shape(ctx -> {
       Shape s = ctx.shape(0);
-      return ShapeFns.tensor(DType.INT64, s.hasRank() ? Shape.of(s.rank()) : Shape.of(Dim.UNKNOWN));
+      if (!s.hasRank()) {
+        return ShapeFns.tensor(DType.INT64, Shape.of(Dim.UNKNOWN));
+      }
+      ctx.setShapeValue(0, ShapeValue.ofDims(s.dims()));
+      return ShapeFns.tensor(DType.INT64, Shape.of(s.rank()));
     }).kernel(ctx -> one(NdArray.vector(shapeOf(ctx.input(0)))));
     r.op("Shape", 15).attr("start", 0L).optionalAttr("end").shape(ctx -> {
       Shape s = ctx.shape(0);
@@ -359,6 +383,7 @@ public final class ShapeOps implements OpFamily {
         return ShapeFns.tensor(DType.INT64, Shape.of(Dim.UNKNOWN));
       }
       int[] range = shapeRange(ctx, s.rank());
+      ctx.setShapeValue(0, ShapeValue.ofDims(s.dims().subList(range[0], range[1])));
       return ShapeFns.tensor(DType.INT64, Shape.of(range[1] - range[0]));
     }).kernel(ctx -> {
       long[] dims = shapeOf(ctx.input(0));
@@ -389,10 +414,11 @@ public final class ShapeOps implements OpFamily {
   // ---- Expand ----
 
   private static List<ValueType> expandShape(InferenceContext ctx) {
-    long[] target = ctx.constantLongs(1);
+    ShapeValue target = ctx.shapeValue(1);
     Shape in = ctx.shape(0);
     if (target != null) {
-      return ShapeFns.tensor(ctx.dtype(0), ShapeFns.broadcastShapes(in, Shape.of(target)));
+      return ShapeFns.tensor(ctx.dtype(0),
+          ShapeFns.broadcastShapes(in, Shape.of(target.asDims())));
     }
     Shape ts = ctx.shape(1);
     if (!in.hasRank() || !ts.hasRank() || ts.rank() != 1 || !ts.dim(0).isStatic()) {
@@ -422,9 +448,9 @@ public final class ShapeOps implements OpFamily {
         .kernel(ctx -> one(constantValue(ctx)));
     r.op("ConstantOfShape", 9).optionalAttr("value").shape(ctx -> {
       DType t = ctx.hasAttr("value") ? ctx.attrTensor("value").dtype() : DType.FLOAT;
-      long[] dims = ctx.constantLongs(0);
+      ShapeValue dims = ctx.shapeValue(0);
       if (dims != null) {
-        return ShapeFns.tensor(t, Shape.of(dims));
+        return ShapeFns.tensor(t, Shape.of(dims.asDims()));
       }
       Shape s = ctx.shape(0);
       return ShapeFns.tensor(t, s.hasRank() && s.rank() == 1 && s.dim(0).isStatic()

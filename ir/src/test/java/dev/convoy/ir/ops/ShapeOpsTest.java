@@ -144,6 +144,44 @@ class ShapeOpsTest {
   }
 
   @Test
+  void reshapeTargetBuiltFromShapeOfSymbolicInputKeepsTheSymbol() {
+    // Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])): the exporters' flatten idiom.
+    Graph g = graph();
+    Value x = input(g, "x", N, Dim.of(3), Dim.of(4));
+    Node shape = g.addNode("", "Shape", List.of(x), List.of("s"), Map.of());
+    Value zero = g.addInitializer("zero", Tensor.ofLongs(new long[0], 0));
+    Node first = g.addNode("", "Gather", List.of(shape.output(0), zero), List.of("n"), Map.of());
+    Node un = g.addNode("", "Unsqueeze", List.of(first.output(0), ints(g, "ax", 0)),
+        List.of("n1"), Map.of());
+    Node cat = g.addNode("", "Concat", List.of(un.output(0), ints(g, "rest", -1)),
+        List.of("t"), Map.of("axis", Attribute.of(0L)));
+    assertEquals(Shape.of(N, Dim.of(12)),
+        inferOne(g, "Reshape", List.of(x, cat.output(0)), Map.of()));
+  }
+
+  @Test
+  void shapeOfStaticTensorFoldsIntoDownstreamShapeComputations() {
+    Graph g = graph();
+    Value x = input(g, "x", Dim.of(2), Dim.of(3), Dim.of(4));
+    Node shape = g.addNode("", "Shape", List.of(x), List.of("s"), Map.of());
+    Node last = g.addNode("", "Slice", List.of(shape.output(0), ints(g, "b", 2),
+        ints(g, "e", 3)), List.of("w"), Map.of());
+    Node cat = g.addNode("", "Concat", List.of(ints(g, "m", -1), last.output(0)),
+        List.of("t"), Map.of("axis", Attribute.of(0L)));
+    assertEquals(Shape.of(6, 4), inferOne(g, "Reshape", List.of(x, cat.output(0)), Map.of()));
+  }
+
+  @Test
+  void expandToTheShapeOfASymbolicTensor() {
+    Graph g = graph();
+    Value x = input(g, "x", Dim.of(1), Dim.of(5));
+    Value y = input(g, "y", N, Dim.of(5));
+    Node shape = g.addNode("", "Shape", List.of(y), List.of("s"), Map.of());
+    assertEquals(Shape.of(N, Dim.of(5)),
+        inferOne(g, "Expand", List.of(x, shape.output(0)), Map.of()));
+  }
+
+  @Test
   void expandBroadcastsAgainstConstantShape() {
     Graph g = graph();
     Value x = input(g, "x", N, Dim.of(1));
