@@ -41,9 +41,16 @@ public final class ResizeOps implements OpFamily {
       if (since >= 18) {
         b.attr("antialias", 0L).optionalAttr("axes").attr("keep_aspect_ratio_policy", "stretch");
       }
-      b.shape(ctx -> resizeShape(ctx, doubles(ctx.constant(2)), ctx.constantLongs(3),
-              ctx.hasInput(2) && ctx.constant(2) == null
-                  || ctx.hasInput(3) && ctx.constantLongs(3) == null ? Boolean.FALSE : null))
+      b.shape(ctx -> {
+        ShapeValue computedSizes = ctx.hasInput(3) && ctx.constantLongs(3) == null
+            ? ctx.shapeValue(3) : null;
+        if (computedSizes != null) {
+          return resizeToShapeValue(ctx, computedSizes);
+        }
+        return resizeShape(ctx, doubles(ctx.constant(2)), ctx.constantLongs(3),
+            ctx.hasInput(2) && ctx.constant(2) == null
+                || ctx.hasInput(3) && ctx.constantLongs(3) == null ? Boolean.FALSE : null);
+      })
           .kernel(ctx -> one(resize(ctx, ctx.tensor(0), params(ctx), ctx.hasInput(1)
               ? doubles(ctx.tensor(1)) : null)));
     }
@@ -198,6 +205,26 @@ public final class ResizeOps implements OpFamily {
       out[axes[i]] = (long) (s * in[axes[i]]);
     }
     return out;
+  }
+
+  /** Resize to sizes computed from shapes (symbolic dims kept) under the stretch policy. */
+  private static List<ValueType> resizeToShapeValue(InferenceContext ctx, ShapeValue sizes) {
+    Shape s = ctx.shape(0);
+    if (!s.hasRank()) {
+      return ShapeFns.tensor(ctx.dtype(0), s);
+    }
+    int[] axes = resizeAxes(ctx, ctx.def().attribute("axes") != null ? ctx.attrLongs("axes")
+        : null, s.rank());
+    boolean stretch = ctx.def().attribute("keep_aspect_ratio_policy") == null
+        || ctx.attrString("keep_aspect_ratio_policy").equals("stretch");
+    if (!stretch || sizes.size() != axes.length) {
+      return ShapeFns.tensor(ctx.dtype(0), ShapeFns.unknownDims(s.rank()));
+    }
+    List<Dim> out = new ArrayList<>(s.dims());
+    for (int i = 0; i < axes.length; i++) {
+      out.set(axes[i], sizes.dim(i));
+    }
+    return ShapeFns.tensor(ctx.dtype(0), Shape.of(out));
   }
 
   /** {@code unknown} is FALSE when scales or sizes are given but not constant. */

@@ -56,6 +56,25 @@ class ResizeOpsTest {
   }
 
   @Test
+  void resizeToSizesComputedFromAShapeKeepsTheSymbolicBatch() {
+    // sizes = Concat(Shape(x)[:2], [32, 32]), as PyTorch exports interpolate(size=...).
+    Graph g = new Graph();
+    g.opsets().put("", 19L);
+    Value x = g.addInput("x", new TensorType(DType.FLOAT,
+        Shape.of(Dim.of("N"), Dim.of(3), Dim.of(16), Dim.of(16))));
+    Node shape = g.addNode("", "Shape", List.of(x), List.of("s"), Map.of("end",
+        Attribute.of(2L)));
+    Value hw = g.addInitializer("hw", Tensor.ofLongs(new long[] {2}, 32, 32));
+    Node sizes = g.addNode("", "Concat", List.of(shape.output(0), hw), List.of("z"),
+        Map.of("axis", Attribute.of(0L)));
+    Node n = g.addNode("", "Resize", Arrays.asList(x, null, null, sizes.output(0)),
+        List.of("y"), Map.of());
+    ShapeInference.infer(g);
+    assertEquals(Shape.of(Dim.of("N"), Dim.of(3), Dim.of(32), Dim.of(32)),
+        n.output(0).tensorType().shape());
+  }
+
+  @Test
   void unknownCoordinateModeIsAnError() {
     assertThrows(ConvoyException.class, () -> OneNode.of("Resize", 19)
         .in(NdArray.ofFloats(new long[] {2}, 0, 4)).none().in(floats(2))
