@@ -132,6 +132,26 @@ class CliTest {
   }
 
   @Test
+  void runReportAndCompareAZooWithABrokenModel() throws Exception {
+    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
+    Files.copy(TestData.devModels().resolve("optest_conv_bn_relu.onnx"), zoo.resolve("good.onnx"));
+    Files.copy(TestData.brokenModels().resolve("truncated.onnx"), zoo.resolve("bad.onnx"));
+    Path out = tmp.resolve("out");
+    String wh = out.resolve("warehouse").toString();
+    Result first = run("run", zoo.toString(), "--out", out.toString(), "--run-id", "r1", "--level", "O1");
+    assertEquals(Main.CHECK_FAILED, first.exit(), "a failed model makes the run exit 1: " + first.err());
+    Result second = run("run", zoo.toString(), "--out", out.toString(), "--run-id", "r2", "--level", "O0");
+    assertEquals(Main.CHECK_FAILED, second.exit(), second.err());
+
+    Result report = run("report", "r1", "--warehouse", wh);
+    assertEquals(Main.OK, report.exit(), report.err());
+    Result compare = run("compare", "r1", "r2", "--warehouse", wh, "--fail-on-regression");
+    assertEquals(Main.CHECK_FAILED, compare.exit(), "O0 keeps more nodes than O1: a regression");
+    Result noRun = run("report", "nope", "--warehouse", tmp.resolve("missing").toString());
+    assertEquals(Main.BAD_INPUT, noRun.exit());
+  }
+
+  @Test
   void helpOnEverySubcommand() {
     for (String sub : new String[] {"optimize", "convert", "inspect", "eval", "conformance", "run",
         "report", "compare", "bench"}) {

@@ -1,19 +1,54 @@
 package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
-import java.util.List;
+import dev.convoy.pipeline.query.Compare;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Unmatched;
 
-/** {@code convoy compare}: not available in this build yet. */
-@Command(name = "compare", mixinStandardHelpOptions = true, description = "Compare two runs from the warehouse.")
+/**
+ * {@code convoy compare}: per-model deltas between two runs; with {@code --fail-on-regression},
+ * exit 1 when a model regressed beyond the thresholds in {@code configs/regression.properties}.
+ */
+@Command(
+    name = "compare",
+    mixinStandardHelpOptions = true,
+    description = "Compare two runs: nodes, size, verification error, time per model.")
 public class CompareCommand implements Callable<Integer> {
-  @Unmatched List<String> rest;
+  @Parameters(index = "0", paramLabel = "RUN_A", description = "The baseline run.")
+  String runA;
+
+  @Parameters(index = "1", paramLabel = "RUN_B", description = "The run to check against it.")
+  String runB;
+
+  @Option(names = "--warehouse", defaultValue = "convoy-out/warehouse", paramLabel = "DIR",
+      description = "Warehouse folder (default ${DEFAULT-VALUE}).")
+  Path warehouse;
+
+  @Option(names = "--fail-on-regression", description = "Exit 1 when a model regressed beyond thresholds.")
+  boolean failOnRegression;
+
+  @Option(names = "--thresholds", paramLabel = "FILE",
+      description = "Regression thresholds (default: configs/regression.properties when present, else built-in).")
+  Path thresholds;
 
   @Override
   public Integer call() {
-    throw new ConvoyException("compare: not available yet");
+    if (!Files.isDirectory(warehouse)) {
+      throw new ConvoyException(warehouse + ": no warehouse here (run ./convoy run first)");
+    }
+    Path th = thresholds;
+    if (th == null && Files.isRegularFile(Path.of("configs/regression.properties"))) {
+      th = Path.of("configs/regression.properties");
+    }
+    if (th != null && !Files.isRegularFile(th)) {
+      throw new ConvoyException(th + ": no such thresholds file");
+    }
+    int code = Compare.print(warehouse, runA, runB, failOnRegression, th, System.out);
+    System.out.flush();
+    return code;
   }
 }

@@ -1,19 +1,34 @@
 package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
-import java.util.List;
+import dev.convoy.pipeline.query.Report;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Unmatched;
 
-/** {@code convoy report}: not available in this build yet. */
-@Command(name = "report", mixinStandardHelpOptions = true, description = "Show a run from the warehouse.")
+/** {@code convoy report}: one run's models, passes, verifications and failures from the warehouse. */
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description = "Show a run (default: the latest) from the warehouse.")
 public class ReportCommand implements Callable<Integer> {
-  @Unmatched List<String> rest;
+  @Parameters(index = "0", arity = "0..1", paramLabel = "RUN_ID", description = "Run id (default: the latest).")
+  String runId;
+
+  @Option(names = "--warehouse", defaultValue = "convoy-out/warehouse", paramLabel = "DIR",
+      description = "Warehouse folder (default ${DEFAULT-VALUE}).")
+  Path warehouse;
 
   @Override
   public Integer call() {
-    throw new ConvoyException("report: not available yet");
+    if (!Files.isDirectory(warehouse)) {
+      throw new ConvoyException(warehouse + ": no warehouse here (run ./convoy run first)");
+    }
+    int code = Report.print(warehouse, runId, System.out);
+    System.out.flush();
+    return code;
   }
 }

@@ -1,19 +1,93 @@
 package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
-import java.util.List;
+import dev.convoy.pipeline.run.RunConfig;
+import dev.convoy.pipeline.run.RunSummary;
+import dev.convoy.pipeline.run.ZooRun;
+import dev.convoy.transforms.optimize.Level;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Unmatched;
+import picocli.CommandLine.Spec;
 
-/** {@code convoy run}: not available in this build yet. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Convert, optimize, verify and write a whole model zoo (Beam pipeline).")
+/**
+ * {@code convoy run}: the main job. Converts, optimizes, verifies and writes every model of a zoo
+ * (a folder or a manifest) as a Beam pipeline, with artifacts and warehouse tables under
+ * {@code --out}. Exit 1 when some model failed (each failure is a row in the failures table).
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Convert, optimize, verify and write a whole model zoo (Beam pipeline).")
 public class RunCommand implements Callable<Integer> {
-  @Unmatched List<String> rest;
+  @Parameters(index = "0", arity = "0..1", paramLabel = "ZOO_DIR|MANIFEST",
+      description = "Folder of models or a manifest (CSV or YAML); default: testdata/zoo.")
+  Path zoo;
+
+  @Option(names = "--out", defaultValue = "convoy-out", paramLabel = "DIR",
+      description = "Output folder: artifacts/ and warehouse/ (default ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--run-id", paramLabel = "ID",
+      description = "Run id (default: a UTC timestamp); re-using one replaces that run's rows.")
+  String runId;
+
+  @Option(names = "--level", defaultValue = "O2", paramLabel = "O0|O1|O2|O3",
+      description = "Optimization level (default ${DEFAULT-VALUE}).")
+  String level;
+
+  @Option(names = "--target", defaultValue = "cvy", paramLabel = "cvy|onnx",
+      description = "Artifact format (default ${DEFAULT-VALUE}).")
+  String target;
+
+  @Option(names = "--runner", defaultValue = "direct", paramLabel = "direct|flink",
+      description = "Beam runner (default ${DEFAULT-VALUE}); flink without --flink-master runs embedded.")
+  String runner;
+
+  @Option(names = "--flink-master", paramLabel = "HOST:PORT",
+      description = "Submit to this Flink cluster (implies --runner flink).")
+  String flinkMaster;
+
+  @Option(names = "--parallelism", defaultValue = "0", paramLabel = "N",
+      description = "Workers (default: one per core).")
+  int parallelism;
+
+  @Option(names = "--partition-threshold", defaultValue = "" + RunConfig.DEFAULT_PARTITION_THRESHOLD,
+      paramLabel = "NODES", description = "Split graphs above this many nodes (default ${DEFAULT-VALUE}).")
+  int partitionThreshold;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ConvoyException("run: not available yet");
+    Path z = zoo != null ? zoo : defaultZoo();
+    if (!Files.exists(z)) {
+      throw new ConvoyException(z + ": no such zoo folder or manifest");
+    }
+    if (parallelism < 0) {
+      throw new ConvoyException("--parallelism must be positive, got " + parallelism);
+    }
+    String r = flinkMaster != null ? "flink" : runner;
+    RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, r, flinkMaster,
+        parallelism, partitionThreshold);
+    PrintStream console = System.out;
+    RunSummary s = ZooRun.run(cfg, console);
+    console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n", s.artifacts(),
+        s.runId(), s.warehouse());
+    return s.exitCode();
+  }
+
+  /** {@code testdata/zoo} beside the launcher (the working folder or the repository root). */
+  private static Path defaultZoo() {
+    Path here = Path.of("testdata/zoo");
+    if (Files.isDirectory(here)) {
+      return here;
+    }
+    String home = System.getProperty("convoy.home");
+    return home != null ? Path.of(home, "testdata/zoo") : here;
   }
 }
