@@ -390,7 +390,13 @@ public final class ShapeOps implements OpFamily {
       int[] range = shapeRange(ctx, dims.length);
       return one(NdArray.vector(Arrays.copyOfRange(dims, range[0], range[1])));
     });
-    r.op("Size", 1).shape(ctx -> ShapeFns.tensor(DType.INT64, Shape.scalar()))
+    r.op("Size", 1).shape(ctx -> {
+      Shape s = ctx.shape(0);
+      if (s.isStatic()) {
+        ctx.setShapeValue(0, ShapeValue.ofLongs(s.numElements()));
+      }
+      return ShapeFns.tensor(DType.INT64, Shape.scalar());
+    })
         .kernel(ctx -> one(NdArray.scalarLong(ctx.tensor(0).size())));
   }
 
@@ -476,6 +482,15 @@ public final class ShapeOps implements OpFamily {
       if (s != null && l != null && d != null && s.size() == 1 && l.size() == 1
           && d.size() == 1) {
         return ShapeFns.tensor(ctx.dtype(0), Shape.of(rangeCount(ctx, s, l, d)));
+      }
+      // Range(0, n, 1) over a dim n taken from a shape has n elements, symbolic or not.
+      ShapeValue start = ctx.shapeValue(0);
+      ShapeValue limit = ctx.shapeValue(1);
+      ShapeValue delta = ctx.shapeValue(2);
+      if (start != null && limit != null && delta != null && start.size() == 1
+          && limit.size() == 1 && delta.size() == 1 && start.isNumber(0) && start.number(0) == 0
+          && delta.isNumber(0) && delta.number(0) == 1) {
+        return ShapeFns.tensor(ctx.dtype(0), Shape.of(limit.dim(0)));
       }
       return ShapeFns.tensor(ctx.dtype(0), Shape.of(Dim.UNKNOWN));
     }).kernel(ctx -> {

@@ -172,6 +172,18 @@ class ShapeOpsTest {
   }
 
   @Test
+  void rangeOverASymbolicDimHasThatLength() {
+    Graph g = graph();
+    Value x = input(g, "x", N, Dim.of("S"));
+    Node shape = g.addNode("", "Shape", List.of(x), List.of("s"), Map.of());
+    Value one = g.addInitializer("one", Tensor.ofLongs(new long[0], 1));
+    Value zero = g.addInitializer("zero", Tensor.ofLongs(new long[0], 0));
+    Node len = g.addNode("", "Gather", List.of(shape.output(0), one), List.of("n"), Map.of());
+    assertEquals(Shape.of(Dim.of("S")),
+        inferOne(g, "Range", List.of(zero, len.output(0), one), Map.of()));
+  }
+
+  @Test
   void expandToTheShapeOfASymbolicTensor() {
     Graph g = graph();
     Value x = input(g, "x", Dim.of(1), Dim.of(5));
