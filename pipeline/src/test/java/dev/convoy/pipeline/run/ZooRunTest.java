@@ -28,7 +28,7 @@ class ZooRunTest {
   static String directConsole;
 
   static RunConfig mixed(String out) {
-    return RunConfig.of(zoo, tmp.resolve(out)).withRunId("mixed").withLevel(Level.O0)
+    return RunConfig.of(zoo, tmp.resolve(out)).withRunId("mixed").withLevel(Level.O3)
         .withPartitionThreshold(100);
   }
 
@@ -47,13 +47,23 @@ class ZooRunTest {
     assertEquals(4, direct.modelsOk(), () -> String.join("\n", uncheckedQuery(direct.warehouse(),
         "SELECT model || ' ' || stage || ' ' || message FROM read_parquet('%s/failures/*/*.parquet')")));
     assertEquals(6, direct.modelsFailed());
+    List<String> failures = query(direct.warehouse(),
+        "SELECT model || ':' || stage FROM read_parquet('%s/failures/*/*.parquet') ORDER BY 1");
+    // ORT and the evaluator lack com.example::FrobnicateX: it fails where the op is first needed.
+    String unknownOp = failures.remove(failures.size() - 1);
+    assertTrue(unknownOp.equals("unknown_op:optimize") || unknownOp.equals("unknown_op:verify"),
+        unknownOp);
     assertEquals(List.of("empty:convert", "notonnx:convert", "random:convert", "truncated:convert",
-        "truncated_model:convert", "unknown_op:verify"), query(direct.warehouse(),
-        "SELECT model || ':' || stage FROM read_parquet('%s/failures/*/*.parquet') ORDER BY 1"));
+        "truncated_model:convert"), failures);
     assertEquals(List.of(Zoos.GOOD), query(direct.warehouse(),
         "SELECT model FROM read_parquet('%s/models/*/*.parquet') ORDER BY 1"));
     assertEquals(List.of("light_inception_v1:3"), query(direct.warehouse(),
         "SELECT model || ':' || pieces FROM read_parquet('%s/models/*/*.parquet') WHERE pieces > 1"));
+    assertEquals(List.of("4"), query(direct.warehouse(),
+        "SELECT count(*) FROM read_parquet('%s/memory_plans/*/*.parquet')"
+            + " WHERE lower_bound_bytes <= arena_bytes AND arena_bytes <= naive_bytes"));
+    assertEquals(List.of("true"), query(direct.warehouse(),
+        "SELECT bool_and(passed) FROM read_parquet('%s/verifications/*/*.parquet')"));
     for (String artifact : query(direct.warehouse(),
         "SELECT artifact FROM read_parquet('%s/models/*/*.parquet')")) {
       assertTrue(artifact.endsWith(".cvy") && Files.isRegularFile(direct.artifacts().resolve(artifact)),
@@ -81,7 +91,8 @@ class ZooRunTest {
     RunSummary flink = ZooRun.run(mixed("flink").withRunner("flink", null, 2),
         new PrintStream(new ByteArrayOutputStream(), true));
     assertEquals(direct.modelsOk(), flink.modelsOk());
-    for (String table : List.of("models", "pass_stats", "verifications", "failures")) {
+    for (String table : List.of("models", "pass_stats", "verifications", "memory_plans",
+        "failures")) {
       assertEquals(rowsWithoutTimings(direct.warehouse(), table),
           rowsWithoutTimings(flink.warehouse(), table), table);
     }
