@@ -2,6 +2,7 @@ package dev.convoy.pipeline.stage;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.pipeline.blob.BlobStore;
+import dev.convoy.pipeline.element.Failure;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Piece;
 import dev.convoy.pipeline.element.Stage;
@@ -9,6 +10,10 @@ import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.partition.GraphPartitioner;
 import dev.convoy.transforms.partition.Partition;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -47,6 +52,7 @@ public final class PartitionGraphs extends Stages.Composite<ModelRun> {
   static final class SplitFn extends DoFn<ModelRun, Piece> {
     private final BlobStore store;
     private final int threshold;
+    private final Counter failures = Metrics.counter(Stages.NAMESPACE, Stages.FAILED_COUNTER);
 
     SplitFn(BlobStore store, int threshold) {
       this.store = store;
@@ -61,7 +67,7 @@ public final class PartitionGraphs extends Stages.Composite<ModelRun> {
       }
       long t0 = System.nanoTime();
       Partition p;
-      java.util.List<String> blobs = new java.util.ArrayList<>();
+      List<String> blobs = new ArrayList<>();
       try {
         Graph g = store.get(run.graphBlob());
         p = GraphPartitioner.split(g, threshold);
@@ -70,9 +76,9 @@ public final class PartitionGraphs extends Stages.Composite<ModelRun> {
         }
       } catch (Exception e) {
         ModelRef ref = run.ref();
-        org.apache.beam.sdk.metrics.Metrics.counter(Stages.NAMESPACE, Stages.FAILED_COUNTER).inc();
-        out.get(Stages.FAILURES).output(dev.convoy.pipeline.element.Failure.of(
-            ref.name(), ref.path(), Stage.PARTITION.label(), e));
+        failures.inc();
+        out.get(Stages.FAILURES).output(Failure.of(ref.name(), ref.path(),
+            Stage.PARTITION.label(), e));
         return;
       }
       ModelRun timed = run.withTime(Stage.PARTITION, System.nanoTime() - t0);
