@@ -38,6 +38,7 @@ public final class Evaluator {
   private final OpCatalog catalog;
   private final Parallel parallel;
   private final Map<Tensor, NdArray> weights = new IdentityHashMap<>();
+  private volatile OpTimes opTimes;
 
   public Evaluator(OpCatalog catalog, Parallel parallel) {
     this.catalog = catalog;
@@ -51,6 +52,15 @@ public final class Evaluator {
 
   public OpCatalog catalog() {
     return catalog;
+  }
+
+  /**
+   * From now on adds each kernel's wall time to {@code times} under its op type ({@code null}
+   * stops recording); for profiling, off by default.
+   */
+  public Evaluator recordOpTimes(OpTimes times) {
+    this.opTimes = times;
+    return this;
   }
 
   /** Runs {@code graph} on graph tensors and returns its tensor outputs by name. */
@@ -220,8 +230,13 @@ public final class Evaluator {
       KernelContext ctx = new KernelContext(node, def, OpCatalog.opsetOf(node), ins, parallel,
           (body, bodyInputs) -> runSubgraph(body, bodyInputs, frame));
       List<RuntimeValue> outs;
+      OpTimes times = opTimes;
+      long start = times == null ? 0 : System.nanoTime();
       try {
         outs = def.kernel().compute(ctx);
+        if (times != null) {
+          times.add(node.opType(), System.nanoTime() - start);
+        }
       } catch (ConvoyException e) {
         throw e;
       } catch (RuntimeException e) {

@@ -2,15 +2,24 @@ package dev.convoy.ir.ops;
 
 /**
  * Dense matrix products over row-major primitive arrays, for MatMul, Gemm and the im2col
- * convolutions. The float kernel walks {@code C += A * B} in tiles of rows and columns (so a tile
- * of B stays in cache while the rows of A stream past) with the innermost loop over contiguous
- * columns, which the JIT vectorizes. Tiles run on the {@link Parallel} pool; every element of C
- * is accumulated in the same k order whatever the thread count, so results are deterministic.
+ * convolutions. The float kernel computes {@code C += A * B} on tiles of C four rows by up to
+ * {@value #NC} columns: the tile's rows are copied into accumulator arrays (L1), a block of
+ * {@value #KC} rows of B is copied into a panel of separate row arrays (L2), and the innermost
+ * loop updates the four accumulators from one panel row. HotSpot's C2 (Java 17) vectorizes a
+ * loop only when every array index is the loop variable itself (plus a constant), which is why
+ * the inner loops index zero-based copies rather than offsets into the operands. Tiles run on
+ * the {@link Parallel} pool; every element of C is accumulated in plain k order whatever the
+ * tiling or thread count, so results are deterministic and equal to the textbook triple loop.
  */
 public final class Blas {
+  /** Columns of C per tile. */
+  private static final int NC = 256;
+  /** Rows of B per panel: {@code KC * NC} floats stay in L2. */
+  private static final int KC = 128;
+  /** Target chunks per thread, so uneven tiles still balance. */
+  private static final int CHUNKS_PER_THREAD = 4;
   private static final int ROW_TILE = 32;
   private static final int COL_TILE = 512;
-  private static final int K_TILE = 256;
 
   private Blas() {}
 
@@ -20,54 +29,95 @@ public final class Blas {
    */
   public static void sgemm(int m, int n, int k, float[] a, int aOff, float[] b, int bOff,
       float[] c, int cOff, Parallel par) {
-    int rowTiles = (m + ROW_TILE - 1) / ROW_TILE;
-    int colTiles = (n + COL_TILE - 1) / COL_TILE;
-    long workPerTile = (long) Math.min(m, ROW_TILE) * Math.min(n, COL_TILE) * k;
-    par.forRange(rowTiles * colTiles, workPerTile, (from, to) -> {
+    sgemm(m, n, k, a, aOff, k, b, bOff, n, c, cOff, n, par);
+  }
+
+  /**
+   * {@code C[m,n] += sum_k A[m,k] * B[k,n]} with explicit row strides {@code lda}, {@code ldb}
+   * and {@code ldc}, so a product can cover a block of columns of larger matrices.
+   */
+  public static void sgemm(int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+      int bOff, int ldb, float[] c, int cOff, int ldc, Parallel par) {
+    if (m <= 0 || n <= 0 || k <= 0) {
+      return;
+    }
+    int panels = (n + NC - 1) / NC;
+    // Split rows only as far as needed to give every thread several chunks.
+    int want = par.threads() <= 1 ? 1 : par.threads() * CHUNKS_PER_THREAD;
+    int rowSplits = Math.max(1, Math.min((m + 3) / 4, (want + panels - 1) / panels));
+    int rowsPerTask = ((m + rowSplits - 1) / rowSplits + 3) & ~3;
+    int rowTasks = (m + rowsPerTask - 1) / rowsPerTask;
+    long workPerTask = (long) Math.min(m, rowsPerTask) * Math.min(n, NC) * k;
+    par.forRange(panels * rowTasks, workPerTask, (from, to) -> {
+      int w = Math.min(n, NC);
+      float[][] panel = new float[Math.min(k, KC)][w];
+      float[][] acc = new float[4][w];
       for (int t = from; t < to; t++) {
-        int i0 = (t / colTiles) * ROW_TILE;
-        int j0 = (t % colTiles) * COL_TILE;
-        int i1 = Math.min(m, i0 + ROW_TILE);
-        int j1 = Math.min(n, j0 + COL_TILE);
-        for (int k0 = 0; k0 < k; k0 += K_TILE) {
-          int k1 = Math.min(k, k0 + K_TILE);
-          int i = i0;
-          // Four rows of C at once: each loaded element of B feeds four products.
-          for (; i + 3 < i1; i += 4) {
-            int c0 = cOff + i * n;
-            int c1 = c0 + n;
-            int c2 = c1 + n;
-            int c3 = c2 + n;
-            int a0 = aOff + i * k;
-            for (int kk = k0; kk < k1; kk++) {
-              float v0 = a[a0 + kk];
-              float v1 = a[a0 + k + kk];
-              float v2 = a[a0 + 2 * k + kk];
-              float v3 = a[a0 + 3 * k + kk];
-              int brow = bOff + kk * n;
-              for (int j = j0; j < j1; j++) {
-                float bv = b[brow + j];
-                c[c0 + j] += v0 * bv;
-                c[c1 + j] += v1 * bv;
-                c[c2 + j] += v2 * bv;
-                c[c3 + j] += v3 * bv;
-              }
-            }
+        int j0 = (t / rowTasks) * NC;
+        int i0 = (t % rowTasks) * rowsPerTask;
+        int i1 = Math.min(m, i0 + rowsPerTask);
+        int wt = Math.min(n, j0 + NC) - j0;
+        for (int k0 = 0; k0 < k; k0 += KC) {
+          int kl = Math.min(KC, k - k0);
+          for (int kk = 0; kk < kl; kk++) {
+            System.arraycopy(b, bOff + (k0 + kk) * ldb + j0, panel[kk], 0, wt);
           }
-          for (; i < i1; i++) {
-            int crow = cOff + i * n;
-            int arow = aOff + i * k;
-            for (int kk = k0; kk < k1; kk++) {
-              float av = a[arow + kk];
-              int brow = bOff + kk * n;
-              for (int j = j0; j < j1; j++) {
-                c[crow + j] += av * b[brow + j];
-              }
-            }
-          }
+          tile(a, aOff + k0, lda, kl, panel, c, cOff + j0, ldc, i0, i1, wt, acc);
         }
       }
     });
+  }
+
+  /** Rows {@code [i0, i1)} of a column block of C += the same rows of A times one panel. */
+  private static void tile(float[] a, int aOff, int lda, int kl, float[][] panel, float[] c,
+      int cOff, int ldc, int i0, int i1, int w, float[][] acc) {
+    int i = i0;
+    for (; i + 3 < i1; i += 4) {
+      int c0 = cOff + i * ldc;
+      for (int r = 0; r < 4; r++) {
+        System.arraycopy(c, c0 + r * ldc, acc[r], 0, w);
+      }
+      rows4(a, aOff + i * lda, lda, kl, panel, acc[0], acc[1], acc[2], acc[3], w);
+      for (int r = 0; r < 4; r++) {
+        System.arraycopy(acc[r], 0, c, c0 + r * ldc, w);
+      }
+    }
+    for (; i < i1; i++) {
+      int c0 = cOff + i * ldc;
+      System.arraycopy(c, c0, acc[0], 0, w);
+      row1(a, aOff + i * lda, kl, panel, acc[0], w);
+      System.arraycopy(acc[0], 0, c, c0, w);
+    }
+  }
+
+  /** Four accumulator rows += four rows of A (at {@code a0}, stride {@code lda}) times a panel. */
+  private static void rows4(float[] a, int a0, int lda, int kl, float[][] panel, float[] c0,
+      float[] c1, float[] c2, float[] c3, int w) {
+    for (int kk = 0; kk < kl; kk++) {
+      float v0 = a[a0 + kk];
+      float v1 = a[a0 + lda + kk];
+      float v2 = a[a0 + 2 * lda + kk];
+      float v3 = a[a0 + 3 * lda + kk];
+      float[] br = panel[kk];
+      for (int j = 0; j < w; j++) {
+        float bv = br[j];
+        c0[j] += v0 * bv;
+        c1[j] += v1 * bv;
+        c2[j] += v2 * bv;
+        c3[j] += v3 * bv;
+      }
+    }
+  }
+
+  /** One accumulator row += one row of A times a panel. */
+  private static void row1(float[] a, int a0, int kl, float[][] panel, float[] c0, int w) {
+    for (int kk = 0; kk < kl; kk++) {
+      float v = a[a0 + kk];
+      float[] br = panel[kk];
+      for (int j = 0; j < w; j++) {
+        c0[j] += v * br[j];
+      }
+    }
   }
 
   /** As {@link #sgemm} in double precision. */

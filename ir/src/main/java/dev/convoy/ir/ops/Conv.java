@@ -232,31 +232,27 @@ public final class Conv implements OpFamily {
     float[] y = new float[NdArray.checkedSize(outDims)];
     boolean pointwise = kprod == 1 && allZero(geo.padBegin()) && allZero(geo.padEnd())
         && allOne(geo.strides());
-    int tasks = n * group;
     Parallel par = ctx.parallel();
-    boolean perTask = group > 1 && tasks >= 2 * par.threads();
-    Parallel inner = perTask ? Parallel.serial() : par;
-    long taskWork = (long) mg * outSize * cg * kprod;
-    (perTask ? par : Parallel.serial()).forRange(tasks, taskWork, (from, to) -> {
-      float[] col = pointwise ? null : new float[cg * kprod * outSize];
-      for (int t = from; t < to; t++) {
-        int img = t / group;
-        int g = t % group;
-        int xOff = (img * c + g * cg) * inSize;
-        float[] src;
-        int srcOff;
-        if (pointwise) {
-          src = xs;
-          srcOff = xOff;
-        } else {
-          im2col(xs, xOff, cg, geo, col, inner);
-          src = col;
-          srcOff = 0;
+    if (r == 2 && cg == 1) {
+      depthwise2d(xs, ws, y, n, c, mg, geo, par);
+    } else if (r == 2 || pointwise) {
+      blockedGemm(xs, ws, y, n, c, group, mg, geo, pointwise, par);
+    } else {
+      int tasks = n * group;
+      boolean perTask = group > 1 && tasks >= 2 * par.threads();
+      Parallel inner = perTask ? Parallel.serial() : par;
+      long taskWork = (long) mg * outSize * cg * kprod;
+      (perTask ? par : Parallel.serial()).forRange(tasks, taskWork, (from, to) -> {
+        float[] col = new float[cg * kprod * outSize];
+        for (int t = from; t < to; t++) {
+          int img = t / group;
+          int g = t % group;
+          im2col(xs, (img * c + g * cg) * inSize, cg, geo, col, inner);
+          Blas.sgemm(mg, outSize, cg * kprod, ws, g * mg * cg * kprod, col, 0, y,
+              (img * m + g * mg) * outSize, inner);
         }
-        Blas.sgemm(mg, outSize, cg * kprod, ws, g * mg * cg * kprod, src, srcOff, y,
-            (img * m + g * mg) * outSize, inner);
-      }
-    });
+      });
+    }
     if (b != null) {
       float[] bias = b.toFloats();
       if (bias.length != m) {
@@ -273,6 +269,189 @@ public final class Conv implements OpFamily {
       }
     }
     return NdArray.fromFloats(x.dtype(), outDims, y);
+  }
+
+  /** Target size of one im2col block, in floats: it stays in L2 while the product reads it. */
+  private static final int COL_BLOCK = 1 << 17;
+
+  /**
+   * A (grouped) 2-D or pointwise convolution as products over blocks of output positions: each
+   * block's im2col rows (none for pointwise, which reads the input directly) and its columns of
+   * the output, so the lowered input never exists whole. Blocks, images and groups are
+   * independent tasks; when there are too few for the pool the product itself runs in parallel.
+   */
+  private static void blockedGemm(float[] x, float[] w, float[] y, int n, int c, int group,
+      int mg, Geometry geo, boolean pointwise, Parallel par) {
+    int cg = c / group;
+    int m = mg * group;
+    int kdim = cg * (int) product(geo.kernel());
+    int inSize = (int) product(geo.in());
+    int outSize = (int) product(geo.out());
+    if (outSize == 0 || mg == 0) {
+      return;
+    }
+    int block = Math.min(outSize, Math.max(256, (COL_BLOCK / Math.max(1, kdim)) & ~255));
+    int blocks = (outSize + block - 1) / block;
+    int tasks = n * group * blocks;
+    boolean perTask = tasks >= 2 * par.threads();
+    Parallel inner = perTask ? Parallel.serial() : par;
+    long taskWork = (long) mg * block * kdim;
+    (perTask ? par : Parallel.serial()).forRange(tasks, taskWork, (from, to) -> {
+      float[] col = pointwise ? null : new float[kdim * block];
+      for (int t = from; t < to; t++) {
+        int p0 = (t % blocks) * block;
+        int len = Math.min(outSize, p0 + block) - p0;
+        int ig = t / blocks;
+        int img = ig / group;
+        int g = ig % group;
+        int xOff = (img * c + g * cg) * inSize;
+        int yOff = (img * m + g * mg) * outSize + p0;
+        if (pointwise) {
+          Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, x, xOff + p0, inSize, y, yOff,
+              outSize, inner);
+        } else {
+          im2col2d(x, xOff, cg, geo, p0, len, col);
+          Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, col, 0, len, y, yOff, outSize,
+              inner);
+        }
+      }
+    });
+  }
+
+  /**
+   * Output positions {@code [p0, p0+len)} of the 2-D im2col matrix: row {@code (ch, kh, kw)}
+   * at {@code col[row * len]}, zero where the window reads padding. Unit-stride rows are bulk
+   * copies.
+   */
+  private static void im2col2d(float[] x, int xOff, int channels, Geometry geo, int p0, int len,
+      float[] col) {
+    int ih = (int) geo.in()[0];
+    int iw = (int) geo.in()[1];
+    int kh = (int) geo.kernel()[0];
+    int kw = (int) geo.kernel()[1];
+    int ow = (int) geo.out()[1];
+    int sh = (int) geo.strides()[0];
+    int sw = (int) geo.strides()[1];
+    int dh = (int) geo.dilations()[0];
+    int dw = (int) geo.dilations()[1];
+    int ph = (int) geo.padBegin()[0];
+    int pw = (int) geo.padBegin()[1];
+    int p1 = p0 + len;
+    int row = 0;
+    for (int ch = 0; ch < channels; ch++) {
+      int plane = xOff + ch * ih * iw;
+      for (int a = 0; a < kh; a++) {
+        for (int b = 0; b < kw; b++, row++) {
+          int dst = row * len - p0;
+          int shift = b * dw - pw;
+          // Output columns [lo, hi) read inside the input row.
+          int lo = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
+          int hi = iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1);
+          hi = Math.max(lo, hi);
+          for (int p = p0; p < p1; ) {
+            int oy = p / ow;
+            int ox0 = p - oy * ow;
+            int ox1 = Math.min(ow, ox0 + (p1 - p));
+            int rowStart = dst + oy * ow;
+            int iy = oy * sh - ph + a * dh;
+            if (iy < 0 || iy >= ih) {
+              Arrays.fill(col, rowStart + ox0, rowStart + ox1, 0f);
+            } else {
+              int src = plane + iy * iw + shift;
+              int from = Math.max(ox0, lo);
+              int to = Math.min(ox1, hi);
+              if (from >= to) {
+                Arrays.fill(col, rowStart + ox0, rowStart + ox1, 0f);
+              } else {
+                Arrays.fill(col, rowStart + ox0, rowStart + from, 0f);
+                if (sw == 1) {
+                  System.arraycopy(x, src + from, col, rowStart + from, to - from);
+                } else {
+                  for (int o = from; o < to; o++) {
+                    col[rowStart + o] = x[src + o * sw];
+                  }
+                }
+                Arrays.fill(col, rowStart + to, rowStart + ox1, 0f);
+              }
+            }
+            p += ox1 - ox0;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * A 2-D convolution where every output channel reads one input channel (group == C, the
+   * depthwise convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
+   * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
+   * over the output columns whose window lies inside the input. Taps are added in kernel order,
+   * as the im2col product does.
+   */
+  private static void depthwise2d(float[] x, float[] w, float[] y, int n, int c, int mg,
+      Geometry geo, Parallel par) {
+    int ih = (int) geo.in()[0];
+    int iw = (int) geo.in()[1];
+    int kh = (int) geo.kernel()[0];
+    int kw = (int) geo.kernel()[1];
+    int oh = (int) geo.out()[0];
+    int ow = (int) geo.out()[1];
+    int sh = (int) geo.strides()[0];
+    int sw = (int) geo.strides()[1];
+    int dh = (int) geo.dilations()[0];
+    int dw = (int) geo.dilations()[1];
+    int ph = (int) geo.padBegin()[0];
+    int pw = (int) geo.padBegin()[1];
+    int m = c * mg;
+    int[] lo = new int[kw];
+    int[] hi = new int[kw];
+    for (int b = 0; b < kw; b++) {
+      int shift = b * dw - pw;
+      lo[b] = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
+      hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
+    }
+    par.forRange(n * m, (long) oh * ow * kh * kw, (from, to) -> {
+      float[] acc = new float[ow];
+      float[] tap = new float[ow];
+      for (int t = from; t < to; t++) {
+        int img = t / m;
+        int oc = t % m;
+        int plane = (img * c + oc / mg) * ih * iw;
+        int wBase = oc * kh * kw;
+        int yBase = t * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+          Arrays.fill(acc, 0f);
+          for (int a = 0; a < kh; a++) {
+            int iy = oy * sh - ph + a * dh;
+            if (iy < 0 || iy >= ih) {
+              continue;
+            }
+            int rowBase = plane + iy * iw;
+            for (int b = 0; b < kw; b++) {
+              int l = lo[b];
+              int h = hi[b];
+              int src = rowBase + b * dw - pw;
+              if (sw == 1) {
+                System.arraycopy(x, src + l, tap, l, h - l);
+              } else {
+                for (int o = l; o < h; o++) {
+                  tap[o] = x[src + o * sw];
+                }
+              }
+              axpy(w[wBase + a * kw + b], tap, acc, l, h);
+            }
+          }
+          System.arraycopy(acc, 0, y, yBase + oy * ow, ow);
+        }
+      }
+    });
+  }
+
+  /** {@code acc[j] += v * tap[j]} for j in {@code [from, to)}. */
+  private static void axpy(float v, float[] tap, float[] acc, int from, int to) {
+    for (int j = from; j < to; j++) {
+      acc[j] += v * tap[j];
+    }
   }
 
   /**
