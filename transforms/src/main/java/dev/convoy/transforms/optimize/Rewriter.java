@@ -216,6 +216,43 @@ public final class Rewriter {
     return n;
   }
 
+  /**
+   * Replaces {@code node} by constants: output {@code k} becomes an initializer holding
+   * {@code values.get(k)} under the output's own name, read by every reader of the output and
+   * standing in its place when the output is a graph output. Then {@code node} is erased.
+   */
+  public void foldToConstants(Node node, List<Tensor> values) {
+    Graph g = node.graph();
+    List<Value> consts = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (int k = 0; k < node.outputCount(); k++) {
+      Value out = node.output(k);
+      if (out == null || values.get(k) == null) {
+        consts.add(null);
+        names.add(null);
+        continue;
+      }
+      Value c = g.addInitializer(g.uniqueName(out.name() + "__folded"), values.get(k));
+      for (Use u : out.uses()) {
+        push(u.node());
+      }
+      out.replaceAllUsesWith(c);
+      for (int i = 0; i < g.outputs().size(); i++) {
+        if (g.outputs().get(i) == out) {
+          g.setOutput(i, c);
+        }
+      }
+      consts.add(c);
+      names.add(out.name());
+    }
+    erase(node);
+    for (int k = 0; k < consts.size(); k++) {
+      if (consts.get(k) != null) {
+        consts.get(k).rename(names.get(k));
+      }
+    }
+  }
+
   /** A new initializer in {@code graph} holding {@code tensor}, named after {@code hint}. */
   public Value constant(Graph graph, Tensor tensor, String hint) {
     return graph.addInitializer(graph.uniqueName(hint), tensor);

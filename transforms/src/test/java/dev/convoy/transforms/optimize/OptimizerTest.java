@@ -184,6 +184,23 @@ class OptimizerTest {
   }
 
   @Test
+  void keepsDeadNodesOfUnknownDomainsAndRandomOpsApart() {
+    Graph g = GraphParser.parse("""
+        graph g (%x: float32[2]) -> (%y: float32[2]) {
+          opset "" 13
+          opset "com.example" 1
+          %dead: float32[2] = com.example::Frobnicate(%x) @custom
+          %r1: float32[2] = RandomUniformLike(%x) @random1
+          %r2: float32[2] = RandomUniformLike(%x) @random2
+          %y = Add(%r1, %r2) @add
+        }
+        """);
+    OptimizeResult r = Optimizer.optimize(g, OptimizeOptions.atLevel(Level.O1));
+    assertEquals(List.of("Frobnicate", "RandomUniformLike", "RandomUniformLike", "Add"),
+        ops(r.graph()));
+  }
+
+  @Test
   void opsTheEvaluatorLacksStayUnfoldedWithANote() {
     Graph g = GraphParser.parse("""
         graph g (%x: float32[2]) -> (%y: float32[2]) {

@@ -3,15 +3,15 @@ package dev.convoy.transforms.optimize.fold;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
-import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
+import java.util.List;
 
 /**
  * A {@code Constant} node becomes an initializer of its graph under the same name, so folding,
- * deduplication and the algebraic rules see its value. Sparse constants stay nodes. A constant
- * that is a graph output stays a node (an output must be produced by a node or be an input).
+ * deduplication and the algebraic rules see its value (a graph output may be an initializer).
+ * Sparse constants stay nodes.
  */
 public final class ConstantToInitializer implements Rule {
   public static final String NAME = "constant-to-initializer";
@@ -28,7 +28,7 @@ public final class ConstantToInitializer implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    return n.output(0) != null && !n.output(0).isGraphOutput() && tensor(n) != null;
+    return n.output(0) != null && tensor(n) != null;
   }
 
   /** The constant's value from whichever attribute carries it, or null for sparse values. */
@@ -70,12 +70,6 @@ public final class ConstantToInitializer implements Rule {
 
   @Override
   public void rewrite(Node n, Rewriter rw) {
-    Value out = n.output(0);
-    String name = out.name();
-    Tensor t = tensor(n);
-    Value tmp = rw.constant(n.graph(), t, name + "__const");
-    rw.replace(out, tmp);
-    rw.erase(n);
-    tmp.rename(name);
+    rw.foldToConstants(n, List.of(tensor(n)));
   }
 }

@@ -22,7 +22,7 @@ import java.util.Set;
 /**
  * A deterministic node whose inputs are all constants is evaluated once, through the catalog's
  * reference kernel, and its outputs become initializers under the same names. Never folded: ops
- * the evaluator lacks (noted for the report), random ops, nodes owning subgraphs, graph outputs,
+ * the evaluator lacks (noted for the report), random ops, nodes owning subgraphs,
  * dequantization of constant weights (QDQ models keep it), and results whose size is above the
  * fold cap or cannot be bounded before evaluating (the output shapes must infer static, so a
  * {@code ConstantOfShape} asking for 100 GB is never run).
@@ -58,11 +58,6 @@ public final class FoldConstants implements Rule {
     }
     for (Value in : n.inputs()) {
       if (in != null && (in.constant() == null || !in.constant().dtype().isSupported())) {
-        return false;
-      }
-    }
-    for (Value out : n.outputs()) {
-      if (out != null && out.isGraphOutput()) {
         return false;
       }
     }
@@ -151,19 +146,7 @@ public final class FoldConstants implements Rule {
     if (evaluated != n) {
       throw new IllegalStateException("rewrite without a successful match at " + n);
     }
-    List<Value> consts = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    for (int k = 0; k < n.outputCount(); k++) {
-      Value out = n.output(k);
-      names.add(out == null ? null : out.name());
-      consts.add(out == null ? null : rw.constant(n.graph(), results.get(k), out.name() + "__folded"));
-    }
-    rw.replaceNode(n, consts);
-    for (int k = 0; k < consts.size(); k++) {
-      if (consts.get(k) != null) {
-        consts.get(k).rename(names.get(k));
-      }
-    }
+    rw.foldToConstants(n, results);
     evaluated = null;
     results = null;
   }

@@ -7,6 +7,7 @@ import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * {@code Shape} and {@code Size} of a value whose shape is static are constants, whether or not
@@ -28,7 +29,7 @@ public final class FoldStaticShape implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    return Facts.staticDims(n.input(0)) != null && !n.output(0).isGraphOutput();
+    return Facts.staticDims(n.input(0)) != null;
   }
 
   @Override
@@ -44,12 +45,7 @@ public final class FoldStaticShape implements Rule {
       long[] part = Arrays.copyOfRange(dims, (int) start, (int) Math.max(start, end));
       t = Tensor.ofLongs(new long[] {part.length}, part);
     }
-    var out = n.output(0);
-    String name = out.name();
-    var c = rw.constant(n.graph(), t, name + "__const");
-    rw.replace(out, c);
-    rw.erase(n);
-    c.rename(name);
+    rw.foldToConstants(n, List.of(t));
   }
 
   private static long clamp(long axis, int rank) {
