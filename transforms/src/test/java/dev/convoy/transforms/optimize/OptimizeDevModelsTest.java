@@ -45,6 +45,23 @@ class OptimizeDevModelsTest {
         .map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> check(p)));
   }
 
+  /**
+   * Verify-each-pass mode on a few models (the evaluator runs after every pass): no pass breaks
+   * the graph or changes the outputs, and the numeric check really ran.
+   */
+  @TestFactory
+  Stream<DynamicTest> verifyEachPassFindsNoFaultOnSelectedModels() {
+    return Stream.of("redundant_mlp_nofold", "optest_conv_bn_relu", "loop_rnn", "silero_vad_v4")
+        .map(name -> TestData.devModels().resolve(name + ".onnx"))
+        .map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> {
+          Graph original = OnnxImporter.importFile(p);
+          OptimizeResult r = Optimizer.optimize(original, o1(OracleArgs.read(p).shapes(), true));
+          assertTrue(r.notes().stream().noneMatch(n -> n.contains("numeric check off")),
+              r.notes().toString());
+          assertTrue(r.graph().totalNodeCount() < original.totalNodeCount());
+        }));
+  }
+
   static OptimizeOptions o1(Map<String, long[]> shapes, boolean verifyEachPass) {
     return new OptimizeOptions(
         Level.O1, Set.of(), Set.of(), null, shapes, verifyEachPass,
