@@ -31,6 +31,7 @@ import dev.convoy.transforms.optimize.fold.ConstantToInitializer;
 import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
+import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
@@ -84,7 +85,8 @@ public final class PassRegistry {
             EliminateDeadNode::new,
             FuseConvBatchNorm::new,
             FuseConvAdd::new,
-            FuseConvMul::new)) {
+            FuseConvMul::new,
+            FuseGeluErf::new)) {
       RULES.put(s.get().name(), s);
     }
     for (Supplier<Pass> s :

@@ -253,6 +253,23 @@ public final class Rewriter {
     }
   }
 
+  /**
+   * A new node of {@code domain} placed right before {@code anchor}; the top-level graph gets an
+   * opset import of {@code domain} at {@code version} if it has none.
+   */
+  public Node insertBefore(
+      Node anchor, String domain, long version, String opType, List<Value> inputs,
+      int outputCount, Map<String, Attribute> attributes, String hint) {
+    Graph top = anchor.graph();
+    while (!top.isTopLevel()) {
+      top = top.parentGraph();
+    }
+    top.opsets().putIfAbsent(domain, version);
+    Node n = insertBefore(anchor, opType, inputs, outputCount, attributes, hint);
+    n.setOp(domain, opType);
+    return n;
+  }
+
   /** A new initializer in {@code graph} holding {@code tensor}, named after {@code hint}. */
   public Value constant(Graph graph, Tensor tensor, String hint) {
     return graph.addInitializer(graph.uniqueName(hint), tensor);

@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.graph.Graph;
@@ -18,10 +19,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every dev model optimized at O1 computes what the original computes: ONNX Runtime runs the
+ * Every dev model optimized at O1 (and O2) computes what the original computes: ONNX Runtime runs the
  * original file and the exported result on the same seeded inputs (shapes from the model's oracle
  * args) and every output agrees within rtol 1e-4 / atol 1e-5. The pipeline must settle and never
  * add nodes.
@@ -45,6 +47,22 @@ class OptimizeDevModelsTest {
         .map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> check(p)));
   }
 
+  @TestFactory
+  Stream<DynamicTest> o2KeepsOrtOutputsOnEveryDevModel() {
+    return TestData.devModelFiles().stream()
+        .map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> check(p, Level.O2)));
+  }
+
+  @Test
+  void o2FusesTheErfGelu() {
+    Path model = TestData.devModels().resolve("optest_gelu_erf_chain.onnx");
+    Graph original = OnnxImporter.importFile(model);
+    OptimizeResult r = Optimizer.optimize(original,
+        options(Level.O2, OracleArgs.read(model).shapes(), false));
+    assertEquals(Integer.valueOf(1), r.graph().opHistogram().get("com.microsoft::Gelu"));
+    assertEquals(null, r.graph().opHistogram().get("Erf"));
+  }
+
   /**
    * Verify-each-pass mode on a few models (the evaluator runs after every pass): no pass breaks
    * the graph or changes the outputs, and the numeric check really ran.
@@ -63,19 +81,26 @@ class OptimizeDevModelsTest {
   }
 
   static OptimizeOptions o1(Map<String, long[]> shapes, boolean verifyEachPass) {
+    return options(Level.O1, shapes, verifyEachPass);
+  }
+
+  static OptimizeOptions options(Level level, Map<String, long[]> shapes, boolean verifyEachPass) {
     return new OptimizeOptions(
-        Level.O1, Set.of(), Set.of(), null, shapes, verifyEachPass,
-        OptimizeOptions.DEFAULT_FOLD_CAP);
+        level, Set.of(), Set.of(), null, shapes, verifyEachPass, OptimizeOptions.DEFAULT_FOLD_CAP);
   }
 
   private static void check(Path model) throws Exception {
+    check(model, Level.O1);
+  }
+
+  private static void check(Path model, Level level) throws Exception {
     Graph original = OnnxImporter.importFile(model);
     Map<String, long[]> shapes = OracleArgs.read(model).shapes();
-    OptimizeResult r = Optimizer.optimize(original, o1(shapes, false));
+    OptimizeResult r = Optimizer.optimize(original, options(level, shapes, false));
     assertTrue(r.converged(), model + ": pipeline did not settle: " + r.notes());
     assertTrue(
         r.graph().totalNodeCount() <= original.totalNodeCount(),
-        model + ": O1 added nodes: " + original.totalNodeCount() + " -> "
+        model + ": " + level + " added nodes: " + original.totalNodeCount() + " -> "
             + r.graph().totalNodeCount());
     Map<String, Tensor> inputs = SeededInputs.generate(original, shapes);
     var v = ort.compare(Files.readAllBytes(model), OnnxExporter.toBytes(r.graph()), inputs);
