@@ -32,6 +32,7 @@ import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
+import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
@@ -86,7 +87,8 @@ public final class PassRegistry {
             FuseConvBatchNorm::new,
             FuseConvAdd::new,
             FuseConvMul::new,
-            FuseGeluErf::new)) {
+            FuseGeluErf::new,
+            FuseMatMulAdd::new)) {
       RULES.put(s.get().name(), s);
     }
     for (Supplier<Pass> s :

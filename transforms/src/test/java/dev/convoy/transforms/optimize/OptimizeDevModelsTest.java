@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.ir.verify.GraphVerifier;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.verify.OracleArgs;
@@ -13,6 +14,7 @@ import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -102,6 +104,7 @@ class OptimizeDevModelsTest {
         r.graph().totalNodeCount() <= original.totalNodeCount(),
         model + ": " + level + " added nodes: " + original.totalNodeCount() + " -> "
             + r.graph().totalNodeCount());
+    assertEquals(List.of(), GraphVerifier.verify(r.graph()), model + ": invalid result");
     Map<String, Tensor> inputs = SeededInputs.generate(original, shapes);
     var v = ort.compare(Files.readAllBytes(model), OnnxExporter.toBytes(r.graph()), inputs);
     assertTrue(v.pass(), model + ": outputs changed: " + v.firstFailure());
