@@ -3,7 +3,8 @@ package dev.convoy.pipeline.run;
 import java.nio.file.Path;
 
 /**
- * The outcome of a zoo run: counts, where its output went, and the figures throughput is computed
+ * The outcome of a zoo run: counts (a written model whose result disagrees with its original on
+ * the seeded inputs is a verification mismatch), where its output went, and the figures throughput is computed
  * from (converted nodes of the written models, optimizer time summed over workers).
  */
 public record RunSummary(
@@ -12,6 +13,7 @@ public record RunSummary(
     int modelsTotal,
     int modelsOk,
     int modelsFailed,
+    int verificationMismatches,
     long elapsedMillis,
     long nodesConverted,
     long optimizeMillis) {
@@ -24,8 +26,8 @@ public record RunSummary(
     return out.resolve("artifacts");
   }
 
-  /** 0 when every model was written, 1 when some failed. */
+  /** 0 when every model was written and verified, 1 when some failed or mismatched. */
   public int exitCode() {
-    return modelsFailed == 0 ? 0 : 1;
+    return modelsFailed == 0 && verificationMismatches == 0 ? 0 : 1;
   }
 }

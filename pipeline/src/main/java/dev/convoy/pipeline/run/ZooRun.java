@@ -55,6 +55,7 @@ public final class ZooRun {
     Map<String, Long> counters = counters(result);
     int ok = counters.getOrDefault(Stages.DONE_COUNTER, 0L).intValue();
     int failed = counters.getOrDefault(Stages.FAILED_COUNTER, 0L).intValue();
+    int mismatches = counters.getOrDefault(Stages.MISMATCH_COUNTER, 0L).intValue();
     RunTable.write(warehouse, cfg.runId(), RunRow.newBuilder()
         .setStartedAtMs(start)
         .setEndedAtMs(end)
@@ -62,7 +63,7 @@ public final class ZooRun {
         .setLevel(cfg.level().name())
         .setTarget(cfg.target())
         .setRunner(cfg.runner() + (cfg.flinkMaster() == null ? "" : "@" + cfg.flinkMaster()))
-        .setParallelism(cfg.parallelism())
+        .setParallelism(parallelism(cfg))
         .setConfig(json(cfg.describe()))
         .setGitRevision(gitRevision())
         .setModelsTotal(total)
@@ -70,17 +71,21 @@ public final class ZooRun {
         .setModelsFailed(failed)
         .build());
     Tables.deleteBlobs(ZooPipeline.blobs(out));
-    console.printf("convoy run %s: %d ok, %d failed of %d in %.1f s; warehouse %s%n", cfg.runId(),
-        ok, failed, total, (end - start) / 1e3, warehouse);
-    return new RunSummary(cfg.runId(), out, total, ok, failed, end - start,
+    console.printf("convoy run %s: %d ok, %d failed of %d in %.1f s%s; warehouse %s%n",
+        cfg.runId(), ok, failed, total, (end - start) / 1e3,
+        mismatches == 0 ? "" : " (" + mismatches + " with verification mismatches)", warehouse);
+    return new RunSummary(cfg.runId(), out, total, ok, failed, mismatches, end - start,
         counters.getOrDefault(Stages.NODES_COUNTER, 0L),
         counters.getOrDefault(Stages.OPTIMIZE_MS_COUNTER, 0L));
   }
 
   /** Options for the configured runner. */
+  private static int parallelism(RunConfig cfg) {
+    return cfg.parallelism() > 0 ? cfg.parallelism() : Runtime.getRuntime().availableProcessors();
+  }
+
   static PipelineOptions options(RunConfig cfg) {
-    int parallelism = cfg.parallelism() > 0 ? cfg.parallelism()
-        : Runtime.getRuntime().availableProcessors();
+    int parallelism = parallelism(cfg);
     if (cfg.runner().equals("flink")) {
       FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
       o.setRunner(FlinkRunner.class);

@@ -25,6 +25,8 @@ public final class Stages {
   public static final String FAILED_COUNTER = "models_failed";
   /** Counter: models whose artifacts were written. */
   public static final String DONE_COUNTER = "models_written";
+  /** Counter: written models whose result disagreed with the original on the seeded inputs. */
+  public static final String MISMATCH_COUNTER = "verification_mismatches";
   /** Counter: nodes of the converted models that were written. */
   public static final String NODES_COUNTER = "nodes_converted";
   /** Counter: optimizer time (ms) summed over pieces and boundary passes. */

@@ -13,6 +13,8 @@ import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
@@ -46,6 +48,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
   static final class VerifyFn extends StageFn<ModelRun, ModelRun> {
     private final BlobStore store;
     private transient OrtVerifier verifier;
+    private final Counter mismatches = Metrics.counter(Stages.NAMESPACE, Stages.MISMATCH_COUNTER);
 
     VerifyFn(BlobStore store) {
       super(Stage.VERIFY, VERIFIED);
@@ -84,6 +87,9 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
         cosine = Math.min(cosine, finite(c.cosine(), 1));
       }
       String detail = v.firstFailure();
+      if (!v.pass()) {
+        mismatches.inc();
+      }
       return run.withVerification(
               new Verification("ort", maxAbs, maxRel, cosine, v.pass(), detail == null ? "" : detail))
           .withTime(Stage.VERIFY, System.nanoTime() - t0);

@@ -150,6 +150,24 @@ class StagesTest {
   }
 
   @Test
+  void aResultThatDisagreesWithItsOriginalIsAFailingVerificationNotAFailure() throws Exception {
+    ModelRun run = converted(small);
+    BlobStore store = new BlobStore(blobs);
+    dev.convoy.ir.graph.Graph g = store.get(run.graphBlob());
+    dev.convoy.ir.graph.Value w = g.initializers().get(0);
+    w.replaceConstant(dev.convoy.ir.graph.Tensor.zeros(w.constant().dtype(), w.constant().dims()));
+    ModelRun broken = run.withGraph(store.put(g), run.before(), 1, List.of());
+    PCollectionTuple out = p.apply(Create.of(broken).withCoder(Stages.RUN_CODER))
+        .apply(VerifyModels.onSeededInputs(blobs));
+    PAssert.that(out.get(VerifyModels.VERIFIED).apply(MapElements.into(TypeDescriptors.strings())
+            .via((ModelRun r) -> r.name() + " passed=" + r.verification().passed()
+                + " detail=" + !r.verification().detail().isEmpty())))
+        .containsInAnyOrder("optest_conv_bn_relu passed=false detail=true");
+    PAssert.that(out.get(Stages.FAILURES)).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
   void artifactsAreNamedByTheHashOfTheirBytesAndRepeatable() throws Exception {
     List<ModelRun> runs = List.of(converted(small), converted(inception));
     List<List<String>> names = new ArrayList<>();
