@@ -36,6 +36,16 @@ public final class Elementwise implements OpFamily {
         .kernel(ctx -> one(Kernels.map(ctx.tensor(0), f, g)));
   }
 
+  /** As {@link #unary}, with a float32 fast path computing the same values as {@code f}. */
+  private static void unary(OpRegistrar r, String op, int since, DoubleUnaryOperator f,
+      LongUnaryOperator g, FloatKernels.Unary fast) {
+    r.op(op, since).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
+      NdArray x = ctx.tensor(0);
+      return one(FloatKernels.applies(x) ? FloatKernels.unary(fast, x, 0, 0, ctx.parallel())
+          : Kernels.map(x, f, g));
+    });
+  }
+
   private static void registerUnary(OpRegistrar r) {
     unary(r, "Abs", 1, Math::abs, Math::abs);
     unary(r, "Neg", 1, x -> -x, x -> -x);
@@ -45,7 +55,7 @@ public final class Elementwise implements OpFamily {
     unary(r, "Sign", 9, Math::signum, Long::signum);
     unary(r, "Sqrt", 1, Math::sqrt, null);
     unary(r, "Reciprocal", 1, x -> 1.0 / x, null);
-    unary(r, "Exp", 1, Math::exp, null);
+    unary(r, "Exp", 1, Math::exp, null, FloatKernels.Unary.EXP);
     unary(r, "Log", 1, Math::log, null);
     unary(r, "Erf", 9, Elementwise::erf, null);
     unary(r, "Sin", 7, Math::sin, null);
@@ -56,7 +66,7 @@ public final class Elementwise implements OpFamily {
     unary(r, "Atan", 7, Math::atan, null);
     unary(r, "Sinh", 9, Math::sinh, null);
     unary(r, "Cosh", 9, Math::cosh, null);
-    unary(r, "Tanh", 1, Math::tanh, null);
+    unary(r, "Tanh", 1, Math::tanh, null, FloatKernels.Unary.TANH);
     unary(r, "Asinh", 9, x -> Math.log(x + Math.sqrt(x * x + 1)), null);
     unary(r, "Acosh", 9, x -> Math.log(x + Math.sqrt(x * x - 1)), null);
     unary(r, "Atanh", 9, x -> 0.5 * Math.log((1 + x) / (1 - x)), null);
@@ -110,15 +120,21 @@ public final class Elementwise implements OpFamily {
   // ---- activations ----
 
   private static void registerActivations(OpRegistrar r) {
-    unary(r, "Relu", 1, x -> x > 0 ? x : (x == x ? 0.0 : x), x -> Math.max(x, 0));
-    unary(r, "Sigmoid", 1, x -> 1 / (1 + Math.exp(-x)), null);
+    unary(r, "Relu", 1, x -> x > 0 ? x : (x == x ? 0.0 : x), x -> Math.max(x, 0),
+        FloatKernels.Unary.RELU);
+    unary(r, "Sigmoid", 1, x -> 1 / (1 + Math.exp(-x)), null, FloatKernels.Unary.SIGMOID);
     unary(r, "Softplus", 1, Elementwise::softplus, null);
     unary(r, "Softsign", 1, x -> x / (1 + Math.abs(x)), null);
     unary(r, "Mish", 18, x -> x * Math.tanh(softplus(x)), null);
-    unary(r, "HardSwish", 14, x -> x * Math.max(0, Math.min(1, x / 6 + 0.5)), null);
+    unary(r, "HardSwish", 14, x -> x * Math.max(0, Math.min(1, x / 6 + 0.5)), null,
+        FloatKernels.Unary.HARD_SWISH);
     r.op("LeakyRelu", 1).attr("alpha", 0.01f).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
       double a = ctx.attrFloat("alpha");
-      return one(Kernels.mapFloat(ctx.tensor(0), x -> x >= 0 ? x : a * x));
+      NdArray in = ctx.tensor(0);
+      if (FloatKernels.applies(in)) {
+        return one(FloatKernels.unary(FloatKernels.Unary.LEAKY_RELU, in, a, 0, ctx.parallel()));
+      }
+      return one(Kernels.mapFloat(in, x -> x >= 0 ? x : a * x));
     });
     r.op("Elu", 1).attr("alpha", 1.0f).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
       double a = ctx.attrFloat("alpha");
@@ -141,7 +157,12 @@ public final class Elementwise implements OpFamily {
         .shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
           double a = ctx.attrFloat("alpha");
           double b = ctx.attrFloat("beta");
-          return one(Kernels.mapFloat(ctx.tensor(0), x -> Math.max(0, Math.min(1, a * x + b))));
+          NdArray in = ctx.tensor(0);
+          if (FloatKernels.applies(in)) {
+            return one(FloatKernels.unary(FloatKernels.Unary.HARD_SIGMOID, in, a, b,
+                ctx.parallel()));
+          }
+          return one(Kernels.mapFloat(in, x -> Math.max(0, Math.min(1, a * x + b))));
         });
     r.op("Swish", 24).attr("alpha", 1.0f).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
       double a = ctx.attrFloat("alpha");
@@ -181,16 +202,21 @@ public final class Elementwise implements OpFamily {
     r.op("Clip", 6).attr("min", -Float.MAX_VALUE).attr("max", Float.MAX_VALUE)
         .shape(ShapeFns.sameAsInput(0))
         .kernel(ctx -> one(clip(ctx.tensor(0), ctx.attrFloat("min"), ctx.attrFloat("max"),
-            Long.MIN_VALUE, Long.MAX_VALUE)));
+            Long.MIN_VALUE, Long.MAX_VALUE, ctx.parallel())));
     r.op("Clip", 11).inputs(1, 3).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
       NdArray x = ctx.tensor(0);
       return one(clip(x,
           ctx.scalarDouble(1, Double.NEGATIVE_INFINITY), ctx.scalarDouble(2, Double.POSITIVE_INFINITY),
-          ctx.scalarLong(1, Long.MIN_VALUE), ctx.scalarLong(2, Long.MAX_VALUE)));
+          ctx.scalarLong(1, Long.MIN_VALUE), ctx.scalarLong(2, Long.MAX_VALUE),
+          ctx.parallel()));
     });
   }
 
-  private static NdArray clip(NdArray x, double lo, double hi, long ilo, long ihi) {
+  private static NdArray clip(NdArray x, double lo, double hi, long ilo, long ihi,
+      Parallel par) {
+    if (FloatKernels.applies(x)) {
+      return FloatKernels.unary(FloatKernels.Unary.CLIP, x, lo, hi, par);
+    }
     // min first, then max: when lo > hi every element becomes hi, as ONNX specifies.
     return Kernels.map(x,
         v -> {
@@ -204,10 +230,19 @@ public final class Elementwise implements OpFamily {
 
   private static void binary(OpRegistrar r, String op, int since, DoubleBinaryOperator f,
       LongBinaryOperator g, LongBinaryOperator gUnsigned64) {
+    binary(r, op, since, f, g, gUnsigned64, null);
+  }
+
+  /** As above, with a float32 fast path ({@code null}: none) computing the same values. */
+  private static void binary(OpRegistrar r, String op, int since, DoubleBinaryOperator f,
+      LongBinaryOperator g, LongBinaryOperator gUnsigned64, FloatKernels.Binary fast) {
     r.op(op, since).inputs(2).shape(ShapeFns.broadcast()).kernel(ctx -> {
       NdArray a = ctx.tensor(0);
       NdArray b = ctx.tensor(1);
       Kernels.requireSameType(ctx, a, b);
+      if (fast != null && FloatKernels.applies(a)) {
+        return one(FloatKernels.binary(fast, a, b, ctx.parallel()));
+      }
       try {
         return one(Kernels.zip(a, b, f, a.dtype() == DType.UINT64 ? gUnsigned64 : g));
       } catch (ArithmeticException e) {
@@ -217,10 +252,13 @@ public final class Elementwise implements OpFamily {
   }
 
   private static void registerBinary(OpRegistrar r) {
-    binary(r, "Add", 7, Double::sum, Long::sum, Long::sum);
-    binary(r, "Sub", 7, (a, b) -> a - b, (a, b) -> a - b, (a, b) -> a - b);
-    binary(r, "Mul", 7, (a, b) -> a * b, (a, b) -> a * b, (a, b) -> a * b);
-    binary(r, "Div", 7, (a, b) -> a / b, (a, b) -> a / b, Long::divideUnsigned);
+    binary(r, "Add", 7, Double::sum, Long::sum, Long::sum, FloatKernels.Binary.ADD);
+    binary(r, "Sub", 7, (a, b) -> a - b, (a, b) -> a - b, (a, b) -> a - b,
+        FloatKernels.Binary.SUB);
+    binary(r, "Mul", 7, (a, b) -> a * b, (a, b) -> a * b, (a, b) -> a * b,
+        FloatKernels.Binary.MUL);
+    binary(r, "Div", 7, (a, b) -> a / b, (a, b) -> a / b, Long::divideUnsigned,
+        FloatKernels.Binary.DIV);
     LongBinaryOperator and = (a, b) -> a & b;
     LongBinaryOperator or = (a, b) -> a | b;
     LongBinaryOperator xor = (a, b) -> a ^ b;

@@ -224,9 +224,15 @@ public final class MatMulGemm implements OpFamily {
         return NdArray.wrap(t, outDims, o);
       }
       float[] x = ta ? Blas.transpose(a.toFloats(), 0, k, m) : a.toFloats();
-      float[] y = tb ? Blas.transpose(b.toFloats(), 0, n, k) : b.toFloats();
       float[] o = new float[m * n];
-      Blas.sgemm(m, n, k, x, 0, y, 0, o, 0, ctx.parallel());
+      if (tb && m <= DOT_ROWS) {
+        // A few rows against a [N, K] weight (a classifier head): dot products read B as it is
+        // stored instead of transposing it on every run.
+        dotRows(m, n, k, x, b.toFloats(), o, ctx.parallel());
+      } else {
+        float[] y = tb ? Blas.transpose(b.toFloats(), 0, n, k) : b.toFloats();
+        Blas.sgemm(m, n, k, x, 0, y, 0, o, 0, ctx.parallel());
+      }
       float[] cv = c == null ? null : c.toFloats();
       float al = (float) alpha;
       float be = (float) beta;
@@ -250,6 +256,55 @@ public final class MatMulGemm implements OpFamily {
       o[i] = cIdx == null ? v : v + (long) (beta * cv[cIdx[i]]);
     }
     return NdArray.fromLongs(t, outDims, o);
+  }
+
+  /** At most this many rows of A use {@link #dotRows} for a transposed B. */
+  private static final int DOT_ROWS = 8;
+
+  /**
+   * {@code C[m,n] = A[m,k] * B[n,k]^T} as dot products, four columns at a time; each sum runs
+   * in k order from zero, exactly as {@link Blas#sgemm} accumulates it.
+   */
+  private static void dotRows(int m, int n, int k, float[] a, float[] b, float[] c,
+      Parallel par) {
+    int quads = (n + 3) / 4;
+    par.forRange(quads, 4L * m * k, (from, to) -> {
+      for (int q = from; q < to; q++) {
+        int j = 4 * q;
+        for (int i = 0; i < m; i++) {
+          int ar = i * k;
+          if (j + 3 < n) {
+            int b0 = j * k;
+            int b1 = b0 + k;
+            int b2 = b1 + k;
+            int b3 = b2 + k;
+            float s0 = 0;
+            float s1 = 0;
+            float s2 = 0;
+            float s3 = 0;
+            for (int kk = 0; kk < k; kk++) {
+              float av = a[ar + kk];
+              s0 += av * b[b0 + kk];
+              s1 += av * b[b1 + kk];
+              s2 += av * b[b2 + kk];
+              s3 += av * b[b3 + kk];
+            }
+            c[i * n + j] = s0;
+            c[i * n + j + 1] = s1;
+            c[i * n + j + 2] = s2;
+            c[i * n + j + 3] = s3;
+          } else {
+            for (int jj = j; jj < n; jj++) {
+              float s = 0;
+              for (int kk = 0; kk < k; kk++) {
+                s += a[ar + kk] * b[jj * k + kk];
+              }
+              c[i * n + jj] = s;
+            }
+          }
+        }
+      }
+    });
   }
 
   private static void finish(double[] o, double alpha, double beta, double[] c, int[] cIdx) {

@@ -105,6 +105,9 @@ public final class Normalization implements OpFamily {
     }
     double eps = ctx.attrFloat("epsilon");
     boolean training = ctx.attrLong("training_mode") != 0;
+    if (!training && x.dtype() == DType.FLOAT) {
+      return inferenceBatchNormFloat(ctx, x, n, c, inner, scale, bias, mean, var, eps);
+    }
     double[] xs = x.toDoubles();
     double[] useMean = mean;
     double[] useVar = var;
@@ -167,6 +170,39 @@ public final class Normalization implements OpFamily {
           throw ctx.error("outputs beyond Y are only produced in training mode");
         }
       }
+    }
+    return out;
+  }
+
+  /**
+   * Inference-mode BatchNormalization of a float32 tensor: the same double-precision formula
+   * as the general path, read from and rounded into float arrays directly (no double copies),
+   * with channels split over the pool.
+   */
+  private static List<RuntimeValue> inferenceBatchNormFloat(KernelContext ctx, NdArray x, int n,
+      int c, int inner, double[] scale, double[] bias, double[] mean, double[] var, double eps) {
+    for (int k = 1; k < ctx.outputCount(); k++) {
+      if (ctx.hasOutput(k)) {
+        throw ctx.error("outputs beyond Y are only produced in training mode");
+      }
+    }
+    float[] xs = x.floats();
+    float[] y = new float[xs.length];
+    ctx.parallel().forRange(n * c, inner, (from, to) -> {
+      for (int t = from; t < to; t++) {
+        int ch = t % c;
+        double k = scale[ch] / Math.sqrt(var[ch] + eps);
+        double b = bias[ch] - mean[ch] * k;
+        int off = t * inner;
+        for (int i = off; i < off + inner; i++) {
+          y[i] = (float) (xs[i] * k + b);
+        }
+      }
+    });
+    List<RuntimeValue> out = new ArrayList<>();
+    out.add(NdArray.wrap(DType.FLOAT, x.dims(), y));
+    while (out.size() < ctx.outputCount()) {
+      out.add(null);
     }
     return out;
   }

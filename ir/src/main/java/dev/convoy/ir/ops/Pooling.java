@@ -269,6 +269,9 @@ public final class Pooling implements OpFamily {
     long[] dims = x.dims();
     long[] in = Arrays.copyOfRange(dims, 2, dims.length);
     Geometry g = geometry(ctx, in);
+    if (mode == Mode.MAX && t == DType.FLOAT && in.length == 2 && !ctx.hasOutput(1)) {
+      return Kernels.one(maxPool2dFloat(x, g, ctx.parallel()));
+    }
     boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
     Windows w = windows(g, in, countPad);
     int planes = (int) (dims[0] * dims[1]);
@@ -341,6 +344,65 @@ public final class Pooling implements OpFamily {
     return out;
   }
 
+  /**
+   * 2-D MaxPool of a float32 tensor without the indices output, straight from the geometry:
+   * taps in the same row-major window order as the general path, the first tap taken as is and
+   * later ones only when greater (so a leading NaN sticks and later NaNs are skipped, as there).
+   */
+  private static NdArray maxPool2dFloat(NdArray x, Geometry g, Parallel par) {
+    long[] dims = x.dims();
+    int ih = (int) dims[2];
+    int iw = (int) dims[3];
+    int oh = (int) g.out[0];
+    int ow = (int) g.out[1];
+    int kh = (int) g.kernel[0];
+    int kw = (int) g.kernel[1];
+    int sh = (int) g.strides[0];
+    int sw = (int) g.strides[1];
+    int dh = (int) g.dilations[0];
+    int dw = (int) g.dilations[1];
+    int ph = (int) g.padBegin[0];
+    int pw = (int) g.padBegin[1];
+    int planes = (int) (dims[0] * dims[1]);
+    float[] v = x.floats();
+    float[] y = new float[planes * oh * ow];
+    par.forRange(planes, (long) oh * ow * kh * kw, (from, to) -> {
+      for (int c = from; c < to; c++) {
+        int base = c * ih * iw;
+        int dst = c * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+          int y0 = oy * sh - ph;
+          for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * sw - pw;
+            float acc = Float.NEGATIVE_INFINITY;
+            boolean first = true;
+            for (int a = 0; a < kh; a++) {
+              int iy = y0 + a * dh;
+              if (iy < 0 || iy >= ih) {
+                continue;
+              }
+              int row = base + iy * iw;
+              for (int b = 0; b < kw; b++) {
+                int ix = x0 + b * dw;
+                if (ix < 0 || ix >= iw) {
+                  continue;
+                }
+                float e = v[row + ix];
+                if (first || e > acc) {
+                  acc = e;
+                  first = false;
+                }
+              }
+            }
+            y[dst + oy * ow + ox] = acc;
+          }
+        }
+      }
+    });
+    long[] outDims = {dims[0], dims[1], oh, ow};
+    return NdArray.wrap(DType.FLOAT, outDims, y);
+  }
+
   private static NdArray global(KernelContext ctx, Mode mode, double p) {
     NdArray x = ctx.tensor(0);
     if (!x.dtype().isFloatingPoint()) {
@@ -356,6 +418,21 @@ public final class Pooling implements OpFamily {
     long[] outDims = dims.clone();
     for (int i = 2; i < outDims.length; i++) {
       outDims[i] = 1;
+    }
+    if (mode == Mode.AVERAGE && x.dtype() == DType.FLOAT) {
+      // The same double sum as below, read straight from the float storage.
+      float[] f = x.floats();
+      float[] out = new float[planes];
+      ctx.parallel().forRange(planes, plane, (from, to) -> {
+        for (int c = from; c < to; c++) {
+          double acc = 0;
+          for (int i = c * plane; i < (c + 1) * plane; i++) {
+            acc += f[i];
+          }
+          out[c] = (float) (acc / plane);
+        }
+      });
+      return NdArray.wrap(DType.FLOAT, outDims, out);
     }
     double[] v = x.toDoubles();
     double[] y = new double[planes];
