@@ -105,7 +105,13 @@ public final class ZooIO {
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
-    return new ModelRef(name, p.toString(), sniff(p), e.tags(), shapes, size);
+    // Content decides; a manifest's declared format only names what an unrecognizable file was
+    // meant to be.
+    String format = sniff(p);
+    if (format.equals(ModelRef.UNKNOWN_FORMAT) && e.format() != null) {
+      format = e.format().toLowerCase(Locale.ROOT);
+    }
+    return new ModelRef(name, p.toString(), format, e.tags(), shapes, size);
   }
 
   /** {@code onnx}, {@code cvy} or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */

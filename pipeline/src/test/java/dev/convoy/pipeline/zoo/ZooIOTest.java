@@ -80,6 +80,17 @@ class ZooIOTest {
   }
 
   @Test
+  void contentWinsOverADeclaredFormat() throws Exception {
+    Files.copy(Zoos.bundled().resolve("optest_conv_bn_relu.onnx"), tmp.resolve("m.bin"));
+    Files.writeString(tmp.resolve("junk.bin"), "junk");
+    Path csv = Files.writeString(tmp.resolve("m.csv"),
+        "path,format,name\nm.bin,cvy,conv\njunk.bin,cvy,junk\n");
+    Map<String, ModelRef> refs = byName(ZooIO.list(csv));
+    assertEquals("onnx", refs.get("conv").format());
+    assertEquals("cvy", refs.get("junk").format());
+  }
+
+  @Test
   void badManifestShapeNamesTheLine() throws Exception {
     Path csv = Files.writeString(tmp.resolve("m.csv"), "path,input_shapes\nx.onnx,input=1xAx3\n");
     ConvoyException e = org.junit.jupiter.api.Assertions.assertThrows(ConvoyException.class,
