@@ -130,6 +130,23 @@ class GraphPartitionerTest {
   }
 
   @Test
+  void cutMovesToWhereFewerValuesCross() {
+    Graph g = new Graph();
+    g.setName("diamond");
+    Value x = g.addInput("x", F4);
+    Value a = op(g, "Relu", "a", x);
+    Value b = op(g, "Relu", "b", a);
+    Value c = op(g, "Sigmoid", "c", a);
+    Value d = op(g, "Add", "d", b, c);
+    g.addOutput(op(g, "Relu", "f", op(g, "Relu", "e", d)));
+    // Balanced by count the cut would fall before d, where b and c both cross; one node later
+    // only d does.
+    Partition p = GraphPartitioner.split(g, 3);
+    assertEquals(List.of("d"), p.boundaries().get(1).inputs());
+    assertNull(GraphDiff.first(g, GraphStitcher.stitch(g, p.pieces())));
+  }
+
+  @Test
   void sharedInitializerIsKeptOnce() {
     Graph g = sample();
     Partition p = GraphPartitioner.splitAt(g, new int[] {2, 4});
