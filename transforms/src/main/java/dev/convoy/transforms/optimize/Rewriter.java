@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.infer.FreeSymbols;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -276,6 +277,16 @@ public final class Rewriter {
   }
 
   // ---- worklist (driver side) ----
+
+  private Set<String> inputSymbols;
+
+  /** The symbolic dims of the model's inputs (computed once per rule-set run). */
+  Set<String> inputSymbols(Graph g) {
+    if (inputSymbols == null) {
+      inputSymbols = FreeSymbols.ofInputs(g);
+    }
+    return inputSymbols;
+  }
 
   /** Queues a node a change may affect; its output types are re-inferred when it is visited. */
   void push(Node n) {

@@ -96,9 +96,7 @@ public final class RuleSetPass implements Pass {
   private static void refreshTypes(Node n, Rewriter rw) {
     List<ValueType> before = new ArrayList<>();
     n.outputs().forEach(v -> before.add(v == null ? null : v.type()));
-    if (FreeSymbols.inputsAreStatic(n.graph())) {
-      FreeSymbols.forget(n);
-    }
+    FreeSymbols.forget(n, rw.inputSymbols(n.graph()));
     try {
       new ShapeInference(OpCatalog.standard()).apply(n);
     } catch (ConvoyException e) {

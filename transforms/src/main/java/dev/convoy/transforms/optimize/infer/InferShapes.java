@@ -14,7 +14,7 @@ import java.util.Objects;
 /**
  * Type and shape inference through the catalog ({@link ShapeInference}), over the graph and its
  * subgraphs. Counts the values whose type became more precise, so a repeat block settles once
- * inference has nothing new to say. With static inputs, stale symbolic dims are forgotten first
+ * inference has nothing new to say. Symbolic dims no input carries are forgotten first
  * ({@link FreeSymbols}). A contradiction in the model's declared types is noted, not
  * fatal: the graph still runs as declared.
  */
@@ -34,9 +34,8 @@ public final class InferShapes implements Pass {
         before.put(v, v.type());
       }
     }));
-    if (FreeSymbols.inputsAreStatic(graph)) {
-      graph.forEachNode(FreeSymbols::forget);
-    }
+    var inputSymbols = FreeSymbols.ofInputs(graph);
+    graph.forEachNode(n -> FreeSymbols.forget(n, inputSymbols));
     try {
       ShapeInference.infer(graph);
     } catch (ShapeInferenceException e) {
