@@ -4,6 +4,9 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
+import dev.convoy.runners.bench.OptimizeBenchmark;
+import dev.convoy.runners.bench.ZooThroughputBenchmark;
+import dev.convoy.transforms.optimize.Level;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -30,7 +33,9 @@ public class BenchCommand implements Callable<Integer> {
   /** What can be measured. */
   enum Suite {
     IMPORT,
-    EVAL
+    EVAL,
+    OPTIMIZE,
+    ZOO
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
@@ -51,6 +56,10 @@ public class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "2", description = "Warm-up runs (default ${DEFAULT-VALUE}).")
   int warmup;
 
+  @Option(names = "--zoo-level", defaultValue = "O1", paramLabel = "LEVEL",
+      description = "Level for the ZOO suite's pipeline runs (default ${DEFAULT-VALUE}).")
+  String zooLevel;
+
   @Option(names = "--out", paramLabel = "FILE", description = "Also write the tables (Markdown) here.")
   Path out;
 
@@ -68,6 +77,8 @@ public class BenchCommand implements Callable<Integer> {
       BenchTable t = switch (s) {
         case IMPORT -> ImportBenchmark.run(files, warmup, reps);
         case EVAL -> EvalBenchmark.run(files, warmup, reps);
+        case OPTIMIZE -> OptimizeBenchmark.run(files, warmup, reps);
+        case ZOO -> ZooThroughputBenchmark.run(files, Level.parse(zooLevel), System.out);
       };
       console.println(t.markdown());
       console.flush();
