@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize.eliminate;
 
+import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
@@ -38,7 +39,12 @@ public final class EliminateCastRoundTrip implements Rule {
     if (a == null || a.onnxCode() != outer.intAttr("to", -1)) {
       return false;
     }
-    DType b = DType.fromOnnx((int) inner.intAttr("to", a.onnxCode()));
+    DType b;
+    try {
+      b = DType.fromOnnx((int) inner.intAttr("to", a.onnxCode()));
+    } catch (ConvoyException e) {
+      return false;
+    }
     return holdsAll(b, a) && rw.canReplace(outer.output(0), x);
   }
 
