@@ -4,6 +4,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Rewriter;
 
 /**
@@ -12,6 +13,31 @@ import dev.convoy.transforms.optimize.Rewriter;
  */
 final class ConvWeights {
   private ConvWeights() {}
+
+  /** A foldable Conv read by one side of a binary op, and the other side's per-channel values. */
+  record ChannelOperand(Node conv, float[] values) {}
+
+  /**
+   * For a binary elementwise {@code root} (Add, Mul): the {@link #foldableConv} on either side,
+   * of rank 3 or more, with the other side a constant that varies only along the output
+   * channels ({@link #perChannel}); the first side that fits, or null.
+   */
+  static ChannelOperand channelOperand(Node root) {
+    for (int side = 0; side < 2; side++) {
+      Value convOut = root.input(side);
+      Value other = root.input(1 - side);
+      Node conv = foldableConv(convOut);
+      int rank = Facts.rank(convOut);
+      if (conv == null || other == null || other.constant() == null || rank < 3) {
+        continue;
+      }
+      float[] c = perChannel(other.constant(), outChannels(conv), rank);
+      if (c != null) {
+        return new ChannelOperand(conv, c);
+      }
+    }
+    return null;
+  }
 
   /**
    * The Conv producing {@code v}, when {@code v} is its only output, read by one node and not a
@@ -65,8 +91,18 @@ final class ConvWeights {
     return channelAxis >= 0 ? v : null;
   }
 
-  /** Sets the Conv's weight to {@code W * scale[m]} and bias to {@code b * scale[m] + shift[m]}. */
-  static void rewrite(Node conv, float[] scale, float[] shift, Rewriter rw) {
+  /**
+   * Folds {@code root}, the sole reader of {@code conv}'s output, into {@code conv}: the Conv's
+   * weight becomes {@code W * scale[m]} and its bias {@code b * scale[m] + shift[m]}, then
+   * {@code root}'s readers read the Conv and {@code root} goes.
+   */
+  static void absorb(Node root, Node conv, float[] scale, float[] shift, Rewriter rw) {
+    rewriteWeights(conv, scale, shift, rw);
+    rw.replace(root.output(0), conv.output(0));
+    rw.erase(root);
+  }
+
+  private static void rewriteWeights(Node conv, float[] scale, float[] shift, Rewriter rw) {
     Tensor w = conv.input(1).constant();
     float[] wv = w.toFloatArray();
     int m = scale.length;

@@ -1,8 +1,6 @@
 package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Value;
-import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
@@ -26,37 +24,15 @@ public final class FuseConvAdd implements Rule {
 
   @Override
   public boolean matches(Node add, Rewriter rw) {
-    Object[] ops = operands(add);
-    return ops != null && rw.canReplace(add.output(0), ((Node) ops[0]).output(0));
-  }
-
-  /** [conv node, per-channel values] or null. */
-  private static Object[] operands(Node add) {
-    for (int side = 0; side < 2; side++) {
-      Value convOut = add.input(side);
-      Value other = add.input(1 - side);
-      Node conv = ConvWeights.foldableConv(convOut);
-      int rank = Facts.rank(convOut);
-      if (conv == null || other == null || other.constant() == null || rank < 3) {
-        continue;
-      }
-      float[] c = ConvWeights.perChannel(other.constant(), ConvWeights.outChannels(conv), rank);
-      if (c != null) {
-        return new Object[] {conv, c};
-      }
-    }
-    return null;
+    ConvWeights.ChannelOperand op = ConvWeights.channelOperand(add);
+    return op != null && rw.canReplace(add.output(0), op.conv().output(0));
   }
 
   @Override
   public void rewrite(Node add, Rewriter rw) {
-    Object[] ops = operands(add);
-    Node conv = (Node) ops[0];
-    float[] shift = (float[]) ops[1];
-    float[] ones = new float[shift.length];
+    ConvWeights.ChannelOperand op = ConvWeights.channelOperand(add);
+    float[] ones = new float[op.values().length];
     java.util.Arrays.fill(ones, 1f);
-    ConvWeights.rewrite(conv, ones, shift, rw);
-    rw.replace(add.output(0), conv.output(0));
-    rw.erase(add);
+    ConvWeights.absorb(add, op.conv(), ones, op.values(), rw);
   }
 }

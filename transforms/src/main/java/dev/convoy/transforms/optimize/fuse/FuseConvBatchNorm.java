@@ -75,8 +75,6 @@ public final class FuseConvBatchNorm implements Rule {
       scale[o] = (float) (gamma[o] / Math.sqrt(var[o] + eps));
       shift[o] = beta[o] - mean[o] * scale[o];
     }
-    ConvWeights.rewrite(conv, scale, shift, rw);
-    rw.replace(bn.output(0), conv.output(0));
-    rw.erase(bn);
+    ConvWeights.absorb(bn, conv, scale, shift, rw);
   }
 }
