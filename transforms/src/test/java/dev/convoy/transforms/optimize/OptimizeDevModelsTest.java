@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.testing.OrtFixture;
 import dev.convoy.ir.verify.GraphVerifier;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.verify.OracleArgs;
-import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every dev model optimized at O1 (and O2) computes what the original computes: ONNX Runtime runs the
@@ -31,17 +30,7 @@ import org.junit.jupiter.api.TestFactory;
  * add nodes.
  */
 class OptimizeDevModelsTest {
-  private static OrtVerifier ort;
-
-  @BeforeAll
-  static void openRuntime() {
-    ort = new OrtVerifier();
-  }
-
-  @AfterAll
-  static void closeRuntime() {
-    ort.close();
-  }
+  @RegisterExtension static final OrtFixture ORT = new OrtFixture();
 
   @TestFactory
   Stream<DynamicTest> o1KeepsOrtOutputsOnEveryDevModel() {
@@ -106,7 +95,8 @@ class OptimizeDevModelsTest {
             + r.graph().totalNodeCount());
     assertEquals(List.of(), GraphVerifier.verify(r.graph()), model + ": invalid result");
     Map<String, Tensor> inputs = SeededInputs.generate(original, shapes);
-    var v = ort.compare(Files.readAllBytes(model), OnnxExporter.toBytes(r.graph()), inputs);
+    var v = ORT.verifier().compare(
+        Files.readAllBytes(model), OnnxExporter.toBytes(r.graph()), inputs);
     assertTrue(v.pass(), model + ": outputs changed: " + v.firstFailure());
   }
 }

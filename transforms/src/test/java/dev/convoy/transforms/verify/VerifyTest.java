@@ -15,6 +15,7 @@ import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.testing.OrtFixture;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import java.io.IOException;
@@ -22,26 +23,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Oracle args, seeded inputs and the ONNX Runtime comparison. */
 class VerifyTest {
-  private static OrtVerifier ort;
+  @RegisterExtension static final OrtFixture ORT = new OrtFixture();
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void startOrt() {
-    ort = new OrtVerifier();
-  }
-
-  @AfterAll
-  static void stopOrt() {
-    ort.close();
-  }
 
   @Test
   void oracleArgsReadShapesInFileOrder() throws IOException {
@@ -99,7 +89,7 @@ class VerifyTest {
     for (Path model : TestData.devModelFiles()) {
       Graph g = OnnxImporter.importFile(model);
       Map<String, Tensor> inputs = SeededInputs.generate(g, OracleArgs.read(model).shapes());
-      var v = ort.compare(Files.readAllBytes(model), OnnxExporter.toBytes(g), inputs);
+      var v = ORT.verifier().compare(Files.readAllBytes(model), OnnxExporter.toBytes(g), inputs);
       assertTrue(v.pass() && v.bitIdentical(), model + ": " + v.firstFailure());
       ran++;
     }
@@ -138,7 +128,7 @@ class VerifyTest {
     w.replaceConstant(Tensor.ofFloats(w.constant().dims(), values));
     Map<String, Tensor> inputs = SeededInputs.generate(g, OracleArgs.read(model).shapes());
     try {
-      var v = ort.compare(Files.readAllBytes(model), OnnxExporter.toBytes(g), inputs);
+      var v = ORT.verifier().compare(Files.readAllBytes(model), OnnxExporter.toBytes(g), inputs);
       assertFalse(v.pass(), "a changed weight must be caught");
       assertFalse(v.bitIdentical());
       assertTrue(v.firstFailure() != null);

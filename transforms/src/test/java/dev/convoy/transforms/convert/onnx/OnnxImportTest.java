@@ -31,6 +31,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.testing.OrtFixture;
 import dev.convoy.transforms.verify.OrtVerifier;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -44,28 +45,17 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What the ONNX importer keeps, how it stores weights, and what the exporter writes. */
 class OnnxImportTest {
   private static final com.sun.management.ThreadMXBean THREADS =
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-  private static OrtVerifier ort;
+  @RegisterExtension static final OrtFixture ORT = new OrtFixture();
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void startOrt() {
-    ort = new OrtVerifier();
-  }
-
-  @AfterAll
-  static void stopOrt() {
-    ort.close();
-  }
 
   @Test
   void typedTensorFieldsDecodeLikeRawData() {
@@ -199,7 +189,8 @@ class OnnxImportTest {
     Map<String, Tensor> inputs = OnnxRoundTripTest.readInputs(
         TestData.devModels().resolve("mobilenet_v2.ref/test_data_set_0"), g);
     var v = OrtVerifier.compareOutputs(
-        ort.run(model, inputs), ort.run(out, inputs), OrtVerifier.Tolerance.DEFAULT);
+        ORT.verifier().run(model, inputs), ORT.verifier().run(out, inputs),
+        OrtVerifier.Tolerance.DEFAULT);
     assertTrue(v.bitIdentical(), v.firstFailure());
     Graph again = OnnxImporter.importFile(out);
     assertNull(GraphDiff.first(g, again));
@@ -251,10 +242,11 @@ class OnnxImportTest {
     Map<String, Tensor> inputs = Map.of(
         "x", Tensor.ofFloats(new long[] {4}, 1, 2, 3, 4),
         "y", Tensor.ofFloats(new long[] {4}, 0.5f, -1, 0, 2));
-    var v = ort.compare(m.toByteArray(), OnnxExporter.toBytes(imported), inputs);
+    var v = ORT.verifier().compare(m.toByteArray(), OnnxExporter.toBytes(imported), inputs);
     assertTrue(v.pass(), v.firstFailure());
     // ((x + y) * 2 + y) * 0.5 + y) * 3 at x=1, y=0.5: ((3 + 0.5) * 0.5 + 0.5) * 3 = 6.75
-    assertEquals(6.75f, ort.run(OnnxExporter.toBytes(imported), inputs).get("z").data().getFloat(0));
+    assertEquals(6.75f,
+        ORT.verifier().run(OnnxExporter.toBytes(imported), inputs).get("z").data().getFloat(0));
   }
 
   private static NodeProto call(String name, String op, List<String> in, List<String> out,
@@ -274,7 +266,8 @@ class OnnxImportTest {
     Graph imported = OnnxImporter.importBytes(model(g, 13).toByteArray(), "unsorted.onnx", null);
     assertEquals(List.of("first", "middle", "last"), imported.nodes().stream().map(Node::name).toList());
     Map<String, Tensor> inputs = Map.of("x", Tensor.ofFloats(new long[] {3}, -1, 2, 0.5f));
-    var v = ort.compare(model(g, 13).toByteArray(), OnnxExporter.toBytes(imported), inputs);
+    var v = ORT.verifier().compare(
+        model(g, 13).toByteArray(), OnnxExporter.toBytes(imported), inputs);
     assertTrue(v.bitIdentical(), v.firstFailure());
   }
 
@@ -309,7 +302,7 @@ class OnnxImportTest {
       Map<String, Tensor> inputs = Map.of(
           "x", Tensor.ofFloats(new long[] {3}, -1, 2, 0.5f),
           "c", Tensor.ofBools(new long[0], cond));
-      var v = ort.compare(original, exported, inputs);
+      var v = ORT.verifier().compare(original, exported, inputs);
       assertTrue(v.bitIdentical(), v.firstFailure());
     }
   }

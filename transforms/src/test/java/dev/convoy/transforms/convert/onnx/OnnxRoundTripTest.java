@@ -11,6 +11,7 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.testing.OrtFixture;
 import dev.convoy.transforms.verify.OrtVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,9 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The ONNX round trip on real models and on every ONNX node test: import, export, and ONNX
@@ -31,17 +31,7 @@ import org.junit.jupiter.api.Test;
  * inputs; and importing the export gives a graph structurally equal to the first import.
  */
 class OnnxRoundTripTest {
-  private static OrtVerifier ort;
-
-  @BeforeAll
-  static void startOrt() {
-    ort = new OrtVerifier();
-  }
-
-  @AfterAll
-  static void stopOrt() {
-    ort.close();
-  }
+  @RegisterExtension static final OrtFixture ORT = new OrtFixture();
 
   @Test
   void devModelsRoundTripBitIdenticalInOrt() throws IOException {
@@ -60,7 +50,8 @@ class OnnxRoundTripTest {
         failures.add(name + ": re-import differs: " + diff);
       }
       Map<String, Tensor> inputs = readInputs(model.resolveSibling(name + ".ref/test_data_set_0"), g);
-      OrtVerifier.Verification v = ort.compare(Files.readAllBytes(model), exported, inputs);
+      OrtVerifier.Verification v =
+          ORT.verifier().compare(Files.readAllBytes(model), exported, inputs);
       if (v.bitIdentical() && !v.outputs().isEmpty()) {
         identical++;
       } else {
@@ -117,7 +108,7 @@ class OnnxRoundTripTest {
       byte[] original = Files.readAllBytes(model);
       Map<String, Tensor> expected;
       try {
-        expected = ort.run(original, inputs);
+        expected = ORT.verifier().run(original, inputs);
       } catch (ConvoyException e) {
         String status = baseline.getOrDefault(test, "?");
         if (!e.getMessage().startsWith("ONNX Runtime failed")) {
@@ -133,7 +124,7 @@ class OnnxRoundTripTest {
       }
       Map<String, Tensor> actual;
       try {
-        actual = ort.run(exported, inputs);
+        actual = ORT.verifier().run(exported, inputs);
       } catch (ConvoyException e) {
         failures.add(test + ": ORT fails on the export only: " + e.getMessage());
         continue;
@@ -141,7 +132,7 @@ class OnnxRoundTripTest {
       var v = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       if (v.bitIdentical()) {
         identical++;
-      } else if (!OrtVerifier.compareOutputs(expected, ort.run(original, inputs),
+      } else if (!OrtVerifier.compareOutputs(expected, ORT.verifier().run(original, inputs),
           OrtVerifier.Tolerance.DEFAULT).bitIdentical()) {
         skipped.merge("ORT: nondeterministic (original differs from itself)", 1, Integer::sum);
       } else {
