@@ -137,14 +137,7 @@ class OnnxImportTest {
       f.seek(2 * tensorBytes);
       f.write(floatBytes(1.5f));
     }
-    GraphProto.Builder g = GraphProto.newBuilder().setName("big");
-    for (int i = 0; i < 3; i++) {
-      g.addInitializer(external("w" + i, tensorBytes / 4, "big.bin", i * tensorBytes));
-      g.addNode(node("id" + i, "Identity", List.of("w" + i), List.of("y" + i)));
-      g.addOutput(floatInfo("y" + i, tensorBytes / 4));
-    }
-    Path model = tmp.resolve("big.onnx");
-    Files.write(model, model(g.build(), 13).toByteArray());
+    Path model = identitiesOfExternalWeights("big", tensorBytes);
 
     long before = THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
     Graph imported = OnnxImporter.importFile(model);
@@ -161,17 +154,10 @@ class OnnxImportTest {
   @Test
   void modelsOver2GiBNeedExternalData() throws IOException {
     long tensorBytes = 720L << 20;
-    try (RandomAccessFile f = new RandomAccessFile(tmp.resolve("in.bin").toFile(), "rw")) {
+    try (RandomAccessFile f = new RandomAccessFile(tmp.resolve("huge.bin").toFile(), "rw")) {
       f.setLength(3 * tensorBytes);
     }
-    GraphProto.Builder g = GraphProto.newBuilder().setName("huge");
-    for (int i = 0; i < 3; i++) {
-      g.addInitializer(external("w" + i, tensorBytes / 4, "in.bin", i * tensorBytes));
-      g.addNode(node("id" + i, "Identity", List.of("w" + i), List.of("y" + i)));
-      g.addOutput(floatInfo("y" + i, tensorBytes / 4));
-    }
-    Path in = tmp.resolve("in.onnx");
-    Files.write(in, model(g.build(), 13).toByteArray());
+    Path in = identitiesOfExternalWeights("huge", tensorBytes);
     Graph imported = OnnxImporter.importFile(in);
     assertTrue(OnnxExporter.tensorBytes(imported) > OnnxExporter.EXTERNAL_DATA_THRESHOLD);
     var e = assertThrows(ConvoyException.class, () -> OnnxExporter.toBytes(imported));
@@ -394,6 +380,23 @@ class OnnxImportTest {
         instanceof dev.convoy.ir.graph.Attribute.SparseTensorAttr);
     Graph again = OnnxImporter.importBytes(OnnxExporter.toBytes(imported), "again", null);
     assertNull(GraphDiff.first(imported, again));
+  }
+
+  /**
+   * Writes graph {@code name} to {@code tmp/<name>.onnx}: three float weights of {@code
+   * tensorBytes} each, stored one after the other in {@code <name>.bin} (which the caller writes),
+   * each read by an Identity that makes it an output.
+   */
+  private Path identitiesOfExternalWeights(String name, long tensorBytes) throws IOException {
+    GraphProto.Builder g = GraphProto.newBuilder().setName(name);
+    for (int i = 0; i < 3; i++) {
+      g.addInitializer(external("w" + i, tensorBytes / 4, name + ".bin", i * tensorBytes));
+      g.addNode(node("id" + i, "Identity", List.of("w" + i), List.of("y" + i)));
+      g.addOutput(floatInfo("y" + i, tensorBytes / 4));
+    }
+    Path model = tmp.resolve(name + ".onnx");
+    Files.write(model, model(g.build(), 13).toByteArray());
+    return model;
   }
 
   private static TensorProto external(String name, long elements, String location, long offset) {
