@@ -262,8 +262,9 @@ public final class Conv implements OpFamily {
         for (int ch = 0; ch < m; ch++) {
           float bv = bias[ch];
           int off = (img * m + ch) * outSize;
-          for (int i = 0; i < outSize; i++) {
-            y[off + i] += bv;
+          // Indexed by the loop variable itself, so the JIT vectorizes it.
+          for (int i = off; i < off + outSize; i++) {
+            y[i] += bv;
           }
         }
       }

@@ -345,9 +345,12 @@ public final class Pooling implements OpFamily {
   }
 
   /**
-   * 2-D MaxPool of a float32 tensor without the indices output, straight from the geometry:
-   * taps in the same row-major window order as the general path, the first tap taken as is and
-   * later ones only when greater (so a leading NaN sticks and later NaNs are skipped, as there).
+   * 2-D MaxPool of a float32 tensor without the indices output, straight from the geometry and
+   * a row at a time: for each window tap, the input elements it reads for the whole output row
+   * are gathered into a zero-based buffer and folded into the row's maxima with Math.max, a loop
+   * whose iterations are independent (so it vectorizes, where a per-window chain of compares is
+   * bound by their latency). A window holding a NaN is redone as the general path does it (first
+   * tap as is, later ones only when greater), so only the sign of a zero maximum can differ.
    */
   private static NdArray maxPool2dFloat(NdArray x, Geometry g, Parallel par) {
     long[] dims = x.dims();
@@ -364,43 +367,86 @@ public final class Pooling implements OpFamily {
     int ph = (int) g.padBegin[0];
     int pw = (int) g.padBegin[1];
     int planes = (int) (dims[0] * dims[1]);
+    // Per tap column b: the output columns [lo, hi) whose tap lies inside the input row.
+    int[] lo = new int[kw];
+    int[] hi = new int[kw];
+    for (int b = 0; b < kw; b++) {
+      int shift = b * dw - pw;
+      lo[b] = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
+      hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
+    }
     float[] v = x.floats();
     float[] y = new float[planes * oh * ow];
     par.forRange(planes, (long) oh * ow * kh * kw, (from, to) -> {
+      float[] acc = new float[ow];
+      float[] tap = new float[ow];
       for (int c = from; c < to; c++) {
         int base = c * ih * iw;
-        int dst = c * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
-          int y0 = oy * sh - ph;
-          for (int ox = 0; ox < ow; ox++) {
-            int x0 = ox * sw - pw;
-            float acc = Float.NEGATIVE_INFINITY;
-            boolean first = true;
-            for (int a = 0; a < kh; a++) {
-              int iy = y0 + a * dh;
-              if (iy < 0 || iy >= ih) {
-                continue;
-              }
-              int row = base + iy * iw;
-              for (int b = 0; b < kw; b++) {
-                int ix = x0 + b * dw;
-                if (ix < 0 || ix >= iw) {
-                  continue;
-                }
-                float e = v[row + ix];
-                if (first || e > acc) {
-                  acc = e;
-                  first = false;
-                }
-              }
+          Arrays.fill(acc, Float.NEGATIVE_INFINITY);
+          for (int a = 0; a < kh; a++) {
+            int iy = oy * sh - ph + a * dh;
+            if (iy < 0 || iy >= ih) {
+              continue;
             }
-            y[dst + oy * ow + ox] = acc;
+            int row = base + iy * iw;
+            for (int b = 0; b < kw; b++) {
+              int src = row + b * dw - pw;
+              int l = lo[b];
+              int h = hi[b];
+              if (sw == 1) {
+                System.arraycopy(v, src + l, tap, l, h - l);
+              } else {
+                for (int o = l; o < h; o++) {
+                  tap[o] = v[src + o * sw];
+                }
+              }
+              maxInto(acc, tap, l, h);
+            }
           }
+          for (int ox = 0; ox < ow; ox++) {
+            if (acc[ox] != acc[ox]) {
+              acc[ox] = firstThenGreater(v, base, ih, iw, oy * sh - ph, ox * sw - pw, kh, kw,
+                  dh, dw);
+            }
+          }
+          System.arraycopy(acc, 0, y, c * oh * ow + oy * ow, ow);
         }
       }
     });
     long[] outDims = {dims[0], dims[1], oh, ow};
     return NdArray.wrap(DType.FLOAT, outDims, y);
+  }
+
+  private static void maxInto(float[] acc, float[] tap, int from, int to) {
+    for (int j = from; j < to; j++) {
+      acc[j] = Math.max(acc[j], tap[j]);
+    }
+  }
+
+  /** One window's maximum exactly as the general path takes it (NaN handling included). */
+  private static float firstThenGreater(float[] v, int base, int ih, int iw, int y0, int x0,
+      int kh, int kw, int dh, int dw) {
+    float acc = Float.NEGATIVE_INFINITY;
+    boolean first = true;
+    for (int a = 0; a < kh; a++) {
+      int iy = y0 + a * dh;
+      if (iy < 0 || iy >= ih) {
+        continue;
+      }
+      for (int b = 0; b < kw; b++) {
+        int ix = x0 + b * dw;
+        if (ix < 0 || ix >= iw) {
+          continue;
+        }
+        float e = v[base + iy * iw + ix];
+        if (first || e > acc) {
+          acc = e;
+          first = false;
+        }
+      }
+    }
+    return acc;
   }
 
   private static NdArray global(KernelContext ctx, Mode mode, double p) {
