@@ -119,9 +119,7 @@ public record PassPipeline(List<Step> steps) {
     List<Step> block(boolean nested) {
       List<Step> steps = new ArrayList<>();
       while (line < lines.length) {
-        String raw = lines[line++];
-        int hash = raw.indexOf('#');
-        String t = (hash >= 0 ? raw.substring(0, hash) : raw).trim();
+        String t = nextLine();
         if (t.isEmpty()) {
           continue;
         }
@@ -151,6 +149,13 @@ public record PassPipeline(List<Step> steps) {
       return steps;
     }
 
+    /** The next line without its {@code #} comment and surrounding blanks; advances. */
+    private String nextLine() {
+      String raw = lines[line++];
+      int hash = raw.indexOf('#');
+      return (hash >= 0 ? raw.substring(0, hash) : raw).trim();
+    }
+
     private RunRules rules(String[] w) {
       if (w.length < 3 || !w[w.length - 1].equals("{") || !isName(w[1]) || w.length > 4) {
         throw error("expected 'rules NAME [max=N] {'");
@@ -167,9 +172,7 @@ public record PassPipeline(List<Step> steps) {
         if (line >= lines.length) {
           throw error("missing '}' at end of file");
         }
-        String raw = lines[line++];
-        int hash = raw.indexOf('#');
-        String t = (hash >= 0 ? raw.substring(0, hash) : raw).trim();
+        String t = nextLine();
         if (t.isEmpty()) {
           continue;
         }
