@@ -33,6 +33,19 @@ public final class Node {
     return graph;
   }
 
+  /**
+   * This node when it belongs to {@code g}, else the node of {@code g} whose subgraph holds it (at
+   * any depth): where a read inside a control-flow body happens, seen from {@code g}. {@code g}
+   * must be this node's graph or one enclosing it.
+   */
+  public Node enclosingNodeIn(Graph g) {
+    Node n = this;
+    while (n.graph() != g) {
+      n = n.graph().parentNode();
+    }
+    return n;
+  }
+
   public String opType() {
     return opType;
   }

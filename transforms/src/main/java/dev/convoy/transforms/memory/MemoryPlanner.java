@@ -106,11 +106,7 @@ public final class MemoryPlanner {
   private static int lastRead(Graph top, Value v, int defined, Map<Node, Integer> step) {
     int last = defined;
     for (Use u : v.uses()) {
-      Node n = u.node();
-      while (n.graph() != top) {
-        n = n.graph().parentNode();
-      }
-      last = Math.max(last, step.get(n));
+      last = Math.max(last, step.get(u.node().enclosingNodeIn(top)));
     }
     return last;
   }

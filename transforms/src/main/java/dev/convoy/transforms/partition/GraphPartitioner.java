@@ -171,11 +171,7 @@ public final class GraphPartitioner {
         }
         int last = d;
         for (Use u : v.uses()) {
-          Node n = u.node();
-          while (n.graph() != g) {
-            n = n.graph().parentNode();
-          }
-          last = Math.max(last, position.get(n));
+          last = Math.max(last, position.get(u.node().enclosingNodeIn(g)));
         }
         delta[d + 1]++;
         delta[last + 1]--;
@@ -296,11 +292,7 @@ public final class GraphPartitioner {
   /** Whether a top-level node at or after {@code to} reads {@code v} (directly or by capture). */
   private static boolean readAfter(Graph top, Map<Node, Integer> position, Value v, int to) {
     for (Use u : v.uses()) {
-      Node n = u.node();
-      while (n.graph() != top) {
-        n = n.graph().parentNode();
-      }
-      if (position.get(n) >= to) {
+      if (position.get(u.node().enclosingNodeIn(top)) >= to) {
         return true;
       }
     }
