@@ -122,6 +122,16 @@ public final class Facts {
     return out;
   }
 
+  /** Whether {@code perm} keeps every axis in place ({@code perm[i] == i}). */
+  public static boolean isIdentityPermutation(long[] perm) {
+    for (int i = 0; i < perm.length; i++) {
+      if (perm[i] != i) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Whether every output of {@code n} is unread (and not a graph output). */
   public static boolean outputsUnused(Node n) {
     for (Value out : n.outputs()) {

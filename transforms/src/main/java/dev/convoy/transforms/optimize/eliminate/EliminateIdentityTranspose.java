@@ -32,12 +32,8 @@ public final class EliminateIdentityTranspose implements Rule {
       if (rank < 0 || rank > 1) {
         return false;
       }
-    } else {
-      for (int i = 0; i < perm.length; i++) {
-        if (perm[i] != i) {
-          return false;
-        }
-      }
+    } else if (!Facts.isIdentityPermutation(perm)) {
+      return false;
     }
     return rw.canReplace(n.output(0), n.input(0));
   }

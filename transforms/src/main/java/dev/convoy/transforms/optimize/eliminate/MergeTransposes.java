@@ -3,6 +3,7 @@ package dev.convoy.transforms.optimize.eliminate;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
@@ -36,7 +37,7 @@ public final class MergeTransposes implements Rule {
     if (r == null) {
       return false;
     }
-    return !isIdentity(r) || rw.canReplace(outer.output(0), inner.input(0));
+    return !Facts.isIdentityPermutation(r) || rw.canReplace(outer.output(0), inner.input(0));
   }
 
   private static long[] composed(Node inner, Node outer) {
@@ -55,21 +56,12 @@ public final class MergeTransposes implements Rule {
     return r;
   }
 
-  private static boolean isIdentity(long[] r) {
-    for (int i = 0; i < r.length; i++) {
-      if (r[i] != i) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   @Override
   public void rewrite(Node outer, Rewriter rw) {
     Node inner = outer.input(0).producer();
     Value x = inner.input(0);
     long[] r = composed(inner, outer);
-    if (isIdentity(r)) {
+    if (Facts.isIdentityPermutation(r)) {
       rw.replaceNode(outer, List.of(x));
     } else {
       rw.setInput(outer, 0, x);
