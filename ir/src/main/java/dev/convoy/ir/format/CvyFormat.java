@@ -1,7 +1,9 @@
 package dev.convoy.ir.format;
 
+import dev.convoy.ir.graph.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,5 +46,30 @@ public final class CvyFormat {
 
   static long align(long offset) {
     return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+  }
+
+  /** Uniform tensors from this size up are stored as one element (smaller ones stay mapped). */
+  public static final int SPLAT_MIN_BYTES = 4096;
+
+  /**
+   * The one element every element of {@code t} equals, for tensors worth storing that way (at
+   * least {@link #SPLAT_MIN_BYTES}, whole-byte element types). Such a tensor is stored as that
+   * element alone and read back onto the heap, not mapped; else {@code null}.
+   */
+  public static byte[] splatElement(Tensor t) {
+    int size = t.dtype().byteSize();
+    long n = t.numElements();
+    if (size == 0 || t.byteSize() < SPLAT_MIN_BYTES || t.byteSize() != n * size) {
+      return null;
+    }
+    ByteBuffer d = t.data();
+    for (int i = size; i < d.limit(); i++) {
+      if (d.get(i) != d.get(i % size)) {
+        return null;
+      }
+    }
+    byte[] element = new byte[size];
+    d.get(0, element);
+    return element;
   }
 }

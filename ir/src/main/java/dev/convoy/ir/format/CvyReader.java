@@ -328,6 +328,9 @@ public final class CvyReader {
         }
         return Tensor.ofStrings(dims, strings);
       }
+      if (!p.getSplat().isEmpty()) {
+        return splat(dt, dims, p.getSplat().toByteArray(), what);
+      }
       return Tensor.of(dt, dims, slice(p.getOffset(), p.getLength(), what));
     } catch (InvalidModelException e) {
       if (e.getMessage().startsWith(path + ": ")) {
@@ -335,6 +338,23 @@ public final class CvyReader {
       }
       throw invalid(what + ": " + e.getMessage());
     }
+  }
+
+  /** A uniform tensor rebuilt on the heap from its one stored element. */
+  private Tensor splat(DType dt, long[] dims, byte[] element, String what) {
+    if (element.length != dt.byteSize()) {
+      throw invalid(what + ": uniform element of " + element.length + " bytes for type "
+          + dt.textName());
+    }
+    long bytes = Math.multiplyExact(Tensor.numElements(dims), (long) element.length);
+    if (bytes > Integer.MAX_VALUE) {
+      throw invalid(what + ": uniform tensor of " + bytes + " bytes exceeds the 2 GiB heap buffer limit");
+    }
+    byte[] data = new byte[(int) bytes];
+    for (int i = 0; i < data.length; i += element.length) {
+      System.arraycopy(element, 0, data, i, element.length);
+    }
+    return Tensor.ofBytes(dt, dims, data);
   }
 
   /** The blob bytes {@code [offset, offset + length)}, mapped, not copied. */

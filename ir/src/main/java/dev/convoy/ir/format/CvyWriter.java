@@ -240,6 +240,10 @@ public final class CvyWriter {
       }
       return b.build();
     }
+    byte[] splat = CvyFormat.splatElement(t);
+    if (splat != null) {
+      return b.setSplat(ByteString.copyFrom(splat)).build();
+    }
     long length = t.byteSize();
     Long offset = offsetByContent.get(t);
     if (offset == null) {

@@ -122,6 +122,26 @@ class CvyFormatTest {
   }
 
   @Test
+  void uniformTensorsAreStoredAsOneElement() throws IOException {
+    Graph g = new Graph();
+    float[] fill = new float[1 << 20];
+    Arrays.fill(fill, 0.25f);
+    g.addInitializer("fill", Tensor.ofFloats(new long[] {1024, 1024}, fill));
+    float[] ramp = new float[2048];
+    for (int i = 0; i < ramp.length; i++) {
+      ramp[i] = i;
+    }
+    g.addInitializer("ramp", Tensor.ofFloats(new long[] {2048}, ramp));
+    Path file = dir.resolve("splat.cvy");
+    CvyWriter.write(g, file);
+    assertTrue(Files.size(file) < 16 * 1024, "4 MiB fill written as " + Files.size(file) + " bytes");
+    Graph back = CvyReader.read(file);
+    assertEquals(g, back);
+    assertFalse(back.initializer("fill").constant().isMapped(), "a splat is rebuilt on the heap");
+    assertTrue(back.initializer("ramp").constant().isMapped(), "other weights stay mapped");
+  }
+
+  @Test
   void equalTensorsAreStoredOnce() throws IOException {
     Graph g = new Graph();
     float[] data = new float[1000];
