@@ -2,10 +2,10 @@ package dev.convoy.ir.ops;
 
 /**
  * Dense matrix products over row-major primitive arrays, for MatMul, Gemm and the im2col
- * convolutions. The float kernel computes {@code C += A * B} on tiles of C four rows by up to
+ * convolutions. The float kernel computes {@code C += A * B} on tiles of C two rows by up to
  * {@value #NC} columns: the tile's rows are copied into accumulator arrays (L1), a block of
  * {@value #KC} rows of B is copied into a panel of separate row arrays (L2), and the innermost
- * loop updates the four accumulators from one panel row. HotSpot's C2 (Java 17) vectorizes a
+ * loop updates both accumulators from two panel rows. HotSpot's C2 (Java 17) vectorizes a
  * loop only when every array index is the loop variable itself (plus a constant), which is why
  * the inner loops index zero-based copies rather than offsets into the operands. Tiles run on
  * the {@link Parallel} pool; every element of C is accumulated in plain k order whatever the
@@ -13,7 +13,7 @@ package dev.convoy.ir.ops;
  */
 public final class Blas {
   /** Columns of C per tile. */
-  private static final int NC = 256;
+  private static final int NC = 512;
   /** Rows of B per panel: {@code KC * NC} floats stay in L2. */
   private static final int KC = 128;
   /** Target chunks per thread, so uneven tiles still balance. */
@@ -49,9 +49,9 @@ public final class Blas {
     int rowTasks = (m + rowsPerTask - 1) / rowsPerTask;
     long workPerTask = (long) Math.min(m, rowsPerTask) * Math.min(n, NC) * k;
     par.forRange(panels * rowTasks, workPerTask, (from, to) -> {
-      int w = Math.min(n, NC);
-      float[][] panel = new float[Math.min(k, KC)][w];
-      float[][] acc = new float[4][w];
+      Scratch scratch = Scratch.get();
+      float[][] panel = scratch.panel(KC, NC);
+      float[][] acc = scratch.acc(2, NC);
       for (int t = from; t < to; t++) {
         int j0 = (t / rowTasks) * NC;
         int i0 = (t % rowTasks) * rowsPerTask;
@@ -72,17 +72,15 @@ public final class Blas {
   private static void tile(float[] a, int aOff, int lda, int kl, float[][] panel, float[] c,
       int cOff, int ldc, int i0, int i1, int w, float[][] acc) {
     int i = i0;
-    for (; i + 3 < i1; i += 4) {
+    for (; i + 1 < i1; i += 2) {
       int c0 = cOff + i * ldc;
-      for (int r = 0; r < 4; r++) {
-        System.arraycopy(c, c0 + r * ldc, acc[r], 0, w);
-      }
-      rows4(a, aOff + i * lda, lda, kl, panel, acc[0], acc[1], acc[2], acc[3], w);
-      for (int r = 0; r < 4; r++) {
-        System.arraycopy(acc[r], 0, c, c0 + r * ldc, w);
-      }
+      System.arraycopy(c, c0, acc[0], 0, w);
+      System.arraycopy(c, c0 + ldc, acc[1], 0, w);
+      rows2(a, aOff + i * lda, lda, kl, panel, acc[0], acc[1], w);
+      System.arraycopy(acc[0], 0, c, c0, w);
+      System.arraycopy(acc[1], 0, c, c0 + ldc, w);
     }
-    for (; i < i1; i++) {
+    if (i < i1) {
       int c0 = cOff + i * ldc;
       System.arraycopy(c, c0, acc[0], 0, w);
       row1(a, aOff + i * lda, kl, panel, acc[0], w);
@@ -90,32 +88,59 @@ public final class Blas {
     }
   }
 
-  /** Four accumulator rows += four rows of A (at {@code a0}, stride {@code lda}) times a panel. */
-  private static void rows4(float[] a, int a0, int lda, int kl, float[][] panel, float[] c0,
-      float[] c1, float[] c2, float[] c3, int w) {
-    for (int kk = 0; kk < kl; kk++) {
+  /**
+   * Two accumulator rows += two rows of A (at {@code a0}, stride {@code lda}) times a panel,
+   * two k steps per pass: each pass stores every accumulator once for four products, and the
+   * loop body stays small enough for C2 to unroll and vectorize it (a body of four rows or four
+   * k steps often is not). {@code c + x*b + y*b'} adds in k order, as one step at a time does.
+   */
+  private static void rows2(float[] a, int a0, int lda, int kl, float[][] panel, float[] c0,
+      float[] c1, int w) {
+    int kk = 0;
+    for (; kk + 1 < kl; kk += 2) {
+      int p = a0 + kk;
+      float v0 = a[p];
+      float u0 = a[p + 1];
+      float v1 = a[p + lda];
+      float u1 = a[p + lda + 1];
+      float[] b0 = panel[kk];
+      float[] b1 = panel[kk + 1];
+      for (int j = 0; j < w; j++) {
+        float x = b0[j];
+        float y = b1[j];
+        c0[j] = c0[j] + v0 * x + u0 * y;
+        c1[j] = c1[j] + v1 * x + u1 * y;
+      }
+    }
+    if (kk < kl) {
       float v0 = a[a0 + kk];
       float v1 = a[a0 + lda + kk];
-      float v2 = a[a0 + 2 * lda + kk];
-      float v3 = a[a0 + 3 * lda + kk];
-      float[] br = panel[kk];
+      float[] b0 = panel[kk];
       for (int j = 0; j < w; j++) {
-        float bv = br[j];
-        c0[j] += v0 * bv;
-        c1[j] += v1 * bv;
-        c2[j] += v2 * bv;
-        c3[j] += v3 * bv;
+        float x = b0[j];
+        c0[j] += v0 * x;
+        c1[j] += v1 * x;
       }
     }
   }
 
-  /** One accumulator row += one row of A times a panel. */
+  /** One accumulator row += one row of A times a panel, two k steps per pass. */
   private static void row1(float[] a, int a0, int kl, float[][] panel, float[] c0, int w) {
-    for (int kk = 0; kk < kl; kk++) {
+    int kk = 0;
+    for (; kk + 1 < kl; kk += 2) {
       float v = a[a0 + kk];
-      float[] br = panel[kk];
+      float u = a[a0 + kk + 1];
+      float[] b0 = panel[kk];
+      float[] b1 = panel[kk + 1];
       for (int j = 0; j < w; j++) {
-        c0[j] += v * br[j];
+        c0[j] = c0[j] + v * b0[j] + u * b1[j];
+      }
+    }
+    if (kk < kl) {
+      float v = a[a0 + kk];
+      float[] b0 = panel[kk];
+      for (int j = 0; j < w; j++) {
+        c0[j] += v * b0[j];
       }
     }
   }

@@ -298,7 +298,7 @@ public final class Conv implements OpFamily {
     Parallel inner = perTask ? Parallel.serial() : par;
     long taskWork = (long) mg * block * kdim;
     (perTask ? par : Parallel.serial()).forRange(tasks, taskWork, (from, to) -> {
-      float[] col = pointwise ? null : new float[kdim * block];
+      float[] col = pointwise ? null : Scratch.get().col(kdim * block);
       for (int t = from; t < to; t++) {
         int p0 = (t % blocks) * block;
         int len = Math.min(outSize, p0 + block) - p0;

@@ -1,0 +1,55 @@
+package dev.convoy.ir.ops;
+
+/**
+ * Per-thread work buffers for the float kernels (GEMM panels and accumulators, im2col blocks),
+ * reused across calls: allocating them per call made the evaluator's garbage, and so its GC
+ * pauses, several times larger than its outputs. A buffer is only used inside one chunk of
+ * work and never across a nested {@link Parallel#forRange} that could run other chunks of the
+ * same kind on this thread; contents are stale on every call, so users write before reading.
+ */
+final class Scratch {
+  /** Larger requests are allocated afresh rather than kept alive by the thread. */
+  private static final int MAX_KEPT = 1 << 22;
+
+  private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+  private float[][] panel = new float[0][];
+  private float[][] acc = new float[0][];
+  private float[] col = new float[0];
+
+  private Scratch() {}
+
+  static Scratch get() {
+    return LOCAL.get();
+  }
+
+  /** At least {@code rows} arrays of at least {@code cols} floats. */
+  float[][] panel(int rows, int cols) {
+    if (panel.length < rows || (rows > 0 && panel[0].length < cols)) {
+      panel = new float[Math.max(rows, panel.length)][Math.max(cols,
+          panel.length == 0 ? 0 : panel[0].length)];
+    }
+    return panel;
+  }
+
+  /** At least {@code rows} accumulator arrays of at least {@code cols} floats. */
+  float[][] acc(int rows, int cols) {
+    if (acc.length < rows || (rows > 0 && acc[0].length < cols)) {
+      acc = new float[Math.max(rows, acc.length)][Math.max(cols,
+          acc.length == 0 ? 0 : acc[0].length)];
+    }
+    return acc;
+  }
+
+  /** At least {@code n} floats. */
+  float[] col(int n) {
+    if (col.length >= n) {
+      return col;
+    }
+    float[] c = new float[n];
+    if (n <= MAX_KEPT) {
+      col = c;
+    }
+    return c;
+  }
+}
