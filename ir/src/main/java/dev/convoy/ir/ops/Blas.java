@@ -38,6 +38,15 @@ public final class Blas {
    */
   public static void sgemm(int m, int n, int k, float[] a, int aOff, int lda, float[] b,
       int bOff, int ldb, float[] c, int cOff, int ldc, Parallel par) {
+    sgemm(m, n, k, a, aOff, lda, 1, b, bOff, ldb, c, cOff, ldc, par);
+  }
+
+  /**
+   * As above with A's elements at {@code a[aOff + i * lda + kk * ska]}, so A may be the
+   * transpose of a stored matrix ({@code lda = 1}).
+   */
+  static void sgemm(int m, int n, int k, float[] a, int aOff, int lda, int ska, float[] b,
+      int bOff, int ldb, float[] c, int cOff, int ldc, Parallel par) {
     if (m <= 0 || n <= 0 || k <= 0) {
       return;
     }
@@ -62,28 +71,29 @@ public final class Blas {
           for (int kk = 0; kk < kl; kk++) {
             System.arraycopy(b, bOff + (k0 + kk) * ldb + j0, panel[kk], 0, wt);
           }
-          tile(a, aOff + k0, lda, kl, panel, c, cOff + j0, ldc, i0, i1, wt, acc);
+          tile(a, aOff + k0 * ska, lda, ska, kl, panel, c, cOff + j0, ldc, i0, i1, wt, acc);
         }
       }
     });
   }
 
   /** Rows {@code [i0, i1)} of a column block of C += the same rows of A times one panel. */
-  private static void tile(float[] a, int aOff, int lda, int kl, float[][] panel, float[] c,
+  private static void tile(float[] a, int aOff, int lda, int ska, int kl, float[][] panel,
+      float[] c,
       int cOff, int ldc, int i0, int i1, int w, float[][] acc) {
     int i = i0;
     for (; i + 1 < i1; i += 2) {
       int c0 = cOff + i * ldc;
       System.arraycopy(c, c0, acc[0], 0, w);
       System.arraycopy(c, c0 + ldc, acc[1], 0, w);
-      rows2(a, aOff + i * lda, lda, kl, panel, acc[0], acc[1], w);
+      rows2(a, aOff + i * lda, lda, ska, kl, panel, acc[0], acc[1], w);
       System.arraycopy(acc[0], 0, c, c0, w);
       System.arraycopy(acc[1], 0, c, c0 + ldc, w);
     }
     if (i < i1) {
       int c0 = cOff + i * ldc;
       System.arraycopy(c, c0, acc[0], 0, w);
-      row1(a, aOff + i * lda, kl, panel, acc[0], w);
+      row1(a, aOff + i * lda, ska, kl, panel, acc[0], w);
       System.arraycopy(acc[0], 0, c, c0, w);
     }
   }
@@ -94,15 +104,15 @@ public final class Blas {
    * loop body stays small enough for C2 to unroll and vectorize it (a body of four rows or four
    * k steps often is not). {@code c + x*b + y*b'} adds in k order, as one step at a time does.
    */
-  private static void rows2(float[] a, int a0, int lda, int kl, float[][] panel, float[] c0,
-      float[] c1, int w) {
+  private static void rows2(float[] a, int a0, int lda, int ska, int kl, float[][] panel,
+      float[] c0, float[] c1, int w) {
     int kk = 0;
     for (; kk + 1 < kl; kk += 2) {
-      int p = a0 + kk;
+      int p = a0 + kk * ska;
       float v0 = a[p];
-      float u0 = a[p + 1];
+      float u0 = a[p + ska];
       float v1 = a[p + lda];
-      float u1 = a[p + lda + 1];
+      float u1 = a[p + lda + ska];
       float[] b0 = panel[kk];
       float[] b1 = panel[kk + 1];
       for (int j = 0; j < w; j++) {
@@ -113,8 +123,8 @@ public final class Blas {
       }
     }
     if (kk < kl) {
-      float v0 = a[a0 + kk];
-      float v1 = a[a0 + lda + kk];
+      float v0 = a[a0 + kk * ska];
+      float v1 = a[a0 + lda + kk * ska];
       float[] b0 = panel[kk];
       for (int j = 0; j < w; j++) {
         float x = b0[j];
@@ -125,11 +135,12 @@ public final class Blas {
   }
 
   /** One accumulator row += one row of A times a panel, two k steps per pass. */
-  private static void row1(float[] a, int a0, int kl, float[][] panel, float[] c0, int w) {
+  private static void row1(float[] a, int a0, int ska, int kl, float[][] panel, float[] c0,
+      int w) {
     int kk = 0;
     for (; kk + 1 < kl; kk += 2) {
-      float v = a[a0 + kk];
-      float u = a[a0 + kk + 1];
+      float v = a[a0 + kk * ska];
+      float u = a[a0 + (kk + 1) * ska];
       float[] b0 = panel[kk];
       float[] b1 = panel[kk + 1];
       for (int j = 0; j < w; j++) {
@@ -137,7 +148,7 @@ public final class Blas {
       }
     }
     if (kk < kl) {
-      float v = a[a0 + kk];
+      float v = a[a0 + kk * ska];
       float[] b0 = panel[kk];
       for (int j = 0; j < w; j++) {
         c0[j] += v * b0[j];

@@ -9,7 +9,10 @@ import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.ValueType;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Convolutions over 1-D, 2-D and 3-D (any spatial rank): Conv (grouped, dilated, strided,
@@ -272,6 +275,23 @@ public final class Conv implements OpFamily {
     return NdArray.fromFloats(x.dtype(), outDims, y);
   }
 
+  /** Output rows shorter than this (with at least this many channels) multiply transposed. */
+  private static final int SHORT_ROWS = 128;
+
+  /** Transposed group-1 weights by identity of their storage (which never changes). */
+  private static final Map<float[], float[]> TRANSPOSED =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** {@code w} as [kdim, m] for a [m, kdim] weight, computed once per weight array. */
+  private static float[] transposedWeight(float[] w, int m, int kdim) {
+    float[] t = TRANSPOSED.get(w);
+    if (t == null || t.length != m * kdim) {
+      t = Blas.transpose(w, 0, m, kdim);
+      TRANSPOSED.put(w, t);
+    }
+    return t;
+  }
+
   /** Target size of one im2col block, in floats: it stays in L2 while the product reads it. */
   private static final int COL_BLOCK = 1 << 17;
 
@@ -292,6 +312,10 @@ public final class Conv implements OpFamily {
       return;
     }
     int block = Math.min(outSize, Math.max(256, (COL_BLOCK / Math.max(1, kdim)) & ~255));
+    // Under a vector loop's worth of positions per row the product runs transposed, along
+    // the output channels, with the weight transposed once and kept.
+    float[] wt = group == 1 && outSize < SHORT_ROWS && mg >= SHORT_ROWS
+        ? transposedWeight(w, mg, kdim) : null;
     int blocks = (outSize + block - 1) / block;
     int tasks = n * group * blocks;
     boolean perTask = tasks >= 2 * par.threads();
@@ -307,13 +331,29 @@ public final class Conv implements OpFamily {
         int g = ig % group;
         int xOff = (img * c + g * cg) * inSize;
         int yOff = (img * m + g * mg) * outSize + p0;
-        if (pointwise) {
-          Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, x, xOff + p0, inSize, y, yOff,
-              outSize, inner);
-        } else {
+        float[] src = x;
+        int srcOff = xOff + p0;
+        int ldSrc = inSize;
+        if (!pointwise) {
           im2col2d(x, xOff, cg, geo, p0, len, col);
-          Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, col, 0, len, y, yOff, outSize,
-              inner);
+          src = col;
+          srcOff = 0;
+          ldSrc = len;
+        }
+        if (wt != null) {
+          // Few positions, many channels: Y^T = X^T W^T keeps the vectorized loop long.
+          float[] ct = Scratch.get().transposed(len * mg);
+          Arrays.fill(ct, 0, len * mg, 0f);
+          Blas.sgemm(len, mg, kdim, src, srcOff, 1, ldSrc, wt, 0, mg, ct, 0, mg, inner);
+          for (int oc = 0; oc < mg; oc++) {
+            int dst = yOff + oc * outSize;
+            for (int p = 0; p < len; p++) {
+              y[dst + p] = ct[p * mg + oc];
+            }
+          }
+        } else {
+          Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, src, srcOff, ldSrc, y, yOff,
+              outSize, inner);
         }
       }
     });

@@ -1,7 +1,7 @@
 package dev.convoy.ir.ops;
 
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -9,22 +9,26 @@ import java.util.concurrent.locks.LockSupport;
  * The kernels' thread pool: splits an index range into chunks that run at once. Each chunk must
  * write a disjoint part of the output, so results never depend on scheduling (the evaluator is
  * deterministic). Small ranges run on the calling thread. The calling thread works too: it and
- * up to {@code threads - 1} pool helpers claim chunks from a shared counter, and the caller
- * then waits only for chunks already being run, so a helper that starts late (a busy machine)
- * costs nothing and nested use from inside a chunk cannot deadlock. Pools are shared per thread
- * count and use daemon threads.
+ * up to {@code threads - 1} helper threads claim chunks from a shared counter, and the caller
+ * then waits only for chunks already being run, so a helper that starts late costs nothing and
+ * nested use from inside a chunk cannot deadlock. Helpers spin briefly after their last chunk
+ * before parking: waking a parked thread takes tens of microseconds on a virtual machine, longer
+ * than many kernels, so without the spin a model's short ops would never see a second thread.
+ * Pools are shared per thread count and use daemon threads.
  */
 public final class Parallel {
   /** Below this much estimated work (element operations) a range runs serially. */
   private static final long MIN_PARALLEL_WORK = 1L << 16;
+  /** How long an idle helper keeps polling for work before it parks. */
+  private static final long SPIN_NANOS = 200_000;
 
-  private static final ConcurrentHashMap<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<Integer, Pool> POOLS = new ConcurrentHashMap<>();
   private static final Parallel SERIAL = new Parallel(1, null);
 
   private final int threads;
-  private final ForkJoinPool pool;
+  private final Pool pool;
 
-  private Parallel(int threads, ForkJoinPool pool) {
+  private Parallel(int threads, Pool pool) {
     this.threads = threads;
     this.pool = pool;
   }
@@ -39,14 +43,7 @@ public final class Parallel {
     if (threads <= 1) {
       return SERIAL;
     }
-    ForkJoinPool p = POOLS.computeIfAbsent(threads, n -> new ForkJoinPool(
-        n - 1, pool -> {
-          var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-          t.setDaemon(true);
-          t.setName("convoy-eval-" + t.getPoolIndex());
-          return t;
-        }, null, true));
-    return new Parallel(threads, p);
+    return new Parallel(threads, POOLS.computeIfAbsent(threads, n -> new Pool(n - 1)));
   }
 
   /** One thread per available processor. */
@@ -76,13 +73,74 @@ public final class Parallel {
       body.run(0, n);
       return;
     }
-    int chunks = (int) Math.min(n, threads * 4L);
-    Job job = new Job(n, chunks, body);
-    for (int h = Math.min(threads - 1, chunks - 1); h > 0; h--) {
-      pool.execute(job::work);
+    Job job = new Job(n, (int) Math.min(n, threads * 4L), body);
+    pool.offer(job);
+    try {
+      job.work();
+      job.await();
+    } finally {
+      pool.jobs.remove(job);
     }
-    job.work();
-    job.await();
+  }
+
+  /** Helper threads polling a queue of jobs. */
+  private static final class Pool {
+    final ConcurrentLinkedQueue<Job> jobs = new ConcurrentLinkedQueue<>();
+    final Helper[] helpers;
+
+    Pool(int count) {
+      helpers = new Helper[count];
+      for (int i = 0; i < count; i++) {
+        helpers[i] = new Helper(this);
+        Thread t = new Thread(helpers[i], "convoy-eval-" + (i + 1) + "/" + count);
+        t.setDaemon(true);
+        helpers[i].thread = t;
+        t.start();
+      }
+    }
+
+    void offer(Job job) {
+      jobs.add(job);
+      for (Helper h : helpers) {
+        if (h.parked) {
+          LockSupport.unpark(h.thread);
+        }
+      }
+    }
+  }
+
+  /** A helper: runs chunks of queued jobs, spins a while when there are none, then parks. */
+  private static final class Helper implements Runnable {
+    final Pool pool;
+    volatile Thread thread;
+    volatile boolean parked;
+
+    Helper(Pool pool) {
+      this.pool = pool;
+    }
+
+    @Override
+    public void run() {
+      long idleSince = System.nanoTime();
+      while (true) {
+        Job job = pool.jobs.peek();
+        if (job != null) {
+          if (!job.work()) {
+            pool.jobs.remove(job);
+          }
+          idleSince = System.nanoTime();
+        } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+          Thread.onSpinWait();
+        } else {
+          parked = true;
+          if (pool.jobs.isEmpty()) {
+            LockSupport.park(this);
+          }
+          parked = false;
+          idleSince = System.nanoTime();
+        }
+      }
+    }
   }
 
   /** One forRange call: chunks claimed in order from a counter by whoever is free. */
@@ -101,8 +159,11 @@ public final class Parallel {
       this.body = body;
     }
 
-    void work() {
+    /** Runs chunks until none is left unclaimed; false when there was nothing to claim. */
+    boolean work() {
+      boolean any = false;
       for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+        any = true;
         try {
           body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
         } catch (Throwable t) {
@@ -115,6 +176,7 @@ public final class Parallel {
           }
         }
       }
+      return any;
     }
 
     void await() {

@@ -16,6 +16,7 @@ final class Scratch {
   private float[][] panel = new float[0][];
   private float[][] acc = new float[0][];
   private float[] col = new float[0];
+  private float[] transposed = new float[0];
 
   private Scratch() {}
 
@@ -39,6 +40,18 @@ final class Scratch {
           acc.length == 0 ? 0 : acc[0].length)];
     }
     return acc;
+  }
+
+  /** At least {@code n} floats for a transposed product (distinct from {@link #col}). */
+  float[] transposed(int n) {
+    if (transposed.length >= n) {
+      return transposed;
+    }
+    float[] c = new float[n];
+    if (n <= MAX_KEPT) {
+      transposed = c;
+    }
+    return c;
   }
 
   /** At least {@code n} floats. */
