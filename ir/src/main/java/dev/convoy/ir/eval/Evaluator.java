@@ -2,6 +2,7 @@ package dev.convoy.ir.eval;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.InvalidModelException;
+import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
@@ -233,7 +234,9 @@ public final class Evaluator {
       OpTimes times = opTimes;
       long start = times == null ? 0 : System.nanoTime();
       try {
-        outs = def.kernel().compute(ctx);
+        Tensor constant = plainConstant(node);
+        // A Constant holding a tensor is read like an initializer: converted once, then shared.
+        outs = constant != null ? List.of(weight(constant)) : def.kernel().compute(ctx);
         if (times != null) {
           times.add(node.opType(), System.nanoTime() - start);
         }
@@ -264,6 +267,16 @@ public final class Evaluator {
         }
       }
       return outs;
+    }
+
+    /** The tensor of a Constant node whose only attribute is a supported 'value' tensor. */
+    private Tensor plainConstant(Node node) {
+      if (!node.is("Constant") || node.attributes().size() != 1
+          || !(node.attributes().get("value") instanceof Attribute.TensorAttr t)
+          || !t.value().dtype().isSupported()) {
+        return null;
+      }
+      return t.value();
     }
 
     private int countPresent(Node node) {

@@ -378,8 +378,10 @@ public final class Elementwise implements OpFamily {
 
   // ---- variadic ----
 
+  private static final DoubleBinaryOperator SUM = Double::sum;
+
   private static void registerVariadic(OpRegistrar r) {
-    variadic(r, "Sum", Double::sum, Long::sum, Long::sum);
+    variadic(r, "Sum", SUM, Long::sum, Long::sum);
     variadic(r, "Max", Math::max, Math::max, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
     variadic(r, "Min", Math::min, Math::min, (a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);
     r.op("Mean", 6).variadicInputs(1).shape(ShapeFns.broadcast()).kernel(ctx -> {
@@ -403,10 +405,13 @@ public final class Elementwise implements OpFamily {
       return acc;
     }
     LongBinaryOperator ig = acc.dtype() == DType.UINT64 ? gUnsigned64 : g;
+    // Float32 Sum: the float fast path of Add, step by step in the same order.
+    boolean fastSum = f == SUM && FloatKernels.applies(acc);
     for (int i = 1; i < ctx.inputCount(); i++) {
       NdArray next = ctx.tensor(i);
       Kernels.requireSameType(ctx, acc, next);
-      acc = Kernels.zip(acc, next, f, ig);
+      acc = fastSum ? FloatKernels.binary(FloatKernels.Binary.ADD, acc, next, ctx.parallel())
+          : Kernels.zip(acc, next, f, ig);
     }
     return acc;
   }

@@ -443,8 +443,11 @@ public final class Normalization implements OpFamily {
     int hi = size - 1 - lo;
     double[] xs = x.toDoubles();
     double[] y = new double[xs.length];
-    for (int img = 0; img < n; img++) {
-      for (int ch = 0; ch < c; ch++) {
+    // Each (image, channel) plane is written by one chunk; Math.pow makes them worth splitting.
+    ctx.parallel().forRange(n * c, (long) inner * (size + 16), (first, last) -> {
+      for (int t = first; t < last; t++) {
+        int img = t / c;
+        int ch = t % c;
         int from = Math.max(0, ch - lo);
         int to = Math.min(c - 1, ch + hi);
         for (int i = 0; i < inner; i++) {
@@ -457,7 +460,7 @@ public final class Normalization implements OpFamily {
           y[p] = xs[p] / Math.pow(bias + alpha / size * ss, beta);
         }
       }
-    }
+    });
     return Kernels.one(NdArray.fromDoubles(x.dtype(), d, y));
   }
 
