@@ -17,8 +17,11 @@ import java.util.concurrent.locks.LockSupport;
  * Pools are shared per thread count and use daemon threads.
  */
 public final class Parallel {
-  /** Below this much estimated work (element operations) a range runs serially. */
-  private static final long MIN_PARALLEL_WORK = 1L << 16;
+  /**
+   * Below this much estimated work (element operations, some tens of microseconds) a range runs
+   * serially: sharing chunks costs microseconds of queueing and cache traffic between cores.
+   */
+  private static final long MIN_PARALLEL_WORK = 1L << 18;
   /** How long an idle helper keeps polling for work before it parks. */
   private static final long SPIN_NANOS = 200_000;
 
