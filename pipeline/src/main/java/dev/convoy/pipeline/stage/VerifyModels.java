@@ -78,26 +78,16 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
           : OnnxExporter.toBytes(source);
       byte[] candidate = OnnxExporter.toBytes(store.get(run.graphBlob()));
       OrtVerifier.Verification v = verifier.compare(reference, candidate, inputs);
-      double maxAbs = 0;
-      double maxRel = 0;
-      double cosine = 1;
-      for (OrtVerifier.OutputComparison c : v.outputs()) {
-        maxAbs = Math.max(maxAbs, finite(c.maxAbsError(), 0));
-        maxRel = Math.max(maxRel, finite(c.maxRelError(), 0));
-        cosine = Math.min(cosine, finite(c.cosine(), 1));
-      }
       String detail = v.firstFailure();
       if (!v.pass()) {
         mismatches.inc();
       }
       return run.withVerification(
-              new Verification("ort", maxAbs, maxRel, cosine, v.pass(), detail == null ? "" : detail))
+              new Verification("ort", v.maxAbsError(), v.maxRelError(), v.minCosine(), v.pass(),
+                  detail == null ? "" : detail))
           .withTime(Stage.VERIFY, System.nanoTime() - t0);
     }
 
-    private static double finite(double x, double dflt) {
-      return Double.isNaN(x) ? dflt : x;
-    }
 
     @Override
     ModelRef modelOf(ModelRun in) {

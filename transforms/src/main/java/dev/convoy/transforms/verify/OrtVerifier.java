@@ -62,6 +62,24 @@ public final class OrtVerifier implements AutoCloseable {
           outputs.stream().allMatch(OutputComparison::bitIdentical));
     }
 
+    /** The largest absolute error over all outputs (NaN entries, from missing outputs, skipped). */
+    public double maxAbsError() {
+      return outputs.stream().mapToDouble(OutputComparison::maxAbsError)
+          .filter(x -> !Double.isNaN(x)).max().orElse(0);
+    }
+
+    /** The largest relative error over all outputs (NaN entries skipped). */
+    public double maxRelError() {
+      return outputs.stream().mapToDouble(OutputComparison::maxRelError)
+          .filter(x -> !Double.isNaN(x)).max().orElse(0);
+    }
+
+    /** The smallest cosine similarity over all outputs (NaN entries skipped). */
+    public double minCosine() {
+      return outputs.stream().mapToDouble(OutputComparison::cosine)
+          .filter(x -> !Double.isNaN(x)).min().orElse(1);
+    }
+
     /**
      * The first failing output, described; else the first that is not bit-identical; {@code null}
      * when every output is identical.
