@@ -183,6 +183,106 @@ public final class Blas {
     });
   }
 
+  /**
+   * As {@link #sgemm} over 32-bit integers (wrapping, so exact modulo 2^32 in any order): the
+   * same panel and two-row accumulator tiling, for MatMulInteger and the quantized products.
+   */
+  public static void igemm(int m, int n, int k, int[] a, int aOff, int[] b, int bOff, int[] c,
+      int cOff, Parallel par) {
+    if (m <= 0 || n <= 0 || k <= 0) {
+      return;
+    }
+    int panels = (n + NC - 1) / NC;
+    int want = par.threads() <= 1 ? 1 : par.threads() * CHUNKS_PER_THREAD;
+    int rowSplits = Math.max(1, Math.min((m + 3) / 4, (want + panels - 1) / panels));
+    int rowsPerTask = ((m + rowSplits - 1) / rowSplits + 3) & ~3;
+    int rowTasks = (m + rowsPerTask - 1) / rowsPerTask;
+    long workPerTask = (long) Math.min(m, rowsPerTask) * Math.min(n, NC) * k;
+    par.forRange(panels * rowTasks, workPerTask, (from, to) -> {
+      Scratch scratch = Scratch.get();
+      int[][] panel = scratch.intPanel(KC, NC);
+      int[][] acc = scratch.intAcc(2, NC);
+      for (int t = from; t < to; t++) {
+        int j0 = (t / rowTasks) * NC;
+        int i0 = (t % rowTasks) * rowsPerTask;
+        int i1 = Math.min(m, i0 + rowsPerTask);
+        int w = Math.min(n, j0 + NC) - j0;
+        for (int k0 = 0; k0 < k; k0 += KC) {
+          int kl = Math.min(KC, k - k0);
+          for (int kk = 0; kk < kl; kk++) {
+            System.arraycopy(b, bOff + (k0 + kk) * n + j0, panel[kk], 0, w);
+          }
+          int i = i0;
+          for (; i + 1 < i1; i += 2) {
+            int c0 = cOff + i * n + j0;
+            System.arraycopy(c, c0, acc[0], 0, w);
+            System.arraycopy(c, c0 + n, acc[1], 0, w);
+            irows2(a, aOff + i * k + k0, k, kl, panel, acc[0], acc[1], w);
+            System.arraycopy(acc[0], 0, c, c0, w);
+            System.arraycopy(acc[1], 0, c, c0 + n, w);
+          }
+          if (i < i1) {
+            int c0 = cOff + i * n + j0;
+            System.arraycopy(c, c0, acc[0], 0, w);
+            irow1(a, aOff + i * k + k0, kl, panel, acc[0], w);
+            System.arraycopy(acc[0], 0, c, c0, w);
+          }
+        }
+      }
+    });
+  }
+
+  /** Integer {@link #rows2}: two accumulator rows += two rows of A times a panel. */
+  private static void irows2(int[] a, int a0, int lda, int kl, int[][] panel, int[] c0,
+      int[] c1, int w) {
+    int kk = 0;
+    for (; kk + 1 < kl; kk += 2) {
+      int v0 = a[a0 + kk];
+      int u0 = a[a0 + kk + 1];
+      int v1 = a[a0 + lda + kk];
+      int u1 = a[a0 + lda + kk + 1];
+      int[] b0 = panel[kk];
+      int[] b1 = panel[kk + 1];
+      for (int j = 0; j < w; j++) {
+        int x = b0[j];
+        int y = b1[j];
+        c0[j] = c0[j] + v0 * x + u0 * y;
+        c1[j] = c1[j] + v1 * x + u1 * y;
+      }
+    }
+    if (kk < kl) {
+      int v0 = a[a0 + kk];
+      int v1 = a[a0 + lda + kk];
+      int[] b0 = panel[kk];
+      for (int j = 0; j < w; j++) {
+        int x = b0[j];
+        c0[j] += v0 * x;
+        c1[j] += v1 * x;
+      }
+    }
+  }
+
+  /** Integer {@link #row1}: one accumulator row += one row of A times a panel. */
+  private static void irow1(int[] a, int a0, int kl, int[][] panel, int[] c0, int w) {
+    int kk = 0;
+    for (; kk + 1 < kl; kk += 2) {
+      int v = a[a0 + kk];
+      int u = a[a0 + kk + 1];
+      int[] b0 = panel[kk];
+      int[] b1 = panel[kk + 1];
+      for (int j = 0; j < w; j++) {
+        c0[j] = c0[j] + v * b0[j] + u * b1[j];
+      }
+    }
+    if (kk < kl) {
+      int v = a[a0 + kk];
+      int[] b0 = panel[kk];
+      for (int j = 0; j < w; j++) {
+        c0[j] += v * b0[j];
+      }
+    }
+  }
+
   /** As {@link #sgemm} over 64-bit integers (wrapping), serial. */
   public static void lgemm(int m, int n, int k, long[] a, int aOff, long[] b, int bOff,
       long[] c, int cOff) {

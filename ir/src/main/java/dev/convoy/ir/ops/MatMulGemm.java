@@ -167,6 +167,18 @@ public final class MatMulGemm implements OpFamily {
       throw new dev.convoy.ir.UnsupportedOpException(
           ctx.where() + ": element type " + t.textName() + " is not supported");
     }
+    if (t == DType.INT32) {
+      // Wrapping int32 sums equal the int64 ones truncated to 32 bits.
+      int[] x = a.ints();
+      int[] y = b.ints();
+      int[] o = new int[nb * m * n];
+      outer.forRange(nb, work, (from, to) -> {
+        for (int i = from; i < to; i++) {
+          Blas.igemm(m, n, k, x, aIdx[i] * m * k, y, bIdx[i] * k * n, o, i * m * n, inner);
+        }
+      });
+      return NdArray.wrap(t, outDims, o);
+    }
     long[] x = a.toLongs();
     long[] y = b.toLongs();
     long[] o = new long[nb * m * n];

@@ -250,13 +250,30 @@ public final class Quantize implements OpFamily {
   }
 
   /**
-   * {@code x - zp} as float64 (exact for every 8/16-bit value). A zero point is a scalar, or
-   * per row of A ({@code rows = true}, length M) or per column of B (length N).
+   * {@code x - zp} as int32 (exact for every 8/16-bit value), so products accumulate in int32
+   * as ONNX Runtime's do. A zero point is a scalar, or per row of A ({@code rows = true},
+   * length M) or per column of B (length N).
    */
   private static NdArray centered(KernelContext ctx, NdArray x, NdArray zp, boolean rows) {
-    double[] v = x.toDoubles().clone();
+    int[] v = new int[(int) x.size()];
+    if (x.dtype() == DType.UINT8 || x.dtype() == DType.INT8) {
+      byte[] b = x.bytes();
+      int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
+      for (int i = 0; i < v.length; i++) {
+        v[i] = b[i] & mask;
+      }
+    } else {
+      if (!x.dtype().isInteger()) {
+        throw new UnsupportedOpException(ctx.where() + ": element type "
+            + x.dtype().textName() + " is not supported");
+      }
+      long[] l = x.toLongs();
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (int) l[i];
+      }
+    }
     if (zp != null) {
-      double[] z = zp.toDoubles();
+      long[] z = zp.toLongs();
       int m = (int) x.dim(x.rank() - 2);
       int n = (int) x.dim(x.rank() - 1);
       int per = rows ? m : n;
@@ -266,10 +283,10 @@ public final class Quantize implements OpFamily {
       }
       for (int i = 0; i < v.length; i++) {
         int k = z.length == 1 ? 0 : rows ? (i / n) % m : i % n;
-        v[i] -= z[k];
+        v[i] -= (int) z[k];
       }
     }
-    return NdArray.wrap(DType.DOUBLE, x.dims(), v);
+    return NdArray.wrap(DType.INT32, x.dims(), v);
   }
 
   private static void requireRank2(KernelContext ctx, NdArray a, NdArray b) {
@@ -283,9 +300,8 @@ public final class Quantize implements OpFamily {
     NdArray a = ctx.tensor(0);
     NdArray b = ctx.tensor(1);
     requireRank2(ctx, a, b);
-    NdArray acc = MatMulGemm.matMul(ctx, centered(ctx, a, ctx.optionalTensor(2), true),
+    return MatMulGemm.matMul(ctx, centered(ctx, a, ctx.optionalTensor(2), true),
         centered(ctx, b, ctx.optionalTensor(3), false));
-    return Kernels.convert(acc, DType.INT32);
   }
 
   private static NdArray qLinearMatMul(KernelContext ctx) {
@@ -306,12 +322,12 @@ public final class Quantize implements OpFamily {
     if ((as.length != 1 && as.length != m) || (bs.length != 1 && bs.length != n)) {
       throw ctx.error("a_scale must be a scalar or per row, b_scale a scalar or per column");
     }
-    double[] v = acc.doubles();
+    int[] v = acc.ints();
     NdArray y = NdArray.allocate(yzp.dtype(), dims);
     for (int i = 0; i < v.length; i++) {
       double sa = as[as.length == 1 ? 0 : (i / n) % m];
       double sb = bs[bs.length == 1 ? 0 : i % n];
-      y.setLong(i, saturate(Math.rint(v[i] * sa * sb / ys) + zp, rg));
+      y.setLong(i, saturate(Math.rint((double) v[i] * sa * sb / ys) + zp, rg));
     }
     return y;
   }

@@ -17,6 +17,8 @@ final class Scratch {
   private float[][] acc = new float[0][];
   private float[] col = new float[0];
   private float[] transposed = new float[0];
+  private int[][] intPanel = new int[0][];
+  private int[][] intAcc = new int[0][];
 
   private Scratch() {}
 
@@ -40,6 +42,24 @@ final class Scratch {
           acc.length == 0 ? 0 : acc[0].length)];
     }
     return acc;
+  }
+
+  /** At least {@code rows} arrays of at least {@code cols} ints (integer GEMM panels). */
+  int[][] intPanel(int rows, int cols) {
+    if (intPanel.length < rows || (rows > 0 && intPanel[0].length < cols)) {
+      intPanel = new int[Math.max(rows, intPanel.length)][Math.max(cols,
+          intPanel.length == 0 ? 0 : intPanel[0].length)];
+    }
+    return intPanel;
+  }
+
+  /** At least {@code rows} accumulator arrays of at least {@code cols} ints. */
+  int[][] intAcc(int rows, int cols) {
+    if (intAcc.length < rows || (rows > 0 && intAcc[0].length < cols)) {
+      intAcc = new int[Math.max(rows, intAcc.length)][Math.max(cols,
+          intAcc.length == 0 ? 0 : intAcc[0].length)];
+    }
+    return intAcc;
   }
 
   /** At least {@code n} floats for a transposed product (distinct from {@link #col}). */
