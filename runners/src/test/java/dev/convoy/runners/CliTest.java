@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.transforms.convert.Models;
+import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
 import dev.convoy.transforms.verify.OrtVerifier;
 import java.io.PrintWriter;
@@ -149,6 +150,18 @@ class CliTest {
     assertEquals(Main.CHECK_FAILED, compare.exit(), "O0 keeps more nodes than O1: a regression");
     Result noRun = run("report", "nope", "--warehouse", tmp.resolve("missing").toString());
     assertEquals(Main.BAD_INPUT, noRun.exit());
+  }
+
+  @Test
+  void runVerifiesAModelWhoseWeightsAreInAnExternalFile() throws Exception {
+    Path zoo = Files.createDirectories(tmp.resolve("extzoo"));
+    Path model = zoo.resolve("ext.onnx");
+    OnnxExporter.writeWithExternalData(
+        Models.load(TestData.devModels().resolve("optest_conv_bn_relu.onnx")), model, 0);
+    assertTrue(Files.list(zoo).count() > 1, "weights went to a file beside the model");
+    Result r = run("run", zoo.toString(), "--out", tmp.resolve("extout").toString(), "--run-id",
+        "ext", "--level", "O1");
+    assertEquals(Main.OK, r.exit(), r.err());
   }
 
   @Test
