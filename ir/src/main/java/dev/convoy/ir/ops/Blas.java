@@ -183,11 +183,25 @@ public final class Blas {
     });
   }
 
+  /** Rows of B for {@link #igemm}, so B can be unpacked (say from bytes) as panels fill. */
+  @FunctionalInterface
+  public interface IntRows {
+    /** Writes {@code w} elements of row {@code kk} of B, from column {@code j0}, to dst[0, w). */
+    void copy(int kk, int j0, int[] dst, int w);
+  }
+
   /**
    * As {@link #sgemm} over 32-bit integers (wrapping, so exact modulo 2^32 in any order): the
    * same panel and two-row accumulator tiling, for MatMulInteger and the quantized products.
    */
   public static void igemm(int m, int n, int k, int[] a, int aOff, int[] b, int bOff, int[] c,
+      int cOff, Parallel par) {
+    igemm(m, n, k, a, aOff, (kk, j0, dst, w) -> System.arraycopy(b, bOff + kk * n + j0, dst, 0,
+        w), c, cOff, par);
+  }
+
+  /** As above with B's rows supplied by {@code b}. */
+  public static void igemm(int m, int n, int k, int[] a, int aOff, IntRows b, int[] c,
       int cOff, Parallel par) {
     if (m <= 0 || n <= 0 || k <= 0) {
       return;
@@ -210,7 +224,7 @@ public final class Blas {
         for (int k0 = 0; k0 < k; k0 += KC) {
           int kl = Math.min(KC, k - k0);
           for (int kk = 0; kk < kl; kk++) {
-            System.arraycopy(b, bOff + (k0 + kk) * n + j0, panel[kk], 0, w);
+            b.copy(k0 + kk, j0, panel[kk], w);
           }
           int i = i0;
           for (; i + 1 < i1; i += 2) {

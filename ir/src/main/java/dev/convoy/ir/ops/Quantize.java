@@ -8,6 +8,7 @@ import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.ValueType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -281,9 +282,25 @@ public final class Quantize implements OpFamily {
         throw ctx.error("zero point " + zp.describe() + " must be a scalar or have " + per
             + " elements");
       }
-      for (int i = 0; i < v.length; i++) {
-        int k = z.length == 1 ? 0 : rows ? (i / n) % m : i % n;
-        v[i] -= (int) z[k];
+      // Row by row, with no per-element division: a row of A has one zero point, a row of B
+      // the per-column vector.
+      if (z.length == 1 || rows) {
+        for (int row = 0, p = 0; p < v.length; row++, p += n) {
+          int zr = (int) z[z.length == 1 ? 0 : row % m];
+          for (int j = 0; j < n; j++) {
+            v[p + j] -= zr;
+          }
+        }
+      } else {
+        int[] zc = new int[n];
+        for (int j = 0; j < n; j++) {
+          zc[j] = (int) z[j];
+        }
+        for (int p = 0; p < v.length; p += n) {
+          for (int j = 0; j < n; j++) {
+            v[p + j] -= zc[j];
+          }
+        }
       }
     }
     return NdArray.wrap(DType.INT32, x.dims(), v);
@@ -297,19 +314,108 @@ public final class Quantize implements OpFamily {
   }
 
   private static NdArray matMulInteger(KernelContext ctx) {
-    NdArray a = ctx.tensor(0);
-    NdArray b = ctx.tensor(1);
+    return intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(2), ctx.tensor(1),
+        ctx.optionalTensor(3));
+  }
+
+  /**
+   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting. An 8-bit B (typically
+   * a large constant weight) is never converted as a whole: the GEMM unpacks each panel row
+   * from bytes as it fills its panels, and B's zero points are applied afterwards as {@code
+   * C[i][j] -= zb[j] * sum_k (A[i][k] - za[i])}, exact in wrapping int32 arithmetic.
+   */
+  private static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b,
+      NdArray zb) {
     requireRank2(ctx, a, b);
-    return MatMulGemm.matMul(ctx, centered(ctx, a, ctx.optionalTensor(2), true),
-        centered(ctx, b, ctx.optionalTensor(3), false));
+    int[] x = centered(ctx, a, za, true).ints();
+    long[] ad = a.dims();
+    long[] bd = b.dims();
+    int m = (int) ad[ad.length - 2];
+    int k = (int) ad[ad.length - 1];
+    int n = (int) bd[bd.length - 1];
+    if (bd[bd.length - 2] != k) {
+      throw ctx.error("inner dimensions differ: " + a.describe() + " x " + b.describe());
+    }
+    long[] aBatch = Arrays.copyOf(ad, ad.length - 2);
+    long[] bBatch = Arrays.copyOf(bd, bd.length - 2);
+    long[] batch;
+    try {
+      batch = Broadcast.shape(aBatch, bBatch);
+    } catch (dev.convoy.ir.ConvoyException e) {
+      throw ctx.error("batch dimensions: " + e.getMessage());
+    }
+    int[] aIdx = Broadcast.indexMap(aBatch, batch);
+    int[] bIdx = Broadcast.indexMap(bBatch, batch);
+    long[] outDims = Arrays.copyOf(batch, batch.length + 2);
+    outDims[batch.length] = m;
+    outDims[batch.length + 1] = n;
+    int[] o = new int[NdArray.checkedSize(outDims)];
+    boolean bytes = b.dtype() == DType.UINT8 || b.dtype() == DType.INT8;
+    int[] y = bytes ? null : centered(ctx, b, zb, false).ints();
+    int[] zc = bytes && zb != null ? columnZeroPoints(ctx, zb, n) : null;
+    Parallel par = ctx.parallel();
+    for (int i = 0; i < aIdx.length; i++) {
+      int bOff = bIdx[i] * k * n;
+      Blas.IntRows rows = !bytes
+          ? (kk, j0, dst, w) -> System.arraycopy(y, bOff + kk * n + j0, dst, 0, w)
+          : byteRows(b.bytes(), b.dtype() == DType.UINT8, bOff, n);
+      int aOff = aIdx[i] * m * k;
+      int cOff = i * m * n;
+      Blas.igemm(m, n, k, x, aOff, rows, o, cOff, par);
+      if (zc != null) {
+        for (int r = 0; r < m; r++) {
+          int sum = 0;
+          for (int kk = 0; kk < k; kk++) {
+            sum += x[aOff + r * k + kk];
+          }
+          for (int j = 0; j < n; j++) {
+            o[cOff + r * n + j] -= zc[j] * sum;
+          }
+        }
+      }
+    }
+    return NdArray.wrap(DType.INT32, outDims, o);
+  }
+
+  /** B's zero point as one value per column (a scalar repeated). */
+  private static int[] columnZeroPoints(KernelContext ctx, NdArray zb, int n) {
+    long[] z = zb.toLongs();
+    if (z.length != 1 && z.length != n) {
+      throw ctx.error("zero point " + zb.describe() + " must be a scalar or have " + n
+          + " elements");
+    }
+    int[] zc = new int[n];
+    for (int j = 0; j < n; j++) {
+      zc[j] = (int) z[z.length == 1 ? 0 : j];
+    }
+    return zc;
+  }
+
+  /**
+   * Rows of an 8-bit row-major matrix (row length {@code n}, at {@code off}) widened to int:
+   * copied to a zero-based scratch row first so that C2 vectorizes the widening loop.
+   */
+  private static Blas.IntRows byteRows(byte[] v, boolean unsigned, int off, int n) {
+    if (unsigned) {
+      return (kk, j0, dst, w) -> {
+        byte[] row = Scratch.get().byteRow(w);
+        System.arraycopy(v, off + kk * n + j0, row, 0, w);
+        for (int j = 0; j < w; j++) {
+          dst[j] = row[j] & 0xFF;
+        }
+      };
+    }
+    return (kk, j0, dst, w) -> {
+      byte[] row = Scratch.get().byteRow(w);
+      System.arraycopy(v, off + kk * n + j0, row, 0, w);
+      for (int j = 0; j < w; j++) {
+        dst[j] = row[j];
+      }
+    };
   }
 
   private static NdArray qLinearMatMul(KernelContext ctx) {
-    NdArray a = ctx.tensor(0);
-    NdArray b = ctx.tensor(3);
-    requireRank2(ctx, a, b);
-    NdArray acc = MatMulGemm.matMul(ctx, centered(ctx, a, ctx.tensor(2), true),
-        centered(ctx, b, ctx.tensor(5), false));
+    NdArray acc = intMatMul(ctx, ctx.tensor(0), ctx.tensor(2), ctx.tensor(3), ctx.tensor(5));
     double[] as = ctx.tensor(1).toDoubles();
     double[] bs = ctx.tensor(4).toDoubles();
     double ys = ctx.scalarDouble(6, 1);

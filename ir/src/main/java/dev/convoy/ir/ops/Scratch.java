@@ -19,6 +19,7 @@ final class Scratch {
   private float[] transposed = new float[0];
   private int[][] intPanel = new int[0][];
   private int[][] intAcc = new int[0][];
+  private byte[] byteRow = new byte[0];
 
   private Scratch() {}
 
@@ -60,6 +61,14 @@ final class Scratch {
           intAcc.length == 0 ? 0 : intAcc[0].length)];
     }
     return intAcc;
+  }
+
+  /** At least {@code n} bytes (one row of an 8-bit matrix being unpacked). */
+  byte[] byteRow(int n) {
+    if (byteRow.length < n) {
+      byteRow = new byte[n];
+    }
+    return byteRow;
   }
 
   /** At least {@code n} floats for a transposed product (distinct from {@link #col}). */
