@@ -158,23 +158,32 @@ public final class Recurrent implements OpFamily {
     int gh = g * hidden;
     for (int d = 0; d < dirs; d++) {
       boolean reverse = direction.equals("reverse") || d == 1;
-      // X * W^T + Wb for every (t, b) row at once.
+      // X * W^T + Wb for every (t, b) row at once, as axpy updates over W^T's rows so the
+      // inner loop is zero-based (C2 vectorizes it); each sum still starts at the bias and adds
+      // in k order, as a dot product would.
       double[] xw = new double[seq * batch * gh];
       int wOff = d * gh * inSize;
       int bOff = d * 2 * gh;
+      double[][] wt = transposed(wv, wOff, 0, gh, inSize);
+      double[] acc = new double[gh];
       for (int row = 0; row < seq * batch; row++) {
-        for (int j = 0; j < gh; j++) {
-          double s = bv[bOff + j];
-          int wr = wOff + j * inSize;
-          int xr = row * inSize;
-          for (int k = 0; k < inSize; k++) {
-            s += x[xr + k] * wv[wr + k];
-          }
-          xw[row * gh + j] = s;
+        System.arraycopy(bv, bOff, acc, 0, gh);
+        int xr = row * inSize;
+        for (int k = 0; k < inSize; k++) {
+          axpy(x[xr + k], wt[k], acc);
         }
+        System.arraycopy(acc, 0, xw, row * gh, gh);
       }
       int rOff = d * gh * hidden;
       int rbOff = bOff + gh;
+      // R^T per block of gate rows the cell multiplies by one vector.
+      double[][] rAll = cell == Cell.GRU ? null : transposed(rv, rOff, 0, gh, hidden);
+      double[][] rZr = cell == Cell.GRU ? transposed(rv, rOff, 0, 2 * hidden, hidden) : null;
+      double[][] rH = cell == Cell.GRU ? transposed(rv, rOff, 2 * hidden, hidden, hidden) : null;
+      double[] rbAll = Arrays.copyOfRange(bv, rbOff, rbOff + gh);
+      double[] rbZr = cell == Cell.GRU ? Arrays.copyOfRange(bv, rbOff, rbOff + 2 * hidden) : null;
+      double[] rbH = cell == Cell.GRU ? Arrays.copyOfRange(bv, rbOff + 2 * hidden, rbOff + gh)
+          : null;
       DoubleUnaryOperator f = act[d * cell.activations];
       DoubleUnaryOperator gAct = cell.activations > 1 ? act[d * cell.activations + 1] : null;
       DoubleUnaryOperator hAct = cell.activations > 2 ? act[d * cell.activations + 2] : null;
@@ -190,14 +199,14 @@ public final class Recurrent implements OpFamily {
           int xwRow = (t * batch + b) * gh;
           switch (cell) {
             case RNN -> {
-              recurrent(rv, rOff, 0, hidden, h, hidden, bv, rbOff, gates);
+              recurrent(rAll, rbAll, h, gates);
               for (int j = 0; j < hidden; j++) {
                 h[j] = f.applyAsDouble(clip(xw[xwRow + j] + gates[j], clip));
               }
             }
             case GRU -> {
               // z and r use H directly.
-              recurrent(rv, rOff, 0, 2 * hidden, h, hidden, bv, rbOff, gates);
+              recurrent(rZr, rbZr, h, gates);
               double[] z = new double[hidden];
               double[] rg = new double[hidden];
               for (int j = 0; j < hidden; j++) {
@@ -205,7 +214,7 @@ public final class Recurrent implements OpFamily {
                 rg[j] = f.applyAsDouble(clip(xw[xwRow + hidden + j] + gates[hidden + j], clip));
               }
               if (linearBeforeReset) {
-                recurrent(rv, rOff, 2 * hidden, hidden, h, hidden, bv, rbOff, tmp);
+                recurrent(rH, rbH, h, tmp);
                 for (int j = 0; j < hidden; j++) {
                   tmp[j] *= rg[j];
                 }
@@ -214,7 +223,7 @@ public final class Recurrent implements OpFamily {
                 for (int j = 0; j < hidden; j++) {
                   rh[j] = rg[j] * h[j];
                 }
-                recurrent(rv, rOff, 2 * hidden, hidden, rh, hidden, bv, rbOff, tmp);
+                recurrent(rH, rbH, rh, tmp);
               }
               for (int j = 0; j < hidden; j++) {
                 double cand = gAct.applyAsDouble(clip(xw[xwRow + 2 * hidden + j] + tmp[j], clip));
@@ -222,7 +231,7 @@ public final class Recurrent implements OpFamily {
               }
             }
             case LSTM -> {
-              recurrent(rv, rOff, 0, gh, h, hidden, bv, rbOff, gates);
+              recurrent(rAll, rbAll, h, gates);
               int pOff = d * 3 * hidden;
               for (int j = 0; j < hidden; j++) {
                 double pi = peep == null ? 0 : peep[pOff + j];
@@ -269,17 +278,37 @@ public final class Recurrent implements OpFamily {
     return v < -clip ? -clip : (v > clip ? clip : v);
   }
 
-  /** {@code out[j] = sum_k R[rowStart + j][k] * h[k] + Rb[rowStart + j]} for {@code rows} rows. */
-  private static void recurrent(double[] r, int rOff, int rowStart, int rows, double[] h,
-      int hidden, double[] bias, int biasOff, double[] out) {
-    for (int j = 0; j < rows; j++) {
-      int base = rOff + (rowStart + j) * hidden;
-      double s = bias[biasOff + rowStart + j];
-      for (int k = 0; k < hidden; k++) {
-        s += r[base + k] * h[k];
-      }
-      out[j] = s;
+  /**
+   * {@code out[j] = Rb[j] + sum_k R^T[k][j] * h[k]} for the first {@code bias.length} entries
+   * of out, accumulated from the bias in k order.
+   */
+  private static void recurrent(double[][] rt, double[] bias, double[] h, double[] out) {
+    System.arraycopy(bias, 0, out, 0, bias.length);
+    for (int k = 0; k < rt.length; k++) {
+      axpy(h[k], rt[k], out);
     }
+  }
+
+  /** {@code y[j] += a * x[j]} over x's length (zero-based, so C2 vectorizes it). */
+  private static void axpy(double a, double[] x, double[] y) {
+    for (int j = 0; j < x.length; j++) {
+      y[j] += a * x[j];
+    }
+  }
+
+  /**
+   * The transpose of rows {@code [rowStart, rowStart + rows)} of the row-major {@code ? x cols}
+   * matrix at {@code off}, as {@code cols} separate rows of length {@code rows}.
+   */
+  private static double[][] transposed(double[] v, int off, int rowStart, int rows, int cols) {
+    double[][] t = new double[cols][rows];
+    for (int j = 0; j < rows; j++) {
+      int base = off + (rowStart + j) * cols;
+      for (int k = 0; k < cols; k++) {
+        t[k][j] = v[base + k];
+      }
+    }
+    return t;
   }
 
   private static void requireDims(KernelContext ctx, String name, NdArray a, long... want) {
