@@ -174,6 +174,10 @@ public final class Quantize implements OpFamily {
     requireZeroPointShape(ctx, zp, scale);
     DType out = quantizedType(ctx, zp == null ? null : zp.dtype());
     int[] map = scaleIndex(ctx, x.dims(), scale, ctx.attrLong("axis"), ctx.attrLong("block_size"));
+    if (x.dtype() == DType.FLOAT && (out == DType.UINT8 || out == DType.INT8)) {
+      return quantizeFloatToBytes(x.floats(), scale.toDoubles(),
+          zp == null ? new long[scale.size()] : zp.toLongs(), map, out, x.dims());
+    }
     double[] xs = x.toDoubles();
     double[] s = scale.toDoubles();
     boolean single = x.dtype() == DType.FLOAT;
@@ -197,15 +201,51 @@ public final class Quantize implements OpFamily {
     return y;
   }
 
+  /**
+   * The common float to 8-bit case of {@link #quantize} without widening X to float64 or
+   * storing through setLong: the same arithmetic (a float64 quotient rounded to float, then
+   * rint, zero point and saturation), written straight to bytes.
+   */
+  private static NdArray quantizeFloatToBytes(float[] xs, double[] s, long[] z, int[] map,
+      DType out, long[] dims) {
+    long[] rg = out == DType.UINT8 ? new long[] {0, 255} : new long[] {-128, 127};
+    byte[] o = new byte[xs.length];
+    if (s.length == 1) {
+      double s0 = s[0];
+      long z0 = z[0];
+      for (int i = 0; i < xs.length; i++) {
+        o[i] = (byte) saturate(Math.rint((float) (xs[i] / s0)) + z0, rg);
+      }
+    } else {
+      for (int i = 0; i < xs.length; i++) {
+        o[i] = (byte) saturate(Math.rint((float) (xs[i] / s[map[i]])) + z[map[i]], rg);
+      }
+    }
+    return NdArray.wrap(out, dims, o);
+  }
+
   private static NdArray dequantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
     NdArray scale = ctx.tensor(1);
     NdArray zp = ctx.optionalTensor(2);
     requireZeroPointShape(ctx, zp, scale);
     int[] map = scaleIndex(ctx, x.dims(), scale, ctx.attrLong("axis"), ctx.attrLong("block_size"));
-    double[] xs = x.toDoubles();
     double[] s = scale.toDoubles();
     double[] z = zp == null ? new double[s.length] : zp.toDoubles();
+    boolean bytes = x.dtype() == DType.UINT8 || x.dtype() == DType.INT8;
+    if (bytes && scale.dtype() == DType.FLOAT
+        && dequantizedType(ctx, scale.dtype()) == DType.FLOAT) {
+      // The common 8-bit to float case, straight from bytes to floats (same arithmetic).
+      byte[] xb = x.bytes();
+      int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
+      float[] o = new float[xb.length];
+      for (int i = 0; i < o.length; i++) {
+        int k = map[i];
+        o[i] = (float) (((xb[i] & mask) - z[k]) * s[k]);
+      }
+      return NdArray.wrap(DType.FLOAT, x.dims(), o);
+    }
+    double[] xs = x.toDoubles();
     double[] o = new double[xs.length];
     boolean single = scale.dtype() == DType.FLOAT;
     for (int i = 0; i < xs.length; i++) {

@@ -54,6 +54,49 @@ class QuantizeTest {
     assertArrayEquals(want, got.ints());
   }
 
+  @ParameterizedTest(name = "{0} per channel {1}")
+  @CsvSource({"UINT8,false", "INT8,false", "UINT8,true", "INT8,true"})
+  void floatToByteQuantizeAndBackFollowTheSpecFormulas(DType type, boolean perChannel) {
+    Random r = new Random(type.ordinal() * 2L + (perChannel ? 1 : 0));
+    int channels = 3;
+    int inner = 50;
+    float[] x = new float[2 * channels * inner];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (r.nextGaussian() * 40);
+    }
+    x[0] = Float.NaN;
+    int ns = perChannel ? channels : 1;
+    float[] scale = new float[ns];
+    byte[] zp = new byte[ns];
+    for (int c = 0; c < ns; c++) {
+      scale[c] = 0.05f + r.nextFloat();
+      zp[c] = (byte) (type == DType.UINT8 ? 100 + c : c - 3);
+    }
+    long[] sdims = perChannel ? new long[] {channels} : new long[0];
+    NdArray q = OneNode.of("QuantizeLinear", 21)
+        .in(NdArray.wrap(DType.FLOAT, new long[] {2, channels, inner}, x))
+        .in(NdArray.wrap(DType.FLOAT, sdims, scale))
+        .in(NdArray.wrap(type, sdims, zp))
+        .run();
+    int lo = type == DType.UINT8 ? 0 : -128;
+    int hi = type == DType.UINT8 ? 255 : 127;
+    float[] back = OneNode.of("DequantizeLinear", 21).in(q)
+        .in(NdArray.wrap(DType.FLOAT, sdims, scale))
+        .in(NdArray.wrap(type, sdims, zp))
+        .run().floats();
+    for (int i = 0; i < x.length; i++) {
+      int c = perChannel ? (i / inner) % channels : 0;
+      int z = type == DType.UINT8 ? zp[c] & 0xFF : zp[c];
+      double v = Math.rint((float) (x[i] / (double) scale[c])) + z;
+      long want = Double.isNaN(v) ? 0 : (long) Math.max(lo, Math.min(hi, v));
+      long got = q.getLong(i);
+      if (want != got || back[i] != (float) ((got - z) * (double) scale[c])) {
+        throw new AssertionError("element " + i + ": x " + x[i] + " quantized to " + got
+            + " (want " + want + "), back to " + back[i]);
+      }
+    }
+  }
+
   @ParameterizedTest(name = "{0}x{1}x{2}")
   @CsvSource({"1,1,1", "3,5,7", "9,600,129", "33,40,257"})
   void igemmAccumulatesExactlyAtAnyThreadCount(int m, int n, int k) {
