@@ -16,6 +16,11 @@ public final class Blas {
   private static final int NC = 512;
   /** Rows of B per panel: {@code KC * NC} floats stay in L2. */
   private static final int KC = 128;
+  /**
+   * Columns of C per integer tile: narrower than {@link #NC} so that products with few rows
+   * (quantized transformer layers) still split into several column tasks.
+   */
+  private static final int INC = 128;
   /** Target chunks per thread, so uneven tiles still balance. */
   private static final int CHUNKS_PER_THREAD = 4;
   private static final int ROW_TILE = 32;
@@ -206,21 +211,22 @@ public final class Blas {
     if (m <= 0 || n <= 0 || k <= 0) {
       return;
     }
-    int panels = (n + NC - 1) / NC;
+    int panels = (n + INC - 1) / INC;
     int want = par.threads() <= 1 ? 1 : par.threads() * CHUNKS_PER_THREAD;
-    int rowSplits = Math.max(1, Math.min((m + 3) / 4, (want + panels - 1) / panels));
+    // Rows split only down to 16 per task: every task unpacks its own B panels.
+    int rowSplits = Math.max(1, Math.min((m + 15) / 16, (want + panels - 1) / panels));
     int rowsPerTask = ((m + rowSplits - 1) / rowSplits + 3) & ~3;
     int rowTasks = (m + rowsPerTask - 1) / rowsPerTask;
-    long workPerTask = (long) Math.min(m, rowsPerTask) * Math.min(n, NC) * k;
+    long workPerTask = (long) Math.min(m, rowsPerTask) * Math.min(n, INC) * k;
     par.forRange(panels * rowTasks, workPerTask, (from, to) -> {
       Scratch scratch = Scratch.get();
-      int[][] panel = scratch.intPanel(KC, NC);
-      int[][] acc = scratch.intAcc(2, NC);
+      int[][] panel = scratch.intPanel(KC, INC);
+      int[][] acc = scratch.intAcc(2, INC);
       for (int t = from; t < to; t++) {
-        int j0 = (t / rowTasks) * NC;
+        int j0 = (t / rowTasks) * INC;
         int i0 = (t % rowTasks) * rowsPerTask;
         int i1 = Math.min(m, i0 + rowsPerTask);
-        int w = Math.min(n, j0 + NC) - j0;
+        int w = Math.min(n, j0 + INC) - j0;
         for (int k0 = 0; k0 < k; k0 += KC) {
           int kl = Math.min(KC, k - k0);
           for (int kk = 0; kk < kl; kk++) {
