@@ -93,6 +93,33 @@ public final class MatMulGemm implements OpFamily {
 
   // ---- kernels ----
 
+  /**
+   * The shape of a batched product {@code [..., m, k] x [..., k, n]}: its sizes, the broadcast
+   * batch dimensions and, per output batch, the operand batches it reads (numpy broadcasting).
+   * Shared by MatMul and the integer products of the Quantize family.
+   */
+  record BatchPlan(int m, int k, int n, long[] batch, int[] aIdx, int[] bIdx) {
+    /** Plans {@code a x b} with the operand dims {@code ad}, {@code bd} (rank 2 or more). */
+    static BatchPlan of(KernelContext ctx, NdArray a, NdArray b, long[] ad, long[] bd) {
+      int m = (int) ad[ad.length - 2];
+      int k = (int) ad[ad.length - 1];
+      int n = (int) bd[bd.length - 1];
+      if (bd[bd.length - 2] != k) {
+        throw ctx.error("inner dimensions differ: " + a.describe() + " x " + b.describe());
+      }
+      long[] aBatch = Arrays.copyOf(ad, ad.length - 2);
+      long[] bBatch = Arrays.copyOf(bd, bd.length - 2);
+      long[] batch;
+      try {
+        batch = Broadcast.shape(aBatch, bBatch);
+      } catch (dev.convoy.ir.ConvoyException e) {
+        throw ctx.error("batch dimensions: " + e.getMessage());
+      }
+      return new BatchPlan(m, k, n, batch, Broadcast.indexMap(aBatch, batch),
+          Broadcast.indexMap(bBatch, batch));
+    }
+  }
+
   static NdArray matMul(KernelContext ctx, NdArray a, NdArray b) {
     long[] ad = a.dims();
     long[] bd = b.dims();
@@ -108,22 +135,13 @@ public final class MatMulGemm implements OpFamily {
     if (bVec) {
       bd = new long[] {bd[0], 1};
     }
-    int m = (int) ad[ad.length - 2];
-    int k = (int) ad[ad.length - 1];
-    int n = (int) bd[bd.length - 1];
-    if (bd[bd.length - 2] != k) {
-      throw ctx.error("inner dimensions differ: " + a.describe() + " x " + b.describe());
-    }
-    long[] aBatch = Arrays.copyOf(ad, ad.length - 2);
-    long[] bBatch = Arrays.copyOf(bd, bd.length - 2);
-    long[] batch;
-    try {
-      batch = Broadcast.shape(aBatch, bBatch);
-    } catch (dev.convoy.ir.ConvoyException e) {
-      throw ctx.error("batch dimensions: " + e.getMessage());
-    }
-    int[] aIdx = Broadcast.indexMap(aBatch, batch);
-    int[] bIdx = Broadcast.indexMap(bBatch, batch);
+    BatchPlan plan = BatchPlan.of(ctx, a, b, ad, bd);
+    int m = plan.m();
+    int k = plan.k();
+    int n = plan.n();
+    long[] batch = plan.batch();
+    int[] aIdx = plan.aIdx();
+    int[] bIdx = plan.bIdx();
     int nb = aIdx.length;
     long[] outDims = new long[batch.length + (aVec ? 0 : 1) + (bVec ? 0 : 1)];
     System.arraycopy(batch, 0, outDims, 0, batch.length);

@@ -370,22 +370,13 @@ public final class Quantize implements OpFamily {
     int[] x = centered(ctx, a, za, true).ints();
     long[] ad = a.dims();
     long[] bd = b.dims();
-    int m = (int) ad[ad.length - 2];
-    int k = (int) ad[ad.length - 1];
-    int n = (int) bd[bd.length - 1];
-    if (bd[bd.length - 2] != k) {
-      throw ctx.error("inner dimensions differ: " + a.describe() + " x " + b.describe());
-    }
-    long[] aBatch = Arrays.copyOf(ad, ad.length - 2);
-    long[] bBatch = Arrays.copyOf(bd, bd.length - 2);
-    long[] batch;
-    try {
-      batch = Broadcast.shape(aBatch, bBatch);
-    } catch (dev.convoy.ir.ConvoyException e) {
-      throw ctx.error("batch dimensions: " + e.getMessage());
-    }
-    int[] aIdx = Broadcast.indexMap(aBatch, batch);
-    int[] bIdx = Broadcast.indexMap(bBatch, batch);
+    MatMulGemm.BatchPlan plan = MatMulGemm.BatchPlan.of(ctx, a, b, ad, bd);
+    int m = plan.m();
+    int k = plan.k();
+    int n = plan.n();
+    long[] batch = plan.batch();
+    int[] aIdx = plan.aIdx();
+    int[] bIdx = plan.bIdx();
     long[] outDims = Arrays.copyOf(batch, batch.length + 2);
     outDims[batch.length] = m;
     outDims[batch.length + 1] = n;
