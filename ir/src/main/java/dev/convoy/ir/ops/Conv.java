@@ -2,7 +2,6 @@ package dev.convoy.ir.ops;
 
 import static dev.convoy.ir.ops.Kernels.one;
 
-import dev.convoy.ir.UnsupportedOpException;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Shape;
@@ -188,8 +187,17 @@ public final class Conv implements OpFamily {
   private static void requireFloat(KernelContext ctx, NdArray x) {
     DType t = x.dtype();
     if (t != DType.FLOAT && t != DType.FLOAT16 && t != DType.BFLOAT16) {
-      throw new UnsupportedOpException(ctx.where() + ": element type " + t.textName()
-          + " is not supported");
+      throw ctx.unsupportedType(t);
+    }
+  }
+
+  /** Conv and ConvTranspose operands: float input and weight of one type, both [N, C, spatial...]. */
+  private static void requireOperands(KernelContext ctx, NdArray x, NdArray w) {
+    requireFloat(ctx, x);
+    Kernels.requireSameType(ctx, x, w);
+    if (x.rank() < 3 || w.rank() != x.rank()) {
+      throw ctx.error("input " + x.describe() + " and weight " + w.describe()
+          + " must both be [N, C, spatial...]");
     }
   }
 
@@ -197,12 +205,7 @@ public final class Conv implements OpFamily {
     NdArray x = ctx.tensor(0);
     NdArray w = ctx.tensor(1);
     NdArray b = ctx.optionalTensor(2);
-    requireFloat(ctx, x);
-    Kernels.requireSameType(ctx, x, w);
-    if (x.rank() < 3 || w.rank() != x.rank()) {
-      throw ctx.error("input " + x.describe() + " and weight " + w.describe()
-          + " must both be [N, C, spatial...]");
-    }
+    requireOperands(ctx, x, w);
     int r = x.rank() - 2;
     long[] xd = x.dims();
     long[] wd = w.dims();
@@ -583,12 +586,7 @@ public final class Conv implements OpFamily {
     NdArray x = ctx.tensor(0);
     NdArray w = ctx.tensor(1);
     NdArray b = ctx.optionalTensor(2);
-    requireFloat(ctx, x);
-    Kernels.requireSameType(ctx, x, w);
-    if (x.rank() < 3 || w.rank() != x.rank()) {
-      throw ctx.error("input " + x.describe() + " and weight " + w.describe()
-          + " must both be [N, C, spatial...]");
-    }
+    requireOperands(ctx, x, w);
     int r = x.rank() - 2;
     long[] xd = x.dims();
     long[] wd = w.dims();

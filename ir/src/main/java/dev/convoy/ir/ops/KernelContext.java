@@ -93,6 +93,12 @@ public final class KernelContext extends NodeContext {
     return a.getLong(0);
   }
 
+  /** The error for an element type this op does not compute with, naming the node. */
+  public dev.convoy.ir.UnsupportedOpException unsupportedType(DType t) {
+    return new dev.convoy.ir.UnsupportedOpException(
+        where() + ": element type " + t.textName() + " is not supported");
+  }
+
   /** Requires input {@code i}'s element type to be one of {@code allowed}. */
   public void requireType(int i, DType... allowed) {
     DType t = tensor(i).dtype();

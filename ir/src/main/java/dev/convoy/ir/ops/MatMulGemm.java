@@ -182,8 +182,7 @@ public final class MatMulGemm implements OpFamily {
       return NdArray.wrap(t, outDims, o);
     }
     if (!t.isInteger()) {
-      throw new dev.convoy.ir.UnsupportedOpException(
-          ctx.where() + ": element type " + t.textName() + " is not supported");
+      throw ctx.unsupportedType(t);
     }
     if (t == DType.INT32) {
       // Wrapping int32 sums equal the int64 ones truncated to 32 bits.
@@ -273,8 +272,7 @@ public final class MatMulGemm implements OpFamily {
       return NdArray.fromFloats(t, outDims, o);
     }
     if (!t.isInteger()) {
-      throw new dev.convoy.ir.UnsupportedOpException(
-          ctx.where() + ": element type " + t.textName() + " is not supported");
+      throw ctx.unsupportedType(t);
     }
     long[] x = ta ? Blas.transpose(a.toLongs(), 0, k, m) : a.toLongs();
     long[] y = tb ? Blas.transpose(b.toLongs(), 0, n, k) : b.toLongs();

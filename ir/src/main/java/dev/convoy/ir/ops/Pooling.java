@@ -260,8 +260,7 @@ public final class Pooling implements OpFamily {
     NdArray x = ctx.tensor(0);
     DType t = x.dtype();
     if (!t.isFloatingPoint() && !(mode == Mode.MAX && (t == DType.INT8 || t == DType.UINT8))) {
-      throw new UnsupportedOpException(ctx.where() + ": element type " + t.textName()
-          + " is not supported");
+      throw ctx.unsupportedType(t);
     }
     if (x.rank() < 3) {
       throw ctx.error("input must have rank at least 3, has shape " + x.shape());
@@ -452,8 +451,7 @@ public final class Pooling implements OpFamily {
   private static NdArray global(KernelContext ctx, Mode mode, double p) {
     NdArray x = ctx.tensor(0);
     if (!x.dtype().isFloatingPoint()) {
-      throw new UnsupportedOpException(ctx.where() + ": element type " + x.dtype().textName()
-          + " is not supported");
+      throw ctx.unsupportedType(x.dtype());
     }
     if (x.rank() < 2) {
       throw ctx.error("input must have rank at least 2, has shape " + x.shape());

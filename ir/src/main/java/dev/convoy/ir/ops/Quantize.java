@@ -305,8 +305,7 @@ public final class Quantize implements OpFamily {
       }
     } else {
       if (!x.dtype().isInteger()) {
-        throw new UnsupportedOpException(ctx.where() + ": element type "
-            + x.dtype().textName() + " is not supported");
+        throw ctx.unsupportedType(x.dtype());
       }
       long[] l = x.toLongs();
       for (int i = 0; i < v.length; i++) {

@@ -99,8 +99,7 @@ public final class Recurrent implements OpFamily {
     NdArray xIn = ctx.tensor(0);
     DType dt = xIn.dtype();
     if (!dt.isFloatingPoint()) {
-      throw new UnsupportedOpException(ctx.where() + ": element type " + dt.textName()
-          + " is not supported");
+      throw ctx.unsupportedType(dt);
     }
     if (xIn.rank() != 3) {
       throw ctx.error("X must have rank 3, has shape " + xIn.shape());

@@ -325,8 +325,7 @@ public final class Reduce implements OpFamily {
     NdArray x = ctx.tensor(0);
     DType t = x.dtype();
     if (t == DType.STRING || t == DType.BOOL) {
-      throw new UnsupportedOpException(ctx.where() + ": element type " + t.textName()
-          + " is not supported");
+      throw ctx.unsupportedType(t);
     }
     long[] dims = x.dims();
     int rank = dims.length;

@@ -2,7 +2,6 @@ package dev.convoy.ir.ops;
 
 import static dev.convoy.ir.ops.Kernels.one;
 
-import dev.convoy.ir.UnsupportedOpException;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Shape;
@@ -559,8 +558,7 @@ public final class ResizeOps implements OpFamily {
       throw ctx.error("grid " + grid.shape() + " does not fit input " + x.shape());
     }
     if (!x.dtype().isFloatingPoint()) {
-      throw new UnsupportedOpException(ctx.where() + ": element type "
-          + x.dtype().textName() + " is not supported");
+      throw ctx.unsupportedType(x.dtype());
     }
     String mode = switch (ctx.attrString("mode")) {
       case "bilinear", "linear" -> "linear";

@@ -88,8 +88,7 @@ public final class TensorMisc implements OpFamily {
       return NdArray.fromDoubles(x.dtype(), dims, o);
     }
     if (!x.dtype().isInteger()) {
-      throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": element type "
-          + x.dtype().textName() + " is not supported");
+      throw ctx.unsupportedType(x.dtype());
     }
     long[] v = x.toLongs();
     long[] o = new long[v.length];
