@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.text.GraphParser;
 import dev.convoy.ir.text.GraphPrinter;
@@ -16,6 +17,7 @@ import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.testing.OrtFixture;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -192,6 +194,51 @@ class FoldingAgreesWithOrtTest {
           %mv = MeanVarianceNormalization(%z) @mvn
         }
         """, Map.of());
+  }
+
+  // ---- resampling sizes ----
+
+  @Test
+  void resizeAndUpsampleSizesFromFloatScalesAgreeWithOrt() {
+    // 0.7f * 10 is 6.99999988 exactly but 7.0 in float arithmetic; 2.3f * 10 likewise 23.
+    String consts = "init %x: float32[1,1,10,10] = ["
+        + String.join(", ", java.util.Collections.nCopies(100, "1.5")) + "]";
+    for (String text : List.of("""
+        graph g (%x: float32[1,1,10,10]) -> (%y: float32[*]) {
+          opset "" 13
+          init %s: float32[4] = [1.0, 1.0, 0.7, 0.7]
+          %y = Resize(%x, _, %s) @resize
+        }
+        """, """
+        graph g (%x: float32[1,1,10,10]) -> (%y: float32[*]) {
+          opset "" 9
+          init %s: float32[4] = [1.0, 1.0, 2.3, 2.3]
+          %y = Upsample(%x, %s) @upsample
+        }
+        """, """
+        graph g () -> (%y: float32[*]) {
+          opset "" 13
+          %CONSTS
+          init %s: float32[4] = [1.0, 1.0, 0.7, 0.7]
+          %y = Resize(%x, _, %s) @resize
+        }
+        """.replace("%CONSTS", consts), """
+        graph g () -> (%y: float32[*]) {
+          opset "" 9
+          %CONSTS
+          init %s: float32[4] = [1.0, 1.0, 2.3, 2.3]
+          %y = Upsample(%x, %s) @upsample
+        }
+        """.replace("%CONSTS", consts))) {
+      Graph g = GraphParser.parse(text);
+      Map<String, Tensor> in = g.inputs().isEmpty() ? Map.of()
+          : Map.of("x", Tensor.ofFloats(new long[] {1, 1, 10, 10}, new float[100]));
+      Graph opt = agrees(text, in);
+      long[] ortDims = ORT.verifier().run(OnnxExporter.toBytes(g), in).get("y").dims();
+      Shape inferred = opt.outputs().get(0).tensorType().shape();
+      assertTrue(inferred.isStatic(), "static shape inferred for\n" + text);
+      assertArrayEquals(ortDims, inferred.sizes(), "inferred shape of\n" + text);
+    }
   }
 
   // ---- identities ----
