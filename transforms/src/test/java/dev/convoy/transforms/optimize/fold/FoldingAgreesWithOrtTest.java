@@ -268,6 +268,46 @@ class FoldingAgreesWithOrtTest {
         "x + 0.0 and x - (-0.0) are not x: " + GraphPrinter.print(g));
   }
 
+  @Test
+  void keepsQdqRoundTripsWhoseMiddleQuantizeChangesTheType() {
+    Map<String, Tensor> in = Map.of(
+        "q", Tensor.ofBytes(DType.INT8, new long[] {6}, new byte[] {-128, -48, -1, 0, 1, 127}),
+        "w", Tensor.ofInts(new long[] {3}, -1000, 7, 100000));
+    Graph g = agrees("""
+        graph g (%q: int8[6], %w: int32[3]) -> (%y: float32[6], %z: float32[3]) {
+          opset "" 13
+          init %s: float32[] = [0.5]
+          %d: float32[6] = DequantizeLinear(%q, %s) @dq1
+          %q2: uint8[6] = QuantizeLinear(%d, %s) @q_uint8
+          %y = DequantizeLinear(%q2, %s) @dq2
+          %e: float32[3] = DequantizeLinear(%w, %s) @dq_int32
+          %w2: uint8[3] = QuantizeLinear(%e, %s) @q_from_int32
+          %z = DequantizeLinear(%w2, %s) @dq3
+        }
+        """, in);
+    assertEquals(2, count(g, "QuantizeLinear"), GraphPrinter.print(g));
+  }
+
+  @Test
+  void removesQdqRoundTripsWhoseQuantizedTypesMatch() {
+    Map<String, Tensor> in = Map.of(
+        "q", Tensor.ofBytes(DType.INT8, new long[] {6}, new byte[] {-128, -48, -1, 0, 1, 127}));
+    Graph g = agrees("""
+        graph g (%q: int8[6]) -> (%y: float32[6], %z: float32[6]) {
+          opset "" 21
+          init %s: float32[] = [0.5]
+          init %zp: int8[] = [3]
+          %d: float32[6] = DequantizeLinear(%q, %s) @dq1
+          %q2: int8[6] = QuantizeLinear(%d, %s) {output_dtype=3} @q_int8
+          %y = DequantizeLinear(%q2, %s) @dq2
+          %d2: float32[6] = DequantizeLinear(%q, %s, %zp) @dq3
+          %q3: int8[6] = QuantizeLinear(%d2, %s, %zp) @q_zp
+          %z = DequantizeLinear(%q3, %s, %zp) @dq4
+        }
+        """, in);
+    assertEquals(0, count(g, "QuantizeLinear"), GraphPrinter.print(g));
+  }
+
   // ---- helpers ----
 
   /** Runs the model before and after O1 in ORT; asserts identical outputs; returns the result. */
