@@ -241,6 +241,27 @@ class FoldingAgreesWithOrtTest {
     }
   }
 
+  // ---- fusion of constant affine ops into Conv ----
+
+  @Test
+  void keepsBatchNormWithZeroVarianceAndZeroEpsilonOutOfTheConv() {
+    Map<String, Tensor> in = Map.of("x", Tensor.ofFloats(new long[] {1, 2, 2, 2},
+        0.5f, 1f, -1f, 0f, 2f, 0f, -3f, 0.25f));
+    Graph g = agrees("""
+        graph g (%x: float32[1,2,2,2]) -> (%y: float32[1,2,2,2]) {
+          opset "" 13
+          init %W: float32[2,2,1,1] = [1.0, 0.0, 0.0, 1.0]
+          init %gamma: float32[2] = [1.0, 0.0]
+          init %beta: float32[2] = [0.0, 0.5]
+          init %mean: float32[2] = [0.5, 0.0]
+          init %var: float32[2] = [0.0, 0.0]
+          %c: float32[1,2,2,2] = Conv(%x, %W) @conv
+          %y = BatchNormalization(%c, %gamma, %beta, %mean, %var) {epsilon=0.0} @bn
+        }
+        """, in);
+    assertEquals(1, count(g, "BatchNormalization"), GraphPrinter.print(g));
+  }
+
   // ---- identities ----
 
   @Test
