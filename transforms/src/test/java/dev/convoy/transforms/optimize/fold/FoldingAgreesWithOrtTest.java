@@ -99,6 +99,21 @@ class FoldingAgreesWithOrtTest {
         """, Map.of());
   }
 
+  @Test
+  void foldsFloat16CastsAndDataMovementExactly() {
+    Graph g = agrees("""
+        graph g () -> (%y: float16[2,3], %z: float32[6]) {
+          opset "" 17
+          init %x: float32[6] = [1.00048828125, 1.00146484375, 65520.0, 1e-8, -0.0, 3.0e-5]
+          init %shape: int64[2] = [2, 3]
+          %h: float16[6] = Cast(%x) {to=10} @to_half
+          %y = Reshape(%h, %shape) @reshape
+          %z = Cast(%h) {to=1} @to_float
+        }
+        """, Map.of());
+    assertEquals(0, count(g, "Cast") + count(g, "Reshape"), GraphPrinter.print(g));
+  }
+
   // ---- reductions ----
 
   @Test
