@@ -49,7 +49,7 @@ class ZooRunTest {
     assertEquals(6, direct.modelsFailed());
     List<String> failures = query(direct.warehouse(),
         "SELECT model || ':' || stage FROM read_parquet('%s/failures/*/*.parquet') ORDER BY 1");
-    // com.example::FrobnicateX is in a domain Convoy does not know: refused up front, at convert.
+    // com.example::FrobnicateX is in a domain Convoy does not know: refused on import.
     assertEquals(List.of("empty:convert", "notonnx:convert", "random:convert", "truncated:convert",
         "truncated_model:convert", "unknown_op:convert"), failures);
     assertEquals(List.of(Zoos.GOOD), query(direct.warehouse(),
