@@ -5,6 +5,7 @@ import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.convert.tflite.TfliteImporter;
 import java.nio.file.Path;
 
 /** Loading and saving models in any supported format, chosen by content on read. */
@@ -16,6 +17,7 @@ public final class Models {
     return switch (ModelFormat.sniff(path)) {
       case ONNX -> OnnxImporter.importFile(path);
       case CVY -> CvyReader.read(path);
+      case TFLITE -> TfliteImporter.importFile(path);
     };
   }
 
@@ -24,6 +26,8 @@ public final class Models {
     switch (format) {
       case ONNX -> OnnxExporter.write(graph, path);
       case CVY -> CvyWriter.write(graph, path);
+      case TFLITE -> throw new dev.convoy.ir.ConvoyException(
+          path + ": Convoy reads TFLite but does not write it (use onnx or cvy)");
     }
   }
 }
