@@ -18,19 +18,21 @@ import java.util.Locale;
  * here, one case in {@link #recognizes} and one in {@link Models}.
  */
 public enum ModelFormat {
-  ONNX("onnx", true),
-  CVY("cvy", true),
+  ONNX("onnx", true, "ONNX protobuf"),
+  CVY("cvy", true, ".cvy"),
   /** TFLite FlatBuffers, recognized by the file identifier {@code TFL3} at bytes 4 to 8. */
-  TFLITE("tflite", false);
+  TFLITE("tflite", false, "TFLite FlatBuffer (identifier TFL3)");
 
   private static final List<ModelFormat> SNIFF_ORDER = List.of(CVY, TFLITE, ONNX);
 
   private final String extension;
   private final boolean writable;
+  private final String description;
 
-  ModelFormat(String extension, boolean writable) {
+  ModelFormat(String extension, boolean writable, String description) {
     this.extension = extension;
     this.writable = writable;
+    this.description = description;
   }
 
   /** Whether Convoy can write this format (else it is a source format only). */
@@ -88,8 +90,10 @@ public enum ModelFormat {
         return f;
       }
     }
-    throw new InvalidModelException(path + ": unrecognized model format (neither an ONNX"
-        + " protobuf, a TFLite FlatBuffer with identifier TFL3, nor .cvy)");
+    List<String> known = SNIFF_ORDER.stream().map(f -> f.description).toList();
+    throw new InvalidModelException(path + ": unrecognized model format (not "
+        + String.join(", ", known.subList(0, known.size() - 1)) + " or "
+        + known.get(known.size() - 1) + ")");
   }
 
   private static boolean looksLikeOnnx(byte[] head) {
