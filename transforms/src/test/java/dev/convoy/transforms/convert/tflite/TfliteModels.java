@@ -71,6 +71,11 @@ final class TfliteModels {
       // runtimes 3.8e-5 apart on this model.
       case "face_detection_short_range.tflite" -> new Bound(1e-4, 1e-4, 0,
           "float, atol 1e-4 (summation order; TFLite runtimes differ by 3.8e-5)");
+      // Measured 6.9e-5 against tfjs-tflite on seeded inputs (4.3e-5 on an element of 0.164) and
+      // 9.9e-5 on the reference, outputs up to 181: summation order through 31 convolutions; the
+      // README measures TFLite's two runtimes 3.1e-5 apart.
+      case "hand_landmark_lite.tflite" -> new Bound(1e-4, 1e-4, 0,
+          "float, atol 1e-4 (summation order; TFLite runtimes differ by 3.1e-5)");
       // Measured 6.1e-5 on the person photo (set 1), on a sigmoid output after 43 convolutions.
       case "selfie_segmentation.tflite" -> new Bound(1e-4, 1e-4, 0,
           "float, atol 1e-4 (summation order through 43 convolutions)");
@@ -89,7 +94,7 @@ final class TfliteModels {
       case "trained_lstm_int8.tflite" -> new Bound(0, 0, 1,
           "int8 LSTM, one step (measured 0: saturated outputs)");
       default -> name.contains("float") || name.equals("trained_lstm.tflite")
-          || name.startsWith("hand_landmark") ? Bound.FLOAT : Bound.ONE_STEP;
+          ? Bound.FLOAT : Bound.ONE_STEP;
     };
   }
 
