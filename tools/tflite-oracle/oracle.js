@@ -10,28 +10,12 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const vm = require('vm');
 
-const WASM = path.join(__dirname, 'node_modules/@tensorflow/tfjs-tflite/wasm') + '/';
-// The tfjs-tflite loader expects a browser worker: give it one (frontends.md's shim).
-Object.assign(globalThis, {
-  self: globalThis, require, __dirname: WASM, location: {origin: '', href: ''},
-  importScripts: u => vm.runInThisContext(fs.readFileSync(u.replace('_threaded.js', '.js'), 'utf8')),
-});
-const realFetch = globalThis.fetch;
-globalThis.fetch = async (u, o) => typeof u === 'string' && u[0] === '/'
-  ? new Response(fs.readFileSync(u), {headers: {'Content-Type': 'application/wasm'}})
-  : realFetch(u, o);
-
-require('@tensorflow/tfjs-backend-cpu');
-const tflite = require('@tensorflow/tfjs-tflite');
+const {load} = require('./runtime');
 
 async function main() {
   const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  tflite.setWasmPath(WASM);
-  const bytes = fs.readFileSync(spec.model);
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const model = await tflite.loadTFLiteModel(ab, {numThreads: 1});
+  const model = await load(fs.readFileSync(spec.model));
   const runner = model.modelRunner;
   const inputs = runner.getInputs();
   if (inputs.length !== spec.inputs.length) {
