@@ -26,6 +26,7 @@ import org.tensorflow.lite.schema.BuiltinOptions;
 import org.tensorflow.lite.schema.ConcatenationOptionsT;
 import org.tensorflow.lite.schema.Conv2DOptionsT;
 import org.tensorflow.lite.schema.DepthwiseConv2DOptionsT;
+import org.tensorflow.lite.schema.DivOptionsT;
 import org.tensorflow.lite.schema.FullyConnectedOptionsT;
 import org.tensorflow.lite.schema.GatherOptionsT;
 import org.tensorflow.lite.schema.IfOptionsT;
@@ -37,16 +38,20 @@ import org.tensorflow.lite.schema.ResizeBilinearOptionsT;
 import org.tensorflow.lite.schema.ResizeNearestNeighborOptionsT;
 import org.tensorflow.lite.schema.SoftmaxOptionsT;
 import org.tensorflow.lite.schema.SplitOptionsT;
+import org.tensorflow.lite.schema.SqueezeOptionsT;
 import org.tensorflow.lite.schema.StridedSliceOptionsT;
 import org.tensorflow.lite.schema.SubOptionsT;
 import org.tensorflow.lite.schema.TensorType;
 import org.tensorflow.lite.schema.TransposeConvOptionsT;
+import org.tensorflow.lite.schema.UnidirectionalSequenceLSTMOptionsT;
 import org.tensorflow.lite.schema.WhileOptionsT;
 
 /**
- * Operators of the common mobile set that the test models do not use, each in a small model built
+ * Operators and variants of the common mobile set that the test models do not use (int8
+ * per-channel and uint8 quantization, LSTM with peepholes, projection, clips, CIFG, time-major), each in a small model built
  * with the schema's object API, run by TFLite's runtime (tfjs-tflite) and by Convoy (evaluator and
- * ONNX Runtime on the exported graph) on seeded inputs; float outputs at rtol 1e-4 / atol 1e-5.
+ * ONNX Runtime on the exported graph) on seeded inputs; float outputs at rtol 1e-4 / atol 1e-5,
+ * quantized outputs within one step.
  */
 class TfliteOpsOracleTest {
   @TempDir Path tmp;
@@ -297,6 +302,151 @@ class TfliteOpsOracleTest {
     });
   }
 
+  static {
+    CASES.put("div_relu_squeeze_expand_reduce_max", m -> {
+      var s = m.subgraph();
+      int x = s.input(TensorType.FLOAT32, 1, 3, 1, 4);
+      int d = s.floats(1, 3, 1, 4);
+      var o = new DivOptionsT();
+      o.setFusedActivationFunction(ActivationFunctionType.RELU);
+      s.op(DIV, BuiltinOptions.DivOptions, o, new int[] {x, s.scalarFloat(0.25f)}, d);
+      int sq = s.floats(3, 4);
+      var so = new SqueezeOptionsT();
+      so.setSqueezeDims(new int[] {0, 2});
+      s.op(SQUEEZE, BuiltinOptions.SqueezeOptions, so, new int[] {d}, sq);
+      int ex = s.floats(3, 1, 4);
+      s.op(EXPAND_DIMS, (byte) 0, null, new int[] {sq, s.ints(new int[] {1})}, ex);
+      int mx = s.floats(1, 4);
+      var r = new ReducerOptionsT();
+      r.setKeepDims(false);
+      s.op(REDUCE_MAX, BuiltinOptions.ReducerOptions, r, new int[] {ex, s.ints(new int[] {0}, 1)},
+          mx);
+      s.output(ex);
+      s.output(mx);
+    });
+    CASES.put("int8_conv_and_depthwise_per_channel", m -> {
+      var s = m.subgraph();
+      float inScale = 0.05f;
+      int x = s.quantized(s.input(TensorType.INT8, 1, 6, 6, 3), new float[] {inScale},
+          new long[] {-3}, 0);
+      float[] ws = {0.01f, 0.02f, 0.015f, 0.03f};
+      int w = s.quantized(s.randomInts(TensorType.INT8, -127, 127, 4, 3, 3, 3), ws,
+          new long[4], 0);
+      int b = s.quantized(s.randomInts(TensorType.INT32, -2000, 2000, 4), scaled(ws, inScale),
+          new long[4], 0);
+      float midScale = 0.25f;
+      int y = s.quantized(s.tensor(TensorType.INT8, 1, 6, 6, 4), new float[] {midScale},
+          new long[] {2}, 0);
+      var o = new Conv2DOptionsT();
+      o.setPadding(Padding.SAME);
+      o.setStrideH(1);
+      o.setStrideW(1);
+      o.setDilationHFactor(1);
+      o.setDilationWFactor(1);
+      o.setFusedActivationFunction(ActivationFunctionType.RELU);
+      s.op(CONV_2D, BuiltinOptions.Conv2DOptions, o, new int[] {x, w, b}, y);
+      float[] dws = {0.02f, 0.01f, 0.03f, 0.015f};
+      int dw = s.quantized(s.randomInts(TensorType.INT8, -127, 127, 1, 3, 3, 4), dws,
+          new long[4], 3);
+      int db = s.quantized(s.randomInts(TensorType.INT32, -500, 500, 4), scaled(dws, midScale),
+          new long[4], 0);
+      int z = s.quantized(s.tensor(TensorType.INT8, 1, 3, 3, 4), new float[] {0.5f},
+          new long[] {-10}, 0);
+      var d = new DepthwiseConv2DOptionsT();
+      d.setPadding(Padding.SAME);
+      d.setStrideH(2);
+      d.setStrideW(2);
+      d.setDepthMultiplier(1);
+      d.setDilationHFactor(1);
+      d.setDilationWFactor(1);
+      s.op(DEPTHWISE_CONV_2D, BuiltinOptions.DepthwiseConv2DOptions, d, new int[] {y, dw, db}, z);
+      s.output(y);
+      s.output(z);
+    });
+    CASES.put("uint8_add_and_conv", m -> {
+      var s = m.subgraph();
+      int a = s.quantized(s.input(TensorType.UINT8, 1, 5, 5, 2), new float[] {0.02f},
+          new long[] {128}, 0);
+      int b = s.quantized(s.input(TensorType.UINT8, 1, 5, 5, 2), new float[] {0.03f},
+          new long[] {100}, 0);
+      float sumScale = 0.05f;
+      int sum = s.quantized(s.tensor(TensorType.UINT8, 1, 5, 5, 2), new float[] {sumScale},
+          new long[] {120}, 0);
+      s.op(ADD, (byte) 0, null, new int[] {a, b}, sum);
+      int w = s.quantized(s.randomInts(TensorType.UINT8, 0, 255, 3, 1, 1, 2),
+          new float[] {0.01f}, new long[] {130}, 0);
+      int bias = s.quantized(s.randomInts(TensorType.INT32, -300, 300, 3),
+          new float[] {sumScale * 0.01f}, new long[1], 0);
+      int y = s.quantized(s.tensor(TensorType.UINT8, 1, 5, 5, 3), new float[] {0.02f},
+          new long[] {128}, 0);
+      var o = new Conv2DOptionsT();
+      o.setPadding(Padding.VALID);
+      o.setStrideH(1);
+      o.setStrideW(1);
+      o.setDilationHFactor(1);
+      o.setDilationWFactor(1);
+      s.op(CONV_2D, BuiltinOptions.Conv2DOptions, o, new int[] {sum, w, bias}, y);
+      s.output(sum);
+      s.output(y);
+    });
+    CASES.put("lstm_peephole_projection_clips", m -> {
+      var s = m.subgraph();
+      int x = s.input(TensorType.FLOAT32, 1, 5, 3);
+      int[] in = new int[24];
+      java.util.Arrays.fill(in, -1);
+      in[0] = x;
+      for (int k = 1; k <= 4; k++) {
+        in[k] = s.weights(4, 3);
+        in[k + 4] = s.weights(4, 2);
+        in[k + 11] = s.weights(4);
+      }
+      for (int k = 9; k <= 11; k++) {
+        in[k] = s.weights(4);
+      }
+      in[16] = s.weights(2, 4);
+      in[17] = s.weights(2);
+      in[18] = s.variable(s.floats(1, 2));
+      in[19] = s.variable(s.floats(1, 4));
+      int y = s.floats(1, 5, 2);
+      var o = new UnidirectionalSequenceLSTMOptionsT();
+      o.setFusedActivationFunction(ActivationFunctionType.TANH);
+      o.setCellClip(0.8f);
+      o.setProjClip(0.5f);
+      s.op(UNIDIRECTIONAL_SEQUENCE_LSTM, BuiltinOptions.UnidirectionalSequenceLSTMOptions, o, in,
+          y);
+      s.output(y);
+    });
+    CASES.put("lstm_cifg_time_major", m -> {
+      var s = m.subgraph();
+      int x = s.input(TensorType.FLOAT32, 4, 2, 3);
+      int[] in = new int[20];
+      java.util.Arrays.fill(in, -1);
+      in[0] = x;
+      for (int k = 2; k <= 4; k++) {
+        in[k] = s.weights(5, 3);
+        in[k + 4] = s.weights(5, 5);
+        in[k + 11] = s.weights(5);
+      }
+      in[18] = s.variable(s.floats(2, 5));
+      in[19] = s.variable(s.floats(2, 5));
+      int y = s.floats(4, 2, 5);
+      var o = new UnidirectionalSequenceLSTMOptionsT();
+      o.setFusedActivationFunction(ActivationFunctionType.TANH);
+      o.setTimeMajor(true);
+      s.op(UNIDIRECTIONAL_SEQUENCE_LSTM, BuiltinOptions.UnidirectionalSequenceLSTMOptions, o, in,
+          y);
+      s.output(y);
+    });
+  }
+
+  private static float[] scaled(float[] scales, float by) {
+    float[] out = new float[scales.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = scales[i] * by;
+    }
+    return out;
+  }
+
   private static Pool2DOptionsT pool(byte padding, int k, int stride) {
     var o = new Pool2DOptionsT();
     o.setPadding(padding);
@@ -347,10 +497,12 @@ class TfliteOpsOracleTest {
     }
     assertEquals(expected.size(), fromEvaluator.size(), "output count");
     for (int i = 0; i < expected.size(); i++) {
+      TfliteModels.Bound bound = expected.get(i).dtype().isFloatingPoint()
+          ? TfliteModels.Bound.FLOAT : TfliteModels.Bound.ONE_STEP;
       assertNull(TfliteModels.compare(name + " evaluator output " + i, expected.get(i),
-          fromEvaluator.get(i), TfliteModels.Bound.FLOAT));
+          fromEvaluator.get(i), bound));
       assertNull(TfliteModels.compare(name + " ORT output " + i, expected.get(i), fromOrt.get(i),
-          TfliteModels.Bound.FLOAT));
+          bound));
     }
   }
 }

@@ -12,6 +12,7 @@ import org.tensorflow.lite.schema.Model;
 import org.tensorflow.lite.schema.ModelT;
 import org.tensorflow.lite.schema.OperatorCodeT;
 import org.tensorflow.lite.schema.OperatorT;
+import org.tensorflow.lite.schema.QuantizationParametersT;
 import org.tensorflow.lite.schema.SubGraphT;
 import org.tensorflow.lite.schema.TensorT;
 import org.tensorflow.lite.schema.TensorType;
@@ -136,6 +137,41 @@ final class TinyTflite {
         o.setBuiltinOptions(u);
       }
       ops.add(o);
+    }
+
+    /** Tensor {@code t} quantized: real = scale * (q - zeroPoint), per tensor or along {@code axis}. */
+    int quantized(int t, float[] scales, long[] zeroPoints, int axis) {
+      QuantizationParametersT q = new QuantizationParametersT();
+      q.setScale(scales);
+      q.setZeroPoint(zeroPoints);
+      q.setQuantizedDimension(axis);
+      tensors.get(t).setQuantization(q);
+      return t;
+    }
+
+    /** A constant of random integers in [lo, hi] of {@code type} (int8, uint8 or int32). */
+    int randomInts(byte type, int lo, int hi, int... shape) {
+      int n = 1;
+      for (int d : shape) {
+        n *= d;
+      }
+      int width = type == TensorType.INT32 ? 4 : 1;
+      ByteBuffer b = ByteBuffer.allocate(width * n).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < n; i++) {
+        int v = lo + rng.nextInt(hi - lo + 1);
+        if (width == 4) {
+          b.putInt(v);
+        } else {
+          b.put((byte) v);
+        }
+      }
+      return constant(type, b.array(), shape);
+    }
+
+    /** Marks {@code t} as a variable tensor (LSTM state) with no initial buffer. */
+    int variable(int t) {
+      tensors.get(t).setIsVariable(true);
+      return t;
     }
 
     void output(int t) {
