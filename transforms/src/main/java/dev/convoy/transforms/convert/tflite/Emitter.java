@@ -327,15 +327,6 @@ final class Emitter {
         .toLongArray();
   }
 
-  float[] constFloats(int t, String what) {
-    if (!isConstant(t)) {
-      throw new dev.convoy.ir.UnsupportedOpException(file.src + ": " + what + " (tensor '"
-          + tensorName(t) + "') is computed at run time; Convoy imports it only as a constant");
-    }
-    return Tensor.of(dtype(t), shape(t), file.buffer(tensor(t).buffer(), tensorName(t)))
-        .toFloatArray();
-  }
-
   // ---- building nodes ----
 
   Value node(String opType, List<Value> inputs, Map<String, Attribute> attrs, String hint) {

@@ -63,13 +63,7 @@ class TfliteOpsOracleTest {
       var s = m.subgraph();
       int x = s.input(TensorType.FLOAT32, 1, 7, 9, 3);
       int y = s.floats(1, 4, 5, 4);
-      var o = new Conv2DOptionsT();
-      o.setPadding(Padding.SAME);
-      o.setStrideH(2);
-      o.setStrideW(2);
-      o.setDilationHFactor(1);
-      o.setDilationWFactor(1);
-      o.setFusedActivationFunction(ActivationFunctionType.RELU6);
+      var o = conv(Padding.SAME, 2, 1, ActivationFunctionType.RELU6);
       s.op(CONV_2D, BuiltinOptions.Conv2DOptions, o,
           new int[] {x, s.weights(4, 3, 3, 3), s.weights(4)}, y);
       s.output(y);
@@ -78,12 +72,7 @@ class TfliteOpsOracleTest {
       var s = m.subgraph();
       int x = s.input(TensorType.FLOAT32, 1, 8, 8, 3);
       int y = s.floats(1, 4, 4, 2);
-      var o = new Conv2DOptionsT();
-      o.setPadding(Padding.VALID);
-      o.setStrideH(1);
-      o.setStrideW(1);
-      o.setDilationHFactor(2);
-      o.setDilationWFactor(2);
+      var o = conv(Padding.VALID, 1, 2, ActivationFunctionType.NONE);
       s.op(CONV_2D, BuiltinOptions.Conv2DOptions, o,
           new int[] {x, s.weights(2, 3, 3, 3), s.weights(2)}, y);
       s.output(y);
@@ -92,13 +81,7 @@ class TfliteOpsOracleTest {
       var s = m.subgraph();
       int x = s.input(TensorType.FLOAT32, 1, 6, 6, 3);
       int y = s.floats(1, 6, 6, 6);
-      var o = new DepthwiseConv2DOptionsT();
-      o.setPadding(Padding.SAME);
-      o.setStrideH(1);
-      o.setStrideW(1);
-      o.setDepthMultiplier(2);
-      o.setDilationHFactor(1);
-      o.setDilationWFactor(1);
+      var o = depthwise(Padding.SAME, 1, 2);
       s.op(DEPTHWISE_CONV_2D, BuiltinOptions.DepthwiseConv2DOptions, o,
           new int[] {x, s.weights(1, 3, 3, 6), s.weights(6)}, y);
       s.output(y);
@@ -337,13 +320,7 @@ class TfliteOpsOracleTest {
       float midScale = 0.25f;
       int y = s.quantized(s.tensor(TensorType.INT8, 1, 6, 6, 4), new float[] {midScale},
           new long[] {2}, 0);
-      var o = new Conv2DOptionsT();
-      o.setPadding(Padding.SAME);
-      o.setStrideH(1);
-      o.setStrideW(1);
-      o.setDilationHFactor(1);
-      o.setDilationWFactor(1);
-      o.setFusedActivationFunction(ActivationFunctionType.RELU);
+      var o = conv(Padding.SAME, 1, 1, ActivationFunctionType.RELU);
       s.op(CONV_2D, BuiltinOptions.Conv2DOptions, o, new int[] {x, w, b}, y);
       float[] dws = {0.02f, 0.01f, 0.03f, 0.015f};
       int dw = s.quantized(s.randomInts(TensorType.INT8, -127, 127, 1, 3, 3, 4), dws,
@@ -352,13 +329,7 @@ class TfliteOpsOracleTest {
           new long[4], 0);
       int z = s.quantized(s.tensor(TensorType.INT8, 1, 3, 3, 4), new float[] {0.5f},
           new long[] {-10}, 0);
-      var d = new DepthwiseConv2DOptionsT();
-      d.setPadding(Padding.SAME);
-      d.setStrideH(2);
-      d.setStrideW(2);
-      d.setDepthMultiplier(1);
-      d.setDilationHFactor(1);
-      d.setDilationWFactor(1);
+      var d = depthwise(Padding.SAME, 2, 1);
       s.op(DEPTHWISE_CONV_2D, BuiltinOptions.DepthwiseConv2DOptions, d, new int[] {y, dw, db}, z);
       s.output(y);
       s.output(z);
@@ -379,12 +350,7 @@ class TfliteOpsOracleTest {
           new float[] {sumScale * 0.01f}, new long[1], 0);
       int y = s.quantized(s.tensor(TensorType.UINT8, 1, 5, 5, 3), new float[] {0.02f},
           new long[] {128}, 0);
-      var o = new Conv2DOptionsT();
-      o.setPadding(Padding.VALID);
-      o.setStrideH(1);
-      o.setStrideW(1);
-      o.setDilationHFactor(1);
-      o.setDilationWFactor(1);
+      var o = conv(Padding.VALID, 1, 1, ActivationFunctionType.NONE);
       s.op(CONV_2D, BuiltinOptions.Conv2DOptions, o, new int[] {sum, w, bias}, y);
       s.output(sum);
       s.output(y);
@@ -437,6 +403,28 @@ class TfliteOpsOracleTest {
           y);
       s.output(y);
     });
+  }
+
+  private static Conv2DOptionsT conv(byte padding, int stride, int dilation, byte activation) {
+    var o = new Conv2DOptionsT();
+    o.setPadding(padding);
+    o.setStrideH(stride);
+    o.setStrideW(stride);
+    o.setDilationHFactor(dilation);
+    o.setDilationWFactor(dilation);
+    o.setFusedActivationFunction(activation);
+    return o;
+  }
+
+  private static DepthwiseConv2DOptionsT depthwise(byte padding, int stride, int multiplier) {
+    var o = new DepthwiseConv2DOptionsT();
+    o.setPadding(padding);
+    o.setStrideH(stride);
+    o.setStrideW(stride);
+    o.setDepthMultiplier(multiplier);
+    o.setDilationHFactor(1);
+    o.setDilationWFactor(1);
+    return o;
   }
 
   private static float[] scaled(float[] scales, float by) {
