@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Run a model on input_K.pb tensors with Convoy's evaluator; write output_K.pb.")
 public class EvalCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx or .cvy).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
   Path model;
 
   @Option(names = "--inputs", required = true, paramLabel = "DIR",
