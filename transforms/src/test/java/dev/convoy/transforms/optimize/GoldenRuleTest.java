@@ -2,7 +2,9 @@ package dev.convoy.transforms.optimize;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
@@ -21,6 +23,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+import org.opentest4j.AssertionFailedError;
 
 /**
  * Golden before/after tests, one folder per rule or pass under {@code golden/<name>/}: the rule
@@ -49,6 +53,16 @@ class GoldenRuleTest {
     missing.addAll(PassRegistry.passNames());
     missing.removeAll(have);
     assertTrue(missing.isEmpty(), "rules and passes without golden tests: " + missing);
+  }
+
+  @Test
+  void missingAfterFailsAndIsNotWritten(@TempDir Path tmp) throws IOException {
+    assumeFalse(UPDATE, "-Dconvoy.updateGoldens=true writes goldens by design");
+    Path dir = Files.createDirectories(tmp.resolve("eliminate-identity"));
+    Files.copy(GOLDEN.resolve("eliminate-identity/before.txt"), dir.resolve("before.txt"));
+    AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> check(dir));
+    assertTrue(e.getMessage().contains("after.txt is missing"), e.getMessage());
+    assertFalse(Files.exists(dir.resolve("after.txt")), "a test must not write its own golden");
   }
 
   static Stream<Path> folders() throws IOException {
