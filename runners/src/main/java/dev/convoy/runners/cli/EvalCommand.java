@@ -59,6 +59,9 @@ public class EvalCommand implements Callable<Integer> {
     if (!Files.isDirectory(inputs)) {
       throw new ConvoyException(inputs + ": no such folder of inputs");
     }
+    if (threads != null && threads < 1) {
+      throw new ConvoyException("--threads must be at least 1, got " + threads);
+    }
     Graph graph = Models.load(model);
     Map<String, RuntimeValue> feeds = new LinkedHashMap<>();
     int k = 0;
