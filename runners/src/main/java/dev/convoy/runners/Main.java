@@ -2,6 +2,7 @@ package dev.convoy.runners;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.cli.BenchCommand;
+import dev.convoy.runners.cli.ClusterCommand;
 import dev.convoy.runners.cli.CompareCommand;
 import dev.convoy.runners.cli.ConformanceCommand;
 import dev.convoy.runners.cli.ConvertCommand;
@@ -34,7 +35,8 @@ import picocli.CommandLine.Option;
       RunCommand.class,
       ReportCommand.class,
       CompareCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      ClusterCommand.class
     })
 public final class Main implements Runnable {
   public static final int OK = 0;
