@@ -11,6 +11,7 @@ import dev.convoy.runners.cli.InspectCommand;
 import dev.convoy.runners.cli.OptimizeCommand;
 import dev.convoy.runners.cli.ReportCommand;
 import dev.convoy.runners.cli.RunCommand;
+import dev.convoy.runners.cli.ZooCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Option;
       ReportCommand.class,
       CompareCommand.class,
       BenchCommand.class,
-      ClusterCommand.class
+      ClusterCommand.class,
+      ZooCommand.class
     })
 public final class Main implements Runnable {
   public static final int OK = 0;
