@@ -55,7 +55,9 @@ final class RunStaging {
       Path staged = dir.resolve("artifacts");
       if (Files.isDirectory(staged)) {
         try (Stream<Path> files = Files.list(staged)) {
-          for (Path f : files.filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
+          // Unfinished temp files (a restarted task's) stay behind; an ONNX artifact's external
+          // data sidecar (named after its temp file, which its model refers to) moves along.
+          for (Path f : files.filter(f -> !f.getFileName().toString().endsWith(".tmp")).toList()) {
             move(f, artifacts.resolve(f.getFileName().toString()));
           }
         }
