@@ -30,14 +30,15 @@ import org.apache.beam.sdk.values.PCollection;
  *
  * <p>In a folder, a file is a model when its extension is one of {@link ModelFormat}'s ({@code
  * .onnx}, {@code .cvy}, {@code .tflite}; even if its content is broken: it then fails at
- * conversion and is reported), or when its content sniffs as one of them whatever its extension. Sidecars are skipped: {@code NAME.onnx.oracle.args},
- * reference tensors ({@code .pb}, folders ending {@code .ref}), manifests and text.
+ * conversion and is reported), or when its content sniffs as one of them whatever its extension.
+ * Sidecars are skipped: {@code NAME.onnx.oracle.args}, reference tensors ({@code .pb}, folders
+ * ending {@code .ref}), external weights ({@code .data}), manifests and text.
  */
 public final class ZooIO {
   private static final Set<String> MODEL_EXTENSIONS = java.util.Arrays.stream(ModelFormat.values())
       .map(ModelFormat::extension).collect(java.util.stream.Collectors.toUnmodifiableSet());
   private static final Set<String> SIDECAR_EXTENSIONS =
-      Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties");
+      Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties", "data");
 
   private ZooIO() {}
 
