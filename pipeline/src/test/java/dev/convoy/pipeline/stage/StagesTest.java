@@ -70,7 +70,8 @@ class StagesTest {
         new Failure("empty", empty.path(), "convert", "InvalidModelException",
             empty.path() + ": empty file, not a model"),
         new Failure("notonnx", text.path(), "convert", "InvalidModelException",
-            text.path() + ": unrecognized model format (neither ONNX protobuf nor .cvy)"));
+            text.path() + ": unrecognized model format (not .cvy, TFLite FlatBuffer (identifier TFL3)"
+                + " or ONNX protobuf)"));
     p.run().waitUntilFinish();
   }
 

@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.verify.ModelChecks;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.convert.tflite.TfliteImporter;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -37,6 +38,7 @@ public final class Models {
     Graph g = switch (ModelFormat.sniff(path)) {
       case ONNX -> OnnxImporter.importFile(path);
       case CVY -> CvyReader.read(path);
+      case TFLITE -> TfliteImporter.importFile(path);
     };
     return new Loaded(g, ModelChecks.check(g, path.toString(), allowUnknownDomains));
   }
@@ -46,6 +48,8 @@ public final class Models {
     switch (format) {
       case ONNX -> OnnxExporter.write(graph, path);
       case CVY -> CvyWriter.write(graph, path);
+      case TFLITE -> throw new dev.convoy.ir.ConvoyException(
+          path + ": Convoy reads TFLite but does not write it (use onnx or cvy)");
     }
   }
 }
