@@ -10,6 +10,8 @@ import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -75,8 +77,8 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       // so weights in external-data files beside it load too).
       Map<String, Tensor> expected = run.ref().format().equals("onnx")
           ? verifier.run(Path.of(run.ref().path()), inputs)
-          : verifier.run(OnnxExporter.toBytes(source), inputs);
-      Map<String, Tensor> actual = verifier.run(OnnxExporter.toBytes(store.get(run.graphBlob())), inputs);
+          : runOnOrt(source, inputs);
+      Map<String, Tensor> actual = runOnOrt(store.get(run.graphBlob()), inputs);
       OrtVerifier.Verification v =
           OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       String detail = v.firstFailure();
@@ -89,6 +91,25 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
           .withTime(Stage.VERIFY, System.nanoTime() - t0);
     }
 
+
+    /**
+     * Runs {@code g} on ONNX Runtime: from bytes when it fits in one protobuf, else from a
+     * temporary file with external data beside the blobs (weights never pass through the heap).
+     */
+    private Map<String, Tensor> runOnOrt(Graph g, Map<String, Tensor> inputs) throws IOException {
+      if (OnnxExporter.fitsInOneProto(g)) {
+        return verifier.run(OnnxExporter.toBytes(g), inputs);
+      }
+      Path file = Files.createTempFile(store.root(), ".verify-", ".onnx");
+      Path data = file.resolveSibling(file.getFileName() + ".data");
+      try {
+        OnnxExporter.write(g, file);
+        return verifier.run(file, inputs);
+      } finally {
+        Files.deleteIfExists(file);
+        Files.deleteIfExists(data);
+      }
+    }
 
     @Override
     ModelRef modelOf(ModelRun in) {
