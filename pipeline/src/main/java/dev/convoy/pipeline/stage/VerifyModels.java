@@ -12,6 +12,8 @@ import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -86,7 +88,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
         // The oracle runs the file as the user gave it (from its path, so weights in
         // external-data files beside it load too).
         Map<String, Tensor> expected = verifier.run(Path.of(run.ref().path()), inputs);
-        Map<String, Tensor> actual = verifier.run(OnnxExporter.toBytes(result), inputs);
+        Map<String, Tensor> actual = runOnOrt(result, inputs);
         v = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       } else {
         v = ModelVerification.againstSource(Path.of(run.ref().path()), source, result, inputs,
@@ -102,6 +104,25 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
           .withTime(Stage.VERIFY, System.nanoTime() - t0);
     }
 
+
+    /**
+     * Runs {@code g} on ONNX Runtime: from bytes when it fits in one protobuf, else from a
+     * temporary file with external data beside the blobs (weights never pass through the heap).
+     */
+    private Map<String, Tensor> runOnOrt(Graph g, Map<String, Tensor> inputs) throws IOException {
+      if (OnnxExporter.fitsInOneProto(g)) {
+        return verifier.run(OnnxExporter.toBytes(g), inputs);
+      }
+      Path file = Files.createTempFile(store.root(), ".verify-", ".onnx");
+      Path data = file.resolveSibling(file.getFileName() + ".data");
+      try {
+        OnnxExporter.write(g, file);
+        return verifier.run(file, inputs);
+      } finally {
+        Files.deleteIfExists(file);
+        Files.deleteIfExists(data);
+      }
+    }
 
     @Override
     ModelRef modelOf(ModelRun in) {
