@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * {@code convoy report}: one run from the warehouse, per model (nodes and size before and after,
- * verification, time), its failures and memory plans. The latest run when no id is given.
+ * verification verdict, time), each mismatch's first diverging node and culprit, its failures and
+ * memory plans. The latest run when no id is given.
  */
 public final class Report {
   private Report() {}
@@ -36,8 +37,8 @@ public final class Report {
       }
       header(out, runId, runs.isEmpty() ? null : runs.get(0), models.size(), failures.size());
       Map<String, Map<String, Object>> verify = byModel(sql.query(
-          "SELECT model, passed, max_abs_error, cosine FROM " + sql.from(Tables.VERIFICATIONS)
-              + " WHERE run_id = ?", runId));
+          "SELECT model, passed, max_abs_error, cosine, verdict, first_node, culprit FROM "
+              + sql.from(Tables.VERIFICATIONS) + " WHERE run_id = ?", runId));
       if (!models.isEmpty()) {
         out.printf("%n%-32s %-6s %18s %22s %6s %-20s %9s%n", "model", "format", "nodes before->after",
             "bytes before->after", "pieces", "verification", "time ms");
@@ -48,6 +49,16 @@ public final class Report {
                   num(m.get("nodes_before")), num(m.get("nodes_after"))),
               m.get("source_bytes") + "->" + m.get("artifact_bytes"), m.get("pieces"),
               verification(verify.get(name)), num(m.get("total_nanos")) / 1e6);
+        }
+      }
+      List<Map<String, Object>> explained = verify.values().stream()
+          .filter(v -> v.get("first_node") != null && !((String) v.get("first_node")).isEmpty())
+          .sorted(java.util.Comparator.comparing(v -> (String) v.get("model"))).toList();
+      if (!explained.isEmpty()) {
+        out.printf("%nverification mismatches explained (%d):%n", explained.size());
+        for (Map<String, Object> v : explained) {
+          out.printf("  %-30s %s%n  %-30s %s%n", v.get("model"), v.get("first_node"), "",
+              v.get("culprit"));
         }
       }
       if (!failures.isEmpty()) {
@@ -108,7 +119,11 @@ public final class Report {
     if (v == null) {
       return "-";
     }
-    return (Boolean.TRUE.equals(v.get("passed")) ? "pass" : "FAIL")
+    String verdict = (String) v.get("verdict");
+    if (verdict == null || verdict.isEmpty()) {
+      verdict = Boolean.TRUE.equals(v.get("passed")) ? "pass" : "fail";
+    }
+    return (verdict.equals("fail") ? "FAIL" : verdict)
         + String.format(" %.1e", num(v.get("max_abs_error")));
   }
 

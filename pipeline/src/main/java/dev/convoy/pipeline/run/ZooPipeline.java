@@ -37,8 +37,8 @@ public final class ZooPipeline {
     PCollectionTuple pieces = converted.get(ConvertModels.CONVERTED)
         .apply(PartitionGraphs.above(cfg.partitionThreshold(), blobs));
     PCollectionTuple stitched = pieces.get(PartitionGraphs.PIECES)
-        .apply(OptimizeSubgraphs.atLevel(cfg.level(), blobs))
-        .apply(StitchGraphs.atLevel(cfg.level(), blobs));
+        .apply(OptimizeSubgraphs.with(cfg.optimizeSettings(), blobs))
+        .apply(StitchGraphs.with(cfg.optimizeSettings(), blobs));
     PCollection<ModelRun> optimized = stitched.get(StitchGraphs.STITCHED);
     PCollectionList<Failure> failures = PCollectionList.of(converted.get(Stages.FAILURES))
         .and(pieces.get(Stages.FAILURES))
@@ -48,7 +48,7 @@ public final class ZooPipeline {
       optimized = planned.get(PlanMemory.PLANNED);
       failures = failures.and(planned.get(Stages.FAILURES));
     }
-    PCollectionTuple verified = optimized.apply(VerifyModels.onSeededInputs(blobs));
+    PCollectionTuple verified = optimized.apply(VerifyModels.onSeededInputs(blobs, cfg.optimizeSettings()));
     PCollectionTuple written = verified.get(VerifyModels.VERIFIED)
         .apply(WriteArtifacts.to(out.resolve("artifacts"), cfg.target(), cfg.level().name(), blobs));
     PCollection<Failure> allFailures = failures

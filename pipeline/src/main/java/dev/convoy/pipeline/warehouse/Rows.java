@@ -87,6 +87,9 @@ public final class Rows {
         .setCosine(v.cosine())
         .setPassed(v.passed())
         .setDetail(v.detail() == null ? "" : v.detail())
+        .setVerdict(v.verdict())
+        .setFirstNode(v.firstNode())
+        .setCulprit(v.culprit())
         .build();
   }
 
