@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * {@code convoy report}: one run from the warehouse, per model (nodes and size before and after,
- * verification verdict, time), each mismatch's first diverging node and culprit, its failures and
- * memory plans. The latest run when no id is given.
+ * verification verdict, time), each mismatch's first diverging node and culprit, its failures,
+ * the impact figures (latency of original and result, memory, rules fired) and memory plans. The latest run when no id is given.
  */
 public final class Report {
   private Report() {}
@@ -68,6 +68,7 @@ public final class Report {
               f.get("error_class"), oneLine((String) f.get("message")));
         }
       }
+      impact(sql, runId, out);
       List<Map<String, Object>> plans = sql.query(
           "SELECT model, arena_bytes, lower_bound_bytes, naive_bytes, skipped_tensors FROM "
               + sql.from(Tables.MEMORY_PLANS) + " WHERE run_id = ? ORDER BY model", runId);
@@ -80,6 +81,37 @@ public final class Report {
         }
       }
       return 0;
+    }
+  }
+
+  /** Latency of original and result, memory, and the rules that fired (when measured). */
+  private static void impact(WarehouseSql sql, String runId, PrintStream out) {
+    List<Map<String, Object>> lat = sql.query(
+        "SELECT model, runtime, runs, original_ms, result_ms, speedup, load_bytes, arena_bytes,"
+            + " artifact_bytes FROM " + sql.from(Tables.LATENCIES)
+            + " WHERE run_id = ? ORDER BY model", runId);
+    if (!lat.isEmpty()) {
+      out.printf("%nimpact (median latency after warm-up; memory the result needs):%n"
+          + "  %-30s %-7s %5s %24s %8s %14s %14s %14s%n", "model", "runtime", "runs",
+          "latency ms orig->result", "speedup", "load bytes", "arena bytes", "artifact bytes");
+      for (Map<String, Object> l : lat) {
+        long arena = num(l.get("arena_bytes")).longValue();
+        out.printf("  %-30s %-7s %5s %24s %7.2fx %14s %14s %14s%n", l.get("model"),
+            l.get("runtime"), l.get("runs"),
+            String.format("%.2f->%.2f", num(l.get("original_ms")), num(l.get("result_ms"))),
+            num(l.get("speedup")), l.get("load_bytes"), arena < 0 ? "-" : arena,
+            l.get("artifact_bytes"));
+      }
+    }
+    List<Map<String, Object>> rules = sql.query(
+        "SELECT rule, sum(rewrites) AS rewrites, count(*) AS models FROM "
+            + sql.from(Tables.RULE_STATS) + " WHERE run_id = ? GROUP BY rule"
+            + " ORDER BY rewrites DESC, rule", runId);
+    if (!rules.isEmpty()) {
+      out.printf("%nrules fired:%n  %-34s %10s %8s%n", "rule or pass", "rewrites", "models");
+      for (Map<String, Object> r : rules) {
+        out.printf("  %-34s %10s %8s%n", r.get("rule"), r.get("rewrites"), r.get("models"));
+      }
     }
   }
 

@@ -18,7 +18,8 @@ import java.util.TreeSet;
  * format, the runner ({@code direct} or {@code flink}; a Flink master {@code host:port} submits to
  * a cluster, {@code null} runs an embedded one), parallelism (0: the runner's default, the number
  * of cores), the node count above which a graph is split into pieces, and the rules or passes
- * switched on or off by name on top of the level's pipeline (as {@code optimize --enable/--disable}).
+ * switched on or off by name on top of the level's pipeline (as {@code optimize --enable/--disable})
+ * and how many timed runs give each model's latency figures.
  */
 public record RunConfig(
     Path zoo,
@@ -31,9 +32,12 @@ public record RunConfig(
     int parallelism,
     int partitionThreshold,
     Set<String> enable,
-    Set<String> disable) {
+    Set<String> disable,
+    int latencyRuns) {
 
   public static final int DEFAULT_PARTITION_THRESHOLD = 500;
+  /** Timed runs per model for the latency figures (after one warm-up); 0 skips timing. */
+  public static final int DEFAULT_LATENCY_RUNS = 10;
 
   public RunConfig {
     enable = Set.copyOf(enable);
@@ -47,6 +51,10 @@ public record RunConfig(
     if (!target.equals("cvy") && !target.equals("onnx")) {
       throw new dev.convoy.ir.ConvoyException(
           "unknown target format '" + target + "' (expected cvy or onnx)");
+    }
+    if (latencyRuns < 0) {
+      throw new dev.convoy.ir.ConvoyException(
+          "latency runs must be 0 (no timing) or more, got " + latencyRuns);
     }
     if (partitionThreshold <= 0) {
       throw new dev.convoy.ir.ConvoyException(
@@ -63,44 +71,50 @@ public record RunConfig(
   /** Direct runner, level O2, .cvy artifacts, a timestamp run id. */
   public static RunConfig of(Path zoo, Path out) {
     return new RunConfig(zoo, out, null, Level.O2, "cvy", "direct", null, 0,
-        DEFAULT_PARTITION_THRESHOLD, Set.of(), Set.of());
+        DEFAULT_PARTITION_THRESHOLD, Set.of(), Set.of(), DEFAULT_LATENCY_RUNS);
   }
 
   public RunConfig withRunId(String id) {
     return new RunConfig(zoo, out, id, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable);
+        partitionThreshold, enable, disable, latencyRuns);
   }
 
   public RunConfig withLevel(Level l) {
     return new RunConfig(zoo, out, runId, l, target, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable);
+        partitionThreshold, enable, disable, latencyRuns);
   }
 
   public RunConfig withTarget(String t) {
     return new RunConfig(zoo, out, runId, level, t, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable);
+        partitionThreshold, enable, disable, latencyRuns);
   }
 
   /** {@code direct} or {@code flink}; {@code master} {@code null} for embedded Flink. */
   public RunConfig withRunner(String r, String master, int p) {
     return new RunConfig(zoo, out, runId, level, target, r, master, p, partitionThreshold,
-        enable, disable);
+        enable, disable, latencyRuns);
   }
 
   public RunConfig withPartitionThreshold(int nodes) {
     return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism, nodes,
-        enable, disable);
+        enable, disable, latencyRuns);
   }
 
   public RunConfig withOut(Path o) {
     return new RunConfig(zoo, o, runId, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable);
+        partitionThreshold, enable, disable, latencyRuns);
   }
 
   /** The rules or passes to switch on and off by name. */
   public RunConfig withRules(Set<String> on, Set<String> off) {
     return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold, on, off);
+        partitionThreshold, on, off, latencyRuns);
+  }
+
+  /** {@code n} timed runs per model for the latency figures; 0 skips timing. */
+  public RunConfig withLatencyRuns(int n) {
+    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism,
+        partitionThreshold, enable, disable, n);
   }
 
   /** The level and rule switches, as the optimizing and verifying stages take them. */
@@ -128,6 +142,7 @@ public record RunConfig(
     m.put("partitionThreshold", partitionThreshold);
     m.put("enable", new TreeSet<>(enable));
     m.put("disable", new TreeSet<>(disable));
+    m.put("latencyRuns", latencyRuns);
     return m;
   }
 }

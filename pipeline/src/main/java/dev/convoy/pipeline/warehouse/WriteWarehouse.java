@@ -17,8 +17,8 @@ import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * Writes a run's rows into the warehouse: {@code models}, {@code pass_stats}, {@code
- * verifications}, {@code memory_plans} from the finished models and {@code failures} from every
- * stage. Each table gets one Parquet file per run under its {@code run_id=<id>} partition with a
+ * verifications}, {@code memory_plans}, {@code latencies} and {@code rule_stats} from the finished
+ * models and {@code failures} from every stage. Each table gets one Parquet file per run under its {@code run_id=<id>} partition with a
  * fixed name, so writing the same run id again overwrites rather than adds. (The {@code runs} row
  * is written by {@link RunTable} once the pipeline has finished and its end time is known.)
  *
@@ -56,6 +56,10 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
         Tables.VERIFICATIONS);
     write(models.apply("MemoryPlanRows", ParDo.of(new MemoryRowsFn())), Tables.MEMORY_PLANS);
     write(failures.apply("FailureRows", ParDo.of(new FailureRowsFn())), Tables.FAILURES);
+    write(models.apply("LatencyRows", ParDo.of(new ImpactRowsFn(level, target, true))),
+        Tables.LATENCIES);
+    write(models.apply("RuleStatRows", ParDo.of(new ImpactRowsFn(level, target, false))),
+        Tables.RULE_STATS);
     return PDone.in(input.getPipeline());
   }
 
@@ -111,6 +115,28 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
     public void process(@Element ModelRun r, OutputReceiver<GenericRecord> out) {
       if (r.memory() != null) {
         out.output(Rows.memoryPlan(r));
+      }
+    }
+  }
+
+  /** The impact tables: {@code latencies} (timed models only) or {@code rule_stats}. */
+  static final class ImpactRowsFn extends DoFn<ModelRun, GenericRecord> {
+    private final String level;
+    private final String target;
+    private final boolean latencies;
+
+    ImpactRowsFn(String level, String target, boolean latencies) {
+      this.level = level;
+      this.target = target;
+      this.latencies = latencies;
+    }
+
+    @ProcessElement
+    public void process(@Element ModelRun r, OutputReceiver<GenericRecord> out) {
+      if (!latencies) {
+        Rows.ruleStats(r, level).forEach(out::output);
+      } else if (r.latency() != null) {
+        out.output(Rows.latency(r, level, target));
       }
     }
   }

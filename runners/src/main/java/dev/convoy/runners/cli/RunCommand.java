@@ -71,6 +71,11 @@ public class RunCommand implements Callable<Integer> {
       description = "Disable a rule or pass by name (repeatable).")
   List<String> disable = new ArrayList<>();
 
+  @Option(names = "--latency-runs", defaultValue = "" + RunConfig.DEFAULT_LATENCY_RUNS,
+      paramLabel = "N", description = "Time each model's original and result: median of N runs"
+          + " after one warm-up (default ${DEFAULT-VALUE}; 0 skips timing).")
+  int latencyRuns;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -84,7 +89,8 @@ public class RunCommand implements Callable<Integer> {
     }
     String r = flinkMaster != null ? "flink" : runner;
     RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, r, flinkMaster,
-        parallelism, partitionThreshold, new HashSet<>(enable), new HashSet<>(disable));
+        parallelism, partitionThreshold, new HashSet<>(enable), new HashSet<>(disable),
+        latencyRuns);
     PrintStream console = System.out;
     RunSummary s = ZooRun.run(cfg, console);
     console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n", s.artifacts(),
