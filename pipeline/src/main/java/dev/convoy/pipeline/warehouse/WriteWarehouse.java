@@ -56,10 +56,9 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
         Tables.VERIFICATIONS);
     write(models.apply("MemoryPlanRows", ParDo.of(new MemoryRowsFn())), Tables.MEMORY_PLANS);
     write(failures.apply("FailureRows", ParDo.of(new FailureRowsFn())), Tables.FAILURES);
-    write(models.apply("LatencyRows", ParDo.of(new ImpactRowsFn(level, target, true))),
+    write(models.apply("LatencyRows", ParDo.of(new LatencyRowsFn(level, target))),
         Tables.LATENCIES);
-    write(models.apply("RuleStatRows", ParDo.of(new ImpactRowsFn(level, target, false))),
-        Tables.RULE_STATS);
+    write(models.apply("RuleStatRows", ParDo.of(new RuleStatRowsFn(level))), Tables.RULE_STATS);
     return PDone.in(input.getPipeline());
   }
 
@@ -119,25 +118,33 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
     }
   }
 
-  /** The impact tables: {@code latencies} (timed models only) or {@code rule_stats}. */
-  static final class ImpactRowsFn extends DoFn<ModelRun, GenericRecord> {
+  static final class LatencyRowsFn extends DoFn<ModelRun, GenericRecord> {
     private final String level;
     private final String target;
-    private final boolean latencies;
 
-    ImpactRowsFn(String level, String target, boolean latencies) {
+    LatencyRowsFn(String level, String target) {
       this.level = level;
       this.target = target;
-      this.latencies = latencies;
     }
 
     @ProcessElement
     public void process(@Element ModelRun r, OutputReceiver<GenericRecord> out) {
-      if (!latencies) {
-        Rows.ruleStats(r, level).forEach(out::output);
-      } else if (r.latency() != null) {
+      if (r.latency() != null) {
         out.output(Rows.latency(r, level, target));
       }
+    }
+  }
+
+  static final class RuleStatRowsFn extends DoFn<ModelRun, GenericRecord> {
+    private final String level;
+
+    RuleStatRowsFn(String level) {
+      this.level = level;
+    }
+
+    @ProcessElement
+    public void process(@Element ModelRun r, OutputReceiver<GenericRecord> out) {
+      Rows.ruleStats(r, level).forEach(out::output);
     }
   }
 

@@ -105,12 +105,7 @@ class ReportCompareTest {
 
   @Test
   void compareFlagsALatencyRegressionOnlyAboveTheAbsoluteDelta() {
-    List<ModelRow> both = List.of(model("cnn", 50, 40, 4000), model("mlp", 20, 12, 900));
-    List<VerificationRow> ok = List.of(verified("cnn", 1e-6, true), verified("mlp", 0, true));
-    run("fast", 4000, both, ok, List.of());
-    Tables.LATENCIES.writePartition(wh, "fast", List.of(latency("cnn", 10), latency("mlp", 1)));
-    run("slow", 5000, both, ok, List.of());
-    Tables.LATENCIES.writePartition(wh, "slow", List.of(latency("cnn", 20), latency("mlp", 3)));
+    craftFastAndSlow();
     assertEquals(1, Compare.print(wh, "fast", "slow", true, null, out));
     String text = text();
     assertTrue(text.contains("10.00->20.00 (+100.0%)"), text);
@@ -123,12 +118,7 @@ class ReportCompareTest {
   @Test
   @Tag("browser")
   void htmlCompareHighlightsTheRegressionAndRendersItsCharts() throws Exception {
-    List<ModelRow> both = List.of(model("cnn", 50, 40, 4000), model("mlp", 20, 12, 900));
-    List<VerificationRow> ok = List.of(verified("cnn", 1e-6, true), verified("mlp", 0, true));
-    run("fast", 4000, both, ok, List.of());
-    Tables.LATENCIES.writePartition(wh, "fast", List.of(latency("cnn", 10), latency("mlp", 1)));
-    run("slow", 5000, both, ok, List.of());
-    Tables.LATENCIES.writePartition(wh, "slow", List.of(latency("cnn", 20), latency("mlp", 3)));
+    craftFastAndSlow();
     Path html = wh.resolve("compare.html");
     HtmlReport.compare(wh, "fast", "slow", Thresholds.DEFAULTS, html);
     String page = Files.readString(html);
@@ -137,6 +127,16 @@ class ReportCompareTest {
     String dom = HeadlessBrowser.find()
         .assertChartsRender(html, 3, Path.of("target/screenshots/compare.png"));
     assertTrue(dom.contains("cnn: latency 10.00 ms -&gt; 20.00 ms"), "the regression is listed");
+  }
+
+  /** Runs "fast" and "slow": cnn's latency 10 -> 20 ms, mlp's 1 -> 3 ms (below the floor). */
+  private void craftFastAndSlow() {
+    List<ModelRow> both = List.of(model("cnn", 50, 40, 4000), model("mlp", 20, 12, 900));
+    List<VerificationRow> ok = List.of(verified("cnn", 1e-6, true), verified("mlp", 0, true));
+    run("fast", 4000, both, ok, List.of());
+    Tables.LATENCIES.writePartition(wh, "fast", List.of(latency("cnn", 10), latency("mlp", 1)));
+    run("slow", 5000, both, ok, List.of());
+    Tables.LATENCIES.writePartition(wh, "slow", List.of(latency("cnn", 20), latency("mlp", 3)));
   }
 
   private static LatencyRow latency(String name, double resultMs) {

@@ -1,11 +1,8 @@
 package dev.convoy.transforms.testing;
 
-import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.List;
 import java.util.Map;
 
@@ -13,10 +10,9 @@ import java.util.Map;
  * A deliberately wrong rule, for tests only: the first {@code Relu(x)} it visits in a graph becomes
  * {@code r * r / r} with {@code r = Relu(x)}, which is {@code x} where {@code x > 0} and NaN
  * ({@code 0 / 0}) elsewhere: the finite values all agree, so a cosine over them sees nothing.
- * Marks the graph's metadata ({@link #MARK}) and never fires again there. Registered as a
- * service in the test classpath; runs only when enabled by name.
+ * Registered as a service in the test classpath; runs only when enabled by name.
  */
-public final class NanOneRelu implements Rule {
+public final class NanOneRelu extends BrokenReluRule {
   public static final String NAME = "test-nan-relu";
   public static final String MARK = "convoy.test.nan-relu";
 
@@ -26,18 +22,12 @@ public final class NanOneRelu implements Rule {
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("Relu");
+  String mark() {
+    return MARK;
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return n.graph().isTopLevel() && !n.graph().metadata().containsKey(MARK);
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    Graph g = n.graph();
+  void breakRelu(Node n, Rewriter rw) {
     String hint = n.output(0).name();
     Value r = rw.insertBefore(n, "Relu", List.of(n.input(0)), 1, Map.of(), hint + "_r")
         .output(0);
@@ -46,7 +36,6 @@ public final class NanOneRelu implements Rule {
     for (Value v : List.of(r, sq, back)) {
       v.setType(n.output(0).type());
     }
-    g.metadata().put(MARK, hint);
     rw.replaceNode(n, List.of(back));
   }
 }
