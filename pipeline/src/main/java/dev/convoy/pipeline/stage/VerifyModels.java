@@ -1,5 +1,6 @@
 package dev.convoy.pipeline.stage;
 
+import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.pipeline.blob.BlobStore;
@@ -11,6 +12,7 @@ import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.verify.Judgement;
 import dev.convoy.transforms.verify.NodeByNode;
+import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Path;
@@ -22,16 +24,21 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 
 /**
- * Runs each model's original and its optimized result in ONNX Runtime on the same seeded inputs
- * (shapes from the model's oracle args or manifest) and records max abs/rel error, cosine and
- * pass/fail. A mismatch is a result (a failing {@code verifications} row), not a failure; a model
- * the oracle cannot run (an op it lacks) is a failure. A mismatch is explained as {@link Judgement}
- * says: the first diverging node (node by node in Convoy's evaluator), the rule or pass that
- * introduced it (the original optimized again, whole, in verify-each-pass mode), and a drift
- * verdict for one quantization step on agreeing float inputs, which does not count as a mismatch.
+ * Runs each model's original and its optimized result on the same seeded inputs (shapes from the
+ * model's oracle args or manifest) and records max abs/rel error, cosine and pass/fail. An ONNX
+ * original runs in ONNX Runtime; any other source (TFLite, ...) is its imported graph in Convoy's
+ * evaluator, and the result is also checked against {@code NAME.ref/} beside the model when present
+ * (oracle {@value #CONVOY_ORACLE}). A mismatch is a result (a failing {@code verifications} row),
+ * not a failure; a model the oracle cannot run (an op it lacks) is a failure. A mismatch is
+ * explained as {@link Judgement} says: the first diverging node (node by node in Convoy's
+ * evaluator), the rule or pass that introduced it (the original optimized again, whole, in
+ * verify-each-pass mode), and a drift verdict for one quantization step on agreeing float inputs,
+ * which does not count as a mismatch.
  */
 public final class VerifyModels extends Stages.Composite<ModelRun> {
   public static final TupleTag<ModelRun> VERIFIED = new TupleTag<>("verified") {};
+  /** The {@code verifications.oracle} of a non-ONNX source. */
+  public static final String CONVOY_ORACLE = "convoy-evaluator";
 
   private final BlobStore store;
   private final OptimizeSettings settings;
@@ -60,6 +67,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
     private final BlobStore store;
     private final OptimizeSettings settings;
     private transient OrtVerifier verifier;
+    private transient Evaluator evaluator;
     private final Counter mismatches = Metrics.counter(Stages.NAMESPACE, Stages.MISMATCH_COUNTER);
 
     VerifyFn(BlobStore store, OptimizeSettings settings) {
@@ -71,6 +79,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
     @Setup
     public void setup() {
       verifier = new OrtVerifier();
+      evaluator = Evaluator.standard();
     }
 
     @Teardown
@@ -85,16 +94,21 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       long t0 = System.nanoTime();
       Graph source = store.get(run.sourceBlob());
       Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
-      // The oracle runs the file as the user gave it when ONNX Runtime can read it (from its path,
-      // so weights in external-data files beside it load too).
-      Map<String, Tensor> expected = run.ref().format().equals("onnx")
-          ? verifier.run(Path.of(run.ref().path()), inputs)
-          : verifier.run(OnnxExporter.toBytes(source), inputs);
       Graph result = store.get(run.graphBlob());
-      Map<String, Tensor> actual = verifier.run(OnnxExporter.toBytes(result), inputs);
+      boolean onnx = run.ref().format().equals("onnx");
+      OrtVerifier.Verification compared;
+      if (onnx) {
+        // The oracle runs the file as the user gave it (from its path, so weights in
+        // external-data files beside it load too).
+        Map<String, Tensor> expected = verifier.run(Path.of(run.ref().path()), inputs);
+        Map<String, Tensor> actual = verifier.run(OnnxExporter.toBytes(result), inputs);
+        compared = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
+      } else {
+        compared = ModelVerification.againstSource(Path.of(run.ref().path()), source, result,
+            inputs, evaluator);
+      }
       Map<String, long[]> shapes = run.ref().inputShapeArrays();
-      Judgement j = Judgement.of(
-          OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT),
+      Judgement j = Judgement.of(compared,
           () -> NodeByNode.locate(source, result, inputs, OrtVerifier.Tolerance.DEFAULT),
           () -> PassBisect.culprit(source, settings.options(shapes, true), shapes));
       OrtVerifier.Verification v = j.outputs();
@@ -103,9 +117,9 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
         mismatches.inc();
       }
       return run.withVerification(
-              new Verification("ort", v.maxAbsError(), v.maxRelError(), v.minCosine(),
-                  j.accepted(), detail == null ? "" : detail, j.verdict().label(), j.where(),
-                  j.culprit() == null ? "" : j.culprit()))
+              new Verification(onnx ? "ort" : CONVOY_ORACLE, v.maxAbsError(), v.maxRelError(),
+                  v.minCosine(), j.accepted(), detail == null ? "" : detail, j.verdict().label(),
+                  j.where(), j.culprit() == null ? "" : j.culprit()))
           .withTime(Stage.VERIFY, System.nanoTime() - t0);
     }
 

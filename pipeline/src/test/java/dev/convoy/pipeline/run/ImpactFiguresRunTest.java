@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.pipeline.HeadlessBrowser;
+import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.query.Compare;
 import dev.convoy.pipeline.query.HtmlReport;
@@ -46,25 +47,25 @@ class ImpactFiguresRunTest {
   @Test
   void anO2RunToOnnxTimesEveryModelInOrtAndCountsRules() throws Exception {
     RunSummary s = o2;
-    List<String> models = ZooRunTest.query(s.warehouse(),
+    List<String> models = Warehouses.query(s.warehouse(),
         "SELECT model FROM '%s/models/run_id=o2/*.parquet' ORDER BY 1");
     assertEquals(5, models.size(), models.toString());
-    assertEquals(models, ZooRunTest.query(s.warehouse(), "SELECT model FROM '%s/latencies/run_id=o2/*.parquet'"
+    assertEquals(models, Warehouses.query(s.warehouse(), "SELECT model FROM '%s/latencies/run_id=o2/*.parquet'"
         + " WHERE runtime = 'ort' AND runs = 3 AND original_ms > 0 AND result_ms > 0"
         + " AND abs(speedup - original_ms / result_ms) < 1e-9 AND load_bytes >= 0"
         + " AND arena_bytes = -1 AND artifact_bytes > 0 ORDER BY 1"));
     // Rule counts summed per model equal the per-pass rewrite totals, and a model that lost
     // nodes had rules fire.
-    assertEquals(List.of(), ZooRunTest.query(s.warehouse(), "SELECT p.model FROM (SELECT model,"
+    assertEquals(List.of(), Warehouses.query(s.warehouse(), "SELECT p.model FROM (SELECT model,"
         + " sum(rewrites) AS n FROM '%s/pass_stats/run_id=o2/*.parquet' GROUP BY model) p FULL JOIN"
         + " (SELECT model, sum(rewrites) AS n FROM '%s/rule_stats/run_id=o2/*.parquet' GROUP BY model) r"
         + " USING (model) WHERE p.n IS DISTINCT FROM r.n AND p.n > 0"));
-    assertEquals(List.of(), ZooRunTest.query(s.warehouse(), "SELECT model FROM '%s/models/run_id=o2/*.parquet'"
+    assertEquals(List.of(), Warehouses.query(s.warehouse(), "SELECT model FROM '%s/models/run_id=o2/*.parquet'"
         + " WHERE nodes_after < nodes_before AND model NOT IN"
         + " (SELECT model FROM '%s/rule_stats/run_id=o2/*.parquet')"));
 
     // The zoo's tree mirrored: OUT/models/<name>.O2.onnx is the artifact, its report beside it.
-    for (String row : ZooRunTest.query(s.warehouse(), "SELECT model || ' ' || artifact"
+    for (String row : Warehouses.query(s.warehouse(), "SELECT model || ' ' || artifact"
         + " FROM '%s/models/run_id=o2/*.parquet'")) {
       String[] f = row.split(" ");
       Path mirrored = tmp.resolve("out/models").resolve(f[0] + ".O2.onnx");
@@ -85,17 +86,17 @@ class ImpactFiguresRunTest {
 
   @Test
   void anO3RunToCvyTimesTheEvaluatorAndRecordsTheArena() throws Exception {
-    assertEquals(List.of(), ZooRunTest.query(o3.warehouse(),
+    assertEquals(List.of(), Warehouses.query(o3.warehouse(),
         "SELECT l.model FROM '%s/latencies/run_id=o3/*.parquet' l"
             + " LEFT JOIN '%s/memory_plans/run_id=o3/*.parquet' p USING (model)"
             + " WHERE l.runtime <> 'convoy' OR l.arena_bytes IS DISTINCT FROM p.arena_bytes"
             + " OR l.result_ms <= 0"));
     // A model without figures says why (the evaluator lacks an op).
-    assertEquals(List.of(), ZooRunTest.query(o3.warehouse(), "SELECT m.model || ': ' || m.notes"
+    assertEquals(List.of(), Warehouses.query(o3.warehouse(), "SELECT m.model || ': ' || m.notes"
         + " FROM '%s/models/run_id=o3/*.parquet' m WHERE m.model NOT IN"
         + " (SELECT model FROM '%s/latencies/run_id=o3/*.parquet')"
         + " AND m.notes NOT LIKE '%latency not measured: %'"));
-    System.out.println(ZooRunTest.query(o3.warehouse(), "SELECT model || ' ' || original_ms || ' -> '"
+    System.out.println(Warehouses.query(o3.warehouse(), "SELECT model || ' ' || original_ms || ' -> '"
         + " || result_ms || ' ms, arena ' || arena_bytes FROM '%s/latencies/run_id=o3/*.parquet'"));
   }
 
@@ -122,7 +123,7 @@ class ImpactFiguresRunTest {
         .allMatch(d -> Double.isNaN(d.latencyMsA())
             && d.regressions().stream().noneMatch(r -> r.contains("latency"))));
     String comparison = browser.dumpDom(compare);
-    for (String m : ZooRunTest.query(o2.warehouse(),
+    for (String m : Warehouses.query(o2.warehouse(),
         "SELECT model FROM '%s/models/run_id=o2/*.parquet' ORDER BY 1")) {
       assertTrue(comparison.contains(m), m);
     }
