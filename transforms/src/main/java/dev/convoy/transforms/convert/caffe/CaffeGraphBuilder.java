@@ -2,12 +2,9 @@ package dev.convoy.transforms.convert.caffe;
 
 import caffe.Caffe;
 import dev.convoy.ir.InvalidModelException;
-import dev.convoy.ir.eval.ShapeInference;
-import dev.convoy.ir.graph.Attribute;
+import dev.convoy.transforms.convert.ImportGraphBuilder;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Dim;
-import dev.convoy.ir.graph.Graph;
-import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
@@ -15,20 +12,16 @@ import dev.convoy.ir.graph.ValueType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The graph under construction while a Caffe net is imported: adds nodes with their output types
- * inferred at once (later layers need static sizes), adds weights, and checks a layer's blobs
+ * The graph under construction while a Caffe net is imported: beside the generic building,
+ * static sizes where a layer needs them, and checks a layer's blobs
  * against the shapes its parameters imply. Errors name the file they are about: the prototxt
  * for the net's structure, the caffemodel for its blobs.
  */
-final class CaffeGraphBuilder {
-  final Graph graph = new Graph();
+final class CaffeGraphBuilder extends ImportGraphBuilder {
   final Path prototxt;
   final Path caffemodel;
   private final Map<String, List<Caffe.BlobProto>> weights;
@@ -37,39 +30,6 @@ final class CaffeGraphBuilder {
     this.prototxt = prototxt;
     this.caffemodel = caffemodel;
     this.weights = weights;
-  }
-
-  /** Adds a node named {@code nodeName} with one output named after {@code outHint}. */
-  Value node(String nodeName, String op, List<Value> inputs, Map<String, Attribute> attrs,
-      String outHint) {
-    return nodeN(nodeName, op, inputs, attrs, List.of(outHint)).get(0);
-  }
-
-  /** As {@link #node} with several outputs. */
-  List<Value> nodeN(String nodeName, String op, List<Value> inputs, Map<String, Attribute> attrs,
-      List<String> outHints) {
-    List<String> names = new ArrayList<>();
-    Set<String> used = new HashSet<>();
-    for (String h : outHints) {
-      // uniqueName does not reserve, so equal hints within one node are told apart here.
-      String n = graph.uniqueName(h);
-      for (int k = 1; !used.add(n); k++) {
-        n = graph.uniqueName(h + "_" + k);
-      }
-      names.add(n);
-    }
-    Node node = graph.addNode("", op, inputs, names, attrs == null ? Map.of() : attrs);
-    node.setName(nodeName);
-    ShapeInference.inferNode(node);
-    return node.outputs();
-  }
-
-  Value constant(String name, Tensor t) {
-    return graph.addInitializer(graph.uniqueName(name), t);
-  }
-
-  Value int64s(String name, long... values) {
-    return constant(name, Tensor.ofLongs(new long[] {values.length}, values));
   }
 
   /** The static shape of {@code v}, where a layer needs it, or an error naming the layer. */
@@ -174,29 +134,6 @@ final class CaffeGraphBuilder {
   InvalidModelException structural(Caffe.LayerParameter layer, String what) {
     return new InvalidModelException(
         prototxt + ": layer '" + layer.getName() + "' (" + layer.getType() + ") " + what);
-  }
-
-  static Map<String, Attribute> attrs(Object... kv) {
-    Map<String, Attribute> m = new LinkedHashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      Object v = kv[i + 1];
-      Attribute a;
-      if (v instanceof Attribute x) {
-        a = x;
-      } else if (v instanceof Long || v instanceof Integer) {
-        a = new Attribute.IntAttr(((Number) v).longValue());
-      } else if (v instanceof Float x) {
-        a = new Attribute.FloatAttr(x);
-      } else if (v instanceof long[] x) {
-        a = new Attribute.IntsAttr(x);
-      } else if (v instanceof String x) {
-        a = Attribute.StringAttr.of(x);
-      } else {
-        throw new IllegalArgumentException("attribute value " + v);
-      }
-      m.put((String) kv[i], a);
-    }
-    return m;
   }
 
   /** A float32 tensor input of the given dims, the first one symbolic ({@code N}). */

@@ -67,7 +67,7 @@ public final class CaffeImporter {
   }
 
   private static Graph build(CaffeNetReader.Net net, CaffeGraphBuilder b, List<String> extra) {
-    Graph g = b.graph;
+    Graph g = b.graph();
     g.setInfo(new ModelInfo(ModelInfo.DEFAULT.irVersion(), "caffe", "", "", 0, ""));
     g.setName(net.name().isEmpty() ? "caffe" : net.name());
     g.opsets().putAll(CaffeLayers.opsets());
@@ -145,10 +145,10 @@ public final class CaffeImporter {
       long[] dims = shapes.get(shapes.size() == 1 ? 0 : i).getDimList().stream()
           .mapToLong(Long::longValue).toArray();
       String name = layer.getTop(i);
-      if (b.graph.isNameTaken(name)) {
+      if (b.graph().isNameTaken(name)) {
         throw b.structural(layer, "declares input '" + name + "' twice");
       }
-      out.add(b.graph.addInput(name, CaffeGraphBuilder.inputType(dims)));
+      out.add(b.graph().addInput(name, CaffeGraphBuilder.inputType(dims)));
     }
     return out;
   }

@@ -1,6 +1,6 @@
 package dev.convoy.transforms.convert.caffe;
 
-import static dev.convoy.transforms.convert.caffe.CaffeGraphBuilder.attrs;
+import static dev.convoy.transforms.convert.ImportGraphBuilder.attrs;
 
 import caffe.Caffe;
 import dev.convoy.ir.UnsupportedOpException;
