@@ -4,6 +4,7 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.pipeline.element.JsonCoder;
 import dev.convoy.transforms.convert.ModelFormat;
+import dev.convoy.transforms.convert.caffe.CaffeImporter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,13 +29,15 @@ import org.apache.beam.sdk.values.PCollection;
  * worker that converts it. The listing happens when the pipeline is built, so the total is known
  * for progress reporting.
  *
- * <p>In a folder, a file is a model when its extension is {@code .onnx} or {@code .cvy} (even if
- * its content is broken: it then fails at conversion and is reported), or when its content sniffs
- * as ONNX or .cvy whatever its extension. Sidecars are skipped: {@code NAME.onnx.oracle.args},
- * reference tensors ({@code .pb}, folders ending {@code .ref}), manifests and text.
+ * <p>In a folder, a file is a model when its extension is {@code .onnx}, {@code .cvy} or
+ * {@code .prototxt} (even if its content is broken: it then fails at conversion and is reported),
+ * or when its content sniffs as a model format whatever its extension. A Caffe model is its
+ * prototxt; the {@code .caffemodel} of the same stem is its weights, not a second model. Sidecars
+ * are skipped: {@code NAME.onnx.oracle.args}, reference tensors ({@code .pb} files that are not
+ * TensorFlow GraphDefs, folders ending {@code .ref}), manifests and text.
  */
 public final class ZooIO {
-  private static final Set<String> MODEL_EXTENSIONS = Set.of("onnx", "cvy");
+  private static final Set<String> MODEL_EXTENSIONS = Set.of("onnx", "cvy", "prototxt");
   private static final Set<String> SIDECAR_EXTENSIONS =
       Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties");
 
@@ -102,6 +105,10 @@ public final class ZooIO {
     long size;
     try {
       size = Files.isRegularFile(p) ? Files.size(p) : -1;
+      Path weights = CaffeImporter.weightsFor(p);
+      if (size >= 0 && p.toString().endsWith(".prototxt") && Files.isRegularFile(weights)) {
+        size += Files.size(weights);
+      }
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
@@ -148,6 +155,12 @@ public final class ZooIO {
     String ext = extension(p);
     if (MODEL_EXTENSIONS.contains(ext)) {
       return true;
+    }
+    if (ext.equals("caffemodel") && Files.isRegularFile(CaffeImporter.definitionFor(p))) {
+      return false;
+    }
+    if (ext.equals("pb")) {
+      return sniff(p).equals(ModelFormat.TF.extension());
     }
     return !SIDECAR_EXTENSIONS.contains(ext) && !sniff(p).equals(ModelRef.UNKNOWN_FORMAT);
   }

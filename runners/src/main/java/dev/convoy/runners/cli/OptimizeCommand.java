@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Convert and optimize one model; write it as ONNX or .cvy.")
 public class OptimizeCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx or .cvy).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .cvy, Caffe .prototxt with its .caffemodel, TensorFlow .pb).")
   Path model;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT",

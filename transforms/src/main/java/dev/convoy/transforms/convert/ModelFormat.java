@@ -14,7 +14,11 @@ import java.util.Locale;
  */
 public enum ModelFormat {
   ONNX("onnx"),
-  CVY("cvy");
+  CVY("cvy"),
+  /** A Caffe model: deploy prototxt (text) plus caffemodel (weights), read only. */
+  CAFFE("caffe"),
+  /** A frozen TensorFlow GraphDef ({@code .pb}), read only. */
+  TF("tf");
 
   private final String extension;
 
@@ -47,7 +51,7 @@ public enum ModelFormat {
    * ...). Anything else is an {@link InvalidModelException} naming the file.
    */
   public static ModelFormat sniff(Path path) {
-    byte[] head = new byte[8];
+    byte[] head = new byte[SourceSniffing.HEAD_BYTES];
     int n;
     try (InputStream in = Files.newInputStream(path)) {
       n = in.readNBytes(head, 0, head.length);
@@ -59,6 +63,10 @@ public enum ModelFormat {
     }
     if (CvyFormat.looksLikeCvy(path)) {
       return CVY;
+    }
+    ModelFormat source = SourceSniffing.sniff(head, n);
+    if (source != null) {
+      return source;
     }
     int tag = head[0] & 0xFF;
     int field = tag >>> 3;
@@ -76,6 +84,7 @@ public enum ModelFormat {
       return ONNX;
     }
     throw new InvalidModelException(
-        path + ": unrecognized model format (neither ONNX protobuf nor .cvy)");
+        path + ": unrecognized model format (not ONNX, .cvy, a Caffe prototxt or caffemodel, or a"
+            + " TensorFlow GraphDef)");
   }
 }

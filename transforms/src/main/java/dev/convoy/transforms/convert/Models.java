@@ -1,10 +1,13 @@
 package dev.convoy.transforms.convert;
 
+import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.transforms.convert.caffe.CaffeImporter;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.convert.tf.TfImporter;
 import java.nio.file.Path;
 
 /** Loading and saving models in any supported format, chosen by content on read. */
@@ -16,6 +19,8 @@ public final class Models {
     return switch (ModelFormat.sniff(path)) {
       case ONNX -> OnnxImporter.importFile(path);
       case CVY -> CvyReader.read(path);
+      case CAFFE -> CaffeImporter.importModel(path);
+      case TF -> TfImporter.importFile(path);
     };
   }
 
@@ -24,6 +29,8 @@ public final class Models {
     switch (format) {
       case ONNX -> OnnxExporter.write(graph, path);
       case CVY -> CvyWriter.write(graph, path);
+      case CAFFE, TF -> throw new ConvoyException(
+          path + ": Convoy reads " + format.extension() + " models but writes only onnx and cvy");
     }
   }
 }

@@ -37,14 +37,27 @@ public final class CaffeImporter {
     return prototxt.resolveSibling(stem + ".caffemodel");
   }
 
-  /** Imports {@code prototxt} with the weights beside it ({@link #weightsFor}). */
-  public static Graph importFile(Path prototxt) {
-    Path weights = weightsFor(prototxt);
-    if (!Files.isRegularFile(weights)) {
-      throw new InvalidModelException(prototxt + ": no weights file " + weights.getFileName()
-          + " beside it (a Caffe model is a .prototxt with a .caffemodel of the same stem)");
+  /** The definition beside a caffemodel: the same stem with {@code .prototxt}. */
+  public static Path definitionFor(Path caffemodel) {
+    String name = caffemodel.getFileName().toString();
+    String stem = name.endsWith(".caffemodel") ? name.substring(0, name.length() - 11) : name;
+    return caffemodel.resolveSibling(stem + ".prototxt");
+  }
+
+  /**
+   * Imports the Caffe model {@code file} names: a prototxt with the caffemodel of the same stem
+   * beside it, or a caffemodel with the prototxt of the same stem.
+   */
+  public static Graph importModel(Path file) {
+    boolean weights = file.getFileName().toString().endsWith(".caffemodel");
+    Path prototxt = weights ? definitionFor(file) : file;
+    Path caffemodel = weights ? file : weightsFor(file);
+    Path partner = weights ? prototxt : caffemodel;
+    if (!Files.isRegularFile(partner)) {
+      throw new InvalidModelException(file + ": no " + partner.getFileName() + " beside it (a Caffe"
+          + " model is a .prototxt with a .caffemodel of the same stem)");
     }
-    return importFiles(prototxt, weights, List.of());
+    return importFiles(prototxt, caffemodel, List.of());
   }
 
   /**
@@ -109,8 +122,12 @@ public final class CaffeImporter {
         outputs.add(name);
       }
     }
+    // Every blob's final value carries the blob's name, so any blob can be asked for by name.
+    for (Map.Entry<String, Value> e : blobs.entrySet()) {
+      nameAfterBlob(g, e.getValue(), e.getKey());
+    }
     for (String name : outputs) {
-      g.addOutput(nameAfterBlob(g, blobs.get(name), name));
+      g.addOutput(blobs.get(name));
     }
     return g;
   }
@@ -119,19 +136,18 @@ public final class CaffeImporter {
    * Gives a blob's final value the blob's name, moving an earlier value of the same blob (one
    * rewritten in place) aside. Graph inputs keep their names.
    */
-  private static Value nameAfterBlob(Graph g, Value v, String blob) {
+  private static void nameAfterBlob(Graph g, Value v, String blob) {
     if (v.name().equals(blob) || v.isGraphInput()) {
-      return v;
+      return;
     }
     Value holder = g.localValue(blob);
     if (holder != null) {
       if (holder.isGraphInput()) {
-        return v;
+        return;
       }
       holder.rename(g.uniqueName(blob + "/before_" + v.producer().name()));
     }
     v.rename(blob);
-    return v;
   }
 
   private static List<Value> inputs(CaffeGraphBuilder b, Caffe.LayerParameter layer) {
