@@ -107,6 +107,22 @@ class FrontendCliTest {
     assertEquals(Map.of("conv", "onnx", "lenet", "caffe", "mlp", "tf"), formats);
   }
 
+  @Test
+  void runReadsACaffePairNamedInAManifest() throws IOException {
+    Path zoo = Files.createDirectories(tmp.resolve("manifested"));
+    Files.createDirectories(zoo.resolve("defs"));
+    Files.createDirectories(zoo.resolve("weights"));
+    Files.copy(caffe("lenet"), zoo.resolve("defs/deploy.prototxt"));
+    Files.copy(caffe("lenet").resolveSibling("lenet.caffemodel"),
+        zoo.resolve("weights/trained.caffemodel"));
+    Path manifest = zoo.resolve("models.csv");
+    Files.writeString(manifest, "path,weights,name,input_shapes\n"
+        + "defs/deploy.prototxt,weights/trained.caffemodel,lenet_pair,data=1x1x28x28\n");
+    Result run = CliTest.run("run", manifest.toString(), "--out", tmp.resolve("mout").toString(),
+        "--run-id", "m", "--level", "O1");
+    assertEquals(Main.OK, run.exit(), run.out() + run.err());
+  }
+
   // ---- bad input: exit 2, one line naming the file ----
 
   @Test

@@ -51,7 +51,8 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
       long t0 = System.nanoTime();
       Path path = Path.of(ref.path());
       // The format is sniffed again on the worker: its error names the file and what it holds.
-      Graph g = Models.load(path);
+      Graph g = ref.weights().isEmpty() ? Models.load(path)
+          : Models.load(path, Path.of(ref.weights()));
       GraphVerifier.check(g, ref.path());
       String blob = store.put(g);
       return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);

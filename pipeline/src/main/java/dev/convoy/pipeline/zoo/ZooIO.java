@@ -105,7 +105,7 @@ public final class ZooIO {
     long size;
     try {
       size = Files.isRegularFile(p) ? Files.size(p) : -1;
-      Path weights = CaffeImporter.weightsFor(p);
+      Path weights = e.weights() != null ? e.weights() : CaffeImporter.weightsFor(p);
       if (size >= 0 && p.toString().endsWith(".prototxt") && Files.isRegularFile(weights)) {
         size += Files.size(weights);
       }
@@ -118,7 +118,8 @@ public final class ZooIO {
     if (format.equals(ModelRef.UNKNOWN_FORMAT) && e.format() != null) {
       format = e.format().toLowerCase(Locale.ROOT);
     }
-    return new ModelRef(name, p.toString(), format, e.tags(), shapes, size);
+    return new ModelRef(name, p.toString(), format, e.tags(), shapes, size,
+        e.weights() == null ? "" : e.weights().toAbsolutePath().normalize().toString());
   }
 
   /** {@code onnx}, {@code cvy} or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */

@@ -24,6 +24,19 @@ public final class Models {
     };
   }
 
+  /**
+   * Reads a model stored as a definition plus a separate weights file (a Caffe prototxt and its
+   * caffemodel), for a pair whose stems differ.
+   */
+  public static Graph load(Path definition, Path weights) {
+    ModelFormat f = ModelFormat.sniff(definition);
+    if (f != ModelFormat.CAFFE) {
+      throw new ConvoyException(definition + ": a separate weights file (" + weights.getFileName()
+          + ") goes with a Caffe prototxt, not a " + f.extension() + " model");
+    }
+    return CaffeImporter.importFiles(definition, weights, java.util.List.of());
+  }
+
   /** Writes {@code graph} to {@code path} in {@code format}. */
   public static void save(Graph graph, Path path, ModelFormat format) {
     switch (format) {
