@@ -86,7 +86,8 @@ public class EvalCommand implements Callable<Integer> {
       feeds.put(in.name(), ValueFiles.read(file, in.type()));
     }
     Evaluator evaluator = new Evaluator(OpCatalog.standard(),
-        threads == null ? Parallel.available() : Parallel.of(threads));
+        threads == null ? Parallel.available() : Parallel.of(threads))
+        .onWarning(spec.commandLine().getErr()::println);
     long t0 = System.nanoTime();
     Map<String, RuntimeValue> results = evaluator.run(graph, feeds);
     long t1 = System.nanoTime();

@@ -34,7 +34,9 @@ import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
+import dev.convoy.transforms.optimize.fold.FoldShapeElements;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
+import dev.convoy.transforms.optimize.fold.MaterializeReshapeShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
@@ -58,6 +60,8 @@ public final class PassRegistry {
         List.<Supplier<Rule>>of(
             ConstantToInitializer::new,
             FoldStaticShape::new,
+            FoldShapeElements::new,
+            MaterializeReshapeShape::new,
             FoldConstants::new,
             InlineConstantIf::new,
             EliminateIdentity::new,

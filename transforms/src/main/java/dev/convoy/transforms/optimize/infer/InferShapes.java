@@ -4,7 +4,7 @@ import dev.convoy.ir.eval.ShapeInference;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
-import dev.convoy.ir.ops.ShapeInferenceException;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Pass;
 import dev.convoy.transforms.optimize.PassContext;
 import java.util.IdentityHashMap;
@@ -14,9 +14,10 @@ import java.util.Objects;
 /**
  * Type and shape inference through the catalog ({@link ShapeInference}), over the graph and its
  * subgraphs. Counts the values whose type became more precise, so a repeat block settles once
- * inference has nothing new to say. Symbolic dims no input carries are forgotten first
- * ({@link FreeSymbols}). A contradiction in the model's declared types is noted, not
- * fatal: the graph still runs as declared.
+ * inference has nothing new to say. Declared intermediate and output shapes are hints that
+ * inference replaces (see {@link ShapeInference}). A node that fails to infer is noted, not
+ * fatal; a subgraph in which one fails is marked for the rest of the run
+ * ({@link PassContext#markUninferred}), so that no rule rewrites it from shapes it cannot have.
  */
 public final class InferShapes implements Pass {
   public static final String NAME = "infer-shapes";
@@ -34,13 +35,10 @@ public final class InferShapes implements Pass {
         before.put(v, v.type());
       }
     }));
-    var inputSymbols = FreeSymbols.ofInputs(graph);
-    graph.forEachNode(n -> FreeSymbols.forget(n, inputSymbols));
-    try {
-      ShapeInference.infer(graph);
-    } catch (ShapeInferenceException e) {
-      ctx.note("infer-shapes: " + e.getMessage());
-    }
+    ShapeInference inference = new ShapeInference(OpCatalog.standard());
+    inference.run(graph);
+    inference.failures().forEach(f -> ctx.note("infer-shapes: " + f));
+    inference.uninferred().forEach(ctx::markUninferred);
     int changed = 0;
     for (var e : before.entrySet()) {
       if (!Objects.equals(e.getKey().type(), e.getValue())) {
