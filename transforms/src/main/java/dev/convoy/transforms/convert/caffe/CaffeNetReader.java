@@ -1,7 +1,6 @@
 package dev.convoy.transforms.convert.caffe;
 
 import caffe.Caffe;
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -9,13 +8,12 @@ import com.google.protobuf.TextFormat;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.UnsupportedOpException;
+import dev.convoy.transforms.convert.ProtoFiles;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,29 +92,7 @@ final class CaffeNetReader {
 
   /** Reads a caffemodel's weight blobs by layer name. */
   static Map<String, List<Caffe.BlobProto>> readWeights(Path caffemodel) {
-    Caffe.NetParameter net;
-    try (FileChannel ch = FileChannel.open(caffemodel, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size > Integer.MAX_VALUE) {
-        throw new InvalidModelException(caffemodel + ": " + size
-            + " bytes, larger than the 2 GiB a protobuf message can hold");
-      }
-      CodedInputStream in = CodedInputStream.newInstance(
-          ch.map(FileChannel.MapMode.READ_ONLY, 0, size));
-      in.setSizeLimit(Integer.MAX_VALUE);
-      net = Caffe.NetParameter.parseFrom(in);
-      if (!in.isAtEnd()) {
-        throw new InvalidModelException(caffemodel
-            + ": not a valid caffemodel (bytes left over after the NetParameter message)");
-      }
-    } catch (NoSuchFileException e) {
-      throw new ConvoyException(caffemodel + ": no such file");
-    } catch (InvalidProtocolBufferException e) {
-      throw new InvalidModelException(
-          caffemodel + ": not a valid caffemodel (" + e.getMessage() + ")", e);
-    } catch (IOException e) {
-      throw new ConvoyException(caffemodel + ": cannot read (" + e.getMessage() + ")", e);
-    }
+    Caffe.NetParameter net = ProtoFiles.read(caffemodel, Caffe.NetParameter.PARSER, "caffemodel");
     Map<String, List<Caffe.BlobProto>> blobs = new LinkedHashMap<>();
     for (Caffe.LayerParameter layer : layers(net, caffemodel)) {
       if (layer.getBlobsCount() > 0) {

@@ -1,18 +1,13 @@
 package dev.convoy.transforms.convert.tf;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.UnsupportedOpException;
+import dev.convoy.transforms.convert.ProtoFiles;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.ModelInfo;
 import dev.convoy.ir.graph.Value;
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,27 +46,8 @@ public final class TfImporter {
    * {@code node:K}); empty means the tensors no node consumes.
    */
   public static Graph importFile(Path file, List<String> outputs) {
-    String src = file.toString();
-    GraphDef def;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size > Integer.MAX_VALUE) {
-        throw new InvalidModelException(src + ": " + size
-            + " bytes, larger than the 2 GiB a protobuf message can hold");
-      }
-      CodedInputStream in = CodedInputStream.newInstance(
-          ch.map(FileChannel.MapMode.READ_ONLY, 0, size));
-      in.setSizeLimit(Integer.MAX_VALUE);
-      def = GraphDef.parseFrom(in);
-    } catch (NoSuchFileException e) {
-      throw new ConvoyException(src + ": no such file");
-    } catch (InvalidProtocolBufferException e) {
-      throw new InvalidModelException(src + ": not a valid TensorFlow GraphDef (" + e.getMessage()
-          + ")", e);
-    } catch (IOException e) {
-      throw new ConvoyException(src + ": cannot read (" + e.getMessage() + ")", e);
-    }
-    return importGraphDef(def, src, outputs);
+    GraphDef def = ProtoFiles.read(file, GraphDef.parser(), "TensorFlow GraphDef");
+    return importGraphDef(def, file.toString(), outputs);
   }
 
   /** Imports a GraphDef held in memory; {@code source} names it in errors. */

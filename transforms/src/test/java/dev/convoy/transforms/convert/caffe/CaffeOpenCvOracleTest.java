@@ -1,6 +1,5 @@
 package dev.convoy.transforms.convert.caffe;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import caffe.Caffe;
 import dev.convoy.ir.eval.Evaluator;
@@ -9,7 +8,7 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
 import dev.convoy.transforms.testing.OrtFixture;
-import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.testing.StrictAgreement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -277,12 +276,7 @@ class CaffeOpenCvOracleTest {
           // OpenCV drops or keeps trailing unit axes its own way; compare values.
           want = Tensor.of(want.dtype(), got.dims(), want.data());
         }
-        var c = OrtVerifier.compareTensors(blob, want, got, OrtVerifier.Tolerance.DEFAULT);
-        System.out.printf("%s %s %s: max abs %.3g, max rel %.3g%n", prototxt.getFileName(),
-            e.getKey(), blob, c.maxAbsError(), c.maxRelError());
-        assertTrue(c.pass(), prototxt.getFileName() + " " + e.getKey() + " blob " + blob
-            + ": max abs error " + c.maxAbsError() + ", max rel error " + c.maxRelError()
-            + (c.problem() == null ? "" : " (" + c.problem() + ")"));
+        StrictAgreement.assertAgrees(prototxt.getFileName() + " " + e.getKey(), blob, want, got);
       }
     }
   }

@@ -1,7 +1,6 @@
 package dev.convoy.transforms.convert.caffe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
@@ -14,8 +13,8 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.testing.OrtFixture;
+import dev.convoy.transforms.testing.StrictAgreement;
 import dev.convoy.transforms.verify.OracleArgs;
-import dev.convoy.transforms.verify.OrtVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -65,26 +64,14 @@ class CaffeReferenceTest {
     assertEquals(List.of(last, preSoftmax), g.outputs().stream().map(v -> v.name()).toList());
     String in = g.inputs().get(0).name();
     Map<String, Tensor> inputs = Map.of(in, input);
-    check(stem + " evaluator", expected, Evaluator.standard().runTensors(g, inputs));
-    check(stem + " ORT on the export", expected, ORT.verifier().run(OnnxExporter.toBytes(g), inputs));
+    StrictAgreement.assertAgrees(stem + " evaluator", expected, Evaluator.standard().runTensors(g, inputs));
+    StrictAgreement.assertAgrees(stem + " ORT on the export", expected, ORT.verifier().run(OnnxExporter.toBytes(g), inputs));
 
     Map<String, long[]> shapes = OracleArgs.read(prototxt).shapes();
     Graph o2 = Optimizer.optimize(g, new OptimizeOptions(Level.O2, Set.of(), Set.of(), null,
         shapes, false, OptimizeOptions.DEFAULT_FOLD_CAP)).graph();
     assertEquals(List.of(), GraphVerifier.verify(o2), stem + ": invalid graph after O2");
-    check(stem + " O2 evaluator", expected, Evaluator.standard().runTensors(o2, inputs));
-    check(stem + " O2 ORT", expected, ORT.verifier().run(OnnxExporter.toBytes(o2), inputs));
-  }
-
-  private static void check(String what, Map<String, Tensor> expected, Map<String, Tensor> actual) {
-    expected.forEach((name, want) -> {
-      Tensor got = actual.get(name);
-      assertTrue(got != null, what + ": no output " + name + " in " + actual.keySet());
-      var c = OrtVerifier.compareTensors(name, want, got, OrtVerifier.Tolerance.DEFAULT);
-      System.out.printf("%s %s: max abs %.3g, max rel %.3g%n", what, name, c.maxAbsError(),
-          c.maxRelError());
-      assertTrue(c.pass(), what + " " + name + ": max abs error " + c.maxAbsError()
-          + ", max rel error " + c.maxRelError() + (c.problem() == null ? "" : ", " + c.problem()));
-    });
+    StrictAgreement.assertAgrees(stem + " O2 evaluator", expected, Evaluator.standard().runTensors(o2, inputs));
+    StrictAgreement.assertAgrees(stem + " O2 ORT", expected, ORT.verifier().run(OnnxExporter.toBytes(o2), inputs));
   }
 }

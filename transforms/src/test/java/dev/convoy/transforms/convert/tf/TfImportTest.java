@@ -15,7 +15,7 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.testing.OrtFixture;
-import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.testing.StrictAgreement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -195,28 +195,15 @@ class TfImportTest {
     Graph imported = TfImporter.importFile(pb, outputs);
     assertEquals(List.of(), GraphVerifier.verify(imported), "invalid graph");
     Map<String, Tensor> inputs = Map.of(input, Tensor.ofFloats(dims, data));
-    compare("evaluator", expected, Evaluator.standard().runTensors(imported, inputs));
-    compare("ORT on the export", expected,
+    StrictAgreement.assertAgrees("evaluator", expected, Evaluator.standard().runTensors(imported, inputs));
+    StrictAgreement.assertAgrees("ORT on the export", expected,
         ORT.verifier().run(OnnxExporter.toBytes(imported), inputs));
     Graph o2 = Optimizer.optimize(imported, new OptimizeOptions(Level.O2, Set.of(), Set.of(), null,
         Map.of(input, dims), false, OptimizeOptions.DEFAULT_FOLD_CAP)).graph();
     assertEquals(List.of(), GraphVerifier.verify(o2), "invalid graph after O2");
-    compare("O2 evaluator", expected, Evaluator.standard().runTensors(o2, inputs));
-    compare("O2 ORT", expected, ORT.verifier().run(OnnxExporter.toBytes(o2), inputs));
+    StrictAgreement.assertAgrees("O2 evaluator", expected, Evaluator.standard().runTensors(o2, inputs));
+    StrictAgreement.assertAgrees("O2 ORT", expected, ORT.verifier().run(OnnxExporter.toBytes(o2), inputs));
     System.out.printf("%s: %d nodes imported, %d after O2 (%s)%n", pb.getFileName(),
         imported.totalNodeCount(), o2.totalNodeCount(), o2.opHistogram());
-  }
-
-  private static void compare(String what, Map<String, Tensor> expected,
-      Map<String, Tensor> actual) {
-    expected.forEach((name, want) -> {
-      Tensor got = actual.get(name);
-      assertTrue(got != null, what + ": no output " + name + " in " + actual.keySet());
-      var c = OrtVerifier.compareTensors(name, want, got, OrtVerifier.Tolerance.DEFAULT);
-      System.out.printf("%s %s: max abs %.3g, max rel %.3g%n", what, name, c.maxAbsError(),
-          c.maxRelError());
-      assertTrue(c.pass(), what + " " + name + ": max abs error " + c.maxAbsError()
-          + ", max rel error " + c.maxRelError() + (c.problem() == null ? "" : ", " + c.problem()));
-    });
   }
 }
