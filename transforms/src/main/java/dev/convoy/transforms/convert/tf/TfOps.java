@@ -21,10 +21,15 @@ import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * TensorFlow ops as standard ONNX ops (opset 13), with TensorFlow's semantics: NHWC ops between
- * layout Transposes, SAME padding as explicit pads where sizes are static (else SAME_UPPER, which
+ * TensorFlow ops as standard ONNX ops (opset 13), with TensorFlow's semantics: NHWC ops run as
+ * their NCHW ONNX forms, SAME padding as explicit pads where sizes are static (else SAME_UPPER, which
  * is TensorFlow's split), filters permuted from HWIO, int32 shape tensors cast to int64 where
  * ONNX wants them.
+ *
+ * <p>Layout: a 4-D tensor may exist in TensorFlow's layout, in NCHW, or both; each form is made
+ * from the other by one Transpose when first needed. An NHWC op yields only its NCHW form, and
+ * per-channel and elementwise ops after it stay in NCHW, so a chain of NHWC ops costs one
+ * Transpose in and one out, where layout matters again (a reshape, a reduction, an output).
  */
 final class TfOps extends ImportGraphBuilder {
   static final Map<String, Long> OPSETS = Map.of("", 13L);
@@ -40,8 +45,10 @@ final class TfOps extends ImportGraphBuilder {
   private static final long[] TO_NCHW = {0, 3, 1, 2};
   private static final long[] TO_NHWC = {0, 2, 3, 1};
 
-  /** Every converted tensor by canonical name ({@code node:K}). */
+  /** Every converted tensor in TensorFlow's layout, by canonical name ({@code node:K}). */
   private final Map<String, Value> tensors = new HashMap<>();
+  /** The NCHW forms of 4-D NHWC tensors, by canonical name. */
+  private final Map<String, Value> nchwForms = new HashMap<>();
 
   /** {@code node} and {@code node:0} as {@code node:0}; a control input's {@code ^} dropped. */
   static String canonical(String ref) {
@@ -62,7 +69,14 @@ final class TfOps extends ImportGraphBuilder {
 
   /** The value of a tensor reference; {@code who} says who reads it, for the error. */
   Value tensor(String ref, String who) {
-    Value v = tensors.get(canonical(ref));
+    String key = canonical(ref);
+    Value v = tensors.get(key);
+    if (v == null && nchwForms.containsKey(key)) {
+      String node = producer(ref);
+      v = node(node + "/to_nhwc", "Transpose", List.of(nchwForms.get(key)), attrs("perm", TO_NHWC),
+          key.endsWith(":0") ? node : key);
+      tensors.put(key, v);
+    }
     if (v == null) {
       throw new InvalidModelException(who + " read '" + ref + "', which the graph does not define"
           + " (a node has fewer outputs, or an output Convoy does not compute)");
@@ -70,34 +84,71 @@ final class TfOps extends ImportGraphBuilder {
     return v;
   }
 
-  void convert(NodeDef n) {
-    List<Value> in = new ArrayList<>();
-    for (String ref : n.getInputList()) {
-      if (!ref.startsWith("^")) {
-        in.add(tensor(ref, "node '" + n.getName() + "'"));
-      }
+  /** The NCHW form of a 4-D NHWC tensor, transposed from its TensorFlow form the first time. */
+  private Value nchwOf(String ref, String consumer) {
+    String key = canonical(ref);
+    Value v = nchwForms.get(key);
+    if (v == null) {
+      v = node(consumer + "/to_nchw", "Transpose", List.of(tensor(ref, "node '" + consumer + "'")),
+          attrs("perm", TO_NCHW), consumer + "/nchw_in");
+      nchwForms.put(key, v);
     }
+    return v;
+  }
+
+  private boolean hasNchwForm(String ref) {
+    return nchwForms.containsKey(canonical(ref));
+  }
+
+  /** Records an op's result that exists only in NCHW; its TensorFlow form comes when needed. */
+  private Value nchwResult(NodeDef n, Value y) {
+    nchwForms.put(n.getName() + ":0", y);
+    return null;
+  }
+
+  /** The data inputs (control inputs dropped) of the node being converted. */
+  private List<String> refs;
+
+  void convert(NodeDef n) {
+    refs = n.getInputList().stream().filter(r -> !r.startsWith("^")).toList();
+    String who = "node '" + n.getName() + "'";
+    // Resolved when read: an input used only in NCHW never needs its TensorFlow form.
+    List<Value> in = new java.util.AbstractList<>() {
+      @Override
+      public Value get(int k) {
+        return tensor(refs.get(k), who);
+      }
+
+      @Override
+      public int size() {
+        return refs.size();
+      }
+    };
     String name = n.getName();
     Value out = switch (n.getOp()) {
       case "Placeholder" -> placeholder(n);
       case "Const" -> constant(name, TfTensors.fromProto(attr(n, "value").getTensor()));
-      case "Identity", "StopGradient" -> in.get(0);
+      case "Identity", "StopGradient" -> {
+        if (hasNchwForm(refs.get(0))) {
+          nchwForms.put(name + ":0", nchwForms.get(canonical(refs.get(0))));
+        }
+        yield tensors.containsKey(canonical(refs.get(0))) ? in.get(0) : null;
+      }
       case "NoOp" -> null;
       case "Conv2D" -> conv(n, in, false);
       case "DepthwiseConv2dNative" -> conv(n, in, true);
       case "MatMul" -> matMul(n, in);
       case "BiasAdd" -> biasAdd(n, in);
       case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> batchNorm(n, in);
-      case "Relu" -> node(name, "Relu", in, null, name);
-      case "Relu6" -> node(name, "Clip", List.of(in.get(0), scalarLike(n, in.get(0), 0),
-          scalarLike(n, in.get(0), 6)), null, name);
-      case "Elu" -> node(name, "Elu", in, null, name);
-      case "Sigmoid" -> node(name, "Sigmoid", in, null, name);
-      case "Tanh" -> node(name, "Tanh", in, null, name);
-      case "Add", "AddV2" -> node(name, "Add", in, null, name);
-      case "Sub" -> node(name, "Sub", in, null, name);
-      case "Mul" -> node(name, "Mul", in, null, name);
-      case "RealDiv" -> node(name, "Div", in, null, name);
+      case "Relu" -> unary(n, "Relu");
+      case "Relu6" -> unary(n, "Clip");
+      case "Elu" -> unary(n, "Elu");
+      case "Sigmoid" -> unary(n, "Sigmoid");
+      case "Tanh" -> unary(n, "Tanh");
+      case "Add", "AddV2" -> binary(n, "Add", in);
+      case "Sub" -> binary(n, "Sub", in);
+      case "Mul" -> binary(n, "Mul", in);
+      case "RealDiv" -> binary(n, "Div", in);
       case "MaxPool", "MaxPoolV2", "AvgPool" -> pool(n, in);
       case "Mean" -> node(name, "ReduceMean", List.of(in.get(0)), attrs("axes",
           constInts(n, in.get(1), "reduction_indices"), "keepdims", b(n, "keep_dims") ? 1L : 0L),
@@ -237,13 +288,45 @@ final class TfOps extends ImportGraphBuilder {
     return graph.addInput(n.getName(), new ValueType.TensorType(d, Shape.of(ds)));
   }
 
-  private Value toNchw(String name, Value x) {
-    return node(name + "/to_nchw", "Transpose", List.of(x), attrs("perm", TO_NCHW),
-        name + "/nchw_in");
+  /** An elementwise op, in NCHW when its input has that form (Relu6 as Clip to [0, 6]). */
+  private Value unary(NodeDef n, String op) {
+    String name = n.getName();
+    boolean inNchw = hasNchwForm(refs.get(0));
+    Value x = inNchw ? nchwOf(refs.get(0), name) : tensor(refs.get(0), "node '" + name + "'");
+    List<Value> args = op.equals("Clip")
+        ? List.of(x, scalarLike(n, x, 0), scalarLike(n, x, 6)) : List.of(x);
+    Value y = node(name, op, args, null, inNchw ? name + "/nchw" : name);
+    return inNchw ? nchwResult(n, y) : y;
   }
 
-  private Value toNhwc(String name, Value y) {
-    return node(name + "/to_nhwc", "Transpose", List.of(y), attrs("perm", TO_NHWC), name);
+  /**
+   * A broadcasting binary op, in NCHW when both operands have that form or one does and the
+   * other is a constant scalar or per-channel vector (then laid out as [C, 1, 1]).
+   */
+  private Value binary(NodeDef n, String op, List<Value> in) {
+    String name = n.getName();
+    boolean a = hasNchwForm(refs.get(0));
+    boolean b = hasNchwForm(refs.get(1));
+    if (a || b) {
+      Value nchwOther = a && b ? nchwOf(refs.get(1), name)
+          : channelConstant(name, a ? in.get(1) : in.get(0));
+      if (nchwOther != null) {
+        Value mine = nchwOf(refs.get(a ? 0 : 1), name);
+        List<Value> args = a ? List.of(mine, nchwOther) : List.of(nchwOther, mine);
+        return nchwResult(n, node(name, op, args, null, name + "/nchw"));
+      }
+    }
+    return node(name, op, in, null, name);
+  }
+
+  /** A constant scalar as is, a constant [C] as [C, 1, 1]; otherwise {@code null}. */
+  private Value channelConstant(String name, Value v) {
+    Tensor t = v.constant();
+    if (t == null || t.rank() > 1) {
+      return null;
+    }
+    return t.rank() == 0 ? v
+        : constant(name + "/channels", Tensor.of(t.dtype(), new long[] {t.dim(0), 1, 1}, t.data()));
   }
 
   /** Pads (ONNX order: begins then ends) for the spatial axes of an NCHW-ordered input. */
@@ -308,13 +391,13 @@ final class TfOps extends ImportGraphBuilder {
   private Value conv(NodeDef n, List<Value> in, boolean depthwise) {
     String name = n.getName();
     boolean nchw = nchw(n);
-    Value x = in.get(0);
     Tensor filter = in.get(1).constant();
     if (filter == null) {
       throw new UnsupportedOpException("node '" + name + "' (" + n.getOp()
           + ") has a filter computed at run time; a frozen graph's filter is a constant");
     }
     long[] f = filter.dims();
+    Value xin = nchw ? in.get(0) : nchwOf(refs.get(0), name);
     Tensor w;
     long group = 1;
     if (depthwise) {
@@ -324,7 +407,7 @@ final class TfOps extends ImportGraphBuilder {
       group = f[2];
     } else {
       w = TfTensors.transpose(filter, 3, 2, 0, 1);
-      long channels = nchw ? dims(x)[1] : dims(x)[3];
+      long channels = dims(xin)[1];
       if (channels > 0 && channels != f[2]) {
         group = channels / f[2];
       }
@@ -332,7 +415,6 @@ final class TfOps extends ImportGraphBuilder {
     long[] stride = spatial(n, ints(n, "strides"), 1);
     long[] dilation = spatial(n, ints(n, "dilations"), 1);
     long[] kernel = {f[0], f[1]};
-    Value xin = nchw ? x : toNchw(name, x);
     long[] p = pads(n, dims(xin), kernel, stride, dilation);
     Map<String, Attribute> a = attrs("kernel_shape", kernel, "strides", stride,
         "dilations", dilation, "group", group);
@@ -343,7 +425,7 @@ final class TfOps extends ImportGraphBuilder {
     }
     Value y = node(name, "Conv", List.of(xin, constant(name + "/weight", w)), a,
         nchw ? name : name + "/nchw");
-    return nchw ? y : toNhwc(name, y);
+    return nchw ? y : nchwResult(n, y);
   }
 
   private Value matMul(NodeDef n, List<Value> in) {
@@ -367,6 +449,12 @@ final class TfOps extends ImportGraphBuilder {
   private Value biasAdd(NodeDef n, List<Value> in) {
     String name = n.getName();
     Value bias = in.get(1);
+    if (!nchw(n) && hasNchwForm(refs.get(0))) {
+      Value x = nchwOf(refs.get(0), name);
+      Value b3 = node(name + "/bias", "Reshape",
+          List.of(bias, int64s(name + "/bias_shape", -1, 1, 1)), null, name + "/bias");
+      return nchwResult(n, node(name, "Add", List.of(x, b3), null, name + "/nchw"));
+    }
     if (nchw(n)) {
       int r = rank(n, in.get(0));
       long[] shape = new long[r - 1];
@@ -387,10 +475,10 @@ final class TfOps extends ImportGraphBuilder {
     }
     float eps = n.getAttrMap().containsKey("epsilon") ? attr(n, "epsilon").getF() : 1e-4f;
     boolean nchw = nchw(n);
-    Value x = nchw ? in.get(0) : toNchw(name, in.get(0));
+    Value x = nchw ? in.get(0) : nchwOf(refs.get(0), name);
     Value y = node(name, "BatchNormalization", List.of(x, in.get(1), in.get(2), in.get(3),
         in.get(4)), attrs("epsilon", eps), nchw ? name : name + "/nchw");
-    return nchw ? y : toNhwc(name, y);
+    return nchw ? y : nchwResult(n, y);
   }
 
   private Value pool(NodeDef n, List<Value> in) {
@@ -399,7 +487,7 @@ final class TfOps extends ImportGraphBuilder {
     boolean v2 = n.getOp().equals("MaxPoolV2");
     long[] kernel = spatial(n, v2 ? constInts(n, in.get(1), "ksize") : ints(n, "ksize"), 1);
     long[] stride = spatial(n, v2 ? constInts(n, in.get(2), "strides") : ints(n, "strides"), 1);
-    Value x = nchw ? in.get(0) : toNchw(name, in.get(0));
+    Value x = nchw ? in.get(0) : nchwOf(refs.get(0), name);
     long[] p = pads(n, dims(x), kernel, stride, new long[] {1, 1});
     boolean max = !n.getOp().equals("AvgPool");
     Map<String, Attribute> a = attrs("kernel_shape", kernel, "strides", stride);
@@ -414,7 +502,7 @@ final class TfOps extends ImportGraphBuilder {
     }
     Value y = node(name, max ? "MaxPool" : "AveragePool", List.of(x), a,
         nchw ? name : name + "/nchw");
-    return nchw ? y : toNhwc(name, y);
+    return nchw ? y : nchwResult(n, y);
   }
 
   private Value reshape(NodeDef n, List<Value> in) {
