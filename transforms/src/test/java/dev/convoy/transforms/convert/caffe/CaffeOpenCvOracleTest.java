@@ -145,6 +145,32 @@ class CaffeOpenCvOracleTest {
   }
 
   @Test
+  void layerAxesOtherThanTheChannelsMatchOpenCv() throws IOException {
+    String net = """
+        name: "axes"
+        layer { name: "data" type: "Input" top: "data"
+                input_param { shape { dim: 1 dim: 6 dim: 4 dim: 5 } } }
+        layer { name: "ip_axis2" type: "InnerProduct" bottom: "data" top: "ip_axis2"
+                inner_product_param { num_output: 3 axis: 2 } }
+        layer { name: "flat2" type: "Flatten" bottom: "data" top: "flat2"
+                flatten_param { axis: 2 end_axis: 3 } }
+        layer { name: "resh2" type: "Reshape" bottom: "data" top: "resh2"
+                reshape_param { axis: 1 num_axes: 2 shape { dim: 3 dim: -1 } } }
+        layer { name: "soft2" type: "Softmax" bottom: "data" top: "soft2" softmax_param { axis: 2 } }
+        layer { name: "halves" type: "Slice" bottom: "data" top: "s_a" top: "s_b" }
+        layer { name: "cat3" type: "Concat" bottom: "s_b" bottom: "s_a" top: "cat3"
+                concat_param { axis: 3 } }
+        layer { name: "prelu_shared" type: "PReLU" bottom: "cat3" top: "pr"
+                prelu_param { channel_shared: true } }
+        """;
+    Map<String, List<Blob>> weights = new LinkedHashMap<>();
+    weights.put("ip_axis2", List.of(new Blob(-0.5f, 0.5f, 3, 20), new Blob(-0.2f, 0.2f, 3)));
+    weights.put("prelu_shared", List.of(new Blob(0.1f, 0.3f, 1)));
+    check("axes", net, weights, Map.of("data", new long[] {1, 6, 4, 5}),
+        List.of("ip_axis2", "flat2", "resh2", "soft2", "pr"));
+  }
+
+  @Test
   void ssdNormalizeAndPermuteMatchOpenCv() throws IOException {
     String net = """
         name: "ssd_head"
