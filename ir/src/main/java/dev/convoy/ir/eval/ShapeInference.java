@@ -148,16 +148,29 @@ public final class ShapeInference {
    * produce is a contradiction.
    */
   private static ValueType overHint(Node node, Value out, ValueType inferred) {
-    ValueType declared = out.type();
+    try {
+      return overHint(out.type(), inferred);
+    } catch (ShapeInferenceException e) {
+      throw new ShapeInferenceException(where(node) + ": output '" + out.name()
+          + "' is declared " + out.type() + " but " + e.getMessage());
+    }
+  }
+
+  private static ValueType overHint(ValueType declared, ValueType inferred) {
     if (inferred == null) {
       return declared;
     }
     if (declared instanceof TensorType d && inferred instanceof TensorType i) {
       if (d.dtype() != i.dtype()) {
-        throw new ShapeInferenceException(where(node) + ": output '" + out.name()
-            + "' is declared " + d + " but the op produces " + i);
+        throw new ShapeInferenceException("the op produces " + i);
       }
       return i.shape().hasRank() || !d.shape().hasRank() ? i : d;
+    }
+    if (declared instanceof SequenceType d && inferred instanceof SequenceType i) {
+      return new SequenceType(overHint(d.elementType(), i.elementType()));
+    }
+    if (declared instanceof OptionalType d && inferred instanceof OptionalType i) {
+      return new OptionalType(overHint(d.elementType(), i.elementType()));
     }
     return inferred;
   }

@@ -29,17 +29,20 @@ import org.apache.beam.sdk.values.PCollection;
  * worker that converts it. The listing happens when the pipeline is built, so the total is known
  * for progress reporting.
  *
- * <p>In a folder, a file is a model when its extension is {@code .onnx}, {@code .cvy} or
- * {@code .prototxt} (even if its content is broken: it then fails at conversion and is reported),
- * or when its content sniffs as a model format whatever its extension. A Caffe model is its
- * prototxt; the {@code .caffemodel} of the same stem is its weights, not a second model. Sidecars
- * are skipped: {@code NAME.onnx.oracle.args}, reference tensors ({@code .pb} files that are not
- * TensorFlow GraphDefs, folders ending {@code .ref}), manifests and text.
+ * <p>In a folder, a file is a model when its extension is one of {@link ModelFormat}'s ({@code
+ * .onnx}, {@code .cvy}, {@code .tflite}) or {@code .prototxt} (even if its content is broken: it
+ * then fails at conversion and is reported), or when its content sniffs as a model format
+ * whatever its extension. A Caffe model is its prototxt; the {@code .caffemodel} of the same stem
+ * is its weights, not a second model. Sidecars are skipped: {@code NAME.onnx.oracle.args},
+ * reference tensors ({@code .pb} files that are not TensorFlow GraphDefs, folders ending
+ * {@code .ref}), external weights ({@code .data}), manifests and text.
  */
 public final class ZooIO {
-  private static final Set<String> MODEL_EXTENSIONS = Set.of("onnx", "cvy", "prototxt");
+  private static final Set<String> MODEL_EXTENSIONS = java.util.stream.Stream.concat(
+      java.util.Arrays.stream(ModelFormat.values()).map(ModelFormat::extension),
+      java.util.stream.Stream.of("prototxt")).collect(java.util.stream.Collectors.toUnmodifiableSet());
   private static final Set<String> SIDECAR_EXTENSIONS =
-      Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties");
+      Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties", "data");
 
   private ZooIO() {}
 
@@ -122,7 +125,7 @@ public final class ZooIO {
         e.weights() == null ? "" : e.weights().toAbsolutePath().normalize().toString());
   }
 
-  /** {@code onnx}, {@code cvy} or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
+  /** A {@link ModelFormat} extension or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
   static String sniff(Path p) {
     if (!Files.isRegularFile(p)) {
       return ModelRef.UNKNOWN_FORMAT;

@@ -35,7 +35,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Run a model on input_K.pb tensors with Convoy's evaluator; write output_K.pb.")
 public class EvalCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .cvy, Caffe .prototxt with its .caffemodel, TensorFlow .pb).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite,"
+      + " .cvy, a Caffe .prototxt or .caffemodel with its partner beside it, a TensorFlow .pb;"
+      + " sniffed from content).")
   Path model;
 
   @Option(names = "--inputs", required = true, paramLabel = "DIR",
@@ -65,6 +67,9 @@ public class EvalCommand implements Callable<Integer> {
     }
     if (!Files.isDirectory(inputs)) {
       throw new ConvoyException(inputs + ": no such folder of inputs");
+    }
+    if (threads != null && threads < 1) {
+      throw new ConvoyException("--threads must be at least 1, got " + threads);
     }
     Graph graph = Models.load(model);
     for (String name : extraOutputs) {

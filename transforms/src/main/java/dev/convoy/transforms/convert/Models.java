@@ -9,6 +9,7 @@ import dev.convoy.transforms.convert.caffe.CaffeImporter;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.convert.tf.TfImporter;
+import dev.convoy.transforms.convert.tflite.TfliteImporter;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -40,6 +41,7 @@ public final class Models {
     Graph g = switch (ModelFormat.sniff(path)) {
       case ONNX -> OnnxImporter.importFile(path);
       case CVY -> CvyReader.read(path);
+      case TFLITE -> TfliteImporter.importFile(path);
       case CAFFE -> CaffeImporter.importModel(path);
       case TF -> TfImporter.importFile(path);
     };
@@ -66,8 +68,8 @@ public final class Models {
     switch (format) {
       case ONNX -> OnnxExporter.write(graph, path);
       case CVY -> CvyWriter.write(graph, path);
-      case CAFFE, TF -> throw new ConvoyException(
-          path + ": Convoy reads " + format.extension() + " models but writes only onnx and cvy");
+      case TFLITE, CAFFE, TF -> throw new ConvoyException(
+          path + ": Convoy reads " + format.extension() + " but does not write it (use onnx or cvy)");
     }
   }
 }

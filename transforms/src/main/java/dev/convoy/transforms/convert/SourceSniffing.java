@@ -5,6 +5,7 @@ package dev.convoy.transforms.convert;
  * opening with a NetParameter field; a caffemodel is a binary NetParameter (its {@code name}
  * string, then layers); a GraphDef opens with a NodeDef holding a name and an op. None of these
  * starts like an ONNX ModelProto, whose first field is a varint or one of its own.
+ * {@link ModelFormat#sniff} asks these before the ONNX check.
  */
 final class SourceSniffing {
   /** How many leading bytes the sniffers look at. */
@@ -14,14 +15,6 @@ final class SourceSniffing {
       "input_shape", "input_dim", "force_backward", "state", "debug_info", "layer", "layers");
 
   private SourceSniffing() {}
-
-  /** CAFFE, TF, or {@code null} when the bytes look like neither. */
-  static ModelFormat sniff(byte[] head, int n) {
-    if (isPrototxt(head, n) || isCaffemodel(head, n)) {
-      return ModelFormat.CAFFE;
-    }
-    return isGraphDef(head, n) ? ModelFormat.TF : null;
-  }
 
   /** Text whose first token (after blank lines and # comments) is a NetParameter field. */
   static boolean isPrototxt(byte[] head, int n) {

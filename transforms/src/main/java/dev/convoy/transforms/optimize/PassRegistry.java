@@ -25,6 +25,9 @@ import dev.convoy.transforms.optimize.eliminate.EliminateSingleSplit;
 import dev.convoy.transforms.optimize.eliminate.EliminateSqueezeUnsqueeze;
 import dev.convoy.transforms.optimize.eliminate.EliminateUnusedInitializers;
 import dev.convoy.transforms.optimize.eliminate.EliminateZeroPad;
+import dev.convoy.transforms.optimize.eliminate.EliminateNotWhere;
+import dev.convoy.transforms.optimize.eliminate.EliminatePreShapeNode;
+import dev.convoy.transforms.optimize.eliminate.EliminateReshapeRoundTrip;
 import dev.convoy.transforms.optimize.eliminate.MergeReshapeChain;
 import dev.convoy.transforms.optimize.eliminate.MergeTransposes;
 import dev.convoy.transforms.optimize.fold.ConstantToInitializer;
@@ -80,6 +83,9 @@ public final class PassRegistry {
             EliminateSqueezeUnsqueeze::new,
             MergeTransposes::new,
             MergeReshapeChain::new,
+            EliminateReshapeRoundTrip::new,
+            EliminatePreShapeNode::new,
+            EliminateNotWhere::new,
             EliminateCastRoundTrip::new,
             EliminateQdqRoundTrip::new,
             EliminateConcatSlice::new,

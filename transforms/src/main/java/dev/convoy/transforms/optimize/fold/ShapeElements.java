@@ -13,7 +13,8 @@ import java.util.List;
  * What the elements of a small int64 tensor that holds sizes are, read back through the shape
  * arithmetic that computed it: {@code Shape} (with {@code start}/{@code end}), {@code Gather} and
  * {@code Slice} of it at constant positions, {@code Unsqueeze}/{@code Squeeze} of a scalar or a
- * vector, {@code Concat} of such pieces and constants. Each element is a known number, dim
+ * vector, {@code Concat} of such pieces and constants, and {@code Cast} between int32 and int64
+ * (converters from TensorFlow compute shapes in int32; a tensor dim never nears 2^31 elements). Each element is a known number, dim
  * {@code axis} of a tensor (whatever its size, so that {@code Gather(Shape(x), 1)} is known to be
  * dim 1 of {@code x} even when that dim has no name), or unknown. Anything else is unknown, so a
  * rule built on it does nothing rather than guess.
@@ -69,13 +70,16 @@ public final class ShapeElements {
 
   private ShapeElements() {}
 
-  /** The elements of 1-D or scalar int64 {@code v}, or null when even its length is unknown. */
+  /**
+   * The elements of 1-D or scalar int64 or int32 {@code v}, or null when even its length is
+   * unknown.
+   */
   public static List<Element> of(Value v) {
     return of(v, 0);
   }
 
   private static List<Element> of(Value v, int depth) {
-    if (v == null || Facts.dtype(v) != DType.INT64) {
+    if (v == null || (Facts.dtype(v) != DType.INT64 && Facts.dtype(v) != DType.INT32)) {
       return null;
     }
     long[] c = Facts.constLongs(v);
@@ -92,6 +96,7 @@ public final class ShapeElements {
       case "Slice" -> slice(p, depth);
       case "Unsqueeze", "Squeeze" -> sameElements(p, depth);
       case "Concat" -> concat(p, depth);
+      case "Cast" -> cast(p, depth);
       default -> unknownOfLength(v);
     };
   }
@@ -176,6 +181,21 @@ public final class ShapeElements {
       out.addAll(part);
     }
     return out.size() > MAX_LENGTH ? null : out;
+  }
+
+  /** A cast between the two integer types of shapes keeps the elements that fit the target. */
+  private static List<Element> cast(Node p, int depth) {
+    List<Element> in = of(p.input(0), depth + 1);
+    if (in == null) {
+      return null;
+    }
+    boolean narrow = Facts.dtype(p.output(0)) == DType.INT32;
+    for (Element e : in) {
+      if (narrow && e.isNumber() && e.number() != (int) (long) e.number()) {
+        return null;
+      }
+    }
+    return in;
   }
 
   /** A value whose producer is not shape arithmetic: its length may still be known. */

@@ -50,7 +50,15 @@ public final class FuseConvBatchNorm implements Rule {
         return false;
       }
     }
-    return rw.canReplace(bn.output(0), conv.output(0)) && foldsFinite(bn, conv, m);
+    if (!rw.canReplace(bn.output(0), conv.output(0))) {
+      return false;
+    }
+    if (!foldsFinite(bn, conv, m)) {
+      rw.note(NAME + ": " + bn + " divides by zero (var + epsilon = 0) or its folded weights"
+          + " overflow float32; left unfused, as ONNX Runtime's NaN and infinities would differ");
+      return false;
+    }
+    return true;
   }
 
   /** Whether every scale, shift, scaled weight and scaled bias is a finite float. */

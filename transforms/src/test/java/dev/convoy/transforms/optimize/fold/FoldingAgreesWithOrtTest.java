@@ -47,6 +47,8 @@ class FoldingAgreesWithOrtTest {
         }
         """, Map.of());
     assertEquals(2, count(g, "Cast"), "undefined casts must stay: " + GraphPrinter.print(g));
+    assertTrue(lastNotes.stream().anyMatch(n -> n.startsWith("fold-constants: ")
+        && n.contains("'cast_i64'") && n.contains("undefined")), "noted: " + lastNotes);
   }
 
   @Test
@@ -275,6 +277,8 @@ class FoldingAgreesWithOrtTest {
         }
         """, in);
     assertEquals(1, count(g, "BatchNormalization"), GraphPrinter.print(g));
+    assertTrue(lastNotes.stream().anyMatch(n -> n.startsWith("fuse-conv-batchnorm: ")
+        && n.contains("'bn'")), "the report says why: " + lastNotes);
   }
 
   // ---- identities ----
@@ -346,11 +350,15 @@ class FoldingAgreesWithOrtTest {
 
   // ---- helpers ----
 
+  /** The notes of the last {@link #agrees} run's optimization. */
+  private static List<String> lastNotes = List.of();
+
   /** Runs the model before and after O1 in ORT; asserts identical outputs; returns the result. */
   static Graph agrees(String text, Map<String, Tensor> inputs) {
     Graph g = GraphParser.parse(text);
     Map<String, Tensor> want = ORT.verifier().run(OnnxExporter.toBytes(g), inputs);
     OptimizeResult r = Optimizer.optimize(g, OptimizeOptions.atLevel(Level.O1));
+    lastNotes = r.notes();
     Map<String, Tensor> got = ORT.verifier().run(OnnxExporter.toBytes(r.graph()), inputs);
     assertEquals(want.keySet(), got.keySet());
     for (String name : want.keySet()) {

@@ -177,6 +177,8 @@ class ShapeFactsTest {
     byte[] model = OnnxExporter.toBytes(g);
     OptimizeResult r = Optimizer.optimize(g, o1(Map.of()));
     assertEquals(1, r.graph().opHistogram().getOrDefault("Reshape", 0));
+    assertTrue(r.notes().stream().anyMatch(n -> n.contains("'t' declared float32[6]")),
+        r.notes().toString());
     assertAgreesWithOrt(model, r.graph(), SeededInputs.generate(g, Map.of()));
   }
 
