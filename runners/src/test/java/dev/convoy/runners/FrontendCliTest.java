@@ -80,12 +80,16 @@ class FrontendCliTest {
   }
 
   @Test
-  void runConvertsAZooMixingOnnxCaffeAndTensorFlowAndRecordsEachFormat()
+  void runConvertsAZooMixingOnnxTfliteCaffeAndTensorFlowAndRecordsEachFormat()
       throws IOException, SQLException {
     Path zoo = Files.createDirectories(tmp.resolve("zoo"));
     Files.copy(TestData.devModels().resolve("optest_conv_bn_relu.onnx"), zoo.resolve("conv.onnx"));
     for (String f : List.of("lenet.prototxt", "lenet.caffemodel", "lenet.prototxt.oracle.args")) {
       Files.copy(caffe("lenet").resolveSibling(f), zoo.resolve(f));
+    }
+    Path tflite = TestData.root().resolve("models/tflite");
+    for (String f : List.of("hello_world_float.tflite", "hello_world_float.tflite.oracle.args")) {
+      Files.copy(tflite.resolve(f), zoo.resolve(f));
     }
     Files.write(zoo.resolve("mlp.pb"), mlp().toByteArray());
     // Its batch is dynamic: verification needs a concrete shape, as for an ONNX model.
@@ -104,7 +108,8 @@ class FrontendCliTest {
         formats.put(rs.getString(1), rs.getString(2));
       }
     }
-    assertEquals(Map.of("conv", "onnx", "lenet", "caffe", "mlp", "tf"), formats);
+    assertEquals(Map.of("conv", "onnx", "hello_world_float", "tflite", "lenet", "caffe",
+        "mlp", "tf"), formats);
   }
 
   @Test
