@@ -37,7 +37,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Convert and optimize one model; write it as ONNX or .cvy.")
 public class OptimizeCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite,"
+      + " .cvy, a Caffe .prototxt or .caffemodel with its partner beside it, a TensorFlow .pb;"
+      + " sniffed from content).")
   Path model;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT",
