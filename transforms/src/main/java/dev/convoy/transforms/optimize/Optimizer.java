@@ -1,6 +1,8 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.transforms.optimize.infer.InferShapes;
+import dev.convoy.transforms.optimize.opset.OpsetConverter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,9 +15,13 @@ import java.util.List;
  * The entry point of optimization: runs the pass pipeline of a level (or of a pipeline file) on a
  * graph. The input graph is not modified; the result holds a new graph. Each pass run is timed
  * and counted into a {@link PassStat}; in verify-each-pass mode a {@link PassChecker} checks the
- * graph after every rewrite and every pass and names the first one that broke it.
+ * graph after every rewrite and every pass and names the first one that broke it. With a target
+ * opset ({@link Target#opset()}) the graph is converted to it before the first pass.
  */
 public final class Optimizer {
+  /** The name statistics and reports give the opset conversion of {@code --target-opset}. */
+  public static final String CONVERT_OPSET = "convert-opset";
+
   private Optimizer() {}
 
   public static OptimizeResult optimize(Graph graph, OptimizeOptions options) {
@@ -27,6 +33,9 @@ public final class Optimizer {
       ctx.note(checker.numericCheckOff());
     }
     Run run = new Run(g, ctx, checker);
+    if (options.target().opset() > 0) {
+      run.convertOpset(options.target().opset());
+    }
     run.steps(pipeline.steps());
     List<String> notes = new ArrayList<>(ctx.notes());
     return new OptimizeResult(g, run.stats, notes, ctx.converged());
@@ -58,6 +67,24 @@ public final class Optimizer {
         }
       }
       return changes;
+    }
+
+    /**
+     * Converts the default-domain opset before any pass, so that the passes and the fusions see
+     * (and may use) the target's ops; shapes are inferred first for the adapters that need ranks.
+     */
+    void convertOpset(int target) {
+      int before = graph.totalNodeCount();
+      long t0 = System.nanoTime();
+      new InferShapes().run(graph, ctx);
+      ctx.takeRewrites();
+      int changes = OpsetConverter.convert(graph, target, new Rewriter(ctx));
+      ctx.count(CONVERT_OPSET, changes);
+      stats.add(new PassStat(CONVERT_OPSET, System.nanoTime() - t0, before,
+          graph.totalNodeCount(), ctx.takeRewrites()));
+      if (checker != null && changes > 0) {
+        checker.afterPass(graph, CONVERT_OPSET);
+      }
     }
 
     private int repeat(PassPipeline.Repeat r) {
