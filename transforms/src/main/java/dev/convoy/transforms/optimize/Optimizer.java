@@ -143,12 +143,18 @@ public final class Optimizer {
 
     /** The default pipeline of a level ({@code configs/pipelines/O*.txt}, on the classpath). */
     static PassPipeline forLevel(Level level) {
+      return forLevel(level, List.of(level));
+    }
+
+    /** The default pipeline of a level, expanded inside the includes of {@code including}. */
+    static PassPipeline forLevel(Level level, List<Level> including) {
       String resource = "/dev/convoy/transforms/optimize/pipelines/" + level + ".txt";
       try (InputStream in = Optimizer.class.getResourceAsStream(resource)) {
         if (in == null) {
           throw new IllegalStateException("pipeline resource " + resource + " is missing");
         }
-        return PassPipeline.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), resource);
+        return PassPipeline.parse(
+            new String(in.readAllBytes(), StandardCharsets.UTF_8), resource, including);
       } catch (IOException e) {
         throw new IllegalStateException("cannot read " + resource, e);
       }
