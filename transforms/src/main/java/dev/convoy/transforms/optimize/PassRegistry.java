@@ -32,6 +32,9 @@ import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
+import dev.convoy.transforms.optimize.fuse.FuseHardSigmoid;
+import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
+import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
@@ -88,7 +91,10 @@ public final class PassRegistry {
             FuseConvAdd::new,
             FuseConvMul::new,
             FuseGeluErf::new,
-            FuseMatMulAdd::new)) {
+            FuseMatMulAdd::new,
+            FuseHardSigmoid::new,
+            FuseHardSwish::new,
+            FuseLayerNorm::new)) {
       RULES.put(s.get().name(), s);
     }
     for (Supplier<Pass> s :
