@@ -35,6 +35,7 @@ import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
 import dev.convoy.transforms.optimize.fuse.FuseHardSigmoid;
 import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
 import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
+import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
@@ -94,7 +95,8 @@ public final class PassRegistry {
             FuseMatMulAdd::new,
             FuseHardSigmoid::new,
             FuseHardSwish::new,
-            FuseLayerNorm::new)) {
+            FuseLayerNorm::new,
+            FuseSlicesToSplit::new)) {
       RULES.put(s.get().name(), s);
     }
     for (Supplier<Pass> s :

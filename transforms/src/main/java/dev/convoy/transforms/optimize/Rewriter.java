@@ -241,7 +241,11 @@ public final class Rewriter {
     Graph g = anchor.graph();
     List<String> names = new ArrayList<>();
     for (int i = 0; i < outputCount; i++) {
-      names.add(g.uniqueName(hint));
+      String name = g.uniqueName(i == 0 ? hint : hint + "_" + i);
+      for (int k = 2; names.contains(name); k++) {
+        name = g.uniqueName(hint + "_" + i + "_" + k);
+      }
+      names.add(name);
     }
     Node n = g.addNodeBefore(anchor, "", opType, inputs, names, attributes);
     push(n);

@@ -132,4 +132,29 @@ class FusionsMustNotFireTest {
         String.format(LAYER_NORM, "", "2.0", "").replace("\"\" 17", "\"\" 16"),
         "root", "needs opset 17");
   }
+
+  private static final String SLICES = """
+      graph g (%%x: float32[2,8], %%e: int64[1]) -> (%%a: float32[2,?], %%b: float32[2,?]) {
+        opset "" 13
+        init %%s0: int64[1] = [0]
+        init %%s4: int64[1] = [4]
+        init %%s5: int64[1] = [5]
+        init %%end: int64[1] = [8]
+        init %%ax: int64[1] = [1]
+        %%a = Slice(%%x, %%s0, %s, %%ax) @root
+        %%b = Slice(%%x, %s, %%end, %%ax) @other
+      }
+      """;
+
+  @Test
+  void slicesNotWhereTheyLeaveAGap() {
+    assertNoMatch(new FuseSlicesToSplit(), String.format(SLICES, "%s4", "%s5"), "root",
+        "do not tile axis 1");
+  }
+
+  @Test
+  void slicesNotWithBoundsThatAreNotConstant() {
+    assertNoMatch(new FuseSlicesToSplit(), String.format(SLICES, "%e", "%s4"), "root",
+        "constant bounds");
+  }
 }
