@@ -109,6 +109,14 @@ final class Adapters {
       }
     });
     a.add(new Simple("Split", 18) {
+      // from 18 a Split without sizes must say how many parts it makes
+      @Override
+      public void up(Node n, Rewriter rw) {
+        if (input(n, 1) == null && !n.hasAttribute("num_outputs")) {
+          rw.setAttribute(n, "num_outputs", new Attribute.IntAttr(n.outputCount()));
+        }
+      }
+
       @Override
       public void down(Node n, Rewriter rw) {
         if (!n.hasAttribute("num_outputs")) {
@@ -133,6 +141,12 @@ final class Adapters {
     a.add(new AddedAttribute("AveragePool", 19, "dilations"));
     a.add(new AddedAttribute("Cast", 19, "saturate", 1L));
     a.add(new AddedAttribute("Reshape", 14, "allowzero", 0L));
+    a.add(new AddedAttribute("ArgMax", 12, "select_last_index", 0L));
+    a.add(new AddedAttribute("ArgMin", 12, "select_last_index", 0L));
+    a.add(new AddedAttribute("Dropout", 12, "seed"));
+    a.add(new AddedAttribute("LpPool", 18, "dilations"));
+    a.add(new AddedAttribute("LpPool", 11, "pads"));
+    a.add(new AddedAttribute("GatherND", 12, "batch_dims", 0L));
     a.add(new AddedAttribute("Shape", 15, "start", 0L));
     a.add(new AddedAttribute("Shape", 15, "end"));
     for (String r : List.of("RNN", "GRU", "LSTM")) {
@@ -163,6 +177,7 @@ final class Adapters {
     });
     a.add(new Unconvertible("GroupNormalization", 21, "scale and bias per group became per channel"));
     a.add(new Unconvertible("DFT", 20, "the axis attribute became an input"));
+    a.add(new Unconvertible("Scan", 9, "Scan 8 has a batch axis and sequence lengths"));
     for (String op : List.of("Max", "Min", "Sum", "Mean")) {
       a.add(new Simple(op, 8) {
         @Override

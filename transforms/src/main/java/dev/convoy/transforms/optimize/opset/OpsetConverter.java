@@ -1,12 +1,15 @@
 package dev.convoy.transforms.optimize.opset;
 
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpDef;
 import dev.convoy.transforms.optimize.Rewriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Converts a graph's default-domain opset up or down one version at a time, like ONNX's version
@@ -66,6 +69,9 @@ public final class OpsetConverter {
         continue;
       }
       String op = n.opType();
+      if (!up) {
+        requireTypesOlderVersionsAccept(n, version);
+      }
       for (Adapter a : Adapters.ALL) {
         if (a.version() == version && (up ? a.op() : a.downOp()).equals(op)) {
           if (up) {
@@ -79,6 +85,59 @@ public final class OpsetConverter {
     }
     return changes;
   }
+
+  /**
+   * Going down, a node must only use types every earlier version (from 7) of its op accepted.
+   * Versions widen their type lists (int8 Add at 14, integer Max at 12, bfloat16 at 13, float
+   * Equal at 11...) and Convoy's catalog does not record them per version, so this keeps to types
+   * known to be accepted throughout and refuses the rest rather than write a model a runtime
+   * rejects: the data of arithmetic ops float32 or float64 (and int32/int64 for the four basic
+   * operations), other ops' tensors of the common types.
+   */
+  private static void requireTypesOlderVersionsAccept(Node n, int version) {
+    String op = n.opType();
+    boolean basic = BASIC_ARITHMETIC.contains(op);
+    boolean arithmetic = basic || FLOAT_ARITHMETIC.contains(op);
+    List<Value> values = new ArrayList<>();
+    if (arithmetic) {
+      values.add(n.input(0));
+      values.add(n.output(0));
+      if (op.equals("Pow") || basic) {
+        values.add(n.input(1));
+      }
+    } else if (!op.equals("Constant")) {
+      values.addAll(n.inputs());
+      values.addAll(n.outputs());
+    }
+    for (Value v : values) {
+      if (v == null) {
+        continue;
+      }
+      DType t = v.tensorType() == null ? null : v.tensorType().dtype();
+      boolean ok = t == DType.FLOAT || t == DType.DOUBLE
+          || basic && (t == DType.INT32 || t == DType.INT64)
+          || !arithmetic && t != null && COMMON.contains(t) && !(op.equals("Equal") && t == DType.FLOAT
+              && version <= 11);
+      if (!ok) {
+        throw new OpsetConversionException(n + ": cannot convert " + op + " to opset "
+            + (version - 1) + ": " + v.name() + " is of type "
+            + (t == null ? "unknown" : t.textName()) + ", which opset " + (version - 1) + "'s "
+            + op + " may not accept");
+      }
+    }
+  }
+
+  private static final Set<String> BASIC_ARITHMETIC = Set.of("Add", "Sub", "Mul", "Div");
+
+  /** Ops whose versions before their type widening accept floating-point data only. */
+  private static final Set<String> FLOAT_ARITHMETIC = Set.of("Pow", "Max", "Min", "Sum", "Mean",
+      "Clip", "Neg", "Abs", "Relu", "Sign", "MaxPool", "AveragePool", "IsInf", "IsNaN", "Less",
+      "Greater", "LessOrEqual", "GreaterOrEqual", "ReduceMax", "ReduceMin", "ReduceMean",
+      "ReduceProd", "Gemm", "MatMul");
+
+  /** Element types other ops have accepted since opset 7. */
+  private static final Set<DType> COMMON = Set.of(DType.FLOAT, DType.DOUBLE, DType.INT64,
+      DType.INT32, DType.BOOL, DType.INT8, DType.UINT8);
 
   private static void setOpset(Graph g, int version) {
     if (g.isTopLevel() || g.opsets().containsKey("")) {
