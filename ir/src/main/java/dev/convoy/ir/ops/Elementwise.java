@@ -185,6 +185,9 @@ public final class Elementwise implements OpFamily {
           : x -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
       return one(Kernels.mapFloat(ctx.tensor(0), f));
     });
+    // ONNX Runtime's contrib Gelu, which fuse-gelu-erf writes below opset 20: the exact erf form.
+    r.op("com.microsoft", "Gelu", 1).shape(ShapeFns.sameAsInput(0)).kernel(ctx ->
+        one(Kernels.mapFloat(ctx.tensor(0), x -> 0.5 * x * (1 + erf(x / Math.sqrt(2))))));
     r.op("Shrink", 9).attr("bias", 0.0f).attr("lambd", 0.5f).shape(ShapeFns.sameAsInput(0))
         .kernel(ctx -> {
           double bias = ctx.attrFloat("bias");

@@ -446,7 +446,7 @@ public final class GraphParser {
         if (anyFloat) {
           for (int i = 0; i < items.size(); i++) {
             if (items.get(i) instanceof Token num) {
-              items.set(i, Float.parseFloat(num.text()));
+              items.set(i, parseFloat(num));
             }
           }
           yield floats(items);

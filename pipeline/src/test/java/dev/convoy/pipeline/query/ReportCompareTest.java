@@ -81,6 +81,32 @@ class ReportCompareTest {
   }
 
   @Test
+  void compareFlagsAGrowingErrorAloneWhileVerificationStillPasses() {
+    run("noisier", 3000, List.of(model("cnn", 50, 40, 4000), model("mlp", 20, 12, 900)),
+        List.of(verified("cnn", 5e-4, true), verified("mlp", 5e-5, true)), List.of());
+    assertEquals(1, Compare.print(wh, "base", "noisier", true, null, out));
+    String text = text();
+    assertTrue(text.contains("REGRESSION cnn: max abs error 1.00e-06 -> 5.00e-04"), text);
+    assertTrue(text.contains("1 regression(s)"), "mlp grew by 5e-5, under the limit: " + text);
+  }
+
+  @Test
+  void compareFlagsTimeOnlyBeyondBothThePercentageAndTheAbsoluteDelta() {
+    run("slower", 3000, List.of(timed(model("cnn", 50, 40, 4000), 3_000_000_000L),
+        timed(model("mlp", 20, 12, 900), 1_500_000_000L)),
+        List.of(verified("cnn", 1e-6, true), verified("mlp", 0, true)), List.of());
+    assertEquals(1, Compare.print(wh, "base", "slower", true, null, out));
+    String text = text();
+    assertTrue(text.contains("REGRESSION cnn: time 7 ms -> 3000 ms"), text);
+    assertTrue(text.contains("1 regression(s)"),
+        "mlp took 1.5 s more, under the 2 s minimum delta: " + text);
+  }
+
+  private static ModelRow timed(ModelRow m, long totalNanos) {
+    return ModelRow.newBuilder(m).setTotalNanos(totalNanos).build();
+  }
+
+  @Test
   void thresholdsFileLoosensTheLimits() throws Exception {
     run("slightly", 3000, List.of(model("cnn", 50, 42, 4020), model("mlp", 20, 12, 900)),
         List.of(verified("cnn", 2e-6, true), verified("mlp", 0, true)), List.of());

@@ -37,6 +37,7 @@ public final class Optimizer {
       run.convertOpset(options.target().opset());
     }
     run.steps(pipeline.steps());
+    ctx.restoreDeclaredInputsIfUninferred();
     List<String> notes = new ArrayList<>(ctx.notes());
     return new OptimizeResult(g, run.stats, notes, ctx.converged());
   }

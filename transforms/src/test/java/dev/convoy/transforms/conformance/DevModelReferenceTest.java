@@ -1,9 +1,7 @@
 package dev.convoy.transforms.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.convoy.ir.UnsupportedOpException;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Value;
@@ -13,6 +11,7 @@ import dev.convoy.ir.testing.TestData;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
 import dev.convoy.transforms.testing.EndToEndAgreement;
+import dev.convoy.transforms.testing.OracleSkips;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -25,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Runs each real dev model on its reference inputs ({@code NAME.ref/test_data_set_0}, recorded
  * with ONNX Runtime) and compares with the recorded outputs as {@link EndToEndAgreement} says. A
- * model needing an op Convoy lacks is skipped with the op named.
+ * model needing an op Convoy lacks fails unless {@link OracleSkips} expects it.
  */
 class DevModelReferenceTest {
   static Stream<Path> models() {
@@ -43,11 +42,7 @@ class DevModelReferenceTest {
   void evaluatorMatchesRecordedOrtOutputs(Path model) {
     Graph g = OnnxImporter.importFile(model);
     Evaluator eval = Evaluator.standard();
-    try {
-      eval.requireSupported(g);
-    } catch (UnsupportedOpException e) {
-      assumeTrue(false, model.getFileName() + ": " + e.getMessage());
-    }
+    OracleSkips.requireSupported(eval, g, model.getFileName().toString());
     Path data = refDir(model);
     Map<String, RuntimeValue> inputs = new LinkedHashMap<>();
     int k = 0;

@@ -1,9 +1,7 @@
 package dev.convoy.transforms.evalcheck;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.convoy.ir.UnsupportedOpException;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
@@ -14,6 +12,7 @@ import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.testing.OracleSkips;
 import dev.convoy.transforms.testing.OrtFixture;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.OrtVerifier;
@@ -21,8 +20,10 @@ import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -38,20 +39,34 @@ import org.junit.jupiter.params.provider.MethodSource;
  * which {@link EvaluatorVsOrtTest} bounds; here no error can accumulate, so any disagreement is
  * the kernel's own. Nodes owning subgraphs are checked end to end by the control-flow tests.
  *
- * <p>One allowance, for reductions: a long dot product (a 3x3 Conv over 256 channels sums 2304
- * terms) computed in another order differs by a few ulps of its largest terms, which is a large
- * relative error on outputs that cancel to near zero (ppocrv4_det: 1e-3 absolute on values near
- * 4e4). A float output also passes when its largest error is within {@link #SCALE_TOL} of the
- * tensor's largest magnitude; a wrong kernel is off by far more. Outputs nothing reads are not
- * compared (ONNX Runtime zero-fills the opset-9 Dropout mask; the spec and Convoy give ones).
+ * <p>One allowance, for named reductions only: a long dot product (a 3x3 Conv over 256 channels
+ * sums 2304 terms) computed in another order differs by a few ulps of its largest terms, which is
+ * a large relative error on outputs that cancel to near zero (ppocrv4_det: 1e-3 absolute on values
+ * near 4e4). The nodes where this was measured are listed in {@link #SCALE_ALLOWANCE} with their
+ * bound (largest error over the output tensor's largest magnitude, twice the measured value so a
+ * different thread count's summation order still fits); such a node passes within its bound, and
+ * no other node gets any allowance. A wrong kernel is off by far more. Outputs nothing reads are
+ * not compared (ONNX Runtime zero-fills the opset-9 Dropout mask; the spec and Convoy give ones).
  */
 class EvaluatorNodeByNodeTest {
   @RegisterExtension static final OrtFixture ORT = new OrtFixture();
 
   private static final Evaluator EVALUATOR = Evaluator.standard();
 
-  /** Largest error allowed relative to the output tensor's largest magnitude (floats). */
-  static final double SCALE_TOL = 1e-5;
+  /**
+   * The nodes (by model and output value) whose float output differs from ONNX Runtime's beyond
+   * rtol/atol through summation order alone, each with its allowed largest error relative to the
+   * output tensor's largest magnitude. Measured with {@code -Dconvoy.printScaleErrors=true}.
+   */
+  static final Map<String, Double> SCALE_ALLOWANCE = Map.of(
+      // ppocrv4_det's last 3x3 Convs over 256 channels (2304-term sums) whose outputs cancel to
+      // near zero; measured 7.2e-7, 7.1e-7, 9.8e-7, 9.6e-7 of values near 4e4.
+      "ppocrv4_det.onnx conv2d_488.tmp_0", 1.5e-6,
+      "ppocrv4_det.onnx conv2d_491.tmp_0", 1.5e-6,
+      "ppocrv4_det.onnx conv2d_494.tmp_0", 2e-6,
+      "ppocrv4_det.onnx conv2d_497.tmp_0", 2e-6);
+
+  private static final boolean PRINT_SCALE_ERRORS = Boolean.getBoolean("convoy.printScaleErrors");
 
   static List<Path> models() {
     return TestData.devModelFiles();
@@ -62,11 +77,7 @@ class EvaluatorNodeByNodeTest {
   void everyNodeReproducesOrtGivenOrtInputs(Path model) {
     String name = model.getFileName().toString();
     Graph g = OnnxImporter.importFile(model);
-    try {
-      EVALUATOR.requireSupported(g);
-    } catch (UnsupportedOpException e) {
-      assumeTrue(false, name + ": " + e.getMessage());
-    }
+    OracleSkips.requireSupported(EVALUATOR, g, name);
     Map<String, Tensor> inputs =
         SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
     Graph exposed = g.copy();
@@ -85,6 +96,7 @@ class EvaluatorNodeByNodeTest {
     }
 
     List<String> problems = new ArrayList<>();
+    Set<String> compared = new HashSet<>();
     int checked = 0;
     for (Node n : g.nodes()) {
       if (!n.subgraphs().isEmpty()) {
@@ -100,10 +112,11 @@ class EvaluatorNodeByNodeTest {
         if (out == null || !values.containsKey(out.name()) || !out.hasUses()) {
           continue;
         }
+        compared.add(name + " " + out.name());
         Tensor want = values.get(out.name());
         var c = OrtVerifier.compareTensors(out.name(), want,
             ((NdArray) outs.get(k)).toTensor(), OrtVerifier.Tolerance.DEFAULT);
-        if (!c.pass() && !withinScale(want, c)) {
+        if (!c.pass() && !withinAllowance(name + " " + out.name(), want, c)) {
           problems.add(n + " output " + out.name() + ": max abs error " + c.maxAbsError()
               + ", max rel error " + c.maxRelError()
               + (c.problem() != null ? " (" + c.problem() + ")" : ""));
@@ -114,10 +127,13 @@ class EvaluatorNodeByNodeTest {
     System.out.printf("%s: %d nodes reproduce ONNX Runtime given its inputs, %d differ%n", name,
         checked - problems.size(), problems.size());
     assertTrue(problems.isEmpty(), name + ": " + problems);
+    SCALE_ALLOWANCE.keySet().stream().filter(k -> k.startsWith(name + " "))
+        .forEach(k -> assertTrue(compared.contains(k), k + " has an allowance but no such output"));
   }
 
-  /** Whether a float output's largest error is within {@link #SCALE_TOL} of its largest value. */
-  private static boolean withinScale(Tensor expected, OrtVerifier.OutputComparison c) {
+  /** Whether {@code key}'s float output is a listed reduction within its allowance. */
+  private static boolean withinAllowance(String key, Tensor expected,
+      OrtVerifier.OutputComparison c) {
     if (!expected.dtype().isFloatingPoint() || c.problem() != null) {
       return false;
     }
@@ -125,6 +141,11 @@ class EvaluatorNodeByNodeTest {
     for (double x : expected.toDoubleArray()) {
       scale = Math.max(scale, Math.abs(x));
     }
-    return c.maxAbsError() <= OrtVerifier.Tolerance.DEFAULT.atol() + SCALE_TOL * scale;
+    double relative = (c.maxAbsError() - OrtVerifier.Tolerance.DEFAULT.atol()) / scale;
+    if (PRINT_SCALE_ERRORS) {
+      System.out.printf("scale error: %s %.3e%n", key, relative);
+    }
+    Double allowed = SCALE_ALLOWANCE.get(key);
+    return allowed != null && relative <= allowed;
   }
 }

@@ -40,6 +40,34 @@ class MemoryPlannerTest {
   }
 
   @Test
+  void planCheckCatchesADeliberateOverlapOfLiveTensors() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64));
+    Value a = op(g, "Relu", "a", 64, x);
+    Value b = op(g, "Relu", "b", 64, a);
+    Value c = op(g, "Relu", "c", 64, b);
+    g.addOutput(op(g, "Relu", "d", 64, c));
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    assertNull(plan.firstConflict());
+    // c is written while b is read: moving c onto b's bytes (shifted by one byte, so a partial
+    // overlap) must be caught; moving it onto dead a's bytes is the reuse the planner does.
+    List<MemoryPlan.Allocation> al = plan.allocations();
+    MemoryPlan.Allocation bAt = al.get(1);
+    MemoryPlan.Allocation cAt = al.get(2);
+    MemoryPlan broken = new MemoryPlan(plan.arenaBytes(), plan.lowerBoundBytes(),
+        plan.naiveBytes(), List.of(al.get(0), bAt, new MemoryPlan.Allocation(cAt.value(),
+            bAt.offset() + 1, cAt.size(), cAt.firstStep(), cAt.lastStep())), plan.skipped());
+    String conflict = broken.firstConflict();
+    assertTrue(conflict != null && conflict.contains("value=b") && conflict.contains("value=c"),
+        String.valueOf(conflict));
+    MemoryPlan adjacent = new MemoryPlan(plan.arenaBytes(), plan.lowerBoundBytes(),
+        plan.naiveBytes(), List.of(al.get(0), bAt, new MemoryPlan.Allocation(cAt.value(),
+            bAt.offset() + bAt.size(), cAt.size(), cAt.firstStep(), cAt.lastStep())),
+        plan.skipped());
+    assertNull(adjacent.firstConflict(), "touching byte ranges do not overlap");
+  }
+
+  @Test
   void staggeredLifetimesPackToTheLowerBound() {
     Graph g = new Graph();
     Value x = g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64));

@@ -2,7 +2,9 @@ package dev.convoy.transforms.optimize;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
@@ -21,18 +23,21 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+import org.opentest4j.AssertionFailedError;
 
 /**
  * Golden before/after tests, one folder per rule or pass under {@code golden/<name>/}: the rule
  * (alone, to a fixpoint) or the pass turns {@code before.txt} into exactly {@code after.txt}. Each
  * {@code before.txt} holds at least one node named {@code keep...}: a place where the rule must not
  * fire, which must survive unchanged. The result must pass the structural verifier and compute the
- * same outputs as the input on seeded inputs (through the evaluator). Run with
- * {@code -Dgolden.update=true} to rewrite the {@code after.txt} files, then review the diff.
+ * same outputs as the input on seeded inputs (through the evaluator). A missing {@code after.txt}
+ * fails like a wrong one: golden files are reviewed like code, so they are written only on request,
+ * with {@code -Dconvoy.updateGoldens=true} (then review the diff before committing).
  */
 class GoldenRuleTest {
   static final Path GOLDEN = Paths.get("src/test/resources/golden");
-  private static final boolean UPDATE = Boolean.getBoolean("golden.update");
+  private static final boolean UPDATE = Boolean.getBoolean("convoy.updateGoldens");
 
   @TestFactory
   Stream<DynamicTest> rewritesBeforeIntoAfter() throws IOException {
@@ -48,6 +53,16 @@ class GoldenRuleTest {
     missing.addAll(PassRegistry.passNames());
     missing.removeAll(have);
     assertTrue(missing.isEmpty(), "rules and passes without golden tests: " + missing);
+  }
+
+  @Test
+  void missingAfterFailsAndIsNotWritten(@TempDir Path tmp) throws IOException {
+    assumeFalse(UPDATE, "-Dconvoy.updateGoldens=true writes goldens by design");
+    Path dir = Files.createDirectories(tmp.resolve("eliminate-identity"));
+    Files.copy(GOLDEN.resolve("eliminate-identity/before.txt"), dir.resolve("before.txt"));
+    AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> check(dir));
+    assertTrue(e.getMessage().contains("after.txt is missing"), e.getMessage());
+    assertFalse(Files.exists(dir.resolve("after.txt")), "a test must not write its own golden");
   }
 
   static Stream<Path> folders() throws IOException {
@@ -68,10 +83,14 @@ class GoldenRuleTest {
     assertTrue(changes > 0, name + " did not fire on " + dir.resolve("before.txt"));
     String actual = GraphPrinter.print(before);
     Path after = dir.resolve("after.txt");
-    if (UPDATE || !Files.exists(after)) {
+    if (UPDATE) {
       Files.writeString(after, actual);
     }
-    assertEquals(Files.readString(after), actual, name + ": result differs from " + after);
+    assertTrue(Files.exists(after), name + ": " + after + " is missing; review the result below and"
+        + " write it with -Dconvoy.updateGoldens=true\n" + actual);
+    assertEquals(Files.readString(after), actual, name + ": result differs from " + after
+        + " (if the change is intended, rewrite it with -Dconvoy.updateGoldens=true and review"
+        + " the diff)");
     assertKeptNodesSurvive(input, before, name);
     GoldenChecks.assertValid(before, name);
     if (!Files.exists(dir.resolve("no-numeric-check.txt"))) {

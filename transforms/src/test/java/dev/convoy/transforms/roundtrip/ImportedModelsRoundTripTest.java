@@ -114,6 +114,7 @@ class ImportedModelsRoundTripTest {
         problems.size(), notImported.size());
     notImported.stream().limit(10).forEach(s -> System.out.println("  not imported: " + s));
     assertEquals(List.of(), problems);
-    assertTrue(checked > dirs.size() * 9 / 10, checked + " of " + dirs.size() + " imported");
+    // Today's count: all but 4 float8e8m0 cast tests (element type 24) and 3 opset-1 Not tests.
+    assertTrue(checked >= 1795, checked + " of " + dirs.size() + " imported, 1795 before");
   }
 }
