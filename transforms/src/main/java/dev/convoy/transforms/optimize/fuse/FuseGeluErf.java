@@ -2,7 +2,8 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
@@ -53,18 +54,12 @@ public final class FuseGeluErf implements Rule {
       Node add = producerIfSoleUse(mul.input(1 - side), "Add");
       Node erf = add == null ? null : chained(add, "Erf", 1.0, constants);
       Node div = erf == null ? null : producerIfSoleUse(erf.input(0), "Div");
-      if (div != null && div.input(0) == x && isScalar(div.input(1), SQRT2)) {
+      if (div != null && div.input(0) == x && Matchers.isScalar(div.input(1), SQRT2)) {
         constants.add(div.input(1));
-        return constants.stream().allMatch(c -> keepsShape(x, c)) ? x : null;
+        return constants.stream().allMatch(c -> Matchers.keepsShape(x, c)) ? x : null;
       }
     }
     return null;
-  }
-
-  /** Whether broadcasting {@code x} with the one-element constant {@code c} keeps x's type. */
-  private static boolean keepsShape(Value x, Value c) {
-    return c.constant().rank() == 0 && c.constant().dtype() == Facts.dtype(x)
-        || Facts.broadcastKeeps(x, c);
   }
 
   /**
@@ -74,7 +69,7 @@ public final class FuseGeluErf implements Rule {
    */
   private static Node chained(Node node, String op, double c, List<Value> constants) {
     for (int side = 0; side < 2; side++) {
-      if (isScalar(node.input(1 - side), c)) {
+      if (Matchers.isScalar(node.input(1 - side), c)) {
         Node p = producerIfSoleUse(node.input(side), op);
         if (p != null) {
           constants.add(node.input(1 - side));
@@ -86,16 +81,8 @@ public final class FuseGeluErf implements Rule {
   }
 
   private static Node producerIfSoleUse(Value v, String op) {
-    Node p = v == null ? null : v.producer();
-    return p != null && p.is(op) && Rewriter.soleConsumer(v) != null ? p : null;
-  }
-
-  private static boolean isScalar(Value v, double c) {
-    var t = v == null ? null : v.constant();
-    if (t == null || t.numElements() != 1 || !t.dtype().isFloatingPoint()) {
-      return false;
-    }
-    return Math.abs(t.toDoubleArray()[0] - c) <= 1e-6 * Math.abs(c);
+    Match<Node> m = Matchers.soleProducer(v, op);
+    return m.ok() ? m.value() : null;
   }
 
   @Override
