@@ -21,7 +21,8 @@ public final class PassBisect {
     Map<String, long[]> all = new HashMap<>(shapes);
     all.putAll(options.inputShapes());
     OptimizeOptions checked = new OptimizeOptions(options.level(), options.enabled(),
-        options.disabled(), options.pipelineFile(), all, true, options.foldSizeCapBytes());
+        options.disabled(), options.pipelineFile(), all, true, options.foldSizeCapBytes(),
+        options.target());
     try {
       OptimizeResult r = Optimizer.optimize(original, checked);
       return r.notes().stream().filter(n -> n.contains("numeric check off")).findFirst()
