@@ -85,7 +85,7 @@ public final class Optimizer {
       stats.add(new PassStat(CONVERT_OPSET, System.nanoTime() - t0, before,
           graph.totalNodeCount(), ctx.takeRewrites()));
       if (checker != null && changes > 0) {
-        checker.afterPass(graph, CONVERT_OPSET);
+        checker.afterStep(graph, CONVERT_OPSET, null);
       }
     }
 
