@@ -15,8 +15,9 @@ import java.util.List;
  * The entry point of optimization: runs the pass pipeline of a level (or of a pipeline file) on a
  * graph. The input graph is not modified; the result holds a new graph. Each pass run is timed
  * and counted into a {@link PassStat}; in verify-each-pass mode a {@link PassChecker} checks the
- * graph after every rewrite and every pass and names the first one that broke it. With a target
- * opset ({@link Target#opset()}) the graph is converted to it before the first pass.
+ * graph after every rewrite and every pass and names the first one that broke it (and, for a rule
+ * set that changed the outputs, the rule, from a copy of the graph taken before the pass). With a
+ * target opset ({@link Target#opset()}) the graph is converted to it before the first pass.
  */
 public final class Optimizer {
   /** The name statistics and reports give the opset conversion of {@code --target-opset}. */
@@ -103,13 +104,14 @@ public final class Optimizer {
     }
 
     private int pass(Pass p) {
+      Graph snapshot = checker != null && p instanceof RuleSetPass ? graph.copy() : null;
       int before = graph.totalNodeCount();
       long t0 = System.nanoTime();
       int changes = p.run(graph, ctx);
       long nanos = System.nanoTime() - t0;
       stats.add(new PassStat(p.name(), nanos, before, graph.totalNodeCount(), ctx.takeRewrites()));
       if (checker != null && changes > 0) {
-        checker.afterPass(graph, p.name());
+        checker.afterPass(graph, p, snapshot, ctx.options());
       }
       return changes;
     }
