@@ -62,18 +62,9 @@ final class PassChecker {
    * before the pass when the pass is a rule set that can be bisected (else null).
    */
   void afterPass(Graph g, Pass pass, Graph before, OptimizeOptions options) {
-    afterStep(g, pass.name(), before == null ? null : () -> bisect(before, pass, options));
-  }
-
-  /** Checks the graph after a step that is not a pass (opset conversion): nothing to bisect. */
-  void afterPass(Graph g, String step) {
-    afterStep(g, step, null);
-  }
-
-  private void afterStep(Graph g, String name, Runnable bisect) {
     List<String> problems = GraphVerifier.verify(g);
     if (!problems.isEmpty()) {
-      throw new OptimizeException("pass '" + name + "' broke the graph: " + summary(problems));
+      throw new OptimizeException("pass '" + pass.name() + "' broke the graph: " + summary(problems));
     }
     if (expected == null) {
       return;
@@ -83,14 +74,14 @@ final class PassChecker {
       actual = evaluator.runTensors(g, inputs);
     } catch (ConvoyException e) {
       throw new OptimizeException(
-          "pass '" + name + "' left a graph the evaluator cannot run: " + e.getMessage(), e);
+          "pass '" + pass.name() + "' left a graph the evaluator cannot run: " + e.getMessage(), e);
     }
     var v = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
     if (!v.pass()) {
-      if (bisect != null) {
-        bisect.run();
+      if (before != null) {
+        bisect(before, pass, options);
       }
-      throw new OutputsChangedException(name, "", v.firstFailure());
+      throw new OutputsChangedException(pass.name(), "", v.firstFailure());
     }
   }
 
