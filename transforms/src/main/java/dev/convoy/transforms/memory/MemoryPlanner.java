@@ -1,11 +1,11 @@
 package dev.convoy.transforms.memory;
 
-import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.BufferRules;
+import dev.convoy.ir.memory.MemoryPlan;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -48,16 +47,6 @@ public final class MemoryPlanner {
   public static final String IN_ORDER = "in-order-best-fit";
   public static final String BY_SIZE = "greedy-by-size";
   public static final String HILL_CLIMB = "hill-climb";
-
-  /** Ops whose output is a view of input 0's bytes. */
-  static final Set<String> ALIAS_OPS = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze",
-      "Identity");
-
-  /** Ops that read element i of each input before writing element i of their output. */
-  static final Set<String> ELEMENTWISE = Set.of("Abs", "Add", "Ceil", "Clip", "Cos", "Div", "Elu",
-      "Erf", "Exp", "Floor", "Gelu", "HardSigmoid", "HardSwish", "LeakyRelu", "Log", "Max", "Min",
-      "Mish", "Mul", "Neg", "Pow", "Reciprocal", "Relu", "Round", "Selu", "Sigmoid", "Sign", "Sin",
-      "Softplus", "Softsign", "Sqrt", "Sub", "Tanh");
 
   private MemoryPlanner() {}
 
@@ -208,7 +197,7 @@ public final class MemoryPlanner {
           if (v == null || v.isGraphOutput()) {
             continue;
           }
-          long bytes = staticBytes(v);
+          long bytes = BufferRules.staticBytes(v);
           if (bytes < 0) {
             lt.skipped.add(v.name());
             continue;
@@ -234,22 +223,21 @@ public final class MemoryPlanner {
     /** The planned input whose buffer {@code out} of {@code n} shares, counting it, or null. */
     private Member host(Node n, Value out, long bytes, int step, Options o,
         Map<Value, Member> planned) {
-      boolean onnx = n.domain().isEmpty() || n.domain().equals("ai.onnx");
-      if (!onnx || n.inputCount() == 0) {
+      if (n.inputCount() == 0) {
         return null;
       }
-      if (o.aliasing() && ALIAS_OPS.contains(n.opType())) {
+      if (o.aliasing() && BufferRules.isAlias(n)) {
         Member in = planned.get(n.input(0));
-        if (in != null && staticBytes(in.value) == bytes) {
+        if (in != null && BufferRules.staticBytes(in.value) == bytes) {
           aliased++;
           return in;
         }
         return null;
       }
-      if (o.inPlace() && ELEMENTWISE.contains(n.opType())) {
+      if (o.inPlace() && BufferRules.mayWriteInPlace(n)) {
         for (Value v : n.inputs()) {
           Member in = v == null ? null : planned.get(v);
-          if (in != null && in.buffer.last == step && staticBytes(in.value) == bytes
+          if (in != null && in.buffer.last == step && BufferRules.staticBytes(in.value) == bytes
               && in.value.tensorType().dtype() == out.tensorType().dtype()) {
             inPlace++;
             return in;
@@ -389,18 +377,6 @@ public final class MemoryPlanner {
       last = Math.max(last, step.get(u.node().enclosingNodeIn(top)));
     }
     return last;
-  }
-
-  /** Byte size of a static tensor value, or -1 when it has none (unknown shape, strings...). */
-  static long staticBytes(Value v) {
-    ValueType.TensorType t = v.tensorType();
-    if (t == null || !t.shape().isStatic() || t.dtype() == DType.STRING) {
-      return -1;
-    }
-    if (t.dtype() == DType.INT4 || t.dtype() == DType.UINT4 || t.dtype() == DType.FLOAT4E2M1) {
-      return (t.shape().numElements() + 1) / 2;
-    }
-    return Math.multiplyExact(t.shape().numElements(), (long) t.dtype().byteSize());
   }
 
   private static long align(long bytes, int alignment) {

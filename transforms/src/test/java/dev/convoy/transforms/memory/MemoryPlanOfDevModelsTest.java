@@ -8,6 +8,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.verify.OracleArgs;

@@ -10,6 +10,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.MemoryPlan;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;

@@ -1,4 +1,4 @@
-package dev.convoy.transforms.memory;
+package dev.convoy.ir.memory;
 
 import java.util.HashMap;
 import java.util.List;
@@ -72,7 +72,7 @@ public record MemoryPlan(long arenaBytes, long lowerBoundBytes, long naiveBytes,
   }
 
   /** The first value of {@code a}'s buffer; a sharer must sit exactly on that value's bytes. */
-  private static String root(Allocation a, Map<String, Allocation> byName) {
+  static String root(Allocation a, Map<String, Allocation> byName) {
     Allocation cur = a;
     for (int hops = 0; cur.sharesWith() != null && hops <= byName.size(); hops++) {
       Allocation next = byName.get(cur.sharesWith());
