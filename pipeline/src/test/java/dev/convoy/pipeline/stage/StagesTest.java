@@ -71,8 +71,8 @@ class StagesTest {
         new Failure("empty", empty.path(), "convert", "InvalidModelException",
             empty.path() + ": empty file, not a model"),
         new Failure("notonnx", text.path(), "convert", "InvalidModelException",
-            text.path() + ": unrecognized model format (not .cvy, TFLite FlatBuffer (identifier TFL3)"
-                + " or ONNX protobuf)"));
+            text.path() + ": unrecognized model format (not .cvy, TFLite FlatBuffer (identifier TFL3),"
+                + " Caffe prototxt or caffemodel, TensorFlow GraphDef or ONNX protobuf)"));
     p.run().waitUntilFinish();
   }
 
@@ -150,7 +150,7 @@ class StagesTest {
     ModelRef unknown = broken("unknown_op.onnx");
     PCollectionTuple out = p.apply(Create.of(converted(small), importedUnchecked(unknown))
             .withCoder(Stages.RUN_CODER))
-        .apply(VerifyModels.onSeededInputs(blobs));
+        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1)));
     PAssert.that(out.get(VerifyModels.VERIFIED).apply(MapElements.into(TypeDescriptors.strings())
             .via((ModelRun r) -> r.name() + " " + r.verification().passed() + " "
                 + r.verification().maxAbsError())))
@@ -170,7 +170,7 @@ class StagesTest {
     w.replaceConstant(dev.convoy.ir.graph.Tensor.zeros(w.constant().dtype(), w.constant().dims()));
     ModelRun broken = run.withGraph(store.put(g), run.before(), 1, List.of());
     PCollectionTuple out = p.apply(Create.of(broken).withCoder(Stages.RUN_CODER))
-        .apply(VerifyModels.onSeededInputs(blobs));
+        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1)));
     PAssert.that(out.get(VerifyModels.VERIFIED).apply(MapElements.into(TypeDescriptors.strings())
             .via((ModelRun r) -> r.name() + " passed=" + r.verification().passed()
                 + " detail=" + !r.verification().detail().isEmpty())))
