@@ -1,9 +1,12 @@
 package dev.convoy.ir.memory;
 
 import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -35,6 +38,18 @@ public final class BufferRules {
 
   private static boolean isOnnx(Node n) {
     return n.domain().isEmpty() || n.domain().equals("ai.onnx");
+  }
+
+  /**
+   * The step of the last node of {@code top} that reads {@code v} (a read inside a subgraph counts
+   * as one by the node owning it); {@code defined} when none does.
+   */
+  public static int lastRead(Graph top, Value v, int defined, Map<Node, Integer> step) {
+    int last = defined;
+    for (Use u : v.uses()) {
+      last = Math.max(last, step.get(u.node().enclosingNodeIn(top)));
+    }
+    return last;
   }
 
   /** Byte size of a static tensor value, or -1 when it has none (unknown shape, strings...). */

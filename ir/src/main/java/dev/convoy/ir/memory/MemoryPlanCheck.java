@@ -3,7 +3,6 @@ package dev.convoy.ir.memory;
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -48,7 +47,7 @@ public final class MemoryPlanCheck {
         throw bad(where, "'" + a.value() + "' is not an intermediate of the graph");
       }
       int first = step.get(v.producer());
-      int last = lastRead(g, v, first, step);
+      int last = BufferRules.lastRead(g, v, first, step);
       if (a.firstStep() != first || a.lastStep() < last) {
         throw bad(where, "'" + a.value() + "' lives at steps " + first + ".." + last
             + ", planned " + a.firstStep() + ".." + a.lastStep());
@@ -108,13 +107,6 @@ public final class MemoryPlanCheck {
     }
   }
 
-  private static int lastRead(Graph top, Value v, int defined, Map<Node, Integer> step) {
-    int last = defined;
-    for (Use u : v.uses()) {
-      last = Math.max(last, step.get(u.node().enclosingNodeIn(top)));
-    }
-    return last;
-  }
 
   private static InvalidModelException bad(String where, String what) {
     return new InvalidModelException("memory plan: " + where + what);

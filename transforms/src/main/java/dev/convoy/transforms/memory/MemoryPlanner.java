@@ -2,7 +2,6 @@ package dev.convoy.transforms.memory;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.memory.BufferRules;
 import dev.convoy.ir.memory.MemoryPlan;
@@ -202,7 +201,7 @@ public final class MemoryPlanner {
             lt.skipped.add(v.name());
             continue;
           }
-          int last = lastRead(g, v, i, step);
+          int last = BufferRules.lastRead(g, v, i, step);
           Member host = n.outputCount() == 1 ? lt.host(n, v, bytes, i, o, planned) : null;
           Member m;
           if (host != null) {
@@ -370,14 +369,6 @@ public final class MemoryPlanner {
     }
   }
 
-  /** The step of the last node of {@code top} that reads {@code v}; its own step when none does. */
-  private static int lastRead(Graph top, Value v, int defined, Map<Node, Integer> step) {
-    int last = defined;
-    for (Use u : v.uses()) {
-      last = Math.max(last, step.get(u.node().enclosingNodeIn(top)));
-    }
-    return last;
-  }
 
   private static long align(long bytes, int alignment) {
     long a = Math.max(1, alignment);
