@@ -107,7 +107,6 @@ public final class MemoryPlanCheck {
     }
   }
 
-
   private static InvalidModelException bad(String where, String what) {
     return new InvalidModelException("memory plan: " + where + what);
   }

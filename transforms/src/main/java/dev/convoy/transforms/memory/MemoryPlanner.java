@@ -369,7 +369,6 @@ public final class MemoryPlanner {
     }
   }
 
-
   private static long align(long bytes, int alignment) {
     long a = Math.max(1, alignment);
     return Math.max(a, (bytes + a - 1) / a * a);
