@@ -20,6 +20,8 @@ import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.Optimizer;
+import dev.convoy.transforms.partition.GraphPartitioner;
+import dev.convoy.transforms.partition.GraphStitcher;
 import dev.convoy.transforms.verify.OrtVerifier;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,5 +114,17 @@ class StoredMemoryPlanTest {
         + plan.skipped().size() + " skipped");
     Graph again = Optimizer.optimize(o3, OptimizeOptions.atLevel(Level.O1)).graph();
     assertFalse(again.metadata().containsKey(MemoryPlanCodec.KEY));
+  }
+
+  @Test
+  void piecesAndTheStitchedGraphDoNotInheritTheOriginalsPlan() {
+    Graph g = planned("mobilenet_v2");
+    var p = GraphPartitioner.split(g, 40);
+    assertTrue(p.size() > 1);
+    for (Graph piece : p.pieces()) {
+      assertFalse(piece.metadata().containsKey(MemoryPlanCodec.KEY), piece.name());
+    }
+    Graph stitched = GraphStitcher.stitch(g, p.pieces());
+    assertFalse(stitched.metadata().containsKey(MemoryPlanCodec.KEY));
   }
 }
