@@ -2,8 +2,7 @@ package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.memory.MemoryPlanCodec;
-import dev.convoy.transforms.optimize.infer.InferShapes;
-import dev.convoy.transforms.optimize.opset.OpsetConverter;
+import dev.convoy.transforms.optimize.opset.ConvertOpset;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -21,9 +20,6 @@ import java.util.List;
  * target opset ({@link Target#opset()}) the graph is converted to it before the first pass.
  */
 public final class Optimizer {
-  /** The name statistics and reports give the opset conversion of {@code --target-opset}. */
-  public static final String CONVERT_OPSET = "convert-opset";
-
   private Optimizer() {}
 
   public static OptimizeResult optimize(Graph graph, OptimizeOptions options) {
@@ -38,7 +34,7 @@ public final class Optimizer {
     }
     Run run = new Run(g, ctx, checker);
     if (options.target().opset() > 0) {
-      run.convertOpset(options.target().opset());
+      run.pass(new ConvertOpset(options.target().opset()));
     }
     run.steps(pipeline.steps());
     ctx.restoreDeclaredInputsIfUninferred();
@@ -74,36 +70,6 @@ public final class Optimizer {
       return changes;
     }
 
-    /**
-     * Converts the default-domain opset before any pass, so that the passes and the fusions see
-     * (and may use) the target's ops; shapes are inferred first for the adapters that need ranks.
-     */
-    void convertOpset(int target) {
-      int before = graph.totalNodeCount();
-      long t0 = System.nanoTime();
-      new InferShapes().run(graph, ctx);
-      ctx.takeRewrites();
-      int changes = OpsetConverter.convert(graph, target, new Rewriter(ctx));
-      ctx.count(CONVERT_OPSET, changes);
-      stats.add(new PassStat(CONVERT_OPSET, System.nanoTime() - t0, before,
-          graph.totalNodeCount(), ctx.takeRewrites()));
-      if (checker != null && changes > 0) {
-        // main at 893b7fe calls a two-argument afterPass that PassChecker no longer has; the
-        // conversion is checked like a pass that cannot be bisected.
-        checker.afterPass(graph, new Pass() {
-          @Override
-          public String name() {
-            return CONVERT_OPSET;
-          }
-
-          @Override
-          public int run(Graph g, PassContext c) {
-            return 0;
-          }
-        }, null, ctx.options());
-      }
-    }
-
     private int repeat(PassPipeline.Repeat r) {
       int total = 0;
       for (int round = 1; round <= r.maxRounds(); round++) {
@@ -118,7 +84,7 @@ public final class Optimizer {
       return total;
     }
 
-    private int pass(Pass p) {
+    int pass(Pass p) {
       Graph snapshot = checker != null && p instanceof RuleSetPass ? graph.copy() : null;
       int before = graph.totalNodeCount();
       long t0 = System.nanoTime();
