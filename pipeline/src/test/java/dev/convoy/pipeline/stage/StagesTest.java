@@ -70,8 +70,8 @@ class StagesTest {
         new Failure("empty", empty.path(), "convert", "InvalidModelException",
             empty.path() + ": empty file, not a model"),
         new Failure("notonnx", text.path(), "convert", "InvalidModelException",
-            text.path() + ": unrecognized model format (not .cvy, TFLite FlatBuffer (identifier TFL3)"
-                + " or ONNX protobuf)"));
+            text.path() + ": unrecognized model format (not .cvy, TFLite FlatBuffer (identifier TFL3),"
+                + " Caffe prototxt or caffemodel, TensorFlow GraphDef or ONNX protobuf)"));
     p.run().waitUntilFinish();
   }
 
