@@ -1,6 +1,7 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.transforms.optimize.opset.ConvertOpset;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,9 @@ import java.util.List;
  * The entry point of optimization: runs the pass pipeline of a level (or of a pipeline file) on a
  * graph. The input graph is not modified; the result holds a new graph. Each pass run is timed
  * and counted into a {@link PassStat}; in verify-each-pass mode a {@link PassChecker} checks the
- * graph after every rewrite and every pass and names the first one that broke it.
+ * graph after every rewrite and every pass and names the first one that broke it (and, for a rule
+ * set that changed the outputs, the rule, from a copy of the graph taken before the pass). With a
+ * target opset ({@link Target#opset()}) the graph is converted to it before the first pass.
  */
 public final class Optimizer {
   private Optimizer() {}
@@ -27,6 +30,9 @@ public final class Optimizer {
       ctx.note(checker.numericCheckOff());
     }
     Run run = new Run(g, ctx, checker);
+    if (options.target().opset() > 0) {
+      run.pass(new ConvertOpset(options.target().opset()));
+    }
     run.steps(pipeline.steps());
     ctx.restoreDeclaredInputsIfUninferred();
     List<String> notes = new ArrayList<>(ctx.notes());
@@ -75,14 +81,15 @@ public final class Optimizer {
       return total;
     }
 
-    private int pass(Pass p) {
+    int pass(Pass p) {
+      Graph snapshot = checker != null && p instanceof RuleSetPass ? graph.copy() : null;
       int before = graph.totalNodeCount();
       long t0 = System.nanoTime();
       int changes = p.run(graph, ctx);
       long nanos = System.nanoTime() - t0;
       stats.add(new PassStat(p.name(), nanos, before, graph.totalNodeCount(), ctx.takeRewrites()));
       if (checker != null && changes > 0) {
-        checker.afterPass(graph, p.name());
+        checker.afterPass(graph, p, snapshot, ctx.options());
       }
       return changes;
     }
@@ -117,12 +124,18 @@ public final class Optimizer {
 
     /** The default pipeline of a level ({@code configs/pipelines/O*.txt}, on the classpath). */
     static PassPipeline forLevel(Level level) {
+      return forLevel(level, List.of(level));
+    }
+
+    /** The default pipeline of a level, expanded inside the includes of {@code including}. */
+    static PassPipeline forLevel(Level level, List<Level> including) {
       String resource = "/dev/convoy/transforms/optimize/pipelines/" + level + ".txt";
       try (InputStream in = Optimizer.class.getResourceAsStream(resource)) {
         if (in == null) {
           throw new IllegalStateException("pipeline resource " + resource + " is missing");
         }
-        return PassPipeline.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), resource);
+        return PassPipeline.parse(
+            new String(in.readAllBytes(), StandardCharsets.UTF_8), resource, including);
       } catch (IOException e) {
         throw new IllegalStateException("cannot read " + resource, e);
       }
