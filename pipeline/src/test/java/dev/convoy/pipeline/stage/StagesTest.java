@@ -12,6 +12,7 @@ import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Piece;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.pipeline.zoo.ZooIO;
+import dev.convoy.transforms.memory.MemoryPlanner;
 import dev.convoy.transforms.optimize.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,6 +131,8 @@ class StagesTest {
       assertEquals(0, m.skippedTensors());
       assertTrue(m.lowerBoundBytes() <= m.arenaBytes() && m.arenaBytes() <= m.naiveBytes(),
           m.toString());
+      assertTrue(m.planner().equals(MemoryPlanner.IN_ORDER) || m.planner().equals(
+          MemoryPlanner.BY_SIZE) || m.planner().equals(MemoryPlanner.HILL_CLIMB), m.toString());
       return null;
     });
     p.run().waitUntilFinish();

@@ -1,6 +1,7 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.transforms.optimize.opset.ConvertOpset;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +25,8 @@ public final class Optimizer {
   public static OptimizeResult optimize(Graph graph, OptimizeOptions options) {
     PassPipeline pipeline = Pipelines.resolve(options);
     Graph g = graph.copy();
+    // A stored memory plan describes the graph it was made for, not the one about to change.
+    g.metadata().remove(MemoryPlanCodec.KEY);
     PassChecker checker = options.verifyEachPass() ? new PassChecker(graph, options) : null;
     PassContext ctx = new PassContext(options, checker == null ? null : checker::afterRewrite);
     if (checker != null && checker.numericCheckOff() != null) {

@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize;
 
+import dev.convoy.transforms.memory.PlanMemoryPass;
 import dev.convoy.transforms.optimize.eliminate.DeduplicateInitializers;
 import dev.convoy.transforms.optimize.eliminate.EliminateAddZero;
 import dev.convoy.transforms.optimize.eliminate.EliminateCastRoundTrip;
@@ -127,7 +128,8 @@ public final class PassRegistry {
             InferShapes::new,
             EliminateCommonSubexpressions::new,
             DeduplicateInitializers::new,
-            EliminateUnusedInitializers::new)) {
+            EliminateUnusedInitializers::new,
+            PlanMemoryPass::new)) {
       PASSES.put(s.get().name(), s);
     }
   }
