@@ -38,7 +38,7 @@ class CvyReaderFuzzTest {
     Files.deleteIfExists(rewritten);
   }
 
-  @FuzzTest(maxExecutions = 100_000)
+  @FuzzTest(maxExecutions = 60_000)
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
   void readsOrRefusesWithConvoyException(byte[] input) throws IOException {
     Files.write(file, input);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code JAZZER_FUZZ=1} it fuzzes (see docs/reliability.md).
  */
 class GraphParserFuzzTest {
-  @FuzzTest(maxExecutions = 200_000)
+  @FuzzTest(maxExecutions = 600_000)
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
   void parsesOrRefusesWithConvoyException(byte[] input) {
     String text = new String(input, StandardCharsets.UTF_8);

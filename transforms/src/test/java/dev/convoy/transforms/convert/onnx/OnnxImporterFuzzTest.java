@@ -40,7 +40,7 @@ class OnnxImporterFuzzTest {
     }
   }
 
-  @FuzzTest(maxExecutions = 100_000)
+  @FuzzTest(maxExecutions = 600_000)
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
   void importsOrRefusesWithConvoyException(byte[] input) {
     try {
