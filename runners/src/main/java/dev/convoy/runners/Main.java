@@ -2,6 +2,7 @@ package dev.convoy.runners;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.cli.BenchCommand;
+import dev.convoy.runners.cli.ClusterCommand;
 import dev.convoy.runners.cli.CompareCommand;
 import dev.convoy.runners.cli.ConformanceCommand;
 import dev.convoy.runners.cli.ConvertCommand;
@@ -10,6 +11,7 @@ import dev.convoy.runners.cli.InspectCommand;
 import dev.convoy.runners.cli.OptimizeCommand;
 import dev.convoy.runners.cli.ReportCommand;
 import dev.convoy.runners.cli.RunCommand;
+import dev.convoy.runners.cli.ZooCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,7 +36,9 @@ import picocli.CommandLine.Option;
       RunCommand.class,
       ReportCommand.class,
       CompareCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      ClusterCommand.class,
+      ZooCommand.class
     })
 public final class Main implements Runnable {
   public static final int OK = 0;

@@ -23,6 +23,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Runs a graph on given inputs with the catalog's reference kernels and returns its outputs.
@@ -33,13 +34,16 @@ import java.util.Map;
  *
  * <p>Before anything runs, every node (including those in subgraphs) must have a catalog entry,
  * else {@link dev.convoy.ir.UnsupportedOpException} names the op, domain and opset; inputs are
- * checked against the graph's declared input types.
+ * checked against the graph's declared input types. Two inputs that share a {@code dim_param} but
+ * come with different sizes for it are a warning naming both (ONNX Runtime runs them too), given to
+ * the {@link #onWarning} sink.
  */
 public final class Evaluator {
   private final OpCatalog catalog;
   private final Parallel parallel;
   private final Map<Tensor, NdArray> weights = new IdentityHashMap<>();
   private volatile OpTimes opTimes;
+  private volatile Consumer<String> warnings = w -> {};
 
   public Evaluator(OpCatalog catalog, Parallel parallel) {
     this.catalog = catalog;
@@ -64,6 +68,12 @@ public final class Evaluator {
     return this;
   }
 
+  /** Sends warnings about the inputs of later runs to {@code sink} (by default they are dropped). */
+  public Evaluator onWarning(Consumer<String> sink) {
+    this.warnings = sink;
+    return this;
+  }
+
   /** Runs {@code graph} on graph tensors and returns its tensor outputs by name. */
   public Map<String, Tensor> runTensors(Graph graph, Map<String, Tensor> inputs) {
     Map<String, RuntimeValue> in = new LinkedHashMap<>();
@@ -85,7 +95,7 @@ public final class Evaluator {
   public Map<String, RuntimeValue> run(Graph graph, Map<String, ? extends RuntimeValue> inputs) {
     requireSupported(graph);
     Frame frame = new Frame(null);
-    Map<String, Long> symbols = new HashMap<>();
+    Map<String, Value> symbols = new HashMap<>();
     for (String name : inputs.keySet()) {
       Value v = graph.localValue(name);
       if (v == null || !(v.isGraphInput() || v.isInitializer())) {
@@ -100,14 +110,14 @@ public final class Evaluator {
         }
         throw new InvalidModelException("graph input '" + in.name() + "' was not given");
       }
-      checkInput(in, given, symbols);
       frame.values.put(in, given);
+      checkInput(in, given, symbols, frame);
     }
     for (Value init : graph.initializers()) {
       RuntimeValue given = inputs.get(init.name());
       if (given != null) {
-        checkInput(init, given, symbols);
         frame.values.put(init, given);
+        checkInput(init, given, symbols, frame);
       }
     }
     Run run = new Run();
@@ -136,7 +146,11 @@ public final class Evaluator {
     graph.forEachNode(catalog::require);
   }
 
-  private void checkInput(Value in, RuntimeValue given, Map<String, Long> symbols) {
+  /**
+   * Checks one input against its declared type; {@code symbols} maps each dim name to the input
+   * that bound it first, whose given value is already in {@code frame}.
+   */
+  private void checkInput(Value in, RuntimeValue given, Map<String, Value> symbols, Frame frame) {
     ValueType t = in.type();
     if (t == null) {
       return;
@@ -167,10 +181,11 @@ public final class Evaluator {
               + Shape.toString(a.dims()));
         }
         if (d instanceof Dim.Symbolic sym) {
-          Long prior = symbols.putIfAbsent(sym.name(), got);
-          if (prior != null && prior != got) {
-            throw new InvalidModelException(what + " binds dimension '" + sym.name() + "' to "
-                + got + " but an earlier input bound it to " + prior);
+          Value first = symbols.putIfAbsent(sym.name(), in);
+          long prior = first == null ? got : boundSize(first, sym, frame);
+          if (prior != got) {
+            warnings.accept("warning: " + what + " has " + got + " for dimension '" + sym.name()
+                + "' but input '" + first.name() + "' has " + prior);
           }
         }
       }
@@ -180,6 +195,13 @@ public final class Evaluator {
         && !(given instanceof RuntimeValue.OptionalValue)) {
       throw new InvalidModelException(what + " must be an optional, got " + given.describe());
     }
+  }
+
+  /** The size {@code first}'s given value has where its declared shape says {@code sym}. */
+  private static long boundSize(Value first, Dim.Symbolic sym, Frame frame) {
+    NdArray a = (NdArray) frame.values.get(first);
+    List<Dim> dims = first.tensorType().shape().dims();
+    return a.dim(dims.indexOf(sym));
   }
 
   private NdArray weight(Tensor t) {

@@ -20,20 +20,30 @@ import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeInferenceException;
 import dev.convoy.ir.ops.ShapeValue;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Type and shape inference over whole graphs, subgraphs included: fills every value's type from
- * the catalog's shape functions. Declared types are never contradicted: inferred facts only
- * refine what is unknown, and a provable contradiction (a declared float output computed as
- * int64, two static sizes that differ) is a {@link ShapeInferenceException} naming the node.
+ * Type and shape inference over whole graphs, subgraphs included: computes every value's type
+ * from the graph inputs, the initializers and the catalog's shape functions. A type the model
+ * declares for an intermediate value or a graph output (ONNX {@code value_info}, output types) is
+ * a hint, never a fact: exporters leave stale ones (a batch of 1 where the batch is dynamic), so
+ * an inferred shape replaces it wherever inference has one, and the declared type is kept only
+ * where the catalog has nothing to say (an op it lacks, an output of unknown rank). Only a
+ * declared element type that the op provably does not produce is a contradiction.
+ *
+ * <p>A node whose inference fails ({@link ShapeInferenceException}) does not stop the rest:
+ * {@link #run} records the failure; at top level the node's outputs keep their previous types,
+ * and a subgraph (If branch, Loop or Scan body) in which a node fails is restored to the types it
+ * had and reported by {@link #uninferred()}: under the facts at hand that branch cannot run, so
+ * nothing may be concluded, or rewritten, from its shapes.
  *
  * <p>Small constant values are propagated along the way (initializers, Constant nodes, and
  * deterministic nodes whose inputs are all small constants, such as the Shape-Gather-Concat
- * chains that compute Reshape targets), so shapes computed from shapes come out static. Ops the
- * catalog lacks leave their outputs as they were.
+ * chains that compute Reshape targets), so shapes computed from shapes come out static.
  */
 public final class ShapeInference {
   /** Constants up to this many elements are tracked and folded for shape purposes. */
@@ -43,14 +53,23 @@ public final class ShapeInference {
   private final Map<Value, NdArray> constants = new IdentityHashMap<>();
   /** Symbolic element values of shape-carrying integer tensors (see {@link ShapeValue}). */
   private final Map<Value, ShapeValue> shapeValues = new IdentityHashMap<>();
+  private final List<String> failures = new ArrayList<>();
+  private final Set<Graph> uninferred = Collections.newSetFromMap(new IdentityHashMap<>());
 
   public ShapeInference(OpCatalog catalog) {
     this.catalog = catalog;
   }
 
-  /** Infers types over {@code graph} and its subgraphs with the standard catalog. */
+  /**
+   * Infers types over {@code graph} and its subgraphs with the standard catalog; throws the first
+   * failure, after inferring everything else.
+   */
   public static void infer(Graph graph) {
-    new ShapeInference(OpCatalog.standard()).run(graph);
+    ShapeInference si = new ShapeInference(OpCatalog.standard());
+    si.run(graph);
+    if (!si.failures.isEmpty()) {
+      throw new ShapeInferenceException(si.failures.get(0));
+    }
   }
 
   /**
@@ -61,11 +80,99 @@ public final class ShapeInference {
     return new ShapeInference(OpCatalog.standard()).apply(node);
   }
 
-  /** Infers types over {@code graph} and its subgraphs. */
+  /** Infers types over {@code graph} and its subgraphs; failures are collected, not thrown. */
   public void run(Graph graph) {
+    runNodes(graph, false);
+  }
+
+  /**
+   * Infers every node of {@code graph} in order. Returns false at the first failure when
+   * {@code stopAtFailure} (a subgraph, which its caller then restores); otherwise the failed
+   * node's outputs keep their previous types and the rest goes on.
+   */
+  private boolean runNodes(Graph graph, boolean stopAtFailure) {
     for (Node n : graph.nodes()) {
-      apply(n);
+      List<ValueType> before = new ArrayList<>();
+      n.outputs().forEach(v -> before.add(v == null ? null : v.type()));
+      try {
+        List<ValueType> inferred = inferOutputs(n);
+        for (int k = 0; k < n.outputCount(); k++) {
+          Value o = n.output(k);
+          if (o != null) {
+            o.setType(overHint(n, o, k < inferred.size() ? inferred.get(k) : null));
+          }
+        }
+      } catch (ShapeInferenceException e) {
+        failures.add(e.getMessage());
+        if (stopAtFailure) {
+          return false;
+        }
+        for (int k = 0; k < n.outputCount(); k++) {
+          if (n.output(k) != null) {
+            n.output(k).setType(before.get(k));
+          }
+        }
+      }
     }
+    return true;
+  }
+
+  /** What {@link #run} could not infer, in the order met, each naming the node. */
+  public List<String> failures() {
+    return List.copyOf(failures);
+  }
+
+  /** Subgraphs whose inference failed under the current facts; their types are as they were. */
+  public Set<Graph> uninferred() {
+    return Collections.unmodifiableSet(uninferred);
+  }
+
+  /** Every value type of {@code g} and its nested subgraphs, by value. */
+  private static Map<Value, ValueType> typesIn(Graph g) {
+    Map<Value, ValueType> types = new IdentityHashMap<>();
+    g.inputs().forEach(v -> types.put(v, v.type()));
+    g.forEachNode(n -> {
+      n.outputs().forEach(v -> {
+        if (v != null) {
+          types.put(v, v.type());
+        }
+      });
+      n.subgraphs().forEach(b -> b.inputs().forEach(v -> types.put(v, v.type())));
+    });
+    return types;
+  }
+
+  /**
+   * The inferred type of {@code out} where inference has one; the declared type only fills what
+   * inference leaves open (no type at all, or no rank). A declared element type the op does not
+   * produce is a contradiction.
+   */
+  private static ValueType overHint(Node node, Value out, ValueType inferred) {
+    try {
+      return overHint(out.type(), inferred);
+    } catch (ShapeInferenceException e) {
+      throw new ShapeInferenceException(where(node) + ": output '" + out.name()
+          + "' is declared " + out.type() + " but " + e.getMessage());
+    }
+  }
+
+  private static ValueType overHint(ValueType declared, ValueType inferred) {
+    if (inferred == null) {
+      return declared;
+    }
+    if (declared instanceof TensorType d && inferred instanceof TensorType i) {
+      if (d.dtype() != i.dtype()) {
+        throw new ShapeInferenceException("the op produces " + i);
+      }
+      return i.shape().hasRank() || !d.shape().hasRank() ? i : d;
+    }
+    if (declared instanceof SequenceType d && inferred instanceof SequenceType i) {
+      return new SequenceType(overHint(d.elementType(), i.elementType()));
+    }
+    if (declared instanceof OptionalType d && inferred instanceof OptionalType i) {
+      return new OptionalType(overHint(d.elementType(), i.elementType()));
+    }
+    return inferred;
   }
 
   /** Infers {@code node}'s output types, merges them into the outputs and returns them. */
@@ -196,6 +303,7 @@ public final class ShapeInference {
   }
 
   private List<ValueType> inferSubgraph(Graph body, List<ValueType> inputTypes) {
+    Map<Value, ValueType> snapshot = typesIn(body);
     for (int i = 0; i < body.inputs().size() && i < inputTypes.size(); i++) {
       Value in = body.inputs().get(i);
       try {
@@ -204,7 +312,10 @@ public final class ShapeInference {
         // A loop-carried value may change shape between iterations: keep the declared type.
       }
     }
-    run(body);
+    if (!runNodes(body, true)) {
+      snapshot.forEach(Value::setType);
+      uninferred.add(body);
+    }
     List<ValueType> out = new ArrayList<>();
     for (Value o : body.outputs()) {
       out.add(o.type());

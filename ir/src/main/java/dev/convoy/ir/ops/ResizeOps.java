@@ -201,9 +201,18 @@ public final class ResizeOps implements OpFamily {
         throw ctx.error("scales must be positive, got " + Arrays.toString(p.scales()));
       }
       scalesOut[axes[i]] = s;
-      out[axes[i]] = (long) (s * in[axes[i]]);
+      out[axes[i]] = scaledSize(s, in[axes[i]]);
     }
     return out;
+  }
+
+  /**
+   * {@code floor(size * scale)} as ONNX's shape inference and ONNX Runtime compute it: in float32
+   * arithmetic on the float scale. In exact arithmetic {@code 0.7f * 10} is 6.99999988; in float32
+   * it rounds to 7.0, and 7 is the size the runtime allocates.
+   */
+  private static long scaledSize(double scale, long size) {
+    return (long) Math.floor((float) size * (float) scale);
   }
 
   /** Resize to sizes computed from shapes (symbolic dims kept) under the stretch policy. */
@@ -275,7 +284,7 @@ public final class ResizeOps implements OpFamily {
     for (int i = 0; i < axes.length; i++) {
       Dim d = s.dim(axes[i]);
       out.set(axes[i], scales[i] == 1.0 ? d
-          : d.isStatic() ? Dim.of((long) (scales[i] * d.size())) : Dim.UNKNOWN);
+          : d.isStatic() ? Dim.of(scaledSize(scales[i], d.size())) : Dim.UNKNOWN);
     }
     return ShapeFns.tensor(ctx.dtype(0), Shape.of(out));
   }

@@ -29,10 +29,12 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 public final class ZooPipeline {
   private ZooPipeline() {}
 
-  /** Adds the whole run to {@code p}. */
-  public static void build(Pipeline p, RunConfig cfg) {
-    Path out = cfg.out().toAbsolutePath();
-    Path blobs = blobs(out);
+  /**
+   * Adds the whole run to {@code p}, writing blobs, artifacts and warehouse rows under {@code out}
+   * (the run's staging folder).
+   */
+  static void build(Pipeline p, RunConfig cfg, Path out) {
+    Path blobs = out.resolve("blobs");
     PCollectionTuple converted = p.apply(ZooIO.read(cfg.zoo())).apply(ConvertModels.into(blobs));
     PCollectionTuple pieces = converted.get(ConvertModels.CONVERTED)
         .apply(PartitionGraphs.above(cfg.partitionThreshold(), blobs));
@@ -62,9 +64,5 @@ public final class ZooPipeline {
             cfg.target()));
     done.apply("Progress ok", ParDo.of(new ProgressFn.Done(cfg.runId())));
     allFailures.apply("Progress failed", ParDo.of(new ProgressFn.Failed(cfg.runId())));
-  }
-
-  static Path blobs(Path out) {
-    return out.resolve("blobs");
   }
 }

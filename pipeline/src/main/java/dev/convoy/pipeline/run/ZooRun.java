@@ -3,7 +3,6 @@ package dev.convoy.pipeline.run;
 import dev.convoy.pipeline.element.JsonCoder;
 import dev.convoy.pipeline.stage.Stages;
 import dev.convoy.pipeline.warehouse.RunTable;
-import dev.convoy.pipeline.warehouse.Tables;
 import dev.convoy.pipeline.warehouse.avro.RunRow;
 import dev.convoy.pipeline.zoo.ZooIO;
 import java.io.IOException;
@@ -11,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.runners.direct.DirectOptions;
@@ -28,7 +28,9 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 /**
  * {@code convoy run}: runs a zoo through the pipeline on the chosen runner, shows progress, then
  * records the run in the {@code runs} table. Every model ends either written (artifact, report,
- * warehouse rows) or as one {@code failures} row; re-using a run id replaces that run's rows.
+ * warehouse rows) or as one {@code failures} row. The run writes into a staging folder and
+ * appears under {@code --out} only when it commits ({@link RunStaging}); re-using a run id
+ * replaces exactly that run's rows.
  */
 public final class ZooRun {
   private ZooRun() {}
@@ -41,22 +43,24 @@ public final class ZooRun {
   public static RunSummary run(RunConfig cfg, PrintStream console) {
     int total = ZooIO.list(cfg.zoo()).size();
     Path out = cfg.out().toAbsolutePath();
-    Path warehouse = out.resolve("warehouse");
-    Tables.clearRun(warehouse, cfg.runId());
-    Pipeline p = Pipeline.create(options(cfg));
-    ZooPipeline.build(p, cfg);
+    RunStaging staging = RunStaging.open(out, cfg.runId());
+    Pipeline p = Pipeline.create(options(cfg, staging.dir()));
+    ZooPipeline.build(p, cfg, staging.dir());
     long start = System.currentTimeMillis();
     PipelineResult result;
     try (Progress progress = Progress.start(cfg.runId(), total, console)) {
       result = p.run();
       result.waitUntilFinish();
+    } catch (RuntimeException e) {
+      staging.discard();
+      throw e;
     }
     long end = System.currentTimeMillis();
     Map<String, Long> counters = counters(result);
     int ok = counters.getOrDefault(Stages.DONE_COUNTER, 0L).intValue();
     int failed = counters.getOrDefault(Stages.FAILED_COUNTER, 0L).intValue();
     int mismatches = counters.getOrDefault(Stages.MISMATCH_COUNTER, 0L).intValue();
-    RunTable.write(warehouse, cfg.runId(), RunRow.newBuilder()
+    RunTable.write(staging.warehouse(), cfg.runId(), RunRow.newBuilder()
         .setStartedAtMs(start)
         .setEndedAtMs(end)
         .setZoo(cfg.zoo().toString())
@@ -70,7 +74,8 @@ public final class ZooRun {
         .setModelsOk(ok)
         .setModelsFailed(failed)
         .build());
-    Tables.deleteBlobs(ZooPipeline.blobs(out));
+    staging.commit();
+    Path warehouse = out.resolve("warehouse");
     console.printf("convoy run %s: %d ok, %d failed of %d in %.1f s%s; warehouse %s%n",
         cfg.runId(), ok, failed, total, (end - start) / 1e3,
         mismatches == 0 ? "" : " (" + mismatches + " with verification mismatches)", warehouse);
@@ -79,12 +84,15 @@ public final class ZooRun {
         counters.getOrDefault(Stages.OPTIMIZE_MS_COUNTER, 0L));
   }
 
-  /** Options for the configured runner. */
   private static int parallelism(RunConfig cfg) {
     return cfg.parallelism() > 0 ? cfg.parallelism() : Runtime.getRuntime().availableProcessors();
   }
 
-  static PipelineOptions options(RunConfig cfg) {
+  /**
+   * Options for the configured runner. A run submitted to a Flink cluster stages only the
+   * {@link JobJar} (written into {@code staging} when it has to be packed).
+   */
+  static PipelineOptions options(RunConfig cfg, Path staging) {
     int parallelism = parallelism(cfg);
     if (cfg.runner().equals("flink")) {
       FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
@@ -92,6 +100,9 @@ public final class ZooRun {
       o.setFlinkMaster(cfg.flinkMaster() == null ? "[local]" : cfg.flinkMaster());
       o.setParallelism(parallelism);
       o.setJobName("convoy-" + cfg.runId().toLowerCase(java.util.Locale.ROOT));
+      if (cfg.flinkMaster() != null) {
+        o.setFilesToStage(List.of(JobJar.forThisClasspath(staging).toString()));
+      }
       return o;
     }
     DirectOptions o = PipelineOptionsFactory.as(DirectOptions.class);

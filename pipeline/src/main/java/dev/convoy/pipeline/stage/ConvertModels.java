@@ -1,7 +1,6 @@
 package dev.convoy.pipeline.stage;
 
 import dev.convoy.ir.graph.Graph;
-import dev.convoy.ir.verify.GraphVerifier;
 import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.ModelRun;
@@ -51,8 +50,8 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
       long t0 = System.nanoTime();
       Path path = Path.of(ref.path());
       // The format is sniffed again on the worker: its error names the file and what it holds.
+      // Loading checks the model (structure, domains, ops) before any stage sees it.
       Graph g = Models.load(path);
-      GraphVerifier.check(g, ref.path());
       String blob = store.put(g);
       return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);
     }

@@ -1,5 +1,6 @@
 package dev.convoy.pipeline.stage;
 
+import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.pipeline.blob.BlobStore;
@@ -8,6 +9,7 @@ import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Path;
@@ -19,13 +21,17 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 
 /**
- * Runs each model's original and its optimized result in ONNX Runtime on the same seeded inputs
- * (shapes from the model's oracle args or manifest) and records max abs/rel error, cosine and
- * pass/fail. A mismatch is a result (a failing {@code verifications} row), not a failure; a model
+ * Runs each model's original and its optimized result on the same seeded inputs (shapes from the
+ * model's oracle args or manifest) and records max abs/rel error, cosine and pass/fail. An ONNX
+ * original runs in ONNX Runtime; any other source (TFLite, ...) is its imported graph in Convoy's
+ * evaluator, and the result is also checked against {@code NAME.ref/} beside the model when present
+ * (oracle {@value #CONVOY_ORACLE}). A mismatch is a result (a failing {@code verifications} row), not a failure; a model
  * the oracle cannot run (an op it lacks) is a failure.
  */
 public final class VerifyModels extends Stages.Composite<ModelRun> {
   public static final TupleTag<ModelRun> VERIFIED = new TupleTag<>("verified") {};
+  /** The {@code verifications.oracle} of a non-ONNX source. */
+  public static final String CONVOY_ORACLE = "convoy-evaluator";
 
   private final BlobStore store;
 
@@ -47,6 +53,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
   static final class VerifyFn extends StageFn<ModelRun, ModelRun> {
     private final BlobStore store;
     private transient OrtVerifier verifier;
+    private transient Evaluator evaluator;
     private final Counter mismatches = Metrics.counter(Stages.NAMESPACE, Stages.MISMATCH_COUNTER);
 
     VerifyFn(BlobStore store) {
@@ -57,6 +64,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
     @Setup
     public void setup() {
       verifier = new OrtVerifier();
+      evaluator = Evaluator.standard();
     }
 
     @Teardown
@@ -71,21 +79,26 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       long t0 = System.nanoTime();
       Graph source = store.get(run.sourceBlob());
       Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
-      // The oracle runs the file as the user gave it when ONNX Runtime can read it (from its path,
-      // so weights in external-data files beside it load too).
-      Map<String, Tensor> expected = run.ref().format().equals("onnx")
-          ? verifier.run(Path.of(run.ref().path()), inputs)
-          : verifier.run(OnnxExporter.toBytes(source), inputs);
-      Map<String, Tensor> actual = verifier.run(OnnxExporter.toBytes(store.get(run.graphBlob())), inputs);
-      OrtVerifier.Verification v =
-          OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
+      Graph result = store.get(run.graphBlob());
+      boolean onnx = run.ref().format().equals("onnx");
+      OrtVerifier.Verification v;
+      if (onnx) {
+        // The oracle runs the file as the user gave it (from its path, so weights in
+        // external-data files beside it load too).
+        Map<String, Tensor> expected = verifier.run(Path.of(run.ref().path()), inputs);
+        Map<String, Tensor> actual = verifier.run(OnnxExporter.toBytes(result), inputs);
+        v = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
+      } else {
+        v = ModelVerification.againstSource(Path.of(run.ref().path()), source, result, inputs,
+            evaluator);
+      }
       String detail = v.firstFailure();
       if (!v.pass()) {
         mismatches.inc();
       }
       return run.withVerification(
-              new Verification("ort", v.maxAbsError(), v.maxRelError(), v.minCosine(), v.pass(),
-                  detail == null ? "" : detail))
+              new Verification(onnx ? "ort" : CONVOY_ORACLE, v.maxAbsError(), v.maxRelError(),
+                  v.minCosine(), v.pass(), detail == null ? "" : detail))
           .withTime(Stage.VERIFY, System.nanoTime() - t0);
     }
 

@@ -82,22 +82,8 @@ public enum Tables {
     }
   }
 
-  /**
-   * Deletes {@code runId}'s partition of every table, so that a re-run with the same id replaces
-   * its rows instead of adding to them.
-   */
-  public static void clearRun(Path warehouse, String runId) {
-    for (Tables t : values()) {
-      deleteTree(t.partition(warehouse, runId));
-    }
-  }
-
-  /** Deletes a run's blob store (intermediate graphs) once the run is recorded. */
-  public static void deleteBlobs(Path blobs) {
-    deleteTree(blobs);
-  }
-
-  static void deleteTree(Path dir) {
+  /** Deletes {@code dir} and everything under it, if it exists. */
+  public static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

@@ -28,15 +28,17 @@ import org.apache.beam.sdk.values.PCollection;
  * worker that converts it. The listing happens when the pipeline is built, so the total is known
  * for progress reporting.
  *
- * <p>In a folder, a file is a model when its extension is {@code .onnx} or {@code .cvy} (even if
- * its content is broken: it then fails at conversion and is reported), or when its content sniffs
- * as ONNX or .cvy whatever its extension. Sidecars are skipped: {@code NAME.onnx.oracle.args},
- * reference tensors ({@code .pb}, folders ending {@code .ref}), manifests and text.
+ * <p>In a folder, a file is a model when its extension is one of {@link ModelFormat}'s ({@code
+ * .onnx}, {@code .cvy}, {@code .tflite}; even if its content is broken: it then fails at
+ * conversion and is reported), or when its content sniffs as one of them whatever its extension.
+ * Sidecars are skipped: {@code NAME.onnx.oracle.args}, reference tensors ({@code .pb}, folders
+ * ending {@code .ref}), external weights ({@code .data}), manifests and text.
  */
 public final class ZooIO {
-  private static final Set<String> MODEL_EXTENSIONS = Set.of("onnx", "cvy");
+  private static final Set<String> MODEL_EXTENSIONS = java.util.Arrays.stream(ModelFormat.values())
+      .map(ModelFormat::extension).collect(java.util.stream.Collectors.toUnmodifiableSet());
   private static final Set<String> SIDECAR_EXTENSIONS =
-      Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties");
+      Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties", "data");
 
   private ZooIO() {}
 
@@ -114,7 +116,7 @@ public final class ZooIO {
     return new ModelRef(name, p.toString(), format, e.tags(), shapes, size);
   }
 
-  /** {@code onnx}, {@code cvy} or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
+  /** A {@link ModelFormat} extension or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
   static String sniff(Path p) {
     if (!Files.isRegularFile(p)) {
       return ModelRef.UNKNOWN_FORMAT;

@@ -12,6 +12,7 @@ import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * ONNX import cost against ONNX Runtime's session creation (every graph optimization off), per
@@ -43,18 +44,17 @@ public final class ImportBenchmark {
           ortSession(verifier, model);
         }
         for (int i = 0; i < reps; i++) {
-          long a0 = THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
           long t0 = System.nanoTime();
-          OnnxImporter.importFile(model);
+          allocated[i] = allocatedMiB(model, OnnxImporter::importFile);
           importMs[i] = (System.nanoTime() - t0) / 1e6;
-          allocated[i] = (THREADS.getThreadAllocatedBytes(Thread.currentThread().getId()) - a0) / MIB;
           ortMs[i] = ortSession(verifier, model);
         }
         double importMedian = BenchTable.median(importMs);
         double ortMedian = BenchTable.median(ortMs);
         table.row(model.getFileName().toString(), Files.size(model) / MIB,
             OnnxImporter.importFile(model).totalNodeCount(), importMedian,
-            BenchTable.median(allocated), retainedMiB(model), ortMedian, importMedian / ortMedian);
+            BenchTable.median(allocated), retainedMiB(model, OnnxImporter::importFile), ortMedian,
+            importMedian / ortMedian);
       }
     } finally {
       verifier.close();
@@ -74,12 +74,19 @@ public final class ImportBenchmark {
     }
   }
 
+  /** Java heap (MiB) the current thread allocates while running {@code importer} on {@code model}. */
+  static double allocatedMiB(Path model, Function<Path, Graph> importer) {
+    long a0 = THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
+    importer.apply(model);
+    return (THREADS.getThreadAllocatedBytes(Thread.currentThread().getId()) - a0) / MIB;
+  }
+
   /** Heap held by one imported graph, measured across full GCs (median of three). */
-  private static double retainedMiB(Path model) {
+  static double retainedMiB(Path model, Function<Path, Graph> importer) {
     double[] mib = new double[3];
     for (int i = 0; i < mib.length; i++) {
       long before = usedAfterGc();
-      Graph g = OnnxImporter.importFile(model);
+      Graph g = importer.apply(model);
       long after = usedAfterGc();
       Reference.reachabilityFence(g);
       mib[i] = Math.max(0, after - before) / MIB;

@@ -5,7 +5,9 @@ import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
+import dev.convoy.runners.bench.TfliteImportBenchmark;
 import dev.convoy.runners.bench.ZooThroughputBenchmark;
+import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.optimize.Level;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,11 +37,14 @@ public class BenchCommand implements Callable<Integer> {
     IMPORT,
     EVAL,
     OPTIMIZE,
-    ZOO
+    ZOO,
+    /** TFLite import against TFLite's runtime loading the model (the .tflite models given). */
+    TFLITE_IMPORT
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
-      description = "Models or folders of models (default: ../shared/testdata/models/onnx, else testdata/zoo).")
+      description = "Models or folders of models (default: ../shared/testdata/models/onnx, else"
+          + " testdata/zoo; for tflite_import ../shared/testdata/models/tflite).")
   List<Path> models = new ArrayList<>();
 
   @Option(names = "--peer", defaultValue = "ort", paramLabel = "ort",
@@ -70,7 +75,9 @@ public class BenchCommand implements Callable<Integer> {
     if (!peer.equals("ort")) {
       throw new ConvoyException("--peer " + peer + ": only 'ort' (ONNX Runtime) is supported");
     }
-    List<Path> files = modelFiles();
+    List<Path> files = modelFiles(".onnx",
+        Files.isDirectory(Path.of("../shared/testdata/models/onnx"))
+            ? Path.of("../shared/testdata/models/onnx") : Path.of("testdata/zoo"));
     PrintWriter console = spec.commandLine().getOut();
     StringBuilder doc = new StringBuilder();
     for (Suite s : suites) {
@@ -79,6 +86,8 @@ public class BenchCommand implements Callable<Integer> {
         case EVAL -> EvalBenchmark.run(files, warmup, reps);
         case OPTIMIZE -> OptimizeBenchmark.run(files, warmup, reps);
         case ZOO -> ZooThroughputBenchmark.run(files, Level.parse(zooLevel), System.out);
+        case TFLITE_IMPORT -> TfliteImportBenchmark.run(
+            modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")), warmup, reps);
       };
       console.println(t.markdown());
       console.flush();
@@ -90,20 +99,23 @@ public class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private List<Path> modelFiles() throws IOException {
+  /** The {@code ext} models among those given (folders listed), else in {@code defaultDir}. */
+  private List<Path> modelFiles(String ext, Path defaultDir) throws IOException {
     List<Path> roots = new ArrayList<>(models);
     if (roots.isEmpty()) {
-      Path dev = Path.of("../shared/testdata/models/onnx");
-      roots.add(Files.isDirectory(dev) ? dev : Path.of("testdata/zoo"));
+      roots.add(defaultDir);
     }
     List<Path> files = new ArrayList<>();
     for (Path r : roots) {
       if (Files.isDirectory(r)) {
         try (Stream<Path> s = Files.list(r)) {
-          s.filter(p -> p.toString().endsWith(".onnx")).sorted().forEach(files::add);
+          s.filter(p -> p.toString().endsWith(ext)).sorted().forEach(files::add);
         }
       } else if (Files.isRegularFile(r)) {
-        files.add(r);
+        // A file goes to the suites of its own kind: TFLite to tflite_import, others elsewhere.
+        if ((ModelFormat.sniff(r) == ModelFormat.TFLITE) == ext.equals(".tflite")) {
+          files.add(r);
+        }
       } else {
         throw new ConvoyException(r + ": no such model or folder");
       }

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Run a model on input_K.pb tensors with Convoy's evaluator; write output_K.pb.")
 public class EvalCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx or .cvy).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
   Path model;
 
   @Option(names = "--inputs", required = true, paramLabel = "DIR",
@@ -73,7 +73,8 @@ public class EvalCommand implements Callable<Integer> {
       feeds.put(in.name(), ValueFiles.read(file, in.type()));
     }
     Evaluator evaluator = new Evaluator(OpCatalog.standard(),
-        threads == null ? Parallel.available() : Parallel.of(threads));
+        threads == null ? Parallel.available() : Parallel.of(threads))
+        .onWarning(spec.commandLine().getErr()::println);
     long t0 = System.nanoTime();
     Map<String, RuntimeValue> results = evaluator.run(graph, feeds);
     long t1 = System.nanoTime();

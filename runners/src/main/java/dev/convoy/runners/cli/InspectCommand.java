@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Summarize a model: inputs, outputs, op histogram, sizes.")
 public class InspectCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx or .cvy).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
   Path model;
 
   @Option(names = "--text", description = "Print the canonical text form instead of a summary.")

@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Convert and optimize one model; write it as ONNX or .cvy.")
 public class OptimizeCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx or .cvy).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
   Path model;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT",
@@ -76,6 +76,10 @@ public class OptimizeCommand implements Callable<Integer> {
   @Option(names = "--report", paramLabel = "FILE.json", description = "Write a JSON report.")
   Path report;
 
+  @Option(names = "--allow-unknown-domains",
+      description = "Carry ops of domains Convoy does not know through unchanged (refused otherwise).")
+  boolean allowUnknownDomains;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   /** Level used when this command is run as {@code convert}. */
@@ -97,7 +101,8 @@ public class OptimizeCommand implements Callable<Integer> {
     Map<String, long[]> shapes = InputShapes.parse(inputShapes);
 
     long t0 = System.nanoTime();
-    Graph graph = Models.load(model);
+    Models.Loaded loaded = Models.load(model, allowUnknownDomains);
+    Graph graph = loaded.graph();
     long tImport = System.nanoTime();
     var options = new OptimizeOptions(lvl, new HashSet<>(enable), new HashSet<>(disable), pipeline,
         shapes, verifyEachPass, OptimizeOptions.DEFAULT_FOLD_CAP);
@@ -115,7 +120,9 @@ public class OptimizeCommand implements Callable<Integer> {
     out.printf("%s -> %s (%s, %s): %d -> %d nodes, import %.1f ms, optimize %.1f ms, write %.1f ms%n",
         model, this.out, lvl, format.extension(), before, after, ms(tImport - t0), ms(tOpt - tImport),
         ms(tWrite - tOpt));
-    for (String note : result.notes()) {
+    List<String> notes = new ArrayList<>(loaded.notes());
+    notes.addAll(result.notes());
+    for (String note : notes) {
       out.println("  note: " + note);
     }
 
@@ -144,7 +151,7 @@ public class OptimizeCommand implements Callable<Integer> {
       passes.add(p);
     }
     rep.put("passes", passes);
-    rep.put("notes", result.notes());
+    rep.put("notes", notes);
 
     int exit = Main.OK;
     if (verify) {

@@ -221,7 +221,11 @@ public final class ConformanceRunner {
     }
     List<ValueType> declared = g.outputs().stream().map(Value::type).toList();
     try {
-      new ShapeInference(evaluator.catalog()).run(g);
+      ShapeInference inference = new ShapeInference(evaluator.catalog());
+      inference.run(g);
+      if (!inference.failures().isEmpty()) {
+        return "shape inference: " + inference.failures().get(0);
+      }
     } catch (UnsupportedOpException e) {
       throw e;
     } catch (ConvoyException e) {

@@ -2,33 +2,61 @@ package dev.convoy.transforms.convert;
 
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.format.CvyFormat;
+import dev.convoy.transforms.convert.tflite.TfliteImporter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * The model formats Convoy reads and writes, and sniffing a file's format from its first bytes
- * (the extension is only a tie-breaker: a model renamed to {@code .bin} still loads).
+ * (the extension is only a tie-breaker: a model renamed to {@code .bin} still loads). A format
+ * recognizes its content in {@link #recognizes}; {@link #sniff} asks the formats with a signature
+ * first and ONNX (a bare protobuf, only plausible) last, so a new source format is one constant
+ * here, one case in {@link #recognizes} and one in {@link Models}.
  */
 public enum ModelFormat {
-  ONNX("onnx"),
-  CVY("cvy");
+  ONNX("onnx", true, "ONNX protobuf"),
+  CVY("cvy", true, ".cvy"),
+  /** TFLite FlatBuffers, recognized by the file identifier {@code TFL3} at bytes 4 to 8. */
+  TFLITE("tflite", false, "TFLite FlatBuffer (identifier TFL3)");
+
+  private static final List<ModelFormat> SNIFF_ORDER = List.of(CVY, TFLITE, ONNX);
 
   private final String extension;
+  private final boolean writable;
+  private final String description;
 
-  ModelFormat(String extension) {
+  ModelFormat(String extension, boolean writable, String description) {
     this.extension = extension;
+    this.writable = writable;
+    this.description = description;
+  }
+
+  /** Whether Convoy can write this format (else it is a source format only). */
+  public boolean writable() {
+    return writable;
+  }
+
+  /** Whether a file starting with {@code head} ({@code n} bytes read) is in this format. */
+  boolean recognizes(Path path, byte[] head, int n) {
+    return switch (this) {
+      case CVY -> CvyFormat.looksLikeCvy(path);
+      case TFLITE -> TfliteImporter.hasIdentifier(head, n);
+      case ONNX -> looksLikeOnnx(head);
+    };
   }
 
   public String extension() {
     return extension;
   }
 
+  /** The writable format named {@code s} ({@code onnx} or {@code cvy}). */
   public static ModelFormat parse(String s) {
     for (ModelFormat f : values()) {
-      if (f.extension.equalsIgnoreCase(s)) {
+      if (f.writable() && f.extension.equalsIgnoreCase(s)) {
         return f;
       }
     }
@@ -57,9 +85,18 @@ public enum ModelFormat {
     if (n == 0) {
       throw new InvalidModelException(path + ": empty file, not a model");
     }
-    if (CvyFormat.looksLikeCvy(path)) {
-      return CVY;
+    for (ModelFormat f : SNIFF_ORDER) {
+      if (f.recognizes(path, head, n)) {
+        return f;
+      }
     }
+    List<String> known = SNIFF_ORDER.stream().map(f -> f.description).toList();
+    throw new InvalidModelException(path + ": unrecognized model format (not "
+        + String.join(", ", known.subList(0, known.size() - 1)) + " or "
+        + known.get(known.size() - 1) + ")");
+  }
+
+  private static boolean looksLikeOnnx(byte[] head) {
     int tag = head[0] & 0xFF;
     int field = tag >>> 3;
     int wire = tag & 7;
@@ -72,10 +109,6 @@ public enum ModelFormat {
           case 2, 3, 4, 6, 7, 8, 14, 20, 25, 26 -> wire == 2;
           default -> false;
         };
-    if (onnxTag) {
-      return ONNX;
-    }
-    throw new InvalidModelException(
-        path + ": unrecognized model format (neither ONNX protobuf nor .cvy)");
+    return onnxTag;
   }
 }

@@ -3,20 +3,44 @@ package dev.convoy.transforms.convert;
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.verify.ModelChecks;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.convert.tflite.TfliteImporter;
 import java.nio.file.Path;
+import java.util.List;
 
-/** Loading and saving models in any supported format, chosen by content on read. */
+/**
+ * Loading and saving models in any supported format, chosen by content on read. Every model read
+ * here passes {@link ModelChecks} before anything else sees it, so a model no runtime can load is
+ * refused up front, naming the file.
+ */
 public final class Models {
   private Models() {}
 
-  /** Reads a model, sniffing its format from the file's content. */
+  /** A model read and checked, with the checks' notes (ops of unknown domains carried through). */
+  public record Loaded(Graph graph, List<String> notes) {
+    public Loaded {
+      notes = List.copyOf(notes);
+    }
+  }
+
+  /** Reads and checks a model, sniffing its format; ops of unknown domains are refused. */
   public static Graph load(Path path) {
-    return switch (ModelFormat.sniff(path)) {
+    return load(path, false).graph();
+  }
+
+  /**
+   * Reads and checks a model, sniffing its format; with {@code allowUnknownDomains}, ops of
+   * domains Convoy does not know are carried through unchanged, each with a note.
+   */
+  public static Loaded load(Path path, boolean allowUnknownDomains) {
+    Graph g = switch (ModelFormat.sniff(path)) {
       case ONNX -> OnnxImporter.importFile(path);
       case CVY -> CvyReader.read(path);
+      case TFLITE -> TfliteImporter.importFile(path);
     };
+    return new Loaded(g, ModelChecks.check(g, path.toString(), allowUnknownDomains));
   }
 
   /** Writes {@code graph} to {@code path} in {@code format}. */
@@ -24,6 +48,8 @@ public final class Models {
     switch (format) {
       case ONNX -> OnnxExporter.write(graph, path);
       case CVY -> CvyWriter.write(graph, path);
+      case TFLITE -> throw new dev.convoy.ir.ConvoyException(
+          path + ": Convoy reads TFLite but does not write it (use onnx or cvy)");
     }
   }
 }

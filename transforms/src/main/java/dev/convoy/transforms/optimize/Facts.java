@@ -72,13 +72,17 @@ public final class Facts {
     return constLongs(v);
   }
 
-  /** Whether every element of {@code t} equals {@code x} (numeric tensors only). */
+  /**
+   * Whether every element of {@code t} is {@code x} (numeric tensors only). Zeros are told apart
+   * by sign: {@code -0.0} is not {@code 0.0}, since identities with one are exact and with the
+   * other are not.
+   */
   public static boolean isAll(Tensor t, double x) {
     if (t == null || t.dtype() == DType.STRING || t.numElements() > 1 << 20) {
       return false;
     }
     for (double d : t.toDoubleArray()) {
-      if (d != x) {
+      if (Double.compare(d, x) != 0) {
         return false;
       }
     }

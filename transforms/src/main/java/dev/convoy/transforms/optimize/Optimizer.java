@@ -28,6 +28,7 @@ public final class Optimizer {
     }
     Run run = new Run(g, ctx, checker);
     run.steps(pipeline.steps());
+    ctx.restoreDeclaredInputsIfUninferred();
     List<String> notes = new ArrayList<>(ctx.notes());
     return new OptimizeResult(g, run.stats, notes, ctx.converged());
   }

@@ -1,7 +1,11 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,6 +28,8 @@ public final class PassContext {
   private final Set<String> notes = new LinkedHashSet<>();
   private final Map<String, Integer> rewrites = new LinkedHashMap<>();
   private final RewriteCheck check;
+  private final Set<Graph> unreliable = Collections.newSetFromMap(new IdentityHashMap<>());
+  private final Map<Value, ValueType> declaredInputs = new LinkedHashMap<>();
   private String currentRule = "";
   private boolean converged = true;
 
@@ -78,6 +84,46 @@ public final class PassContext {
   public void markNotConverged(String what) {
     converged = false;
     note(what);
+  }
+
+  /**
+   * Marks a subgraph whose shapes failed to infer under the given facts: its types say nothing
+   * reliable, so no rule rewrites inside it (or inside graphs nested in it) for the rest of the run.
+   */
+  public void markUninferred(Graph subgraph) {
+    unreliable.add(subgraph);
+  }
+
+  /** Whether {@code g} is, or is nested in, a graph marked by {@link #markUninferred}. */
+  public boolean isUninferred(Graph g) {
+    for (Graph x = g; x != null && !unreliable.isEmpty(); x = x.parentGraph()) {
+      if (unreliable.contains(x)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Records the type a graph input was declared with before {@code --input-shape} fixed it. */
+  public void rememberDeclared(Value input, ValueType declared) {
+    declaredInputs.putIfAbsent(input, declared);
+  }
+
+  /**
+   * When a subgraph could not infer under the fixed input shapes, gives the fixed inputs their
+   * declared types back: ONNX Runtime infers every branch when it loads a model and refuses one
+   * that cannot infer under static input dims, even a branch those inputs never take. The graph
+   * keeps what was folded from the given shapes, so it is meant for those shapes only.
+   */
+  void restoreDeclaredInputsIfUninferred() {
+    if (unreliable.isEmpty() || declaredInputs.isEmpty()) {
+      return;
+    }
+    declaredInputs.forEach(Value::setType);
+    note("kept the declared shapes of inputs " + declaredInputs.keySet().stream()
+        .map(v -> "'" + v.name() + "'").toList() + " in the written model: a branch cannot infer"
+        + " under the given shapes, and ONNX Runtime refuses such a model; the result is still"
+        + " optimized for the given shapes only");
   }
 
   public boolean converged() {

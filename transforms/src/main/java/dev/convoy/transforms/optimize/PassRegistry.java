@@ -25,6 +25,9 @@ import dev.convoy.transforms.optimize.eliminate.EliminateSingleSplit;
 import dev.convoy.transforms.optimize.eliminate.EliminateSqueezeUnsqueeze;
 import dev.convoy.transforms.optimize.eliminate.EliminateUnusedInitializers;
 import dev.convoy.transforms.optimize.eliminate.EliminateZeroPad;
+import dev.convoy.transforms.optimize.eliminate.EliminateNotWhere;
+import dev.convoy.transforms.optimize.eliminate.EliminatePreShapeNode;
+import dev.convoy.transforms.optimize.eliminate.EliminateReshapeRoundTrip;
 import dev.convoy.transforms.optimize.eliminate.MergeReshapeChain;
 import dev.convoy.transforms.optimize.eliminate.MergeTransposes;
 import dev.convoy.transforms.optimize.fold.ConstantToInitializer;
@@ -34,7 +37,9 @@ import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
+import dev.convoy.transforms.optimize.fold.FoldShapeElements;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
+import dev.convoy.transforms.optimize.fold.MaterializeReshapeShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
@@ -58,6 +63,8 @@ public final class PassRegistry {
         List.<Supplier<Rule>>of(
             ConstantToInitializer::new,
             FoldStaticShape::new,
+            FoldShapeElements::new,
+            MaterializeReshapeShape::new,
             FoldConstants::new,
             InlineConstantIf::new,
             EliminateIdentity::new,
@@ -76,6 +83,9 @@ public final class PassRegistry {
             EliminateSqueezeUnsqueeze::new,
             MergeTransposes::new,
             MergeReshapeChain::new,
+            EliminateReshapeRoundTrip::new,
+            EliminatePreShapeNode::new,
+            EliminateNotWhere::new,
             EliminateCastRoundTrip::new,
             EliminateQdqRoundTrip::new,
             EliminateConcatSlice::new,

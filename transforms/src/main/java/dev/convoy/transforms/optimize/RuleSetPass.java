@@ -19,7 +19,8 @@ import java.util.Objects;
  * subgraphs starts on the worklist; a node is offered to the rules indexed under its op type (and
  * to any-op rules); when one fires, the nodes the rewrite touched go back on the list. The run
  * stops when the list is empty or after {@code maxRewrites} rewrites; the latter is recorded as
- * not converged.
+ * not converged. Nodes of subgraphs whose shapes failed to infer ({@link
+ * PassContext#isUninferred}) are left as they are.
  */
 public final class RuleSetPass implements Pass {
   /** The default rewrite cap of a rule set. */
@@ -61,6 +62,9 @@ public final class RuleSetPass implements Pass {
     graph.forEachNode(rw::seed);
     int count = 0;
     for (Node n = rw.pop(); n != null; n = rw.pop()) {
+      if (ctx.isUninferred(n.graph())) {
+        continue;
+      }
       if (rw.takeTouched(n)) {
         refreshTypes(n, rw);
       }

@@ -6,14 +6,17 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Verifies a converted or optimized graph against the model file it came from, on seeded inputs:
  * the oracle is ONNX Runtime when the original is ONNX (run from its file, so external data
- * works), else Convoy's evaluator on the original graph. Input shapes come from the model's
- * {@code .oracle.args} file, overridden by the caller's.
+ * works), else Convoy's evaluator on the source graph, plus the source runtime's recorded outputs
+ * where {@code NAME.ref/} sits beside the model ({@link ReferenceSets}). Input shapes come from the
+ * model's {@code .oracle.args} file, overridden by the caller's.
  */
 public final class ModelVerification {
   private ModelVerification() {}
@@ -37,9 +40,25 @@ public final class ModelVerification {
         return OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       }
     }
-    Evaluator evaluator = Evaluator.standard();
-    return OrtVerifier.compareOutputs(
-        evaluator.runTensors(original, inputs), evaluator.runTensors(candidate, inputs),
+    return againstSource(originalFile, original, candidate, inputs, Evaluator.standard());
+  }
+
+  /**
+   * The check for a source Convoy cannot hand to ONNX Runtime as it is (TFLite, Caffe, ...): the
+   * imported source graph and the candidate through Convoy's evaluator on {@code inputs}, and the
+   * candidate against {@code NAME.ref/} beside {@code sourceFile} when there is one.
+   */
+  public static OrtVerifier.Verification againstSource(Path sourceFile, Graph source,
+      Graph candidate, Map<String, Tensor> inputs, Evaluator evaluator) {
+    OrtVerifier.Verification seeded = OrtVerifier.compareOutputs(
+        evaluator.runTensors(source, inputs), evaluator.runTensors(candidate, inputs),
         OrtVerifier.Tolerance.DEFAULT);
+    Path refs = ReferenceSets.dirFor(sourceFile);
+    if (refs == null) {
+      return seeded;
+    }
+    List<OrtVerifier.OutputComparison> all = new ArrayList<>(seeded.outputs());
+    all.addAll(ReferenceSets.verify(refs, candidate, evaluator).outputs());
+    return OrtVerifier.Verification.of(all);
   }
 }

@@ -39,7 +39,7 @@ final class GoldenChecks {
       double[] x = a.toDoubleArray();
       double[] y = b.toDoubleArray();
       for (int i = 0; i < x.length; i++) {
-        boolean close = Math.abs(x[i] - y[i]) <= 1e-5 + 1e-4 * Math.abs(x[i])
+        boolean close = x[i] == y[i] || Math.abs(x[i] - y[i]) <= 1e-5 + 1e-4 * Math.abs(x[i])
             || (Double.isNaN(x[i]) && Double.isNaN(y[i]));
         assertTrue(close, what + ": output " + e.getKey() + "[" + i + "] " + y[i] + " vs " + x[i]);
       }

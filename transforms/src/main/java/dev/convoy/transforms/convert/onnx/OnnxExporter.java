@@ -27,13 +27,17 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes a Convoy {@link Graph} as an ONNX model: model info, opset imports, metadata, inputs,
  * outputs, initializers, value_info for every intermediate value whose type or doc string is
  * known, nodes and subgraphs. For IR versions below 4 the initializers are listed among the
- * graph inputs too, as those versions require.
+ * graph inputs too, as those versions require. Node names are made unique across the model
+ * ({@link #exportedNodeNames}), since ONNX Runtime refuses a model with two nodes of one name.
  *
  * <p>A protobuf message cannot exceed 2 GiB, so {@link #write} puts the weights of a larger model
  * in a sidecar file {@code NAME.onnx.data} beside it (ONNX external data, each tensor 64-byte
@@ -52,6 +56,9 @@ public final class OnnxExporter {
   private interface TensorSink {
     TensorProto write(Tensor t, String name);
   }
+
+  /** Where tensors go and the name each node is written under. */
+  private record Out(TensorSink tensors, Map<Node, String> names) {}
 
   /** The model as ONNX bytes; throws when its tensors exceed what one protobuf can hold. */
   public static byte[] toBytes(Graph g) {
@@ -124,6 +131,33 @@ public final class OnnxExporter {
     }
   }
 
+  /**
+   * The name each node of {@code g}'s tree gets in the exported model (ONNX Runtime refuses two
+   * nodes of one name): the first node of a name, in depth-first order, keeps it; later ones get
+   * {@code name_K} with the smallest K free in the whole tree. Unnamed nodes stay unnamed. This is
+   * the map from Convoy's nodes to the exported names that verification uses.
+   */
+  public static Map<Node, String> exportedNodeNames(Graph g) {
+    Set<String> taken = new HashSet<>();
+    g.forEachNode(n -> taken.add(n.name()));
+    Set<String> given = new HashSet<>();
+    Map<Node, String> names = new IdentityHashMap<>();
+    g.forEachNode(n -> {
+      String name = n.name();
+      if (!name.isEmpty() && !given.add(name)) {
+        int k = 1;
+        while (taken.contains(name + "_" + k)) {
+          k++;
+        }
+        name = name + "_" + k;
+        taken.add(name);
+        given.add(name);
+      }
+      names.put(n, name);
+    });
+    return names;
+  }
+
   private static StringStringEntryProto entry(String key, String value) {
     return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
   }
@@ -167,11 +201,11 @@ public final class OnnxExporter {
           OperatorSetIdProto.newBuilder().setDomain(e.getKey()).setVersion(e.getValue()));
     }
     g.metadata().forEach((k, v) -> mb.addMetadataProps(entry(k, v)));
-    mb.setGraph(graph(g, tensors, info.irVersion() < 4));
+    mb.setGraph(graph(g, new Out(tensors, exportedNodeNames(g)), info.irVersion() < 4));
     return mb.build();
   }
 
-  private static GraphProto graph(Graph g, TensorSink tensors, boolean initializersAsInputs) {
+  private static GraphProto graph(Graph g, Out out, boolean initializersAsInputs) {
     GraphProto.Builder gb = GraphProto.newBuilder().setName(g.name());
     if (!g.docString().isEmpty()) {
       gb.setDocString(g.docString());
@@ -183,15 +217,15 @@ public final class OnnxExporter {
       if (initializersAsInputs) {
         gb.addInput(valueInfo(v));
       }
-      TensorProto t = tensors.write(v.constant(), v.name());
+      TensorProto t = out.tensors().write(v.constant(), v.name());
       gb.addInitializer(v.docString().isEmpty() ? t : t.toBuilder().setDocString(v.docString()).build());
     }
     for (Node n : g.nodes()) {
-      gb.addNode(node(n, tensors));
-      for (Value out : n.outputs()) {
-        if (out != null && !out.isGraphOutput()
-            && (out.type() != null || !out.docString().isEmpty())) {
-          gb.addValueInfo(valueInfo(out));
+      gb.addNode(node(n, out));
+      for (Value v : n.outputs()) {
+        if (v != null && !v.isGraphOutput()
+            && (v.type() != null || !v.docString().isEmpty())) {
+          gb.addValueInfo(valueInfo(v));
         }
       }
     }
@@ -212,10 +246,11 @@ public final class OnnxExporter {
     return b.build();
   }
 
-  private static NodeProto node(Node n, TensorSink tensors) {
+  private static NodeProto node(Node n, Out out) {
     NodeProto.Builder b = NodeProto.newBuilder().setOpType(n.opType());
-    if (!n.name().isEmpty()) {
-      b.setName(n.name());
+    String name = out.names().get(n);
+    if (!name.isEmpty()) {
+      b.setName(name);
     }
     if (!n.domain().isEmpty()) {
       b.setDomain(n.domain());
@@ -227,7 +262,7 @@ public final class OnnxExporter {
       b.addOutput(v == null ? "" : v.name());
     }
     for (Map.Entry<String, Attribute> e : n.attributes().entrySet()) {
-      b.addAttribute(attribute(e.getKey(), e.getValue(), tensors));
+      b.addAttribute(attribute(e.getKey(), e.getValue(), out));
     }
     if (!n.docString().isEmpty()) {
       b.setDocString(n.docString());
@@ -235,7 +270,8 @@ public final class OnnxExporter {
     return b.build();
   }
 
-  private static AttributeProto attribute(String name, Attribute a, TensorSink tensors) {
+  private static AttributeProto attribute(String name, Attribute a, Out out) {
+    TensorSink tensors = out.tensors();
     AttributeProto.Builder b = AttributeProto.newBuilder().setName(name);
     if (a instanceof Attribute.FloatAttr f) {
       b.setType(AttributeType.FLOAT).setF(f.value());
@@ -246,7 +282,7 @@ public final class OnnxExporter {
     } else if (a instanceof Attribute.TensorAttr t) {
       b.setType(AttributeType.TENSOR).setT(tensors.write(t.value(), ""));
     } else if (a instanceof Attribute.GraphAttr g) {
-      b.setType(AttributeType.GRAPH).setG(graph(g.value(), tensors, false));
+      b.setType(AttributeType.GRAPH).setG(graph(g.value(), out, false));
     } else if (a instanceof Attribute.SparseTensorAttr s) {
       b.setType(AttributeType.SPARSE_TENSOR).setSparseTensor(OnnxTensors.sparseToProto(s));
     } else if (a instanceof Attribute.TypeAttr t) {
@@ -269,7 +305,7 @@ public final class OnnxExporter {
       ts.values().forEach(t -> b.addTensors(tensors.write(t, "")));
     } else if (a instanceof Attribute.GraphsAttr gs) {
       b.setType(AttributeType.GRAPHS);
-      gs.values().forEach(g -> b.addGraphs(graph(g, tensors, false)));
+      gs.values().forEach(g -> b.addGraphs(graph(g, out, false)));
     } else if (a instanceof Attribute.SparseTensorsAttr ss) {
       b.setType(AttributeType.SPARSE_TENSORS);
       ss.values().forEach(s -> b.addSparseTensors(OnnxTensors.sparseToProto(s)));

@@ -49,7 +49,7 @@ final class OnnxTypes {
     for (TensorShapeProto.Dimension d : s.getDimList()) {
       if (d.hasDimValue() && d.getDimValue() >= 0) {
         dims.add(Dim.of(d.getDimValue()));
-      } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
+      } else if (d.hasDimParam() && !isPlaceholder(d.getDimParam())) {
         dims.add(Dim.of(d.getDimParam()));
       } else {
         // Some exporters write -1 for "unknown"; ONNX's own reading of it is the same.
@@ -57,6 +57,16 @@ final class OnnxTypes {
       }
     }
     return Shape.of(dims);
+  }
+
+  /**
+   * Whether a {@code dim_param} only says "unknown": empty, {@code ?} (Paddle's exporter writes it
+   * for every unknown dim) or ONNX shape inference's generated {@code unk__N}. Such a name binds
+   * nothing: two dims that carry it need not be equal, so it reads as an unknown dim.
+   */
+  static boolean isPlaceholder(String dimParam) {
+    String p = dimParam.strip();
+    return p.isEmpty() || p.equals("?") || p.matches("unk__\\d+");
   }
 
   /** The proto form of {@code t}; {@code null} gives an unset type. */

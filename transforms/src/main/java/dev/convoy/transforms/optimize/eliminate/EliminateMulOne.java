@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize.eliminate;
 
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.transforms.optimize.Pattern;
 
@@ -8,7 +9,7 @@ public final class EliminateMulOne extends EliminateNeutralElement {
   public static final String NAME = "eliminate-mul-one";
 
   public EliminateMulOne() {
-    super(Pattern.ops("Mul", "Div"), 1.0);
+    super(Pattern.ops("Mul", "Div"));
   }
 
   @Override
@@ -19,5 +20,11 @@ public final class EliminateMulOne extends EliminateNeutralElement {
   @Override
   boolean commutes(Node n) {
     return n.is("Mul");
+  }
+
+  /** {@code x * 1} is {@code x} exactly for every value, NaN, infinities and signed zeros too. */
+  @Override
+  double neutral(Node n, DType t) {
+    return 1.0;
   }
 }

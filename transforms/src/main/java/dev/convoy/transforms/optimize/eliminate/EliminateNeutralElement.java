@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize.eliminate;
 
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
@@ -11,15 +12,15 @@ import java.util.List;
 /**
  * Shared shape of the algebraic identities {@code x op c = x}: a binary op whose constant operand
  * (on the allowed side) is all one neutral value and whose broadcast keeps {@code x}'s shape and
- * dtype. Subclasses name the op(s), the neutral value and whether it may stand on the left.
+ * dtype. Subclasses name the op(s), the neutral value per op and element type (it must be exact
+ * for every {@code x}, NaN, infinities and signed zeros included) and whether it may stand on the
+ * left.
  */
 abstract class EliminateNeutralElement implements Rule {
   private final Pattern pattern;
-  private final double neutral;
 
-  EliminateNeutralElement(Pattern pattern, double neutral) {
+  EliminateNeutralElement(Pattern pattern) {
     this.pattern = pattern;
-    this.neutral = neutral;
   }
 
   @Override
@@ -29,6 +30,9 @@ abstract class EliminateNeutralElement implements Rule {
 
   /** Whether {@code n}'s constant may stand left ({@code c op x}) too: commutative ops only. */
   abstract boolean commutes(Node n);
+
+  /** The {@code c} with {@code x op c} equal to {@code x} bit for bit for every {@code x}. */
+  abstract double neutral(Node n, DType t);
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
@@ -40,9 +44,12 @@ abstract class EliminateNeutralElement implements Rule {
   private Value kept(Node n) {
     Value a = n.input(0);
     Value b = n.input(1);
-    if (a == null || b == null) {
+    DType t = a == null || b == null ? null
+        : Facts.dtype(a) != null ? Facts.dtype(a) : Facts.dtype(b);
+    if (t == null) {
       return null;
     }
+    double neutral = neutral(n, t);
     if (Facts.isAll(b.constant(), neutral) && Facts.broadcastKeeps(a, b)) {
       return a;
     }

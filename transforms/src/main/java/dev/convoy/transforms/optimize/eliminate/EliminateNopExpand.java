@@ -1,17 +1,18 @@
 package dev.convoy.transforms.optimize.eliminate;
 
-import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Shape;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
+import dev.convoy.transforms.optimize.fold.ShapeElements;
 import java.util.List;
 
 /**
- * {@code Expand} whose broadcast leaves the input's shape as it is: the constant target has no
- * more dims than the input and each of its entries is 1 or the input's static size there.
+ * {@code Expand} whose broadcast leaves the input's shape as it is: the target has no more dims
+ * than the input and each of its entries is 1 or provably the input's size there, a static size
+ * or, for a target computed from shapes, the same dim or the same input symbol
+ * ({@link ShapeElements}).
  */
 public final class EliminateNopExpand implements Rule {
   public static final String NAME = "eliminate-nop-expand";
@@ -28,15 +29,15 @@ public final class EliminateNopExpand implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    long[] target = Facts.constLongs(n.input(1));
-    Shape in = Facts.shape(n.input(0));
-    if (target == null || in == null || !in.hasRank() || target.length > in.rank()) {
+    var target = ShapeElements.of(n.input(1));
+    int rank = Facts.rank(n.input(0));
+    if (target == null || rank < 0 || target.size() > rank) {
       return false;
     }
-    int offset = in.rank() - target.length;
-    for (int i = 0; i < target.length; i++) {
-      Dim d = in.dim(offset + i);
-      if (target[i] != 1 && !(d.isStatic() && d.size() == target[i])) {
+    int offset = rank - target.size();
+    for (int i = 0; i < target.size(); i++) {
+      var e = target.get(i);
+      if (!(e.isNumber() && e.number() == 1) && !e.isDimOf(n.input(0), offset + i)) {
         return false;
       }
     }

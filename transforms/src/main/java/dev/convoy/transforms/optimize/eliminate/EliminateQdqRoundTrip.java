@@ -1,8 +1,11 @@
 package dev.convoy.transforms.optimize.eliminate;
 
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
@@ -11,9 +14,11 @@ import java.util.Objects;
 
 /**
  * A {@code QuantizeLinear -> DequantizeLinear} pair is lossy in general; it is exact when its
- * input is itself {@code DequantizeLinear(q)} with the same scale, zero point and axis: the
- * re-quantization gives back {@code q}, so the second dequantization equals the first. The rule
- * reads the first dequantized value directly.
+ * input is itself {@code DequantizeLinear(q)} with the same scale, zero point and axis, a finite
+ * non-zero scale, and a middle {@code QuantizeLinear} that produces {@code q}'s own element type:
+ * the re-quantization then gives back {@code q}, so the second dequantization equals the first.
+ * Without a zero point {@code QuantizeLinear} produces uint8 (or its {@code output_dtype}), which
+ * would clip an int8 or int32 {@code q}. The rule reads the first dequantized value directly.
  */
 public final class EliminateQdqRoundTrip implements Rule {
   public static final String NAME = "eliminate-qdq-round-trip";
@@ -38,8 +43,12 @@ public final class EliminateQdqRoundTrip implements Rule {
     if (dq1 == null || !dq1.is("DequantizeLinear")) {
       return false;
     }
-    return sameParams(dq1, q)
+    DType quantized = Facts.dtype(dq1.input(0));
+    return quantized != null
+        && quantized == quantizedType(q)
+        && sameParams(dq1, q)
         && sameParams(q, dq2)
+        && finiteNonZero(constant(q.input(1)))
         && dq1.output(0) != null
         && rw.canReplace(dq2.output(0), dq1.output(0));
   }
@@ -61,6 +70,34 @@ public final class EliminateQdqRoundTrip implements Rule {
       return za == zb;
     }
     return constant(za) != null && Objects.equals(constant(za), constant(zb));
+  }
+
+  /** What {@code q} produces: its zero point's type, else {@code output_dtype}, else uint8. */
+  private static DType quantizedType(Node q) {
+    if (q.input(2) != null) {
+      return Facts.dtype(q.input(2));
+    }
+    long code = q.intAttr("output_dtype", 0);
+    if (code == 0) {
+      return DType.UINT8;
+    }
+    try {
+      return DType.fromOnnx((int) code);
+    } catch (ConvoyException e) {
+      return null;
+    }
+  }
+
+  private static boolean finiteNonZero(Tensor scale) {
+    if (scale == null || !scale.dtype().isFloatingPoint()) {
+      return false;
+    }
+    for (double s : scale.toDoubleArray()) {
+      if (s == 0 || !Double.isFinite(s)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Tensor constant(Value v) {

@@ -25,7 +25,9 @@ import java.util.Set;
  * the evaluator lacks (noted for the report), random ops, nodes owning subgraphs,
  * dequantization of constant weights (QDQ models keep it), and results whose size is above the
  * fold cap or cannot be bounded before evaluating (the output shapes must infer static, so a
- * {@code ConstantOfShape} asking for 100 GB is never run).
+ * {@code ConstantOfShape} asking for 100 GB is never run), and results that ONNX Runtime would
+ * compute differently at run time ({@link RuntimeAgreement}: undefined casts, overflowing integer
+ * reductions, half-float arithmetic, NaN ordering, signed zeros), each with a note.
  */
 public final class FoldConstants implements Rule {
   public static final String NAME = "fold-constants";
@@ -107,8 +109,10 @@ public final class FoldConstants implements Rule {
 
   private boolean evaluate(Node n, Rewriter rw) {
     List<RuntimeValue> ins = new ArrayList<>();
+    List<Tensor> constants = new ArrayList<>();
     for (Value in : n.inputs()) {
       ins.add(in == null ? null : NdArray.fromTensor(in.constant()));
+      constants.add(in == null ? null : in.constant());
     }
     List<Tensor> outs = new ArrayList<>();
     try {
@@ -125,6 +129,11 @@ public final class FoldConstants implements Rule {
     } catch (ConvoyException e) {
       rw.note("fold-constants: evaluating " + describe(n) + " failed (" + e.getMessage()
           + "); left unfolded");
+      return false;
+    }
+    String refusal = RuntimeAgreement.refusal(n, constants, outs);
+    if (refusal != null) {
+      rw.note("fold-constants: " + describe(n) + " has " + refusal + "; left unfolded");
       return false;
     }
     evaluated = n;

@@ -12,7 +12,9 @@ import dev.convoy.transforms.optimize.Rule;
  * {@code BatchNormalization(Conv(x, W, b))} in inference, with constant float statistics, is one
  * Conv: with {@code s = scale / sqrt(var + eps)}, {@code W' = W * s} per output channel and
  * {@code b' = (b - mean) * s + B}. The Conv's output must feed only the BatchNormalization, whose
- * training outputs must be absent or unread.
+ * training outputs must be absent or unread. Every folded weight and bias must be finite: where
+ * {@code var + eps} is zero the BatchNormalization divides by zero and ONNX Runtime's NaN and
+ * infinities come out differently from a Conv with infinite weights, so it is not fused.
  */
 public final class FuseConvBatchNorm implements Rule {
   public static final String NAME = "fuse-conv-batchnorm";
@@ -48,7 +50,56 @@ public final class FuseConvBatchNorm implements Rule {
         return false;
       }
     }
-    return rw.canReplace(bn.output(0), conv.output(0));
+    if (!rw.canReplace(bn.output(0), conv.output(0))) {
+      return false;
+    }
+    if (!foldsFinite(bn, conv, m)) {
+      rw.note(NAME + ": " + bn + " divides by zero (var + epsilon = 0) or its folded weights"
+          + " overflow float32; left unfused, as ONNX Runtime's NaN and infinities would differ");
+      return false;
+    }
+    return true;
+  }
+
+  /** Whether every scale, shift, scaled weight and scaled bias is a finite float. */
+  private static boolean foldsFinite(Node bn, Node conv, int m) {
+    float[][] affine = affine(bn, m);
+    double largest = maxAbs(conv.input(1).constant());
+    if (conv.input(2) != null) {
+      largest = Math.max(largest, maxAbs(conv.input(2).constant()));
+    }
+    for (int o = 0; o < m; o++) {
+      float scale = affine[0][o];
+      if (!Float.isFinite(scale) || !Float.isFinite(affine[1][o])
+          || !(largest * Math.abs(scale) + Math.abs(affine[1][o]) <= Float.MAX_VALUE)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static double maxAbs(Tensor t) {
+    double m = 0;
+    for (float v : t.toFloatArray()) {
+      m = Math.max(m, Math.abs(v));
+    }
+    return m;
+  }
+
+  /** Per output channel, the scale {@code gamma / sqrt(var + eps)} and the shift. */
+  private static float[][] affine(Node bn, int m) {
+    float[] gamma = vector(bn.input(1), m);
+    float[] beta = vector(bn.input(2), m);
+    float[] mean = vector(bn.input(3), m);
+    float[] var = vector(bn.input(4), m);
+    double eps = bn.floatAttr("epsilon", 1e-5f);
+    float[] scale = new float[m];
+    float[] shift = new float[m];
+    for (int o = 0; o < m; o++) {
+      scale[o] = (float) (gamma[o] / Math.sqrt(var[o] + eps));
+      shift[o] = beta[o] - mean[o] * scale[o];
+    }
+    return new float[][] {scale, shift};
   }
 
   /** A constant float32 vector of {@code m} values, or null. */
@@ -64,17 +115,7 @@ public final class FuseConvBatchNorm implements Rule {
   public void rewrite(Node bn, Rewriter rw) {
     Node conv = bn.input(0).producer();
     int m = ConvWeights.outChannels(conv);
-    float[] gamma = vector(bn.input(1), m);
-    float[] beta = vector(bn.input(2), m);
-    float[] mean = vector(bn.input(3), m);
-    float[] var = vector(bn.input(4), m);
-    double eps = bn.floatAttr("epsilon", 1e-5f);
-    float[] scale = new float[m];
-    float[] shift = new float[m];
-    for (int o = 0; o < m; o++) {
-      scale[o] = (float) (gamma[o] / Math.sqrt(var[o] + eps));
-      shift[o] = beta[o] - mean[o] * scale[o];
-    }
-    ConvWeights.absorb(bn, conv, scale, shift, rw);
+    float[][] affine = affine(bn, m);
+    ConvWeights.absorb(bn, conv, affine[0], affine[1], rw);
   }
 }

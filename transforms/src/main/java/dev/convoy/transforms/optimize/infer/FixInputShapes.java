@@ -10,15 +10,19 @@ import dev.convoy.transforms.optimize.Pass;
 import dev.convoy.transforms.optimize.PassContext;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Fixes the shapes of graph inputs from {@code --input-shape NAME=1x3x224x224}
  * ({@link dev.convoy.transforms.optimize.OptimizeOptions#inputShapes()}). A symbolic dim bound
  * this way is replaced by its size wherever it appears (declared intermediate and output types,
  * subgraphs included), since equal symbols denote equal sizes. A shape that contradicts a static
- * dim or the rank, or names no input, is an error naming the input.
+ * dim or the rank, or names no input, is an error naming the input. Two inputs that share a
+ * {@code dim_param} but are given different sizes for it are a warning naming both (ONNX Runtime
+ * runs such a model): each input keeps its given shape and the name is bound to neither.
  */
 public final class FixInputShapes implements Pass {
   public static final String NAME = "fix-input-shapes";
@@ -35,6 +39,8 @@ public final class FixInputShapes implements Pass {
       return 0;
     }
     Map<String, Long> symbols = new HashMap<>();
+    Map<String, String> boundBy = new HashMap<>();
+    Set<String> conflicting = new HashSet<>();
     int changed = 0;
     for (var e : given.entrySet()) {
       Value in = input(graph, e.getKey());
@@ -57,18 +63,22 @@ public final class FixInputShapes implements Pass {
         }
         if (d instanceof Dim.Symbolic sym) {
           Long prior = symbols.putIfAbsent(sym.name(), dims[i]);
-          if (prior != null && prior != dims[i]) {
-            throw new OptimizeException("--input-shape " + e.getKey() + " binds dim '" + sym.name()
-                + "' to " + dims[i] + " but another input bound it to " + prior);
+          boundBy.putIfAbsent(sym.name(), e.getKey());
+          if (prior != null && prior != dims[i] && conflicting.add(sym.name())) {
+            ctx.note("warning: --input-shape gives dim '" + sym.name() + "' the size " + prior
+                + " in input '" + boundBy.get(sym.name()) + "' but " + dims[i] + " in input '"
+                + e.getKey() + "'; the name is not treated as one size");
           }
         }
       }
       ValueType.TensorType fixed = new ValueType.TensorType(t.dtype(), Shape.of(dims));
       if (!fixed.equals(t)) {
+        ctx.rememberDeclared(in, t);
         in.setType(fixed);
         changed++;
       }
     }
+    symbols.keySet().removeAll(conflicting);
     changed += substitute(graph, symbols);
     ctx.count(NAME, changed);
     return changed;

@@ -1,0 +1,87 @@
+package dev.convoy.pipeline.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.format.CvyReader;
+import dev.convoy.ir.testing.TestData;
+import dev.convoy.pipeline.Zoos;
+import dev.convoy.pipeline.stage.VerifyModels;
+import dev.convoy.transforms.optimize.Level;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A zoo mixing ONNX and TFLite: every model converts by its sniffed format, the TFLite ones are
+ * verified by Convoy's evaluator on their source graph and against the {@code NAME.ref/} recorded
+ * by a TFLite runtime, their artifacts record the NHWC source layout, and a TFLite model with an
+ * unsupported custom op is one {@code convert} failure naming the op.
+ */
+class MixedFormatZooRunTest {
+  @TempDir Path tmp;
+
+  private static final List<String> TFLITE = List.of("hello_world_int8", "micro_speech_quantized",
+      "hand_landmark_lite");
+
+  private Path zoo() throws IOException {
+    Path tflite = TestData.root().resolve("models/tflite");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(tflite), "no TFLite models");
+    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
+    Files.copy(Zoos.bundled().resolve("optest_conv_bn_relu.onnx"), zoo.resolve("conv.onnx"));
+    for (String name : TFLITE) {
+      copyTree(tflite, zoo, name + ".tflite");
+      copyTree(tflite, zoo, name + ".ref");
+      if (Files.exists(tflite.resolve(name + ".tflite.oracle.args"))) {
+        copyTree(tflite, zoo, name + ".tflite.oracle.args");
+      }
+    }
+    copyTree(tflite, zoo, "audio_preprocessor_int8.tflite");
+    return zoo;
+  }
+
+  private static void copyTree(Path from, Path to, String name) throws IOException {
+    try (Stream<Path> s = Files.walk(from.resolve(name))) {
+      for (Path p : s.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+
+  @Test
+  void runConvertsOnnxAndTfliteAndVerifiesTfliteAgainstItsReferences() throws Exception {
+    RunConfig cfg = RunConfig.of(zoo(), tmp.resolve("out")).withRunId("formats")
+        .withLevel(Level.O2);
+    RunSummary s = ZooRun.run(cfg, new PrintStream(new ByteArrayOutputStream(), true));
+    assertEquals(5, s.modelsTotal());
+    assertEquals(4, s.modelsOk(), () -> String.join("\n", ZooRunTest.uncheckedQuery(s.warehouse(),
+        "SELECT model || ' ' || stage || ' ' || message FROM read_parquet('%s/failures/*/*.parquet')")));
+    assertEquals(List.of("audio_preprocessor_int8|convert|true"), ZooRunTest.query(s.warehouse(),
+        "SELECT model || '|' || stage || '|' || (message LIKE '%unsupported custom op ''Signal%')"
+            + " FROM read_parquet('%s/failures/*/*.parquet')"));
+    List<String> tfliteChecks = ZooRunTest.query(s.warehouse(),
+        "SELECT model || '|' || oracle || '|' || passed FROM"
+            + " read_parquet('%s/verifications/*/*.parquet') WHERE model <> 'conv' ORDER BY 1");
+    assertEquals(TFLITE.stream().sorted()
+        .map(m -> m + "|" + VerifyModels.CONVOY_ORACLE + "|true").toList(), tfliteChecks);
+    assertEquals(List.of("ort|true"), ZooRunTest.query(s.warehouse(),
+        "SELECT oracle || '|' || passed FROM read_parquet('%s/verifications/*/*.parquet')"
+            + " WHERE model = 'conv'"));
+    for (String artifact : ZooRunTest.query(s.warehouse(),
+        "SELECT artifact FROM read_parquet('%s/models/*/*.parquet') WHERE model <> 'conv'")) {
+      assertEquals("NHWC", CvyReader.read(s.artifacts().resolve(artifact)).metadata()
+          .get("source_layout"), artifact);
+    }
+  }
+}

@@ -1,0 +1,360 @@
+package dev.convoy.runners.cluster;
+
+import dev.convoy.ir.ConvoyException;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint;
+import org.apache.flink.runtime.jobmanager.JobManagerProcessSpec;
+import org.apache.flink.runtime.jobmanager.JobManagerProcessUtils;
+import org.apache.flink.runtime.taskexecutor.TaskManagerRunner;
+import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
+
+/**
+ * A Flink session cluster on this machine: one JobManager and N TaskManagers, each a separate JVM
+ * started from the classpath Convoy itself runs on (Flink, Beam, ONNX Runtime and DuckDB all come
+ * from the project's Maven dependencies; Convoy's own classes are left out, jobs bring them in
+ * their staged jar). Everything the cluster owns lives in one folder: {@code conf/config.yaml}
+ * (the template from {@code configs/flink} plus the ports and slots chosen at start), {@code
+ * log/}, {@code tmp/} (Flink's blob store) and one {@code .pid} file per process, which is how
+ * {@link #stop} and {@link #status} find the processes again from another JVM.
+ *
+ * <p>Memory flags are computed the way Flink's own scripts do ({@link TaskExecutorProcessUtils}),
+ * so the TaskManager heap is exactly framework heap plus task heap from the config.
+ */
+public final class LocalCluster {
+  private static final String JOB_MANAGER = "jobmanager";
+  private static final String TASK_MANAGER = "taskmanager-";
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+
+  private final Path dir;
+  private final int restPort;
+
+  private LocalCluster(Path dir, int restPort) {
+    this.dir = dir;
+    this.restPort = restPort;
+  }
+
+  /**
+   * What to start: the cluster folder, the config template, how many TaskManagers with how many
+   * slots each, the REST port ({@code --flink-master localhost:PORT}) and the JobManager's RPC
+   * port; {@code extra} settings override the template (tests shrink the heap with them).
+   */
+  public record Spec(Path dir, Path template, int taskManagers, int slots, int restPort,
+      int rpcPort, Map<String, String> extra) {
+    public Spec {
+      dir = dir.toAbsolutePath().normalize();
+      if (taskManagers < 1 || slots < 1) {
+        throw new ConvoyException("a cluster needs at least 1 TaskManager with 1 slot, got "
+            + taskManagers + " TaskManagers with " + slots + " slots");
+      }
+      if (!Files.isRegularFile(template)) {
+        throw new ConvoyException(template + ": no such Flink config template");
+      }
+      extra = Map.copyOf(extra);
+    }
+  }
+
+  /** What {@link #status} sees: the processes alive and the JobManager's REST overview. */
+  public record Status(Map<String, Boolean> processes, Optional<String> overview) {
+    /** Whether every process recorded in the folder is alive. */
+    public boolean allAlive() {
+      return !processes.isEmpty() && processes.values().stream().allMatch(b -> b);
+    }
+  }
+
+  /**
+   * Starts the cluster described by {@code spec} on {@code classpath}, waiting until the JobManager
+   * answers on its REST port and every TaskManager has registered. A cluster already running in the
+   * folder is an error.
+   */
+  public static LocalCluster start(Spec spec, List<String> classpath) {
+    Path dir = spec.dir();
+    if (status(dir).processes().containsValue(true)) {
+      throw new ConvoyException(dir + ": a cluster is already running there (convoy cluster stop)");
+    }
+    try {
+      Files.createDirectories(dir.resolve("conf"));
+      Files.createDirectories(dir.resolve("log"));
+      Files.createDirectories(dir.resolve("tmp"));
+      try (Stream<Path> pids = Files.list(dir)) {
+        for (Path p : pids.filter(p -> p.toString().endsWith(".pid")).toList()) {
+          Files.delete(p);
+        }
+      }
+      Map<String, String> settings = new LinkedHashMap<>();
+      settings.put("rest.port", String.valueOf(spec.restPort()));
+      settings.put("jobmanager.rpc.port", String.valueOf(spec.rpcPort()));
+      settings.put("taskmanager.numberOfTaskSlots", String.valueOf(spec.slots()));
+      settings.put("parallelism.default", String.valueOf(spec.slots() * spec.taskManagers()));
+      settings.put("io.tmp.dirs", dir.resolve("tmp").toString());
+      settings.putAll(spec.extra());
+      writeConfig(spec.template(), settings, dir.resolve("conf/config.yaml"));
+      Files.writeString(dir.resolve("conf/classpath.args"),
+          "-cp \"" + String.join(File.pathSeparator, classpath) + "\"\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare cluster folder " + dir, e);
+    }
+    LocalCluster c = new LocalCluster(dir, spec.restPort());
+    try {
+      c.launch(JOB_MANAGER, jobManagerJvm(c.config()), StandaloneSessionClusterEntrypoint.class,
+          List.of());
+      c.awaitOverview(o -> true);
+      for (int i = 1; i <= spec.taskManagers(); i++) {
+        c.startTaskManager(i);
+      }
+      int want = spec.taskManagers();
+      c.awaitOverview(o -> taskManagers(o) == want);
+    } catch (RuntimeException e) {
+      stop(dir);
+      throw e;
+    }
+    return c;
+  }
+
+  /** The cluster recorded in {@code dir} (its REST port read from the folder's config). */
+  public static LocalCluster in(Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
+    if (!Files.isRegularFile(d.resolve("conf/config.yaml"))) {
+      throw new ConvoyException(d + ": no cluster was started in this folder");
+    }
+    Configuration cfg = GlobalConfiguration.loadConfiguration(d.resolve("conf").toString());
+    return new LocalCluster(d, cfg.get(org.apache.flink.configuration.RestOptions.PORT));
+  }
+
+  /** {@code localhost:PORT}, the value for {@code --flink-master}. */
+  public String master() {
+    return "localhost:" + restPort;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** Starts TaskManager number {@code i} (1-based), e.g. to replace one that died. */
+  public ProcessHandle startTaskManager(int i) {
+    Configuration cfg = config();
+    TaskExecutorProcessSpec tm = TaskExecutorProcessUtils.processSpecFromConfig(cfg);
+    List<String> jvm = split(ProcessMemoryUtils.generateJvmParametersStr(tm));
+    List<String> args = split(TaskExecutorProcessUtils.generateDynamicConfigsStr(tm));
+    return launch(TASK_MANAGER + i, jvm, TaskManagerRunner.class, args);
+  }
+
+  /** The process of TaskManager number {@code i}, if it is alive. */
+  public Optional<ProcessHandle> taskManager(int i) {
+    return alive(dir.resolve(TASK_MANAGER + i + ".pid"));
+  }
+
+  /** The JobManager's {@code /overview} JSON, or empty when it does not answer. */
+  public Optional<String> overview() {
+    return get("/overview");
+  }
+
+  /** A GET on the JobManager's REST API, or empty when it does not answer. */
+  public Optional<String> get(String path) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + restPort + path))
+        .timeout(Duration.ofSeconds(5)).GET().build();
+    try {
+      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Optional.of(r.body()) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** The number of TaskManagers an {@code /overview} reply counts. */
+  public static int taskManagers(String overview) {
+    Matcher m = Pattern.compile("\"taskmanagers\"\\s*:\\s*(\\d+)").matcher(overview);
+    return m.find() ? Integer.parseInt(m.group(1)) : 0;
+  }
+
+  /** The processes recorded in {@code dir} and whether each is alive, plus the REST overview. */
+  public static Status status(Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
+    Map<String, Boolean> procs = new LinkedHashMap<>();
+    for (Path pid : pidFiles(d)) {
+      String name = pid.getFileName().toString().replace(".pid", "");
+      procs.put(name, alive(pid).isPresent());
+    }
+    Optional<String> overview = Files.isRegularFile(d.resolve("conf/config.yaml"))
+        && procs.containsValue(true) ? in(d).overview() : Optional.empty();
+    return new Status(procs, overview);
+  }
+
+  /**
+   * Stops every process recorded in {@code dir}: TaskManagers first, then the JobManager; a
+   * polite SIGTERM, then SIGKILL for those still alive after a grace period. Returns how many
+   * processes were running.
+   */
+  public static int stop(Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
+    List<ProcessHandle> running = new ArrayList<>();
+    List<Path> pids = new ArrayList<>(pidFiles(d));
+    pids.sort((a, b) -> Boolean.compare(a.toString().contains(JOB_MANAGER),
+        b.toString().contains(JOB_MANAGER)));
+    for (Path pid : pids) {
+      alive(pid).ifPresent(running::add);
+    }
+    running.forEach(ProcessHandle::destroy);
+    long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+    for (ProcessHandle h : running) {
+      long left = Math.max(0, deadline - System.nanoTime());
+      try {
+        h.onExit().get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        h.destroyForcibly();
+        h.onExit().join();
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException(e);
+      } catch (InterruptedException e) {
+        h.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+    for (Path pid : pids) {
+      try {
+        Files.deleteIfExists(pid);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return running.size();
+  }
+
+  /** The classpath a cluster runs on: this JVM's, minus Convoy's own classes. */
+  public static List<String> classpathWithoutConvoy() {
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(e -> !e.isEmpty() && !dev.convoy.pipeline.run.JobJar.holdsConvoy(Path.of(e)))
+        .toList();
+  }
+
+  private Configuration config() {
+    return GlobalConfiguration.loadConfiguration(dir.resolve("conf").toString());
+  }
+
+  private static List<String> jobManagerJvm(Configuration cfg) {
+    JobManagerProcessSpec jm = JobManagerProcessUtils.processSpecFromConfigWithNewOptionToInterpretLegacyHeap(
+        cfg, JobManagerOptions.TOTAL_PROCESS_MEMORY);
+    return split(JobManagerProcessUtils.generateJvmParametersStr(jm, cfg));
+  }
+
+  private ProcessHandle launch(String name, List<String> jvm, Class<?> main, List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvm);
+    cmd.add("-Dlog.file=" + dir.resolve("log/" + name + ".log"));
+    cmd.add("@" + dir.resolve("conf/classpath.args"));
+    cmd.add(main.getName());
+    cmd.add("--configDir");
+    cmd.add(dir.resolve("conf").toString());
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd)
+        .directory(dir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("log/" + name + ".out").toFile()))
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    try {
+      Process p = pb.start();
+      Files.writeString(dir.resolve(name + ".pid"), p.pid() + "\n");
+      return p.toHandle();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the " + name + " JVM", e);
+    }
+  }
+
+  private void awaitOverview(java.util.function.Predicate<String> ready) {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (Path pid : pidFiles(dir)) {
+        if (alive(pid).isEmpty()) {
+          String name = pid.getFileName().toString().replace(".pid", "");
+          throw new ConvoyException(name + " exited while the cluster started; see "
+              + dir.resolve("log/" + name + ".out"));
+        }
+      }
+      Optional<String> o = overview();
+      if (o.isPresent() && ready.test(o.get())) {
+        return;
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the cluster started", e);
+      }
+    }
+    throw new ConvoyException("cluster in " + dir + " not ready after " + START_TIMEOUT.toSeconds()
+        + " s; see " + dir.resolve("log"));
+  }
+
+  private static void writeConfig(Path template, Map<String, String> settings, Path out)
+      throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (String line : Files.readAllLines(template, StandardCharsets.UTF_8)) {
+      int colon = line.indexOf(':');
+      String key = colon > 0 && !line.startsWith("#") ? line.substring(0, colon).strip() : null;
+      if (key == null || !settings.containsKey(key)) {
+        sb.append(line).append('\n');
+      }
+    }
+    sb.append("\n# Set by convoy cluster start\n");
+    settings.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
+    Files.writeString(out, sb.toString());
+  }
+
+  private static List<Path> pidFiles(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().endsWith(".pid")).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The live process a pid file names, if it is still a java process. */
+  private static Optional<ProcessHandle> alive(Path pidFile) {
+    try {
+      if (!Files.isRegularFile(pidFile)) {
+        return Optional.empty();
+      }
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+          .filter(h -> h.info().command().map(c -> c.endsWith("java")).orElse(true));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static List<String> split(String flags) {
+    return Arrays.stream(flags.strip().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  }
+}
