@@ -114,6 +114,10 @@ class BadModelCliTest {
     assertTrue(ok.out().contains("com.acme::Frobnicate") && ok.out().contains("passed through"),
         "says it passed the op through: " + ok.out());
     assertTrue(Files.exists(out));
+
+    Result inspect = run("inspect", m.toString());
+    assertEquals(Main.OK, inspect.exit(), "inspect shows the model: " + inspect.err());
+    assertTrue(inspect.out().contains("Frobnicate"), inspect.out());
   }
 
   private Result optimize(Path m) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.stage.VerifyModels;
 import dev.convoy.transforms.optimize.Level;
@@ -67,18 +68,18 @@ class MixedFormatZooRunTest {
     assertEquals(5, s.modelsTotal());
     assertEquals(4, s.modelsOk(), () -> String.join("\n", ZooRunTest.uncheckedQuery(s.warehouse(),
         "SELECT model || ' ' || stage || ' ' || message FROM read_parquet('%s/failures/*/*.parquet')")));
-    assertEquals(List.of("audio_preprocessor_int8|convert|true"), ZooRunTest.query(s.warehouse(),
+    assertEquals(List.of("audio_preprocessor_int8|convert|true"), Warehouses.query(s.warehouse(),
         "SELECT model || '|' || stage || '|' || (message LIKE '%unsupported custom op ''Signal%')"
             + " FROM read_parquet('%s/failures/*/*.parquet')"));
-    List<String> tfliteChecks = ZooRunTest.query(s.warehouse(),
+    List<String> tfliteChecks = Warehouses.query(s.warehouse(),
         "SELECT model || '|' || oracle || '|' || passed FROM"
             + " read_parquet('%s/verifications/*/*.parquet') WHERE model <> 'conv' ORDER BY 1");
     assertEquals(TFLITE.stream().sorted()
         .map(m -> m + "|" + VerifyModels.CONVOY_ORACLE + "|true").toList(), tfliteChecks);
-    assertEquals(List.of("ort|true"), ZooRunTest.query(s.warehouse(),
+    assertEquals(List.of("ort|true"), Warehouses.query(s.warehouse(),
         "SELECT oracle || '|' || passed FROM read_parquet('%s/verifications/*/*.parquet')"
             + " WHERE model = 'conv'"));
-    for (String artifact : ZooRunTest.query(s.warehouse(),
+    for (String artifact : Warehouses.query(s.warehouse(),
         "SELECT artifact FROM read_parquet('%s/models/*/*.parquet') WHERE model <> 'conv'")) {
       assertEquals("NHWC", CvyReader.read(s.artifacts().resolve(artifact)).metadata()
           .get("source_layout"), artifact);
