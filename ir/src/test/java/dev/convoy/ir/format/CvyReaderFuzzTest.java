@@ -39,7 +39,7 @@ class CvyReaderFuzzTest {
   }
 
   @FuzzTest(maxExecutions = 60_000)
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void readsOrRefusesWithConvoyException(byte[] input) throws IOException {
     Files.write(file, input);
     Graph g;

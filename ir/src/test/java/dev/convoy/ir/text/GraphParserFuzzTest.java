@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
  */
 class GraphParserFuzzTest {
   @FuzzTest(maxExecutions = 600_000)
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void parsesOrRefusesWithConvoyException(byte[] input) {
     String text = new String(input, StandardCharsets.UTF_8);
     Graph g;

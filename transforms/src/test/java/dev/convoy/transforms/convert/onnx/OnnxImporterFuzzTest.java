@@ -41,7 +41,7 @@ class OnnxImporterFuzzTest {
   }
 
   @FuzzTest(maxExecutions = 600_000)
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void importsOrRefusesWithConvoyException(byte[] input) {
     try {
       OnnxImporter.importBytes(input, "fuzz.onnx", folder);
