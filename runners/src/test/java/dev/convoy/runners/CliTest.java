@@ -167,10 +167,34 @@ class CliTest {
   @Test
   void helpOnEverySubcommand() {
     for (String sub : new String[] {"optimize", "convert", "inspect", "eval", "conformance", "run",
-        "report", "compare", "bench"}) {
+        "report", "compare", "bench", "cluster", "zoo"}) {
       Result r = run(sub, "--help");
       assertEquals(Main.OK, r.exit(), sub);
       assertTrue(r.out().contains("Usage: convoy " + sub), sub + ": " + r.out());
     }
+  }
+
+  @Test
+  void clusterStatusWithoutAClusterExits1AndAnUnknownActionIsBadInput() {
+    String dir = tmp.resolve("no-cluster").toString();
+    Result status = run("cluster", "status", "--dir", dir);
+    assertEquals(Main.CHECK_FAILED, status.exit(), status.err());
+    assertTrue(status.out().contains("no cluster in"), status.out());
+    Result stop = run("cluster", "stop", "--dir", dir);
+    assertEquals(Main.OK, stop.exit(), stop.err());
+    assertTrue(stop.out().contains("stopped 0 cluster processes"), stop.out());
+    Result bogus = run("cluster", "restart", "--dir", dir);
+    assertEquals(Main.BAD_INPUT, bogus.exit());
+    assertTrue(bogus.err().contains("restart"), bogus.err());
+  }
+
+  @Test
+  void zooSynthWritesNModelsAndTheirManifest() throws Exception {
+    Path out = tmp.resolve("synth");
+    Result r = run("zoo", "synth", "12", "--seed", "5", "--out", out.toString());
+    assertEquals(Main.OK, r.exit(), r.err());
+    assertTrue(r.out().startsWith("wrote 12 models to "), r.out());
+    assertEquals(13, Files.readAllLines(out.resolve("MANIFEST.csv")).size());
+    assertEquals(Main.BAD_INPUT, run("zoo", "synth", "0", "--out", out.toString()).exit());
   }
 }

@@ -305,11 +305,10 @@ public final class ShapeInference {
   private List<ValueType> inferSubgraph(Graph body, List<ValueType> inputTypes) {
     Map<Value, ValueType> snapshot = typesIn(body);
     for (int i = 0; i < body.inputs().size() && i < inputTypes.size(); i++) {
-      Value in = body.inputs().get(i);
-      try {
-        in.setType(merge(in.type(), inputTypes.get(i)));
-      } catch (ShapeInferenceException e) {
-        // A loop-carried value may change shape between iterations: keep the declared type.
+      // What the caller passes in (for a loop, a type that holds for every iteration) replaces
+      // the declared type, which is a hint like any other.
+      if (inputTypes.get(i) != null) {
+        body.inputs().get(i).setType(inputTypes.get(i));
       }
     }
     if (!runNodes(body, true)) {

@@ -13,6 +13,7 @@ import dev.convoy.ir.graph.ValueType.TensorType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Control flow: If, Loop and Scan (opset 8 with its batch axis and sequence_lens, and opset 9+
@@ -172,7 +173,7 @@ public final class ControlFlow implements OpFamily {
     for (int k = 0; k < carried; k++) {
       in.add(ctx.inputType(2 + k));
     }
-    List<ValueType> bodyOut = ctx.inferSubgraph(body, in);
+    List<ValueType> bodyOut = inferCarried(ctx, body, in, 2, carried, 1);
     List<ValueType> out = new ArrayList<>();
     for (int k = 0; k < carried; k++) {
       ValueType t = 1 + k < bodyOut.size() ? bodyOut.get(1 + k) : null;
@@ -183,6 +184,39 @@ public final class ControlFlow implements OpFamily {
       out.add(prependDim(bodyOut.get(k), Dim.UNKNOWN));
     }
     return out;
+  }
+
+  /** Passes over a loop body after which carried types are given up as of unknown shape. */
+  private static final int MAX_CARRIED_PASSES = 3;
+
+  /**
+   * Infers a loop or scan body whose inputs {@code [firstIn, firstIn + carried)} are carried from
+   * one iteration to the next (as outputs {@code [firstOut, ...)}): a carried value may change
+   * shape between iterations, so its type inside the body must hold for every iteration, not only
+   * the first. Starting from the initial types, each pass widens a carried type to what it and the
+   * body's output agree on, until nothing changes; the body's output types of the last pass.
+   */
+  private static List<ValueType> inferCarried(InferenceContext ctx, Graph body,
+      List<ValueType> inputs, int firstIn, int carried, int firstOut) {
+    List<ValueType> types = new ArrayList<>(inputs);
+    for (int pass = 0; ; pass++) {
+      List<ValueType> out = ctx.inferSubgraph(body, types);
+      boolean stable = true;
+      for (int k = 0; k < carried; k++) {
+        ValueType now = types.get(firstIn + k);
+        ValueType next = firstOut + k < out.size() ? join(now, out.get(firstOut + k)) : null;
+        if (next == null || pass >= MAX_CARRIED_PASSES) {
+          next = now instanceof TensorType t ? new TensorType(t.dtype(), Shape.unknownRank()) : next;
+        }
+        if (!Objects.equals(now, next)) {
+          types.set(firstIn + k, next);
+          stable = false;
+        }
+      }
+      if (stable) {
+        return out;
+      }
+    }
   }
 
   private static ValueType prependDim(ValueType t, Dim d) {
@@ -373,13 +407,20 @@ public final class ControlFlow implements OpFamily {
           && tt.shape().rank() > axis) {
         seq = tt.shape().dim(axis);
       }
-      ValueType sliced = dropDim(t, axis);
+      // Opset 8 scans a [batch, sequence, ...] input: the body sees neither dim.
+      ValueType sliced = v8 ? dropDim(dropDim(t, axis), 0) : dropDim(t, axis);
       in.add(sliced);
     }
-    List<ValueType> bodyOut = ctx.inferSubgraph(body, in);
+    List<ValueType> bodyOut = inferCarried(ctx, body, in, 0, n, 0);
     List<ValueType> out = new ArrayList<>();
     for (int j = 0; j < n; j++) {
-      out.add(ctx.inputType(first + j));
+      ValueType initial = ctx.inputType(first + j);
+      ValueType last = j < bodyOut.size() ? bodyOut.get(j) : null;
+      if (v8 && initial instanceof TensorType it && it.shape().hasRank()
+          && it.shape().rank() > 0) {
+        last = prependDim(last, it.shape().dim(0));
+      }
+      out.add(join(initial, last));
     }
     for (int j = n; j < bodyOut.size(); j++) {
       ValueType t = bodyOut.get(j);

@@ -8,7 +8,8 @@ public enum Stage {
   STITCH("stitch"),
   PLAN_MEMORY("plan_memory"),
   VERIFY("verify"),
-  WRITE("write");
+  WRITE("write"),
+  MEASURE("measure");
 
   private final String label;
 

@@ -11,11 +11,39 @@ import java.util.TreeSet;
 
 /**
  * {@code convoy compare RUN_A RUN_B}: per-model deltas of run B against run A (optimized nodes,
- * artifact size, verification error, time), and the regressions beyond {@link Thresholds}: the
- * nightly-regression check.
+ * artifact size, verification error, time, the result's latency), and the regressions beyond
+ * {@link Thresholds}: the nightly-regression check.
  */
 public final class Compare {
   private Compare() {}
+
+  /**
+   * One model in both runs (or in one: {@code status} then says why, e.g. "new in B"), with the
+   * figures of A and B (NaN where unknown; latencies only when one runtime timed both) and the
+   * regressions found on it.
+   */
+  public record Delta(String model, String status, double nodesA, double nodesB, double bytesA,
+      double bytesB, double errorA, double errorB, double timeMsA, double timeMsB,
+      double latencyMsA, double latencyMsB, List<String> regressions) {
+    public Delta {
+      regressions = List.copyOf(regressions);
+    }
+
+    public boolean regressed() {
+      return !regressions.isEmpty();
+    }
+  }
+
+  /** The deltas of every model of either run, by name, and all regressions in that order. */
+  public record Comparison(String runA, String runB, List<Delta> models) {
+    public Comparison {
+      models = List.copyOf(models);
+    }
+
+    public List<String> regressions() {
+      return models.stream().flatMap(d -> d.regressions().stream()).toList();
+    }
+  }
 
   /**
    * Prints the comparison; returns 1 when {@code failOnRegression} and some model regressed,
@@ -23,75 +51,102 @@ public final class Compare {
    */
   public static int print(Path warehouse, String runA, String runB, boolean failOnRegression,
       Path thresholdsConfig, PrintStream out) {
-    Thresholds th = Thresholds.load(thresholdsConfig);
+    Comparison c = compute(warehouse, runA, runB, Thresholds.load(thresholdsConfig));
+    out.printf("compare %s (A) -> %s (B)%n%n", runA, runB);
+    out.printf("%-32s %20s %26s %24s %20s %22s%n", "model", "nodes A->B", "bytes A->B",
+        "max abs err A->B", "time ms A->B", "latency ms A->B");
+    for (Delta d : c.models()) {
+      if (!d.status().isEmpty()) {
+        out.printf("%-32s %s%n", d.model(), d.status());
+        continue;
+      }
+      out.printf("%-32s %20s %26s %24s %20s %22s%n", d.model(),
+          (long) d.nodesA() + "->" + (long) d.nodesB() + Report.pct(d.nodesA(), d.nodesB()),
+          (long) d.bytesA() + "->" + (long) d.bytesB() + Report.pct(d.bytesA(), d.bytesB()),
+          String.format("%.1e->%.1e", d.errorA(), d.errorB()),
+          String.format("%.0f->%.0f", d.timeMsA(), d.timeMsB()),
+          Double.isNaN(d.latencyMsA()) || Double.isNaN(d.latencyMsB()) ? "-"
+              : String.format("%.2f->%.2f", d.latencyMsA(), d.latencyMsB())
+                  + Report.pct(d.latencyMsA(), d.latencyMsB()));
+    }
+    List<String> regressions = c.regressions();
+    out.println();
+    if (regressions.isEmpty()) {
+      out.println("no regressions");
+    } else {
+      out.printf("%d regression(s):%n", regressions.size());
+      regressions.forEach(r -> out.println("  REGRESSION " + r));
+    }
+    return failOnRegression && !regressions.isEmpty() ? 1 : 0;
+  }
+
+  /** Run B against run A under {@code th}. */
+  public static Comparison compute(Path warehouse, String runA, String runB, Thresholds th) {
     try (WarehouseSql sql = new WarehouseSql(warehouse)) {
       Map<String, Map<String, Object>> a = models(sql, runA, warehouse);
       Map<String, Map<String, Object>> b = models(sql, runB, warehouse);
       Map<String, Map<String, Object>> failedB = Report.byModel(sql.query(
           "SELECT model, stage, error_class FROM " + sql.from(Tables.FAILURES)
               + " WHERE run_id = ?", runB));
-      List<String> regressions = new ArrayList<>();
-      out.printf("compare %s (A) -> %s (B)%n%n", runA, runB);
-      out.printf("%-32s %20s %26s %24s %20s%n", "model", "nodes A->B", "bytes A->B",
-          "max abs err A->B", "time ms A->B");
       TreeSet<String> names = new TreeSet<>(a.keySet());
       names.addAll(b.keySet());
+      List<Delta> deltas = new ArrayList<>();
       for (String m : names) {
-        Map<String, Object> x = a.get(m);
-        Map<String, Object> y = b.get(m);
-        if (x == null) {
-          out.printf("%-32s new in B%n", m);
-          continue;
-        }
-        if (y == null) {
-          Map<String, Object> f = failedB.get(m);
-          String why = f == null ? "missing from B"
-              : "failed in B at " + f.get("stage") + " (" + f.get("error_class") + ")";
-          out.printf("%-32s %s%n", m, why);
-          regressions.add(m + ": " + why);
-          continue;
-        }
-        double nA = Report.num(x.get("nodes_after"));
-        double nB = Report.num(y.get("nodes_after"));
-        double sA = Report.num(x.get("artifact_bytes"));
-        double sB = Report.num(y.get("artifact_bytes"));
-        double eA = Report.num(x.get("max_abs_error"));
-        double eB = Report.num(y.get("max_abs_error"));
-        double tA = Report.num(x.get("total_nanos")) / 1e6;
-        double tB = Report.num(y.get("total_nanos")) / 1e6;
-        out.printf("%-32s %20s %26s %24s %20s%n", m,
-            (long) nA + "->" + (long) nB + Report.pct(nA, nB),
-            (long) sA + "->" + (long) sB + Report.pct(sA, sB),
-            String.format("%.1e->%.1e", eA, eB),
-            String.format("%.0f->%.0f", tA, tB));
-        if (growthPct(nA, nB) > th.nodesIncreasePct()) {
-          regressions.add(String.format("%s: nodes %d -> %d (%+.1f%%, limit %.1f%%)", m,
-              (long) nA, (long) nB, growthPct(nA, nB), th.nodesIncreasePct()));
-        }
-        if (sA > 0 && growthPct(sA, sB) > th.sizeIncreasePct()) {
-          regressions.add(String.format("%s: artifact bytes %d -> %d (%+.1f%%, limit %.1f%%)", m,
-              (long) sA, (long) sB, growthPct(sA, sB), th.sizeIncreasePct()));
-        }
-        if (Boolean.TRUE.equals(x.get("passed")) && Boolean.FALSE.equals(y.get("passed"))) {
-          regressions.add(m + ": verification passed in A and fails in B");
-        } else if (!Double.isNaN(eA) && !Double.isNaN(eB) && eB - eA > th.maxAbsErrorIncrease()) {
-          regressions.add(String.format("%s: max abs error %.2e -> %.2e (limit +%.1e)", m, eA, eB,
-              th.maxAbsErrorIncrease()));
-        }
-        if (tB - tA > th.timeMinDeltaMs() && growthPct(tA, tB) > th.timeIncreasePct()) {
-          regressions.add(String.format("%s: time %.0f ms -> %.0f ms (%+.0f%%, limit %.0f%%)", m,
-              tA, tB, growthPct(tA, tB), th.timeIncreasePct()));
-        }
+        deltas.add(delta(m, a.get(m), b.get(m), failedB.get(m), th));
       }
-      out.println();
-      if (regressions.isEmpty()) {
-        out.println("no regressions");
-      } else {
-        out.printf("%d regression(s):%n", regressions.size());
-        regressions.forEach(r -> out.println("  REGRESSION " + r));
-      }
-      return failOnRegression && !regressions.isEmpty() ? 1 : 0;
+      return new Comparison(runA, runB, deltas);
     }
+  }
+
+  private static Delta delta(String m, Map<String, Object> x, Map<String, Object> y,
+      Map<String, Object> failed, Thresholds th) {
+    double nan = Double.NaN;
+    if (x == null) {
+      return new Delta(m, "new in B", nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, List.of());
+    }
+    if (y == null) {
+      String why = failed == null ? "missing from B"
+          : "failed in B at " + failed.get("stage") + " (" + failed.get("error_class") + ")";
+      return new Delta(m, why, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
+          List.of(m + ": " + why));
+    }
+    double nA = Report.num(x.get("nodes_after"));
+    double nB = Report.num(y.get("nodes_after"));
+    double sA = Report.num(x.get("artifact_bytes"));
+    double sB = Report.num(y.get("artifact_bytes"));
+    double eA = Report.num(x.get("max_abs_error"));
+    double eB = Report.num(y.get("max_abs_error"));
+    double tA = Report.num(x.get("total_nanos")) / 1e6;
+    double tB = Report.num(y.get("total_nanos")) / 1e6;
+    // Latencies compare only when the same runtime measured both (ORT for .onnx, the evaluator
+    // for .cvy).
+    boolean sameRuntime = x.get("runtime") != null && x.get("runtime").equals(y.get("runtime"));
+    double lA = sameRuntime ? Report.num(x.get("result_ms")) : nan;
+    double lB = sameRuntime ? Report.num(y.get("result_ms")) : nan;
+    List<String> regressions = new ArrayList<>();
+    if (growthPct(nA, nB) > th.nodesIncreasePct()) {
+      regressions.add(String.format("%s: nodes %d -> %d (%+.1f%%, limit %.1f%%)", m,
+          (long) nA, (long) nB, growthPct(nA, nB), th.nodesIncreasePct()));
+    }
+    if (sA > 0 && growthPct(sA, sB) > th.sizeIncreasePct()) {
+      regressions.add(String.format("%s: artifact bytes %d -> %d (%+.1f%%, limit %.1f%%)", m,
+          (long) sA, (long) sB, growthPct(sA, sB), th.sizeIncreasePct()));
+    }
+    if (Boolean.TRUE.equals(x.get("passed")) && Boolean.FALSE.equals(y.get("passed"))) {
+      regressions.add(m + ": verification passed in A and fails in B");
+    } else if (!Double.isNaN(eA) && !Double.isNaN(eB) && eB - eA > th.maxAbsErrorIncrease()) {
+      regressions.add(String.format("%s: max abs error %.2e -> %.2e (limit +%.1e)", m, eA, eB,
+          th.maxAbsErrorIncrease()));
+    }
+    if (tB - tA > th.timeMinDeltaMs() && growthPct(tA, tB) > th.timeIncreasePct()) {
+      regressions.add(String.format("%s: time %.0f ms -> %.0f ms (%+.0f%%, limit %.0f%%)", m,
+          tA, tB, growthPct(tA, tB), th.timeIncreasePct()));
+    }
+    if (lB - lA > th.latencyMinDeltaMs() && growthPct(lA, lB) > th.latencyIncreasePct()) {
+      regressions.add(String.format("%s: latency %.2f ms -> %.2f ms (%+.0f%%, limit %.0f%%)",
+          m, lA, lB, growthPct(lA, lB), th.latencyIncreasePct()));
+    }
+    return new Delta(m, "", nA, nB, sA, sB, eA, eB, tA, tB, lA, lB, regressions);
   }
 
   private static double growthPct(double before, double after) {
@@ -107,9 +162,11 @@ public final class Compare {
   private static Map<String, Map<String, Object>> models(WarehouseSql sql, String runId,
       Path warehouse) {
     List<Map<String, Object>> rows = sql.query(
-        "SELECT m.model, m.nodes_after, m.artifact_bytes, m.total_nanos, v.max_abs_error, v.passed"
-            + " FROM " + sql.from(Tables.MODELS) + " m LEFT JOIN " + sql.from(Tables.VERIFICATIONS)
-            + " v ON v.run_id = m.run_id AND v.model = m.model WHERE m.run_id = ?", runId);
+        "SELECT m.model, m.nodes_after, m.artifact_bytes, m.total_nanos, v.max_abs_error, v.passed,"
+            + " l.runtime, l.result_ms FROM " + sql.from(Tables.MODELS) + " m LEFT JOIN "
+            + sql.from(Tables.VERIFICATIONS) + " v ON v.run_id = m.run_id AND v.model = m.model"
+            + " LEFT JOIN " + sql.from(Tables.LATENCIES)
+            + " l ON l.run_id = m.run_id AND l.model = m.model WHERE m.run_id = ?", runId);
     List<Map<String, Object>> failed = sql.query(
         "SELECT model FROM " + sql.from(Tables.FAILURES) + " WHERE run_id = ?", runId);
     if (rows.isEmpty() && failed.isEmpty()) {

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * {@code convoy report}: one run from the warehouse, per model (nodes and size before and after,
- * verification, time), its failures and memory plans. The latest run when no id is given.
+ * verification verdict, time), each mismatch's first diverging node and culprit, its failures,
+ * the impact figures (latency of original and result, memory, rules fired) and memory plans. The latest run when no id is given.
  */
 public final class Report {
   private Report() {}
@@ -36,8 +37,8 @@ public final class Report {
       }
       header(out, runId, runs.isEmpty() ? null : runs.get(0), models.size(), failures.size());
       Map<String, Map<String, Object>> verify = byModel(sql.query(
-          "SELECT model, passed, max_abs_error, cosine FROM " + sql.from(Tables.VERIFICATIONS)
-              + " WHERE run_id = ?", runId));
+          "SELECT model, passed, max_abs_error, cosine, verdict, first_node, culprit FROM "
+              + sql.from(Tables.VERIFICATIONS) + " WHERE run_id = ?", runId));
       if (!models.isEmpty()) {
         out.printf("%n%-32s %-6s %18s %22s %6s %-20s %9s%n", "model", "format", "nodes before->after",
             "bytes before->after", "pieces", "verification", "time ms");
@@ -50,6 +51,16 @@ public final class Report {
               verification(verify.get(name)), num(m.get("total_nanos")) / 1e6);
         }
       }
+      List<Map<String, Object>> explained = verify.values().stream()
+          .filter(v -> v.get("first_node") != null && !((String) v.get("first_node")).isEmpty())
+          .sorted(java.util.Comparator.comparing(v -> (String) v.get("model"))).toList();
+      if (!explained.isEmpty()) {
+        out.printf("%nverification mismatches explained (%d):%n", explained.size());
+        for (Map<String, Object> v : explained) {
+          out.printf("  %-30s %s%n  %-30s %s%n", v.get("model"), v.get("first_node"), "",
+              v.get("culprit"));
+        }
+      }
       if (!failures.isEmpty()) {
         out.printf("%nfailures (%d):%n", failures.size());
         for (Map<String, Object> f : failures) {
@@ -57,6 +68,7 @@ public final class Report {
               f.get("error_class"), oneLine((String) f.get("message")));
         }
       }
+      impact(sql, runId, out);
       List<Map<String, Object>> plans = sql.query(
           "SELECT model, arena_bytes, lower_bound_bytes, naive_bytes, skipped_tensors FROM "
               + sql.from(Tables.MEMORY_PLANS) + " WHERE run_id = ? ORDER BY model", runId);
@@ -69,6 +81,37 @@ public final class Report {
         }
       }
       return 0;
+    }
+  }
+
+  /** Latency of original and result, memory, and the rules that fired (when measured). */
+  private static void impact(WarehouseSql sql, String runId, PrintStream out) {
+    List<Map<String, Object>> lat = sql.query(
+        "SELECT model, runtime, runs, original_ms, result_ms, speedup, load_bytes, arena_bytes,"
+            + " artifact_bytes FROM " + sql.from(Tables.LATENCIES)
+            + " WHERE run_id = ? ORDER BY model", runId);
+    if (!lat.isEmpty()) {
+      out.printf("%nimpact (median latency after warm-up; memory the result needs):%n"
+          + "  %-30s %-7s %5s %24s %8s %14s %14s %14s%n", "model", "runtime", "runs",
+          "latency ms orig->result", "speedup", "load bytes", "arena bytes", "artifact bytes");
+      for (Map<String, Object> l : lat) {
+        long arena = num(l.get("arena_bytes")).longValue();
+        out.printf("  %-30s %-7s %5s %24s %7.2fx %14s %14s %14s%n", l.get("model"),
+            l.get("runtime"), l.get("runs"),
+            String.format("%.2f->%.2f", num(l.get("original_ms")), num(l.get("result_ms"))),
+            num(l.get("speedup")), l.get("load_bytes"), arena < 0 ? "-" : arena,
+            l.get("artifact_bytes"));
+      }
+    }
+    List<Map<String, Object>> rules = sql.query(
+        "SELECT rule, sum(rewrites) AS rewrites, count(*) AS models FROM "
+            + sql.from(Tables.RULE_STATS) + " WHERE run_id = ? GROUP BY rule"
+            + " ORDER BY rewrites DESC, rule", runId);
+    if (!rules.isEmpty()) {
+      out.printf("%nrules fired:%n  %-34s %10s %8s%n", "rule or pass", "rewrites", "models");
+      for (Map<String, Object> r : rules) {
+        out.printf("  %-34s %10s %8s%n", r.get("rule"), r.get("rewrites"), r.get("models"));
+      }
     }
   }
 
@@ -108,7 +151,11 @@ public final class Report {
     if (v == null) {
       return "-";
     }
-    return (Boolean.TRUE.equals(v.get("passed")) ? "pass" : "FAIL")
+    String verdict = (String) v.get("verdict");
+    if (verdict == null || verdict.isEmpty()) {
+      verdict = Boolean.TRUE.equals(v.get("passed")) ? "pass" : "fail";
+    }
+    return (verdict.equals("fail") ? "FAIL" : verdict)
         + String.format(" %.1e", num(v.get("max_abs_error")));
   }
 

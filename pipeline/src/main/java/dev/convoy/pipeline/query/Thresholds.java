@@ -12,9 +12,10 @@ import java.util.Properties;
  * {@code configs/regression.properties} (keys as in that file; missing keys keep the defaults).
  */
 public record Thresholds(double nodesIncreasePct, double sizeIncreasePct,
-    double maxAbsErrorIncrease, double timeIncreasePct, long timeMinDeltaMs) {
+    double maxAbsErrorIncrease, double timeIncreasePct, long timeMinDeltaMs,
+    double latencyIncreasePct, double latencyMinDeltaMs) {
 
-  public static final Thresholds DEFAULTS = new Thresholds(0, 1.0, 1e-4, 100, 2000);
+  public static final Thresholds DEFAULTS = new Thresholds(0, 1.0, 1e-4, 100, 2000, 25, 5);
 
   /** The thresholds in {@code file}; the defaults when {@code file} is {@code null}. */
   public static Thresholds load(Path file) {
@@ -33,7 +34,9 @@ public record Thresholds(double nodesIncreasePct, double sizeIncreasePct,
           num(p, "size.max_increase_pct", DEFAULTS.sizeIncreasePct),
           num(p, "verify.max_abs_error_increase", DEFAULTS.maxAbsErrorIncrease),
           num(p, "time.max_increase_pct", DEFAULTS.timeIncreasePct),
-          (long) num(p, "time.min_delta_ms", DEFAULTS.timeMinDeltaMs));
+          (long) num(p, "time.min_delta_ms", DEFAULTS.timeMinDeltaMs),
+          num(p, "latency.max_increase_pct", DEFAULTS.latencyIncreasePct),
+          num(p, "latency.min_delta_ms", DEFAULTS.latencyMinDeltaMs));
     } catch (NumberFormatException e) {
       throw new ConvoyException(file + ": " + e.getMessage());
     }

@@ -1,19 +1,25 @@
 package dev.convoy.pipeline.run;
 
+import dev.convoy.pipeline.stage.OptimizeSettings;
 import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.PassRegistry;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What {@code convoy run} runs: the zoo (folder or manifest), the output folder (artifacts,
  * warehouse), the run id (re-using one replaces that run's rows), optimization level and artifact
  * format, the runner ({@code direct} or {@code flink}; a Flink master {@code host:port} submits to
  * a cluster, {@code null} runs an embedded one), parallelism (0: the runner's default, the number
- * of cores) and the node count above which a graph is split into pieces.
+ * of cores), the node count above which a graph is split into pieces, and the rules or passes
+ * switched on or off by name on top of the level's pipeline (as {@code optimize --enable/--disable})
+ * and how many timed runs give each model's latency figures.
  */
 public record RunConfig(
     Path zoo,
@@ -24,11 +30,20 @@ public record RunConfig(
     String runner,
     String flinkMaster,
     int parallelism,
-    int partitionThreshold) {
+    int partitionThreshold,
+    Set<String> enable,
+    Set<String> disable,
+    int latencyRuns) {
 
   public static final int DEFAULT_PARTITION_THRESHOLD = 500;
+  /** Timed runs per model for the latency figures (after one warm-up); 0 skips timing. */
+  public static final int DEFAULT_LATENCY_RUNS = 10;
 
   public RunConfig {
+    enable = Set.copyOf(enable);
+    disable = Set.copyOf(disable);
+    enable.forEach(n -> PassRegistry.requireKnown(n, "--enable"));
+    disable.forEach(n -> PassRegistry.requireKnown(n, "--disable"));
     if (!runner.equals("direct") && !runner.equals("flink")) {
       throw new dev.convoy.ir.ConvoyException(
           "unknown runner '" + runner + "' (expected direct or flink)");
@@ -36,6 +51,10 @@ public record RunConfig(
     if (!target.equals("cvy") && !target.equals("onnx")) {
       throw new dev.convoy.ir.ConvoyException(
           "unknown target format '" + target + "' (expected cvy or onnx)");
+    }
+    if (latencyRuns < 0) {
+      throw new dev.convoy.ir.ConvoyException(
+          "latency runs must be 0 (no timing) or more, got " + latencyRuns);
     }
     if (partitionThreshold <= 0) {
       throw new dev.convoy.ir.ConvoyException(
@@ -52,36 +71,55 @@ public record RunConfig(
   /** Direct runner, level O2, .cvy artifacts, a timestamp run id. */
   public static RunConfig of(Path zoo, Path out) {
     return new RunConfig(zoo, out, null, Level.O2, "cvy", "direct", null, 0,
-        DEFAULT_PARTITION_THRESHOLD);
+        DEFAULT_PARTITION_THRESHOLD, Set.of(), Set.of(), DEFAULT_LATENCY_RUNS);
   }
 
   public RunConfig withRunId(String id) {
     return new RunConfig(zoo, out, id, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold);
+        partitionThreshold, enable, disable, latencyRuns);
   }
 
   public RunConfig withLevel(Level l) {
     return new RunConfig(zoo, out, runId, l, target, runner, flinkMaster, parallelism,
-        partitionThreshold);
+        partitionThreshold, enable, disable, latencyRuns);
   }
 
   public RunConfig withTarget(String t) {
     return new RunConfig(zoo, out, runId, level, t, runner, flinkMaster, parallelism,
-        partitionThreshold);
+        partitionThreshold, enable, disable, latencyRuns);
   }
 
   /** {@code direct} or {@code flink}; {@code master} {@code null} for embedded Flink. */
   public RunConfig withRunner(String r, String master, int p) {
-    return new RunConfig(zoo, out, runId, level, target, r, master, p, partitionThreshold);
+    return new RunConfig(zoo, out, runId, level, target, r, master, p, partitionThreshold,
+        enable, disable, latencyRuns);
   }
 
   public RunConfig withPartitionThreshold(int nodes) {
-    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism, nodes);
+    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism, nodes,
+        enable, disable, latencyRuns);
   }
 
   public RunConfig withOut(Path o) {
     return new RunConfig(zoo, o, runId, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold);
+        partitionThreshold, enable, disable, latencyRuns);
+  }
+
+  /** The rules or passes to switch on and off by name. */
+  public RunConfig withRules(Set<String> on, Set<String> off) {
+    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism,
+        partitionThreshold, on, off, latencyRuns);
+  }
+
+  /** {@code n} timed runs per model for the latency figures; 0 skips timing. */
+  public RunConfig withLatencyRuns(int n) {
+    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism,
+        partitionThreshold, enable, disable, n);
+  }
+
+  /** The level and rule switches, as the optimizing and verifying stages take them. */
+  public OptimizeSettings optimizeSettings() {
+    return new OptimizeSettings(level, enable, disable);
   }
 
   /** A run id from the current UTC time, e.g. {@code 20261124-235501-123}. */
@@ -102,6 +140,9 @@ public record RunConfig(
     m.put("flinkMaster", flinkMaster);
     m.put("parallelism", parallelism);
     m.put("partitionThreshold", partitionThreshold);
+    m.put("enable", new TreeSet<>(enable));
+    m.put("disable", new TreeSet<>(disable));
+    m.put("latencyRuns", latencyRuns);
     return m;
   }
 }

@@ -11,11 +11,11 @@ import java.util.stream.Stream;
 
 /**
  * Where a run writes until it commits: {@code OUT/.staging/<run id>/} holds the run's blobs,
- * {@code artifacts/} and {@code warehouse/} while the pipeline runs, so a run that dies (killed
+ * {@code artifacts/}, {@code models/} and {@code warehouse/} while the pipeline runs, so a run that dies (killed
  * client, failed job) leaves nothing under {@code OUT/warehouse} or {@code OUT/artifacts}, which
  * is all that {@code report} and {@code compare} read. {@link #commit} then moves the run into
  * place with renames: artifacts first (content-addressed, so never in the way of another run),
- * then the run's partition of every table, and the {@code runs} row last: a run is listed only
+ * then the zoo-tree mirror under {@code models/} file by file, then the run's partition of every table, and the {@code runs} row last: a run is listed only
  * once all its rows are in place. The previous rows of the same run id are removed just before,
  * so a re-run replaces exactly that run.
  */
@@ -59,6 +59,18 @@ final class RunStaging {
           // data sidecar (named after its temp file, which its model refers to) moves along.
           for (Path f : files.filter(f -> !f.getFileName().toString().endsWith(".tmp")).toList()) {
             move(f, artifacts.resolve(f.getFileName().toString()));
+          }
+        }
+      }
+      Path mirror = dir.resolve("models");
+      if (Files.isDirectory(mirror)) {
+        // The zoo-tree mirror: each model and report into the same place under OUT/models.
+        try (Stream<Path> files = Files.walk(mirror)) {
+          for (Path f : files.filter(Files::isRegularFile)
+              .filter(f -> !f.getFileName().toString().endsWith(".tmp")).toList()) {
+            Path to = out.resolve("models").resolve(mirror.relativize(f).toString());
+            Files.createDirectories(to.getParent());
+            move(f, to);
           }
         }
       }

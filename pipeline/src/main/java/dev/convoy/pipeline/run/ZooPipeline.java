@@ -3,6 +3,7 @@ package dev.convoy.pipeline.run;
 import dev.convoy.pipeline.element.Failure;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.stage.ConvertModels;
+import dev.convoy.pipeline.stage.MeasureLatency;
 import dev.convoy.pipeline.stage.OptimizeSubgraphs;
 import dev.convoy.pipeline.stage.PartitionGraphs;
 import dev.convoy.pipeline.stage.PlanMemory;
@@ -23,8 +24,8 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 
 /**
  * The path of a model, as a Beam graph: read the zoo, convert, partition, optimize the pieces,
- * stitch, plan memory (O3), verify, write artifacts, and write every stage's rows and failures
- * into the warehouse.
+ * stitch, plan memory (O3), verify, write artifacts, time original and result, and write every
+ * stage's rows and failures into the warehouse.
  */
 public final class ZooPipeline {
   private ZooPipeline() {}
@@ -39,8 +40,8 @@ public final class ZooPipeline {
     PCollectionTuple pieces = converted.get(ConvertModels.CONVERTED)
         .apply(PartitionGraphs.above(cfg.partitionThreshold(), blobs));
     PCollectionTuple stitched = pieces.get(PartitionGraphs.PIECES)
-        .apply(OptimizeSubgraphs.atLevel(cfg.level(), blobs))
-        .apply(StitchGraphs.atLevel(cfg.level(), blobs));
+        .apply(OptimizeSubgraphs.with(cfg.optimizeSettings(), blobs))
+        .apply(StitchGraphs.with(cfg.optimizeSettings(), blobs));
     PCollection<ModelRun> optimized = stitched.get(StitchGraphs.STITCHED);
     PCollectionList<Failure> failures = PCollectionList.of(converted.get(Stages.FAILURES))
         .and(pieces.get(Stages.FAILURES))
@@ -50,14 +51,21 @@ public final class ZooPipeline {
       optimized = planned.get(PlanMemory.PLANNED);
       failures = failures.and(planned.get(Stages.FAILURES));
     }
-    PCollectionTuple verified = optimized.apply(VerifyModels.onSeededInputs(blobs));
+    PCollectionTuple verified = optimized.apply(VerifyModels.onSeededInputs(blobs, cfg.optimizeSettings()));
     PCollectionTuple written = verified.get(VerifyModels.VERIFIED)
-        .apply(WriteArtifacts.to(out.resolve("artifacts"), cfg.target(), cfg.level().name(), blobs));
-    PCollection<Failure> allFailures = failures
+        .apply(WriteArtifacts.to(out.resolve("artifacts"), cfg.target(), cfg.level().name(), blobs)
+            .mirroring(cfg.zoo(), out.resolve("models")));
+    PCollectionList<Failure> late = failures
         .and(verified.get(Stages.FAILURES))
-        .and(written.get(Stages.FAILURES))
-        .apply("All failures", Flatten.pCollections());
+        .and(written.get(Stages.FAILURES));
     PCollection<ModelRun> done = written.get(WriteArtifacts.WRITTEN);
+    if (cfg.latencyRuns() > 0) {
+      PCollectionTuple timed =
+          done.apply(MeasureLatency.medianOf(cfg.latencyRuns(), cfg.target(), blobs));
+      done = timed.get(MeasureLatency.MEASURED);
+      late = late.and(timed.get(Stages.FAILURES));
+    }
+    PCollection<Failure> allFailures = late.apply("All failures", Flatten.pCollections());
     PCollectionTuple.of(WriteWarehouse.MODELS, done)
         .and(WriteWarehouse.FAILURES, allFailures)
         .apply(WriteWarehouse.to(out.resolve("warehouse"), cfg.runId(), cfg.level().name(),

@@ -51,7 +51,8 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
       Path path = Path.of(ref.path());
       // The format is sniffed again on the worker: its error names the file and what it holds.
       // Loading checks the model (structure, domains, ops) before any stage sees it.
-      Graph g = Models.load(path);
+      Graph g = ref.weights().isEmpty() ? Models.load(path)
+          : Models.load(path, Path.of(ref.weights()));
       String blob = store.put(g);
       return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);
     }

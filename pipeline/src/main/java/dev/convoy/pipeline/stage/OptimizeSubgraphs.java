@@ -5,11 +5,11 @@ import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.element.PassRow;
 import dev.convoy.pipeline.element.Piece;
 import dev.convoy.transforms.optimize.Level;
-import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -26,46 +26,51 @@ import org.apache.beam.sdk.values.PCollection;
  */
 public final class OptimizeSubgraphs extends PTransform<PCollection<Piece>, PCollection<Piece>> {
   private final BlobStore store;
-  private final Level level;
+  private final OptimizeSettings settings;
 
-  private OptimizeSubgraphs(BlobStore store, Level level) {
-    super("OptimizeSubgraphs(" + level + ")");
+  private OptimizeSubgraphs(BlobStore store, OptimizeSettings settings) {
+    super("OptimizeSubgraphs(" + settings.level() + ")");
     this.store = store;
-    this.level = level;
+    this.settings = settings;
   }
 
   public static OptimizeSubgraphs atLevel(Level level, Path blobs) {
-    return new OptimizeSubgraphs(new BlobStore(blobs), level);
+    return with(OptimizeSettings.atLevel(level), blobs);
+  }
+
+  /** The level's pipeline with the rule switches of {@code settings}. */
+  public static OptimizeSubgraphs with(OptimizeSettings settings, Path blobs) {
+    return new OptimizeSubgraphs(new BlobStore(blobs), settings);
   }
 
   @Override
   public PCollection<Piece> expand(PCollection<Piece> input) {
     return input
         .apply("Spread pieces", Reshuffle.viaRandomKey())
-        .apply("Optimize", ParDo.of(new OptimizeFn(store, level)))
+        .apply("Optimize", ParDo.of(new OptimizeFn(store, settings)))
         .setCoder(Stages.PIECE_CODER);
   }
 
   /** The optimizer on one graph, as every stage calls it. */
-  static OptimizeResult optimize(Graph g, Level level) {
-    return Optimizer.optimize(g, OptimizeOptions.atLevel(level));
+  static OptimizeResult optimize(Graph g, OptimizeSettings settings) {
+    return Optimizer.optimize(g, settings.options(Map.of(), false));
   }
 
   static final class OptimizeFn extends DoFn<Piece, Piece> {
     private final BlobStore store;
-    private final Level level;
+    private final OptimizeSettings settings;
     private final Counter optimizeMs = Metrics.counter(Stages.NAMESPACE, Stages.OPTIMIZE_MS_COUNTER);
 
-    OptimizeFn(BlobStore store, Level level) {
+    OptimizeFn(BlobStore store, OptimizeSettings settings) {
       this.store = store;
-      this.level = level;
+      this.settings = settings;
     }
 
     @ProcessElement
     public void process(@Element Piece piece, OutputReceiver<Piece> out) {
       long t0 = System.nanoTime();
       try {
-        OptimizeResult r = optimize(store.get(piece.blob()), level);
+        OptimizeResult r = optimize(store.get(piece.blob()), settings);
         String blob = store.put(r.graph());
         long took = System.nanoTime() - t0;
         optimizeMs.inc(took / 1_000_000);

@@ -40,16 +40,21 @@ public final class StitchGraphs extends PTransform<PCollection<Piece>, PCollecti
   public static final TupleTag<ModelRun> STITCHED = new TupleTag<>("stitched") {};
 
   private final BlobStore store;
-  private final Level level;
+  private final OptimizeSettings settings;
 
-  private StitchGraphs(BlobStore store, Level level) {
+  private StitchGraphs(BlobStore store, OptimizeSettings settings) {
     super("StitchGraphs");
     this.store = store;
-    this.level = level;
+    this.settings = settings;
   }
 
   public static StitchGraphs atLevel(Level level, Path blobs) {
-    return new StitchGraphs(new BlobStore(blobs), level);
+    return with(OptimizeSettings.atLevel(level), blobs);
+  }
+
+  /** Stitching with the boundary pass run as {@code settings} say. */
+  public static StitchGraphs with(OptimizeSettings settings, Path blobs) {
+    return new StitchGraphs(new BlobStore(blobs), settings);
   }
 
   @Override
@@ -59,18 +64,18 @@ public final class StitchGraphs extends PTransform<PCollection<Piece>, PCollecti
             .withKeyType(TypeDescriptors.strings()))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), Stages.PIECE_CODER))
         .apply("Gather pieces", GroupByKey.create());
-    return Stages.apply(grouped, "Stitch", new StitchFn(store, level), STITCHED, Stages.RUN_CODER);
+    return Stages.apply(grouped, "Stitch", new StitchFn(store, settings), STITCHED, Stages.RUN_CODER);
   }
 
   static final class StitchFn extends StageFn<KV<String, Iterable<Piece>>, ModelRun> {
     private final BlobStore store;
-    private final Level level;
+    private final OptimizeSettings settings;
     private final Counter optimizeMs = Metrics.counter(Stages.NAMESPACE, Stages.OPTIMIZE_MS_COUNTER);
 
-    StitchFn(BlobStore store, Level level) {
+    StitchFn(BlobStore store, OptimizeSettings settings) {
       super(Stage.STITCH, STITCHED);
       this.store = store;
-      this.level = level;
+      this.settings = settings;
     }
 
     @Override
@@ -109,7 +114,7 @@ public final class StitchGraphs extends PTransform<PCollection<Piece>, PCollecti
       }
       Graph stitched = GraphStitcher.stitch(store.get(run.graphBlob()), graphs);
       long tBoundary = System.nanoTime();
-      OptimizeResult boundary = OptimizeSubgraphs.optimize(stitched, level);
+      OptimizeResult boundary = OptimizeSubgraphs.optimize(stitched, settings);
       optimizeMs.inc((System.nanoTime() - tBoundary) / 1_000_000);
       boundary.stats().forEach(s -> passes.add(PassRow.of(s, -1)));
       String blob = store.put(boundary.graph());

@@ -9,9 +9,14 @@ import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.optimize.PassBisect;
+import dev.convoy.transforms.verify.Judgement;
+import dev.convoy.transforms.verify.NodeByNode;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -25,8 +30,12 @@ import org.apache.beam.sdk.values.TupleTag;
  * model's oracle args or manifest) and records max abs/rel error, cosine and pass/fail. An ONNX
  * original runs in ONNX Runtime; any other source (TFLite, ...) is its imported graph in Convoy's
  * evaluator, and the result is also checked against {@code NAME.ref/} beside the model when present
- * (oracle {@value #CONVOY_ORACLE}). A mismatch is a result (a failing {@code verifications} row), not a failure; a model
- * the oracle cannot run (an op it lacks) is a failure.
+ * (oracle {@value #CONVOY_ORACLE}). A mismatch is a result (a failing {@code verifications} row),
+ * not a failure; a model the oracle cannot run (an op it lacks) is a failure. A mismatch is
+ * explained as {@link Judgement} says: the first diverging node (node by node in Convoy's
+ * evaluator), the rule or pass that introduced it (the original optimized again, whole, in
+ * verify-each-pass mode), and a drift verdict for one quantization step on agreeing float inputs,
+ * which does not count as a mismatch.
  */
 public final class VerifyModels extends Stages.Composite<ModelRun> {
   public static final TupleTag<ModelRun> VERIFIED = new TupleTag<>("verified") {};
@@ -34,31 +43,39 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
   public static final String CONVOY_ORACLE = "convoy-evaluator";
 
   private final BlobStore store;
+  private final OptimizeSettings settings;
 
-  private VerifyModels(BlobStore store) {
+  private VerifyModels(BlobStore store, OptimizeSettings settings) {
     super("VerifyModels");
     this.store = store;
+    this.settings = settings;
   }
 
-  /** Verification on seeded inputs, graphs read from {@code blobs}. */
-  public static VerifyModels onSeededInputs(Path blobs) {
-    return new VerifyModels(new BlobStore(blobs));
+  /**
+   * Verification on seeded inputs, graphs read from {@code blobs}; {@code settings} are what the
+   * models were optimized with (the bisect of a mismatch repeats them).
+   */
+  public static VerifyModels onSeededInputs(Path blobs, OptimizeSettings settings) {
+    return new VerifyModels(new BlobStore(blobs), settings);
   }
 
   @Override
   public PCollectionTuple expand(PCollection<ModelRun> input) {
-    return Stages.apply(input, "Compare with ORT", new VerifyFn(store), VERIFIED, Stages.RUN_CODER);
+    return Stages.apply(input, "Compare with ORT", new VerifyFn(store, settings), VERIFIED,
+        Stages.RUN_CODER);
   }
 
   static final class VerifyFn extends StageFn<ModelRun, ModelRun> {
     private final BlobStore store;
+    private final OptimizeSettings settings;
     private transient OrtVerifier verifier;
     private transient Evaluator evaluator;
     private final Counter mismatches = Metrics.counter(Stages.NAMESPACE, Stages.MISMATCH_COUNTER);
 
-    VerifyFn(BlobStore store) {
+    VerifyFn(BlobStore store, OptimizeSettings settings) {
       super(Stage.VERIFY, VERIFIED);
       this.store = store;
+      this.settings = settings;
     }
 
     @Setup
@@ -81,27 +98,51 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
       Graph result = store.get(run.graphBlob());
       boolean onnx = run.ref().format().equals("onnx");
-      OrtVerifier.Verification v;
+      OrtVerifier.Verification compared;
       if (onnx) {
         // The oracle runs the file as the user gave it (from its path, so weights in
         // external-data files beside it load too).
         Map<String, Tensor> expected = verifier.run(Path.of(run.ref().path()), inputs);
-        Map<String, Tensor> actual = verifier.run(OnnxExporter.toBytes(result), inputs);
-        v = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
+        Map<String, Tensor> actual = runOnOrt(result, inputs);
+        compared = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       } else {
-        v = ModelVerification.againstSource(Path.of(run.ref().path()), source, result, inputs,
-            evaluator);
+        compared = ModelVerification.againstSource(Path.of(run.ref().path()), source, result,
+            inputs, evaluator);
       }
+      Map<String, long[]> shapes = run.ref().inputShapeArrays();
+      Judgement j = Judgement.of(compared,
+          () -> NodeByNode.locate(source, result, inputs, OrtVerifier.Tolerance.DEFAULT),
+          () -> PassBisect.culprit(source, settings.options(shapes, true), shapes));
+      OrtVerifier.Verification v = j.outputs();
       String detail = v.firstFailure();
-      if (!v.pass()) {
+      if (!j.accepted()) {
         mismatches.inc();
       }
       return run.withVerification(
               new Verification(onnx ? "ort" : CONVOY_ORACLE, v.maxAbsError(), v.maxRelError(),
-                  v.minCosine(), v.pass(), detail == null ? "" : detail))
+                  v.minCosine(), j.accepted(), detail == null ? "" : detail, j.verdict().label(),
+                  j.where(), j.culprit() == null ? "" : j.culprit()))
           .withTime(Stage.VERIFY, System.nanoTime() - t0);
     }
 
+    /**
+     * Runs {@code g} on ONNX Runtime: from bytes when it fits in one protobuf, else from a
+     * temporary file with external data beside the blobs (weights never pass through the heap).
+     */
+    private Map<String, Tensor> runOnOrt(Graph g, Map<String, Tensor> inputs) throws IOException {
+      if (OnnxExporter.fitsInOneProto(g)) {
+        return verifier.run(OnnxExporter.toBytes(g), inputs);
+      }
+      Path file = Files.createTempFile(store.root(), ".verify-", ".onnx");
+      Path data = file.resolveSibling(file.getFileName() + ".data");
+      try {
+        OnnxExporter.write(g, file);
+        return verifier.run(file, inputs);
+      } finally {
+        Files.deleteIfExists(file);
+        Files.deleteIfExists(data);
+      }
+    }
 
     @Override
     ModelRef modelOf(ModelRun in) {

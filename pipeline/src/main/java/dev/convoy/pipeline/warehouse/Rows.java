@@ -4,19 +4,24 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.convoy.pipeline.element.Failure;
 import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.JsonCoder;
+import dev.convoy.pipeline.element.Latency;
 import dev.convoy.pipeline.element.MemoryPlanSummary;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.PassRow;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
 import dev.convoy.pipeline.warehouse.avro.FailureRow;
+import dev.convoy.pipeline.warehouse.avro.LatencyRow;
 import dev.convoy.pipeline.warehouse.avro.MemoryPlanRow;
 import dev.convoy.pipeline.warehouse.avro.ModelRow;
 import dev.convoy.pipeline.warehouse.avro.PassStatRow;
+import dev.convoy.pipeline.warehouse.avro.RuleStatRow;
 import dev.convoy.pipeline.warehouse.avro.VerificationRow;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** How pipeline elements become warehouse rows (plain functions, used by the DoFns and tests). */
 public final class Rows {
@@ -87,7 +92,42 @@ public final class Rows {
         .setCosine(v.cosine())
         .setPassed(v.passed())
         .setDetail(v.detail() == null ? "" : v.detail())
+        .setVerdict(v.verdict())
+        .setFirstNode(v.firstNode())
+        .setCulprit(v.culprit())
         .build();
+  }
+
+  /** The {@code latencies} row of a timed model (call only when {@code r.latency()} is set). */
+  public static LatencyRow latency(ModelRun r, String level, String target) {
+    Latency l = r.latency();
+    GraphStats after = r.after() != null ? r.after() : r.before();
+    return LatencyRow.newBuilder()
+        .setModel(r.name())
+        .setLevel(level)
+        .setTarget(target)
+        .setRuntime(l.runtime())
+        .setWarmup(l.warmup())
+        .setRuns(l.runs())
+        .setOriginalMs(l.originalMs())
+        .setResultMs(l.resultMs())
+        .setSpeedup(l.speedup())
+        .setLoadBytes(after.initializerBytes())
+        .setArenaBytes(r.memory() == null ? -1 : r.memory().arenaBytes())
+        .setArtifactBytes(r.artifact() == null ? -1 : r.artifact().sizeBytes())
+        .build();
+  }
+
+  /** One {@code rule_stats} row per rule or pass that changed the model, summed over passes. */
+  public static List<RuleStatRow> ruleStats(ModelRun r, String level) {
+    Map<String, Long> total = new TreeMap<>();
+    for (PassRow p : r.passes()) {
+      p.rewrites().forEach((rule, n) -> total.merge(rule, (long) n, Long::sum));
+    }
+    List<RuleStatRow> out = new ArrayList<>();
+    total.forEach((rule, n) -> out.add(RuleStatRow.newBuilder()
+        .setModel(r.name()).setLevel(level).setRule(rule).setRewrites(n).build()));
+    return out;
   }
 
   public static MemoryPlanRow memoryPlan(ModelRun r) {

@@ -1,9 +1,11 @@
 package dev.convoy.pipeline.warehouse;
 
 import dev.convoy.pipeline.warehouse.avro.FailureRow;
+import dev.convoy.pipeline.warehouse.avro.LatencyRow;
 import dev.convoy.pipeline.warehouse.avro.MemoryPlanRow;
 import dev.convoy.pipeline.warehouse.avro.ModelRow;
 import dev.convoy.pipeline.warehouse.avro.PassStatRow;
+import dev.convoy.pipeline.warehouse.avro.RuleStatRow;
 import dev.convoy.pipeline.warehouse.avro.RunRow;
 import dev.convoy.pipeline.warehouse.avro.VerificationRow;
 import java.io.IOException;
@@ -31,7 +33,9 @@ public enum Tables {
   PASS_STATS("pass_stats", PassStatRow.getClassSchema()),
   VERIFICATIONS("verifications", VerificationRow.getClassSchema()),
   MEMORY_PLANS("memory_plans", MemoryPlanRow.getClassSchema()),
-  FAILURES("failures", FailureRow.getClassSchema());
+  FAILURES("failures", FailureRow.getClassSchema()),
+  LATENCIES("latencies", LatencyRow.getClassSchema()),
+  RULE_STATS("rule_stats", RuleStatRow.getClassSchema());
 
   /** File-name prefix of every Parquet file; with one shard the name is fixed. */
   static final String FILE_PREFIX = "part";

@@ -17,8 +17,8 @@ import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * Writes a run's rows into the warehouse: {@code models}, {@code pass_stats}, {@code
- * verifications}, {@code memory_plans} from the finished models and {@code failures} from every
- * stage. Each table gets one Parquet file per run under its {@code run_id=<id>} partition with a
+ * verifications}, {@code memory_plans}, {@code latencies} and {@code rule_stats} from the finished
+ * models and {@code failures} from every stage. Each table gets one Parquet file per run under its {@code run_id=<id>} partition with a
  * fixed name, so writing the same run id again overwrites rather than adds. (The {@code runs} row
  * is written by {@link RunTable} once the pipeline has finished and its end time is known.)
  *
@@ -56,6 +56,9 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
         Tables.VERIFICATIONS);
     write(models.apply("MemoryPlanRows", ParDo.of(new MemoryRowsFn())), Tables.MEMORY_PLANS);
     write(failures.apply("FailureRows", ParDo.of(new FailureRowsFn())), Tables.FAILURES);
+    write(models.apply("LatencyRows", ParDo.of(new LatencyRowsFn(level, target))),
+        Tables.LATENCIES);
+    write(models.apply("RuleStatRows", ParDo.of(new RuleStatRowsFn(level))), Tables.RULE_STATS);
     return PDone.in(input.getPipeline());
   }
 
@@ -112,6 +115,36 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
       if (r.memory() != null) {
         out.output(Rows.memoryPlan(r));
       }
+    }
+  }
+
+  static final class LatencyRowsFn extends DoFn<ModelRun, GenericRecord> {
+    private final String level;
+    private final String target;
+
+    LatencyRowsFn(String level, String target) {
+      this.level = level;
+      this.target = target;
+    }
+
+    @ProcessElement
+    public void process(@Element ModelRun r, OutputReceiver<GenericRecord> out) {
+      if (r.latency() != null) {
+        out.output(Rows.latency(r, level, target));
+      }
+    }
+  }
+
+  static final class RuleStatRowsFn extends DoFn<ModelRun, GenericRecord> {
+    private final String level;
+
+    RuleStatRowsFn(String level) {
+      this.level = level;
+    }
+
+    @ProcessElement
+    public void process(@Element ModelRun r, OutputReceiver<GenericRecord> out) {
+      Rows.ruleStats(r, level).forEach(out::output);
     }
   }
 

@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * A zoo manifest: one row per model with {@code path} (or {@code file}), and optionally {@code
- * format}, {@code name}, {@code tags} and {@code input_shapes}. CSV (RFC 4180, header row; tags
+ * format}, {@code name}, {@code tags}, {@code input_shapes} and {@code weights} (a Caffe
+ * prototxt's caffemodel when its stem differs). CSV (RFC 4180, header row; tags
  * separated by {@code ;}, shapes as {@code x=1x3x8x8;y=1x4}; a {@code kind} column becomes a tag)
  * or YAML (a list of such maps, or one under {@code models:}). Paths are relative to the
  * manifest's folder.
@@ -25,7 +26,12 @@ import java.util.Map;
 final class Manifest {
   /** One manifest row before the file is looked at. */
   record Entry(Path path, String format, String name, List<String> tags,
-      Map<String, List<Long>> inputShapes) {}
+      Map<String, List<Long>> inputShapes, Path weights) {
+    Entry(Path path, String format, String name, List<String> tags,
+        Map<String, List<Long>> inputShapes) {
+      this(path, format, name, tags, inputShapes, null);
+    }
+  }
 
   private Manifest() {}
 
@@ -83,7 +89,8 @@ final class Manifest {
       }
       out.add(new Entry(sibling(manifest, path.strip(), where),
           blankToNull(cell(row, col, "format")), blankToNull(cell(row, col, "name")), tags,
-          ShapeSpec.parseList(cell(row, col, "input_shapes"), where)));
+          ShapeSpec.parseList(cell(row, col, "input_shapes"), where),
+          weights(manifest, blankToNull(cell(row, col, "weights")), where)));
     }
     return out;
   }
@@ -122,10 +129,14 @@ final class Manifest {
           }
         }
       }
-      out.add(new Entry(sibling(manifest, path.asText(), where), text(m, "format"), text(m, "name"),
-          tags, shapes));
+      out.add(new Entry(sibling(manifest, path.asText(), where), text(m, "format"),
+          text(m, "name"), tags, shapes, weights(manifest, text(m, "weights"), where)));
     }
     return out;
+  }
+
+  private static Path weights(Path manifest, String weights, String where) {
+    return weights == null ? null : sibling(manifest, weights, where);
   }
 
   /** {@code path} in the manifest's folder; one the file system cannot name is refused. */

@@ -4,6 +4,7 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.pipeline.element.JsonCoder;
 import dev.convoy.transforms.convert.ModelFormat;
+import dev.convoy.transforms.convert.caffe.CaffeImporter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,14 +30,17 @@ import org.apache.beam.sdk.values.PCollection;
  * for progress reporting.
  *
  * <p>In a folder, a file is a model when its extension is one of {@link ModelFormat}'s ({@code
- * .onnx}, {@code .cvy}, {@code .tflite}; even if its content is broken: it then fails at
- * conversion and is reported), or when its content sniffs as one of them whatever its extension.
- * Sidecars are skipped: {@code NAME.onnx.oracle.args}, reference tensors ({@code .pb}, folders
- * ending {@code .ref}), external weights ({@code .data}), manifests and text.
+ * .onnx}, {@code .cvy}, {@code .tflite}) or {@code .prototxt} (even if its content is broken: it
+ * then fails at conversion and is reported), or when its content sniffs as a model format
+ * whatever its extension. A Caffe model is its prototxt; the {@code .caffemodel} of the same stem
+ * is its weights, not a second model. Sidecars are skipped: {@code NAME.onnx.oracle.args},
+ * reference tensors ({@code .pb} files that are not TensorFlow GraphDefs, folders ending
+ * {@code .ref}), external weights ({@code .data}), manifests and text.
  */
 public final class ZooIO {
-  private static final Set<String> MODEL_EXTENSIONS = java.util.Arrays.stream(ModelFormat.values())
-      .map(ModelFormat::extension).collect(java.util.stream.Collectors.toUnmodifiableSet());
+  private static final Set<String> MODEL_EXTENSIONS = java.util.stream.Stream.concat(
+      java.util.Arrays.stream(ModelFormat.values()).map(ModelFormat::extension),
+      java.util.stream.Stream.of("prototxt")).collect(java.util.stream.Collectors.toUnmodifiableSet());
   private static final Set<String> SIDECAR_EXTENSIONS =
       Set.of("args", "pb", "csv", "yaml", "yml", "md", "txt", "json", "properties", "data");
 
@@ -104,6 +108,10 @@ public final class ZooIO {
     long size;
     try {
       size = Files.isRegularFile(p) ? Files.size(p) : -1;
+      Path weights = e.weights() != null ? e.weights() : CaffeImporter.weightsFor(p);
+      if (size >= 0 && p.toString().endsWith(".prototxt") && Files.isRegularFile(weights)) {
+        size += Files.size(weights);
+      }
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
@@ -113,7 +121,8 @@ public final class ZooIO {
     if (format.equals(ModelRef.UNKNOWN_FORMAT) && e.format() != null) {
       format = e.format().toLowerCase(Locale.ROOT);
     }
-    return new ModelRef(name, p.toString(), format, e.tags(), shapes, size);
+    return new ModelRef(name, p.toString(), format, e.tags(), shapes, size,
+        e.weights() == null ? "" : e.weights().toAbsolutePath().normalize().toString());
   }
 
   /** A {@link ModelFormat} extension or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
@@ -150,6 +159,12 @@ public final class ZooIO {
     String ext = extension(p);
     if (MODEL_EXTENSIONS.contains(ext)) {
       return true;
+    }
+    if (ext.equals("caffemodel") && Files.isRegularFile(CaffeImporter.definitionFor(p))) {
+      return false;
+    }
+    if (ext.equals("pb")) {
+      return sniff(p).equals(ModelFormat.TF.extension());
     }
     return !SIDECAR_EXTENSIONS.contains(ext) && !sniff(p).equals(ModelRef.UNKNOWN_FORMAT);
   }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.pipeline.HeadlessBrowser;
 import dev.convoy.pipeline.warehouse.Tables;
 import dev.convoy.pipeline.warehouse.avro.FailureRow;
+import dev.convoy.pipeline.warehouse.avro.LatencyRow;
 import dev.convoy.pipeline.warehouse.avro.ModelRow;
 import dev.convoy.pipeline.warehouse.avro.RunRow;
 import dev.convoy.pipeline.warehouse.avro.VerificationRow;
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,6 +127,48 @@ class ReportCompareTest {
     }
     org.junit.jupiter.api.Assumptions.assumeTrue(p != null, "configs/ not found");
     assertEquals(Thresholds.DEFAULTS, Thresholds.load(p.resolve("configs/regression.properties")));
+  }
+
+  @Test
+  void compareFlagsALatencyRegressionOnlyAboveTheAbsoluteDelta() {
+    craftFastAndSlow();
+    assertEquals(1, Compare.print(wh, "fast", "slow", true, null, out));
+    String text = text();
+    assertTrue(text.contains("10.00->20.00 (+100.0%)"), text);
+    assertTrue(text.contains("REGRESSION cnn: latency 10.00 ms -> 20.00 ms (+100%, limit 25%)"),
+        text);
+    assertTrue(text.contains("1 regression(s)"), "mlp's +2 ms is below the 5 ms floor: " + text);
+  }
+
+  /** The HTML comparison highlights the regression and draws its charts in a headless browser. */
+  @Test
+  @Tag("browser")
+  void htmlCompareHighlightsTheRegressionAndRendersItsCharts() throws Exception {
+    craftFastAndSlow();
+    Path html = wh.resolve("compare.html");
+    HtmlReport.compare(wh, "fast", "slow", Thresholds.DEFAULTS, html);
+    String page = Files.readString(html);
+    assertTrue(page.contains("<tr class=\"regressed\"><td>cnn</td>"), "cnn highlighted");
+    assertTrue(!page.contains("<tr class=\"regressed\"><td>mlp</td>"), "mlp is not");
+    String dom = HeadlessBrowser.find()
+        .assertChartsRender(html, 3, Path.of("target/screenshots/compare.png"));
+    assertTrue(dom.contains("cnn: latency 10.00 ms -&gt; 20.00 ms"), "the regression is listed");
+  }
+
+  /** Runs "fast" and "slow": cnn's latency 10 -> 20 ms, mlp's 1 -> 3 ms (below the floor). */
+  private void craftFastAndSlow() {
+    List<ModelRow> both = List.of(model("cnn", 50, 40, 4000), model("mlp", 20, 12, 900));
+    List<VerificationRow> ok = List.of(verified("cnn", 1e-6, true), verified("mlp", 0, true));
+    run("fast", 4000, both, ok, List.of());
+    Tables.LATENCIES.writePartition(wh, "fast", List.of(latency("cnn", 10), latency("mlp", 1)));
+    run("slow", 5000, both, ok, List.of());
+    Tables.LATENCIES.writePartition(wh, "slow", List.of(latency("cnn", 20), latency("mlp", 3)));
+  }
+
+  private static LatencyRow latency(String name, double resultMs) {
+    return LatencyRow.newBuilder().setModel(name).setLevel("O2").setTarget("onnx").setRuntime("ort")
+        .setWarmup(1).setRuns(5).setOriginalMs(2 * resultMs).setResultMs(resultMs).setSpeedup(2)
+        .setLoadBytes(100).setArenaBytes(-1).setArtifactBytes(4000).build();
   }
 
   private String text() {

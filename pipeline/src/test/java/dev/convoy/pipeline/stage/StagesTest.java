@@ -147,7 +147,7 @@ class StagesTest {
     ModelRef unknown = broken("unknown_op.onnx");
     PCollectionTuple out = p.apply(Create.of(converted(small), importedUnchecked(unknown))
             .withCoder(Stages.RUN_CODER))
-        .apply(VerifyModels.onSeededInputs(blobs));
+        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1)));
     PAssert.that(out.get(VerifyModels.VERIFIED).apply(MapElements.into(TypeDescriptors.strings())
             .via((ModelRun r) -> r.name() + " " + r.verification().passed() + " "
                 + r.verification().maxAbsError())))
@@ -167,7 +167,7 @@ class StagesTest {
     w.replaceConstant(dev.convoy.ir.graph.Tensor.zeros(w.constant().dtype(), w.constant().dims()));
     ModelRun broken = run.withGraph(store.put(g), run.before(), 1, List.of());
     PCollectionTuple out = p.apply(Create.of(broken).withCoder(Stages.RUN_CODER))
-        .apply(VerifyModels.onSeededInputs(blobs));
+        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1)));
     PAssert.that(out.get(VerifyModels.VERIFIED).apply(MapElements.into(TypeDescriptors.strings())
             .via((ModelRun r) -> r.name() + " passed=" + r.verification().passed()
                 + " detail=" + !r.verification().detail().isEmpty())))

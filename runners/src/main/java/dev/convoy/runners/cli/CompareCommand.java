@@ -2,6 +2,8 @@ package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.query.Compare;
+import dev.convoy.pipeline.query.HtmlReport;
+import dev.convoy.pipeline.query.Thresholds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -35,6 +37,10 @@ public class CompareCommand implements Callable<Integer> {
       description = "Regression thresholds (default: configs/regression.properties when present, else built-in).")
   Path thresholds;
 
+  @Option(names = "--html", paramLabel = "FILE",
+      description = "Also write the comparison as one self-contained HTML page with charts.")
+  Path html;
+
   @Override
   public Integer call() {
     if (!Files.isDirectory(warehouse)) {
@@ -48,6 +54,10 @@ public class CompareCommand implements Callable<Integer> {
       throw new ConvoyException(th + ": no such thresholds file");
     }
     int code = Compare.print(warehouse, runA, runB, failOnRegression, th, System.out);
+    if (html != null) {
+      HtmlReport.compare(warehouse, runA, runB, Thresholds.load(th), html);
+      System.out.println("html: " + html);
+    }
     System.out.flush();
     return code;
   }

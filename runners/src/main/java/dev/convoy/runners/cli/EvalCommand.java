@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -33,7 +35,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Run a model on input_K.pb tensors with Convoy's evaluator; write output_K.pb.")
 public class EvalCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite,"
+      + " .cvy, a Caffe .prototxt or .caffemodel with its partner beside it, a TensorFlow .pb;"
+      + " sniffed from content).")
   Path model;
 
   @Option(names = "--inputs", required = true, paramLabel = "DIR",
@@ -43,6 +47,11 @@ public class EvalCommand implements Callable<Integer> {
   @Option(names = "--outputs", required = true, paramLabel = "DIR",
       description = "Folder to write output_0.pb, output_1.pb, ... into.")
   Path outputs;
+
+  @Option(names = "--output", paramLabel = "VALUE",
+      description = "Also write this value (an intermediate tensor: a Caffe blob, a TensorFlow"
+          + " node, an ONNX value) as an extra output after the graph's own; repeatable.")
+  List<String> extraOutputs = new ArrayList<>();
 
   @Option(names = "--threads", paramLabel = "N",
       description = "Kernel threads (default: one per processor).")
@@ -63,6 +72,15 @@ public class EvalCommand implements Callable<Integer> {
       throw new ConvoyException("--threads must be at least 1, got " + threads);
     }
     Graph graph = Models.load(model);
+    for (String name : extraOutputs) {
+      Value v = graph.localValue(name);
+      if (v == null) {
+        throw new ConvoyException(model + ": no value named '" + name + "' to output");
+      }
+      if (!graph.outputs().contains(v)) {
+        graph.addOutput(v);
+      }
+    }
     Map<String, RuntimeValue> feeds = new LinkedHashMap<>();
     int k = 0;
     for (Value in : graph.inputs()) {

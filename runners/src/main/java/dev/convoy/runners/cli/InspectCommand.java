@@ -23,7 +23,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Summarize a model: inputs, outputs, op histogram, sizes.")
 public class InspectCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite,"
+      + " .cvy, a Caffe .prototxt or .caffemodel with its partner beside it, a TensorFlow .pb;"
+      + " sniffed from content).")
   Path model;
 
   @Option(names = "--text", description = "Print the canonical text form instead of a summary.")

@@ -11,9 +11,10 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
+import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.optimize.PassStat;
 import dev.convoy.transforms.verify.ModelVerification;
-import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.verify.Judgement;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -36,7 +37,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Convert and optimize one model; write it as ONNX or .cvy.")
 public class OptimizeCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite or .cvy; sniffed from content).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file (.onnx, .tflite,"
+      + " .cvy, a Caffe .prototxt or .caffemodel with its partner beside it, a TensorFlow .pb;"
+      + " sniffed from content).")
   Path model;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT",
@@ -155,10 +158,15 @@ public class OptimizeCommand implements Callable<Integer> {
 
     int exit = Main.OK;
     if (verify) {
-      OrtVerifier.Verification v = ModelVerification.verify(model, graph, result.graph(), shapes);
-      rep.put("verification", v);
-      out.println("verify: " + VerificationText.summary(v));
-      if (!v.pass()) {
+      Judgement v = ModelVerification.verify(model, graph, result.graph(), shapes,
+          () -> PassBisect.culprit(
+              graph, options, ModelVerification.shapes(model, shapes)));
+      rep.put("verification", v.outputs());
+      rep.put("verdict", v.verdict().label());
+      rep.put("explanation", v.where());
+      rep.put("culprit", v.culprit());
+      out.println("verify: " + v.summary());
+      if (!v.accepted()) {
         exit = Main.CHECK_FAILED;
       }
     }

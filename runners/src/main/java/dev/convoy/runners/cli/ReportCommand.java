@@ -1,6 +1,7 @@
 package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.pipeline.query.HtmlReport;
 import dev.convoy.pipeline.query.Report;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +23,20 @@ public class ReportCommand implements Callable<Integer> {
       description = "Warehouse folder (default ${DEFAULT-VALUE}).")
   Path warehouse;
 
+  @Option(names = "--html", paramLabel = "FILE",
+      description = "Also write the report as one self-contained HTML page with charts.")
+  Path html;
+
   @Override
   public Integer call() {
     if (!Files.isDirectory(warehouse)) {
       throw new ConvoyException(warehouse + ": no warehouse here (run ./convoy run first)");
     }
     int code = Report.print(warehouse, runId, System.out);
+    if (html != null) {
+      HtmlReport.report(warehouse, runId, html);
+      System.out.println("html: " + html);
+    }
     System.out.flush();
     return code;
   }

@@ -8,6 +8,9 @@ import dev.convoy.transforms.optimize.Level;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,6 +63,19 @@ public class RunCommand implements Callable<Integer> {
       paramLabel = "NODES", description = "Split graphs above this many nodes (default ${DEFAULT-VALUE}).")
   int partitionThreshold;
 
+  @Option(names = "--enable", paramLabel = "RULE",
+      description = "Enable a rule or pass by name on top of the level's pipeline (repeatable).")
+  List<String> enable = new ArrayList<>();
+
+  @Option(names = "--disable", paramLabel = "RULE",
+      description = "Disable a rule or pass by name (repeatable).")
+  List<String> disable = new ArrayList<>();
+
+  @Option(names = "--latency-runs", defaultValue = "" + RunConfig.DEFAULT_LATENCY_RUNS,
+      paramLabel = "N", description = "Time each model's original and result: median of N runs"
+          + " after one warm-up (default ${DEFAULT-VALUE}; 0 skips timing).")
+  int latencyRuns;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -73,7 +89,8 @@ public class RunCommand implements Callable<Integer> {
     }
     String r = flinkMaster != null ? "flink" : runner;
     RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, r, flinkMaster,
-        parallelism, partitionThreshold);
+        parallelism, partitionThreshold, new HashSet<>(enable), new HashSet<>(disable),
+        latencyRuns);
     PrintStream console = System.out;
     RunSummary s = ZooRun.run(cfg, console);
     console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n", s.artifacts(),

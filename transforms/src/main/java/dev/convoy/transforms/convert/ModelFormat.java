@@ -21,9 +21,13 @@ public enum ModelFormat {
   ONNX("onnx", true, "ONNX protobuf"),
   CVY("cvy", true, ".cvy"),
   /** TFLite FlatBuffers, recognized by the file identifier {@code TFL3} at bytes 4 to 8. */
-  TFLITE("tflite", false, "TFLite FlatBuffer (identifier TFL3)");
+  TFLITE("tflite", false, "TFLite FlatBuffer (identifier TFL3)"),
+  /** A Caffe model: deploy prototxt (text) plus caffemodel (weights), either file naming it. */
+  CAFFE("caffe", false, "Caffe prototxt or caffemodel"),
+  /** A frozen TensorFlow GraphDef ({@code .pb}). */
+  TF("tf", false, "TensorFlow GraphDef");
 
-  private static final List<ModelFormat> SNIFF_ORDER = List.of(CVY, TFLITE, ONNX);
+  private static final List<ModelFormat> SNIFF_ORDER = List.of(CVY, TFLITE, CAFFE, TF, ONNX);
 
   private final String extension;
   private final boolean writable;
@@ -45,6 +49,8 @@ public enum ModelFormat {
     return switch (this) {
       case CVY -> CvyFormat.looksLikeCvy(path);
       case TFLITE -> TfliteImporter.hasIdentifier(head, n);
+      case CAFFE -> SourceSniffing.isPrototxt(head, n) || SourceSniffing.isCaffemodel(head, n);
+      case TF -> SourceSniffing.isGraphDef(head, n);
       case ONNX -> looksLikeOnnx(head);
     };
   }
@@ -75,7 +81,7 @@ public enum ModelFormat {
    * ...). Anything else is an {@link InvalidModelException} naming the file.
    */
   public static ModelFormat sniff(Path path) {
-    byte[] head = new byte[8];
+    byte[] head = new byte[SourceSniffing.HEAD_BYTES];
     int n;
     try (InputStream in = Files.newInputStream(path)) {
       n = in.readNBytes(head, 0, head.length);

@@ -13,7 +13,8 @@ import java.util.List;
  * The entry point of optimization: runs the pass pipeline of a level (or of a pipeline file) on a
  * graph. The input graph is not modified; the result holds a new graph. Each pass run is timed
  * and counted into a {@link PassStat}; in verify-each-pass mode a {@link PassChecker} checks the
- * graph after every rewrite and every pass and names the first one that broke it.
+ * graph after every rewrite and every pass and names the first one that broke it (and, for a rule
+ * set that changed the outputs, the rule, from a copy of the graph taken before the pass).
  */
 public final class Optimizer {
   private Optimizer() {}
@@ -76,13 +77,14 @@ public final class Optimizer {
     }
 
     private int pass(Pass p) {
+      Graph snapshot = checker != null && p instanceof RuleSetPass ? graph.copy() : null;
       int before = graph.totalNodeCount();
       long t0 = System.nanoTime();
       int changes = p.run(graph, ctx);
       long nanos = System.nanoTime() - t0;
       stats.add(new PassStat(p.name(), nanos, before, graph.totalNodeCount(), ctx.takeRewrites()));
       if (checker != null && changes > 0) {
-        checker.afterPass(graph, p.name());
+        checker.afterPass(graph, p, snapshot, ctx.options());
       }
       return changes;
     }

@@ -17,8 +17,11 @@ import java.util.Map;
  * that breaks the graph (a cycle, a dangling value) is named at once. After every pass that
  * changed something: the verifier again, then the evaluator on seeded inputs, compared with the
  * original graph's outputs (rtol 1e-4, atol 1e-5), so the first pass that changes the outputs is
- * named. When the evaluator cannot run the original (an op it lacks), only the structural checks
- * run, and {@link #numericCheckOff()} says why.
+ * named. When that pass is a rule set, it is bisected down to the rewrite: the pass runs again on
+ * the graph as it was before it, with the numeric check after every rewrite, so the first rule
+ * whose rewrite changes the outputs is named too ({@link OutputsChangedException}). When the
+ * evaluator cannot run the original (an op it lacks), only the structural checks run, and {@link
+ * #numericCheckOff()} says why.
  */
 final class PassChecker {
   private final Evaluator evaluator = new Evaluator(OpCatalog.standard(), Parallel.available());
@@ -54,10 +57,14 @@ final class PassChecker {
     }
   }
 
-  void afterPass(Graph g, String pass) {
+  /**
+   * Checks the graph after {@code pass} changed it; {@code before} is a copy of the graph from
+   * before the pass when the pass is a rule set that can be bisected (else null).
+   */
+  void afterPass(Graph g, Pass pass, Graph before, OptimizeOptions options) {
     List<String> problems = GraphVerifier.verify(g);
     if (!problems.isEmpty()) {
-      throw new OptimizeException("pass '" + pass + "' broke the graph: " + summary(problems));
+      throw new OptimizeException("pass '" + pass.name() + "' broke the graph: " + summary(problems));
     }
     if (expected == null) {
       return;
@@ -67,13 +74,36 @@ final class PassChecker {
       actual = evaluator.runTensors(g, inputs);
     } catch (ConvoyException e) {
       throw new OptimizeException(
-          "pass '" + pass + "' left a graph the evaluator cannot run: " + e.getMessage(), e);
+          "pass '" + pass.name() + "' left a graph the evaluator cannot run: " + e.getMessage(), e);
     }
     var v = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
     if (!v.pass()) {
-      throw new OptimizeException(
-          "pass '" + pass + "' is the first to change the outputs: " + v.firstFailure());
+      if (before != null) {
+        bisect(before, pass, options);
+      }
+      throw new OutputsChangedException(pass.name(), "", v.firstFailure());
     }
+  }
+
+  /**
+   * Runs {@code pass} again on {@code before} with the numeric check after every rewrite; throws
+   * naming the first rule whose rewrite changes the outputs, returns when none does alone.
+   */
+  private void bisect(Graph before, Pass pass, OptimizeOptions options) {
+    PassContext ctx = new PassContext(options, (g, rule) -> {
+      afterRewrite(g, rule);
+      Map<String, Tensor> actual;
+      try {
+        actual = evaluator.runTensors(g, inputs);
+      } catch (ConvoyException e) {
+        return; // a graph between rewrites the evaluator cannot run says nothing about the rule
+      }
+      var v = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
+      if (!v.pass()) {
+        throw new OutputsChangedException(pass.name(), rule, v.firstFailure());
+      }
+    });
+    pass.run(before, ctx);
   }
 
   private static String summary(List<String> problems) {

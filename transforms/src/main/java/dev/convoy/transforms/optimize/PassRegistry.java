@@ -46,13 +46,17 @@ import dev.convoy.transforms.optimize.infer.InferShapes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
  * Every rule and pass Convoy has, by its stable kebab-case name: what pipeline files, {@code
- * --enable} and {@code --disable} refer to. Names are unique across rules and passes.
+ * --enable} and {@code --disable} refer to. Names are unique across rules and passes. Besides the
+ * built-in rules, any {@link Rule} a jar on the classpath declares as a service ({@code
+ * META-INF/services/dev.convoy.transforms.optimize.Rule}) is registered; it runs only when a
+ * pipeline file or {@code --enable} names it.
  */
 public final class PassRegistry {
   private static final Map<String, Supplier<Rule>> RULES = new LinkedHashMap<>();
@@ -100,6 +104,14 @@ public final class PassRegistry {
             FuseGeluErf::new,
             FuseMatMulAdd::new)) {
       RULES.put(s.get().name(), s);
+    }
+    // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.
+    for (ServiceLoader.Provider<Rule> p : ServiceLoader.load(Rule.class).stream().toList()) {
+      String name = p.get().name();
+      if (RULES.putIfAbsent(name, p::get) != null) {
+        throw new IllegalStateException(
+            p.type().getName() + " reuses the name of a built-in rule '" + name + "'");
+      }
     }
     for (Supplier<Pass> s :
         List.<Supplier<Pass>>of(

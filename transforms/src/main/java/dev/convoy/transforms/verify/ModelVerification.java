@@ -10,13 +10,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Verifies a converted or optimized graph against the model file it came from, on seeded inputs:
  * the oracle is ONNX Runtime when the original is ONNX (run from its file, so external data
  * works), else Convoy's evaluator on the source graph, plus the source runtime's recorded outputs
  * where {@code NAME.ref/} sits beside the model ({@link ReferenceSets}). Input shapes come from the
- * model's {@code .oracle.args} file, overridden by the caller's.
+ * model's {@code .oracle.args} file, overridden by the caller's. A mismatch is explained as {@link
+ * Judgement} says.
  */
 public final class ModelVerification {
   private ModelVerification() {}
@@ -28,19 +30,28 @@ public final class ModelVerification {
     return shapes;
   }
 
-  /** Compares {@code candidate} with the model in {@code originalFile} (already loaded as {@code original}). */
-  public static OrtVerifier.Verification verify(
-      Path originalFile, Graph original, Graph candidate, Map<String, long[]> shapeOverrides) {
+  /**
+   * Compares {@code candidate} with the model in {@code originalFile} (already loaded as {@code
+   * original}) and, when the outputs differ, explains where: the first diverging node, and the
+   * culprit named by {@code bisect} (asked only then).
+   */
+  public static Judgement verify(Path originalFile, Graph original, Graph candidate,
+      Map<String, long[]> shapeOverrides, Supplier<String> bisect) {
     Map<String, Tensor> inputs =
         SeededInputs.generate(original, shapes(originalFile, shapeOverrides));
+    OrtVerifier.Verification outputs;
     if (ModelFormat.sniff(originalFile) == ModelFormat.ONNX) {
       try (OrtVerifier ort = new OrtVerifier()) {
         Map<String, Tensor> expected = ort.run(originalFile, inputs);
         Map<String, Tensor> actual = ort.run(OnnxExporter.toBytes(candidate), inputs);
-        return OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
+        outputs = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       }
+    } else {
+      outputs = againstSource(originalFile, original, candidate, inputs, Evaluator.standard());
     }
-    return againstSource(originalFile, original, candidate, inputs, Evaluator.standard());
+    return Judgement.of(outputs,
+        () -> NodeByNode.locate(original, candidate, inputs, OrtVerifier.Tolerance.DEFAULT),
+        bisect);
   }
 
   /**

@@ -28,7 +28,8 @@ import java.util.Map;
  * compares their outputs on the same inputs: per output the maximum absolute and relative error,
  * the cosine similarity, whether the bytes are identical, and pass/fail under {@code |b - a| <=
  * atol + rtol * |a|} with {@code a} the reference (exact equality for integer, bool and string
- * outputs). One {@link OrtEnvironment} serves the whole process.
+ * outputs). A NaN or infinity where the other side has anything else always fails. One {@link
+ * OrtEnvironment} serves the whole process.
  */
 public final class OrtVerifier implements AutoCloseable {
   /** Comparison tolerances for floating-point outputs. */
@@ -313,6 +314,13 @@ public final class OrtVerifier implements AutoCloseable {
           maxAbs = Double.POSITIVE_INFINITY;
           maxRel = Double.POSITIVE_INFINITY;
         }
+        continue;
+      }
+      if (p != q && (Double.isInfinite(p) || Double.isInfinite(q))) {
+        // An infinity only matches itself: no tolerance scaled by |p| may absorb it.
+        pass = false;
+        maxAbs = Double.POSITIVE_INFINITY;
+        maxRel = Double.POSITIVE_INFINITY;
         continue;
       }
       double diff = p == q ? 0 : Math.abs(p - q);

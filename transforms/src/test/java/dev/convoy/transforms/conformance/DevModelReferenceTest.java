@@ -61,8 +61,12 @@ class DevModelReferenceTest {
         continue;
       }
       Value o = g.outputs().get(i);
-      EndToEndAgreement.Verdict v = EndToEndAgreement.judge(o.name(),
+      EndToEndAgreement.Verdict v = EndToEndAgreement.judge(
+          model.getFileName().toString().replaceFirst("\\.onnx$", ""), o.name(),
           OnnxTensors.readPb(file), ((NdArray) out.get(o.name())).toTensor());
+      if (!v.comparison().pass()) {
+        System.out.println(model.getFileName() + " " + v.describe());
+      }
       assertTrue(v.accepted(), model.getFileName() + " output " + v.describe());
     }
   }

@@ -271,8 +271,39 @@ class OptimizerTest {
     PassChecker checker = new PassChecker(g, o);
     Graph changed = g.copy();
     changed.nodes().get(0).setOp("", "Abs");
-    checker.afterPass(g.copy(), "harmless");
-    var e = assertThrows(OptimizeException.class, () -> checker.afterPass(changed, "abs-for-neg"));
+    checker.afterPass(g.copy(), named("harmless"), null, o);
+    var e = assertThrows(OptimizeException.class,
+        () -> checker.afterPass(changed, named("abs-for-neg"), null, o));
     assertTrue(e.getMessage().contains("pass 'abs-for-neg'"), e.getMessage());
+  }
+
+  @Test
+  void bisectNamesTheRuleWhoseRewriteChangedOutputs() {
+    Graph g = GraphParser.parse("""
+        graph g (%x: float32[4]) -> (%y: float32[4]) {
+          opset "" 13
+          %a: float32[4] = Identity(%x) @id
+          %y = Relu(%a) @relu
+        }
+        """);
+    OptimizeOptions o = new OptimizeOptions(Level.O1, Set.of("test-break-relu"), Set.of(), null,
+        Map.of(), true, OptimizeOptions.DEFAULT_FOLD_CAP);
+    var e = assertThrows(OutputsChangedException.class, () -> Optimizer.optimize(g, o));
+    assertEquals("test-break-relu", e.rule(), e.getMessage());
+    assertEquals("basic", e.pass(), e.getMessage());
+  }
+
+  private static Pass named(String name) {
+    return new Pass() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public int run(Graph graph, PassContext ctx) {
+        return 0;
+      }
+    };
   }
 }

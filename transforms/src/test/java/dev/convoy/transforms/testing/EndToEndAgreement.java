@@ -3,41 +3,61 @@ package dev.convoy.transforms.testing;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.OrtVerifier.OutputComparison;
+import java.util.List;
 
 /**
- * How closely a whole model run by Convoy's evaluator must agree with ONNX Runtime's output.
- * The bar is rtol 1e-4 / atol 1e-5 (integers exact). Two correct implementations can still drift
- * apart end to end on deep or dynamically quantized nets, where summation-order ulps grow through
- * hundreds of layers or tip a DynamicQuantizeLinear rounding the other way (yolox_nano,
- * all-minilm-l6-v2-q); such a float output is accepted as drift when its cosine similarity with
- * ORT's is at least {@link #MIN_COSINE}. Kernel correctness itself is held to the strict bar node
- * by node (EvaluatorNodeByNodeTest), where no error can accumulate.
+ * How closely a whole model run by Convoy's evaluator must agree with ONNX Runtime's output: rtol
+ * 1e-4 / atol 1e-5, integers exactly, and a NaN or infinity only against the same (the rule of
+ * {@link OrtVerifier}, which the verification policy builds on). Two correct implementations can
+ * still drift apart end to end; each model where they do is named in {@link #ALLOWANCES} with the
+ * output, the largest absolute error measured on it (rounded up) and the cause. Nothing else is
+ * accepted: no similarity measure, which ignores scale and non-finite values.
  */
 public final class EndToEndAgreement {
-  /** The least cosine similarity a drifting float output must keep. */
-  public static final double MIN_COSINE = 0.999;
+  /** A named exception: {@code model}'s {@code output} may differ by at most {@code maxAbsError}. */
+  public record Allowance(String model, String output, double maxAbsError, String cause) {}
+
+  /**
+   * Measured with EvaluatorVsOrtTest (seeded inputs) on 2026-12-05, the bound rounded up; on the
+   * recorded inputs of DevModelReferenceTest every output agrees strictly.
+   */
+  public static final List<Allowance> ALLOWANCES = List.of(
+      new Allowance("all-minilm-l6-v2-q", "last_hidden_state", 0.1,
+          "DynamicQuantizeLinear before each MatMulInteger: a one-ulp difference in the float"
+              + " input (summation order) moves a quantized value by one step; measured max abs"
+              + " 0.0778 on seeded inputs"),
+      new Allowance("yolox_nano", "output", 3e-4,
+          "summation-order ulps grown through ~300 layers into box coordinates of magnitude"
+              + " ~100; measured max abs 2.06e-4 on seeded inputs"));
 
   private EndToEndAgreement() {}
 
-  /** {@code null} when {@code actual} agrees strictly, else why it does not (or that it drifted). */
-  public static Verdict judge(String name, Tensor expected, Tensor actual) {
+  /** Judges output {@code output} of {@code model} (file name without extension). */
+  public static Verdict judge(String model, String output, Tensor expected, Tensor actual) {
     OutputComparison c =
-        OrtVerifier.compareTensors(name, expected, actual, OrtVerifier.Tolerance.DEFAULT);
+        OrtVerifier.compareTensors(output, expected, actual, OrtVerifier.Tolerance.DEFAULT);
     if (c.pass()) {
-      return new Verdict(true, false, c);
+      return new Verdict(true, null, c);
     }
-    boolean drift = c.problem() == null && expected.dtype().isFloatingPoint()
-        && c.cosine() >= MIN_COSINE;
-    return new Verdict(drift, drift, c);
+    Allowance a = ALLOWANCES.stream()
+        .filter(x -> x.model().equals(model) && x.output().equals(output)).findFirst().orElse(null);
+    boolean allowed = a != null && c.problem() == null && Double.isFinite(c.maxAbsError())
+        && c.maxAbsError() <= a.maxAbsError();
+    return new Verdict(allowed, allowed ? a : null, c);
   }
 
-  /** Whether the output is accepted, and whether only as drift. */
-  public record Verdict(boolean accepted, boolean drifted, OutputComparison comparison) {
+  /** Whether the output is accepted, and under which allowance (null when strictly). */
+  public record Verdict(boolean accepted, Allowance allowance, OutputComparison comparison) {
+    public boolean drifted() {
+      return allowance != null;
+    }
+
     public String describe() {
       OutputComparison c = comparison;
       return c.name() + ": max abs error " + c.maxAbsError() + ", max rel error "
-          + c.maxRelError() + ", cosine " + c.cosine()
-          + (c.problem() != null ? " (" + c.problem() + ")" : "");
+          + c.maxRelError() + (c.problem() != null ? " (" + c.problem() + ")" : "")
+          + (allowance != null ? " (allowed up to " + allowance.maxAbsError() + ": "
+              + allowance.cause() + ")" : "");
     }
   }
 }

@@ -162,6 +162,11 @@ public final class OnnxExporter {
     return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
   }
 
+  /** Whether {@link #toBytes} can hold {@code g}: its tensors fit in one ONNX protobuf. */
+  public static boolean fitsInOneProto(Graph g) {
+    return tensorBytes(g) <= EXTERNAL_DATA_THRESHOLD;
+  }
+
   /** Bytes of tensor data in initializers and tensor attributes of the whole tree. */
   static long tensorBytes(Graph g) {
     long[] sum = {0};

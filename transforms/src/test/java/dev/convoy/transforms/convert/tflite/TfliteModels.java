@@ -79,17 +79,19 @@ final class TfliteModels {
       // Measured 6.1e-5 on the person photo (set 1), on a sigmoid output after 43 convolutions.
       case "selfie_segmentation.tflite" -> new Bound(1e-4, 1e-4, 0,
           "float, atol 1e-4 (summation order through 43 convolutions)");
-      // Measured 7 steps (scale 0.114): each of the 52 int8 layers rounds its requantization
-      // once in float (half to even) where TFLite uses a fixed-point multiplier, and the
-      // one-step flips compound through the depth.
+      // Measured 7 steps (scale 0.114): each int8 layer rounds its requantization once in float
+      // (half to even) where TFLite uses a fixed-point multiplier. Cut after each operator and run
+      // in both, the first 32 operators match exactly, the 33rd (a CONV_2D) is one step off on 2
+      // of 12,544 elements, and such flips compound to 7 steps by the logits with a mean
+      // difference near 0 (no systematic error).
       case "mobilenet_v2_quantized_1x3x224x224.tflite" -> new Bound(0, 0, 7,
           "int8, 7 steps (per-layer requantization rounding compounding over 52 layers)");
-      // The README's int8 recurrent exception. Measured 22 steps on the real spectrogram
-      // (set 1, where the README measures TFLite and tflite-micro 22 apart) and 42 on uniform
-      // int8 noise (set 0): TFLite's integer LSTM (Q3.12 gates, fixed-point sigmoid/tanh)
-      // against the float recurrence with the states rounded to their int8/int16 scales.
-      case "dtln_noise_suppression.tflite" -> new Bound(0, 0, 42,
-          "int8 stacked LSTMs, 42 steps (integer recurrence approximated in float)");
+      // The README's int8 recurrent exception (its bound: 22 steps). Measured 3 steps on set 0
+      // and 2 on set 1 end to end, 1 step at each LSTM's output (TfliteOracleTest): the float
+      // recurrence against TFLite's integer one (Q3.12 gates, fixed-point sigmoid/tanh), with the
+      // hidden state written as TFLite's kernel writes it (RecurrentOps.integerHiddenWrite).
+      case "dtln_noise_suppression.tflite" -> new Bound(0, 0, 3,
+          "int8 stacked LSTMs, 3 steps (integer recurrence approximated in float)");
       // The README's other int8 recurrent model: its outputs saturate; measured 0 steps.
       case "trained_lstm_int8.tflite" -> new Bound(0, 0, 1,
           "int8 LSTM, one step (measured 0: saturated outputs)");

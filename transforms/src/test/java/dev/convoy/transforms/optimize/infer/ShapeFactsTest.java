@@ -182,6 +182,34 @@ class ShapeFactsTest {
     assertAgreesWithOrt(model, r.graph(), SeededInputs.generate(g, Map.of()));
   }
 
+  /**
+   * A loop-carried value that grows by one element per iteration: inside the body its shape is
+   * not the initial {@code [1]}, so {@code Shape} of it must not fold.
+   */
+  @Test
+  void loopCarriedValueThatGrowsKeepsItsShapeComputed() throws Exception {
+    Graph g = GraphParser.parse("""
+        graph g (%n: int64[], %x: float32[1]) -> (%acc: float32[?], %sizes: int64[?,1]) {
+          opset "" 13
+          init %cond: bool[] = [true]
+          %acc, %sizes = Loop(%n, %cond, %x) {
+            body=graph b (%i: int64[], %c: bool[], %a: float32[?]) -> (%c2: bool[],
+                %a2: float32[?], %s: int64[1]) {
+              %c2 = Identity(%c) @id
+              %s = Shape(%a) @keep_shape
+              %a2 = Concat(%a, %x) {axis=0} @cat
+            }
+          } @loop
+        }
+        """);
+    byte[] model = OnnxExporter.toBytes(g);
+    OptimizeResult r = Optimizer.optimize(g, o1(Map.of("x", new long[] {1})));
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    inputs.put("n", Tensor.ofLongs(new long[0], 3));
+    inputs.put("x", Tensor.ofFloats(new long[] {1}, 2f));
+    assertAgreesWithOrt(model, r.graph(), inputs);
+  }
+
   private static OptimizeOptions o1(Map<String, long[]> shapes) {
     return new OptimizeOptions(Level.O1, Set.of(), Set.of(), null, shapes, false,
         OptimizeOptions.DEFAULT_FOLD_CAP);

@@ -1,0 +1,72 @@
+package dev.convoy.transforms.verify;
+
+import dev.convoy.transforms.verify.NodeByNode.Divergence;
+import dev.convoy.transforms.verify.NodeByNode.Localization;
+import java.util.function.Supplier;
+
+/**
+ * A verification that explains itself: the output comparison, the {@link Verdict}, and when the
+ * outputs differ the first diverging node (from {@link NodeByNode}) and the pass or rule that
+ * introduced it (from the verify-each-pass bisect). {@code divergence}, {@code culprit} and {@code
+ * note} are null when not known; {@code note} says why the node was not found.
+ */
+public record Judgement(
+    Verdict verdict,
+    OrtVerifier.Verification outputs,
+    Divergence divergence,
+    String culprit,
+    String note) {
+
+  /**
+   * Judges {@code outputs}. Only when they differ are {@code localize} (the node-by-node
+   * comparison) and {@code bisect} (the culprit pass or rule, or null) asked: both re-run models.
+   * A non-finite mismatch in any output fails whatever the node; drift needs the first diverging
+   * node to be a quantize op moved by one step on agreeing float inputs.
+   */
+  public static Judgement of(
+      OrtVerifier.Verification outputs, Supplier<Localization> localize, Supplier<String> bisect) {
+    if (outputs.pass()) {
+      return new Judgement(Verdict.PASS, outputs, null, null, null);
+    }
+    Localization where = localize.get();
+    Divergence d = where.divergence();
+    boolean nonFinite = outputs.outputs().stream()
+        .anyMatch(o -> o.problem() != null || Double.isInfinite(o.maxAbsError()));
+    Verdict verdict = d != null && d.isQuantDrift() && !nonFinite ? Verdict.DRIFT : Verdict.FAIL;
+    return new Judgement(verdict, outputs, d, bisect.get(), where.note());
+  }
+
+  /** Whether the result is accepted (pass, or drift shown as such). */
+  public boolean accepted() {
+    return verdict != Verdict.FAIL;
+  }
+
+  /** The node part of the explanation: the diverging node, or why none was named. */
+  public String where() {
+    if (divergence != null) {
+      return (divergence.isQuantDrift() ? "quantization drift at " : "first diverging ")
+          + divergence.describe();
+    }
+    return note == null ? "" : note;
+  }
+
+  /** One line for the console: verdict, figures, output, node, culprit. */
+  public String summary() {
+    OrtVerifier.Verification v = outputs;
+    String figures = String.format("%d outputs, max abs error %.3g, max rel error %.3g, min cosine %.6f",
+        v.outputs().size(), v.maxAbsError(), v.maxRelError(), v.minCosine());
+    if (verdict == Verdict.PASS) {
+      return "pass (" + figures + ")";
+    }
+    StringBuilder s = new StringBuilder(verdict == Verdict.DRIFT ? "drift" : "FAIL")
+        .append(" (").append(figures).append("): ").append(v.firstFailure());
+    String w = where();
+    if (!w.isEmpty()) {
+      s.append("; ").append(w);
+    }
+    if (culprit != null) {
+      s.append("; ").append(culprit);
+    }
+    return s.toString();
+  }
+}
