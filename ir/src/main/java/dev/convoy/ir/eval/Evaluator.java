@@ -10,6 +10,8 @@ import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.MemoryPlanCheck;
+import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
@@ -90,10 +92,12 @@ public final class Evaluator {
 
   /**
    * Runs {@code graph} on {@code inputs} (by graph input name; initializers that are also graph
-   * inputs may be overridden) and returns every graph output by name, in output order.
+   * inputs may be overridden) and returns every graph output by name, in output order. A memory
+   * plan stored with the graph is checked first ({@link MemoryPlanCheck}).
    */
   public Map<String, RuntimeValue> run(Graph graph, Map<String, ? extends RuntimeValue> inputs) {
     requireSupported(graph);
+    MemoryPlanCodec.stored(graph).ifPresent(plan -> MemoryPlanCheck.check(graph, plan));
     Frame frame = new Frame(null);
     Map<String, Value> symbols = new HashMap<>();
     for (String name : inputs.keySet()) {

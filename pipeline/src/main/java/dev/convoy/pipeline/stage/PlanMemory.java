@@ -5,12 +5,12 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.element.MemoryPlanSummary;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.zoo.ModelRef;
-import dev.convoy.transforms.memory.MemoryPlan;
 import dev.convoy.transforms.memory.MemoryPlanner;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,9 +21,9 @@ import org.apache.beam.sdk.values.TupleTag;
 /**
  * Plans the arena of each optimized model's intermediates (the O3 memory plan): inputs get the
  * model's concrete shapes (oracle args or manifest), shape inference makes intermediate shapes
- * static, then {@link MemoryPlanner} places them; the arena size, its lower bound and the naive
- * sum go to {@link ModelRun#memory()}. Intermediates whose shape stays dynamic are left out, and
- * a note says how many.
+ * static, then {@link MemoryPlanner} places them; the arena size, LOAD, the naive sum, the
+ * planner and the in-place and alias counts go to {@link ModelRun#memory()}. Intermediates whose
+ * shape stays dynamic are left out, and a note says how many.
  */
 public final class PlanMemory extends Stages.Composite<ModelRun> {
   public static final TupleTag<ModelRun> PLANNED = new TupleTag<>("planned") {};
@@ -71,7 +71,8 @@ public final class PlanMemory extends Stages.Composite<ModelRun> {
       long t0 = System.nanoTime();
       MemoryPlan p = plan(store.get(run.graphBlob()), run.ref());
       ModelRun out = run.withMemory(new MemoryPlanSummary(p.arenaBytes(), p.lowerBoundBytes(),
-          p.naiveBytes(), p.allocations().size(), p.skipped().size()));
+          p.naiveBytes(), p.allocations().size(), p.skipped().size(), p.planner(), p.inPlace(),
+          p.aliased()));
       if (!p.skipped().isEmpty()) {
         List<String> some = p.skipped().subList(0, Math.min(5, p.skipped().size()));
         out = out.withNotes(List.of("memory plan left out " + p.skipped().size()

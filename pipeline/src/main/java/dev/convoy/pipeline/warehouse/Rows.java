@@ -139,6 +139,9 @@ public final class Rows {
         .setNaiveBytes(m.naiveBytes())
         .setPlannedTensors(m.plannedTensors())
         .setSkippedTensors(m.skippedTensors())
+        .setPlanner(m.planner())
+        .setInPlaceTensors(m.inPlace())
+        .setAliasedTensors(m.aliased())
         .build();
   }
 

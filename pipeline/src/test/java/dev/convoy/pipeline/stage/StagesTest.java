@@ -12,6 +12,7 @@ import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Piece;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.pipeline.zoo.ZooIO;
+import dev.convoy.transforms.memory.MemoryPlanner;
 import dev.convoy.transforms.optimize.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,8 +71,8 @@ class StagesTest {
         new Failure("empty", empty.path(), "convert", "InvalidModelException",
             empty.path() + ": empty file, not a model"),
         new Failure("notonnx", text.path(), "convert", "InvalidModelException",
-            text.path() + ": unrecognized model format (not .cvy, TFLite FlatBuffer (identifier TFL3)"
-                + " or ONNX protobuf)"));
+            text.path() + ": unrecognized model format (not .cvy, TFLite FlatBuffer (identifier TFL3),"
+                + " Caffe prototxt or caffemodel, TensorFlow GraphDef or ONNX protobuf)"));
     p.run().waitUntilFinish();
   }
 
@@ -130,6 +131,8 @@ class StagesTest {
       assertEquals(0, m.skippedTensors());
       assertTrue(m.lowerBoundBytes() <= m.arenaBytes() && m.arenaBytes() <= m.naiveBytes(),
           m.toString());
+      assertTrue(m.planner().equals(MemoryPlanner.IN_ORDER) || m.planner().equals(
+          MemoryPlanner.BY_SIZE) || m.planner().equals(MemoryPlanner.HILL_CLIMB), m.toString());
       return null;
     });
     p.run().waitUntilFinish();

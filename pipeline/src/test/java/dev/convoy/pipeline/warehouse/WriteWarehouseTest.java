@@ -37,7 +37,7 @@ class WriteWarehouseTest {
                 new PassRow("cse", -1, 3, 8, 8, Map.of())))
         .withTime(Stage.OPTIMIZE, 14)
         .withVerification(new Verification("ort", 1e-7, 2e-6, 0.99999, true, ""))
-        .withMemory(new MemoryPlanSummary(1024, 960, 4096, 6, 1))
+        .withMemory(new MemoryPlanSummary(1024, 960, 4096, 6, 1, "hill-climb", 3, 2))
         .withArtifact(new Artifact("abc.cvy", "cvy", 777, name + ".report.json"));
   }
 
@@ -62,8 +62,9 @@ class WriteWarehouseTest {
         rows("SELECT model, seq, pass, piece, rewrites FROM %s ORDER BY seq", "pass_stats"));
     assertEquals(List.of("cnn|O2|ort|true"),
         rows("SELECT model, level, oracle, passed FROM %s", "verifications"));
-    assertEquals(List.of("cnn|1024|960|4096|1"), rows("SELECT model, arena_bytes,"
-        + " lower_bound_bytes, naive_bytes, skipped_tensors FROM %s", "memory_plans"));
+    assertEquals(List.of("cnn|1024|960|4096|1|hill-climb|3|2"), rows("SELECT model, arena_bytes,"
+        + " lower_bound_bytes, naive_bytes, skipped_tensors, planner, in_place_tensors,"
+        + " aliased_tensors FROM %s", "memory_plans"));
     assertEquals(List.of("r1|bad|convert|InvalidModelException|empty"),
         rows("SELECT run_id, model, stage, error_class, message FROM %s", "failures"));
   }

@@ -13,6 +13,8 @@ import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.optimize.PassStat;
+import dev.convoy.transforms.optimize.Target;
+import dev.convoy.transforms.optimize.opset.OpsetConversionException;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.Judgement;
 import java.io.IOException;
@@ -53,6 +55,15 @@ public class OptimizeCommand implements Callable<Integer> {
   @Option(names = "--target", paramLabel = "onnx|cvy",
       description = "Output format (default: from the output file's extension, else onnx).")
   String target;
+
+  @Option(names = "--onnx-ops", defaultValue = "standard", paramLabel = "standard|ort",
+      description = "Ops a fusion may produce: standard ONNX only, or also ONNX Runtime's"
+          + " com.microsoft ops (default ${DEFAULT-VALUE}).")
+  String onnxOps;
+
+  @Option(names = "--target-opset", paramLabel = "N",
+      description = "Convert the default-domain opset to N before optimizing (default: keep).")
+  Integer targetOpset;
 
   @Option(names = "--input-shape", paramLabel = "NAME=1x3x224x224",
       description = "Concrete shape for an input with symbolic dims (repeatable).")
@@ -107,9 +118,15 @@ public class OptimizeCommand implements Callable<Integer> {
     Models.Loaded loaded = Models.load(model, allowUnknownDomains);
     Graph graph = loaded.graph();
     long tImport = System.nanoTime();
+    var target = new Target(Target.parseOnnxOps(onnxOps), targetOpset == null ? 0 : targetOpset);
     var options = new OptimizeOptions(lvl, new HashSet<>(enable), new HashSet<>(disable), pipeline,
-        shapes, verifyEachPass, OptimizeOptions.DEFAULT_FOLD_CAP);
-    OptimizeResult result = Optimizer.optimize(graph, options);
+        shapes, verifyEachPass, OptimizeOptions.DEFAULT_FOLD_CAP, target);
+    OptimizeResult result;
+    try {
+      result = Optimizer.optimize(graph, options);
+    } catch (OpsetConversionException e) {
+      throw new ConvoyException(model + ": " + e.getMessage(), e);
+    }
     long tOpt = System.nanoTime();
     Path parent = this.out.toAbsolutePath().getParent();
     if (parent != null) {

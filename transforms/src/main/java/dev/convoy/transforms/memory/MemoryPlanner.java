@@ -1,24 +1,39 @@
 package dev.convoy.transforms.memory;
 
-import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.BufferRules;
+import dev.convoy.ir.memory.MemoryPlan;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * Plans one arena for the intermediates of a graph (outputs of top-level nodes that are not graph
- * outputs), walking the nodes in execution order: at each step the node's outputs are placed with
- * best fit (the smallest free block that holds them, else the end of the arena), then the tensors
- * whose last reader is this node are freed, merging neighbouring free blocks. A node's inputs
- * stay alive while its outputs are written, so a node never writes over what it reads. A read
- * from inside a subgraph counts as a read by the node owning the subgraph.
+ * Plans one arena for the intermediates of a graph (outputs of its nodes that are not graph
+ * outputs), and one for each subgraph, recursively. Steps are the nodes in execution order; a
+ * tensor lives from the step that writes it to its last reader (a read from inside a subgraph
+ * counts as a read by the node owning the subgraph). A node's inputs stay alive while its outputs
+ * are written, so a node never writes over what it reads, with two deliberate exceptions:
+ *
+ * <ul>
+ *   <li>aliasing: Reshape, Flatten, Squeeze, Unsqueeze and Identity outputs view their input's
+ *       bytes (one buffer lives until the last read of any of its values);
+ *   <li>in-place: an elementwise op writes into an input of exactly its output's byte size whose
+ *       buffer has its last read at this op (as ORT's planner does for {@code MayInplace}
+ *       kernels).
+ * </ul>
+ *
+ * <p>Three planners place the buffers and the smallest arena is kept: best fit in execution
+ * order (ORT's pattern planner), greedy by size with best fit among the buffers alive at the same
+ * time (TFLite's offset planner), and a hill climb over the greedy order (TVM USMP's, bounded by
+ * {@link Options#attempts()}). LOAD, the most bytes alive at one step, is the lower bound.
  *
  * <p>Sizes need static shapes (run shape inference first); intermediates without one are left
  * out and listed in {@link MemoryPlan#skipped()}. Sizes are rounded up to the alignment.
@@ -27,100 +42,331 @@ public final class MemoryPlanner {
   /** Offsets and sizes are multiples of this, as CPU kernels expect of their buffers. */
   public static final int DEFAULT_ALIGNMENT = 64;
 
+  /** Planner names, as recorded in {@link MemoryPlan#planner()}. */
+  public static final String IN_ORDER = "in-order-best-fit";
+  public static final String BY_SIZE = "greedy-by-size";
+  public static final String HILL_CLIMB = "hill-climb";
+
   private MemoryPlanner() {}
 
+  /**
+   * What the planner may do: the alignment of offsets and sizes, whether in-place writes and
+   * aliases share bytes, and how many reorderings the hill climb tries.
+   */
+  public record Options(int alignment, boolean inPlace, boolean aliasing, int attempts) {
+    public static Options defaults() {
+      return new Options(DEFAULT_ALIGNMENT, true, true, 300);
+    }
+
+    public Options withSharing(boolean inPlace, boolean aliasing) {
+      return new Options(alignment, inPlace, aliasing, attempts);
+    }
+  }
+
   public static MemoryPlan plan(Graph g) {
-    return plan(g, DEFAULT_ALIGNMENT);
+    return plan(g, Options.defaults());
   }
 
-  public static MemoryPlan plan(Graph g, int alignment) {
-    List<Node> nodes = g.nodes();
-    Map<Node, Integer> step = new IdentityHashMap<>();
-    for (int i = 0; i < nodes.size(); i++) {
-      step.put(nodes.get(i), i);
+  /**
+   * The smallest plan of {@code g} the options allow. Sharing bytes never raises LOAD but can
+   * mislead the heuristics, so with sharing on the plan without it is made too and the smaller
+   * arena kept (the shared one on a tie).
+   */
+  public static MemoryPlan plan(Graph g, Options o) {
+    MemoryPlan shared = planOnce(g, o);
+    if (!o.inPlace() && !o.aliasing()) {
+      return shared;
     }
-    List<Interval> intervals = new ArrayList<>();
-    List<String> skipped = new ArrayList<>();
-    for (int i = 0; i < nodes.size(); i++) {
-      for (Value v : nodes.get(i).outputs()) {
-        if (v == null || v.isGraphOutput()) {
-          continue;
+    MemoryPlan unshared = planOnce(g, o.withSharing(false, false));
+    return unshared.arenaBytes() < shared.arenaBytes() ? unshared : shared;
+  }
+
+  private static MemoryPlan planOnce(Graph g, Options o) {
+    Lifetimes lt = Lifetimes.of(g, o);
+    List<Buffer> bufs = lt.buffers;
+    long load = load(bufs, g.nodes().size());
+    long[] best = inOrderBestFit(bufs, g.nodes().size());
+    String planner = IN_ORDER;
+    long bestArena = arena(bufs, best);
+    Placer placer = new Placer(bufs);
+    Integer[] order = new Integer[bufs.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, Comparator.<Integer>comparingLong(i -> -bufs.get(i).size)
+        .thenComparingInt(i -> bufs.get(i).first));
+    long bySize = placer.place(order);
+    if (bySize < bestArena) {
+      bestArena = bySize;
+      best = placer.offsets.clone();
+      planner = BY_SIZE;
+    }
+    // Hill climb: swap two buffers in the greedy order, keep the swap unless the arena grows.
+    Random rnd = new Random(bufs.size());
+    long current = bySize;
+    int attempts = bufs.size() < 2 ? 0 : o.attempts();
+    for (int a = 0; a < attempts && bestArena > load; a++) {
+      int i = rnd.nextInt(order.length);
+      int j = rnd.nextInt(order.length);
+      swap(order, i, j);
+      long arena = placer.place(order);
+      if (arena <= current) {
+        current = arena;
+        if (arena < bestArena) {
+          bestArena = arena;
+          best = placer.offsets.clone();
+          planner = HILL_CLIMB;
         }
-        long bytes = staticBytes(v);
-        if (bytes < 0) {
-          skipped.add(v.name());
-          continue;
-        }
-        intervals.add(new Interval(v.name(), align(bytes, alignment), i, lastRead(g, v, i, step)));
+      } else {
+        swap(order, i, j);
       }
     }
 
-    // Lower bound: the most bytes alive at any one step.
-    long[] alive = new long[nodes.size() + 1];
-    long naive = 0;
-    for (Interval t : intervals) {
-      naive += t.size;
-      for (int s = t.first; s <= t.last; s++) {
-        alive[s] += t.size;
-      }
-    }
-    long lowerBound = 0;
-    for (long a : alive) {
-      lowerBound = Math.max(lowerBound, a);
-    }
-
-    // Best fit in execution order.
-    List<List<Interval>> definedAt = buckets(intervals, nodes.size(), true);
-    List<List<Interval>> freedAt = buckets(intervals, nodes.size(), false);
-    FreeList free = new FreeList();
-    Map<Interval, Long> offsets = new IdentityHashMap<>();
-    for (int s = 0; s < nodes.size(); s++) {
-      for (Interval t : definedAt.get(s)) {
-        offsets.put(t, free.allocate(t.size));
-      }
-      for (Interval t : freedAt.get(s)) {
-        free.release(offsets.get(t), t.size);
-      }
-    }
     List<MemoryPlan.Allocation> allocations = new ArrayList<>();
-    for (Interval t : intervals) {
-      allocations.add(new MemoryPlan.Allocation(t.name, offsets.get(t), t.size, t.first, t.last));
+    long naive = 0;
+    for (Member m : lt.members) {
+      naive += m.buffer.size;
+      allocations.add(new MemoryPlan.Allocation(m.value.name(), best[m.buffer.index],
+          m.buffer.size, m.first, m.last, m.sharesWith));
     }
-    return new MemoryPlan(free.arenaEnd, lowerBound, naive, allocations, skipped);
+    Map<String, MemoryPlan> subs = new LinkedHashMap<>();
+    List<Node> nodes = g.nodes();
+    for (int i = 0; i < nodes.size(); i++) {
+      List<Graph> gs = nodes.get(i).subgraphs();
+      for (int j = 0; j < gs.size(); j++) {
+        subs.put(i + "." + j, plan(gs.get(j), o));
+      }
+    }
+    return new MemoryPlan(bestArena, load, naive, planner, lt.inPlace, lt.aliased, allocations,
+        lt.skipped, subs);
   }
 
-  private record Interval(String name, long size, int first, int last) {}
+  /** The arena of the in-order best-fit plan alone (the bound the chosen plan never exceeds). */
+  static long inOrderArena(Graph g, Options o) {
+    List<Buffer> bufs = Lifetimes.of(g, o).buffers;
+    return arena(bufs, inOrderBestFit(bufs, g.nodes().size()));
+  }
 
-  private static List<List<Interval>> buckets(List<Interval> all, int steps, boolean byFirst) {
-    List<List<Interval>> out = new ArrayList<>();
+  private static void swap(Integer[] a, int i, int j) {
+    Integer t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+
+  /** One arena region: the values sharing it, from the first one's write to the last read. */
+  private static final class Buffer {
+    final int index;
+    final long size;
+    final int first;
+    int last;
+
+    Buffer(int index, long size, int first, int last) {
+      this.index = index;
+      this.size = size;
+      this.first = first;
+      this.last = last;
+    }
+
+    boolean overlapsInTime(Buffer o) {
+      return first <= o.last && o.first <= last;
+    }
+  }
+
+  private record Member(Value value, Buffer buffer, int first, int last, String sharesWith) {}
+
+  /** The planned values of one graph grouped into buffers. */
+  private static final class Lifetimes {
+    final List<Buffer> buffers = new ArrayList<>();
+    final List<Member> members = new ArrayList<>();
+    final List<String> skipped = new ArrayList<>();
+    int inPlace;
+    int aliased;
+
+    static Lifetimes of(Graph g, Options o) {
+      Lifetimes lt = new Lifetimes();
+      List<Node> nodes = g.nodes();
+      Map<Node, Integer> step = new IdentityHashMap<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        step.put(nodes.get(i), i);
+      }
+      Map<Value, Member> planned = new IdentityHashMap<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        Node n = nodes.get(i);
+        for (Value v : n.outputs()) {
+          if (v == null || v.isGraphOutput()) {
+            continue;
+          }
+          long bytes = BufferRules.staticBytes(v);
+          if (bytes < 0) {
+            lt.skipped.add(v.name());
+            continue;
+          }
+          int last = BufferRules.lastRead(g, v, i, step);
+          Member host = n.outputCount() == 1 ? lt.host(n, v, bytes, i, o, planned) : null;
+          Member m;
+          if (host != null) {
+            host.buffer.last = Math.max(host.buffer.last, last);
+            m = new Member(v, host.buffer, i, last, host.value.name());
+          } else {
+            Buffer b = new Buffer(lt.buffers.size(), align(bytes, o.alignment()), i, last);
+            lt.buffers.add(b);
+            m = new Member(v, b, i, last, null);
+          }
+          lt.members.add(m);
+          planned.put(v, m);
+        }
+      }
+      return lt;
+    }
+
+    /** The planned input whose buffer {@code out} of {@code n} shares, counting it, or null. */
+    private Member host(Node n, Value out, long bytes, int step, Options o,
+        Map<Value, Member> planned) {
+      if (n.inputCount() == 0) {
+        return null;
+      }
+      if (o.aliasing() && BufferRules.isAlias(n)) {
+        Member in = planned.get(n.input(0));
+        if (in != null && BufferRules.staticBytes(in.value) == bytes) {
+          aliased++;
+          return in;
+        }
+        return null;
+      }
+      if (o.inPlace() && BufferRules.mayWriteInPlace(n)) {
+        for (Value v : n.inputs()) {
+          Member in = v == null ? null : planned.get(v);
+          if (in != null && in.buffer.last == step && BufferRules.staticBytes(in.value) == bytes
+              && in.value.tensorType().dtype() == out.tensorType().dtype()) {
+            inPlace++;
+            return in;
+          }
+        }
+      }
+      return null;
+    }
+  }
+
+  /** LOAD: the most buffer bytes alive at one step. */
+  private static long load(List<Buffer> bufs, int steps) {
+    long[] alive = new long[steps + 1];
+    for (Buffer b : bufs) {
+      alive[b.first] += b.size;
+      alive[b.last + 1] -= b.size;
+    }
+    long load = 0;
+    long cur = 0;
+    for (long a : alive) {
+      cur += a;
+      load = Math.max(load, cur);
+    }
+    return load;
+  }
+
+  private static long arena(List<Buffer> bufs, long[] offsets) {
+    long end = 0;
+    for (Buffer b : bufs) {
+      end = Math.max(end, offsets[b.index] + b.size);
+    }
+    return end;
+  }
+
+  /** Best fit in execution order: a step's new buffers are placed, then its dead ones freed. */
+  private static long[] inOrderBestFit(List<Buffer> bufs, int steps) {
+    List<List<Buffer>> definedAt = new ArrayList<>();
+    List<List<Buffer>> freedAt = new ArrayList<>();
     for (int i = 0; i < steps; i++) {
-      out.add(new ArrayList<>());
+      definedAt.add(new ArrayList<>());
+      freedAt.add(new ArrayList<>());
     }
-    for (Interval t : all) {
-      out.get(byFirst ? t.first : t.last).add(t);
+    for (Buffer b : bufs) {
+      definedAt.get(b.first).add(b);
+      freedAt.get(b.last).add(b);
     }
-    return out;
+    FreeList free = new FreeList();
+    long[] offsets = new long[bufs.size()];
+    for (int s = 0; s < steps; s++) {
+      for (Buffer b : definedAt.get(s)) {
+        offsets[b.index] = free.allocate(b.size);
+      }
+      for (Buffer b : freedAt.get(s)) {
+        free.release(offsets[b.index], b.size);
+      }
+    }
+    return offsets;
   }
 
-  /** The step of the last top-level node that reads {@code v}; its own step when none does. */
-  private static int lastRead(Graph top, Value v, int defined, Map<Node, Integer> step) {
-    int last = defined;
-    for (Use u : v.uses()) {
-      last = Math.max(last, step.get(u.node().enclosingNodeIn(top)));
-    }
-    return last;
-  }
+  /**
+   * Places buffers in a given order, each into the smallest gap between the already placed
+   * buffers alive at the same time that holds it, else above them all.
+   */
+  private static final class Placer {
+    final List<Buffer> bufs;
+    final int[][] neighbours;
+    final long[] offsets;
+    private final boolean[] placed;
 
-  /** Byte size of a static tensor value, or -1 when it has none (unknown shape, strings...). */
-  static long staticBytes(Value v) {
-    ValueType.TensorType t = v.tensorType();
-    if (t == null || !t.shape().isStatic() || t.dtype() == DType.STRING) {
-      return -1;
+    Placer(List<Buffer> bufs) {
+      this.bufs = bufs;
+      this.offsets = new long[bufs.size()];
+      this.placed = new boolean[bufs.size()];
+      // Buffers overlapping in time, found by sweeping buffers sorted by first step.
+      List<List<Integer>> adj = new ArrayList<>();
+      for (int i = 0; i < bufs.size(); i++) {
+        adj.add(new ArrayList<>());
+      }
+      List<Buffer> byFirst = new ArrayList<>(bufs);
+      byFirst.sort(Comparator.comparingInt(b -> b.first));
+      for (int i = 0; i < byFirst.size(); i++) {
+        Buffer a = byFirst.get(i);
+        for (int j = i + 1; j < byFirst.size() && byFirst.get(j).first <= a.last; j++) {
+          Buffer b = byFirst.get(j);
+          adj.get(a.index).add(b.index);
+          adj.get(b.index).add(a.index);
+        }
+      }
+      neighbours = new int[bufs.size()][];
+      for (int i = 0; i < bufs.size(); i++) {
+        neighbours[i] = adj.get(i).stream().mapToInt(Integer::intValue).toArray();
+      }
     }
-    if (t.dtype() == DType.INT4 || t.dtype() == DType.UINT4 || t.dtype() == DType.FLOAT4E2M1) {
-      return (t.shape().numElements() + 1) / 2;
+
+    long place(Integer[] order) {
+      Arrays.fill(placed, false);
+      long arena = 0;
+      long[][] spans = new long[0][];
+      for (int idx : order) {
+        Buffer b = bufs.get(idx);
+        int[] nb = neighbours[idx];
+        if (spans.length < nb.length) {
+          spans = new long[nb.length][2];
+        }
+        int k = 0;
+        for (int n : nb) {
+          if (placed[n]) {
+            spans[k][0] = offsets[n];
+            spans[k][1] = offsets[n] + bufs.get(n).size;
+            k++;
+          }
+        }
+        Arrays.sort(spans, 0, k, Comparator.comparingLong(s -> s[0]));
+        long prevEnd = 0;
+        long bestAt = -1;
+        long bestGap = Long.MAX_VALUE;
+        for (int s = 0; s < k; s++) {
+          long gap = spans[s][0] - prevEnd;
+          if (gap >= b.size && gap < bestGap) {
+            bestGap = gap;
+            bestAt = prevEnd;
+          }
+          prevEnd = Math.max(prevEnd, spans[s][1]);
+        }
+        offsets[idx] = bestAt >= 0 ? bestAt : prevEnd;
+        placed[idx] = true;
+        arena = Math.max(arena, offsets[idx] + b.size);
+      }
+      return arena;
     }
-    return Math.multiplyExact(t.shape().numElements(), (long) t.dtype().byteSize());
   }
 
   private static long align(long bytes, int alignment) {

@@ -1,6 +1,8 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.memory.MemoryPlanCodec;
+import dev.convoy.transforms.optimize.opset.ConvertOpset;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +16,8 @@ import java.util.List;
  * graph. The input graph is not modified; the result holds a new graph. Each pass run is timed
  * and counted into a {@link PassStat}; in verify-each-pass mode a {@link PassChecker} checks the
  * graph after every rewrite and every pass and names the first one that broke it (and, for a rule
- * set that changed the outputs, the rule, from a copy of the graph taken before the pass).
+ * set that changed the outputs, the rule, from a copy of the graph taken before the pass). With a
+ * target opset ({@link Target#opset()}) the graph is converted to it before the first pass.
  */
 public final class Optimizer {
   private Optimizer() {}
@@ -22,12 +25,17 @@ public final class Optimizer {
   public static OptimizeResult optimize(Graph graph, OptimizeOptions options) {
     PassPipeline pipeline = Pipelines.resolve(options);
     Graph g = graph.copy();
+    // A stored memory plan describes the graph it was made for, not the one about to change.
+    g.metadata().remove(MemoryPlanCodec.KEY);
     PassChecker checker = options.verifyEachPass() ? new PassChecker(graph, options) : null;
     PassContext ctx = new PassContext(options, checker == null ? null : checker::afterRewrite);
     if (checker != null && checker.numericCheckOff() != null) {
       ctx.note(checker.numericCheckOff());
     }
     Run run = new Run(g, ctx, checker);
+    if (options.target().opset() > 0) {
+      run.pass(new ConvertOpset(options.target().opset()));
+    }
     run.steps(pipeline.steps());
     ctx.restoreDeclaredInputsIfUninferred();
     List<String> notes = new ArrayList<>(ctx.notes());
@@ -76,7 +84,7 @@ public final class Optimizer {
       return total;
     }
 
-    private int pass(Pass p) {
+    int pass(Pass p) {
       Graph snapshot = checker != null && p instanceof RuleSetPass ? graph.copy() : null;
       int before = graph.totalNodeCount();
       long t0 = System.nanoTime();
@@ -119,12 +127,18 @@ public final class Optimizer {
 
     /** The default pipeline of a level ({@code configs/pipelines/O*.txt}, on the classpath). */
     static PassPipeline forLevel(Level level) {
+      return forLevel(level, List.of(level));
+    }
+
+    /** The default pipeline of a level, expanded inside the includes of {@code including}. */
+    static PassPipeline forLevel(Level level, List<Level> including) {
       String resource = "/dev/convoy/transforms/optimize/pipelines/" + level + ".txt";
       try (InputStream in = Optimizer.class.getResourceAsStream(resource)) {
         if (in == null) {
           throw new IllegalStateException("pipeline resource " + resource + " is missing");
         }
-        return PassPipeline.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), resource);
+        return PassPipeline.parse(
+            new String(in.readAllBytes(), StandardCharsets.UTF_8), resource, including);
       } catch (IOException e) {
         throw new IllegalStateException("cannot read " + resource, e);
       }

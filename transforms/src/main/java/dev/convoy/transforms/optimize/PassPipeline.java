@@ -20,8 +20,10 @@ import java.util.List;
  *
  * A bare name runs a pass; {@code rules NAME [max=N] { rule... }} runs rules to a fixpoint under a
  * rewrite cap; {@code repeat N { ... }} repeats its steps until none changes the graph, at most N
- * times (still changing after N rounds is recorded as not converged). {@link #print()} writes the
- * canonical form, and {@code parse(print(p))} equals {@code p}.
+ * times (still changing after N rounds is recorded as not converged); {@code include LEVEL} puts
+ * the steps of a level's default pipeline in its place (so O2 is O1 plus its own steps, and O3 is
+ * O2 plus its own). {@link #print()} writes the canonical form (includes expanded), and {@code
+ * parse(print(p))} equals {@code p}.
  */
 public record PassPipeline(List<Step> steps) {
   public PassPipeline {
@@ -101,7 +103,12 @@ public record PassPipeline(List<Step> steps) {
    * line number.
    */
   public static PassPipeline parse(String text, String source) {
-    Parser p = new Parser(text.split("\n", -1), source);
+    return parse(text, source, List.of());
+  }
+
+  /** Parses with {@code including}: the levels whose pipelines are being expanded (no cycles). */
+  static PassPipeline parse(String text, String source, List<Level> including) {
+    Parser p = new Parser(text.split("\n", -1), source, including);
     List<Step> steps = p.block(false);
     return new PassPipeline(steps);
   }
@@ -109,11 +116,31 @@ public record PassPipeline(List<Step> steps) {
   private static final class Parser {
     private final String[] lines;
     private final String source;
+    private final List<Level> including;
     private int line;
 
-    Parser(String[] lines, String source) {
+    Parser(String[] lines, String source, List<Level> including) {
       this.lines = lines;
       this.source = source;
+      this.including = including;
+    }
+
+    private List<Step> include(String[] w) {
+      if (w.length != 2) {
+        throw error("expected 'include LEVEL'");
+      }
+      Level level;
+      try {
+        level = Level.parse(w[1]);
+      } catch (RuntimeException e) {
+        throw error("expected a level (O0, O1, O2, O3) after 'include' but found '" + w[1] + "'");
+      }
+      if (including.contains(level)) {
+        throw error("'include " + level + "' includes itself");
+      }
+      List<Level> chain = new ArrayList<>(including);
+      chain.add(level);
+      return Optimizer.Pipelines.forLevel(level, chain).steps();
     }
 
     List<Step> block(boolean nested) {
@@ -137,6 +164,8 @@ public record PassPipeline(List<Step> steps) {
           steps.add(new Repeat(positive(w[1]), block(true)));
         } else if (w[0].equals("rules")) {
           steps.add(rules(w));
+        } else if (w[0].equals("include")) {
+          steps.addAll(include(w));
         } else if (w.length == 1 && isName(w[0])) {
           steps.add(new RunPass(w[0]));
         } else {

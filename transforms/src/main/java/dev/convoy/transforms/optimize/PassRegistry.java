@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize;
 
+import dev.convoy.transforms.memory.PlanMemoryPass;
 import dev.convoy.transforms.optimize.eliminate.DeduplicateInitializers;
 import dev.convoy.transforms.optimize.eliminate.EliminateAddZero;
 import dev.convoy.transforms.optimize.eliminate.EliminateCastRoundTrip;
@@ -35,6 +36,10 @@ import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
+import dev.convoy.transforms.optimize.fuse.FuseHardSigmoid;
+import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
+import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
+import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldShapeElements;
@@ -102,7 +107,11 @@ public final class PassRegistry {
             FuseConvAdd::new,
             FuseConvMul::new,
             FuseGeluErf::new,
-            FuseMatMulAdd::new)) {
+            FuseMatMulAdd::new,
+            FuseHardSigmoid::new,
+            FuseHardSwish::new,
+            FuseLayerNorm::new,
+            FuseSlicesToSplit::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.
@@ -119,7 +128,8 @@ public final class PassRegistry {
             InferShapes::new,
             EliminateCommonSubexpressions::new,
             DeduplicateInitializers::new,
-            EliminateUnusedInitializers::new)) {
+            EliminateUnusedInitializers::new,
+            PlanMemoryPass::new)) {
       PASSES.put(s.get().name(), s);
     }
   }

@@ -1,11 +1,16 @@
 package dev.convoy.transforms.optimize;
 
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.eval.ShapeInference;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.ShapeInferenceException;
 import dev.convoy.transforms.optimize.infer.FreeSymbols;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -81,7 +86,10 @@ public final class Rewriter {
 
   /**
    * Makes every reader of {@code old} read {@code repl}. When {@code old} is a graph output,
-   * {@code repl} takes its place and its name (check {@link #canReplace} first).
+   * {@code repl} takes its place and its name (check {@link #canReplace} first). A replacement
+   * must keep the value's type: when the op catalog infers for {@code repl}'s producer a type that
+   * provably differs from {@code old}'s (another element type, rank or static size), the rule is
+   * broken and this throws naming it, before the graph is changed.
    */
   public void replace(Value old, Value repl) {
     if (old == repl) {
@@ -91,6 +99,7 @@ public final class Rewriter {
       throw new IllegalStateException(
           "rule " + ctx.currentRule() + " replaces graph output " + old + " by " + repl);
     }
+    requireSameType(old, repl);
     for (Use u : old.uses()) {
       push(u.node());
     }
@@ -111,6 +120,28 @@ public final class Rewriter {
     }
     if (repl.producer() != null) {
       push(repl.producer());
+    }
+  }
+
+  private void requireSameType(Value old, Value repl) {
+    Node p = repl.producer();
+    if (p == null || old.type() == null) {
+      return;
+    }
+    List<ValueType> types;
+    try {
+      types = new ShapeInference(OpCatalog.standard()).inferOutputs(p);
+    } catch (ConvoyException e) {
+      return; // the catalog cannot infer this producer: nothing to compare against
+    }
+    int k = p.outputs().indexOf(repl);
+    ValueType inferred = k < types.size() ? types.get(k) : null;
+    try {
+      ShapeInference.merge(old.type(), inferred);
+    } catch (ShapeInferenceException e) {
+      throw new IllegalStateException("rule " + ctx.currentRule() + " replaces " + old.name()
+          + " of type " + old.type() + " by " + repl.name() + " (" + p.opType()
+          + ") of another type: " + e.getMessage(), e);
     }
   }
 
@@ -171,6 +202,29 @@ public final class Rewriter {
     push(node);
   }
 
+  /** Replaces every input of {@code node} ({@code null} entries: omitted optional inputs). */
+  public void setInputs(Node node, List<Value> inputs) {
+    for (Value old : node.inputs()) {
+      if (old != null && old.producer() != null) {
+        push(old.producer());
+      }
+    }
+    node.setInputs(inputs);
+    push(node);
+  }
+
+  /** Removes an attribute of {@code node} (its default applies again). */
+  public void removeAttribute(Node node, String name) {
+    node.removeAttribute(name);
+    push(node);
+  }
+
+  /** Makes {@code node} an op of another type in the same domain, keeping inputs and outputs. */
+  public void setOpType(Node node, String opType) {
+    node.setOp(node.domain(), opType);
+    push(node);
+  }
+
   /** Sets an attribute of {@code node}. */
   public void setAttribute(Node node, String name, Attribute value) {
     node.setAttribute(name, value);
@@ -187,7 +241,11 @@ public final class Rewriter {
     Graph g = anchor.graph();
     List<String> names = new ArrayList<>();
     for (int i = 0; i < outputCount; i++) {
-      names.add(g.uniqueName(hint));
+      String name = g.uniqueName(i == 0 ? hint : hint + "_" + i);
+      for (int k = 2; names.contains(name); k++) {
+        name = g.uniqueName(hint + "_" + i + "_" + k);
+      }
+      names.add(name);
     }
     Node n = g.addNodeBefore(anchor, "", opType, inputs, names, attributes);
     push(n);

@@ -116,6 +116,12 @@ public final class RuleSetPass implements Pass {
 
   private Rule applyFirst(Node n, Rewriter rw, PassContext ctx) {
     for (Rule r : candidates(n)) {
+      if (r instanceof MatchingRule<?> mr && r.pattern().accepts(n)) {
+        if (applyMatched(mr, n, rw, ctx)) {
+          return r;
+        }
+        continue;
+      }
       if (r.pattern().accepts(n) && r.matches(n, rw)) {
         ctx.setCurrentRule(r.name());
         r.rewrite(n, rw);
@@ -123,6 +129,17 @@ public final class RuleSetPass implements Pass {
       }
     }
     return null;
+  }
+
+  private static <M> boolean applyMatched(
+      MatchingRule<M> r, Node n, Rewriter rw, PassContext ctx) {
+    Match<M> m = r.match(n, rw);
+    if (!m.ok()) {
+      return false;
+    }
+    ctx.setCurrentRule(r.name());
+    r.apply(n, m.value(), rw);
+    return true;
   }
 
   private List<Rule> candidates(Node n) {

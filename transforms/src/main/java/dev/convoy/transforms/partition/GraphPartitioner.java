@@ -5,6 +5,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.memory.MemoryPlanCodec;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
@@ -111,6 +112,7 @@ public final class GraphPartitioner {
     piece.setDocString(g.docString());
     piece.opsets().putAll(g.opsets());
     piece.metadata().putAll(g.metadata());
+    piece.metadata().remove(MemoryPlanCodec.KEY); // a plan fits only the whole original
     piece.setInfo(g.info());
     List<Node> chunk = nodes.subList(from, to);
 

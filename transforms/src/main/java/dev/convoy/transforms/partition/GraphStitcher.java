@@ -4,6 +4,7 @@ import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.memory.MemoryPlanCodec;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -28,6 +29,7 @@ public final class GraphStitcher {
     out.setDocString(original.docString());
     out.opsets().putAll(original.opsets());
     out.metadata().putAll(original.metadata());
+    out.metadata().remove(MemoryPlanCodec.KEY); // a plan fits only the whole original
     out.setInfo(original.info());
     Map<String, Value> byName = new HashMap<>();
     for (Value in : original.inputs()) {

@@ -10,6 +10,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.MemoryPlan;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -22,6 +23,9 @@ class MemoryPlannerTest {
     return v;
   }
 
+  private static final MemoryPlanner.Options UNSHARED =
+      MemoryPlanner.Options.defaults().withSharing(false, false);
+
   @Test
   void chainReusesTheBufferOfADeadTensor() {
     Graph g = new Graph();
@@ -30,7 +34,7 @@ class MemoryPlannerTest {
     Value b = op(g, "Relu", "b", 64, a);
     Value c = op(g, "Relu", "c", 64, b);
     g.addOutput(op(g, "Relu", "d", 64, c));
-    MemoryPlan plan = MemoryPlanner.plan(g);
+    MemoryPlan plan = MemoryPlanner.plan(g, UNSHARED);
     assertEquals(3, plan.allocations().size());
     assertEquals(192, plan.naiveBytes());
     assertEquals(128, plan.lowerBoundBytes());
@@ -47,23 +51,22 @@ class MemoryPlannerTest {
     Value b = op(g, "Relu", "b", 64, a);
     Value c = op(g, "Relu", "c", 64, b);
     g.addOutput(op(g, "Relu", "d", 64, c));
-    MemoryPlan plan = MemoryPlanner.plan(g);
+    MemoryPlan plan = MemoryPlanner.plan(g, UNSHARED);
     assertNull(plan.firstConflict());
     // c is written while b is read: moving c onto b's bytes (shifted by one byte, so a partial
     // overlap) must be caught; moving it onto dead a's bytes is the reuse the planner does.
     List<MemoryPlan.Allocation> al = plan.allocations();
     MemoryPlan.Allocation bAt = al.get(1);
     MemoryPlan.Allocation cAt = al.get(2);
-    MemoryPlan broken = new MemoryPlan(plan.arenaBytes(), plan.lowerBoundBytes(),
-        plan.naiveBytes(), List.of(al.get(0), bAt, new MemoryPlan.Allocation(cAt.value(),
-            bAt.offset() + 1, cAt.size(), cAt.firstStep(), cAt.lastStep())), plan.skipped());
+    MemoryPlan broken = withAllocations(plan, List.of(al.get(0), bAt,
+        new MemoryPlan.Allocation(cAt.value(), bAt.offset() + 1, cAt.size(), cAt.firstStep(),
+            cAt.lastStep(), null)));
     String conflict = broken.firstConflict();
     assertTrue(conflict != null && conflict.contains("value=b") && conflict.contains("value=c"),
         String.valueOf(conflict));
-    MemoryPlan adjacent = new MemoryPlan(plan.arenaBytes(), plan.lowerBoundBytes(),
-        plan.naiveBytes(), List.of(al.get(0), bAt, new MemoryPlan.Allocation(cAt.value(),
-            bAt.offset() + bAt.size(), cAt.size(), cAt.firstStep(), cAt.lastStep())),
-        plan.skipped());
+    MemoryPlan adjacent = withAllocations(plan, List.of(al.get(0), bAt,
+        new MemoryPlan.Allocation(cAt.value(), bAt.offset() + bAt.size(), cAt.size(),
+            cAt.firstStep(), cAt.lastStep(), null)));
     assertNull(adjacent.firstConflict(), "touching byte ranges do not overlap");
   }
 
@@ -77,7 +80,7 @@ class MemoryPlannerTest {
     Value s2 = op(g, "Relu", "s2", 64, small);      // step 3: frees small -> hole of 64
     Value t = op(g, "Add", "t", 64, keep, s2);      // step 4: should take a 64-byte hole
     g.addOutput(op(g, "Relu", "out", 64, t));
-    MemoryPlan plan = MemoryPlanner.plan(g);
+    MemoryPlan plan = MemoryPlanner.plan(g, UNSHARED);
     assertNull(plan.firstConflict());
     assertTrue(plan.arenaBytes() >= plan.lowerBoundBytes());
     assertEquals(256 + 64 + 64, plan.lowerBoundBytes());
@@ -102,6 +105,7 @@ class MemoryPlannerTest {
   @Test
   void randomGraphsGetSoundPlansBetweenLowerBoundAndNaiveSum() {
     Random rnd = new Random(7);
+    int inPlace = 0;
     for (int trial = 0; trial < 50; trial++) {
       Graph g = new Graph();
       List<Value> vals = new java.util.ArrayList<>();
@@ -116,6 +120,75 @@ class MemoryPlannerTest {
       assertNull(plan.firstConflict(), "trial " + trial);
       assertTrue(plan.arenaBytes() >= plan.lowerBoundBytes());
       assertTrue(plan.arenaBytes() <= plan.naiveBytes());
+      assertTrue(plan.arenaBytes() <= MemoryPlanner.inOrderArena(g,
+          MemoryPlanner.Options.defaults()));
+      inPlace += plan.inPlace();
     }
+    assertTrue(inPlace > 0, "random Add chains write in place");
+  }
+
+  private static MemoryPlan withAllocations(MemoryPlan p, List<MemoryPlan.Allocation> al) {
+    return new MemoryPlan(p.arenaBytes(), p.lowerBoundBytes(), p.naiveBytes(), p.planner(),
+        p.inPlace(), p.aliased(), al, p.skipped(), p.subgraphs());
+  }
+
+  @Test
+  void elementwiseChainWritesInPlaceWhenItsInputDies() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64));
+    Value a = op(g, "Relu", "a", 64, x);
+    Value b = op(g, "Sigmoid", "b", 64, a);
+    Value c = op(g, "Add", "c", 64, b, a);   // a is still read here, so b is not written over a
+    g.addOutput(op(g, "Relu", "d", 64, c));
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    assertNull(plan.firstConflict());
+    Map<String, MemoryPlan.Allocation> at = new java.util.HashMap<>();
+    plan.allocations().forEach(al -> at.put(al.value(), al));
+    assertEquals(null, at.get("b").sharesWith(), "a is read after b is written");
+    assertTrue(at.get("a").offset() != at.get("b").offset());
+    assertEquals("b", at.get("c").sharesWith());
+    assertEquals(at.get("b").offset(), at.get("c").offset());
+    assertEquals(1, plan.inPlace());
+    assertEquals(128, plan.arenaBytes());
+    assertEquals(128, plan.lowerBoundBytes());
+  }
+
+  @Test
+  void reshapeViewsItsInputAndKeepsItAliveUntilTheViewsLastRead() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64));
+    Value a = op(g, "Conv", "a", 128, x);
+    Value r = op(g, "Reshape", "r", 128, a);
+    Value b = op(g, "Conv", "b", 64, x);      // a's bytes are still r's: b must not take them
+    Value c = op(g, "Concat", "c", 192, r, b);
+    g.addOutput(op(g, "Conv", "d", 64, c, a));
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    assertNull(plan.firstConflict());
+    Map<String, MemoryPlan.Allocation> at = new java.util.HashMap<>();
+    plan.allocations().forEach(al -> at.put(al.value(), al));
+    assertEquals("a", at.get("r").sharesWith());
+    assertEquals(at.get("a").offset(), at.get("r").offset());
+    assertEquals(1, plan.aliased());
+    assertEquals(128 + 64 + 192, plan.arenaBytes());
+    // Without aliasing the view is a copy: the arena holds a and r at once.
+    MemoryPlan copy = MemoryPlanner.plan(g, UNSHARED);
+    assertTrue(copy.arenaBytes() > plan.arenaBytes());
+  }
+
+  @Test
+  void planCheckNamesBothValuesWhenASharerIsMovedOffItsHost() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.UINT8, 64));
+    Value a = op(g, "Conv", "a", 128, x);
+    Value r = op(g, "Reshape", "r", 128, a);
+    g.addOutput(op(g, "Conv", "d", 64, r, a));
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    MemoryPlan.Allocation ra = plan.allocations().get(1);
+    MemoryPlan moved = withAllocations(plan, List.of(plan.allocations().get(0),
+        new MemoryPlan.Allocation("r", ra.offset() + 64, ra.size(), ra.firstStep(),
+            ra.lastStep(), "a")));
+    String conflict = moved.firstConflict();
+    assertTrue(conflict != null && conflict.startsWith("a ") && conflict.contains(" r "),
+        String.valueOf(conflict));
   }
 }

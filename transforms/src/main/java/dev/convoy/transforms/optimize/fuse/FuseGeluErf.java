@@ -2,17 +2,24 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
+import dev.convoy.transforms.optimize.Target;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The exact GELU as exporters spell it, {@code Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)}
- * (either operand order at each step), becomes one {@code Gelu(x)}: ONNX's own from opset 20, else
- * ONNX Runtime's {@code com.microsoft::Gelu} (which adds that opset import). Every intermediate
- * value must feed only the next step, and the constants must be scalars of the exact values.
+ * (either operand order at each step), becomes one {@code Gelu(x)}: ONNX's own from opset 20;
+ * below that ONNX Runtime's {@code com.microsoft::Gelu} (which adds that opset import), only when
+ * the target allows ONNX Runtime's ops. Every intermediate value must feed only the next step, and
+ * the constants must be one-element tensors of the exact values that do not change the result's
+ * shape (a {@code [1,1,1]} constant broadcasts a {@code [4]} x to {@code [1,1,4]}, which
+ * {@code Gelu(x)} would not keep).
  */
 public final class FuseGeluErf implements Rule {
   public static final String NAME = "fuse-gelu-erf";
@@ -31,22 +38,25 @@ public final class FuseGeluErf implements Rule {
 
   @Override
   public boolean matches(Node root, Rewriter rw) {
-    return input(root) != null;
+    return (root.graph().opsetVersion("") >= 20 || rw.options().target().ortOps())
+        && input(root) != null;
   }
 
   /** The GELU's input {@code x} when {@code root} ends the chain, else null. */
   private static Value input(Node root) {
-    Node mul = chained(root, "Mul", 0.5);
+    List<Value> constants = new ArrayList<>();
+    Node mul = chained(root, "Mul", 0.5, constants);
     if (mul == null) {
       return null;
     }
     for (int side = 0; side < 2; side++) {
       Value x = mul.input(side);
       Node add = producerIfSoleUse(mul.input(1 - side), "Add");
-      Node erf = add == null ? null : chained(add, "Erf", 1.0);
+      Node erf = add == null ? null : chained(add, "Erf", 1.0, constants);
       Node div = erf == null ? null : producerIfSoleUse(erf.input(0), "Div");
-      if (div != null && div.input(0) == x && isScalar(div.input(1), SQRT2)) {
-        return x;
+      if (div != null && div.input(0) == x && Matchers.isScalar(div.input(1), SQRT2)) {
+        constants.add(div.input(1));
+        return constants.stream().allMatch(c -> Matchers.keepsShape(x, c)) ? x : null;
       }
     }
     return null;
@@ -54,28 +64,25 @@ public final class FuseGeluErf implements Rule {
 
   /**
    * For a binary {@code node} with one operand a scalar constant equal to {@code c}, the producer
-   * of the other operand when it is an {@code op} read only here.
+   * of the other operand when it is an {@code op} read only here; the constant goes to {@code
+   * constants}.
    */
-  private static Node chained(Node node, String op, double c) {
+  private static Node chained(Node node, String op, double c, List<Value> constants) {
     for (int side = 0; side < 2; side++) {
-      if (isScalar(node.input(1 - side), c)) {
-        return producerIfSoleUse(node.input(side), op);
+      if (Matchers.isScalar(node.input(1 - side), c)) {
+        Node p = producerIfSoleUse(node.input(side), op);
+        if (p != null) {
+          constants.add(node.input(1 - side));
+          return p;
+        }
       }
     }
     return null;
   }
 
   private static Node producerIfSoleUse(Value v, String op) {
-    Node p = v == null ? null : v.producer();
-    return p != null && p.is(op) && Rewriter.soleConsumer(v) != null ? p : null;
-  }
-
-  private static boolean isScalar(Value v, double c) {
-    var t = v == null ? null : v.constant();
-    if (t == null || t.numElements() != 1 || !t.dtype().isFloatingPoint()) {
-      return false;
-    }
-    return Math.abs(t.toDoubleArray()[0] - c) <= 1e-6 * Math.abs(c);
+    Match<Node> m = Matchers.soleProducer(v, op);
+    return m.ok() ? m.value() : null;
   }
 
   @Override
@@ -84,7 +91,7 @@ public final class FuseGeluErf implements Rule {
     boolean onnx = root.graph().opsetVersion("") >= 20;
     Node gelu = onnx
         ? rw.insertBefore(root, "Gelu", List.of(x), 1, Map.of(), root.output(0).name())
-        : rw.insertBefore(root, "com.microsoft", 1, "Gelu", List.of(x), 1, Map.of(),
+        : rw.insertBefore(root, Target.MICROSOFT, 1, "Gelu", List.of(x), 1, Map.of(),
             root.output(0).name());
     gelu.setName(root.name());
     gelu.output(0).setType(root.output(0).type());

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * TFLite's own runtime as an oracle: {@code tools/tflite-oracle/oracle.js} (tfjs-tflite, TFLite's
- * WebAssembly build) in Node, installed by {@code npm ci} from the committed lockfile. When Node or
+ * WebAssembly build) or {@code litert.mjs} (LiteRT.js) in Node, installed by {@code npm ci} from
+ * the committed lockfile. When Node or
  * the modules are absent the calling test is skipped with a message saying how to install them.
  */
 final class TfliteOracle {
@@ -27,13 +28,25 @@ final class TfliteOracle {
     this.script = script;
   }
 
-  /** The oracle, or a skip of the calling test when it cannot run here. */
+  /** tfjs-tflite (oracle.js), or a skip of the calling test when it cannot run here. */
   static TfliteOracle require() {
+    return require("oracle.js", "@tensorflow/tfjs-tflite");
+  }
+
+  /**
+   * LiteRT.js (litert.mjs), the cross-check for float models (it maps only float32, int32 and
+   * uint8 tensors and has no variable tensors), or a skip when it cannot run here.
+   */
+  static TfliteOracle requireLiteRt() {
+    return require("litert.mjs", "@litertjs/core");
+  }
+
+  private static TfliteOracle require(String script, String module) {
     Path dir = Path.of("..", "tools", "tflite-oracle").toAbsolutePath().normalize();
     assumeTrue(nodeWorks(), "node is not on PATH: TFLite oracle tests skipped");
-    assumeTrue(Files.isDirectory(dir.resolve("node_modules/@tensorflow/tfjs-tflite")),
-        "TFLite oracle modules missing: run `npm ci` in " + dir + " (.ci/run does); skipped");
-    return new TfliteOracle(dir.resolve("oracle.js"));
+    assumeTrue(Files.isDirectory(dir.resolve("node_modules").resolve(module)),
+        module + " missing: run `npm ci` in " + dir + " (.ci/run does); skipped");
+    return new TfliteOracle(dir.resolve(script));
   }
 
   private static boolean nodeWorks() {

@@ -30,8 +30,8 @@ import org.tensorflow.lite.schema.SubGraphT;
 /**
  * Convoy against TFLite's own runtime on seeded inputs that are not the shipped references: each
  * test model tfjs-tflite can run, imported and evaluated by Convoy, within the model's bound
- * ({@link TfliteModels#bound}). selfie_segmentation is left out because tfjs-tflite lacks its
- * custom op Convolution2DTransposeBias (its references come from LiteRT.js).
+ * ({@link TfliteModels#bound}). selfie_segmentation, whose custom op Convolution2DTransposeBias
+ * tfjs-tflite lacks, is checked against LiteRT.js instead, with the other float CNNs.
  */
 class TfliteOracleTest {
   private static final long SEED = 777;
@@ -65,6 +65,31 @@ class TfliteOracleTest {
       }
     }
     assertTrue(problems.isEmpty(), String.join("\n", problems));
+  }
+
+  /**
+   * LiteRT.js as a second runtime on the float CNNs it can run (the MediaPipe models: no dynamic
+   * dims, no variable tensors), including selfie_segmentation with its custom op, which
+   * tfjs-tflite lacks.
+   */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"face_detection_short_range.tflite",
+      "hand_landmark_lite.tflite", "selfie_segmentation.tflite"})
+  void convoyMatchesLiteRtOnSeededInputs(String name) throws Exception {
+    TfliteOracle litert = TfliteOracle.requireLiteRt();
+    Path model = TfliteModels.dir().resolve(name);
+    Graph g = TfliteImporter.importFile(model);
+    Map<String, Tensor> inputs = SeededInputs.generate(g, Map.of(), SEED);
+    List<Tensor> expected = litert.run(model, new ArrayList<>(inputs.values()), tmp);
+    List<Tensor> actual = new ArrayList<>(Evaluator.standard().runTensors(g, inputs).values());
+    assertEquals(expected.size(), actual.size(), "output count");
+    for (int i = 0; i < expected.size(); i++) {
+      String what = name + " seed " + SEED + " output " + i + " vs LiteRT.js";
+      System.out.printf("%s: max |diff| %.3g%n", what,
+          TfliteModels.maxDiff(expected.get(i), actual.get(i)));
+      assertNull(TfliteModels.compare(what, expected.get(i), actual.get(i),
+          TfliteModels.bound(model)));
+    }
   }
 
   /**

@@ -1,0 +1,66 @@
+package dev.convoy.runners;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.testing.TestData;
+import dev.convoy.transforms.convert.Models;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code optimize --onnx-ops} and {@code --target-opset} from the command line. */
+class TargetFlagsCliTest {
+  @TempDir Path tmp;
+
+  private static final Path GELU = TestData.devModels().resolve("optest_gelu_erf_chain.onnx");
+
+  @Test
+  void standardTargetKeepsVendorOpsOut() {
+    Path out = tmp.resolve("std.onnx");
+    var r = CliTest.run("optimize", GELU.toString(), "-o", out.toString(), "--level", "O2",
+        "--verify");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    Graph g = Models.load(out);
+    assertTrue(g.opHistogram().keySet().stream().noneMatch(k -> k.contains("::")),
+        g.opHistogram().toString());
+  }
+
+  @Test
+  void ortOpsAllowOnnxRuntimesGelu() {
+    Path out = tmp.resolve("ort.onnx");
+    var r = CliTest.run("optimize", GELU.toString(), "-o", out.toString(), "--level", "O2",
+        "--onnx-ops", "ort", "--verify");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    assertEquals(Integer.valueOf(1), Models.load(out).opHistogram().get("com.microsoft::Gelu"));
+  }
+
+  @Test
+  void targetOpsetConvertsAndUnlocksTheStandardGelu() {
+    Path out = tmp.resolve("o20.onnx");
+    var r = CliTest.run("optimize", GELU.toString(), "-o", out.toString(), "--level", "O2",
+        "--target-opset", "20", "--verify");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    Graph g = Models.load(out);
+    assertEquals(20, g.opsetVersion(""));
+    assertEquals(Integer.valueOf(1), g.opHistogram().get("Gelu"));
+  }
+
+  @Test
+  void impossibleConversionIsBadInputNamingTheFile() {
+    Path qdq = TestData.devModels().resolve("small_cnn_qdq.onnx");
+    var r = CliTest.run("optimize", qdq.toString(), "-o", tmp.resolve("q.onnx").toString(),
+        "--target-opset", "11");
+    assertEquals(Main.BAD_INPUT, r.exit(), r.err());
+    assertTrue(r.err().contains("small_cnn_qdq.onnx") && r.err().contains("opset"), r.err());
+  }
+
+  @Test
+  void unknownOnnxOpsIsBadInput() {
+    var r = CliTest.run("optimize", GELU.toString(), "-o", tmp.resolve("x.onnx").toString(),
+        "--onnx-ops", "tensorrt");
+    assertEquals(Main.BAD_INPUT, r.exit(), r.err());
+    assertTrue(r.err().contains("tensorrt"), r.err());
+  }
+}

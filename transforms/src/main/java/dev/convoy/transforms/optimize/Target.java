@@ -1,0 +1,43 @@
+package dev.convoy.transforms.optimize;
+
+import dev.convoy.ir.ConvoyException;
+
+/**
+ * What an optimized graph may contain. {@code ortOps} allows ONNX Runtime's {@code com.microsoft}
+ * contrib ops (the user deploys on ONNX Runtime); without it a fusion may only produce ops of the
+ * standard ONNX domains, so no vendor domain appears unasked. {@code opset} is the default-domain
+ * opset the result is converted to before the passes run, or 0 to keep the model's own.
+ */
+public record Target(boolean ortOps, int opset) {
+  /** Standard ONNX ops at the model's opset. */
+  public static final Target STANDARD = new Target(false, 0);
+
+  /** The domain of ONNX Runtime's contrib ops. */
+  public static final String MICROSOFT = "com.microsoft";
+
+  public Target {
+    if (opset < 0) {
+      throw new ConvoyException("target opset must be positive, got " + opset);
+    }
+  }
+
+  /** Parses {@code --onnx-ops standard|ort}. */
+  public static boolean parseOnnxOps(String text) {
+    return switch (text) {
+      case "standard" -> false;
+      case "ort" -> true;
+      default -> throw new ConvoyException(
+          "--onnx-ops must be 'standard' or 'ort', got '" + text + "'");
+    };
+  }
+
+  /** The same target with ONNX Runtime's contrib ops allowed or not. */
+  public Target withOrtOps(boolean allowed) {
+    return new Target(allowed, opset);
+  }
+
+  /** The same target converted to default-domain opset {@code version} (0 keeps the model's). */
+  public Target withOpset(int version) {
+    return new Target(ortOps, version);
+  }
+}

@@ -1,0 +1,159 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
+import dev.convoy.transforms.optimize.Matchers;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The hard sigmoid as exporters spell it (PaddlePaddle, MobileNetV3's {@code relu6(x + 3) / 6}):
+ * {@code Div(Clip(Add(x, b), 0, c), c)} or {@code Mul(Clip(Add(x, b), 0, c), 1/c)} with scalar
+ * constants and {@code c > 0} is {@code HardSigmoid(x, alpha = 1/c, beta = b/c)}, since
+ * {@code clip(x + b, 0, c) / c = clip(x/c + b/c, 0, 1)}. HardSigmoid is standard from opset 6.
+ * The hard swish spelled {@code Div(Mul(y, Clip(Add(x, b), 0, c)), c)} (the division after the
+ * product, as PaddlePaddle exports it) becomes {@code Mul(y, HardSigmoid(x))} by moving the
+ * division onto the Clip (equal up to rounding), which {@code fuse-hard-swish} then takes further
+ * where the opset allows. Every intermediate must feed only the next step; the constants must
+ * keep x's shape.
+ */
+public final class FuseHardSigmoid implements MatchingRule<FuseHardSigmoid.Found> {
+  public static final String NAME = "fuse-hard-sigmoid";
+
+  /**
+   * The chain's input, its Add and Clip, the HardSigmoid's coefficients, and for the product form
+   * the inner Mul and its other operand {@code y} (both null otherwise).
+   */
+  public record Found(Value x, Node add, Node clip, double alpha, double beta, Node product,
+      Value y) {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("Div", "Mul");
+  }
+
+  @Override
+  public Match<Found> match(Node root, Rewriter rw) {
+    boolean div = root.is("Div");
+    int side = Matchers.scalarSide(root, !div);
+    if (side < 0) {
+      return Match.fail(root.opType() + " has no scalar constant operand");
+    }
+    double scale = Matchers.scalar(root.input(side));
+    double c = div ? scale : 1 / scale;
+    Value scaled = root.input(1 - side);
+    Node product = null;
+    Value y = null;
+    Match<Node> inner = Matchers.soleProducer(scaled, "Mul");
+    if (inner.ok()) {
+      for (int k = 0; k < 2 && product == null; k++) {
+        if (Matchers.soleProducer(inner.value().input(k), "Clip").ok()) {
+          product = inner.value();
+          y = product.input(1 - k);
+          scaled = product.input(k);
+        }
+      }
+    }
+    Match<Node> clip = Matchers.soleProducer(scaled, "Clip");
+    if (!clip.ok()) {
+      return clip.cast();
+    }
+    double[] bounds = clipBounds(clip.value());
+    if (bounds == null) {
+      return Match.fail("Clip bounds are not constants");
+    }
+    if (!(c > 0) || bounds[0] != 0 || Math.abs(bounds[1] - c) > Matchers.CONSTANT_RTOL * c) {
+      return Match.fail("Clip to [" + bounds[0] + ", " + bounds[1] + "] then divide by " + c
+          + " is not a hard sigmoid");
+    }
+    Match<Node> add = Matchers.soleProducer(clip.value().input(0), "Add");
+    if (!add.ok()) {
+      return add.cast();
+    }
+    int bSide = Matchers.scalarSide(add.value(), true);
+    if (bSide < 0) {
+      return Match.fail("Add has no scalar constant operand");
+    }
+    Value x = add.value().input(1 - bSide);
+    Value b = add.value().input(bSide);
+    if (!Facts.dtype(x).isFloatingPoint() || !Matchers.keepsShape(x, b)
+        || !Matchers.keepsShape(x, root.input(side)) || !keepsClipShape(clip.value(), x)) {
+      return Match.fail("a constant would change the shape or type of " + x.name());
+    }
+    if (product != null && !Objects.equals(Facts.shape(root.output(0)), Facts.shape(product.output(0)))) {
+      return Match.fail("the scale would change the shape of the product");
+    }
+    return Match.of(new Found(x, add.value(), clip.value(), 1 / c, Matchers.scalar(b) / c,
+        product, y));
+  }
+
+  private static boolean keepsClipShape(Node clip, Value x) {
+    for (int i = 1; i < clip.inputCount(); i++) {
+      if (clip.input(i) != null && !Matchers.keepsShape(x, clip.input(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** [min, max] of a Clip with constant bounds (attributes before opset 11, inputs after). */
+  static double[] clipBounds(Node clip) {
+    double lo = -Double.MAX_VALUE;
+    double hi = Double.MAX_VALUE;
+    if (clip.hasAttribute("min") || clip.hasAttribute("max")) {
+      lo = clip.floatAttr("min", -Float.MAX_VALUE);
+      hi = clip.floatAttr("max", Float.MAX_VALUE);
+    }
+    for (int i = 1; i <= 2 && i < clip.inputCount(); i++) {
+      if (clip.input(i) == null) {
+        continue;
+      }
+      Double v = Matchers.scalar(clip.input(i));
+      if (v == null) {
+        return null;
+      }
+      if (i == 1) {
+        lo = v;
+      } else {
+        hi = v;
+      }
+    }
+    return new double[] {lo, hi};
+  }
+
+  @Override
+  public void apply(Node root, Found m, Rewriter rw) {
+    Node hs = rw.insertBefore(root, "HardSigmoid", List.of(m.x()), 1,
+        Map.of("alpha", new Attribute.FloatAttr((float) m.alpha()),
+            "beta", new Attribute.FloatAttr((float) m.beta())),
+        root.output(0).name());
+    hs.setName(root.name());
+    hs.output(0).setType(m.clip().output(0).type());
+    Node result = hs;
+    if (m.product() != null) {
+      result = rw.insertBefore(root, "Mul", List.of(m.y(), hs.output(0)), 1, Map.of(),
+          root.output(0).name());
+      result.setName(m.product().name());
+      result.output(0).setType(root.output(0).type());
+    }
+    rw.replace(root.output(0), result.output(0));
+    rw.erase(root);
+    if (m.product() != null) {
+      rw.erase(m.product());
+    }
+    rw.erase(m.clip());
+    rw.erase(m.add());
+  }
+}
