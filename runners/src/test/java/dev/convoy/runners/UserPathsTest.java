@@ -11,9 +11,11 @@ import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.ir.text.GraphParser;
 import dev.convoy.runners.CliTest.Result;
 import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.Models;
+import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
@@ -34,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * End-to-end tests of user paths through the real command line (picocli, importer, optimizer,
  * Beam runners, ONNX Runtime as the oracle): manifests, targets, runners, optimizer flags, eval
- * threads, and conformance's exit code. Kept fast: the smallest dev models, one Flink run.
+ * threads, conformance's exit code, {@code run} exiting 1 on a verification mismatch on Direct
+ * and Flink, and the {@code ./convoy} launcher. Kept fast: the smallest dev models, one Flink run.
  */
 class UserPathsTest {
   @TempDir Path tmp;
@@ -157,18 +160,43 @@ class UserPathsTest {
     }
   }
 
+  /**
+   * A Conv adding 1e4 followed by a BatchNormalization subtracting it again and scaling by 1e3: in
+   * float32 the unfused original loses x's low bits to the rounding of x + 1e4 (up to 0.5 after
+   * scaling), while fuse-conv-batchnorm (O1) computes 1e3 * x directly. ONNX Runtime without
+   * optimizations runs the original, so the verification of the O1 result is a real mismatch.
+   */
+  private static final String CANCELLING_CONV_BN = """
+      graph cancelling (%x: float32[1,1,8,8]) -> (%y: float32[1,1,8,8]) {
+        opset "" 13
+        init %W: float32[1,1,1,1] = [1.0]
+        init %B: float32[1] = [10000.0]
+        init %gamma: float32[1] = [1000.0]
+        init %beta: float32[1] = [0.0]
+        init %mean: float32[1] = [10000.0]
+        init %var: float32[1] = [1.0]
+        %c: float32[1,1,8,8] = Conv(%x, %W, %B) @conv
+        %y = BatchNormalization(%c, %gamma, %beta, %mean, %var) @bn
+      }
+      """;
+
+  /** Also the command-line path to the Flink runner (embedded, parallelism 2). */
   @Test
-  void runOnFlinkFromTheCommandLine() throws Exception {
-    Path zoo = tmp.resolve("zoo");
-    Files.createDirectories(zoo);
+  void runExitsOneOnAVerificationMismatchOnDirectAndFlink() throws Exception {
+    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
+    OnnxExporter.write(GraphParser.parse(CANCELLING_CONV_BN), zoo.resolve("cancelling.onnx"));
     Files.copy(dev("optest_conv_bn_relu.onnx"), zoo.resolve("conv.onnx"));
-    Path out = tmp.resolve("out");
-    assertRunOk(out, "flink", zoo.toString(), "--level", "O1", "--runner", "flink",
-        "--parallelism", "2");
-    assertEquals(List.of("conv"), reportNames(out));
-    String report = reportText(out, "flink");
-    assertTrue(report.contains("flink runner (parallelism 2)"), report);
-    assertTrue(report.contains("models: 1 ok, 0 failed"), report);
+    for (String runner : List.of("direct", "flink")) {
+      Path out = tmp.resolve("out-" + runner);
+      Result r = run("run", zoo.toString(), "--out", out.toString(), "--run-id", runner,
+          "--level", "O1", "--runner", runner, "--parallelism", "2");
+      assertEquals(Main.CHECK_FAILED, r.exit(), runner + ": " + r.err());
+      String report = reportText(out, runner);
+      assertTrue(report.contains(runner + " runner (parallelism 2)"), report);
+      assertTrue(report.contains("models: 2 ok, 0 failed"), "a mismatch is not a failure: " + report);
+      assertTrue(report.matches("(?s).*\\ncancelling .* FAIL \\d.*"), runner + ": " + report);
+      assertTrue(report.matches("(?s).*\\nconv .* pass \\d.*"), runner + ": " + report);
+    }
   }
 
   @Test

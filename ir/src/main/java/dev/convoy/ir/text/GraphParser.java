@@ -654,13 +654,14 @@ public final class GraphParser {
       throw lx.error(t.start(), "tensor too large for a literal; use base64");
     }
     lx.take();
+    // Storage grows with the elements actually written, never to what the shape merely declares.
     if (dt == DType.STRING) {
-      byte[][] strings = new byte[(int) n][];
+      List<byte[]> strings = new ArrayList<>();
       int count = 0;
       while (!lx.peek().is("]")) {
         Token s = expectKind(Kind.STRING, "a string element");
         if (count < n) {
-          strings[count] = lx.bytesValue(s);
+          strings.add(lx.bytesValue(s));
         }
         count++;
         if (!accept(",")) {
@@ -669,13 +670,20 @@ public final class GraphParser {
       }
       checkCount(t, dt, dims, n, count);
       expect("]");
-      return Tensor.ofStrings(dims, strings);
+      return Tensor.ofStrings(dims, strings.toArray(byte[][]::new));
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) n * dt.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    long bytes = n * dt.byteSize();
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(bytes, 1 << 16));
     int count = 0;
     while (!lx.peek().is("]")) {
       if (count < n) {
-        element(buf, dt, count);
+        long need = (long) (count + 1) * dt.byteSize();
+        if (need > buf.capacity()) {
+          byte[] grown = Arrays.copyOf(buf.array(),
+              (int) Math.min(bytes, Math.max(need, 2L * buf.capacity())));
+          buf = ByteBuffer.wrap(grown);
+        }
+        element(buf.order(ByteOrder.LITTLE_ENDIAN), dt, count);
       } else {
         lx.take();
       }

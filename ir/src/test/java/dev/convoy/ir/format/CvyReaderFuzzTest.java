@@ -38,8 +38,8 @@ class CvyReaderFuzzTest {
     Files.deleteIfExists(rewritten);
   }
 
-  @FuzzTest(maxExecutions = 100_000)
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @FuzzTest(maxExecutions = 60_000)
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void readsOrRefusesWithConvoyException(byte[] input) throws IOException {
     Files.write(file, input);
     Graph g;

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
  * {@code JAZZER_FUZZ=1} it fuzzes (see docs/reliability.md).
  */
 class GraphParserFuzzTest {
-  @FuzzTest(maxExecutions = 200_000)
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @FuzzTest(maxExecutions = 600_000)
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void parsesOrRefusesWithConvoyException(byte[] input) {
     String text = new String(input, StandardCharsets.UTF_8);
     Graph g;

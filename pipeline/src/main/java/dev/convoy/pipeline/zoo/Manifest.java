@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.convoy.ir.ConvoyException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,10 +87,10 @@ final class Manifest {
       if (kind != null && !kind.isBlank()) {
         tags.add(kind.strip());
       }
-      out.add(new Entry(manifest.resolveSibling(path.strip()), blankToNull(cell(row, col, "format")),
-          blankToNull(cell(row, col, "name")), tags,
+      out.add(new Entry(sibling(manifest, path.strip(), where),
+          blankToNull(cell(row, col, "format")), blankToNull(cell(row, col, "name")), tags,
           ShapeSpec.parseList(cell(row, col, "input_shapes"), where),
-          weights(manifest, blankToNull(cell(row, col, "weights")))));
+          weights(manifest, blankToNull(cell(row, col, "weights")), where)));
     }
     return out;
   }
@@ -128,14 +129,24 @@ final class Manifest {
           }
         }
       }
-      out.add(new Entry(manifest.resolveSibling(path.asText()), text(m, "format"), text(m, "name"),
-          tags, shapes, weights(manifest, text(m, "weights"))));
+      out.add(new Entry(sibling(manifest, path.asText(), where), text(m, "format"),
+          text(m, "name"), tags, shapes, weights(manifest, text(m, "weights"), where)));
     }
     return out;
   }
 
-  private static Path weights(Path manifest, String weights) {
-    return weights == null ? null : manifest.resolveSibling(weights);
+  private static Path weights(Path manifest, String weights, String where) {
+    return weights == null ? null : sibling(manifest, weights, where);
+  }
+
+  /** {@code path} in the manifest's folder; one the file system cannot name is refused. */
+  private static Path sibling(Path manifest, String path, String where) {
+    try {
+      return manifest.resolveSibling(path);
+    } catch (InvalidPathException e) {
+      throw new ConvoyException(where + ": invalid path '"
+          + path.replaceAll("\\p{Cntrl}", "?") + "' (" + e.getReason() + ")");
+    }
   }
 
   private static String text(JsonNode m, String field) {

@@ -35,7 +35,7 @@ class ManifestFuzzTest {
   }
 
   @FuzzTest(maxExecutions = 100_000)
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void readsOrRefusesWithConvoyException(byte[] input) throws IOException {
     boolean yaml = input.length > 0 && input[0] == 'y';
     Path manifest = folder.resolve(yaml ? "zoo.yaml" : "zoo.csv");

@@ -213,7 +213,7 @@ final class GraphReader {
       case STRING -> new Attribute.StringAttr(a.getS().toByteArray());
       case TENSOR -> new Attribute.TensorAttr(OnnxTensors.read(a.getT(), external));
       case SPARSE_TENSOR -> OnnxTensors.sparseFromProto(a.getSparseTensor(), external);
-      case TYPE_PROTO -> new Attribute.TypeAttr(OnnxTypes.fromProto(a.getTp(), a.getName()));
+      case TYPE_PROTO -> new Attribute.TypeAttr(typeValue(a.getTp(), a.getName(), where));
       case FLOATS -> {
         float[] f = new float[a.getFloatsCount()];
         for (int i = 0; i < f.length; i++) {
@@ -232,12 +232,21 @@ final class GraphReader {
       case TYPE_PROTOS -> {
         List<ValueType> types = new ArrayList<>();
         for (TypeProto t : a.getTypeProtosList()) {
-          types.add(OnnxTypes.fromProto(t, a.getName()));
+          types.add(typeValue(t, a.getName(), where));
         }
         yield new Attribute.TypesAttr(types);
       }
       default -> throw new InvalidModelException(where + " has no value");
     });
+  }
+
+  /** A type an attribute holds: unlike a value's declared type, it cannot be left unknown. */
+  private static ValueType typeValue(TypeProto t, String name, String where) {
+    ValueType type = OnnxTypes.fromProto(t, name);
+    if (type == null) {
+      throw new InvalidModelException(where + " holds a type with no element type");
+    }
+    return type;
   }
 
   /** The attribute's kind; files from old writers leave {@code type} unset. */

@@ -40,8 +40,8 @@ class OnnxImporterFuzzTest {
     }
   }
 
-  @FuzzTest(maxExecutions = 100_000)
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  @FuzzTest(maxExecutions = 600_000)
+  @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void importsOrRefusesWithConvoyException(byte[] input) {
     try {
       OnnxImporter.importBytes(input, "fuzz.onnx", folder);
