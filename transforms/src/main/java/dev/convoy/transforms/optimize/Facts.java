@@ -8,6 +8,7 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import java.util.Arrays;
+import java.util.Set;
 
 /**
  * What rules may assume about values: known dtypes and shapes, constant contents, axes given as an
@@ -15,7 +16,20 @@ import java.util.Arrays;
  * rule built on them does nothing when it cannot prove its rewrite safe.
  */
 public final class Facts {
+  private static final Set<String> SHAPE_ONLY_OPS =
+      Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze");
+
   private Facts() {}
+
+  /**
+   * The node producing {@code v} when it only changes its data input's shape (a standard Reshape,
+   * Flatten, Squeeze or Unsqueeze, so the data order of its input 0 is kept), else null.
+   */
+  public static Node shapeOnlyProducer(Value v) {
+    Node p = v == null ? null : v.producer();
+    return p != null && p.domain().isEmpty() && SHAPE_ONLY_OPS.contains(p.opType())
+        && p.input(0) != null ? p : null;
+  }
 
   /** The shape of {@code v}, or null when its type is unknown or not a tensor. */
   public static Shape shape(Value v) {

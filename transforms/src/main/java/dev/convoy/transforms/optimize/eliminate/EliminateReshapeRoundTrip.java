@@ -8,7 +8,6 @@ import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
 import dev.convoy.transforms.optimize.fold.ShapeElements;
 import java.util.List;
-import java.util.Set;
 
 /**
  * {@code Reshape(f(x), t)} where {@code f} only changes the shape (Reshape, Flatten, Squeeze,
@@ -20,8 +19,6 @@ import java.util.Set;
  */
 public final class EliminateReshapeRoundTrip implements Rule {
   public static final String NAME = "eliminate-reshape-round-trip";
-
-  private static final Set<String> SHAPE_ONLY = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze");
 
   @Override
   public String name() {
@@ -35,9 +32,8 @@ public final class EliminateReshapeRoundTrip implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    Node inner = n.input(0) == null ? null : n.input(0).producer();
-    if (inner == null || !inner.domain().isEmpty() || !SHAPE_ONLY.contains(inner.opType())
-        || inner.input(0) == null) {
+    Node inner = Facts.shapeOnlyProducer(n.input(0));
+    if (inner == null) {
       return false;
     }
     Value x = inner.input(0);

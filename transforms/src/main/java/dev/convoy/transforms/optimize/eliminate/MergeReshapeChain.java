@@ -5,7 +5,6 @@ import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
-import java.util.Set;
 
 /**
  * {@code Reshape(f(x), s)} where {@code f} only changes the shape (Reshape, Flatten, Squeeze,
@@ -15,8 +14,6 @@ import java.util.Set;
  */
 public final class MergeReshapeChain implements Rule {
   public static final String NAME = "merge-reshape-chain";
-
-  private static final Set<String> SHAPE_ONLY = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze");
 
   @Override
   public String name() {
@@ -30,9 +27,7 @@ public final class MergeReshapeChain implements Rule {
 
   @Override
   public boolean matches(Node n, Rewriter rw) {
-    Node inner = n.input(0) == null ? null : n.input(0).producer();
-    if (inner == null || !inner.domain().isEmpty() || !SHAPE_ONLY.contains(inner.opType())
-        || inner.input(0) == null) {
+    if (Facts.shapeOnlyProducer(n.input(0)) == null) {
       return false;
     }
     long[] target = Facts.constLongs(n.input(1));
