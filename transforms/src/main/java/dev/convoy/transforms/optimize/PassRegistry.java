@@ -48,6 +48,7 @@ import dev.convoy.transforms.optimize.fold.MaterializeReshapeShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
+import dev.convoy.transforms.optimize.move.SinkTranspose;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +112,8 @@ public final class PassRegistry {
             FuseHardSigmoid::new,
             FuseHardSwish::new,
             FuseLayerNorm::new,
-            FuseSlicesToSplit::new)) {
+            FuseSlicesToSplit::new,
+            SinkTranspose::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.
