@@ -49,6 +49,7 @@ import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
 import dev.convoy.transforms.optimize.move.SinkTranspose;
+import dev.convoy.transforms.optimize.move.TransposeToReshape;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,7 +114,8 @@ public final class PassRegistry {
             FuseHardSwish::new,
             FuseLayerNorm::new,
             FuseSlicesToSplit::new,
-            SinkTranspose::new)) {
+            SinkTranspose::new,
+            TransposeToReshape::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

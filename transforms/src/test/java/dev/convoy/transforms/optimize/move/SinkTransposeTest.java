@@ -52,10 +52,11 @@ class SinkTransposeTest {
     return new SinkTranspose().match(named(g, node), new Rewriter(new PassContext(O1, null)));
   }
 
-  /** Runs sink-transpose (and dead-node removal) to a fixpoint; returns the number of rewrites. */
+  /** Runs O2's move rule set to a fixpoint; returns the number of rewrites. */
   static int sink(Graph g) {
     return new RuleSetPass("move", List.of(PassRegistry.rule(SinkTranspose.NAME),
-        PassRegistry.rule("eliminate-dead-nodes")), 10_000).run(g, new PassContext(O1, null));
+        PassRegistry.rule(TransposeToReshape.NAME), PassRegistry.rule("eliminate-dead-nodes")),
+        10_000).run(g, new PassContext(O1, null));
   }
 
   @Test
@@ -160,5 +161,15 @@ class SinkTransposeTest {
     assertEquals(0, transposes(g));
     GoldenChecks.assertValid(g, "sink");
     GoldenChecks.assertSameOutputs(input, g, O1, "sink");
+  }
+
+  @Test
+  void transposeToReshapeNeedsAStaticShape() {
+    Graph g = parse("""
+          %y = Transpose(%x) {perm=[0,3,1,2]} @t
+        """, "(%x: float32[N,49,40,1]) -> (%y: float32[N,1,49,40])");
+    Match<long[]> m = new TransposeToReshape().match(named(g, "t"),
+        new Rewriter(new PassContext(O1, null)));
+    assertEquals("y has no static shape", m.reason());
   }
 }
