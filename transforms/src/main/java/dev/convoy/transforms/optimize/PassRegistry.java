@@ -49,6 +49,7 @@ import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
 import dev.convoy.transforms.optimize.move.SinkTranspose;
+import dev.convoy.transforms.optimize.move.SinkTransposeIntoMatMul;
 import dev.convoy.transforms.optimize.move.TransposeToReshape;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,7 +116,8 @@ public final class PassRegistry {
             FuseLayerNorm::new,
             FuseSlicesToSplit::new,
             SinkTranspose::new,
-            TransposeToReshape::new)) {
+            TransposeToReshape::new,
+            SinkTransposeIntoMatMul::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

@@ -157,6 +157,68 @@ public final class Perms {
     return transpose(t, dims, inverse(p));
   }
 
+  /**
+   * Where each element of the flattened trailing dims of {@code Transpose(x, p)} (all but the
+   * first, which {@code p} keeps) comes from in the flattened trailing dims of {@code x}: entry
+   * {@code k'} (row-major over {@code x}'s dims) is the index {@code k} of the same element in the
+   * transposed flattening.
+   */
+  static int[] flattenedOrder(long[] xDims, long[] p) {
+    int r = xDims.length;
+    long[] yStrides = new long[r];
+    long s = 1;
+    for (int i = r - 1; i >= 1; i--) {
+      yStrides[i] = s;
+      s *= xDims[(int) p[i]];
+    }
+    long[] yStrideOfX = new long[r];
+    for (int i = 1; i < r; i++) {
+      yStrideOfX[(int) p[i]] = yStrides[i];
+    }
+    int[] order = new int[(int) s];
+    long[] idx = new long[r];
+    for (int k = 0; k < order.length; k++) {
+      long y = 0;
+      for (int a = 1; a < r; a++) {
+        y += idx[a] * yStrideOfX[a];
+      }
+      order[k] = (int) y;
+      for (int a = r - 1; a >= 1; a--) {
+        if (++idx[a] < xDims[a]) {
+          break;
+        }
+        idx[a] = 0;
+      }
+    }
+    return order;
+  }
+
+  /** {@code t} with its slices along {@code axis} taken in the order {@code index}. */
+  static Tensor gather(Tensor t, int axis, int[] index) {
+    long[] dims = t.dims();
+    int width = t.dtype().byteSize();
+    long inner = width;
+    for (int i = axis + 1; i < dims.length; i++) {
+      inner *= dims[i];
+    }
+    long outer = 1;
+    for (int i = 0; i < axis; i++) {
+      outer *= dims[i];
+    }
+    ByteBuffer src = t.data();
+    byte[] out = new byte[(int) (outer * index.length * inner)];
+    int o = 0;
+    for (long a = 0; a < outer; a++) {
+      for (int j : index) {
+        long from = (a * dims[axis] + j) * inner;
+        for (long b = 0; b < inner; b++) {
+          out[o++] = src.get((int) (from + b));
+        }
+      }
+    }
+    return Tensor.of(t.dtype(), dims, ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN));
+  }
+
   /** The data of {@code t}, viewed with {@code dims}, transposed by {@code perm}. */
   static Tensor transpose(Tensor t, long[] dims, long[] perm) {
     int rank = dims.length;

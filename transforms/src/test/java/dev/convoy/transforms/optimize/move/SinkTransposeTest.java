@@ -55,7 +55,8 @@ class SinkTransposeTest {
   /** Runs O2's move rule set to a fixpoint; returns the number of rewrites. */
   static int sink(Graph g) {
     return new RuleSetPass("move", List.of(PassRegistry.rule(SinkTranspose.NAME),
-        PassRegistry.rule(TransposeToReshape.NAME), PassRegistry.rule("eliminate-dead-nodes")),
+        PassRegistry.rule(TransposeToReshape.NAME), PassRegistry.rule(SinkTransposeIntoMatMul.NAME),
+        PassRegistry.rule("eliminate-dead-nodes")),
         10_000).run(g, new PassContext(O1, null));
   }
 
@@ -171,5 +172,20 @@ class SinkTransposeTest {
     Match<long[]> m = new TransposeToReshape().match(named(g, "t"),
         new Rewriter(new PassContext(O1, null)));
     assertEquals("y has no static shape", m.reason());
+  }
+
+  @Test
+  void keepsTheTransposeWhenWeightsAreQuantizedAlongTheReorderedAxis() {
+    Graph g = parse("""
+          init %shape: int64[2] = [2, 12]
+          init %scales: float32[12] = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0]
+          %t: float32[2,2,2,3] = Transpose(%x) {perm=[0,2,3,1]} @t
+          %f: float32[2,12] = Reshape(%t, %shape) @flatten
+          %wq: float32[2,12] = DequantizeLinear(%q, %scales) {axis=1} @dq
+          %z = Gemm(%f, %wq) {transB=1} @gemm
+        """, "(%x: float32[2,3,2,2], %q: int8[2,12]) -> (%z: float32[2,2])");
+    Match<SinkTransposeIntoMatMul.Head> m = new SinkTransposeIntoMatMul().match(named(g, "t"),
+        new Rewriter(new PassContext(O1, null)));
+    assertEquals("z has no constant weights with 12 rows", m.reason());
   }
 }
