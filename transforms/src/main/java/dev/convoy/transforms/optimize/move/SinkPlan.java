@@ -216,6 +216,7 @@ final class SinkPlan {
         }
       }
     }
+    Set<Value> renamed = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     for (Node c : members) {
       for (Value out : c.outputs()) {
         if (out == null || onlyReadByMembers(out)) {
@@ -223,7 +224,8 @@ final class SinkPlan {
         }
         long[] q = perms.get(out);
         if (Perms.isIdentity(q)) {
-          if (out.isGraphOutput() && !replaceableByMoved(out)) {
+          Value source = out.isGraphOutput() ? movedSource(out) : null;
+          if (out.isGraphOutput() && (source == null || !renamed.add(source))) {
             return Integer.MAX_VALUE;
           }
         } else if (!keepsDataOrder(out, q)) {
@@ -248,20 +250,24 @@ final class SinkPlan {
   }
 
   /**
-   * Whether the graph output {@code out}, whose new value is its own data, can take that value's
-   * place: not when the new value is the seed's input reached through Transposes only (a graph
-   * input or initializer cannot be renamed into an output).
+   * The value that the graph output {@code out}, whose new value is its own data, becomes: the
+   * output of a moved copy, or the seed's input reached through Transposes only; null when that
+   * value cannot take an output's place (a graph input, an initializer, another graph's value or
+   * a graph output already).
    */
-  private boolean replaceableByMoved(Value out) {
+  private Value movedSource(Value out) {
     Value v = out;
-    while (v.producer() != null && memberSet.contains(v.producer()) && moves.get(v.producer()) == null) {
+    while (v.producer() != null && memberSet.contains(v.producer())
+        && moves.get(v.producer()) == null) {
       v = v.producer().input(0);
     }
     if (v != seed.output(0)) {
-      return true;
+      return v;
     }
     Value x = seed.input(0);
-    return x.kind() == Value.Kind.NODE_OUTPUT && x.owner() == out.owner() && !x.isGraphOutput();
+    boolean renamable = x.kind() == Value.Kind.NODE_OUTPUT && x.owner() == out.owner()
+        && !x.isGraphOutput();
+    return renamable ? x : null;
   }
 
   /**

@@ -188,4 +188,28 @@ class SinkTransposeTest {
         new Rewriter(new PassContext(O1, null)));
     assertEquals("z has no constant weights with 12 rows", m.reason());
   }
+
+  @Test
+  void givesTwoIdentityOutputsTheirOwnValues() {
+    Graph g = parse("""
+          %t: float32[1,3,4,2] = Transpose(%x) {perm=[0,2,3,1]} @t
+          %r: float32[1,3,4,2] = Relu(%t) @relu
+          %y = Transpose(%r) {perm=[0,3,1,2]} @back1
+          %z = Transpose(%r) {perm=[0,3,1,2]} @back2
+        """, "(%x: float32[1,2,3,4]) -> (%y: float32[1,2,3,4], %z: float32[1,2,3,4])");
+    Graph input = g.copy();
+    sink(g);
+    assertTrue(transposes(g) < 3);
+    GoldenChecks.assertValid(g, "sink");
+    GoldenChecks.assertSameOutputs(input, g, O1, "sink");
+  }
+
+  @Test
+  void leavesAGraphInputThatWouldBecomeAGraphOutput() {
+    Graph g = parse("""
+          %t: float32[1,3,4,2] = Transpose(%x) {perm=[0,2,3,1]} @t
+          %y = Transpose(%t) {perm=[0,3,1,2]} @back
+        """, "(%x: float32[1,2,3,4]) -> (%y: float32[1,2,3,4])");
+    assertEquals("sinking t removes no Transpose", match(g, "t").reason());
+  }
 }
