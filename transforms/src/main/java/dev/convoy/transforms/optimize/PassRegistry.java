@@ -48,6 +48,7 @@ import dev.convoy.transforms.optimize.fold.MaterializeReshapeShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
+import dev.convoy.transforms.optimize.move.MoveCastRoundTrip;
 import dev.convoy.transforms.optimize.move.SinkTranspose;
 import dev.convoy.transforms.optimize.move.SinkTransposeIntoMatMul;
 import dev.convoy.transforms.optimize.move.TransposeToReshape;
@@ -117,7 +118,8 @@ public final class PassRegistry {
             FuseSlicesToSplit::new,
             SinkTranspose::new,
             TransposeToReshape::new,
-            SinkTransposeIntoMatMul::new)) {
+            SinkTransposeIntoMatMul::new,
+            MoveCastRoundTrip::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.
