@@ -539,9 +539,9 @@ public final class Quantize implements OpFamily {
     if (wZero.length != 1 && wZero.length != outChannels) {
       throw ctx.error("w_zero_point must be a scalar or have " + outChannels + " elements");
     }
-    int inSize = (int) Conv.product(in);
-    int outSize = (int) Conv.product(g.out());
-    int kSize = (int) Conv.product(kernel);
+    int inSize = (int) Shape.product(in);
+    int outSize = (int) Shape.product(g.out());
+    int kSize = (int) Shape.product(kernel);
     // For each (output position, kernel position) the input offset, or -1 in the padding.
     int[] table = new int[outSize * kSize];
     int[] oc = new int[r];

@@ -74,8 +74,8 @@ public final class Reshaping implements OpFamily {
         return ShapeFns.tensor(ctx.dtype(0), ShapeFns.unknownDims(2));
       }
       int axis = flattenAxis(ctx, ctx.attrLong("axis"), s.rank());
-      return ShapeFns.tensor(ctx.dtype(0), Shape.of(product(s.dims().subList(0, axis)),
-          product(s.dims().subList(axis, s.rank()))));
+      return ShapeFns.tensor(ctx.dtype(0), Shape.of(ShapeFns.product(s.dims().subList(0, axis)),
+          ShapeFns.product(s.dims().subList(axis, s.rank()))));
     }).kernel(ctx -> {
       NdArray x = ctx.tensor(0);
       int axis = flattenAxis(ctx, ctx.attrLong("axis"), x.rank());
@@ -241,25 +241,6 @@ public final class Reshaping implements OpFamily {
     if (v != null && ctx.dtype(0) != null && ctx.dtype(0).isInteger()) {
       ctx.setShapeValue(0, v);
     }
-  }
-
-  /** The product of dims: static when all are, the one symbol when the rest are 1. */
-  static Dim product(List<Dim> dims) {
-    long p = 1;
-    Dim symbol = null;
-    for (Dim d : dims) {
-      if (d instanceof Dim.Static s) {
-        p *= s.size();
-      } else if (symbol == null && d instanceof Dim.Symbolic) {
-        symbol = d;
-      } else {
-        return Dim.UNKNOWN;
-      }
-    }
-    if (symbol == null) {
-      return Dim.of(p);
-    }
-    return p == 1 ? symbol : Dim.UNKNOWN;
   }
 
   // ---- Squeeze and Unsqueeze ----
