@@ -24,6 +24,7 @@ public final class OpFamilies {
         new Recurrent(),
         new Detection(),
         new Reshaping(),
+        new Generators(),
         new Layout(),
         new Concat(),
         new Slice(),
