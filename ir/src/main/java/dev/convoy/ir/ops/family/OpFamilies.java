@@ -37,6 +37,7 @@ public final class OpFamilies {
         new TensorMisc(),
         new Cast(),
         new Quantize(),
+        new QuantizedConv(),
         new Attention(),
         new Losses(),
         new Signal(),

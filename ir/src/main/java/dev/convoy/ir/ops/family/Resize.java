@@ -21,7 +21,7 @@ import java.util.List;
 
 /**
  * Resampling ops: Resize (nearest with every nearest_mode, linear and cubic with antialias,
- * every coordinate_transformation_mode, axes, keep_aspect_ratio_policy), Upsample and Col2Im
+ * every coordinate_transformation_mode, axes, keep_aspect_ratio_policy), and Upsample
  * ({@link GridSample} samples at arbitrary coordinates). Resize is separable: each resized axis
  * becomes a table of taps (source index and weight per output index) applied one axis at a
  * time, the same tensor-product interpolation the ONNX reference computes point by point.
@@ -62,28 +62,6 @@ public final class Resize implements OpFamily {
           .kernel(ctx -> one(resize(ctx, ctx.tensor(0), params(ctx), ctx.hasInput(1)
               ? doubles(ctx.tensor(1)) : null)));
     }
-    r.op("Col2Im", 18).inputs(3).optionalAttr("dilations").optionalAttr("pads")
-        .optionalAttr("strides").shape(ctx -> {
-          Shape s = ctx.shape(0);
-          long[] image = ctx.constantLongs(1);
-          long[] block = ctx.constantLongs(2);
-          if (!s.hasRank() || image == null || block == null) {
-            return ShapeFns.tensor(ctx.dtype(0), image == null ? Shape.unknownRank()
-                : ShapeFns.unknownDims(image.length + 2));
-          }
-          List<Dim> out = new ArrayList<>();
-          out.add(s.dim(0));
-          Dim cb = s.dim(1);
-          long blockSize = 1;
-          for (long k : block) {
-            blockSize *= k;
-          }
-          out.add(cb.isStatic() ? Dim.of(cb.size() / blockSize) : Dim.UNKNOWN);
-          for (long d : image) {
-            out.add(Dim.of(d));
-          }
-          return ShapeFns.tensor(ctx.dtype(0), Shape.of(out));
-        }).kernel(ctx -> one(col2Im(ctx)));
   }
 
   private static double[] floats(float[] f) {
@@ -531,88 +509,5 @@ public final class Resize implements OpFamily {
       }
     }
     return result;
-  }
-
-  // ---- Col2Im ----
-
-  private static NdArray col2Im(KernelContext ctx) {
-    NdArray x = ctx.tensor(0);
-    long[] image = ctx.longs(1);
-    long[] block = ctx.longs(2);
-    int r = image.length;
-    if (block.length != r || x.rank() != 3) {
-      throw ctx.error("input " + x.shape() + ", image_shape and block_shape do not agree");
-    }
-    long[] dil = ctx.hasAttr("dilations") ? ctx.attrLongs("dilations") : ones(r);
-    long[] str = ctx.hasAttr("strides") ? ctx.attrLongs("strides") : ones(r);
-    long[] pads = ctx.hasAttr("pads") ? ctx.attrLongs("pads") : new long[2 * r];
-    long blockSize = 1;
-    for (long k : block) {
-      blockSize *= k;
-    }
-    if (x.dim(1) % blockSize != 0) {
-      throw ctx.error("input channels " + x.dim(1) + " are not a multiple of the block size "
-          + blockSize);
-    }
-    long channels = x.dim(1) / blockSize;
-    long[] grid = new long[r];
-    long blocks = 1;
-    for (int d = 0; d < r; d++) {
-      grid[d] = (image[d] + pads[d] + pads[d + r] - dil[d] * (block[d] - 1) - 1) / str[d] + 1;
-      blocks *= grid[d];
-    }
-    if (blocks != x.dim(2)) {
-      throw ctx.error("input has " + x.dim(2) + " blocks, the image and block shapes give "
-          + blocks);
-    }
-    long[] outDims = new long[r + 2];
-    outDims[0] = x.dim(0);
-    outDims[1] = channels;
-    System.arraycopy(image, 0, outDims, 2, r);
-    int[] ist = Strided.strides(image);
-    int plane = NdArray.checkedSize(image);
-    double[] in = x.toDoubles();
-    double[] out = new double[NdArray.checkedSize(outDims)];
-    int[] kc = new int[r];
-    int[] bc = new int[r];
-    for (int n = 0; n < x.dim(0); n++) {
-      for (int c = 0; c < channels; c++) {
-        Arrays.fill(kc, 0);
-        for (int k = 0; k < blockSize; k++) {
-          int row = (int) ((n * x.dim(1) + c * blockSize + k) * blocks);
-          Arrays.fill(bc, 0);
-          for (int b = 0; b < blocks; b++) {
-            int off = 0;
-            boolean inside = true;
-            for (int d = 0; d < r && inside; d++) {
-              long pos = bc[d] * str[d] - pads[d] + kc[d] * dil[d];
-              inside = pos >= 0 && pos < image[d];
-              off += (int) pos * ist[d];
-            }
-            if (inside) {
-              out[(int) ((n * channels + c) * plane) + off] += in[row + b];
-            }
-            step(bc, grid);
-          }
-          step(kc, block);
-        }
-      }
-    }
-    return NdArray.fromDoubles(x.dtype(), outDims, out);
-  }
-
-  private static long[] ones(int n) {
-    long[] a = new long[n];
-    Arrays.fill(a, 1);
-    return a;
-  }
-
-  private static void step(int[] counter, long[] dims) {
-    for (int d = counter.length - 1; d >= 0; d--) {
-      if (++counter[d] < dims[d]) {
-        return;
-      }
-      counter[d] = 0;
-    }
   }
 }
