@@ -37,15 +37,6 @@ public final class Perms {
     return true;
   }
 
-  public static boolean isIdentity(long[] p) {
-    for (int i = 0; i < p.length; i++) {
-      if (p[i] != i) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   public static long[] inverse(long[] p) {
     long[] inv = new long[p.length];
     for (int i = 0; i < p.length; i++) {

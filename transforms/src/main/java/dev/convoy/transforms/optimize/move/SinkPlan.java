@@ -53,7 +53,7 @@ final class SinkPlan {
     if (p == null) {
       return Match.fail(seed.output(0).name() + " has no explicit permutation");
     }
-    if (Perms.isIdentity(p)) {
+    if (Facts.isIdentityPermutation(p)) {
       return Match.fail(seed.output(0).name() + " is an identity Transpose");
     }
     SinkPlan grown = new SinkPlan(seed, p);
@@ -70,7 +70,7 @@ final class SinkPlan {
         }
         for (Value out : c.outputs()) {
           long[] q = out == null ? null : grown.perms.get(out);
-          if (q != null && !Perms.isIdentity(q)) {
+          if (q != null && !Facts.isIdentityPermutation(q)) {
             frontier.add(out);
           }
         }
@@ -208,7 +208,7 @@ final class SinkPlan {
         }
         long[] q = v.producer() == null ? null : Perms.of(v.producer());
         if (q == null || q.length != in.length
-            || !Perms.isIdentity(Perms.compose(q, Perms.inverse(in)))) {
+            || !Facts.isIdentityPermutation(Perms.compose(q, Perms.inverse(in)))) {
           added++;
         }
         if (q != null && onlyReadByMembers(v) && deadFeeders.add(v)) {
@@ -223,7 +223,7 @@ final class SinkPlan {
           continue;
         }
         long[] q = perms.get(out);
-        if (Perms.isIdentity(q)) {
+        if (Facts.isIdentityPermutation(q)) {
           Value source = out.isGraphOutput() ? movedSource(out) : null;
           if (out.isGraphOutput() && (source == null || !renamed.add(source))) {
             return Integer.MAX_VALUE;

@@ -144,7 +144,7 @@ public final class SinkTranspose implements MatchingRule<SinkPlan> {
         if (q != null && q.length == in.length) {
           feeders.add(v.producer());
           long[] r = Perms.compose(q, inverse);
-          out = Perms.isIdentity(r) ? v.producer().input(0)
+          out = Facts.isIdentityPermutation(r) ? v.producer().input(0)
               : transpose(c, v.producer().input(0), r, v.name() + "_moved");
         } else {
           out = transpose(c, v, inverse, v.name() + "_moved");
@@ -159,7 +159,7 @@ public final class SinkTranspose implements MatchingRule<SinkPlan> {
       long[] q = plan.perms.get(out);
       Value inner = moved.get(out);
       Value back;
-      if (Perms.isIdentity(q)) {
+      if (Facts.isIdentityPermutation(q)) {
         back = inner;
       } else if (SinkPlan.keepsDataOrder(out, q)) {
         long[] dims = Facts.staticDims(out);
