@@ -3,7 +3,9 @@ package dev.convoy.transforms.optimize.move;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -83,6 +85,6 @@ final class ElementwiseMoves {
       return null;
     }
     return new MovedOp(List.of(0), MovedOp.with(n, "axis", MovedOp.intAttr(p[(int) a])),
-        java.util.Map.of(), java.util.Collections.nCopies(n.outputCount(), p));
+        Map.of(), Collections.nCopies(n.outputCount(), p));
   }
 }

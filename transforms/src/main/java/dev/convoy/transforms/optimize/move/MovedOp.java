@@ -3,6 +3,7 @@ package dev.convoy.transforms.optimize.move;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ public record MovedOp(
   /** The op runs unchanged on moved inputs; every output carries {@code p}. */
   static MovedOp unchanged(Node n, List<Integer> layoutInputs, long[] p) {
     return new MovedOp(layoutInputs, n.attributes(), Map.of(),
-        java.util.Collections.nCopies(n.outputCount(), p));
+        Collections.nCopies(n.outputCount(), p));
   }
 
   /** {@code n}'s attributes with {@code name} set to {@code value}. */

@@ -25,17 +25,15 @@ final class ReduceMoves {
       if (axis == null || MovableOps.rank(n.input(0)) != p.length) {
         return null;
       }
-      long[] out = n.intAttr("keepdims", 1) != 0 ? p
-          : Perms.dropAxes(p, Perms.mapAxes(new long[] {n.intAttr("axis", 0)}, Perms.identity(p.length)));
+      long[] original = Perms.mapAxes(new long[] {n.intAttr("axis", 0)}, Perms.identity(p.length));
+      long[] out = n.intAttr("keepdims", 1) != 0 ? p : Perms.dropAxes(p, original);
       return new MovedOp(List.of(0), MovedOp.with(n, "axis", MovedOp.intAttr(axis[0])), Map.of(),
           List.of(out));
     }
     if (!REDUCE.contains(op) || MovableOps.rank(n.input(0)) != p.length) {
       return null;
     }
-    int axesInput = op.equals("ReduceSum") || n.graph().opsetVersion("") >= 18 ? 1 : -1;
-    boolean given = n.intsAttr("axes") != null
-        || axesInput > 0 && axesInput < n.inputCount() && n.input(axesInput) != null;
+    boolean given = n.intsAttr("axes") != null || n.inputCount() > 1 && n.input(1) != null;
     boolean keep = n.intAttr("keepdims", 1) != 0;
     if (!given) {
       if (n.intAttr("noop_with_empty_axes", 0) != 0) {
@@ -44,7 +42,7 @@ final class ReduceMoves {
       return new MovedOp(List.of(0), n.attributes(), Map.of(),
           List.of(keep ? p : new long[0]));
     }
-    long[] axes = MovableOps.axes(n, "axes", Math.max(axesInput, 1));
+    long[] axes = MovableOps.axes(n, "axes", 1);
     if (axes == null) {
       return null;
     }
@@ -59,7 +57,7 @@ final class ReduceMoves {
       return null;
     }
     long[] out = keep ? p : Perms.dropAxes(p, original);
-    return MovableOps.withInts(n, "axes", Math.max(axesInput, 1), moved, List.of(0),
+    return MovableOps.withInts(n, "axes", 1, moved, List.of(0),
         Collections.nCopies(n.outputCount(), out));
   }
 
