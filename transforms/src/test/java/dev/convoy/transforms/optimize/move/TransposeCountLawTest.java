@@ -135,7 +135,7 @@ class TransposeCountLawTest {
         node("Neg", List.of(v), Map.of());
         return;
       }
-      switch (rnd.nextInt(10)) {
+      switch (rnd.nextInt(13)) {
         case 0, 1, 2 -> {
           List<Long> p = new ArrayList<>();
           for (long i = 0; i < r; i++) {
@@ -166,6 +166,31 @@ class TransposeCountLawTest {
           long[] pads = new long[2 * r];
           pads[rnd.nextInt(2 * r)] = 1;
           node("Pad", List.of(v, longs(pads)), Map.of());
+        }
+        case 9 -> {
+          int axis = rnd.nextInt(r);
+          node("Slice", List.of(v, longs(0), longs(Math.max(1, d[axis] - 1)), longs(axis)),
+              Map.of());
+        }
+        case 10 -> {
+          int axis = rnd.nextInt(r);
+          float[] scales = new float[(int) d[axis]];
+          for (int i = 0; i < scales.length; i++) {
+            scales[i] = 0.01f + rnd.nextFloat() / 8;
+          }
+          Value s = g.addInitializer("s" + next++, Tensor.ofFloats(new long[] {d[axis]}, scales));
+          Map<String, Attribute> a = Map.of("axis", new Attribute.IntAttr(axis));
+          node("QuantizeLinear", List.of(v, s), a);
+          node("DequantizeLinear", List.of(values.get(values.size() - 1), s), a);
+          values.remove(values.size() - 2);
+        }
+        case 11 -> {
+          long[] shape = new long[r + 1];
+          int at = rnd.nextInt(r + 1);
+          for (int i = 0, k = 0; i <= r; i++) {
+            shape[i] = i == at ? 1 : d[k++];
+          }
+          node("Reshape", List.of(v, longs(shape)), Map.of());
         }
         default -> {
           int axis = rnd.nextInt(r);
