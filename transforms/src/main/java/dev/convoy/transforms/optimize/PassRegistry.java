@@ -48,6 +48,7 @@ import dev.convoy.transforms.optimize.fold.MaterializeReshapeShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
+import dev.convoy.transforms.optimize.move.HoistTranspose;
 import dev.convoy.transforms.optimize.move.MoveCastRoundTrip;
 import dev.convoy.transforms.optimize.move.SinkTranspose;
 import dev.convoy.transforms.optimize.move.SinkTransposeIntoMatMul;
@@ -117,6 +118,7 @@ public final class PassRegistry {
     addRule(FuseLayerNorm.NAME, FuseLayerNorm::new);
     addRule(FuseSlicesToSplit.NAME, FuseSlicesToSplit::new);
     addRule(SinkTranspose.NAME, SinkTranspose::new);
+    addRule(HoistTranspose.NAME, HoistTranspose::new);
     addRule(TransposeToReshape.NAME, TransposeToReshape::new);
     addRule(SinkTransposeIntoMatMul.NAME, SinkTransposeIntoMatMul::new);
     addRule(MoveCastRoundTrip.NAME, MoveCastRoundTrip::new);

@@ -55,7 +55,7 @@ class SinkTransposeTest {
   /** Runs O2's move rule set to a fixpoint; returns the number of rewrites. */
   static int sink(Graph g) {
     return new RuleSetPass("move", List.of(PassRegistry.rule(SinkTranspose.NAME),
-        PassRegistry.rule(TransposeToReshape.NAME), PassRegistry.rule(SinkTransposeIntoMatMul.NAME),
+        PassRegistry.rule(HoistTranspose.NAME), PassRegistry.rule(TransposeToReshape.NAME), PassRegistry.rule(SinkTransposeIntoMatMul.NAME),
         PassRegistry.rule("eliminate-dead-nodes")),
         10_000).run(g, new PassContext(O1, null));
   }
@@ -211,5 +211,16 @@ class SinkTransposeTest {
           %y = Transpose(%t) {perm=[0,3,1,2]} @back
         """, "(%x: float32[1,2,3,4]) -> (%y: float32[1,2,3,4])");
     assertEquals("sinking t removes no Transpose", match(g, "t").reason());
+  }
+
+  @Test
+  void hoistsOnlyOverConstantsAndTransposes() {
+    Graph g = parse("""
+          %r: float32[2,3] = Relu(%u) @relu
+          %k = Transpose(%r) {perm=[1,0]} @t
+        """, "(%u: float32[2,3]) -> (%k: float32[3,2])");
+    Match<HoistTranspose.Hoist> m = new HoistTranspose().match(named(g, "t"),
+        new Rewriter(new PassContext(O1, null)));
+    assertEquals("u is neither a constant nor a Transpose", m.reason());
   }
 }
