@@ -89,13 +89,12 @@ public final class FuseGeluErf implements Rule {
   public void rewrite(Node root, Rewriter rw) {
     Value x = input(root);
     boolean onnx = root.graph().opsetVersion("") >= 20;
-    Node gelu = onnx
-        ? rw.insertBefore(root, "Gelu", List.of(x), 1, Map.of(), root.output(0).name())
-        : rw.insertBefore(root, Target.MICROSOFT, 1, "Gelu", List.of(x), 1, Map.of(),
-            root.output(0).name());
-    gelu.setName(root.name());
-    gelu.output(0).setType(root.output(0).type());
-    rw.replace(root.output(0), gelu.output(0));
+    if (onnx) {
+      rw.replaceWithNew(root, root.output(0), "Gelu", List.of(x), Map.of(), root.name());
+    } else {
+      rw.replaceWithNew(root, root.output(0), Target.MICROSOFT, 1, "Gelu", List.of(x), Map.of(),
+          root.name());
+    }
     rw.erase(root);
   }
 }

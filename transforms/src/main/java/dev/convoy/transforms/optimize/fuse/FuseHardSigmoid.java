@@ -139,16 +139,14 @@ public final class FuseHardSigmoid implements MatchingRule<FuseHardSigmoid.Found
         Map.of("alpha", new Attribute.FloatAttr((float) m.alpha()),
             "beta", new Attribute.FloatAttr((float) m.beta())),
         root.output(0).name());
-    hs.setName(root.name());
-    hs.output(0).setType(m.clip().output(0).type());
-    Node result = hs;
+    rw.setName(hs, root.name());
+    rw.setType(hs.output(0), m.clip().output(0).type());
     if (m.product() != null) {
-      result = rw.insertBefore(root, "Mul", List.of(m.y(), hs.output(0)), 1, Map.of(),
-          root.output(0).name());
-      result.setName(m.product().name());
-      result.output(0).setType(root.output(0).type());
+      rw.replaceWithNew(root, root.output(0), "Mul", List.of(m.y(), hs.output(0)), Map.of(),
+          m.product().name());
+    } else {
+      rw.replace(root.output(0), hs.output(0));
     }
-    rw.replace(root.output(0), result.output(0));
     rw.erase(root);
     if (m.product() != null) {
       rw.erase(m.product());

@@ -60,11 +60,7 @@ public final class FuseHardSwish implements MatchingRule<FuseHardSwish.Found> {
 
   @Override
   public void apply(Node mul, Found m, Rewriter rw) {
-    Node hs = rw.insertBefore(mul, "HardSwish", List.of(m.x()), 1, Map.of(),
-        mul.output(0).name());
-    hs.setName(mul.name());
-    hs.output(0).setType(mul.output(0).type());
-    rw.replace(mul.output(0), hs.output(0));
+    rw.replaceWithNew(mul, mul.output(0), "HardSwish", List.of(m.x()), Map.of(), mul.name());
     rw.erase(mul);
     rw.erase(m.hardSigmoid());
   }

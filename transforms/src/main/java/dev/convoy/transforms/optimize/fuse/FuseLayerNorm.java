@@ -236,13 +236,10 @@ public final class FuseLayerNorm implements MatchingRule<FuseLayerNorm.Found> {
     if (m.bias() != null) {
       inputs.add(rw.constant(div.graph(), m.bias(), div.name() + "_bias"));
     }
-    Node ln = rw.insertBefore(lastNode, "LayerNormalization", inputs, 1,
+    rw.replaceWithNew(lastNode, m.last(), "LayerNormalization", inputs,
         Map.of("axis", new Attribute.IntAttr(m.axis()),
             "epsilon", new Attribute.FloatAttr((float) m.epsilon())),
-        m.last().name());
-    ln.setName(div.name());
-    ln.output(0).setType(m.last().type());
-    rw.replace(m.last(), ln.output(0));
+        div.name());
     m.nodes().forEach(rw::erase);
   }
 }

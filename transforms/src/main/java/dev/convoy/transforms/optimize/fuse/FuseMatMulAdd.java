@@ -74,12 +74,8 @@ public final class FuseMatMulAdd implements Rule {
   public void rewrite(Node add, Rewriter rw) {
     int side = matmulSide(add);
     Node mm = add.input(side).producer();
-    Node gemm = rw.insertBefore(add, "Gemm",
-        List.of(mm.input(0), mm.input(1), add.input(1 - side)), 1, Map.of(),
-        add.output(0).name());
-    gemm.setName(mm.name());
-    gemm.output(0).setType(add.output(0).type());
-    rw.replace(add.output(0), gemm.output(0));
+    rw.replaceWithNew(add, add.output(0), "Gemm",
+        List.of(mm.input(0), mm.input(1), add.input(1 - side)), Map.of(), mm.name());
     rw.erase(add);
     rw.erase(mm);
   }
