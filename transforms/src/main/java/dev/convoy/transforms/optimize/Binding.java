@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -60,7 +61,7 @@ public final class Binding {
    * erases a node that is still read by another of them).
    */
   public List<Node> nodes() {
-    List<Node> order = new ArrayList<>(matched);
+    List<Node> order = new ArrayList<>(new LinkedHashSet<>(matched));
     Map<Node, Integer> at = new HashMap<>();
     List<Node> all = root.graph().nodes();
     for (int i = 0; i < all.size(); i++) {
