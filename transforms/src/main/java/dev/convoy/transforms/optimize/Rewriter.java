@@ -74,11 +74,6 @@ public final class Rewriter {
 
   // ---- queries ----
 
-  /** The tensor behind {@code v} when it is an initializer (of any enclosing graph), else null. */
-  public static Tensor constantOf(Value v) {
-    return v == null ? null : v.constant();
-  }
-
   /** The single node reading {@code v}, or null when it has other readers or is a graph output. */
   public static Node soleConsumer(Value v) {
     if (v == null || v.isGraphOutput() || v.uses().size() != 1) {
