@@ -15,19 +15,23 @@ import org.junit.jupiter.api.Test;
  * graph output, has another consumer, or a constant is wrong, each with its reason.
  */
 class FuseRuleCasesTest {
-  private static final RuleCases GELU = RuleCases.of(new FuseGeluErf(), """
-      graph g (%x: float32[2,8]) -> (%y: float32[2,8]) {
-        opset "" 20
-        init %sqrt2: float32[] = [1.4142135]
-        init %one: float32[] = [1.0]
-        init %half: float32[] = [0.5]
-        %d: float32[2,8] = Div(%x, %sqrt2) @div
-        %e: float32[2,8] = Erf(%d) @erf
-        %p: float32[2,8] = Add(%e, %one) @add
-        %m: float32[2,8] = Mul(%x, %p) @mul
-        %y = Mul(%m, %half) @root
-      }
-      """, "root");
+  private static String gelu(int opset) {
+    return """
+        graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]) {
+          opset "" %d
+          init %%sqrt2: float32[] = [1.4142135]
+          init %%one: float32[] = [1.0]
+          init %%half: float32[] = [0.5]
+          %%d: float32[2,8] = Div(%%x, %%sqrt2) @div
+          %%e: float32[2,8] = Erf(%%d) @erf
+          %%p: float32[2,8] = Add(%%e, %%one) @add
+          %%m: float32[2,8] = Mul(%%x, %%p) @mul
+          %%y = Mul(%%m, %%half) @root
+        }
+        """.formatted(opset);
+  }
+
+  private static final RuleCases GELU = RuleCases.of(new FuseGeluErf(), gelu(20), "root");
 
   @Test
   void geluFusesAndKeepsOutputs() {
@@ -37,29 +41,15 @@ class FuseRuleCasesTest {
 
   @Test
   void geluBelowOpset20FusesIntoOnnxRuntimesGeluWhenAllowed() {
-    Graph g = RuleCases.of(new FuseGeluErf(), GELU_TEXT_13, "root")
+    Graph g = RuleCases.of(new FuseGeluErf(), gelu(13), "root")
         .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.STANDARD.withOrtOps(true)))
         .firesAndKeepsOutputs();
     assertEquals(Integer.valueOf(1), g.opHistogram().get("com.microsoft::Gelu"));
   }
 
-  private static final String GELU_TEXT_13 = """
-      graph g (%x: float32[2,8]) -> (%y: float32[2,8]) {
-        opset "" 13
-        init %sqrt2: float32[] = [1.4142135]
-        init %one: float32[] = [1.0]
-        init %half: float32[] = [0.5]
-        %d: float32[2,8] = Div(%x, %sqrt2) @div
-        %e: float32[2,8] = Erf(%d) @erf
-        %p: float32[2,8] = Add(%e, %one) @add
-        %m: float32[2,8] = Mul(%x, %p) @mul
-        %y = Mul(%m, %half) @root
-      }
-      """;
-
   @Test
   void geluNotBelowOpset20OnTheStandardTarget() {
-    RuleCases.of(new FuseGeluErf(), GELU_TEXT_13, "root")
+    RuleCases.of(new FuseGeluErf(), gelu(13), "root")
         .notFiring("Gelu needs opset 20 or ONNX Runtime's ops");
   }
 
