@@ -342,11 +342,6 @@ public final class Rewriter {
     return insert(anchor, domain, opType, inputs, outputCount, attributes, hint);
   }
 
-  /** Gives {@code node} the name {@code name} (a rewritten copy keeps its original's name). */
-  public void setName(Node node, String name) {
-    node.setName(name);
-  }
-
   /**
    * Infers the output types of a node this rewrite created, so that later steps of the same
    * rewrite (a replacement's type check, a rule reading shapes) see them; a node the catalog
