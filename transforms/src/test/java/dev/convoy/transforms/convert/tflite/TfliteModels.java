@@ -79,13 +79,6 @@ final class TfliteModels {
       // Measured 6.1e-5 on the person photo (set 1), on a sigmoid output after 43 convolutions.
       case "selfie_segmentation.tflite" -> new Bound(1e-4, 1e-4, 0,
           "float, atol 1e-4 (summation order through 43 convolutions)");
-      // Measured 7 steps (scale 0.114): each int8 layer rounds its requantization once in float
-      // (half to even) where TFLite uses a fixed-point multiplier. Cut after each operator and run
-      // in both, the first 32 operators match exactly, the 33rd (a CONV_2D) is one step off on 2
-      // of 12,544 elements, and such flips compound to 7 steps by the logits with a mean
-      // difference near 0 (no systematic error).
-      case "mobilenet_v2_quantized_1x3x224x224.tflite" -> new Bound(0, 0, 7,
-          "int8, 7 steps (per-layer requantization rounding compounding over 52 layers)");
       // The README's int8 recurrent exception (its bound: 22 steps). Measured 3 steps on set 0
       // and 2 on set 1 end to end, 1 step at each LSTM's output (TfliteOracleTest): the float
       // recurrence against TFLite's integer one (Q3.12 gates, fixed-point sigmoid/tanh), with the
