@@ -28,6 +28,7 @@ final class TfliteModels {
   record Bound(double rtol, double atol, long steps, String why) {
     static final Bound FLOAT = new Bound(1e-4, 1e-5, 0, "float: rtol 1e-4 / atol 1e-5");
     static final Bound ONE_STEP = new Bound(0, 0, 1, "quantized: one quantization step");
+    static final Bound EXACT = new Bound(0, 0, 0, "quantized: bit-exact");
   }
 
   static Path dir() {

@@ -51,7 +51,8 @@ import org.tensorflow.lite.schema.WhileOptionsT;
  * per-channel and uint8 quantization, LSTM with peepholes, projection, clips, CIFG, time-major), each in a small model built
  * with the schema's object API, run by TFLite's runtime (tfjs-tflite) and by Convoy (evaluator and
  * ONNX Runtime on the exported graph) on seeded inputs; float outputs at rtol 1e-4 / atol 1e-5,
- * quantized outputs within one step.
+ * quantized outputs within one step, and exactly for the {@code int8_exact} cases, whose int8
+ * products Convoy computes in integers as TFLite does.
  */
 class TfliteOpsOracleTest {
   @TempDir Path tmp;
@@ -334,6 +335,43 @@ class TfliteOpsOracleTest {
       s.output(y);
       s.output(z);
     });
+    // Scales from mobilenet_v2's int8 layers, 131,072 conv outputs of 288-term sums: the float
+    // lowering (DQ -> Conv -> Q) rounds some of them to the other side of a half step; the
+    // integer path (IntegerProducts) matches TFLite's XNNPACK kernels exactly.
+    CASES.put("int8_exact_conv_and_fully_connected_relu6", m -> {
+      var s = m.subgraph();
+      float inScale = 0.0186311f;
+      int x = s.quantized(s.input(TensorType.INT8, 1, 64, 64, 32), new float[] {inScale},
+          new long[] {-14}, 0);
+      float[] ws = new float[32];
+      for (int c = 0; c < ws.length; c++) {
+        ws[c] = 0.0021f + 0.00037f * c;
+      }
+      int w = s.quantized(s.randomInts(TensorType.INT8, -127, 127, 32, 3, 3, 32), ws,
+          new long[32], 0);
+      int b = s.quantized(s.randomInts(TensorType.INT32, -20000, 20000, 32),
+          scaled(ws, inScale), new long[32], 0);
+      float midScale = 0.0913f;
+      int y = s.quantized(s.tensor(TensorType.INT8, 1, 64, 64, 32), new float[] {midScale},
+          new long[] {3}, 0);
+      s.op(CONV_2D, BuiltinOptions.Conv2DOptions, conv(Padding.SAME, 1, 1,
+          ActivationFunctionType.NONE), new int[] {x, w, b}, y);
+      int v = s.quantized(s.input(TensorType.INT8, 1, 1024), new float[] {midScale},
+          new long[] {3}, 0);
+      float fcScale = 0.0013f;
+      int fw = s.quantized(s.randomInts(TensorType.INT8, -127, 127, 64, 1024),
+          new float[] {fcScale}, new long[1], 0);
+      int fb = s.quantized(s.randomInts(TensorType.INT32, -5000, 5000, 64),
+          new float[] {midScale * fcScale}, new long[1], 0);
+      int z = s.quantized(s.tensor(TensorType.INT8, 1, 64), new float[] {0.113735f},
+          new long[] {-24}, 0);
+      var relu6 = new FullyConnectedOptionsT();
+      relu6.setFusedActivationFunction(ActivationFunctionType.RELU6);
+      s.op(FULLY_CONNECTED, BuiltinOptions.FullyConnectedOptions, relu6, new int[] {v, fw, fb},
+          z);
+      s.output(y);
+      s.output(z);
+    });
     CASES.put("uint8_add_and_conv", m -> {
       var s = m.subgraph();
       int a = s.quantized(s.input(TensorType.UINT8, 1, 5, 5, 2), new float[] {0.02f},
@@ -486,7 +524,8 @@ class TfliteOpsOracleTest {
     assertEquals(expected.size(), fromEvaluator.size(), "output count");
     for (int i = 0; i < expected.size(); i++) {
       TfliteModels.Bound bound = expected.get(i).dtype().isFloatingPoint()
-          ? TfliteModels.Bound.FLOAT : TfliteModels.Bound.ONE_STEP;
+          ? TfliteModels.Bound.FLOAT
+          : name.startsWith("int8_exact") ? TfliteModels.Bound.EXACT : TfliteModels.Bound.ONE_STEP;
       assertNull(TfliteModels.compare(name + " evaluator output " + i, expected.get(i),
           fromEvaluator.get(i), bound));
       assertNull(TfliteModels.compare(name + " ORT output " + i, expected.get(i), fromOrt.get(i),
