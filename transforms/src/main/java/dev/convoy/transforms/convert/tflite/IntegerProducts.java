@@ -153,8 +153,8 @@ final class IntegerProducts {
     }
     long min = t == DType.INT8 ? -128 : 0;
     long max = t == DType.INT8 ? 127 : 255;
-    return new long[] {quantizeBound(lo, scale, zp, min, max),
-        quantizeBound(hi, scale, zp, min, max)};
+    long[] range = {quantizeBound(lo, scale, zp, min, max), quantizeBound(hi, scale, zp, min, max)};
+    return range[0] == min && range[1] == max ? null : range;
   }
 
   private static long quantizeBound(float v, float scale, long zp, long min, long max) {
