@@ -19,14 +19,27 @@ import java.util.Set;
  * next layer), and weights as initializers under fresh names.
  */
 public class ImportGraphBuilder {
-  protected final Graph graph = new Graph();
+  protected final Graph graph;
+
+  /** A builder of a new top-level graph. */
+  public ImportGraphBuilder() {
+    this(new Graph());
+  }
+
+  /** A builder appending to {@code graph} (a frontend's graph or one of its subgraphs). */
+  public ImportGraphBuilder(Graph graph) {
+    this.graph = graph;
+  }
 
   /** The graph built so far. */
   public Graph graph() {
     return graph;
   }
 
-  /** Adds a default-domain node named {@code nodeName} with one output named after {@code outHint}. */
+  /**
+   * Adds a default-domain node named {@code nodeName} (unnamed when null) with one output named
+   * after {@code outHint}.
+   */
   public Value node(String nodeName, String op, List<Value> inputs, Map<String, Attribute> attrs,
       String outHint) {
     return nodeN(nodeName, op, inputs, attrs, List.of(outHint)).get(0);
@@ -46,7 +59,10 @@ public class ImportGraphBuilder {
       names.add(n);
     }
     Node node = graph.addNode("", op, inputs, names, attrs == null ? Map.of() : attrs);
-    node.setName(nodeName);
+    if (nodeName != null) {
+      node.setName(nodeName);
+    }
+    graph.adoptSubgraphs(node);
     ShapeInference.inferNode(node);
     return node.outputs();
   }
