@@ -16,19 +16,26 @@ import java.util.Set;
 /**
  * The graph a non-ONNX frontend builds: nodes of standard ONNX ops, appended in order, each
  * with its output types inferred at once (a frontend often needs a static size to translate the
- * next layer), and weights as initializers under fresh names.
+ * next layer) unless the frontend infers the finished graph itself, and weights as initializers
+ * under fresh names.
  */
 public class ImportGraphBuilder {
   protected final Graph graph;
+  private final boolean inferEachNode;
 
-  /** A builder of a new top-level graph. */
+  /** A builder of a new top-level graph that infers each node's output types as it is added. */
   public ImportGraphBuilder() {
-    this(new Graph());
+    this.graph = new Graph();
+    this.inferEachNode = true;
   }
 
-  /** A builder appending to {@code graph} (a frontend's graph or one of its subgraphs). */
+  /**
+   * A builder appending to {@code graph} (a frontend's graph or one of its subgraphs) whose types
+   * the frontend infers once, over the whole graph, when it is complete.
+   */
   public ImportGraphBuilder(Graph graph) {
     this.graph = graph;
+    this.inferEachNode = false;
   }
 
   /** The graph built so far. */
@@ -63,7 +70,9 @@ public class ImportGraphBuilder {
       node.setName(nodeName);
     }
     graph.adoptSubgraphs(node);
-    ShapeInference.inferNode(node);
+    if (inferEachNode) {
+      ShapeInference.inferNode(node);
+    }
     return node.outputs();
   }
 
