@@ -239,12 +239,12 @@ final class Builtins {
       throw op.unsupported("weights must be 2-D, not " + ws.length + "-D");
     }
     byte act = o == null ? 0 : o.fusedActivationFunction();
-    boolean integer = IntegerProducts.applies(op, 0);
+    boolean integer = IntegerKernels.applies(op, 0);
     Value x = op.e.node("Reshape", List.of(integer ? op.e.raw(op.in(0)) : asFloat(op, 0),
         op.e.constLongs(-1, ws[1])), Map.of(), null);
     Value y;
     if (integer) {
-      y = IntegerProducts.fullyConnected(op, x, act);
+      y = IntegerKernels.fullyConnected(op, x, act);
     } else {
       Value w = op.e.isConstant(op.in(1)) ? op.e.weight(op.in(1)) : asFloat(op, 1);
       List<Value> ins = new ArrayList<>(List.of(x, w));

@@ -58,8 +58,8 @@ final class ConvOps {
     attrs.put("dilations", new Attribute.IntsAttr(new long[] {dh, dw}));
     attrs.put("pads", new Attribute.IntsAttr(pads(op, padding, xs, kh, kw, sh, sw, dh, dw)));
     attrs.put("group", new Attribute.IntAttr(group));
-    if (IntegerProducts.applies(op, perm[0])) {
-      IntegerProducts.conv(op, perm, attrs, act);
+    if (IntegerKernels.applies(op, perm[0])) {
+      IntegerKernels.conv(op, perm, attrs, act);
       return;
     }
     List<Value> ins = new ArrayList<>(List.of(op.e.toNchw(op.val(0)),
@@ -182,6 +182,10 @@ final class ConvOps {
     // TFLite averages over the window's in-bounds elements only.
     if (onnxOp.equals("AveragePool")) {
       attrs.put("count_include_pad", new Attribute.IntAttr(0));
+      if (IntegerKernels.appliesToAveragePool(op)) {
+        IntegerKernels.averagePool(op, attrs, o.fusedActivationFunction());
+        return;
+      }
     }
     Value y = op.e.node(onnxOp, List.of(op.e.toNchw(op.val(0))), attrs,
         op.e.tensorName(op.out(0)) + "_nchw");

@@ -337,7 +337,7 @@ class TfliteOpsOracleTest {
     });
     // Scales from mobilenet_v2's int8 layers, 131,072 conv outputs of 288-term sums: the float
     // lowering (DQ -> Conv -> Q) rounds some of them to the other side of a half step; the
-    // integer path (IntegerProducts) matches TFLite's XNNPACK kernels exactly.
+    // integer path (IntegerKernels) matches TFLite's XNNPACK kernels exactly.
     CASES.put("int8_exact_conv_and_fully_connected_relu6", m -> {
       var s = m.subgraph();
       float inScale = 0.0186311f;
@@ -371,6 +371,37 @@ class TfliteOpsOracleTest {
           z);
       s.output(y);
       s.output(z);
+    });
+    // The other int8 operators of mobilenet-style CNNs, held exact too: ADD, MUL and MEAN match
+    // TFLite through the float lowering; AVERAGE_POOL_2D (SAME, stride 2: windows of 4, 6 and 9
+    // elements) needs the integer path, which rounds the stored integers' mean half away from
+    // zero as TFLite does (the float lowering put element 244 one step off).
+    CASES.put("int8_exact_add_mul_average_pool_mean", m -> {
+      var s = m.subgraph();
+      int a = s.quantized(s.input(TensorType.INT8, 1, 32, 32, 16), new float[] {0.0913f},
+          new long[] {3}, 0);
+      int b = s.quantized(s.input(TensorType.INT8, 1, 32, 32, 16), new float[] {0.0671f},
+          new long[] {-7}, 0);
+      int sum = s.quantized(s.tensor(TensorType.INT8, 1, 32, 32, 16), new float[] {0.1137f},
+          new long[] {-2}, 0);
+      s.op(ADD, (byte) 0, null, new int[] {a, b}, sum);
+      int prod = s.quantized(s.tensor(TensorType.INT8, 1, 32, 32, 16), new float[] {0.2913f},
+          new long[] {5}, 0);
+      s.op(MUL, (byte) 0, null, new int[] {a, b}, prod);
+      int avg = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {0.0913f},
+          new long[] {3}, 0);
+      s.op(AVERAGE_POOL_2D, BuiltinOptions.Pool2DOptions, pool(Padding.SAME, 3, 2),
+          new int[] {a}, avg);
+      int mean = s.quantized(s.tensor(TensorType.INT8, 1, 1, 1, 16), new float[] {0.0317f},
+          new long[] {-11}, 0);
+      var r = new ReducerOptionsT();
+      r.setKeepDims(true);
+      s.op(MEAN, BuiltinOptions.ReducerOptions, r, new int[] {sum, s.ints(new int[] {1, 2}, 2)},
+          mean);
+      s.output(sum);
+      s.output(prod);
+      s.output(avg);
+      s.output(mean);
     });
     CASES.put("uint8_add_and_conv", m -> {
       var s = m.subgraph();

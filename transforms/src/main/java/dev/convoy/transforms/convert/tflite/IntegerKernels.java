@@ -11,8 +11,9 @@ import java.util.Map;
 import org.tensorflow.lite.schema.ActivationFunctionType;
 
 /**
- * CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED of an integer-quantized model computed the way
- * TFLite's runtime computes them, so the result is bit-exact rather than one rounding away.
+ * CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and AVERAGE_POOL_2D of an integer-quantized model
+ * computed the way TFLite's runtime computes them, so the result is bit-exact rather than one
+ * rounding away.
  *
  * <p>TFLite's XNNPACK kernels (what tfjs-tflite and LiteRT run int8 models with) accumulate
  * {@code (x - x_zero_point) * w + bias} exactly in int32, convert the sum to float32, multiply it
@@ -27,9 +28,16 @@ import org.tensorflow.lite.schema.ActivationFunctionType;
  * <p>The integer path applies when the input and output are 8-bit with one scale each, the filter
  * is a constant 8-bit tensor whose zero points are all equal (per-channel scales only along the
  * output channel) and the bias, if any, is int32; anything else keeps the float lowering.
+ *
+ * <p>TFLite's 8-bit AVERAGE_POOL_2D (its input and output share scale and zero point) averages the
+ * stored integers of the window's in-bounds elements and rounds half away from zero; the float
+ * lowering subtracts the zero point first and rounds half to even, so a tie lands on the other
+ * side. Here the stored integers are averaged as floats (sums of at most a few thousand int8
+ * values are exact, and the quotient is a tie exactly when it is representable as one) and
+ * rounded as {@code sign(x) * floor(|x| + 0.5)}.
  */
-final class IntegerProducts {
-  private IntegerProducts() {}
+final class IntegerKernels {
+  private IntegerKernels() {}
 
   /**
    * Whether operator {@code op} (input 0 activations, input 1 filter, input 2 optional bias) can
@@ -81,6 +89,37 @@ final class IntegerProducts {
     Value acc = e.node("MatMulInteger", ins, Map.of(), e.tensorName(op.out(0)) + "_acc");
     long n = e.shape(op.required(1))[0];
     return requantize(op, acc, n, new long[] {n}, act);
+  }
+
+  /** Whether AVERAGE_POOL_2D {@code op} is 8-bit with equal input and output quantization. */
+  static boolean appliesToAveragePool(Op op) {
+    Emitter e = op.e;
+    int x = op.required(0);
+    Emitter.Quant qx = e.quant(x);
+    Emitter.Quant qy = e.quant(op.out(0));
+    return qx != null && qy != null && !qx.perAxis() && !qy.perAxis()
+        && isByte(e.dtype(x)) && e.dtype(x) == e.dtype(op.out(0))
+        && qx.scales()[0] == qy.scales()[0] && qx.zeroPoints()[0] == qy.zeroPoints()[0];
+  }
+
+  /** The integer AVERAGE_POOL_2D with the pooling attributes {@code attrs} (NCHW). */
+  static void averagePool(Op op, Map<String, Attribute> attrs, byte act) {
+    Emitter e = op.e;
+    DType t = e.dtype(op.out(0));
+    // Cast before and rounding after the Transpose pair, which then sits right around the pool.
+    Value mean = e.toNhwc(e.node("AveragePool", List.of(e.toNchw(e.cast(e.raw(op.required(0)),
+        DType.FLOAT))), attrs, e.tensorName(op.out(0)) + "_mean"));
+    Value magnitude = e.node("Floor", List.of(e.node("Add", List.of(
+        e.node("Abs", List.of(mean), Map.of(), null), e.constFloat(0.5f)), Map.of(), null)),
+        Map.of(), null);
+    Value y = e.node("Mul", List.of(e.node("Sign", List.of(mean), Map.of(), null), magnitude),
+        Map.of(), null);
+    Emitter.Quant qy = e.quant(op.out(0));
+    long[] range = activationRange(op, act, t, qy.scales()[0], qy.zeroPoints()[0]);
+    if (range != null) {
+      y = e.clip(y, range[0], range[1]);
+    }
+    e.bind(op.out(0), e.cast(y, t));
   }
 
   /**
