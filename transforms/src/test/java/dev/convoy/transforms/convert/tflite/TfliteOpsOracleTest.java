@@ -372,36 +372,67 @@ class TfliteOpsOracleTest {
       s.output(y);
       s.output(z);
     });
-    // The other int8 operators of mobilenet-style CNNs, held exact too: ADD, MUL and MEAN match
-    // TFLite through the float lowering; AVERAGE_POOL_2D (SAME, stride 2: windows of 4, 6 and 9
-    // elements) needs the integer path, which rounds the stored integers' mean half away from
-    // zero as TFLite does (the float lowering put element 244 one step off).
-    CASES.put("int8_exact_add_mul_average_pool_mean", m -> {
+    // int8 AVERAGE_POOL_2D (SAME, stride 2: windows of 4, 6 and 9 elements, many means exactly
+    // halfway) through the integer path, which rounds the stored integers' mean half away from
+    // zero as TFLite does; the float lowering put element 244 one step off.
+    CASES.put("int8_exact_average_pool", m -> {
       var s = m.subgraph();
       int a = s.quantized(s.input(TensorType.INT8, 1, 32, 32, 16), new float[] {0.0913f},
           new long[] {3}, 0);
-      int b = s.quantized(s.input(TensorType.INT8, 1, 32, 32, 16), new float[] {0.0671f},
-          new long[] {-7}, 0);
-      int sum = s.quantized(s.tensor(TensorType.INT8, 1, 32, 32, 16), new float[] {0.1137f},
-          new long[] {-2}, 0);
-      s.op(ADD, (byte) 0, null, new int[] {a, b}, sum);
-      int prod = s.quantized(s.tensor(TensorType.INT8, 1, 32, 32, 16), new float[] {0.2913f},
-          new long[] {5}, 0);
-      s.op(MUL, (byte) 0, null, new int[] {a, b}, prod);
       int avg = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {0.0913f},
           new long[] {3}, 0);
       s.op(AVERAGE_POOL_2D, BuiltinOptions.Pool2DOptions, pool(Padding.SAME, 3, 2),
           new int[] {a}, avg);
+      s.output(avg);
+    });
+    // int8 ADD, SUB, MUL, MEAN, LOGISTIC, TANH, SOFTMAX, HARD_SWISH and CONCATENATION on 4,096
+    // elements each, held to one step: measured exact through the float lowering, but float
+    // kernels (sums, transcendental functions) may round differently on another CPU, so
+    // exactness is not guaranteed there. (int8 RESIZE_BILINEAR, which TFLite interpolates in
+    // fixed point, measured one step off.)
+    CASES.put("int8_elementwise_reductions_concatenation", m -> {
+      var s = m.subgraph();
+      int a = s.quantized(s.input(TensorType.INT8, 1, 16, 16, 16), new float[] {0.0913f},
+          new long[] {3}, 0);
+      int b = s.quantized(s.input(TensorType.INT8, 1, 16, 16, 16), new float[] {0.0671f},
+          new long[] {-7}, 0);
+      int lg = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {1f / 256},
+          new long[] {-128}, 0);
+      s.op(LOGISTIC, (byte) 0, null, new int[] {a}, lg);
+      int th = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {1f / 128},
+          new long[] {0}, 0);
+      s.op(TANH, (byte) 0, null, new int[] {a}, th);
+      int sm = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {1f / 256},
+          new long[] {-128}, 0);
+      var so = new SoftmaxOptionsT();
+      so.setBeta(1f);
+      s.op(SOFTMAX, BuiltinOptions.SoftmaxOptions, so, new int[] {a}, sm);
+      int hs = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {0.0771f},
+          new long[] {-90}, 0);
+      s.op(HARD_SWISH, (byte) 0, null, new int[] {a}, hs);
+      int cat = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 32), new float[] {0.0913f},
+          new long[] {3}, 0);
+      var co = new ConcatenationOptionsT();
+      co.setAxis(3);
+      s.op(CONCATENATION, BuiltinOptions.ConcatenationOptions, co, new int[] {a, a}, cat);
+      int sub = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {0.1137f},
+          new long[] {-2}, 0);
+      s.op(SUB, (byte) 0, null, new int[] {a, b}, sub);
+      int sum = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {0.1137f},
+          new long[] {-2}, 0);
+      s.op(ADD, (byte) 0, null, new int[] {a, b}, sum);
+      int prod = s.quantized(s.tensor(TensorType.INT8, 1, 16, 16, 16), new float[] {0.2913f},
+          new long[] {5}, 0);
+      s.op(MUL, (byte) 0, null, new int[] {a, b}, prod);
       int mean = s.quantized(s.tensor(TensorType.INT8, 1, 1, 1, 16), new float[] {0.0317f},
           new long[] {-11}, 0);
       var r = new ReducerOptionsT();
       r.setKeepDims(true);
       s.op(MEAN, BuiltinOptions.ReducerOptions, r, new int[] {sum, s.ints(new int[] {1, 2}, 2)},
           mean);
-      s.output(sum);
-      s.output(prod);
-      s.output(avg);
-      s.output(mean);
+      for (int t : new int[] {lg, th, sm, hs, cat, sub, sum, prod, mean}) {
+        s.output(t);
+      }
     });
     CASES.put("uint8_add_and_conv", m -> {
       var s = m.subgraph();
