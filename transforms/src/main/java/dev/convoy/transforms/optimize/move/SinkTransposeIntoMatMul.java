@@ -14,8 +14,9 @@ import java.util.List;
 /**
  * A classifier head written for NHWC: {@code Transpose(x, p)} (batch first), then ops that work
  * element by element without parameters per axis, then a Reshape to {@code [N, K]} flattening the
- * rest, then a MatMul or Gemm with constant weights (or weights dequantized from a constant, per
- * tensor or along the output axis). Flattening {@code x} directly only reorders the {@code K}
+ * rest, then a MatMul, MatMulInteger (its zero points are per row of A and per column of B, so
+ * they stay) or Gemm with constant weights (or weights dequantized from a constant, per tensor or
+ * along the output axis). Flattening {@code x} directly only reorders the {@code K}
  * features, so the Transpose goes and the weights' {@code K} rows take that order instead. One
  * Transpose fewer, no node more; the Transpose must feed only this chain.
  */
@@ -76,7 +77,8 @@ public final class SinkTransposeIntoMatMul
     }
     Node mm = Rewriter.soleConsumer(c.output(0));
     if (mm == null || mm.input(0) != c.output(0) || !mm.domain().isEmpty()
-        || !(mm.is("MatMul") || mm.is("Gemm") && mm.intAttr("transA", 0) == 0)) {
+        || !(mm.is("MatMul") || mm.is("MatMulInteger")
+            || mm.is("Gemm") && mm.intAttr("transA", 0) == 0)) {
       return Match.fail(c.output(0).name() + " is not the first input of one MatMul or Gemm");
     }
     int kAxis = mm.is("Gemm") && mm.intAttr("transB", 0) != 0 ? 1 : 0;
