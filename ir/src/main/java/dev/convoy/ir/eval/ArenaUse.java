@@ -1,0 +1,59 @@
+package dev.convoy.ir.eval;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What runs inside memory-plan arenas did, added up over the runs an {@link Evaluator} records
+ * ({@link Evaluator#recordArenaUse}): bytes of the arena arrays allocated, kernel outputs copied
+ * to their planned places, planned values copied out for a kernel to read, and aliased outputs
+ * served as views of their input's bytes without running their kernel.
+ */
+public final class ArenaUse {
+  private final AtomicLong allocatedBytes = new AtomicLong();
+  private final AtomicLong writtenBytes = new AtomicLong();
+  private final AtomicLong copiedOutBytes = new AtomicLong();
+  private final AtomicLong writes = new AtomicLong();
+  private final AtomicLong views = new AtomicLong();
+
+  void allocated(long bytes) {
+    allocatedBytes.addAndGet(bytes);
+  }
+
+  void written(long bytes) {
+    writes.incrementAndGet();
+    writtenBytes.addAndGet(bytes);
+  }
+
+  void copiedOut(long bytes) {
+    copiedOutBytes.addAndGet(bytes);
+  }
+
+  void viewed() {
+    views.incrementAndGet();
+  }
+
+  /** Bytes of arena arrays allocated (one set per run and graph activated). */
+  public long allocatedBytes() {
+    return allocatedBytes.get();
+  }
+
+  /** Kernel outputs placed in an arena. */
+  public long writes() {
+    return writes.get();
+  }
+
+  /** Bytes of kernel outputs copied to their planned places. */
+  public long writtenBytes() {
+    return writtenBytes.get();
+  }
+
+  /** Bytes of planned values copied out of an arena for kernels to read. */
+  public long copiedOutBytes() {
+    return copiedOutBytes.get();
+  }
+
+  /** Aliased outputs made views of their input's planned bytes. */
+  public long views() {
+    return views.get();
+  }
+}
