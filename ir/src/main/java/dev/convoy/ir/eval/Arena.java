@@ -11,6 +11,7 @@ import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.ir.ops.NarrowTypes;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.RuntimeValue;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -19,9 +20,10 @@ import java.util.Map;
 /**
  * The intermediates of one graph activation, held where a {@link MemoryPlan} puts them. Kernels
  * work on primitive arrays indexed from zero, so the arena is one array per storage class
- * ({@code float[]}, {@code long[]}...), each as long as the highest planned byte a value of that
- * class reaches; a value at planned byte offset {@code o} starts at element {@code o / size} of
- * its class's array (plans align offsets to 64 bytes, so the division is exact). A kernel's output
+ * ({@code float[]}, {@code long[]}...), each spanning the planned bytes that values of that class
+ * occupy, from the lowest offset {@code base} of one of them to the highest end: a value at
+ * planned byte offset {@code o} starts at element {@code (o - base) / size} of its class's array
+ * (plans align offsets to 64 bytes, so the division is exact). A kernel's output
  * is copied to its planned place as soon as the kernel returns, and a reader gets a copy of the
  * planned bytes; so an in-place write lands on its input's bytes after the input was read, and an
  * aliased output (Reshape, Flatten, Squeeze, Unsqueeze, Identity sharing its input's place) is a
@@ -66,6 +68,14 @@ final class Arena {
       }
       Map<String, MemoryPlan.Allocation> byName = new HashMap<>();
       plan.allocations().forEach(a -> byName.put(a.value(), a));
+      long[] base = new long[CLASSES.size()];
+      Arrays.fill(base, Long.MAX_VALUE);
+      for (MemoryPlan.Allocation a : plan.allocations()) {
+        int storage = storageOf(outputs.get(a.value()));
+        if (storage >= 0) {
+          base[storage] = Math.min(base[storage], a.offset());
+        }
+      }
       for (MemoryPlan.Allocation a : plan.allocations()) {
         Value v = outputs.get(a.value());
         int storage = storageOf(v);
@@ -73,18 +83,19 @@ final class Arena {
           continue;
         }
         int width = ELEMENT_BYTES[storage];
-        if (a.offset() % width != 0) {
+        long from = a.offset() - base[storage];
+        if (from % width != 0 || a.size() % width != 0) {
           throw new ConvoyException("memory plan: '" + a.value() + "' at byte offset " + a.offset()
               + " is not aligned to its " + width + "-byte elements");
         }
-        long end = (a.offset() + a.size()) / width;
+        long end = (from + a.size()) / width;
         if (end > Integer.MAX_VALUE - 8) {
-          throw new ConvoyException("memory plan: arena of " + (a.offset() + a.size())
+          throw new ConvoyException("memory plan: arena of " + (from + a.size())
               + " bytes is more than one Java array holds");
         }
         layout.lengths[storage] = (int) Math.max(layout.lengths[storage], end);
-        layout.slots.put(v, new Slot(storage, (int) (a.offset() / width),
-            (int) (a.size() / width), aliasHost(v, a, byName)));
+        layout.slots.put(v, new Slot(storage, (int) (from / width), (int) (a.size() / width),
+            aliasHost(v, a, byName)));
       }
       for (var e : plan.subgraphs().entrySet()) {
         String[] ij = e.getKey().split("\\.");
