@@ -1,0 +1,112 @@
+package dev.convoy.runners.bench;
+
+import dev.convoy.ir.eval.ArenaUse;
+import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.format.CvyReader;
+import dev.convoy.ir.format.CvyWriter;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.memory.MemoryPlan;
+import dev.convoy.ir.memory.MemoryPlanCodec;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.Parallel;
+import dev.convoy.transforms.convert.Models;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.Optimizer;
+import dev.convoy.transforms.verify.ModelVerification;
+import dev.convoy.transforms.verify.SeededInputs;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Memory of an evaluation of a planned {@code .cvy}: each model optimized at O3 with its input
+ * shapes made static (the oracle arguments' shapes), written as {@code .cvy} and read back, then
+ * run on one thread with the plan's arena and, in the same process, without it. Beside LOAD (the
+ * plan's lower bound) and the plan's arena it gives the bytes of the arena arrays the evaluator
+ * allocates (one array per storage class) and the heap each run allocates besides them
+ * (HotSpot's per-thread allocated-bytes counter, median of the timed runs).
+ */
+public final class MemoryBenchmark {
+  private MemoryBenchmark() {}
+
+  public static BenchTable run(List<Path> models, int warmup, int reps) throws IOException {
+    BenchTable table = new BenchTable("Memory of a planned .cvy evaluation (O3, one thread)",
+        "model", "LOAD MB", "plan arena / LOAD", "planner", "in-place", "arena arrays MB",
+        "arrays / LOAD", "heap/run unplanned MB", "heap/run in arena MB",
+        "(arrays + heap) / unplanned heap");
+    Path dir = Files.createTempDirectory("convoy-bench-memory");
+    try {
+      for (Path model : models) {
+        String name = model.getFileName().toString();
+        Map<String, long[]> shapes = ModelVerification.shapes(model, Map.of());
+        Graph o3 = Optimizer.optimize(Models.load(model), new OptimizeOptions(Level.O3,
+            Set.of(), Set.of(), null, shapes, false, OptimizeOptions.DEFAULT_FOLD_CAP)).graph();
+        Path cvy = dir.resolve(name + ".cvy");
+        CvyWriter.write(o3, cvy);
+        Graph planned = CvyReader.read(cvy);
+        MemoryPlan plan = MemoryPlanCodec.stored(planned).orElse(null);
+        if (plan == null) {
+          table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-");
+          continue;
+        }
+        Map<String, Tensor> inputs = SeededInputs.generate(planned, shapes);
+        long arrays = Evaluator.arenaBytes(planned);
+        Evaluator unplanned = new Evaluator(OpCatalog.standard(), Parallel.serial())
+            .useArena(false);
+        ArenaUse use = new ArenaUse();
+        Evaluator inArena = new Evaluator(OpCatalog.standard(), Parallel.serial())
+            .recordArenaUse(use);
+        double heapUnplanned = allocatedPerRun(warmup, reps, () -> unplanned.runTensors(planned,
+            inputs));
+        double heapArena = allocatedPerRun(warmup, reps, () -> inArena.runTensors(planned,
+            inputs)) - arrays;
+        double load = plan.lowerBoundBytes();
+        table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
+            mb(arrays), ratio(arrays, load), mb(heapUnplanned), mb(heapArena),
+            ratio(arrays + heapArena, heapUnplanned));
+      }
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path p : files.toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+      Files.deleteIfExists(dir);
+    }
+    return table.note("LOAD = most planned bytes alive at one step (the plan's lower bound)."
+        + " Arena arrays: one per storage class, spanning the planned bytes of its values,"
+        + " allocated once per run. Heap/run: bytes allocated by one run on the calling thread"
+        + " (kernel outputs, the copies readers get of planned values, inputs and outputs),"
+        + " arena arrays excluded; median of " + reps + " runs after " + warmup + " warm-up"
+        + " runs.");
+  }
+
+  private static double allocatedPerRun(int warmup, int reps, Runnable body) {
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId();
+    for (int i = 0; i < warmup; i++) {
+      body.run();
+    }
+    double[] bytes = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long before = threads.getThreadAllocatedBytes(id);
+      body.run();
+      bytes[i] = threads.getThreadAllocatedBytes(id) - before;
+    }
+    return BenchTable.median(bytes);
+  }
+
+  private static String mb(double bytes) {
+    return String.format("%.2f", bytes / (1 << 20));
+  }
+
+  private static String ratio(double a, double b) {
+    return b <= 0 ? "-" : String.format("%.3f", a / b);
+  }
+}
