@@ -1,6 +1,6 @@
 package dev.convoy.runners.bench;
 
-import dev.convoy.ir.eval.ArenaUse;
+import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
@@ -44,32 +44,12 @@ public final class MemoryBenchmark {
     try {
       for (Path model : models) {
         String name = model.getFileName().toString();
-        Map<String, long[]> shapes = ModelVerification.shapes(model, Map.of());
-        Graph o3 = Optimizer.optimize(Models.load(model), new OptimizeOptions(Level.O3,
-            Set.of(), Set.of(), null, shapes, false, OptimizeOptions.DEFAULT_FOLD_CAP)).graph();
-        Path cvy = dir.resolve(name + ".cvy");
-        CvyWriter.write(o3, cvy);
-        Graph planned = CvyReader.read(cvy);
-        MemoryPlan plan = MemoryPlanCodec.stored(planned).orElse(null);
-        if (plan == null) {
-          table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-");
-          continue;
+        try {
+          measure(model, name, dir, warmup, reps, table);
+        } catch (ConvoyException e) {
+          table.row(name, "-", "not measured: " + e.getMessage().replace('|', '/'), "-", "-", "-",
+              "-", "-", "-", "-");
         }
-        Map<String, Tensor> inputs = SeededInputs.generate(planned, shapes);
-        long arrays = Evaluator.arenaBytes(planned);
-        Evaluator unplanned = new Evaluator(OpCatalog.standard(), Parallel.serial())
-            .useArena(false);
-        ArenaUse use = new ArenaUse();
-        Evaluator inArena = new Evaluator(OpCatalog.standard(), Parallel.serial())
-            .recordArenaUse(use);
-        double heapUnplanned = allocatedPerRun(warmup, reps, () -> unplanned.runTensors(planned,
-            inputs));
-        double heapArena = allocatedPerRun(warmup, reps, () -> inArena.runTensors(planned,
-            inputs)) - arrays;
-        double load = plan.lowerBoundBytes();
-        table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
-            mb(arrays), ratio(arrays, load), mb(heapUnplanned), mb(heapArena),
-            ratio(arrays + heapArena, heapUnplanned));
       }
     } finally {
       try (var files = Files.list(dir)) {
@@ -85,6 +65,34 @@ public final class MemoryBenchmark {
         + " (kernel outputs, the copies readers get of planned values, inputs and outputs),"
         + " arena arrays excluded; median of " + reps + " runs after " + warmup + " warm-up"
         + " runs.");
+  }
+
+  private static void measure(Path model, String name, Path dir, int warmup, int reps,
+      BenchTable table) {
+    Map<String, long[]> shapes = ModelVerification.shapes(model, Map.of());
+    Graph o3 = Optimizer.optimize(Models.load(model), new OptimizeOptions(Level.O3,
+        Set.of(), Set.of(), null, shapes, false, OptimizeOptions.DEFAULT_FOLD_CAP)).graph();
+    Path cvy = dir.resolve(name + ".cvy");
+    CvyWriter.write(o3, cvy);
+    Graph planned = CvyReader.read(cvy);
+    MemoryPlan plan = MemoryPlanCodec.stored(planned).orElse(null);
+    if (plan == null) {
+      table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-");
+      return;
+    }
+    Map<String, Tensor> inputs = SeededInputs.generate(planned, shapes);
+    long arrays = Evaluator.arenaBytes(planned);
+    Evaluator unplanned = new Evaluator(OpCatalog.standard(), Parallel.serial())
+        .useArena(false);
+    Evaluator inArena = new Evaluator(OpCatalog.standard(), Parallel.serial());
+    double heapUnplanned = allocatedPerRun(warmup, reps, () -> unplanned.runTensors(planned,
+        inputs));
+    double heapArena = allocatedPerRun(warmup, reps, () -> inArena.runTensors(planned,
+        inputs)) - arrays;
+    double load = plan.lowerBoundBytes();
+    table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
+        mb(arrays), ratio(arrays, load), mb(heapUnplanned), mb(heapArena),
+        ratio(arrays + heapArena, heapUnplanned));
   }
 
   private static double allocatedPerRun(int warmup, int reps, Runnable body) {
