@@ -45,6 +45,9 @@ final class Arena {
    */
   private record Slot(int storage, int offset, int capacity, Value aliasOf) {}
 
+  /** {@code size} elements of a tensor of {@code dims} starting at {@code offset} of {@code data}. */
+  record Span(Object data, int offset, int size, long[] dims, DType dtype) {}
+
   /**
    * The places of one graph's planned values and the array lengths they need, with the layouts
    * of its subgraphs (by graph identity).
@@ -178,6 +181,39 @@ final class Arena {
     return a;
   }
 
+  /** Where live planned value {@code v}'s elements lie (no copy). */
+  Span span(Value v) {
+    Slot s = layout.slots.get(v);
+    long[] dims = live.get(v);
+    return new Span(storage[s.storage], s.offset, (int) elements(dims), dims,
+        v.tensorType().dtype());
+  }
+
+  /**
+   * The planned place of {@code v} for a kernel to write {@code dims} of its elements into;
+   * {@code v} is live from now on.
+   */
+  Span place(Value v, long[] dims) {
+    Slot s = layout.slots.get(v);
+    long n = elements(dims);
+    if (n > s.capacity) {
+      throw new ConvoyException("memory plan: '" + v.name() + "' is " + Arrays.toString(dims)
+          + " at run time, which does not fit its planned " + s.capacity + " elements");
+    }
+    live.put(v, dims.clone());
+    use.written(n * ELEMENT_BYTES[s.storage]);
+    use.computedInArena();
+    return new Span(storage[s.storage], s.offset, (int) n, dims, v.tensorType().dtype());
+  }
+
+  private static long elements(long[] dims) {
+    long n = 1;
+    for (long d : dims) {
+      n *= d;
+    }
+    return n;
+  }
+
   /** Copies {@code r}, the kernel's output for {@code v}, to {@code v}'s planned place. */
   void write(Value v, RuntimeValue r) {
     Slot s = layout.slots.get(v);
@@ -205,16 +241,7 @@ final class Arena {
       return false;
     }
     long[] dims = out.tensorType().shape().sizes();
-    long elements = 1;
-    for (long d : dims) {
-      elements *= d;
-    }
-    long[] hostDims = live.get(s.aliasOf);
-    long hostElements = 1;
-    for (long d : hostDims) {
-      hostElements *= d;
-    }
-    if (elements != hostElements) {
+    if (elements(dims) != elements(live.get(s.aliasOf))) {
       return false;
     }
     live.put(out, dims);

@@ -4,9 +4,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What runs inside memory-plan arenas did, added up over the runs an {@link Evaluator} records
- * ({@link Evaluator#recordArenaUse}): bytes of the arena arrays allocated, kernel outputs copied
- * to their planned places, planned values copied out for a kernel to read, and aliased outputs
- * served as views of their input's bytes without running their kernel.
+ * ({@link Evaluator#recordArenaUse}): bytes of the arena arrays allocated, kernel outputs placed
+ * in their planned places (copied there, or computed there by {@link ArenaKernels}), planned
+ * values copied out for a kernel to read, and aliased outputs served as views of their input's
+ * bytes without running their kernel.
  */
 public final class ArenaUse {
   private final AtomicLong allocatedBytes = new AtomicLong();
@@ -14,6 +15,7 @@ public final class ArenaUse {
   private final AtomicLong copiedOutBytes = new AtomicLong();
   private final AtomicLong writes = new AtomicLong();
   private final AtomicLong views = new AtomicLong();
+  private final AtomicLong inArena = new AtomicLong();
 
   void allocated(long bytes) {
     allocatedBytes.addAndGet(bytes);
@@ -28,6 +30,10 @@ public final class ArenaUse {
     copiedOutBytes.addAndGet(bytes);
   }
 
+  void computedInArena() {
+    inArena.incrementAndGet();
+  }
+
   void viewed() {
     views.incrementAndGet();
   }
@@ -37,7 +43,12 @@ public final class ArenaUse {
     return allocatedBytes.get();
   }
 
-  /** Kernel outputs placed in an arena. */
+  /** Outputs computed straight into their planned place (no output array, no input copies). */
+  public long inArena() {
+    return inArena.get();
+  }
+
+  /** Kernel outputs placed in an arena (copied there or computed in place). */
   public long writes() {
     return writes.get();
   }

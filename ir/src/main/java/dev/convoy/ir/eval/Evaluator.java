@@ -310,7 +310,7 @@ public final class Evaluator {
       Arena arena = frame.arena;
       for (int i = 0; i < plan.nodes.size(); i++) {
         Node node = plan.nodes.get(i);
-        if (arena != null && arena.view(node)) {
+        if (arena != null && (arena.view(node) || inArena(node, frame))) {
           release(plan.releaseAfter.get(i), frame);
           continue;
         }
@@ -332,6 +332,31 @@ public final class Evaluator {
         }
         release(plan.releaseAfter.get(i), frame);
       }
+    }
+
+    /** Runs {@code node} with an {@link ArenaKernels} kernel when one applies. */
+    private boolean inArena(Node node, Frame frame) {
+      OpTimes times = opTimes;
+      long start = times == null ? 0 : System.nanoTime();
+      boolean ran = ArenaKernels.run(node, frame.arena, v -> span(frame, v));
+      if (ran && times != null) {
+        times.add(node.opType(), System.nanoTime() - start);
+      }
+      return ran;
+    }
+
+    /** Where {@code v}'s elements lie without copying them, or null (not a tensor). */
+    private Arena.Span span(Frame frame, Value v) {
+      for (Frame f = frame; f != null; f = f.parent) {
+        RuntimeValue r = f.values.get(v);
+        if (r != null) {
+          return r instanceof NdArray a ? ArenaKernels.heap(a) : null;
+        }
+        if (f.arena != null && f.arena.isLive(v)) {
+          return f.arena.span(v);
+        }
+      }
+      return v.isInitializer() ? ArenaKernels.heap(weight(v.constant())) : null;
     }
 
     private void release(List<Value> dead, Frame frame) {

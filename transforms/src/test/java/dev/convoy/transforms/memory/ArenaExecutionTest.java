@@ -100,9 +100,9 @@ class ArenaExecutionTest {
       assertTrue(use.allocatedBytes() >= plan.arenaBytes() || !plan.subgraphs().isEmpty()
           || !plan.skipped().isEmpty(), name);
     }
-    System.out.printf("arena-run %s plan-arena=%d load=%d allocated=%d writes=%d views=%d%n",
-        name, plan.arenaBytes(), plan.lowerBoundBytes(), use.allocatedBytes(), use.writes(),
-        use.views());
+    System.out.printf("arena-run %s plan-arena=%d load=%d allocated=%d writes=%d in-arena=%d"
+        + " views=%d%n", name, plan.arenaBytes(), plan.lowerBoundBytes(), use.allocatedBytes(),
+        use.writes(), use.inArena(), use.views());
   }
 
   @Test
@@ -116,6 +116,19 @@ class ArenaExecutionTest {
     assertTrue(plan.aliased() > 0, "mobilenet_v2 has aliases");
     assertEquals(plan.aliased(), use.views());
     assertEquals(plan.allocations().size() - plan.aliased(), use.writes());
+  }
+
+  @Test
+  void reluClipAndArithmeticComputeStraightIntoTheirPlannedPlaces() {
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    Graph g = staticAtReference(TestData.devModels().resolve("mobilenet_v2.onnx"), inputs);
+    MemoryPlanCodec.store(g, MemoryPlanner.plan(g));
+    long elementwise = g.nodes().stream()
+        .filter(n -> n.is("Clip") || n.is("Add") || n.is("Relu")).count();
+    ArenaUse use = new ArenaUse();
+    Evaluator.standard().recordArenaUse(use).runTensors(g, inputs);
+    assertTrue(elementwise > 40, elementwise + " Clip/Add/Relu nodes");
+    assertEquals(elementwise, use.inArena());
   }
 
   @Test
