@@ -18,6 +18,7 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.ir.memory.MemoryPlanCodec;
+import dev.convoy.ir.text.GraphParser;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
@@ -129,6 +130,36 @@ class ArenaExecutionTest {
     Evaluator.standard().recordArenaUse(use).runTensors(g, inputs);
     assertTrue(elementwise > 40, elementwise + " Clip/Add/Relu nodes");
     assertEquals(elementwise, use.inArena());
+  }
+
+  @Test
+  void arenaKernelsKeepNanSignedZerosAndInfinitiesAsTheCatalogDoes() {
+    Graph g = GraphParser.parse("""
+        graph g (%x: float32[2,8], %s: float32[1]) -> (%out: float32[2,32]) {
+          opset "" 13
+          %r: float32[2,8] = Relu(%x)
+          %neg: float32[2,8] = Sub(%s, %x)
+          %c: float32[2,8] = Clip(%neg, %s)
+          %q: float32[2,8] = Div(%x, %r)
+          %m: float32[2,8] = Mul(%q, %s)
+          %a: float32[2,8] = Add(%m, %c)
+          %cat: float32[2,32] = Concat(%r, %c, %q, %a) {axis=1}
+          %out = Identity(%cat)
+        }
+        """);
+    ShapeInference.infer(g);
+    MemoryPlanCodec.store(g, MemoryPlanner.plan(g));
+    float[] x = {Float.NaN, -0f, 0f, 1.5f, -2.5f, Float.POSITIVE_INFINITY,
+        Float.NEGATIVE_INFINITY, 3e38f, -1e-45f, 1e-45f, -Float.MAX_VALUE, 7f, -7f, 0.1f, -0.1f,
+        Float.MIN_NORMAL};
+    Map<String, Tensor> inputs = Map.of("x", Tensor.ofFloats(new long[] {2, 8}, x),
+        "s", Tensor.ofFloats(new long[] {1}, -0f));
+    ArenaUse use = new ArenaUse();
+    Tensor inArena =
+        Evaluator.standard().recordArenaUse(use).runTensors(g, inputs).get("out");
+    Tensor unplanned = Evaluator.standard().useArena(false).runTensors(g, inputs).get("out");
+    assertEquals(7, use.inArena());
+    assertArrayEquals(bytes(unplanned), bytes(inArena));
   }
 
   @Test
