@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,21 +29,22 @@ final class ArenaKernels {
    * Runs {@code n} into {@code arena} when its output is planned there and a kernel here applies;
    * {@code source} gives an input's elements without copying them, or null when it cannot.
    */
-  static boolean run(Node n, Arena arena, Function<Value, Arena.Span> source) {
+  static boolean run(Node n, Arena arena, Function<Value, Arena.Span> source, Parallel par) {
     if (!n.domain().isEmpty() || n.outputCount() != 1 || n.output(0) == null
         || !arena.holds(n.output(0))) {
       return false;
     }
     return switch (n.opType()) {
-      case "Relu" -> unary(n, arena, source, 0f, Float.NaN, true);
-      case "Clip" -> clip(n, arena, source);
-      case "Add", "Sub", "Mul", "Div" -> binary(n, arena, source);
+      case "Relu" -> unary(n, arena, source, 0f, Float.NaN, true, par);
+      case "Clip" -> clip(n, arena, source, par);
+      case "Add", "Sub", "Mul", "Div" -> binary(n, arena, source, par);
       case "Concat" -> concat(n, arena, source);
       default -> false;
     };
   }
 
-  private static boolean clip(Node n, Arena arena, Function<Value, Arena.Span> source) {
+  private static boolean clip(Node n, Arena arena, Function<Value, Arena.Span> source,
+      Parallel par) {
     double lo;
     double hi;
     if (OpCatalog.opsetOf(n) < 11) {
@@ -59,7 +61,7 @@ final class ArenaKernels {
       lo = min;
       hi = max;
     }
-    return unary(n, arena, source, (float) lo, (float) hi, false);
+    return unary(n, arena, source, (float) lo, (float) hi, false, par);
   }
 
   /** A one-element bound input as the catalog reads it, {@code fallback} when absent. */
@@ -77,7 +79,7 @@ final class ArenaKernels {
 
   /** Relu (as Math.max with 0, which maps -0 to +0 and keeps NaN) or Clip to [lo, hi]. */
   private static boolean unary(Node n, Arena arena, Function<Value, Arena.Span> source, float lo,
-      float hi, boolean relu) {
+      float hi, boolean relu, Parallel par) {
     Arena.Span x = source.apply(n.input(0));
     if (x == null || x.dtype() != DType.FLOAT || !declared(n, DType.FLOAT)) {
       return false;
@@ -87,20 +89,22 @@ final class ArenaKernels {
     float[] out = (float[]) o.data();
     int ia = x.offset();
     int io = o.offset();
-    int len = x.size();
-    if (relu) {
-      for (int i = 0; i < len; i++) {
-        out[io + i] = Math.max(a[ia + i], 0f);
+    chunks(x.size(), par, (from, to) -> {
+      if (relu) {
+        for (int i = from; i < to; i++) {
+          out[io + i] = Math.max(a[ia + i], 0f);
+        }
+      } else {
+        for (int i = from; i < to; i++) {
+          out[io + i] = Math.min(Math.max(a[ia + i], lo), hi);
+        }
       }
-    } else {
-      for (int i = 0; i < len; i++) {
-        out[io + i] = Math.min(Math.max(a[ia + i], lo), hi);
-      }
-    }
+    });
     return true;
   }
 
-  private static boolean binary(Node n, Arena arena, Function<Value, Arena.Span> source) {
+  private static boolean binary(Node n, Arena arena, Function<Value, Arena.Span> source,
+      Parallel par) {
     if (n.inputCount() != 2 || n.input(0) == null || n.input(1) == null
         || !declared(n, DType.FLOAT)) {
       return false;
@@ -124,25 +128,33 @@ final class ArenaKernels {
     int ia = x.offset();
     int ib = y.offset();
     int io = o.offset();
-    int len = v.size();
     char op = n.opType().charAt(0) == 'S' ? '-' : n.opType().charAt(0) == 'M' ? '*'
         : n.opType().charAt(0) == 'D' ? '/' : '+';
-    if (same) {
-      for (int i = 0; i < len; i++) {
-        out[io + i] = apply(op, a[ia + i], b[ib + i]);
+    chunks(v.size(), par, (from, to) -> {
+      if (same) {
+        for (int i = from; i < to; i++) {
+          out[io + i] = apply(op, a[ia + i], b[ib + i]);
+        }
+      } else if (scalarRight) {
+        float s = b[ib];
+        for (int i = from; i < to; i++) {
+          out[io + i] = apply(op, a[ia + i], s);
+        }
+      } else {
+        float s = a[ia];
+        for (int i = from; i < to; i++) {
+          out[io + i] = apply(op, s, b[ib + i]);
+        }
       }
-    } else if (scalarRight) {
-      float s = b[ib];
-      for (int i = 0; i < len; i++) {
-        out[io + i] = apply(op, a[ia + i], s);
-      }
-    } else {
-      float s = a[ia];
-      for (int i = 0; i < len; i++) {
-        out[io + i] = apply(op, s, b[ib + i]);
-      }
-    }
+    });
     return true;
+  }
+
+  /** {@code body} over {@code [0, n)} in chunks of 4096 elements spread over {@code par}. */
+  private static void chunks(int n, Parallel par, Parallel.RangeBody body) {
+    int chunk = 4096;
+    par.forRange((n + chunk - 1) / chunk, chunk * 4L,
+        (from, to) -> body.run(from * chunk, Math.min(n, to * chunk)));
   }
 
   private static float apply(char op, float u, float v) {

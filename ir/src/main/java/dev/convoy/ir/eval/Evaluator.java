@@ -338,7 +338,7 @@ public final class Evaluator {
     private boolean inArena(Node node, Frame frame) {
       OpTimes times = opTimes;
       long start = times == null ? 0 : System.nanoTime();
-      boolean ran = ArenaKernels.run(node, frame.arena, v -> span(frame, v));
+      boolean ran = ArenaKernels.run(node, frame.arena, v -> span(frame, v), parallel);
       if (ran && times != null) {
         times.add(node.opType(), System.nanoTime() - start);
       }

@@ -39,7 +39,7 @@ public final class MemoryBenchmark {
     BenchTable table = new BenchTable("Memory of a planned .cvy evaluation (O3, one thread)",
         "model", "LOAD MB", "plan arena / LOAD", "planner", "in-place", "arena arrays MB",
         "arrays / LOAD", "heap/run unplanned MB", "heap/run in arena MB",
-        "(arrays + heap) / unplanned heap");
+        "(arrays + heap) / unplanned heap", "ms unplanned", "ms in arena");
     Path dir = Files.createTempDirectory("convoy-bench-memory");
     try {
       for (Path model : models) {
@@ -48,7 +48,7 @@ public final class MemoryBenchmark {
           measure(model, name, dir, warmup, reps, table);
         } catch (ConvoyException e) {
           table.row(name, "-", "not measured: " + e.getMessage().replace('|', '/'), "-", "-", "-",
-              "-", "-", "-", "-");
+              "-", "-", "-", "-", "-", "-");
         }
       }
     } finally {
@@ -63,8 +63,8 @@ public final class MemoryBenchmark {
         + " Arena arrays: one per storage class, spanning the planned bytes of its values,"
         + " allocated once per run. Heap/run: bytes allocated by one run on the calling thread"
         + " (kernel outputs, the copies readers get of planned values, inputs and outputs),"
-        + " arena arrays excluded; median of " + reps + " runs after " + warmup + " warm-up"
-        + " runs.");
+        + " arena arrays excluded; ms: wall time of one run. Medians of " + reps + " runs after "
+        + warmup + " warm-up runs.");
   }
 
   private static void measure(Path model, String name, Path dir, int warmup, int reps,
@@ -77,7 +77,7 @@ public final class MemoryBenchmark {
     Graph planned = CvyReader.read(cvy);
     MemoryPlan plan = MemoryPlanCodec.stored(planned).orElse(null);
     if (plan == null) {
-      table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-");
+      table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-", "-", "-");
       return;
     }
     Map<String, Tensor> inputs = SeededInputs.generate(planned, shapes);
@@ -85,29 +85,33 @@ public final class MemoryBenchmark {
     Evaluator unplanned = new Evaluator(OpCatalog.standard(), Parallel.serial())
         .useArena(false);
     Evaluator inArena = new Evaluator(OpCatalog.standard(), Parallel.serial());
-    double heapUnplanned = allocatedPerRun(warmup, reps, () -> unplanned.runTensors(planned,
-        inputs));
-    double heapArena = allocatedPerRun(warmup, reps, () -> inArena.runTensors(planned,
-        inputs)) - arrays;
+    double[] off = perRun(warmup, reps, () -> unplanned.runTensors(planned, inputs));
+    double[] on = perRun(warmup, reps, () -> inArena.runTensors(planned, inputs));
+    double heapArena = on[0] - arrays;
     double load = plan.lowerBoundBytes();
     table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
-        mb(arrays), ratio(arrays, load), mb(heapUnplanned), mb(heapArena),
-        ratio(arrays + heapArena, heapUnplanned));
+        mb(arrays), ratio(arrays, load), mb(off[0]), mb(heapArena),
+        ratio(arrays + heapArena, off[0]), String.format("%.1f", off[1]),
+        String.format("%.1f", on[1]));
   }
 
-  private static double allocatedPerRun(int warmup, int reps, Runnable body) {
+  /** Median bytes allocated and milliseconds of one run of {@code body}. */
+  private static double[] perRun(int warmup, int reps, Runnable body) {
     var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long id = Thread.currentThread().getId();
     for (int i = 0; i < warmup; i++) {
       body.run();
     }
     double[] bytes = new double[reps];
+    double[] ms = new double[reps];
     for (int i = 0; i < reps; i++) {
       long before = threads.getThreadAllocatedBytes(id);
+      long t0 = System.nanoTime();
       body.run();
+      ms[i] = (System.nanoTime() - t0) / 1e6;
       bytes[i] = threads.getThreadAllocatedBytes(id) - before;
     }
-    return BenchTable.median(bytes);
+    return new double[] {BenchTable.median(bytes), BenchTable.median(ms)};
   }
 
   private static String mb(double bytes) {
