@@ -8,7 +8,7 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.BufferRules;
 import dev.convoy.ir.memory.MemoryPlan;
-import dev.convoy.ir.ops.NarrowTypes;
+import dev.convoy.ir.ops.runtime.NarrowTypes;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.RuntimeValue;
 import java.util.Arrays;

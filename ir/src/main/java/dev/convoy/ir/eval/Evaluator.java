@@ -16,7 +16,7 @@ import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpDef;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.RuntimeValue;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -9,7 +9,7 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.ir.ops.OpCatalog;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
