@@ -137,6 +137,18 @@ final class Arena {
       return total;
     }
 
+    /** Whether {@code arrays} (an earlier run's) are exactly the arrays this layout needs. */
+    boolean fits(Object[] arrays) {
+      for (int i = 0; i < lengths.length; i++) {
+        boolean ok = lengths[i] == 0 ? arrays[i] == null
+            : arrays[i] != null && java.lang.reflect.Array.getLength(arrays[i]) == lengths[i];
+        if (!ok) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     /** The arrays of one arena; one allocation per storage class this graph uses. */
     Object[] allocate() {
       Object[] storage = new Object[CLASSES.size()];

@@ -38,7 +38,10 @@ public final class ArenaUse {
     views.incrementAndGet();
   }
 
-  /** Bytes of arena arrays allocated (one set per run and graph activated). */
+  /**
+   * Bytes of arena arrays allocated: one set per graph activated, which the evaluator keeps for
+   * its next run of the same graph.
+   */
   public long allocatedBytes() {
     return allocatedBytes.get();
   }

@@ -25,6 +25,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -49,6 +50,10 @@ public final class Evaluator {
   private volatile Consumer<String> warnings = w -> {};
   private volatile boolean arenas = true;
   private volatile ArenaUse arenaUse;
+  /** The arena arrays of the last planned run, kept for the next run of the same graph. */
+  private final AtomicReference<IdleArenas> idle = new AtomicReference<>();
+
+  private record IdleArenas(Graph top, Map<Graph, Object[]> arrays) {}
 
   public Evaluator(OpCatalog catalog, Parallel parallel) {
     this.catalog = catalog;
@@ -81,7 +86,8 @@ public final class Evaluator {
 
   /**
    * Whether later runs of a graph with a stored memory plan keep its intermediates in the plan's
-   * arena (on by default; off runs them as if unplanned, the plan still checked).
+   * arena (on by default; off runs them as if unplanned, the plan still checked). The arena arrays
+   * of the last planned run stay with the evaluator and serve the next run of the same graph.
    */
   public Evaluator useArena(boolean on) {
     this.arenas = on;
@@ -131,7 +137,9 @@ public final class Evaluator {
       MemoryPlanCheck.check(graph, plan);
       return arenas ? Arena.Layout.of(graph, plan) : null;
     }).orElse(null);
-    Run run = new Run(graph, layout);
+    IdleArenas kept = idle.getAndSet(null);
+    Run run = new Run(graph, layout,
+        kept != null && kept.top() == graph ? kept.arrays() : Map.of());
     Frame frame = new Frame(null, run.arenaFor(graph));
     Map<String, Value> symbols = new HashMap<>();
     for (String name : inputs.keySet()) {
@@ -163,6 +171,9 @@ public final class Evaluator {
     for (Value o : graph.outputs()) {
       out.put(o.name(), run.lookup(frame, o));
     }
+    if (layout != null) {
+      idle.set(new IdleArenas(graph, run.storage));
+    }
     return out;
   }
 
@@ -175,7 +186,7 @@ public final class Evaluator {
     for (Graph g : node.subgraphs()) {
       requireSupported(g);
     }
-    return new Run(null, null).runNode(node, def, inputs, new Frame(null, null));
+    return new Run(null, null, Map.of()).runNode(node, def, inputs, new Frame(null, null));
   }
 
   /** Throws {@link dev.convoy.ir.UnsupportedOpException} for the first op Convoy lacks. */
@@ -274,9 +285,11 @@ public final class Evaluator {
     private final Map<Graph, List<Value>> freeValues = new IdentityHashMap<>();
     private final Map<Graph, Arena.Layout> layouts = new IdentityHashMap<>();
     private final Map<Graph, Object[]> storage = new IdentityHashMap<>();
+    private final Map<Graph, Object[]> reusable;
     private final ArenaUse use;
 
-    Run(Graph graph, Arena.Layout top) {
+    Run(Graph graph, Arena.Layout top, Map<Graph, Object[]> reusable) {
+      this.reusable = reusable;
       ArenaUse recording = arenaUse;
       this.use = recording == null ? new ArenaUse() : recording;
       if (top != null) {
@@ -299,6 +312,10 @@ public final class Evaluator {
         return null;
       }
       Object[] arrays = storage.computeIfAbsent(graph, g -> {
+        Object[] kept = reusable.get(g);
+        if (kept != null && layout.fits(kept)) {
+          return kept;
+        }
         use.allocated(layout.bytes());
         return layout.allocate();
       });

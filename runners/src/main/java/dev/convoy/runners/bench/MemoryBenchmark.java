@@ -61,9 +61,9 @@ public final class MemoryBenchmark {
     }
     return table.note("LOAD = most planned bytes alive at one step (the plan's lower bound)."
         + " Arena arrays: one per storage class, spanning the planned bytes of its values,"
-        + " allocated once per run. Heap/run: bytes allocated by one run on the calling thread"
-        + " (kernel outputs, the copies readers get of planned values, inputs and outputs),"
-        + " arena arrays excluded; ms: wall time of one run. Medians of " + reps + " runs after "
+        + " allocated by the first run and kept by the evaluator for the next. Heap/run: bytes"
+        + " allocated by one run on the calling thread (kernel outputs, the copies readers get"
+        + " of planned values, inputs and outputs); ms: wall time of one run. Medians of " + reps + " runs after "
         + warmup + " warm-up runs.");
   }
 
@@ -87,11 +87,10 @@ public final class MemoryBenchmark {
     Evaluator inArena = new Evaluator(OpCatalog.standard(), Parallel.serial());
     double[] off = perRun(warmup, reps, () -> unplanned.runTensors(planned, inputs));
     double[] on = perRun(warmup, reps, () -> inArena.runTensors(planned, inputs));
-    double heapArena = on[0] - arrays;
     double load = plan.lowerBoundBytes();
     table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
-        mb(arrays), ratio(arrays, load), mb(off[0]), mb(heapArena),
-        ratio(arrays + heapArena, off[0]), String.format("%.1f", off[1]),
+        mb(arrays), ratio(arrays, load), mb(off[0]), mb(on[0]),
+        ratio(arrays + on[0], off[0]), String.format("%.1f", off[1]),
         String.format("%.1f", on[1]));
   }
 

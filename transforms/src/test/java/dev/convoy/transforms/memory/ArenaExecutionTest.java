@@ -133,6 +133,32 @@ class ArenaExecutionTest {
   }
 
   @Test
+  void theNextRunOfTheSameGraphReusesTheArenaAndReadsNoStaleBytes() {
+    Map<String, Tensor> first = new LinkedHashMap<>();
+    Graph g = staticAtReference(TestData.devModels().resolve("squeezenet1_1.onnx"), first);
+    MemoryPlanCodec.store(g, MemoryPlanner.plan(g));
+    Map<String, Tensor> second = new LinkedHashMap<>();
+    first.forEach((k, t) -> {
+      float[] v = t.toFloatArray();
+      for (int i = 0; i < v.length; i++) {
+        v[i] = 1 - 2 * v[i];
+      }
+      second.put(k, Tensor.ofFloats(t.dims(), v));
+    });
+    ArenaUse use = new ArenaUse();
+    Evaluator ev = Evaluator.standard().recordArenaUse(use);
+    ev.runTensors(g, first);
+    long allocated = use.allocatedBytes();
+    Map<String, Tensor> again = ev.runTensors(g, second);
+    Map<String, Tensor> unplanned = Evaluator.standard().useArena(false).runTensors(g, second);
+    assertTrue(allocated > 0);
+    assertEquals(allocated, use.allocatedBytes(), "the second run allocated arena arrays again");
+    for (String out : unplanned.keySet()) {
+      assertArrayEquals(bytes(unplanned.get(out)), bytes(again.get(out)), out);
+    }
+  }
+
+  @Test
   void arenaKernelsKeepNanSignedZerosAndInfinitiesAsTheCatalogDoes() {
     Graph g = GraphParser.parse("""
         graph g (%x: float32[2,8], %s: float32[1]) -> (%out: float32[2,32]) {
