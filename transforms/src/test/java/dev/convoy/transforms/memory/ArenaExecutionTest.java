@@ -22,6 +22,9 @@ import dev.convoy.ir.text.GraphParser;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.verify.ReferenceSets;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -30,11 +33,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A planned {@code .cvy} runs inside its arena with outputs bit-identical to the same graph run
@@ -104,6 +109,31 @@ class ArenaExecutionTest {
     System.out.printf("arena-run %s plan-arena=%d load=%d allocated=%d writes=%d in-arena=%d"
         + " views=%d%n", name, plan.arenaBytes(), plan.lowerBoundBytes(), use.allocatedBytes(),
         use.writes(), use.inArena(), use.views());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"mobilenet_v2", "squeezenet1_1", "yolox_nano", "loop_rnn"})
+  void o3CvyRunsInItsArenaBitIdenticalToTheUnplannedRun(String model) {
+    Path file = TestData.devModels().resolve(model + ".onnx");
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    staticAtReference(file, inputs);
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    inputs.forEach((k, t) -> shapes.put(k, t.dims()));
+    Graph o3 = Optimizer.optimize(Models.load(file), new OptimizeOptions(Level.O3, Set.of(),
+        Set.of(), null, shapes, false, OptimizeOptions.DEFAULT_FOLD_CAP)).graph();
+    Path cvy = dir.resolve(model + ".o3.cvy");
+    CvyWriter.write(o3, cvy);
+    Graph planned = CvyReader.read(cvy);
+    assertTrue(MemoryPlanCodec.stored(planned).isPresent(), model + ": O3 stored no plan");
+    ArenaUse use = new ArenaUse();
+    Map<String, Tensor> inArena =
+        Evaluator.standard().recordArenaUse(use).runTensors(planned, inputs);
+    Map<String, Tensor> unplanned =
+        Evaluator.standard().useArena(false).runTensors(planned, inputs);
+    assertTrue(use.writes() + use.views() > 0, model);
+    for (String out : unplanned.keySet()) {
+      assertArrayEquals(bytes(unplanned.get(out)), bytes(inArena.get(out)), model + " " + out);
+    }
   }
 
   @Test
