@@ -7,12 +7,10 @@ import dev.convoy.ir.ops.Broadcast;
 import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.Kernels;
 import dev.convoy.ir.ops.NdArray;
-import dev.convoy.ir.ops.NodeContext;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
 import dev.convoy.ir.ops.runtime.Parallel;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.DoubleBinaryOperator;
@@ -22,8 +20,8 @@ import java.util.function.LongUnaryOperator;
 
 /**
  * Elementwise ops: unary math and activations, binary arithmetic with numpy broadcasting,
- * comparisons, logical and bitwise ops, the variadic Sum/Mean/Max/Min, Where, Clip, Cast,
- * CastLike and Identity.
+ * comparisons, logical and bitwise ops, the variadic Sum/Mean/Max/Min, Where, Clip and Identity
+ * (Cast and CastLike are {@link Cast}).
  */
 public final class Elementwise implements OpFamily {
 
@@ -428,7 +426,7 @@ public final class Elementwise implements OpFamily {
     return acc;
   }
 
-  // ---- Where, Cast, CastLike, Identity ----
+  // ---- Where, Identity ----
 
   private static void registerMisc(OpRegistrar r) {
     r.op("Identity", 1).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> one(ctx.input(0)));
@@ -443,21 +441,6 @@ public final class Elementwise implements OpFamily {
           Kernels.requireSameType(ctx, x, y);
           return one(where(c, x, y));
         });
-    r.op("Cast", 6).requiredAttr("to").optionalAttr("saturate")
-        .shape(ctx -> ShapeFns.tensor(castTarget(ctx, ctx.attrLong("to")), ctx.shape(0)))
-        .kernel(ctx -> one(cast(ctx, ctx.tensor(0), castTarget(ctx, ctx.attrLong("to")))));
-    r.op("CastLike", 15).inputs(2).optionalAttr("saturate")
-        .shape(ctx -> ShapeFns.tensor(ctx.dtype(1), ctx.shape(0)))
-        .kernel(ctx -> one(cast(ctx, ctx.tensor(0), ctx.tensor(1).dtype())));
-  }
-
-  private static DType castTarget(NodeContext ctx, long code) {
-    DType t = DType.fromOnnx((int) code);
-    if (!t.isSupported()) {
-      throw new dev.convoy.ir.UnsupportedOpException(
-          ctx.where() + ": cast to " + t.textName() + " is not supported");
-    }
-    return t;
   }
 
   private static NdArray where(NdArray c, NdArray x, NdArray y) {
@@ -480,76 +463,4 @@ public final class Elementwise implements OpFamily {
     return out;
   }
 
-  static NdArray cast(NodeContext ctx, NdArray x, DType to) {
-    DType from = x.dtype();
-    if (from == to) {
-      return x;
-    }
-    if (to == DType.STRING) {
-      return castToString(x);
-    }
-    if (from == DType.STRING) {
-      byte[][] s = x.strings();
-      double[] v = new double[s.length];
-      for (int i = 0; i < s.length; i++) {
-        String text = new String(s[i], StandardCharsets.UTF_8).trim();
-        try {
-          v[i] = parseNumber(text);
-        } catch (NumberFormatException e) {
-          throw ctx.error("cannot cast string '" + text + "' to " + to.textName());
-        }
-      }
-      return Kernels.convert(NdArray.wrap(DType.DOUBLE, x.dims(), v), to);
-    }
-    return Kernels.convert(x, to);
-  }
-
-  private static double parseNumber(String text) {
-    return switch (text.toLowerCase(java.util.Locale.ROOT)) {
-      case "nan", "+nan", "-nan" -> Double.NaN;
-      case "inf", "+inf", "infinity", "+infinity" -> Double.POSITIVE_INFINITY;
-      case "-inf", "-infinity" -> Double.NEGATIVE_INFINITY;
-      default -> Double.parseDouble(text);
-    };
-  }
-
-  private static NdArray castToString(NdArray x) {
-    int n = x.size();
-    byte[][] out = new byte[n][];
-    for (int i = 0; i < n; i++) {
-      String s;
-      if (x.dtype() == DType.BOOL) {
-        s = x.getLong(i) != 0 ? "True" : "False";
-      } else if (x.dtype().isFloatingPoint()) {
-        s = formatFloat(x.getDouble(i), x.dtype() == DType.DOUBLE);
-      } else if (x.dtype() == DType.UINT64) {
-        s = Long.toUnsignedString(x.getLong(i));
-      } else {
-        s = Long.toString(x.getLong(i));
-      }
-      out[i] = s.getBytes(StandardCharsets.UTF_8);
-    }
-    return NdArray.wrap(DType.STRING, x.dims(), out);
-  }
-
-  /** Shortest round-trip text like numpy's str(): {@code 1.5}, {@code 1e-05}, {@code inf}. */
-  private static String formatFloat(double v, boolean isDouble) {
-    if (Double.isNaN(v)) {
-      return "nan";
-    }
-    if (Double.isInfinite(v)) {
-      return v > 0 ? "inf" : "-inf";
-    }
-    String s = isDouble ? Double.toString(v) : Float.toString((float) v);
-    int e = s.indexOf('E');
-    if (e < 0) {
-      return s;
-    }
-    String mant = s.substring(0, e);
-    if (mant.endsWith(".0")) {
-      mant = mant.substring(0, mant.length() - 2);
-    }
-    int exp = Integer.parseInt(s.substring(e + 1));
-    return mant + "e" + (exp < 0 ? "-" : "+") + (Math.abs(exp) < 10 ? "0" : "") + Math.abs(exp);
-  }
 }

@@ -68,14 +68,6 @@ public final class Normalization implements OpFamily {
     return x;
   }
 
-  private static int product(long[] d, int from, int to) {
-    long p = 1;
-    for (int i = from; i < to; i++) {
-      p *= d[i];
-    }
-    return (int) p;
-  }
-
   // ---- BatchNormalization ----
 
   private static List<ValueType> batchNormShape(InferenceContext ctx) {
@@ -101,7 +93,7 @@ public final class Normalization implements OpFamily {
     }
     int c = (int) d[1];
     int n = (int) d[0];
-    int inner = product(d, 2, d.length);
+    int inner = (int) Shape.product(d, 2, d.length);
     double[] scale = ctx.tensor(1).toDoubles();
     double[] bias = ctx.tensor(2).toDoubles();
     double[] mean = ctx.tensor(3).toDoubles();
@@ -226,7 +218,7 @@ public final class Normalization implements OpFamily {
     }
     int n = (int) d[0];
     int c = (int) d[1];
-    int inner = product(d, 2, d.length);
+    int inner = (int) Shape.product(d, 2, d.length);
     double[] scale = ctx.tensor(1).toDoubles();
     double[] bias = ctx.tensor(2).toDoubles();
     double eps = ctx.attrFloat("epsilon");
@@ -271,7 +263,7 @@ public final class Normalization implements OpFamily {
     int n = (int) d[0];
     int c = (int) d[1];
     int cg = c / groups;
-    int inner = product(d, 2, d.length);
+    int inner = (int) Shape.product(d, 2, d.length);
     double[] scale = ctx.tensor(1).toDoubles();
     double[] bias = ctx.tensor(2).toDoubles();
     double eps = ctx.attrFloat("epsilon");
@@ -308,7 +300,7 @@ public final class Normalization implements OpFamily {
       }
     }
     int[] map = Broadcast.indexMap(kept, d);
-    int groups = (int) Conv.product(kept);
+    int groups = (int) Shape.product(kept);
     double[] xs = x.toDoubles();
     double[] sum = new double[groups];
     int[] count = new int[groups];
@@ -363,8 +355,8 @@ public final class Normalization implements OpFamily {
     NdArray x = floatInput(ctx, 0);
     long[] d = x.dims();
     int axis = ctx.axis(ctx.attrLong("axis"), d.length);
-    int outer = product(d, 0, axis);
-    int len = product(d, axis, d.length);
+    int outer = (int) Shape.product(d, 0, axis);
+    int len = (int) Shape.product(d, axis, d.length);
     long[] normDims = Arrays.copyOfRange(d, axis, d.length);
     double[] scale = spread(ctx, ctx.tensor(1), normDims);
     NdArray b = ctx.optionalTensor(2);
@@ -414,8 +406,8 @@ public final class Normalization implements OpFamily {
     NdArray x = floatInput(ctx, 0);
     long[] d = x.dims();
     int axis = ctx.axis(ctx.attrLong("axis"), d.length);
-    int outer = product(d, 0, axis);
-    int len = product(d, axis, d.length);
+    int outer = (int) Shape.product(d, 0, axis);
+    int len = (int) Shape.product(d, axis, d.length);
     double[] scale = spread(ctx, ctx.tensor(1), Arrays.copyOfRange(d, axis, d.length));
     double eps = ctx.attrFloat("epsilon");
     double[] xs = x.toDoubles();
@@ -443,7 +435,7 @@ public final class Normalization implements OpFamily {
     }
     int n = (int) d[0];
     int c = (int) d[1];
-    int inner = product(d, 2, d.length);
+    int inner = (int) Shape.product(d, 2, d.length);
     int size = ctx.attrInt("size");
     double alpha = ctx.attrFloat("alpha");
     double beta = ctx.attrFloat("beta");
@@ -506,9 +498,9 @@ public final class Normalization implements OpFamily {
     if (p != 1 && p != 2) {
       throw ctx.error("p must be 1 or 2, is " + p);
     }
-    int outer = product(d, 0, axis);
+    int outer = (int) Shape.product(d, 0, axis);
     int n = (int) d[axis];
-    int inner = product(d, axis + 1, d.length);
+    int inner = (int) Shape.product(d, axis + 1, d.length);
     double[] xs = x.toDoubles();
     double[] y = new double[xs.length];
     for (int o = 0; o < outer; o++) {
@@ -539,15 +531,15 @@ public final class Normalization implements OpFamily {
       throw ctx.error(op + " needs rank >= 1");
     }
     int axis = ctx.axis(ctx.attrLong("axis"), d.length);
-    int outer = product(d, 0, axis);
+    int outer = (int) Shape.product(d, 0, axis);
     int n;
     int inner;
     if (flatten) {
-      n = product(d, axis, d.length);
+      n = (int) Shape.product(d, axis, d.length);
       inner = 1;
     } else {
       n = (int) d[axis];
-      inner = product(d, axis + 1, d.length);
+      inner = (int) Shape.product(d, axis + 1, d.length);
     }
     double[] xs = x.toDoubles();
     double[] y = new double[xs.length];
