@@ -11,7 +11,9 @@ import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.storage.MemoryFileSystem;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.transforms.optimize.Level;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -84,6 +86,35 @@ class OtherFilesystemRunTest {
             || f.contains("temp-beam") || f.endsWith(".tmp"))
         .toList());
     assertFalse(Files.exists(Path.of("mem:")), "nothing written to a local folder named mem:");
+  }
+
+  @Test
+  void manifestModelsOnAnotherFilesystemConvertAndVerifyLikeLocalOnes() throws Exception {
+    String models = "mem://convoy-test/zoo/";
+    for (String m : List.of("optest_conv_bn_relu", "small_cnn_qdq")) {
+      try (OutputStream out = Storage.create(models + m + ".onnx")) {
+        Files.copy(Zoos.bundled().resolve(m + ".onnx"), out);
+      }
+    }
+    String rows = "conv,%soptest_conv_bn_relu.onnx\nqdq,%ssmall_cnn_qdq.onnx\n";
+    Path remoteManifest = Files.writeString(tmp.resolve("remote.csv"),
+        "name,path\n" + rows.formatted(models, models) + "missing," + models + "missing.onnx\n");
+    Path bundled = Zoos.bundled();
+    Path localManifest = Files.writeString(tmp.resolve("local.csv"),
+        "name,path\n" + rows.formatted(bundled + "/", bundled + "/"));
+    RunConfig cfg = RunConfig.of(remoteManifest, tmp.resolve("from-remote")).withRunId("m")
+        .withLevel(Level.O2).withTarget("onnx").withLatencyRuns(0);
+    RunSummary s = Runs.direct(cfg);
+    RunSummary l = Runs.direct(RunConfig.of(localManifest, tmp.resolve("from-local"))
+        .withRunId("m").withLevel(Level.O2).withTarget("onnx").withLatencyRuns(0));
+    assertEquals(List.of("conv|true", "qdq|true"), query(s.warehouse(),
+        "SELECT model || '|' || passed FROM read_parquet('%s/verifications/*/*.parquet')"
+            + " ORDER BY 1"));
+    assertEquals(List.of("missing|convert"), query(s.warehouse(),
+        "SELECT model || '|' || stage FROM read_parquet('%s/failures/*/*.parquet')"));
+    String artifacts = "SELECT model || '|' || artifact FROM read_parquet("
+        + "'%s/models/*/*.parquet') ORDER BY 1";
+    assertEquals(query(l.warehouse(), artifacts), query(s.warehouse(), artifacts));
   }
 
   private static TreeSet<String> files(Path dir) throws Exception {

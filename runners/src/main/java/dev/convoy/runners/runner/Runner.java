@@ -78,6 +78,8 @@ public enum Runner {
     FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
     o.setRunner(FlinkRunner.class);
     o.setParallelism(workers);
+    // Elements are immutable records: chained operators may pass them on without a copy.
+    o.setObjectReuse(true);
     o.setJobName("convoy-" + runId.toLowerCase(Locale.ROOT));
     if (this == FLINK_EMBEDDED) {
       o.setFlinkMaster("[local]");
