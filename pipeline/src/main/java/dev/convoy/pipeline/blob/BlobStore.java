@@ -58,14 +58,8 @@ public final class BlobStore implements Serializable {
     return CvyReader.read(Storage.localCopy(at));
   }
 
-  /** The location of the blob stored under {@code key}. */
-  public String location(String key) {
+  private String location(String key) {
     return Storage.file(root, key + EXTENSION);
-  }
-
-  /** A local file holding the blob stored under {@code key} (the blob itself where local). */
-  public Path localFile(String key) {
-    return Storage.localCopy(location(key));
   }
 
   /** The hex SHA-256 of a local file's bytes. */

@@ -66,6 +66,7 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
 
     @Override
     ModelRun apply(ModelRun run) throws Exception {
+      long t0 = System.nanoTime();
       Graph source = store.get(run.sourceBlob());
       Graph result = store.get(run.graphBlob());
       Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
@@ -79,9 +80,10 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
                 probe.ort(OnnxExporter.toBytes(result), inputs))
             : new Latency("convoy", WARMUP, runs, probe.evaluator(source, inputs),
                 probe.evaluator(result, inputs));
-        return run.withLatency(l);
+        return run.withLatency(l).withTime(Stage.MEASURE, System.nanoTime() - t0);
       } catch (ConvoyException e) {
-        return run.withNotes(List.of("latency not measured: " + e.getMessage()));
+        return run.withNotes(List.of("latency not measured: " + e.getMessage()))
+            .withTime(Stage.MEASURE, System.nanoTime() - t0);
       }
     }
 

@@ -50,7 +50,7 @@ public final class Storage {
   }
 
   /** The resource {@code location} names: a folder when {@code directory}, else a file. */
-  public static ResourceId resource(String location, boolean directory) {
+  private static ResourceId resource(String location, boolean directory) {
     try {
       return FileSystems.matchNewResource(location, directory);
     } catch (IllegalArgumentException e) {
@@ -176,15 +176,6 @@ public final class Storage {
       out.write(text.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + location, e);
-    }
-  }
-
-  /** The bytes of the file at {@code location}. */
-  public static byte[] readAllBytes(String location) {
-    try (InputStream in = open(location)) {
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + location, e);
     }
   }
 
@@ -356,8 +347,17 @@ public final class Storage {
   }
 
   private static Path cacheDir() {
-    return Path.of(System.getProperty("java.io.tmpdir"),
+    return Cache.DIR;
+  }
+
+  /** This JVM's cache of remote files and scratch folder, removed when the JVM exits. */
+  private static final class Cache {
+    static final Path DIR = Path.of(System.getProperty("java.io.tmpdir"),
         "convoy-storage-" + ProcessHandle.current().pid());
+
+    static {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(of(DIR))));
+    }
   }
 
   private static String safe(String name) {
