@@ -94,8 +94,8 @@ public final class ClusterZooBenchmark {
     }
     Figure f = new Figure(runner, w, s, stageSeconds(s), rss);
     figures.add(f);
-    System.out.printf("%s %d worker(s): %d ok, %d failed in %.1f s%n", runner, w, s.modelsOk(),
-        s.modelsFailed(), s.elapsedMillis() / 1e3);
+    System.out.printf("%s %d worker(s): %d ok, %d failed in %.1f s%n", runner.flag(), w,
+        s.modelsOk(), s.modelsFailed(), s.elapsedMillis() / 1e3);
   }
 
   private static void print(int n, Level level, List<Figure> figures) {
