@@ -47,6 +47,10 @@ public final class WriteArtifacts extends Stages.Composite<ModelRun> {
 
   /** Where the zoo's tree is mirrored: the zoo's root folder and the {@code models} folder. */
   record Mirror(String zooRoot, String models) implements java.io.Serializable {
+    Mirror {
+      zooRoot = Storage.dir(zooRoot, "");
+    }
+
     /**
      * The mirror location of {@code model} (a file under the zoo root, else its name alone),
      * with {@code suffix} (else the target) as its extension.
@@ -68,7 +72,7 @@ public final class WriteArtifacts extends Stages.Composite<ModelRun> {
    */
   public WriteArtifacts mirroring(String zooRoot, String models) {
     return new WriteArtifacts(store, dir, target, level,
-        new Mirror(Storage.dir(zooRoot, ""), Storage.dir(models, "")));
+        new Mirror(zooRoot, Storage.dir(models, "")));
   }
 
   /** Artifacts in {@code target} format ({@code cvy} or {@code onnx}) under location {@code dir}. */
