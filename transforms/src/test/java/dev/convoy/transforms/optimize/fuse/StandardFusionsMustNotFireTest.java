@@ -1,0 +1,195 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.text.GraphParser;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.MatchingRule;
+import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.PassContext;
+import dev.convoy.transforms.optimize.Rewriter;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Where the standard-ONNX fusions must not fire, with the reason their matchers give: an
+ * intermediate that is a graph output, an intermediate with another consumer, a wrong constant.
+ */
+class StandardFusionsMustNotFireTest {
+  static void assertNoMatch(MatchingRule<?> rule, String text, String root, String why) {
+    Graph g = GraphParser.parse(text);
+    Node n = g.nodes().stream().filter(x -> x.name().equals(root)).findFirst().orElseThrow();
+    var m = rule.match(n, new Rewriter(new PassContext(OptimizeOptions.atLevel(Level.O2), null)));
+    assertFalse(m.ok(), rule.name() + " matched at " + root);
+    assertTrue(m.reason().contains(why), rule.name() + ": reason '" + m.reason() + "'");
+  }
+
+  static void assertMatch(MatchingRule<?> rule, String text, String root) {
+    Graph g = GraphParser.parse(text);
+    Node n = g.nodes().stream().filter(x -> x.name().equals(root)).findFirst().orElseThrow();
+    var m = rule.match(n, new Rewriter(new PassContext(OptimizeOptions.atLevel(Level.O2), null)));
+    assertTrue(m.ok(), rule.name() + " did not match at " + root + ": " + m.reason());
+  }
+
+  private static final String CLIP_CHAIN = """
+      graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]%s) {
+        opset "" 13
+        init %%c: float32[] = [%s]
+        %%r: float32[2,8] = Relu(%%x) @relu
+        %%y = Min(%%r, %%c) @root
+        %s
+      }
+      """;
+
+  @Test
+  void clipChainFusesReluThenMin() {
+    assertMatch(new FuseClipChain(), String.format(CLIP_CHAIN, "", "6.0", ""), "root");
+  }
+
+  @Test
+  void clipChainNotWhereTheReluIsAGraphOutput() {
+    assertNoMatch(new FuseClipChain(), String.format(CLIP_CHAIN, ", %r: float32[2,8]", "6.0", ""),
+        "root", "r is a graph output");
+  }
+
+  @Test
+  void clipChainNotWhereTheReluHasAnotherConsumer() {
+    assertNoMatch(new FuseClipChain(), String.format(CLIP_CHAIN, ", %n: float32[2,8]", "6.0",
+        "%n = Neg(%r) @other"), "root", "r has another consumer");
+  }
+
+  @Test
+  void clipChainNotWithBoundsThatDoNotOverlap() {
+    assertNoMatch(new FuseClipChain(), String.format(CLIP_CHAIN, "", "-1.0", ""),
+        "root", "do not overlap");
+  }
+
+  @Test
+  void clipChainKeepsALeakyReluBeforeANegativeLowerBound() {
+    assertNoMatch(new FuseClipChain(), """
+        graph g (%x: float32[2,8]) -> (%y: float32[2,8]) {
+          opset "" 13
+          init %c: float32[1,1] = [-0.4]
+          %l: float32[2,8] = LeakyRelu(%x) {alpha=0.2} @leaky
+          %y = Max(%l, %c) @root
+        }
+        """, "root", "would show through");
+  }
+
+  @Test
+  void clipChainNotWhereTheConstantWouldBroadcastTheShape() {
+    assertNoMatch(new FuseClipChain(), """
+        graph g (%x: float32[8]) -> (%y: float32[1,8]) {
+          opset "" 13
+          init %c: float32[1,1] = [6.0]
+          %r: float32[8] = Relu(%x) @relu
+          %y = Min(%r, %c) @root
+        }
+        """, "root", "keeps the shape");
+  }
+
+  private static final String CLAMP_QUANTIZE = """
+      graph g (%%x: float32[2,8]) -> (%%q: uint8[2,8]%s) {
+        opset "" 13
+        init %%s: float32[] = [0.1]
+        init %%z: uint8[] = [%s]
+        %%r: float32[2,8] = Relu(%%x) @relu
+        %%q = QuantizeLinear(%%r, %%s, %%z) @root
+        %s
+      }
+      """;
+
+  @Test
+  void clampQuantizeDropsAReluBeforeZeroPointZero() {
+    assertMatch(new FuseClampQuantize(), String.format(CLAMP_QUANTIZE, "", "0", ""), "root");
+  }
+
+  @Test
+  void clampQuantizeNotWhereTheReluIsAGraphOutput() {
+    assertNoMatch(new FuseClampQuantize(),
+        String.format(CLAMP_QUANTIZE, ", %r: float32[2,8]", "0", ""), "root",
+        "r is a graph output");
+  }
+
+  @Test
+  void clampQuantizeNotWhereTheReluHasAnotherConsumer() {
+    assertNoMatch(new FuseClampQuantize(),
+        String.format(CLAMP_QUANTIZE, ", %n: float32[2,8]", "0", "%n = Neg(%r) @other"), "root",
+        "r has another consumer");
+  }
+
+  @Test
+  void clampQuantizeNotWithAZeroPointAboveTheMinimum() {
+    assertNoMatch(new FuseClampQuantize(), String.format(CLAMP_QUANTIZE, "", "1", ""), "root",
+        "do not quantize to [0, 255]");
+  }
+
+  @Test
+  void clampQuantizeNotWithAClipBoundNearARoundingTie() {
+    // 6.05 / 0.1 = 60.5: whether 60 or 61 comes out depends on how the runtime divides.
+    assertNoMatch(new FuseClampQuantize(), """
+        graph g (%x: float32[2,8]) -> (%q: uint8[2,8]) {
+          opset "" 13
+          init %s: float32[] = [0.1]
+          init %z: uint8[] = [195]
+          init %lo: float32[] = [-19.45]
+          %c: float32[2,8] = Clip(%x, %lo) @clip
+          %q = QuantizeLinear(%c, %s, %z) @root
+        }
+        """, "root", "do not quantize to [0, 255]");
+  }
+
+  private static final String QDQ_SHAPE = """
+      graph g (%%q: int8[2,3,4]) -> (%%y: int8[2,12]%s) {
+        opset "" 13
+        init %%s: float32[] = [0.05]
+        init %%s2: float32[] = [%s]
+        init %%z: int8[] = [3]
+        %%d: float32[2,3,4] = DequantizeLinear(%%q, %%s, %%z) @dq
+        %%f: float32[2,12] = Flatten(%%d) {axis=1} @flatten
+        %%y = QuantizeLinear(%%f, %%s2, %%z) @root
+        %s
+      }
+      """;
+
+  @Test
+  void qdqShapeOpFusesAFlattenBetweenMatchingParameters() {
+    assertMatch(new FuseQdqShapeOp(), String.format(QDQ_SHAPE, "", "0.05", ""), "root");
+  }
+
+  @Test
+  void qdqShapeOpNotWhereTheDequantizedValueIsAGraphOutput() {
+    assertNoMatch(new FuseQdqShapeOp(),
+        String.format(QDQ_SHAPE, ", %d: float32[2,3,4]", "0.05", ""), "root",
+        "d is a graph output");
+  }
+
+  @Test
+  void qdqShapeOpNotWhereTheFlattenHasAnotherConsumer() {
+    assertNoMatch(new FuseQdqShapeOp(),
+        String.format(QDQ_SHAPE, ", %n: float32[2,12]", "0.05", "%n = Neg(%f) @other"), "root",
+        "f has another consumer");
+  }
+
+  @Test
+  void qdqShapeOpNotWithAnotherScale() {
+    assertNoMatch(new FuseQdqShapeOp(), String.format(QDQ_SHAPE, "", "0.1", ""), "root",
+        "do not share one per-tensor scale and zero point");
+  }
+
+  @Test
+  void qdqShapeOpNotForAnInt16MaxPool() {
+    assertNoMatch(new FuseQdqShapeOp(), """
+        graph g (%q: int16[1,1,4,4]) -> (%y: int16[1,1,2,2]) {
+          opset "" 13
+          init %s: float32[] = [0.05]
+          init %z: int16[] = [0]
+          %d: float32[1,1,4,4] = DequantizeLinear(%q, %s, %z) @dq
+          %p: float32[1,1,2,2] = MaxPool(%d) {kernel_shape=[2,2], strides=[2,2]} @pool
+          %y = QuantizeLinear(%p, %s, %z) @root
+        }
+        """, "root", "MaxPool takes 8-bit integers");
+  }
+}
