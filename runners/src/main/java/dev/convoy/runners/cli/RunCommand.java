@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -46,6 +47,8 @@ public class RunCommand implements Callable<Integer> {
   @Option(names = "--target", defaultValue = "cvy", paramLabel = "cvy|onnx",
       description = "Artifact format (default ${DEFAULT-VALUE}).")
   String target;
+
+  @Mixin TargetOptions targetOptions = new TargetOptions();
 
   @Option(names = "--runner", defaultValue = "direct", paramLabel = "direct|flink",
       description = "Beam runner (default ${DEFAULT-VALUE}); flink without --flink-master runs embedded.")
@@ -90,7 +93,7 @@ public class RunCommand implements Callable<Integer> {
     String r = flinkMaster != null ? "flink" : runner;
     RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, r, flinkMaster,
         parallelism, partitionThreshold, new HashSet<>(enable), new HashSet<>(disable),
-        latencyRuns);
+        latencyRuns, targetOptions.target());
     PrintStream console = System.out;
     RunSummary s = ZooRun.run(cfg, console);
     console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n", s.artifacts(),
