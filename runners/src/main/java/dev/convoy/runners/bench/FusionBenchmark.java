@@ -30,14 +30,14 @@ import java.util.Set;
  * does in ONNX Runtime (rtol 1e-4, atol 1e-5 on seeded inputs at the oracle shapes), and the
  * latency of the O2 result against the O1 result on those inputs: ONNX Runtime with one thread and
  * its own optimizations off for ONNX, Convoy's evaluator on one thread for {@code .cvy}. The two
- * are timed in alternating rounds so that load on the machine hits both alike. Goals: no more
+ * are timed in rounds, alternating which goes first, so that load on the machine hits both alike. Goals: no more
  * nodes than ORT BASIC, median O2 / BASIC at most 0.90, O2 latency at most 1.02x O1.
  */
 public final class FusionBenchmark {
   private FusionBenchmark() {}
 
-  /** Alternating O1/O2 timing rounds per model. */
-  private static final int ROUNDS = 3;
+  /** O1/O2 timing rounds per model; odd rounds time O2 first. */
+  private static final int ROUNDS = 5;
 
   public static BenchTable run(List<Path> models, int warmup, int reps, Target target,
       ModelFormat format) throws IOException {
@@ -47,7 +47,7 @@ public final class FusionBenchmark {
         + (target.ortOps() ? "ORT ops" : "standard ops") + ", " + opset + ") vs O1 and ONNX"
         + " Runtime BASIC/EXTENDED, no input shapes",
         "model", "nodes", "O1", "O2", "ORT BASIC", "ORT EXTENDED", "O2 / BASIC", "verified",
-        "O1 ms", "O2 ms", "O2 / O1 latency");
+        "O2 ops = O1 ops", "O1 ms", "O2 ms", "O2 / O1 latency");
     Path tmp = Files.createTempDirectory("convoy-fusebench");
     List<Double> nodeRatios = new ArrayList<>();
     List<Double> latencyRatios = new ArrayList<>();
@@ -72,8 +72,13 @@ public final class FusionBenchmark {
         double[] t2 = new double[ROUNDS];
         if (format == ModelFormat.CVY) {
           for (int r = 0; r < ROUNDS; r++) {
+            if (r % 2 == 1) {
+              t2[r] = probe.evaluator(o2, inputs);
+            }
             t1[r] = probe.evaluator(o1, inputs);
-            t2[r] = probe.evaluator(o2, inputs);
+            if (r % 2 == 0) {
+              t2[r] = probe.evaluator(o2, inputs);
+            }
           }
         } else {
           byte[] b1 = OnnxExporter.toBytes(o1);
@@ -82,8 +87,13 @@ public final class FusionBenchmark {
           verified = pass ? "yes" : "NO";
           failed += pass ? 0 : 1;
           for (int r = 0; r < ROUNDS; r++) {
+            if (r % 2 == 1) {
+              t2[r] = probe.ort(b2, inputs);
+            }
             t1[r] = probe.ort(b1, inputs);
-            t2[r] = probe.ort(b2, inputs);
+            if (r % 2 == 0) {
+              t2[r] = probe.ort(b2, inputs);
+            }
           }
         }
         double ms1 = BenchTable.median(t1);
@@ -94,8 +104,8 @@ public final class FusionBenchmark {
         above += n2 > basic ? 1 : 0;
         slower += ms2 > 1.02 * ms1 ? 1 : 0;
         table.row(model.getFileName().toString(), OrtBasic.computeNodes(g),
-            OrtBasic.computeNodes(o1), n2, basic, extended, nodeRatio, verified, ms1, ms2,
-            ms2 / ms1);
+            OrtBasic.computeNodes(o1), n2, basic, extended, nodeRatio, verified,
+            o1.opHistogram().equals(o2.opHistogram()) ? "yes" : "no", ms1, ms2, ms2 / ms1);
       }
     } finally {
       try (var s = Files.list(tmp)) {
@@ -113,7 +123,8 @@ public final class FusionBenchmark {
         + " Nodes are compute nodes (all subgraphs, Constant nodes not counted). Latency: "
         + runtime + ", one thread" + (format == ModelFormat.CVY ? "" : ", its optimizations off")
         + ", median over " + ROUNDS + " alternating rounds of the median of " + probe.runs()
-        + " runs after " + Math.max(1, warmup) + " warm-up runs, inputs at the oracle shapes.");
+        + " runs after " + Math.max(1, warmup) + " warm-up runs (odd rounds time O2 first), inputs"
+        + " at the oracle shapes. Where O2 left the same ops as O1 the ratio shows the noise.");
   }
 
   private static OptimizeOptions options(Level level, Target target) {

@@ -37,6 +37,8 @@ import dev.convoy.transforms.optimize.fuse.FuseClipChain;
 import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
+import dev.convoy.transforms.optimize.fuse.FuseConvTransposeAffine;
+import dev.convoy.transforms.optimize.fuse.FuseGemmAffine;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
 import dev.convoy.transforms.optimize.fuse.FuseHardSigmoid;
 import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
@@ -117,7 +119,9 @@ public final class PassRegistry {
             FuseSlicesToSplit::new,
             FuseClipChain::new,
             FuseClampQuantize::new,
-            FuseQdqShapeOp::new)) {
+            FuseQdqShapeOp::new,
+            FuseConvTransposeAffine::new,
+            FuseGemmAffine::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

@@ -192,4 +192,84 @@ class StandardFusionsMustNotFireTest {
         }
         """, "root", "MaxPool takes 8-bit integers");
   }
+
+  private static final String CONVT_BN = """
+      graph g (%%x: float32[1,2,3,3]) -> (%%y: float32[1,2,4,4]%s) {
+        opset "" 13
+        init %%w: float32[2,2,2,2] = [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8, 0.9, 0.15, -0.25, 0.35, 0.45, -0.55, 0.65, 0.75]
+        init %%gamma: float32[2] = [1.0, 0.5]
+        init %%beta: float32[2] = [0.0, 0.1]
+        init %%mean: float32[2] = [0.1, -0.1]
+        init %%var: float32[2] = [%s, 0.5]
+        %%c: float32[1,2,4,4] = ConvTranspose(%%x, %%w) {kernel_shape=[2,2]} @convt
+        %%y = BatchNormalization(%%c, %%gamma, %%beta, %%mean, %%var) {epsilon=0.0} @root
+        %s
+      }
+      """;
+
+  @Test
+  void convTransposeAffineFusesABatchNormalization() {
+    assertMatch(new FuseConvTransposeAffine(), String.format(CONVT_BN, "", "1.0", ""), "root");
+  }
+
+  @Test
+  void convTransposeAffineNotWhereTheConvTransposeIsAGraphOutput() {
+    assertNoMatch(new FuseConvTransposeAffine(),
+        String.format(CONVT_BN, ", %c: float32[1,2,4,4]", "1.0", ""), "root",
+        "c is a graph output");
+  }
+
+  @Test
+  void convTransposeAffineNotWhereTheConvTransposeHasAnotherConsumer() {
+    assertNoMatch(new FuseConvTransposeAffine(),
+        String.format(CONVT_BN, ", %n: float32[1,2,4,4]", "1.0", "%n = Neg(%c) @other"), "root",
+        "c has another consumer");
+  }
+
+  @Test
+  void convTransposeAffineNotWithAZeroVariance() {
+    assertNoMatch(new FuseConvTransposeAffine(), String.format(CONVT_BN, "", "0.0", ""), "root",
+        "not positive");
+  }
+
+  private static final String GEMM_MUL = """
+      graph g (%%a: float32[2,3]) -> (%%y: float32[2,4]%s) {
+        opset "" 13
+        init %%b: float32[3,4] = [0.2, 0.1, -0.3, 0.5, 0.6, -0.4, 0.3, 0.2, -0.1, 0.25, 0.35, 5.0]
+        init %%s: float32[%s] = [%s]
+        %%g: float32[2,4] = Gemm(%%a, %%b) @gemm
+        %%y = Mul(%%g, %%s) @root
+        %s
+      }
+      """;
+
+  @Test
+  void gemmAffineFusesAPerColumnMul() {
+    assertMatch(new FuseGemmAffine(),
+        String.format(GEMM_MUL, "", "4", "1.0, 2.0, 3.0, 4.0", ""), "root");
+  }
+
+  @Test
+  void gemmAffineNotWhereTheGemmIsAGraphOutput() {
+    assertNoMatch(new FuseGemmAffine(), String.format(GEMM_MUL, ", %g: float32[2,4]", "4",
+        "1.0, 2.0, 3.0, 4.0", ""), "root", "g is a graph output");
+  }
+
+  @Test
+  void gemmAffineNotWhereTheGemmHasAnotherConsumer() {
+    assertNoMatch(new FuseGemmAffine(), String.format(GEMM_MUL, ", %n: float32[2,4]", "4",
+        "1.0, 2.0, 3.0, 4.0", "%n = Neg(%g) @other"), "root", "g has another consumer");
+  }
+
+  @Test
+  void gemmAffineNotWithAPerRowConstant() {
+    assertNoMatch(new FuseGemmAffine(), String.format(GEMM_MUL, "", "2,1", "1.0, 2.0", ""),
+        "root", "varies only along the 4 channels");
+  }
+
+  @Test
+  void gemmAffineNotWhereFoldedWeightsOverflow() {
+    assertNoMatch(new FuseGemmAffine(), String.format(GEMM_MUL, "", "4", "1.0, 2.0, 3.0, 3e38", ""),
+        "root", "not finite in float32");
+  }
 }
