@@ -40,11 +40,13 @@ import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseConvTransposeAffine;
 import dev.convoy.transforms.optimize.fuse.FuseGemmAffine;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
+import dev.convoy.transforms.optimize.fuse.FuseGeluTanh;
 import dev.convoy.transforms.optimize.fuse.FuseHardSigmoid;
 import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
 import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
+import dev.convoy.transforms.optimize.fuse.FuseMish;
 import dev.convoy.transforms.optimize.fuse.FuseQdqShapeOp;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldShapeElements;
@@ -121,7 +123,9 @@ public final class PassRegistry {
             FuseClampQuantize::new,
             FuseQdqShapeOp::new,
             FuseConvTransposeAffine::new,
-            FuseGemmAffine::new)) {
+            FuseGemmAffine::new,
+            FuseGeluTanh::new,
+            FuseMish::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

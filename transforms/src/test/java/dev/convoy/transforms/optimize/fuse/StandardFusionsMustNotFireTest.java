@@ -272,4 +272,88 @@ class StandardFusionsMustNotFireTest {
     assertNoMatch(new FuseGemmAffine(), String.format(GEMM_MUL, "", "4", "1.0, 2.0, 3.0, 3e38", ""),
         "root", "not finite in float32");
   }
+
+  private static final String GELU_TANH = """
+      graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]%s) {
+        opset "" %s
+        init %%half: float32[] = [0.5]
+        init %%one: float32[] = [1.0]
+        init %%three: float32[] = [3.0]
+        init %%c: float32[] = [%s]
+        init %%s: float32[] = [0.7978846]
+        %%a: float32[2,8] = Mul(%%x, %%half) @half
+        %%p: float32[2,8] = Pow(%%x, %%three) @pow
+        %%q: float32[2,8] = Mul(%%p, %%c) @cubic
+        %%r: float32[2,8] = Add(%%x, %%q) @sum
+        %%t0: float32[2,8] = Mul(%%r, %%s) @scale
+        %%t: float32[2,8] = Tanh(%%t0) @tanh
+        %%u: float32[2,8] = Add(%%t, %%one) @add
+        %%y = Mul(%%a, %%u) @root
+        %s
+      }
+      """;
+
+  @Test
+  void geluTanhFusesAtOpset20() {
+    assertMatch(new FuseGeluTanh(), String.format(GELU_TANH, "", 20, "0.044715", ""), "root");
+  }
+
+  @Test
+  void geluTanhNotBelowOpset20() {
+    assertNoMatch(new FuseGeluTanh(), String.format(GELU_TANH, "", 18, "0.044715", ""), "root",
+        "Gelu needs opset 20");
+  }
+
+  @Test
+  void geluTanhNotWhereTheCubeIsAGraphOutput() {
+    assertNoMatch(new FuseGeluTanh(),
+        String.format(GELU_TANH, ", %p: float32[2,8]", 20, "0.044715", ""), "root",
+        "p is not x^3");
+  }
+
+  @Test
+  void geluTanhNotWhereTheSumHasAnotherConsumer() {
+    assertNoMatch(new FuseGeluTanh(), String.format(GELU_TANH, ", %n: float32[2,8]", 20,
+        "0.044715", "%n = Neg(%r) @other"), "root", "r has another consumer");
+  }
+
+  @Test
+  void geluTanhNotWithAnotherCubicCoefficient() {
+    assertNoMatch(new FuseGeluTanh(), String.format(GELU_TANH, "", 20, "0.04", ""), "root",
+        "the sum is not x + 0.044715 * x^3");
+  }
+
+  private static final String MISH = """
+      graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]%s) {
+        opset "" 18
+        %%s: float32[2,8] = Softplus(%%x) @softplus
+        %%t: float32[2,8] = Tanh(%%s) @tanh
+        %%y = Mul(%%x, %%t) @root
+        %s
+      }
+      """;
+
+  @Test
+  void mishNotWhereTheSoftplusIsAGraphOutput() {
+    assertNoMatch(new FuseMish(), String.format(MISH, ", %s: float32[2,8]", ""), "root",
+        "s is a graph output");
+  }
+
+  @Test
+  void mishNotWhereTheTanhHasAnotherConsumer() {
+    assertNoMatch(new FuseMish(), String.format(MISH, ", %n: float32[2,8]", "%n = Neg(%t) @other"),
+        "root", "t has another consumer");
+  }
+
+  @Test
+  void mishNotWhereTheSoftplusReadsAnotherValue() {
+    assertNoMatch(new FuseMish(), """
+        graph g (%x: float32[2,8], %w: float32[2,8]) -> (%y: float32[2,8]) {
+          opset "" 18
+          %s: float32[2,8] = Softplus(%w) @softplus
+          %t: float32[2,8] = Tanh(%s) @tanh
+          %y = Mul(%x, %t) @root
+        }
+        """, "root", "does not read the other operand");
+  }
 }
