@@ -47,6 +47,7 @@ import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fuse.FuseMish;
+import dev.convoy.transforms.optimize.fuse.FusePadIntoConvPool;
 import dev.convoy.transforms.optimize.fuse.FuseQdqShapeOp;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldShapeElements;
@@ -125,7 +126,8 @@ public final class PassRegistry {
             FuseConvTransposeAffine::new,
             FuseGemmAffine::new,
             FuseGeluTanh::new,
-            FuseMish::new)) {
+            FuseMish::new,
+            FusePadIntoConvPool::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

@@ -356,4 +356,52 @@ class StandardFusionsMustNotFireTest {
         }
         """, "root", "does not read the other operand");
   }
+
+  private static final String PAD_CONV = """
+      graph g (%%x: float32[1,2,4,4]) -> (%%y: float32[1,3,5,5]%s) {
+        opset "" 13
+        init %%w: float32[3,2,2,2] = [0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8, 0.9, 0.15, -0.25, 0.35, 0.45, -0.55, 0.65, 0.75, 0.2, 0.1, -0.3, 0.5, 0.6, -0.4, 0.3, 0.2]
+        init %%p: int64[8] = [0, 0, 1, 1, 0, 0, 1, 1]
+        init %%v: float32[] = [%s]
+        %%x1: float32[1,2,6,6] = Pad(%%x, %%p, %%v) @pad
+        %%y = Conv(%%x1, %%w) {kernel_shape=[2,2]} @root
+        %s
+      }
+      """;
+
+  @Test
+  void padIntoConvFusesAZeroPad() {
+    assertMatch(new FusePadIntoConvPool(), String.format(PAD_CONV, "", "0.0", ""), "root");
+  }
+
+  @Test
+  void padIntoConvNotWhereThePaddedValueIsAGraphOutput() {
+    assertNoMatch(new FusePadIntoConvPool(),
+        String.format(PAD_CONV, ", %x1: float32[1,2,6,6]", "0.0", ""), "root",
+        "x1 is a graph output");
+  }
+
+  @Test
+  void padIntoConvNotWhereThePaddedValueHasAnotherConsumer() {
+    assertNoMatch(new FusePadIntoConvPool(), String.format(PAD_CONV, ", %n: float32[1,2,6,6]",
+        "0.0", "%n = Neg(%x1) @other"), "root", "x1 has another consumer");
+  }
+
+  @Test
+  void padIntoConvNotWithANegativeZeroPad() {
+    assertNoMatch(new FusePadIntoConvPool(), String.format(PAD_CONV, "", "-0.0", ""), "root",
+        "a Conv pads with +0, not -0.0");
+  }
+
+  @Test
+  void padIntoMaxPoolNotWithAZeroPad() {
+    assertNoMatch(new FusePadIntoConvPool(), """
+        graph g (%x: float32[1,2,4,4]) -> (%y: float32[1,2,5,5]) {
+          opset "" 13
+          init %p: int64[8] = [0, 0, 1, 1, 0, 0, 1, 1]
+          %x1: float32[1,2,6,6] = Pad(%x, %p) @pad
+          %y = MaxPool(%x1) {kernel_shape=[2,2]} @root
+        }
+        """, "root", "a MaxPool ignores padding like -inf, not 0.0");
+  }
 }
