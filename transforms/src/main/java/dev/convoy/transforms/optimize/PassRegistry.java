@@ -38,6 +38,7 @@ import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseConvTransposeAffine;
+import dev.convoy.transforms.optimize.fuse.FuseDepthToSpace;
 import dev.convoy.transforms.optimize.fuse.FuseGemmAffine;
 import dev.convoy.transforms.optimize.fuse.FuseGeluErf;
 import dev.convoy.transforms.optimize.fuse.FuseGeluTanh;
@@ -127,7 +128,8 @@ public final class PassRegistry {
             FuseGemmAffine::new,
             FuseGeluTanh::new,
             FuseMish::new,
-            FusePadIntoConvPool::new)) {
+            FusePadIntoConvPool::new,
+            FuseDepthToSpace::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

@@ -404,4 +404,40 @@ class StandardFusionsMustNotFireTest {
         }
         """, "root", "a MaxPool ignores padding like -inf, not 0.0");
   }
+
+  private static final String D2S = """
+      graph g (%%x: float32[1,8,2,3]) -> (%%y: float32[1,2,4,6]%s) {
+        opset "" 13
+        init %%dcr: int64[6] = [1, 2, 2, 2, 2, 3]
+        init %%out: int64[4] = [1, 2, 4, 6]
+        %%a: float32[1,2,2,2,2,3] = Reshape(%%x, %%dcr) @reshape
+        %%t: float32[1,2,2,2,2,2] = Transpose(%%a) {perm=[%s]} @transpose
+        %%y = Reshape(%%t, %%out) @root
+        %s
+      }
+      """;
+
+  @Test
+  void depthToSpaceFusesDcr() {
+    assertMatch(new FuseDepthToSpace(), String.format(D2S, "", "0,3,4,1,5,2", ""), "root");
+  }
+
+  @Test
+  void depthToSpaceNotWhereTheTransposeIsAGraphOutput() {
+    assertNoMatch(new FuseDepthToSpace(),
+        String.format(D2S, ", %t: float32[1,2,2,2,2,2]", "0,3,4,1,5,2", ""), "root",
+        "t is a graph output");
+  }
+
+  @Test
+  void depthToSpaceNotWhereTheFirstReshapeHasAnotherConsumer() {
+    assertNoMatch(new FuseDepthToSpace(), String.format(D2S, ", %n: float32[1,2,2,2,2,3]",
+        "0,3,4,1,5,2", "%n = Neg(%a) @other"), "root", "a has another consumer");
+  }
+
+  @Test
+  void depthToSpaceNotWithAnotherPermutation() {
+    assertNoMatch(new FuseDepthToSpace(), String.format(D2S, "", "0,3,4,1,2,5", ""), "root",
+        "moves no blocks between depth and space");
+  }
 }

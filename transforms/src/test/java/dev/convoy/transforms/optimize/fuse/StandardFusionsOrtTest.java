@@ -13,10 +13,12 @@ import dev.convoy.transforms.optimize.PassContext;
 import dev.convoy.transforms.optimize.PassRegistry;
 import dev.convoy.transforms.optimize.RuleSetPass;
 import dev.convoy.transforms.testing.OrtFixture;
+import dev.convoy.transforms.verify.OracleArgs;
 import dev.convoy.transforms.verify.OrtBasic;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -35,7 +37,7 @@ class StandardFusionsOrtTest {
   private static final List<String> RULES = List.of(
       FuseClipChain.NAME, FuseClampQuantize.NAME, FuseQdqShapeOp.NAME,
       FuseConvTransposeAffine.NAME, FuseGemmAffine.NAME, FuseGeluTanh.NAME, FuseMish.NAME,
-      FusePadIntoConvPool.NAME);
+      FusePadIntoConvPool.NAME, FuseDepthToSpace.NAME);
 
   @TestFactory
   Stream<DynamicTest> rewrittenGoldensMatchOrt() {
@@ -51,8 +53,23 @@ class StandardFusionsOrtTest {
     assertTrue(fired > 0, rule + " did not fire on " + before);
     byte[] candidate = OnnxExporter.toBytes(rewritten);
     assertNull(OrtBasic.loadError(candidate), rule + ": ONNX Runtime refuses the result");
-    Map<String, Tensor> inputs = SeededInputs.generate(original, Map.of());
+    Map<String, Tensor> inputs = SeededInputs.generate(original, shapes(before.resolveSibling(
+        "input-shapes.txt")));
     var v = ORT.verifier().compare(OnnxExporter.toBytes(original), candidate, inputs);
     assertTrue(v.pass(), rule + ": outputs changed in ONNX Runtime: " + v.firstFailure());
+  }
+
+  /** The golden folder's input shapes for symbolic dims ({@code name=2x3} lines), if any. */
+  private static Map<String, long[]> shapes(Path file) throws Exception {
+    Map<String, long[]> m = new HashMap<>();
+    if (Files.exists(file)) {
+      for (String line : Files.readAllLines(file)) {
+        if (!line.isBlank() && !line.startsWith("#")) {
+          String[] kv = line.trim().split("=", 2);
+          m.put(kv[0], OracleArgs.parseShape(file.toString(), kv[1]));
+        }
+      }
+    }
+    return m;
   }
 }
