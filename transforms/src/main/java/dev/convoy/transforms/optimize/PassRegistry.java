@@ -48,8 +48,10 @@ import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fuse.FuseMish;
+import dev.convoy.transforms.optimize.fuse.FuseNegIntoAddSub;
 import dev.convoy.transforms.optimize.fuse.FusePadIntoConvPool;
 import dev.convoy.transforms.optimize.fuse.FuseQdqShapeOp;
+import dev.convoy.transforms.optimize.fuse.ReplaceDivByPowerOfTwo;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldShapeElements;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
@@ -129,7 +131,9 @@ public final class PassRegistry {
             FuseGeluTanh::new,
             FuseMish::new,
             FusePadIntoConvPool::new,
-            FuseDepthToSpace::new)) {
+            FuseDepthToSpace::new,
+            FuseNegIntoAddSub::new,
+            ReplaceDivByPowerOfTwo::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

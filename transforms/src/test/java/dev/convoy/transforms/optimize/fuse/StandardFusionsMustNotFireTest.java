@@ -440,4 +440,47 @@ class StandardFusionsMustNotFireTest {
     assertNoMatch(new FuseDepthToSpace(), String.format(D2S, "", "0,3,4,1,2,5", ""), "root",
         "moves no blocks between depth and space");
   }
+
+  private static final String ADD_NEG = """
+      graph g (%%a: float32[2,8], %%b: float32[2,8]) -> (%%y: float32[2,8]%s) {
+        opset "" 13
+        %%n: float32[2,8] = Neg(%%b) @neg
+        %%y = Add(%%a, %%n) @root
+        %s
+      }
+      """;
+
+  @Test
+  void negIntoAddSubNotWhereTheNegIsAGraphOutput() {
+    assertNoMatch(new FuseNegIntoAddSub(), String.format(ADD_NEG, ", %n: float32[2,8]", ""),
+        "root", "n is a graph output");
+  }
+
+  @Test
+  void negIntoAddSubNotWhereTheNegHasAnotherConsumer() {
+    assertNoMatch(new FuseNegIntoAddSub(), String.format(ADD_NEG, ", %r: float32[2,8]",
+        "%r = Relu(%n) @other"), "root", "n has another consumer");
+  }
+
+  @Test
+  void negIntoAddSubNotForSubtractingFromANeg() {
+    assertNoMatch(new FuseNegIntoAddSub(), """
+        graph g (%a: float32[2,8], %b: float32[2,8]) -> (%y: float32[2,8]) {
+          opset "" 13
+          %n: float32[2,8] = Neg(%b) @neg
+          %y = Sub(%n, %a) @root
+        }
+        """, "root", "subtracts no Neg");
+  }
+
+  @Test
+  void divByPowerOfTwoNotForADivisorOfThree() {
+    assertNoMatch(new ReplaceDivByPowerOfTwo(), """
+        graph g (%x: float32[2,8]) -> (%y: float32[2,8]) {
+          opset "" 13
+          init %c: float32[] = [3.0]
+          %y = Div(%x, %c) @root
+        }
+        """, "root", "divides by 3.0, not a power of two");
+  }
 }

@@ -37,7 +37,8 @@ class StandardFusionsOrtTest {
   private static final List<String> RULES = List.of(
       FuseClipChain.NAME, FuseClampQuantize.NAME, FuseQdqShapeOp.NAME,
       FuseConvTransposeAffine.NAME, FuseGemmAffine.NAME, FuseGeluTanh.NAME, FuseMish.NAME,
-      FusePadIntoConvPool.NAME, FuseDepthToSpace.NAME);
+      FusePadIntoConvPool.NAME, FuseDepthToSpace.NAME, FuseNegIntoAddSub.NAME,
+      ReplaceDivByPowerOfTwo.NAME);
 
   @TestFactory
   Stream<DynamicTest> rewrittenGoldensMatchOrt() {
