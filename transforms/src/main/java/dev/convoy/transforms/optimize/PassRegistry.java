@@ -46,11 +46,13 @@ import dev.convoy.transforms.optimize.fuse.FuseHardSigmoid;
 import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
 import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
+import dev.convoy.transforms.optimize.fuse.FuseSwish;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fuse.FuseMish;
 import dev.convoy.transforms.optimize.fuse.FuseNegIntoAddSub;
 import dev.convoy.transforms.optimize.fuse.FusePadIntoConvPool;
 import dev.convoy.transforms.optimize.fuse.FuseQdqShapeOp;
+import dev.convoy.transforms.optimize.fuse.FuseRmsNorm;
 import dev.convoy.transforms.optimize.fuse.ReplaceDivByPowerOfTwo;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldShapeElements;
@@ -133,7 +135,9 @@ public final class PassRegistry {
             FusePadIntoConvPool::new,
             FuseDepthToSpace::new,
             FuseNegIntoAddSub::new,
-            ReplaceDivByPowerOfTwo::new)) {
+            ReplaceDivByPowerOfTwo::new,
+            FuseRmsNorm::new,
+            FuseSwish::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

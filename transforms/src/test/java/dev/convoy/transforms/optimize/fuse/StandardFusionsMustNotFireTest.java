@@ -483,4 +483,69 @@ class StandardFusionsMustNotFireTest {
         }
         """, "root", "divides by 3.0, not a power of two");
   }
+
+  private static final String RMS = """
+      graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]%s) {
+        opset "" 23
+        init %%two: float32[] = [2.0]
+        init %%eps: float32[] = [%s]
+        init %%last: int64[1] = [-1]
+        %%p: float32[2,8] = Pow(%%x, %%two) @pow
+        %%m: float32[2,1] = ReduceMean(%%p, %%last) @mean
+        %%a: float32[2,1] = Add(%%m, %%eps) @add
+        %%s: float32[2,1] = Sqrt(%%a) @sqrt
+        %%y = Div(%%x, %%s) @root
+        %s
+      }
+      """;
+
+  @Test
+  void rmsNormFusesTheDivision() {
+    assertMatch(new FuseRmsNorm(), String.format(RMS, "", "1e-6", ""), "root");
+  }
+
+  @Test
+  void rmsNormNotWhereTheMeanIsAGraphOutput() {
+    assertNoMatch(new FuseRmsNorm(), String.format(RMS, ", %m: float32[2,1]", "1e-6", ""), "root",
+        "m is a graph output");
+  }
+
+  @Test
+  void rmsNormNotWhereTheSquareRootHasAnotherConsumer() {
+    assertNoMatch(new FuseRmsNorm(), String.format(RMS, ", %n: float32[2,1]", "1e-6",
+        "%n = Neg(%s) @other"), "root", "s has another consumer");
+  }
+
+  @Test
+  void rmsNormNotWithANegativeEpsilon() {
+    assertNoMatch(new FuseRmsNorm(), String.format(RMS, "", "-1e-6", ""), "root",
+        "does not add a non-negative epsilon");
+  }
+
+  private static final String SWISH = """
+      graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]%s) {
+        opset "" %s
+        %%s: float32[2,8] = Sigmoid(%%x) @sigmoid
+        %%y = Mul(%%x, %%s) @root
+        %s
+      }
+      """;
+
+  @Test
+  void swishNotBelowOpset24() {
+    assertNoMatch(new FuseSwish(), String.format(SWISH, "", 23, ""), "root",
+        "Swish needs opset 24");
+  }
+
+  @Test
+  void swishNotWhereTheSigmoidIsAGraphOutput() {
+    assertNoMatch(new FuseSwish(), String.format(SWISH, ", %s: float32[2,8]", 24, ""), "root",
+        "s is a graph output");
+  }
+
+  @Test
+  void swishNotWhereTheSigmoidHasAnotherConsumer() {
+    assertNoMatch(new FuseSwish(), String.format(SWISH, ", %n: float32[2,8]", 24,
+        "%n = Neg(%s) @other"), "root", "s has another consumer");
+  }
 }

@@ -38,7 +38,7 @@ class StandardFusionsOrtTest {
       FuseClipChain.NAME, FuseClampQuantize.NAME, FuseQdqShapeOp.NAME,
       FuseConvTransposeAffine.NAME, FuseGemmAffine.NAME, FuseGeluTanh.NAME, FuseMish.NAME,
       FusePadIntoConvPool.NAME, FuseDepthToSpace.NAME, FuseNegIntoAddSub.NAME,
-      ReplaceDivByPowerOfTwo.NAME);
+      ReplaceDivByPowerOfTwo.NAME, FuseRmsNorm.NAME, FuseSwish.NAME);
 
   @TestFactory
   Stream<DynamicTest> rewrittenGoldensMatchOrt() {

@@ -1,0 +1,64 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
+import dev.convoy.transforms.optimize.Matchers;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code Mul(x, Sigmoid(x))} (either operand order; SiLU) is ONNX's {@code Swish(x)}, standard
+ * from opset 24 and defined as exactly {@code x * sigmoid(alpha * x)} with {@code alpha = 1}. Below
+ * opset 24 standard ONNX has no such op and the pair stays. The Sigmoid must feed only the Mul,
+ * which becomes the Swish.
+ */
+public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
+  public static final String NAME = "fuse-swish";
+
+  /** The input and the Sigmoid that goes. */
+  public record Found(Value x, Node sigmoid) {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("Mul");
+  }
+
+  @Override
+  public Match<Found> match(Node mul, Rewriter rw) {
+    if (mul.graph().opsetVersion("") < 24) {
+      return Match.fail("Swish needs opset 24");
+    }
+    Match<Found> last = Match.fail("no operand is produced by Sigmoid");
+    for (int side = 0; side < 2; side++) {
+      Value v = mul.input(side);
+      if (v == null || v.producer() == null || !v.producer().is("Sigmoid")) {
+        continue;
+      }
+      Match<Node> sig = Matchers.soleProducer(v, "Sigmoid");
+      if (!sig.ok()) {
+        last = sig.cast();
+      } else if (sig.value().input(0) != mul.input(1 - side)) {
+        last = Match.fail("Sigmoid does not read the other operand of " + mul.name());
+      } else {
+        return Match.of(new Found(mul.input(1 - side), sig.value()));
+      }
+    }
+    return last;
+  }
+
+  @Override
+  public void apply(Node mul, Found m, Rewriter rw) {
+    rw.setOpType(mul, "Swish");
+    rw.setInputs(mul, new ArrayList<>(List.of(m.x())));
+    rw.erase(m.sigmoid());
+  }
+}
