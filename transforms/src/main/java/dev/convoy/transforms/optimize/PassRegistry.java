@@ -47,6 +47,7 @@ import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
 import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseSwish;
+import dev.convoy.transforms.optimize.fuse.FuseTransposeIntoGemm;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fuse.FuseMish;
 import dev.convoy.transforms.optimize.fuse.FuseNegIntoAddSub;
@@ -137,7 +138,8 @@ public final class PassRegistry {
             FuseNegIntoAddSub::new,
             ReplaceDivByPowerOfTwo::new,
             FuseRmsNorm::new,
-            FuseSwish::new)) {
+            FuseSwish::new,
+            FuseTransposeIntoGemm::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

@@ -25,7 +25,9 @@ import java.util.List;
  * stash type). Without a scale vector the scale is ones. The mean must keep its dims and reduce
  * only the last axis, {@code eps} must be a non-negative one-element constant, x float32 with a
  * known last dim, and every intermediate must feed only the next step; the root becomes the op.
- * A normalization followed by a Mul by such a vector is left for that Mul to take along.
+ * A normalization followed by a Mul by such a vector is left for that Mul to take along, and one
+ * of a centered value {@code x = y - ReduceMean(y)} is a LayerNormalization chain, left whole to
+ * {@code fuse-layer-norm} (one op instead of four, and the rounding its own kernel reproduces).
  */
 public final class FuseRmsNorm implements MatchingRule<FuseRmsNorm.Found> {
   public static final String NAME = "fuse-rms-norm";
@@ -113,6 +115,13 @@ public final class FuseRmsNorm implements MatchingRule<FuseRmsNorm.Found> {
     }
     if (denom == null || x == null || Facts.dtype(x) != DType.FLOAT || lastDim(x) == null) {
       return Match.fail(n.name() + " does not divide a float32 value with a known last dim");
+    }
+    Node centered = x.producer();
+    if (centered != null && centered.is("Sub") && centered.input(1) != null
+        && centered.input(1).producer() != null
+        && centered.input(1).producer().is("ReduceMean")
+        && centered.input(1).producer().input(0) == centered.input(0)) {
+      return Match.fail(x.name() + " is centered: a LayerNormalization chain");
     }
     Match<Node> sqrt = Matchers.soleProducer(denom, "Sqrt");
     if (!sqrt.ok()) {

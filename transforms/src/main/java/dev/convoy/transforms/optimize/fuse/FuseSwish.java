@@ -13,11 +13,16 @@ import java.util.List;
 /**
  * {@code Mul(x, Sigmoid(x))} (either operand order; SiLU) is ONNX's {@code Swish(x)}, standard
  * from opset 24 and defined as exactly {@code x * sigmoid(alpha * x)} with {@code alpha = 1}. Below
- * opset 24 standard ONNX has no such op and the pair stays. The Sigmoid must feed only the Mul,
- * which becomes the Swish.
+ * opset 24 standard ONNX has no such op and the pair stays. Above it too, as a named exception:
+ * ONNX Runtime 1.28 registers its Swish kernel for opset 24 only (measured: a Swish model at opset
+ * 25 or 26 fails to load with ORT_NOT_IMPLEMENTED), and a result ONNX Runtime refuses is worse
+ * than an unfused pair. The Sigmoid must feed only the Mul, which becomes the Swish.
  */
 public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
   public static final String NAME = "fuse-swish";
+
+  /** The last opset at which ONNX Runtime 1.28 has a Swish kernel. */
+  private static final long LAST_ORT_OPSET = 24;
 
   /** The input and the Sigmoid that goes. */
   public record Found(Value x, Node sigmoid) {}
@@ -34,8 +39,12 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
 
   @Override
   public Match<Found> match(Node mul, Rewriter rw) {
-    if (mul.graph().opsetVersion("") < 24) {
+    long opset = mul.graph().opsetVersion("");
+    if (opset < 24) {
       return Match.fail("Swish needs opset 24");
+    }
+    if (opset > LAST_ORT_OPSET) {
+      return Match.fail("ONNX Runtime runs Swish at opset 24 only, not " + opset);
     }
     Match<Found> last = Match.fail("no operand is produced by Sigmoid");
     for (int side = 0; side < 2; side++) {

@@ -538,6 +538,31 @@ class StandardFusionsMustNotFireTest {
   }
 
   @Test
+  void swishNotAboveOpset24WhereOnnxRuntimeHasNoKernel() {
+    assertNoMatch(new FuseSwish(), String.format(SWISH, "", 25, ""), "root",
+        "ONNX Runtime runs Swish at opset 24 only");
+  }
+
+  @Test
+  void rmsNormLeavesALayerNormChainToTheLayerNormFusion() {
+    assertNoMatch(new FuseRmsNorm(), """
+        graph g (%y: float32[2,8]) -> (%z: float32[2,8]) {
+          opset "" 23
+          init %two: float32[] = [2.0]
+          init %eps: float32[] = [1e-6]
+          init %last: int64[1] = [-1]
+          %mu: float32[2,1] = ReduceMean(%y, %last) @mu
+          %x: float32[2,8] = Sub(%y, %mu) @center
+          %p: float32[2,8] = Pow(%x, %two) @pow
+          %m: float32[2,1] = ReduceMean(%p, %last) @mean
+          %a: float32[2,1] = Add(%m, %eps) @add
+          %s: float32[2,1] = Sqrt(%a) @sqrt
+          %z = Div(%x, %s) @root
+        }
+        """, "root", "x is centered: a LayerNormalization chain");
+  }
+
+  @Test
   void swishNotWhereTheSigmoidIsAGraphOutput() {
     assertNoMatch(new FuseSwish(), String.format(SWISH, ", %s: float32[2,8]", 24, ""), "root",
         "s is a graph output");
@@ -547,5 +572,39 @@ class StandardFusionsMustNotFireTest {
   void swishNotWhereTheSigmoidHasAnotherConsumer() {
     assertNoMatch(new FuseSwish(), String.format(SWISH, ", %n: float32[2,8]", 24,
         "%n = Neg(%s) @other"), "root", "s has another consumer");
+  }
+
+  private static final String GEMM_T = """
+      graph g (%%a: float32[3,2]) -> (%%y: float32[2,4]%s) {
+        opset "" 13
+        init %%w: float32[3,4] = [0.2, 0.1, -0.3, 0.5, 0.6, -0.4, 0.3, 0.2, -0.1, 0.25, 0.35, -0.45]
+        %%t: float32[2,3] = Transpose(%%a) {perm=[1,0]} @transpose
+        %%y = Gemm(%%t, %%w) @root
+        %s
+      }
+      """;
+
+  @Test
+  void transposeIntoGemmNotWhereTheTransposeIsAGraphOutput() {
+    assertNoMatch(new FuseTransposeIntoGemm(), String.format(GEMM_T, ", %t: float32[2,3]", ""),
+        "root", "t is a graph output");
+  }
+
+  @Test
+  void transposeIntoGemmNotWhereTheTransposeHasAnotherConsumer() {
+    assertNoMatch(new FuseTransposeIntoGemm(), String.format(GEMM_T, ", %n: float32[2,3]",
+        "%n = Neg(%t) @other"), "root", "t has another consumer");
+  }
+
+  @Test
+  void transposeIntoGemmNotForAnIdentityPermutation() {
+    assertNoMatch(new FuseTransposeIntoGemm(), """
+        graph g (%a: float32[2,3]) -> (%y: float32[2,4]) {
+          opset "" 13
+          init %w: float32[3,4] = [0.2, 0.1, -0.3, 0.5, 0.6, -0.4, 0.3, 0.2, -0.1, 0.25, 0.35, -0.45]
+          %t: float32[2,3] = Transpose(%a) {perm=[0,1]} @transpose
+          %y = Gemm(%t, %w) @root
+        }
+        """, "root", "is not a rank-2 [1, 0] transpose");
   }
 }

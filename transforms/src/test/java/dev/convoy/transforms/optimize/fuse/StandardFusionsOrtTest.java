@@ -38,7 +38,8 @@ class StandardFusionsOrtTest {
       FuseClipChain.NAME, FuseClampQuantize.NAME, FuseQdqShapeOp.NAME,
       FuseConvTransposeAffine.NAME, FuseGemmAffine.NAME, FuseGeluTanh.NAME, FuseMish.NAME,
       FusePadIntoConvPool.NAME, FuseDepthToSpace.NAME, FuseNegIntoAddSub.NAME,
-      ReplaceDivByPowerOfTwo.NAME, FuseRmsNorm.NAME, FuseSwish.NAME);
+      ReplaceDivByPowerOfTwo.NAME, FuseRmsNorm.NAME, FuseSwish.NAME,
+      FuseTransposeIntoGemm.NAME);
 
   @TestFactory
   Stream<DynamicTest> rewrittenGoldensMatchOrt() {
