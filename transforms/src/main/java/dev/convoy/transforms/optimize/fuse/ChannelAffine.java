@@ -7,6 +7,7 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Matchers;
+import dev.convoy.transforms.optimize.Rewriter;
 
 /**
  * A per-channel affine map {@code y = x * scale[c] + shift[c]} (channel axis 1) read off an
@@ -107,5 +108,22 @@ record ChannelAffine(double[] scale, double[] shift) {
       }
     }
     return out;
+  }
+
+  /**
+   * Makes {@code producer} (a ConvTranspose or Gemm whose output only {@code root} reads) use
+   * {@code weight} as input 1 and {@code bias} as input 2, then lets {@code root}'s readers read
+   * the producer and erases {@code root}.
+   */
+  static void absorb(Node root, Node producer, Tensor weight, Tensor bias, Rewriter rw) {
+    rw.setInput(producer, 1, rw.constant(producer.graph(), weight, producer.input(1).name()));
+    Value b = rw.constant(producer.graph(), bias, producer.output(0).name() + "_bias");
+    if (producer.inputCount() > 2) {
+      rw.setInput(producer, 2, b);
+    } else {
+      rw.addInput(producer, b);
+    }
+    rw.replace(root.output(0), producer.output(0));
+    rw.erase(root);
   }
 }

@@ -91,15 +91,6 @@ public final class FuseConvTransposeAffine implements MatchingRule<FuseConvTrans
 
   @Override
   public void apply(Node root, Found m, Rewriter rw) {
-    Node convT = m.convT();
-    rw.setInput(convT, 1, rw.constant(convT.graph(), m.weight(), convT.input(1).name()));
-    Value bias = rw.constant(convT.graph(), m.bias(), convT.output(0).name() + "_bias");
-    if (convT.inputCount() > 2) {
-      rw.setInput(convT, 2, bias);
-    } else {
-      rw.addInput(convT, bias);
-    }
-    rw.replace(root.output(0), convT.output(0));
-    rw.erase(root);
+    ChannelAffine.absorb(root, m.convT(), m.weight(), m.bias(), rw);
   }
 }

@@ -95,16 +95,7 @@ public final class FuseGemmAffine implements MatchingRule<FuseGemmAffine.Found> 
 
   @Override
   public void apply(Node root, Found m, Rewriter rw) {
-    Node gemm = m.gemm();
-    rw.setInput(gemm, 1, rw.constant(gemm.graph(), m.b(), gemm.input(1).name()));
-    Value c = rw.constant(gemm.graph(), m.c(), gemm.output(0).name() + "_bias");
-    if (gemm.inputCount() > 2) {
-      rw.setInput(gemm, 2, c);
-    } else {
-      rw.addInput(gemm, c);
-    }
-    rw.setAttribute(gemm, "beta", new Attribute.FloatAttr(1f));
-    rw.replace(root.output(0), gemm.output(0));
-    rw.erase(root);
+    rw.setAttribute(m.gemm(), "beta", new Attribute.FloatAttr(1f));
+    ChannelAffine.absorb(root, m.gemm(), m.b(), m.c(), rw);
   }
 }

@@ -36,27 +36,14 @@ public final class FuseMish implements MatchingRule<FuseMish.Found> {
     if (mul.graph().opsetVersion("") < 18) {
       return Match.fail("Mish needs opset 18");
     }
-    Match<Found> last = Match.fail("no operand is produced by Tanh");
-    for (int side = 0; side < 2; side++) {
-      Value v = mul.input(side);
-      if (v == null || v.producer() == null || !v.producer().is("Tanh")) {
-        continue;
-      }
-      Match<Node> tanh = Matchers.soleProducer(v, "Tanh");
-      if (!tanh.ok()) {
-        last = tanh.cast();
-        continue;
-      }
-      Match<Node> sp = Matchers.soleProducer(tanh.value().input(0), "Softplus");
+    return SelfGate.match(mul, "Tanh", (tanh, x) -> {
+      Match<Node> sp = Matchers.soleProducer(tanh.input(0), "Softplus");
       if (!sp.ok()) {
-        last = sp.cast();
-      } else if (sp.value().input(0) != mul.input(1 - side)) {
-        last = Match.fail("Softplus does not read the other operand of " + mul.name());
-      } else {
-        return Match.of(new Found(mul.input(1 - side), tanh.value(), sp.value()));
+        return sp.cast();
       }
-    }
-    return last;
+      return sp.value().input(0) == x ? Match.of(new Found(x, tanh, sp.value()))
+          : Match.fail("Softplus does not read the other operand of " + mul.name());
+    });
   }
 
   @Override

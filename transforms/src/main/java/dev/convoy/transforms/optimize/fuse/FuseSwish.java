@@ -4,7 +4,6 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
-import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import java.util.ArrayList;
@@ -46,22 +45,9 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
     if (opset > LAST_ORT_OPSET) {
       return Match.fail("ONNX Runtime runs Swish at opset 24 only, not " + opset);
     }
-    Match<Found> last = Match.fail("no operand is produced by Sigmoid");
-    for (int side = 0; side < 2; side++) {
-      Value v = mul.input(side);
-      if (v == null || v.producer() == null || !v.producer().is("Sigmoid")) {
-        continue;
-      }
-      Match<Node> sig = Matchers.soleProducer(v, "Sigmoid");
-      if (!sig.ok()) {
-        last = sig.cast();
-      } else if (sig.value().input(0) != mul.input(1 - side)) {
-        last = Match.fail("Sigmoid does not read the other operand of " + mul.name());
-      } else {
-        return Match.of(new Found(mul.input(1 - side), sig.value()));
-      }
-    }
-    return last;
+    return SelfGate.match(mul, "Sigmoid", (sig, x) -> sig.input(0) == x
+        ? Match.of(new Found(x, sig))
+        : Match.fail("Sigmoid does not read the other operand of " + mul.name()));
   }
 
   @Override
