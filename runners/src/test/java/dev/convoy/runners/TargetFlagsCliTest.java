@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code optimize --onnx-ops} and {@code --target-opset} from the command line. */
+/** {@code --onnx-ops} and {@code --target-opset} from the command line: optimize, run, bench. */
 class TargetFlagsCliTest {
   @TempDir Path tmp;
 
@@ -62,5 +62,33 @@ class TargetFlagsCliTest {
         "--onnx-ops", "tensorrt");
     assertEquals(Main.BAD_INPUT, r.exit(), r.err());
     assertTrue(r.err().contains("tensorrt"), r.err());
+  }
+
+  @Test
+  void runConvertsEveryModelToTheTargetOpset() throws Exception {
+    Path zoo = java.nio.file.Files.createDirectories(tmp.resolve("zoo"));
+    java.nio.file.Files.copy(GELU, zoo.resolve("gelu.onnx"));
+    java.nio.file.Files.copy(GELU.resolveSibling("optest_gelu_erf_chain.onnx.oracle.args"),
+        zoo.resolve("gelu.onnx.oracle.args"));
+    Path out = tmp.resolve("out");
+    var r = CliTest.run("run", zoo.toString(), "--out", out.toString(), "--level", "O2",
+        "--target", "onnx", "--target-opset", "20", "--latency-runs", "0");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    Graph g = Models.load(out.resolve("models/gelu.O2.onnx"));
+    assertEquals(20, g.opsetVersion(""));
+    assertEquals(Integer.valueOf(1), g.opHistogram().get("Gelu"));
+  }
+
+  @Test
+  void benchO2SuiteOptimizesForTheTargetOpset() {
+    var r = CliTest.run("bench", GELU.toString(), "--suite", "O2", "--reps", "1", "--warmup", "0",
+        "--target-opset", "20");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    String row = r.out().lines().filter(l -> l.startsWith("| optest_gelu_erf_chain.onnx"))
+        .findFirst().orElseThrow(() -> new AssertionError(r.out()));
+    String[] cells = row.split("\\|");
+    assertEquals("10", cells[3].trim(), row);
+    assertEquals("6", cells[4].trim(), row);
+    assertEquals("yes", cells[8].trim(), row);
   }
 }

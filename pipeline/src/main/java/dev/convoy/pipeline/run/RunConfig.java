@@ -4,6 +4,7 @@ import dev.convoy.pipeline.stage.OptimizeSettings;
 import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.PassRegistry;
+import dev.convoy.transforms.optimize.Target;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -18,7 +19,9 @@ import java.util.TreeSet;
  * warehouse), the run id (re-using one replaces that run's rows), optimization level and artifact
  * format, the node count above which a graph is split into pieces, and the rules or passes
  * switched on or off by name on top of the level's pipeline (as {@code optimize --enable/--disable})
- * and how many timed runs give each model's latency figures.
+ * how many timed runs give each model's latency figures, and the optimizer's {@link Target} (ONNX
+ * Runtime's ops allowed or not, the opset to convert to; as {@code optimize --onnx-ops
+ * --target-opset}).
  */
 public record RunConfig(
     Path zoo,
@@ -29,7 +32,8 @@ public record RunConfig(
     int partitionThreshold,
     Set<String> enable,
     Set<String> disable,
-    int latencyRuns) {
+    int latencyRuns,
+    Target optimizeTarget) {
 
   public static final int DEFAULT_PARTITION_THRESHOLD = 500;
   /** Timed runs per model for the latency figures (after one warm-up); 0 skips timing. */
@@ -39,6 +43,7 @@ public record RunConfig(
     out = Storage.isLocal(out) ? Storage.of(Storage.localPath(out).orElseThrow()) : out;
     enable = Set.copyOf(enable);
     disable = Set.copyOf(disable);
+    optimizeTarget = optimizeTarget == null ? Target.STANDARD : optimizeTarget;
     enable.forEach(n -> PassRegistry.requireKnown(n, "--enable"));
     disable.forEach(n -> PassRegistry.requireKnown(n, "--disable"));
     if (!target.equals("cvy") && !target.equals("onnx")) {
@@ -69,26 +74,27 @@ public record RunConfig(
   /** Level O2, .cvy artifacts, a timestamp run id; output to {@code out}, a local path or a URI. */
   public static RunConfig of(Path zoo, String out) {
     return new RunConfig(zoo, out, null, Level.O2, "cvy",
-        DEFAULT_PARTITION_THRESHOLD, Set.of(), Set.of(), DEFAULT_LATENCY_RUNS);
+        DEFAULT_PARTITION_THRESHOLD, Set.of(), Set.of(), DEFAULT_LATENCY_RUNS, Target.STANDARD);
   }
 
   public RunConfig withRunId(String id) {
     return new RunConfig(zoo, out, id, level, target, partitionThreshold, enable, disable,
-        latencyRuns);
+        latencyRuns, optimizeTarget);
   }
 
   public RunConfig withLevel(Level l) {
     return new RunConfig(zoo, out, runId, l, target, partitionThreshold, enable, disable,
-        latencyRuns);
+        latencyRuns, optimizeTarget);
   }
 
   public RunConfig withTarget(String t) {
     return new RunConfig(zoo, out, runId, level, t, partitionThreshold, enable, disable,
-        latencyRuns);
+        latencyRuns, optimizeTarget);
   }
 
   public RunConfig withPartitionThreshold(int nodes) {
-    return new RunConfig(zoo, out, runId, level, target, nodes, enable, disable, latencyRuns);
+    return new RunConfig(zoo, out, runId, level, target, nodes, enable, disable, latencyRuns,
+        optimizeTarget);
   }
 
   public RunConfig withOut(Path o) {
@@ -98,22 +104,31 @@ public record RunConfig(
   /** Output to location {@code o}, a local path or a URI of any Beam filesystem. */
   public RunConfig withOut(String o) {
     return new RunConfig(zoo, o, runId, level, target, partitionThreshold, enable, disable,
-        latencyRuns);
+        latencyRuns, optimizeTarget);
   }
 
   /** The rules or passes to switch on and off by name. */
   public RunConfig withRules(Set<String> on, Set<String> off) {
-    return new RunConfig(zoo, out, runId, level, target, partitionThreshold, on, off, latencyRuns);
+    return new RunConfig(zoo, out, runId, level, target, partitionThreshold, on, off, latencyRuns,
+        optimizeTarget);
   }
 
   /** {@code n} timed runs per model for the latency figures; 0 skips timing. */
   public RunConfig withLatencyRuns(int n) {
-    return new RunConfig(zoo, out, runId, level, target, partitionThreshold, enable, disable, n);
+    return new RunConfig(zoo, out, runId, level, target, partitionThreshold, enable, disable, n,
+        optimizeTarget);
   }
 
-  /** The level and rule switches, as the optimizing and verifying stages take them. */
+  /** The same run optimizing for another {@link Target} (ops allowed, opset). */
+  public RunConfig withOptimizeTarget(Target t) {
+    return new RunConfig(zoo, out, runId, level, target, partitionThreshold, enable, disable,
+        latencyRuns, t);
+  }
+
+  /** The level, rule switches and target, as the optimizing and verifying stages take them. */
   public OptimizeSettings optimizeSettings() {
-    return new OptimizeSettings(level, enable, disable);
+    return new OptimizeSettings(level, enable, disable, optimizeTarget.ortOps(),
+        optimizeTarget.opset());
   }
 
   /** A run id from the current UTC time, e.g. {@code 20261124-235501-123}. */
@@ -134,6 +149,8 @@ public record RunConfig(
     m.put("enable", new TreeSet<>(enable));
     m.put("disable", new TreeSet<>(disable));
     m.put("latencyRuns", latencyRuns);
+    m.put("onnxOps", optimizeTarget.ortOps() ? "ort" : "standard");
+    m.put("targetOpset", optimizeTarget.opset());
     return m;
   }
 }

@@ -2,29 +2,33 @@ package dev.convoy.pipeline.stage;
 
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.Target;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * What the optimizing stages run, in a form a DoFn can carry: the level and the rules or passes
- * switched on or off by name. {@link #options} turns it into the optimizer's options.
+ * What the optimizing stages run, in a form a DoFn can carry: the level, the rules or passes
+ * switched on or off by name, and the {@link Target} (ONNX Runtime's ops allowed or not, the
+ * default-domain opset to convert to, 0 to keep). {@link #options} turns it into the optimizer's
+ * options.
  */
-public record OptimizeSettings(Level level, Set<String> enable, Set<String> disable)
+public record OptimizeSettings(
+    Level level, Set<String> enable, Set<String> disable, boolean ortOps, int targetOpset)
     implements Serializable {
   public OptimizeSettings {
     enable = Set.copyOf(enable);
     disable = Set.copyOf(disable);
   }
 
-  /** The level's pipeline as is. */
+  /** The level's pipeline as is, for the standard target at the model's opset. */
   public static OptimizeSettings atLevel(Level level) {
-    return new OptimizeSettings(level, Set.of(), Set.of());
+    return new OptimizeSettings(level, Set.of(), Set.of(), false, 0);
   }
 
   /** The optimizer's options, with {@code shapes} for dynamic inputs. */
   public OptimizeOptions options(Map<String, long[]> shapes, boolean verifyEachPass) {
     return new OptimizeOptions(level, enable, disable, null, shapes, verifyEachPass,
-        OptimizeOptions.DEFAULT_FOLD_CAP);
+        OptimizeOptions.DEFAULT_FOLD_CAP, new Target(ortOps, targetOpset));
   }
 }

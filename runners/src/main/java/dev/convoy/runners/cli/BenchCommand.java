@@ -3,6 +3,7 @@ package dev.convoy.runners.cli;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
+import dev.convoy.runners.bench.FusionBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
 import dev.convoy.runners.bench.MemoryBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -38,6 +40,8 @@ public class BenchCommand implements Callable<Integer> {
     IMPORT,
     EVAL,
     OPTIMIZE,
+    /** O2 against O1 and ORT BASIC/EXTENDED: nodes, verification, latency (target flags apply). */
+    O2,
     ZOO,
     /** TFLite import against TFLite's runtime loading the model (the .tflite models given). */
     TFLITE_IMPORT,
@@ -68,6 +72,13 @@ public class BenchCommand implements Callable<Integer> {
       description = "Level for the ZOO suite's pipeline runs (default ${DEFAULT-VALUE}).")
   String zooLevel;
 
+  @Option(names = "--target", defaultValue = "onnx", paramLabel = "onnx|cvy",
+      description = "Format the O2 suite optimizes for and times (default ${DEFAULT-VALUE}):"
+          + " onnx in ONNX Runtime, cvy in Convoy's evaluator.")
+  String target;
+
+  @Mixin TargetOptions targetOptions = new TargetOptions();
+
   @Option(names = "--out", paramLabel = "FILE", description = "Also write the tables (Markdown) here.")
   Path out;
 
@@ -88,6 +99,8 @@ public class BenchCommand implements Callable<Integer> {
         case IMPORT -> ImportBenchmark.run(files, warmup, reps);
         case EVAL -> EvalBenchmark.run(files, warmup, reps);
         case OPTIMIZE -> OptimizeBenchmark.run(files, warmup, reps);
+        case O2 -> FusionBenchmark.run(files, warmup, reps, targetOptions.target(),
+            ModelFormat.parse(target));
         case ZOO -> ZooThroughputBenchmark.run(files, Level.parse(zooLevel), System.out);
         case TFLITE_IMPORT -> TfliteImportBenchmark.run(
             modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")), warmup, reps);

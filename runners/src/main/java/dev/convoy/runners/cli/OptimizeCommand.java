@@ -14,7 +14,6 @@ import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.optimize.PassStat;
-import dev.convoy.transforms.optimize.Target;
 import dev.convoy.transforms.optimize.opset.OpsetConversionException;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.Judgement;
@@ -30,6 +29,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -57,14 +57,7 @@ public class OptimizeCommand implements Callable<Integer> {
       description = "Output format (default: from the output file's extension, else onnx).")
   String target;
 
-  @Option(names = "--onnx-ops", defaultValue = "standard", paramLabel = "standard|ort",
-      description = "Ops a fusion may produce: standard ONNX only, or also ONNX Runtime's"
-          + " com.microsoft ops (default ${DEFAULT-VALUE}).")
-  String onnxOps;
-
-  @Option(names = "--target-opset", paramLabel = "N",
-      description = "Convert the default-domain opset to N before optimizing (default: keep).")
-  Integer targetOpset;
+  @Mixin TargetOptions targetOptions = new TargetOptions();
 
   @Option(names = "--input-shape", paramLabel = "NAME=1x3x224x224",
       description = "Concrete shape for an input with symbolic dims (repeatable).")
@@ -119,7 +112,7 @@ public class OptimizeCommand implements Callable<Integer> {
     Models.Loaded loaded = Models.load(model, allowUnknownDomains);
     Graph graph = loaded.graph();
     long tImport = System.nanoTime();
-    var target = new Target(Target.parseOnnxOps(onnxOps), targetOpset == null ? 0 : targetOpset);
+    var target = targetOptions.target();
     var options = new OptimizeOptions(lvl, new HashSet<>(enable), new HashSet<>(disable), pipeline,
         shapes, verifyEachPass, OptimizeOptions.DEFAULT_FOLD_CAP, target);
     OptimizeResult result;

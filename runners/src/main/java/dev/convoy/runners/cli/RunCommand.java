@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -49,6 +50,8 @@ public class RunCommand implements Callable<Integer> {
   @Option(names = "--target", defaultValue = "cvy", paramLabel = "cvy|onnx",
       description = "Artifact format (default ${DEFAULT-VALUE}).")
   String target;
+
+  @Mixin TargetOptions targetOptions = new TargetOptions();
 
   @Option(names = "--runner", defaultValue = "direct", paramLabel = "direct|flink",
       description = "Beam runner (default ${DEFAULT-VALUE}); flink without --flink-master runs embedded.")
@@ -92,7 +95,7 @@ public class RunCommand implements Callable<Integer> {
     }
     Runner r = Runner.named(runner, flinkMaster);
     RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, partitionThreshold,
-        new HashSet<>(enable), new HashSet<>(disable), latencyRuns);
+        new HashSet<>(enable), new HashSet<>(disable), latencyRuns, targetOptions.target());
     PrintStream console = System.out;
     RunSummary s = ZooRun.run(cfg, r.execution(flinkMaster, parallelism, cfg.runId()), console);
     console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n",

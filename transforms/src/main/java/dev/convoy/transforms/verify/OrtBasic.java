@@ -28,8 +28,14 @@ public final class OrtBasic {
    * to {@code out}; {@code shapes} may be empty.
    */
   public static Result optimize(Path model, Graph declared, Map<String, long[]> shapes, Path out) {
+    return optimize(model, declared, shapes, out, OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+  }
+
+  /** The same at another of ONNX Runtime's optimization levels (EXTENDED for the O2 figures). */
+  public static Result optimize(Path model, Graph declared, Map<String, long[]> shapes, Path out,
+      OrtSession.SessionOptions.OptLevel level) {
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+      opts.setOptimizationLevel(level);
       opts.setOptimizedModelFilePath(out.toString());
       opts.setIntraOpNumThreads(1);
       for (Value in : declared.inputs()) {
