@@ -32,6 +32,7 @@ public final class OpFamilies {
         new Losses(),
         new Signal(),
         new StringOps(),
-        new Training());
+        new Training(),
+        new ConvoyFused());
   }
 }
