@@ -19,6 +19,8 @@ import java.util.List;
  *   <li>{@code FusedGemm(A, B, C?)}: Gemm plus {@code activation}, {@code activation_params}.
  *   <li>{@code FusedMatMul(A, B, bias?)}: numpy MatMul, plus a bias broadcast over the last axis,
  *       then the activation, in one pass over the product.
+ *   <li>{@code Gelu(X)} (exact, erf) and {@code LayerNormalization}: the standard ops, for models
+ *       whose opset predates them (20 and 17).
  *   <li>{@code SkipLayerNormalization(X, skip, gamma, beta?, bias?)}: LayerNormalization over the
  *       last axis of {@code X + skip (+ bias)}; outputs the normalized value, mean, inverse
  *       standard deviation and the sum (ONNX Runtime's signature).
@@ -58,6 +60,12 @@ public final class ConvoyFused implements OpFamily {
         .kernel(ConvoyFused::fusedMatMul);
     skipLayerNorm(r.op(DOMAIN, "SkipLayerNormalization", 1));
     skipLayerNorm(r.op(MICROSOFT, "SkipLayerNormalization", 1));
+    r.op(DOMAIN, "Gelu", 1).shape(ShapeFns.sameAsInput(0))
+        .kernel(ctx -> Kernels.one(Activation.gelu().apply(copy(ctx.tensor(0)))));
+    layerNorm(r.op(DOMAIN, "LayerNormalization", 1));
+    // ONNX Runtime registers its former contrib LayerNormalization in the ONNX domain for opsets
+    // 1 to 16; --onnx-ops ort fusions below opset 17 write it there, as ORT's own fusion does.
+    layerNorm(r.op("", "LayerNormalization", 1));
     r.op(MICROSOFT, "BiasGelu", 1).inputs(2).shape(ShapeFns.sameAsInput(0))
         .kernel(ConvoyFused::biasGelu);
   }
@@ -71,6 +79,17 @@ public final class ConvoyFused implements OpFamily {
   private static OpDef.Builder gemm(OpDef.Builder b) {
     return b.inputs(2, 3).attr("alpha", 1.0f).attr("beta", 1.0f).attr("transA", 0L)
         .attr("transB", 0L).shape(ctx -> standard("Gemm").shapeFn().infer(ctx));
+  }
+
+  private static void layerNorm(OpDef.Builder b) {
+    b.inputs(2, 3).outputs(1, 3).attr("axis", -1L).attr("epsilon", 1e-5f).attr("stash_type", 1L)
+        .shape(ctx -> standard("LayerNormalization").shapeFn().infer(ctx))
+        .kernel(ctx -> standard("LayerNormalization").kernel().compute(ctx));
+  }
+
+  /** A float32 copy of {@code x} that a kernel may overwrite (other types are mapped anyway). */
+  private static NdArray copy(NdArray x) {
+    return x.dtype() == DType.FLOAT ? NdArray.wrap(DType.FLOAT, x.dims(), x.floats().clone()) : x;
   }
 
   private static void skipLayerNorm(OpDef.Builder b) {

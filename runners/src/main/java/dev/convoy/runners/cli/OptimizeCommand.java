@@ -118,7 +118,9 @@ public class OptimizeCommand implements Callable<Integer> {
     Models.Loaded loaded = Models.load(model, allowUnknownDomains);
     Graph graph = loaded.graph();
     long tImport = System.nanoTime();
-    var target = new Target(Target.parseOnnxOps(onnxOps), targetOpset == null ? 0 : targetOpset);
+    // A .cvy may hold Convoy's own fused ops (its ONNX export expands them again).
+    var target = new Target(Target.parseOnnxOps(onnxOps), format == ModelFormat.CVY,
+        targetOpset == null ? 0 : targetOpset);
     var options = new OptimizeOptions(lvl, new HashSet<>(enable), new HashSet<>(disable), pipeline,
         shapes, verifyEachPass, OptimizeOptions.DEFAULT_FOLD_CAP, target);
     OptimizeResult result;

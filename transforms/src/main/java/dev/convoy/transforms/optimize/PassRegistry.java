@@ -32,6 +32,8 @@ import dev.convoy.transforms.optimize.eliminate.EliminateReshapeRoundTrip;
 import dev.convoy.transforms.optimize.eliminate.MergeReshapeChain;
 import dev.convoy.transforms.optimize.eliminate.MergeTransposes;
 import dev.convoy.transforms.optimize.fold.ConstantToInitializer;
+import dev.convoy.transforms.optimize.fuse.FuseActivation;
+import dev.convoy.transforms.optimize.fuse.FuseBiasGelu;
 import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
@@ -41,6 +43,8 @@ import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
 import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
+import dev.convoy.transforms.optimize.fuse.FuseMatMulBias;
+import dev.convoy.transforms.optimize.fuse.FuseSkipLayerNorm;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldShapeElements;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
@@ -111,7 +115,11 @@ public final class PassRegistry {
             FuseHardSigmoid::new,
             FuseHardSwish::new,
             FuseLayerNorm::new,
-            FuseSlicesToSplit::new)) {
+            FuseSlicesToSplit::new,
+            FuseActivation::new,
+            FuseMatMulBias::new,
+            FuseBiasGelu::new,
+            FuseSkipLayerNorm::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

@@ -88,6 +88,11 @@ public final class ExpandConvoyOps {
           yield List.of(activation(y));
         }
         case "SkipLayerNormalization" -> skipLayerNorm();
+        case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
+            : geluChain(node.input(0)));
+        case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
+            present(2) ? node.input(2) : null, node.intAttr("axis", -1),
+            node.floatAttr("epsilon", 1e-5f));
         default -> throw new ConvoyException(
             node + ": op " + node.opType() + " of domain convoy has no ONNX expansion");
       };
@@ -199,26 +204,43 @@ public final class ExpandConvoyOps {
       if (present(4)) {
         s = emit("Add", List.of(s, node.input(4)), Map.of());
       }
-      float eps = node.floatAttr("epsilon", 1e-12f);
-      Value gamma = node.input(2);
-      Value beta = present(3) ? node.input(3) : null;
+      List<Value> r = layerNorm(s, node.input(2), present(3) ? node.input(3) : null, -1,
+          node.floatAttr("epsilon", 1e-12f));
+      r.add(s);
+      return r;
+    }
+
+    /**
+     * LayerNormalization of {@code x} over the axes from {@code axis}: the standard op from opset
+     * 17, else its chain; outputs normalized, mean, inverse standard deviation.
+     */
+    private List<Value> layerNorm(Value x, Value gamma, Value beta, long axis, float eps) {
       if (opset >= 17) {
-        List<Value> in = beta == null ? List.of(s, gamma) : List.of(s, gamma, beta);
-        List<Value> outs = emitN("LayerNormalization", in, Map.of(
-            "axis", new Attribute.IntAttr(-1), "epsilon", new Attribute.FloatAttr(eps)),
-            Math.min(3, node.outputCount()));
-        List<Value> r = new ArrayList<>(outs);
+        List<Value> in = beta == null ? List.of(x, gamma) : List.of(x, gamma, beta);
+        List<Value> r = new ArrayList<>(emitN("LayerNormalization", in, Map.of(
+            "axis", new Attribute.IntAttr(axis), "epsilon", new Attribute.FloatAttr(eps)),
+            Math.min(3, node.outputCount())));
         while (r.size() < 3) {
           r.add(null);
         }
-        r.add(s);
         return r;
       }
-      Map<String, Attribute> lastAxis = Map.of(
-          "axes", new Attribute.IntsAttr(new long[] {-1}), "keepdims", new Attribute.IntAttr(1));
-      Value mean = emit("ReduceMean", List.of(s), lastAxis);
-      Value d = emit("Sub", List.of(s, mean), Map.of());
-      Value var = emit("ReduceMean", List.of(emit("Mul", List.of(d, d), Map.of())), lastAxis);
+      ValueType.TensorType t = node.input(0).tensorType();
+      int rank = t != null && t.shape().hasRank() ? t.shape().rank() : -1;
+      long first = axis < 0 ? axis + rank : axis;
+      if (rank < 0 || first < 0 || first >= rank) {
+        throw new ConvoyException(node + ": LayerNormalization over axis " + axis
+            + " of an input of unknown rank cannot be expanded below opset 17");
+      }
+      long[] axes = new long[(int) (rank - first)];
+      for (int i = 0; i < axes.length; i++) {
+        axes[i] = first + i;
+      }
+      Map<String, Attribute> trailing = Map.of(
+          "axes", new Attribute.IntsAttr(axes), "keepdims", new Attribute.IntAttr(1));
+      Value mean = emit("ReduceMean", List.of(x), trailing);
+      Value d = emit("Sub", List.of(x, mean), Map.of());
+      Value var = emit("ReduceMean", List.of(emit("Mul", List.of(d, d), Map.of())), trailing);
       Value std = emit("Sqrt", List.of(emit("Add", List.of(var, scalar(eps, "eps")), Map.of())),
           Map.of());
       Value y = emit("Mul", List.of(emit("Div", List.of(d, std), Map.of()), gamma), Map.of());
@@ -227,8 +249,7 @@ public final class ExpandConvoyOps {
       }
       Value inv = node.outputCount() > 2 && node.output(2) != null
           ? emit("Reciprocal", List.of(std), Map.of()) : null;
-      List<Value> r = new ArrayList<>(Arrays.asList(y, mean, inv, s));
-      return r;
+      return new ArrayList<>(Arrays.asList(y, mean, inv));
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.ConvoyFused;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
@@ -16,7 +17,7 @@ import java.util.Map;
  * The exact GELU as exporters spell it, {@code Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)}
  * (either operand order at each step), becomes one {@code Gelu(x)}: ONNX's own from opset 20;
  * below that ONNX Runtime's {@code com.microsoft::Gelu} (which adds that opset import), only when
- * the target allows ONNX Runtime's ops. Every intermediate value must feed only the next step, and
+ * the target allows ONNX Runtime's ops, or {@code convoy::Gelu} for the {@code cvy} target. Every intermediate value must feed only the next step, and
  * the constants must be one-element tensors of the exact values that do not change the result's
  * shape (a {@code [1,1,1]} constant broadcasts a {@code [4]} x to {@code [1,1,4]}, which
  * {@code Gelu(x)} would not keep).
@@ -38,7 +39,8 @@ public final class FuseGeluErf implements Rule {
 
   @Override
   public boolean matches(Node root, Rewriter rw) {
-    return (root.graph().opsetVersion("") >= 20 || rw.options().target().ortOps())
+    Target t = rw.options().target();
+    return (root.graph().opsetVersion("") >= 20 || t.ortOps() || t.convoyOps())
         && input(root) != null;
   }
 
@@ -89,9 +91,10 @@ public final class FuseGeluErf implements Rule {
   public void rewrite(Node root, Rewriter rw) {
     Value x = input(root);
     boolean onnx = root.graph().opsetVersion("") >= 20;
+    String domain = rw.options().target().convoyOps() ? ConvoyFused.DOMAIN : Target.MICROSOFT;
     Node gelu = onnx
         ? rw.insertBefore(root, "Gelu", List.of(x), 1, Map.of(), root.output(0).name())
-        : rw.insertBefore(root, Target.MICROSOFT, 1, "Gelu", List.of(x), 1, Map.of(),
+        : rw.insertBefore(root, domain, 1, "Gelu", List.of(x), 1, Map.of(),
             root.output(0).name());
     gelu.setName(root.name());
     gelu.output(0).setType(root.output(0).type());

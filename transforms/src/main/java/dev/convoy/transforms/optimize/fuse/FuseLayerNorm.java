@@ -5,12 +5,14 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.ConvoyFused;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Target;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,7 +22,9 @@ import java.util.Map;
  * Layer normalization as exporters spell it,
  * {@code d = x - ReduceMean(x); Div(d, Sqrt(ReduceMean(Pow(d, 2)) + eps))}, optionally followed
  * by {@code Mul(., gamma)} and {@code Add(., beta)} with constants, is ONNX's
- * {@code LayerNormalization(x, gamma, beta, axis, epsilon)}, standard from opset 17. Only where
+ * {@code LayerNormalization(x, gamma, beta, axis, epsilon)}, standard from opset 17 (below it,
+ * {@code convoy::LayerNormalization} for the {@code cvy} target, and ONNX Runtime's former contrib
+ * LayerNormalization, in the ONNX domain, for {@code --onnx-ops ort}). Only where
  * epsilon sits inside the square root (as LayerNormalization computes it); both means over the
  * same trailing axes with kept dims; every intermediate read only inside the pattern; gamma and
  * beta of the normalized dims' shape (leading ones allowed). The rule is rooted at the Div and
@@ -51,7 +55,8 @@ public final class FuseLayerNorm implements MatchingRule<FuseLayerNorm.Found> {
 
   @Override
   public Match<Found> match(Node div, Rewriter rw) {
-    if (div.graph().opsetVersion("") < 17) {
+    Target target = rw.options().target();
+    if (div.graph().opsetVersion("") < 17 && !target.convoyOps() && !target.ortOps()) {
       return Match.fail("LayerNormalization needs opset 17");
     }
     Match<Node> sqrt = Matchers.soleProducer(div.input(1), "Sqrt");
@@ -236,13 +241,13 @@ public final class FuseLayerNorm implements MatchingRule<FuseLayerNorm.Found> {
     if (m.bias() != null) {
       inputs.add(rw.constant(div.graph(), m.bias(), div.name() + "_bias"));
     }
-    Node ln = rw.insertBefore(lastNode, "LayerNormalization", inputs, 1,
+    // Below opset 17: convoy's LayerNormalization for cvy; for ONNX Runtime its former contrib op,
+    // which it still registers in the ONNX domain for opsets 1 to 16.
+    String domain = div.graph().opsetVersion("") < 17 && rw.options().target().convoyOps()
+        ? ConvoyFused.DOMAIN : "";
+    rw.fuse(lastNode, m.nodes(), domain, 1, "LayerNormalization", inputs,
         Map.of("axis", new Attribute.IntAttr(m.axis()),
             "epsilon", new Attribute.FloatAttr((float) m.epsilon())),
-        m.last().name());
-    ln.setName(div.name());
-    ln.output(0).setType(m.last().type());
-    rw.replace(m.last(), ln.output(0));
-    m.nodes().forEach(rw::erase);
+        div.name(), List.of(m.last()));
   }
 }
