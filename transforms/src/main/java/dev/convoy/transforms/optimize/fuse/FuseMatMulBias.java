@@ -45,8 +45,12 @@ public final class FuseMatMulBias implements MatchingRule<FuseMatMulBias.Found> 
     }
     String why = "neither operand is a MatMul product";
     for (int side = 0; side < 2; side++) {
+      Node producer = add.input(side) == null ? null : add.input(side).producer();
+      if (producer == null || !producer.is("MatMul") || !producer.domain().isEmpty()) {
+        continue;
+      }
       Match<Node> mm = Matchers.soleProducer(add.input(side), "MatMul");
-      if (!mm.ok() || mm.value().graph() != add.graph()) {
+      if (!mm.ok() || producer.graph() != add.graph()) {
         why = mm.ok() ? "the MatMul is in an enclosing graph" : mm.reason();
         continue;
       }
