@@ -84,7 +84,7 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
         return Match.fail("ONNX Runtime's " + fused + " does not take " + act.opType());
       }
     }
-    if (act.is("Gelu") && !act.stringAttr("approximate", "none").equals("none")) {
+    if (act.opType().equals("Gelu") && !act.stringAttr("approximate", "none").equals("none")) {
       return Match.fail("only the exact (erf) Gelu is fused");
     }
     float[] params = params(act);
@@ -96,7 +96,7 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
   }
 
   private static boolean geluOrDefaultDomain(Node act) {
-    return act.domain().isEmpty() || act.is("Gelu")
+    return act.domain().isEmpty() || act.opType().equals("Gelu")
         && (act.domain().equals(Target.MICROSOFT) || act.domain().equals(ConvoyFused.DOMAIN));
   }
 
@@ -108,7 +108,7 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
     if (p.domain().isEmpty() && p.is("Gemm")) {
       return "FusedGemm";
     }
-    if (convoy && p.domain().equals(ConvoyFused.DOMAIN) && p.is("FusedMatMul")
+    if (convoy && p.domain().equals(ConvoyFused.DOMAIN) && p.opType().equals("FusedMatMul")
         && p.stringAttr("activation", "").isEmpty()) {
       return "FusedMatMul";
     }

@@ -40,7 +40,7 @@ public final class FuseBiasGelu implements MatchingRule<FuseBiasGelu.Found> {
 
   @Override
   public Match<Found> match(Node gelu, Rewriter rw) {
-    if (!gelu.is("Gelu")
+    if (!gelu.opType().equals("Gelu")
         || !(gelu.domain().isEmpty() || gelu.domain().equals(Target.MICROSOFT))) {
       return Match.fail(gelu + " is not a Gelu");
     }

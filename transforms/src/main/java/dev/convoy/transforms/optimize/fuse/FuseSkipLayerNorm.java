@@ -47,7 +47,7 @@ public final class FuseSkipLayerNorm implements MatchingRule<FuseSkipLayerNorm.F
 
   @Override
   public Match<Found> match(Node ln, Rewriter rw) {
-    if (!ln.is("LayerNormalization")
+    if (!ln.opType().equals("LayerNormalization")
         || !(ln.domain().isEmpty() || ln.domain().equals(ConvoyFused.DOMAIN))) {
       return Match.fail(ln + " is not a LayerNormalization");
     }
