@@ -16,7 +16,7 @@ import java.util.function.DoubleUnaryOperator;
 public record Activation(String name, double p, double q) {
   /** The activations a fused op accepts, in the standard op's own spelling. */
   public static final java.util.List<String> NAMES = java.util.List.of(
-      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Gelu");
+      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Gelu", "Swish");
 
   /** The activation of a node with {@code activation} and {@code activation_params}. */
   static Activation of(NodeContext ctx) {
@@ -38,7 +38,7 @@ public record Activation(String name, double p, double q) {
 
   private static Activation checked(NodeContext ctx, String name, float[] params) {
     int want = switch (name) {
-      case "", "Relu", "Sigmoid", "Tanh", "HardSwish", "Gelu" -> 0;
+      case "", "Relu", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Swish" -> 0;
       case "LeakyRelu" -> params.length == 0 ? 0 : 1;
       case "HardSigmoid" -> params.length == 0 ? 0 : 2;
       case "Clip" -> 2;
@@ -75,6 +75,8 @@ public record Activation(String name, double p, double q) {
       case "HardSigmoid" -> x -> Math.max(0, Math.min(1, a * x + b));
       case "HardSwish" -> x -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
       case "Gelu" -> x -> 0.5 * x * (1 + Elementwise.erf(x / Math.sqrt(2)));
+      // x * Sigmoid(x) (SiLU) as the two unfused ops compute it: the sigmoid rounded first.
+      case "Swish" -> x -> x * (double) (float) (1 / (1 + Math.exp(-x)));
       default -> x -> x;
     };
   }

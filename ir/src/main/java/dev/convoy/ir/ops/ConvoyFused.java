@@ -66,6 +66,13 @@ public final class ConvoyFused implements OpFamily {
     // ONNX Runtime registers its former contrib LayerNormalization in the ONNX domain for opsets
     // 1 to 16; --onnx-ops ort fusions below opset 17 write it there, as ORT's own fusion does.
     layerNorm(r.op("", "LayerNormalization", 1));
+    // ONNX Runtime's QuickGelu, x * Sigmoid(alpha * x): the SiLU/Swish of --onnx-ops ort.
+    r.op(MICROSOFT, "QuickGelu", 1).attr("alpha", 1.702f).shape(ShapeFns.sameAsInput(0))
+        .kernel(ctx -> {
+          double a = ctx.attrFloat("alpha");
+          return Kernels.one(Kernels.mapFloat(ctx.tensor(0),
+              x -> x * (double) (float) (1 / (1 + Math.exp(-a * x)))));
+        });
     r.op(MICROSOFT, "BiasGelu", 1).inputs(2).shape(ShapeFns.sameAsInput(0))
         .kernel(ConvoyFused::biasGelu);
   }

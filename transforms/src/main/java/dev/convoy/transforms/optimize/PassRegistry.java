@@ -45,6 +45,7 @@ import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulBias;
 import dev.convoy.transforms.optimize.fuse.FuseSkipLayerNorm;
+import dev.convoy.transforms.optimize.fuse.FuseSwish;
 import dev.convoy.transforms.optimize.fold.FoldConstants;
 import dev.convoy.transforms.optimize.fold.FoldShapeElements;
 import dev.convoy.transforms.optimize.fold.FoldStaticShape;
@@ -119,7 +120,8 @@ public final class PassRegistry {
             FuseActivation::new,
             FuseMatMulBias::new,
             FuseBiasGelu::new,
-            FuseSkipLayerNorm::new)) {
+            FuseSkipLayerNorm::new,
+            FuseSwish::new)) {
       RULES.put(s.get().name(), s);
     }
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

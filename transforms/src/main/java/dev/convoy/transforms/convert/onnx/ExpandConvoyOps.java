@@ -25,7 +25,7 @@ import java.util.Map;
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
  * ReduceMean/Sub/Sqrt/Div chain. Activations newer than the opset take their older spelling
  * (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as its erf chain below 20,
- * Clip bounds as attributes below 11).
+ * Clip bounds as attributes below 11); Swish is {@code Mul(x, Sigmoid(x))}.
  */
 public final class ExpandConvoyOps {
   private ExpandConvoyOps() {}
@@ -184,6 +184,7 @@ public final class ExpandConvoyOps {
                 "alpha", new Attribute.FloatAttr(1f / 6), "beta", new Attribute.FloatAttr(0.5f)))),
                 Map.of());
         case "Gelu" -> opset >= 20 ? emit("Gelu", List.of(x), Map.of()) : geluChain(x);
+        case "Swish" -> emit("Mul", List.of(x, emit("Sigmoid", List.of(x), Map.of())), Map.of());
         default -> throw new ConvoyException(
             node + ": activation '" + act + "' has no ONNX expansion");
       };

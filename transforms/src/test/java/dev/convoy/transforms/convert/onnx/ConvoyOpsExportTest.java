@@ -88,7 +88,8 @@ class ConvoyOpsExportTest {
       new String[] {"Clip", ", activation_params=[0.0, 0.5]"},
       new String[] {"HardSigmoid", ", activation_params=[0.3, 0.4]"},
       new String[] {"HardSwish", ""},
-      new String[] {"Gelu", ""});
+      new String[] {"Gelu", ""},
+      new String[] {"Swish", ""});
 
   @TestFactory
   Stream<DynamicTest> exportedExpansionMatchesTheFusedKernel() {

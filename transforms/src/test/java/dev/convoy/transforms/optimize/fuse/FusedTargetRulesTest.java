@@ -192,4 +192,38 @@ class FusedTargetRulesTest {
     assertMatch(new FuseSkipLayerNorm(), Target.CVY,
         String.format(SKIP_LN, "2,3,4", ", %a: float32[2,3,4]", ""), "root");
   }
+
+  private static final String SWISH = """
+      graph g (%%x: float32[2,4]) -> (%%y: float32[2,4]%s) {
+        opset "" 13
+        %%s: float32[2,4] = Sigmoid(%%x) @sig
+        %%y = Mul(%%x, %%s) @root
+        %s
+      }
+      """;
+
+  @Test
+  void swishBecomesQuickGeluForOrtOnAnyInput() {
+    assertMatch(new FuseSwish(), ORT, String.format(SWISH, "", ""), "root");
+    assertNoMatch(new FuseSwish(), Target.STANDARD, String.format(SWISH, "", ""), "root",
+        "the target allows no fused ops");
+  }
+
+  @Test
+  void swishForCvyOnlyOnAFusableProducer() {
+    assertNoMatch(new FuseSwish(), Target.CVY, String.format(SWISH, "", ""), "root",
+        "x is not produced by Conv, Gemm or an unactivated FusedMatMul");
+  }
+
+  @Test
+  void swishNotWhereTheSigmoidIsAGraphOutput() {
+    assertNoMatch(new FuseSwish(), ORT, String.format(SWISH, ", %s: float32[2,4]", ""), "root",
+        "s is a graph output");
+  }
+
+  @Test
+  void swishNotWhereTheSigmoidHasAnotherReader() {
+    assertNoMatch(new FuseSwish(), ORT, String.format(SWISH, ", %r: float32[2,4]",
+        "%r = Relu(%s) @other"), "root", "s has another consumer");
+  }
 }
