@@ -3,6 +3,7 @@ package dev.convoy.runners.cli;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
+import dev.convoy.runners.bench.FusedTargetBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
 import dev.convoy.runners.bench.TfliteImportBenchmark;
@@ -39,7 +40,9 @@ public class BenchCommand implements Callable<Integer> {
     OPTIMIZE,
     ZOO,
     /** TFLite import against TFLite's runtime loading the model (the .tflite models given). */
-    TFLITE_IMPORT
+    TFLITE_IMPORT,
+    /** The evaluator on the O2 .cvy (convoy fused ops) against O1 and ORT all-optimizations. */
+    FUSED
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
@@ -88,6 +91,7 @@ public class BenchCommand implements Callable<Integer> {
         case ZOO -> ZooThroughputBenchmark.run(files, Level.parse(zooLevel), System.out);
         case TFLITE_IMPORT -> TfliteImportBenchmark.run(
             modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")), warmup, reps);
+        case FUSED -> FusedTargetBenchmark.run(files, warmup, reps);
       };
       console.println(t.markdown());
       console.flush();
