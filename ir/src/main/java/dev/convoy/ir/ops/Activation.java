@@ -106,6 +106,42 @@ public record Activation(String name, double p, double q) {
           o[i] = Math.min(Math.max(o[i], lo), hi);
         }
       }
+      // One loop per activation (as FloatKernels has for the standalone ops): a shared lambda
+      // call per element is what the JIT cannot inline, and it made the fused op slower than
+      // the two it replaces.
+      case "LeakyRelu" -> {
+        for (int i = 0; i < o.length; i++) {
+          double v = o[i];
+          o[i] = (float) (v >= 0 ? v : p * v);
+        }
+      }
+      case "HardSigmoid" -> {
+        for (int i = 0; i < o.length; i++) {
+          o[i] = (float) Math.max(0, Math.min(1, p * o[i] + q));
+        }
+      }
+      case "HardSwish" -> {
+        for (int i = 0; i < o.length; i++) {
+          double v = o[i];
+          o[i] = (float) (v * Math.max(0, Math.min(1, v / 6 + 0.5)));
+        }
+      }
+      case "Sigmoid" -> {
+        for (int i = 0; i < o.length; i++) {
+          o[i] = (float) (1 / (1 + Math.exp(-(double) o[i])));
+        }
+      }
+      case "Swish" -> {
+        for (int i = 0; i < o.length; i++) {
+          double v = o[i];
+          o[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
+        }
+      }
+      case "Tanh" -> {
+        for (int i = 0; i < o.length; i++) {
+          o[i] = (float) Math.tanh(o[i]);
+        }
+      }
       default -> {
         DoubleUnaryOperator f = function();
         for (int i = 0; i < o.length; i++) {

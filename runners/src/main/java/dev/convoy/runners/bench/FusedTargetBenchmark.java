@@ -54,8 +54,10 @@ public final class FusedTargetBenchmark {
             SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
         Graph o1 = stored(Optimizer.optimize(g, options(Level.O1)).graph(), tmp.resolve("o1.cvy"));
         Graph o2 = stored(Optimizer.optimize(g, options(Level.O2)).graph(), tmp.resolve("o2.cvy"));
-        double t1 = EvalBenchmark.time(warmup, reps, i -> ev.runTensors(o1, inputs));
-        double t2 = EvalBenchmark.time(warmup, reps, i -> ev.runTensors(o2, inputs));
+        double[] t = interleaved(warmup, reps, () -> ev.runTensors(o1, inputs),
+            () -> ev.runTensors(o2, inputs));
+        double t1 = t[0];
+        double t2 = t[1];
         double ort = EvalBenchmark.ortLatency(model, inputs, 1, warmup, reps,
             OrtSession.SessionOptions.OptLevel.ALL_OPT);
         double ratio = t2 / t1;
@@ -79,9 +81,32 @@ public final class FusedTargetBenchmark {
     }
     double median = ratios.isEmpty() ? Double.NaN
         : BenchTable.median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
-    return table.note(String.format("One thread; median of %d runs after %d warm-up runs. Over"
+    return table.note(String.format("One thread; median of %d runs after %d warm-up runs, O1 and"
+        + " O2 alternating. Over"
         + " the %d models of %d+ nodes (O1): median O2/O1 %.3f, largest %.3f (%s).", reps, warmup,
         ratios.size(), MEDIAN_MIN_NODES, median, worst, worstModel));
+  }
+
+  /**
+   * Median milliseconds of {@code a} and of {@code b}, run alternately (which goes first swaps
+   * every repetition), so that a change in the machine's load during the run hits both alike.
+   */
+  static double[] interleaved(int warmup, int reps, Runnable a, Runnable b) {
+    for (int i = 0; i < warmup; i++) {
+      a.run();
+      b.run();
+    }
+    double[] ta = new double[reps];
+    double[] tb = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      for (int k = 0; k < 2; k++) {
+        boolean first = (i + k) % 2 == 0;
+        long t0 = System.nanoTime();
+        (first ? a : b).run();
+        (first ? ta : tb)[i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return new double[] {BenchTable.median(ta), BenchTable.median(tb)};
   }
 
   private static OptimizeOptions options(Level level) {

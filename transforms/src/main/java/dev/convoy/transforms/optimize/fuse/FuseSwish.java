@@ -17,18 +17,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * SiLU (Swish), {@code Mul(x, Sigmoid(x))} in either operand order with float32 {@code x} and the
- * Sigmoid read only by the Mul. For {@code --onnx-ops ort} it becomes ONNX Runtime's {@code
- * com.microsoft::QuickGelu(x)} with {@code alpha = 1}. For the {@code cvy} target, where {@code x}
- * is the output of a Conv, Gemm or unactivated {@code convoy::FusedMatMul} read only by these two
- * nodes, it becomes that producer's fused form with the {@code Swish} activation; elsewhere it
- * stays.
+ * A self-gated activation, {@code Mul(x, g(x))} in either operand order with float32 {@code x} and
+ * the gate read only by the Mul: SiLU (Swish) with {@code g = Sigmoid}, hard-swish with {@code g =
+ * HardSigmoid(alpha = 1/6, beta = 1/2)}. For {@code --onnx-ops ort} SiLU becomes ONNX Runtime's
+ * {@code com.microsoft::QuickGelu(x)} with {@code alpha = 1}. For the {@code cvy} target, where
+ * {@code x} is the output of a Conv, Gemm or unactivated {@code convoy::FusedMatMul} read only by
+ * these two nodes, either becomes that producer's fused form with the {@code Swish} or {@code
+ * HardSwish} activation (below opset 14 too, where no HardSwish op exists); elsewhere it stays.
  */
 public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
   public static final String NAME = "fuse-swish";
 
-  /** The Sigmoid, the Mul's operand {@code x}, and (cvy) the producer to fuse into. */
-  public record Found(Node sigmoid, Value x, Node producer) {}
+  /** The gate, the Mul's operand {@code x}, the activation and (cvy) the producer to fuse into. */
+  public record Found(Node sigmoid, Value x, String activation, Node producer) {}
 
   @Override
   public String name() {
@@ -49,8 +50,13 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
     for (int side = 0; side < 2; side++) {
       Value x = mul.input(side);
       Node sig = mul.input(1 - side) == null ? null : mul.input(1 - side).producer();
-      if (sig == null || !sig.is("Sigmoid") || sig.input(0) != x) {
+      String act = sig == null || sig.input(0) != x ? null
+          : sig.is("Sigmoid") ? "Swish" : isHardSwishGate(sig) ? "HardSwish" : null;
+      if (act == null) {
         continue;
+      }
+      if (act.equals("HardSwish") && !target.convoyOps()) {
+        return Match.fail("ONNX Runtime has no fused hard-swish");
       }
       String notSole = Matchers.notSoleUse(sig.output(0), 1);
       if (notSole != null) {
@@ -60,7 +66,7 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
         return Match.fail(x.name() + " is not float32");
       }
       if (!target.convoyOps()) {
-        return Match.of(new Found(sig, x, null));
+        return Match.of(new Found(sig, x, act, null));
       }
       Node p = x.producer();
       boolean fusable = p != null && p.graph() == mul.graph() && p.domain().isEmpty()
@@ -75,9 +81,16 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
       if (notPair != null) {
         return Match.fail(notPair);
       }
-      return Match.of(new Found(sig, x, p));
+      return Match.of(new Found(sig, x, act, p));
     }
-    return Match.fail("neither operand is the Sigmoid of the other");
+    return Match.fail("neither operand is the Sigmoid or hard-swish gate of the other");
+  }
+
+  /** HardSigmoid(alpha = 1/6, beta = 1/2): the gate of x * HardSigmoid(x) = HardSwish(x). */
+  private static boolean isHardSwishGate(Node n) {
+    return n.is("HardSigmoid")
+        && Math.abs(n.floatAttr("alpha", 0.2f) - 1.0 / 6) <= Matchers.CONSTANT_RTOL
+        && n.floatAttr("beta", 0.5f) == 0.5f;
   }
 
   @Override
@@ -90,7 +103,7 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
       return;
     }
     Map<String, Attribute> attrs = new LinkedHashMap<>(p.attributes());
-    attrs.put("activation", Attribute.StringAttr.of("Swish"));
+    attrs.put("activation", Attribute.StringAttr.of(f.activation()));
     String op = p.domain().isEmpty() ? "Fused" + p.opType() : p.opType();
     rw.fuse(mul, List.of(mul, f.sigmoid(), p), ConvoyFused.DOMAIN, 1, op, p.inputs(), attrs,
         p.name(), List.of(mul.output(0)));

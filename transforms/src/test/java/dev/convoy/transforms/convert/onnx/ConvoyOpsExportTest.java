@@ -79,6 +79,24 @@ class ConvoyOpsExportTest {
       }
       """;
 
+  private static final String GELU = """
+      graph g (%%x: float32[2,3,8]) -> (%%y: float32[2,3,8]) {
+        opset "" %d
+        opset "convoy" 1
+        %%y = convoy::Gelu(%%x) @fused
+      }
+      """;
+
+  private static final String LAYER_NORM = """
+      graph g (%%x: float32[2,3,8]) -> (%%y: float32[2,3,8]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%gamma: float32[3,8] = rand(24,13)
+        init %%beta: float32[3,8] = rand(24,14)
+        %%y = convoy::LayerNormalization(%%x, %%gamma, %%beta) {axis=-2, epsilon=0.001} @fused
+      }
+      """;
+
   private static final List<String[]> ACTIVATIONS = List.of(
       new String[] {"", ""},
       new String[] {"Relu", ""},
@@ -106,6 +124,11 @@ class ConvoyOpsExportTest {
     for (int opset : new int[] {13, 17}) {
       tests.add(DynamicTest.dynamicTest("skip-layer-norm@" + opset,
           () -> check(String.format(SKIP_LN, opset))));
+      tests.add(DynamicTest.dynamicTest("layer-norm@" + opset,
+          () -> check(String.format(LAYER_NORM, opset))));
+    }
+    for (int opset : new int[] {13, 20}) {
+      tests.add(DynamicTest.dynamicTest("gelu@" + opset, () -> check(String.format(GELU, opset))));
     }
     return tests.build();
   }
