@@ -16,7 +16,8 @@ import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpDef;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.WeightCache;
 import dev.convoy.ir.ops.RuntimeValue;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,6 +45,7 @@ public final class Evaluator {
   private final OpCatalog catalog;
   private final Parallel parallel;
   private final Map<Tensor, NdArray> weights = new IdentityHashMap<>();
+  private final WeightCache weightCache = new WeightCache();
   private volatile OpTimes opTimes;
   private volatile Consumer<String> warnings = w -> {};
 
@@ -255,7 +257,7 @@ public final class Evaluator {
 
     List<RuntimeValue> runNode(Node node, OpDef def, List<RuntimeValue> ins, Frame frame) {
       KernelContext ctx = new KernelContext(node, def, OpCatalog.opsetOf(node), ins, parallel,
-          (body, bodyInputs) -> runSubgraph(body, bodyInputs, frame));
+          weightCache, (body, bodyInputs) -> runSubgraph(body, bodyInputs, frame));
       List<RuntimeValue> outs;
       OpTimes times = opTimes;
       long start = times == null ? 0 : System.nanoTime();

@@ -15,7 +15,7 @@ import dev.convoy.ir.ops.InferenceContext;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpDef;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeInferenceException;
 import dev.convoy.ir.ops.ShapeValue;

@@ -111,4 +111,18 @@ public final class Shape {
   public static String toString(long[] sizes) {
     return Arrays.toString(sizes).replace(" ", "");
   }
+
+  /** The product of {@code sizes}: the element count of a tensor of that shape. */
+  public static long product(long[] sizes) {
+    return product(sizes, 0, sizes.length);
+  }
+
+  /** The product of {@code sizes[from..to)}: the element count of that block of axes. */
+  public static long product(long[] sizes, int from, int to) {
+    long p = 1;
+    for (int i = from; i < to; i++) {
+      p *= sizes[i];
+    }
+    return p;
+  }
 }

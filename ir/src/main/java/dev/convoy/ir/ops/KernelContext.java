@@ -4,23 +4,28 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.WeightCache;
 import java.util.List;
 
 /**
  * What a {@link Kernel} sees: the node's input values (omitted optional inputs are {@code
- * null}), attributes with defaults, the thread pool and a way to run subgraphs.
+ * null}), attributes with defaults, the thread pool, the evaluator's cache of derived weights
+ * and a way to run subgraphs.
  */
 public final class KernelContext extends NodeContext {
   private final List<RuntimeValue> inputs;
   private final Parallel parallel;
+  private final WeightCache weightCache;
   private final SubgraphRunner subgraphs;
 
   public KernelContext(
       Node node, OpDef def, long opset, List<RuntimeValue> inputs, Parallel parallel,
-      SubgraphRunner subgraphs) {
+      WeightCache weightCache, SubgraphRunner subgraphs) {
     super(node, def, opset);
     this.inputs = inputs;
     this.parallel = parallel;
+    this.weightCache = weightCache;
     this.subgraphs = subgraphs;
   }
 
@@ -113,6 +118,11 @@ public final class KernelContext extends NodeContext {
 
   public Parallel parallel() {
     return parallel;
+  }
+
+  /** Derived forms of weights, kept by the evaluator running this node. */
+  public WeightCache weightCache() {
+    return weightCache;
   }
 
   /** Runs a subgraph of this node with the given inputs, capturing outer values by reference. */

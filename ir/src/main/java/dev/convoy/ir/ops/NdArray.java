@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.HalfFloats;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.ops.runtime.NarrowTypes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.ops.family.Conv;
 import java.util.List;
 
 /**
@@ -52,6 +53,11 @@ public abstract class NodeContext {
 
   /** {@code node 'conv1' (Conv)} or {@code Conv node} for unnamed nodes. */
   public String where() {
+    return where(node);
+  }
+
+  /** How messages name {@code node}: {@code node 'conv1' (Conv)}, or {@code Conv node}. */
+  public static String where(Node node) {
     return node.name().isEmpty()
         ? node.opType() + " node"
         : "node '" + node.name() + "' (" + node.opType() + ")";

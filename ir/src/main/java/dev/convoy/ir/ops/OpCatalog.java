@@ -2,6 +2,7 @@ package dev.convoy.ir.ops;
 
 import dev.convoy.ir.UnsupportedOpException;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.ops.family.OpFamilies;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

@@ -126,15 +126,25 @@ public final class ShapeFns {
     return Shape.of(dims);
   }
 
-  /** The product of {@code dims}, or unknown unless all are static. */
+  /**
+   * The product of {@code dims}: static when all are, the one symbol when the others multiply to
+   * 1, else unknown.
+   */
   public static Dim product(List<Dim> dims) {
     long p = 1;
+    Dim symbol = null;
     for (Dim d : dims) {
-      if (!d.isStatic()) {
+      if (d instanceof Dim.Static s) {
+        p *= s.size();
+      } else if (symbol == null && d instanceof Dim.Symbolic) {
+        symbol = d;
+      } else {
         return Dim.UNKNOWN;
       }
-      p = Math.multiplyExact(p, d.size());
     }
-    return Dim.of(p);
+    if (symbol == null) {
+      return Dim.of(p);
+    }
+    return p == 1 ? symbol : Dim.UNKNOWN;
   }
 }

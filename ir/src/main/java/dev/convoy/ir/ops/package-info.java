@@ -1,7 +1,11 @@
 /**
- * The op catalog: per op (domain, type, opset range) its arity, attributes with defaults, type
- * and shape inference and the reference kernel, grouped in one {@link dev.convoy.ir.ops.OpFamily}
- * per file and listed once in {@link dev.convoy.ir.ops.OpFamilies}.
+ * The op catalog's API: per op (domain, type, opset range) its arity, attributes with defaults,
+ * type and shape inference and the reference kernel ({@link dev.convoy.ir.ops.OpCatalog},
+ * {@link dev.convoy.ir.ops.OpDef}, the contexts), and the toolkit kernels are written with. The
+ * ops themselves live in {@code ir.ops.family}, one {@link dev.convoy.ir.ops.OpFamily} per file,
+ * listed once in {@link dev.convoy.ir.ops.family.OpFamilies}; the tuned numeric runtime they call
+ * (GEMM, parallel ranges, scratch buffers, strided copies, narrow types) lives in
+ * {@code ir.ops.runtime}.
  *
  * <h2>Runtime values</h2>
  * {@link dev.convoy.ir.ops.RuntimeValue} is a tensor ({@link dev.convoy.ir.ops.NdArray}: dtype,
@@ -28,8 +32,8 @@
  * </ul>
  *
  * <h2>Adding an op family</h2>
- * Create {@code MyFamily implements OpFamily}, add {@code new MyFamily()} to
- * {@link dev.convoy.ir.ops.OpFamilies#all()}, and register each op version where its semantics
+ * Create {@code MyFamily implements OpFamily} in {@code ir.ops.family}, add {@code new MyFamily()} to
+ * {@link dev.convoy.ir.ops.family.OpFamilies#all()}, and register each op version where its semantics
  * change (lookup takes the newest entry not newer than the model's opset):
  *
  * <pre>{@code

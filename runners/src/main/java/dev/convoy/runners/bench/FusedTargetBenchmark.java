@@ -8,7 +8,7 @@ import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.ops.OpCatalog;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;

@@ -6,7 +6,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.transforms.conformance.ValueFiles;
 import dev.convoy.transforms.convert.Models;

@@ -3,6 +3,7 @@ package dev.convoy.runners.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.runners.Main;
 import dev.convoy.transforms.convert.ModelFormat;
@@ -126,7 +127,8 @@ public class OptimizeCommand implements Callable<Integer> {
     OptimizeResult result;
     try {
       result = Optimizer.optimize(graph, options);
-    } catch (OpsetConversionException e) {
+    } catch (OpsetConversionException | InvalidModelException e) {
+      // A malformed node (a Constant with two values, say) is found while optimizing.
       throw new ConvoyException(model + ": " + e.getMessage(), e);
     }
     long tOpt = System.nanoTime();

@@ -53,8 +53,9 @@ import dev.convoy.transforms.optimize.fold.MaterializeReshapeShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -66,85 +67,112 @@ import java.util.function.Supplier;
  * --enable} and {@code --disable} refer to. Names are unique across rules and passes. Besides the
  * built-in rules, any {@link Rule} a jar on the classpath declares as a service ({@code
  * META-INF/services/dev.convoy.transforms.optimize.Rule}) is registered; it runs only when a
- * pipeline file or {@code --enable} names it.
+ * pipeline file or {@code --enable} names it. Names come from each rule's and pass's {@code NAME}
+ * constant, so listing or checking names builds no rule (nor the op catalog some rules hold).
  */
 public final class PassRegistry {
   private static final Map<String, Supplier<Rule>> RULES = new LinkedHashMap<>();
   private static final Map<String, Supplier<Pass>> PASSES = new LinkedHashMap<>();
 
   static {
-    for (Supplier<Rule> s :
-        List.<Supplier<Rule>>of(
-            ConstantToInitializer::new,
-            FoldStaticShape::new,
-            FoldShapeElements::new,
-            MaterializeReshapeShape::new,
-            FoldConstants::new,
-            InlineConstantIf::new,
-            EliminateIdentity::new,
-            EliminateDropout::new,
-            EliminateSingleInputVariadic::new,
-            EliminateNopCast::new,
-            EliminateNopReshape::new,
-            EliminateNopExpand::new,
-            EliminateNopSqueeze::new,
-            EliminateNopFlatten::new,
-            EliminateFullSlice::new,
-            EliminateZeroPad::new,
-            EliminateIdentityTranspose::new,
-            EliminateSingleSplit::new,
-            EliminateNopPool::new,
-            EliminateSqueezeUnsqueeze::new,
-            MergeTransposes::new,
-            MergeReshapeChain::new,
-            EliminateReshapeRoundTrip::new,
-            EliminatePreShapeNode::new,
-            EliminateNotWhere::new,
-            EliminateCastRoundTrip::new,
-            EliminateQdqRoundTrip::new,
-            EliminateConcatSlice::new,
-            EliminateAddZero::new,
-            EliminateMulOne::new,
-            EliminatePowOne::new,
-            EliminateDoubleNegation::new,
-            EliminateDeadNode::new,
-            FuseConvBatchNorm::new,
-            FuseConvAdd::new,
-            FuseConvMul::new,
-            FuseGeluErf::new,
-            FuseMatMulAdd::new,
-            FuseHardSigmoid::new,
-            FuseHardSwish::new,
-            FuseLayerNorm::new,
-            FuseSlicesToSplit::new,
-            FuseActivation::new,
-            FuseMatMulBias::new,
-            FuseBiasGelu::new,
-            FuseSkipLayerNorm::new,
-            FuseSwish::new)) {
-      RULES.put(s.get().name(), s);
-    }
+    addRule(ConstantToInitializer.NAME, ConstantToInitializer::new);
+    addRule(FoldStaticShape.NAME, FoldStaticShape::new);
+    addRule(FoldShapeElements.NAME, FoldShapeElements::new);
+    addRule(MaterializeReshapeShape.NAME, MaterializeReshapeShape::new);
+    addRule(FoldConstants.NAME, FoldConstants::new);
+    addRule(InlineConstantIf.NAME, InlineConstantIf::new);
+    addRule(EliminateIdentity.NAME, EliminateIdentity::new);
+    addRule(EliminateDropout.NAME, EliminateDropout::new);
+    addRule(EliminateSingleInputVariadic.NAME, EliminateSingleInputVariadic::new);
+    addRule(EliminateNopCast.NAME, EliminateNopCast::new);
+    addRule(EliminateNopReshape.NAME, EliminateNopReshape::new);
+    addRule(EliminateNopExpand.NAME, EliminateNopExpand::new);
+    addRule(EliminateNopSqueeze.NAME, EliminateNopSqueeze::new);
+    addRule(EliminateNopFlatten.NAME, EliminateNopFlatten::new);
+    addRule(EliminateFullSlice.NAME, EliminateFullSlice::new);
+    addRule(EliminateZeroPad.NAME, EliminateZeroPad::new);
+    addRule(EliminateIdentityTranspose.NAME, EliminateIdentityTranspose::new);
+    addRule(EliminateSingleSplit.NAME, EliminateSingleSplit::new);
+    addRule(EliminateNopPool.NAME, EliminateNopPool::new);
+    addRule(EliminateSqueezeUnsqueeze.NAME, EliminateSqueezeUnsqueeze::new);
+    addRule(MergeTransposes.NAME, MergeTransposes::new);
+    addRule(MergeReshapeChain.NAME, MergeReshapeChain::new);
+    addRule(EliminateReshapeRoundTrip.NAME, EliminateReshapeRoundTrip::new);
+    addRule(EliminatePreShapeNode.NAME, EliminatePreShapeNode::new);
+    addRule(EliminateNotWhere.NAME, EliminateNotWhere::new);
+    addRule(EliminateCastRoundTrip.NAME, EliminateCastRoundTrip::new);
+    addRule(EliminateQdqRoundTrip.NAME, EliminateQdqRoundTrip::new);
+    addRule(EliminateConcatSlice.NAME, EliminateConcatSlice::new);
+    addRule(EliminateAddZero.NAME, EliminateAddZero::new);
+    addRule(EliminateMulOne.NAME, EliminateMulOne::new);
+    addRule(EliminatePowOne.NAME, EliminatePowOne::new);
+    addRule(EliminateDoubleNegation.NAME, EliminateDoubleNegation::new);
+    addRule(EliminateDeadNode.NAME, EliminateDeadNode::new);
+    addRule(FuseConvBatchNorm.NAME, FuseConvBatchNorm::new);
+    addRule(FuseConvAdd.NAME, FuseConvAdd::new);
+    addRule(FuseConvMul.NAME, FuseConvMul::new);
+    addRule(FuseGeluErf.NAME, FuseGeluErf::new);
+    addRule(FuseMatMulAdd.NAME, FuseMatMulAdd::new);
+    addRule(FuseHardSigmoid.NAME, FuseHardSigmoid::new);
+    addRule(FuseHardSwish.NAME, FuseHardSwish::new);
+    addRule(FuseLayerNorm.NAME, FuseLayerNorm::new);
+    addRule(FuseSlicesToSplit.NAME, FuseSlicesToSplit::new);
+    addRule(FuseActivation.NAME, FuseActivation::new);
+    addRule(FuseMatMulBias.NAME, FuseMatMulBias::new);
+    addRule(FuseBiasGelu.NAME, FuseBiasGelu::new);
+    addRule(FuseSkipLayerNorm.NAME, FuseSkipLayerNorm::new);
+    addRule(FuseSwish.NAME, FuseSwish::new);
+    addPass(FixInputShapes.NAME, FixInputShapes::new);
+    addPass(InferShapes.NAME, InferShapes::new);
+    addPass(EliminateCommonSubexpressions.NAME, EliminateCommonSubexpressions::new);
+    addPass(DeduplicateInitializers.NAME, DeduplicateInitializers::new);
+    addPass(EliminateUnusedInitializers.NAME, EliminateUnusedInitializers::new);
+    addPass(PlanMemoryPass.NAME, PlanMemoryPass::new);
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.
     for (ServiceLoader.Provider<Rule> p : ServiceLoader.load(Rule.class).stream().toList()) {
-      String name = p.get().name();
-      if (RULES.putIfAbsent(name, p::get) != null) {
+      String name = nameOf(p.type());
+      if (RULES.containsKey(name) || PASSES.containsKey(name)) {
         throw new IllegalStateException(
-            p.type().getName() + " reuses the name of a built-in rule '" + name + "'");
+            p.type().getName() + " reuses the name of a built-in rule or pass '" + name + "'");
       }
-    }
-    for (Supplier<Pass> s :
-        List.<Supplier<Pass>>of(
-            FixInputShapes::new,
-            InferShapes::new,
-            EliminateCommonSubexpressions::new,
-            DeduplicateInitializers::new,
-            EliminateUnusedInitializers::new,
-            PlanMemoryPass::new)) {
-      PASSES.put(s.get().name(), s);
+      addRule(name, p::get);
     }
   }
 
   private PassRegistry() {}
+
+  private static void addRule(String name, Supplier<Rule> factory) {
+    requireNew(name);
+    RULES.put(name, factory);
+  }
+
+  private static void addPass(String name, Supplier<Pass> factory) {
+    requireNew(name);
+    PASSES.put(name, factory);
+  }
+
+  private static void requireNew(String name) {
+    if (RULES.containsKey(name) || PASSES.containsKey(name)) {
+      throw new IllegalStateException("two rules or passes are named '" + name + "'");
+    }
+  }
+
+  /**
+   * The name a service rule declares in its {@code public static final String NAME}, read without
+   * instantiating it (a rule may build heavy state, such as the op catalog, when constructed).
+   */
+  static String nameOf(Class<? extends Rule> type) {
+    try {
+      Field f = type.getField("NAME");
+      if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+        return (String) f.get(null);
+      }
+    } catch (NoSuchFieldException | IllegalAccessException e) {
+      // reported below
+    }
+    throw new IllegalStateException(type.getName()
+        + " must declare its rule name as public static final String NAME");
+  }
 
   public static boolean isRule(String name) {
     return RULES.containsKey(name);
@@ -160,7 +188,7 @@ public final class PassRegistry {
     if (s == null) {
       throw unknown(name);
     }
-    return s.get();
+    return named(name, s.get());
   }
 
   /** A fresh instance of the pass named {@code name}. */
@@ -169,7 +197,17 @@ public final class PassRegistry {
     if (s == null) {
       throw unknown(name);
     }
-    return s.get();
+    return named(name, s.get());
+  }
+
+  /** {@code built}, checked to answer to the name it was registered under. */
+  private static <T> T named(String name, T built) {
+    String actual = built instanceof Rule r ? r.name() : ((Pass) built).name();
+    if (!actual.equals(name)) {
+      throw new IllegalStateException(built.getClass().getName() + " is registered as '" + name
+          + "' but calls itself '" + actual + "'");
+    }
+    return built;
   }
 
   /** Every rule name, in registration order. */

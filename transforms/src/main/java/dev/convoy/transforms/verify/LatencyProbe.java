@@ -8,7 +8,7 @@ import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.ops.OpCatalog;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

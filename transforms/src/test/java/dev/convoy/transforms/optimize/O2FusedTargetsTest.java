@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtSession;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
-import dev.convoy.ir.ops.ConvoyFused;
+import dev.convoy.ir.ops.family.ConvoyFused;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.ir.verify.GraphVerifier;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;

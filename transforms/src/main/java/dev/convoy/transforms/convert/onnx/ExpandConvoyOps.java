@@ -9,7 +9,7 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlanCodec;
-import dev.convoy.ir.ops.ConvoyFused;
+import dev.convoy.ir.ops.family.ConvoyFused;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -115,22 +115,22 @@ final class Builtins {
           op.options(new DepthToSpaceOptions()).blockSize());
       case SPACE_TO_DEPTH -> ConvOps.depthToSpace(op, "SpaceToDepth",
           op.options(new SpaceToDepthOptions()).blockSize());
-      case RESHAPE -> ShapeOps.reshape(op);
-      case SQUEEZE -> ShapeOps.squeeze(op);
-      case EXPAND_DIMS -> ShapeOps.expandDims(op);
-      case CONCATENATION -> ShapeOps.concatenation(op);
-      case PACK -> ShapeOps.pack(op);
-      case UNPACK -> ShapeOps.unpack(op);
-      case SPLIT -> ShapeOps.split(op, false);
-      case SPLIT_V -> ShapeOps.split(op, true);
-      case PAD, PADV2 -> ShapeOps.pad(op, false);
-      case MIRROR_PAD -> ShapeOps.pad(op, true);
-      case TRANSPOSE -> ShapeOps.transpose(op);
-      case SLICE -> ShapeOps.slice(op);
-      case STRIDED_SLICE -> ShapeOps.stridedSlice(op);
-      case GATHER -> ShapeOps.gather(op);
-      case TILE -> ShapeOps.tile(op);
-      case BROADCAST_TO -> ShapeOps.broadcastTo(op);
+      case RESHAPE -> Reshaping.reshape(op);
+      case SQUEEZE -> Reshaping.squeeze(op);
+      case EXPAND_DIMS -> Reshaping.expandDims(op);
+      case CONCATENATION -> Reshaping.concatenation(op);
+      case PACK -> Reshaping.pack(op);
+      case UNPACK -> Reshaping.unpack(op);
+      case SPLIT -> Reshaping.split(op, false);
+      case SPLIT_V -> Reshaping.split(op, true);
+      case PAD, PADV2 -> Reshaping.pad(op, false);
+      case MIRROR_PAD -> Reshaping.pad(op, true);
+      case TRANSPOSE -> Reshaping.transpose(op);
+      case SLICE -> Reshaping.slice(op);
+      case STRIDED_SLICE -> Reshaping.stridedSlice(op);
+      case GATHER -> Reshaping.gather(op);
+      case TILE -> Reshaping.tile(op);
+      case BROADCAST_TO -> Reshaping.broadcastTo(op);
       case SHAPE -> op.define(0, op.e.node("Shape", List.of(op.val(0)), Map.of(), null));
       case CAST -> cast(op);
       // Both are the identity on real values: the output's own quantization (or none) applies.

@@ -10,7 +10,7 @@ import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpDef;
-import dev.convoy.ir.ops.Parallel;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;

@@ -4,7 +4,7 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.ConvoyFused;
+import dev.convoy.ir.ops.family.ConvoyFused;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;

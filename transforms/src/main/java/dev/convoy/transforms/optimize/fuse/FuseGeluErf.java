@@ -2,7 +2,7 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.ConvoyFused;
+import dev.convoy.ir.ops.family.ConvoyFused;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;

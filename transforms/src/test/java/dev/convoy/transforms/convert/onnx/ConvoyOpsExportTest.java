@@ -9,7 +9,7 @@ import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
-import dev.convoy.ir.ops.ConvoyFused;
+import dev.convoy.ir.ops.family.ConvoyFused;
 import dev.convoy.ir.text.GraphParser;
 import dev.convoy.ir.verify.GraphVerifier;
 import dev.convoy.transforms.testing.OrtFixture;

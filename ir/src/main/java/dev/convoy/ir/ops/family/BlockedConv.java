@@ -1,0 +1,225 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.ops.runtime.Blas;
+import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.Scratch;
+import dev.convoy.ir.ops.runtime.WeightCache;
+import java.util.Arrays;
+
+/**
+ * Conv's tuned paths, chosen by {@link Conv} for 2-D convolutions and for pointwise ones of any
+ * rank: a blocked im2col product (output positions in blocks that stay in L2, each block's
+ * columns built and multiplied by one task) and a direct depthwise kernel (one input channel per
+ * output channel).
+ */
+final class BlockedConv {
+
+  /** Output rows shorter than this (with at least this many channels) multiply transposed. */
+  private static final int SHORT_ROWS = 128;
+
+  /** Target size of one im2col block, in floats: it stays in L2 while the product reads it. */
+  private static final int COL_BLOCK = 1 << 17;
+
+  private BlockedConv() {}
+
+  /**
+   * A (grouped) 2-D or pointwise convolution as products over blocks of output positions: each
+   * block's im2col rows (none for pointwise, which reads the input directly) and its columns of
+   * the output, so the lowered input never exists whole. Blocks, images and groups are
+   * independent tasks; when there are too few for the pool the product itself runs in parallel.
+   */
+  static void gemm(float[] x, float[] w, float[] y, int n, int c, int group,
+      int mg, Conv.Geometry geo, boolean pointwise, WeightCache weights, Parallel par) {
+    int cg = c / group;
+    int m = mg * group;
+    int kdim = cg * (int) Shape.product(geo.kernel());
+    int inSize = (int) Shape.product(geo.in());
+    int outSize = (int) Shape.product(geo.out());
+    if (outSize == 0 || mg == 0) {
+      return;
+    }
+    int block = Math.min(outSize, Math.max(256, (COL_BLOCK / Math.max(1, kdim)) & ~255));
+    // Under a vector loop's worth of positions per row the product runs transposed, along
+    // the output channels, with the weight transposed once and kept.
+    float[] wt = group == 1 && outSize < SHORT_ROWS && mg >= SHORT_ROWS
+        ? weights.transposed(w, mg, kdim) : null;
+    int blocks = (outSize + block - 1) / block;
+    int tasks = n * group * blocks;
+    boolean perTask = tasks >= 2 * par.threads();
+    Parallel inner = perTask ? Parallel.serial() : par;
+    long taskWork = (long) mg * block * kdim;
+    (perTask ? par : Parallel.serial()).forRange(tasks, taskWork, (from, to) -> {
+      float[] col = pointwise ? null : Scratch.get().col(kdim * block);
+      for (int t = from; t < to; t++) {
+        int p0 = (t % blocks) * block;
+        int len = Math.min(outSize, p0 + block) - p0;
+        int ig = t / blocks;
+        int img = ig / group;
+        int g = ig % group;
+        int xOff = (img * c + g * cg) * inSize;
+        int yOff = (img * m + g * mg) * outSize + p0;
+        float[] src = x;
+        int srcOff = xOff + p0;
+        int ldSrc = inSize;
+        if (!pointwise) {
+          im2col2d(x, xOff, cg, geo, p0, len, col);
+          src = col;
+          srcOff = 0;
+          ldSrc = len;
+        }
+        if (wt != null) {
+          // Few positions, many channels: Y^T = X^T W^T keeps the vectorized loop long.
+          float[] ct = Scratch.get().transposed(len * mg);
+          Arrays.fill(ct, 0, len * mg, 0f);
+          Blas.sgemm(len, mg, kdim, src, srcOff, 1, ldSrc, wt, 0, mg, ct, 0, mg, inner);
+          for (int oc = 0; oc < mg; oc++) {
+            int dst = yOff + oc * outSize;
+            for (int p = 0; p < len; p++) {
+              y[dst + p] = ct[p * mg + oc];
+            }
+          }
+        } else {
+          Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, src, srcOff, ldSrc, y, yOff,
+              outSize, inner);
+        }
+      }
+    });
+  }
+
+  /**
+   * Output positions {@code [p0, p0+len)} of the 2-D im2col matrix: row {@code (ch, kh, kw)}
+   * at {@code col[row * len]}, zero where the window reads padding. Unit-stride rows are bulk
+   * copies.
+   */
+  private static void im2col2d(float[] x, int xOff, int channels, Conv.Geometry geo, int p0, int len,
+      float[] col) {
+    int ih = (int) geo.in()[0];
+    int iw = (int) geo.in()[1];
+    int kh = (int) geo.kernel()[0];
+    int kw = (int) geo.kernel()[1];
+    int ow = (int) geo.out()[1];
+    int sh = (int) geo.strides()[0];
+    int sw = (int) geo.strides()[1];
+    int dh = (int) geo.dilations()[0];
+    int dw = (int) geo.dilations()[1];
+    int ph = (int) geo.padBegin()[0];
+    int pw = (int) geo.padBegin()[1];
+    int p1 = p0 + len;
+    int row = 0;
+    for (int ch = 0; ch < channels; ch++) {
+      int plane = xOff + ch * ih * iw;
+      for (int a = 0; a < kh; a++) {
+        for (int b = 0; b < kw; b++, row++) {
+          int dst = row * len - p0;
+          int shift = b * dw - pw;
+          // Output columns [lo, hi) read inside the input row.
+          int lo = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
+          int hi = iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1);
+          hi = Math.max(lo, hi);
+          for (int p = p0; p < p1; ) {
+            int oy = p / ow;
+            int ox0 = p - oy * ow;
+            int ox1 = Math.min(ow, ox0 + (p1 - p));
+            int rowStart = dst + oy * ow;
+            int iy = oy * sh - ph + a * dh;
+            if (iy < 0 || iy >= ih) {
+              Arrays.fill(col, rowStart + ox0, rowStart + ox1, 0f);
+            } else {
+              int src = plane + iy * iw + shift;
+              int from = Math.max(ox0, lo);
+              int to = Math.min(ox1, hi);
+              if (from >= to) {
+                Arrays.fill(col, rowStart + ox0, rowStart + ox1, 0f);
+              } else {
+                Arrays.fill(col, rowStart + ox0, rowStart + from, 0f);
+                if (sw == 1) {
+                  System.arraycopy(x, src + from, col, rowStart + from, to - from);
+                } else {
+                  for (int o = from; o < to; o++) {
+                    col[rowStart + o] = x[src + o * sw];
+                  }
+                }
+                Arrays.fill(col, rowStart + to, rowStart + ox1, 0f);
+              }
+            }
+            p += ox1 - ox0;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * A 2-D convolution where every output channel reads one input channel (group == C, the
+   * depthwise convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
+   * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
+   * over the output columns whose window lies inside the input. Taps are added in kernel order,
+   * as the im2col product does.
+   */
+  static void depthwise(float[] x, float[] w, float[] y, int n, int c, int mg,
+      Conv.Geometry geo, Parallel par) {
+    int ih = (int) geo.in()[0];
+    int iw = (int) geo.in()[1];
+    int kh = (int) geo.kernel()[0];
+    int kw = (int) geo.kernel()[1];
+    int oh = (int) geo.out()[0];
+    int ow = (int) geo.out()[1];
+    int sh = (int) geo.strides()[0];
+    int sw = (int) geo.strides()[1];
+    int dh = (int) geo.dilations()[0];
+    int dw = (int) geo.dilations()[1];
+    int ph = (int) geo.padBegin()[0];
+    int pw = (int) geo.padBegin()[1];
+    int m = c * mg;
+    int[] lo = new int[kw];
+    int[] hi = new int[kw];
+    for (int b = 0; b < kw; b++) {
+      int shift = b * dw - pw;
+      lo[b] = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
+      hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
+    }
+    par.forRange(n * m, (long) oh * ow * kh * kw, (from, to) -> {
+      float[] acc = new float[ow];
+      float[] tap = new float[ow];
+      for (int t = from; t < to; t++) {
+        int img = t / m;
+        int oc = t % m;
+        int plane = (img * c + oc / mg) * ih * iw;
+        int wBase = oc * kh * kw;
+        int yBase = t * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+          Arrays.fill(acc, 0f);
+          for (int a = 0; a < kh; a++) {
+            int iy = oy * sh - ph + a * dh;
+            if (iy < 0 || iy >= ih) {
+              continue;
+            }
+            int rowBase = plane + iy * iw;
+            for (int b = 0; b < kw; b++) {
+              int l = lo[b];
+              int h = hi[b];
+              int src = rowBase + b * dw - pw;
+              if (sw == 1) {
+                System.arraycopy(x, src + l, tap, l, h - l);
+              } else {
+                for (int o = l; o < h; o++) {
+                  tap[o] = x[src + o * sw];
+                }
+              }
+              axpy(w[wBase + a * kw + b], tap, acc, l, h);
+            }
+          }
+          System.arraycopy(acc, 0, y, yBase + oy * ow, ow);
+        }
+      }
+    });
+  }
+
+  /** {@code acc[j] += v * tap[j]} for j in {@code [from, to)}. */
+  private static void axpy(float v, float[] tap, float[] acc, int from, int to) {
+    for (int j = from; j < to; j++) {
+      acc[j] += v * tap[j];
+    }
+  }
+}

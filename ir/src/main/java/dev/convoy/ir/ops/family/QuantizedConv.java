@@ -1,0 +1,208 @@
+package dev.convoy.ir.ops.family;
+
+import static dev.convoy.ir.ops.Kernels.one;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpFamily;
+import dev.convoy.ir.ops.OpRegistrar;
+import dev.convoy.ir.ops.ShapeFns;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The integer and quantized convolutions ConvInteger and QLinearConv, over {@link Conv}'s
+ * geometry: products accumulate exactly in integers, and QLinearConv requantizes with
+ * {@link Quantize}'s rounding (half to even) and saturation.
+ */
+public final class QuantizedConv implements OpFamily {
+
+  @Override
+  public void register(OpRegistrar r) {
+    r.op("ConvInteger", 10).inputs(2, 4).attr("auto_pad", "NOTSET").optionalAttr("dilations")
+        .attr("group", 1L).optionalAttr("kernel_shape").optionalAttr("pads")
+        .optionalAttr("strides")
+        .shape(ctx -> convShape(ctx, DType.INT32, 0, 1))
+        .kernel(ctx -> one(convInteger(ctx)));
+    r.op("QLinearConv", 10).inputs(8, 9).attr("auto_pad", "NOTSET").optionalAttr("dilations")
+        .attr("group", 1L).optionalAttr("kernel_shape").optionalAttr("pads")
+        .optionalAttr("strides")
+        .shape(ctx -> convShape(ctx, ctx.dtype(7), 0, 3))
+        .kernel(ctx -> one(qLinearConv(ctx)));
+  }
+
+  private static List<ValueType> convShape(InferenceContext ctx, DType t, int xi, int wi) {
+    Shape x = ctx.shape(xi);
+    Shape w = ctx.shape(wi);
+    if (t == null) {
+      return null;
+    }
+    if (!x.hasRank() || !w.hasRank() || x.rank() < 3) {
+      return ShapeFns.tensor(t, Shape.unknownRank());
+    }
+    List<Dim> out = new ArrayList<>();
+    out.add(x.dim(0));
+    out.add(w.dim(0));
+    List<Dim> spatial = x.dims().subList(2, x.rank());
+    List<Dim> kd = w.dims().subList(2, w.rank());
+    long[] kernel = ctx.attrLongs("kernel_shape");
+    if (kernel == null && kd.stream().allMatch(Dim::isStatic)) {
+      kernel = kd.stream().mapToLong(Dim::size).toArray();
+    }
+    if (kernel == null || !spatial.stream().allMatch(Dim::isStatic)) {
+      out.addAll(ShapeFns.unknownDims(spatial.size()).dims());
+    } else {
+      long[] in = spatial.stream().mapToLong(Dim::size).toArray();
+      for (long o : Conv.convGeometry(ctx, in, kernel).out()) {
+        out.add(Dim.of(o));
+      }
+    }
+    return ShapeFns.tensor(t, Shape.of(out));
+  }
+
+  /**
+   * The exact integer convolution of {@code x - xZero} with {@code w - wZero[m]} (any spatial
+   * rank, groups, strides, dilations, pads): one long accumulator per output element.
+   */
+  private static long[] convAccumulate(KernelContext ctx, NdArray x, long xZero, NdArray w,
+      long[] wZero, long[][] outDims) {
+    if (x.rank() < 3 || w.rank() != x.rank()) {
+      throw ctx.error("input " + x.describe() + " and weight " + w.describe()
+          + " must be [N, C, spatial...] and [M, C/group, kernel...]");
+    }
+    int r = x.rank() - 2;
+    long[] xd = x.dims();
+    long[] wd = w.dims();
+    long[] in = java.util.Arrays.copyOfRange(xd, 2, xd.length);
+    long[] kernel = java.util.Arrays.copyOfRange(wd, 2, wd.length);
+    Conv.Geometry g = Conv.convGeometry(ctx, in, kernel);
+    int group = ctx.attrInt("group");
+    int batch = (int) xd[0];
+    int channels = (int) xd[1];
+    int outChannels = (int) wd[0];
+    int cPerGroup = (int) wd[1];
+    if (group <= 0 || channels != cPerGroup * group || outChannels % group != 0) {
+      throw ctx.error("channels of input " + x.describe() + " and weight " + w.describe()
+          + " do not fit group " + group);
+    }
+    if (wZero.length != 1 && wZero.length != outChannels) {
+      throw ctx.error("w_zero_point must be a scalar or have " + outChannels + " elements");
+    }
+    int inSize = (int) Shape.product(in);
+    int outSize = (int) Shape.product(g.out());
+    int kSize = (int) Shape.product(kernel);
+    // For each (output position, kernel position) the input offset, or -1 in the padding.
+    int[] table = new int[outSize * kSize];
+    int[] oc = new int[r];
+    for (int op = 0; op < outSize; op++) {
+      int[] kc = new int[r];
+      for (int kp = 0; kp < kSize; kp++) {
+        int off = 0;
+        boolean inside = true;
+        for (int d = 0; d < r; d++) {
+          long pos = oc[d] * g.strides()[d] - g.padBegin()[d] + kc[d] * g.dilations()[d];
+          if (pos < 0 || pos >= in[d]) {
+            inside = false;
+            break;
+          }
+          off = off * (int) in[d] + (int) pos;
+        }
+        table[op * kSize + kp] = inside ? off : -1;
+        for (int d = r - 1; d >= 0; d--) {
+          if (++kc[d] < kernel[d]) {
+            break;
+          }
+          kc[d] = 0;
+        }
+      }
+      for (int d = r - 1; d >= 0; d--) {
+        if (++oc[d] < g.out()[d]) {
+          break;
+        }
+        oc[d] = 0;
+      }
+    }
+    long[] xs = x.toLongs();
+    long[] ws = w.toLongs();
+    long[] acc = new long[batch * outChannels * outSize];
+    int mPerGroup = outChannels / group;
+    for (int b = 0; b < batch; b++) {
+      for (int m = 0; m < outChannels; m++) {
+        int c0 = (m / mPerGroup) * cPerGroup;
+        long wz = wZero[wZero.length == 1 ? 0 : m];
+        int outBase = (b * outChannels + m) * outSize;
+        for (int c = 0; c < cPerGroup; c++) {
+          int xBase = (b * channels + c0 + c) * inSize;
+          int wBase = (m * cPerGroup + c) * kSize;
+          for (int op = 0; op < outSize; op++) {
+            long s = 0;
+            int t = op * kSize;
+            for (int kp = 0; kp < kSize; kp++) {
+              int off = table[t + kp];
+              if (off >= 0) {
+                s += (xs[xBase + off] - xZero) * (ws[wBase + kp] - wz);
+              }
+            }
+            acc[outBase + op] += s;
+          }
+        }
+      }
+    }
+    long[] dims = new long[xd.length];
+    dims[0] = batch;
+    dims[1] = outChannels;
+    System.arraycopy(g.out(), 0, dims, 2, r);
+    outDims[0] = dims;
+    return acc;
+  }
+
+  private static long zeroPoint(KernelContext ctx, int i) {
+    NdArray z = ctx.optionalTensor(i);
+    if (z == null) {
+      return 0;
+    }
+    if (z.size() != 1) {
+      throw ctx.error("x_zero_point must be a scalar, is " + z.describe());
+    }
+    return z.getLong(0);
+  }
+
+  private static NdArray convInteger(KernelContext ctx) {
+    NdArray wz = ctx.optionalTensor(3);
+    long[][] dims = new long[1][];
+    long[] acc = convAccumulate(ctx, ctx.tensor(0), zeroPoint(ctx, 2), ctx.tensor(1),
+        wz == null ? new long[1] : wz.toLongs(), dims);
+    return NdArray.fromLongs(DType.INT32, dims[0], acc);
+  }
+
+  private static NdArray qLinearConv(KernelContext ctx) {
+    long[][] dims = new long[1][];
+    long[] acc = convAccumulate(ctx, ctx.tensor(0), zeroPoint(ctx, 2), ctx.tensor(3),
+        ctx.tensor(5).toLongs(), dims);
+    double xs = ctx.scalarDouble(1, 1);
+    double[] ws = ctx.tensor(4).toDoubles();
+    double ys = ctx.scalarDouble(6, 1);
+    NdArray yzp = ctx.tensor(7);
+    long zp = yzp.getLong(0);
+    long[] rg = Quantize.range(ctx, yzp.dtype());
+    long[] bias = ctx.hasInput(8) ? ctx.tensor(8).toLongs() : null;
+    int outChannels = (int) dims[0][1];
+    int outSize = acc.length / Math.max(1, (int) dims[0][0] * outChannels);
+    if (ws.length != 1 && ws.length != outChannels) {
+      throw ctx.error("w_scale must be a scalar or have " + outChannels + " elements");
+    }
+    NdArray y = NdArray.allocate(yzp.dtype(), dims[0]);
+    for (int i = 0; i < acc.length; i++) {
+      int m = (i / outSize) % outChannels;
+      double v = acc[i] + (bias == null ? 0 : bias[m]);
+      double scale = xs * ws[ws.length == 1 ? 0 : m] / ys;
+      y.setLong(i, Quantize.saturate(Math.rint(v * scale) + zp, rg));
+    }
+    return y;
+  }
+}

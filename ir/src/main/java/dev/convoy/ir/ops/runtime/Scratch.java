@@ -1,0 +1,97 @@
+package dev.convoy.ir.ops.runtime;
+
+/**
+ * Per-thread work buffers for the float kernels (GEMM panels and accumulators, im2col blocks),
+ * reused across calls: allocating them per call made the evaluator's garbage, and so its GC
+ * pauses, several times larger than its outputs. A buffer is only used inside one chunk of
+ * work and never across a nested {@link Parallel#forRange} that could run other chunks of the
+ * same kind on this thread; contents are stale on every call, so users write before reading.
+ */
+public final class Scratch {
+  /** Larger requests are allocated afresh rather than kept alive by the thread. */
+  private static final int MAX_KEPT = 1 << 22;
+
+  private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+  private float[][] panel = new float[0][];
+  private float[][] acc = new float[0][];
+  private float[] col = new float[0];
+  private float[] transposed = new float[0];
+  private int[][] intPanel = new int[0][];
+  private int[][] intAcc = new int[0][];
+  private byte[] byteRow = new byte[0];
+
+  private Scratch() {}
+
+  public static Scratch get() {
+    return LOCAL.get();
+  }
+
+  /** At least {@code rows} arrays of at least {@code cols} floats. */
+  public float[][] panel(int rows, int cols) {
+    if (panel.length < rows || (rows > 0 && panel[0].length < cols)) {
+      panel = new float[Math.max(rows, panel.length)][Math.max(cols,
+          panel.length == 0 ? 0 : panel[0].length)];
+    }
+    return panel;
+  }
+
+  /** At least {@code rows} accumulator arrays of at least {@code cols} floats. */
+  public float[][] acc(int rows, int cols) {
+    if (acc.length < rows || (rows > 0 && acc[0].length < cols)) {
+      acc = new float[Math.max(rows, acc.length)][Math.max(cols,
+          acc.length == 0 ? 0 : acc[0].length)];
+    }
+    return acc;
+  }
+
+  /** At least {@code rows} arrays of at least {@code cols} ints (integer GEMM panels). */
+  public int[][] intPanel(int rows, int cols) {
+    if (intPanel.length < rows || (rows > 0 && intPanel[0].length < cols)) {
+      intPanel = new int[Math.max(rows, intPanel.length)][Math.max(cols,
+          intPanel.length == 0 ? 0 : intPanel[0].length)];
+    }
+    return intPanel;
+  }
+
+  /** At least {@code rows} accumulator arrays of at least {@code cols} ints. */
+  public int[][] intAcc(int rows, int cols) {
+    if (intAcc.length < rows || (rows > 0 && intAcc[0].length < cols)) {
+      intAcc = new int[Math.max(rows, intAcc.length)][Math.max(cols,
+          intAcc.length == 0 ? 0 : intAcc[0].length)];
+    }
+    return intAcc;
+  }
+
+  /** At least {@code n} bytes (one row of an 8-bit matrix being unpacked). */
+  public byte[] byteRow(int n) {
+    if (byteRow.length < n) {
+      byteRow = new byte[n];
+    }
+    return byteRow;
+  }
+
+  /** At least {@code n} floats for a transposed product (distinct from {@link #col}). */
+  public float[] transposed(int n) {
+    if (transposed.length >= n) {
+      return transposed;
+    }
+    float[] c = new float[n];
+    if (n <= MAX_KEPT) {
+      transposed = c;
+    }
+    return c;
+  }
+
+  /** At least {@code n} floats. */
+  public float[] col(int n) {
+    if (col.length >= n) {
+      return col;
+    }
+    float[] c = new float[n];
+    if (n <= MAX_KEPT) {
+      col = c;
+    }
+    return c;
+  }
+}

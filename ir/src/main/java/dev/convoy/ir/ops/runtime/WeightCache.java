@@ -1,0 +1,27 @@
+package dev.convoy.ir.ops.runtime;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Forms of weight arrays that kernels derive once and reuse on every later run (today: a weight
+ * matrix transposed for the GEMM orientation short convolutions prefer). Entries are keyed by
+ * the identity of the source storage, which an evaluator never changes, and live as long as both
+ * that array and the cache's owner (one {@code Evaluator}); nothing is shared across owners, so
+ * a finished evaluation session leaves nothing behind.
+ */
+public final class WeightCache {
+  private final Map<float[], float[]> transposed =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** {@code w} as {@code [cols, rows]} for a row-major {@code [rows, cols]} weight. */
+  public float[] transposed(float[] w, int rows, int cols) {
+    float[] t = transposed.get(w);
+    if (t == null || t.length != rows * cols) {
+      t = Blas.transpose(w, 0, rows, cols);
+      transposed.put(w, t);
+    }
+    return t;
+  }
+}

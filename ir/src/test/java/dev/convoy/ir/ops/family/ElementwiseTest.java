@@ -1,0 +1,195 @@
+package dev.convoy.ir.ops.family;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.UnsupportedOpException;
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.HalfFloats;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OneNode;
+import org.junit.jupiter.api.Test;
+
+class ElementwiseTest {
+  private static long[] d(long... dims) {
+    return dims;
+  }
+
+  @Test
+  void addBroadcastsRowOverMatrix() {
+    NdArray a = NdArray.ofFloats(d(2, 3), 1, 2, 3, 4, 5, 6);
+    NdArray b = NdArray.ofFloats(d(3), 10, 20, 30);
+    NdArray y = OneNode.of("Add").in(a).in(b).run();
+    assertArrayEquals(d(2, 3), y.dims());
+    assertArrayEquals(new float[] {11, 22, 33, 14, 25, 36}, y.floats());
+  }
+
+  @Test
+  void mulBroadcastsBothWays() {
+    NdArray a = NdArray.ofLongs(d(3, 1), 1, 2, 3);
+    NdArray b = NdArray.ofLongs(d(1, 2), 10, 100);
+    NdArray y = OneNode.of("Mul").in(a).in(b).run();
+    assertArrayEquals(d(3, 2), y.dims());
+    assertArrayEquals(new long[] {10, 100, 20, 200, 30, 300}, y.longs());
+  }
+
+  @Test
+  void int32AdditionWrapsLikeTheHardware() {
+    NdArray a = NdArray.ofInts(d(1), Integer.MAX_VALUE);
+    NdArray y = OneNode.of("Add").in(a).in(NdArray.ofInts(d(1), 1)).run();
+    assertEquals(Integer.MIN_VALUE, y.ints()[0]);
+  }
+
+  @Test
+  void incompatibleBroadcastIsAClearError() {
+    var e = assertThrows(ConvoyException.class, () -> OneNode.of("Add")
+        .in(NdArray.ofFloats(d(2), 1, 2)).in(NdArray.ofFloats(d(3), 1, 2, 3)).run());
+    assertTrue(e.getMessage().contains("[2]") && e.getMessage().contains("[3]"), e.getMessage());
+  }
+
+  @Test
+  void integerDivisionTruncatesAndModFollowsDivisorSign() {
+    NdArray a = NdArray.ofInts(d(2), -7, 7);
+    NdArray b = NdArray.ofInts(d(2), 2, -2);
+    assertArrayEquals(new int[] {-3, -3}, OneNode.of("Div").in(a).in(b).run().ints());
+    assertArrayEquals(new int[] {1, -1}, OneNode.of("Mod").in(a).in(b).run().ints());
+    assertArrayEquals(new int[] {-1, 1}, OneNode.of("Mod").in(a).in(b)
+        .attr("fmod", Attribute.of(1L)).run().ints());
+  }
+
+  @Test
+  void integerDivisionByZeroIsAnErrorNotAValue() {
+    assertThrows(ConvoyException.class, () -> OneNode.of("Div")
+        .in(NdArray.ofInts(d(1), 1)).in(NdArray.ofInts(d(1), 0)).run());
+  }
+
+  @Test
+  void activationsMatchTheirFormulas() {
+    NdArray x = NdArray.ofFloats(d(4), -2, -0.5f, 0.5f, 3);
+    assertArrayEquals(new float[] {0, 0, 0.5f, 3}, OneNode.of("Relu").in(x).run().floats());
+    assertArrayEquals(new float[] {-0.2f, -0.05f, 0.5f, 3},
+        OneNode.of("LeakyRelu").in(x).attr("alpha", Attribute.of(0.1f)).run().floats(), 1e-6f);
+    float[] sig = OneNode.of("Sigmoid").in(x).run().floats();
+    assertEquals(1 / (1 + Math.exp(2)), sig[0], 1e-6);
+    float[] hs = OneNode.of("HardSigmoid").in(x).run().floats();
+    assertArrayEquals(new float[] {0.1f, 0.4f, 0.6f, 1f}, hs, 1e-6f);
+    float[] gelu = OneNode.of("Gelu", 20).in(x).run().floats();
+    assertEquals(1.5 * (1 + 0.9973002039367398), gelu[3], 1e-5);
+  }
+
+  @Test
+  void erfIsAccurate() {
+    assertEquals(0.5204998778130465, Elementwise.erf(0.5), 1e-15);
+    assertEquals(-0.9953222650189527, Elementwise.erf(-2), 1e-15);
+    assertEquals(0.9999999845827421, Elementwise.erf(4), 1e-15);
+  }
+
+  @Test
+  void clipReadsBoundsFromAttributesBeforeOpset11AndInputsAfter() {
+    NdArray x = NdArray.ofFloats(d(3), -5, 0, 5);
+    NdArray old = OneNode.of("Clip", 6).in(x)
+        .attr("min", Attribute.of(-1f)).attr("max", Attribute.of(1f)).run();
+    assertArrayEquals(new float[] {-1, 0, 1}, old.floats());
+    NdArray now = OneNode.of("Clip", 13).in(x).none().in(NdArray.scalarFloat(2)).run();
+    assertArrayEquals(new float[] {-5, 0, 2}, now.floats());
+  }
+
+  @Test
+  void comparisonsAndWhere() {
+    NdArray a = NdArray.ofFloats(d(3), 1, 5, 3);
+    NdArray b = NdArray.ofFloats(d(1), 3);
+    NdArray gt = OneNode.of("Greater").in(a).in(b).run();
+    assertEquals(DType.BOOL, gt.dtype());
+    assertArrayEquals(new byte[] {0, 1, 0}, gt.bytes());
+    NdArray w = OneNode.of("Where").in(gt).in(a).in(NdArray.ofFloats(d(), -1)).run();
+    assertArrayEquals(new float[] {-1, 5, -1}, w.floats());
+  }
+
+  @Test
+  void uint64ComparesUnsigned() {
+    NdArray big = NdArray.wrap(DType.UINT64, d(1), new long[] {-1L});
+    NdArray one = NdArray.wrap(DType.UINT64, d(1), new long[] {1L});
+    assertArrayEquals(new byte[] {1}, OneNode.of("Greater").in(big).in(one).run().bytes());
+  }
+
+  @Test
+  void variadicSumMeanMaxMin() {
+    NdArray a = NdArray.ofFloats(d(2), 1, 8);
+    NdArray b = NdArray.ofFloats(d(2), 3, 2);
+    NdArray c = NdArray.ofFloats(d(1), 5);
+    assertArrayEquals(new float[] {9, 15}, OneNode.of("Sum").in(a).in(b).in(c).run().floats());
+    assertArrayEquals(new float[] {3, 5}, OneNode.of("Mean").in(a).in(b).in(c).run().floats());
+    assertArrayEquals(new float[] {5, 8}, OneNode.of("Max").in(a).in(b).in(c).run().floats());
+    assertArrayEquals(new float[] {1, 2}, OneNode.of("Min").in(a).in(b).in(c).run().floats());
+  }
+
+  @Test
+  void castRoundsHalfAndTruncatesToInteger() {
+    NdArray x = NdArray.ofFloats(d(3), 1.7f, -1.7f, 65504f);
+    NdArray i = OneNode.of("Cast").in(x).attr("to", Attribute.of((long) DType.INT32.onnxCode()))
+        .run();
+    assertArrayEquals(new int[] {1, -1, 65504}, i.ints());
+    NdArray h = OneNode.of("Cast").in(x).attr("to", Attribute.of((long) DType.FLOAT16.onnxCode()))
+        .run();
+    assertEquals(65504f, HalfFloats.toFloat(h.shorts()[2]));
+    NdArray back = OneNode.of("CastLike").in(h).in(NdArray.ofFloats(d(0))).run();
+    assertEquals(1.7f, back.floats()[0], 1e-3f);
+  }
+
+  @Test
+  void float16MathComputesInFloatAndRoundsBack() {
+    NdArray x = NdArray.fromFloats(DType.FLOAT16, d(2), new float[] {1, 4});
+    NdArray y = OneNode.of("Sqrt").in(x).run();
+    assertEquals(DType.FLOAT16, y.dtype());
+    assertEquals(2f, HalfFloats.toFloat(y.shorts()[1]));
+  }
+
+  @Test
+  void bitShiftAndBitwiseOps() {
+    NdArray a = NdArray.wrap(DType.UINT8, d(2), new byte[] {(byte) 0x81, 4});
+    NdArray s = NdArray.wrap(DType.UINT8, d(2), new byte[] {1, 2});
+    NdArray l = OneNode.of("BitShift").in(a).in(s).attr("direction", Attribute.of("LEFT")).run();
+    assertArrayEquals(new byte[] {2, 16}, l.bytes());
+    NdArray r = OneNode.of("BitShift").in(a).in(s).attr("direction", Attribute.of("RIGHT")).run();
+    assertArrayEquals(new byte[] {0x40, 1}, r.bytes());
+    assertArrayEquals(new byte[] {(byte) 0x7E, (byte) 0xFB},
+        OneNode.of("BitwiseNot", 18).in(a).run().bytes());
+  }
+
+  @Test
+  void powKeepsBaseType() {
+    NdArray x = NdArray.ofInts(d(3), 1, 2, 3);
+    NdArray y = NdArray.ofFloats(d(3), 4, 5, 6);
+    assertArrayEquals(new int[] {1, 32, 729}, OneNode.of("Pow").in(x).in(y).run().ints());
+  }
+
+  @Test
+  void stringEqualityAndCastToString() {
+    NdArray a = NdArray.wrap(DType.STRING, d(2), new byte[][] {"a".getBytes(), "b".getBytes()});
+    NdArray b = NdArray.wrap(DType.STRING, d(1), new byte[][] {"b".getBytes()});
+    assertArrayEquals(new byte[] {0, 1}, OneNode.of("Equal", 19).in(a).in(b).run().bytes());
+    NdArray s = OneNode.of("Cast").in(NdArray.ofFloats(d(2), 1.5f, 1e-5f))
+        .attr("to", Attribute.of((long) DType.STRING.onnxCode())).run();
+    assertEquals("1.5", new String(s.strings()[0]));
+    assertEquals("1e-05", new String(s.strings()[1]));
+  }
+
+  @Test
+  void unsupportedOpNamesOpDomainAndOpset() {
+    var e = assertThrows(UnsupportedOpException.class,
+        () -> OneNode.of("FancyOp", 17).in(NdArray.scalarFloat(1)).run());
+    assertTrue(e.getMessage().contains("FancyOp") && e.getMessage().contains("ai.onnx")
+        && e.getMessage().contains("17"), e.getMessage());
+  }
+
+  @Test
+  void opsetOlderThanFirstEntryIsUnsupported() {
+    var e = assertThrows(UnsupportedOpException.class, () -> OneNode.of("Gelu", 18)
+        .in(NdArray.scalarFloat(1)).run());
+    assertTrue(e.getMessage().contains("from opset 20"), e.getMessage());
+  }
+}

@@ -1,0 +1,64 @@
+package dev.convoy.ir.ops.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The tiled sgemm against the textbook triple loop, bit for bit: it promises plain k-order
+ * accumulation whatever the tiling, the row/k tails, the thread count or a transposed A.
+ */
+class BlasTest {
+  private static float[] random(Random r, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return v;
+  }
+
+  /** C += A B with A's element (i, kk) at a[i * lda + kk * ska], one k step at a time. */
+  private static void naive(int m, int n, int k, float[] a, int lda, int ska, float[] b,
+      float[] c) {
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        float s = c[i * n + j];
+        for (int kk = 0; kk < k; kk++) {
+          s += a[i * lda + kk * ska] * b[kk * n + j];
+        }
+        c[i * n + j] = s;
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1}x{2}")
+  @CsvSource({"1,1,1", "3,5,7", "2,513,129", "9,49,300", "17,1030,257", "64,700,33"})
+  void sgemmEqualsTheTripleLoopBitForBitAtAnyThreadCount(int m, int n, int k) {
+    Random r = new Random(m * 1_000_003L + n * 1009L + k);
+    float[] a = random(r, m * k);
+    float[] b = random(r, k * n);
+    float[] c0 = random(r, m * n);
+    float[] want = c0.clone();
+    naive(m, n, k, a, k, 1, b, want);
+    for (int threads : new int[] {1, 2, 3}) {
+      float[] got = c0.clone();
+      Blas.sgemm(m, n, k, a, 0, b, 0, got, 0, Parallel.of(threads));
+      assertArrayEquals(want, got, threads + " threads");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1}x{2}")
+  @CsvSource({"5,300,11", "49,320,96"})
+  void sgemmWithTransposedAEqualsTheTripleLoop(int m, int n, int k) {
+    Random r = new Random(m + 31L * n + 977L * k);
+    float[] stored = random(r, k * m);
+    float[] b = random(r, k * n);
+    float[] want = new float[m * n];
+    naive(m, n, k, stored, 1, m, b, want);
+    float[] got = new float[m * n];
+    Blas.sgemm(m, n, k, stored, 0, 1, m, b, 0, n, got, 0, n, Parallel.of(2));
+    assertArrayEquals(want, got);
+  }
+}
