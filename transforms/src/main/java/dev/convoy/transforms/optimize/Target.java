@@ -31,6 +31,11 @@ public record Target(boolean ortOps, boolean convoyOps, int opset) {
     this(ortOps, false, opset);
   }
 
+  /** Whether a fusion may write ops beyond the standard domains (ONNX Runtime's or Convoy's). */
+  public boolean allowsFusedOps() {
+    return ortOps || convoyOps;
+  }
+
   /** Parses {@code --onnx-ops standard|ort}. */
   public static boolean parseOnnxOps(String text) {
     return switch (text) {

@@ -59,7 +59,7 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
       return Match.fail(act.opType() + " is not an activation a fused op applies");
     }
     Target target = rw.options().target();
-    if (!target.convoyOps() && !target.ortOps()) {
+    if (!target.allowsFusedOps()) {
       return Match.fail("the target allows no fused ops");
     }
     Value x = act.input(0);

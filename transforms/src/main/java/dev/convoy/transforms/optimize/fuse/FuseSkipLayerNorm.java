@@ -52,7 +52,7 @@ public final class FuseSkipLayerNorm implements MatchingRule<FuseSkipLayerNorm.F
       return Match.fail(ln + " is not a LayerNormalization");
     }
     Target target = rw.options().target();
-    if (!target.convoyOps() && !target.ortOps()) {
+    if (!target.allowsFusedOps()) {
       return Match.fail("the target allows no fused ops");
     }
     for (int k = 1; k < ln.outputCount(); k++) {

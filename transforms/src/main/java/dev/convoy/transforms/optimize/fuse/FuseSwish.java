@@ -44,7 +44,7 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
   @Override
   public Match<Found> match(Node mul, Rewriter rw) {
     Target target = rw.options().target();
-    if (!target.convoyOps() && !target.ortOps()) {
+    if (!target.allowsFusedOps()) {
       return Match.fail("the target allows no fused ops");
     }
     for (int side = 0; side < 2; side++) {
