@@ -113,9 +113,12 @@ public record Activation(String name, double p, double q) {
       // call per element is what the JIT cannot inline, and it made the fused op slower than
       // the two it replaces.
       case "LeakyRelu" -> {
+        // Branch-free: the float product of two floats is the double one rounded, as LeakyRelu's
+        // kernel computes it; only a -0 input comes out +0.
+        float a = (float) p;
         for (int i = 0; i < o.length; i++) {
-          double v = o[i];
-          o[i] = (float) (v >= 0 ? v : p * v);
+          float v = o[i];
+          o[i] = Math.max(v, 0f) + a * Math.min(v, 0f);
         }
       }
       // Float min/max (branch-free intrinsics) rather than double compare-and-select, which
