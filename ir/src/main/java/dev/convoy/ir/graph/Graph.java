@@ -200,14 +200,6 @@ public final class Graph {
     return v;
   }
 
-  public void removeInput(Value v) {
-    if (v.hasUses()) {
-      throw new IllegalStateException("input " + v.name() + " is still used");
-    }
-    inputs.remove(v);
-    names.remove(v.name());
-  }
-
   public Value addInitializer(String name, Tensor tensor) {
     if (initializers.containsKey(name)) {
       throw new IllegalArgumentException("initializer " + name + " already exists");
@@ -232,10 +224,6 @@ public final class Graph {
 
   public void setOutput(int i, Value v) {
     outputs.set(i, v);
-  }
-
-  public void clearOutputs() {
-    outputs.clear();
   }
 
   /**
@@ -308,15 +296,6 @@ public final class Graph {
       throw new IllegalArgumentException(node + " is not in this graph");
     }
     nodes.add(index, node);
-  }
-
-  /** Replaces the node order; {@code order} must be a permutation of the current nodes. */
-  public void reorderNodes(List<Node> order) {
-    if (order.size() != nodes.size() || !new HashSet<>(order).containsAll(nodes)) {
-      throw new IllegalArgumentException("not a permutation of the graph's nodes");
-    }
-    nodes.clear();
-    nodes.addAll(order);
   }
 
   /** Visits every node of this graph and, depth first, of its subgraphs. */

@@ -273,16 +273,6 @@ public final class Tensor {
     return out;
   }
 
-  /** Every element as int; integer and bool types only. */
-  public int[] toIntArray() {
-    long[] l = toLongArray();
-    int[] out = new int[l.length];
-    for (int i = 0; i < l.length; i++) {
-      out[i] = (int) l[i];
-    }
-    return out;
-  }
-
   private long readLong(ByteBuffer d, int i) {
     return switch (dtype) {
       case BOOL, UINT8 -> d.get(i) & 0xFFL;

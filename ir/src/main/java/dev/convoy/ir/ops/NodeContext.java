@@ -6,7 +6,6 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
-import dev.convoy.ir.ops.family.Conv;
 import java.util.List;
 
 /**

@@ -92,8 +92,8 @@ final class BlockedConv {
    * at {@code col[row * len]}, zero where the window reads padding. Unit-stride rows are bulk
    * copies.
    */
-  private static void im2col2d(float[] x, int xOff, int channels, Conv.Geometry geo, int p0, int len,
-      float[] col) {
+  private static void im2col2d(float[] x, int xOff, int channels, Conv.Geometry geo, int p0,
+      int len, float[] col) {
     int ih = (int) geo.in()[0];
     int iw = (int) geo.in()[1];
     int kh = (int) geo.kernel()[0];

@@ -115,22 +115,22 @@ final class Builtins {
           op.options(new DepthToSpaceOptions()).blockSize());
       case SPACE_TO_DEPTH -> ConvOps.depthToSpace(op, "SpaceToDepth",
           op.options(new SpaceToDepthOptions()).blockSize());
-      case RESHAPE -> Reshaping.reshape(op);
-      case SQUEEZE -> Reshaping.squeeze(op);
-      case EXPAND_DIMS -> Reshaping.expandDims(op);
-      case CONCATENATION -> Reshaping.concatenation(op);
-      case PACK -> Reshaping.pack(op);
-      case UNPACK -> Reshaping.unpack(op);
-      case SPLIT -> Reshaping.split(op, false);
-      case SPLIT_V -> Reshaping.split(op, true);
-      case PAD, PADV2 -> Reshaping.pad(op, false);
-      case MIRROR_PAD -> Reshaping.pad(op, true);
-      case TRANSPOSE -> Reshaping.transpose(op);
-      case SLICE -> Reshaping.slice(op);
-      case STRIDED_SLICE -> Reshaping.stridedSlice(op);
-      case GATHER -> Reshaping.gather(op);
-      case TILE -> Reshaping.tile(op);
-      case BROADCAST_TO -> Reshaping.broadcastTo(op);
+      case RESHAPE -> ShapeOps.reshape(op);
+      case SQUEEZE -> ShapeOps.squeeze(op);
+      case EXPAND_DIMS -> ShapeOps.expandDims(op);
+      case CONCATENATION -> ShapeOps.concatenation(op);
+      case PACK -> ShapeOps.pack(op);
+      case UNPACK -> ShapeOps.unpack(op);
+      case SPLIT -> ShapeOps.split(op, false);
+      case SPLIT_V -> ShapeOps.split(op, true);
+      case PAD, PADV2 -> ShapeOps.pad(op, false);
+      case MIRROR_PAD -> ShapeOps.pad(op, true);
+      case TRANSPOSE -> ShapeOps.transpose(op);
+      case SLICE -> ShapeOps.slice(op);
+      case STRIDED_SLICE -> ShapeOps.stridedSlice(op);
+      case GATHER -> ShapeOps.gather(op);
+      case TILE -> ShapeOps.tile(op);
+      case BROADCAST_TO -> ShapeOps.broadcastTo(op);
       case SHAPE -> op.define(0, op.e.node("Shape", List.of(op.val(0)), Map.of(), null));
       case CAST -> cast(op);
       // Both are the identity on real values: the output's own quantization (or none) applies.
@@ -238,15 +238,22 @@ final class Builtins {
     if (ws.length != 2) {
       throw op.unsupported("weights must be 2-D, not " + ws.length + "-D");
     }
-    Value x = op.e.node("Reshape", List.of(asFloat(op, 0), op.e.constLongs(-1, ws[1])), Map.of(),
-        null);
-    Value w = op.e.isConstant(op.in(1)) ? op.e.weight(op.in(1)) : asFloat(op, 1);
-    List<Value> ins = new ArrayList<>(List.of(x, w));
-    if (op.has(2)) {
-      ins.add(asFloat(op, 2));
+    byte act = o == null ? 0 : o.fusedActivationFunction();
+    boolean integer = IntegerKernels.applies(op, 0);
+    Value x = op.e.node("Reshape", List.of(integer ? op.e.raw(op.in(0)) : asFloat(op, 0),
+        op.e.constLongs(-1, ws[1])), Map.of(), null);
+    Value y;
+    if (integer) {
+      y = IntegerKernels.fullyConnected(op, x, act);
+    } else {
+      Value w = op.e.isConstant(op.in(1)) ? op.e.weight(op.in(1)) : asFloat(op, 1);
+      List<Value> ins = new ArrayList<>(List.of(x, w));
+      if (op.has(2)) {
+        ins.add(asFloat(op, 2));
+      }
+      y = op.e.node("Gemm", ins, Map.of("transB", new Attribute.IntAttr(1)), null);
+      y = op.e.activation(y, act, op.where());
     }
-    Value y = op.e.node("Gemm", ins, Map.of("transB", new Attribute.IntAttr(1)), null);
-    y = op.e.activation(y, o == null ? 0 : o.fusedActivationFunction(), op.where());
     if (o != null && o.keepNumDims()) {
       long[] xs = op.e.shape(op.in(0));
       long[] out = java.util.Arrays.copyOf(xs, xs.length);
@@ -254,7 +261,11 @@ final class Builtins {
       out[out.length - 1] = ws[0];
       y = op.e.node("Reshape", List.of(y, op.e.constLongs(out)), Map.of(), null);
     }
-    op.define(0, y);
+    if (integer) {
+      op.e.bind(op.out(0), y);
+    } else {
+      op.define(0, y);
+    }
   }
 
   private static void batchMatMul(Op op) {

@@ -22,8 +22,8 @@ import org.tensorflow.lite.schema.UnpackOptions;
  * Data-movement operators. They work on the tensors' own (NHWC) layout: an axis in TFLite is the
  * same axis in the IR, so none of them needs a Transpose.
  */
-final class Reshaping {
-  private Reshaping() {}
+final class ShapeOps {
+  private ShapeOps() {}
 
   static void reshape(Op op) {
     long[] shape;
