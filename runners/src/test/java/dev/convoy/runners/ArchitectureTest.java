@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.function.BiPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,14 +26,6 @@ class ArchitectureTest {
       Pattern.compile("^import (?:static )?([\\w.]+?)(?:\\.\\*)?;", Pattern.MULTILINE);
   private static final Pattern QUALIFIED =
       Pattern.compile("(?<![\\w.])((?:dev\\.convoy|org\\.apache|ai\\.onnx)(?:\\.\\w+)+)");
-
-  /**
-   * Files allowed to break a rule, each with its reason. ZooRun chooses the Beam runner until the
-   * runner choice moves into {@code runners} (issue 17, done on another branch); delete the entry
-   * when that lands.
-   */
-  private static final Set<String> PIPELINE_RUNNER_EXCEPTIONS =
-      Set.of("pipeline/src/main/java/dev/convoy/pipeline/run/ZooRun.java");
 
   record Source(String path, String pkg, List<String> refs) {}
 
@@ -144,8 +135,7 @@ class ArchitectureTest {
   void pipelineKnowsNoRunnerClassAndNoCommandLine() {
     assertEquals(List.of(), violations((s, ref) -> in(s, "dev.convoy.pipeline")
         && (under(ref, "dev.convoy.runners") || under(ref, "picocli")
-            || ((under(ref, "org.apache.beam.runners") || under(ref, "org.apache.flink"))
-                && !PIPELINE_RUNNER_EXCEPTIONS.contains(s.path())))));
+            || under(ref, "org.apache.beam.runners") || under(ref, "org.apache.flink"))));
   }
 
   @Test

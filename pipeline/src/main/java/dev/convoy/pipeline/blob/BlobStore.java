@@ -1,55 +1,48 @@
 package dev.convoy.pipeline.blob;
 
 import dev.convoy.ir.ConvoyException;
-import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.pipeline.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Content-addressed graph files under a run's output folder: how graphs with their weights move
- * between pipeline stages (and workers sharing the folder) without going through the runner. A
+ * Content-addressed graph files under a run's output location: how graphs with their weights move
+ * between pipeline stages (and workers sharing the location) without going through the runner. A
  * graph is stored under the SHA-256 of its bytes, so storing the same graph twice is free and
- * concurrent writers never conflict; reading memory-maps the file.
+ * concurrent writers never conflict. The root is a {@link Storage} location of any scheme;
+ * reading memory-maps the file where the root is local, else a local copy of it that each worker
+ * fetches once.
  */
 public final class BlobStore implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
   private static final String EXTENSION = ".cvy";
 
   private final String root;
 
-  public BlobStore(Path root) {
-    this.root = root.toAbsolutePath().toString();
-  }
-
-  public Path root() {
-    return Path.of(root);
+  /** A store rooted at folder location {@code root} (a local path or a URI). */
+  public BlobStore(String root) {
+    this.root = Storage.isLocal(root) ? Storage.of(Storage.localPath(root).orElseThrow()) : root;
   }
 
   /** Stores {@code g} as a .cvy file; returns its key (the hex content hash of the file). */
   public String put(Graph g) {
     try {
-      Files.createDirectories(Path.of(root));
-      Path tmp = Files.createTempFile(Path.of(root), ".put-", ".tmp");
+      Path dir = Storage.localPath(root).orElseGet(Storage::scratch);
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, ".put-", ".tmp");
       CvyWriter.write(g, tmp);
       String key = sha256(tmp);
-      Path target = path(key);
-      if (Files.exists(target)) {
-        Files.delete(tmp);
-      } else {
-        moveIntoPlace(tmp, target);
-      }
+      Storage.publish(tmp, location(key), true);
       return key;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write a blob under " + root, e);
@@ -58,28 +51,18 @@ public final class BlobStore implements Serializable {
 
   /** Reads the graph stored under {@code key}. */
   public Graph get(String key) {
-    Path p = path(key);
-    if (!Files.isRegularFile(p)) {
-      throw new ConvoyException(p + ": blob missing from the store (was the output folder cleaned?)");
+    String at = location(key);
+    if (!Storage.exists(at)) {
+      throw new ConvoyException(at + ": blob missing from the store (was the output folder cleaned?)");
     }
-    return CvyReader.read(p);
+    return CvyReader.read(Storage.localCopy(at));
   }
 
-  public Path path(String key) {
-    return Path.of(root, key + EXTENSION);
+  private String location(String key) {
+    return Storage.file(root, key + EXTENSION);
   }
 
-  /** Moves a finished temp file to its content-addressed name; a racing twin is equal, keep it. */
-  public static void moveIntoPlace(Path tmp, Path target) throws IOException {
-    try {
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (FileAlreadyExistsException e) {
-      Files.deleteIfExists(tmp);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
+  /** The hex SHA-256 of a local file's bytes. */
   public static String sha256(Path file) {
     MessageDigest md = digest();
     byte[] buf = new byte[1 << 16];

@@ -1,6 +1,7 @@
 package dev.convoy.pipeline.run;
 
 import dev.convoy.pipeline.stage.OptimizeSettings;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.PassRegistry;
 import java.nio.file.Path;
@@ -15,21 +16,16 @@ import java.util.TreeSet;
 /**
  * What {@code convoy run} runs: the zoo (folder or manifest), the output folder (artifacts,
  * warehouse), the run id (re-using one replaces that run's rows), optimization level and artifact
- * format, the runner ({@code direct} or {@code flink}; a Flink master {@code host:port} submits to
- * a cluster, {@code null} runs an embedded one), parallelism (0: the runner's default, the number
- * of cores), the node count above which a graph is split into pieces, and the rules or passes
+ * format, the node count above which a graph is split into pieces, and the rules or passes
  * switched on or off by name on top of the level's pipeline (as {@code optimize --enable/--disable})
  * and how many timed runs give each model's latency figures.
  */
 public record RunConfig(
     Path zoo,
-    Path out,
+    String out,
     String runId,
     Level level,
     String target,
-    String runner,
-    String flinkMaster,
-    int parallelism,
     int partitionThreshold,
     Set<String> enable,
     Set<String> disable,
@@ -40,14 +36,11 @@ public record RunConfig(
   public static final int DEFAULT_LATENCY_RUNS = 10;
 
   public RunConfig {
+    out = Storage.isLocal(out) ? Storage.of(Storage.localPath(out).orElseThrow()) : out;
     enable = Set.copyOf(enable);
     disable = Set.copyOf(disable);
     enable.forEach(n -> PassRegistry.requireKnown(n, "--enable"));
     disable.forEach(n -> PassRegistry.requireKnown(n, "--disable"));
-    if (!runner.equals("direct") && !runner.equals("flink")) {
-      throw new dev.convoy.ir.ConvoyException(
-          "unknown runner '" + runner + "' (expected direct or flink)");
-    }
     if (!target.equals("cvy") && !target.equals("onnx")) {
       throw new dev.convoy.ir.ConvoyException(
           "unknown target format '" + target + "' (expected cvy or onnx)");
@@ -68,53 +61,54 @@ public record RunConfig(
     }
   }
 
-  /** Direct runner, level O2, .cvy artifacts, a timestamp run id. */
+  /** Level O2, .cvy artifacts, a timestamp run id; output to a local folder. */
   public static RunConfig of(Path zoo, Path out) {
-    return new RunConfig(zoo, out, null, Level.O2, "cvy", "direct", null, 0,
+    return of(zoo, Storage.of(out));
+  }
+
+  /** Level O2, .cvy artifacts, a timestamp run id; output to {@code out}, a local path or a URI. */
+  public static RunConfig of(Path zoo, String out) {
+    return new RunConfig(zoo, out, null, Level.O2, "cvy",
         DEFAULT_PARTITION_THRESHOLD, Set.of(), Set.of(), DEFAULT_LATENCY_RUNS);
   }
 
   public RunConfig withRunId(String id) {
-    return new RunConfig(zoo, out, id, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable, latencyRuns);
+    return new RunConfig(zoo, out, id, level, target, partitionThreshold, enable, disable,
+        latencyRuns);
   }
 
   public RunConfig withLevel(Level l) {
-    return new RunConfig(zoo, out, runId, l, target, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable, latencyRuns);
+    return new RunConfig(zoo, out, runId, l, target, partitionThreshold, enable, disable,
+        latencyRuns);
   }
 
   public RunConfig withTarget(String t) {
-    return new RunConfig(zoo, out, runId, level, t, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable, latencyRuns);
-  }
-
-  /** {@code direct} or {@code flink}; {@code master} {@code null} for embedded Flink. */
-  public RunConfig withRunner(String r, String master, int p) {
-    return new RunConfig(zoo, out, runId, level, target, r, master, p, partitionThreshold,
-        enable, disable, latencyRuns);
+    return new RunConfig(zoo, out, runId, level, t, partitionThreshold, enable, disable,
+        latencyRuns);
   }
 
   public RunConfig withPartitionThreshold(int nodes) {
-    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism, nodes,
-        enable, disable, latencyRuns);
+    return new RunConfig(zoo, out, runId, level, target, nodes, enable, disable, latencyRuns);
   }
 
   public RunConfig withOut(Path o) {
-    return new RunConfig(zoo, o, runId, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable, latencyRuns);
+    return withOut(Storage.of(o));
+  }
+
+  /** Output to location {@code o}, a local path or a URI of any Beam filesystem. */
+  public RunConfig withOut(String o) {
+    return new RunConfig(zoo, o, runId, level, target, partitionThreshold, enable, disable,
+        latencyRuns);
   }
 
   /** The rules or passes to switch on and off by name. */
   public RunConfig withRules(Set<String> on, Set<String> off) {
-    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold, on, off, latencyRuns);
+    return new RunConfig(zoo, out, runId, level, target, partitionThreshold, on, off, latencyRuns);
   }
 
   /** {@code n} timed runs per model for the latency figures; 0 skips timing. */
   public RunConfig withLatencyRuns(int n) {
-    return new RunConfig(zoo, out, runId, level, target, runner, flinkMaster, parallelism,
-        partitionThreshold, enable, disable, n);
+    return new RunConfig(zoo, out, runId, level, target, partitionThreshold, enable, disable, n);
   }
 
   /** The level and rule switches, as the optimizing and verifying stages take them. */
@@ -132,13 +126,10 @@ public record RunConfig(
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("zoo", zoo.toString());
-    m.put("out", out.toString());
+    m.put("out", out);
     m.put("runId", runId);
     m.put("level", level.name());
     m.put("target", target);
-    m.put("runner", runner);
-    m.put("flinkMaster", flinkMaster);
-    m.put("parallelism", parallelism);
     m.put("partitionThreshold", partitionThreshold);
     m.put("enable", new TreeSet<>(enable));
     m.put("disable", new TreeSet<>(disable));

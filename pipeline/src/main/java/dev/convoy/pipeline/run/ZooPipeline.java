@@ -11,9 +11,11 @@ import dev.convoy.pipeline.stage.Stages;
 import dev.convoy.pipeline.stage.StitchGraphs;
 import dev.convoy.pipeline.stage.VerifyModels;
 import dev.convoy.pipeline.stage.WriteArtifacts;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.warehouse.WriteWarehouse;
 import dev.convoy.pipeline.zoo.ZooIO;
 import dev.convoy.transforms.optimize.Level;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -31,11 +33,11 @@ public final class ZooPipeline {
   private ZooPipeline() {}
 
   /**
-   * Adds the whole run to {@code p}, writing blobs, artifacts and warehouse rows under {@code out}
-   * (the run's staging folder).
+   * Adds the whole run to {@code p}, writing blobs, artifacts and warehouse rows under location
+   * {@code out} (the run's staging folder).
    */
-  static void build(Pipeline p, RunConfig cfg, Path out) {
-    Path blobs = out.resolve("blobs");
+  static void build(Pipeline p, RunConfig cfg, String out) {
+    String blobs = Storage.dir(out, "blobs");
     PCollectionTuple converted = p.apply(ZooIO.read(cfg.zoo())).apply(ConvertModels.into(blobs));
     PCollectionTuple pieces = converted.get(ConvertModels.CONVERTED)
         .apply(PartitionGraphs.above(cfg.partitionThreshold(), blobs));
@@ -53,8 +55,8 @@ public final class ZooPipeline {
     }
     PCollectionTuple verified = optimized.apply(VerifyModels.onSeededInputs(blobs, cfg.optimizeSettings()));
     PCollectionTuple written = verified.get(VerifyModels.VERIFIED)
-        .apply(WriteArtifacts.to(out.resolve("artifacts"), cfg.target(), cfg.level().name(), blobs)
-            .mirroring(cfg.zoo(), out.resolve("models")));
+        .apply(WriteArtifacts.to(Storage.dir(out, "artifacts"), cfg.target(), cfg.level().name(),
+            blobs).mirroring(zooRoot(cfg.zoo()), Storage.dir(out, "models")));
     PCollectionList<Failure> late = failures
         .and(verified.get(Stages.FAILURES))
         .and(written.get(Stages.FAILURES));
@@ -68,9 +70,15 @@ public final class ZooPipeline {
     PCollection<Failure> allFailures = late.apply("All failures", Flatten.pCollections());
     PCollectionTuple.of(WriteWarehouse.MODELS, done)
         .and(WriteWarehouse.FAILURES, allFailures)
-        .apply(WriteWarehouse.to(out.resolve("warehouse"), cfg.runId(), cfg.level().name(),
-            cfg.target()));
+        .apply(WriteWarehouse.to(Storage.dir(out, "warehouse"), Storage.dir(out, "tmp"),
+            cfg.runId(), cfg.level().name(), cfg.target()));
     done.apply("Progress ok", ParDo.of(new ProgressFn.Done(cfg.runId())));
     allFailures.apply("Progress failed", ParDo.of(new ProgressFn.Failed(cfg.runId())));
+  }
+
+  /** The folder model paths are relative to: the zoo folder, or a manifest's folder. */
+  private static String zooRoot(Path zoo) {
+    Path z = zoo.toAbsolutePath().normalize();
+    return Storage.of(Files.isDirectory(z) || z.getParent() == null ? z : z.getParent());
   }
 }

@@ -2,31 +2,25 @@ package dev.convoy.pipeline.run;
 
 import dev.convoy.pipeline.element.JsonCoder;
 import dev.convoy.pipeline.stage.Stages;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.warehouse.RunTable;
 import dev.convoy.pipeline.warehouse.avro.RunRow;
 import dev.convoy.pipeline.zoo.ZooIO;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.runners.direct.DirectOptions;
-import org.apache.beam.runners.direct.DirectRunner;
-import org.apache.beam.runners.flink.FlinkPipelineOptions;
-import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
-import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
- * {@code convoy run}: runs a zoo through the pipeline on the chosen runner, shows progress, then
+ * {@code convoy run}: runs a zoo through the pipeline on the runner its {@link Execution} names
+ * (chosen by the {@code runners} module), shows progress, then
  * records the run in the {@code runs} table. Every model ends either written (artifact, report,
  * warehouse rows) or as one {@code failures} row. The run writes into a staging folder and
  * appears under {@code --out} only when it commits ({@link RunStaging}); re-using a run id
@@ -35,16 +29,12 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 public final class ZooRun {
   private ZooRun() {}
 
-  public static RunSummary run(RunConfig cfg) {
-    return run(cfg, System.out);
-  }
-
-  /** Runs {@code cfg}, printing progress to {@code console}. */
-  public static RunSummary run(RunConfig cfg, PrintStream console) {
+  /** Runs {@code cfg} as {@code exec} says, printing progress to {@code console}. */
+  public static RunSummary run(RunConfig cfg, Execution exec, PrintStream console) {
     int total = ZooIO.list(cfg.zoo()).size();
-    Path out = cfg.out().toAbsolutePath();
+    String out = cfg.out();
+    Pipeline p = Pipeline.create(exec.options());
     RunStaging staging = RunStaging.open(out, cfg.runId());
-    Pipeline p = Pipeline.create(options(cfg, staging.dir()));
     ZooPipeline.build(p, cfg, staging.dir());
     long start = System.currentTimeMillis();
     PipelineResult result;
@@ -66,16 +56,16 @@ public final class ZooRun {
         .setZoo(cfg.zoo().toString())
         .setLevel(cfg.level().name())
         .setTarget(cfg.target())
-        .setRunner(cfg.runner() + (cfg.flinkMaster() == null ? "" : "@" + cfg.flinkMaster()))
-        .setParallelism(parallelism(cfg))
-        .setConfig(json(cfg.describe()))
+        .setRunner(exec.runner())
+        .setParallelism(exec.parallelism())
+        .setConfig(json(describe(cfg, exec)))
         .setGitRevision(gitRevision())
         .setModelsTotal(total)
         .setModelsOk(ok)
         .setModelsFailed(failed)
         .build());
     staging.commit();
-    Path warehouse = out.resolve("warehouse");
+    String warehouse = Storage.dir(out, "warehouse");
     console.printf("convoy run %s: %d ok, %d failed of %d in %.1f s%s; warehouse %s%n",
         cfg.runId(), ok, failed, total, (end - start) / 1e3,
         mismatches == 0 ? "" : " (" + mismatches + " with verification mismatches)", warehouse);
@@ -84,31 +74,12 @@ public final class ZooRun {
         counters.getOrDefault(Stages.OPTIMIZE_MS_COUNTER, 0L));
   }
 
-  private static int parallelism(RunConfig cfg) {
-    return cfg.parallelism() > 0 ? cfg.parallelism() : Runtime.getRuntime().availableProcessors();
-  }
-
-  /**
-   * Options for the configured runner. A run submitted to a Flink cluster stages only the
-   * {@link JobJar} (written into {@code staging} when it has to be packed).
-   */
-  static PipelineOptions options(RunConfig cfg, Path staging) {
-    int parallelism = parallelism(cfg);
-    if (cfg.runner().equals("flink")) {
-      FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
-      o.setRunner(FlinkRunner.class);
-      o.setFlinkMaster(cfg.flinkMaster() == null ? "[local]" : cfg.flinkMaster());
-      o.setParallelism(parallelism);
-      o.setJobName("convoy-" + cfg.runId().toLowerCase(java.util.Locale.ROOT));
-      if (cfg.flinkMaster() != null) {
-        o.setFilesToStage(List.of(JobJar.forThisClasspath(staging).toString()));
-      }
-      return o;
-    }
-    DirectOptions o = PipelineOptionsFactory.as(DirectOptions.class);
-    o.setRunner(DirectRunner.class);
-    o.setTargetParallelism(parallelism);
-    return o;
+  /** The run's settings with the runner's, for the {@code runs.config} column. */
+  private static Map<String, Object> describe(RunConfig cfg, Execution exec) {
+    Map<String, Object> m = cfg.describe();
+    m.put("runner", exec.runner());
+    m.put("parallelism", exec.parallelism());
+    return m;
   }
 
   private static Map<String, Long> counters(PipelineResult result) {

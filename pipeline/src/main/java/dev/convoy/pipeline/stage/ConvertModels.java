@@ -2,6 +2,7 @@ package dev.convoy.pipeline.stage;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.pipeline.blob.BlobStore;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
@@ -27,8 +28,8 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
     this.store = store;
   }
 
-  /** Converts into the blob store at {@code blobs}. */
-  public static ConvertModels into(Path blobs) {
+  /** Converts into the blob store at location {@code blobs}. */
+  public static ConvertModels into(String blobs) {
     return new ConvertModels(new BlobStore(blobs));
   }
 
@@ -48,11 +49,12 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
     @Override
     ModelRun apply(ModelRef ref) {
       long t0 = System.nanoTime();
-      Path path = Path.of(ref.path());
+      // A model on another filesystem is copied to this worker first (then memory-mapped).
+      Path path = Storage.localCopy(ref.path());
       // The format is sniffed again on the worker: its error names the file and what it holds.
       // Loading checks the model (structure, domains, ops) before any stage sees it.
       Graph g = ref.weights().isEmpty() ? Models.load(path)
-          : Models.load(path, Path.of(ref.weights()));
+          : Models.load(path, Storage.localCopy(ref.weights()));
       String blob = store.put(g);
       return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);
     }

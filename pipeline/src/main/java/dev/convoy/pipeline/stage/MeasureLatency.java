@@ -4,6 +4,7 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.pipeline.blob.BlobStore;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.element.Latency;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
@@ -11,7 +12,6 @@ import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.verify.LatencyProbe;
 import dev.convoy.transforms.verify.SeededInputs;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.values.PCollection;
@@ -42,7 +42,7 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
   }
 
   /** Median of {@code runs} timed runs per model, in the runtime of {@code target}. */
-  public static MeasureLatency medianOf(int runs, String target, Path blobs) {
+  public static MeasureLatency medianOf(int runs, String target, String blobs) {
     return new MeasureLatency(new BlobStore(blobs), target, runs);
   }
 
@@ -66,6 +66,7 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
 
     @Override
     ModelRun apply(ModelRun run) throws Exception {
+      long t0 = System.nanoTime();
       Graph source = store.get(run.sourceBlob());
       Graph result = store.get(run.graphBlob());
       Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
@@ -74,14 +75,15 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
         Latency l = target.equals("onnx")
             ? new Latency("ort", WARMUP, runs,
                 run.ref().format().equals("onnx")
-                    ? probe.ort(Path.of(run.ref().path()), inputs)
+                    ? probe.ort(Storage.localCopy(run.ref().path()), inputs)
                     : probe.ort(OnnxExporter.toBytes(source), inputs),
                 probe.ort(OnnxExporter.toBytes(result), inputs))
             : new Latency("convoy", WARMUP, runs, probe.evaluator(source, inputs),
                 probe.evaluator(result, inputs));
-        return run.withLatency(l);
+        return run.withLatency(l).withTime(Stage.MEASURE, System.nanoTime() - t0);
       } catch (ConvoyException e) {
-        return run.withNotes(List.of("latency not measured: " + e.getMessage()));
+        return run.withNotes(List.of("latency not measured: " + e.getMessage()))
+            .withTime(Stage.MEASURE, System.nanoTime() - t0);
       }
     }
 

@@ -7,7 +7,6 @@ import dev.convoy.pipeline.element.Piece;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -34,12 +33,12 @@ public final class OptimizeSubgraphs extends PTransform<PCollection<Piece>, PCol
     this.settings = settings;
   }
 
-  public static OptimizeSubgraphs atLevel(Level level, Path blobs) {
+  public static OptimizeSubgraphs atLevel(Level level, String blobs) {
     return with(OptimizeSettings.atLevel(level), blobs);
   }
 
   /** The level's pipeline with the rule switches of {@code settings}. */
-  public static OptimizeSubgraphs with(OptimizeSettings settings, Path blobs) {
+  public static OptimizeSubgraphs with(OptimizeSettings settings, String blobs) {
     return new OptimizeSubgraphs(new BlobStore(blobs), settings);
   }
 

@@ -9,7 +9,6 @@ import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.partition.GraphPartitioner;
 import dev.convoy.transforms.partition.Partition;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.metrics.Counter;
@@ -37,7 +36,7 @@ public final class PartitionGraphs extends Stages.Composite<ModelRun> {
   }
 
   /** Pieces of at most about {@code maxNodes} nodes each, stored in {@code blobs}. */
-  public static PartitionGraphs above(int maxNodes, Path blobs) {
+  public static PartitionGraphs above(int maxNodes, String blobs) {
     if (maxNodes <= 0) {
       throw new IllegalArgumentException("partition threshold must be positive: " + maxNodes);
     }

@@ -12,7 +12,6 @@ import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.memory.MemoryPlanner;
-import java.nio.file.Path;
 import java.util.List;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -35,7 +34,7 @@ public final class PlanMemory extends Stages.Composite<ModelRun> {
     this.store = store;
   }
 
-  public static PlanMemory from(Path blobs) {
+  public static PlanMemory from(String blobs) {
     return new PlanMemory(new BlobStore(blobs));
   }
 

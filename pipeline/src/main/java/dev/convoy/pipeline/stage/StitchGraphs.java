@@ -12,7 +12,6 @@ import dev.convoy.pipeline.element.Stage;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.partition.GraphStitcher;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,12 +47,12 @@ public final class StitchGraphs extends PTransform<PCollection<Piece>, PCollecti
     this.settings = settings;
   }
 
-  public static StitchGraphs atLevel(Level level, Path blobs) {
+  public static StitchGraphs atLevel(Level level, String blobs) {
     return with(OptimizeSettings.atLevel(level), blobs);
   }
 
   /** Stitching with the boundary pass run as {@code settings} say. */
-  public static StitchGraphs with(OptimizeSettings settings, Path blobs) {
+  public static StitchGraphs with(OptimizeSettings settings, String blobs) {
     return new StitchGraphs(new BlobStore(blobs), settings);
   }
 

@@ -4,6 +4,7 @@ import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.pipeline.blob.BlobStore;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
@@ -16,7 +17,6 @@ import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -55,7 +55,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
    * Verification on seeded inputs, graphs read from {@code blobs}; {@code settings} are what the
    * models were optimized with (the bisect of a mismatch repeats them).
    */
-  public static VerifyModels onSeededInputs(Path blobs, OptimizeSettings settings) {
+  public static VerifyModels onSeededInputs(String blobs, OptimizeSettings settings) {
     return new VerifyModels(new BlobStore(blobs), settings);
   }
 
@@ -102,11 +102,11 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       if (onnx) {
         // The oracle runs the file as the user gave it (from its path, so weights in
         // external-data files beside it load too).
-        Map<String, Tensor> expected = verifier.run(Path.of(run.ref().path()), inputs);
+        Map<String, Tensor> expected = verifier.run(Storage.localCopy(run.ref().path()), inputs);
         Map<String, Tensor> actual = runOnOrt(result, inputs);
         compared = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       } else {
-        compared = ModelVerification.againstSource(Path.of(run.ref().path()), source, result,
+        compared = ModelVerification.againstSource(Storage.localCopy(run.ref().path()), source, result,
             inputs, evaluator);
       }
       Map<String, long[]> shapes = run.ref().inputShapeArrays();
@@ -127,20 +127,18 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
 
     /**
      * Runs {@code g} on ONNX Runtime: from bytes when it fits in one protobuf, else from a
-     * temporary file with external data beside the blobs (weights never pass through the heap).
+     * local scratch file with external data beside it (weights never pass through the heap).
      */
     private Map<String, Tensor> runOnOrt(Graph g, Map<String, Tensor> inputs) throws IOException {
       if (OnnxExporter.fitsInOneProto(g)) {
         return verifier.run(OnnxExporter.toBytes(g), inputs);
       }
-      Path file = Files.createTempFile(store.root(), ".verify-", ".onnx");
-      Path data = file.resolveSibling(file.getFileName() + ".data");
+      Path file = Storage.scratchFile(".verify-", ".onnx");
       try {
         OnnxExporter.write(g, file);
         return verifier.run(file, inputs);
       } finally {
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(data);
+        Storage.deleteLocal(file, file.resolveSibling(file.getFileName() + ".data"));
       }
     }
 

@@ -6,13 +6,11 @@ import dev.convoy.pipeline.element.Artifact;
 import dev.convoy.pipeline.element.JsonCoder;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.Models;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -26,7 +24,7 @@ import org.apache.beam.sdk.values.TupleTag;
  * graph always gives the same name, and identical results share one file) and its report as
  * {@code artifacts/<model>.report.json}. When {@link #mirroring} a zoo, each model is also found
  * where a person would look, in the zoo's own tree: {@code models/<path in the zoo>/<name>.<level>
- * .<cvy|onnx>} (a hard link to the artifact where the file system allows, else a copy) with its
+ * .<cvy|onnx>} (a hard link to the artifact where the filesystem allows, else a copy) with its
  * report beside it as {@code <name>.<level>.report.json}.
  */
 public final class WriteArtifacts extends Stages.Composite<ModelRun> {
@@ -49,36 +47,40 @@ public final class WriteArtifacts extends Stages.Composite<ModelRun> {
 
   /** Where the zoo's tree is mirrored: the zoo's root folder and the {@code models} folder. */
   record Mirror(String zooRoot, String models) implements java.io.Serializable {
-    /** The mirror path of {@code model} (a file under the zoo root, else its name alone). */
-    Path place(String model, String level, String target, String suffix) {
-      Path src = Path.of(model).toAbsolutePath().normalize();
-      Path root = Path.of(zooRoot);
-      Path rel = src.startsWith(root) ? root.relativize(src) : src.getFileName();
-      String file = rel.getFileName().toString();
+    Mirror {
+      zooRoot = Storage.dir(zooRoot, "");
+    }
+
+    /**
+     * The mirror location of {@code model} (a file under the zoo root, else its name alone),
+     * with {@code suffix} (else the target) as its extension.
+     */
+    String place(String model, String level, String target, String suffix) {
+      String rel = model.startsWith(zooRoot) ? model.substring(zooRoot.length())
+          : Storage.fileName(model);
+      String file = rel.substring(rel.lastIndexOf('/') + 1);
+      String folder = rel.substring(0, rel.lastIndexOf('/') + 1);
       String stem = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
-      Path folder = rel.getParent() == null ? Path.of(models) : Path.of(models).resolve(rel.getParent());
-      return folder.resolve(stem + "." + level + "." + (suffix != null ? suffix : target));
+      return Storage.file(models,
+          folder + stem + "." + level + "." + (suffix != null ? suffix : target));
     }
   }
 
   /**
-   * Also mirrors the zoo's tree under {@code models}: {@code zoo} is the zoo folder, or a manifest
-   * whose folder is the root that paths are relative to.
+   * Also mirrors the zoo's tree under location {@code models}: {@code zooRoot} is the folder that
+   * model paths are relative to (the zoo folder, or a manifest's folder).
    */
-  public WriteArtifacts mirroring(Path zoo, Path models) {
-    Path z = zoo.toAbsolutePath().normalize();
-    Path root = Files.isDirectory(z) || z.getParent() == null ? z : z.getParent();
+  public WriteArtifacts mirroring(String zooRoot, String models) {
     return new WriteArtifacts(store, dir, target, level,
-        new Mirror(root.toString(), models.toAbsolutePath().toString()));
+        new Mirror(zooRoot, Storage.dir(models, "")));
   }
 
-  /** Artifacts in {@code target} format ({@code cvy} or {@code onnx}) under {@code dir}. */
-  public static WriteArtifacts to(Path dir, String target, String level, Path blobs) {
+  /** Artifacts in {@code target} format ({@code cvy} or {@code onnx}) under location {@code dir}. */
+  public static WriteArtifacts to(String dir, String target, String level, String blobs) {
     if (!target.equals("cvy") && !target.equals("onnx")) {
       throw new IllegalArgumentException("target must be cvy or onnx: " + target);
     }
-    return new WriteArtifacts(new BlobStore(blobs), dir.toAbsolutePath().toString(), target, level,
-        null);
+    return new WriteArtifacts(new BlobStore(blobs), Storage.dir(dir, ""), target, level, null);
   }
 
   @Override
@@ -114,18 +116,17 @@ public final class WriteArtifacts extends Stages.Composite<ModelRun> {
     ModelRun apply(ModelRun run) throws Exception {
       long t0 = System.nanoTime();
       Graph g = store.get(run.graphBlob());
-      Path out = Path.of(dir);
-      Files.createDirectories(out);
-      Path tmp = Files.createTempFile(out, ".artifact-", ".tmp");
+      Path tmp = Storage.localTempIn(dir, ".artifact-", ".tmp");
       Models.save(g, tmp, ModelFormat.parse(target));
-      long size = Files.size(tmp);
+      long size = Storage.size(Storage.of(tmp));
       String file = BlobStore.sha256(tmp) + "." + target;
-      Path artifact = out.resolve(file);
-      if (Files.exists(artifact)) {
-        Files.delete(tmp);
-      } else {
-        BlobStore.moveIntoPlace(tmp, artifact);
+      // An ONNX artifact's external data keeps the name its model refers to.
+      Path sidecar = tmp.resolveSibling(tmp.getFileName() + ".data");
+      if (Storage.size(Storage.of(sidecar)) >= 0) {
+        Storage.publish(sidecar, Storage.file(dir, sidecar.getFileName().toString()), false);
       }
+      String artifact = Storage.file(dir, file);
+      Storage.publish(tmp, artifact, true);
       String report = safeName(run.name()) + ".report.json";
       ModelRun done = run.withArtifact(new Artifact(file, target, size, report))
           .withTime(Stage.WRITE, System.nanoTime() - t0);
@@ -136,30 +137,16 @@ public final class WriteArtifacts extends Stages.Composite<ModelRun> {
       json.put("artifact", file);
       json.put("artifactBytes", size);
       json.put("run", done);
-      Path reportTmp = Files.createTempFile(out, ".report-", ".tmp");
-      JsonCoder.mapper().writerWithDefaultPrettyPrinter().writeValue(reportTmp.toFile(), json);
-      Files.move(reportTmp, out.resolve(report), StandardCopyOption.REPLACE_EXISTING);
+      String text = JsonCoder.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(json);
+      Storage.writeString(Storage.file(dir, report), text);
       if (mirror != null) {
-        mirrorInto(artifact, out.resolve(report), done.ref().path());
+        String source = done.ref().path();
+        Storage.copy(artifact, mirror.place(source, level, target, null));
+        Storage.writeString(mirror.place(source, level, target, "report.json"), text);
       }
       written.inc();
       nodes.inc(done.before().nodes());
       return done;
-    }
-
-    private void mirrorInto(Path artifact, Path report, String source) throws IOException {
-      Path model = mirror.place(source, level, target, null);
-      Files.createDirectories(model.getParent());
-      Path tmp = Files.createTempFile(model.getParent(), ".mirror-", ".tmp");
-      Files.delete(tmp);
-      try {
-        Files.createLink(tmp, artifact);
-      } catch (IOException | UnsupportedOperationException e) {
-        Files.copy(artifact, tmp);
-      }
-      Files.move(tmp, model, StandardCopyOption.REPLACE_EXISTING);
-      Files.copy(report, mirror.place(source, level, target, "report.json"),
-          StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.convoy.pipeline.warehouse;
 
 import dev.convoy.pipeline.warehouse.avro.RunRow;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -11,7 +10,7 @@ import java.util.List;
 public final class RunTable {
   private RunTable() {}
 
-  public static void write(Path warehouse, String runId, RunRow row) {
+  public static void write(String warehouse, String runId, RunRow row) {
     Tables.RUNS.writePartition(warehouse, runId, List.of(row));
   }
 }

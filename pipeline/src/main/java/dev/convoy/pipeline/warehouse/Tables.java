@@ -1,5 +1,6 @@
 package dev.convoy.pipeline.warehouse;
 
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.warehouse.avro.FailureRow;
 import dev.convoy.pipeline.warehouse.avro.LatencyRow;
 import dev.convoy.pipeline.warehouse.avro.MemoryPlanRow;
@@ -12,11 +13,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.FileIO;
@@ -56,9 +56,14 @@ public enum Tables {
     return schema;
   }
 
-  /** The partition folder of {@code runId} in this table. */
-  public Path partition(Path warehouse, String runId) {
-    return warehouse.resolve(table).resolve("run_id=" + runId);
+  /** The partition folder of {@code runId} in this table, under warehouse location {@code warehouse}. */
+  public String partition(String warehouse, String runId) {
+    return Storage.dir(warehouse, table + "/run_id=" + runId);
+  }
+
+  /** The one Parquet file of {@code runId}'s partition (the pipeline writes a single shard). */
+  public String partitionFile(String warehouse, String runId) {
+    return Storage.file(partition(warehouse, runId), FILE_PREFIX + "-00000-of-00001.parquet");
   }
 
   /**
@@ -66,15 +71,12 @@ public enum Tables {
    * with the same Parquet sink the pipeline uses (for the {@code runs} row, and for tools and
    * tests that craft a warehouse).
    */
-  public void writePartition(Path warehouse, String runId, List<? extends GenericRecord> rows) {
-    Path dir = partition(warehouse, runId);
-    deleteTree(dir);
-    Path file = dir.resolve(FILE_PREFIX + "-00000-of-00001.parquet");
+  public void writePartition(String warehouse, String runId, List<? extends GenericRecord> rows) {
+    Storage.deleteTree(partition(warehouse, runId));
+    String file = partitionFile(warehouse, runId);
     try {
-      Files.createDirectories(dir);
       FileIO.Sink<GenericRecord> sink = ParquetIO.sink(schema);
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
+      try (WritableByteChannel ch = Channels.newChannel(Storage.create(file))) {
         sink.open(ch);
         for (GenericRecord r : rows) {
           sink.write(r);
@@ -86,18 +88,9 @@ public enum Tables {
     }
   }
 
-  /** Deletes {@code dir} and everything under it, if it exists. */
-  public static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  /** As {@link #writePartition(String, String, List)} into a local warehouse folder. */
+  public void writePartition(Path warehouse, String runId, List<? extends GenericRecord> rows) {
+    writePartition(Storage.of(warehouse), runId, rows);
   }
 
   /** The tables that have at least one Parquet file under {@code warehouse}. */

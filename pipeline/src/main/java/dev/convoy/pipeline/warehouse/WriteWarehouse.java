@@ -2,7 +2,7 @@ package dev.convoy.pipeline.warehouse;
 
 import dev.convoy.pipeline.element.Failure;
 import dev.convoy.pipeline.element.ModelRun;
-import java.nio.file.Path;
+import dev.convoy.pipeline.storage.Storage;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.FileIO;
@@ -29,21 +29,30 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
   public static final TupleTag<Failure> FAILURES = new TupleTag<>("failures") {};
 
   private final String warehouse;
+  private final String temp;
   private final String runId;
   private final String level;
   private final String target;
 
-  private WriteWarehouse(Path warehouse, String runId, String level, String target) {
+  private WriteWarehouse(String warehouse, String temp, String runId, String level,
+      String target) {
     super("WriteWarehouse");
-    this.warehouse = warehouse.toAbsolutePath().toString();
+    this.warehouse = warehouse;
+    this.temp = temp;
     this.runId = runId;
     this.level = level;
     this.target = target;
   }
 
-  /** Rows of run {@code runId} (at {@code level}, written as {@code target}) under {@code warehouse}. */
-  public static WriteWarehouse to(Path warehouse, String runId, String level, String target) {
-    return new WriteWarehouse(warehouse, runId, level, target);
+  /**
+   * Rows of run {@code runId} (at {@code level}, written as {@code target}) under warehouse
+   * location {@code warehouse} (a local path or a URI of any Beam filesystem). The sinks' unfinished files go under {@code temp}, which must lie outside the
+   * warehouse: Beam leaves its emptied {@code .temp-beam-*} folders behind, and inside a partition
+   * they would be part of the table.
+   */
+  public static WriteWarehouse to(String warehouse, String temp, String runId, String level,
+      String target) {
+    return new WriteWarehouse(warehouse, temp, runId, level, target);
   }
 
   @Override
@@ -67,8 +76,9 @@ public final class WriteWarehouse extends PTransform<PCollectionTuple, PDone> {
         .apply("Write " + table.table(),
             FileIO.<GenericRecord>write()
                 .via(ParquetIO.sink(table.schema()))
-                .to(table.partition(Path.of(warehouse), runId).toString())
+                .to(table.partition(warehouse, runId))
                 .withNaming(FileIO.Write.defaultNaming(Tables.FILE_PREFIX, ".parquet"))
+                .withTempDirectory(Storage.dir(temp, table.table()))
                 .withNumShards(1));
   }
 

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A zoo manifest: one row per model with {@code path} (or {@code file}), and optionally {@code
@@ -21,17 +22,19 @@ import java.util.Map;
  * prototxt's caffemodel when its stem differs). CSV (RFC 4180, header row; tags
  * separated by {@code ;}, shapes as {@code x=1x3x8x8;y=1x4}; a {@code kind} column becomes a tag)
  * or YAML (a list of such maps, or one under {@code models:}). Paths are relative to the
- * manifest's folder.
+ * manifest's folder, or URIs of any Beam filesystem on the classpath ({@code scheme://...}).
  */
 final class Manifest {
-  /** One manifest row before the file is looked at. */
-  record Entry(Path path, String format, String name, List<String> tags,
-      Map<String, List<Long>> inputShapes, Path weights) {
-    Entry(Path path, String format, String name, List<String> tags,
+  /** One manifest row before the file is looked at; paths are local or URIs. */
+  record Entry(String path, String format, String name, List<String> tags,
+      Map<String, List<Long>> inputShapes, String weights) {
+    Entry(String path, String format, String name, List<String> tags,
         Map<String, List<Long>> inputShapes) {
       this(path, format, name, tags, inputShapes, null);
     }
   }
+
+  private static final Pattern URI = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://");
 
   private Manifest() {}
 
@@ -135,14 +138,20 @@ final class Manifest {
     return out;
   }
 
-  private static Path weights(Path manifest, String weights, String where) {
+  private static String weights(Path manifest, String weights, String where) {
     return weights == null ? null : sibling(manifest, weights, where);
   }
 
-  /** {@code path} in the manifest's folder; one the file system cannot name is refused. */
-  private static Path sibling(Path manifest, String path, String where) {
+  /**
+   * {@code path} in the manifest's folder, or as it is when it is a URI ({@code scheme://});
+   * one the file system cannot name is refused.
+   */
+  private static String sibling(Path manifest, String path, String where) {
+    if (URI.matcher(path).lookingAt()) {
+      return path;
+    }
     try {
-      return manifest.resolveSibling(path);
+      return manifest.resolveSibling(path).toAbsolutePath().normalize().toString();
     } catch (InvalidPathException e) {
       throw new ConvoyException(where + ": invalid path '"
           + path.replaceAll("\\p{Cntrl}", "?") + "' (" + e.getReason() + ")");

@@ -3,6 +3,7 @@ package dev.convoy.pipeline.zoo;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.pipeline.element.JsonCoder;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.caffe.CaffeImporter;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
@@ -62,7 +64,12 @@ public final class ZooIO {
 
     @Override
     public PCollection<ModelRef> expand(PBegin input) {
-      return input.apply(Create.of(list(Path.of(zoo))).withCoder(JsonCoder.of(ModelRef.class)));
+      // The list is sorted by name, and a synthetic or curated zoo groups models of one kind
+      // (cost) together: a runner that splits Create into contiguous ranges would hand one
+      // worker all the expensive ones. Redistributing the (small) references by random key
+      // balances the workers and breaks fusion with the read.
+      return input.apply(Create.of(list(Path.of(zoo))).withCoder(JsonCoder.of(ModelRef.class)))
+          .apply("Spread over workers", Reshuffle.viaRandomKey());
     }
   }
 
@@ -73,11 +80,12 @@ public final class ZooIO {
     }
     List<Manifest.Entry> entries =
         Files.isDirectory(zoo) ? scan(zoo) : Manifest.isManifest(zoo) ? Manifest.read(zoo)
-            : List.of(new Manifest.Entry(zoo, null, null, List.of(), Map.of()));
+            : List.of(new Manifest.Entry(zoo.toString(), null, null, List.of(), Map.of()));
     Path base = Files.isDirectory(zoo) ? zoo : zoo.toAbsolutePath().getParent();
     Map<String, Integer> baseNameCount = new HashMap<>();
     for (Manifest.Entry e : entries) {
-      baseNameCount.merge(e.name() != null ? e.name() : stem(e.path()), 1, Integer::sum);
+      baseNameCount.merge(e.name() != null ? e.name() : stem(Storage.fileName(e.path())), 1,
+          Integer::sum);
     }
     List<ModelRef> out = new ArrayList<>();
     for (Manifest.Entry e : entries) {
@@ -93,10 +101,13 @@ public final class ZooIO {
   }
 
   private static ModelRef toRef(Manifest.Entry e, Path base, Map<String, Integer> counts) {
-    Path p = e.path().toAbsolutePath().normalize();
+    if (!Storage.isLocal(e.path())) {
+      return remoteRef(e);
+    }
+    Path p = Path.of(e.path()).toAbsolutePath().normalize();
     String name = e.name();
     if (name == null) {
-      name = stem(p);
+      name = stem(p.getFileName().toString());
       if (counts.get(name) > 1) {
         // Same file name in two folders: the path relative to the zoo tells them apart.
         String rel = base.relativize(p).toString().replace('\\', '/');
@@ -108,7 +119,7 @@ public final class ZooIO {
     long size;
     try {
       size = Files.isRegularFile(p) ? Files.size(p) : -1;
-      Path weights = e.weights() != null ? e.weights() : CaffeImporter.weightsFor(p);
+      Path weights = e.weights() != null ? Path.of(e.weights()) : CaffeImporter.weightsFor(p);
       if (size >= 0 && p.toString().endsWith(".prototxt") && Files.isRegularFile(weights)) {
         size += Files.size(weights);
       }
@@ -122,7 +133,23 @@ public final class ZooIO {
       format = e.format().toLowerCase(Locale.ROOT);
     }
     return new ModelRef(name, p.toString(), format, e.tags(), shapes, size,
-        e.weights() == null ? "" : e.weights().toAbsolutePath().normalize().toString());
+        e.weights() == null ? "" : e.weights());
+  }
+
+  /**
+   * A manifest row naming a model on another filesystem: its size from the filesystem, its format
+   * from a local copy (which the Direct runner's workers then reuse); no oracle-args file is
+   * looked for beside it, so its input shapes come from the manifest.
+   */
+  private static ModelRef remoteRef(Manifest.Entry e) {
+    long size = Storage.size(e.path());
+    String format = size < 0 ? ModelRef.UNKNOWN_FORMAT : sniff(Storage.localCopy(e.path()));
+    if (format.equals(ModelRef.UNKNOWN_FORMAT) && e.format() != null) {
+      format = e.format().toLowerCase(Locale.ROOT);
+    }
+    String name = e.name() != null ? e.name() : stem(Storage.fileName(e.path()));
+    return new ModelRef(name, e.path(), format, e.tags(), e.inputShapes(), size,
+        e.weights() == null ? "" : e.weights());
   }
 
   /** A {@link ModelFormat} extension or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
@@ -142,7 +169,7 @@ public final class ZooIO {
       return s.filter(Files::isRegularFile)
           .filter(p -> isModelFile(dir, p))
           .sorted()
-          .map(p -> new Manifest.Entry(p, null, null, List.of(), Map.of()))
+          .map(p -> new Manifest.Entry(p.toString(), null, null, List.of(), Map.of()))
           .toList();
     } catch (IOException e) {
       throw new ConvoyException(dir + ": cannot list zoo folder (" + e.getMessage() + ")", e);
@@ -175,8 +202,8 @@ public final class ZooIO {
     return dot < 0 ? "" : n.substring(dot + 1);
   }
 
-  private static String stem(Path p) {
-    String n = p.getFileName().toString();
+  private static String stem(String fileName) {
+    String n = fileName;
     int dot = n.lastIndexOf('.');
     return dot <= 0 ? n : n.substring(0, dot);
   }

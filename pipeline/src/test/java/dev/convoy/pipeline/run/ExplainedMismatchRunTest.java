@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.query.Report;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.testing.BreakOneRelu;
 import dev.convoy.transforms.verify.OracleArgs;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,9 +45,9 @@ class ExplainedMismatchRunTest {
       }
     }
     RunConfig cfg = RunConfig.of(zoo, tmp.resolve("out")).withRunId("broken")
-        .withLevel(Level.O1).withTarget("onnx").withRunner("direct", null, 2)
+        .withLevel(Level.O1).withTarget("onnx")
         .withRules(Set.of(BreakOneRelu.NAME), Set.of());
-    RunSummary s = ZooRun.run(cfg, new PrintStream(OutputStream.nullOutputStream()));
+    RunSummary s = Runs.direct(cfg);
     assertEquals(1, s.exitCode());
 
     List<String[]> rows = query(s.warehouse(), "SELECT v.model, v.verdict, v.first_node, v.culprit,"

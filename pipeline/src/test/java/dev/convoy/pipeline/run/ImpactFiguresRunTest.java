@@ -3,6 +3,7 @@ package dev.convoy.pipeline.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.HeadlessBrowser;
 import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
@@ -12,7 +13,6 @@ import dev.convoy.pipeline.query.Report;
 import dev.convoy.pipeline.query.Thresholds;
 import dev.convoy.transforms.optimize.Level;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,12 +36,10 @@ class ImpactFiguresRunTest {
   /** Two runs of the bundled zoo into one warehouse: O2 to ONNX, O3 to .cvy. */
   @BeforeAll
   static void runTheBundledZooTwice() throws Exception {
-    o2 = ZooRun.run(RunConfig.of(Zoos.bundled(), tmp.resolve("out")).withRunId("o2")
-            .withLevel(Level.O2).withTarget("onnx").withLatencyRuns(3).withRunner("direct", null, 2),
-        quiet());
-    o3 = ZooRun.run(RunConfig.of(Zoos.bundled(), tmp.resolve("out")).withRunId("o3")
-            .withLevel(Level.O3).withTarget("cvy").withLatencyRuns(1).withRunner("direct", null, 2),
-        quiet());
+    o2 = Runs.direct(RunConfig.of(Zoos.bundled(), tmp.resolve("out")).withRunId("o2")
+        .withLevel(Level.O2).withTarget("onnx").withLatencyRuns(3));
+    o3 = Runs.direct(RunConfig.of(Zoos.bundled(), tmp.resolve("out")).withRunId("o3")
+        .withLevel(Level.O3).withTarget("cvy").withLatencyRuns(1));
   }
 
   @Test
@@ -127,9 +125,5 @@ class ImpactFiguresRunTest {
         "SELECT model FROM '%s/models/run_id=o2/*.parquet' ORDER BY 1")) {
       assertTrue(comparison.contains(m), m);
     }
-  }
-
-  private static PrintStream quiet() {
-    return new PrintStream(OutputStream.nullOutputStream());
   }
 }

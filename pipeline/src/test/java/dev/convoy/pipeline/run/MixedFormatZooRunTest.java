@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.stage.VerifyModels;
 import dev.convoy.transforms.optimize.Level;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -64,7 +63,7 @@ class MixedFormatZooRunTest {
   void runConvertsOnnxAndTfliteAndVerifiesTfliteAgainstItsReferences() throws Exception {
     RunConfig cfg = RunConfig.of(zoo(), tmp.resolve("out")).withRunId("formats")
         .withLevel(Level.O2);
-    RunSummary s = ZooRun.run(cfg, new PrintStream(new ByteArrayOutputStream(), true));
+    RunSummary s = Runs.direct(cfg);
     assertEquals(5, s.modelsTotal());
     assertEquals(4, s.modelsOk(), () -> String.join("\n", ZooRunTest.uncheckedQuery(s.warehouse(),
         "SELECT model || ' ' || stage || ' ' || message FROM read_parquet('%s/failures/*/*.parquet')")));

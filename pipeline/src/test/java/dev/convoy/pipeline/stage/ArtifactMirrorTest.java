@@ -2,7 +2,6 @@ package dev.convoy.pipeline.stage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** Where a model lands in the {@code models/} mirror of its zoo's tree. */
@@ -11,16 +10,25 @@ class ArtifactMirrorTest {
 
   @Test
   void keepsTheFolderUnderTheZooAndNamesLevelAndFormat() {
-    assertEquals(Path.of("/out/models/vision/cls/resnet.O2.cvy"),
+    assertEquals("/out/models/vision/cls/resnet.O2.cvy",
         mirror.place("/zoo/vision/cls/resnet.onnx", "O2", "cvy", null));
-    assertEquals(Path.of("/out/models/vision/cls/resnet.O2.report.json"),
+    assertEquals("/out/models/vision/cls/resnet.O2.report.json",
         mirror.place("/zoo/vision/cls/resnet.onnx", "O2", "cvy", "report.json"));
-    assertEquals(Path.of("/out/models/top.O3.onnx"), mirror.place("/zoo/top.onnx", "O3", "onnx", null));
+    assertEquals("/out/models/top.O3.onnx", mirror.place("/zoo/top.onnx", "O3", "onnx", null));
   }
 
   @Test
   void aModelOutsideTheZooFolderLandsAtTheTop() {
-    assertEquals(Path.of("/out/models/far.O1.onnx"),
+    assertEquals("/out/models/far.O1.onnx",
         mirror.place("/elsewhere/deep/far.onnx", "O1", "onnx", null));
+    assertEquals("/out/models/sibling.O1.onnx",
+        mirror.place("/zoo2/sibling.onnx", "O1", "onnx", null));
+  }
+
+  @Test
+  void mirrorsIntoAnotherFilesystem() {
+    WriteArtifacts.Mirror remote = new WriteArtifacts.Mirror("/zoo", "mem://bucket/out/models/");
+    assertEquals("mem://bucket/out/models/vision/resnet.O2.cvy",
+        remote.place("/zoo/vision/resnet.onnx", "O2", "cvy", null));
   }
 }

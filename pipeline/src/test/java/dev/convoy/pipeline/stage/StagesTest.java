@@ -10,6 +10,7 @@ import dev.convoy.pipeline.element.Failure;
 import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Piece;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.pipeline.zoo.ZooIO;
 import dev.convoy.transforms.memory.MemoryPlanner;
@@ -37,14 +38,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StagesTest {
   @TempDir Path tmp;
-  private Path blobs;
+  private String blobs;
   private Pipeline p;
   private ModelRef small;
   private ModelRef inception;
 
   @BeforeEach
   void setUp() {
-    blobs = tmp.resolve("blobs");
+    blobs = Storage.of(tmp.resolve("blobs"));
     p = Pipeline.create(PipelineOptionsFactory.create());
     var refs = ZooIO.list(Zoos.bundled());
     small = refs.stream().filter(r -> r.name().equals("optest_conv_bn_relu")).findFirst().get();
@@ -186,7 +187,7 @@ class StagesTest {
     for (String dir : List.of("a", "b")) {
       Pipeline q = Pipeline.create(PipelineOptionsFactory.create());
       PCollectionTuple out = q.apply(Create.of(runs).withCoder(Stages.RUN_CODER))
-          .apply(WriteArtifacts.to(tmp.resolve(dir), "cvy", "O0", blobs));
+          .apply(WriteArtifacts.to(Storage.of(tmp.resolve(dir)), "cvy", "O0", blobs));
       PAssert.that(out.get(Stages.FAILURES)).empty();
       q.run().waitUntilFinish();
       try (Stream<Path> s = Files.list(tmp.resolve(dir))) {

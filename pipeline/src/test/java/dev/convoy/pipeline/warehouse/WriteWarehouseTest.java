@@ -11,12 +11,15 @@ import dev.convoy.pipeline.element.PassRow;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
 import dev.convoy.pipeline.stage.Stages;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.zoo.ModelRef;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
@@ -26,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class WriteWarehouseTest {
   @TempDir Path wh;
+  @TempDir Path scratch;
 
   static ModelRun finished(String name) {
     ModelRef ref = new ModelRef(name, "/zoo/" + name + ".onnx", "onnx", List.of("cnn"),
@@ -47,7 +51,7 @@ class WriteWarehouseTest {
             p.apply("models", Create.of(models).withCoder(Stages.RUN_CODER)))
         .and(WriteWarehouse.FAILURES,
             p.apply("failures", Create.of(failures).withCoder(Stages.FAILURE_CODER)))
-        .apply(WriteWarehouse.to(wh, runId, "O2", "cvy"));
+        .apply(WriteWarehouse.to(Storage.of(wh), Storage.of(scratch), runId, "O2", "cvy"));
     p.run().waitUntilFinish();
   }
 
@@ -76,6 +80,26 @@ class WriteWarehouseTest {
     write("r1", List.of(finished("a"), finished("b")), List.of());
     assertEquals(List.of("r1|a", "r1|b", "r2|a"),
         rows("SELECT run_id, model FROM %s ORDER BY ALL", "models"));
+  }
+
+  @Test
+  void partitionsHoldOnlyTheirParquetFilesAfterTheRun() throws Exception {
+    write("r1", List.of(finished("cnn")),
+        List.of(new Failure("bad", "/zoo/bad.onnx", "convert", "InvalidModelException", "empty")));
+    List<String> strays;
+    try (Stream<Path> s = Files.walk(wh)) {
+      strays = s.filter(p -> !p.equals(wh)).filter(p -> {
+        int depth = wh.relativize(p).getNameCount();
+        String name = p.getFileName().toString();
+        return switch (depth) {
+          case 1 -> !Files.isDirectory(p);
+          case 2 -> !Files.isDirectory(p) || !name.equals("run_id=r1");
+          case 3 -> !Files.isRegularFile(p) || !name.endsWith(".parquet");
+          default -> true;
+        };
+      }).map(p -> wh.relativize(p).toString()).toList();
+    }
+    assertEquals(List.of(), strays);
   }
 
   private List<String> rows(String sql, String table) throws Exception {

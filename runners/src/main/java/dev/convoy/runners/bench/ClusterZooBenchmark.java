@@ -5,6 +5,7 @@ import dev.convoy.pipeline.run.RunSummary;
 import dev.convoy.pipeline.run.ZooRun;
 import dev.convoy.pipeline.zoo.SynthZoo;
 import dev.convoy.runners.cluster.LocalCluster;
+import dev.convoy.runners.runner.Runner;
 import dev.convoy.transforms.optimize.Level;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,7 +35,7 @@ public final class ClusterZooBenchmark {
   private ClusterZooBenchmark() {}
 
   /** One measured configuration. */
-  record Figure(String runner, int workers, RunSummary run, double stageSeconds, List<Long> rss) {}
+  record Figure(Runner runner, int workers, RunSummary run, double stageSeconds, List<Long> rss) {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 3) {
@@ -55,7 +56,7 @@ public final class ClusterZooBenchmark {
     }
     List<Figure> figures = new ArrayList<>();
     for (int w : new int[] {1, 2}) {
-      run(zoo, warm, work, level, "direct", w, null, figures);
+      run(zoo, warm, work, level, Runner.DIRECT, w, null, figures);
     }
     for (int w : new int[] {1, 2}) {
       Path dir = work.resolve("cluster-" + w);
@@ -65,7 +66,7 @@ public final class ClusterZooBenchmark {
         LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir,
             Path.of(System.getProperty("convoy.home", "."), "configs/flink/config.yaml"), w, 1,
             freePort(), freePort(), Map.of()), LocalCluster.classpathWithoutConvoy());
-        run(zoo, warm, work, level, "flink", w, c, figures);
+        run(zoo, warm, work, level, Runner.FLINK_CLUSTER, w, c, figures);
       } finally {
         LocalCluster.stop(dir);
         Runtime.getRuntime().removeShutdownHook(stop);
@@ -74,15 +75,15 @@ public final class ClusterZooBenchmark {
     print(n, level, figures);
   }
 
-  private static void run(Path zoo, Path warm, Path work, Level level, String runner, int w,
+  private static void run(Path zoo, Path warm, Path work, Level level, Runner runner, int w,
       LocalCluster c, List<Figure> figures) throws Exception {
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
-    String id = runner + "-" + w;
+    String id = runner.flag() + "-" + w;
     String master = c == null ? null : c.master();
-    ZooRun.run(RunConfig.of(warm, work.resolve("warmup-out")).withRunId(id).withLevel(level)
-        .withRunner(runner, master, w), quiet);
+    ZooRun.run(RunConfig.of(warm, work.resolve("warmup-out")).withRunId(id).withLevel(level),
+        runner.execution(master, w, id), quiet);
     RunSummary s = ZooRun.run(RunConfig.of(zoo, work.resolve("out")).withRunId(id)
-        .withLevel(level).withRunner(runner, master, w), quiet);
+        .withLevel(level), runner.execution(master, w, id), quiet);
     List<Long> rss = new ArrayList<>();
     if (c == null) {
       rss.add(peakRss(ProcessHandle.current().pid()));
@@ -93,8 +94,8 @@ public final class ClusterZooBenchmark {
     }
     Figure f = new Figure(runner, w, s, stageSeconds(s), rss);
     figures.add(f);
-    System.out.printf("%s %d worker(s): %d ok, %d failed in %.1f s%n", runner, w, s.modelsOk(),
-        s.modelsFailed(), s.elapsedMillis() / 1e3);
+    System.out.printf("%s %d worker(s): %d ok, %d failed in %.1f s%n", runner.flag(), w,
+        s.modelsOk(), s.modelsFailed(), s.elapsedMillis() / 1e3);
   }
 
   private static void print(int n, Level level, List<Figure> figures) {
@@ -109,7 +110,7 @@ public final class ClusterZooBenchmark {
           ? String.format("%.2fx", figures.get(i - 1).run().elapsedMillis() / 1e3 / wall) : "";
       double overhead = wall * f.workers() / f.stageSeconds() - 1;
       System.out.printf("| %s | %d | %d | %d | %.1f | %.1f | %s | %.1f | %.0f%% | %s |%n",
-          f.runner(), f.workers(), f.run().modelsOk(), f.run().modelsFailed(), wall,
+          f.runner().flag(), f.workers(), f.run().modelsOk(), f.run().modelsFailed(), wall,
           f.run().modelsOk() * 60 / wall, speedup, f.stageSeconds(), overhead * 100,
           f.rss().stream().map(b -> String.valueOf(b / (1 << 20))).toList());
     }

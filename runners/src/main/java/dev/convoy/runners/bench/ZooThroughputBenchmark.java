@@ -1,6 +1,5 @@
 package dev.convoy.runners.bench;
 
-import dev.convoy.pipeline.bench.ZooBenchmark;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.verify.OracleArgs;
 import java.io.IOException;
@@ -36,7 +35,7 @@ public final class ZooThroughputBenchmark {
       if (f.parallelism() == 1) {
         base = f.run().elapsedMillis();
       }
-      t.row(f.runner(), f.parallelism(), f.run().modelsOk(), f.run().modelsFailed(),
+      t.row(f.runner().flag(), f.parallelism(), f.run().modelsOk(), f.run().modelsFailed(),
           f.run().elapsedMillis() / 1e3, f.modelsPerMinute(), f.nodesPerSecond(),
           f.run().optimizeMillis() / 1e3, f.overheadRatio(), base / f.run().elapsedMillis());
     }

@@ -5,6 +5,7 @@ import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
 import dev.convoy.runners.bench.FusedTargetBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
+import dev.convoy.runners.bench.MemoryBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
 import dev.convoy.runners.bench.TfliteImportBenchmark;
 import dev.convoy.runners.bench.ZooThroughputBenchmark;
@@ -41,6 +42,8 @@ public class BenchCommand implements Callable<Integer> {
     ZOO,
     /** TFLite import against TFLite's runtime loading the model (the .tflite models given). */
     TFLITE_IMPORT,
+    /** Memory of evaluating the O3 .cvy in its plan's arena and unplanned (.onnx and .tflite). */
+    MEMORY,
     /** The evaluator on the O2 .cvy (convoy fused ops) against O1 and ORT all-optimizations. */
     FUSED
   }
@@ -91,6 +94,9 @@ public class BenchCommand implements Callable<Integer> {
         case ZOO -> ZooThroughputBenchmark.run(files, Level.parse(zooLevel), System.out);
         case TFLITE_IMPORT -> TfliteImportBenchmark.run(
             modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")), warmup, reps);
+        case MEMORY -> MemoryBenchmark.run(Stream.concat(files.stream(),
+            modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")).stream()).toList(),
+            warmup, reps);
         case FUSED -> FusedTargetBenchmark.run(files, warmup, reps);
       };
       console.println(t.markdown());

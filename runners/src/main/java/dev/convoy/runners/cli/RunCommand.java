@@ -4,6 +4,8 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.run.RunConfig;
 import dev.convoy.pipeline.run.RunSummary;
 import dev.convoy.pipeline.run.ZooRun;
+import dev.convoy.pipeline.storage.Storage;
+import dev.convoy.runners.runner.Runner;
 import dev.convoy.transforms.optimize.Level;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -31,9 +33,10 @@ public class RunCommand implements Callable<Integer> {
       description = "Folder of models or a manifest (CSV or YAML); default: testdata/zoo.")
   Path zoo;
 
-  @Option(names = "--out", defaultValue = "convoy-out", paramLabel = "DIR",
-      description = "Output folder: artifacts/ and warehouse/ (default ${DEFAULT-VALUE}).")
-  Path out;
+  @Option(names = "--out", defaultValue = "convoy-out", paramLabel = "DIR|URI",
+      description = "Output folder, or a URI of any Beam filesystem on the classpath:"
+          + " artifacts/ and warehouse/ (default ${DEFAULT-VALUE}).")
+  String out;
 
   @Option(names = "--run-id", paramLabel = "ID",
       description = "Run id (default: a UTC timestamp); re-using one replaces that run's rows.")
@@ -87,14 +90,13 @@ public class RunCommand implements Callable<Integer> {
     if (parallelism < 0) {
       throw new ConvoyException("--parallelism must be positive, got " + parallelism);
     }
-    String r = flinkMaster != null ? "flink" : runner;
-    RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, r, flinkMaster,
-        parallelism, partitionThreshold, new HashSet<>(enable), new HashSet<>(disable),
-        latencyRuns);
+    Runner r = Runner.named(runner, flinkMaster);
+    RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, partitionThreshold,
+        new HashSet<>(enable), new HashSet<>(disable), latencyRuns);
     PrintStream console = System.out;
-    RunSummary s = ZooRun.run(cfg, console);
-    console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n", s.artifacts(),
-        s.runId(), s.warehouse());
+    RunSummary s = ZooRun.run(cfg, r.execution(flinkMaster, parallelism, cfg.runId()), console);
+    console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n",
+        Storage.dir(s.out(), "artifacts"), s.runId(), Storage.dir(s.out(), "warehouse"));
     return s.exitCode();
   }
 

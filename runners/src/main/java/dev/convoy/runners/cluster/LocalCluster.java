@@ -251,7 +251,7 @@ public final class LocalCluster {
   /** The classpath a cluster runs on: this JVM's, minus Convoy's own classes. */
   public static List<String> classpathWithoutConvoy() {
     return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-        .filter(e -> !e.isEmpty() && !dev.convoy.pipeline.run.JobJar.holdsConvoy(Path.of(e)))
+        .filter(e -> !e.isEmpty() && !dev.convoy.runners.runner.JobJar.holdsConvoy(Path.of(e)))
         .toList();
   }
 

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
+import dev.convoy.pipeline.run.Execution;
 import dev.convoy.pipeline.run.RunConfig;
+import dev.convoy.runners.runner.Runner;
 import dev.convoy.pipeline.run.RunSummary;
 import dev.convoy.pipeline.run.ZooRun;
 import java.io.ByteArrayOutputStream;
@@ -76,7 +78,7 @@ class FlinkClusterTest {
     cluster = LocalCluster.start(new LocalCluster.Spec(clusterDir, template(), 2, 2, freePort(),
         freePort(), Map.of("taskmanager.memory.task.heap.size", "512m")),
         LocalCluster.classpathWithoutConvoy());
-    direct = ZooRun.run(config("direct").withRunner("direct", null, 2), quiet());
+    direct = ZooRun.run(config("direct"), Runner.DIRECT.execution(null, 2, "same"), quiet());
   }
 
   @AfterAll
@@ -90,7 +92,7 @@ class FlinkClusterTest {
 
   @Test
   void clusterRunWritesExactlyTheRowsAndArtifactsOfDirect() throws Exception {
-    RunSummary flink = ZooRun.run(onCluster("flink"), quiet());
+    RunSummary flink = ZooRun.run(config("flink"), onCluster(), quiet());
     assertSameRun(flink);
     assertTrue(Files.readString(cluster.dir().resolve("log/taskmanager-1.out")).contains("ok "),
         "models ran inside the TaskManager processes");
@@ -98,9 +100,10 @@ class FlinkClusterTest {
 
   @Test
   void losingATaskManagerMidRunStillWritesExactlyTheRowsOfDirect() throws Exception {
-    RunConfig cfg = onCluster("killed");
+    RunConfig cfg = config("killed");
+    Execution exec = onCluster();
     List<String> before = jobIds();
-    CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> ZooRun.run(cfg, quiet()));
+    CompletableFuture<RunSummary> run = CompletableFuture.supplyAsync(() -> ZooRun.run(cfg, exec, quiet()));
     Path staged = tmp.resolve("killed/.staging/same/artifacts");
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
     while (!jobRunning() || count(staged, ".cvy") == 0) {
@@ -173,8 +176,8 @@ class FlinkClusterTest {
     return RunConfig.of(zoo, tmp.resolve(out)).withRunId("same");
   }
 
-  private static RunConfig onCluster(String out) {
-    return config(out).withRunner("flink", cluster.master(), 2);
+  private static Execution onCluster() {
+    return Runner.FLINK_CLUSTER.execution(cluster.master(), 2, "same");
   }
 
   private static int countAliveAfterStop(Path dir) {

@@ -10,6 +10,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.run.RunConfig;
+import dev.convoy.runners.runner.Runner;
 import dev.convoy.pipeline.run.RunSummary;
 import dev.convoy.pipeline.run.ZooRun;
 import dev.convoy.transforms.convert.Models;
@@ -66,7 +67,7 @@ class LargeModelClusterTest {
       assertTrue(tmArgs.contains("-Xmx" + HEAP), "TaskManager heap is 1 GiB: " + tmArgs);
 
       RunSummary s = ZooRun.run(RunConfig.of(zoo, tmp.resolve("out")).withRunId("big")
-          .withLevel(Level.O1).withTarget("onnx").withRunner("flink", c.master(), 1),
+          .withLevel(Level.O1).withTarget("onnx"), Runner.FLINK_CLUSTER.execution(c.master(), 1, "big"),
           new PrintStream(new ByteArrayOutputStream(), true));
       assertEquals(1, s.modelsOk(), () -> failures(s));
       assertEquals(List.of("true"), query(s.warehouse(),

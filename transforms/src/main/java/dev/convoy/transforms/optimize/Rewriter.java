@@ -381,6 +381,19 @@ public final class Rewriter {
     return n;
   }
 
+  /**
+   * Infers the output types of a node this rewrite created, so that later steps of the same
+   * rewrite (a replacement's type check, a rule reading shapes) see them; a node the catalog
+   * cannot infer keeps its outputs untyped.
+   */
+  public void inferTypes(Node n) {
+    try {
+      new ShapeInference(OpCatalog.standard()).apply(n);
+    } catch (ConvoyException e) {
+      // untyped outputs: the driver re-infers when it visits the node
+    }
+  }
+
   /** A new initializer in {@code graph} holding {@code tensor}, named after {@code hint}. */
   public Value constant(Graph graph, Tensor tensor, String hint) {
     return graph.addInitializer(graph.uniqueName(hint), tensor);

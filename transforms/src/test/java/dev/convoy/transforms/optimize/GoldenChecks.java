@@ -12,16 +12,16 @@ import dev.convoy.transforms.verify.SeededInputs;
 import java.util.Map;
 
 /** Checks shared by rule tests: structural validity and same outputs on seeded inputs. */
-final class GoldenChecks {
+public final class GoldenChecks {
   private GoldenChecks() {}
 
-  static void assertValid(Graph g, String what) {
+  public static void assertValid(Graph g, String what) {
     var problems = GraphVerifier.verify(g);
     assertTrue(problems.isEmpty(), what + " left an invalid graph: " + problems);
   }
 
   /** Runs both graphs through the evaluator on the same seeded inputs and compares outputs. */
-  static void assertSameOutputs(Graph expected, Graph actual, OptimizeOptions o, String what) {
+  public static void assertSameOutputs(Graph expected, Graph actual, OptimizeOptions o, String what) {
     Map<String, Tensor> inputs = SeededInputs.generate(expected, o.inputShapes());
     Evaluator ev = Evaluator.standard();
     Map<String, Tensor> want = ev.runTensors(expected, inputs);

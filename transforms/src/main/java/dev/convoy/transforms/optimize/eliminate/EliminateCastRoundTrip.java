@@ -49,7 +49,7 @@ public final class EliminateCastRoundTrip implements Rule {
   }
 
   /** Whether every value of {@code a} is exactly representable in {@code b}. */
-  static boolean holdsAll(DType b, DType a) {
+  public static boolean holdsAll(DType b, DType a) {
     if (a == b || a == DType.BOOL) {
       return b != DType.STRING && b.isSupported();
     }

@@ -1,8 +1,9 @@
-package dev.convoy.pipeline.bench;
+package dev.convoy.runners.bench;
 
 import dev.convoy.pipeline.run.RunConfig;
 import dev.convoy.pipeline.run.RunSummary;
 import dev.convoy.pipeline.run.ZooRun;
+import dev.convoy.runners.runner.Runner;
 import dev.convoy.transforms.optimize.Level;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,11 +24,11 @@ import java.util.List;
  * one process after a warm-up run; with the speed-up from 1 to 2 and the pipeline's overhead
  * against the optimizer time summed over the models. A benchmark, not a test: it asserts nothing.
  *
- * <p>{@code java dev.convoy.pipeline.bench.ZooBenchmark ZOO [LEVEL] [WORK_DIR]}
+ * <p>{@code java dev.convoy.runners.bench.ZooBenchmark ZOO [LEVEL] [WORK_DIR]}
  */
 public final class ZooBenchmark {
   /** One measured configuration. */
-  public record Figure(String runner, int parallelism, RunSummary run) {
+  public record Figure(Runner runner, int parallelism, RunSummary run) {
     public double modelsPerMinute() {
       return run.modelsOk() * 60_000.0 / run.elapsedMillis();
     }
@@ -50,15 +51,15 @@ public final class ZooBenchmark {
       throws IOException {
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
     out.println("warm-up run (not measured)...");
-    ZooRun.run(config(zoo, level, work, "warmup", "direct", 2), quiet);
+    run(zoo, level, work, "warmup", Runner.DIRECT, 2, quiet);
     List<Figure> figures = new ArrayList<>();
-    for (String runner : List.of("direct", "flink")) {
+    for (Runner runner : List.of(Runner.DIRECT, Runner.FLINK_EMBEDDED)) {
       for (int p : new int[] {1, 2}) {
-        RunSummary s = ZooRun.run(config(zoo, level, work, runner + "-" + p, runner, p), quiet);
+        RunSummary s = run(zoo, level, work, runner.flag() + "-" + p, runner, p, quiet);
         Figure f = new Figure(runner, p, s);
         figures.add(f);
         out.printf("%-6s p=%d: %d models (%d failed) in %.1f s: %.1f models/min, %.0f nodes/s;"
-                + " optimizer %.1f s summed, wall/optimizer %.2f%n", runner, p, s.modelsOk(),
+                + " optimizer %.1f s summed, wall/optimizer %.2f%n", runner.flag(), p, s.modelsOk(),
             s.modelsFailed(), s.elapsedMillis() / 1e3, f.modelsPerMinute(), f.nodesPerSecond(),
             s.optimizeMillis() / 1e3, f.overheadRatio());
         out.println("         stage time summed over models: " + stageSums(s));
@@ -67,7 +68,7 @@ public final class ZooBenchmark {
     for (int i = 0; i < figures.size(); i += 2) {
       Figure one = figures.get(i);
       Figure two = figures.get(i + 1);
-      out.printf("%s speed-up 1 -> 2 workers: %.2fx%n", one.runner(),
+      out.printf("%s speed-up 1 -> 2 workers: %.2fx%n", one.runner().flag(),
           (double) one.run().elapsedMillis() / two.run().elapsedMillis());
     }
     return figures;
@@ -100,10 +101,10 @@ public final class ZooBenchmark {
     }
   }
 
-  private static RunConfig config(Path zoo, Level level, Path work, String id, String runner,
-      int parallelism) {
-    return RunConfig.of(zoo, work.resolve(id)).withRunId(id).withLevel(level)
-        .withRunner(runner, null, parallelism);
+  private static RunSummary run(Path zoo, Level level, Path work, String id, Runner runner,
+      int parallelism, PrintStream console) {
+    return ZooRun.run(RunConfig.of(zoo, work.resolve(id)).withRunId(id).withLevel(level),
+        runner.execution(null, parallelism, id), console);
   }
 
   public static void main(String[] args) throws IOException {

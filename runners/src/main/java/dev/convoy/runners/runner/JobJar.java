@@ -1,4 +1,4 @@
-package dev.convoy.pipeline.run;
+package dev.convoy.runners.runner;
 
 import java.io.File;
 import java.io.IOException;
