@@ -33,7 +33,26 @@ class TargetFlagsCliTest {
     var r = CliTest.run("optimize", GELU.toString(), "-o", out.toString(), "--level", "O2",
         "--onnx-ops", "ort", "--verify");
     assertEquals(Main.OK, r.exit(), r.out() + r.err());
-    assertEquals(Integer.valueOf(1), Models.load(out).opHistogram().get("com.microsoft::Gelu"));
+    // ONNX Runtime's Gelu, fused with the bias Add before it into its BiasGelu.
+    assertEquals(Integer.valueOf(1),
+        Models.load(out).opHistogram().get("com.microsoft::BiasGelu"));
+  }
+
+  @Test
+  void cvyOutputHoldsConvoyOpsAndConvertsBackToStandardOnnx() {
+    Path cvy = tmp.resolve("fused.cvy");
+    var r = CliTest.run("optimize", GELU.toString(), "-o", cvy.toString(), "--level", "O2",
+        "--verify");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    assertTrue(Models.load(cvy).opHistogram().keySet().stream()
+        .anyMatch(k -> k.startsWith("convoy::")), Models.load(cvy).opHistogram().toString());
+    Path onnx = tmp.resolve("expanded.onnx");
+    var c = CliTest.run("convert", cvy.toString(), "-o", onnx.toString(), "--verify",
+        "--input-shape", "x=2x3x64");
+    assertEquals(Main.OK, c.exit(), c.out() + c.err());
+    Graph g = Models.load(onnx);
+    assertTrue(g.opHistogram().keySet().stream().noneMatch(k -> k.contains("::")),
+        g.opHistogram().toString());
   }
 
   @Test

@@ -38,7 +38,8 @@ public final class EvalBenchmark {
       for (int threads : new int[] {1, 2}) {
         Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(threads));
         convoy[threads] = time(warmup, reps, i -> ev.runTensors(g, inputs));
-        ort[threads] = ortLatency(model, inputs, threads, warmup, reps);
+        ort[threads] = ortLatency(model, inputs, threads, warmup, reps,
+            OrtSession.SessionOptions.OptLevel.NO_OPT);
       }
       table.row(model.getFileName().toString(), g.totalNodeCount(), convoy[1], ort[1],
           convoy[1] / ort[1], convoy[2], ort[2], convoy[2] / ort[2]);
@@ -47,10 +48,11 @@ public final class EvalBenchmark {
         + " warm-up runs; ratio = Convoy / ONNX Runtime (lower is better).");
   }
 
-  private static double ortLatency(Path model, Map<String, Tensor> inputs, int threads, int warmup,
-      int reps) throws OrtException {
+  /** ONNX Runtime's median latency on {@code model} at {@code threads} and graph level {@code opt}. */
+  static double ortLatency(Path model, Map<String, Tensor> inputs, int threads, int warmup,
+      int reps, OrtSession.SessionOptions.OptLevel opt) throws OrtException {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+      o.setOptimizationLevel(opt);
       o.setIntraOpNumThreads(threads);
       o.setInterOpNumThreads(1);
       try (OrtSession s = OrtVerifier.environment().createSession(model.toString(), o)) {

@@ -4,6 +4,7 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
 import dev.convoy.runners.bench.FusionBenchmark;
+import dev.convoy.runners.bench.FusedTargetBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
 import dev.convoy.runners.bench.MemoryBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
@@ -46,7 +47,9 @@ public class BenchCommand implements Callable<Integer> {
     /** TFLite import against TFLite's runtime loading the model (the .tflite models given). */
     TFLITE_IMPORT,
     /** Memory of evaluating the O3 .cvy in its plan's arena and unplanned (.onnx and .tflite). */
-    MEMORY
+    MEMORY,
+    /** The evaluator on the O2 .cvy (convoy fused ops) against O1 and ORT all-optimizations. */
+    FUSED
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
@@ -107,6 +110,7 @@ public class BenchCommand implements Callable<Integer> {
         case MEMORY -> MemoryBenchmark.run(Stream.concat(files.stream(),
             modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")).stream()).toList(),
             warmup, reps);
+        case FUSED -> FusedTargetBenchmark.run(files, warmup, reps);
       };
       console.println(t.markdown());
       console.flush();

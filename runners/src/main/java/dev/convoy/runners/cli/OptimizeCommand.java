@@ -112,7 +112,8 @@ public class OptimizeCommand implements Callable<Integer> {
     Models.Loaded loaded = Models.load(model, allowUnknownDomains);
     Graph graph = loaded.graph();
     long tImport = System.nanoTime();
-    var target = targetOptions.target();
+    // A .cvy may hold Convoy's own fused ops (its ONNX export expands them again).
+    var target = targetOptions.target().withConvoyOps(format == ModelFormat.CVY);
     var options = new OptimizeOptions(lvl, new HashSet<>(enable), new HashSet<>(disable), pipeline,
         shapes, verifyEachPass, OptimizeOptions.DEFAULT_FOLD_CAP, target);
     OptimizeResult result;

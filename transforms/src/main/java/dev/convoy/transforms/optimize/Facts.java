@@ -52,6 +52,16 @@ public final class Facts {
     return s != null && s.isStatic() ? s.sizes() : null;
   }
 
+  /** The static size of the last axis of {@code v}, or -1 when unknown, symbolic or a scalar. */
+  public static long lastDim(Value v) {
+    Shape s = shape(v);
+    if (s == null || !s.hasRank() || s.rank() == 0) {
+      return -1;
+    }
+    var d = s.dim(s.rank() - 1);
+    return d.isStatic() ? d.size() : -1;
+  }
+
   /** The element type of {@code v}, or null when unknown. */
   public static DType dtype(Value v) {
     if (v != null && v.constant() != null) {

@@ -343,6 +343,45 @@ public final class Rewriter {
   }
 
   /**
+   * Replaces a matched group of nodes by one new node of {@code domain} (opset {@code version},
+   * imported by the top-level graph if it is not yet): placed right before {@code anchor} (a
+   * matched node that every input of the new node precedes), named
+   * {@code name}, with one output per entry of {@code replaced} (a {@code null} entry is an
+   * omitted output) that takes that value's type and readers (and its place and name when it is a
+   * graph output). Then erases {@code matched}, readers before what they read.
+   */
+  public Node fuse(
+      Node anchor, List<Node> matched, String domain, long version, String opType,
+      List<Value> inputs, Map<String, Attribute> attributes, String name,
+      List<Value> replaced) {
+    Graph g = anchor.graph();
+    Graph top = g;
+    while (!top.isTopLevel()) {
+      top = top.parentGraph();
+    }
+    top.opsets().putIfAbsent(domain, version);
+    List<String> names = new ArrayList<>();
+    for (Value old : replaced) {
+      names.add(old == null ? null : g.uniqueName(old.name() + "_fused"));
+    }
+    Node n = g.addNodeBefore(anchor, domain, opType, inputs, names, attributes);
+    n.setName(name);
+    for (int k = 0; k < replaced.size(); k++) {
+      if (replaced.get(k) != null) {
+        n.output(k).setType(replaced.get(k).type());
+      }
+    }
+    listener.nodeInserted(n);
+    for (int k = 0; k < replaced.size(); k++) {
+      if (replaced.get(k) != null) {
+        replace(replaced.get(k), n.output(k));
+      }
+    }
+    matched.forEach(this::erase);
+    return n;
+  }
+
+  /**
    * Infers the output types of a node this rewrite created, so that later steps of the same
    * rewrite (a replacement's type check, a rule reading shapes) see them; a node the catalog
    * cannot infer keeps its outputs untyped.

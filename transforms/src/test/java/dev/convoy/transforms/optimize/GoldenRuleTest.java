@@ -33,7 +33,8 @@ import org.opentest4j.AssertionFailedError;
  * fire, which must survive unchanged. The result must pass the structural verifier and compute the
  * same outputs as the input on seeded inputs (through the evaluator). A missing {@code after.txt}
  * fails like a wrong one: golden files are reviewed like code, so they are written only on request,
- * with {@code -Dconvoy.updateGoldens=true} (then review the diff before committing).
+ * with {@code -Dconvoy.updateGoldens=true} (then review the diff before committing). A rule that
+ * writes for one target only names it in {@code target.txt} ({@code cvy} or {@code ort}).
  */
 class GoldenRuleTest {
   static final Path GOLDEN = Paths.get("src/test/resources/golden");
@@ -99,6 +100,23 @@ class GoldenRuleTest {
   }
 
   private static OptimizeOptions options(Path dir) throws IOException {
+    return withTarget(dir, shapeOptions(dir));
+  }
+
+  /** {@code target.txt} names the target a rule writes for: {@code cvy} or {@code ort}. */
+  private static OptimizeOptions withTarget(Path dir, OptimizeOptions o) throws IOException {
+    Path target = dir.resolve("target.txt");
+    if (!Files.exists(target)) {
+      return o;
+    }
+    return switch (Files.readString(target).strip()) {
+      case "cvy" -> o.withTarget(Target.CVY);
+      case "ort" -> o.withTarget(Target.STANDARD.withOrtOps(true));
+      default -> throw new IllegalArgumentException(target + ": expected cvy or ort");
+    };
+  }
+
+  private static OptimizeOptions shapeOptions(Path dir) throws IOException {
     Path shapes = dir.resolve("input-shapes.txt");
     OptimizeOptions o = OptimizeOptions.atLevel(Level.O1);
     if (!Files.exists(shapes)) {

@@ -42,6 +42,7 @@ public final class OpFamilies {
         new Losses(),
         new Signal(),
         new Strings(),
-        new Training());
+        new Training(),
+        new ConvoyFused());
   }
 }

@@ -38,6 +38,8 @@ import java.util.Set;
  * known, nodes and subgraphs. For IR versions below 4 the initializers are listed among the
  * graph inputs too, as those versions require. Node names are made unique across the model
  * ({@link #exportedNodeNames}), since ONNX Runtime refuses a model with two nodes of one name.
+ * Ops of Convoy's own {@code convoy} domain are written as their standard expansion
+ * ({@link ExpandConvoyOps}).
  *
  * <p>A protobuf message cannot exceed 2 GiB, so {@link #write} puts the weights of a larger model
  * in a sidecar file {@code NAME.onnx.data} beside it (ONNX external data, each tensor 64-byte
@@ -190,7 +192,9 @@ public final class OnnxExporter {
     return sum[0];
   }
 
-  private static ModelProto toProto(Graph g, TensorSink tensors) {
+  private static ModelProto toProto(Graph source, TensorSink tensors) {
+    // Convoy's own fused ops exist only in .cvy: ONNX gets their standard expansion.
+    Graph g = ExpandConvoyOps.expanded(source);
     ModelInfo info = g.info();
     ModelProto.Builder mb = ModelProto.newBuilder()
         .setIrVersion(info.irVersion())

@@ -6,6 +6,7 @@ import static dev.convoy.transforms.optimize.PatternTree.var;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.family.ConvoyFused;
 import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Matchers;
@@ -20,7 +21,7 @@ import java.util.Map;
  * The exact GELU as exporters spell it, {@code Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)}
  * (either operand order at each step), becomes one {@code Gelu(x)}: ONNX's own from opset 20;
  * below that ONNX Runtime's {@code com.microsoft::Gelu} (which adds that opset import), only when
- * the target allows ONNX Runtime's ops. Every intermediate value must feed only the next step, and
+ * the target allows ONNX Runtime's ops, or {@code convoy::Gelu} for the {@code cvy} target. Every intermediate value must feed only the next step, and
  * the constants must be one-element tensors of the exact values that do not change the result's
  * shape (a {@code [1,1,1]} constant broadcasts a {@code [4]} x to {@code [1,1,4]}, which
  * {@code Gelu(x)} would not keep).
@@ -46,8 +47,8 @@ public final class FuseGeluErf implements TreeRule<Value> {
   /** The GELU's input {@code x}. */
   @Override
   public Match<Value> check(Binding b, Rewriter rw) {
-    if (b.root().graph().opsetVersion("") < 20 && !rw.options().target().ortOps()) {
-      return Match.fail("Gelu needs opset 20 or ONNX Runtime's ops");
+    if (b.root().graph().opsetVersion("") < 20 && !rw.options().target().allowsFusedOps()) {
+      return Match.fail("Gelu needs opset 20, ONNX Runtime's ops or the cvy target");
     }
     Value x = b.value("x");
     for (Value c : b.constants()) {
@@ -63,7 +64,8 @@ public final class FuseGeluErf implements TreeRule<Value> {
     if (root.graph().opsetVersion("") >= 20) {
       rw.replaceWithNew(root, root.output(0), "Gelu", List.of(x), Map.of(), root.name());
     } else {
-      rw.replaceWithNew(root, root.output(0), Target.MICROSOFT, 1, "Gelu", List.of(x), Map.of(),
+      String domain = rw.options().target().convoyOps() ? ConvoyFused.DOMAIN : Target.MICROSOFT;
+      rw.replaceWithNew(root, root.output(0), domain, 1, "Gelu", List.of(x), Map.of(),
           root.name());
     }
     rw.erase(root);

@@ -10,6 +10,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.family.ConvoyFused;
 import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
@@ -26,7 +27,9 @@ import java.util.Map;
  * Layer normalization as exporters spell it,
  * {@code d = x - ReduceMean(x); Div(d, Sqrt(ReduceMean(Pow(d, 2)) + eps))}, optionally followed
  * by {@code Mul(., gamma)} and {@code Add(., beta)} with constants, is ONNX's
- * {@code LayerNormalization(x, gamma, beta, axis, epsilon)}, standard from opset 17. Only where
+ * {@code LayerNormalization(x, gamma, beta, axis, epsilon)}, standard from opset 17 (below it,
+ * {@code convoy::LayerNormalization} for the {@code cvy} target, and ONNX Runtime's former contrib
+ * LayerNormalization, in the ONNX domain, for {@code --onnx-ops ort}). Only where
  * epsilon sits inside the square root (as LayerNormalization computes it); both means over the
  * same trailing axes with kept dims; every intermediate read only inside the pattern; gamma and
  * beta of the normalized dims' shape (leading ones allowed). The rule is rooted at the Div and
@@ -66,7 +69,7 @@ public final class FuseLayerNorm implements TreeRule<FuseLayerNorm.Found> {
   @Override
   public Match<Found> check(Binding m, Rewriter rw) {
     Node div = m.root();
-    if (div.graph().opsetVersion("") < 17) {
+    if (div.graph().opsetVersion("") < 17 && !rw.options().target().allowsFusedOps()) {
       return Match.fail("LayerNormalization needs opset 17");
     }
     double eps = m.scalar("eps");
@@ -204,10 +207,16 @@ public final class FuseLayerNorm implements TreeRule<FuseLayerNorm.Found> {
     if (m.bias() != null) {
       inputs.add(rw.constant(div.graph(), m.bias(), div.name() + "_bias"));
     }
-    rw.replaceWithNew(lastNode, m.last(), "LayerNormalization", inputs,
-        Map.of("axis", new Attribute.IntAttr(m.axis()),
-            "epsilon", new Attribute.FloatAttr((float) m.epsilon())),
-        div.name());
+    Map<String, Attribute> attrs = Map.of("axis", new Attribute.IntAttr(m.axis()),
+        "epsilon", new Attribute.FloatAttr((float) m.epsilon()));
+    if (div.graph().opsetVersion("") < 17 && rw.options().target().convoyOps()) {
+      rw.replaceWithNew(lastNode, m.last(), ConvoyFused.DOMAIN, 1, "LayerNormalization", inputs,
+          attrs, div.name());
+    } else {
+      // From opset 17 ONNX's own; below it (ort target) ONNX Runtime's former contrib op, which
+      // it still registers in the ONNX domain for opsets 1 to 16.
+      rw.replaceWithNew(lastNode, m.last(), "LayerNormalization", inputs, attrs, div.name());
+    }
     m.nodes().forEach(rw::erase);
   }
 }

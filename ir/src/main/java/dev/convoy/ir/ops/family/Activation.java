@@ -1,0 +1,164 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.ops.Kernels;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.NodeContext;
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * The activation a fused op ({@link ConvoyFused}) applies to its own fresh output, in place: the
+ * name and parameters of its {@code activation} / {@code activation_params} attributes (ONNX
+ * Runtime's FusedConv spelling). Each computes what the standalone op's kernel computes (the same
+ * double formula rounded to the element type), so fusing changes no value.
+ *
+ * @param name one of {@link #NAMES}; empty for none
+ * @param p first parameter (LeakyRelu and HardSigmoid alpha, Clip min)
+ * @param q second parameter (HardSigmoid beta, Clip max)
+ */
+public record Activation(String name, double p, double q) {
+  /** The activations a fused op accepts, in the standard op's own spelling. */
+  public static final java.util.List<String> NAMES = java.util.List.of(
+      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Gelu", "Swish");
+
+  /** The activation of a node with {@code activation} and {@code activation_params}. */
+  static Activation of(NodeContext ctx) {
+    String name = ctx.attrString("activation");
+    float[] params = ctx.attrFloats("activation_params");
+    return checked(ctx, name, params == null ? new float[0] : params);
+  }
+
+  /** ONNX Runtime's FusedGemm spelling: {@code activation_alpha}, {@code activation_beta}. */
+  static Activation ofOrtGemm(NodeContext ctx) {
+    String name = ctx.attrString("activation");
+    boolean a = ctx.hasAttr("activation_alpha");
+    boolean b = ctx.hasAttr("activation_beta");
+    float[] params = a && b
+        ? new float[] {ctx.attrFloat("activation_alpha"), ctx.attrFloat("activation_beta")}
+        : a ? new float[] {ctx.attrFloat("activation_alpha")} : new float[0];
+    return checked(ctx, name, params);
+  }
+
+  private static Activation checked(NodeContext ctx, String name, float[] params) {
+    int want = switch (name) {
+      case "", "Relu", "Sigmoid", "Tanh", "HardSwish", "Gelu", "Swish" -> 0;
+      case "LeakyRelu" -> params.length == 0 ? 0 : 1;
+      case "HardSigmoid" -> params.length == 0 ? 0 : 2;
+      case "Clip" -> 2;
+      default -> throw ctx.error("activation '" + name + "' is not one of " + NAMES);
+    };
+    if (params.length != want) {
+      throw ctx.error("activation " + name + " takes " + want + " parameters, got "
+          + params.length);
+    }
+    return switch (name) {
+      case "LeakyRelu" -> new Activation(name, want == 1 ? params[0] : 0.01f, 0);
+      case "HardSigmoid" -> want == 2
+          ? new Activation(name, params[0], params[1]) : new Activation(name, 0.2f, 0.5f);
+      case "Clip" -> new Activation(name, params[0], params[1]);
+      default -> new Activation(name, 0, 0);
+    };
+  }
+
+  /** Exact GELU, {@code 0.5 x (1 + erf(x / sqrt 2))}. */
+  static Activation gelu() {
+    return new Activation("Gelu", 0, 0);
+  }
+
+  /** The activation as a double function (what the standalone op's generic kernel computes). */
+  DoubleUnaryOperator function() {
+    double a = p;
+    double b = q;
+    return switch (name) {
+      case "Relu" -> x -> x > 0 ? x : (x == x ? 0.0 : x);
+      case "LeakyRelu" -> x -> x >= 0 ? x : a * x;
+      case "Sigmoid" -> x -> 1 / (1 + Math.exp(-x));
+      case "Tanh" -> Math::tanh;
+      case "Clip" -> x -> x < a ? a : x > b ? b : x;
+      case "HardSigmoid" -> x -> Math.max(0, Math.min(1, a * x + b));
+      case "HardSwish" -> x -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
+      case "Gelu" -> x -> 0.5 * x * (1 + Elementwise.erf(x / Math.sqrt(2)));
+      // x * Sigmoid(x) (SiLU) as the two unfused ops compute it: the sigmoid rounded first.
+      case "Swish" -> x -> x * (double) (float) (1 / (1 + Math.exp(-x)));
+      default -> x -> x;
+    };
+  }
+
+  /**
+   * {@code y} with the activation applied: a float32 {@code y} (a kernel's own fresh output,
+   * read by no one yet) is overwritten in place; other element types are mapped into a copy.
+   */
+  NdArray apply(NdArray y) {
+    if (name.isEmpty()) {
+      return y;
+    }
+    if (y.dtype() != DType.FLOAT) {
+      return Kernels.mapFloat(y, function());
+    }
+    float[] o = y.floats();
+    switch (name) {
+      case "Relu" -> {
+        for (int i = 0; i < o.length; i++) {
+          o[i] = Math.max(o[i], 0f);
+        }
+      }
+      case "Clip" -> {
+        float lo = (float) p;
+        float hi = (float) q;
+        for (int i = 0; i < o.length; i++) {
+          o[i] = Math.min(Math.max(o[i], lo), hi);
+        }
+      }
+      // One loop per activation (as FloatKernels has for the standalone ops): a shared lambda
+      // call per element is what the JIT cannot inline, and it made the fused op slower than
+      // the two it replaces.
+      case "LeakyRelu" -> {
+        // Branch-free: the float product of two floats is the double one rounded, as LeakyRelu's
+        // kernel computes it; only a -0 input comes out +0.
+        float a = (float) p;
+        for (int i = 0; i < o.length; i++) {
+          float v = o[i];
+          o[i] = Math.max(v, 0f) + a * Math.min(v, 0f);
+        }
+      }
+      // Float min/max (branch-free intrinsics) rather than double compare-and-select, which
+      // mispredicts on real activations and made FusedConv(HardSwish) twice as slow as Conv.
+      case "HardSigmoid" -> {
+        float a = (float) p;
+        float b = (float) q;
+        for (int i = 0; i < o.length; i++) {
+          o[i] = Math.min(Math.max(a * o[i] + b, 0f), 1f);
+        }
+      }
+      case "HardSwish" -> {
+        for (int i = 0; i < o.length; i++) {
+          float v = o[i];
+          o[i] = v * Math.min(Math.max(v / 6f + 0.5f, 0f), 1f);
+        }
+      }
+      case "Sigmoid" -> {
+        for (int i = 0; i < o.length; i++) {
+          o[i] = (float) (1 / (1 + Math.exp(-(double) o[i])));
+        }
+      }
+      case "Swish" -> {
+        for (int i = 0; i < o.length; i++) {
+          double v = o[i];
+          o[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
+        }
+      }
+      case "Tanh" -> {
+        for (int i = 0; i < o.length; i++) {
+          o[i] = (float) Math.tanh(o[i]);
+        }
+      }
+      default -> {
+        DoubleUnaryOperator f = function();
+        for (int i = 0; i < o.length; i++) {
+          o[i] = (float) f.applyAsDouble(o[i]);
+        }
+      }
+    }
+    return y;
+  }
+}

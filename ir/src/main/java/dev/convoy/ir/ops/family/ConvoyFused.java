@@ -1,0 +1,264 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.Kernels;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpDef;
+import dev.convoy.ir.ops.OpFamily;
+import dev.convoy.ir.ops.OpRegistrar;
+import dev.convoy.ir.ops.RuntimeValue;
+import dev.convoy.ir.ops.ShapeFns;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Convoy's own fused ops, domain {@code convoy} (opset 1), which the {@code cvy} target's fusions
+ * produce, and the ONNX Runtime contrib ops ({@code com.microsoft}) that the same fusions write for
+ * {@code --onnx-ops ort}, so that the evaluator, shape inference and the verifier know both.
+ *
+ * <ul>
+ *   <li>{@code FusedConv(X, W, B?)}: Conv's attributes plus {@code activation} and {@code
+ *       activation_params}; the activation runs in place on the convolution's own output.
+ *   <li>{@code FusedGemm(A, B, C?)}: Gemm plus {@code activation}, {@code activation_params}.
+ *   <li>{@code FusedMatMul(A, B, bias?)}: numpy MatMul, plus a bias broadcast over the last axis,
+ *       then the activation, in one pass over the product.
+ *   <li>{@code Gelu(X)} (exact, erf) and {@code LayerNormalization}: the standard ops, for models
+ *       whose opset predates them (20 and 17).
+ *   <li>{@code SkipLayerNormalization(X, skip, gamma, beta?, bias?)}: LayerNormalization over the
+ *       last axis of {@code X + skip (+ bias)}; outputs the normalized value, mean, inverse
+ *       standard deviation and the sum (ONNX Runtime's signature).
+ * </ul>
+ *
+ * The convolution, Gemm and MatMul themselves are the catalog's standard kernels (looked up, not
+ * copied); only the epilogue is new. Activations are those of {@link Activation}. Exporting to
+ * ONNX expands every {@code convoy} op back into standard ops; {@code docs/convoy-ops.md} lists
+ * them with their expansions.
+ */
+public final class ConvoyFused implements OpFamily {
+  /** The domain of Convoy's own ops. */
+  public static final String DOMAIN = "convoy";
+  /** ONNX Runtime's contrib domain. */
+  public static final String MICROSOFT = "com.microsoft";
+
+  private static final Attribute NO_PARAMS = new Attribute.FloatsAttr(new float[0]);
+
+  @Override
+  public void register(OpRegistrar r) {
+    conv(r.op(DOMAIN, "FusedConv", 1)).attr("activation", "")
+        .attr("activation_params", NO_PARAMS)
+        .kernel(ctx -> fusedConv(ctx, Activation.of(ctx)));
+    conv(r.op(MICROSOFT, "FusedConv", 1)).attr("activation", "")
+        .attr("activation_params", NO_PARAMS)
+        .kernel(ctx -> fusedConv(ctx, Activation.of(ctx)));
+    gemm(r.op(DOMAIN, "FusedGemm", 1)).attr("activation", "")
+        .attr("activation_params", NO_PARAMS)
+        .kernel(ctx -> fusedGemm(ctx, Activation.of(ctx)));
+    gemm(r.op(MICROSOFT, "FusedGemm", 1)).attr("activation", "")
+        .optionalAttr("activation_alpha").optionalAttr("activation_beta")
+        .optionalAttr("activation_gamma")
+        .kernel(ctx -> fusedGemm(ctx, Activation.ofOrtGemm(ctx)));
+    r.op(DOMAIN, "FusedMatMul", 1).inputs(2, 3).attr("activation", "")
+        .attr("activation_params", NO_PARAMS)
+        .shape(ctx -> standard("MatMul").shapeFn().infer(ctx))
+        .kernel(ConvoyFused::fusedMatMul);
+    skipLayerNorm(r.op(DOMAIN, "SkipLayerNormalization", 1));
+    skipLayerNorm(r.op(MICROSOFT, "SkipLayerNormalization", 1));
+    r.op(DOMAIN, "Gelu", 1).shape(ShapeFns.sameAsInput(0))
+        .kernel(ctx -> Kernels.one(Activation.gelu().apply(copy(ctx.tensor(0)))));
+    layerNorm(r.op(DOMAIN, "LayerNormalization", 1));
+    // ONNX Runtime registers its former contrib LayerNormalization in the ONNX domain for opsets
+    // 1 to 16; --onnx-ops ort fusions below opset 17 write it there, as ORT's own fusion does.
+    layerNorm(r.op("", "LayerNormalization", 1));
+    // ONNX Runtime's QuickGelu, x * Sigmoid(alpha * x): the SiLU/Swish of --onnx-ops ort.
+    r.op(MICROSOFT, "QuickGelu", 1).attr("alpha", 1.702f).shape(ShapeFns.sameAsInput(0))
+        .kernel(ctx -> {
+          double a = ctx.attrFloat("alpha");
+          return Kernels.one(Kernels.mapFloat(ctx.tensor(0),
+              x -> x * (double) (float) (1 / (1 + Math.exp(-a * x)))));
+        });
+    r.op(MICROSOFT, "BiasGelu", 1).inputs(2).shape(ShapeFns.sameAsInput(0))
+        .kernel(ConvoyFused::biasGelu);
+  }
+
+  private static OpDef.Builder conv(OpDef.Builder b) {
+    return b.inputs(2, 3).attr("auto_pad", "NOTSET").optionalAttr("dilations").attr("group", 1L)
+        .optionalAttr("kernel_shape").optionalAttr("pads").optionalAttr("strides")
+        .shape(ctx -> standard("Conv").shapeFn().infer(ctx));
+  }
+
+  private static OpDef.Builder gemm(OpDef.Builder b) {
+    return b.inputs(2, 3).attr("alpha", 1.0f).attr("beta", 1.0f).attr("transA", 0L)
+        .attr("transB", 0L).shape(ctx -> standard("Gemm").shapeFn().infer(ctx));
+  }
+
+  private static void layerNorm(OpDef.Builder b) {
+    b.inputs(2, 3).outputs(1, 3).attr("axis", -1L).attr("epsilon", 1e-5f).attr("stash_type", 1L)
+        .shape(ctx -> standard("LayerNormalization").shapeFn().infer(ctx))
+        .kernel(ctx -> standard("LayerNormalization").kernel().compute(ctx));
+  }
+
+  /** A float32 copy of {@code x} that a kernel may overwrite (other types are mapped anyway). */
+  private static NdArray copy(NdArray x) {
+    return x.dtype() == DType.FLOAT ? NdArray.wrap(DType.FLOAT, x.dims(), x.floats().clone()) : x;
+  }
+
+  private static void skipLayerNorm(OpDef.Builder b) {
+    b.inputs(3, 5).outputs(1, 4).attr("epsilon", 1e-12f)
+        .shape(ConvoyFused::skipLayerNormShape).kernel(ConvoyFused::skipLayerNorm);
+  }
+
+  /** The newest standard entry of {@code op}, whose shape function and kernel a fused op reuses. */
+  private static OpDef standard(String op) {
+    return OpCatalog.standard().find("", op, Integer.MAX_VALUE);
+  }
+
+  // ---- kernels ----
+
+  private static List<RuntimeValue> fusedConv(KernelContext ctx, Activation act) {
+    return Kernels.one(act.apply((NdArray) standard("Conv").kernel().compute(ctx).get(0)));
+  }
+
+  private static List<RuntimeValue> fusedGemm(KernelContext ctx, Activation act) {
+    return Kernels.one(act.apply((NdArray) standard("Gemm").kernel().compute(ctx).get(0)));
+  }
+
+  private static List<RuntimeValue> fusedMatMul(KernelContext ctx) {
+    Activation act = Activation.of(ctx);
+    NdArray bias = ctx.optionalTensor(2);
+    NdArray y = (NdArray) standard("MatMul").kernel().compute(ctx).get(0);
+    if (bias != null) {
+      if (bias.dtype() != y.dtype() || bias.rank() != 1 || y.rank() == 0
+          || bias.dim(0) != y.dim(y.rank() - 1)) {
+        throw ctx.error("bias " + bias.describe() + " must be a vector as long as the last axis"
+            + " of the product " + y.describe());
+      }
+      y = addRows(y, bias);
+    }
+    return Kernels.one(act.apply(y));
+  }
+
+  private static List<RuntimeValue> biasGelu(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    NdArray bias = ctx.tensor(1);
+    if (bias.dtype() != x.dtype() || bias.rank() != 1 || x.rank() == 0
+        || bias.dim(0) != x.dim(x.rank() - 1)) {
+      throw ctx.error("bias " + bias.describe() + " must be a vector as long as the last axis of "
+          + x.describe());
+    }
+    return Kernels.one(Activation.gelu().apply(Kernels.zip(x, bias, Double::sum, null)));
+  }
+
+  /**
+   * {@code y} plus the vector {@code bias} on every row (last axis): a float32 {@code y} that is
+   * a kernel's own fresh output is updated in place, anything else added into a copy.
+   */
+  private static NdArray addRows(NdArray y, NdArray bias) {
+    if (y.dtype() != DType.FLOAT) {
+      return Kernels.zip(y, bias, Double::sum, null);
+    }
+    float[] o = y.floats();
+    float[] b = bias.floats();
+    for (int off = 0; off < o.length; off += b.length) {
+      for (int j = 0; j < b.length; j++) {
+        o[off + j] += b[j];
+      }
+    }
+    return y;
+  }
+
+  private static List<ValueType> skipLayerNormShape(InferenceContext ctx) {
+    DType t = ctx.dtype(0);
+    if (t == null) {
+      return null;
+    }
+    Shape x = ctx.shape(0);
+    List<ValueType> out = new ArrayList<>();
+    out.add(new ValueType.TensorType(t, x));
+    Shape stat = Shape.unknownRank();
+    if (x.hasRank() && x.rank() > 0) {
+      List<Dim> dims = new ArrayList<>(x.dims());
+      dims.set(dims.size() - 1, Dim.of(1));
+      stat = Shape.of(dims);
+    }
+    for (int k = 1; k < ctx.outputCount(); k++) {
+      out.add(new ValueType.TensorType(k == 3 ? t : DType.FLOAT, k == 3 ? x : stat));
+    }
+    return out;
+  }
+
+  /**
+   * {@code LayerNorm(X + skip + bias) * gamma + beta} over the last axis, row by row in double
+   * (as the standard LayerNormalization kernel computes) over the float32 sum, which is what the
+   * unfused Add writes: {@code (X + skip) + bias}.
+   */
+  private static List<RuntimeValue> skipLayerNorm(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    NdArray skip = ctx.tensor(1);
+    NdArray gamma = ctx.tensor(2);
+    NdArray beta = ctx.optionalTensor(3);
+    NdArray bias = ctx.optionalTensor(4);
+    DType t = x.dtype();
+    if (t != DType.FLOAT) {
+      throw ctx.unsupportedType(t);
+    }
+    long[] d = x.dims();
+    if (d.length == 0 || !java.util.Arrays.equals(skip.dims(), d)) {
+      throw ctx.error("skip " + skip.describe() + " must have the shape of the input "
+          + x.describe());
+    }
+    int len = (int) d[d.length - 1];
+    for (NdArray v : new NdArray[] {gamma, beta, bias}) {
+      if (v != null && (v.dtype() != t || v.size() != len || v.rank() != 1)) {
+        throw ctx.error(v.describe() + " must be a vector of " + len + " " + t.textName());
+      }
+    }
+    float[] xs = x.toFloats();
+    float[] ss = skip.toFloats();
+    float[] g = gamma.toFloats();
+    float[] be = beta == null ? null : beta.toFloats();
+    float[] bi = bias == null ? null : bias.toFloats();
+    double eps = ctx.attrFloat("epsilon");
+    int rows = len == 0 ? 0 : xs.length / len;
+    float[] sum = new float[xs.length];
+    float[] y = new float[xs.length];
+    float[] mean = new float[rows];
+    float[] inv = new float[rows];
+    for (int row = 0; row < rows; row++) {
+      int off = row * len;
+      double s = 0;
+      for (int i = off; i < off + len; i++) {
+        float v = bi == null ? xs[i] + ss[i] : xs[i] + ss[i] + bi[i - off];
+        sum[i] = v;
+        s += v;
+      }
+      double mu = s / len;
+      double var = 0;
+      for (int i = off; i < off + len; i++) {
+        double dv = sum[i] - mu;
+        var += dv * dv;
+      }
+      double iv = 1 / Math.sqrt(var / len + eps);
+      mean[row] = (float) mu;
+      inv[row] = (float) iv;
+      for (int i = off; i < off + len; i++) {
+        double v = (sum[i] - mu) * iv * g[i - off];
+        y[i] = (float) (be == null ? v : v + be[i - off]);
+      }
+    }
+    long[] statDims = d.clone();
+    statDims[d.length - 1] = 1;
+    List<RuntimeValue> out = new ArrayList<>();
+    out.add(NdArray.fromFloats(t, d, y));
+    out.add(ctx.hasOutput(1) ? NdArray.fromFloats(DType.FLOAT, statDims, mean) : null);
+    out.add(ctx.hasOutput(2) ? NdArray.fromFloats(DType.FLOAT, statDims, inv) : null);
+    out.add(ctx.hasOutput(3) ? NdArray.fromFloats(t, d, sum) : null);
+    return out.subList(0, ctx.outputCount());
+  }
+}

@@ -1,0 +1,121 @@
+package dev.convoy.runners.bench;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.format.CvyReader;
+import dev.convoy.ir.format.CvyWriter;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.transforms.convert.Models;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.Optimizer;
+import dev.convoy.transforms.optimize.Target;
+import dev.convoy.transforms.verify.ModelVerification;
+import dev.convoy.transforms.verify.SeededInputs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the {@code cvy} target's fused ops buy the evaluator: per model, one thread, the
+ * evaluator's latency on the O1 {@code .cvy} and on the O2 {@code .cvy} (its {@code convoy} fused
+ * ops included; both written and read back as files), their ratio, and ONNX Runtime's latency on
+ * the original with all its graph optimizations on, measured in the same run on the same seeded
+ * inputs. The note gives the median and largest O2/O1 ratio over the models of 50 nodes or more.
+ */
+public final class FusedTargetBenchmark {
+  private FusedTargetBenchmark() {}
+
+  /** Models with at least this many nodes count in the O2/O1 median. */
+  static final int MEDIAN_MIN_NODES = 50;
+
+  public static BenchTable run(List<Path> models, int warmup, int reps)
+      throws OrtException, IOException {
+    BenchTable table = new BenchTable(
+        "Evaluator on the O2 .cvy (convoy fused ops) vs O1, and vs ONNX Runtime (all optimizations)",
+        "model", "nodes O1", "nodes O2 cvy", "O1 ms", "O2 cvy ms", "O2 / O1", "ort all-opt ms",
+        "O2 cvy / ort");
+    Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(1));
+    Path tmp = Files.createTempDirectory("convoy-bench-cvy");
+    List<Double> ratios = new ArrayList<>();
+    double worst = 0;
+    String worstModel = "";
+    try {
+      for (Path model : models) {
+        Graph g = Models.load(model);
+        Map<String, Tensor> inputs =
+            SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
+        Graph o1 = stored(Optimizer.optimize(g, options(Level.O1)).graph(), tmp.resolve("o1.cvy"));
+        Graph o2 = stored(Optimizer.optimize(g, options(Level.O2)).graph(), tmp.resolve("o2.cvy"));
+        double[] t = interleaved(warmup, reps, () -> ev.runTensors(o1, inputs),
+            () -> ev.runTensors(o2, inputs));
+        double t1 = t[0];
+        double t2 = t[1];
+        double ort = EvalBenchmark.ortLatency(model, inputs, 1, warmup, reps,
+            OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        double ratio = t2 / t1;
+        if (o1.totalNodeCount() >= MEDIAN_MIN_NODES) {
+          ratios.add(ratio);
+          if (ratio > worst) {
+            worst = ratio;
+            worstModel = model.getFileName().toString();
+          }
+        }
+        table.row(model.getFileName().toString(), o1.totalNodeCount(), o2.totalNodeCount(), t1, t2,
+            ratio, ort, t2 / ort);
+      }
+    } finally {
+      try (var files = Files.list(tmp)) {
+        for (Path p : files.toList()) {
+          Files.delete(p);
+        }
+      }
+      Files.delete(tmp);
+    }
+    double median = ratios.isEmpty() ? Double.NaN
+        : BenchTable.median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
+    return table.note(String.format("One thread; median of %d runs after %d warm-up runs, O1 and"
+        + " O2 alternating. Over"
+        + " the %d models of %d+ nodes (O1): median O2/O1 %.3f, largest %.3f (%s).", reps, warmup,
+        ratios.size(), MEDIAN_MIN_NODES, median, worst, worstModel));
+  }
+
+  /**
+   * Median milliseconds of {@code a} and of {@code b}, run alternately (which goes first swaps
+   * every repetition), so that a change in the machine's load during the run hits both alike.
+   */
+  static double[] interleaved(int warmup, int reps, Runnable a, Runnable b) {
+    for (int i = 0; i < warmup; i++) {
+      a.run();
+      b.run();
+    }
+    double[] ta = new double[reps];
+    double[] tb = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      for (int k = 0; k < 2; k++) {
+        boolean first = (i + k) % 2 == 0;
+        long t0 = System.nanoTime();
+        (first ? a : b).run();
+        (first ? ta : tb)[i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return new double[] {BenchTable.median(ta), BenchTable.median(tb)};
+  }
+
+  private static OptimizeOptions options(Level level) {
+    return OptimizeOptions.atLevel(level).withTarget(Target.CVY);
+  }
+
+  /** {@code g} written as a .cvy file and read back, as a user would run it. */
+  private static Graph stored(Graph g, Path file) {
+    CvyWriter.write(g, file);
+    return CvyReader.read(file);
+  }
+}

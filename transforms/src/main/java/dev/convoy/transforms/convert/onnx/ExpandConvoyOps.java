@@ -1,0 +1,256 @@
+package dev.convoy.transforms.convert.onnx;
+
+import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.MemoryPlanCodec;
+import dev.convoy.ir.ops.family.ConvoyFused;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rewrites every op of Convoy's own {@code convoy} domain into the standard ONNX ops it fuses, at
+ * the graph's default-domain opset, so that a graph optimized for the {@code cvy} target still
+ * exports as a model any ONNX runtime loads (a {@code .cvy} never traps a user). One expansion
+ * per op, the inverse of its fusion: {@code FusedConv} is Conv then the activation, {@code
+ * FusedGemm} Gemm then the activation, {@code FusedMatMul} MatMul, Add and the activation, {@code
+ * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
+ * ReduceMean/Sub/Sqrt/Div chain. Activations newer than the opset take their older spelling
+ * (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as its erf chain below 20,
+ * Clip bounds as attributes below 11); Swish is {@code Mul(x, Sigmoid(x))}.
+ */
+public final class ExpandConvoyOps {
+  private ExpandConvoyOps() {}
+
+  /** {@code g} itself when it holds no {@code convoy} op, else an expanded copy. */
+  public static Graph expanded(Graph g) {
+    if (!holdsConvoyOps(g)) {
+      return g;
+    }
+    Graph copy = g.copy();
+    List<Node> fused = new ArrayList<>();
+    copy.forEachNode(n -> {
+      if (n.domain().equals(ConvoyFused.DOMAIN)) {
+        fused.add(n);
+      }
+    });
+    long opset = copy.opsetVersion("");
+    for (Node n : fused) {
+      new Expansion(n, opset).run();
+    }
+    copy.opsets().remove(ConvoyFused.DOMAIN);
+    // A stored memory plan names the values of the fused graph, not of its expansion.
+    copy.metadata().remove(MemoryPlanCodec.KEY);
+    return copy;
+  }
+
+  /** Whether any graph of {@code g}'s tree holds an op of the {@code convoy} domain. */
+  public static boolean holdsConvoyOps(Graph g) {
+    boolean[] found = {false};
+    g.forEachNode(n -> found[0] |= n.domain().equals(ConvoyFused.DOMAIN));
+    return found[0];
+  }
+
+  /** The expansion of one node, placed right before it; then the node is removed. */
+  private static final class Expansion {
+    private final Node node;
+    private final Graph g;
+    private final long opset;
+    private final DType dtype;
+
+    Expansion(Node node, long opset) {
+      this.node = node;
+      this.g = node.graph();
+      this.opset = opset;
+      ValueType t = node.output(0).type();
+      this.dtype = t instanceof ValueType.TensorType tt ? tt.dtype() : DType.FLOAT;
+    }
+
+    void run() {
+      List<Value> results = switch (node.opType()) {
+        case "FusedConv" -> List.of(activation(emit("Conv", inputs(0, 3), without("activation",
+            "activation_params"))));
+        case "FusedGemm" -> List.of(activation(emit("Gemm", inputs(0, 3), without("activation",
+            "activation_params"))));
+        case "FusedMatMul" -> {
+          Value y = emit("MatMul", inputs(0, 2), Map.of());
+          if (present(2)) {
+            y = emit("Add", List.of(y, node.input(2)), Map.of());
+          }
+          yield List.of(activation(y));
+        }
+        case "SkipLayerNormalization" -> skipLayerNorm();
+        case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
+            : geluChain(node.input(0)));
+        case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
+            present(2) ? node.input(2) : null, node.intAttr("axis", -1),
+            node.floatAttr("epsilon", 1e-5f));
+        default -> throw new ConvoyException(
+            node + ": op " + node.opType() + " of domain convoy has no ONNX expansion");
+      };
+      for (int k = 0; k < node.outputCount(); k++) {
+        Value out = node.output(k);
+        if (out == null) {
+          continue;
+        }
+        Value repl = results.get(k);
+        String name = out.name();
+        out.rename(g.uniqueName(name + "__fused"));
+        repl.rename(name);
+        repl.setType(out.type());
+        out.replaceAllUsesWith(repl);
+        for (int i = 0; i < g.outputs().size(); i++) {
+          if (g.outputs().get(i) == out) {
+            g.setOutput(i, repl);
+          }
+        }
+      }
+      g.removeNode(node);
+    }
+
+    private boolean present(int i) {
+      return i < node.inputCount() && node.input(i) != null;
+    }
+
+    private List<Value> inputs(int from, int to) {
+      List<Value> in = new ArrayList<>(node.inputs().subList(from, Math.min(to,
+          node.inputCount())));
+      while (!in.isEmpty() && in.get(in.size() - 1) == null) {
+        in.remove(in.size() - 1);
+      }
+      return in;
+    }
+
+    private Map<String, Attribute> without(String... names) {
+      Map<String, Attribute> a = new LinkedHashMap<>(node.attributes());
+      Arrays.stream(names).forEach(a::remove);
+      return a;
+    }
+
+    /** A new standard node before the fused one; its (first) output. */
+    private Value emit(String op, List<Value> in, Map<String, Attribute> attrs) {
+      return emitN(op, in, attrs, 1).get(0);
+    }
+
+    private List<Value> emitN(String op, List<Value> in, Map<String, Attribute> attrs, int outs) {
+      List<String> names = new ArrayList<>();
+      for (int i = 0; i < outs; i++) {
+        String name = g.uniqueName(node.output(0).name() + "_" + op);
+        for (int k = 2; names.contains(name); k++) {
+          name = g.uniqueName(node.output(0).name() + "_" + op + k);
+        }
+        names.add(name);
+      }
+      Node n = g.addNodeBefore(node, "", op, in, names, attrs);
+      n.setName(node.name().isEmpty() ? "" : node.name() + "_" + op);
+      return n.outputs();
+    }
+
+    private Value scalar(double v, String hint) {
+      Tensor t = switch (dtype) {
+        case FLOAT -> Tensor.ofFloats(new long[0], (float) v);
+        case DOUBLE -> Tensor.ofDoubles(new long[0], v);
+        default -> throw new ConvoyException(node + ": cannot expand an activation of "
+            + dtype.textName() + " into standard ops");
+      };
+      return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint), t);
+    }
+
+    private Value activation(Value x) {
+      String act = node.stringAttr("activation", "");
+      Attribute pa = node.attributes().get("activation_params");
+      float[] p = pa instanceof Attribute.FloatsAttr f ? f.values() : new float[0];
+      return switch (act) {
+        case "" -> x;
+        case "Relu", "Sigmoid", "Tanh" -> emit(act, List.of(x), Map.of());
+        case "LeakyRelu" -> emit(act, List.of(x), p.length == 0 ? Map.of()
+            : Map.of("alpha", new Attribute.FloatAttr(p[0])));
+        case "HardSigmoid" -> emit(act, List.of(x), p.length == 0 ? Map.of()
+            : Map.of("alpha", new Attribute.FloatAttr(p[0]), "beta", new Attribute.FloatAttr(p[1])));
+        case "Clip" -> opset >= 11
+            ? emit("Clip", List.of(x, scalar(p[0], "min"), scalar(p[1], "max")), Map.of())
+            : emit("Clip", List.of(x), Map.of("min", new Attribute.FloatAttr(p[0]),
+                "max", new Attribute.FloatAttr(p[1])));
+        case "HardSwish" -> opset >= 14 ? emit("HardSwish", List.of(x), Map.of())
+            : emit("Mul", List.of(x, emit("HardSigmoid", List.of(x), Map.of(
+                "alpha", new Attribute.FloatAttr(1f / 6), "beta", new Attribute.FloatAttr(0.5f)))),
+                Map.of());
+        case "Gelu" -> opset >= 20 ? emit("Gelu", List.of(x), Map.of()) : geluChain(x);
+        case "Swish" -> emit("Mul", List.of(x, emit("Sigmoid", List.of(x), Map.of())), Map.of());
+        default -> throw new ConvoyException(
+            node + ": activation '" + act + "' has no ONNX expansion");
+      };
+    }
+
+    /** {@code 0.5 * (x * (1 + erf(x / sqrt 2)))}, as exporters write GELU before opset 20. */
+    private Value geluChain(Value x) {
+      Value e = emit("Erf", List.of(emit("Div", List.of(x, scalar(Math.sqrt(2), "sqrt2")),
+          Map.of())), Map.of());
+      Value m = emit("Mul", List.of(x, emit("Add", List.of(e, scalar(1, "one")), Map.of())),
+          Map.of());
+      return emit("Mul", List.of(m, scalar(0.5, "half")), Map.of());
+    }
+
+    /** Outputs: normalized, mean, inverse standard deviation, the sum. */
+    private List<Value> skipLayerNorm() {
+      Value s = emit("Add", List.of(node.input(0), node.input(1)), Map.of());
+      if (present(4)) {
+        s = emit("Add", List.of(s, node.input(4)), Map.of());
+      }
+      List<Value> r = layerNorm(s, node.input(2), present(3) ? node.input(3) : null, -1,
+          node.floatAttr("epsilon", 1e-12f));
+      r.add(s);
+      return r;
+    }
+
+    /**
+     * LayerNormalization of {@code x} over the axes from {@code axis}: the standard op from opset
+     * 17, else its chain; outputs normalized, mean, inverse standard deviation.
+     */
+    private List<Value> layerNorm(Value x, Value gamma, Value beta, long axis, float eps) {
+      if (opset >= 17) {
+        List<Value> in = beta == null ? List.of(x, gamma) : List.of(x, gamma, beta);
+        List<Value> r = new ArrayList<>(emitN("LayerNormalization", in, Map.of(
+            "axis", new Attribute.IntAttr(axis), "epsilon", new Attribute.FloatAttr(eps)),
+            Math.min(3, node.outputCount())));
+        while (r.size() < 3) {
+          r.add(null);
+        }
+        return r;
+      }
+      ValueType.TensorType t = node.input(0).tensorType();
+      int rank = t != null && t.shape().hasRank() ? t.shape().rank() : -1;
+      long first = axis < 0 ? axis + rank : axis;
+      if (rank < 0 || first < 0 || first >= rank) {
+        throw new ConvoyException(node + ": LayerNormalization over axis " + axis
+            + " of an input of unknown rank cannot be expanded below opset 17");
+      }
+      long[] axes = new long[(int) (rank - first)];
+      for (int i = 0; i < axes.length; i++) {
+        axes[i] = first + i;
+      }
+      Map<String, Attribute> trailing = Map.of(
+          "axes", new Attribute.IntsAttr(axes), "keepdims", new Attribute.IntAttr(1));
+      Value mean = emit("ReduceMean", List.of(x), trailing);
+      Value d = emit("Sub", List.of(x, mean), Map.of());
+      Value var = emit("ReduceMean", List.of(emit("Mul", List.of(d, d), Map.of())), trailing);
+      Value std = emit("Sqrt", List.of(emit("Add", List.of(var, scalar(eps, "eps")), Map.of())),
+          Map.of());
+      Value y = emit("Mul", List.of(emit("Div", List.of(d, std), Map.of()), gamma), Map.of());
+      if (beta != null) {
+        y = emit("Add", List.of(y, beta), Map.of());
+      }
+      Value inv = node.outputCount() > 2 && node.output(2) != null
+          ? emit("Reciprocal", List.of(std), Map.of()) : null;
+      return new ArrayList<>(Arrays.asList(y, mean, inv));
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.convoy.transforms.convert.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.format.CvyReader;
+import dev.convoy.ir.format.CvyWriter;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.text.GraphParser;
+import dev.convoy.ir.verify.GraphVerifier;
+import dev.convoy.transforms.testing.OrtFixture;
+import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.verify.SeededInputs;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every op of the {@code convoy} domain survives a {@code .cvy} round trip and exports to ONNX as
+ * standard ops only, which ONNX Runtime loads and which compute what Convoy's evaluator computes
+ * on the fused {@code .cvy} (rtol 1e-4, atol 1e-5): each activation, below and at the opset where
+ * its standard op appears.
+ */
+class ConvoyOpsExportTest {
+  @RegisterExtension static final OrtFixture ORT = new OrtFixture();
+
+  @TempDir Path tmp;
+
+  private static final String CONV = """
+      graph g (%%x: float32[1,3,6,6]) -> (%%y: float32[1,4,6,6]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%w: float32[4,3,3,3] = rand(108,7)
+        init %%b: float32[4] = [0.1, -0.2, 0.3, -2.0]
+        %%y = convoy::FusedConv(%%x, %%w, %%b) {pads=[1,1,1,1], activation="%s"%s} @fused
+      }
+      """;
+
+  private static final String GEMM = """
+      graph g (%%a: float32[3,5]) -> (%%y: float32[3,4]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%w: float32[4,5] = rand(20,8)
+        init %%c: float32[4] = [0.5, -0.5, 1.0, -1.0]
+        %%y = convoy::FusedGemm(%%a, %%w, %%c) {transB=1, alpha=0.5, activation="%s"%s} @fused
+      }
+      """;
+
+  private static final String MATMUL = """
+      graph g (%%a: float32[2,3,5]) -> (%%y: float32[2,3,4]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%w: float32[5,4] = rand(20,9)
+        init %%c: float32[4] = [0.5, -0.5, 1.0, -1.0]
+        %%y = convoy::FusedMatMul(%%a, %%w, %%c) {activation="%s"%s} @fused
+      }
+      """;
+
+  private static final String SKIP_LN = """
+      graph g (%%x: float32[2,3,8], %%s: float32[2,3,8]) -> (%%y: float32[2,3,8], %%sum: float32[2,3,8]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%gamma: float32[8] = rand(8,10)
+        init %%beta: float32[8] = rand(8,11)
+        init %%bias: float32[8] = rand(8,12)
+        %%y, _, _, %%sum = convoy::SkipLayerNormalization(%%x, %%s, %%gamma, %%beta, %%bias) {epsilon=0.00001} @fused
+      }
+      """;
+
+  private static final String GELU = """
+      graph g (%%x: float32[2,3,8]) -> (%%y: float32[2,3,8]) {
+        opset "" %d
+        opset "convoy" 1
+        %%y = convoy::Gelu(%%x) @fused
+      }
+      """;
+
+  private static final String LAYER_NORM = """
+      graph g (%%x: float32[2,3,8]) -> (%%y: float32[2,3,8]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%gamma: float32[3,8] = rand(24,13)
+        init %%beta: float32[3,8] = rand(24,14)
+        %%y = convoy::LayerNormalization(%%x, %%gamma, %%beta) {axis=-2, epsilon=0.001} @fused
+      }
+      """;
+
+  private static final List<String[]> ACTIVATIONS = List.of(
+      new String[] {"", ""},
+      new String[] {"Relu", ""},
+      new String[] {"LeakyRelu", ", activation_params=[0.2]"},
+      new String[] {"Sigmoid", ""},
+      new String[] {"Tanh", ""},
+      new String[] {"Clip", ", activation_params=[0.0, 0.5]"},
+      new String[] {"HardSigmoid", ", activation_params=[0.3, 0.4]"},
+      new String[] {"HardSwish", ""},
+      new String[] {"Gelu", ""},
+      new String[] {"Swish", ""});
+
+  @TestFactory
+  Stream<DynamicTest> exportedExpansionMatchesTheFusedKernel() {
+    Stream.Builder<DynamicTest> tests = Stream.builder();
+    for (int opset : new int[] {10, 13, 20}) {
+      for (String[] act : ACTIVATIONS) {
+        for (var entry : Map.of("conv", CONV, "gemm", GEMM, "matmul", MATMUL).entrySet()) {
+          String text = String.format(entry.getValue(), opset, act[0], act[1]);
+          tests.add(DynamicTest.dynamicTest(entry.getKey() + "-" + act[0] + "@" + opset,
+              () -> check(text)));
+        }
+      }
+    }
+    for (int opset : new int[] {13, 17}) {
+      tests.add(DynamicTest.dynamicTest("skip-layer-norm@" + opset,
+          () -> check(String.format(SKIP_LN, opset))));
+      tests.add(DynamicTest.dynamicTest("layer-norm@" + opset,
+          () -> check(String.format(LAYER_NORM, opset))));
+    }
+    for (int opset : new int[] {13, 20}) {
+      tests.add(DynamicTest.dynamicTest("gelu@" + opset, () -> check(String.format(GELU, opset))));
+    }
+    return tests.build();
+  }
+
+  private void check(String text) throws Exception {
+    Graph fused = GraphParser.parse(withRandomWeights(text));
+    assertEquals(List.of(), GraphVerifier.verify(fused));
+    Path cvy = tmp.resolve("m.cvy");
+    CvyWriter.write(fused, cvy);
+    Graph stored = CvyReader.read(cvy);
+    assertTrue(ExpandConvoyOps.holdsConvoyOps(stored), ".cvy lost the convoy ops");
+    Map<String, Tensor> inputs = SeededInputs.generate(stored, Map.of());
+    Map<String, Tensor> convoy = Evaluator.standard().runTensors(stored, inputs);
+
+    byte[] onnx = OnnxExporter.toBytes(stored);
+    Graph exported = OnnxImporter.importBytes(onnx, "exported", null);
+    exported.forEachNode(n -> assertFalse(n.domain().equals(ConvoyFused.DOMAIN),
+        "exported model holds " + n));
+    assertFalse(exported.opsets().containsKey(ConvoyFused.DOMAIN));
+    Map<String, Tensor> ort = ORT.verifier().run(onnx, inputs);
+    var v = OrtVerifier.compareOutputs(ort, convoy, OrtVerifier.Tolerance.DEFAULT);
+    assertTrue(v.pass(), v.firstFailure() + "\n" + exported);
+  }
+
+  /** {@code rand(N,SEED)} replaced by a literal of N seeded values in [-1, 1]. */
+  private static String withRandomWeights(String text) {
+    Matcher m = Pattern.compile("rand\\((\\d+),(\\d+)\\)").matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      Random r = new Random(Long.parseLong(m.group(2)));
+      StringBuilder lit = new StringBuilder("[");
+      for (int i = 0; i < Integer.parseInt(m.group(1)); i++) {
+        lit.append(i == 0 ? "" : ", ").append(r.nextFloat() * 2 - 1);
+      }
+      m.appendReplacement(out, lit.append("]").toString());
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+}

@@ -1,0 +1,154 @@
+package dev.convoy.transforms.optimize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.onnxruntime.OrtSession;
+import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.testing.TestData;
+import dev.convoy.ir.verify.GraphVerifier;
+import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.convert.onnx.OnnxImporter;
+import dev.convoy.transforms.testing.EndToEndAgreement;
+import dev.convoy.transforms.testing.OrtFixture;
+import dev.convoy.transforms.verify.OracleArgs;
+import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.verify.SeededInputs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * O2 for the two non-standard targets on every dev model, no input shapes. {@code --onnx-ops ort}:
+ * the result holds only standard and {@code com.microsoft} ops, ONNX Runtime loads it, and it
+ * computes what the original computes in ONNX Runtime (rtol 1e-4, atol 1e-5). {@code cvy}: Convoy's
+ * evaluator on the fused graph agrees with ONNX Runtime on the original (as {@link
+ * EndToEndAgreement} judges every evaluator run), and the graph's ONNX export (its {@code convoy}
+ * ops expanded) holds only standard ops and agrees with the original in ONNX Runtime. With {@code
+ * -Dconvoy.bench=true} it also writes compute-node counts beside ONNX Runtime's EXTENDED offline
+ * optimization measured in the same run ({@code target/fused-node-counts.md}).
+ */
+class O2FusedTargetsTest {
+  @RegisterExtension static final OrtFixture ORT = new OrtFixture();
+
+  private static final OptimizeOptions ORT_TARGET =
+      OptimizeOptions.atLevel(Level.O2).withTarget(Target.STANDARD.withOrtOps(true));
+  private static final OptimizeOptions CVY_TARGET =
+      OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY);
+
+  @TestFactory
+  Stream<DynamicTest> ortTargetLoadsInOrtAndKeepsItsOutputs() {
+    return TestData.devModelFiles().stream().map(p -> DynamicTest.dynamicTest(
+        p.getFileName().toString(), () -> {
+          Graph g = optimize(p, ORT_TARGET);
+          assertEquals(Set.of(), domainsBeyond(g, Set.of("", "ai.onnx.ml", Target.MICROSOFT)));
+          Map<String, Tensor> inputs = inputs(p);
+          var v = ORT.verifier().compare(
+              Files.readAllBytes(p), OnnxExporter.toBytes(g), inputs);
+          assertTrue(v.pass(), p + ": outputs changed: " + v.firstFailure());
+        }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> cvyTargetAgreesWithOrtThroughTheEvaluatorAndItsExport() {
+    return TestData.devModelFiles().stream().map(p -> DynamicTest.dynamicTest(
+        p.getFileName().toString(), () -> {
+          Graph g = optimize(p, CVY_TARGET);
+          Map<String, Tensor> inputs = inputs(p);
+          Map<String, Tensor> want = ORT.verifier().run(p, inputs);
+          Map<String, Tensor> got = Evaluator.standard().runTensors(g, inputs);
+          String model = p.getFileName().toString().replaceFirst("\\.onnx$", "");
+          for (var e : want.entrySet()) {
+            var verdict = EndToEndAgreement.judge(model, e.getKey(), e.getValue(),
+                got.get(e.getKey()));
+            assertTrue(verdict.accepted(), p + ": evaluator on the .cvy graph: "
+                + verdict.describe());
+          }
+          byte[] exported = OnnxExporter.toBytes(g);
+          Graph back = OnnxImporter.importBytes(exported, "exported", null);
+          assertEquals(Set.of(), domainsBeyond(back, Set.of("", "ai.onnx.ml")));
+          var v = ORT.verifier().compare(Files.readAllBytes(p), exported, inputs);
+          assertTrue(v.pass(), p + ": exported .cvy graph: " + v.firstFailure());
+        }));
+  }
+
+  private static Graph optimize(Path model, OptimizeOptions options) {
+    OptimizeResult r = Optimizer.optimize(OnnxImporter.importFile(model), options);
+    assertTrue(r.converged(), model + ": pipeline did not settle: " + r.notes());
+    assertEquals(List.of(), GraphVerifier.verify(r.graph()), model + ": invalid result");
+    return r.graph();
+  }
+
+  private static Map<String, Tensor> inputs(Path model) {
+    return SeededInputs.generate(OnnxImporter.importFile(model), OracleArgs.read(model).shapes());
+  }
+
+  /** Domains of {@code g}'s nodes (all subgraphs) outside {@code allowed}. */
+  static Set<String> domainsBeyond(Graph g, Set<String> allowed) {
+    Set<String> out = new TreeSet<>();
+    g.forEachNode(n -> {
+      if (!allowed.contains(n.domain())) {
+        out.add(n.domain());
+      }
+    });
+    return out;
+  }
+
+  @Test
+  void nodeCountsBesideOrtExtended() throws Exception {
+    assumeTrue(Boolean.getBoolean("convoy.bench"), "node-count table only with -Dconvoy.bench=true");
+    List<String> rows = new ArrayList<>();
+    rows.add("| model | compute nodes | convoy O2 | convoy O2 cvy | convoy O2 ort | ORT EXTENDED"
+        + " | cvy <= EXT | ort <= EXT |");
+    rows.add("|---|---:|---:|---:|---:|---:|---|---|");
+    int cvyMet = 0;
+    int ortMet = 0;
+    Path tmp = Files.createTempDirectory("fusedcounts");
+    List<Path> models = TestData.devModelFiles();
+    for (Path model : models) {
+      Graph g = OnnxImporter.importFile(model);
+      int o2 = O2DevModelsTest.computeNodes(
+          Optimizer.optimize(g, OptimizeOptions.atLevel(Level.O2)).graph());
+      int cvy = O2DevModelsTest.computeNodes(Optimizer.optimize(g, CVY_TARGET).graph());
+      int ort = O2DevModelsTest.computeNodes(Optimizer.optimize(g, ORT_TARGET).graph());
+      int ext = extendedNodes(model, tmp);
+      cvyMet += cvy <= ext ? 1 : 0;
+      ortMet += ort <= ext ? 1 : 0;
+      rows.add(String.format("| %s | %d | %d | %d | %d | %d | %s | %s |",
+          model.getFileName().toString().replace(".onnx", ""),
+          O2DevModelsTest.computeNodes(g), o2, cvy, ort, ext, cvy <= ext ? "yes" : "**no**",
+          ort <= ext ? "yes" : "**no**"));
+    }
+    rows.add("");
+    rows.add(String.format("cvy at most ORT EXTENDED on %d of %d models; ort on %d of %d.",
+        cvyMet, models.size(), ortMet, models.size()));
+    String table = String.join("\n", rows) + "\n";
+    Files.writeString(Path.of("target/fused-node-counts.md"), table);
+    System.out.println(table);
+  }
+
+  private static int extendedNodes(Path model, Path tmp) throws Exception {
+    Path out = tmp.resolve(model.getFileName() + ".ext.onnx");
+    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+      opts.setOptimizedModelFilePath(out.toString());
+      opts.setIntraOpNumThreads(1);
+      try (OrtSession s = OrtVerifier.environment().createSession(model.toString(), opts)) {
+        return O2DevModelsTest.computeNodes(OnnxImporter.importFile(out));
+      }
+    }
+  }
+}
