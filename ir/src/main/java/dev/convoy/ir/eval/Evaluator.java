@@ -26,13 +26,15 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
  * Runs a graph on given inputs with the catalog's reference kernels and returns its outputs.
  * Nodes run in graph order on the calling thread (kernels may use the {@link Parallel} pool for
  * disjoint parts of their output), so results are deterministic. Intermediates are released
- * after their last use. Subgraphs (If/Loop/Scan bodies) run through {@link
+ * after their last use; a graph with a stored memory plan keeps the intermediates it places in
+ * one arena ({@link Arena}). Subgraphs (If/Loop/Scan bodies) run through {@link
  * KernelContext#runSubgraph}, reading captured outer values from the calling frame.
  *
  * <p>Before anything runs, every node (including those in subgraphs) must have a catalog entry,
@@ -48,6 +50,12 @@ public final class Evaluator {
   private final WeightCache weightCache = new WeightCache();
   private volatile OpTimes opTimes;
   private volatile Consumer<String> warnings = w -> {};
+  private volatile boolean arenas = true;
+  private volatile ArenaUse arenaUse;
+  /** The arena arrays of the last planned run, kept for the next run of the same graph. */
+  private final AtomicReference<IdleArenas> idle = new AtomicReference<>();
+
+  private record IdleArenas(Graph top, Map<Graph, Object[]> arrays) {}
 
   public Evaluator(OpCatalog catalog, Parallel parallel) {
     this.catalog = catalog;
@@ -78,6 +86,33 @@ public final class Evaluator {
     return this;
   }
 
+  /**
+   * Whether later runs of a graph with a stored memory plan keep its intermediates in the plan's
+   * arena (on by default; off runs them as if unplanned, the plan still checked). The arena arrays
+   * of the last planned run stay with the evaluator and serve the next run of the same graph.
+   */
+  public Evaluator useArena(boolean on) {
+    this.arenas = on;
+    return this;
+  }
+
+  /** From now on adds what arena runs do to {@code use} ({@code null} stops recording). */
+  public Evaluator recordArenaUse(ArenaUse use) {
+    this.arenaUse = use;
+    return this;
+  }
+
+  /**
+   * Bytes of the arena arrays a run of {@code graph} allocates for its stored memory plan (each
+   * subgraph's counted once; one storage class array per element size), or 0 without a plan.
+   */
+  public static long arenaBytes(Graph graph) {
+    return MemoryPlanCodec.stored(graph).map(plan -> {
+      MemoryPlanCheck.check(graph, plan);
+      return Arena.Layout.of(graph, plan).totalBytes();
+    }).orElse(0L);
+  }
+
   /** Runs {@code graph} on graph tensors and returns its tensor outputs by name. */
   public Map<String, Tensor> runTensors(Graph graph, Map<String, Tensor> inputs) {
     Map<String, RuntimeValue> in = new LinkedHashMap<>();
@@ -95,12 +130,19 @@ public final class Evaluator {
   /**
    * Runs {@code graph} on {@code inputs} (by graph input name; initializers that are also graph
    * inputs may be overridden) and returns every graph output by name, in output order. A memory
-   * plan stored with the graph is checked first ({@link MemoryPlanCheck}).
+   * plan stored with the graph is checked first ({@link MemoryPlanCheck}); the run then keeps the
+   * intermediates the plan places in its arena ({@link Arena}) unless {@link #useArena} is off.
    */
   public Map<String, RuntimeValue> run(Graph graph, Map<String, ? extends RuntimeValue> inputs) {
     requireSupported(graph);
-    MemoryPlanCodec.stored(graph).ifPresent(plan -> MemoryPlanCheck.check(graph, plan));
-    Frame frame = new Frame(null);
+    Arena.Layout layout = MemoryPlanCodec.stored(graph).map(plan -> {
+      MemoryPlanCheck.check(graph, plan);
+      return arenas ? Arena.Layout.of(graph, plan) : null;
+    }).orElse(null);
+    IdleArenas kept = idle.getAndSet(null);
+    Run run = new Run(graph, layout,
+        kept != null && kept.top() == graph ? kept.arrays() : Map.of());
+    Frame frame = new Frame(null, run.arenaFor(graph));
     Map<String, Value> symbols = new HashMap<>();
     for (String name : inputs.keySet()) {
       Value v = graph.localValue(name);
@@ -126,11 +168,13 @@ public final class Evaluator {
         checkInput(init, given, symbols, frame);
       }
     }
-    Run run = new Run();
     run.execute(graph, frame);
     Map<String, RuntimeValue> out = new LinkedHashMap<>();
     for (Value o : graph.outputs()) {
       out.put(o.name(), run.lookup(frame, o));
+    }
+    if (layout != null) {
+      idle.set(new IdleArenas(graph, run.storage));
     }
     return out;
   }
@@ -144,7 +188,7 @@ public final class Evaluator {
     for (Graph g : node.subgraphs()) {
       requireSupported(g);
     }
-    return new Run().runNode(node, def, inputs, new Frame(null));
+    return new Run(null, null, Map.of()).runNode(node, def, inputs, new Frame(null, null));
   }
 
   /** Throws {@link dev.convoy.ir.UnsupportedOpException} for the first op Convoy lacks. */
@@ -216,28 +260,79 @@ public final class Evaluator {
     }
   }
 
-  /** Values bound in one graph activation; enclosing activations are searched for captures. */
+  /**
+   * Values bound in one graph activation, on the heap or in the activation's arena (null when
+   * the graph has no plan); enclosing activations are searched for captures.
+   */
   private static final class Frame {
     final Frame parent;
     final Map<Value, RuntimeValue> values = new IdentityHashMap<>();
+    final Arena arena;
 
-    Frame(Frame parent) {
+    Frame(Frame parent, Arena arena) {
       this.parent = parent;
+      this.arena = arena;
     }
   }
 
   /** Per-graph schedule: for each node, the values whose last read it is. */
   private record Plan(List<Node> nodes, List<OpDef> defs, List<List<Value>> releaseAfter) {}
 
-  /** One top-level run: plans are computed once per graph and reused by every loop iteration. */
+  /**
+   * One top-level run: plans are computed once per graph and reused by every loop iteration, as
+   * is each planned graph's arena (a graph's intermediates never outlive its activation).
+   */
   private final class Run {
     private final Map<Graph, Plan> plans = new IdentityHashMap<>();
     private final Map<Graph, List<Value>> freeValues = new IdentityHashMap<>();
+    private final Map<Graph, Arena.Layout> layouts = new IdentityHashMap<>();
+    private final Map<Graph, Object[]> storage = new IdentityHashMap<>();
+    private final Map<Graph, Object[]> reusable;
+    private final ArenaUse use;
+
+    Run(Graph graph, Arena.Layout top, Map<Graph, Object[]> reusable) {
+      this.reusable = reusable;
+      ArenaUse recording = arenaUse;
+      this.use = recording == null ? new ArenaUse() : recording;
+      if (top != null) {
+        layouts.put(graph, top);
+        collect(top);
+      }
+    }
+
+    private void collect(Arena.Layout layout) {
+      layout.subgraphs.forEach((g, sub) -> {
+        layouts.put(g, sub);
+        collect(sub);
+      });
+    }
+
+    /** The arena of a new activation of {@code graph}, or null when it has no plan. */
+    Arena arenaFor(Graph graph) {
+      Arena.Layout layout = layouts.get(graph);
+      if (layout == null) {
+        return null;
+      }
+      Object[] arrays = storage.computeIfAbsent(graph, g -> {
+        Object[] kept = reusable.get(g);
+        if (kept != null && layout.fits(kept)) {
+          return kept;
+        }
+        use.allocated(layout.bytes());
+        return layout.allocate();
+      });
+      return new Arena(layout, arrays, use);
+    }
 
     void execute(Graph graph, Frame frame) {
       Plan plan = plans.computeIfAbsent(graph, this::plan);
+      Arena arena = frame.arena;
       for (int i = 0; i < plan.nodes.size(); i++) {
         Node node = plan.nodes.get(i);
+        if (arena != null && (arena.view(node) || inArena(node, frame))) {
+          release(plan.releaseAfter.get(i), frame);
+          continue;
+        }
         List<RuntimeValue> ins = new ArrayList<>(node.inputCount());
         for (Value v : node.inputs()) {
           ins.add(v == null ? null : lookup(frame, v));
@@ -245,12 +340,49 @@ public final class Evaluator {
         List<RuntimeValue> outs = runNode(node, plan.defs.get(i), ins, frame);
         for (int k = 0; k < node.outputCount(); k++) {
           Value o = node.output(k);
-          if (o != null) {
+          if (o == null) {
+            continue;
+          }
+          if (arena != null && arena.holds(o)) {
+            arena.write(o, outs.get(k));
+          } else {
             frame.values.put(o, outs.get(k));
           }
         }
-        for (Value dead : plan.releaseAfter.get(i)) {
-          frame.values.remove(dead);
+        release(plan.releaseAfter.get(i), frame);
+      }
+    }
+
+    /** Runs {@code node} with an {@link ArenaKernels} kernel when one applies. */
+    private boolean inArena(Node node, Frame frame) {
+      OpTimes times = opTimes;
+      long start = times == null ? 0 : System.nanoTime();
+      boolean ran = ArenaKernels.run(node, frame.arena, v -> span(frame, v), parallel);
+      if (ran && times != null) {
+        times.add(node.opType(), System.nanoTime() - start);
+      }
+      return ran;
+    }
+
+    /** Where {@code v}'s elements lie without copying them, or null (not a tensor). */
+    private Arena.Span span(Frame frame, Value v) {
+      for (Frame f = frame; f != null; f = f.parent) {
+        RuntimeValue r = f.values.get(v);
+        if (r != null) {
+          return r instanceof NdArray a ? ArenaKernels.heap(a) : null;
+        }
+        if (f.arena != null && f.arena.isLive(v)) {
+          return f.arena.span(v);
+        }
+      }
+      return v.isInitializer() ? ArenaKernels.heap(weight(v.constant())) : null;
+    }
+
+    private void release(List<Value> dead, Frame frame) {
+      for (Value v : dead) {
+        frame.values.remove(v);
+        if (frame.arena != null) {
+          frame.arena.release(v);
         }
       }
     }
@@ -322,7 +454,7 @@ public final class Evaluator {
         throw new ConvoyException("subgraph '" + body.name() + "' takes " + body.inputs().size()
             + " inputs, given " + bodyInputs.size());
       }
-      Frame frame = new Frame(outer);
+      Frame frame = new Frame(outer, arenaFor(body));
       for (int i = 0; i < bodyInputs.size(); i++) {
         frame.values.put(body.inputs().get(i), bodyInputs.get(i));
       }
@@ -339,6 +471,9 @@ public final class Evaluator {
         RuntimeValue r = f.values.get(v);
         if (r != null) {
           return r;
+        }
+        if (f.arena != null && f.arena.isLive(v)) {
+          return f.arena.read(v);
         }
       }
       if (v.isInitializer()) {

@@ -69,18 +69,33 @@ public final class Report {
         }
       }
       impact(sql, runId, out);
-      List<Map<String, Object>> plans = sql.query(
-          "SELECT model, arena_bytes, lower_bound_bytes, naive_bytes, skipped_tensors FROM "
-              + sql.from(Tables.MEMORY_PLANS) + " WHERE run_id = ? ORDER BY model", runId);
-      if (!plans.isEmpty()) {
-        out.printf("%nmemory plans:%n  %-30s %14s %14s %14s %8s%n", "model", "arena", "lower bound",
-            "naive sum", "skipped");
-        for (Map<String, Object> p : plans) {
-          out.printf("  %-30s %14s %14s %14s %8s%n", p.get("model"), p.get("arena_bytes"),
-              p.get("lower_bound_bytes"), p.get("naive_bytes"), p.get("skipped_tensors"));
-        }
-      }
+      memoryPlans(sql, runId, out);
       return 0;
+    }
+  }
+
+  /**
+   * Each model's arena plan: LOAD (the most bytes alive at one step, which no plan beats), the
+   * arena and its ratio to LOAD, the planner whose plan was kept, the outputs written in place
+   * and aliased, the naive sum of intermediates and how many were left out (dynamic shapes).
+   */
+  private static void memoryPlans(WarehouseSql sql, String runId, PrintStream out) {
+    List<Map<String, Object>> plans = sql.query(
+        "SELECT model, lower_bound_bytes, arena_bytes, planner, in_place_tensors,"
+            + " aliased_tensors, naive_bytes, skipped_tensors FROM "
+            + sql.from(Tables.MEMORY_PLANS) + " WHERE run_id = ? ORDER BY model", runId);
+    if (plans.isEmpty()) {
+      return;
+    }
+    out.printf("%nmemory plans:%n  %-30s %14s %14s %11s %-18s %8s %7s %14s %7s%n", "model",
+        "LOAD", "arena", "arena/LOAD", "planner", "in-place", "aliased", "naive sum", "skipped");
+    for (Map<String, Object> p : plans) {
+      long load = num(p.get("lower_bound_bytes")).longValue();
+      long arena = num(p.get("arena_bytes")).longValue();
+      out.printf("  %-30s %14d %14d %11s %-18s %8s %7s %14s %7s%n", p.get("model"), load, arena,
+          load == 0 ? "-" : String.format("%.3f", (double) arena / load), p.get("planner"),
+          p.get("in_place_tensors"), p.get("aliased_tensors"), p.get("naive_bytes"),
+          p.get("skipped_tensors"));
     }
   }
 

@@ -4,6 +4,7 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.bench.BenchTable;
 import dev.convoy.runners.bench.EvalBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
+import dev.convoy.runners.bench.MemoryBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
 import dev.convoy.runners.bench.TfliteImportBenchmark;
 import dev.convoy.runners.bench.ZooThroughputBenchmark;
@@ -39,7 +40,9 @@ public class BenchCommand implements Callable<Integer> {
     OPTIMIZE,
     ZOO,
     /** TFLite import against TFLite's runtime loading the model (the .tflite models given). */
-    TFLITE_IMPORT
+    TFLITE_IMPORT,
+    /** Memory of evaluating the O3 .cvy in its plan's arena and unplanned (.onnx and .tflite). */
+    MEMORY
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
@@ -88,6 +91,9 @@ public class BenchCommand implements Callable<Integer> {
         case ZOO -> ZooThroughputBenchmark.run(files, Level.parse(zooLevel), System.out);
         case TFLITE_IMPORT -> TfliteImportBenchmark.run(
             modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")), warmup, reps);
+        case MEMORY -> MemoryBenchmark.run(Stream.concat(files.stream(),
+            modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")).stream()).toList(),
+            warmup, reps);
       };
       console.println(t.markdown());
       console.flush();

@@ -16,17 +16,37 @@ import java.util.Set;
 /**
  * The graph a non-ONNX frontend builds: nodes of standard ONNX ops, appended in order, each
  * with its output types inferred at once (a frontend often needs a static size to translate the
- * next layer), and weights as initializers under fresh names.
+ * next layer) unless the frontend infers the finished graph itself, and weights as initializers
+ * under fresh names.
  */
 public class ImportGraphBuilder {
-  protected final Graph graph = new Graph();
+  protected final Graph graph;
+  private final boolean inferEachNode;
+
+  /** A builder of a new top-level graph that infers each node's output types as it is added. */
+  public ImportGraphBuilder() {
+    this.graph = new Graph();
+    this.inferEachNode = true;
+  }
+
+  /**
+   * A builder appending to {@code graph} (a frontend's graph or one of its subgraphs) whose types
+   * the frontend infers once, over the whole graph, when it is complete.
+   */
+  public ImportGraphBuilder(Graph graph) {
+    this.graph = graph;
+    this.inferEachNode = false;
+  }
 
   /** The graph built so far. */
   public Graph graph() {
     return graph;
   }
 
-  /** Adds a default-domain node named {@code nodeName} with one output named after {@code outHint}. */
+  /**
+   * Adds a default-domain node named {@code nodeName} (unnamed when null) with one output named
+   * after {@code outHint}.
+   */
   public Value node(String nodeName, String op, List<Value> inputs, Map<String, Attribute> attrs,
       String outHint) {
     return nodeN(nodeName, op, inputs, attrs, List.of(outHint)).get(0);
@@ -46,8 +66,13 @@ public class ImportGraphBuilder {
       names.add(n);
     }
     Node node = graph.addNode("", op, inputs, names, attrs == null ? Map.of() : attrs);
-    node.setName(nodeName);
-    ShapeInference.inferNode(node);
+    if (nodeName != null) {
+      node.setName(nodeName);
+    }
+    graph.adoptSubgraphs(node);
+    if (inferEachNode) {
+      ShapeInference.inferNode(node);
+    }
     return node.outputs();
   }
 

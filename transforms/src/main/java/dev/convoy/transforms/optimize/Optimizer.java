@@ -25,10 +25,10 @@ public final class Optimizer {
   public static OptimizeResult optimize(Graph graph, OptimizeOptions options) {
     PassPipeline pipeline = Pipelines.resolve(options);
     Graph g = graph.copy();
-    // A stored memory plan describes the graph it was made for, not the one about to change.
-    g.metadata().remove(MemoryPlanCodec.KEY);
     PassChecker checker = options.verifyEachPass() ? new PassChecker(graph, options) : null;
     PassContext ctx = new PassContext(options, checker == null ? null : checker::afterRewrite);
+    // A stored memory plan describes the graph it was made for, not the one about to change.
+    new Rewriter(ctx).removeMetadata(g, MemoryPlanCodec.KEY);
     if (checker != null && checker.numericCheckOff() != null) {
       ctx.note(checker.numericCheckOff());
     }

@@ -119,7 +119,7 @@ public final class PassContext {
     if (unreliable.isEmpty() || declaredInputs.isEmpty()) {
       return;
     }
-    declaredInputs.forEach(Value::setType);
+    declaredInputs.forEach(new Rewriter(this)::setType);
     note("kept the declared shapes of inputs " + declaredInputs.keySet().stream()
         .map(v -> "'" + v.name() + "'").toList() + " in the written model: a branch cannot infer"
         + " under the given shapes, and ONNX Runtime refuses such a model; the result is still"

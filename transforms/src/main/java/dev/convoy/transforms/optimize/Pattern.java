@@ -6,7 +6,8 @@ import java.util.Set;
 /**
  * The root of a rule's pattern, as data: the op types (in one domain) a rule can start from, so
  * that the driver indexes rules by op type and never offers a node to a rule that cannot match it.
- * An empty op set means "any op" (folding, dead-node removal).
+ * An empty op set means "any op" (folding, dead-node removal). A {@link TreeRule}'s comes from its
+ * {@link PatternTree}'s root.
  */
 public record Pattern(String domain, Set<String> rootOps) {
   public Pattern {

@@ -6,36 +6,60 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
-import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.ShapeInferenceException;
-import dev.convoy.transforms.optimize.infer.FreeSymbols;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The only way rules change a graph. It keeps use lists right (through {@link Node} and
- * {@link Graph}), keeps graph output names stable (a replaced graph output hands its name to the
- * replacement, so an exported model keeps its output names), places new nodes before the node
- * they replace so the order stays topological, and feeds every node a change may affect back to
- * the driver's worklist.
+ * The editor: the only way rules and passes change a graph (a test scans the optimizer's classes
+ * for calls to the IR's mutators anywhere else). It keeps use lists right (through {@link Node}
+ * and {@link Graph}), keeps graph output names stable (a replaced graph output hands its name to
+ * the replacement, so an exported model keeps its output names), places new nodes before the node
+ * they replace so the order stays topological, and tells its {@link Listener} about every
+ * structural change, as MLIR's {@code RewriterBase::Listener} does: the worklist driver of {@link
+ * RuleSetPass} listens to requeue what a change may affect; a pass that walks the graph itself
+ * uses an editor without one.
  */
 public final class Rewriter {
-  private final PassContext ctx;
-  private final ArrayDeque<Node> worklist = new ArrayDeque<>();
-  private final Set<Node> queued = Collections.newSetFromMap(new IdentityHashMap<>());
-  private final Set<Node> erased = Collections.newSetFromMap(new IdentityHashMap<>());
-  private final Set<Node> touched = Collections.newSetFromMap(new IdentityHashMap<>());
+  /**
+   * Hears about every structural change the editor makes. Names and types are annotations, not
+   * structure: {@link #setName} and {@link #setType} are not reported.
+   */
+  public interface Listener {
+    /** {@code node} was just added to a graph. */
+    default void nodeInserted(Node node) {}
 
+    /** {@code node} left its graph (reported for each node of its subgraphs too). */
+    default void nodeErased(Node node) {}
+
+    /** {@code node}'s op, attributes or inputs changed. */
+    default void nodeModified(Node node) {}
+
+    /** Every reader of {@code old} is about to read {@code replacement}. */
+    default void valueReplaced(Value old, Value replacement) {}
+
+    /** {@code value} lost a reader (an input was re-pointed or its reader erased). */
+    default void inputDropped(Value value) {}
+  }
+
+  private static final Listener NONE = new Listener() {};
+
+  private final PassContext ctx;
+  private final Listener listener;
+
+  /** An editor whose changes nobody listens to (for passes that walk the graph themselves). */
   public Rewriter(PassContext ctx) {
+    this(ctx, NONE);
+  }
+
+  /** An editor that reports every structural change to {@code listener}. */
+  public Rewriter(PassContext ctx, Listener listener) {
     this.ctx = ctx;
+    this.listener = listener;
   }
 
   /** The run's options (input shapes, fold size cap). */
@@ -49,16 +73,6 @@ public final class Rewriter {
   }
 
   // ---- queries ----
-
-  /** The tensor behind {@code v} when it is an initializer (of any enclosing graph), else null. */
-  public static Tensor constantOf(Value v) {
-    return v == null ? null : v.constant();
-  }
-
-  /** Whether {@code v} is an initializer. */
-  public static boolean isConstant(Value v) {
-    return v != null && v.isInitializer();
-  }
 
   /** The single node reading {@code v}, or null when it has other readers or is a graph output. */
   public static Node soleConsumer(Value v) {
@@ -100,9 +114,7 @@ public final class Rewriter {
           "rule " + ctx.currentRule() + " replaces graph output " + old + " by " + repl);
     }
     requireSameType(old, repl);
-    for (Use u : old.uses()) {
-      push(u.node());
-    }
+    listener.valueReplaced(old, repl);
     old.replaceAllUsesWith(repl);
     if (old.isGraphOutput()) {
       Graph g = old.owner();
@@ -117,9 +129,6 @@ public final class Rewriter {
           g.setOutput(i, repl);
         }
       }
-    }
-    if (repl.producer() != null) {
-      push(repl.producer());
     }
   }
 
@@ -158,7 +167,10 @@ public final class Rewriter {
     erase(node);
   }
 
-  /** Whether every output of {@code node} can be replaced by the value at the same index. */
+  /**
+   * Whether every read output of {@code node} can be replaced by the value at the same index: a
+   * replacement exists and {@link #canReplace} holds.
+   */
   public boolean canReplaceNode(Node node, List<Value> replacements) {
     for (int i = 0; i < replacements.size(); i++) {
       Value out = node.output(i);
@@ -172,63 +184,62 @@ public final class Rewriter {
 
   /** Removes {@code node}; none of its outputs may still be read. */
   public void erase(Node node) {
-    List<Node> producers = new ArrayList<>();
-    for (Value in : node.inputs()) {
-      if (in != null && in.producer() != null) {
-        producers.add(in.producer());
+    List<Value> inputs = new ArrayList<>(node.inputs());
+    node.graph().removeNode(node);
+    listener.nodeErased(node);
+    for (Graph g : node.subgraphs()) {
+      g.forEachNode(listener::nodeErased);
+    }
+    for (Value in : inputs) {
+      if (in != null) {
+        listener.inputDropped(in);
       }
     }
-    node.graph().removeNode(node);
-    erased.add(node);
-    for (Graph g : node.subgraphs()) {
-      g.forEachNode(erased::add);
-    }
-    producers.forEach(this::push);
   }
 
   /** Points input {@code index} of {@code node} at {@code v}. */
   public void setInput(Node node, int index, Value v) {
     Value old = node.input(index);
     node.setInput(index, v);
-    if (old != null && old.producer() != null) {
-      push(old.producer());
+    if (old != null) {
+      listener.inputDropped(old);
     }
-    push(node);
+    listener.nodeModified(node);
   }
 
   /** Appends input {@code v} to {@code node} (an optional input the node had omitted). */
   public void addInput(Node node, Value v) {
     node.addInput(v);
-    push(node);
+    listener.nodeModified(node);
   }
 
   /** Replaces every input of {@code node} ({@code null} entries: omitted optional inputs). */
   public void setInputs(Node node, List<Value> inputs) {
     for (Value old : node.inputs()) {
-      if (old != null && old.producer() != null) {
-        push(old.producer());
+      if (old != null) {
+        listener.inputDropped(old);
       }
     }
     node.setInputs(inputs);
-    push(node);
+    listener.nodeModified(node);
   }
 
   /** Removes an attribute of {@code node} (its default applies again). */
   public void removeAttribute(Node node, String name) {
     node.removeAttribute(name);
-    push(node);
+    listener.nodeModified(node);
   }
 
   /** Makes {@code node} an op of another type in the same domain, keeping inputs and outputs. */
   public void setOpType(Node node, String opType) {
     node.setOp(node.domain(), opType);
-    push(node);
+    listener.nodeModified(node);
   }
 
   /** Sets an attribute of {@code node}. */
   public void setAttribute(Node node, String name, Attribute value) {
     node.setAttribute(name, value);
-    push(node);
+    listener.nodeModified(node);
   }
 
   /**
@@ -237,6 +248,12 @@ public final class Rewriter {
    */
   public Node insertBefore(
       Node anchor, String opType, List<Value> inputs, int outputCount,
+      Map<String, Attribute> attributes, String hint) {
+    return insert(anchor, "", opType, inputs, outputCount, attributes, hint);
+  }
+
+  private Node insert(
+      Node anchor, String domain, String opType, List<Value> inputs, int outputCount,
       Map<String, Attribute> attributes, String hint) {
     Graph g = anchor.graph();
     List<String> names = new ArrayList<>();
@@ -247,8 +264,8 @@ public final class Rewriter {
       }
       names.add(name);
     }
-    Node n = g.addNodeBefore(anchor, "", opType, inputs, names, attributes);
-    push(n);
+    Node n = g.addNodeBefore(anchor, domain, opType, inputs, names, attributes);
+    listener.nodeInserted(n);
     return n;
   }
 
@@ -271,7 +288,7 @@ public final class Rewriter {
         n.output(k).setType(original.output(k).type());
       }
     }
-    push(n);
+    listener.nodeInserted(n);
     return n;
   }
 
@@ -292,9 +309,7 @@ public final class Rewriter {
         continue;
       }
       Value c = g.addInitializer(g.uniqueName(out.name() + "__folded"), values.get(k));
-      for (Use u : out.uses()) {
-        push(u.node());
-      }
+      listener.valueReplaced(out, c);
       out.replaceAllUsesWith(c);
       for (int i = 0; i < g.outputs().size(); i++) {
         if (g.outputs().get(i) == out) {
@@ -324,9 +339,7 @@ public final class Rewriter {
       top = top.parentGraph();
     }
     top.opsets().putIfAbsent(domain, version);
-    Node n = insertBefore(anchor, opType, inputs, outputCount, attributes, hint);
-    n.setOp(domain, opType);
-    return n;
+    return insert(anchor, domain, opType, inputs, outputCount, attributes, hint);
   }
 
   /** A new initializer in {@code graph} holding {@code tensor}, named after {@code hint}. */
@@ -334,50 +347,62 @@ public final class Rewriter {
     return graph.addInitializer(graph.uniqueName(hint), tensor);
   }
 
-  // ---- worklist (driver side) ----
-
-  private Set<String> inputSymbols;
-
-  /** The symbolic dims of the model's inputs (computed once per rule-set run). */
-  Set<String> inputSymbols(Graph g) {
-    if (inputSymbols == null) {
-      inputSymbols = FreeSymbols.ofInputs(g);
-    }
-    return inputSymbols;
+  /**
+   * A new single-output {@code opType} node right before {@code anchor} that takes over {@code
+   * replaced}: its output is named after it and has its type, every reader of {@code replaced}
+   * reads it, and it is called {@code nodeName}. What the new node makes dead is the caller's to
+   * erase.
+   */
+  public Node replaceWithNew(Node anchor, Value replaced, String opType, List<Value> inputs,
+      Map<String, Attribute> attributes, String nodeName) {
+    Node n = insertBefore(anchor, opType, inputs, 1, attributes, replaced.name());
+    return takeOver(n, replaced, nodeName);
   }
 
-  /** Queues a node a change may affect; its output types are re-inferred when it is visited. */
-  void push(Node n) {
-    if (!erased.contains(n)) {
-      touched.add(n);
-      seed(n);
-    }
+  /**
+   * {@link #replaceWithNew} for an op of {@code domain}, which gets an opset import at {@code
+   * version} if the model has none.
+   */
+  public Node replaceWithNew(Node anchor, Value replaced, String domain, long version,
+      String opType, List<Value> inputs, Map<String, Attribute> attributes, String nodeName) {
+    Node n = insertBefore(anchor, domain, version, opType, inputs, 1, attributes, replaced.name());
+    return takeOver(n, replaced, nodeName);
   }
 
-  /** Queues a node for its first visit. */
-  void seed(Node n) {
-    if (!erased.contains(n) && queued.add(n)) {
-      worklist.add(n);
-    }
+  private Node takeOver(Node n, Value replaced, String nodeName) {
+    n.setName(nodeName);
+    n.output(0).setType(replaced.type());
+    replace(replaced, n.output(0));
+    return n;
   }
 
-  /** Whether {@code n} was queued by a change (and clears the mark). */
-  boolean takeTouched(Node n) {
-    return touched.remove(n);
+  /** Names {@code node} (names are annotations: no listener event). */
+  public void setName(Node node, String name) {
+    node.setName(name);
   }
 
-  Node pop() {
-    while (!worklist.isEmpty()) {
-      Node n = worklist.poll();
-      queued.remove(n);
-      if (!erased.contains(n)) {
-        return n;
-      }
-    }
-    return null;
+  /** Records {@code v}'s type (a fact the driver refreshes itself: no listener event). */
+  public void setType(Value v, ValueType type) {
+    v.setType(type);
   }
 
-  boolean isErased(Node n) {
-    return erased.contains(n);
+  /** Drops an initializer nothing reads any more. */
+  public void removeInitializer(Value init) {
+    init.owner().removeInitializer(init);
+  }
+
+  /** Sets the opset import of {@code domain} in {@code graph} to {@code version}. */
+  public void setOpsetImport(Graph graph, String domain, long version) {
+    graph.opsets().put(domain, version);
+  }
+
+  /** Removes the opset import of {@code domain} from {@code graph}, if it has one. */
+  public void removeOpsetImport(Graph graph, String domain) {
+    graph.opsets().remove(domain);
+  }
+
+  /** Removes a metadata entry of {@code graph}, if it has one. */
+  public void removeMetadata(Graph graph, String key) {
+    graph.metadata().remove(key);
   }
 }

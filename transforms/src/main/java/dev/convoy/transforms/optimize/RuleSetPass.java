@@ -58,15 +58,16 @@ public final class RuleSetPass implements Pass {
 
   @Override
   public int run(Graph graph, PassContext ctx) {
-    Rewriter rw = new Rewriter(ctx);
-    graph.forEachNode(rw::seed);
+    Worklist work = new Worklist();
+    Rewriter rw = new Rewriter(ctx, work);
+    graph.forEachNode(work::seed);
     int count = 0;
-    for (Node n = rw.pop(); n != null; n = rw.pop()) {
+    for (Node n = work.pop(); n != null; n = work.pop()) {
       if (ctx.isUninferred(n.graph())) {
         continue;
       }
-      if (rw.takeTouched(n)) {
-        refreshTypes(n, rw);
+      if (work.takeTouched(n)) {
+        refreshTypes(n, work, rw);
       }
       Rule fired = applyFirst(n, rw, ctx);
       if (fired == null) {
@@ -75,11 +76,11 @@ public final class RuleSetPass implements Pass {
       count++;
       ctx.count(fired.name(), 1);
       ctx.checkRewrite(graph, fired.name());
-      if (!rw.isErased(n)) {
-        rw.push(n);
+      if (!work.isErased(n)) {
+        work.push(n);
         for (var out : n.outputs()) {
           if (out != null) {
-            out.uses().forEach(u -> rw.push(u.node()));
+            out.uses().forEach(u -> work.push(u.node()));
           }
         }
       }
@@ -97,10 +98,10 @@ public final class RuleSetPass implements Pass {
    * rewrite (a folded constant, a fixed dim) reach the rules at the next node in the same run;
    * readers of an output whose type got more precise are visited again.
    */
-  private static void refreshTypes(Node n, Rewriter rw) {
+  private static void refreshTypes(Node n, Worklist work, Rewriter rw) {
     List<ValueType> before = new ArrayList<>();
     n.outputs().forEach(v -> before.add(v == null ? null : v.type()));
-    FreeSymbols.forget(n, rw.inputSymbols(n.graph()));
+    FreeSymbols.forget(n, work.inputSymbols(n.graph()), rw);
     try {
       new ShapeInference(OpCatalog.standard()).apply(n);
     } catch (ConvoyException e) {
@@ -109,7 +110,7 @@ public final class RuleSetPass implements Pass {
     for (int k = 0; k < n.outputCount(); k++) {
       Value out = n.output(k);
       if (out != null && !Objects.equals(before.get(k), out.type())) {
-        out.uses().forEach(u -> rw.push(u.node()));
+        out.uses().forEach(u -> work.push(u.node()));
       }
     }
   }

@@ -1,10 +1,13 @@
 package dev.convoy.transforms.optimize;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import java.util.ArrayList;
 import dev.convoy.ir.text.GraphParser;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +34,7 @@ class RewriterTest {
 
     @Override
     public void rewrite(Node root, Rewriter rw) {
-      Node relu = rw.insertBefore(root, "Relu", List.of(root.input(0)), 1, Map.of(), "r");
-      relu.output(0).setType(root.output(0).type());
-      rw.replace(root.output(0), relu.output(0));
+      rw.replaceWithNew(root, root.output(0), "Relu", List.of(root.input(0)), Map.of(), "r");
       rw.erase(root);
     }
   }
@@ -53,5 +54,61 @@ class RewriterTest {
     var e = assertThrows(IllegalStateException.class, () -> pass.run(g, ctx));
     assertTrue(e.getMessage().contains("drops-the-broadcast") && e.getMessage().contains("[3,4]"),
         e.getMessage());
+  }
+
+  /** Writes down what the editor reports. */
+  private static final class Recorder implements Rewriter.Listener {
+    final List<String> events = new ArrayList<>();
+
+    @Override
+    public void nodeInserted(Node node) {
+      events.add("inserted " + node.opType());
+    }
+
+    @Override
+    public void nodeErased(Node node) {
+      events.add("erased " + node.name());
+    }
+
+    @Override
+    public void nodeModified(Node node) {
+      events.add("modified " + node.name());
+    }
+
+    @Override
+    public void valueReplaced(Value old, Value replacement) {
+      events.add("replaced " + old.name() + " (read by " + old.uses().size() + ") by "
+          + replacement.producer().opType());
+    }
+
+    @Override
+    public void inputDropped(Value value) {
+      events.add("dropped " + value.name());
+    }
+  }
+
+  @Test
+  void tellsItsListenerEveryStructuralChangeBeforeReadersMove() {
+    Graph g = GraphParser.parse("""
+        graph g (%x: float32[4]) -> (%y: float32[4]) {
+          opset "" 13
+          init %one: float32[] = [1.0]
+          %n: float32[4] = Neg(%x) @neg
+          %m: float32[4] = Neg(%n) @neg2
+          %y = Add(%m, %one) @add
+        }
+        """);
+    Recorder heard = new Recorder();
+    Rewriter rw = new Rewriter(new PassContext(OptimizeOptions.atLevel(Level.O1), null), heard);
+    Node neg2 = g.nodes().get(1);
+    Node add = g.nodes().get(2);
+    Node id = rw.replaceWithNew(neg2, neg2.output(0), "Identity", List.of(neg2.input(0).producer()
+        .input(0)), Map.of(), "neg2");
+    rw.erase(neg2);
+    rw.setAttribute(add, "note", new dev.convoy.ir.graph.Attribute.IntAttr(1));
+    rw.setName(id, "renamed");
+    assertEquals(List.of("inserted Identity", "replaced m (read by 1) by Identity", "erased neg2",
+        "dropped n", "modified add"), heard.events);
+    assertEquals(id.output(0), add.input(0));
   }
 }

@@ -238,15 +238,22 @@ final class Builtins {
     if (ws.length != 2) {
       throw op.unsupported("weights must be 2-D, not " + ws.length + "-D");
     }
-    Value x = op.e.node("Reshape", List.of(asFloat(op, 0), op.e.constLongs(-1, ws[1])), Map.of(),
-        null);
-    Value w = op.e.isConstant(op.in(1)) ? op.e.weight(op.in(1)) : asFloat(op, 1);
-    List<Value> ins = new ArrayList<>(List.of(x, w));
-    if (op.has(2)) {
-      ins.add(asFloat(op, 2));
+    byte act = o == null ? 0 : o.fusedActivationFunction();
+    boolean integer = IntegerKernels.applies(op, 0);
+    Value x = op.e.node("Reshape", List.of(integer ? op.e.raw(op.in(0)) : asFloat(op, 0),
+        op.e.constLongs(-1, ws[1])), Map.of(), null);
+    Value y;
+    if (integer) {
+      y = IntegerKernels.fullyConnected(op, x, act);
+    } else {
+      Value w = op.e.isConstant(op.in(1)) ? op.e.weight(op.in(1)) : asFloat(op, 1);
+      List<Value> ins = new ArrayList<>(List.of(x, w));
+      if (op.has(2)) {
+        ins.add(asFloat(op, 2));
+      }
+      y = op.e.node("Gemm", ins, Map.of("transB", new Attribute.IntAttr(1)), null);
+      y = op.e.activation(y, act, op.where());
     }
-    Value y = op.e.node("Gemm", ins, Map.of("transB", new Attribute.IntAttr(1)), null);
-    y = op.e.activation(y, o == null ? 0 : o.fusedActivationFunction(), op.where());
     if (o != null && o.keepNumDims()) {
       long[] xs = op.e.shape(op.in(0));
       long[] out = java.util.Arrays.copyOf(xs, xs.length);
@@ -254,7 +261,11 @@ final class Builtins {
       out[out.length - 1] = ws[0];
       y = op.e.node("Reshape", List.of(y, op.e.constLongs(out)), Map.of(), null);
     }
-    op.define(0, y);
+    if (integer) {
+      op.e.bind(op.out(0), y);
+    } else {
+      op.define(0, y);
+    }
   }
 
   private static void batchMatMul(Op op) {

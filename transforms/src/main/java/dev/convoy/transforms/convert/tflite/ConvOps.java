@@ -34,8 +34,7 @@ final class ConvOps {
     long[] xs = op.e.shape(op.required(0));
     long[] ws = op.e.shape(op.required(1));
     long group = ws.length == 4 && ws[3] > 0 && xs.length == 4 ? xs[3] / ws[3] : 1;
-    Value w = op.e.weight(op.required(1), 0, 3, 1, 2);
-    convolve(op, w, ws[1], ws[2], sh, sw, dh, dw, padding, group,
+    convolve(op, new int[] {0, 3, 1, 2}, ws[1], ws[2], sh, sw, dh, dw, padding, group,
         o == null ? 0 : o.fusedActivationFunction());
   }
 
@@ -46,12 +45,12 @@ final class ConvOps {
     if (xs.length != 4 || ws.length != 4) {
       throw op.unsupported("input and filter must be 4-D");
     }
-    Value w = op.e.weight(op.required(1), 3, 0, 1, 2);
-    convolve(op, w, ws[1], ws[2], o.strideH(), o.strideW(), o.dilationHFactor(),
+    convolve(op, new int[] {3, 0, 1, 2}, ws[1], ws[2], o.strideH(), o.strideW(), o.dilationHFactor(),
         o.dilationWFactor(), o.padding(), xs[3], o.fusedActivationFunction());
   }
 
-  private static void convolve(Op op, Value w, long kh, long kw, int sh, int sw, int dh, int dw,
+  /** A convolution whose filter {@code perm} takes from TFLite's layout to ONNX's [M, C/g, kH, kW]. */
+  private static void convolve(Op op, int[] perm, long kh, long kw, int sh, int sw, int dh, int dw,
       byte padding, long group, byte act) {
     long[] xs = op.e.shape(op.required(0));
     Map<String, Attribute> attrs = new LinkedHashMap<>();
@@ -59,7 +58,12 @@ final class ConvOps {
     attrs.put("dilations", new Attribute.IntsAttr(new long[] {dh, dw}));
     attrs.put("pads", new Attribute.IntsAttr(pads(op, padding, xs, kh, kw, sh, sw, dh, dw)));
     attrs.put("group", new Attribute.IntAttr(group));
-    List<Value> ins = new ArrayList<>(List.of(op.e.toNchw(op.val(0)), w));
+    if (IntegerKernels.applies(op, perm[0])) {
+      IntegerKernels.conv(op, perm, attrs, act);
+      return;
+    }
+    List<Value> ins = new ArrayList<>(List.of(op.e.toNchw(op.val(0)),
+        op.e.weight(op.required(1), perm)));
     if (op.has(2)) {
       ins.add(op.val(2));
     }
@@ -178,6 +182,10 @@ final class ConvOps {
     // TFLite averages over the window's in-bounds elements only.
     if (onnxOp.equals("AveragePool")) {
       attrs.put("count_include_pad", new Attribute.IntAttr(0));
+      if (IntegerKernels.appliesToAveragePool(op)) {
+        IntegerKernels.averagePool(op, attrs, o.fusedActivationFunction());
+        return;
+      }
     }
     Value y = op.e.node(onnxOp, List.of(op.e.toNchw(op.val(0))), attrs,
         op.e.tensorName(op.out(0)) + "_nchw");

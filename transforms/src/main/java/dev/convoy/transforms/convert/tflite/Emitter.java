@@ -5,11 +5,11 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
-import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.transforms.convert.ImportGraphBuilder;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -38,6 +38,8 @@ final class Emitter {
 
   final TfliteFile file;
   final Graph g;
+  /** Builds every node and constant of {@link #g}, as the Caffe and TensorFlow importers do. */
+  private final ImportGraphBuilder builder;
   final SubGraph sg;
   final int subgraphIndex;
   private final Value[] raw;
@@ -48,6 +50,7 @@ final class Emitter {
   Emitter(TfliteFile file, Graph g, int subgraphIndex) {
     this.file = file;
     this.g = g;
+    this.builder = new ImportGraphBuilder(g);
     this.subgraphIndex = subgraphIndex;
     if (subgraphIndex < 0 || subgraphIndex >= file.model.subgraphsLength()) {
       throw TfliteFile.invalid(file.src, "subgraph " + subgraphIndex + " of "
@@ -339,19 +342,17 @@ final class Emitter {
     List<String> names = new ArrayList<>();
     names.add(base);
     for (int i = 1; i < outputs; i++) {
-      names.add(g.uniqueName(base + "_" + i));
+      names.add(base + "_" + i);
     }
-    Node n = g.addNode("", opType, inputs, names, attrs);
-    g.adoptSubgraphs(n);
-    return n.outputs();
+    return builder.nodeN(null, opType, inputs, attrs, names);
   }
 
   Value constant(String hint, Tensor t) {
-    return g.addInitializer(g.uniqueName(hint), t);
+    return builder.constant(hint, t);
   }
 
   Value constLongs(long... values) {
-    return constant("const", Tensor.ofLongs(new long[] {values.length}, values));
+    return builder.int64s("const", values);
   }
 
   Value constScalarLong(long value) {

@@ -54,7 +54,7 @@ public final class DeduplicateInitializers implements Pass {
         kept.add(init);
       } else {
         rw.replace(init, same);
-        g.removeInitializer(init);
+        rw.removeInitializer(init);
         merged++;
       }
     }

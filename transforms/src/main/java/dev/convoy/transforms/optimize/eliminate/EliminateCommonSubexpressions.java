@@ -52,30 +52,11 @@ public final class EliminateCommonSubexpressions implements Pass {
       }
       Key key = new Key(n.opType(), n.attributes(), new ArrayList<>(n.inputs()), n.outputCount());
       Node earlier = seen.putIfAbsent(key, n);
-      if (earlier != null && sameOutputs(earlier, n) && replaceable(rw, n, earlier)) {
+      if (earlier != null && rw.canReplaceNode(n, earlier.outputs())) {
         rw.replaceNode(n, earlier.outputs());
         merged++;
       }
     }
     return merged;
-  }
-
-  private static boolean sameOutputs(Node a, Node b) {
-    for (int i = 0; i < b.outputCount(); i++) {
-      if (b.output(i) != null && b.output(i).hasUses() && a.output(i) == null) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static boolean replaceable(Rewriter rw, Node n, Node earlier) {
-    for (int i = 0; i < n.outputCount(); i++) {
-      Value out = n.output(i);
-      if (out != null && out.hasUses() && !rw.canReplace(out, earlier.output(i))) {
-        return false;
-      }
-    }
-    return true;
   }
 }

@@ -5,6 +5,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Pass;
 import dev.convoy.transforms.optimize.PassContext;
+import dev.convoy.transforms.optimize.Rewriter;
 
 /**
  * Drops initializers nothing reads, in the graph and in every subgraph. Reads from subgraphs
@@ -20,21 +21,21 @@ public final class EliminateUnusedInitializers implements Pass {
 
   @Override
   public int run(Graph graph, PassContext ctx) {
-    int removed = sweep(graph);
+    int removed = sweep(graph, new Rewriter(ctx));
     ctx.count(NAME, removed);
     return removed;
   }
 
-  private static int sweep(Graph g) {
+  private static int sweep(Graph g, Rewriter rw) {
     int removed = 0;
     for (Node n : g.nodes()) {
       for (Graph sub : n.subgraphs()) {
-        removed += sweep(sub);
+        removed += sweep(sub, rw);
       }
     }
     for (Value init : g.initializers()) {
       if (!init.hasUses()) {
-        g.removeInitializer(init);
+        rw.removeInitializer(init);
         removed++;
       }
     }

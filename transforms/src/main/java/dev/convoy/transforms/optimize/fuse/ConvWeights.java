@@ -1,15 +1,22 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static dev.convoy.transforms.optimize.PatternTree.constant;
+import static dev.convoy.transforms.optimize.PatternTree.var;
+
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
 
 /**
- * What the Conv fusions share: reading a float Conv's constant weight and bias, recognizing a
- * per-output-channel constant, and writing the folded weight and bias back as new initializers.
+ * What the Conv fusions share: the Conv pattern, reading a float Conv's constant weight and bias,
+ * recognizing a per-output-channel constant, and writing the folded weight and bias back as new
+ * initializers.
  */
 final class ConvWeights {
   private ConvWeights() {}
@@ -18,44 +25,56 @@ final class ConvWeights {
   record ChannelOperand(Node conv, float[] values) {}
 
   /**
-   * For a binary elementwise {@code root} (Add, Mul): the {@link #foldableConv} on either side,
-   * of rank 3 or more, with the other side a constant that varies only along the output
-   * channels ({@link #perChannel}); the first side that fits, or null.
+   * {@code op(Conv(x, W, ...), c)} with a constant {@code c}, either operand order when {@code op}
+   * is commutative; the Conv is bound as {@code conv}, the constant as {@code c}.
    */
-  static ChannelOperand channelOperand(Node root) {
-    for (int side = 0; side < 2; side++) {
-      Value convOut = root.input(side);
-      Value other = root.input(1 - side);
-      Node conv = foldableConv(convOut);
-      int rank = Facts.rank(convOut);
-      if (conv == null || other == null || other.constant() == null || rank < 3) {
-        continue;
-      }
-      float[] c = perChannel(other.constant(), outChannels(conv), rank);
-      if (c != null) {
-        return new ChannelOperand(conv, c);
-      }
+  static PatternTree convThen(String op) {
+    return PatternTree.op(op, CONV, constant("c"));
+  }
+
+  /** A Conv with a constant weight (and any bias input), bound as {@code conv}. */
+  static final PatternTree.Op CONV =
+      PatternTree.op("Conv", var("x"), constant("w")).withExtraInputs().named("conv");
+
+  /**
+   * For a {@link #convThen} binding: the {@link #foldable} Conv, of rank 3 or more, with the
+   * constant varying only along the output channels ({@link #perChannel}), where the Conv can
+   * take over the root's output; else why not.
+   */
+  static Match<ChannelOperand> channelOperand(Binding m, Rewriter rw) {
+    Node conv = m.node("conv");
+    String notFoldable = notFoldable(conv);
+    if (notFoldable != null) {
+      return Match.fail(notFoldable);
     }
-    return null;
+    int rank = Facts.rank(conv.output(0));
+    if (rank < 3) {
+      return Match.fail(conv.output(0).name() + " is not known to be of rank 3 or more");
+    }
+    float[] c = perChannel(m.value("c").constant(), outChannels(conv), rank);
+    if (c == null) {
+      return Match.fail(m.value("c").name() + " does not vary along the output channels only");
+    }
+    if (!rw.canReplace(m.root().output(0), conv.output(0))) {
+      return Match.fail(m.root().output(0).name() + " is a graph output the Conv cannot take over");
+    }
+    return Match.of(new ChannelOperand(conv, c));
   }
 
   /**
-   * The Conv producing {@code v}, when {@code v} is its only output, read by one node and not a
-   * graph output, and the Conv has a constant float32 weight (and bias, if any) in the default
-   * domain; otherwise null.
+   * Null when {@code conv} has a constant float32 weight of rank 3 or more and a constant float32
+   * bias or none; else why not.
    */
-  static Node foldableConv(Value v) {
-    Node conv = v == null ? null : v.producer();
-    if (conv == null || !conv.is("Conv") || Rewriter.soleConsumer(v) == null) {
-      return null;
-    }
-    Tensor w = Rewriter.constantOf(conv.input(1));
+  static String notFoldable(Node conv) {
+    Tensor w = conv.input(1).constant();
     Value b = conv.input(2);
-    if (w == null || w.dtype() != DType.FLOAT || w.rank() < 3
-        || (b != null && (b.constant() == null || b.constant().dtype() != DType.FLOAT))) {
-      return null;
+    if (w.dtype() != DType.FLOAT || w.rank() < 3) {
+      return conv.input(1).name() + " is not a float32 weight of rank 3 or more";
     }
-    return conv;
+    if (b != null && (b.constant() == null || b.constant().dtype() != DType.FLOAT)) {
+      return conv + " has a bias that is not a float32 constant";
+    }
+    return null;
   }
 
   /** Output channels of a Conv's weight. */

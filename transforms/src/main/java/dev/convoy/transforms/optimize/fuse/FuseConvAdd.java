@@ -1,16 +1,21 @@
 package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
-import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Binding;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
+import dev.convoy.transforms.optimize.TreeRule;
+import java.util.Arrays;
 
 /**
  * {@code Conv(x, W, b) + c} with a constant {@code c} that varies only along the output channels
  * is {@code Conv(x, W, b + c)}. The Conv's output must feed only the Add.
  */
-public final class FuseConvAdd implements Rule {
+public final class FuseConvAdd implements TreeRule<ConvWeights.ChannelOperand> {
   public static final String NAME = "fuse-conv-add";
+
+  private static final PatternTree TREE = ConvWeights.convThen("Add");
 
   @Override
   public String name() {
@@ -18,21 +23,19 @@ public final class FuseConvAdd implements Rule {
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("Add");
+  public PatternTree tree() {
+    return TREE;
   }
 
   @Override
-  public boolean matches(Node add, Rewriter rw) {
-    ConvWeights.ChannelOperand op = ConvWeights.channelOperand(add);
-    return op != null && rw.canReplace(add.output(0), op.conv().output(0));
+  public Match<ConvWeights.ChannelOperand> check(Binding m, Rewriter rw) {
+    return ConvWeights.channelOperand(m, rw);
   }
 
   @Override
-  public void rewrite(Node add, Rewriter rw) {
-    ConvWeights.ChannelOperand op = ConvWeights.channelOperand(add);
+  public void apply(Node add, ConvWeights.ChannelOperand op, Rewriter rw) {
     float[] ones = new float[op.values().length];
-    java.util.Arrays.fill(ones, 1f);
+    Arrays.fill(ones, 1f);
     ConvWeights.absorb(add, op.conv(), ones, op.values(), rw);
   }
 }

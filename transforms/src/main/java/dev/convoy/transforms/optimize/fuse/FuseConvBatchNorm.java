@@ -1,12 +1,17 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static dev.convoy.transforms.optimize.PatternTree.constant;
+import static dev.convoy.transforms.optimize.PatternTree.op;
+
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Binding;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
+import dev.convoy.transforms.optimize.TreeRule;
 
 /**
  * {@code BatchNormalization(Conv(x, W, b))} in inference, with constant float statistics, is one
@@ -16,8 +21,14 @@ import dev.convoy.transforms.optimize.Rule;
  * {@code var + eps} is zero the BatchNormalization divides by zero and ONNX Runtime's NaN and
  * infinities come out differently from a Conv with infinite weights, so it is not fused.
  */
-public final class FuseConvBatchNorm implements Rule {
+public final class FuseConvBatchNorm implements TreeRule<FuseConvBatchNorm.Found> {
   public static final String NAME = "fuse-conv-batchnorm";
+
+  private static final PatternTree TREE = op("BatchNormalization", ConvWeights.CONV,
+      constant("scale"), constant("bias"), constant("mean"), constant("var"));
+
+  /** The Conv and, per output channel, the scale and shift it absorbs. */
+  public record Found(Node conv, float[] scale, float[] shift) {}
 
   @Override
   public String name() {
@@ -25,40 +36,42 @@ public final class FuseConvBatchNorm implements Rule {
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("BatchNormalization");
+  public PatternTree tree() {
+    return TREE;
   }
 
   @Override
-  public boolean matches(Node bn, Rewriter rw) {
+  public Match<Found> check(Binding b, Rewriter rw) {
+    Node bn = b.root();
     for (int k = 1; k < bn.outputCount(); k++) {
       if (bn.output(k) != null && bn.output(k).hasUses()) {
-        return false;
+        return Match.fail(bn.output(k).name() + ", a training output, is read");
       }
     }
     if (bn.intAttr("training_mode", 0) != 0) {
-      return false;
+      return Match.fail(bn + " is in training mode");
     }
-    Node conv = ConvWeights.foldableConv(bn.input(0));
-    if (conv == null) {
-      return false;
+    Node conv = b.node("conv");
+    String notFoldable = ConvWeights.notFoldable(conv);
+    if (notFoldable != null) {
+      return Match.fail(notFoldable);
     }
     int m = ConvWeights.outChannels(conv);
     for (int i = 1; i <= 4; i++) {
-      Value p = bn.input(i);
-      if (vector(p, m) == null) {
-        return false;
+      if (vector(bn.input(i), m) == null) {
+        return Match.fail(bn.input(i).name() + " is not a float32 vector of " + m);
       }
     }
     if (!rw.canReplace(bn.output(0), conv.output(0))) {
-      return false;
+      return Match.fail(bn.output(0).name() + " is a graph output the Conv cannot take over");
     }
     if (!foldsFinite(bn, conv, m)) {
       rw.note(NAME + ": " + bn + " divides by zero (var + epsilon = 0) or its folded weights"
           + " overflow float32; left unfused, as ONNX Runtime's NaN and infinities would differ");
-      return false;
+      return Match.fail(bn + " would fold into non-finite weights");
     }
-    return true;
+    float[][] affine = affine(bn, m);
+    return Match.of(new Found(conv, affine[0], affine[1]));
   }
 
   /** Whether every scale, shift, scaled weight and scaled bias is a finite float. */
@@ -112,10 +125,7 @@ public final class FuseConvBatchNorm implements Rule {
   }
 
   @Override
-  public void rewrite(Node bn, Rewriter rw) {
-    Node conv = bn.input(0).producer();
-    int m = ConvWeights.outChannels(conv);
-    float[][] affine = affine(bn, m);
-    ConvWeights.absorb(bn, conv, affine[0], affine[1], rw);
+  public void apply(Node bn, Found m, Rewriter rw) {
+    ConvWeights.absorb(bn, m.conv(), m.scale(), m.shift(), rw);
   }
 }

@@ -1,14 +1,18 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static dev.convoy.transforms.optimize.PatternTree.op;
+import static dev.convoy.transforms.optimize.PatternTree.scalar;
+import static dev.convoy.transforms.optimize.PatternTree.var;
+
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Matchers;
-import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import dev.convoy.transforms.optimize.Target;
-import java.util.ArrayList;
+import dev.convoy.transforms.optimize.TreeRule;
 import java.util.List;
 import java.util.Map;
 
@@ -21,10 +25,13 @@ import java.util.Map;
  * shape (a {@code [1,1,1]} constant broadcasts a {@code [4]} x to {@code [1,1,4]}, which
  * {@code Gelu(x)} would not keep).
  */
-public final class FuseGeluErf implements Rule {
+public final class FuseGeluErf implements TreeRule<Value> {
   public static final String NAME = "fuse-gelu-erf";
 
-  private static final double SQRT2 = Math.sqrt(2);
+  private static final PatternTree TREE = op("Mul",
+      op("Mul", var("x"),
+          op("Add", op("Erf", op("Div", var("x"), scalar(Math.sqrt(2)))), scalar(1.0))),
+      scalar(0.5));
 
   @Override
   public String name() {
@@ -32,70 +39,33 @@ public final class FuseGeluErf implements Rule {
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("Mul");
+  public PatternTree tree() {
+    return TREE;
+  }
+
+  /** The GELU's input {@code x}. */
+  @Override
+  public Match<Value> check(Binding b, Rewriter rw) {
+    if (b.root().graph().opsetVersion("") < 20 && !rw.options().target().ortOps()) {
+      return Match.fail("Gelu needs opset 20 or ONNX Runtime's ops");
+    }
+    Value x = b.value("x");
+    for (Value c : b.constants()) {
+      if (!Matchers.keepsShape(x, c)) {
+        return Match.fail(c.name() + " would change the shape of " + x.name());
+      }
+    }
+    return Match.of(x);
   }
 
   @Override
-  public boolean matches(Node root, Rewriter rw) {
-    return (root.graph().opsetVersion("") >= 20 || rw.options().target().ortOps())
-        && input(root) != null;
-  }
-
-  /** The GELU's input {@code x} when {@code root} ends the chain, else null. */
-  private static Value input(Node root) {
-    List<Value> constants = new ArrayList<>();
-    Node mul = chained(root, "Mul", 0.5, constants);
-    if (mul == null) {
-      return null;
+  public void apply(Node root, Value x, Rewriter rw) {
+    if (root.graph().opsetVersion("") >= 20) {
+      rw.replaceWithNew(root, root.output(0), "Gelu", List.of(x), Map.of(), root.name());
+    } else {
+      rw.replaceWithNew(root, root.output(0), Target.MICROSOFT, 1, "Gelu", List.of(x), Map.of(),
+          root.name());
     }
-    for (int side = 0; side < 2; side++) {
-      Value x = mul.input(side);
-      Node add = producerIfSoleUse(mul.input(1 - side), "Add");
-      Node erf = add == null ? null : chained(add, "Erf", 1.0, constants);
-      Node div = erf == null ? null : producerIfSoleUse(erf.input(0), "Div");
-      if (div != null && div.input(0) == x && Matchers.isScalar(div.input(1), SQRT2)) {
-        constants.add(div.input(1));
-        return constants.stream().allMatch(c -> Matchers.keepsShape(x, c)) ? x : null;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * For a binary {@code node} with one operand a scalar constant equal to {@code c}, the producer
-   * of the other operand when it is an {@code op} read only here; the constant goes to {@code
-   * constants}.
-   */
-  private static Node chained(Node node, String op, double c, List<Value> constants) {
-    for (int side = 0; side < 2; side++) {
-      if (Matchers.isScalar(node.input(1 - side), c)) {
-        Node p = producerIfSoleUse(node.input(side), op);
-        if (p != null) {
-          constants.add(node.input(1 - side));
-          return p;
-        }
-      }
-    }
-    return null;
-  }
-
-  private static Node producerIfSoleUse(Value v, String op) {
-    Match<Node> m = Matchers.soleProducer(v, op);
-    return m.ok() ? m.value() : null;
-  }
-
-  @Override
-  public void rewrite(Node root, Rewriter rw) {
-    Value x = input(root);
-    boolean onnx = root.graph().opsetVersion("") >= 20;
-    Node gelu = onnx
-        ? rw.insertBefore(root, "Gelu", List.of(x), 1, Map.of(), root.output(0).name())
-        : rw.insertBefore(root, Target.MICROSOFT, 1, "Gelu", List.of(x), 1, Map.of(),
-            root.output(0).name());
-    gelu.setName(root.name());
-    gelu.output(0).setType(root.output(0).type());
-    rw.replace(root.output(0), gelu.output(0));
     rw.erase(root);
   }
 }

@@ -1,14 +1,20 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static dev.convoy.transforms.optimize.PatternTree.anyOf;
+import static dev.convoy.transforms.optimize.PatternTree.op;
+import static dev.convoy.transforms.optimize.PatternTree.scalar;
+import static dev.convoy.transforms.optimize.PatternTree.var;
+
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
-import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
-import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.TreeRule;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,8 +30,15 @@ import java.util.Objects;
  * where the opset allows. Every intermediate must feed only the next step; the constants must
  * keep x's shape.
  */
-public final class FuseHardSigmoid implements MatchingRule<FuseHardSigmoid.Found> {
+public final class FuseHardSigmoid implements TreeRule<FuseHardSigmoid.Found> {
   public static final String NAME = "fuse-hard-sigmoid";
+
+  private static final PatternTree CLIP =
+      op("Clip", op("Add", var("x"), scalar("b")).named("add")).withExtraInputs().named("clip");
+  private static final PatternTree PRODUCT = op("Mul", CLIP, var("y")).named("product");
+  private static final PatternTree TREE = anyOf(
+      op("Div", CLIP, scalar("scale")), op("Mul", CLIP, scalar("scale")),
+      op("Div", PRODUCT, scalar("scale")), op("Mul", PRODUCT, scalar("scale")));
 
   /**
    * The chain's input, its Add and Clip, the HardSigmoid's coefficients, and for the product form
@@ -40,37 +53,17 @@ public final class FuseHardSigmoid implements MatchingRule<FuseHardSigmoid.Found
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("Div", "Mul");
+  public PatternTree tree() {
+    return TREE;
   }
 
   @Override
-  public Match<Found> match(Node root, Rewriter rw) {
-    boolean div = root.is("Div");
-    int side = Matchers.scalarSide(root, !div);
-    if (side < 0) {
-      return Match.fail(root.opType() + " has no scalar constant operand");
-    }
-    double scale = Matchers.scalar(root.input(side));
-    double c = div ? scale : 1 / scale;
-    Value scaled = root.input(1 - side);
-    Node product = null;
-    Value y = null;
-    Match<Node> inner = Matchers.soleProducer(scaled, "Mul");
-    if (inner.ok()) {
-      for (int k = 0; k < 2 && product == null; k++) {
-        if (Matchers.soleProducer(inner.value().input(k), "Clip").ok()) {
-          product = inner.value();
-          y = product.input(1 - k);
-          scaled = product.input(k);
-        }
-      }
-    }
-    Match<Node> clip = Matchers.soleProducer(scaled, "Clip");
-    if (!clip.ok()) {
-      return clip.cast();
-    }
-    double[] bounds = clipBounds(clip.value());
+  public Match<Found> check(Binding m, Rewriter rw) {
+    Node root = m.root();
+    double scale = m.scalar("scale");
+    double c = root.is("Div") ? scale : 1 / scale;
+    Node clip = m.node("clip");
+    double[] bounds = clipBounds(clip);
     if (bounds == null) {
       return Match.fail("Clip bounds are not constants");
     }
@@ -78,25 +71,19 @@ public final class FuseHardSigmoid implements MatchingRule<FuseHardSigmoid.Found
       return Match.fail("Clip to [" + bounds[0] + ", " + bounds[1] + "] then divide by " + c
           + " is not a hard sigmoid");
     }
-    Match<Node> add = Matchers.soleProducer(clip.value().input(0), "Add");
-    if (!add.ok()) {
-      return add.cast();
-    }
-    int bSide = Matchers.scalarSide(add.value(), true);
-    if (bSide < 0) {
-      return Match.fail("Add has no scalar constant operand");
-    }
-    Value x = add.value().input(1 - bSide);
-    Value b = add.value().input(bSide);
+    Value x = m.value("x");
+    Value b = m.value("b");
     if (!Facts.dtype(x).isFloatingPoint() || !Matchers.keepsShape(x, b)
-        || !Matchers.keepsShape(x, root.input(side)) || !keepsClipShape(clip.value(), x)) {
+        || !Matchers.keepsShape(x, m.value("scale")) || !keepsClipShape(clip, x)) {
       return Match.fail("a constant would change the shape or type of " + x.name());
     }
-    if (product != null && !Objects.equals(Facts.shape(root.output(0)), Facts.shape(product.output(0)))) {
+    Node product = m.node("product");
+    if (product != null
+        && !Objects.equals(Facts.shape(root.output(0)), Facts.shape(product.output(0)))) {
       return Match.fail("the scale would change the shape of the product");
     }
-    return Match.of(new Found(x, add.value(), clip.value(), 1 / c, Matchers.scalar(b) / c,
-        product, y));
+    return Match.of(new Found(x, m.node("add"), clip, 1 / c, Matchers.scalar(b) / c, product,
+        m.value("y")));
   }
 
   private static boolean keepsClipShape(Node clip, Value x) {
@@ -139,16 +126,14 @@ public final class FuseHardSigmoid implements MatchingRule<FuseHardSigmoid.Found
         Map.of("alpha", new Attribute.FloatAttr((float) m.alpha()),
             "beta", new Attribute.FloatAttr((float) m.beta())),
         root.output(0).name());
-    hs.setName(root.name());
-    hs.output(0).setType(m.clip().output(0).type());
-    Node result = hs;
+    rw.setName(hs, root.name());
+    rw.setType(hs.output(0), m.clip().output(0).type());
     if (m.product() != null) {
-      result = rw.insertBefore(root, "Mul", List.of(m.y(), hs.output(0)), 1, Map.of(),
-          root.output(0).name());
-      result.setName(m.product().name());
-      result.output(0).setType(root.output(0).type());
+      rw.replaceWithNew(root, root.output(0), "Mul", List.of(m.y(), hs.output(0)), Map.of(),
+          m.product().name());
+    } else {
+      rw.replace(root.output(0), hs.output(0));
     }
-    rw.replace(root.output(0), result.output(0));
     rw.erase(root);
     if (m.product() != null) {
       rw.erase(m.product());

@@ -1,12 +1,15 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static dev.convoy.transforms.optimize.PatternTree.op;
+import static dev.convoy.transforms.optimize.PatternTree.var;
+
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Match;
-import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
-import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.TreeRule;
 import java.util.List;
 import java.util.Map;
 
@@ -16,11 +19,11 @@ import java.util.Map;
  * HardSigmoid must feed only the Mul. (With {@code fuse-hard-sigmoid} first, the spelled-out
  * {@code x * relu6(x + 3) / 6} becomes one node.)
  */
-public final class FuseHardSwish implements MatchingRule<FuseHardSwish.Found> {
+public final class FuseHardSwish implements TreeRule<Binding> {
   public static final String NAME = "fuse-hard-swish";
 
-  /** The input and the HardSigmoid it multiplies. */
-  public record Found(Value x, Node hardSigmoid) {}
+  private static final PatternTree TREE =
+      op("Mul", op("HardSigmoid", var("x")).named("hs"), var("x"));
 
   @Override
   public String name() {
@@ -28,44 +31,30 @@ public final class FuseHardSwish implements MatchingRule<FuseHardSwish.Found> {
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("Mul");
+  public PatternTree tree() {
+    return TREE;
   }
 
   @Override
-  public Match<Found> match(Node mul, Rewriter rw) {
-    if (mul.graph().opsetVersion("") < 14) {
+  public Match<Binding> check(Binding m, Rewriter rw) {
+    if (m.root().graph().opsetVersion("") < 14) {
       return Match.fail("HardSwish needs opset 14");
     }
-    String last = null;
-    for (int side = 0; side < 2; side++) {
-      Match<Node> hs = Matchers.soleProducer(mul.input(side), "HardSigmoid");
-      if (!hs.ok()) {
-        last = hs.reason();
-        continue;
-      }
-      Node h = hs.value();
-      if (h.input(0) != mul.input(1 - side)) {
-        last = "HardSigmoid does not read the other operand";
-      } else if (Math.abs(h.floatAttr("alpha", 0.2f) - 1 / 6.0) > Matchers.CONSTANT_RTOL
-          || h.floatAttr("beta", 0.5f) != 0.5f) {
-        last = "HardSigmoid alpha " + h.floatAttr("alpha", 0.2f) + ", beta "
-            + h.floatAttr("beta", 0.5f) + " are not 1/6 and 0.5";
-      } else {
-        return Match.of(new Found(h.input(0), h));
-      }
+    Node h = m.node("hs");
+    float alpha = h.floatAttr("alpha", 0.2f);
+    float beta = h.floatAttr("beta", 0.5f);
+    if (Math.abs(alpha - 1 / 6.0) > Matchers.CONSTANT_RTOL || beta != 0.5f) {
+      return Match.fail("HardSigmoid alpha " + alpha + ", beta " + beta
+          + " are not 1/6 and 0.5");
     }
-    return Match.fail(last);
+    return Match.of(m);
   }
 
   @Override
-  public void apply(Node mul, Found m, Rewriter rw) {
-    Node hs = rw.insertBefore(mul, "HardSwish", List.of(m.x()), 1, Map.of(),
-        mul.output(0).name());
-    hs.setName(mul.name());
-    hs.output(0).setType(mul.output(0).type());
-    rw.replace(mul.output(0), hs.output(0));
+  public void apply(Node mul, Binding m, Rewriter rw) {
+    rw.replaceWithNew(mul, mul.output(0), "HardSwish", List.of(m.value("x")), Map.of(),
+        mul.name());
     rw.erase(mul);
-    rw.erase(m.hardSigmoid());
+    rw.erase(m.node("hs"));
   }
 }

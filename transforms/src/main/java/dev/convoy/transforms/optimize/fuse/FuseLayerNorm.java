@@ -1,16 +1,22 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static dev.convoy.transforms.optimize.PatternTree.anyOf;
+import static dev.convoy.transforms.optimize.PatternTree.op;
+import static dev.convoy.transforms.optimize.PatternTree.scalar;
+import static dev.convoy.transforms.optimize.PatternTree.var;
+
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
-import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
-import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.TreeRule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,8 +35,16 @@ import java.util.Map;
  * quantization steps (measured on all-minilm-l6-v2-q: max abs error 0.06 at the output), so the
  * rule leaves such chains alone.
  */
-public final class FuseLayerNorm implements MatchingRule<FuseLayerNorm.Found> {
+public final class FuseLayerNorm implements TreeRule<FuseLayerNorm.Found> {
   public static final String NAME = "fuse-layer-norm";
+
+  private static final PatternTree CENTERED =
+      op("Sub", var("x"), op("ReduceMean", var("x")).withExtraInputs().named("mean")).named("d");
+  private static final PatternTree SQUARE =
+      anyOf(op("Pow", var("d"), scalar(2.0)), op("Mul", var("d"), var("d")));
+  private static final PatternTree TREE = op("Div", CENTERED,
+      op("Sqrt", op("Add", op("ReduceMean", SQUARE).withExtraInputs().named("var"),
+          scalar("eps"))));
 
   /**
    * What the rewrite replaces: the input, axis, epsilon, the affine constants, the value the
@@ -45,77 +59,31 @@ public final class FuseLayerNorm implements MatchingRule<FuseLayerNorm.Found> {
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("Div");
+  public PatternTree tree() {
+    return TREE;
   }
 
   @Override
-  public Match<Found> match(Node div, Rewriter rw) {
+  public Match<Found> check(Binding m, Rewriter rw) {
+    Node div = m.root();
     if (div.graph().opsetVersion("") < 17) {
       return Match.fail("LayerNormalization needs opset 17");
     }
-    Match<Node> sqrt = Matchers.soleProducer(div.input(1), "Sqrt");
-    if (!sqrt.ok()) {
-      return sqrt.cast();
-    }
-    Match<Node> add = Matchers.soleProducer(sqrt.value().input(0), "Add");
-    if (!add.ok()) {
-      return add.cast();
-    }
-    int epsSide = Matchers.scalarSide(add.value(), true);
-    if (epsSide < 0) {
-      return Match.fail("epsilon is not a scalar constant inside the square root");
-    }
-    double eps = Matchers.scalar(add.value().input(epsSide));
+    double eps = m.scalar("eps");
     if (!(eps >= 0)) {
       return Match.fail("epsilon " + eps + " is not a non-negative number");
     }
-    Match<Node> var = Matchers.soleProducer(add.value().input(1 - epsSide), "ReduceMean");
-    if (!var.ok()) {
-      return var.cast();
-    }
-    Value sq = var.value().input(0);
-    Node square = sq.producer();
-    Value d = div.input(0);
-    boolean pow = square != null && square.is("Pow") && square.input(0) == d
-        && Matchers.isScalar(square.input(1), 2.0);
-    boolean mul = square != null && square.is("Mul") && square.input(0) == d
-        && square.input(1) == d;
-    if (!pow && !mul) {
-      return Match.fail(sq.name() + " is not the square of " + d.name());
-    }
-    if (Matchers.notSoleUse(sq, 1) != null) {
-      return Match.fail(Matchers.notSoleUse(sq, 1));
-    }
-    Match<Node> sub = Matchers.soleProducer(d, "Sub");
-    String dUses = Matchers.notSoleUse(d, mul ? 3 : 2);
-    if (sub.ok() || sub.reason().endsWith("another consumer")) {
-      if (dUses != null) {
-        return Match.fail(dUses);
-      }
-    } else {
-      return sub.cast();
-    }
-    Node subNode = d.producer();
-    Value x = subNode.input(0);
-    Match<Node> mean = Matchers.soleProducer(subNode.input(1), "ReduceMean");
-    if (!mean.ok()) {
-      return mean.cast();
-    }
-    if (mean.value().input(0) != x) {
-      return Match.fail("the mean is not of " + x.name());
-    }
+    Value x = m.value("x");
     int rank = Facts.rank(x);
     DType t = Facts.dtype(x);
     if (rank < 1 || t == null || !t.isFloatingPoint()) {
       return Match.fail(x.name() + " has no known rank or is not floating point");
     }
-    int axis = trailingAxis(mean.value(), rank);
-    if (axis < 0 || trailingAxis(var.value(), rank) != axis) {
+    int axis = trailingAxis(m.node("mean"), rank);
+    if (axis < 0 || trailingAxis(m.node("var"), rank) != axis) {
       return Match.fail("the means are not over the same trailing axes with kept dims");
     }
-    List<Node> nodes = new ArrayList<>(
-        List.of(div, sqrt.value(), add.value(), var.value(), square, subNode, mean.value()));
+    List<Node> nodes = new ArrayList<>(m.nodes());
     long[] normDims = normalizedDims(x, axis, rank);
     Value last = div.output(0);
     Tensor scale = null;
@@ -236,13 +204,10 @@ public final class FuseLayerNorm implements MatchingRule<FuseLayerNorm.Found> {
     if (m.bias() != null) {
       inputs.add(rw.constant(div.graph(), m.bias(), div.name() + "_bias"));
     }
-    Node ln = rw.insertBefore(lastNode, "LayerNormalization", inputs, 1,
+    rw.replaceWithNew(lastNode, m.last(), "LayerNormalization", inputs,
         Map.of("axis", new Attribute.IntAttr(m.axis()),
             "epsilon", new Attribute.FloatAttr((float) m.epsilon())),
-        m.last().name());
-    ln.setName(div.name());
-    ln.output(0).setType(m.last().type());
-    rw.replace(m.last(), ln.output(0));
+        div.name());
     m.nodes().forEach(rw::erase);
   }
 }

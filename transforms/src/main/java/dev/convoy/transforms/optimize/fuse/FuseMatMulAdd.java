@@ -1,12 +1,18 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static dev.convoy.transforms.optimize.PatternTree.constant;
+import static dev.convoy.transforms.optimize.PatternTree.op;
+import static dev.convoy.transforms.optimize.PatternTree.var;
+
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Facts;
-import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.PatternTree;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
+import dev.convoy.transforms.optimize.TreeRule;
 import java.util.List;
 import java.util.Map;
 
@@ -15,8 +21,11 @@ import java.util.Map;
  * that broadcasts into the product's shape {@code [M, N]} is {@code Gemm(A, B, C)}. The product
  * must feed only the Add. (Higher-rank MatMuls would need reshapes around the Gemm; left alone.)
  */
-public final class FuseMatMulAdd implements Rule {
+public final class FuseMatMulAdd implements TreeRule<Binding> {
   public static final String NAME = "fuse-matmul-add";
+
+  private static final PatternTree TREE =
+      op("Add", op("MatMul", var("a"), var("b")).named("matmul"), constant("c"));
 
   @Override
   public String name() {
@@ -24,36 +33,26 @@ public final class FuseMatMulAdd implements Rule {
   }
 
   @Override
-  public Pattern pattern() {
-    return Pattern.ops("Add");
+  public PatternTree tree() {
+    return TREE;
   }
 
   @Override
-  public boolean matches(Node add, Rewriter rw) {
-    return matmulSide(add) >= 0;
-  }
-
-  /** Which input of {@code add} is the fusable MatMul product, or -1. */
-  private static int matmulSide(Node add) {
-    for (int side = 0; side < 2; side++) {
-      Value product = add.input(side);
-      Value c = add.input(1 - side);
-      Node mm = product == null ? null : product.producer();
-      if (mm == null || !mm.is("MatMul") || Rewriter.soleConsumer(product) == null
-          || c == null || c.constant() == null) {
-        continue;
-      }
-      long[] a = Facts.staticDims(mm.input(0));
-      long[] b = Facts.staticDims(mm.input(1));
-      if (a == null || b == null || a.length != 2 || b.length != 2
-          || Facts.dtype(mm.input(0)) != DType.FLOAT || c.constant().dtype() != DType.FLOAT) {
-        continue;
-      }
-      if (broadcastsInto(c.constant().dims(), a[0], b[1])) {
-        return side;
-      }
+  public Match<Binding> check(Binding m, Rewriter rw) {
+    long[] a = Facts.staticDims(m.value("a"));
+    long[] b = Facts.staticDims(m.value("b"));
+    if (a == null || b == null || a.length != 2 || b.length != 2) {
+      return Match.fail("the MatMul's operands are not of static rank 2");
     }
-    return -1;
+    if (Facts.dtype(m.value("a")) != DType.FLOAT
+        || m.value("c").constant().dtype() != DType.FLOAT) {
+      return Match.fail("the MatMul or the added constant is not float32");
+    }
+    if (!broadcastsInto(m.value("c").constant().dims(), a[0], b[1])) {
+      return Match.fail(m.value("c").name() + " does not broadcast into [" + a[0] + ", " + b[1]
+          + "]");
+    }
+    return Match.of(m);
   }
 
   private static boolean broadcastsInto(long[] c, long m, long n) {
@@ -71,15 +70,10 @@ public final class FuseMatMulAdd implements Rule {
   }
 
   @Override
-  public void rewrite(Node add, Rewriter rw) {
-    int side = matmulSide(add);
-    Node mm = add.input(side).producer();
-    Node gemm = rw.insertBefore(add, "Gemm",
-        List.of(mm.input(0), mm.input(1), add.input(1 - side)), 1, Map.of(),
-        add.output(0).name());
-    gemm.setName(mm.name());
-    gemm.output(0).setType(add.output(0).type());
-    rw.replace(add.output(0), gemm.output(0));
+  public void apply(Node add, Binding m, Rewriter rw) {
+    Node mm = m.node("matmul");
+    rw.replaceWithNew(add, add.output(0), "Gemm",
+        List.of(m.value("a"), m.value("b"), m.value("c")), Map.of(), mm.name());
     rw.erase(add);
     rw.erase(mm);
   }

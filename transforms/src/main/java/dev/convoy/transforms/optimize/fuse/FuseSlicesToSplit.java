@@ -145,10 +145,10 @@ public final class FuseSlicesToSplit implements MatchingRule<FuseSlicesToSplit.F
     }
     Node split = rw.insertBefore(anchor, "Split", inputs, m.slices().size(), attrs,
         x.name() + "_part");
-    split.setName(anchor.name());
+    rw.setName(split, anchor.name());
     for (int i = 0; i < m.slices().size(); i++) {
       Node s = m.slices().get(i);
-      split.output(i).setType(s.output(0).type());
+      rw.setType(split.output(i), s.output(0).type());
       rw.replace(s.output(0), split.output(i));
     }
     m.slices().forEach(rw::erase);

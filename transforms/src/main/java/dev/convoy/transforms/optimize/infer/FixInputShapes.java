@@ -8,6 +8,7 @@ import dev.convoy.ir.graph.ValueType;
 import dev.convoy.transforms.optimize.OptimizeException;
 import dev.convoy.transforms.optimize.Pass;
 import dev.convoy.transforms.optimize.PassContext;
+import dev.convoy.transforms.optimize.Rewriter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,6 +42,7 @@ public final class FixInputShapes implements Pass {
     Map<String, Long> symbols = new HashMap<>();
     Map<String, String> boundBy = new HashMap<>();
     Set<String> conflicting = new HashSet<>();
+    Rewriter rw = new Rewriter(ctx);
     int changed = 0;
     for (var e : given.entrySet()) {
       Value in = input(graph, e.getKey());
@@ -74,12 +76,12 @@ public final class FixInputShapes implements Pass {
       ValueType.TensorType fixed = new ValueType.TensorType(t.dtype(), Shape.of(dims));
       if (!fixed.equals(t)) {
         ctx.rememberDeclared(in, t);
-        in.setType(fixed);
+        rw.setType(in, fixed);
         changed++;
       }
     }
     symbols.keySet().removeAll(conflicting);
-    changed += substitute(graph, symbols);
+    changed += substitute(graph, symbols, rw);
     ctx.count(NAME, changed);
     return changed;
   }
@@ -97,7 +99,7 @@ public final class FixInputShapes implements Pass {
   }
 
   /** Replaces bound symbols in every value type of the graph tree; returns how many changed. */
-  private static int substitute(Graph graph, Map<String, Long> symbols) {
+  private static int substitute(Graph graph, Map<String, Long> symbols, Rewriter rw) {
     if (symbols.isEmpty()) {
       return 0;
     }
@@ -127,7 +129,7 @@ public final class FixInputShapes implements Pass {
         }
       }
       if (any) {
-        v.setType(new ValueType.TensorType(t.dtype(), Shape.of(dims)));
+        rw.setType(v, new ValueType.TensorType(t.dtype(), Shape.of(dims)));
         changed[0]++;
       }
     }

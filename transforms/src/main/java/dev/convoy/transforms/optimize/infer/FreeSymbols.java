@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.transforms.optimize.Rewriter;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -41,7 +42,7 @@ public final class FreeSymbols {
   }
 
   /** Forgets the symbolic dims of {@code n}'s outputs that are not in {@code inputSymbols}. */
-  public static void forget(Node n, Set<String> inputSymbols) {
+  public static void forget(Node n, Set<String> inputSymbols, Rewriter rw) {
     for (Value v : n.outputs()) {
       ValueType.TensorType t = v == null || v.isGraphOutput() ? null : v.tensorType();
       if (t == null || !t.shape().hasRank()
@@ -50,7 +51,7 @@ public final class FreeSymbols {
       }
       List<Dim> dims = t.shape().dims().stream()
           .map(d -> isFree(d, inputSymbols) ? Dim.UNKNOWN : d).toList();
-      v.setType(new ValueType.TensorType(t.dtype(), Shape.of(dims)));
+      rw.setType(v, new ValueType.TensorType(t.dtype(), Shape.of(dims)));
     }
   }
 

@@ -484,15 +484,15 @@ final class Adapters {
 
     @Override
     public void up(Node n, Rewriter rw) {
-      retype(n, DType.BOOL, 10);
+      retype(n, DType.BOOL, 10, rw);
     }
 
     @Override
     public void down(Node n, Rewriter rw) {
-      retype(n, Facts.dtype(n.input(0)), 9);
+      retype(n, Facts.dtype(n.input(0)), 9, rw);
     }
 
-    private static void retype(Node n, DType dtype, int version) {
+    private static void retype(Node n, DType dtype, int version, Rewriter rw) {
       Value mask = n.outputCount() > 1 ? n.output(1) : null;
       if (mask == null) {
         return;
@@ -501,7 +501,7 @@ final class Adapters {
         throw Adapter.cannot(n, version, "its mask output is read and changes type");
       }
       var t = mask.tensorType();
-      mask.setType(t == null ? null : new ValueType.TensorType(dtype, t.shape()));
+      rw.setType(mask, t == null ? null : new ValueType.TensorType(dtype, t.shape()));
     }
   }
 
@@ -637,7 +637,7 @@ final class Adapters {
           Map.of("axis", new Attribute.IntAttr(a)), x.name() + "_2d");
       Node flatSoftmax = rw.insertBefore(n, n.opType(), List.of(flat.output(0)), 1,
           Map.of("axis", new Attribute.IntAttr(-1)), y + "_2d");
-      flatSoftmax.setName(n.name());
+      rw.setName(flatSoftmax, n.name());
       Node reshape = rw.insertBefore(n, "Reshape",
           List.of(flatSoftmax.output(0), shape.output(0)), 1, Map.of(), y);
       rw.replace(n.output(0), reshape.output(0));

@@ -54,7 +54,7 @@ public final class OpsetConverter {
         changes += step(top, v, false, rw);
       }
     }
-    setOpset(top, target);
+    setOpset(top, target, rw);
     requireOpsExist(top, target);
     return changes;
   }
@@ -139,14 +139,14 @@ public final class OpsetConverter {
   private static final Set<DType> COMMON = Set.of(DType.FLOAT, DType.DOUBLE, DType.INT64,
       DType.INT32, DType.BOOL, DType.INT8, DType.UINT8);
 
-  private static void setOpset(Graph g, int version) {
+  private static void setOpset(Graph g, int version, Rewriter rw) {
     if (g.isTopLevel() || g.opsets().containsKey("")) {
-      g.opsets().put("", (long) version);
+      rw.setOpsetImport(g, "", version);
     }
-    g.opsets().remove("ai.onnx");
+    rw.removeOpsetImport(g, "ai.onnx");
     for (Node n : g.nodes()) {
       for (Graph sub : n.subgraphs()) {
-        setOpset(sub, version);
+        setOpset(sub, version, rw);
       }
     }
   }
