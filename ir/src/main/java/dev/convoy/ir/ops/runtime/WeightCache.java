@@ -12,16 +12,19 @@ import java.util.WeakHashMap;
  * a finished evaluation session leaves nothing behind.
  */
 public final class WeightCache {
-  private final Map<float[], float[]> transposed =
+  private final Map<float[], Transposed> transposed =
       Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** One transposition, with the shape it was read as (a reshape may share the storage). */
+  private record Transposed(int rows, int cols, float[] values) {}
 
   /** {@code w} as {@code [cols, rows]} for a row-major {@code [rows, cols]} weight. */
   public float[] transposed(float[] w, int rows, int cols) {
-    float[] t = transposed.get(w);
-    if (t == null || t.length != rows * cols) {
-      t = Blas.transpose(w, 0, rows, cols);
+    Transposed t = transposed.get(w);
+    if (t == null || t.rows() != rows || t.cols() != cols) {
+      t = new Transposed(rows, cols, Blas.transpose(w, 0, rows, cols));
       transposed.put(w, t);
     }
-    return t;
+    return t.values();
   }
 }
