@@ -16,6 +16,13 @@ import java.util.TreeMap;
  * all look ops up here.
  */
 public final class OpCatalog {
+  /**
+   * The domain of Convoy's own fused ops ({@code .cvy} only; expanded to standard ops on ONNX export).
+   * Its kernels live in the {@code ConvoyFused} family; rules name the domain through this
+   * constant, not through the family.
+   */
+  public static final String CONVOY_DOMAIN = "convoy";
+
   private static volatile OpCatalog standard;
 
   /** Per "domain|opType", entries by since-version. */

@@ -43,7 +43,7 @@ import java.util.List;
  */
 public final class ConvoyFused implements OpFamily {
   /** The domain of Convoy's own ops. */
-  public static final String DOMAIN = "convoy";
+  public static final String DOMAIN = OpCatalog.CONVOY_DOMAIN;
   /** ONNX Runtime's contrib domain. */
   public static final String MICROSOFT = "com.microsoft";
 

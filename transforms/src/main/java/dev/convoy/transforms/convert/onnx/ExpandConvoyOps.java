@@ -9,7 +9,7 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlanCodec;
-import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.ops.OpCatalog;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,7 +38,7 @@ public final class ExpandConvoyOps {
     Graph copy = g.copy();
     List<Node> fused = new ArrayList<>();
     copy.forEachNode(n -> {
-      if (n.domain().equals(ConvoyFused.DOMAIN)) {
+      if (n.domain().equals(OpCatalog.CONVOY_DOMAIN)) {
         fused.add(n);
       }
     });
@@ -46,7 +46,7 @@ public final class ExpandConvoyOps {
     for (Node n : fused) {
       new Expansion(n, opset).run();
     }
-    copy.opsets().remove(ConvoyFused.DOMAIN);
+    copy.opsets().remove(OpCatalog.CONVOY_DOMAIN);
     // A stored memory plan names the values of the fused graph, not of its expansion.
     copy.metadata().remove(MemoryPlanCodec.KEY);
     return copy;
@@ -55,7 +55,7 @@ public final class ExpandConvoyOps {
   /** Whether any graph of {@code g}'s tree holds an op of the {@code convoy} domain. */
   public static boolean holdsConvoyOps(Graph g) {
     boolean[] found = {false};
-    g.forEachNode(n -> found[0] |= n.domain().equals(ConvoyFused.DOMAIN));
+    g.forEachNode(n -> found[0] |= n.domain().equals(OpCatalog.CONVOY_DOMAIN));
     return found[0];
   }
 

@@ -4,7 +4,7 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
@@ -91,13 +91,13 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
     if (params == null) {
       return Match.fail("Clip bounds are not one-element constants");
     }
-    String domain = target.convoyOps() ? ConvoyFused.DOMAIN : Target.MICROSOFT;
+    String domain = target.convoyOps() ? OpCatalog.CONVOY_DOMAIN : Target.MICROSOFT;
     return Match.of(new Found(p, domain, fused, act.opType(), params));
   }
 
   private static boolean geluOrDefaultDomain(Node act) {
     return act.domain().isEmpty() || act.opType().equals("Gelu")
-        && (act.domain().equals(Target.MICROSOFT) || act.domain().equals(ConvoyFused.DOMAIN));
+        && (act.domain().equals(Target.MICROSOFT) || act.domain().equals(OpCatalog.CONVOY_DOMAIN));
   }
 
   /** The fused op {@code p} becomes, or null when it cannot take an activation. */
@@ -108,7 +108,7 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
     if (p.domain().isEmpty() && p.is("Gemm")) {
       return "FusedGemm";
     }
-    if (convoy && p.domain().equals(ConvoyFused.DOMAIN) && p.opType().equals("FusedMatMul")
+    if (convoy && p.domain().equals(OpCatalog.CONVOY_DOMAIN) && p.opType().equals("FusedMatMul")
         && p.stringAttr("activation", "").isEmpty()) {
       return "FusedMatMul";
     }

@@ -4,7 +4,7 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
@@ -71,7 +71,7 @@ public final class FuseGatedActivation implements MatchingRule<FuseGatedActivati
       Node p = x.producer();
       boolean fusable = p != null && p.graph() == mul.graph() && p.domain().isEmpty()
           && (p.opType().equals("Conv") || p.opType().equals("Gemm"))
-          || p != null && p.graph() == mul.graph() && p.domain().equals(ConvoyFused.DOMAIN)
+          || p != null && p.graph() == mul.graph() && p.domain().equals(OpCatalog.CONVOY_DOMAIN)
           && p.opType().equals("FusedMatMul") && p.stringAttr("activation", "").isEmpty();
       if (!fusable) {
         return Match.fail(x.name() + " is not produced by Conv, Gemm or an unactivated"
@@ -105,7 +105,7 @@ public final class FuseGatedActivation implements MatchingRule<FuseGatedActivati
     Map<String, Attribute> attrs = new LinkedHashMap<>(p.attributes());
     attrs.put("activation", Attribute.StringAttr.of(f.activation()));
     String op = p.domain().isEmpty() ? "Fused" + p.opType() : p.opType();
-    rw.fuse(mul, List.of(mul, f.sigmoid(), p), ConvoyFused.DOMAIN, 1, op, p.inputs(), attrs,
+    rw.fuse(mul, List.of(mul, f.sigmoid(), p), OpCatalog.CONVOY_DOMAIN, 1, op, p.inputs(), attrs,
         p.name(), List.of(mul.output(0)));
   }
 }

@@ -10,7 +10,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
@@ -210,7 +210,7 @@ public final class FuseLayerNorm implements TreeRule<FuseLayerNorm.Found> {
     Map<String, Attribute> attrs = Map.of("axis", new Attribute.IntAttr(m.axis()),
         "epsilon", new Attribute.FloatAttr((float) m.epsilon()));
     if (div.graph().opsetVersion("") < 17 && rw.options().target().convoyOps()) {
-      rw.replaceWithNew(lastNode, m.last(), ConvoyFused.DOMAIN, 1, "LayerNormalization", inputs,
+      rw.replaceWithNew(lastNode, m.last(), OpCatalog.CONVOY_DOMAIN, 1, "LayerNormalization", inputs,
           attrs, div.name());
     } else {
       // From opset 17 ONNX's own; below it (ort target) ONNX Runtime's former contrib op, which

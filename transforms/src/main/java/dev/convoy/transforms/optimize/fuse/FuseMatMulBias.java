@@ -4,7 +4,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
@@ -94,7 +94,7 @@ public final class FuseMatMulBias implements MatchingRule<FuseMatMulBias.Found> 
       bias = rw.constant(add.graph(),
           Tensor.of(t.dtype(), new long[] {t.dims()[t.rank() - 1]}, t.data()), bias.name());
     }
-    rw.fuse(add, List.of(add, mm), ConvoyFused.DOMAIN, 1, "FusedMatMul",
+    rw.fuse(add, List.of(add, mm), OpCatalog.CONVOY_DOMAIN, 1, "FusedMatMul",
         List.of(mm.input(0), mm.input(1), bias), Map.of(), mm.name(), List.of(add.output(0)));
   }
 }

@@ -5,7 +5,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.family.ConvoyFused;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
@@ -48,7 +48,7 @@ public final class FuseSkipLayerNorm implements MatchingRule<FuseSkipLayerNorm.F
   @Override
   public Match<Found> match(Node ln, Rewriter rw) {
     if (!ln.opType().equals("LayerNormalization")
-        || !(ln.domain().isEmpty() || ln.domain().equals(ConvoyFused.DOMAIN))) {
+        || !(ln.domain().isEmpty() || ln.domain().equals(OpCatalog.CONVOY_DOMAIN))) {
       return Match.fail(ln + " is not a LayerNormalization");
     }
     Target target = rw.options().target();
@@ -88,7 +88,7 @@ public final class FuseSkipLayerNorm implements MatchingRule<FuseSkipLayerNorm.F
         || x.constant() != null || skip.constant() != null) {
       return Match.fail("the Add's operands are not two float32 tensors of the sum's shape");
     }
-    String domain = target.convoyOps() ? ConvoyFused.DOMAIN : Target.MICROSOFT;
+    String domain = target.convoyOps() ? OpCatalog.CONVOY_DOMAIN : Target.MICROSOFT;
     return Match.of(new Found(add, x, skip, domain));
   }
 
