@@ -7,6 +7,7 @@ import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Rule;
+import dev.convoy.transforms.optimize.move.Perms;
 import java.util.List;
 
 /**
@@ -41,19 +42,9 @@ public final class MergeTransposes implements Rule {
   }
 
   private static long[] composed(Node inner, Node outer) {
-    long[] p = inner.intsAttr("perm");
-    long[] q = outer.intsAttr("perm");
-    if (p == null || q == null || p.length != q.length) {
-      return null;
-    }
-    long[] r = new long[q.length];
-    for (int j = 0; j < q.length; j++) {
-      if (q[j] < 0 || q[j] >= p.length) {
-        return null;
-      }
-      r[j] = p[(int) q[j]];
-    }
-    return r;
+    long[] p = Perms.of(inner);
+    long[] q = Perms.of(outer);
+    return p == null || q == null || p.length != q.length ? null : Perms.compose(p, q);
   }
 
   @Override
