@@ -51,7 +51,7 @@ public final class FuseGatedActivation implements MatchingRule<FuseGatedActivati
       Value x = mul.input(side);
       Node sig = mul.input(1 - side) == null ? null : mul.input(1 - side).producer();
       String act = sig == null || sig.input(0) != x ? null
-          : sig.is("Sigmoid") ? "Swish" : isHardSwishGate(sig) ? "HardSwish" : null;
+          : sig.is("Sigmoid") ? "Swish" : FuseHardSwish.isGate(sig) ? "HardSwish" : null;
       if (act == null) {
         continue;
       }
@@ -84,13 +84,6 @@ public final class FuseGatedActivation implements MatchingRule<FuseGatedActivati
       return Match.of(new Found(sig, x, act, p));
     }
     return Match.fail("neither operand is the Sigmoid or hard-swish gate of the other");
-  }
-
-  /** HardSigmoid(alpha = 1/6, beta = 1/2): the gate of x * HardSigmoid(x) = HardSwish(x). */
-  private static boolean isHardSwishGate(Node n) {
-    return n.is("HardSigmoid")
-        && Math.abs(n.floatAttr("alpha", 0.2f) - 1.0 / 6) <= Matchers.CONSTANT_RTOL
-        && n.floatAttr("beta", 0.5f) == 0.5f;
   }
 
   @Override

@@ -43,11 +43,21 @@ public final class FuseHardSwish implements TreeRule<Binding> {
     Node h = m.node("hs");
     float alpha = h.floatAttr("alpha", 0.2f);
     float beta = h.floatAttr("beta", 0.5f);
-    if (Math.abs(alpha - 1 / 6.0) > Matchers.CONSTANT_RTOL || beta != 0.5f) {
+    if (!isGate(h)) {
       return Match.fail("HardSigmoid alpha " + alpha + ", beta " + beta
           + " are not 1/6 and 0.5");
     }
     return Match.of(m);
+  }
+
+  /**
+   * Whether {@code n} is {@code HardSigmoid(alpha = 1/6, beta = 1/2)}, the gate of
+   * {@code x * HardSigmoid(x) = HardSwish(x)}.
+   */
+  static boolean isGate(Node n) {
+    return n.is("HardSigmoid")
+        && Math.abs(n.floatAttr("alpha", 0.2f) - 1 / 6.0) <= Matchers.CONSTANT_RTOL
+        && n.floatAttr("beta", 0.5f) == 0.5f;
   }
 
   @Override
