@@ -58,6 +58,8 @@ import dev.convoy.transforms.optimize.fuse.FuseQdqShapeOp;
 import dev.convoy.transforms.optimize.fuse.FuseRmsNorm;
 import dev.convoy.transforms.optimize.fuse.ReplaceDivByPowerOfTwo;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulBias;
+import dev.convoy.transforms.optimize.quant.FuseDynamicQuantizeMatMul;
+import dev.convoy.transforms.optimize.quant.FuseMatMulIntegerToFloat;
 import dev.convoy.transforms.optimize.fuse.FuseSkipLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseGatedActivation;
 import dev.convoy.transforms.optimize.fuse.FuseSwish;
@@ -161,6 +163,8 @@ public final class PassRegistry {
     addRule(FuseBiasGelu.NAME, FuseBiasGelu::new);
     addRule(FuseSkipLayerNorm.NAME, FuseSkipLayerNorm::new);
     addRule(FuseGatedActivation.NAME, FuseGatedActivation::new);
+    addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
+    addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);
     addPass(FixInputShapes.NAME, FixInputShapes::new);
     addPass(InferShapes.NAME, InferShapes::new);
     addPass(EliminateCommonSubexpressions.NAME, EliminateCommonSubexpressions::new);

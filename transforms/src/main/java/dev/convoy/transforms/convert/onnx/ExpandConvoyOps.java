@@ -23,7 +23,8 @@ import java.util.Map;
  * per op, the inverse of its fusion: {@code FusedConv} is Conv then the activation, {@code
  * FusedGemm} Gemm then the activation, {@code FusedMatMul} MatMul, Add and the activation, {@code
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
- * ReduceMean/Sub/Sqrt/Div chain. Activations newer than the opset take their older spelling
+ * ReduceMean/Sub/Sqrt/Div chain, {@code MatMulIntegerToFloat} MatMulInteger, Cast, the scale
+ * Muls and the bias Add ({@code DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset take their older spelling
  * (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as its erf chain below 20,
  * Clip bounds as attributes below 11); Swish is {@code Mul(x, Sigmoid(x))}.
  */
@@ -93,6 +94,12 @@ public final class ExpandConvoyOps {
         case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
             present(2) ? node.input(2) : null, node.intAttr("axis", -1),
             node.floatAttr("epsilon", 1e-5f));
+        case "MatMulIntegerToFloat" -> List.of(integerToFloat(node.input(0), node.input(2),
+            present(4) ? node.input(4) : null, 3, 5, 6));
+        case "DynamicQuantizeMatMul" -> {
+          List<Value> q = emitN("DynamicQuantizeLinear", List.of(node.input(0)), Map.of(), 3);
+          yield List.of(integerToFloat(q.get(0), q.get(1), q.get(2), 2, 3, 4));
+        }
         default -> throw new ConvoyException(
             node + ": op " + node.opType() + " of domain convoy has no ONNX expansion");
       };
@@ -114,6 +121,25 @@ public final class ExpandConvoyOps {
         }
       }
       g.removeNode(node);
+    }
+
+    /**
+     * {@code MatMulInteger(a, B, aZero, B's zero point)}, Cast to float, times {@code aScale *
+     * b_scale}, plus the bias: B is input 1, the others at the given input indices.
+     */
+    private Value integerToFloat(Value a, Value aScale, Value aZero, int bScale, int bZero,
+        int bias) {
+      List<Value> in = new ArrayList<>(Arrays.asList(a, node.input(1), aZero,
+          present(bZero) ? node.input(bZero) : null));
+      while (in.get(in.size() - 1) == null) {
+        in.remove(in.size() - 1);
+      }
+      Value acc = emit("MatMulInteger", in, Map.of());
+      Value f = emit("Cast", List.of(acc),
+          Map.of("to", new Attribute.IntAttr(DType.FLOAT.onnxCode())));
+      Value y = emit("Mul", List.of(f, emit("Mul", List.of(aScale, node.input(bScale)),
+          Map.of())), Map.of());
+      return present(bias) ? emit("Add", List.of(y, node.input(bias)), Map.of()) : y;
     }
 
     private boolean present(int i) {
