@@ -1,4 +1,4 @@
-package dev.convoy.transforms.optimize.quant;
+package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;

@@ -1,4 +1,4 @@
-package dev.convoy.transforms.optimize.quant;
+package dev.convoy.transforms.optimize.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
