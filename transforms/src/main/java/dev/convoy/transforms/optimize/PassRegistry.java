@@ -55,6 +55,7 @@ import dev.convoy.transforms.optimize.fuse.FuseMish;
 import dev.convoy.transforms.optimize.fuse.FuseNegIntoAddSub;
 import dev.convoy.transforms.optimize.fuse.FusePadIntoConvPool;
 import dev.convoy.transforms.optimize.fuse.FuseQdqConv;
+import dev.convoy.transforms.optimize.fuse.FuseQdqGemm;
 import dev.convoy.transforms.optimize.fuse.FuseQdqShapeOp;
 import dev.convoy.transforms.optimize.fuse.FuseRmsNorm;
 import dev.convoy.transforms.optimize.fuse.ReplaceDivByPowerOfTwo;
@@ -167,6 +168,7 @@ public final class PassRegistry {
     addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
     addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);
     addRule(FuseQdqConv.NAME, FuseQdqConv::new);
+    addRule(FuseQdqGemm.NAME, FuseQdqGemm::new);
     addPass(FixInputShapes.NAME, FixInputShapes::new);
     addPass(InferShapes.NAME, InferShapes::new);
     addPass(EliminateCommonSubexpressions.NAME, EliminateCommonSubexpressions::new);

@@ -38,6 +38,7 @@ public final class OpFamilies {
         new Cast(),
         new Quantize(),
         new QuantizedConv(),
+        new QuantizedGemm(),
         new Attention(),
         new Losses(),
         new Signal(),

@@ -10,7 +10,6 @@ import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.NodeContext;
-import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
@@ -27,9 +26,8 @@ import java.util.List;
  * Linear quantization: QuantizeLinear and DequantizeLinear (per tensor, per axis and blocked
  * scales; 8/16-bit integers, int4/uint4, int2/uint2, the 8-bit floats and float4e2m1),
  * DynamicQuantizeLinear, and the integer and quantized products MatMulInteger and
- * QLinearMatMul ({@link QuantizedConv} has the convolutions), and the float-output
- * projections MatMulIntegerToFloat and DynamicQuantizeMatMul (domains {@code convoy} and
- * {@code com.microsoft}, ONNX Runtime's signatures). Integer products accumulate exactly (in
+ * QLinearMatMul ({@link QuantizedConv} has the convolutions, {@link QuantizedGemm} the
+ * contrib-style products). Integer products accumulate exactly (in
  * double, exact below 2^53, or long); requantization rounds half to even and saturates as ONNX
  * specifies.
  */
@@ -63,16 +61,6 @@ public final class Quantize implements OpFamily {
     r.op("QLinearMatMul", 21).inputs(8)
         .shape(ctx -> ShapeFns.tensor(ctx.dtype(7), matMulShape(ctx.shape(0), ctx.shape(3))))
         .kernel(ctx -> one(qLinearMatMul(ctx)));
-    // The dynamic-quantization projections of ONNX Runtime's contrib domain, and the same ops
-    // in Convoy's domain for the cvy target (docs/convoy-ops.md).
-    for (String domain : List.of(OpCatalog.CONVOY_DOMAIN, ConvoyFused.MICROSOFT)) {
-      r.op(domain, "MatMulIntegerToFloat", 1).inputs(4, 7)
-          .shape(ctx -> ShapeFns.tensor(DType.FLOAT, matMulShape(ctx.shape(0), ctx.shape(1))))
-          .kernel(ctx -> one(matMulIntegerToFloat(ctx)));
-      r.op(domain, "DynamicQuantizeMatMul", 1).inputs(3, 5)
-          .shape(ctx -> ShapeFns.tensor(DType.FLOAT, matMulShape(ctx.shape(0), ctx.shape(1))))
-          .kernel(ctx -> one(dynamicQuantizeMatMul(ctx)));
-    }
   }
 
   // ---- types ----
@@ -270,7 +258,7 @@ public final class Quantize implements OpFamily {
     return NdArray.fromDoubles(dequantizedType(ctx, scale.dtype()), x.dims(), o);
   }
 
-  private static List<RuntimeValue> dynamicQuantize(KernelContext ctx) {
+  static List<RuntimeValue> dynamicQuantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
     ctx.requireType(0, DType.FLOAT);
     float[] v = x.floats();
@@ -293,7 +281,7 @@ public final class Quantize implements OpFamily {
 
   // ---- integer and quantized MatMul ----
 
-  private static Shape matMulShape(Shape a, Shape b) {
+  static Shape matMulShape(Shape a, Shape b) {
     if (!a.hasRank() || !b.hasRank() || a.rank() < 2 || b.rank() < 2) {
       return Shape.unknownRank();
     }
@@ -378,7 +366,7 @@ public final class Quantize implements OpFamily {
    * from bytes as it fills its panels, and B's zero points are applied afterwards as {@code
    * C[i][j] -= zb[j] * sum_k (A[i][k] - za[i])}, exact in wrapping int32 arithmetic.
    */
-  private static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b,
+  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b,
       NdArray zb) {
     requireRank2(ctx, a, b);
     int[] x = centered(ctx, a, za, true).ints();
@@ -457,61 +445,6 @@ public final class Quantize implements OpFamily {
         dst[j] = row[j];
       }
     };
-  }
-
-  /**
-   * {@code MatMulIntegerToFloat(A, B, a_scale, b_scale, a_zero_point?, b_zero_point?, bias?)}:
-   * the exact int32 product {@code (A - za)(B - zb)}, then per column {@code float(acc) *
-   * (a_scale * b_scale[j]) + bias[j]}, each step rounded to float32 as the unfused {@code
-   * MatMulInteger, Cast, Mul(a_scale, b_scale), Mul, Add} chain rounds it.
-   */
-  private static NdArray matMulIntegerToFloat(KernelContext ctx) {
-    NdArray acc = intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(4), ctx.tensor(1),
-        ctx.optionalTensor(5));
-    return scaleToFloat(ctx, acc, ctx.tensor(2), ctx.tensor(3), ctx.optionalTensor(6));
-  }
-
-  /**
-   * {@code DynamicQuantizeMatMul(A, B, b_scale, b_zero_point?, bias?)}: A quantized as
-   * DynamicQuantizeLinear does (uint8, its own scale and zero point), then {@link
-   * #matMulIntegerToFloat}.
-   */
-  private static NdArray dynamicQuantizeMatMul(KernelContext ctx) {
-    List<RuntimeValue> q = dynamicQuantize(ctx);
-    NdArray acc = intMatMul(ctx, (NdArray) q.get(0), (NdArray) q.get(2), ctx.tensor(1),
-        ctx.optionalTensor(3));
-    return scaleToFloat(ctx, acc, (NdArray) q.get(1), ctx.tensor(2), ctx.optionalTensor(4));
-  }
-
-  private static NdArray scaleToFloat(KernelContext ctx, NdArray acc, NdArray aScale,
-      NdArray bScale, NdArray bias) {
-    long[] dims = acc.dims();
-    int n = (int) dims[dims.length - 1];
-    if (aScale.dtype() != DType.FLOAT || aScale.size() != 1) {
-      throw ctx.error("a_scale " + aScale.describe() + " must be one float32");
-    }
-    if (bScale.dtype() != DType.FLOAT || (bScale.size() != 1 && bScale.size() != n)) {
-      throw ctx.error("b_scale " + bScale.describe() + " must be float32, one or " + n);
-    }
-    if (bias != null && (bias.dtype() != DType.FLOAT || bias.size() != n)) {
-      throw ctx.error("bias " + bias.describe() + " must be " + n + " float32 values");
-    }
-    float a = aScale.floats()[0];
-    float[] b = bScale.floats();
-    float[] multiplier = new float[n];
-    for (int j = 0; j < n; j++) {
-      multiplier[j] = a * b[b.length == 1 ? 0 : j];
-    }
-    float[] c = bias == null ? new float[n] : bias.floats();
-    int[] v = acc.ints();
-    float[] o = new float[v.length];
-    for (int p = 0; p < v.length; p += n) {
-      for (int j = 0; j < n; j++) {
-        float y = (float) v[p + j] * multiplier[j];
-        o[p + j] = bias == null ? y : y + c[j];
-      }
-    }
-    return NdArray.wrap(DType.FLOAT, dims, o);
   }
 
   private static NdArray qLinearMatMul(KernelContext ctx) {

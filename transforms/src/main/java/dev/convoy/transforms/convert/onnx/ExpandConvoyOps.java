@@ -100,6 +100,7 @@ public final class ExpandConvoyOps {
           List<Value> q = emitN("DynamicQuantizeLinear", List.of(node.input(0)), Map.of(), 3);
           yield List.of(integerToFloat(q.get(0), q.get(1), q.get(2), 2, 3, 4));
         }
+        case "QGemm" -> List.of(qGemm());
         default -> throw new ConvoyException(
             node + ": op " + node.opType() + " of domain convoy has no ONNX expansion");
       };
@@ -140,6 +141,31 @@ public final class ExpandConvoyOps {
       Value y = emit("Mul", List.of(f, emit("Mul", List.of(aScale, node.input(bScale)),
           Map.of())), Map.of());
       return present(bias) ? emit("Add", List.of(y, node.input(bias)), Map.of()) : y;
+    }
+
+    /**
+     * DequantizeLinear of A, B (per column on B's column axis) and the int32 bias (at scale
+     * {@code a_scale * b_scale}), Gemm, then QuantizeLinear when QGemm has {@code y_scale}.
+     */
+    private Value qGemm() {
+      boolean transB = node.intAttr("transB", 0) != 0;
+      Value a = emit("DequantizeLinear", inputs(0, 3), Map.of());
+      Value b = emit("DequantizeLinear", inputs(3, 6),
+          Map.of("axis", new Attribute.IntAttr(transB ? 0 : 1)));
+      List<Value> in = new ArrayList<>(List.of(a, b));
+      if (present(6)) {
+        Value scale = emit("Mul", List.of(node.input(1), node.input(4)), Map.of());
+        in.add(emit("DequantizeLinear", List.of(node.input(6), scale),
+            Map.of("axis", new Attribute.IntAttr(0))));
+      }
+      Value y = emit("Gemm", in, Map.of("alpha", new Attribute.FloatAttr(
+          node.floatAttr("alpha", 1f)), "transB", new Attribute.IntAttr(transB ? 1 : 0)));
+      if (!present(7)) {
+        return y;
+      }
+      List<Value> q = new ArrayList<>(List.of(y));
+      q.addAll(inputs(7, 9));
+      return emit("QuantizeLinear", q, Map.of());
     }
 
     private boolean present(int i) {

@@ -1,0 +1,136 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
+import dev.convoy.transforms.optimize.Matchers;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Target;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A QDQ Gemm group, {@code QuantizeLinear(Gemm(DequantizeLinear(a), DequantizeLinear(b),
+ * DequantizeLinear(c)?))}, becomes {@code QGemm(a, a_scale, a_zp, b, b_scale, b_zp, c?, y_scale,
+ * y_zp)}: ONNX Runtime's {@code com.microsoft::QGemm} for {@code --onnx-ops ort} (its QDQ
+ * selector's Gemm), Convoy's {@code QGemm} of the same signature for the {@code cvy} target.
+ * Standard ONNX has no quantized Gemm with a bias, so the standard target keeps the group. The
+ * operands are checked as in {@code fuse-qdq-conv}: a per tensor, b a constant 8-bit matrix per
+ * tensor or per output column (zero points 0), c an int32 vector at scale {@code a_scale *
+ * b_scale} (so beta must be 1), transA 0; a Gemm that already carries a Relu ({@code FusedGemm})
+ * is taken when the output zero point is the type's minimum. Integer accumulation differs from
+ * the float Gemm only in rounding before requantization, as for the convolutions.
+ */
+public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
+  public static final String NAME = "fuse-qdq-gemm";
+
+  /** The Gemm and its dequantized operands (bias null when absent). */
+  public record Found(Node gemm, Node dqa, Node dqb, Node dqc) {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("QuantizeLinear");
+  }
+
+  @Override
+  public Match<Found> match(Node q, Rewriter rw) {
+    Target t = rw.options().target();
+    if (!t.convoyOps() && !t.ortOps()) {
+      return Match.fail("standard ONNX has no quantized Gemm with a bias");
+    }
+    Value mid = q.input(0);
+    Node gemm = mid == null ? null : mid.producer();
+    if (gemm == null || !isGemm(gemm)) {
+      return Match.fail((mid == null ? "the input" : mid.name()) + " is not produced by a Gemm");
+    }
+    String notSole = Matchers.notSoleUse(mid, 1);
+    if (notSole != null) {
+      return Match.fail(notSole);
+    }
+    Match<QuantParams> pq = QuantParams.of(q);
+    if (!pq.ok()) {
+      return pq.cast();
+    }
+    QuantParams y = pq.value();
+    if (!y.perTensor() || !QdqOperands.is8Bit(y.type())) {
+      return Match.fail("QuantizeLinear " + q.name() + " is not per-tensor 8-bit");
+    }
+    String act = gemm.domain().isEmpty() ? "" : gemm.stringAttr("activation", "");
+    if (!act.isEmpty() && !(act.equals("Relu") && y.zeroPoints()[0] == y.min())) {
+      return Match.fail(gemm.name() + "'s activation " + act + " is not a Relu that the output"
+          + " range absorbs");
+    }
+    boolean hasBias = gemm.inputCount() > 2 && gemm.input(2) != null;
+    if (gemm.intAttr("transA", 0) != 0 || (hasBias && gemm.floatAttr("beta", 1f) != 1f)) {
+      return Match.fail(gemm.name() + " transposes A or scales the bias");
+    }
+    Node dqa = QdqOperands.dequantizer(gemm.input(0));
+    Node dqb = QdqOperands.dequantizer(gemm.input(1));
+    if (dqa == null || dqb == null) {
+      return Match.fail(gemm.name() + " does not read dequantized operands");
+    }
+    Match<QuantParams> pa = QuantParams.of(dqa);
+    Match<QuantParams> pb = QuantParams.of(dqb);
+    if (!pa.ok() || !pb.ok()) {
+      return pa.ok() ? pb.cast() : pa.cast();
+    }
+    if (!pa.value().perTensor() || !QdqOperands.is8Bit(pa.value().type())) {
+      return Match.fail("DequantizeLinear " + dqa.name() + " is not per-tensor 8-bit");
+    }
+    Tensor b = dqb.input(0).constant();
+    if (b == null || b.rank() != 2) {
+      return Match.fail("the weight of " + dqb.name() + " is not a constant matrix");
+    }
+    boolean transB = gemm.intAttr("transB", 0) != 0;
+    long columns = b.dims()[transB ? 0 : 1];
+    String wrong = QdqOperands.weightProblem(dqb, pb.value(), transB ? 0 : 1, columns);
+    if (wrong != null) {
+      return Match.fail(wrong);
+    }
+    Node dqc = null;
+    if (hasBias) {
+      dqc = QdqOperands.dequantizer(gemm.input(2));
+      String bad = dqc == null ? gemm.name() + "'s bias is not dequantized"
+          : QdqOperands.biasProblem(dqc, pa.value().scales()[0], pb.value().scales(), columns);
+      if (bad != null) {
+        return Match.fail(bad);
+      }
+    }
+    return Match.of(new Found(gemm, dqa, dqb, dqc));
+  }
+
+  private static boolean isGemm(Node n) {
+    return n.is("Gemm") || (n.opType().equals("FusedGemm")
+        && (n.domain().equals(OpCatalog.CONVOY_DOMAIN) || n.domain().equals(Target.MICROSOFT)));
+  }
+
+  @Override
+  public void apply(Node q, Found f, Rewriter rw) {
+    Node gemm = f.gemm();
+    List<Value> inputs = new ArrayList<>();
+    QdqOperands.addQuantization(inputs, f.dqa(), rw);
+    QdqOperands.addQuantization(inputs, f.dqb(), rw);
+    inputs.add(f.dqc() == null ? null : f.dqc().input(0));
+    inputs.add(q.input(1));
+    inputs.add(QdqOperands.zeroPoint(q, Facts.dtype(q.output(0)), rw));
+    String domain = rw.options().target().convoyOps() ? OpCatalog.CONVOY_DOMAIN
+        : Target.MICROSOFT;
+    Map<String, Attribute> attrs = Map.of(
+        "alpha", new Attribute.FloatAttr(gemm.floatAttr("alpha", 1f)),
+        "transB", new Attribute.IntAttr(gemm.intAttr("transB", 0)));
+    rw.fuse(q, List.of(q, gemm), domain, 1, "QGemm", inputs, attrs, gemm.name(),
+        List.of(q.output(0)));
+  }
+}

@@ -1,0 +1,97 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Rewriter;
+import java.util.List;
+
+/**
+ * The operand checks that QDQ groups into integer ops ({@code fuse-qdq-conv}, {@code
+ * fuse-qdq-gemm}) share: the DequantizeLinear feeding an operand, a constant weight quantized per
+ * tensor or per output channel with zero points 0, an int32 bias whose scale is {@code x_scale *
+ * w_scale}, and the explicit zero points the integer ops need.
+ */
+final class QdqOperands {
+  /** Bias scale relative to {@code x_scale * w_scale} that still counts as equal. */
+  private static final double BIAS_SCALE_RTOL = 1e-6;
+
+  private QdqOperands() {}
+
+  static boolean is8Bit(DType t) {
+    return t == DType.UINT8 || t == DType.INT8;
+  }
+
+  /** The DequantizeLinear of the default domain that produces {@code v}, or null. */
+  static Node dequantizer(Value v) {
+    Node p = v == null ? null : v.producer();
+    return p != null && p.is("DequantizeLinear") ? p : null;
+  }
+
+  /**
+   * Why the weight's dequantization is not a constant 8-bit tensor per tensor or per output
+   * channel ({@code channels} along {@code axis}, zero points 0), or null.
+   */
+  static String weightProblem(Node dqw, QuantParams w, int axis, long channels) {
+    Tensor wq = dqw.input(0).constant();
+    if (wq == null || !is8Bit(w.type())) {
+      return "the weight of " + dqw.name() + " is not a constant 8-bit tensor";
+    }
+    if (w.perTensor()) {
+      return null;
+    }
+    long a = dqw.intAttr("axis", 1);
+    if ((a < 0 ? a + wq.rank() : a) != axis || w.scales().length != channels
+        || (w.zeroPoints().length != 1 && w.zeroPoints().length != channels)) {
+      return "DequantizeLinear " + dqw.name() + " is not per output channel (axis " + axis + ")";
+    }
+    for (long z : w.zeroPoints()) {
+      if (z != 0) {
+        return "DequantizeLinear " + dqw.name() + " has a non-zero per-channel zero point";
+      }
+    }
+    return null;
+  }
+
+  /** Why the bias's dequantization is not an int32 bias of {@code channels} at scale x*w, or null. */
+  static String biasProblem(Node dqb, double xScale, double[] wScales, long channels) {
+    Tensor b = dqb.input(0).constant();
+    Tensor s = dqb.input(1) == null ? null : dqb.input(1).constant();
+    Value zv = dqb.inputCount() > 2 ? dqb.input(2) : null;
+    Tensor z = zv == null ? null : zv.constant();
+    if (b == null || b.dtype() != DType.INT32 || b.rank() != 1 || b.dims()[0] != channels
+        || s == null || !s.dtype().isFloatingPoint() || (zv != null && z == null)
+        || (z != null && !Facts.isAll(z, 0))) {
+      return "the bias of " + dqb.name() + " is not a constant int32 vector with zero point 0";
+    }
+    double[] bs = s.toDoubleArray();
+    if (bs.length != 1 && bs.length != channels) {
+      return "the bias scale of " + dqb.name() + " is neither one value nor one per channel";
+    }
+    for (int m = 0; m < channels; m++) {
+      double want = (float) (xScale * wScales[wScales.length == 1 ? 0 : m]);
+      double have = bs[bs.length == 1 ? 0 : m];
+      if (!(Math.abs(have - want) <= BIAS_SCALE_RTOL * want)) {
+        return "the bias scale of " + dqb.name() + " is " + have + ", not x_scale * w_scale = "
+            + want;
+      }
+    }
+    return null;
+  }
+
+  /** Adds the quantized value {@code dq} reads, its scale and its zero point. */
+  static void addQuantization(List<Value> inputs, Node dq, Rewriter rw) {
+    inputs.add(dq.input(0));
+    inputs.add(dq.input(1));
+    inputs.add(zeroPoint(dq, Facts.dtype(dq.input(0)), rw));
+  }
+
+  /** The zero point input of {@code n}, or a new 0 of {@code type} when it is omitted. */
+  static Value zeroPoint(Node n, DType type, Rewriter rw) {
+    Value z = n.inputCount() > 2 ? n.input(2) : null;
+    return z != null ? z : rw.constant(n.graph(), Tensor.zeros(type, new long[0]),
+        n.name() + "_zero_point");
+  }
+}
