@@ -77,7 +77,7 @@ final class ArenaKernels {
     return (double) ((float[]) s.data())[s.offset()];
   }
 
-  /** Relu (as Math.max with 0, which maps -0 to +0 and keeps NaN) or Clip to [lo, hi]. */
+  /** Relu ({@code x < 0 ? 0 : x}, which keeps -0 and NaN, as ONNX Runtime) or Clip to [lo, hi]. */
   private static boolean unary(Node n, Arena arena, Function<Value, Arena.Span> source, float lo,
       float hi, boolean relu, Parallel par) {
     Arena.Span x = source.apply(n.input(0));
@@ -92,7 +92,7 @@ final class ArenaKernels {
     chunks(x.size(), par, (from, to) -> {
       if (relu) {
         for (int i = from; i < to; i++) {
-          out[io + i] = Math.max(a[ia + i], 0f);
+          out[io + i] = a[ia + i] < 0f ? 0f : a[ia + i];
         }
       } else {
         for (int i = from; i < to; i++) {

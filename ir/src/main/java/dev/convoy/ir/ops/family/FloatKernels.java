@@ -34,6 +34,14 @@ final class FloatKernels {
     return x.dtype() == DType.FLOAT;
   }
 
+  /**
+   * ONNX Relu as ONNX Runtime computes it, {@code x < 0 ? 0 : x}: -0 stays -0 and NaN stays NaN
+   * ({@code Math.max(x, 0)} would turn -0 into +0).
+   */
+  static float relu(float x) {
+    return x < 0f ? 0f : x;
+  }
+
   /** {@code op} over a float32 tensor. */
   static NdArray unary(Unary op, NdArray x, double p, double q, Parallel par) {
     float[] a = x.floats();
@@ -47,9 +55,8 @@ final class FloatKernels {
       double q) {
     switch (op) {
       case RELU -> {
-        // Math.max maps -0 to +0 and keeps NaN, as the generic x > 0 ? x : (x == x ? 0 : x).
         for (int i = from; i < to; i++) {
-          o[i] = Math.max(a[i], 0f);
+          o[i] = relu(a[i]);
         }
       }
       case SIGMOID -> {
