@@ -12,6 +12,7 @@ import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Blas;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -67,7 +68,8 @@ public final class QuantizedConv implements OpFamily {
 
   /**
    * The exact integer convolution of {@code x - xZero} with {@code w - wZero[m]} (any spatial
-   * rank, groups, strides, dilations, pads): one long accumulator per output element.
+   * rank, groups, strides, dilations, pads), accumulated in int32 (ONNX Runtime's accumulator),
+   * one value per output element.
    */
   private static long[] convAccumulate(KernelContext ctx, NdArray x, long xZero, NdArray w,
       long[] wZero, long[][] outDims) {
@@ -127,29 +129,40 @@ public final class QuantizedConv implements OpFamily {
         oc[d] = 0;
       }
     }
+    // im2col of the centered input, then one int32 GEMM per (image, group) with the centered
+    // weights (Blas.igemm, exact in int32 as ONNX Runtime's accumulation is).
     long[] xs = x.toLongs();
     long[] ws = w.toLongs();
-    long[] acc = new long[batch * outChannels * outSize];
     int mPerGroup = outChannels / group;
+    int kTotal = cPerGroup * kSize;
+    int[] wc = new int[outChannels * kTotal];
+    for (int m = 0; m < outChannels; m++) {
+      long wz = wZero[wZero.length == 1 ? 0 : m];
+      for (int i = 0; i < kTotal; i++) {
+        wc[m * kTotal + i] = (int) (ws[m * kTotal + i] - wz);
+      }
+    }
+    int[] col = new int[kTotal * outSize];
+    int[] out = new int[mPerGroup * outSize];
+    long[] acc = new long[batch * outChannels * outSize];
     for (int b = 0; b < batch; b++) {
-      for (int m = 0; m < outChannels; m++) {
-        int c0 = (m / mPerGroup) * cPerGroup;
-        long wz = wZero[wZero.length == 1 ? 0 : m];
-        int outBase = (b * outChannels + m) * outSize;
+      for (int gi = 0; gi < group; gi++) {
         for (int c = 0; c < cPerGroup; c++) {
-          int xBase = (b * channels + c0 + c) * inSize;
-          int wBase = (m * cPerGroup + c) * kSize;
-          for (int op = 0; op < outSize; op++) {
-            long s = 0;
-            int t = op * kSize;
-            for (int kp = 0; kp < kSize; kp++) {
-              int off = table[t + kp];
-              if (off >= 0) {
-                s += (xs[xBase + off] - xZero) * (ws[wBase + kp] - wz);
-              }
+          int xBase = (b * channels + gi * cPerGroup + c) * inSize;
+          for (int kp = 0; kp < kSize; kp++) {
+            int row = (c * kSize + kp) * outSize;
+            for (int op = 0; op < outSize; op++) {
+              int off = table[op * kSize + kp];
+              col[row + op] = off >= 0 ? (int) (xs[xBase + off] - xZero) : 0;
             }
-            acc[outBase + op] += s;
           }
+        }
+        java.util.Arrays.fill(out, 0);
+        Blas.igemm(mPerGroup, outSize, kTotal, wc, gi * mPerGroup * kTotal, col, 0, out, 0,
+            ctx.parallel());
+        int outBase = (b * outChannels + gi * mPerGroup) * outSize;
+        for (int i = 0; i < out.length; i++) {
+          acc[outBase + i] = out[i];
         }
       }
     }

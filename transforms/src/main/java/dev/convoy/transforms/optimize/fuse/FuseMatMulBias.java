@@ -73,7 +73,7 @@ public final class FuseMatMulBias implements MatchingRule<FuseMatMulBias.Found> 
   }
 
   /** Whether {@code c} is {@code [1, ..., 1, n]} of rank at most {@code rank}, n known. */
-  private static boolean isRowVector(long[] c, int rank, long n) {
+  static boolean isRowVector(long[] c, int rank, long n) {
     if (c.length == 0 || c.length > rank || n < 0 || c[c.length - 1] != n) {
       return false;
     }

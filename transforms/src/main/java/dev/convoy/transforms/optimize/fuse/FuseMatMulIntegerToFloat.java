@@ -134,8 +134,8 @@ public final class FuseMatMulIntegerToFloat
         && !mul.output(0).isGraphOutput()) {
       Value c = add.input(0) == mul.output(0) ? add.input(1) : add.input(0);
       Tensor bias = c == null ? null : c.constant();
-      if (bias != null && bias.dtype() == DType.FLOAT && isRowVector(bias.dims(), n,
-          Facts.rank(mul.output(0)))) {
+      if (bias != null && bias.dtype() == DType.FLOAT && FuseMatMulBias.isRowVector(bias.dims(),
+          Facts.rank(mul.output(0)), n)) {
         return new Found(mm, cast, scaleMul, aScale, bScale, add, c);
       }
     }
@@ -157,19 +157,6 @@ public final class FuseMatMulIntegerToFloat
   private static boolean oneOrColumns(Value v, long n) {
     long[] d = Facts.staticDims(v);
     return oneValue(v) || (d != null && d.length == 1 && d[0] == n);
-  }
-
-  /** Whether {@code c} is {@code [1, ..., 1, n]} of rank at most {@code rank}. */
-  private static boolean isRowVector(long[] c, long n, int rank) {
-    if (c.length == 0 || c.length > rank || c[c.length - 1] != n) {
-      return false;
-    }
-    for (int i = 0; i < c.length - 1; i++) {
-      if (c[i] != 1) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override

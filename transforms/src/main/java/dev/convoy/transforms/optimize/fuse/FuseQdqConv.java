@@ -1,16 +1,12 @@
 package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Attribute;
-import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
-import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Target;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,28 +48,11 @@ public final class FuseQdqConv implements MatchingRule<FuseQdqConv.Found> {
 
   @Override
   public Match<Found> match(Node q, Rewriter rw) {
-    Value mid = q.input(0);
-    Node conv = mid == null ? null : mid.producer();
-    if (conv == null || !isConv(conv)) {
-      return Match.fail((mid == null ? "the input" : mid.name()) + " is not produced by a Conv");
-    }
-    String notSole = Matchers.notSoleUse(mid, 1);
-    if (notSole != null) {
-      return Match.fail(notSole);
-    }
-    Match<QuantParams> pq = QuantParams.of(q);
+    Match<QuantParams> pq = QdqOperands.outputOf(q, "Conv", "FusedConv");
     if (!pq.ok()) {
       return pq.cast();
     }
-    QuantParams y = pq.value();
-    if (!y.perTensor() || !QdqOperands.is8Bit(y.type())) {
-      return Match.fail("QuantizeLinear " + q.name() + " is not per-tensor 8-bit");
-    }
-    String act = conv.domain().isEmpty() ? "" : conv.stringAttr("activation", "");
-    if (!act.isEmpty() && !(act.equals("Relu") && y.zeroPoints()[0] == y.min())) {
-      return Match.fail(conv.name() + "'s activation " + act + " is not a Relu that the output"
-          + " range absorbs");
-    }
+    Node conv = q.input(0).producer();
     Node dqx = QdqOperands.dequantizer(conv.input(0));
     Node dqw = QdqOperands.dequantizer(conv.input(1));
     if (dqx == null || dqw == null) {
@@ -103,11 +82,6 @@ public final class FuseQdqConv implements MatchingRule<FuseQdqConv.Found> {
       }
     }
     return Match.of(new Found(conv, dqx, dqw, dqb));
-  }
-
-  private static boolean isConv(Node n) {
-    return n.is("Conv") || (n.opType().equals("FusedConv")
-        && (n.domain().equals(OpCatalog.CONVOY_DOMAIN) || n.domain().equals(Target.MICROSOFT)));
   }
 
   @Override

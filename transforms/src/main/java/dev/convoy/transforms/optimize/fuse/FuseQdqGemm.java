@@ -8,7 +8,6 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
-import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Target;
@@ -50,28 +49,11 @@ public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
     if (!t.convoyOps() && !t.ortOps()) {
       return Match.fail("standard ONNX has no quantized Gemm with a bias");
     }
-    Value mid = q.input(0);
-    Node gemm = mid == null ? null : mid.producer();
-    if (gemm == null || !isGemm(gemm)) {
-      return Match.fail((mid == null ? "the input" : mid.name()) + " is not produced by a Gemm");
-    }
-    String notSole = Matchers.notSoleUse(mid, 1);
-    if (notSole != null) {
-      return Match.fail(notSole);
-    }
-    Match<QuantParams> pq = QuantParams.of(q);
+    Match<QuantParams> pq = QdqOperands.outputOf(q, "Gemm", "FusedGemm");
     if (!pq.ok()) {
       return pq.cast();
     }
-    QuantParams y = pq.value();
-    if (!y.perTensor() || !QdqOperands.is8Bit(y.type())) {
-      return Match.fail("QuantizeLinear " + q.name() + " is not per-tensor 8-bit");
-    }
-    String act = gemm.domain().isEmpty() ? "" : gemm.stringAttr("activation", "");
-    if (!act.isEmpty() && !(act.equals("Relu") && y.zeroPoints()[0] == y.min())) {
-      return Match.fail(gemm.name() + "'s activation " + act + " is not a Relu that the output"
-          + " range absorbs");
-    }
+    Node gemm = q.input(0).producer();
     boolean hasBias = gemm.inputCount() > 2 && gemm.input(2) != null;
     if (gemm.intAttr("transA", 0) != 0 || (hasBias && gemm.floatAttr("beta", 1f) != 1f)) {
       return Match.fail(gemm.name() + " transposes A or scales the bias");
@@ -109,11 +91,6 @@ public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
       }
     }
     return Match.of(new Found(gemm, dqa, dqb, dqc));
-  }
-
-  private static boolean isGemm(Node n) {
-    return n.is("Gemm") || (n.opType().equals("FusedGemm")
-        && (n.domain().equals(OpCatalog.CONVOY_DOMAIN) || n.domain().equals(Target.MICROSOFT)));
   }
 
   @Override

@@ -4,8 +4,12 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Target;
 import java.util.List;
 
 /**
@@ -19,6 +23,41 @@ final class QdqOperands {
   private static final double BIAS_SCALE_RTOL = 1e-6;
 
   private QdqOperands() {}
+
+  /**
+   * The per-tensor 8-bit parameters of QuantizeLinear {@code q} when its input is read only by it
+   * and is produced by {@code op} ({@code plain} of the default domain, or {@code fused} of the
+   * convoy or com.microsoft domain with no activation or a Relu that the output range absorbs: a
+   * zero point at the type's minimum saturates what the Relu would clamp); else why not.
+   */
+  static Match<QuantParams> outputOf(Node q, String plain, String fused) {
+    Value mid = q.input(0);
+    Node op = mid == null ? null : mid.producer();
+    boolean isFused = op != null && op.opType().equals(fused)
+        && (op.domain().equals(OpCatalog.CONVOY_DOMAIN) || op.domain().equals(Target.MICROSOFT));
+    if (op == null || !(op.is(plain) || isFused)) {
+      return Match.fail((mid == null ? "the input" : mid.name()) + " is not produced by a "
+          + plain);
+    }
+    String notSole = Matchers.notSoleUse(mid, 1);
+    if (notSole != null) {
+      return Match.fail(notSole);
+    }
+    Match<QuantParams> pq = QuantParams.of(q);
+    if (!pq.ok()) {
+      return pq;
+    }
+    QuantParams y = pq.value();
+    if (!y.perTensor() || !is8Bit(y.type())) {
+      return Match.fail("QuantizeLinear " + q.name() + " is not per-tensor 8-bit");
+    }
+    String act = isFused ? op.stringAttr("activation", "") : "";
+    if (!act.isEmpty() && !(act.equals("Relu") && y.zeroPoints()[0] == y.min())) {
+      return Match.fail(op.name() + "'s activation " + act + " is not a Relu that the output"
+          + " range absorbs");
+    }
+    return pq;
+  }
 
   static boolean is8Bit(DType t) {
     return t == DType.UINT8 || t == DType.INT8;
@@ -55,7 +94,7 @@ final class QdqOperands {
     return null;
   }
 
-  /** Why the bias's dequantization is not an int32 bias of {@code channels} at scale x*w, or null. */
+  /** Why the bias's dequantization is not an int32 bias of {@code channels} at x*w, or null. */
   static String biasProblem(Node dqb, double xScale, double[] wScales, long channels) {
     Tensor b = dqb.input(0).constant();
     Tensor s = dqb.input(1) == null ? null : dqb.input(1).constant();
