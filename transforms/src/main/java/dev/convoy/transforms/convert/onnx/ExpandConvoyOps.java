@@ -145,7 +145,8 @@ public final class ExpandConvoyOps {
 
     /**
      * DequantizeLinear of A, B (per column on B's column axis) and the int32 bias (at scale
-     * {@code a_scale * b_scale}), Gemm, then QuantizeLinear when QGemm has {@code y_scale}.
+     * {@code a_scale * b_scale * alpha}), Gemm, then QuantizeLinear when QGemm has {@code
+     * y_scale}.
      */
     private Value qGemm() {
       boolean transB = node.intAttr("transB", 0) != 0;
@@ -153,13 +154,19 @@ public final class ExpandConvoyOps {
       Value b = emit("DequantizeLinear", inputs(3, 6),
           Map.of("axis", new Attribute.IntAttr(transB ? 0 : 1)));
       List<Value> in = new ArrayList<>(List.of(a, b));
+      float alpha = node.floatAttr("alpha", 1f);
       if (present(6)) {
+        // QGemm scales the bias with the product, alpha included: (AB + C) * alpha.
         Value scale = emit("Mul", List.of(node.input(1), node.input(4)), Map.of());
+        if (alpha != 1f) {
+          scale = emit("Mul", List.of(scale, g.addInitializer(g.uniqueName(
+              node.output(0).name() + "_alpha"), Tensor.ofFloats(new long[0], alpha))), Map.of());
+        }
         in.add(emit("DequantizeLinear", List.of(node.input(6), scale),
             Map.of("axis", new Attribute.IntAttr(0))));
       }
-      Value y = emit("Gemm", in, Map.of("alpha", new Attribute.FloatAttr(
-          node.floatAttr("alpha", 1f)), "transB", new Attribute.IntAttr(transB ? 1 : 0)));
+      Value y = emit("Gemm", in, Map.of("alpha", new Attribute.FloatAttr(alpha),
+          "transB", new Attribute.IntAttr(transB ? 1 : 0)));
       if (!present(7)) {
         return y;
       }

@@ -23,8 +23,9 @@ import java.util.Map;
  * Standard ONNX has no quantized Gemm with a bias, so the standard target keeps the group. The
  * operands are checked as in {@code fuse-qdq-conv}: a per tensor, b a constant 8-bit matrix per
  * tensor or per output column (zero points 0), c an int32 vector at scale {@code a_scale *
- * b_scale} (so beta must be 1), transA 0; a Gemm that already carries a Relu ({@code FusedGemm})
- * is taken when the output zero point is the type's minimum. Integer accumulation differs from
+ * b_scale} (with a bias alpha and beta must be 1: QGemm scales the bias with the product),
+ * transA 0; a Gemm that already carries a Relu ({@code FusedGemm}) is taken when the output
+ * zero point is the type's minimum. Integer accumulation differs from
  * the float Gemm only in rounding before requantization, as for the convolutions.
  */
 public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
@@ -55,7 +56,9 @@ public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
     }
     Node gemm = q.input(0).producer();
     boolean hasBias = gemm.inputCount() > 2 && gemm.input(2) != null;
-    if (gemm.intAttr("transA", 0) != 0 || (hasBias && gemm.floatAttr("beta", 1f) != 1f)) {
+    // Gemm is alpha * AB + beta * C; QGemm is alpha * (AB + C).
+    if (gemm.intAttr("transA", 0) != 0 || (hasBias && (gemm.floatAttr("beta", 1f) != 1f
+        || gemm.floatAttr("alpha", 1f) != 1f))) {
       return Match.fail(gemm.name() + " transposes A or scales the bias");
     }
     Node dqa = QdqOperands.dequantizer(gemm.input(0));

@@ -97,6 +97,52 @@ class ConvoyOpsExportTest {
       }
       """;
 
+  /** The integer products; their outputs are compared in float (QGemm's after dequantizing). */
+  private static final String INTEGER_TO_FLOAT = """
+      graph g (%%a: uint8[2,3,4]) -> (%%y: float32[2,3,3], %%z: float32[2,3,3]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%w: int8[4,3] = [12, -7, 100, -128, 5, 33, 64, -1, 0, 9, -90, 127]
+        init %%az: uint8[] = [131]
+        init %%wz: int8[3] = [0, 0, 0]
+        init %%as: float32[] = [0.02]
+        init %%ws: float32[3] = [0.004, 0.002, 0.005]
+        init %%bias: float32[3] = [0.5, -0.25, 1.5]
+        %%y = convoy::MatMulIntegerToFloat(%%a, %%w, %%as, %%ws, %%az, %%wz, %%bias) @fused
+        %%z = convoy::MatMulIntegerToFloat(%%a, %%w, %%as, %%ws) @fused2
+      }
+      """;
+
+  private static final String DYNAMIC_QUANTIZE = """
+      graph g (%%x: float32[2,3,4]) -> (%%y: float32[2,3,3]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%w: int8[4,3] = [12, -7, 100, -128, 5, 33, 64, -1, 0, 9, -90, 127]
+        init %%wz: int8[] = [0]
+        init %%ws: float32[3] = [0.004, 0.002, 0.005]
+        init %%bias: float32[3] = [0.5, -0.25, 1.5]
+        %%y = convoy::DynamicQuantizeMatMul(%%x, %%w, %%ws, %%wz, %%bias) @fused
+      }
+      """;
+
+  private static final String QGEMM = """
+      graph g (%%a: uint8[2,4]) -> (%%y: float32[2,3], %%f: float32[2,3]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%w: int8[3,4] = [12, -7, 100, -128, 5, 33, 64, -1, 0, 9, -90, 127]
+        init %%az: uint8[] = [131]
+        init %%wz: int8[3] = [0, 0, 0]
+        init %%as: float32[] = [0.02]
+        init %%ws: float32[3] = [0.004, 0.002, 0.005]
+        init %%c: int32[3] = [300, -1200, 45]
+        init %%ys: float32[] = [0.01]
+        init %%yz: uint8[] = [120]
+        %%q: uint8[2,3] = convoy::QGemm(%%a, %%as, %%az, %%w, %%ws, %%wz, %%c, %%ys, %%yz) {transB=1} @fused
+        %%y = DequantizeLinear(%%q, %%ys, %%yz) @dq
+        %%f = convoy::QGemm(%%a, %%as, %%az, %%w, %%ws, %%wz, %%c) {transB=1, alpha=0.5} @fused2
+      }
+      """;
+
   private static final List<String[]> ACTIVATIONS = List.of(
       new String[] {"", ""},
       new String[] {"Relu", ""},
@@ -129,6 +175,12 @@ class ConvoyOpsExportTest {
     }
     for (int opset : new int[] {13, 20}) {
       tests.add(DynamicTest.dynamicTest("gelu@" + opset, () -> check(String.format(GELU, opset))));
+      tests.add(DynamicTest.dynamicTest("matmul-integer-to-float@" + opset,
+          () -> check(String.format(INTEGER_TO_FLOAT, opset))));
+      tests.add(DynamicTest.dynamicTest("dynamic-quantize-matmul@" + opset,
+          () -> check(String.format(DYNAMIC_QUANTIZE, opset))));
+      tests.add(DynamicTest.dynamicTest("qgemm@" + opset,
+          () -> check(String.format(QGEMM, opset))));
     }
     return tests.build();
   }
