@@ -9,6 +9,7 @@ import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.ops.InferenceContext;
 import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
@@ -19,7 +20,8 @@ import java.util.List;
 /**
  * The integer and quantized convolutions ConvInteger and QLinearConv, over {@link Conv}'s
  * geometry: products accumulate exactly in integers, and QLinearConv requantizes with
- * {@link Quantize}'s rounding (half to even) and saturation.
+ * {@link Quantize}'s rounding (half to even) and saturation; and QLinearGlobalAveragePool
+ * ({@code convoy} and {@code com.microsoft}), which averages quantized values the same way.
  */
 public final class QuantizedConv implements OpFamily {
 
@@ -35,6 +37,58 @@ public final class QuantizedConv implements OpFamily {
         .optionalAttr("strides")
         .shape(ctx -> convShape(ctx, ctx.dtype(7), 0, 3))
         .kernel(ctx -> one(qLinearConv(ctx)));
+    // ONNX Runtime's quantized GlobalAveragePool (NCHW only), and Convoy's of the same signature.
+    for (String domain : List.of(OpCatalog.CONVOY_DOMAIN, ConvoyFused.MICROSOFT)) {
+      r.op(domain, "QLinearGlobalAveragePool", 1).inputs(5).attr("channels_last", 0L)
+          .shape(ctx -> ShapeFns.tensor(ctx.dtype(4), pooledShape(ctx.shape(0))))
+          .kernel(ctx -> one(qLinearGlobalAveragePool(ctx)));
+    }
+  }
+
+  /** [N, C, 1, ...]: every spatial axis pooled to one. */
+  private static Shape pooledShape(Shape x) {
+    if (!x.hasRank() || x.rank() < 3) {
+      return Shape.unknownRank();
+    }
+    List<Dim> out = new ArrayList<>(x.dims().subList(0, 2));
+    for (int i = 2; i < x.rank(); i++) {
+      out.add(Dim.of(1));
+    }
+    return Shape.of(out);
+  }
+
+  /**
+   * The mean over the spatial axes of {@code x - x_zero_point}, summed exactly in a long,
+   * requantized once with {@code x_scale / (y_scale * count)} (half to even, saturating).
+   */
+  private static NdArray qLinearGlobalAveragePool(KernelContext ctx) {
+    if (ctx.attrLong("channels_last") != 0) {
+      throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": channels_last is not"
+          + " supported");
+    }
+    NdArray x = ctx.tensor(0);
+    if (x.rank() < 3) {
+      throw ctx.error("input " + x.describe() + " must be [N, C, spatial...]");
+    }
+    long xz = zeroPoint(ctx, 2);
+    NdArray yzp = ctx.tensor(4);
+    long[] rg = Quantize.range(ctx, yzp.dtype());
+    long[] xd = x.dims();
+    int count = (int) (x.size() / (xd[0] * xd[1]));
+    double scale = ctx.scalarDouble(1, 1) / (ctx.scalarDouble(3, 1) * count);
+    long yz = yzp.getLong(0);
+    long[] dims = xd.clone();
+    java.util.Arrays.fill(dims, 2, dims.length, 1);
+    NdArray y = NdArray.allocate(yzp.dtype(), dims);
+    long[] v = x.toLongs();
+    for (int p = 0; p < xd[0] * xd[1]; p++) {
+      long sum = 0;
+      for (int i = p * count; i < (p + 1) * count; i++) {
+        sum += v[i] - xz;
+      }
+      y.setLong(p, Quantize.saturate(Math.rint(sum * scale) + yz, rg));
+    }
+    return y;
   }
 
   private static List<ValueType> convShape(InferenceContext ctx, DType t, int xi, int wi) {

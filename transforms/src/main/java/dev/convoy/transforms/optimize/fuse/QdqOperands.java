@@ -27,13 +27,14 @@ final class QdqOperands {
   /**
    * The per-tensor 8-bit parameters of QuantizeLinear {@code q} when its input is read only by it
    * and is produced by {@code op} ({@code plain} of the default domain, or {@code fused} of the
-   * convoy or com.microsoft domain with no activation or a Relu that the output range absorbs: a
-   * zero point at the type's minimum saturates what the Relu would clamp); else why not.
+   * convoy or com.microsoft domain, when not empty, with no activation or a Relu that the output
+   * range absorbs: a zero point at the type's minimum saturates what the Relu would clamp); else
+   * why not.
    */
   static Match<QuantParams> outputOf(Node q, String plain, String fused) {
     Value mid = q.input(0);
     Node op = mid == null ? null : mid.producer();
-    boolean isFused = op != null && op.opType().equals(fused)
+    boolean isFused = op != null && !fused.isEmpty() && op.opType().equals(fused)
         && (op.domain().equals(OpCatalog.CONVOY_DOMAIN) || op.domain().equals(Target.MICROSOFT));
     if (op == null || !(op.is(plain) || isFused)) {
       return Match.fail((mid == null ? "the input" : mid.name()) + " is not produced by a "

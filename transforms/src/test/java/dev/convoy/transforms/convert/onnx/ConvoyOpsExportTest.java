@@ -143,6 +143,19 @@ class ConvoyOpsExportTest {
       }
       """;
 
+  private static final String QLINEAR_GAP = """
+      graph g (%%x: uint8[2,3,4,5]) -> (%%y: float32[2,3,1,1]) {
+        opset "" %d
+        opset "convoy" 1
+        init %%xs: float32[] = [0.03]
+        init %%xz: uint8[] = [7]
+        init %%ys: float32[] = [0.02]
+        init %%yz: uint8[] = [3]
+        %%q: uint8[2,3,1,1] = convoy::QLinearGlobalAveragePool(%%x, %%xs, %%xz, %%ys, %%yz) @fused
+        %%y = DequantizeLinear(%%q, %%ys, %%yz) @dq
+      }
+      """;
+
   private static final List<String[]> ACTIVATIONS = List.of(
       new String[] {"", ""},
       new String[] {"Relu", ""},
@@ -181,6 +194,8 @@ class ConvoyOpsExportTest {
           () -> check(String.format(DYNAMIC_QUANTIZE, opset))));
       tests.add(DynamicTest.dynamicTest("qgemm@" + opset,
           () -> check(String.format(QGEMM, opset))));
+      tests.add(DynamicTest.dynamicTest("qlinear-global-average-pool@" + opset,
+          () -> check(String.format(QLINEAR_GAP, opset))));
     }
     return tests.build();
   }
