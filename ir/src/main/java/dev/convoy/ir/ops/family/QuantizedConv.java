@@ -185,7 +185,7 @@ public final class QuantizedConv implements OpFamily {
     }
     // im2col of the centered input, then one int32 GEMM per (image, group) with the centered
     // weights (Blas.igemm, exact in int32 as ONNX Runtime's accumulation is).
-    long[] xs = x.toLongs();
+    int[] xs = centered(x, xZero);
     long[] ws = w.toLongs();
     int mPerGroup = outChannels / group;
     int kTotal = cPerGroup * kSize;
@@ -207,7 +207,7 @@ public final class QuantizedConv implements OpFamily {
             int row = (c * kSize + kp) * outSize;
             for (int op = 0; op < outSize; op++) {
               int off = table[op * kSize + kp];
-              col[row + op] = off >= 0 ? (int) (xs[xBase + off] - xZero) : 0;
+              col[row + op] = off >= 0 ? xs[xBase + off] : 0;
             }
           }
         }
@@ -226,6 +226,25 @@ public final class QuantizedConv implements OpFamily {
     System.arraycopy(g.out(), 0, dims, 2, r);
     outDims[0] = dims;
     return acc;
+  }
+
+  /** {@code x - zero} as ints, read straight from bytes for 8-bit x. */
+  private static int[] centered(NdArray x, long zero) {
+    int z = (int) zero;
+    int[] v = new int[(int) x.size()];
+    if (x.dtype() == DType.UINT8 || x.dtype() == DType.INT8) {
+      byte[] b = x.bytes();
+      int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (b[i] & mask) - z;
+      }
+    } else {
+      long[] l = x.toLongs();
+      for (int i = 0; i < v.length; i++) {
+        v[i] = (int) (l[i] - zero);
+      }
+    }
+    return v;
   }
 
   private static long zeroPoint(KernelContext ctx, int i) {
