@@ -152,17 +152,22 @@ class ArenaExecutionTest {
   }
 
   @Test
-  void convolutionsAndElementwiseOpsComputeStraightIntoTheirPlannedPlaces() {
+  void convolutionsPoolsAndElementwiseOpsComputeStraightIntoTheirPlannedPlaces() {
     Map<String, Tensor> inputs = new LinkedHashMap<>();
     Graph g = staticAtReference(TestData.devModels().resolve("mobilenet_v2.onnx"), inputs);
     MemoryPlanCodec.store(g, MemoryPlanner.plan(g));
     long conv = g.nodes().stream().filter(n -> n.is("Conv")).count();
     long elementwise = g.nodes().stream()
         .filter(n -> n.is("Clip") || n.is("Add") || n.is("Relu")).count();
+    long pool = g.nodes().stream().filter(n -> n.is("GlobalAveragePool")).count();
     ArenaUse use = new ArenaUse();
     Evaluator.standard().recordArenaUse(use).runTensors(g, inputs);
-    assertTrue(conv > 40 && elementwise > 40, conv + " Conv, " + elementwise + " Clip/Add/Relu");
-    assertEquals(conv + elementwise, use.inArena());
+    assertTrue(conv > 40 && elementwise > 40 && pool == 1,
+        conv + " Conv, " + elementwise + " Clip/Add/Relu, " + pool + " GlobalAveragePool");
+    assertEquals(conv + elementwise + pool, use.inArena());
+    // The rest are the Constant nodes' scalars and their Identities, copied in.
+    long constants = g.nodes().stream().filter(n -> n.is("Constant") || n.is("Identity")).count();
+    assertEquals(constants, use.writes() - use.inArena());
   }
 
   @Test
