@@ -41,7 +41,7 @@ public final class MemoryBenchmark {
   public static BenchTable run(List<Path> models, int warmup, int reps) throws IOException {
     BenchTable table = new BenchTable("Memory of a planned .cvy evaluation (O3, one thread)",
         "model", "LOAD MB", "plan arena / LOAD", "planner", "in-place", "arena arrays MB",
-        "arrays / plan arena", "live peak unplanned MB", "live peak in arena MB",
+        "arrays / plan arenas", "live peak unplanned MB", "live peak in arena MB",
         "live peak in arena / LOAD", "heap/run unplanned MB", "heap/run in arena MB",
         "heap/run in arena / unplanned", "ms unplanned", "ms in arena");
     Path dir = Files.createTempDirectory("convoy-bench-memory");
@@ -65,7 +65,8 @@ public final class MemoryBenchmark {
     }
     return table.note("LOAD = most planned bytes alive at one step (the plan's lower bound)."
         + " Arena arrays: one per storage class, holding the planned places of its values,"
-        + " allocated by the first run and kept by the evaluator for the next. Live peak: the"
+        + " allocated by the first run and kept by the evaluator for the next; plan arenas:"
+        + " the top-level graph's and its subgraphs' (loop bodies). Live peak: the"
         + " most tensor bytes the evaluator held after a node (arena arrays plus heap tensors"
         + " bound to values, graph inputs and outputs included; weights and kernel scratch not"
         + " counted). Heap/run: bytes allocated by one run on the calling thread besides the"
@@ -112,10 +113,19 @@ public final class MemoryBenchmark {
     double onHeap = BenchTable.median(onRuns[0]);
     double load = plan.lowerBoundBytes();
     table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
-        mb(arrays), ratio(arrays, plan.arenaBytes()), mb(offUse.peakLiveBytes()),
+        mb(arrays), ratio(arrays, totalArena(plan)), mb(offUse.peakLiveBytes()),
         mb(onUse.peakLiveBytes()), ratio(onUse.peakLiveBytes(), load), mb(offHeap), mb(onHeap),
         ratio(onHeap, offHeap), String.format("%.1f", BenchTable.median(offRuns[1])),
         String.format("%.1f", BenchTable.median(onRuns[1])));
+  }
+
+  /** Bytes of the arenas of {@code plan} and of its subgraphs' plans (each counted once). */
+  private static long totalArena(MemoryPlan plan) {
+    long total = plan.arenaBytes();
+    for (MemoryPlan sub : plan.subgraphs().values()) {
+      total += totalArena(sub);
+    }
+    return total;
   }
 
   /** Bytes allocated ({@code into[0][i]}) and milliseconds ({@code into[1][i]}) of one run. */
