@@ -67,12 +67,7 @@ public final class NdArray implements RuntimeValue {
   /** Wraps a storage array (not copied) after checking its class and length against the shape. */
   public static NdArray wrap(DType dtype, long[] dims, Object data) {
     int n = checkedSize(dims);
-    Class<?> want = storageClass(dtype);
-    if (data.getClass() != want) {
-      throw new IllegalArgumentException(
-          dtype.textName() + " needs a " + want.getSimpleName() + ", got "
-              + data.getClass().getSimpleName());
-    }
+    requireStorage(dtype, data);
     int len = java.lang.reflect.Array.getLength(data);
     if (len != n) {
       throw new ConvoyException(
@@ -88,17 +83,21 @@ public final class NdArray implements RuntimeValue {
    */
   public static NdArray view(DType dtype, long[] dims, Object data, int offset) {
     int n = checkedSize(dims);
+    requireStorage(dtype, data);
+    if (offset < 0 || offset + (long) n > java.lang.reflect.Array.getLength(data)) {
+      throw new IllegalArgumentException("a view of " + n + " elements at " + offset
+          + " does not fit a storage array of " + java.lang.reflect.Array.getLength(data));
+    }
+    return new NdArray(dtype, dims.clone(), n, data, offset, true);
+  }
+
+  private static void requireStorage(DType dtype, Object data) {
     Class<?> want = storageClass(dtype);
     if (data.getClass() != want) {
       throw new IllegalArgumentException(
           dtype.textName() + " needs a " + want.getSimpleName() + ", got "
               + data.getClass().getSimpleName());
     }
-    if (offset < 0 || offset + (long) n > java.lang.reflect.Array.getLength(data)) {
-      throw new IllegalArgumentException("a view of " + n + " elements at " + offset
-          + " does not fit a storage array of " + java.lang.reflect.Array.getLength(data));
-    }
-    return new NdArray(dtype, dims.clone(), n, data, offset, true);
   }
 
   /** A zero-filled (empty-string-filled) array. */

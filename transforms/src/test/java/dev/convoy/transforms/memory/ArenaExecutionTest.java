@@ -141,9 +141,8 @@ class ArenaExecutionTest {
   @Test
   void aliasedOutputsAreViewsOfTheirInputsBytes() {
     Map<String, Tensor> inputs = new LinkedHashMap<>();
-    Graph g = staticAtReference(TestData.devModels().resolve("mobilenet_v2.onnx"), inputs);
-    MemoryPlan plan = MemoryPlanner.plan(g);
-    MemoryPlanCodec.store(g, plan);
+    Graph g = planned("mobilenet_v2", inputs);
+    MemoryPlan plan = MemoryPlanCodec.stored(g).orElseThrow();
     ArenaUse use = new ArenaUse();
     Evaluator.standard().recordArenaUse(use).runTensors(g, inputs);
     assertTrue(plan.aliased() > 0, "mobilenet_v2 has aliases");
@@ -154,8 +153,7 @@ class ArenaExecutionTest {
   @Test
   void convolutionsPoolsAndElementwiseOpsComputeStraightIntoTheirPlannedPlaces() {
     Map<String, Tensor> inputs = new LinkedHashMap<>();
-    Graph g = staticAtReference(TestData.devModels().resolve("mobilenet_v2.onnx"), inputs);
-    MemoryPlanCodec.store(g, MemoryPlanner.plan(g));
+    Graph g = planned("mobilenet_v2", inputs);
     long conv = g.nodes().stream().filter(n -> n.is("Conv")).count();
     long elementwise = g.nodes().stream()
         .filter(n -> n.is("Clip") || n.is("Add") || n.is("Relu")).count();
@@ -245,9 +243,8 @@ class ArenaExecutionTest {
   @Test
   void arraysOfAMixedTypeModelAddUpToAtMostItsPlannedArena() {
     Map<String, Tensor> inputs = new LinkedHashMap<>();
-    Graph g = staticAtReference(TestData.devModels().resolve("all-minilm-l6-v2-q.onnx"), inputs);
-    MemoryPlan plan = MemoryPlanner.plan(g);
-    MemoryPlanCodec.store(g, plan);
+    Graph g = planned("all-minilm-l6-v2-q", inputs);
+    MemoryPlan plan = MemoryPlanCodec.stored(g).orElseThrow();
     Set<DType> types = new java.util.HashSet<>();
     g.nodes().forEach(n -> n.outputs().forEach(v -> {
       if (v != null && v.tensorType() != null && !v.isGraphOutput()) {
@@ -266,9 +263,8 @@ class ArenaExecutionTest {
   @Test
   void theLivePeakOfAPlannedRunIsItsArenaPlusWhatLivesOnTheHeap() {
     Map<String, Tensor> inputs = new LinkedHashMap<>();
-    Graph g = staticAtReference(TestData.devModels().resolve("squeezenet1_1.onnx"), inputs);
-    MemoryPlan plan = MemoryPlanner.plan(g);
-    MemoryPlanCodec.store(g, plan);
+    Graph g = planned("squeezenet1_1", inputs);
+    MemoryPlan plan = MemoryPlanCodec.stored(g).orElseThrow();
     ArenaUse planned = new ArenaUse();
     ArenaUse unplanned = new ArenaUse();
     Evaluator.standard().recordArenaUse(planned).runTensors(g, inputs);
@@ -281,6 +277,13 @@ class ArenaExecutionTest {
     // Unplanned: at least LOAD (what the plan says is alive at once) and the input.
     assertTrue(unplanned.peakLiveBytes() >= plan.lowerBoundBytes() - 64L * plan.allocations().size()
         + in, unplanned.peakLiveBytes() + " live, LOAD " + plan.lowerBoundBytes());
+  }
+
+  /** Dev model {@code model} static at its reference inputs, with its memory plan stored. */
+  private static Graph planned(String model, Map<String, Tensor> inputs) {
+    Graph g = staticAtReference(TestData.devModels().resolve(model + ".onnx"), inputs);
+    MemoryPlanCodec.store(g, MemoryPlanner.plan(g));
+    return g;
   }
 
   /** Bytes of the arenas of a plan and its subgraphs' plans. */
