@@ -1,6 +1,8 @@
 package dev.convoy.pipeline.stage;
 
 import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.pipeline.blob.BlobStore;
@@ -8,6 +10,7 @@ import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
+import dev.convoy.pipeline.zoo.ModelFiles;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.optimize.PassBisect;
@@ -81,7 +84,8 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
     @Setup
     public void setup() {
       verifier = new OrtVerifier();
-      evaluator = Evaluator.standard();
+      // One kernel thread: the runner's workers already take one core each (one model each).
+      evaluator = new Evaluator(OpCatalog.standard(), Parallel.serial());
     }
 
     @Teardown
@@ -102,11 +106,11 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       if (onnx) {
         // The oracle runs the file as the user gave it (from its path, so weights in
         // external-data files beside it load too).
-        Map<String, Tensor> expected = verifier.run(Storage.localCopy(run.ref().path()), inputs);
+        Map<String, Tensor> expected = verifier.run(ModelFiles.local(run.ref().path()), inputs);
         Map<String, Tensor> actual = runOnOrt(result, inputs);
         compared = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
       } else {
-        compared = ModelVerification.againstSource(Storage.localCopy(run.ref().path()), source, result,
+        compared = ModelVerification.againstSource(ModelFiles.local(run.ref().path()), source, result,
             inputs, evaluator);
       }
       Map<String, long[]> shapes = run.ref().inputShapeArrays();
