@@ -16,10 +16,12 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -295,6 +297,17 @@ public final class Storage {
    * downloads each blob or model once), ready to memory-map.
    */
   public static Path localCopy(String location) {
+    return localCopy(location, copy -> List.of());
+  }
+
+  /**
+   * As {@link #localCopy(String)}, and for a file on another scheme also the files that {@code
+   * sidecars} names for the copy (paths relative to {@code location}'s folder, such as an ONNX
+   * model's external data), each copied to the same place relative to the copy, where a reader of
+   * the copy looks for them. A name that leads out of the folder is not copied (the reader then
+   * reports it missing).
+   */
+  public static Path localCopy(String location, Function<Path, Collection<String>> sidecars) {
     Optional<Path> local = localPath(location);
     if (local.isPresent()) {
       return local.get();
@@ -305,21 +318,37 @@ public final class Storage {
     }
     Path dir = cacheDir().resolve(sha256(location + "#" + size));
     Path copy = dir.resolve(safe(fileName(location)));
-    if (Files.isRegularFile(copy)) {
-      return copy;
+    fetch(location, copy);
+    String folder = resource(location, false).getCurrentDirectory().toString();
+    for (String name : sidecars.apply(copy)) {
+      Path target = dir.resolve(name).normalize();
+      if (!target.startsWith(dir) || target.equals(copy) || name.contains("\\")) {
+        continue;
+      }
+      String from = file(folder, name);
+      if (exists(from)) {
+        fetch(from, target);
+      }
+    }
+    return copy;
+  }
+
+  /** Downloads {@code location} to local file {@code target} unless it is already there. */
+  private static void fetch(String location, Path target) {
+    if (Files.isRegularFile(target)) {
+      return;
     }
     try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ".download-", ".tmp");
+      Files.createDirectories(target.getParent());
+      Path tmp = Files.createTempFile(target.getParent(), ".download-", ".tmp");
       try (InputStream in = open(location)) {
         Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
       }
       try {
-        Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (FileAlreadyExistsException e) {
         Files.deleteIfExists(tmp);
       }
-      return copy;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot copy " + location + " to this machine", e);
     }
