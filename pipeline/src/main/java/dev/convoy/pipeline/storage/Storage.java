@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
@@ -43,6 +44,8 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 public final class Storage {
   private static final String LOCAL_SCHEME = "file";
   private static final String MIME = "application/octet-stream";
+  /** How many folder levels {@link #list} descends on a filesystem without a recursive glob. */
+  private static final int LIST_DEPTH = 8;
 
   private Storage() {}
 
@@ -134,7 +137,10 @@ public final class Storage {
     }
   }
 
-  /** Every file under folder {@code dir} (recursively), as locations; none when it is absent. */
+  /**
+   * Every file under folder {@code dir} (recursively; on another filesystem down to {@value
+   * #LIST_DEPTH} levels), as sorted locations; none when it is absent.
+   */
   public static List<String> list(String dir) {
     Optional<Path> local = localPath(dir);
     if (local.isPresent()) {
@@ -148,12 +154,28 @@ public final class Storage {
       }
     }
     try {
-      MatchResult m = FileSystems.match(dir(dir, "") + "**", EmptyMatchTreatment.ALLOW);
-      List<String> out = new ArrayList<>();
-      if (m.status() == MatchResult.Status.OK) {
-        m.metadata().forEach(md -> out.add(md.resourceId().toString()));
+      // Not every filesystem's glob has a recursive "**" (Hadoop's matches one level with it),
+      // so the folder's levels are also matched one by one, down to LIST_DEPTH.
+      String base = dir(dir, "");
+      List<String> specs = new ArrayList<>(List.of(base + "**"));
+      for (String level = "*"; specs.size() <= LIST_DEPTH; level += "/*") {
+        specs.add(base + level);
       }
-      out.sort(Comparator.naturalOrder());
+      TreeSet<String> found = new TreeSet<>();
+      for (MatchResult m : FileSystems.match(specs, EmptyMatchTreatment.ALLOW)) {
+        if (m.status() == MatchResult.Status.OK) {
+          m.metadata().forEach(md -> found.add(md.resourceId().toString()));
+        }
+      }
+      // A one-level glob also matches the folders of that level (Hadoop's does): a name that
+      // others continue is a folder, not a file.
+      List<String> out = new ArrayList<>();
+      for (String f : found) {
+        String next = found.higher(f + "/");
+        if (!found.contains(f + "/") && (next == null || !next.startsWith(f + "/"))) {
+          out.add(f);
+        }
+      }
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
@@ -280,14 +302,40 @@ public final class Storage {
       }
       return;
     }
+    List<String> files = list(dir);
     try {
-      List<ResourceId> files = new ArrayList<>();
-      for (String f : list(dir)) {
-        files.add(resource(f, false));
+      List<ResourceId> ids = new ArrayList<>();
+      for (String f : files) {
+        ids.add(resource(f, false));
       }
-      FileSystems.delete(files, StandardMoveOptions.IGNORE_MISSING_FILES);
+      FileSystems.delete(ids, StandardMoveOptions.IGNORE_MISSING_FILES);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete " + dir, e);
+    }
+    deleteEmptyFolders(dir, files);
+  }
+
+  /**
+   * Removes the folders that held {@code files} under {@code dir}, deepest first, and {@code dir}
+   * itself, on a filesystem that has folders (HDFS does; an object store or {@code mem://} has
+   * none, and then there is nothing to remove). A folder that is not empty stays.
+   */
+  private static void deleteEmptyFolders(String dir, List<String> files) {
+    String root = dir(dir, "");
+    TreeSet<String> folders = new TreeSet<>(Comparator.reverseOrder());
+    folders.add(root);
+    for (String f : files) {
+      for (int slash = f.lastIndexOf('/'); slash > root.length(); slash = f.lastIndexOf('/',
+          slash - 1)) {
+        folders.add(f.substring(0, slash + 1));
+      }
+    }
+    for (String folder : folders) {
+      try {
+        FileSystems.delete(List.of(resource(folder, true)), StandardMoveOptions.IGNORE_MISSING_FILES);
+      } catch (IOException | RuntimeException e) {
+        // No folders on this filesystem, or one that is not empty: nothing to remove.
+      }
     }
   }
 
