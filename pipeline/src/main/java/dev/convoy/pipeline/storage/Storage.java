@@ -154,8 +154,8 @@ public final class Storage {
       }
     }
     try {
-      // Not every filesystem's glob has a recursive "**" (Hadoop's matches one level with it),
-      // so the folder's levels are also matched one by one, down to LIST_DEPTH.
+      // Not every filesystem matches a recursive "**" (Beam's Hadoop filesystem found nothing
+      // under a staging folder on HDFS with it), so the levels are also matched one by one.
       String base = dir(dir, "");
       List<String> specs = new ArrayList<>(List.of(base + "**"));
       for (String level = "*"; specs.size() <= LIST_DEPTH; level += "/*") {
