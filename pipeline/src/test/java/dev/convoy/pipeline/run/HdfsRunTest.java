@@ -16,7 +16,9 @@ import dev.convoy.transforms.optimize.Level;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,7 +147,7 @@ class HdfsRunTest {
   void reportReadsTheRunFromHdfs() {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     Report.print(LocalWarehouse.of(root + "out/warehouse/", List.of()), null,
-        new PrintStream(buf, true, StandardCharsets.UTF_8));
+        new PrintWriter(new OutputStreamWriter(buf, StandardCharsets.UTF_8), true));
     String text = buf.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("run same") && text.contains("models: 3 ok, 0 failed"), text);
   }

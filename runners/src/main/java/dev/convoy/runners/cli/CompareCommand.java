@@ -5,6 +5,7 @@ import dev.convoy.pipeline.query.Compare;
 import dev.convoy.pipeline.query.HtmlReport;
 import dev.convoy.pipeline.query.LocalWarehouse;
 import dev.convoy.pipeline.query.Thresholds;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code convoy compare}: per-model deltas between two runs; with {@code --fail-on-regression},
@@ -44,8 +46,11 @@ public class CompareCommand implements Callable<Integer> {
       description = "Also write the comparison as one self-contained HTML page with charts.")
   Path html;
 
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
     Path warehouse = LocalWarehouse.of(warehouseLocation, List.of(runA, runB));
     Path th = thresholds;
     if (th == null && Files.isRegularFile(Path.of("configs/regression.properties"))) {
@@ -54,12 +59,12 @@ public class CompareCommand implements Callable<Integer> {
     if (th != null && !Files.isRegularFile(th)) {
       throw new ConvoyException(th + ": no such thresholds file");
     }
-    int code = Compare.print(warehouse, runA, runB, failOnRegression, th, System.out);
+    int code = Compare.print(warehouse, runA, runB, failOnRegression, th, out);
     if (html != null) {
       HtmlReport.compare(warehouse, runA, runB, Thresholds.load(th), html);
-      System.out.println("html: " + html);
+      out.println("html: " + html);
     }
-    System.out.flush();
+    out.flush();
     return code;
   }
 }

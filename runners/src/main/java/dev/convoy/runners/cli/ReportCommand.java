@@ -3,12 +3,14 @@ package dev.convoy.runners.cli;
 import dev.convoy.pipeline.query.HtmlReport;
 import dev.convoy.pipeline.query.LocalWarehouse;
 import dev.convoy.pipeline.query.Report;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code convoy report}: one run's models, passes, verifications and failures from the warehouse. */
 @Command(
@@ -28,16 +30,19 @@ public class ReportCommand implements Callable<Integer> {
       description = "Also write the report as one self-contained HTML page with charts.")
   Path html;
 
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
     Path warehouse =
         LocalWarehouse.of(warehouseLocation, runId == null ? List.of() : List.of(runId));
-    int code = Report.print(warehouse, runId, System.out);
+    int code = Report.print(warehouse, runId, out);
     if (html != null) {
       HtmlReport.report(warehouse, runId, html);
-      System.out.println("html: " + html);
+      out.println("html: " + html);
     }
-    System.out.flush();
+    out.flush();
     return code;
   }
 }
