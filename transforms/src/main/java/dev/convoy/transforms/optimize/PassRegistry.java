@@ -27,6 +27,7 @@ import dev.convoy.transforms.optimize.eliminate.EliminateSqueezeUnsqueeze;
 import dev.convoy.transforms.optimize.eliminate.EliminateUnusedInitializers;
 import dev.convoy.transforms.optimize.eliminate.EliminateZeroPad;
 import dev.convoy.transforms.optimize.eliminate.EliminateNotWhere;
+import dev.convoy.transforms.optimize.eliminate.EliminateZeroRecurrentState;
 import dev.convoy.transforms.optimize.eliminate.EliminatePreShapeNode;
 import dev.convoy.transforms.optimize.eliminate.EliminateReshapeRoundTrip;
 import dev.convoy.transforms.optimize.eliminate.MergeReshapeChain;
@@ -120,6 +121,7 @@ public final class PassRegistry {
     addRule(EliminateReshapeRoundTrip.NAME, EliminateReshapeRoundTrip::new);
     addRule(EliminatePreShapeNode.NAME, EliminatePreShapeNode::new);
     addRule(EliminateNotWhere.NAME, EliminateNotWhere::new);
+    addRule(EliminateZeroRecurrentState.NAME, EliminateZeroRecurrentState::new);
     addRule(EliminateCastRoundTrip.NAME, EliminateCastRoundTrip::new);
     addRule(EliminateQdqRoundTrip.NAME, EliminateQdqRoundTrip::new);
     addRule(EliminateConcatSlice.NAME, EliminateConcatSlice::new);

@@ -69,6 +69,28 @@ public final class RuleCases {
     return g;
   }
 
+  /**
+   * The rule fires; the rewritten graph, run in ONNX Runtime at each of {@code shapes} (concrete
+   * sizes for the symbolic input dims), matches ONNX Runtime on the original. A rewrite that holds
+   * only at the sizes it was matched under fails at the other one.
+   */
+  @SafeVarargs
+  public final void keepsOutputsAtShapes(Map<String, long[]>... shapes) {
+    Graph g = GraphParser.parse(text);
+    Graph before = g.copy();
+    int rewrites = new RuleSetPass(rule.name(), List.of(rule), 100)
+        .run(g, new PassContext(options, null));
+    assertTrue(rewrites > 0, rule.name() + " did not rewrite");
+    try (OrtVerifier ort = new OrtVerifier()) {
+      for (Map<String, long[]> s : shapes) {
+        var v = ort.compare(OnnxExporter.toBytes(before), OnnxExporter.toBytes(g),
+            SeededInputs.generate(before, s));
+        assertTrue(v.pass(), rule.name() + " changes ONNX Runtime's outputs at " + s.keySet()
+            + ": " + v.firstFailure());
+      }
+    }
+  }
+
   /** The graph as given does not match at the root; its reason contains {@code reason}. */
   public void notFiring(String reason) {
     assertReason(GraphParser.parse(text), reason);
