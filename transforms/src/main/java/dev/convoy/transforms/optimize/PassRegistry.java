@@ -48,6 +48,8 @@ import dev.convoy.transforms.optimize.fuse.FuseGeluTanh;
 import dev.convoy.transforms.optimize.fuse.FuseHardSigmoid;
 import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
 import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
+import dev.convoy.transforms.optimize.fuse.FuseCenteringIntoLinear;
+import dev.convoy.transforms.optimize.fuse.FuseScaleIntoMatMul;
 import dev.convoy.transforms.optimize.fuse.FuseSiblingConvs;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseSwish;
@@ -142,6 +144,8 @@ public final class PassRegistry {
     addRule(FuseLayerNorm.NAME, FuseLayerNorm::new);
     addRule(FuseSlicesToSplit.NAME, FuseSlicesToSplit::new);
     addRule(FuseSiblingConvs.NAME, FuseSiblingConvs::new);
+    addRule(FuseScaleIntoMatMul.NAME, FuseScaleIntoMatMul::new);
+    addRule(FuseCenteringIntoLinear.NAME, FuseCenteringIntoLinear::new);
     addRule(FuseClipChain.NAME, FuseClipChain::new);
     addRule(FuseClampQuantize.NAME, FuseClampQuantize::new);
     addRule(FuseQdqShapeOp.NAME, FuseQdqShapeOp::new);

@@ -47,6 +47,13 @@ public final class RuleCases {
     return new RuleCases(rule, text, root, other);
   }
 
+  /** The same cases with concrete sizes for the symbolic input dims (seeded inputs need them). */
+  public RuleCases atShapes(Map<String, long[]> shapes) {
+    return with(new OptimizeOptions(options.level(), options.enabled(), options.disabled(),
+        options.pipelineFile(), shapes, options.verifyEachPass(), options.foldSizeCapBytes(),
+        options.target()));
+  }
+
   /**
    * The rule matches at the root; applied alone to a fixpoint it leaves a valid graph computing
    * the same outputs as before, in Convoy's evaluator and in ONNX Runtime (rtol 1e-4, atol 1e-5).

@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.transforms.optimize.Level;
-import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,7 +50,7 @@ class EliminateZeroRecurrentStateTest {
 
   @Test
   void dropsSplitConstantOfShapeZerosAtEveryBatchAndLength() {
-    Graph g = DYNAMIC.with(shapes(Map.of("x", new long[] {5, 3, 3}))).firesAndKeepsOutputs();
+    Graph g = DYNAMIC.atShapes(Map.of("x", new long[] {5, 3, 3})).firesAndKeepsOutputs();
     Node lstm = only(g, "LSTM");
     assertNull(lstm.input(5));
     assertNull(lstm.input(6));
@@ -64,11 +61,6 @@ class EliminateZeroRecurrentStateTest {
   @Test
   void dropsAZeroConstantState() {
     assertNull(only(STATIC.firesAndKeepsOutputs(), "LSTM").input(5));
-  }
-
-  private static OptimizeOptions shapes(Map<String, long[]> shapes) {
-    return new OptimizeOptions(Level.O2, Set.of(), Set.of(), null, shapes, false,
-        OptimizeOptions.DEFAULT_FOLD_CAP);
   }
 
   private static Node only(Graph g, String op) {

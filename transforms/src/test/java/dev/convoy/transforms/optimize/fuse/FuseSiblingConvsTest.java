@@ -3,11 +3,8 @@ package dev.convoy.transforms.optimize.fuse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.convoy.ir.graph.Graph;
-import dev.convoy.transforms.optimize.Level;
-import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,7 +33,7 @@ class FuseSiblingConvsTest {
 
   @Test
   void threeBranchesBecomeOneConvAndASplitAtEveryShape() {
-    Graph g = THREE.with(shapes(Map.of("x", new long[] {2, 3, 5, 4}))).firesAndKeepsOutputs();
+    Graph g = THREE.atShapes(Map.of("x", new long[] {2, 3, 5, 4})).firesAndKeepsOutputs();
     assertEquals(1, g.opHistogram().get("Conv"));
     assertEquals(1, g.opHistogram().get("Split"));
     THREE.keepsOutputsAtShapes(
@@ -68,10 +65,5 @@ class FuseSiblingConvsTest {
             .replace("init %Wa: float32[2,3,1,1]", "init %unused: float32[2,3,1,1]")
             .replace("Conv(%x, %Wa, %Ba)", "Conv(%x, %Wx, %Ba)"), "root")
         .notFiring("root is not a group-1 Conv with constant weights");
-  }
-
-  static OptimizeOptions shapes(Map<String, long[]> shapes) {
-    return new OptimizeOptions(Level.O2, Set.of(), Set.of(), null, shapes, false,
-        OptimizeOptions.DEFAULT_FOLD_CAP);
   }
 }

@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.convoy.ir.graph.Graph;
-import dev.convoy.transforms.optimize.Level;
-import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,7 +36,7 @@ class SinkSplitTest {
 
   @Test
   void unsqueezeTransposeAndPowRunOnceAtEveryShape() {
-    Graph g = CASES.with(shapes(Map.of("x", new long[] {2, 6, 5}))).firesAndKeepsOutputs();
+    Graph g = CASES.atShapes(Map.of("x", new long[] {2, 6, 5})).firesAndKeepsOutputs();
     assertEquals(1, g.opHistogram().get("Unsqueeze"));
     assertEquals(1, g.opHistogram().get("Transpose"));
     assertEquals(1, g.opHistogram().get("Pow"));
@@ -76,10 +73,5 @@ class SinkSplitTest {
           %b = Mul(%q, %c) @mul_q
         }
         """, "root").notFiring("Mul mul_p does not map elements one to one");
-  }
-
-  private static OptimizeOptions shapes(Map<String, long[]> shapes) {
-    return new OptimizeOptions(Level.O2, Set.of(), Set.of(), null, shapes, false,
-        OptimizeOptions.DEFAULT_FOLD_CAP);
   }
 }
