@@ -1,17 +1,16 @@
 package dev.convoy.transforms.optimize.fuse;
 
-import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.ConstantConcat;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.move.SinkSplit;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -110,49 +109,15 @@ public final class FuseSiblingConvs implements MatchingRule<List<Node>> {
       }
     }
     List<Value> inputs = new ArrayList<>(List.of(anchor.input(0),
-        rw.constant(graph, concatRows(weights), anchor.input(1).name() + "_siblings")));
+        rw.constant(graph, ConstantConcat.of(weights, 0), anchor.input(1).name() + "_siblings")));
     if (!biases.isEmpty()) {
-      inputs.add(rw.constant(graph, concatRows(biases), anchor.input(2).name() + "_siblings"));
+      inputs.add(rw.constant(graph, ConstantConcat.of(biases, 0),
+          anchor.input(2).name() + "_siblings"));
     }
     Node conv = rw.insertBefore(anchor, "Conv", inputs, 1, anchor.attributes(),
         anchor.output(0).name() + "_siblings");
     rw.setName(conv, anchor.name());
     rw.inferTypes(conv);
-    List<Value> splitInputs = new ArrayList<>(List.of(conv.output(0)));
-    Map<String, Attribute> attrs;
-    if (graph.opsetVersion("") >= 13) {
-      splitInputs.add(rw.constant(graph, Tensor.ofLongs(new long[] {sizes.length}, sizes),
-          conv.output(0).name() + "_split"));
-      attrs = Map.of("axis", new Attribute.IntAttr(1));
-    } else {
-      attrs = Map.of("axis", new Attribute.IntAttr(1), "split", new Attribute.IntsAttr(sizes));
-    }
-    Node split = rw.insertBefore(anchor, "Split", splitInputs, convs.size(), attrs,
-        conv.output(0).name() + "_part");
-    rw.setName(split, anchor.name() + "_split");
-    for (int i = 0; i < convs.size(); i++) {
-      Value old = convs.get(i).output(0);
-      rw.setType(split.output(i), old.type());
-      rw.replace(old, split.output(i));
-    }
-    convs.forEach(rw::erase);
-  }
-
-  /** The tensors stacked along their first axis (row-major, so their bytes one after another). */
-  private static Tensor concatRows(List<Tensor> parts) {
-    long rows = 0;
-    int bytes = 0;
-    for (Tensor t : parts) {
-      rows += t.dim(0);
-      bytes += t.data().remaining();
-    }
-    ByteBuffer all = ByteBuffer.allocate(bytes).order(parts.get(0).data().order());
-    for (Tensor t : parts) {
-      all.put(t.data().duplicate());
-    }
-    all.flip();
-    long[] dims = parts.get(0).dims().clone();
-    dims[0] = rows;
-    return Tensor.of(parts.get(0).dtype(), dims, all);
+    SiblingSplit.replace(convs, conv.output(0), sizes, 1, rw);
   }
 }

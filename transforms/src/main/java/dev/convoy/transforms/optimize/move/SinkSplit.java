@@ -5,6 +5,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.ConstantConcat;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
@@ -13,30 +14,28 @@ import dev.convoy.transforms.optimize.Rewriter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * A {@code Split} whose every output feeds the same op (same type, attributes and other operands)
  * moves below it: {@code f(Split(x))} is {@code Split(f(x))}, one {@code f} for n. Exact where
- * {@code f} maps each element on its own ({@link #ELEMENTWISE}, with any other operand one scalar
- * value shared by all, so broadcasting never reaches the split axis) or only moves elements
- * ({@code Transpose}, {@code Unsqueeze}, the split axis renumbered). Inception's sibling branches
+ * {@code f} maps each element on its own (an elementwise op whose other operands are one scalar
+ * shared by all, or, for a split along the last axis, one vector per part as long as the part,
+ * which are joined in part order) or only moves elements ({@code Transpose}, {@code Unsqueeze},
+ * the split axis renumbered). Inception's sibling branches
  * after {@code fuse-sibling-convs} ({@code Relu} per branch) and a spectrogram's real and
  * imaginary parts ({@code Unsqueeze -> Transpose -> Pow} per part) become one chain.
  */
 public final class SinkSplit implements MatchingRule<SinkSplit.Found> {
   public static final String NAME = "sink-split";
 
-  /** Ops that map each element (and a shared scalar operand) to one output element. */
-  static final Set<String> ELEMENTWISE = Set.of(
-      "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu", "Celu", "HardSigmoid", "HardSwish",
-      "Softplus", "Softsign", "Exp", "Log", "Abs", "Neg", "Sqrt", "Reciprocal", "Erf", "Floor",
-      "Ceil", "Round", "Sign", "Not", "Cast", "Identity", "Clip", "Gelu", "Mish", "Sin", "Cos",
-      "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "ThresholdedRelu", "Shrink", "IsNaN",
-      "IsInf");
-
-  /** The consumers in output order, the split input's rank, and the new split axis. */
-  public record Found(List<Node> consumers, int splitIndex, int axis) {}
+  /**
+   * The consumers in output order, the operand they read the parts at, the new split axis, the
+   * operands that hold one vector per part, and the consumer the moved nodes go before.
+   */
+  public record Found(
+      List<Node> consumers, int splitIndex, int axis, List<Integer> perPart, Node anchor) {}
 
   @Override
   public String name() {
@@ -84,25 +83,68 @@ public final class SinkSplit implements MatchingRule<SinkSplit.Found> {
     }
     Node first = consumers.get(0);
     for (Node c : consumers) {
-      if (!sameOp(first, c, index)) {
+      if (!sameOp(first, c)) {
         return Match.fail(c.name() + " is not the same op as " + first.name());
       }
+    }
+    List<Node> order = first.graph().nodes();
+    Node anchor = consumers.stream().min(Comparator.comparingInt(order::indexOf)).orElseThrow();
+    List<Integer> perPart = new ArrayList<>();
+    for (int j = 0; j < first.inputCount(); j++) {
+      if (j == index || sameOperand(consumers, j, rank)) {
+        continue;
+      }
+      if (!ElementwiseMoves.isElementwise(first.opType())
+          || !vectorPerPart(consumers, parts, j, axis, rank, order.indexOf(anchor))) {
+        return Match.fail(first.opType() + " " + first.name() + " reads operand " + j
+            + " that differs between the parts or could broadcast along the split axis");
+      }
+      perPart.add(j);
     }
     int moved = movedAxis(first, index, axis, rank);
     return moved < 0
         ? Match.fail(first.opType() + " " + first.name() + " does not map elements one to one")
-        : Match.of(new Found(consumers, index, moved));
+        : Match.of(new Found(consumers, index, moved, perPart, anchor));
   }
 
-  /** Same domain, op, attributes and operands other than the split output at {@code index}. */
-  private static boolean sameOp(Node a, Node b, int index) {
-    if (!a.domain().isEmpty() || !b.domain().isEmpty() || !a.opType().equals(b.opType())
-        || !a.attributes().equals(b.attributes()) || a.inputCount() != b.inputCount()
-        || a.outputCount() != 1 || b.outputCount() != 1 || !a.subgraphs().isEmpty()) {
+  /** Same domain, op and attributes, one output, no subgraphs. */
+  private static boolean sameOp(Node a, Node b) {
+    return a.domain().isEmpty() && b.domain().isEmpty() && a.opType().equals(b.opType())
+        && a.attributes().equals(b.attributes()) && a.inputCount() == b.inputCount()
+        && a.outputCount() == 1 && b.outputCount() == 1 && a.subgraphs().isEmpty();
+  }
+
+  /** Operand {@code j} is one value for all, and a scalar where the op is elementwise. */
+  private static boolean sameOperand(List<Node> consumers, int j, int rank) {
+    Value v = consumers.get(0).input(j);
+    for (Node c : consumers) {
+      if (c.input(j) != v) {
+        return false;
+      }
+    }
+    return v == null || !ElementwiseMoves.isElementwise(consumers.get(0).opType())
+        || sharedScalar(v, rank);
+  }
+
+  /**
+   * Operand {@code j} of each consumer is a vector as long as its part along the split axis, the
+   * last one (so it broadcasts along that axis only), defined before the anchor at {@code before}.
+   */
+  private static boolean vectorPerPart(
+      List<Node> consumers, List<Value> parts, int j, int axis, int rank, int before) {
+    if (axis != rank - 1) {
       return false;
     }
-    for (int i = 0; i < a.inputCount(); i++) {
-      if (i != index && a.input(i) != b.input(i)) {
+    List<Node> order = consumers.get(0).graph().nodes();
+    for (int i = 0; i < consumers.size(); i++) {
+      Value v = consumers.get(i).input(j);
+      long[] dims = v == null ? null : Facts.staticDims(v);
+      var part = Facts.shape(parts.get(i));
+      long size = part != null && part.hasRank() && part.rank() == rank
+          && part.dim(axis).isStatic() ? part.dim(axis).size() : -1;
+      if (dims == null || dims.length != 1 || dims[0] != size || size < 1
+          || Facts.dtype(v) == null || Facts.dtype(v) != Facts.dtype(consumers.get(0).input(j))
+          || (v.producer() != null && order.indexOf(v.producer()) > before)) {
         return false;
       }
     }
@@ -111,16 +153,10 @@ public final class SinkSplit implements MatchingRule<SinkSplit.Found> {
 
   /**
    * Where the split axis lands after {@code op} (read at operand {@code index}), or -1 when the op
-   * is not one this rule moves or an operand could broadcast along the axis.
+   * is not one this rule moves.
    */
   private static int movedAxis(Node op, int index, int axis, int rank) {
-    if (ELEMENTWISE.contains(op.opType())) {
-      for (int i = 0; i < op.inputCount(); i++) {
-        Value v = op.input(i);
-        if (i != index && v != null && !sharedScalar(v, rank)) {
-          return -1;
-        }
-      }
+    if (ElementwiseMoves.isElementwise(op.opType())) {
       return axis;
     }
     if (index != 0) {
@@ -162,6 +198,19 @@ public final class SinkSplit implements MatchingRule<SinkSplit.Found> {
     return -1;
   }
 
+  /** The per-part vectors of operand {@code j}, joined: a constant, or a Concat before anchor. */
+  private static Value joined(List<Node> consumers, int j, Node anchor, Rewriter rw) {
+    List<Value> vs = consumers.stream().map(c -> c.input(j)).toList();
+    if (vs.stream().allMatch(v -> v.constant() != null)) {
+      return rw.constant(anchor.graph(), ConstantConcat.of(vs.stream().map(Value::constant).toList(), 0),
+          vs.get(0).name() + "_parts");
+    }
+    Node concat = rw.insertBefore(anchor, "Concat", vs, 1, Map.of("axis",
+        new Attribute.IntAttr(0)), vs.get(0).name() + "_parts");
+    rw.inferTypes(concat);
+    return concat.output(0);
+  }
+
   /** One element, of rank at most the split input's, so it never widens the output. */
   private static boolean sharedScalar(Value v, int rank) {
     long[] dims = Facts.staticDims(v);
@@ -170,11 +219,13 @@ public final class SinkSplit implements MatchingRule<SinkSplit.Found> {
 
   @Override
   public void apply(Node split, Found m, Rewriter rw) {
-    Node anchor = m.consumers().stream()
-        .min(Comparator.comparingInt(split.graph().nodes()::indexOf)).orElseThrow();
+    Node anchor = m.anchor();
     Node first = m.consumers().get(0);
     List<Value> opInputs = new ArrayList<>(first.inputs());
     opInputs.set(m.splitIndex(), split.input(0));
+    for (int j : m.perPart()) {
+      opInputs.set(j, joined(m.consumers(), j, anchor, rw));
+    }
     Node op = rw.copyBefore(anchor, first, opInputs);
     rw.setType(op.output(0), null);
     rw.inferTypes(op);
