@@ -2,7 +2,6 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
-import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.ConstantConcat;
 import dev.convoy.transforms.optimize.Facts;
@@ -13,7 +12,6 @@ import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.move.SinkSplit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -47,22 +45,14 @@ public final class FuseSiblingConvs implements MatchingRule<List<Node>> {
     if (!fusable(root)) {
       return Match.fail(root.name() + " is not a group-1 Conv with constant weights");
     }
-    List<Node> siblings = new ArrayList<>();
-    for (Use u : root.input(0).uses()) {
-      Node n = u.node();
-      if (u.index() == 0 && n.is("Conv") && n.graph() == root.graph() && !siblings.contains(n)
-          && fusable(n) && sameKernel(root, n)) {
-        siblings.add(n);
-      }
-    }
+    List<Node> siblings = SiblingSplit.siblings(root, n -> n.is("Conv") && fusable(n)
+        && sameKernel(root, n));
     if (siblings.size() < 2) {
       return Match.fail("no other Conv reads " + root.input(0).name() + " the same way");
     }
     if (siblings.size() == 2 && !sameSoleReaders(siblings)) {
       return Match.fail("two Convs without the same op after each save no node");
     }
-    List<Node> order = root.graph().nodes();
-    siblings.sort(Comparator.comparingInt(order::indexOf));
     return Match.of(siblings);
   }
 

@@ -2,7 +2,6 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
-import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.ConstantConcat;
 import dev.convoy.transforms.optimize.Facts;
@@ -12,7 +11,6 @@ import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.move.SinkSplit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -46,14 +44,8 @@ public final class FuseSiblingMatMuls implements MatchingRule<List<Node>> {
     if (!fusable(root) || rank < 2) {
       return Match.fail(root.name() + " does not multiply by a constant matrix");
     }
-    List<Node> siblings = new ArrayList<>();
-    for (Use u : root.input(0).uses()) {
-      Node n = u.node();
-      if (u.index() == 0 && n.opType().equals(root.opType()) && n.graph() == root.graph()
-          && !siblings.contains(n) && fusable(n) && sameShape(root, n)) {
-        siblings.add(n);
-      }
-    }
+    List<Node> siblings = SiblingSplit.siblings(root, n -> n.opType().equals(root.opType())
+        && fusable(n) && sameShape(root, n));
     if (siblings.size() < 2) {
       return Match.fail("no other " + root.opType() + " multiplies " + root.input(0).name()
           + " the same way");
@@ -62,8 +54,6 @@ public final class FuseSiblingMatMuls implements MatchingRule<List<Node>> {
         siblings.stream().map(n -> n.output(0)).toList(), rank - 1, rank).ok()) {
       return Match.fail("two products without the same op after each save no node");
     }
-    List<Node> order = root.graph().nodes();
-    siblings.sort(Comparator.comparingInt(order::indexOf));
     return Match.of(siblings);
   }
 

@@ -3,15 +3,35 @@ package dev.convoy.transforms.optimize.fuse;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Rewriter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
-/** The Split that hands a merged sibling op's output back to the siblings' readers. */
+/** Sibling ops (one input, read alike) and the Split that hands their merged output back. */
 final class SiblingSplit {
   private SiblingSplit() {}
+
+  /**
+   * The nodes in {@code root}'s graph that read {@code root}'s first input as their own first
+   * input and are {@code root}'s siblings by {@code same} (root included), in graph order.
+   */
+  static List<Node> siblings(Node root, Predicate<Node> same) {
+    List<Node> found = new ArrayList<>();
+    for (Use u : root.input(0).uses()) {
+      Node n = u.node();
+      if (u.index() == 0 && n.graph() == root.graph() && !found.contains(n) && same.test(n)) {
+        found.add(n);
+      }
+    }
+    List<Node> order = root.graph().nodes();
+    found.sort(Comparator.comparingInt(order::indexOf));
+    return found;
+  }
 
   /**
    * Splits {@code merged} along {@code axis} into the siblings' outputs (their sizes along it in
