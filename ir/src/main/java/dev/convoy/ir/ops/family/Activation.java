@@ -21,6 +21,9 @@ public record Activation(String name, double p, double q) {
   public static final java.util.List<String> NAMES = java.util.List.of(
       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Gelu", "Swish");
 
+  /** No activation: {@link #applyTo} leaves every value as it is. */
+  static final Activation NONE = new Activation("", 0, 0);
+
   /** The activation of a node with {@code activation} and {@code activation_params}. */
   static Activation of(NodeContext ctx) {
     String name = ctx.attrString("activation");
@@ -96,16 +99,26 @@ public record Activation(String name, double p, double q) {
       return Kernels.mapFloat(y, function());
     }
     float[] o = y.floats();
+    applyTo(o, 0, o.length);
+    return y;
+  }
+
+  /**
+   * The activation over {@code o[from, to)} in place, as {@link #apply} computes it for a float32
+   * tensor: a kernel calls it on each block of its output while the block is still in cache.
+   */
+  void applyTo(float[] o, int from, int to) {
     switch (name) {
+      case "" -> { }
       case "Relu" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = Math.max(o[i], 0f);
         }
       }
       case "Clip" -> {
         float lo = (float) p;
         float hi = (float) q;
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = Math.min(Math.max(o[i], lo), hi);
         }
       }
@@ -116,7 +129,7 @@ public record Activation(String name, double p, double q) {
         // Branch-free: the float product of two floats is the double one rounded, as LeakyRelu's
         // kernel computes it; only a -0 input comes out +0.
         float a = (float) p;
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           float v = o[i];
           o[i] = Math.max(v, 0f) + a * Math.min(v, 0f);
         }
@@ -126,39 +139,38 @@ public record Activation(String name, double p, double q) {
       case "HardSigmoid" -> {
         float a = (float) p;
         float b = (float) q;
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = Math.min(Math.max(a * o[i] + b, 0f), 1f);
         }
       }
       case "HardSwish" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           float v = o[i];
           o[i] = v * Math.min(Math.max(v / 6f + 0.5f, 0f), 1f);
         }
       }
       case "Sigmoid" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = (float) (1 / (1 + Math.exp(-(double) o[i])));
         }
       }
       case "Swish" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           double v = o[i];
           o[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
         }
       }
       case "Tanh" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = (float) Math.tanh(o[i]);
         }
       }
       default -> {
         DoubleUnaryOperator f = function();
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = (float) f.applyAsDouble(o[i]);
         }
       }
     }
-    return y;
   }
 }

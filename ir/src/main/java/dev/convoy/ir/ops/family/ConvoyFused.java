@@ -122,7 +122,7 @@ public final class ConvoyFused implements OpFamily {
   // ---- kernels ----
 
   private static List<RuntimeValue> fusedConv(KernelContext ctx, Activation act) {
-    return Kernels.one(act.apply((NdArray) standard("Conv").kernel().compute(ctx).get(0)));
+    return Kernels.one(Conv.conv(ctx, act));
   }
 
   private static List<RuntimeValue> fusedGemm(KernelContext ctx, Activation act) {
