@@ -27,7 +27,7 @@ final class FloatKernels {
 
   /** Binary ops with a float32 fast path. */
   enum Binary {
-    ADD, SUB, MUL, DIV
+    ADD, SUB, MUL, DIV, MAX, MIN
   }
 
   static boolean applies(NdArray x) {
@@ -101,7 +101,7 @@ final class FloatKernels {
 
   /**
    * {@code op} over the broadcast of two float32 tensors. Float +, -, * and / round once, so
-   * they equal the generic kernel's double operation rounded to float.
+   * they equal the generic kernel's double operation rounded to float; max and min are exact.
    */
   static NdArray binary(Binary op, NdArray a, NdArray b, Parallel par) {
     long[] ad = a.dims();
@@ -148,7 +148,16 @@ final class FloatKernels {
           o[i] = x[i] / y[i];
         }
       }
-      default -> throw new IllegalStateException(op.name());
+      case MAX -> {
+        for (int i = from; i < to; i++) {
+          o[i] = Math.max(x[i], y[i]);
+        }
+      }
+      case MIN -> {
+        for (int i = from; i < to; i++) {
+          o[i] = Math.min(x[i], y[i]);
+        }
+      }
     }
   }
 
@@ -188,7 +197,17 @@ final class FloatKernels {
           }
         }
       }
-      default -> throw new IllegalStateException(op.name());
+      // Max and Min commute, signed zeros and NaN included.
+      case MAX -> {
+        for (int i = from; i < to; i++) {
+          o[i] = Math.max(v[i], s);
+        }
+      }
+      case MIN -> {
+        for (int i = from; i < to; i++) {
+          o[i] = Math.min(v[i], s);
+        }
+      }
     }
   }
 
@@ -218,7 +237,16 @@ final class FloatKernels {
             o[p + j] = x[ia + j] / s;
           }
         }
-        default -> throw new IllegalStateException(op.name());
+        case MAX -> {
+          for (int j = 0; j < len; j++) {
+            o[p + j] = Math.max(x[ia + j], s);
+          }
+        }
+        case MIN -> {
+          for (int j = 0; j < len; j++) {
+            o[p + j] = Math.min(x[ia + j], s);
+          }
+        }
       }
       return;
     }
@@ -230,6 +258,8 @@ final class FloatKernels {
         case SUB -> u - v;
         case MUL -> u * v;
         case DIV -> u / v;
+        case MAX -> Math.max(u, v);
+        case MIN -> Math.min(u, v);
       };
     }
   }
