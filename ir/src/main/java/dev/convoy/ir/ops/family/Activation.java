@@ -4,6 +4,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.ops.Kernels;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.NodeContext;
+import dev.convoy.ir.ops.runtime.ExpKernels;
 import java.util.function.DoubleUnaryOperator;
 
 /**
@@ -149,17 +150,8 @@ public record Activation(String name, double p, double q) {
           o[i] = v * Math.min(Math.max(v / 6f + 0.5f, 0f), 1f);
         }
       }
-      case "Sigmoid" -> {
-        for (int i = from; i < to; i++) {
-          o[i] = (float) (1 / (1 + Math.exp(-(double) o[i])));
-        }
-      }
-      case "Swish" -> {
-        for (int i = from; i < to; i++) {
-          double v = o[i];
-          o[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
-        }
-      }
+      case "Sigmoid" -> ExpKernels.sigmoid(o, o, from, to);
+      case "Swish" -> ExpKernels.swish(o, o, from, to);
       case "Tanh" -> {
         for (int i = from; i < to; i++) {
           o[i] = (float) Math.tanh(o[i]);

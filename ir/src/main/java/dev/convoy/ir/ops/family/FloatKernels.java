@@ -4,6 +4,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.ops.Broadcast;
 import dev.convoy.ir.ops.Kernels;
 import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.runtime.ExpKernels;
 import dev.convoy.ir.ops.runtime.Parallel;
 
 /**
@@ -52,11 +53,7 @@ final class FloatKernels {
           o[i] = Math.max(a[i], 0f);
         }
       }
-      case SIGMOID -> {
-        for (int i = from; i < to; i++) {
-          o[i] = (float) (1 / (1 + Math.exp(-(double) a[i])));
-        }
-      }
+      case SIGMOID -> ExpKernels.sigmoid(a, o, from, to);
       case TANH -> {
         for (int i = from; i < to; i++) {
           o[i] = (float) Math.tanh(a[i]);
