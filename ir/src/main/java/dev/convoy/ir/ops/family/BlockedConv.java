@@ -192,7 +192,7 @@ final class BlockedConv {
       hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
     }
     // Unit stride on the Vector API: each output vector sums its taps in registers.
-    boolean stencil = sw == 1 && Blas.vectorized();
+    boolean stencil = sw == 1 && Stencil.pays(ow);
     par.forRange(n * m, (long) oh * ow * kh * kw, (from, to) -> {
       float[] acc = new float[ow];
       float[] tap = new float[ow];

@@ -10,6 +10,15 @@ public final class Stencil {
   private Stencil() {}
 
   /**
+   * Whether {@link #depthwiseRow} beats a caller's own tap-by-tap loop on rows {@code ow} wide:
+   * only on the Vector API and with at least two vectors of columns, since the window's edge
+   * columns run scalar.
+   */
+  public static boolean pays(int ow) {
+    return Blas.vectorized() && ow >= 2 * VectorStencil.lanes();
+  }
+
+  /**
    * {@code acc[o] = sum over kernel rows a with rows[a] >= 0, then taps b with lo[b] <= o <
    * hi[b], of w[wBase + a*kw + b] * x[rows[a] + b*dw - pw + o]} for every column o of {@code
    * [0, ow)}, added in (a, b) order starting from zero. {@code rows[a]} is the offset of the
