@@ -74,7 +74,7 @@ public record Activation(String name, double p, double q) {
     double a = p;
     double b = q;
     return switch (name) {
-      case "Relu" -> x -> x > 0 ? x : (x == x ? 0.0 : x);
+      case "Relu" -> x -> x < 0 ? 0.0 : x;
       case "LeakyRelu" -> x -> x >= 0 ? x : a * x;
       case "Sigmoid" -> x -> 1 / (1 + Math.exp(-x));
       case "Tanh" -> Math::tanh;
@@ -99,8 +99,10 @@ public record Activation(String name, double p, double q) {
     if (y.dtype() != DType.FLOAT) {
       return Kernels.mapFloat(y, function());
     }
-    float[] o = y.floats();
-    applyTo(o, 0, o.length);
+    // y may be a view (an output written at its place in an arena): its elements are o[from, to).
+    float[] o = (float[]) y.array();
+    int from = y.offset();
+    applyTo(o, from, from + y.size());
     return y;
   }
 
@@ -113,7 +115,7 @@ public record Activation(String name, double p, double q) {
       case "" -> { }
       case "Relu" -> {
         for (int i = from; i < to; i++) {
-          o[i] = Math.max(o[i], 0f);
+          o[i] = FloatKernels.relu(o[i]);
         }
       }
       case "Clip" -> {
@@ -150,8 +152,8 @@ public record Activation(String name, double p, double q) {
           o[i] = v * Math.min(Math.max(v / 6f + 0.5f, 0f), 1f);
         }
       }
-      case "Sigmoid" -> ExpKernels.sigmoid(o, o, from, to);
-      case "Swish" -> ExpKernels.swish(o, o, from, to);
+      case "Sigmoid" -> ExpKernels.sigmoid(o, from, o, from, to - from);
+      case "Swish" -> ExpKernels.swish(o, from, o, from, to - from);
       case "Tanh" -> {
         for (int i = from; i < to; i++) {
           o[i] = (float) Math.tanh(o[i]);

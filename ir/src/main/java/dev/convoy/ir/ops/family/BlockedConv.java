@@ -30,9 +30,10 @@ final class BlockedConv {
    * the output, so the lowered input never exists whole. Blocks, images and groups are
    * independent tasks; when there are too few for the pool the product itself runs in parallel.
    * Each block gets its channel's {@code bias} (may be null) and then {@code act} as soon as its
-   * product is done, while it is still in cache.
+   * product is done, while it is still in cache. Input and output start at elements {@code x0}
+   * and {@code y0} of their arrays.
    */
-  static void gemm(float[] x, float[] w, float[] y, int n, int c, int group,
+  static void gemm(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int group,
       int mg, Conv.Geometry geo, boolean pointwise, float[] bias, Activation act,
       WeightCache weights, Parallel par) {
     int cg = c / group;
@@ -61,8 +62,8 @@ final class BlockedConv {
         int ig = t / blocks;
         int img = ig / group;
         int g = ig % group;
-        int xOff = (img * c + g * cg) * inSize;
-        int yOff = (img * m + g * mg) * outSize + p0;
+        int xOff = x0 + (img * c + g * cg) * inSize;
+        int yOff = y0 + (img * m + g * mg) * outSize + p0;
         float[] src = x;
         int srcOff = xOff + p0;
         int ldSrc = inSize;
@@ -167,9 +168,10 @@ final class BlockedConv {
    * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
    * over the output columns whose window lies inside the input. Taps are added in kernel order,
    * as the im2col product does; then the channel's {@code bias} (may be null) and {@code act}
-   * on each output row before it is stored.
+   * on each output row before it is stored. Input and output start at elements {@code x0} and
+   * {@code y0}.
    */
-  static void depthwise(float[] x, float[] w, float[] y, int n, int c, int mg,
+  static void depthwise(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int mg,
       Conv.Geometry geo, float[] bias, Activation act, Parallel par) {
     int ih = (int) geo.in()[0];
     int iw = (int) geo.in()[1];
@@ -200,9 +202,9 @@ final class BlockedConv {
       for (int t = from; t < to; t++) {
         int img = t / m;
         int oc = t % m;
-        int plane = (img * c + oc / mg) * ih * iw;
+        int plane = x0 + (img * c + oc / mg) * ih * iw;
         int wBase = oc * kh * kw;
-        int yBase = t * oh * ow;
+        int yBase = y0 + t * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
           if (stencil) {
             for (int a = 0; a < kh; a++) {

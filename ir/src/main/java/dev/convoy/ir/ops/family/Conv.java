@@ -255,18 +255,22 @@ public final class Conv implements OpFamily {
         throw ctx.error("bias " + b.describe() + " must have " + m + " elements");
       }
     }
-    boolean fuse = x.dtype() == DType.FLOAT;
-    Activation epilogue = fuse ? act : Activation.NONE;
-    float[] xs = x.toFloats();
+    // Float32 input and output are read and written where they lie (arena views included).
+    boolean f32 = x.dtype() == DType.FLOAT;
+    Activation epilogue = f32 ? act : Activation.NONE;
+    float[] xs = f32 ? (float[]) x.array() : x.toFloats();
+    int x0 = f32 ? x.offset() : 0;
     float[] ws = w.toFloats();
-    float[] y = new float[NdArray.checkedSize(outDims)];
+    NdArray out = f32 ? ctx.output(0, DType.FLOAT, outDims) : null;
+    float[] y = f32 ? (float[]) out.array() : new float[NdArray.checkedSize(outDims)];
+    int y0 = f32 ? out.offset() : 0;
     boolean pointwise = kprod == 1 && allZero(geo.padBegin()) && allZero(geo.padEnd())
         && allOne(geo.strides());
     Parallel par = ctx.parallel();
     if (r == 2 && cg == 1) {
-      BlockedConv.depthwise(xs, ws, y, n, c, mg, geo, bias, epilogue, par);
+      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, bias, epilogue, par);
     } else if (r == 2 || pointwise) {
-      BlockedConv.gemm(xs, ws, y, n, c, group, mg, geo, pointwise, bias, epilogue,
+      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, bias, epilogue,
           ctx.weightCache(), par);
     } else {
       int tasks = n * group;
@@ -278,14 +282,14 @@ public final class Conv implements OpFamily {
         for (int t = from; t < to; t++) {
           int img = t / group;
           int g = t % group;
-          im2col(xs, (img * c + g * cg) * inSize, cg, geo, col, inner);
+          im2col(xs, x0 + (img * c + g * cg) * inSize, cg, geo, col, inner);
           Blas.sgemm(mg, outSize, cg * kprod, ws, g * mg * cg * kprod, col, 0, y,
-              (img * m + g * mg) * outSize, inner);
+              y0 + (img * m + g * mg) * outSize, inner);
         }
       });
       for (int img = 0; img < n; img++) {
         for (int ch = 0; ch < m; ch++) {
-          int off = (img * m + ch) * outSize;
+          int off = y0 + (img * m + ch) * outSize;
           if (bias != null) {
             addBias(y, off, off + outSize, bias[ch]);
           }
@@ -293,8 +297,7 @@ public final class Conv implements OpFamily {
         }
       }
     }
-    NdArray out = NdArray.fromFloats(x.dtype(), outDims, y);
-    return fuse ? out : act.apply(out);
+    return f32 ? out : act.apply(NdArray.fromFloats(x.dtype(), outDims, y));
   }
 
   /** {@code y[from, to) += v}, indexed by the loop variable itself so the JIT vectorizes it. */

@@ -146,11 +146,12 @@ public final class ConvoyFused implements OpFamily {
     if (y.dtype() != DType.FLOAT) {
       return Kernels.one(act.apply(Kernels.zip(y, bias, Double::sum, null)));
     }
-    // The product is this kernel's own fresh output: each row gets the bias and then the
-    // activation in place while it is in cache.
-    float[] o = y.floats();
+    // The product is this kernel's own output (maybe a view at its place in an arena, elements
+    // o[offset, end)): each row gets the bias and then the activation in place while in cache.
+    float[] o = (float[]) y.array();
+    int end = y.offset() + y.size();
     float[] b = bias.floats();
-    for (int off = 0; off < o.length; off += b.length) {
+    for (int off = y.offset(); off < end; off += b.length) {
       for (int j = 0; j < b.length; j++) {
         o[off + j] += b[j];
       }

@@ -34,20 +34,20 @@ final class VectorExp {
     return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
   }
 
-  /** As {@link ExpKernels#sigmoid} over {@code [from, to)}, a multiple of {@link #LANES} long. */
-  static void sigmoid(float[] a, float[] o, int from, int to) {
-    for (int i = from; i < to; i += LANES) {
-      narrow(sigmoid(widen(a, i))).intoArray(o, i);
+  /** As {@link ExpKernels#sigmoid} for {@code n} a multiple of {@link #LANES}. */
+  static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      narrow(sigmoid(widen(a, ia + i))).intoArray(o, io + i);
     }
   }
 
-  /** As {@link ExpKernels#swish} over {@code [from, to)}, a multiple of {@link #LANES} long. */
-  static void swish(float[] a, float[] o, int from, int to) {
-    for (int i = from; i < to; i += LANES) {
-      DoubleVector x = widen(a, i);
+  /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
+  static void swish(float[] a, int ia, float[] o, int io, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      DoubleVector x = widen(a, ia + i);
       DoubleVector s = (DoubleVector) narrow(sigmoid(x))
           .convertShape(VectorOperators.F2D, D, 0);
-      narrow(x.mul(s)).intoArray(o, i);
+      narrow(x.mul(s)).intoArray(o, io + i);
     }
   }
 }

@@ -35,17 +35,14 @@ class ExpKernelsTest {
     for (int i = 0; i < a.length; i++) {
       want[i] = (float) (1 / (1 + Math.exp(-(double) a[i])));
     }
-    float[] got = new float[a.length];
-    ExpKernels.sigmoid(a, got, 3, a.length - 5);
+    // Shifted by one between input and output, with a tail shorter than a vector.
+    float[] got = new float[a.length + 1];
+    ExpKernels.sigmoid(a, 3, got, 4, a.length - 8);
+    float[] shifted = new float[a.length + 1];
+    System.arraycopy(want, 3, shifted, 4, a.length - 8);
+    assertArrayEquals(shifted, got);
     float[] inPlace = a.clone();
-    ExpKernels.sigmoid(inPlace, inPlace, 0, a.length);
-    for (int i = 0; i < 3; i++) {
-      got[i] = want[i];
-    }
-    for (int i = a.length - 5; i < a.length; i++) {
-      got[i] = want[i];
-    }
-    assertArrayEquals(want, got);
+    ExpKernels.sigmoid(inPlace, 0, inPlace, 0, a.length);
     assertArrayEquals(want, inPlace);
   }
 
@@ -58,7 +55,7 @@ class ExpKernelsTest {
       want[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
     }
     float[] got = a.clone();
-    ExpKernels.swish(got, got, 0, a.length - 1);
+    ExpKernels.swish(got, 0, got, 0, a.length - 1);
     got[a.length - 1] = want[a.length - 1];
     assertArrayEquals(want, got);
   }
