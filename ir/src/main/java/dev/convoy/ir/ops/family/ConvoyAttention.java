@@ -1,0 +1,292 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.Kernels;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpFamily;
+import dev.convoy.ir.ops.OpRegistrar;
+import dev.convoy.ir.ops.RuntimeValue;
+import dev.convoy.ir.ops.ShapeFns;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Convoy's scaled dot-product attention core, {@code convoy::Attention(Q, Kt, V, mask?)} with a
+ * float {@code scale}: exactly {@code MatMul(Softmax(scale * MatMul(Q, Kt) + mask, last axis),
+ * V)}, the block every transformer exporter writes between its head split and head merge, so it
+ * takes what that block takes: Q {@code [..., Sq, D]}, the keys already transposed {@code [...,
+ * D, Skv]} (MatMul's right operand), V {@code [..., Skv, Dv]}, an additive mask broadcasting
+ * against the scores {@code [..., Sq, Skv]}; the leading (batch, head) dims of all four broadcast
+ * as MatMul's and Add's do. Output {@code [..., Sq, Dv]}.
+ *
+ * <p>The float32 kernel never materializes the scores: per output row it accumulates one row of
+ * {@code Q Kt} from the key rows, applies scale and mask, takes the softmax in place and
+ * accumulates the row of the output from the value rows, over per-head copies of Kt and V held as
+ * zero-based row arrays (the loops HotSpot vectorizes). Its ONNX expansion is the five ops above
+ * ({@code ExpandConvoyOps}).
+ */
+public final class ConvoyAttention implements OpFamily {
+
+  @Override
+  public void register(OpRegistrar r) {
+    r.op(OpCatalog.CONVOY_DOMAIN, "Attention", 1).inputs(3, 4).attr("scale", 1.0f)
+        .shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
+  }
+
+  /** {@code s} with dim {@code fromEnd} (1 = last) replaced by {@code d}. */
+  private static Shape withDim(Shape s, int fromEnd, Dim d) {
+    List<Dim> dims = new ArrayList<>(s.dims());
+    dims.set(dims.size() - fromEnd, d);
+    return Shape.of(dims);
+  }
+
+  private static List<ValueType> shape(InferenceContext ctx) {
+    DType dt = ctx.dtype(0);
+    Shape q = ctx.shape(0);
+    Shape kt = ctx.shape(1);
+    Shape v = ctx.shape(2);
+    if (dt == null || !q.hasRank() || !kt.hasRank() || !v.hasRank()) {
+      return null;
+    }
+    if (q.rank() < 2 || kt.rank() < 2 || v.rank() < 2) {
+      throw ctx.contradiction("Q " + q + ", Kt " + kt + " and V " + v + " must have rank 2 or more");
+    }
+    Dim one = Dim.of(1);
+    Shape scores = ShapeFns.broadcastShapes(withDim(q, 1, one), withDim(kt, 2, one));
+    if (ctx.hasInput(3)) {
+      scores = ShapeFns.broadcastShapes(scores, ctx.shape(3));
+    }
+    if (!scores.hasRank()) {
+      return null;
+    }
+    Shape y = ShapeFns.broadcastShapes(withDim(scores, 1, one), withDim(v, 2, one));
+    return ShapeFns.tensor(dt, y);
+  }
+
+  /** Element strides of {@code dims} right-aligned in {@code rank} dims, 0 where broadcast. */
+  private static int[] strides(long[] dims, long[] out, int rank) {
+    int[] st = new int[rank];
+    int s = 1;
+    for (int i = rank - 1, k = dims.length - 1; i >= 0; i--, k--) {
+      long d = k >= 0 ? dims[k] : 1;
+      st[i] = d == 1 && out[i] != 1 ? 0 : s;
+      s *= (int) d;
+    }
+    return st;
+  }
+
+  /** {@code dims} left-padded with 1s to {@code rank}. */
+  private static long[] padded(long[] dims, int rank) {
+    long[] p = new long[rank];
+    Arrays.fill(p, 1);
+    System.arraycopy(dims, 0, p, rank - dims.length, dims.length);
+    return p;
+  }
+
+  private static long broadcast(KernelContext ctx, long a, long b, String what) {
+    if (a == b || b == 1) {
+      return a;
+    }
+    if (a == 1) {
+      return b;
+    }
+    throw ctx.error(what + " sizes " + a + " and " + b + " do not broadcast");
+  }
+
+  private static List<RuntimeValue> attention(KernelContext ctx) {
+    NdArray q = ctx.tensor(0);
+    NdArray kt = ctx.tensor(1);
+    NdArray v = ctx.tensor(2);
+    NdArray mask = ctx.optionalTensor(3);
+    for (NdArray x : mask == null ? List.of(q, kt, v) : List.of(q, kt, v, mask)) {
+      if (x.dtype() != DType.FLOAT) {
+        throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": convoy Attention of "
+            + x.dtype().textName() + " is not supported (float32 only)");
+      }
+    }
+    if (q.rank() < 2 || kt.rank() < 2 || v.rank() < 2) {
+      throw ctx.error("Q " + q.describe() + ", Kt " + kt.describe() + " and V " + v.describe()
+          + " must have rank 2 or more");
+    }
+    int rank = Math.max(Math.max(q.rank(), kt.rank()), Math.max(v.rank(),
+        mask == null ? 2 : Math.max(2, mask.rank())));
+    long[] qd = padded(q.dims(), rank);
+    long[] kd = padded(kt.dims(), rank);
+    long[] vd = padded(v.dims(), rank);
+    long[] md = mask == null ? null : padded(mask.dims(), rank);
+    int d = (int) qd[rank - 1];
+    int skv = (int) kd[rank - 1];
+    int dv = (int) vd[rank - 1];
+    if (kd[rank - 2] != d || vd[rank - 2] != skv) {
+      throw ctx.error("Q " + q.describe() + ", Kt " + kt.describe() + " and V " + v.describe()
+          + " do not chain as Q Kt V");
+    }
+    long[] out = new long[rank];
+    for (int i = 0; i < rank - 2; i++) {
+      out[i] = broadcast(ctx, broadcast(ctx, qd[i], kd[i], "batch"), vd[i], "batch");
+      if (md != null) {
+        out[i] = broadcast(ctx, out[i], md[i], "mask batch");
+      }
+    }
+    int sq = (int) (md == null ? qd[rank - 2] : broadcast(ctx, qd[rank - 2], md[rank - 2], "query"));
+    if (md != null && md[rank - 1] != 1 && md[rank - 1] != skv) {
+      throw ctx.error("mask " + mask.describe() + " does not broadcast over " + skv + " keys");
+    }
+    out[rank - 2] = sq;
+    out[rank - 1] = dv;
+    int[] qs = strides(qd, out, rank);
+    int[] ks = strides(kd, out, rank);
+    int[] vs = strides(vd, out, rank);
+    int[] ms = md == null ? null : strides(md, out, rank);
+    float[] y = new float[NdArray.checkedSize(out)];
+    float scale = ctx.attrFloat("scale");
+    Rows rows = new Rows(q.floats(), kt.floats(), v.floats(), mask == null ? null : mask.floats(),
+        y, d, skv, dv, sq, scale, qd[rank - 2] == 1, md != null && md[rank - 2] == 1,
+        md != null && md[rank - 1] == 1, ms == null ? 0 : ms[rank - 2]);
+    int batches = (int) Shape.product(out, 0, rank - 2);
+    long[] index = new long[rank - 2];
+    int loadedK = -1;
+    int loadedV = -1;
+    for (int b = 0; b < batches; b++) {
+      int qo = 0;
+      int ko = 0;
+      int vo = 0;
+      int mo = 0;
+      for (int i = 0; i < rank - 2; i++) {
+        qo += (int) index[i] * qs[i];
+        ko += (int) index[i] * ks[i];
+        vo += (int) index[i] * vs[i];
+        if (ms != null) {
+          mo += (int) index[i] * ms[i];
+        }
+      }
+      // Batches that share their keys and values (broadcast heads) reuse the copies.
+      if (ko != loadedK || vo != loadedV) {
+        rows.load(ko, vo);
+        loadedK = ko;
+        loadedV = vo;
+      }
+      rows.run(qo, mo, b * sq * dv);
+      for (int i = rank - 3; i >= 0; i--) {
+        if (++index[i] < out[i]) {
+          break;
+        }
+        index[i] = 0;
+      }
+    }
+    return Kernels.one(NdArray.wrap(DType.FLOAT, out, y));
+  }
+
+  /** The per-(batch, head) work: copies of Kt and V as row arrays, then one output row at a time. */
+  private static final class Rows {
+    private final float[] q;
+    private final float[] kt;
+    private final float[] v;
+    private final float[] mask;
+    private final float[] y;
+    private final int d;
+    private final int skv;
+    private final int dv;
+    private final int sq;
+    private final float scale;
+    private final boolean oneQuery;
+    private final boolean oneMaskRow;
+    private final boolean oneMaskCol;
+    private final int maskRowStride;
+    private final float[][] keys;
+    private final float[][] values;
+    private final float[] scores;
+    private final float[] acc;
+
+    Rows(float[] q, float[] kt, float[] v, float[] mask, float[] y, int d, int skv, int dv,
+        int sq, float scale, boolean oneQuery, boolean oneMaskRow, boolean oneMaskCol,
+        int maskRowStride) {
+      this.q = q;
+      this.kt = kt;
+      this.v = v;
+      this.mask = mask;
+      this.y = y;
+      this.d = d;
+      this.skv = skv;
+      this.dv = dv;
+      this.sq = sq;
+      this.scale = scale;
+      this.oneQuery = oneQuery;
+      this.oneMaskRow = oneMaskRow;
+      this.oneMaskCol = oneMaskCol;
+      this.maskRowStride = maskRowStride;
+      this.keys = new float[d][skv];
+      this.values = new float[skv][dv];
+      this.scores = new float[skv];
+      this.acc = new float[dv];
+    }
+
+    void load(int ko, int vo) {
+      for (int x = 0; x < d; x++) {
+        System.arraycopy(kt, ko + x * skv, keys[x], 0, skv);
+      }
+      for (int j = 0; j < skv; j++) {
+        System.arraycopy(v, vo + j * dv, values[j], 0, dv);
+      }
+    }
+
+    void run(int qo, int mo, int yo) {
+      float[] s = scores;
+      float[] a = acc;
+      for (int i = 0; i < sq; i++) {
+        int qRow = qo + (oneQuery ? 0 : i * d);
+        Arrays.fill(s, 0f);
+        for (int x = 0; x < d; x++) {
+          float qx = q[qRow + x];
+          float[] k = keys[x];
+          for (int j = 0; j < skv; j++) {
+            s[j] += qx * k[j];
+          }
+        }
+        for (int j = 0; j < skv; j++) {
+          s[j] *= scale;
+        }
+        if (mask != null) {
+          int mRow = mo + (oneMaskRow ? 0 : i * maskRowStride);
+          if (oneMaskCol) {
+            float m = mask[mRow];
+            for (int j = 0; j < skv; j++) {
+              s[j] += m;
+            }
+          } else {
+            for (int j = 0; j < skv; j++) {
+              s[j] += mask[mRow + j];
+            }
+          }
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < skv; j++) {
+          max = Math.max(max, s[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < skv; j++) {
+          float e = (float) Math.exp(s[j] - max);
+          s[j] = e;
+          sum += e;
+        }
+        float inv = (float) (1 / sum);
+        Arrays.fill(a, 0f);
+        for (int j = 0; j < skv; j++) {
+          float p = s[j] * inv;
+          float[] row = values[j];
+          for (int c = 0; c < dv; c++) {
+            a[c] += p * row[c];
+          }
+        }
+        System.arraycopy(a, 0, y, yo + i * dv, dv);
+      }
+    }
+  }
+}
