@@ -2,7 +2,9 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
@@ -11,7 +13,9 @@ import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.move.Perms;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,7 +38,11 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
    * What was found: the inputs of the fused op ({@code mask} may be null), the combined scale
    * and every matched node but the root.
    */
-  public record Found(Value q, Value kt, Value v, Value mask, double scale, List<Node> nodes) {}
+  public record Found(Value q, Value kt, Value v, Value mask, double scale, List<Node> nodes,
+      boolean standard) {}
+
+  /** The first default-domain opset with ONNX's Attention. */
+  static final int STANDARD_OPSET = 23;
 
   @Override
   public String name() {
@@ -51,8 +59,10 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
     if (!root.domain().isEmpty()) {
       return Match.fail(root + " is not an ONNX MatMul");
     }
-    if (!rw.options().target().convoyOps()) {
-      return Match.fail("the target allows no convoy ops");
+    boolean standard = !rw.options().target().convoyOps();
+    if (standard && root.graph().opsetVersion("") < STANDARD_OPSET) {
+      return Match.fail("the target allows no convoy ops and ONNX's Attention needs opset "
+          + STANDARD_OPSET);
     }
     Match<Node> softmax = Matchers.soleProducer(root.input(0), "Softmax");
     if (!softmax.ok()) {
@@ -114,7 +124,57 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
     if (!Double.isFinite(scale[0]) || scale[0] == 0 || (float) scale[0] == 0) {
       return Match.fail("the scale " + scale[0] + " is not a finite nonzero float");
     }
-    return Match.of(new Found(q, kt, v, mask, scale[0], nodes));
+    if (standard) {
+      String why = standardShapes(q, kt, v, mask, logits);
+      if (why != null) {
+        return Match.fail(why);
+      }
+    }
+    return Match.of(new Found(q, kt, v, mask, scale[0], nodes, standard));
+  }
+
+  /**
+   * Why ONNX's Attention cannot take these operands, or null. 4-D: Q {@code [B, H, Sq, D]}, Kt
+   * {@code [B, H, D, Skv]}, V {@code [B, H, Skv, Dv]}; 3-D (PyTorch's merged batch and heads):
+   * the same without H, written as one head. B and H must be provably the same in all (it does not
+   * broadcast them). A mask's last two dims must be provably the scores' (ONNX Runtime 1.28
+   * rejects a mask that broadcasts over the queries, and reads a shorter last dim as padding), its
+   * leading ones 1 or provably the scores'.
+   */
+  private static String standardShapes(Value q, Value kt, Value v, Value mask, Value logits) {
+    int rank = Facts.rank(q);
+    Shape sq = Facts.shape(q);
+    Shape sk = Facts.shape(kt);
+    Shape sv = Facts.shape(v);
+    Shape ss = Facts.shape(logits);
+    if ((rank != 3 && rank != 4) || Facts.rank(kt) != rank || Facts.rank(v) != rank
+        || Facts.rank(logits) != rank) {
+      return "ONNX's Attention takes Q, Kt and V all 3-D or all 4-D";
+    }
+    for (int i = 0; i < rank - 2; i++) {
+      Dim d = sq.dim(i);
+      if (d instanceof Dim.Unknown || !d.equals(sk.dim(i)) || !d.equals(sv.dim(i))
+          || !d.equals(ss.dim(i))) {
+        return "the batch and head dims of Q " + sq + ", Kt " + sk + " and V " + sv
+            + " are not provably equal";
+      }
+    }
+    if (mask != null) {
+      Shape sm = Facts.shape(mask);
+      if (!sm.hasRank() || sm.rank() < 2 || sm.rank() > rank) {
+        return "the mask " + mask.name() + " has no known rank from 2 to " + rank;
+      }
+      for (int i = 0; i < sm.rank(); i++) {
+        Dim d = sm.dim(i);
+        Dim s = ss.dim(rank - sm.rank() + i);
+        boolean leading = i < sm.rank() - 2;
+        if (!(leading && d.equals(Dim.of(1))) && (d instanceof Dim.Unknown || !d.equals(s))) {
+          return "the mask " + mask.name() + " " + sm + " is not provably of the scores' shape "
+              + ss + " (broadcast only over batch and heads)";
+        }
+      }
+    }
+    return null;
   }
 
   /**
@@ -181,14 +241,60 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
 
   @Override
   public void apply(Node root, Found f, Rewriter rw) {
+    List<Node> matched = new ArrayList<>(List.of(root));
+    matched.addAll(f.nodes());
+    if (f.standard()) {
+      List<Value> inputs = new ArrayList<>(List.of(f.q(), keys(root, f.kt(), rw), f.v()));
+      if (f.mask() != null) {
+        inputs.add(f.mask());
+      }
+      Map<String, Attribute> attrs = new HashMap<>(
+          Map.of("scale", new Attribute.FloatAttr((float) f.scale())));
+      if (Facts.rank(f.q()) == 3) {
+        attrs.put("q_num_heads", new Attribute.IntAttr(1));
+        attrs.put("kv_num_heads", new Attribute.IntAttr(1));
+      }
+      rw.fuse(root, matched, "", STANDARD_OPSET, "Attention", inputs, attrs, root.name(),
+          List.of(root.output(0)));
+      Node oldKeys = f.kt().producer();
+      if (oldKeys != null && !f.kt().hasUses() && !f.kt().isGraphOutput()) {
+        rw.erase(oldKeys);
+      }
+      return;
+    }
     List<Value> inputs = new ArrayList<>(List.of(f.q(), f.kt(), f.v()));
     if (f.mask() != null) {
       inputs.add(f.mask());
     }
-    List<Node> matched = new ArrayList<>(List.of(root));
-    matched.addAll(f.nodes());
     rw.fuse(root, matched, OpCatalog.CONVOY_DOMAIN, 1, "Attention", inputs,
         Map.of("scale", new Attribute.FloatAttr((float) f.scale())), root.name(),
         List.of(root.output(0)));
+  }
+
+  /**
+   * K {@code [..., Skv, D]} from Kt {@code [..., D, Skv]}: Kt's own Transpose with its last two
+   * axes swapped when a Transpose made it (the old one then dies unless read elsewhere), else a
+   * new Transpose of Kt.
+   */
+  private static Value keys(Node root, Value kt, Rewriter rw) {
+    int rank = Facts.rank(kt);
+    Node t = kt.producer();
+    long[] perm = t == null ? null : Perms.of(t);
+    Value src = kt;
+    long[] swap = new long[rank];
+    for (int i = 0; i < rank; i++) {
+      swap[i] = i;
+    }
+    if (perm != null && perm.length == rank) {
+      src = t.input(0);
+      swap = perm.clone();
+    }
+    long last = swap[rank - 1];
+    swap[rank - 1] = swap[rank - 2];
+    swap[rank - 2] = last;
+    Node k = rw.insertBefore(root, "Transpose", List.of(src), 1,
+        Map.of("perm", new Attribute.IntsAttr(swap)), kt.name() + "_keys");
+    rw.inferTypes(k);
+    return k.output(0);
   }
 }

@@ -80,9 +80,71 @@ class FuseAttentionTest {
   }
 
   @Test
-  void notForTheStandardTarget() {
+  void notForTheStandardTargetBelowOpset23() {
     RuleCases.of(new FuseAttention(), String.format(BERT, "2,1,1,6"), "root")
-        .notFiring("the target allows no convoy ops");
+        .notFiring("ONNX's Attention needs opset 23");
+  }
+
+  private static RuleCases standard(String maskShape) {
+    return RuleCases.of(new FuseAttention(), String.format(BERT, maskShape)
+        .replace("opset \"\" 11", "opset \"\" 23"), "root");
+  }
+
+  @Test
+  void becomesOnnxAttentionAtOpset23WhichOnnxRuntimeRuns() {
+    Graph g = standard("2,3,5,6").firesAndKeepsOutputs();
+    assertEquals(2, g.totalNodeCount(), "Attention and the Transpose giving it K");
+    standard("5,6").firesAndKeepsOutputs();
+    standard("1,3,5,6").firesAndKeepsOutputs();
+    standard("2,1,5,6").firesAndKeepsOutputs();
+  }
+
+  @Test
+  void becomesOneHeadOnnxAttentionOnMergedHeads() {
+    Graph g = RuleCases.of(new FuseAttention(), """
+        graph g (%q: float32[6,5,4], %k: float32[5,6,4], %v: float32[6,5,8]) -> (%y: float32[6,5,8]) {
+          opset "" 24
+          init %c: float32[] = [0.5]
+          %qs: float32[6,5,4] = Div(%q, %c) @scale
+          %kt: float32[6,4,5] = Transpose(%k) {perm=[1,2,0]} @keys
+          %s: float32[6,5,5] = MatMul(%qs, %kt) @qk
+          %p: float32[6,5,5] = Softmax(%s) @softmax
+          %y = MatMul(%p, %v) @root
+        }
+        """, "root").firesAndKeepsOutputs();
+    assertEquals(2, g.totalNodeCount(), "one Transpose [1,0,2] and the Attention");
+  }
+
+  @Test
+  void becomesOnnxAttentionAbsorbingTheTransposeOfTheKeys() {
+    Graph g = RuleCases.of(new FuseAttention(), """
+        graph g (%q: float32[2,3,5,4], %k: float32[2,6,3,4], %v: float32[2,3,6,4]) -> (%y: float32[2,3,5,4]) {
+          opset "" 23
+          init %c: float32[] = [0.5]
+          %kt: float32[2,3,4,6] = Transpose(%k) {perm=[0,2,3,1]} @keys
+          %s: float32[2,3,5,6] = MatMul(%q, %kt) @qk
+          %d: float32[2,3,5,6] = Mul(%s, %c) @scale
+          %p: float32[2,3,5,6] = Softmax(%d) @softmax
+          %y = MatMul(%p, %v) @root
+        }
+        """, "root").firesAndKeepsOutputs();
+    assertEquals(2, g.totalNodeCount(), "one Transpose [0,2,1,3] and the Attention");
+  }
+
+  @Test
+  void notAsOnnxAttentionWhereTheMaskBroadcastsOverQueriesOrKeys() {
+    // ONNX Runtime 1.28 rejects [2,1,1,6] (BERT's padding mask) and reads a short last dim as
+    // padding: the standard target keeps the block.
+    standard("2,1,1,6").notFiring("is not provably of the scores' shape");
+    standard("2,3,5,1").notFiring("is not provably of the scores' shape");
+    standard("6").notFiring("has no known rank from 2 to 4");
+  }
+
+  @Test
+  void notAsOnnxAttentionWhereBatchDimsBroadcast() {
+    RuleCases.of(new FuseAttention(), String.format(BERT, "2,1,1,6")
+        .replace("opset \"\" 11", "opset \"\" 23").replace("%v: float32[2,3,6,4]", "%v: float32[1,3,6,4]"),
+        "root").notFiring("are not provably equal");
   }
 
   @Test
