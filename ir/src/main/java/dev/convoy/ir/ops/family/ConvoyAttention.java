@@ -26,11 +26,11 @@ import java.util.List;
  * against the scores {@code [..., Sq, Skv]}; the leading (batch, head) dims of all four broadcast
  * as MatMul's and Add's do. Output {@code [..., Sq, Dv]}.
  *
- * <p>The float32 kernel never materializes the scores: per output row it accumulates one row of
- * {@code Q Kt} from the key rows, applies scale and mask, takes the softmax in place and
- * accumulates the row of the output from the value rows, over per-head copies of Kt and V held as
- * zero-based row arrays (the loops HotSpot vectorizes). Its ONNX expansion is the five ops above
- * ({@code ExpandConvoyOps}).
+ * <p>The float32 kernel never holds more than four rows of scores: per block of four query rows
+ * it accumulates their rows of {@code Q Kt} from the key rows, applies scale and mask, takes the
+ * softmax in place and accumulates their output rows from the value rows, over per-head copies
+ * of Kt and V held as zero-based row arrays (the loops HotSpot vectorizes). Its ONNX expansion is
+ * the five ops above ({@code ExpandConvoyOps}).
  */
 public final class ConvoyAttention implements OpFamily {
 
@@ -38,6 +38,31 @@ public final class ConvoyAttention implements OpFamily {
   public void register(OpRegistrar r) {
     r.op(OpCatalog.CONVOY_DOMAIN, "Attention", 1).inputs(3, 4).attr("scale", 1.0f)
         .shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
+  }
+
+  private static final float LOG2E = 1.442695f;
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+
+  /**
+   * {@code e^x} in float32 within about one ulp (a range reduction by ln 2 and a degree-6 Taylor
+   * polynomial on {@code |r| <= ln2/2}), three to four times cheaper than {@link Math#exp}, which
+   * dominated the kernel; 0 below the smallest normal result, NaN for NaN.
+   */
+  static float exp(float x) {
+    if (x < -87.33f) {
+      return 0f;
+    }
+    if (x > 88.72f) {
+      return Float.POSITIVE_INFINITY;
+    }
+    int n = Math.round(x * LOG2E);
+    float r = x - n * LN2_HI - n * LN2_LO;
+    float p = 1f + r * (1f + r * (0.5f + r * (1f / 6 + r * (1f / 24 + r * (1f / 120
+        + r * (1f / 720))))));
+    // 2^128 is no float: the top of the range scales in two steps.
+    return n > 127 ? p * 2f * Float.intBitsToFloat((n + 126) << 23)
+        : p * Float.intBitsToFloat((n + 127) << 23);
   }
 
   /** {@code s} with dim {@code fromEnd} (1 = last) replaced by {@code d}. */
@@ -186,6 +211,8 @@ public final class ConvoyAttention implements OpFamily {
 
   /** The per-(batch, head) work: copies of Kt and V as row arrays, then one output row at a time. */
   private static final class Rows {
+    /** Query rows computed together, so each key and value row is loaded once per block. */
+    private static final int BLOCK = 4;
     private final float[] q;
     private final float[] kt;
     private final float[] v;
@@ -202,8 +229,10 @@ public final class ConvoyAttention implements OpFamily {
     private final int maskRowStride;
     private final float[][] keys;
     private final float[][] values;
-    private final float[] scores;
-    private final float[] acc;
+    /** Scores, then probabilities, of the block's rows. */
+    private final float[][] s;
+    /** Output rows of the block. */
+    private final float[][] a;
 
     Rows(float[] q, float[] kt, float[] v, float[] mask, float[] y, int d, int skv, int dv,
         int sq, float scale, boolean oneQuery, boolean oneMaskRow, boolean oneMaskCol,
@@ -224,8 +253,8 @@ public final class ConvoyAttention implements OpFamily {
       this.maskRowStride = maskRowStride;
       this.keys = new float[d][skv];
       this.values = new float[skv][dv];
-      this.scores = new float[skv];
-      this.acc = new float[dv];
+      this.s = new float[BLOCK][skv];
+      this.a = new float[BLOCK][dv];
     }
 
     void load(int ko, int vo) {
@@ -238,54 +267,129 @@ public final class ConvoyAttention implements OpFamily {
     }
 
     void run(int qo, int mo, int yo) {
-      float[] s = scores;
-      float[] a = acc;
-      for (int i = 0; i < sq; i++) {
-        int qRow = qo + (oneQuery ? 0 : i * d);
-        Arrays.fill(s, 0f);
+      for (int i = 0; i < sq; i += BLOCK) {
+        int rows = Math.min(BLOCK, sq - i);
+        scores(qo, i, rows);
+        for (int r = 0; r < rows; r++) {
+          softmax(s[r], mo, i + r);
+        }
+        values(rows);
+        for (int r = 0; r < rows; r++) {
+          System.arraycopy(a[r], 0, y, yo + (i + r) * dv, dv);
+        }
+      }
+    }
+
+    /** Rows {@code i..i+rows} of {@code Q Kt} into {@code s}: four rows share each key row. */
+    private void scores(int qo, int i, int rows) {
+      for (int r = 0; r < rows; r++) {
+        Arrays.fill(s[r], 0f);
+      }
+      int q0 = qo + (oneQuery ? 0 : i * d);
+      int step = oneQuery ? 0 : d;
+      if (rows == BLOCK) {
+        float[] s0 = s[0];
+        float[] s1 = s[1];
+        float[] s2 = s[2];
+        float[] s3 = s[3];
         for (int x = 0; x < d; x++) {
-          float qx = q[qRow + x];
+          float a0 = q[q0 + x];
+          float a1 = q[q0 + step + x];
+          float a2 = q[q0 + 2 * step + x];
+          float a3 = q[q0 + 3 * step + x];
           float[] k = keys[x];
           for (int j = 0; j < skv; j++) {
-            s[j] += qx * k[j];
+            float kj = k[j];
+            s0[j] += a0 * kj;
+            s1[j] += a1 * kj;
+            s2[j] += a2 * kj;
+            s3[j] += a3 * kj;
           }
         }
-        for (int j = 0; j < skv; j++) {
-          s[j] *= scale;
-        }
-        if (mask != null) {
-          int mRow = mo + (oneMaskRow ? 0 : i * maskRowStride);
-          if (oneMaskCol) {
-            float m = mask[mRow];
-            for (int j = 0; j < skv; j++) {
-              s[j] += m;
-            }
-          } else {
-            for (int j = 0; j < skv; j++) {
-              s[j] += mask[mRow + j];
-            }
+        return;
+      }
+      for (int r = 0; r < rows; r++) {
+        float[] sr = s[r];
+        for (int x = 0; x < d; x++) {
+          float qx = q[q0 + r * step + x];
+          float[] k = keys[x];
+          for (int j = 0; j < skv; j++) {
+            sr[j] += qx * k[j];
           }
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < skv; j++) {
-          max = Math.max(max, s[j]);
+      }
+    }
+
+    /** Scale, mask and the softmax of one row of scores, in place. */
+    private void softmax(float[] sr, int mo, int i) {
+      for (int j = 0; j < skv; j++) {
+        sr[j] *= scale;
+      }
+      if (mask != null) {
+        int mRow = mo + (oneMaskRow ? 0 : i * maskRowStride);
+        if (oneMaskCol) {
+          float m = mask[mRow];
+          for (int j = 0; j < skv; j++) {
+            sr[j] += m;
+          }
+        } else {
+          for (int j = 0; j < skv; j++) {
+            sr[j] += mask[mRow + j];
+          }
         }
-        double sum = 0;
+      }
+      float max = Float.NEGATIVE_INFINITY;
+      for (int j = 0; j < skv; j++) {
+        max = Math.max(max, sr[j]);
+      }
+      double sum = 0;
+      for (int j = 0; j < skv; j++) {
+        float e = exp(sr[j] - max);
+        sr[j] = e;
+        sum += e;
+      }
+      float inv = (float) (1 / sum);
+      for (int j = 0; j < skv; j++) {
+        sr[j] *= inv;
+      }
+    }
+
+    /** {@code a[r] = s[r] V} for the block's rows: four rows share each value row. */
+    private void values(int rows) {
+      for (int r = 0; r < rows; r++) {
+        Arrays.fill(a[r], 0f);
+      }
+      if (rows == BLOCK) {
+        float[] a0 = a[0];
+        float[] a1 = a[1];
+        float[] a2 = a[2];
+        float[] a3 = a[3];
         for (int j = 0; j < skv; j++) {
-          float e = (float) Math.exp(s[j] - max);
-          s[j] = e;
-          sum += e;
-        }
-        float inv = (float) (1 / sum);
-        Arrays.fill(a, 0f);
-        for (int j = 0; j < skv; j++) {
-          float p = s[j] * inv;
+          float p0 = s[0][j];
+          float p1 = s[1][j];
+          float p2 = s[2][j];
+          float p3 = s[3][j];
           float[] row = values[j];
           for (int c = 0; c < dv; c++) {
-            a[c] += p * row[c];
+            float vc = row[c];
+            a0[c] += p0 * vc;
+            a1[c] += p1 * vc;
+            a2[c] += p2 * vc;
+            a3[c] += p3 * vc;
           }
         }
-        System.arraycopy(a, 0, y, yo + i * dv, dv);
+        return;
+      }
+      for (int r = 0; r < rows; r++) {
+        float[] ar = a[r];
+        float[] sr = s[r];
+        for (int j = 0; j < skv; j++) {
+          float p = sr[j];
+          float[] row = values[j];
+          for (int c = 0; c < dv; c++) {
+            ar[c] += p * row[c];
+          }
+        }
       }
     }
   }
