@@ -170,20 +170,22 @@ public final class ConvoyAttention implements OpFamily {
     int[] ks = strides(kd, out, rank);
     int[] vs = strides(vd, out, rank);
     int[] ms = md == null ? null : strides(md, out, rank);
-    float[] y = new float[NdArray.checkedSize(out)];
+    NdArray result = ctx.output(0, DType.FLOAT, out);
     float scale = ctx.attrFloat("scale");
-    Rows rows = new Rows(q.floats(), kt.floats(), v.floats(), mask == null ? null : mask.floats(),
-        y, d, skv, dv, sq, scale, qd[rank - 2] == 1, md != null && md[rank - 2] == 1,
+    // Inputs and output may be views of the memory plan's arena: read and write them in place.
+    Rows rows = new Rows((float[]) q.array(), (float[]) kt.array(), (float[]) v.array(),
+        mask == null ? null : (float[]) mask.array(), (float[]) result.array(), d, skv, dv, sq,
+        scale, qd[rank - 2] == 1, md != null && md[rank - 2] == 1,
         md != null && md[rank - 1] == 1, ms == null ? 0 : ms[rank - 2]);
     int batches = (int) Shape.product(out, 0, rank - 2);
     long[] index = new long[rank - 2];
     int loadedK = -1;
     int loadedV = -1;
     for (int b = 0; b < batches; b++) {
-      int qo = 0;
-      int ko = 0;
-      int vo = 0;
-      int mo = 0;
+      int qo = q.offset();
+      int ko = kt.offset();
+      int vo = v.offset();
+      int mo = mask == null ? 0 : mask.offset();
       for (int i = 0; i < rank - 2; i++) {
         qo += (int) index[i] * qs[i];
         ko += (int) index[i] * ks[i];
@@ -198,7 +200,7 @@ public final class ConvoyAttention implements OpFamily {
         loadedK = ko;
         loadedV = vo;
       }
-      rows.run(qo, mo, b * sq * dv);
+      rows.run(qo, mo, result.offset() + b * sq * dv);
       for (int i = rank - 3; i >= 0; i--) {
         if (++index[i] < out[i]) {
           break;
@@ -206,7 +208,7 @@ public final class ConvoyAttention implements OpFamily {
         index[i] = 0;
       }
     }
-    return Kernels.one(NdArray.wrap(DType.FLOAT, out, y));
+    return Kernels.one(result);
   }
 
   /** The per-(batch, head) work: copies of Kt and V as row arrays, then one output row at a time. */
