@@ -29,7 +29,10 @@ import java.util.List;
  * <p>The float32 kernel never holds more than four rows of scores: per block of four query rows
  * it accumulates their rows of {@code Q Kt} from the key rows, applies scale and mask, takes the
  * softmax in place and accumulates their output rows from the value rows, over per-head copies
- * of Kt and V held as zero-based row arrays (the loops HotSpot vectorizes). Its ONNX expansion is
+ * of Kt and V held as zero-based row arrays (the loops HotSpot vectorizes). Each product is
+ * accumulated in the order the MatMul kernel uses and the softmax is the Softmax kernel's (in
+ * double), so every value agrees with the unfused ops: a float32 exp approximation (one ulp) was
+ * tried and flipped quantization steps downstream on all-minilm-l6-v2-q. Its ONNX expansion is
  * the five ops above ({@code ExpandConvoyOps}).
  */
 public final class ConvoyAttention implements OpFamily {
@@ -38,31 +41,6 @@ public final class ConvoyAttention implements OpFamily {
   public void register(OpRegistrar r) {
     r.op(OpCatalog.CONVOY_DOMAIN, "Attention", 1).inputs(3, 4).attr("scale", 1.0f)
         .shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
-  }
-
-  private static final float LOG2E = 1.442695f;
-  private static final float LN2_HI = 0.693359375f;
-  private static final float LN2_LO = -2.12194440e-4f;
-
-  /**
-   * {@code e^x} in float32 within about one ulp (a range reduction by ln 2 and a degree-6 Taylor
-   * polynomial on {@code |r| <= ln2/2}), three to four times cheaper than {@link Math#exp}, which
-   * dominated the kernel; 0 below the smallest normal result, NaN for NaN.
-   */
-  static float exp(float x) {
-    if (x < -87.33f) {
-      return 0f;
-    }
-    if (x > 88.72f) {
-      return Float.POSITIVE_INFINITY;
-    }
-    int n = Math.round(x * LOG2E);
-    float r = x - n * LN2_HI - n * LN2_LO;
-    float p = 1f + r * (1f + r * (0.5f + r * (1f / 6 + r * (1f / 24 + r * (1f / 120
-        + r * (1f / 720))))));
-    // 2^128 is no float: the top of the range scales in two steps.
-    return n > 127 ? p * 2f * Float.intBitsToFloat((n + 126) << 23)
-        : p * Float.intBitsToFloat((n + 127) << 23);
   }
 
   /** {@code s} with dim {@code fromEnd} (1 = last) replaced by {@code d}. */
@@ -235,6 +213,8 @@ public final class ConvoyAttention implements OpFamily {
     private final float[][] s;
     /** Output rows of the block. */
     private final float[][] a;
+    /** The exponentials of one row. */
+    private final double[] ex;
 
     Rows(float[] q, float[] kt, float[] v, float[] mask, float[] y, int d, int skv, int dv,
         int sq, float scale, boolean oneQuery, boolean oneMaskRow, boolean oneMaskCol,
@@ -257,6 +237,7 @@ public final class ConvoyAttention implements OpFamily {
       this.values = new float[skv][dv];
       this.s = new float[BLOCK][skv];
       this.a = new float[BLOCK][dv];
+      this.ex = new double[skv];
     }
 
     void load(int ko, int vo) {
@@ -340,19 +321,22 @@ public final class ConvoyAttention implements OpFamily {
           }
         }
       }
-      float max = Float.NEGATIVE_INFINITY;
+      // As the Softmax kernel computes it (in double, each probability divided by the sum):
+      // the block is often read by a quantizer, where one ulp can flip a quantization step.
+      double max = Double.NEGATIVE_INFINITY;
       for (int j = 0; j < skv; j++) {
-        max = Math.max(max, sr[j]);
+        if (sr[j] > max) {
+          max = sr[j];
+        }
       }
       double sum = 0;
       for (int j = 0; j < skv; j++) {
-        float e = exp(sr[j] - max);
-        sr[j] = e;
+        double e = Math.exp(sr[j] - max);
+        ex[j] = e;
         sum += e;
       }
-      float inv = (float) (1 / sum);
       for (int j = 0; j < skv; j++) {
-        sr[j] *= inv;
+        sr[j] = (float) (ex[j] / sum);
       }
     }
 
