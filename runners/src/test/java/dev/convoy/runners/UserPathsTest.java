@@ -19,10 +19,7 @@ import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxTensors;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -86,18 +83,11 @@ class UserPathsTest {
     }
   }
 
-  /** What {@code convoy report RUN_ID} prints (to the console, so it is caught there). */
+  /** What {@code convoy report RUN_ID} prints to the CLI's console. */
   private static String reportText(Path out, String runId) {
-    ByteArrayOutputStream console = new ByteArrayOutputStream();
-    PrintStream saved = System.out;
-    System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
-    try {
-      Result r = run("report", runId, "--warehouse", out.resolve("warehouse").toString());
-      assertEquals(Main.OK, r.exit(), r.err());
-    } finally {
-      System.setOut(saved);
-    }
-    return console.toString(StandardCharsets.UTF_8);
+    Result r = run("report", runId, "--warehouse", out.resolve("warehouse").toString());
+    assertEquals(Main.OK, r.exit(), r.err());
+    return r.out();
   }
 
   private static JsonNode report(Path out, String model) throws IOException {

@@ -37,17 +37,20 @@ public final class NdArray implements RuntimeValue {
   private final int size;
   private final Object data;
   private final int offset;
+  /** Whether {@code data} is shared storage (an arena): never handed out as this array's own. */
+  private final boolean view;
 
   private NdArray(DType dtype, long[] dims, int size, Object data) {
-    this(dtype, dims, size, data, 0);
+    this(dtype, dims, size, data, 0, false);
   }
 
-  private NdArray(DType dtype, long[] dims, int size, Object data, int offset) {
+  private NdArray(DType dtype, long[] dims, int size, Object data, int offset, boolean view) {
     this.dtype = dtype;
     this.dims = dims;
     this.size = size;
     this.data = data;
     this.offset = offset;
+    this.view = view;
   }
 
   /** Element count of {@code dims} as an array length; clear errors on negative or huge shapes. */
@@ -64,12 +67,7 @@ public final class NdArray implements RuntimeValue {
   /** Wraps a storage array (not copied) after checking its class and length against the shape. */
   public static NdArray wrap(DType dtype, long[] dims, Object data) {
     int n = checkedSize(dims);
-    Class<?> want = storageClass(dtype);
-    if (data.getClass() != want) {
-      throw new IllegalArgumentException(
-          dtype.textName() + " needs a " + want.getSimpleName() + ", got "
-              + data.getClass().getSimpleName());
-    }
+    requireStorage(dtype, data);
     int len = java.lang.reflect.Array.getLength(data);
     if (len != n) {
       throw new ConvoyException(
@@ -85,17 +83,21 @@ public final class NdArray implements RuntimeValue {
    */
   public static NdArray view(DType dtype, long[] dims, Object data, int offset) {
     int n = checkedSize(dims);
+    requireStorage(dtype, data);
+    if (offset < 0 || offset + (long) n > java.lang.reflect.Array.getLength(data)) {
+      throw new IllegalArgumentException("a view of " + n + " elements at " + offset
+          + " does not fit a storage array of " + java.lang.reflect.Array.getLength(data));
+    }
+    return new NdArray(dtype, dims.clone(), n, data, offset, true);
+  }
+
+  private static void requireStorage(DType dtype, Object data) {
     Class<?> want = storageClass(dtype);
     if (data.getClass() != want) {
       throw new IllegalArgumentException(
           dtype.textName() + " needs a " + want.getSimpleName() + ", got "
               + data.getClass().getSimpleName());
     }
-    if (offset < 0 || offset + (long) n > java.lang.reflect.Array.getLength(data)) {
-      throw new IllegalArgumentException("a view of " + n + " elements at " + offset
-          + " does not fit a storage array of " + java.lang.reflect.Array.getLength(data));
-    }
-    return new NdArray(dtype, dims.clone(), n, data, offset);
   }
 
   /** A zero-filled (empty-string-filled) array. */
@@ -271,7 +273,7 @@ public final class NdArray implements RuntimeValue {
       throw new ConvoyException(
           "cannot reshape " + Shape.toString(dims) + " to " + Shape.toString(newDims));
     }
-    return new NdArray(dtype, newDims.clone(), size, data, offset);
+    return new NdArray(dtype, newDims.clone(), size, data, offset, view);
   }
 
   // ---- raw storage (shared, never mutate an input's) ----
@@ -289,9 +291,12 @@ public final class NdArray implements RuntimeValue {
     return offset;
   }
 
-  /** Whether the storage array holds exactly this array's elements from index 0. */
+  /**
+   * Whether the storage array is this array's own, holding exactly its elements from index 0 (a
+   * view never is: its storage is shared with values that change, so no one may keep it).
+   */
   public boolean isDense() {
-    return offset == 0 && java.lang.reflect.Array.getLength(data) == size;
+    return !view && offset == 0 && java.lang.reflect.Array.getLength(data) == size;
   }
 
   /** This array if it is dense, else a dense copy of its elements. */

@@ -6,6 +6,7 @@ import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
+import dev.convoy.pipeline.zoo.ModelFiles;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.Models;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
     ModelRun apply(ModelRef ref) {
       long t0 = System.nanoTime();
       // A model on another filesystem is copied to this worker first (then memory-mapped).
-      Path path = Storage.localCopy(ref.path());
+      Path path = ModelFiles.local(ref.path());
       // The format is sniffed again on the worker: its error names the file and what it holds.
       // Loading checks the model (structure, domains, ops) before any stage sees it.
       Graph g = ref.weights().isEmpty() ? Models.load(path)

@@ -4,10 +4,10 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.pipeline.blob.BlobStore;
-import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.element.Latency;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
+import dev.convoy.pipeline.zoo.ModelFiles;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.verify.LatencyProbe;
@@ -75,7 +75,7 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
         Latency l = target.equals("onnx")
             ? new Latency("ort", WARMUP, runs,
                 run.ref().format().equals("onnx")
-                    ? probe.ort(Storage.localCopy(run.ref().path()), inputs)
+                    ? probe.ort(ModelFiles.local(run.ref().path()), inputs)
                     : probe.ort(OnnxExporter.toBytes(source), inputs),
                 probe.ort(OnnxExporter.toBytes(result), inputs))
             : new Latency("convoy", WARMUP, runs, probe.evaluator(source, inputs),

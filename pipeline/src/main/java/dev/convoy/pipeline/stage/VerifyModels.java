@@ -1,13 +1,15 @@
 package dev.convoy.pipeline.stage;
 
 import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.pipeline.blob.BlobStore;
-import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
+import dev.convoy.pipeline.zoo.ModelFiles;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.optimize.PassBisect;
@@ -85,7 +87,8 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
     @Setup
     public void setup() {
       verifier = new OrtVerifier();
-      evaluator = Evaluator.standard();
+      // One kernel thread: the runner's workers already take one core each (one model each).
+      evaluator = new Evaluator(OpCatalog.standard(), Parallel.serial());
     }
 
     @Teardown
@@ -102,7 +105,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
       Graph result = store.get(run.graphBlob());
       // The original runs from its path, so weights in external-data files beside it load too.
-      Path original = Storage.localCopy(run.ref().path());
+      Path original = ModelFiles.local(run.ref().path());
       Oracle oracle = Oracle.choose(ModelFormat.sniff(original), artifact);
       OrtVerifier.Verification compared = ModelVerification.compare(oracle, original, source,
           result, inputs, verifier, evaluator);

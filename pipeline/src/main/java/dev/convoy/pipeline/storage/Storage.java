@@ -16,10 +16,13 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -41,6 +44,8 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 public final class Storage {
   private static final String LOCAL_SCHEME = "file";
   private static final String MIME = "application/octet-stream";
+  /** How many folder levels {@link #list} descends on a filesystem without a recursive glob. */
+  private static final int LIST_DEPTH = 8;
 
   private Storage() {}
 
@@ -132,7 +137,10 @@ public final class Storage {
     }
   }
 
-  /** Every file under folder {@code dir} (recursively), as locations; none when it is absent. */
+  /**
+   * Every file under folder {@code dir} (recursively; on another filesystem down to {@value
+   * #LIST_DEPTH} levels), as sorted locations; none when it is absent.
+   */
   public static List<String> list(String dir) {
     Optional<Path> local = localPath(dir);
     if (local.isPresent()) {
@@ -146,12 +154,28 @@ public final class Storage {
       }
     }
     try {
-      MatchResult m = FileSystems.match(dir(dir, "") + "**", EmptyMatchTreatment.ALLOW);
-      List<String> out = new ArrayList<>();
-      if (m.status() == MatchResult.Status.OK) {
-        m.metadata().forEach(md -> out.add(md.resourceId().toString()));
+      // Not every filesystem matches a recursive "**" (Beam's Hadoop filesystem found nothing
+      // under a staging folder on HDFS with it), so the levels are also matched one by one.
+      String base = dir(dir, "");
+      List<String> specs = new ArrayList<>(List.of(base + "**"));
+      for (String level = "*"; specs.size() <= LIST_DEPTH; level += "/*") {
+        specs.add(base + level);
       }
-      out.sort(Comparator.naturalOrder());
+      TreeSet<String> found = new TreeSet<>();
+      for (MatchResult m : FileSystems.match(specs, EmptyMatchTreatment.ALLOW)) {
+        if (m.status() == MatchResult.Status.OK) {
+          m.metadata().forEach(md -> found.add(md.resourceId().toString()));
+        }
+      }
+      // A one-level glob also matches the folders of that level (Hadoop's does): a name that
+      // others continue is a folder, not a file.
+      List<String> out = new ArrayList<>();
+      for (String f : found) {
+        String next = found.higher(f + "/");
+        if (!found.contains(f + "/") && (next == null || !next.startsWith(f + "/"))) {
+          out.add(f);
+        }
+      }
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
@@ -278,14 +302,40 @@ public final class Storage {
       }
       return;
     }
+    List<String> files = list(dir);
     try {
-      List<ResourceId> files = new ArrayList<>();
-      for (String f : list(dir)) {
-        files.add(resource(f, false));
+      List<ResourceId> ids = new ArrayList<>();
+      for (String f : files) {
+        ids.add(resource(f, false));
       }
-      FileSystems.delete(files, StandardMoveOptions.IGNORE_MISSING_FILES);
+      FileSystems.delete(ids, StandardMoveOptions.IGNORE_MISSING_FILES);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete " + dir, e);
+    }
+    deleteEmptyFolders(dir, files);
+  }
+
+  /**
+   * Removes the folders that held {@code files} under {@code dir}, deepest first, and {@code dir}
+   * itself, on a filesystem that has folders (HDFS does; an object store or {@code mem://} has
+   * none, and then there is nothing to remove). A folder that is not empty stays.
+   */
+  private static void deleteEmptyFolders(String dir, List<String> files) {
+    String root = dir(dir, "");
+    TreeSet<String> folders = new TreeSet<>(Comparator.reverseOrder());
+    folders.add(root);
+    for (String f : files) {
+      for (int slash = f.lastIndexOf('/'); slash > root.length(); slash = f.lastIndexOf('/',
+          slash - 1)) {
+        folders.add(f.substring(0, slash + 1));
+      }
+    }
+    for (String folder : folders) {
+      try {
+        FileSystems.delete(List.of(resource(folder, true)), StandardMoveOptions.IGNORE_MISSING_FILES);
+      } catch (IOException | RuntimeException e) {
+        // No folders on this filesystem, or one that is not empty: nothing to remove.
+      }
     }
   }
 
@@ -295,6 +345,17 @@ public final class Storage {
    * downloads each blob or model once), ready to memory-map.
    */
   public static Path localCopy(String location) {
+    return localCopy(location, copy -> List.of());
+  }
+
+  /**
+   * As {@link #localCopy(String)}, and for a file on another scheme also the files that {@code
+   * sidecars} names for the copy (paths relative to {@code location}'s folder, such as an ONNX
+   * model's external data), each copied to the same place relative to the copy, where a reader of
+   * the copy looks for them. A name that leads out of the folder is not copied (the reader then
+   * reports it missing).
+   */
+  public static Path localCopy(String location, Function<Path, Collection<String>> sidecars) {
     Optional<Path> local = localPath(location);
     if (local.isPresent()) {
       return local.get();
@@ -305,21 +366,37 @@ public final class Storage {
     }
     Path dir = cacheDir().resolve(sha256(location + "#" + size));
     Path copy = dir.resolve(safe(fileName(location)));
-    if (Files.isRegularFile(copy)) {
-      return copy;
+    fetch(location, copy);
+    String folder = resource(location, false).getCurrentDirectory().toString();
+    for (String name : sidecars.apply(copy)) {
+      Path target = dir.resolve(name).normalize();
+      if (!target.startsWith(dir) || target.equals(copy) || name.contains("\\")) {
+        continue;
+      }
+      String from = file(folder, name);
+      if (exists(from)) {
+        fetch(from, target);
+      }
+    }
+    return copy;
+  }
+
+  /** Downloads {@code location} to local file {@code target} unless it is already there. */
+  private static void fetch(String location, Path target) {
+    if (Files.isRegularFile(target)) {
+      return;
     }
     try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ".download-", ".tmp");
+      Files.createDirectories(target.getParent());
+      Path tmp = Files.createTempFile(target.getParent(), ".download-", ".tmp");
       try (InputStream in = open(location)) {
         Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
       }
       try {
-        Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (FileAlreadyExistsException e) {
         Files.deleteIfExists(tmp);
       }
-      return copy;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot copy " + location + " to this machine", e);
     }

@@ -31,6 +31,12 @@ import java.util.Random;
  * its weights in external data ({@code NAME.onnx.data}); about one in twenty is broken (truncated,
  * garbage, or an op no runtime knows), which a run must report as a failure. The same N and seed
  * always give the same files, and {@code MANIFEST.csv} lists each model's kind.
+ *
+ * <p>A scale factor K ({@code --scale K}, default 1) makes every model K times larger where it
+ * costs time and not disk: the image side of a CNN, the sequence length of a transformer or
+ * recurrent model and the batch of an MLP are multiplied by K, the weights keep their sizes. The
+ * random draws are the same at every scale, so scale 1 gives the same zoo as before and scale K
+ * the same models with K-times-larger activations (evaluation work grows K- to K²-fold).
  */
 public final class SynthZoo {
   /** The kinds of model, in the manifest's {@code kind} column. */
@@ -40,18 +46,31 @@ public final class SynthZoo {
   public record Entry(String name, Kind kind, boolean externalData) {}
 
   private final Random rnd;
+  private final int scale;
   private Graph g;
 
-  private SynthZoo(long seed) {
+  private SynthZoo(long seed, int scale) {
     this.rnd = new Random(seed);
+    this.scale = scale;
   }
 
   /** Writes {@code n} models generated from {@code seed} into {@code out}, plus its manifest. */
   public static List<Entry> generate(int n, long seed, Path out) {
+    return generate(n, seed, 1, out);
+  }
+
+  /**
+   * Writes {@code n} models generated from {@code seed} with activations {@code scale} times
+   * larger (see the class comment) into {@code out}, plus its manifest.
+   */
+  public static List<Entry> generate(int n, long seed, int scale, Path out) {
     if (n < 1) {
       throw new ConvoyException("zoo synth: N must be at least 1, got " + n);
     }
-    SynthZoo z = new SynthZoo(seed);
+    if (scale < 1 || scale > 64) {
+      throw new ConvoyException("zoo synth: the scale must be between 1 and 64, got " + scale);
+    }
+    SynthZoo z = new SynthZoo(seed, scale);
     List<Entry> entries = new ArrayList<>();
     StringBuilder manifest = new StringBuilder("name,file,kind,external_data\n");
     try {
@@ -130,7 +149,7 @@ public final class SynthZoo {
 
   private void cnn() {
     long c = rnd.nextInt(4) == 0 ? 1 : 3;
-    long hw = 16L << rnd.nextInt(3);
+    long hw = (16L << rnd.nextInt(3)) * scale;
     Value x = g.addInput("input", TensorType.of(DType.FLOAT, 1, c, hw, hw));
     int blocks = 2 + rnd.nextInt(4);
     for (int b = 0; b < blocks; b++) {
@@ -143,7 +162,7 @@ public final class SynthZoo {
             positive(out)), Map.of("epsilon", new Attribute.FloatAttr(1e-5f)));
       }
       x = node("Relu", List.of(x), Map.of());
-      if (hw > 4 && rnd.nextBoolean()) {
+      if (hw / scale > 4 && rnd.nextBoolean()) {
         x = node("MaxPool", List.of(x), Map.of("kernel_shape", ints(2, 2), "strides", ints(2, 2)));
         hw /= 2;
       }
@@ -156,7 +175,7 @@ public final class SynthZoo {
 
   private void mlp() {
     long d = pow2(4, 9);
-    Value x = g.addInput("input", TensorType.of(DType.FLOAT, 1, d));
+    Value x = g.addInput("input", TensorType.of(DType.FLOAT, scale, d));
     int layers = 2 + rnd.nextInt(5);
     for (int l = 0; l < layers; l++) {
       long out = pow2(4, 9);
@@ -173,7 +192,7 @@ public final class SynthZoo {
   }
 
   private void transformer() {
-    long seq = pow2(3, 6);
+    long seq = pow2(3, 6) * scale;
     long d = pow2(5, 7);
     Value x = g.addInput("input", TensorType.of(DType.FLOAT, 1, seq, d));
     int blocks = 1 + rnd.nextInt(3);
@@ -205,7 +224,7 @@ public final class SynthZoo {
   }
 
   private void recurrent() {
-    long seq = pow2(2, 5);
+    long seq = pow2(2, 5) * scale;
     long in = pow2(3, 6);
     long hidden = pow2(3, 6);
     boolean lstm = rnd.nextBoolean();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.HeadlessBrowser;
+import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.warehouse.Tables;
 import dev.convoy.pipeline.warehouse.avro.FailureRow;
 import dev.convoy.pipeline.warehouse.avro.LatencyRow;
@@ -174,6 +175,56 @@ class ReportCompareTest {
 
   private String text() {
     return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void reportAndCompareOnAWarehouseOnAnotherFilesystemReadTheSameRows() throws Exception {
+    String remote = upload();
+    assertEquals(0, Report.print(wh, null, out));
+    String local = text();
+    buf.reset();
+    Path latest = LocalWarehouse.of(remote, List.of());
+    assertEquals(0, Report.print(latest, null, out));
+    assertEquals(local, text());
+    Path both = LocalWarehouse.of(remote, List.of("base", "worse"));
+    assertEquals(Compare.compute(wh, "base", "worse", Thresholds.DEFAULTS),
+        Compare.compute(both, "base", "worse", Thresholds.DEFAULTS));
+  }
+
+  @Test
+  void aRemoteReportDownloadsTheRunsTableAndOnlyThePartitionsOfItsRun() throws Exception {
+    Path copy = LocalWarehouse.of(upload(), List.of("base"));
+    try (var files = Files.walk(copy)) {
+      List<String> parquet = files.filter(f -> f.toString().endsWith(".parquet"))
+          .map(f -> copy.relativize(f).toString().replaceAll("/part-.*", "")).sorted().toList();
+      assertEquals(List.of("models/run_id=base", "runs/run_id=base", "runs/run_id=worse",
+          "verifications/run_id=base"), parquet);
+    }
+  }
+
+  @Test
+  void aRunMissingFromARemoteWarehouseIsAUserErrorNamingIt() throws Exception {
+    String remote = upload();
+    ConvoyException e = assertThrows(ConvoyException.class,
+        () -> LocalWarehouse.of(remote, List.of("nope")));
+    assertEquals(remote + ": no run 'nope' in the warehouse", e.getMessage());
+    ConvoyException empty = assertThrows(ConvoyException.class,
+        () -> LocalWarehouse.of("mem://report-test/nothing/warehouse/", List.of()));
+    assertTrue(empty.getMessage().startsWith("mem://report-test/nothing/warehouse/: no runs"),
+        empty.getMessage());
+  }
+
+  /** The crafted warehouse, copied file by file to a fresh {@code mem://} folder. */
+  private String upload() throws Exception {
+    String remote = "mem://report-test/" + System.nanoTime() + "/warehouse/";
+    try (var files = Files.walk(wh)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        try (var o = Storage.create(remote + wh.relativize(f).toString().replace('\\', '/'))) {
+          Files.copy(f, o);
+        }
+      }
+    }
+    return remote;
   }
 
   private void run(String id, long start, List<ModelRow> models, List<VerificationRow> verifs,

@@ -12,6 +12,7 @@ import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.storage.MemoryFileSystem;
 import dev.convoy.pipeline.storage.Storage;
+import dev.convoy.pipeline.zoo.SynthZoo;
 import dev.convoy.transforms.optimize.Level;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -115,6 +116,40 @@ class OtherFilesystemRunTest {
     String artifacts = "SELECT model || '|' || artifact FROM read_parquet("
         + "'%s/models/*/*.parquet') ORDER BY 1";
     assertEquals(query(l.warehouse(), artifacts), query(s.warehouse(), artifacts));
+  }
+
+  @Test
+  void aModelWithExternalDataOnAnotherFilesystemLoadsItsWeightsFromBesideIt() throws Exception {
+    Path synth = tmp.resolve("synth");
+    List<SynthZoo.Entry> zoo = SynthZoo.generate(40, 7, synth);
+    List<String> external = zoo.stream().filter(SynthZoo.Entry::externalData)
+        .map(SynthZoo.Entry::name).limit(2).toList();
+    assertEquals(2, external.size());
+    String models = "mem://convoy-test/external/nested/";
+    StringBuilder remoteRows = new StringBuilder("name,path\n");
+    StringBuilder localRows = new StringBuilder("name,path\n");
+    for (String m : external) {
+      for (String f : List.of(m + ".onnx", m + ".onnx.data")) {
+        try (OutputStream out = Storage.create(models + f)) {
+          Files.copy(synth.resolve(f), out);
+        }
+      }
+      remoteRows.append(m).append(',').append(models).append(m).append(".onnx\n");
+      localRows.append(m).append(',').append(synth.resolve(m + ".onnx")).append('\n');
+    }
+    RunConfig cfg = RunConfig.of(Files.writeString(tmp.resolve("external-remote.csv"), remoteRows),
+        tmp.resolve("external-from-remote")).withRunId("x").withTarget("onnx").withLatencyRuns(1);
+    RunSummary r = Runs.direct(cfg);
+    RunSummary l = Runs.direct(RunConfig.of(Files.writeString(tmp.resolve("external-local.csv"),
+        localRows), tmp.resolve("external-from-local")).withRunId("x").withTarget("onnx")
+        .withLatencyRuns(1));
+    assertEquals(2, r.modelsOk(), "both convert, verify against ONNX Runtime and are timed");
+    assertEquals(0, r.modelsFailed());
+    assertEquals(List.of("true", "true"), query(r.warehouse(),
+        "SELECT passed FROM read_parquet('%s/verifications/*/*.parquet') ORDER BY model"));
+    String artifacts = "SELECT model || '|' || artifact || '|' || source_bytes FROM read_parquet("
+        + "'%s/models/*/*.parquet') ORDER BY 1";
+    assertEquals(query(l.warehouse(), artifacts), query(r.warehouse(), artifacts));
   }
 
   private static TreeSet<String> files(Path dir) throws Exception {

@@ -67,4 +67,39 @@ class SynthZooTest {
     }
     assertTrue(differ > 0, "seed 4 gives other models than seed 3");
   }
+
+  @Test
+  void aScaleKeepsEveryModelAndItsWeightsAndMultipliesTheActivationSide() throws Exception {
+    List<SynthZoo.Entry> small = SynthZoo.generate(24, 5, tmp.resolve("s1"));
+    List<SynthZoo.Entry> large = SynthZoo.generate(24, 5, 3, tmp.resolve("s3"));
+    assertEquals(small, large);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    int checked = 0;
+    for (SynthZoo.Entry e : small) {
+      if (e.kind() == SynthZoo.Kind.BROKEN) {
+        continue;
+      }
+      Graph a = Models.load(tmp.resolve("s1").resolve(e.name() + ".onnx"));
+      Path bigFile = tmp.resolve("s3").resolve(e.name() + ".onnx");
+      Graph b = Models.load(bigFile);
+      assertEquals(a.nodes().stream().map(n -> n.opType()).toList(),
+          b.nodes().stream().map(n -> n.opType()).toList(), e.name());
+      assertEquals(a.initializers().size(), b.initializers().size(), e.name());
+      for (int i = 0; i < a.initializers().size(); i++) {
+        assertEquals(a.initializers().get(i).constant().data(),
+            b.initializers().get(i).constant().data(), e.name());
+      }
+      long elements1 = a.inputs().get(0).tensorType().shape().numElements();
+      long elements3 = b.inputs().get(0).tensorType().shape().numElements();
+      // CNN: the image side (x9 elements); others: sequence or batch (x3).
+      assertEquals(e.kind() == SynthZoo.Kind.CNN ? 9 : 3, elements3 / elements1, e.name());
+      try (OrtSession s = env.createSession(bigFile.toString(), new OrtSession.SessionOptions())) {
+        assertEquals(1, s.getNumOutputs(), e.name());
+      }
+      checked++;
+    }
+    assertTrue(checked > 10);
+    assertThrows(dev.convoy.ir.ConvoyException.class,
+        () -> SynthZoo.generate(1, 5, 0, tmp.resolve("s0")));
+  }
 }

@@ -1,6 +1,7 @@
 package dev.convoy.runners.bench;
 
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.eval.ArenaUse;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
@@ -27,10 +28,12 @@ import java.util.Set;
 /**
  * Memory of an evaluation of a planned {@code .cvy}: each model optimized at O3 with its input
  * shapes made static (the oracle arguments' shapes), written as {@code .cvy} and read back, then
- * run on one thread with the plan's arena and, in the same process, without it. Beside LOAD (the
- * plan's lower bound) and the plan's arena it gives the bytes of the arena arrays the evaluator
- * allocates (one array per storage class) and the heap each run allocates besides them
- * (HotSpot's per-thread allocated-bytes counter, median of the timed runs).
+ * run on one thread with the plan's arena and, in the same process, without it, the two runs
+ * alternating. Beside LOAD (the plan's lower bound) and the plan's arena it gives the bytes of the
+ * arena arrays the evaluator allocates (one array per storage class), the live peak of each run
+ * as the evaluator counts it ({@link ArenaUse#peakLiveBytes}: arena arrays plus the heap tensors
+ * bound to values) and the heap each run allocates besides the arena (HotSpot's per-thread
+ * allocated-bytes counter, median of the timed runs).
  */
 public final class MemoryBenchmark {
   private MemoryBenchmark() {}
@@ -38,8 +41,9 @@ public final class MemoryBenchmark {
   public static BenchTable run(List<Path> models, int warmup, int reps) throws IOException {
     BenchTable table = new BenchTable("Memory of a planned .cvy evaluation (O3, one thread)",
         "model", "LOAD MB", "plan arena / LOAD", "planner", "in-place", "arena arrays MB",
-        "arrays / LOAD", "heap/run unplanned MB", "heap/run in arena MB",
-        "(arrays + heap) / unplanned heap", "ms unplanned", "ms in arena");
+        "arrays / plan arenas", "live peak unplanned MB", "live peak in arena MB",
+        "live peak in arena / LOAD", "heap/run unplanned MB", "heap/run in arena MB",
+        "heap/run in arena / unplanned", "ms unplanned", "ms in arena");
     Path dir = Files.createTempDirectory("convoy-bench-memory");
     try {
       for (Path model : models) {
@@ -48,7 +52,7 @@ public final class MemoryBenchmark {
           measure(model, name, dir, warmup, reps, table);
         } catch (ConvoyException e) {
           table.row(name, "-", "not measured: " + e.getMessage().replace('|', '/'), "-", "-", "-",
-              "-", "-", "-", "-", "-", "-");
+              "-", "-", "-", "-", "-", "-", "-", "-", "-");
         }
       }
     } finally {
@@ -60,11 +64,15 @@ public final class MemoryBenchmark {
       Files.deleteIfExists(dir);
     }
     return table.note("LOAD = most planned bytes alive at one step (the plan's lower bound)."
-        + " Arena arrays: one per storage class, spanning the planned bytes of its values,"
-        + " allocated by the first run and kept by the evaluator for the next. Heap/run: bytes"
-        + " allocated by one run on the calling thread (kernel outputs, the copies readers get"
-        + " of planned values, inputs and outputs); ms: wall time of one run. Medians of " + reps + " runs after "
-        + warmup + " warm-up runs.");
+        + " Arena arrays: one per storage class, holding the planned places of its values,"
+        + " allocated by the first run and kept by the evaluator for the next; plan arenas:"
+        + " the top-level graph's and its subgraphs' (loop bodies). Live peak: the"
+        + " most tensor bytes the evaluator held after a node (arena arrays plus heap tensors"
+        + " bound to values, graph inputs and outputs included; weights and kernel scratch not"
+        + " counted). Heap/run: bytes allocated by one run on the calling thread besides the"
+        + " kept arena (kernel outputs not written in place, copies of arena values a kernel"
+        + " reads densely, scratch, inputs and outputs); ms: wall time of one run. Medians of "
+        + reps + " runs after " + warmup + " warm-up runs, planned and unplanned alternating.");
   }
 
   private static void measure(Path model, String name, Path dir, int warmup, int reps,
@@ -77,40 +85,58 @@ public final class MemoryBenchmark {
     Graph planned = CvyReader.read(cvy);
     MemoryPlan plan = MemoryPlanCodec.stored(planned).orElse(null);
     if (plan == null) {
-      table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-", "-", "-");
+      table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-",
+          "-");
       return;
     }
     Map<String, Tensor> inputs = SeededInputs.generate(planned, shapes);
     long arrays = Evaluator.arenaBytes(planned);
+    ArenaUse offUse = new ArenaUse();
+    ArenaUse onUse = new ArenaUse();
     Evaluator unplanned = new Evaluator(OpCatalog.standard(), Parallel.serial())
-        .useArena(false);
-    Evaluator inArena = new Evaluator(OpCatalog.standard(), Parallel.serial());
-    double[] off = perRun(warmup, reps, () -> unplanned.runTensors(planned, inputs));
-    double[] on = perRun(warmup, reps, () -> inArena.runTensors(planned, inputs));
+        .useArena(false).recordArenaUse(offUse);
+    Evaluator inArena = new Evaluator(OpCatalog.standard(), Parallel.serial())
+        .recordArenaUse(onUse);
+    Runnable off = () -> unplanned.runTensors(planned, inputs);
+    Runnable on = () -> inArena.runTensors(planned, inputs);
+    for (int i = 0; i < warmup; i++) {
+      off.run();
+      on.run();
+    }
+    double[][] offRuns = new double[2][reps];
+    double[][] onRuns = new double[2][reps];
+    for (int i = 0; i < reps; i++) {
+      measureOnce(off, offRuns, i);
+      measureOnce(on, onRuns, i);
+    }
+    double offHeap = BenchTable.median(offRuns[0]);
+    double onHeap = BenchTable.median(onRuns[0]);
     double load = plan.lowerBoundBytes();
     table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
-        mb(arrays), ratio(arrays, load), mb(off[0]), mb(on[0]),
-        ratio(arrays + on[0], off[0]), String.format("%.1f", off[1]),
-        String.format("%.1f", on[1]));
+        mb(arrays), ratio(arrays, totalArena(plan)), mb(offUse.peakLiveBytes()),
+        mb(onUse.peakLiveBytes()), ratio(onUse.peakLiveBytes(), load), mb(offHeap), mb(onHeap),
+        ratio(onHeap, offHeap), String.format("%.1f", BenchTable.median(offRuns[1])),
+        String.format("%.1f", BenchTable.median(onRuns[1])));
   }
 
-  /** Median bytes allocated and milliseconds of one run of {@code body}. */
-  private static double[] perRun(int warmup, int reps, Runnable body) {
+  /** Bytes of the arenas of {@code plan} and of its subgraphs' plans (each counted once). */
+  private static long totalArena(MemoryPlan plan) {
+    long total = plan.arenaBytes();
+    for (MemoryPlan sub : plan.subgraphs().values()) {
+      total += totalArena(sub);
+    }
+    return total;
+  }
+
+  /** Bytes allocated ({@code into[0][i]}) and milliseconds ({@code into[1][i]}) of one run. */
+  private static void measureOnce(Runnable body, double[][] into, int i) {
     var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long id = Thread.currentThread().getId();
-    for (int i = 0; i < warmup; i++) {
-      body.run();
-    }
-    double[] bytes = new double[reps];
-    double[] ms = new double[reps];
-    for (int i = 0; i < reps; i++) {
-      long before = threads.getThreadAllocatedBytes(id);
-      long t0 = System.nanoTime();
-      body.run();
-      ms[i] = (System.nanoTime() - t0) / 1e6;
-      bytes[i] = threads.getThreadAllocatedBytes(id) - before;
-    }
-    return new double[] {BenchTable.median(bytes), BenchTable.median(ms)};
+    long before = threads.getThreadAllocatedBytes(id);
+    long t0 = System.nanoTime();
+    body.run();
+    into[1][i] = (System.nanoTime() - t0) / 1e6;
+    into[0][i] = threads.getThreadAllocatedBytes(id) - before;
   }
 
   private static String mb(double bytes) {

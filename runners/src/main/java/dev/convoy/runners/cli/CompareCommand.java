@@ -3,10 +3,12 @@ package dev.convoy.runners.cli;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.query.Compare;
 import dev.convoy.pipeline.query.HtmlReport;
+import dev.convoy.pipeline.query.LocalWarehouse;
 import dev.convoy.pipeline.query.Thresholds;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,9 +30,10 @@ public class CompareCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "RUN_B", description = "The run to check against it.")
   String runB;
 
-  @Option(names = "--warehouse", defaultValue = "convoy-out/warehouse", paramLabel = "DIR",
-      description = "Warehouse folder (default ${DEFAULT-VALUE}).")
-  Path warehouse;
+  @Option(names = "--warehouse", defaultValue = "convoy-out/warehouse", paramLabel = "DIR|URI",
+      description = "Warehouse folder, or its URI on another filesystem (hdfs://...; the runs"
+          + " read are copied to a local cache first) (default ${DEFAULT-VALUE}).")
+  String warehouseLocation;
 
   @Option(names = "--fail-on-regression", description = "Exit 1 when a model regressed beyond thresholds.")
   boolean failOnRegression;
@@ -48,9 +51,7 @@ public class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    if (!Files.isDirectory(warehouse)) {
-      throw new ConvoyException(warehouse + ": no warehouse here (run ./convoy run first)");
-    }
+    Path warehouse = LocalWarehouse.of(warehouseLocation, List.of(runA, runB));
     Path th = thresholds;
     if (th == null && Files.isRegularFile(Path.of("configs/regression.properties"))) {
       th = Path.of("configs/regression.properties");

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code convoy zoo synth N --seed S --out DIR}: a synthetic zoo for scale tests. */
+/** {@code convoy zoo synth N --seed S [--scale K] --out DIR}: a synthetic zoo for scale tests. */
 @Command(
     name = "zoo",
     mixinStandardHelpOptions = true,
@@ -40,6 +40,11 @@ public class ZooCommand implements Runnable {
         description = "Random seed; the same N and seed give the same zoo (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--scale", defaultValue = "1", paramLabel = "K",
+        description = "Activations K times larger (image side, sequence length, batch), same"
+            + " weights: K- to K²-fold evaluation work per model (default ${DEFAULT-VALUE}).")
+    int scale;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
 
@@ -47,7 +52,7 @@ public class ZooCommand implements Runnable {
 
     @Override
     public Integer call() {
-      List<SynthZoo.Entry> entries = SynthZoo.generate(count, seed, out);
+      List<SynthZoo.Entry> entries = SynthZoo.generate(count, seed, scale, out);
       Map<String, Integer> kinds = new TreeMap<>();
       entries.forEach(e -> kinds.merge(e.kind().name().toLowerCase(java.util.Locale.ROOT), 1,
           Integer::sum));

@@ -1,10 +1,13 @@
 package dev.convoy.transforms.memory;
 
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.memory.BufferRules;
 import dev.convoy.ir.memory.MemoryPlan;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.runtime.NarrowTypes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -34,6 +37,10 @@ import java.util.TreeMap;
  * order (ORT's pattern planner), greedy by size with best fit among the buffers alive at the same
  * time (TFLite's offset planner), and a hill climb over the greedy order (TVM USMP's, bounded by
  * {@link Options#attempts()}). LOAD, the most bytes alive at one step, is the lower bound.
+ * Values are planned per storage class of the evaluator ({@code float[]}, {@code long[]}, {@code
+ * byte[]}...): each class gets its own region of the arena, the regions end to end, so the Java
+ * arrays that hold them add up to the arena; a graph with values of several classes may need
+ * more than LOAD, since one class's bytes are never reused by another's.
  *
  * <p>Sizes need static shapes (run shape inference first); intermediates without one are left
  * out and listed in {@link MemoryPlan#skipped()}. Sizes are rounded up to the alignment.
@@ -83,9 +90,91 @@ public final class MemoryPlanner {
 
   private static MemoryPlan planOnce(Graph g, Options o) {
     Lifetimes lt = Lifetimes.of(g, o);
-    List<Buffer> bufs = lt.buffers;
-    long load = load(bufs, g.nodes().size());
-    long[] best = inOrderBestFit(bufs, g.nodes().size());
+    int steps = g.nodes().size();
+    long load = load(lt.buffers, steps);
+    long[] best = new long[lt.buffers.size()];
+    long bestArena = 0;
+    String planner = IN_ORDER;
+    long largest = -1;
+    for (List<Buffer> region : regions(lt.buffers)) {
+      Placement p = place(region, steps, o);
+      for (int i = 0; i < region.size(); i++) {
+        best[region.get(i).origin.index] = bestArena + p.offsets[i];
+      }
+      if (p.arena > largest) {
+        largest = p.arena;
+        planner = p.planner;
+      }
+      bestArena += p.arena;
+    }
+
+    List<MemoryPlan.Allocation> allocations = new ArrayList<>();
+    long naive = 0;
+    for (Member m : lt.members) {
+      naive += m.buffer.size;
+      allocations.add(new MemoryPlan.Allocation(m.value.name(), best[m.buffer.index],
+          m.buffer.size, m.first, m.last, m.sharesWith));
+    }
+    Map<String, MemoryPlan> subs = new LinkedHashMap<>();
+    List<Node> nodes = g.nodes();
+    for (int i = 0; i < nodes.size(); i++) {
+      List<Graph> gs = nodes.get(i).subgraphs();
+      for (int j = 0; j < gs.size(); j++) {
+        subs.put(i + "." + j, plan(gs.get(j), o));
+      }
+    }
+    return new MemoryPlan(bestArena, load, naive, planner, lt.inPlace, lt.aliased, allocations,
+        lt.skipped, subs);
+  }
+
+  /**
+   * The arena of the in-order best-fit plan alone, region by region (the bound the chosen plan
+   * never exceeds).
+   */
+  static long inOrderArena(Graph g, Options o) {
+    long total = 0;
+    for (List<Buffer> region : regions(Lifetimes.of(g, o).buffers)) {
+      total += arena(region, inOrderBestFit(region, g.nodes().size()));
+    }
+    return total;
+  }
+
+  /**
+   * The lower bound of a plan with one region per storage class: the sum over the classes of the
+   * most bytes of that class alive at one step (LOAD when the graph has one class).
+   */
+  static long classLoad(Graph g, Options o) {
+    long total = 0;
+    for (List<Buffer> region : regions(Lifetimes.of(g, o).buffers)) {
+      total += load(region, g.nodes().size());
+    }
+    return total;
+  }
+
+  /**
+   * The buffers split by storage class, each class re-indexed from 0: the evaluator keeps each
+   * class in its own Java array, so a class's region never shares bytes with another's and the
+   * arrays add up to the arena.
+   */
+  private static List<List<Buffer>> regions(List<Buffer> bufs) {
+    Map<String, List<Buffer>> byClass = new TreeMap<>();
+    for (Buffer b : bufs) {
+      List<Buffer> region = byClass.computeIfAbsent(b.storage, k -> new ArrayList<>());
+      region.add(new Buffer(region.size(), b.size, b.first, b.last, b.storage, b));
+    }
+    return new ArrayList<>(byClass.values());
+  }
+
+  /** Offsets of one region's buffers (by index), its arena and the planner that placed it. */
+  private record Placement(long[] offsets, long arena, String planner) {}
+
+  /**
+   * The smallest placement of one region the three planners find: in-order best fit, greedy by
+   * size, and a hill climb over the greedy order.
+   */
+  private static Placement place(List<Buffer> bufs, int steps, Options o) {
+    long load = load(bufs, steps);
+    long[] best = inOrderBestFit(bufs, steps);
     String planner = IN_ORDER;
     long bestArena = arena(bufs, best);
     Placer placer = new Placer(bufs);
@@ -121,30 +210,7 @@ public final class MemoryPlanner {
         swap(order, i, j);
       }
     }
-
-    List<MemoryPlan.Allocation> allocations = new ArrayList<>();
-    long naive = 0;
-    for (Member m : lt.members) {
-      naive += m.buffer.size;
-      allocations.add(new MemoryPlan.Allocation(m.value.name(), best[m.buffer.index],
-          m.buffer.size, m.first, m.last, m.sharesWith));
-    }
-    Map<String, MemoryPlan> subs = new LinkedHashMap<>();
-    List<Node> nodes = g.nodes();
-    for (int i = 0; i < nodes.size(); i++) {
-      List<Graph> gs = nodes.get(i).subgraphs();
-      for (int j = 0; j < gs.size(); j++) {
-        subs.put(i + "." + j, plan(gs.get(j), o));
-      }
-    }
-    return new MemoryPlan(bestArena, load, naive, planner, lt.inPlace, lt.aliased, allocations,
-        lt.skipped, subs);
-  }
-
-  /** The arena of the in-order best-fit plan alone (the bound the chosen plan never exceeds). */
-  static long inOrderArena(Graph g, Options o) {
-    List<Buffer> bufs = Lifetimes.of(g, o).buffers;
-    return arena(bufs, inOrderBestFit(bufs, g.nodes().size()));
+    return new Placement(best, bestArena, planner);
   }
 
   private static void swap(Integer[] a, int i, int j) {
@@ -153,18 +219,25 @@ public final class MemoryPlanner {
     a[j] = t;
   }
 
-  /** One arena region: the values sharing it, from the first one's write to the last read. */
+  /**
+   * One arena region: the values sharing it, from the first one's write to the last read, of one
+   * storage class; {@code origin} is the graph-wide buffer a region's copy stands for.
+   */
   private static final class Buffer {
     final int index;
     final long size;
     final int first;
     int last;
+    final String storage;
+    final Buffer origin;
 
-    Buffer(int index, long size, int first, int last) {
+    Buffer(int index, long size, int first, int last, String storage, Buffer origin) {
       this.index = index;
       this.size = size;
       this.first = first;
       this.last = last;
+      this.storage = storage;
+      this.origin = origin;
     }
 
     boolean overlapsInTime(Buffer o) {
@@ -208,7 +281,8 @@ public final class MemoryPlanner {
             host.buffer.last = Math.max(host.buffer.last, last);
             m = new Member(v, host.buffer, i, last, host.value.name());
           } else {
-            Buffer b = new Buffer(lt.buffers.size(), align(bytes, o.alignment()), i, last);
+            Buffer b = new Buffer(lt.buffers.size(), align(bytes, o.alignment()), i, last,
+                storageClass(v), null);
             lt.buffers.add(b);
             m = new Member(v, b, i, last, null);
           }
@@ -367,6 +441,18 @@ public final class MemoryPlanner {
       }
       return arena;
     }
+  }
+
+  /**
+   * The evaluator's storage class of {@code v}'s elements ({@code float[]}, {@code long[]}...),
+   * or "heap" for the types it keeps off the arena (strings, packed sub-byte types).
+   */
+  private static String storageClass(Value v) {
+    DType t = v.tensorType().dtype();
+    if (t == DType.STRING || NarrowTypes.packedBits(t) > 0 || !t.isSupported()) {
+      return "heap";
+    }
+    return NdArray.storageClass(t).getSimpleName();
   }
 
   private static long align(long bytes, int alignment) {

@@ -225,11 +225,11 @@ public final class Concat implements OpFamily {
     int[] st = Strided.strides(x.dims());
     List<RuntimeValue> out = new ArrayList<>();
     long at = 0;
-    for (long p : parts) {
+    for (int k = 0; k < parts.length; k++) {
       long[] dims = x.dims();
-      dims[axis] = p;
-      out.add(Strided.view(x, (int) (at * st[axis]), st, dims));
-      at += p;
+      dims[axis] = parts[k];
+      out.add(Strided.view(x, (int) (at * st[axis]), st, ctx.output(k, x.dtype(), dims)));
+      at += parts[k];
     }
     return out;
   }

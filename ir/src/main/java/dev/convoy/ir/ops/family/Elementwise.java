@@ -10,7 +10,6 @@ import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.Parallel;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.DoubleBinaryOperator;

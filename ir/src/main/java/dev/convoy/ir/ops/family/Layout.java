@@ -32,7 +32,7 @@ public final class Layout implements OpFamily {
     r.op("Transpose", 1).optionalAttr("perm").shape(Layout::transposeShape)
         .kernel(ctx -> {
           NdArray x = ctx.tensor(0);
-          return one(transpose(x, perm(ctx, ctx.attrLongs("perm"), x.rank())));
+          return one(transpose(x, perm(ctx, ctx.attrLongs("perm"), x.rank()), ctx::output));
         });
     r.op("Tile", 6).inputs(2).shape(Layout::tileShape).kernel(ctx -> {
       NdArray x = ctx.tensor(0);
@@ -108,6 +108,11 @@ public final class Layout implements OpFamily {
 
   /** {@code x} with axes permuted: output axis i is input axis {@code perm[i]}. */
   static NdArray transpose(NdArray x, int[] perm) {
+    return transpose(x, perm, KernelContext.Outputs.FRESH);
+  }
+
+  /** As above, written into the buffer {@code outputs} gives for output 0. */
+  private static NdArray transpose(NdArray x, int[] perm, KernelContext.Outputs outputs) {
     int[] st = Strided.strides(x.dims());
     long[] outDims = new long[perm.length];
     int[] outStrides = new int[perm.length];
@@ -117,7 +122,8 @@ public final class Layout implements OpFamily {
       outStrides[i] = st[perm[i]];
       identity &= perm[i] == i;
     }
-    return identity ? x : Strided.view(x, 0, outStrides, outDims);
+    return identity ? x
+        : Strided.view(x, 0, outStrides, outputs.take(0, x.dtype(), outDims));
   }
 
   /** Two dims that must be equal: the more specific one; a contradiction when both static differ. */

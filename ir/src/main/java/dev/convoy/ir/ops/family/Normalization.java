@@ -187,21 +187,26 @@ public final class Normalization implements OpFamily {
         throw ctx.error("outputs beyond Y are only produced in training mode");
       }
     }
-    float[] xs = x.floats();
-    float[] y = new float[xs.length];
+    // Read and written where they lie (arena views included).
+    NdArray result = ctx.output(0, DType.FLOAT, x.dims());
+    float[] xs = (float[]) x.array();
+    float[] y = (float[]) result.array();
+    int x0 = x.offset();
+    int y0 = result.offset();
     ctx.parallel().forRange(n * c, inner, (from, to) -> {
       for (int t = from; t < to; t++) {
         int ch = t % c;
         double k = scale[ch] / Math.sqrt(var[ch] + eps);
         double b = bias[ch] - mean[ch] * k;
-        int off = t * inner;
-        for (int i = off; i < off + inner; i++) {
-          y[i] = (float) (xs[i] * k + b);
+        int xo = x0 + t * inner;
+        int yo = y0 + t * inner;
+        for (int i = 0; i < inner; i++) {
+          y[yo + i] = (float) (xs[xo + i] * k + b);
         }
       }
     });
     List<RuntimeValue> out = new ArrayList<>();
-    out.add(NdArray.wrap(DType.FLOAT, x.dims(), y));
+    out.add(result);
     while (out.size() < ctx.outputCount()) {
       out.add(null);
     }

@@ -16,7 +16,6 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -268,7 +267,7 @@ public final class Pooling implements OpFamily {
     long[] in = Arrays.copyOfRange(dims, 2, dims.length);
     Geometry g = geometry(ctx, in);
     if (mode == Mode.MAX && t == DType.FLOAT && in.length == 2 && !ctx.hasOutput(1)) {
-      return Kernels.one(maxPool2dFloat(x, g, ctx.parallel()));
+      return Kernels.one(maxPool2dFloat(x, g, ctx));
     }
     boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
     Windows w = windows(g, in, countPad);
@@ -349,8 +348,9 @@ public final class Pooling implements OpFamily {
    * whose iterations are independent (so it vectorizes, where a per-window chain of compares is
    * bound by their latency). A window holding a NaN is redone as the general path does it (first
    * tap as is, later ones only when greater), so only the sign of a zero maximum can differ.
+   * Input and output are read and written where they lie (arena views included).
    */
-  private static NdArray maxPool2dFloat(NdArray x, Geometry g, Parallel par) {
+  private static NdArray maxPool2dFloat(NdArray x, Geometry g, KernelContext ctx) {
     long[] dims = x.dims();
     int ih = (int) dims[2];
     int iw = (int) dims[3];
@@ -373,13 +373,16 @@ public final class Pooling implements OpFamily {
       lo[b] = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
       hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
     }
-    float[] v = x.floats();
-    float[] y = new float[planes * oh * ow];
-    par.forRange(planes, (long) oh * ow * kh * kw, (from, to) -> {
+    NdArray out = ctx.output(0, DType.FLOAT, new long[] {dims[0], dims[1], oh, ow});
+    float[] v = (float[]) x.array();
+    float[] y = (float[]) out.array();
+    int x0 = x.offset();
+    int y0 = out.offset();
+    ctx.parallel().forRange(planes, (long) oh * ow * kh * kw, (from, to) -> {
       float[] acc = new float[ow];
       float[] tap = new float[ow];
       for (int c = from; c < to; c++) {
-        int base = c * ih * iw;
+        int base = x0 + c * ih * iw;
         for (int oy = 0; oy < oh; oy++) {
           Arrays.fill(acc, Float.NEGATIVE_INFINITY);
           for (int a = 0; a < kh; a++) {
@@ -408,12 +411,11 @@ public final class Pooling implements OpFamily {
                   dh, dw);
             }
           }
-          System.arraycopy(acc, 0, y, c * oh * ow + oy * ow, ow);
+          System.arraycopy(acc, 0, y, y0 + c * oh * ow + oy * ow, ow);
         }
       }
     });
-    long[] outDims = {dims[0], dims[1], oh, ow};
-    return NdArray.wrap(DType.FLOAT, outDims, y);
+    return out;
   }
 
   private static void maxInto(float[] acc, float[] tap, int from, int to) {
@@ -463,19 +465,22 @@ public final class Pooling implements OpFamily {
       outDims[i] = 1;
     }
     if (mode == Mode.AVERAGE && x.dtype() == DType.FLOAT) {
-      // The same double sum as below, read straight from the float storage.
-      float[] f = x.floats();
-      float[] out = new float[planes];
+      // The same double sum as below, read straight from the float storage (views included).
+      float[] f = (float[]) x.array();
+      int x0 = x.offset();
+      NdArray result = ctx.output(0, DType.FLOAT, outDims);
+      float[] out = (float[]) result.array();
+      int y0 = result.offset();
       ctx.parallel().forRange(planes, plane, (from, to) -> {
         for (int c = from; c < to; c++) {
           double acc = 0;
-          for (int i = c * plane; i < (c + 1) * plane; i++) {
+          for (int i = x0 + c * plane; i < x0 + (c + 1) * plane; i++) {
             acc += f[i];
           }
-          out[c] = (float) (acc / plane);
+          out[y0 + c] = (float) (acc / plane);
         }
       });
-      return NdArray.wrap(DType.FLOAT, outDims, out);
+      return result;
     }
     double[] v = x.toDoubles();
     double[] y = new double[planes];

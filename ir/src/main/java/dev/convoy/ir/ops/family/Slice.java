@@ -165,7 +165,7 @@ public final class Slice implements OpFamily {
     ctx.setShapeValue(0, v.select(at));
   }
 
-  private static NdArray slice(NodeContext ctx, NdArray x, long[] starts, long[] ends,
+  private static NdArray slice(KernelContext ctx, NdArray x, long[] starts, long[] ends,
       long[] axes, long[] steps) {
     if (starts.length != ends.length || (steps != null && steps.length != starts.length)) {
       throw ctx.error("starts, ends and steps must have the same length");
@@ -189,7 +189,7 @@ public final class Slice implements OpFamily {
         outStrides[a] = (int) (st[a] * step);
       }
     }
-    return Strided.view(x, (int) offset, outStrides, outDims);
+    return Strided.view(x, (int) offset, outStrides, ctx.output(0, x.dtype(), outDims));
   }
 
   private static void registerPad(OpRegistrar r) {

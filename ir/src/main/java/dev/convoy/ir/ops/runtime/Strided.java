@@ -132,10 +132,19 @@ public final class Strided {
     }
   }
 
-  /** A new array of shape {@code outDims} read from {@code src} along a strided view. */
+  /**
+   * A new array of shape {@code outDims} read from {@code src} along a strided view ({@code
+   * offset} counts from {@code src}'s element 0; a view of an arena is read in place).
+   */
   public static NdArray view(NdArray src, int offset, int[] strides, long[] outDims) {
-    NdArray out = NdArray.allocate(src.dtype(), outDims);
-    copy(src.data(), offset, strides, out.data(), 0, strides(outDims), outDims);
+    return view(src, offset, strides, NdArray.allocate(src.dtype(), outDims));
+  }
+
+  /** As above, into {@code out} (a kernel's output buffer, possibly a view) and returns it. */
+  public static NdArray view(NdArray src, int offset, int[] strides, NdArray out) {
+    long[] outDims = out.dims();
+    copy(src.array(), src.offset() + offset, strides, out.array(), out.offset(),
+        strides(outDims), outDims);
     return out;
   }
 

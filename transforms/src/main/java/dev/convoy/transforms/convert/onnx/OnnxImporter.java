@@ -74,7 +74,7 @@ public final class OnnxImporter {
     return convert(parse(UnsafeByteOperations.unsafeWrap(bytes), sourceName), sourceName, baseDir);
   }
 
-  private static ModelProto parse(ByteString bytes, String src) {
+  static ModelProto parse(ByteString bytes, String src) {
     try {
       // An immutable ByteString's stream aliases bytes fields instead of copying them.
       CodedInputStream in = bytes.newCodedInput();

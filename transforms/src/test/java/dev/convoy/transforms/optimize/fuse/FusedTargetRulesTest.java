@@ -286,4 +286,25 @@ class FusedTargetRulesTest {
         fuseSilu(String.format(CONV_SILU, 23, "Conv(%x, %W)"), ORT, FuseSwish.NAME,
             FuseGatedActivation.NAME));
   }
+
+  @Test
+  void hardSwishOnAConvForCvyIsTheFusedConvWhicheverRuleComesFirst() throws Exception {
+    // fuse-hard-swish writes HardSwish, which fuse-activation then takes into the Conv: the same
+    // FusedConv as fuse-gated-activation's in one step.
+    String text = """
+        graph g (%x: float32[1,2,4,4]) -> (%y: float32[1,2,4,4]) {
+          opset "" 14
+          init %W: float32[2,2,1,1] = [0.5, -1.0, 2.0, 0.25]
+          %v: float32[1,2,4,4] = Conv(%x, %W) @conv
+          %h: float32[1,2,4,4] = HardSigmoid(%v) {alpha=0.16666667, beta=0.5} @hs
+          %y = Mul(%v, %h) @root
+        }
+        """;
+    for (String[] order : List.of(
+        new String[] {FuseHardSwish.NAME, FuseActivation.NAME, FuseGatedActivation.NAME},
+        new String[] {FuseGatedActivation.NAME, FuseHardSwish.NAME, FuseActivation.NAME})) {
+      assertEquals(Map.of("convoy::FusedConv", 1), fuseSilu(text, Target.CVY, order),
+          String.join(", ", order));
+    }
+  }
 }
