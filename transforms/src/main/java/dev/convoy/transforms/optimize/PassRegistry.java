@@ -36,6 +36,7 @@ import dev.convoy.transforms.optimize.fold.ConstantToInitializer;
 import dev.convoy.transforms.optimize.fuse.FuseClampQuantize;
 import dev.convoy.transforms.optimize.fuse.FuseClipChain;
 import dev.convoy.transforms.optimize.fuse.FuseActivation;
+import dev.convoy.transforms.optimize.fuse.FuseAttention;
 import dev.convoy.transforms.optimize.fuse.FuseBiasGelu;
 import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
@@ -174,6 +175,7 @@ public final class PassRegistry {
     addRule(FuseMatMulBias.NAME, FuseMatMulBias::new);
     addRule(FuseBiasGelu.NAME, FuseBiasGelu::new);
     addRule(FuseSkipLayerNorm.NAME, FuseSkipLayerNorm::new);
+    addRule(FuseAttention.NAME, FuseAttention::new);
     addRule(FuseGatedActivation.NAME, FuseGatedActivation::new);
     addPass(FixInputShapes.NAME, FixInputShapes::new);
     addPass(InferShapes.NAME, InferShapes::new);

@@ -87,6 +87,16 @@ public final class ConvoyFused implements OpFamily {
         });
     r.op(MICROSOFT, "BiasGelu", 1).inputs(2).shape(ShapeFns.sameAsInput(0))
         .kernel(ConvoyFused::biasGelu);
+    // ONNX Runtime's FastGelu(X, bias?): the tanh approximation of GELU (of X + bias).
+    r.op(MICROSOFT, "FastGelu", 1).inputs(1, 2).shape(ShapeFns.sameAsInput(0))
+        .kernel(ctx -> {
+          NdArray x = ctx.tensor(0);
+          NdArray bias = ctx.optionalTensor(1);
+          NdArray in = bias == null ? x : Kernels.zip(x, bias, Double::sum, null);
+          double c = Math.sqrt(2 / Math.PI);
+          return Kernels.one(Kernels.mapFloat(in,
+              v -> 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)))));
+        });
   }
 
   private static OpDef.Builder conv(OpDef.Builder b) {
