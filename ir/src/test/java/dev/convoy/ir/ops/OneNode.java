@@ -17,20 +17,28 @@ public final class OneNode {
   private final List<Value> inputs = new ArrayList<>();
   private final Map<String, RuntimeValue> feeds = new LinkedHashMap<>();
   private final Map<String, Attribute> attrs = new LinkedHashMap<>();
+  private final String domain;
   private final String op;
   private int outputs = 1;
 
-  private OneNode(String op, long opset) {
+  private OneNode(String domain, String op, long opset) {
+    this.domain = domain;
     this.op = op;
-    graph.opsets().put("", opset);
+    graph.opsets().put("", 22L);
+    graph.opsets().put(domain, opset);
   }
 
   public static OneNode of(String op) {
-    return new OneNode(op, 22);
+    return new OneNode("", op, 22);
   }
 
   public static OneNode of(String op, long opset) {
-    return new OneNode(op, opset);
+    return new OneNode("", op, opset);
+  }
+
+  /** An op of another domain (say {@code convoy}) at {@code opset}. */
+  public static OneNode of(String domain, String op, long opset) {
+    return new OneNode(domain, op, opset);
   }
 
   public OneNode in(NdArray a) {
@@ -61,7 +69,7 @@ public final class OneNode {
     for (int i = 0; i < outputs; i++) {
       outs.add("y" + i);
     }
-    Node n = graph.addNode("", op, inputs, outs, attrs);
+    Node n = graph.addNode(domain, op, inputs, outs, attrs);
     for (Value o : n.outputs()) {
       graph.addOutput(o);
     }

@@ -114,7 +114,8 @@ class ArenaExecutionTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"mobilenet_v2", "squeezenet1_1", "yolox_nano", "loop_rnn"})
+  @ValueSource(strings = {"mobilenet_v2", "squeezenet1_1", "yolox_nano", "loop_rnn", "tiny_vit",
+      "all-minilm-l6-v2-q"})
   void o3CvyRunsInItsArenaBitIdenticalToTheUnplannedRun(String model) {
     Path file = TestData.devModels().resolve(model + ".onnx");
     Map<String, Tensor> inputs = new LinkedHashMap<>();

@@ -47,6 +47,13 @@ public final class RuleCases {
     return new RuleCases(rule, text, root, other);
   }
 
+  /** The same cases with concrete sizes for the symbolic input dims (seeded inputs need them). */
+  public RuleCases atShapes(Map<String, long[]> shapes) {
+    return with(new OptimizeOptions(options.level(), options.enabled(), options.disabled(),
+        options.pipelineFile(), shapes, options.verifyEachPass(), options.foldSizeCapBytes(),
+        options.target()));
+  }
+
   /**
    * The rule matches at the root; applied alone to a fixpoint it leaves a valid graph computing
    * the same outputs as before, in Convoy's evaluator and in ONNX Runtime (rtol 1e-4, atol 1e-5).
@@ -67,6 +74,28 @@ public final class RuleCases {
       assertTrue(v.pass(), rule.name() + " changes ONNX Runtime's outputs: " + v.firstFailure());
     }
     return g;
+  }
+
+  /**
+   * The rule fires; the rewritten graph, run in ONNX Runtime at each of {@code shapes} (concrete
+   * sizes for the symbolic input dims), matches ONNX Runtime on the original. A rewrite that holds
+   * only at the sizes it was matched under fails at the other one.
+   */
+  @SafeVarargs
+  public final void keepsOutputsAtShapes(Map<String, long[]>... shapes) {
+    Graph g = GraphParser.parse(text);
+    Graph before = g.copy();
+    int rewrites = new RuleSetPass(rule.name(), List.of(rule), 100)
+        .run(g, new PassContext(options, null));
+    assertTrue(rewrites > 0, rule.name() + " did not rewrite");
+    try (OrtVerifier ort = new OrtVerifier()) {
+      for (Map<String, long[]> s : shapes) {
+        var v = ort.compare(OnnxExporter.toBytes(before), OnnxExporter.toBytes(g),
+            SeededInputs.generate(before, s));
+        assertTrue(v.pass(), rule.name() + " changes ONNX Runtime's outputs at " + s.keySet()
+            + ": " + v.firstFailure());
+      }
+    }
   }
 
   /** The graph as given does not match at the root; its reason contains {@code reason}. */

@@ -4,6 +4,7 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.ops.Kernels;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.NodeContext;
+import dev.convoy.ir.ops.runtime.ExpKernels;
 import java.util.function.DoubleUnaryOperator;
 
 /**
@@ -20,6 +21,9 @@ public record Activation(String name, double p, double q) {
   /** The activations a fused op accepts, in the standard op's own spelling. */
   public static final java.util.List<String> NAMES = java.util.List.of(
       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Gelu", "Swish");
+
+  /** No activation: {@link #applyTo} leaves every value as it is. */
+  static final Activation NONE = new Activation("", 0, 0);
 
   /** The activation of a node with {@code activation} and {@code activation_params}. */
   static Activation of(NodeContext ctx) {
@@ -98,8 +102,17 @@ public record Activation(String name, double p, double q) {
     // y may be a view (an output written at its place in an arena): its elements are o[from, to).
     float[] o = (float[]) y.array();
     int from = y.offset();
-    int to = from + y.size();
+    applyTo(o, from, from + y.size());
+    return y;
+  }
+
+  /**
+   * The activation over {@code o[from, to)} in place, as {@link #apply} computes it for a float32
+   * tensor: a kernel calls it on each block of its output while the block is still in cache.
+   */
+  void applyTo(float[] o, int from, int to) {
     switch (name) {
+      case "" -> { }
       case "Relu" -> {
         for (int i = from; i < to; i++) {
           o[i] = FloatKernels.relu(o[i]);
@@ -139,17 +152,8 @@ public record Activation(String name, double p, double q) {
           o[i] = v * Math.min(Math.max(v / 6f + 0.5f, 0f), 1f);
         }
       }
-      case "Sigmoid" -> {
-        for (int i = from; i < to; i++) {
-          o[i] = (float) (1 / (1 + Math.exp(-(double) o[i])));
-        }
-      }
-      case "Swish" -> {
-        for (int i = from; i < to; i++) {
-          double v = o[i];
-          o[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
-        }
-      }
+      case "Sigmoid" -> ExpKernels.sigmoid(o, from, o, from, to - from);
+      case "Swish" -> ExpKernels.swish(o, from, o, from, to - from);
       case "Tanh" -> {
         for (int i = from; i < to; i++) {
           o[i] = (float) Math.tanh(o[i]);
@@ -162,6 +166,5 @@ public record Activation(String name, double p, double q) {
         }
       }
     }
-    return y;
   }
 }

@@ -4,6 +4,7 @@ import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.runtime.Scratch;
+import dev.convoy.ir.ops.runtime.Stencil;
 import dev.convoy.ir.ops.runtime.WeightCache;
 import java.util.Arrays;
 
@@ -28,10 +29,13 @@ final class BlockedConv {
    * block's im2col rows (none for pointwise, which reads the input directly) and its columns of
    * the output, so the lowered input never exists whole. Blocks, images and groups are
    * independent tasks; when there are too few for the pool the product itself runs in parallel.
-   * Input and output start at elements {@code x0} and {@code y0} of their arrays.
+   * Each block gets its channel's {@code bias} (may be null) and then {@code act} as soon as its
+   * product is done, while it is still in cache. Input and output start at elements {@code x0}
+   * and {@code y0} of their arrays.
    */
   static void gemm(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int group,
-      int mg, Conv.Geometry geo, boolean pointwise, WeightCache weights, Parallel par) {
+      int mg, Conv.Geometry geo, boolean pointwise, float[] bias, Activation act,
+      WeightCache weights, Parallel par) {
     int cg = c / group;
     int m = mg * group;
     int kdim = cg * (int) Shape.product(geo.kernel());
@@ -83,6 +87,13 @@ final class BlockedConv {
         } else {
           Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, src, srcOff, ldSrc, y, yOff,
               outSize, inner);
+        }
+        for (int oc = 0; oc < mg; oc++) {
+          int dst = yOff + oc * outSize;
+          if (bias != null) {
+            Conv.addBias(y, dst, dst + len, bias[g * mg + oc]);
+          }
+          act.applyTo(y, dst, dst + len);
         }
       }
     });
@@ -156,10 +167,12 @@ final class BlockedConv {
    * depthwise convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
    * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
    * over the output columns whose window lies inside the input. Taps are added in kernel order,
-   * as the im2col product does. Input and output start at elements {@code x0} and {@code y0}.
+   * as the im2col product does; then the channel's {@code bias} (may be null) and {@code act}
+   * on each output row before it is stored. Input and output start at elements {@code x0} and
+   * {@code y0}.
    */
   static void depthwise(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int mg,
-      Conv.Geometry geo, Parallel par) {
+      Conv.Geometry geo, float[] bias, Activation act, Parallel par) {
     int ih = (int) geo.in()[0];
     int iw = (int) geo.in()[1];
     int kh = (int) geo.kernel()[0];
@@ -180,9 +193,12 @@ final class BlockedConv {
       lo[b] = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
       hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
     }
+    // Unit stride on the Vector API: each output vector sums its taps in registers.
+    boolean stencil = sw == 1 && Stencil.pays(ow);
     par.forRange(n * m, (long) oh * ow * kh * kw, (from, to) -> {
       float[] acc = new float[ow];
       float[] tap = new float[ow];
+      int[] rows = new int[kh];
       for (int t = from; t < to; t++) {
         int img = t / m;
         int oc = t % m;
@@ -190,6 +206,15 @@ final class BlockedConv {
         int wBase = oc * kh * kw;
         int yBase = y0 + t * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
+          if (stencil) {
+            for (int a = 0; a < kh; a++) {
+              int iy = oy * sh - ph + a * dh;
+              rows[a] = iy < 0 || iy >= ih ? -1 : plane + iy * iw;
+            }
+            Stencil.depthwiseRow(x, rows, kh, kw, dw, pw, w, wBase, lo, hi, acc, ow);
+            finishRow(acc, ow, bias, oc, act, y, yBase + oy * ow);
+            continue;
+          }
           Arrays.fill(acc, 0f);
           for (int a = 0; a < kh; a++) {
             int iy = oy * sh - ph + a * dh;
@@ -211,10 +236,20 @@ final class BlockedConv {
               axpy(w[wBase + a * kw + b], tap, acc, l, h);
             }
           }
-          System.arraycopy(acc, 0, y, yBase + oy * ow, ow);
+          finishRow(acc, ow, bias, oc, act, y, yBase + oy * ow);
         }
       }
     });
+  }
+
+  /** One depthwise output row: its channel's bias and the activation, then stored at {@code dst}. */
+  private static void finishRow(float[] acc, int ow, float[] bias, int oc, Activation act,
+      float[] y, int dst) {
+    if (bias != null) {
+      Conv.addBias(acc, 0, ow, bias[oc]);
+    }
+    act.applyTo(acc, 0, ow);
+    System.arraycopy(acc, 0, y, dst, ow);
   }
 
   /** {@code acc[j] += v * tap[j]} for j in {@code [from, to)}. */

@@ -36,7 +36,7 @@ public final class Conv implements OpFamily {
         .attr("group", 1L).optionalAttr("kernel_shape").optionalAttr("pads")
         .optionalAttr("strides")
         .shape(ctx -> shape(ctx, false))
-        .kernel(ctx -> one(conv(ctx)));
+        .kernel(ctx -> one(conv(ctx, Activation.NONE)));
     r.op("ConvTranspose", 1).inputs(2, 3).attr("auto_pad", "NOTSET").optionalAttr("dilations")
         .attr("group", 1L).optionalAttr("kernel_shape").optionalAttr("output_padding")
         .optionalAttr("output_shape").optionalAttr("pads").optionalAttr("strides")
@@ -210,7 +210,13 @@ public final class Conv implements OpFamily {
     }
   }
 
-  private static NdArray conv(KernelContext ctx) {
+  /**
+   * Conv, then {@code act} on its output (FusedConv): on float32 the bias and the activation
+   * run on each block of the output as the product finishes it, while it is in cache; other
+   * element types round the convolution first and apply the activation after, as the unfused
+   * ops do.
+   */
+  static NdArray conv(KernelContext ctx, Activation act) {
     NdArray x = ctx.tensor(0);
     NdArray w = ctx.tensor(1);
     NdArray b = ctx.optionalTensor(2);
@@ -242,8 +248,16 @@ public final class Conv implements OpFamily {
     outDims[0] = n;
     outDims[1] = m;
     System.arraycopy(geo.out(), 0, outDims, 2, r);
+    float[] bias = null;
+    if (b != null) {
+      bias = b.toFloats();
+      if (bias.length != m) {
+        throw ctx.error("bias " + b.describe() + " must have " + m + " elements");
+      }
+    }
     // Float32 input and output are read and written where they lie (arena views included).
     boolean f32 = x.dtype() == DType.FLOAT;
+    Activation epilogue = f32 ? act : Activation.NONE;
     float[] xs = f32 ? (float[]) x.array() : x.toFloats();
     int x0 = f32 ? x.offset() : 0;
     float[] ws = w.toFloats();
@@ -254,10 +268,10 @@ public final class Conv implements OpFamily {
         && allOne(geo.strides());
     Parallel par = ctx.parallel();
     if (r == 2 && cg == 1) {
-      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, par);
+      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, bias, epilogue, par);
     } else if (r == 2 || pointwise) {
-      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, ctx.weightCache(),
-          par);
+      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, bias, epilogue,
+          ctx.weightCache(), par);
     } else {
       int tasks = n * group;
       boolean perTask = group > 1 && tasks >= 2 * par.threads();
@@ -273,24 +287,24 @@ public final class Conv implements OpFamily {
               y0 + (img * m + g * mg) * outSize, inner);
         }
       });
-    }
-    if (b != null) {
-      float[] bias = b.toFloats();
-      if (bias.length != m) {
-        throw ctx.error("bias " + b.describe() + " must have " + m + " elements");
-      }
       for (int img = 0; img < n; img++) {
         for (int ch = 0; ch < m; ch++) {
-          float bv = bias[ch];
           int off = y0 + (img * m + ch) * outSize;
-          // Indexed by the loop variable itself, so the JIT vectorizes it.
-          for (int i = off; i < off + outSize; i++) {
-            y[i] += bv;
+          if (bias != null) {
+            addBias(y, off, off + outSize, bias[ch]);
           }
+          epilogue.applyTo(y, off, off + outSize);
         }
       }
     }
-    return f32 ? out : NdArray.fromFloats(x.dtype(), outDims, y);
+    return f32 ? out : act.apply(NdArray.fromFloats(x.dtype(), outDims, y));
+  }
+
+  /** {@code y[from, to) += v}, indexed by the loop variable itself so the JIT vectorizes it. */
+  static void addBias(float[] y, int from, int to, float v) {
+    for (int i = from; i < to; i++) {
+      y[i] += v;
+    }
   }
 
   /**

@@ -25,10 +25,11 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code FusedConv(X, W, B?)}: Conv's attributes plus {@code activation} and {@code
- *       activation_params}; the activation runs in place on the convolution's own output.
+ *       activation_params}; the bias and the activation run on each block of the convolution's
+ *       output as the product finishes it, while the block is in cache.
  *   <li>{@code FusedGemm(A, B, C?)}: Gemm plus {@code activation}, {@code activation_params}.
  *   <li>{@code FusedMatMul(A, B, bias?)}: numpy MatMul, plus a bias broadcast over the last axis,
- *       then the activation, in one pass over the product.
+ *       then the activation, row by row in one pass over the product.
  *   <li>{@code Gelu(X)} (exact, erf) and {@code LayerNormalization}: the standard ops, for models
  *       whose opset predates them (20 and 17).
  *   <li>{@code SkipLayerNormalization(X, skip, gamma, beta?, bias?)}: LayerNormalization over the
@@ -36,8 +37,9 @@ import java.util.List;
  *       standard deviation and the sum (ONNX Runtime's signature).
  * </ul>
  *
- * The convolution, Gemm and MatMul themselves are the catalog's standard kernels (looked up, not
- * copied); only the epilogue is new. Activations are those of {@link Activation}. Exporting to
+ * The convolution, Gemm and MatMul themselves are the catalog's standard kernels (Conv's taking
+ * the activation as its epilogue; Gemm and MatMul looked up, not copied); only the epilogue is
+ * new. Activations are those of {@link Activation}. Exporting to
  * ONNX expands every {@code convoy} op back into standard ops; {@code docs/convoy-ops.md} lists
  * them with their expansions.
  */
@@ -85,6 +87,16 @@ public final class ConvoyFused implements OpFamily {
         });
     r.op(MICROSOFT, "BiasGelu", 1).inputs(2).shape(ShapeFns.sameAsInput(0))
         .kernel(ConvoyFused::biasGelu);
+    // ONNX Runtime's FastGelu(X, bias?): the tanh approximation of GELU (of X + bias).
+    r.op(MICROSOFT, "FastGelu", 1).inputs(1, 2).shape(ShapeFns.sameAsInput(0))
+        .kernel(ctx -> {
+          NdArray x = ctx.tensor(0);
+          NdArray bias = ctx.optionalTensor(1);
+          NdArray in = bias == null ? x : Kernels.zip(x, bias, Double::sum, null);
+          double c = Math.sqrt(2 / Math.PI);
+          return Kernels.one(Kernels.mapFloat(in,
+              v -> 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)))));
+        });
   }
 
   private static OpDef.Builder conv(OpDef.Builder b) {
@@ -122,7 +134,7 @@ public final class ConvoyFused implements OpFamily {
   // ---- kernels ----
 
   private static List<RuntimeValue> fusedConv(KernelContext ctx, Activation act) {
-    return Kernels.one(act.apply((NdArray) standard("Conv").kernel().compute(ctx).get(0)));
+    return Kernels.one(Conv.conv(ctx, act));
   }
 
   private static List<RuntimeValue> fusedGemm(KernelContext ctx, Activation act) {
@@ -133,15 +145,29 @@ public final class ConvoyFused implements OpFamily {
     Activation act = Activation.of(ctx);
     NdArray bias = ctx.optionalTensor(2);
     NdArray y = (NdArray) standard("MatMul").kernel().compute(ctx).get(0);
-    if (bias != null) {
-      if (bias.dtype() != y.dtype() || bias.rank() != 1 || y.rank() == 0
-          || bias.dim(0) != y.dim(y.rank() - 1)) {
-        throw ctx.error("bias " + bias.describe() + " must be a vector as long as the last axis"
-            + " of the product " + y.describe());
-      }
-      y = addRows(y, bias);
+    if (bias == null) {
+      return Kernels.one(act.apply(y));
     }
-    return Kernels.one(act.apply(y));
+    if (bias.dtype() != y.dtype() || bias.rank() != 1 || y.rank() == 0
+        || bias.dim(0) != y.dim(y.rank() - 1)) {
+      throw ctx.error("bias " + bias.describe() + " must be a vector as long as the last axis"
+          + " of the product " + y.describe());
+    }
+    if (y.dtype() != DType.FLOAT) {
+      return Kernels.one(act.apply(Kernels.zip(y, bias, Double::sum, null)));
+    }
+    // The product is this kernel's own output (maybe a view at its place in an arena, elements
+    // o[offset, end)): each row gets the bias and then the activation in place while in cache.
+    float[] o = (float[]) y.array();
+    int end = y.offset() + y.size();
+    float[] b = bias.floats();
+    for (int off = y.offset(); off < end; off += b.length) {
+      for (int j = 0; j < b.length; j++) {
+        o[off + j] += b[j];
+      }
+      act.applyTo(o, off, off + b.length);
+    }
+    return Kernels.one(y);
   }
 
   private static List<RuntimeValue> biasGelu(KernelContext ctx) {
@@ -153,26 +179,6 @@ public final class ConvoyFused implements OpFamily {
           + x.describe());
     }
     return Kernels.one(Activation.gelu().apply(Kernels.zip(x, bias, Double::sum, null)));
-  }
-
-  /**
-   * {@code y} plus the vector {@code bias} on every row (last axis): a float32 {@code y} that is
-   * a kernel's own fresh output is updated in place, anything else added into a copy.
-   */
-  private static NdArray addRows(NdArray y, NdArray bias) {
-    if (y.dtype() != DType.FLOAT) {
-      return Kernels.zip(y, bias, Double::sum, null);
-    }
-    // y may be a view (an output written at its place in an arena): its elements are o[offset, end).
-    float[] o = (float[]) y.array();
-    int end = y.offset() + y.size();
-    float[] b = bias.floats();
-    for (int off = y.offset(); off < end; off += b.length) {
-      for (int j = 0; j < b.length; j++) {
-        o[off + j] += b[j];
-      }
-    }
-    return y;
   }
 
   private static List<ValueType> skipLayerNormShape(InferenceContext ctx) {

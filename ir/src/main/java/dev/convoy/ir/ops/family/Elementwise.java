@@ -385,40 +385,44 @@ public final class Elementwise implements OpFamily {
 
   // ---- variadic ----
 
-  private static final DoubleBinaryOperator SUM = Double::sum;
-
   private static void registerVariadic(OpRegistrar r) {
-    variadic(r, "Sum", SUM, Long::sum, Long::sum);
-    variadic(r, "Max", Math::max, Math::max, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
-    variadic(r, "Min", Math::min, Math::min, (a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);
+    variadic(r, "Sum", Double::sum, Long::sum, Long::sum, FloatKernels.Binary.ADD);
+    variadic(r, "Max", Math::max, Math::max, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b,
+        FloatKernels.Binary.MAX);
+    variadic(r, "Min", Math::min, Math::min, (a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b,
+        FloatKernels.Binary.MIN);
     r.op("Mean", 6).variadicInputs(1).shape(ShapeFns.broadcast()).kernel(ctx -> {
-      NdArray acc = fold(ctx, Double::sum, null, null);
+      NdArray acc = fold(ctx, Double::sum, null, null, FloatKernels.Binary.ADD);
       int n = ctx.inputCount();
       return one(Kernels.mapFloat(acc, x -> x / n));
     });
   }
 
+  /**
+   * A variadic op folding {@code f} (float), {@code g} (integer) or {@code gUnsigned64} over its
+   * inputs; float32 runs {@code floatOp}, FloatKernels' loop of the same operation.
+   */
   private static void variadic(OpRegistrar r, String op, DoubleBinaryOperator f,
-      LongBinaryOperator g, LongBinaryOperator gUnsigned64) {
+      LongBinaryOperator g, LongBinaryOperator gUnsigned64, FloatKernels.Binary floatOp) {
     r.op(op, 6).variadicInputs(1).shape(ShapeFns.broadcast())
-        .kernel(ctx -> one(fold(ctx, f, g, gUnsigned64)));
+        .kernel(ctx -> one(fold(ctx, f, g, gUnsigned64, floatOp)));
   }
 
   private static NdArray fold(KernelContext ctx, DoubleBinaryOperator f, LongBinaryOperator g,
-      LongBinaryOperator gUnsigned64) {
+      LongBinaryOperator gUnsigned64, FloatKernels.Binary floatOp) {
     NdArray acc = ctx.tensor(0);
     if (ctx.inputCount() == 1) {
       // One input: still a fresh result shape-wise; identity of data is fine (inputs immutable).
       return acc;
     }
     LongBinaryOperator ig = acc.dtype() == DType.UINT64 ? gUnsigned64 : g;
-    // Float32 Sum: the float fast path of Add, step by step in the same order.
-    boolean fastSum = f == SUM && FloatKernels.applies(acc);
+    // Float32: the float fast path of Add, Max or Min, step by step in the same order.
+    boolean fast = FloatKernels.applies(acc);
     for (int i = 1; i < ctx.inputCount(); i++) {
       NdArray next = ctx.tensor(i);
       Kernels.requireSameType(ctx, acc, next);
-      acc = fastSum ? FloatKernels.binary(FloatKernels.Binary.ADD, acc, next,
-          KernelContext.Outputs.FRESH, ctx.parallel())
+      acc = fast ? FloatKernels.binary(floatOp, acc, next, KernelContext.Outputs.FRESH,
+          ctx.parallel())
           : Kernels.zip(acc, next, f, ig);
     }
     return acc;

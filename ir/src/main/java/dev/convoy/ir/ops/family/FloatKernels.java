@@ -5,6 +5,7 @@ import dev.convoy.ir.ops.Broadcast;
 import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.Kernels;
 import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.runtime.ExpKernels;
 import dev.convoy.ir.ops.runtime.Parallel;
 
 /**
@@ -30,7 +31,7 @@ final class FloatKernels {
 
   /** Binary ops with a float32 fast path. */
   enum Binary {
-    ADD, SUB, MUL, DIV
+    ADD, SUB, MUL, DIV, MAX, MIN
   }
 
   static boolean applies(NdArray x) {
@@ -69,11 +70,7 @@ final class FloatKernels {
           o[io + i] = relu(a[ia + i]);
         }
       }
-      case SIGMOID -> {
-        for (int i = from; i < to; i++) {
-          o[io + i] = (float) (1 / (1 + Math.exp(-(double) a[ia + i])));
-        }
-      }
+      case SIGMOID -> ExpKernels.sigmoid(a, ia + from, o, io + from, to - from);
       case TANH -> {
         for (int i = from; i < to; i++) {
           o[io + i] = (float) Math.tanh(a[ia + i]);
@@ -118,7 +115,7 @@ final class FloatKernels {
 
   /**
    * {@code op} over the broadcast of two float32 tensors. Float +, -, * and / round once, so
-   * they equal the generic kernel's double operation rounded to float.
+   * they equal the generic kernel's double operation rounded to float; max and min are exact.
    */
   static NdArray binary(Binary op, NdArray a, NdArray b, KernelContext.Outputs outputs,
       Parallel par) {
@@ -173,7 +170,16 @@ final class FloatKernels {
           o[io + i] = x[ix + i] / y[iy + i];
         }
       }
-      default -> throw new IllegalStateException(op.name());
+      case MAX -> {
+        for (int i = from; i < to; i++) {
+          o[io + i] = Math.max(x[ix + i], y[iy + i]);
+        }
+      }
+      case MIN -> {
+        for (int i = from; i < to; i++) {
+          o[io + i] = Math.min(x[ix + i], y[iy + i]);
+        }
+      }
     }
   }
 
@@ -213,7 +219,17 @@ final class FloatKernels {
           }
         }
       }
-      default -> throw new IllegalStateException(op.name());
+      // Max and Min commute, signed zeros and NaN included.
+      case MAX -> {
+        for (int i = from; i < to; i++) {
+          o[io + i] = Math.max(v[iv + i], s);
+        }
+      }
+      case MIN -> {
+        for (int i = from; i < to; i++) {
+          o[io + i] = Math.min(v[iv + i], s);
+        }
+      }
     }
   }
 
@@ -243,7 +259,16 @@ final class FloatKernels {
             o[p + j] = x[ia + j] / s;
           }
         }
-        default -> throw new IllegalStateException(op.name());
+        case MAX -> {
+          for (int j = 0; j < len; j++) {
+            o[p + j] = Math.max(x[ia + j], s);
+          }
+        }
+        case MIN -> {
+          for (int j = 0; j < len; j++) {
+            o[p + j] = Math.min(x[ia + j], s);
+          }
+        }
       }
       return;
     }
@@ -255,6 +280,8 @@ final class FloatKernels {
         case SUB -> u - v;
         case MUL -> u * v;
         case DIV -> u / v;
+        case MAX -> Math.max(u, v);
+        case MIN -> Math.min(u, v);
       };
     }
   }

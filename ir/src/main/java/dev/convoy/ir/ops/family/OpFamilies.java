@@ -44,6 +44,7 @@ public final class OpFamilies {
         new Signal(),
         new Strings(),
         new Training(),
-        new ConvoyFused());
+        new ConvoyFused(),
+        new ConvoyAttention());
   }
 }

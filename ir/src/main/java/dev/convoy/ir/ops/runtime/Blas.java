@@ -25,6 +25,29 @@ public final class Blas {
   private static final int CHUNKS_PER_THREAD = 4;
   private static final int ROW_TILE = 32;
   private static final int COL_TILE = 512;
+  /**
+   * Whether the register-blocked {@link VectorGemm} runs: the JVM was started with {@code
+   * --add-modules jdk.incubator.vector} (the launcher and the tests do) and {@code
+   * -Dconvoy.vector=false} was not given. Both paths give identical results.
+   */
+  private static final boolean VECTOR = vectorAvailable();
+
+  private static boolean vectorAvailable() {
+    if (!Boolean.parseBoolean(System.getProperty("convoy.vector", "true"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    try {
+      return VectorGemm.L >= 4;
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
+
+  /** Whether products run on the register-blocked Vector API kernel (for benchmarks' notes). */
+  public static boolean vectorized() {
+    return VECTOR;
+  }
 
   private Blas() {}
 
@@ -55,6 +78,16 @@ public final class Blas {
     if (m <= 0 || n <= 0 || k <= 0) {
       return;
     }
+    if (VECTOR && n >= VectorGemm.L) {
+      VectorGemm.sgemm(m, n, k, a, aOff, lda, ska, b, bOff, ldb, c, cOff, ldc, par);
+      return;
+    }
+    scalarSgemm(m, n, k, a, aOff, lda, ska, b, bOff, ldb, c, cOff, ldc, par);
+  }
+
+  /** The auto-vectorized path of {@link #sgemm}, also the reference the Vector API one equals. */
+  static void scalarSgemm(int m, int n, int k, float[] a, int aOff, int lda, int ska, float[] b,
+      int bOff, int ldb, float[] c, int cOff, int ldc, Parallel par) {
     int panels = (n + NC - 1) / NC;
     // Split rows only as far as needed to give every thread several chunks.
     int want = par.threads() <= 1 ? 1 : par.threads() * CHUNKS_PER_THREAD;

@@ -20,6 +20,9 @@ public final class Scratch {
   private int[][] intPanel = new int[0][];
   private int[][] intAcc = new int[0][];
   private byte[] byteRow = new byte[0];
+  private float[] packedA = new float[0];
+  private float[] packedB = new float[0];
+  private float[] cTile = new float[0];
 
   private Scratch() {}
 
@@ -81,6 +84,30 @@ public final class Scratch {
       transposed = c;
     }
     return c;
+  }
+
+  /** At least {@code n} floats for a packed block of A rows (register-blocked GEMM). */
+  float[] packedA(int n) {
+    if (packedA.length < n) {
+      packedA = new float[n];
+    }
+    return packedA;
+  }
+
+  /** At least {@code n} floats for a packed panel of B (register-blocked GEMM). */
+  float[] packedB(int n) {
+    if (packedB.length < n) {
+      packedB = new float[n];
+    }
+    return packedB;
+  }
+
+  /** At least {@code n} floats for a padded tile of C rows (register-blocked GEMM). */
+  float[] cTile(int n) {
+    if (cTile.length < n) {
+      cTile = new float[n];
+    }
+    return cTile;
   }
 
   /** At least {@code n} floats. */

@@ -28,6 +28,37 @@ class ElementwiseTest {
     assertArrayEquals(new float[] {11, 22, 33, 14, 25, 36}, y.floats());
   }
 
+  /**
+   * Float32 Max and Min run FloatKernels' loops: every broadcast form (same shape, scalar either
+   * side, row, column) must give what Math.max/min give per element, NaN and signed zeros kept.
+   */
+  @Test
+  void floatMaxAndMinKeepNanAndSignedZeroInEveryBroadcastForm() {
+    float nan = Float.NaN;
+    float inf = Float.POSITIVE_INFINITY;
+    float[] xs = {-0.0f, 0.0f, nan, 1.5f, -inf, -2f};
+    NdArray x = NdArray.ofFloats(d(2, 3), xs);
+    float[][] others = {{0.0f, -0.0f, 1f, nan, 3f, -inf}, {0.0f}, {-0.0f, 2f, nan}, {nan, 1f}};
+    long[][] shapes = {d(2, 3), d(), d(3), d(2, 1)};
+    for (String op : new String[] {"Max", "Min"}) {
+      for (int s = 0; s < others.length; s++) {
+        NdArray y = NdArray.ofFloats(shapes[s], others[s]);
+        for (boolean swap : new boolean[] {false, true}) {
+          NdArray got = (swap ? OneNode.of(op).in(y).in(x) : OneNode.of(op).in(x).in(y)).run();
+          float[] want = new float[6];
+          for (int i = 0; i < 6; i++) {
+            int j = others[s].length == 6 ? i : others[s].length == 1 ? 0
+                : others[s].length == 3 ? i % 3 : i / 3;
+            float a = swap ? others[s][j] : xs[i];
+            float b = swap ? xs[i] : others[s][j];
+            want[i] = op.equals("Max") ? Math.max(a, b) : Math.min(a, b);
+          }
+          assertArrayEquals(want, got.floats(), op + " " + s + (swap ? " swapped" : ""));
+        }
+      }
+    }
+  }
+
   @Test
   void mulBroadcastsBothWays() {
     NdArray a = NdArray.ofLongs(d(3, 1), 1, 2, 3);

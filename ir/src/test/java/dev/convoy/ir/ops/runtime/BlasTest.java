@@ -1,6 +1,7 @@
 package dev.convoy.ir.ops.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,5 +61,28 @@ class BlasTest {
     float[] got = new float[m * n];
     Blas.sgemm(m, n, k, stored, 0, 1, m, b, 0, n, got, 0, n, Parallel.of(2));
     assertArrayEquals(want, got);
+  }
+
+  /**
+   * The register-blocked Vector API path against the scalar loops, bit for bit, on shapes with
+   * row tails (m not a multiple of four, one row), column tails (n not a multiple of two
+   * vectors, more than one panel) and several k panels, writing a block of a wider C.
+   */
+  @ParameterizedTest(name = "{0}x{1}x{2}")
+  @CsvSource({"1,16,5", "4,32,128", "5,33,129", "6,545,300", "13,1030,257", "2,17,3"})
+  void vectorPathEqualsTheScalarLoopsBitForBit(int m, int n, int k) {
+    assumeTrue(Blas.vectorized(), "the JVM runs without --add-modules jdk.incubator.vector");
+    Random r = new Random(7L * m + 131L * n + k);
+    int ldc = n + 3;
+    float[] a = random(r, m * k);
+    float[] b = random(r, k * n);
+    float[] c0 = random(r, m * ldc);
+    float[] want = c0.clone();
+    Blas.scalarSgemm(m, n, k, a, 0, k, 1, b, 0, n, want, 1, ldc, Parallel.serial());
+    for (int threads : new int[] {1, 2}) {
+      float[] got = c0.clone();
+      Blas.sgemm(m, n, k, a, 0, k, b, 0, n, got, 1, ldc, Parallel.of(threads));
+      assertArrayEquals(want, got, threads + " threads");
+    }
   }
 }

@@ -23,10 +23,12 @@ import java.util.Map;
  * per op, the inverse of its fusion: {@code FusedConv} is Conv then the activation, {@code
  * FusedGemm} Gemm then the activation, {@code FusedMatMul} MatMul, Add and the activation, {@code
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
- * ReduceMean/Sub/Sqrt/Div chain, {@code MatMulIntegerToFloat} MatMulInteger, Cast, the scale
- * Muls and the bias Add ({@code DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset take their older spelling
- * (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as its erf chain below 20,
- * Clip bounds as attributes below 11); Swish is {@code Mul(x, Sigmoid(x))}.
+ * ReduceMean/Sub/Sqrt/Div chain, {@code Attention} MatMul, Mul, Add, Softmax and MatMul, {@code
+ * MatMulIntegerToFloat} MatMulInteger, Cast, the scale Muls and the bias Add ({@code
+ * DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset
+ * take their older spelling (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as
+ * its erf chain below 20, Clip bounds as attributes below 11); Swish is {@code Mul(x,
+ * Sigmoid(x))}.
  */
 public final class ExpandConvoyOps {
   private ExpandConvoyOps() {}
@@ -89,6 +91,7 @@ public final class ExpandConvoyOps {
           yield List.of(activation(y));
         }
         case "SkipLayerNormalization" -> skipLayerNorm();
+        case "Attention" -> List.of(attention());
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
         case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
@@ -262,6 +265,29 @@ public final class ExpandConvoyOps {
       Value m = emit("Mul", List.of(x, emit("Add", List.of(e, scalar(1, "one")), Map.of())),
           Map.of());
       return emit("Mul", List.of(m, scalar(0.5, "half")), Map.of());
+    }
+
+    /**
+     * {@code MatMul(Softmax(scale * MatMul(Q, Kt) + mask), V)}, the Softmax over the last axis of
+     * the scores, whose rank is the output's (axis -1 from opset 11, when negative axes came).
+     */
+    private Value attention() {
+      ValueType.TensorType t = node.output(0).tensorType();
+      long axis = -1;
+      if (opset < 11) {
+        if (t == null || !t.shape().hasRank()) {
+          throw new ConvoyException(node + ": attention of unknown rank cannot be expanded below"
+              + " opset 11");
+        }
+        axis = t.shape().rank() - 1;
+      }
+      Value s = emit("Mul", List.of(emit("MatMul", inputs(0, 2), Map.of()),
+          scalar(node.floatAttr("scale", 1f), "scale")), Map.of());
+      if (present(3)) {
+        s = emit("Add", List.of(s, node.input(3)), Map.of());
+      }
+      Value p = emit("Softmax", List.of(s), Map.of("axis", new Attribute.IntAttr(axis)));
+      return emit("MatMul", List.of(p, node.input(2)), Map.of());
     }
 
     /** Outputs: normalized, mean, inverse standard deviation, the sum. */

@@ -1,15 +1,19 @@
 package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.Target;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The tanh approximation of GELU as exporters spell it,
@@ -18,7 +22,8 @@ import java.util.List;
  * product with its operands either way round), is ONNX's {@code Gelu(x, approximate="tanh")},
  * standard from opset 20 and defined as exactly that formula. Every intermediate must feed only
  * the next step and every constant must be a one-element float that keeps x's shape; the root
- * Mul becomes the Gelu.
+ * Mul becomes the Gelu. Below opset 20, with {@code --onnx-ops ort}, it becomes ONNX Runtime's
+ * {@code com.microsoft::FastGelu(x)} (the same formula) on float32 instead.
  */
 public final class FuseGeluTanh implements MatchingRule<FuseGeluTanh.Found> {
   public static final String NAME = "fuse-gelu-tanh";
@@ -27,7 +32,7 @@ public final class FuseGeluTanh implements MatchingRule<FuseGeluTanh.Found> {
   private static final double CUBIC = 0.044715;
 
   /** The GELU's input and the nodes of the spelled-out formula besides the root. */
-  public record Found(Value x, List<Node> chain) {}
+  public record Found(Value x, List<Node> chain, boolean fast) {}
 
   @Override
   public String name() {
@@ -41,8 +46,9 @@ public final class FuseGeluTanh implements MatchingRule<FuseGeluTanh.Found> {
 
   @Override
   public Match<Found> match(Node root, Rewriter rw) {
-    if (root.graph().opsetVersion("") < 20) {
-      return Match.fail("Gelu needs opset 20");
+    boolean fast = root.graph().opsetVersion("") < 20;
+    if (fast && !rw.options().target().ortOps()) {
+      return Match.fail("Gelu needs opset 20 (or --onnx-ops ort, for FastGelu)");
     }
     List<Node> chain = new ArrayList<>();
     List<Value> factors = new ArrayList<>();
@@ -90,7 +96,10 @@ public final class FuseGeluTanh implements MatchingRule<FuseGeluTanh.Found> {
         return Match.fail("constant " + c.name() + " would broadcast " + x.name());
       }
     }
-    return Match.of(new Found(x, chain));
+    if (fast && Facts.dtype(x) != DType.FLOAT) {
+      return Match.fail(x.name() + " is not float32 (FastGelu is fused for float32 only)");
+    }
+    return Match.of(new Found(x, chain, fast));
   }
 
   /** Whether {@code v} is {@code Add(Tanh(...), 1)} (either order) with sole-use steps. */
@@ -179,6 +188,13 @@ public final class FuseGeluTanh implements MatchingRule<FuseGeluTanh.Found> {
 
   @Override
   public void apply(Node root, Found m, Rewriter rw) {
+    if (m.fast()) {
+      rw.replaceWithNew(root, root.output(0), Target.MICROSOFT, 1, "FastGelu", List.of(m.x()),
+          Map.of(), root.name());
+      rw.erase(root);
+      m.chain().forEach(rw::erase);
+      return;
+    }
     rw.setOpType(root, "Gelu");
     rw.setInputs(root, new ArrayList<>(List.of(m.x())));
     rw.setAttribute(root, "approximate", Attribute.StringAttr.of("tanh"));

@@ -32,6 +32,11 @@ final class ElementwiseMoves {
       "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Where", "PRelu",
       "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor");
 
+  /** Whether {@code op} maps elements one to one (its other operands broadcast). */
+  static boolean isElementwise(String op) {
+    return UNARY.contains(op) || SCALAR_EXTRAS.contains(op) || BROADCAST.contains(op);
+  }
+
   static MovedOp move(Node n, long[] p) {
     String op = n.opType();
     if (UNARY.contains(op)) {

@@ -156,6 +156,15 @@ class ConvoyOpsExportTest {
       }
       """;
 
+  private static final String ATTENTION = """
+      graph g (%%q: float32[2,3,5,4], %%kt: float32[2,3,4,6], %%v: float32[1,3,6,8],
+               %%m: float32[2,1,1,6]) -> (%%y: float32[2,3,5,8]) {
+        opset "" %d
+        opset "convoy" 1
+        %%y = convoy::Attention(%%q, %%kt, %%v, %%m) {scale=0.35} @fused
+      }
+      """;
+
   private static final List<String[]> ACTIVATIONS = List.of(
       new String[] {"", ""},
       new String[] {"Relu", ""},
@@ -196,6 +205,10 @@ class ConvoyOpsExportTest {
           () -> check(String.format(QGEMM, opset))));
       tests.add(DynamicTest.dynamicTest("qlinear-global-average-pool@" + opset,
           () -> check(String.format(QLINEAR_GAP, opset))));
+    }
+    for (int opset : new int[] {10, 13}) {
+      tests.add(DynamicTest.dynamicTest("attention@" + opset,
+          () -> check(String.format(ATTENTION, opset))));
     }
     return tests.build();
   }

@@ -273,7 +273,7 @@ class StandardFusionsMustNotFireTest {
         "root", "not finite in float32");
   }
 
-  private static final String GELU_TANH = """
+  static final String GELU_TANH = """
       graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]%s) {
         opset "" %s
         init %%half: float32[] = [0.5]

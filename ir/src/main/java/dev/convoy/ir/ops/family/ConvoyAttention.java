@@ -1,0 +1,382 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.Kernels;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpFamily;
+import dev.convoy.ir.ops.OpRegistrar;
+import dev.convoy.ir.ops.RuntimeValue;
+import dev.convoy.ir.ops.ShapeFns;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Convoy's scaled dot-product attention core, {@code convoy::Attention(Q, Kt, V, mask?)} with a
+ * float {@code scale}: exactly {@code MatMul(Softmax(scale * MatMul(Q, Kt) + mask, last axis),
+ * V)}, the block every transformer exporter writes between its head split and head merge, so it
+ * takes what that block takes: Q {@code [..., Sq, D]}, the keys already transposed {@code [...,
+ * D, Skv]} (MatMul's right operand), V {@code [..., Skv, Dv]}, an additive mask broadcasting
+ * against the scores {@code [..., Sq, Skv]}; the leading (batch, head) dims of all four broadcast
+ * as MatMul's and Add's do. Output {@code [..., Sq, Dv]}.
+ *
+ * <p>The float32 kernel never holds more than four rows of scores: per block of four query rows
+ * it accumulates their rows of {@code Q Kt} from the key rows, applies scale and mask, takes the
+ * softmax in place and accumulates their output rows from the value rows, over per-head copies
+ * of Kt and V held as zero-based row arrays (the loops HotSpot vectorizes). Each product is
+ * accumulated in the order the MatMul kernel uses and the softmax is the Softmax kernel's (in
+ * double), so every value agrees with the unfused ops: a float32 exp approximation (one ulp) was
+ * tried and flipped quantization steps downstream on all-minilm-l6-v2-q. Its ONNX expansion is
+ * the five ops above ({@code ExpandConvoyOps}).
+ */
+public final class ConvoyAttention implements OpFamily {
+
+  @Override
+  public void register(OpRegistrar r) {
+    r.op(OpCatalog.CONVOY_DOMAIN, "Attention", 1).inputs(3, 4).attr("scale", 1.0f)
+        .shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
+  }
+
+  /** {@code s} with dim {@code fromEnd} (1 = last) replaced by {@code d}. */
+  private static Shape withDim(Shape s, int fromEnd, Dim d) {
+    List<Dim> dims = new ArrayList<>(s.dims());
+    dims.set(dims.size() - fromEnd, d);
+    return Shape.of(dims);
+  }
+
+  private static List<ValueType> shape(InferenceContext ctx) {
+    DType dt = ctx.dtype(0);
+    Shape q = ctx.shape(0);
+    Shape kt = ctx.shape(1);
+    Shape v = ctx.shape(2);
+    if (dt == null || !q.hasRank() || !kt.hasRank() || !v.hasRank()) {
+      return null;
+    }
+    if (q.rank() < 2 || kt.rank() < 2 || v.rank() < 2) {
+      throw ctx.contradiction("Q " + q + ", Kt " + kt + " and V " + v + " must have rank 2 or more");
+    }
+    Dim one = Dim.of(1);
+    Shape scores = ShapeFns.broadcastShapes(withDim(q, 1, one), withDim(kt, 2, one));
+    if (ctx.hasInput(3)) {
+      scores = ShapeFns.broadcastShapes(scores, ctx.shape(3));
+    }
+    if (!scores.hasRank()) {
+      return null;
+    }
+    Shape y = ShapeFns.broadcastShapes(withDim(scores, 1, one), withDim(v, 2, one));
+    return ShapeFns.tensor(dt, y);
+  }
+
+  /** Element strides of {@code dims} right-aligned in {@code rank} dims, 0 where broadcast. */
+  private static int[] strides(long[] dims, long[] out, int rank) {
+    int[] st = new int[rank];
+    int s = 1;
+    for (int i = rank - 1, k = dims.length - 1; i >= 0; i--, k--) {
+      long d = k >= 0 ? dims[k] : 1;
+      st[i] = d == 1 && out[i] != 1 ? 0 : s;
+      s *= (int) d;
+    }
+    return st;
+  }
+
+  /** {@code dims} left-padded with 1s to {@code rank}. */
+  private static long[] padded(long[] dims, int rank) {
+    long[] p = new long[rank];
+    Arrays.fill(p, 1);
+    System.arraycopy(dims, 0, p, rank - dims.length, dims.length);
+    return p;
+  }
+
+  private static long broadcast(KernelContext ctx, long a, long b, String what) {
+    if (a == b || b == 1) {
+      return a;
+    }
+    if (a == 1) {
+      return b;
+    }
+    throw ctx.error(what + " sizes " + a + " and " + b + " do not broadcast");
+  }
+
+  private static List<RuntimeValue> attention(KernelContext ctx) {
+    NdArray q = ctx.tensor(0);
+    NdArray kt = ctx.tensor(1);
+    NdArray v = ctx.tensor(2);
+    NdArray mask = ctx.optionalTensor(3);
+    for (NdArray x : mask == null ? List.of(q, kt, v) : List.of(q, kt, v, mask)) {
+      if (x.dtype() != DType.FLOAT) {
+        throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": convoy Attention of "
+            + x.dtype().textName() + " is not supported (float32 only)");
+      }
+    }
+    if (q.rank() < 2 || kt.rank() < 2 || v.rank() < 2) {
+      throw ctx.error("Q " + q.describe() + ", Kt " + kt.describe() + " and V " + v.describe()
+          + " must have rank 2 or more");
+    }
+    int rank = Math.max(Math.max(q.rank(), kt.rank()), Math.max(v.rank(),
+        mask == null ? 2 : Math.max(2, mask.rank())));
+    long[] qd = padded(q.dims(), rank);
+    long[] kd = padded(kt.dims(), rank);
+    long[] vd = padded(v.dims(), rank);
+    long[] md = mask == null ? null : padded(mask.dims(), rank);
+    int d = (int) qd[rank - 1];
+    int skv = (int) kd[rank - 1];
+    int dv = (int) vd[rank - 1];
+    if (kd[rank - 2] != d || vd[rank - 2] != skv) {
+      throw ctx.error("Q " + q.describe() + ", Kt " + kt.describe() + " and V " + v.describe()
+          + " do not chain as Q Kt V");
+    }
+    long[] out = new long[rank];
+    for (int i = 0; i < rank - 2; i++) {
+      out[i] = broadcast(ctx, broadcast(ctx, qd[i], kd[i], "batch"), vd[i], "batch");
+      if (md != null) {
+        out[i] = broadcast(ctx, out[i], md[i], "mask batch");
+      }
+    }
+    int sq = (int) (md == null ? qd[rank - 2] : broadcast(ctx, qd[rank - 2], md[rank - 2], "query"));
+    if (md != null && md[rank - 1] != 1 && md[rank - 1] != skv) {
+      throw ctx.error("mask " + mask.describe() + " does not broadcast over " + skv + " keys");
+    }
+    out[rank - 2] = sq;
+    out[rank - 1] = dv;
+    int[] qs = strides(qd, out, rank);
+    int[] ks = strides(kd, out, rank);
+    int[] vs = strides(vd, out, rank);
+    int[] ms = md == null ? null : strides(md, out, rank);
+    NdArray result = ctx.output(0, DType.FLOAT, out);
+    float scale = ctx.attrFloat("scale");
+    // Inputs and output may be views of the memory plan's arena: read and write them in place.
+    Rows rows = new Rows((float[]) q.array(), (float[]) kt.array(), (float[]) v.array(),
+        mask == null ? null : (float[]) mask.array(), (float[]) result.array(), d, skv, dv, sq,
+        scale, qd[rank - 2] == 1, md != null && md[rank - 2] == 1,
+        md != null && md[rank - 1] == 1, ms == null ? 0 : ms[rank - 2]);
+    int batches = (int) Shape.product(out, 0, rank - 2);
+    long[] index = new long[rank - 2];
+    int loadedK = -1;
+    int loadedV = -1;
+    for (int b = 0; b < batches; b++) {
+      int qo = q.offset();
+      int ko = kt.offset();
+      int vo = v.offset();
+      int mo = mask == null ? 0 : mask.offset();
+      for (int i = 0; i < rank - 2; i++) {
+        qo += (int) index[i] * qs[i];
+        ko += (int) index[i] * ks[i];
+        vo += (int) index[i] * vs[i];
+        if (ms != null) {
+          mo += (int) index[i] * ms[i];
+        }
+      }
+      // Batches that share their keys and values (broadcast heads) reuse the copies.
+      if (ko != loadedK || vo != loadedV) {
+        rows.load(ko, vo);
+        loadedK = ko;
+        loadedV = vo;
+      }
+      rows.run(qo, mo, result.offset() + b * sq * dv);
+      for (int i = rank - 3; i >= 0; i--) {
+        if (++index[i] < out[i]) {
+          break;
+        }
+        index[i] = 0;
+      }
+    }
+    return Kernels.one(result);
+  }
+
+  /** The per-(batch, head) work: copies of Kt and V as row arrays, then one output row at a time. */
+  private static final class Rows {
+    /** Query rows computed together, so each key and value row is loaded once per block. */
+    private static final int BLOCK = 4;
+    private final float[] q;
+    private final float[] kt;
+    private final float[] v;
+    private final float[] mask;
+    private final float[] y;
+    private final int d;
+    private final int skv;
+    private final int dv;
+    private final int sq;
+    private final float scale;
+    private final boolean oneQuery;
+    private final boolean oneMaskRow;
+    private final boolean oneMaskCol;
+    private final int maskRowStride;
+    private final float[][] keys;
+    private final float[][] values;
+    /** Scores, then probabilities, of the block's rows. */
+    private final float[][] s;
+    /** Output rows of the block. */
+    private final float[][] a;
+    /** The exponentials of one row. */
+    private final double[] ex;
+
+    Rows(float[] q, float[] kt, float[] v, float[] mask, float[] y, int d, int skv, int dv,
+        int sq, float scale, boolean oneQuery, boolean oneMaskRow, boolean oneMaskCol,
+        int maskRowStride) {
+      this.q = q;
+      this.kt = kt;
+      this.v = v;
+      this.mask = mask;
+      this.y = y;
+      this.d = d;
+      this.skv = skv;
+      this.dv = dv;
+      this.sq = sq;
+      this.scale = scale;
+      this.oneQuery = oneQuery;
+      this.oneMaskRow = oneMaskRow;
+      this.oneMaskCol = oneMaskCol;
+      this.maskRowStride = maskRowStride;
+      this.keys = new float[d][skv];
+      this.values = new float[skv][dv];
+      this.s = new float[BLOCK][skv];
+      this.a = new float[BLOCK][dv];
+      this.ex = new double[skv];
+    }
+
+    void load(int ko, int vo) {
+      for (int x = 0; x < d; x++) {
+        System.arraycopy(kt, ko + x * skv, keys[x], 0, skv);
+      }
+      for (int j = 0; j < skv; j++) {
+        System.arraycopy(v, vo + j * dv, values[j], 0, dv);
+      }
+    }
+
+    void run(int qo, int mo, int yo) {
+      for (int i = 0; i < sq; i += BLOCK) {
+        int rows = Math.min(BLOCK, sq - i);
+        scores(qo, i, rows);
+        for (int r = 0; r < rows; r++) {
+          softmax(s[r], mo, i + r);
+        }
+        values(rows);
+        for (int r = 0; r < rows; r++) {
+          System.arraycopy(a[r], 0, y, yo + (i + r) * dv, dv);
+        }
+      }
+    }
+
+    /** Rows {@code i..i+rows} of {@code Q Kt} into {@code s}: four rows share each key row. */
+    private void scores(int qo, int i, int rows) {
+      for (int r = 0; r < rows; r++) {
+        Arrays.fill(s[r], 0f);
+      }
+      int q0 = qo + (oneQuery ? 0 : i * d);
+      int step = oneQuery ? 0 : d;
+      if (rows == BLOCK) {
+        float[] s0 = s[0];
+        float[] s1 = s[1];
+        float[] s2 = s[2];
+        float[] s3 = s[3];
+        for (int x = 0; x < d; x++) {
+          float a0 = q[q0 + x];
+          float a1 = q[q0 + step + x];
+          float a2 = q[q0 + 2 * step + x];
+          float a3 = q[q0 + 3 * step + x];
+          float[] k = keys[x];
+          for (int j = 0; j < skv; j++) {
+            float kj = k[j];
+            s0[j] += a0 * kj;
+            s1[j] += a1 * kj;
+            s2[j] += a2 * kj;
+            s3[j] += a3 * kj;
+          }
+        }
+        return;
+      }
+      for (int r = 0; r < rows; r++) {
+        float[] sr = s[r];
+        for (int x = 0; x < d; x++) {
+          float qx = q[q0 + r * step + x];
+          float[] k = keys[x];
+          for (int j = 0; j < skv; j++) {
+            sr[j] += qx * k[j];
+          }
+        }
+      }
+    }
+
+    /** Scale, mask and the softmax of one row of scores, in place. */
+    private void softmax(float[] sr, int mo, int i) {
+      for (int j = 0; j < skv; j++) {
+        sr[j] *= scale;
+      }
+      if (mask != null) {
+        int mRow = mo + (oneMaskRow ? 0 : i * maskRowStride);
+        if (oneMaskCol) {
+          float m = mask[mRow];
+          for (int j = 0; j < skv; j++) {
+            sr[j] += m;
+          }
+        } else {
+          for (int j = 0; j < skv; j++) {
+            sr[j] += mask[mRow + j];
+          }
+        }
+      }
+      // As the Softmax kernel computes it (in double, each probability divided by the sum):
+      // the block is often read by a quantizer, where one ulp can flip a quantization step.
+      double max = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < skv; j++) {
+        if (sr[j] > max) {
+          max = sr[j];
+        }
+      }
+      double sum = 0;
+      for (int j = 0; j < skv; j++) {
+        double e = Math.exp(sr[j] - max);
+        ex[j] = e;
+        sum += e;
+      }
+      for (int j = 0; j < skv; j++) {
+        sr[j] = (float) (ex[j] / sum);
+      }
+    }
+
+    /** {@code a[r] = s[r] V} for the block's rows: four rows share each value row. */
+    private void values(int rows) {
+      for (int r = 0; r < rows; r++) {
+        Arrays.fill(a[r], 0f);
+      }
+      if (rows == BLOCK) {
+        float[] a0 = a[0];
+        float[] a1 = a[1];
+        float[] a2 = a[2];
+        float[] a3 = a[3];
+        for (int j = 0; j < skv; j++) {
+          float p0 = s[0][j];
+          float p1 = s[1][j];
+          float p2 = s[2][j];
+          float p3 = s[3][j];
+          float[] row = values[j];
+          for (int c = 0; c < dv; c++) {
+            float vc = row[c];
+            a0[c] += p0 * vc;
+            a1[c] += p1 * vc;
+            a2[c] += p2 * vc;
+            a3[c] += p3 * vc;
+          }
+        }
+        return;
+      }
+      for (int r = 0; r < rows; r++) {
+        float[] ar = a[r];
+        float[] sr = s[r];
+        for (int j = 0; j < skv; j++) {
+          float p = sr[j];
+          float[] row = values[j];
+          for (int c = 0; c < dv; c++) {
+            ar[c] += p * row[c];
+          }
+        }
+      }
+    }
+  }
+}
