@@ -43,6 +43,8 @@ public final class OpFamilies {
         new Signal(),
         new Strings(),
         new Training(),
-        new ConvoyFused());
+        new ConvoyFused(),
+        new NhwcConv(),
+        new NhwcPooling());
   }
 }

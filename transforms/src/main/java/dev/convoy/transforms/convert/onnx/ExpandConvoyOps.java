@@ -25,9 +25,16 @@ import java.util.Map;
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
  * ReduceMean/Sub/Sqrt/Div chain. Activations newer than the opset take their older spelling
  * (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as its erf chain below 20,
- * Clip bounds as attributes below 11); Swish is {@code Mul(x, Sigmoid(x))}.
+ * Clip bounds as attributes below 11); Swish is {@code Mul(x, Sigmoid(x))}. The channels-last
+ * ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their standard op between Transposes
+ * ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back; NhwcConv's HWIO weight is transposed back
+ * to OIHW by a Transpose that ONNX runtimes fold).
  */
 public final class ExpandConvoyOps {
+  private static final long[] NHWC_TO_NCHW = {0, 3, 1, 2};
+  private static final long[] NCHW_TO_NHWC = {0, 2, 3, 1};
+  private static final long[] HWIO_TO_OIHW = {3, 2, 0, 1};
+
   private ExpandConvoyOps() {}
 
   /** {@code g} itself when it holds no {@code convoy} op, else an expanded copy. */
@@ -88,6 +95,11 @@ public final class ExpandConvoyOps {
           yield List.of(activation(y));
         }
         case "SkipLayerNormalization" -> skipLayerNorm();
+        case "NhwcConv" -> List.of(toNhwc(activation(emit("Conv", nhwcConvInputs(),
+            without("activation", "activation_params")))));
+        case "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool", "NhwcGlobalMaxPool",
+            "NhwcLRN" -> List.of(toNhwc(emit(node.opType().substring(4),
+                List.of(toNchw(node.input(0))), node.attributes())));
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
         case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
@@ -188,6 +200,25 @@ public final class ExpandConvoyOps {
         default -> throw new ConvoyException(
             node + ": activation '" + act + "' has no ONNX expansion");
       };
+    }
+
+    /** {@code x} from {@code [N, H, W, C]} to {@code [N, C, H, W]}. */
+    private Value toNchw(Value x) {
+      return emit("Transpose", List.of(x), Map.of("perm", new Attribute.IntsAttr(NHWC_TO_NCHW)));
+    }
+
+    /** {@code y} from {@code [N, C, H, W]} to {@code [N, H, W, C]}. */
+    private Value toNhwc(Value y) {
+      return emit("Transpose", List.of(y), Map.of("perm", new Attribute.IntsAttr(NCHW_TO_NHWC)));
+    }
+
+    /** NhwcConv's inputs as Conv reads them: X and the HWIO weight transposed back, the bias. */
+    private List<Value> nhwcConvInputs() {
+      List<Value> in = new ArrayList<>(inputs(0, 3));
+      in.set(0, toNchw(node.input(0)));
+      in.set(1, emit("Transpose", List.of(node.input(1)),
+          Map.of("perm", new Attribute.IntsAttr(HWIO_TO_OIHW))));
+      return in;
     }
 
     /** {@code 0.5 * (x * (1 + erf(x / sqrt 2)))}, as exporters write GELU before opset 20. */
