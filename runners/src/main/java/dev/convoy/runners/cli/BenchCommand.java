@@ -6,6 +6,7 @@ import dev.convoy.runners.bench.EvalBenchmark;
 import dev.convoy.runners.bench.FusionBenchmark;
 import dev.convoy.runners.bench.FusedTargetBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
+import dev.convoy.runners.bench.LayoutBenchmark;
 import dev.convoy.runners.bench.MemoryBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
 import dev.convoy.runners.bench.TfliteImportBenchmark;
@@ -49,7 +50,9 @@ public class BenchCommand implements Callable<Integer> {
     /** Memory of evaluating the O3 .cvy in its plan's arena and unplanned (.onnx and .tflite). */
     MEMORY,
     /** The evaluator on the O2 .cvy (convoy fused ops) against O1 and ORT all-optimizations. */
-    FUSED
+    FUSED,
+    /** The evaluator on the O3 NHWC .cvy against the O2 NCHW .cvy and ORT all-optimizations. */
+    LAYOUT
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
@@ -111,6 +114,7 @@ public class BenchCommand implements Callable<Integer> {
             modelFiles(".tflite", Path.of("../shared/testdata/models/tflite")).stream()).toList(),
             warmup, reps);
         case FUSED -> FusedTargetBenchmark.run(files, warmup, reps);
+        case LAYOUT -> LayoutBenchmark.run(files, warmup, reps);
       };
       console.println(t.markdown());
       console.flush();

@@ -15,6 +15,7 @@ import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
 import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.WeightCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,6 +36,8 @@ import java.util.List;
 public final class NhwcConv implements OpFamily {
   /** Output pixels per im2col block, scaled down as patches grow (bounds the block's floats). */
   private static final int BLOCK_FLOATS = 1 << 16;
+  /** Output channels per group from which the product runs in the channels-last orientation. */
+  private static final int WIDE = 64;
 
   @Override
   public void register(OpRegistrar r) {
@@ -122,10 +125,10 @@ public final class NhwcConv implements OpFamily {
     Parallel par = ctx.parallel();
     if (cg == 1 && m == c) {
       depthwise(xs, ws, y, s, par);
-    } else if (s.pointwise() && group == 1) {
+    } else if (s.pointwise() && group == 1 && m >= WIDE) {
       Blas.sgemm(s.n * s.oh * s.ow, m, c, xs, 0, ws, 0, y, 0, par);
     } else {
-      im2colGemm(xs, ws, y, s, group, cg, m, par);
+      im2colGemm(xs, ws, y, s, group, cg, m, ctx.weightCache(), par);
     }
     return Activation.of(ctx).apply(NdArray.wrap(DType.FLOAT, outDims, y));
   }
@@ -146,30 +149,84 @@ public final class NhwcConv implements OpFamily {
   }
 
   /**
-   * {@code y += patches(x) * W} per group, over blocks of output pixels: each block's patches
-   * are copied (channel runs) into a zero-based matrix that one GEMM multiplies by the group's
-   * columns of the weight.
+   * {@code y += patches(x) * W} per group, over blocks of output pixels. A group of at least
+   * {@value #WIDE} output channels multiplies the block's patches (channel runs copied into a
+   * zero-based matrix) by its columns of the weight, rows of {@code mg} channels. A narrower group
+   * would leave GEMM rows too short to vectorize, so it runs transposed, {@code W^T * patches^T}
+   * (rows as long as the block), and the block's result is transposed back into {@code y}.
    */
   private static void im2colGemm(float[] x, float[] w, float[] y, Shape2d s, int group, int cg,
-      int m, Parallel par) {
+      int m, WeightCache cache, Parallel par) {
     int k = s.kh * s.kw * cg;
     int mg = m / group;
+    boolean wide = mg >= WIDE;
+    float[] wt = wide ? null : cache.transposed(w, k, m);
     int pixels = s.n * s.oh * s.ow;
-    int block = Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)));
+    // Blocks of patches stay in L2; transposed ones also keep their result rows L1-sized.
+    int block = wide ? Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)))
+        : Math.min(pixels, Math.max(64, Math.min(512, (BLOCK_FLOATS / 4) / Math.max(1, k))));
     int blocks = (pixels + block - 1) / block;
     boolean perBlock = blocks >= 2 * par.threads();
     Parallel inner = perBlock ? Parallel.serial() : par;
     (perBlock ? par : Parallel.serial()).forRange(blocks, (long) block * k * m, (from, to) -> {
-      float[] col = new float[block * k];
+      // Transposed rows are padded off a power-of-two stride, which would thrash cache sets.
+      int ld = block + 8;
+      float[] col = new float[ld * k];
+      float[] out = wide ? null : new float[mg * ld];
       for (int bi = from; bi < to; bi++) {
         int p0 = bi * block;
         int rows = Math.min(block, pixels - p0);
         for (int g = 0; g < group; g++) {
-          patches(x, s, g * cg, cg, p0, rows, col);
-          Blas.sgemm(rows, mg, k, col, 0, k, w, g * mg, m, y, p0 * m + g * mg, m, inner);
+          if (wide) {
+            patches(x, s, g * cg, cg, p0, rows, col);
+            Blas.sgemm(rows, mg, k, col, 0, k, w, g * mg, m, y, p0 * m + g * mg, m, inner);
+          } else {
+            patchesTransposed(x, s, g * cg, cg, p0, rows, col, ld);
+            Arrays.fill(out, 0f);
+            Blas.sgemm(mg, rows, k, wt, g * mg * k, k, col, 0, ld, out, 0, ld, inner);
+            for (int r = 0; r < rows; r++) {
+              int dst = (p0 + r) * m + g * mg;
+              for (int j = 0; j < mg; j++) {
+                y[dst + j] += out[j * ld + r];
+              }
+            }
+          }
         }
       }
     });
+  }
+
+  /**
+   * The patches of output pixels {@code [p0, p0 + rows)}, channels {@code [c0, c0 + cg)}, as
+   * {@code [kh*kw*cg, rows]} with row stride {@code ld}: one row per weight row, one column per
+   * pixel.
+   */
+  private static void patchesTransposed(float[] x, Shape2d s, int c0, int cg, int p0, int rows,
+      float[] col, int ld) {
+    int[] src = new int[rows];
+    int row = 0;
+    for (int a = 0; a < s.kh; a++) {
+      for (int bb = 0; bb < s.kw; bb++, row += cg) {
+        for (int r = 0; r < rows; r++) {
+          int p = p0 + r;
+          int ox = p % s.ow;
+          int oy = (p / s.ow) % s.oh;
+          int img = p / (s.ow * s.oh);
+          int iy = oy * s.sh - s.ph + a * s.dh;
+          int ix = ox * s.sw - s.pw + bb * s.dw;
+          boolean inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+          src[r] = inside ? ((img * s.ih + iy) * s.iw + ix) * s.c + c0 : -1;
+        }
+        // Channel by channel, so writes run along a row (the reads revisit a few cached lines).
+        for (int ci = 0; ci < cg; ci++) {
+          int dst = (row + ci) * ld;
+          for (int r = 0; r < rows; r++) {
+            int at = src[r];
+            col[dst + r] = at < 0 ? 0f : x[at + ci];
+          }
+        }
+      }
+    }
   }
 
   /** The patches of output pixels {@code [p0, p0 + rows)}, channels {@code [c0, c0 + cg)}. */
