@@ -11,7 +11,9 @@ import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.ir.ops.runtime.NarrowTypes;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.RuntimeValue;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -19,15 +21,19 @@ import java.util.Map;
 
 /**
  * The intermediates of one graph activation, held where a {@link MemoryPlan} puts them. Kernels
- * work on primitive arrays indexed from zero, so the arena is one array per storage class
- * ({@code float[]}, {@code long[]}...), each spanning the planned bytes that values of that class
- * occupy, from the lowest offset {@code base} of one of them to the highest end: a value at
- * planned byte offset {@code o} starts at element {@code (o - base) / size} of its class's array
- * (plans align offsets to 64 bytes, so the division is exact). A kernel's output
- * is copied to its planned place as soon as the kernel returns, and a reader gets a copy of the
- * planned bytes; so an in-place write lands on its input's bytes after the input was read, and an
- * aliased output (Reshape, Flatten, Squeeze, Unsqueeze, Identity sharing its input's place) is a
- * view of those bytes under its own shape, made without running the kernel.
+ * work on primitive arrays, so the arena is one array per storage class ({@code float[]}, {@code
+ * long[]}...), each holding the planned places of the values of that class: the byte ranges a
+ * class's values occupy are merged into segments, which lie end to end in the class's array with
+ * the planned offsets inside each kept (plans align offsets to 64 bytes, so a value's element
+ * offset is exact). Values of one class that overlap in the plan overlap in the array the same
+ * way; values of different classes never share an array, so the arrays add up to the bytes the
+ * plan gives each class, not to the span of its offsets.
+ *
+ * <p>Readers get a value as a view of its planned elements ({@link NdArray#view}); a kernel asks
+ * for its output through {@link dev.convoy.ir.ops.KernelContext#output} and gets a view of the
+ * output's planned place, which it writes in place; an output a kernel computed elsewhere is copied
+ * there. An aliased output (Reshape, Flatten, Squeeze, Unsqueeze, Identity sharing its input's
+ * place) is a view of those bytes under its own shape, made without running the kernel.
  *
  * <p>Values the plan leaves out (dynamic shapes), graph outputs and values of sub-byte or string
  * types live on the heap as in an unplanned run. A kernel output larger than its planned place is
@@ -41,12 +47,10 @@ final class Arena {
 
   /**
    * Where one planned value lives: storage class, element offset and capacity in elements;
-   * {@code aliasOf} is the input whose place an alias op's output views, or null.
+   * {@code host} is the value whose place this one shares by design (an alias op's or an in-place
+   * op's input at the same offset and class), or null; {@code alias} whether it is an alias op's.
    */
-  private record Slot(int storage, int offset, int capacity, Value aliasOf) {}
-
-  /** {@code size} elements of a tensor of {@code dims} starting at {@code offset} of {@code data}. */
-  record Span(Object data, int offset, int size, long[] dims, DType dtype) {}
+  private record Slot(int storage, int offset, int capacity, Value host, boolean alias) {}
 
   /**
    * The places of one graph's planned values and the array lengths they need, with the layouts
@@ -71,34 +75,16 @@ final class Arena {
       }
       Map<String, MemoryPlan.Allocation> byName = new HashMap<>();
       plan.allocations().forEach(a -> byName.put(a.value(), a));
-      long[] base = new long[CLASSES.size()];
-      Arrays.fill(base, Long.MAX_VALUE);
+      List<List<MemoryPlan.Allocation>> byClass = new ArrayList<>();
+      CLASSES.forEach(c -> byClass.add(new ArrayList<>()));
       for (MemoryPlan.Allocation a : plan.allocations()) {
         int storage = storageOf(outputs.get(a.value()));
         if (storage >= 0) {
-          base[storage] = Math.min(base[storage], a.offset());
+          byClass.get(storage).add(a);
         }
       }
-      for (MemoryPlan.Allocation a : plan.allocations()) {
-        Value v = outputs.get(a.value());
-        int storage = storageOf(v);
-        if (storage < 0) {
-          continue;
-        }
-        int width = ELEMENT_BYTES[storage];
-        long from = a.offset() - base[storage];
-        if (from % width != 0 || a.size() % width != 0) {
-          throw new ConvoyException("memory plan: '" + a.value() + "' at byte offset " + a.offset()
-              + " is not aligned to its " + width + "-byte elements");
-        }
-        long end = (from + a.size()) / width;
-        if (end > Integer.MAX_VALUE - 8) {
-          throw new ConvoyException("memory plan: arena of " + (from + a.size())
-              + " bytes is more than one Java array holds");
-        }
-        layout.lengths[storage] = (int) Math.max(layout.lengths[storage], end);
-        layout.slots.put(v, new Slot(storage, (int) (from / width), (int) (a.size() / width),
-            aliasHost(v, a, byName)));
+      for (int storage = 0; storage < CLASSES.size(); storage++) {
+        layout.place(storage, byClass.get(storage), outputs, byName);
       }
       for (var e : plan.subgraphs().entrySet()) {
         String[] ij = e.getKey().split("\\.");
@@ -108,15 +94,58 @@ final class Arena {
       return layout;
     }
 
-    /** The input of {@code v}'s alias op whose place {@code v} shares exactly, or null. */
-    private static Value aliasHost(Value v, MemoryPlan.Allocation a,
+    /**
+     * Slots for the values of one storage class: their byte ranges merged into segments (ranges
+     * that overlap or touch), each segment laid after the previous one in the class's array.
+     */
+    private void place(int storage, List<MemoryPlan.Allocation> values,
+        Map<String, Value> outputs, Map<String, MemoryPlan.Allocation> byName) {
+      values.sort(Comparator.comparingLong(MemoryPlan.Allocation::offset));
+      int width = ELEMENT_BYTES[storage];
+      long segmentStart = -1;
+      long segmentEnd = -1;
+      long segmentAt = 0;
+      for (MemoryPlan.Allocation a : values) {
+        if (a.offset() > segmentEnd) {
+          segmentAt += segmentEnd - segmentStart;
+          segmentStart = a.offset();
+          segmentEnd = a.offset();
+        }
+        long from = segmentAt + a.offset() - segmentStart;
+        if (from % width != 0 || a.size() % width != 0) {
+          throw new ConvoyException("memory plan: '" + a.value() + "' at byte offset " + a.offset()
+              + " is not aligned to its " + width + "-byte elements");
+        }
+        segmentEnd = Math.max(segmentEnd, a.offset() + a.size());
+        long end = (from + a.size()) / width;
+        if (end > Integer.MAX_VALUE - 8) {
+          throw new ConvoyException("memory plan: arena of " + (from + a.size())
+              + " bytes is more than one Java array holds");
+        }
+        lengths[storage] = (int) Math.max(lengths[storage], end);
+        Value v = outputs.get(a.value());
+        Value host = host(v, a, byName);
+        slots.put(v, new Slot(storage, (int) (from / width), (int) (a.size() / width), host,
+            host != null && BufferRules.isAlias(v.producer())));
+      }
+    }
+
+    /** The input of {@code v}'s producer whose place {@code v} shares exactly, or null. */
+    private static Value host(Value v, MemoryPlan.Allocation a,
         Map<String, MemoryPlan.Allocation> byName) {
-      Node n = v.producer();
-      Value in = n.inputCount() == 0 ? null : n.input(0);
-      MemoryPlan.Allocation host = in == null ? null : byName.get(in.name());
-      boolean shares = BufferRules.isAlias(n) && in.name().equals(a.sharesWith())
-          && host != null && host.offset() == a.offset();
-      return shares && storageOf(in) == storageOf(v) ? in : null;
+      if (a.sharesWith() == null) {
+        return null;
+      }
+      MemoryPlan.Allocation host = byName.get(a.sharesWith());
+      if (host == null || host.offset() != a.offset()) {
+        return null;
+      }
+      for (Value in : v.producer().inputs()) {
+        if (in != null && in.name().equals(a.sharesWith()) && storageOf(in) == storageOf(v)) {
+          return in;
+        }
+      }
+      return null;
     }
 
     /** Bytes of this graph's arrays (subgraphs not included). */
@@ -184,38 +213,60 @@ final class Arena {
     return live.containsKey(v);
   }
 
-  /** A copy of {@code v}'s planned elements under its dimensions. */
-  NdArray read(Value v) {
-    Slot s = layout.slots.get(v);
-    NdArray a = NdArray.allocate(v.tensorType().dtype(), live.get(v));
-    System.arraycopy(storage[s.storage], s.offset, a.data(), 0, a.size());
-    use.copiedOut(a.size() * (long) ELEMENT_BYTES[s.storage]);
-    return a;
+  /** Whether {@code array} is one of this arena's arrays. */
+  boolean owns(Object array) {
+    for (Object a : storage) {
+      if (a == array) {
+        return true;
+      }
+    }
+    return false;
   }
 
-  /** Where live planned value {@code v}'s elements lie (no copy). */
-  Span span(Value v) {
+  /** Live planned value {@code v} as a view of its planned elements (no copy). */
+  NdArray view(Value v) {
     Slot s = layout.slots.get(v);
-    long[] dims = live.get(v);
-    return new Span(storage[s.storage], s.offset, (int) elements(dims), dims,
-        v.tensorType().dtype());
+    return NdArray.view(v.tensorType().dtype(), live.get(v), storage[s.storage], s.offset);
   }
 
   /**
-   * The planned place of {@code v} for a kernel to write {@code dims} of its elements into;
-   * {@code v} is live from now on.
+   * The planned place of {@code v} as a view of {@code dims} for a kernel to write into: zeros,
+   * or the elements of the live input whose place the plan makes it share.
    */
-  Span place(Value v, long[] dims) {
+  NdArray place(Value v, DType dtype, long[] dims) {
     Slot s = layout.slots.get(v);
     long n = elements(dims);
     if (n > s.capacity) {
       throw new ConvoyException("memory plan: '" + v.name() + "' is " + Arrays.toString(dims)
           + " at run time, which does not fit its planned " + s.capacity + " elements");
     }
-    live.put(v, dims.clone());
-    use.written(n * ELEMENT_BYTES[s.storage]);
-    use.computedInArena();
-    return new Span(storage[s.storage], s.offset, (int) n, dims, v.tensorType().dtype());
+    NdArray view = NdArray.view(dtype, dims, storage[s.storage], s.offset);
+    if (s.host == null || !live.containsKey(s.host)) {
+      fill(storage[s.storage], s.offset, (int) n);
+    }
+    return view;
+  }
+
+  /** Whether output {@code v}, of element type {@code dtype}, can be written at its place. */
+  boolean canPlace(Value v, DType dtype) {
+    Slot s = layout.slots.get(v);
+    return s != null && CLASSES.get(s.storage) == NdArray.storageClass(dtype);
+  }
+
+  private static void fill(Object a, int from, int n) {
+    if (a instanceof float[] f) {
+      Arrays.fill(f, from, from + n, 0f);
+    } else if (a instanceof double[] d) {
+      Arrays.fill(d, from, from + n, 0d);
+    } else if (a instanceof long[] l) {
+      Arrays.fill(l, from, from + n, 0L);
+    } else if (a instanceof int[] i) {
+      Arrays.fill(i, from, from + n, 0);
+    } else if (a instanceof short[] h) {
+      Arrays.fill(h, from, from + n, (short) 0);
+    } else {
+      Arrays.fill((byte[]) a, from, from + n, (byte) 0);
+    }
   }
 
   private static long elements(long[] dims) {
@@ -226,17 +277,25 @@ final class Arena {
     return n;
   }
 
-  /** Copies {@code r}, the kernel's output for {@code v}, to {@code v}'s planned place. */
+  /**
+   * Makes {@code r}, the kernel's output for {@code v}, live at {@code v}'s planned place: as it
+   * is when the kernel wrote it there, else copied there.
+   */
   void write(Value v, RuntimeValue r) {
     Slot s = layout.slots.get(v);
-    if (!(r instanceof NdArray a) || a.data().getClass() != CLASSES.get(s.storage)
+    if (!(r instanceof NdArray a) || a.array().getClass() != CLASSES.get(s.storage)
         || a.size() > s.capacity) {
       throw new ConvoyException("memory plan: '" + v.name() + "' is " + r.describe()
           + " at run time, which does not fit its planned " + s.capacity + " elements");
     }
-    System.arraycopy(a.data(), 0, storage[s.storage], s.offset, a.size());
+    if (a.array() == storage[s.storage] && a.offset() == s.offset) {
+      use.computedInArena();
+    } else {
+      System.arraycopy(a.array(), a.offset(), storage[s.storage], s.offset, a.size());
+      use.copiedIn(a.size() * (long) ELEMENT_BYTES[s.storage]);
+    }
     live.put(v, a.dims());
-    use.written(a.size() * (long) ELEMENT_BYTES[s.storage]);
+    use.written();
   }
 
   /**
@@ -249,11 +308,11 @@ final class Arena {
     }
     Value out = n.output(0);
     Slot s = layout.slots.get(out);
-    if (s == null || s.aliasOf == null || !live.containsKey(s.aliasOf)) {
+    if (s == null || !s.alias || !live.containsKey(s.host)) {
       return false;
     }
     long[] dims = out.tensorType().shape().sizes();
-    if (elements(dims) != elements(live.get(s.aliasOf))) {
+    if (elements(dims) != elements(live.get(s.host))) {
       return false;
     }
     live.put(out, dims);

@@ -158,20 +158,20 @@ public final class Evaluator {
         }
         throw new InvalidModelException("graph input '" + in.name() + "' was not given");
       }
-      frame.values.put(in, given);
+      run.bind(frame, in, given);
       checkInput(in, given, symbols, frame);
     }
     for (Value init : graph.initializers()) {
       RuntimeValue given = inputs.get(init.name());
       if (given != null) {
-        frame.values.put(init, given);
+        run.bind(frame, init, given);
         checkInput(init, given, symbols, frame);
       }
     }
     run.execute(graph, frame);
     Map<String, RuntimeValue> out = new LinkedHashMap<>();
     for (Value o : graph.outputs()) {
-      out.put(o.name(), run.lookup(frame, o));
+      out.put(o.name(), run.detach(run.lookup(frame, o), frame));
     }
     if (layout != null) {
       idle.set(new IdleArenas(graph, run.storage));
@@ -289,6 +289,9 @@ public final class Evaluator {
     private final Map<Graph, Object[]> storage = new IdentityHashMap<>();
     private final Map<Graph, Object[]> reusable;
     private final ArenaUse use;
+    /** Bytes of the arena arrays this run uses (each graph's once). */
+    private long arenaBytes;
+    private final LiveHeap heap = new LiveHeap(this::inArena);
 
     Run(Graph graph, Arena.Layout top, Map<Graph, Object[]> reusable) {
       this.reusable = reusable;
@@ -314,6 +317,7 @@ public final class Evaluator {
         return null;
       }
       Object[] arrays = storage.computeIfAbsent(graph, g -> {
+        arenaBytes += layout.bytes();
         Object[] kept = reusable.get(g);
         if (kept != null && layout.fits(kept)) {
           return kept;
@@ -324,63 +328,87 @@ public final class Evaluator {
       return new Arena(layout, arrays, use);
     }
 
+    /** Whether {@code array} is an arena array of this run. */
+    private boolean inArena(Object array) {
+      for (Object[] arrays : storage.values()) {
+        for (Object a : arrays) {
+          if (a == array) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
     void execute(Graph graph, Frame frame) {
       Plan plan = plans.computeIfAbsent(graph, this::plan);
       Arena arena = frame.arena;
       for (int i = 0; i < plan.nodes.size(); i++) {
         Node node = plan.nodes.get(i);
-        if (arena != null && (arena.view(node) || inArena(node, frame))) {
-          release(plan.releaseAfter.get(i), frame);
-          continue;
-        }
-        List<RuntimeValue> ins = new ArrayList<>(node.inputCount());
-        for (Value v : node.inputs()) {
-          ins.add(v == null ? null : lookup(frame, v));
-        }
-        List<RuntimeValue> outs = runNode(node, plan.defs.get(i), ins, frame);
-        for (int k = 0; k < node.outputCount(); k++) {
-          Value o = node.output(k);
-          if (o == null) {
-            continue;
+        if (arena == null || !arena.view(node)) {
+          List<RuntimeValue> ins = new ArrayList<>(node.inputCount());
+          for (Value v : node.inputs()) {
+            ins.add(v == null ? null : lookup(frame, v));
           }
-          if (arena != null && arena.holds(o)) {
-            arena.write(o, outs.get(k));
-          } else {
-            frame.values.put(o, outs.get(k));
+          List<RuntimeValue> outs = runNode(node, plan.defs.get(i), ins, frame);
+          for (int k = 0; k < node.outputCount(); k++) {
+            Value o = node.output(k);
+            if (o == null) {
+              continue;
+            }
+            if (arena != null && arena.holds(o)) {
+              arena.write(o, outs.get(k));
+            } else {
+              bind(frame, o, detach(outs.get(k), frame));
+            }
           }
         }
+        use.live(arenaBytes + heap.bytes());
         release(plan.releaseAfter.get(i), frame);
       }
     }
 
-    /** Runs {@code node} with an {@link ArenaKernels} kernel when one applies. */
-    private boolean inArena(Node node, Frame frame) {
-      OpTimes times = opTimes;
-      long start = times == null ? 0 : System.nanoTime();
-      boolean ran = ArenaKernels.run(node, frame.arena, v -> span(frame, v), parallel);
-      if (ran && times != null) {
-        times.add(node.opType(), System.nanoTime() - start);
+    /** Binds {@code v} to heap value {@code r} in {@code frame}, counting its bytes live. */
+    void bind(Frame frame, Value v, RuntimeValue r) {
+      RuntimeValue old = frame.values.put(v, r);
+      heap.add(r);
+      if (old != null) {
+        heap.remove(old);
       }
-      return ran;
     }
 
-    /** Where {@code v}'s elements lie without copying them, or null (not a tensor). */
-    private Arena.Span span(Frame frame, Value v) {
-      for (Frame f = frame; f != null; f = f.parent) {
-        RuntimeValue r = f.values.get(v);
-        if (r != null) {
-          return r instanceof NdArray a ? ArenaKernels.heap(a) : null;
+    /**
+     * {@code r} with every tensor that lies in an arena of {@code frame}'s chain copied out: a
+     * heap value outlives the arena bytes it was read from.
+     */
+    RuntimeValue detach(RuntimeValue r, Frame frame) {
+      if (r instanceof NdArray a) {
+        for (Frame f = frame; f != null; f = f.parent) {
+          if (f.arena != null && f.arena.owns(a.array())) {
+            NdArray copy = NdArray.allocate(a.dtype(), a.dims());
+            System.arraycopy(a.array(), a.offset(), copy.array(), 0, a.size());
+            return copy;
+          }
         }
-        if (f.arena != null && f.arena.isLive(v)) {
-          return f.arena.span(v);
-        }
+        return a;
       }
-      return v.isInitializer() ? ArenaKernels.heap(weight(v.constant())) : null;
+      if (r instanceof RuntimeValue.SequenceValue s) {
+        List<RuntimeValue> items = new ArrayList<>(s.size());
+        s.items().forEach(item -> items.add(detach(item, frame)));
+        return new RuntimeValue.SequenceValue(s.elementType(), items);
+      }
+      if (r instanceof RuntimeValue.OptionalValue o && o.isPresent()) {
+        return new RuntimeValue.OptionalValue(o.elementType(), detach(o.value(), frame));
+      }
+      return r;
     }
 
     private void release(List<Value> dead, Frame frame) {
       for (Value v : dead) {
-        frame.values.remove(v);
+        RuntimeValue r = frame.values.remove(v);
+        if (r != null) {
+          heap.remove(r);
+        }
         if (frame.arena != null) {
           frame.arena.release(v);
         }
@@ -388,8 +416,15 @@ public final class Evaluator {
     }
 
     List<RuntimeValue> runNode(Node node, OpDef def, List<RuntimeValue> ins, Frame frame) {
+      Arena arena = frame.arena;
+      KernelContext.Outputs outputs = arena == null ? KernelContext.Outputs.FRESH
+          : (k, dtype, dims) -> {
+            Value o = k < node.outputCount() ? node.output(k) : null;
+            return o != null && arena.canPlace(o, dtype) ? arena.place(o, dtype, dims)
+                : NdArray.allocate(dtype, dims);
+          };
       KernelContext ctx = new KernelContext(node, def, OpCatalog.opsetOf(node), ins, parallel,
-          weightCache, (body, bodyInputs) -> runSubgraph(body, bodyInputs, frame));
+          weightCache, (body, bodyInputs) -> runSubgraph(body, bodyInputs, frame), outputs);
       List<RuntimeValue> outs;
       OpTimes times = opTimes;
       long start = times == null ? 0 : System.nanoTime();
@@ -456,13 +491,14 @@ public final class Evaluator {
       }
       Frame frame = new Frame(outer, arenaFor(body));
       for (int i = 0; i < bodyInputs.size(); i++) {
-        frame.values.put(body.inputs().get(i), bodyInputs.get(i));
+        bind(frame, body.inputs().get(i), bodyInputs.get(i));
       }
       execute(body, frame);
       List<RuntimeValue> out = new ArrayList<>(body.outputs().size());
       for (Value o : body.outputs()) {
-        out.add(lookup(frame, o));
+        out.add(detach(lookup(frame, o), frame));
       }
+      frame.values.values().forEach(heap::remove);
       return out;
     }
 
@@ -473,7 +509,7 @@ public final class Evaluator {
           return r;
         }
         if (f.arena != null && f.arena.isLive(v)) {
-          return f.arena.read(v);
+          return f.arena.view(v);
         }
       }
       if (v.isInitializer()) {
@@ -549,6 +585,68 @@ public final class Evaluator {
       List<Value> list = List.copyOf(out.keySet());
       freeValues.put(sub, list);
       return list;
+    }
+  }
+
+  /**
+   * Bytes of the distinct heap arrays bound to values of one run, each counted once however many
+   * values share it (arena arrays are counted by the arena).
+   */
+  private static final class LiveHeap {
+    private final Map<Object, Integer> refs = new IdentityHashMap<>();
+    private final java.util.function.Predicate<Object> arena;
+    private long bytes;
+
+    LiveHeap(java.util.function.Predicate<Object> arena) {
+      this.arena = arena;
+    }
+
+    long bytes() {
+      return bytes;
+    }
+
+    void add(RuntimeValue r) {
+      forEachArray(r, a -> {
+        if (!arena.test(a) && refs.merge(a, 1, Integer::sum) == 1) {
+          bytes += sizeOf(a);
+        }
+      });
+    }
+
+    void remove(RuntimeValue r) {
+      forEachArray(r, a -> {
+        Integer n = refs.get(a);
+        if (n == null) {
+          return;
+        }
+        if (n == 1) {
+          refs.remove(a);
+          bytes -= sizeOf(a);
+        } else {
+          refs.put(a, n - 1);
+        }
+      });
+    }
+
+    private static void forEachArray(RuntimeValue r, Consumer<Object> f) {
+      if (r instanceof NdArray a) {
+        f.accept(a.array());
+      } else if (r instanceof RuntimeValue.SequenceValue s) {
+        s.items().forEach(item -> forEachArray(item, f));
+      } else if (r instanceof RuntimeValue.OptionalValue o && o.isPresent()) {
+        forEachArray(o.value(), f);
+      }
+    }
+
+    private static long sizeOf(Object array) {
+      long n = java.lang.reflect.Array.getLength(array);
+      return switch (array.getClass().getComponentType().getName()) {
+        case "double", "long" -> 8 * n;
+        case "float", "int" -> 4 * n;
+        case "short" -> 2 * n;
+        case "byte" -> n;
+        default -> 8 * n;
+      };
     }
   }
 

@@ -10,23 +10,51 @@ import java.util.List;
 
 /**
  * What a {@link Kernel} sees: the node's input values (omitted optional inputs are {@code
- * null}), attributes with defaults, the thread pool, the evaluator's cache of derived weights
- * and a way to run subgraphs.
+ * null}; a tensor input may be a view, see {@link NdArray}), attributes with defaults, the
+ * buffers its outputs go to, the thread pool, the evaluator's cache of derived weights and a way
+ * to run subgraphs.
  */
 public final class KernelContext extends NodeContext {
+  /**
+   * Where a kernel's tensor outputs are written: a zero-filled array of the given type and
+   * dimensions for output {@code index}, a view of a memory plan's arena at the output's planned
+   * offset or a fresh array.
+   */
+  @FunctionalInterface
+  public interface Outputs {
+    NdArray take(int index, DType dtype, long[] dims);
+
+    /** Fresh zero-filled arrays (an unplanned run, constant folding). */
+    Outputs FRESH = (index, dtype, dims) -> NdArray.allocate(dtype, dims);
+  }
+
   private final List<RuntimeValue> inputs;
   private final Parallel parallel;
   private final WeightCache weightCache;
   private final SubgraphRunner subgraphs;
+  private final Outputs outputs;
 
   public KernelContext(
       Node node, OpDef def, long opset, List<RuntimeValue> inputs, Parallel parallel,
-      WeightCache weightCache, SubgraphRunner subgraphs) {
+      WeightCache weightCache, SubgraphRunner subgraphs, Outputs outputs) {
     super(node, def, opset);
     this.inputs = inputs;
     this.parallel = parallel;
     this.weightCache = weightCache;
     this.subgraphs = subgraphs;
+    this.outputs = outputs;
+  }
+
+  /**
+   * The array output {@code i} is to be written into, zero-filled, of {@code dtype} and {@code
+   * dims}: in a planned run a view of the arena at the output's planned place (so the kernel
+   * writes {@link NdArray#array()} from {@link NdArray#offset()} and returns this array). When the
+   * plan makes the output share an input's bytes (an elementwise op in place), the view holds that
+   * input's elements instead of zeros, and the kernel must read element k of each input before it
+   * writes element k.
+   */
+  public NdArray output(int i, DType dtype, long[] dims) {
+    return outputs.take(i, dtype, dims);
   }
 
   public int inputCount() {

@@ -23,18 +23,31 @@ import java.util.Arrays;
  * <p>Kernels must treat their inputs as immutable: the storage of an input may be shared with an
  * initializer or with another value. A kernel fills the arrays of the arrays it allocates and then
  * hands them out; from then on they are read-only too.
+ *
+ * <p>An array may be a <em>view</em>: its elements are {@code array()[offset() .. offset() +
+ * size())} of a larger storage array, as the evaluator hands out values that live in a memory
+ * plan's arena and the outputs a kernel takes from {@link KernelContext#output}. Kernels written
+ * for views index {@link #array()} from {@link #offset()}; every other accessor of the elements
+ * ({@link #floats()}, {@link #data()}, {@link #toFloats()}...) gives a dense array indexed from
+ * zero, a copy for a view, so a kernel that knows nothing of views reads them correctly.
  */
 public final class NdArray implements RuntimeValue {
   private final DType dtype;
   private final long[] dims;
   private final int size;
   private final Object data;
+  private final int offset;
 
   private NdArray(DType dtype, long[] dims, int size, Object data) {
+    this(dtype, dims, size, data, 0);
+  }
+
+  private NdArray(DType dtype, long[] dims, int size, Object data, int offset) {
     this.dtype = dtype;
     this.dims = dims;
     this.size = size;
     this.data = data;
+    this.offset = offset;
   }
 
   /** Element count of {@code dims} as an array length; clear errors on negative or huge shapes. */
@@ -64,6 +77,25 @@ public final class NdArray implements RuntimeValue {
               + n + " elements but has " + len);
     }
     return new NdArray(dtype, dims.clone(), n, data);
+  }
+
+  /**
+   * A view of the elements {@code data[offset .. offset + size)} of a larger storage array (not
+   * copied) under {@code dims}.
+   */
+  public static NdArray view(DType dtype, long[] dims, Object data, int offset) {
+    int n = checkedSize(dims);
+    Class<?> want = storageClass(dtype);
+    if (data.getClass() != want) {
+      throw new IllegalArgumentException(
+          dtype.textName() + " needs a " + want.getSimpleName() + ", got "
+              + data.getClass().getSimpleName());
+    }
+    if (offset < 0 || offset + (long) n > java.lang.reflect.Array.getLength(data)) {
+      throw new IllegalArgumentException("a view of " + n + " elements at " + offset
+          + " does not fit a storage array of " + java.lang.reflect.Array.getLength(data));
+    }
+    return new NdArray(dtype, dims.clone(), n, data, offset);
   }
 
   /** A zero-filled (empty-string-filled) array. */
@@ -182,6 +214,7 @@ public final class NdArray implements RuntimeValue {
 
   /** A graph tensor holding a copy of this array's data. */
   public Tensor toTensor() {
+    Object data = data();
     if (dtype == DType.STRING) {
       return Tensor.ofStrings(dims, (byte[][]) data);
     }
@@ -238,14 +271,42 @@ public final class NdArray implements RuntimeValue {
       throw new ConvoyException(
           "cannot reshape " + Shape.toString(dims) + " to " + Shape.toString(newDims));
     }
-    return new NdArray(dtype, newDims.clone(), size, data);
+    return new NdArray(dtype, newDims.clone(), size, data, offset);
   }
 
   // ---- raw storage (shared, never mutate an input's) ----
 
-  /** The storage array itself. */
-  public Object data() {
+  /**
+   * The storage array, whose elements {@code offset() .. offset() + size()} are this array's;
+   * for kernels that read views in place (and write the outputs they take from the context).
+   */
+  public Object array() {
     return data;
+  }
+
+  /** Index in {@link #array()} of element 0. */
+  public int offset() {
+    return offset;
+  }
+
+  /** Whether the storage array holds exactly this array's elements from index 0. */
+  public boolean isDense() {
+    return offset == 0 && java.lang.reflect.Array.getLength(data) == size;
+  }
+
+  /** This array if it is dense, else a dense copy of its elements. */
+  public NdArray dense() {
+    if (isDense()) {
+      return this;
+    }
+    Object copy = dtype == DType.STRING ? new byte[size][] : newStorage(dtype, size);
+    System.arraycopy(data, offset, copy, 0, size);
+    return new NdArray(dtype, dims, size, copy);
+  }
+
+  /** The storage array indexed from zero (a copy when this is a view, to read only). */
+  public Object data() {
+    return dense().data;
   }
 
   public float[] floats() {
@@ -281,7 +342,7 @@ public final class NdArray implements RuntimeValue {
       throw new IllegalStateException(
           dtype.textName() + " tensor is not stored as " + c.getSimpleName());
     }
-    return data;
+    return data();
   }
 
   // ---- element access and widening copies ----
@@ -289,13 +350,13 @@ public final class NdArray implements RuntimeValue {
   /** Element {@code i} widened to double (half types decoded, unsigned types zero-extended). */
   public double getDouble(int i) {
     return switch (dtype) {
-      case FLOAT -> ((float[]) data)[i];
-      case DOUBLE -> ((double[]) data)[i];
-      case FLOAT16 -> HalfFloats.toFloat(((short[]) data)[i]);
-      case BFLOAT16 -> HalfFloats.bfloat16ToFloat(((short[]) data)[i]);
-      case UINT64 -> unsignedToDouble(((long[]) data)[i]);
+      case FLOAT -> ((float[]) data)[offset + i];
+      case DOUBLE -> ((double[]) data)[offset + i];
+      case FLOAT16 -> HalfFloats.toFloat(((short[]) data)[offset + i]);
+      case BFLOAT16 -> HalfFloats.bfloat16ToFloat(((short[]) data)[offset + i]);
+      case UINT64 -> unsignedToDouble(((long[]) data)[offset + i]);
       case FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1 ->
-          NarrowTypes.decode(dtype, ((byte[]) data)[i]);
+          NarrowTypes.decode(dtype, ((byte[]) data)[offset + i]);
       default -> getLong(i);
     };
   }
@@ -303,13 +364,13 @@ public final class NdArray implements RuntimeValue {
   /** Element {@code i} as long: integers sign- or zero-extended, floats truncated, bool 0/1. */
   public long getLong(int i) {
     return switch (dtype) {
-      case INT64, UINT64 -> ((long[]) data)[i];
-      case INT32 -> ((int[]) data)[i];
-      case UINT32 -> ((int[]) data)[i] & 0xFFFFFFFFL;
-      case INT16 -> ((short[]) data)[i];
-      case UINT16 -> ((short[]) data)[i] & 0xFFFFL;
-      case INT8, INT4, INT2 -> ((byte[]) data)[i];
-      case UINT8, BOOL, UINT4, UINT2 -> ((byte[]) data)[i] & 0xFFL;
+      case INT64, UINT64 -> ((long[]) data)[offset + i];
+      case INT32 -> ((int[]) data)[offset + i];
+      case UINT32 -> ((int[]) data)[offset + i] & 0xFFFFFFFFL;
+      case INT16 -> ((short[]) data)[offset + i];
+      case UINT16 -> ((short[]) data)[offset + i] & 0xFFFFL;
+      case INT8, INT4, INT2 -> ((byte[]) data)[offset + i];
+      case UINT8, BOOL, UINT4, UINT2 -> ((byte[]) data)[offset + i] & 0xFFL;
       case STRING -> throw new IllegalStateException("string tensor has no numeric elements");
       default -> (long) getDouble(i);
     };
@@ -318,14 +379,14 @@ public final class NdArray implements RuntimeValue {
   /** Stores {@code v} at {@code i}, converting to the element type (for arrays being built). */
   public void setDouble(int i, double v) {
     switch (dtype) {
-      case FLOAT -> ((float[]) data)[i] = (float) v;
-      case DOUBLE -> ((double[]) data)[i] = v;
-      case FLOAT16 -> ((short[]) data)[i] = HalfFloats.fromFloat((float) v);
-      case BFLOAT16 -> ((short[]) data)[i] = HalfFloats.bfloat16FromFloat((float) v);
-      case BOOL -> ((byte[]) data)[i] = (byte) (v != 0 ? 1 : 0);
-      case UINT64 -> ((long[]) data)[i] = doubleToUnsigned(v);
+      case FLOAT -> ((float[]) data)[offset + i] = (float) v;
+      case DOUBLE -> ((double[]) data)[offset + i] = v;
+      case FLOAT16 -> ((short[]) data)[offset + i] = HalfFloats.fromFloat((float) v);
+      case BFLOAT16 -> ((short[]) data)[offset + i] = HalfFloats.bfloat16FromFloat((float) v);
+      case BOOL -> ((byte[]) data)[offset + i] = (byte) (v != 0 ? 1 : 0);
+      case UINT64 -> ((long[]) data)[offset + i] = doubleToUnsigned(v);
       case FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1 ->
-          ((byte[]) data)[i] = (byte) NarrowTypes.encode(dtype, v, true);
+          ((byte[]) data)[offset + i] = (byte) NarrowTypes.encode(dtype, v, true);
       default -> setLong(i, (long) v);
     }
   }
@@ -333,27 +394,27 @@ public final class NdArray implements RuntimeValue {
   /** Stores {@code v} at {@code i}, wrapping to the element width (for arrays being built). */
   public void setLong(int i, long v) {
     switch (dtype) {
-      case INT64, UINT64 -> ((long[]) data)[i] = v;
-      case INT32, UINT32 -> ((int[]) data)[i] = (int) v;
-      case INT16, UINT16 -> ((short[]) data)[i] = (short) v;
-      case INT8, UINT8 -> ((byte[]) data)[i] = (byte) v;
-      case INT4, UINT4, INT2, UINT2 -> ((byte[]) data)[i] = (byte) NarrowTypes.wrapInteger(dtype, v);
-      case BOOL -> ((byte[]) data)[i] = (byte) (v != 0 ? 1 : 0);
+      case INT64, UINT64 -> ((long[]) data)[offset + i] = v;
+      case INT32, UINT32 -> ((int[]) data)[offset + i] = (int) v;
+      case INT16, UINT16 -> ((short[]) data)[offset + i] = (short) v;
+      case INT8, UINT8 -> ((byte[]) data)[offset + i] = (byte) v;
+      case INT4, UINT4, INT2, UINT2 -> ((byte[]) data)[offset + i] = (byte) NarrowTypes.wrapInteger(dtype, v);
+      case BOOL -> ((byte[]) data)[offset + i] = (byte) (v != 0 ? 1 : 0);
       case STRING -> throw new IllegalStateException("string tensor has no numeric elements");
       default -> setDouble(i, v);
     }
   }
 
-  /** All elements as double; returns the storage itself for float64 (do not mutate). */
+  /** All elements as double; returns the storage itself for dense float64 (do not mutate). */
   public double[] toDoubles() {
     if (dtype == DType.DOUBLE) {
-      return (double[]) data;
+      return (double[]) data();
     }
     double[] out = new double[size];
     if (dtype == DType.FLOAT) {
       float[] f = (float[]) data;
       for (int i = 0; i < size; i++) {
-        out[i] = f[i];
+        out[i] = f[offset + i];
       }
       return out;
     }
@@ -363,16 +424,16 @@ public final class NdArray implements RuntimeValue {
     return out;
   }
 
-  /** All elements as float; returns the storage itself for float32 (do not mutate). */
+  /** All elements as float; returns the storage itself for dense float32 (do not mutate). */
   public float[] toFloats() {
     if (dtype == DType.FLOAT) {
-      return (float[]) data;
+      return (float[]) data();
     }
     float[] out = new float[size];
     if (dtype == DType.FLOAT16) {
       short[] s = (short[]) data;
       for (int i = 0; i < size; i++) {
-        out[i] = HalfFloats.toFloat(s[i]);
+        out[i] = HalfFloats.toFloat(s[offset + i]);
       }
       return out;
     }
@@ -382,10 +443,10 @@ public final class NdArray implements RuntimeValue {
     return out;
   }
 
-  /** All elements as long; returns the storage itself for (u)int64 (do not mutate). */
+  /** All elements as long; returns the storage itself for dense (u)int64 (do not mutate). */
   public long[] toLongs() {
-    if (data instanceof long[] l) {
-      return l;
+    if (data instanceof long[]) {
+      return (long[]) data();
     }
     long[] out = new long[size];
     for (int i = 0; i < size; i++) {
@@ -453,7 +514,7 @@ public final class NdArray implements RuntimeValue {
     if (dtype != o.dtype || !Arrays.equals(dims, o.dims)) {
       return false;
     }
-    return Arrays.deepEquals(new Object[] {data}, new Object[] {o.data});
+    return Arrays.deepEquals(new Object[] {data()}, new Object[] {o.data()});
   }
 
   @Override

@@ -95,17 +95,20 @@ public record Activation(String name, double p, double q) {
     if (y.dtype() != DType.FLOAT) {
       return Kernels.mapFloat(y, function());
     }
-    float[] o = y.floats();
+    // y may be a view (an output written at its place in an arena): its elements are o[from, to).
+    float[] o = (float[]) y.array();
+    int from = y.offset();
+    int to = from + y.size();
     switch (name) {
       case "Relu" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = Math.max(o[i], 0f);
         }
       }
       case "Clip" -> {
         float lo = (float) p;
         float hi = (float) q;
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = Math.min(Math.max(o[i], lo), hi);
         }
       }
@@ -116,7 +119,7 @@ public record Activation(String name, double p, double q) {
         // Branch-free: the float product of two floats is the double one rounded, as LeakyRelu's
         // kernel computes it; only a -0 input comes out +0.
         float a = (float) p;
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           float v = o[i];
           o[i] = Math.max(v, 0f) + a * Math.min(v, 0f);
         }
@@ -126,35 +129,35 @@ public record Activation(String name, double p, double q) {
       case "HardSigmoid" -> {
         float a = (float) p;
         float b = (float) q;
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = Math.min(Math.max(a * o[i] + b, 0f), 1f);
         }
       }
       case "HardSwish" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           float v = o[i];
           o[i] = v * Math.min(Math.max(v / 6f + 0.5f, 0f), 1f);
         }
       }
       case "Sigmoid" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = (float) (1 / (1 + Math.exp(-(double) o[i])));
         }
       }
       case "Swish" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           double v = o[i];
           o[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
         }
       }
       case "Tanh" -> {
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = (float) Math.tanh(o[i]);
         }
       }
       default -> {
         DoubleUnaryOperator f = function();
-        for (int i = 0; i < o.length; i++) {
+        for (int i = from; i < to; i++) {
           o[i] = (float) f.applyAsDouble(o[i]);
         }
       }

@@ -28,8 +28,9 @@ final class BlockedConv {
    * block's im2col rows (none for pointwise, which reads the input directly) and its columns of
    * the output, so the lowered input never exists whole. Blocks, images and groups are
    * independent tasks; when there are too few for the pool the product itself runs in parallel.
+   * Input and output start at elements {@code x0} and {@code y0} of their arrays.
    */
-  static void gemm(float[] x, float[] w, float[] y, int n, int c, int group,
+  static void gemm(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int group,
       int mg, Conv.Geometry geo, boolean pointwise, WeightCache weights, Parallel par) {
     int cg = c / group;
     int m = mg * group;
@@ -57,8 +58,8 @@ final class BlockedConv {
         int ig = t / blocks;
         int img = ig / group;
         int g = ig % group;
-        int xOff = (img * c + g * cg) * inSize;
-        int yOff = (img * m + g * mg) * outSize + p0;
+        int xOff = x0 + (img * c + g * cg) * inSize;
+        int yOff = y0 + (img * m + g * mg) * outSize + p0;
         float[] src = x;
         int srcOff = xOff + p0;
         int ldSrc = inSize;
@@ -155,9 +156,9 @@ final class BlockedConv {
    * depthwise convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
    * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
    * over the output columns whose window lies inside the input. Taps are added in kernel order,
-   * as the im2col product does.
+   * as the im2col product does. Input and output start at elements {@code x0} and {@code y0}.
    */
-  static void depthwise(float[] x, float[] w, float[] y, int n, int c, int mg,
+  static void depthwise(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int mg,
       Conv.Geometry geo, Parallel par) {
     int ih = (int) geo.in()[0];
     int iw = (int) geo.in()[1];
@@ -185,9 +186,9 @@ final class BlockedConv {
       for (int t = from; t < to; t++) {
         int img = t / m;
         int oc = t % m;
-        int plane = (img * c + oc / mg) * ih * iw;
+        int plane = x0 + (img * c + oc / mg) * ih * iw;
         int wBase = oc * kh * kw;
-        int yBase = t * oh * ow;
+        int yBase = y0 + t * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
           Arrays.fill(acc, 0f);
           for (int a = 0; a < kh; a++) {

@@ -121,13 +121,13 @@ public final class Concat implements OpFamily {
     if (ctx.inputCount() == 1) {
       return one(first);
     }
-    NdArray result = NdArray.allocate(first.dtype(), out);
+    NdArray result = ctx.output(0, first.dtype(), out);
     int[] dst = Strided.strides(out);
     long offset = 0;
     for (int i = 0; i < ctx.inputCount(); i++) {
       NdArray a = ctx.tensor(i);
-      Strided.copy(a.data(), 0, Strided.strides(a.dims()), result.data(),
-          (int) (offset * dst[axis]), dst, a.dims());
+      Strided.copy(a.array(), a.offset(), Strided.strides(a.dims()), result.array(),
+          result.offset() + (int) (offset * dst[axis]), dst, a.dims());
       offset += a.dim(axis);
     }
     return one(result);

@@ -242,16 +242,22 @@ public final class Conv implements OpFamily {
     outDims[0] = n;
     outDims[1] = m;
     System.arraycopy(geo.out(), 0, outDims, 2, r);
-    float[] xs = x.toFloats();
+    // Float32 input and output are read and written where they lie (arena views included).
+    boolean f32 = x.dtype() == DType.FLOAT;
+    float[] xs = f32 ? (float[]) x.array() : x.toFloats();
+    int x0 = f32 ? x.offset() : 0;
     float[] ws = w.toFloats();
-    float[] y = new float[NdArray.checkedSize(outDims)];
+    NdArray out = f32 ? ctx.output(0, DType.FLOAT, outDims) : null;
+    float[] y = f32 ? (float[]) out.array() : new float[NdArray.checkedSize(outDims)];
+    int y0 = f32 ? out.offset() : 0;
     boolean pointwise = kprod == 1 && allZero(geo.padBegin()) && allZero(geo.padEnd())
         && allOne(geo.strides());
     Parallel par = ctx.parallel();
     if (r == 2 && cg == 1) {
-      BlockedConv.depthwise(xs, ws, y, n, c, mg, geo, par);
+      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, par);
     } else if (r == 2 || pointwise) {
-      BlockedConv.gemm(xs, ws, y, n, c, group, mg, geo, pointwise, ctx.weightCache(), par);
+      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, ctx.weightCache(),
+          par);
     } else {
       int tasks = n * group;
       boolean perTask = group > 1 && tasks >= 2 * par.threads();
@@ -262,9 +268,9 @@ public final class Conv implements OpFamily {
         for (int t = from; t < to; t++) {
           int img = t / group;
           int g = t % group;
-          im2col(xs, (img * c + g * cg) * inSize, cg, geo, col, inner);
+          im2col(xs, x0 + (img * c + g * cg) * inSize, cg, geo, col, inner);
           Blas.sgemm(mg, outSize, cg * kprod, ws, g * mg * cg * kprod, col, 0, y,
-              (img * m + g * mg) * outSize, inner);
+              y0 + (img * m + g * mg) * outSize, inner);
         }
       });
     }
@@ -276,7 +282,7 @@ public final class Conv implements OpFamily {
       for (int img = 0; img < n; img++) {
         for (int ch = 0; ch < m; ch++) {
           float bv = bias[ch];
-          int off = (img * m + ch) * outSize;
+          int off = y0 + (img * m + ch) * outSize;
           // Indexed by the loop variable itself, so the JIT vectorizes it.
           for (int i = off; i < off + outSize; i++) {
             y[i] += bv;
@@ -284,7 +290,7 @@ public final class Conv implements OpFamily {
         }
       }
     }
-    return NdArray.fromFloats(x.dtype(), outDims, y);
+    return f32 ? out : NdArray.fromFloats(x.dtype(), outDims, y);
   }
 
   /**

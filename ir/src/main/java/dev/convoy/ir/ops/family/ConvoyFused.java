@@ -163,9 +163,11 @@ public final class ConvoyFused implements OpFamily {
     if (y.dtype() != DType.FLOAT) {
       return Kernels.zip(y, bias, Double::sum, null);
     }
-    float[] o = y.floats();
+    // y may be a view (an output written at its place in an arena): its elements are o[offset, end).
+    float[] o = (float[]) y.array();
+    int end = y.offset() + y.size();
     float[] b = bias.floats();
-    for (int off = 0; off < o.length; off += b.length) {
+    for (int off = y.offset(); off < end; off += b.length) {
       for (int j = 0; j < b.length; j++) {
         o[off + j] += b[j];
       }

@@ -48,7 +48,7 @@ public final class Elementwise implements OpFamily {
       LongUnaryOperator g, FloatKernels.Unary fast) {
     r.op(op, since).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
       NdArray x = ctx.tensor(0);
-      return one(FloatKernels.applies(x) ? FloatKernels.unary(fast, x, 0, 0, ctx.parallel())
+      return one(FloatKernels.applies(x) ? FloatKernels.unary(fast, x, 0, 0, ctx)
           : Kernels.map(x, f, g));
     });
   }
@@ -139,7 +139,7 @@ public final class Elementwise implements OpFamily {
       double a = ctx.attrFloat("alpha");
       NdArray in = ctx.tensor(0);
       if (FloatKernels.applies(in)) {
-        return one(FloatKernels.unary(FloatKernels.Unary.LEAKY_RELU, in, a, 0, ctx.parallel()));
+        return one(FloatKernels.unary(FloatKernels.Unary.LEAKY_RELU, in, a, 0, ctx));
       }
       return one(Kernels.mapFloat(in, x -> x >= 0 ? x : a * x));
     });
@@ -166,8 +166,7 @@ public final class Elementwise implements OpFamily {
           double b = ctx.attrFloat("beta");
           NdArray in = ctx.tensor(0);
           if (FloatKernels.applies(in)) {
-            return one(FloatKernels.unary(FloatKernels.Unary.HARD_SIGMOID, in, a, b,
-                ctx.parallel()));
+            return one(FloatKernels.unary(FloatKernels.Unary.HARD_SIGMOID, in, a, b, ctx));
           }
           return one(Kernels.mapFloat(in, x -> Math.max(0, Math.min(1, a * x + b))));
         });
@@ -212,20 +211,19 @@ public final class Elementwise implements OpFamily {
     r.op("Clip", 6).attr("min", -Float.MAX_VALUE).attr("max", Float.MAX_VALUE)
         .shape(ShapeFns.sameAsInput(0))
         .kernel(ctx -> one(clip(ctx.tensor(0), ctx.attrFloat("min"), ctx.attrFloat("max"),
-            Long.MIN_VALUE, Long.MAX_VALUE, ctx.parallel())));
+            Long.MIN_VALUE, Long.MAX_VALUE, ctx)));
     r.op("Clip", 11).inputs(1, 3).shape(ShapeFns.sameAsInput(0)).kernel(ctx -> {
       NdArray x = ctx.tensor(0);
       return one(clip(x,
           ctx.scalarDouble(1, Double.NEGATIVE_INFINITY), ctx.scalarDouble(2, Double.POSITIVE_INFINITY),
-          ctx.scalarLong(1, Long.MIN_VALUE), ctx.scalarLong(2, Long.MAX_VALUE),
-          ctx.parallel()));
+          ctx.scalarLong(1, Long.MIN_VALUE), ctx.scalarLong(2, Long.MAX_VALUE), ctx));
     });
   }
 
   private static NdArray clip(NdArray x, double lo, double hi, long ilo, long ihi,
-      Parallel par) {
+      KernelContext ctx) {
     if (FloatKernels.applies(x)) {
-      return FloatKernels.unary(FloatKernels.Unary.CLIP, x, lo, hi, par);
+      return FloatKernels.unary(FloatKernels.Unary.CLIP, x, lo, hi, ctx);
     }
     // min first, then max: when lo > hi every element becomes hi, as ONNX specifies.
     return Kernels.map(x,
@@ -251,7 +249,7 @@ public final class Elementwise implements OpFamily {
       NdArray b = ctx.tensor(1);
       Kernels.requireSameType(ctx, a, b);
       if (fast != null && FloatKernels.applies(a)) {
-        return one(FloatKernels.binary(fast, a, b, ctx.parallel()));
+        return one(FloatKernels.binary(fast, a, b, ctx::output, ctx.parallel()));
       }
       try {
         return one(Kernels.zip(a, b, f, a.dtype() == DType.UINT64 ? gUnsigned64 : g));
@@ -420,7 +418,8 @@ public final class Elementwise implements OpFamily {
     for (int i = 1; i < ctx.inputCount(); i++) {
       NdArray next = ctx.tensor(i);
       Kernels.requireSameType(ctx, acc, next);
-      acc = fastSum ? FloatKernels.binary(FloatKernels.Binary.ADD, acc, next, ctx.parallel())
+      acc = fastSum ? FloatKernels.binary(FloatKernels.Binary.ADD, acc, next,
+          KernelContext.Outputs.FRESH, ctx.parallel())
           : Kernels.zip(acc, next, f, ig);
     }
     return acc;

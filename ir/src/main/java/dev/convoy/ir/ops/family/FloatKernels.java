@@ -2,6 +2,7 @@ package dev.convoy.ir.ops.family;
 
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.ops.Broadcast;
+import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.Kernels;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.runtime.Parallel;
@@ -12,7 +13,9 @@ import dev.convoy.ir.ops.runtime.Parallel;
  * through a call site shared by every op, which the JIT cannot inline; here each op has its own
  * loop, and large tensors are split over the {@link Parallel} pool. Every op computes exactly
  * what its generic kernel computes (the same double-precision formula rounded to float, or the
- * float operation where that is provably the same value), so results are unchanged.
+ * float operation where that is provably the same value), so results are unchanged. Operands
+ * are read where they lie (views included) and the result is written into the output buffer the
+ * kernel context gives, which in a planned run is the output's place in the arena.
  */
 final class FloatKernels {
   private FloatKernels() {}
@@ -34,37 +37,44 @@ final class FloatKernels {
     return x.dtype() == DType.FLOAT;
   }
 
-  /** {@code op} over a float32 tensor. */
-  static NdArray unary(Unary op, NdArray x, double p, double q, Parallel par) {
-    float[] a = x.floats();
-    float[] o = new float[a.length];
+  /**
+   * {@code op} over a float32 tensor (a view read in place) into output 0 of {@code ctx}, which
+   * may share {@code x}'s elements: element i is read before it is written.
+   */
+  static NdArray unary(Unary op, NdArray x, double p, double q, KernelContext ctx) {
+    NdArray out = ctx.output(0, DType.FLOAT, x.dims());
+    float[] a = (float[]) x.array();
+    float[] o = (float[]) out.array();
+    int ia = x.offset();
+    int io = out.offset();
     long work = op == Unary.SIGMOID || op == Unary.TANH || op == Unary.EXP ? 32 : WORK_PER_ELEMENT;
-    forChunks(a.length, work, par, (from, to) -> unaryRange(op, a, o, from, to, p, q));
-    return NdArray.wrap(DType.FLOAT, x.dims(), o);
+    forChunks(x.size(), work, ctx.parallel(),
+        (from, to) -> unaryRange(op, a, ia, o, io, from, to, p, q));
+    return out;
   }
 
-  private static void unaryRange(Unary op, float[] a, float[] o, int from, int to, double p,
-      double q) {
+  private static void unaryRange(Unary op, float[] a, int ia, float[] o, int io, int from, int to,
+      double p, double q) {
     switch (op) {
       case RELU -> {
         // Math.max maps -0 to +0 and keeps NaN, as the generic x > 0 ? x : (x == x ? 0 : x).
         for (int i = from; i < to; i++) {
-          o[i] = Math.max(a[i], 0f);
+          o[io + i] = Math.max(a[ia + i], 0f);
         }
       }
       case SIGMOID -> {
         for (int i = from; i < to; i++) {
-          o[i] = (float) (1 / (1 + Math.exp(-(double) a[i])));
+          o[io + i] = (float) (1 / (1 + Math.exp(-(double) a[ia + i])));
         }
       }
       case TANH -> {
         for (int i = from; i < to; i++) {
-          o[i] = (float) Math.tanh(a[i]);
+          o[io + i] = (float) Math.tanh(a[ia + i]);
         }
       }
       case EXP -> {
         for (int i = from; i < to; i++) {
-          o[i] = (float) Math.exp(a[i]);
+          o[io + i] = (float) Math.exp(a[ia + i]);
         }
       }
       case CLIP -> {
@@ -75,24 +85,24 @@ final class FloatKernels {
         float lo = (float) p;
         float hi = (float) q;
         for (int i = from; i < to; i++) {
-          o[i] = Math.min(Math.max(a[i], lo), hi);
+          o[io + i] = Math.min(Math.max(a[ia + i], lo), hi);
         }
       }
       case LEAKY_RELU -> {
         for (int i = from; i < to; i++) {
-          double v = a[i];
-          o[i] = (float) (v >= 0 ? v : p * v);
+          double v = a[ia + i];
+          o[io + i] = (float) (v >= 0 ? v : p * v);
         }
       }
       case HARD_SIGMOID -> {
         for (int i = from; i < to; i++) {
-          o[i] = (float) Math.max(0, Math.min(1, p * a[i] + q));
+          o[io + i] = (float) Math.max(0, Math.min(1, p * a[ia + i] + q));
         }
       }
       case HARD_SWISH -> {
         for (int i = from; i < to; i++) {
-          double v = a[i];
-          o[i] = (float) (v * Math.max(0, Math.min(1, v / 6 + 0.5)));
+          double v = a[ia + i];
+          o[io + i] = (float) (v * Math.max(0, Math.min(1, v / 6 + 0.5)));
         }
       }
       default -> throw new IllegalStateException(op.name());
@@ -103,49 +113,57 @@ final class FloatKernels {
    * {@code op} over the broadcast of two float32 tensors. Float +, -, * and / round once, so
    * they equal the generic kernel's double operation rounded to float.
    */
-  static NdArray binary(Binary op, NdArray a, NdArray b, Parallel par) {
+  static NdArray binary(Binary op, NdArray a, NdArray b, KernelContext.Outputs outputs,
+      Parallel par) {
     long[] ad = a.dims();
     long[] bd = b.dims();
     long[] outDims = Broadcast.shape(ad, bd);
-    float[] x = a.floats();
-    float[] y = b.floats();
-    int n = NdArray.checkedSize(outDims);
-    float[] o = new float[n];
-    if (x.length == n && y.length == n) {
-      forChunks(n, WORK_PER_ELEMENT, par, (from, to) -> same(op, x, y, o, from, to));
-    } else if (y.length == 1 || x.length == 1) {
-      float s = y.length == 1 ? y[0] : x[0];
-      float[] v = y.length == 1 ? x : y;
-      boolean scalarRight = y.length == 1;
+    NdArray out = outputs.take(0, DType.FLOAT, outDims);
+    float[] x = (float[]) a.array();
+    float[] y = (float[]) b.array();
+    float[] o = (float[]) out.array();
+    int ix = a.offset();
+    int iy = b.offset();
+    int io = out.offset();
+    int n = out.size();
+    if (a.size() == n && b.size() == n) {
+      forChunks(n, WORK_PER_ELEMENT, par, (from, to) -> same(op, x, ix, y, iy, o, io, from, to));
+    } else if (b.size() == 1 || a.size() == 1) {
+      float s = b.size() == 1 ? y[iy] : x[ix];
+      float[] v = b.size() == 1 ? x : y;
+      int iv = b.size() == 1 ? ix : iy;
+      boolean scalarRight = b.size() == 1;
       forChunks(n, WORK_PER_ELEMENT, par,
-          (from, to) -> scalar(op, v, s, scalarRight, o, from, to));
+          (from, to) -> scalar(op, v, iv, s, scalarRight, o, io, from, to));
     } else {
       Broadcast.forEachRow(outDims, new long[][] {ad, bd},
-          (p, off, st, len) -> row(op, x, off[0], st[0], y, off[1], st[1], o, p, len));
+          (p, off, st, len) -> row(op, x, ix + off[0], st[0], y, iy + off[1], st[1], o, io + p,
+              len));
     }
-    return NdArray.wrap(DType.FLOAT, outDims, o);
+    return out;
   }
 
-  private static void same(Binary op, float[] x, float[] y, float[] o, int from, int to) {
+  private static void same(Binary op, float[] x, int ix, float[] y, int iy, float[] o, int io,
+      int from, int to) {
     switch (op) {
       case ADD -> {
         for (int i = from; i < to; i++) {
-          o[i] = x[i] + y[i];
+          o[io + i] = x[ix + i] + y[iy + i];
         }
       }
       case SUB -> {
         for (int i = from; i < to; i++) {
-          o[i] = x[i] - y[i];
+          o[io + i] = x[ix + i] - y[iy + i];
         }
       }
       case MUL -> {
         for (int i = from; i < to; i++) {
-          o[i] = x[i] * y[i];
+          o[io + i] = x[ix + i] * y[iy + i];
         }
       }
       case DIV -> {
         for (int i = from; i < to; i++) {
-          o[i] = x[i] / y[i];
+          o[io + i] = x[ix + i] / y[iy + i];
         }
       }
       default -> throw new IllegalStateException(op.name());
@@ -153,38 +171,38 @@ final class FloatKernels {
   }
 
   /** {@code v op s} (or {@code s op v} when the scalar is on the left). */
-  private static void scalar(Binary op, float[] v, float s, boolean scalarRight, float[] o,
-      int from, int to) {
+  private static void scalar(Binary op, float[] v, int iv, float s, boolean scalarRight,
+      float[] o, int io, int from, int to) {
     switch (op) {
       case ADD -> {
         for (int i = from; i < to; i++) {
-          o[i] = v[i] + s;
+          o[io + i] = v[iv + i] + s;
         }
       }
       case MUL -> {
         for (int i = from; i < to; i++) {
-          o[i] = v[i] * s;
+          o[io + i] = v[iv + i] * s;
         }
       }
       case SUB -> {
         if (scalarRight) {
           for (int i = from; i < to; i++) {
-            o[i] = v[i] - s;
+            o[io + i] = v[iv + i] - s;
           }
         } else {
           for (int i = from; i < to; i++) {
-            o[i] = s - v[i];
+            o[io + i] = s - v[iv + i];
           }
         }
       }
       case DIV -> {
         if (scalarRight) {
           for (int i = from; i < to; i++) {
-            o[i] = v[i] / s;
+            o[io + i] = v[iv + i] / s;
           }
         } else {
           for (int i = from; i < to; i++) {
-            o[i] = s / v[i];
+            o[io + i] = s / v[iv + i];
           }
         }
       }

@@ -169,6 +169,23 @@ public final class MatMulGemm implements OpFamily {
     Parallel outer = perBatch ? par : Parallel.serial();
     long work = (long) m * n * k;
     DType t = a.dtype();
+    if (t == DType.FLOAT) {
+      // Operands and product are read and written where they lie (arena views included).
+      NdArray out = ctx.output(0, t, outDims);
+      float[] x = (float[]) a.array();
+      float[] y = (float[]) b.array();
+      float[] o = (float[]) out.array();
+      int a0 = a.offset();
+      int b0 = b.offset();
+      int o0 = out.offset();
+      outer.forRange(nb, work, (from, to) -> {
+        for (int i = from; i < to; i++) {
+          Blas.sgemm(m, n, k, x, a0 + aIdx[i] * m * k, y, b0 + bIdx[i] * k * n, o,
+              o0 + i * m * n, inner);
+        }
+      });
+      return out;
+    }
     if (t.isFloatingPoint() && t != DType.DOUBLE) {
       float[] x = a.toFloats();
       float[] y = b.toFloats();
