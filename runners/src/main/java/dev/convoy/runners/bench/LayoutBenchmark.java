@@ -14,6 +14,7 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.Target;
+import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.io.IOException;
@@ -22,13 +23,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the O3 layout conversion buys the evaluator: per model whose O3 {@code .cvy} holds
  * channels-last ops, one thread, the evaluator's latency on the O2 (NCHW) {@code .cvy} and on the
  * O3 (NHWC) {@code .cvy} (both written and read back as files, run alternately), their ratio, and
  * ONNX Runtime's latency on the original with all its graph optimizations on, in the same run on
- * the same seeded inputs. The note gives the median O3/O2 ratio and the largest O3/ORT ratio.
+ * the same seeded inputs. "O3 NCHW / O3" isolates the layout from the rest of O3 (its memory
+ * plan): the O3 {@code .cvy} without {@code convert-to-nhwc} against the O3 one, also alternating. The note gives the median O3/O2 ratio and the largest O3/ORT ratio.
  */
 public final class LayoutBenchmark {
   private LayoutBenchmark() {}
@@ -38,7 +41,7 @@ public final class LayoutBenchmark {
     BenchTable table = new BenchTable(
         "Evaluator on the O3 NHWC .cvy vs the O2 NCHW .cvy, and vs ONNX Runtime (all optimizations)",
         "model", "nodes O2", "nodes O3", "Transposes O3", "O2 cvy ms", "O3 cvy ms", "O3 / O2",
-        "ort all-opt ms", "O3 / ort");
+        "O3 NCHW / O3", "ort all-opt ms", "O3 / ort");
     Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(1));
     Path tmp = Files.createTempDirectory("convoy-bench-layout");
     List<Double> ratios = new ArrayList<>();
@@ -52,10 +55,15 @@ public final class LayoutBenchmark {
           continue;
         }
         Graph o2 = stored(Optimizer.optimize(g, options(Level.O2)).graph(), tmp.resolve("o2.cvy"));
+        Graph o3nchw = stored(Optimizer.optimize(g, new OptimizeOptions(Level.O3, Set.of(),
+            Set.of(ConvertToNhwc.NAME), null, Map.of(), false, OptimizeOptions.DEFAULT_FOLD_CAP,
+            Target.CVY)).graph(), tmp.resolve("o3nchw.cvy"));
         Map<String, Tensor> inputs =
             SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
         double[] t = FusedTargetBenchmark.interleaved(warmup, reps,
             () -> ev.runTensors(o2, inputs), () -> ev.runTensors(o3, inputs));
+        double[] t3 = FusedTargetBenchmark.interleaved(warmup, reps,
+            () -> ev.runTensors(o3nchw, inputs), () -> ev.runTensors(o3, inputs));
         double ort = EvalBenchmark.ortLatency(model, inputs, 1, warmup, reps,
             OrtSession.SessionOptions.OptLevel.ALL_OPT);
         double ratio = t[1] / t[0];
@@ -65,7 +73,7 @@ public final class LayoutBenchmark {
           worstModel = model.getFileName().toString();
         }
         table.row(model.getFileName().toString(), o2.totalNodeCount(), o3.totalNodeCount(),
-            count(o3, "Transpose"), t[0], t[1], ratio, ort, t[1] / ort);
+            count(o3, "Transpose"), t[0], t[1], ratio, t3[0] / t3[1], ort, t[1] / ort);
       }
     } finally {
       try (var files = Files.list(tmp)) {
@@ -78,9 +86,9 @@ public final class LayoutBenchmark {
     double median = ratios.isEmpty() ? Double.NaN
         : BenchTable.median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs, O2 and"
-        + " O3 alternating; models whose O3 .cvy has channels-last ops. Over %d models: median"
-        + " O3/O2 %.3f; largest O3/ort %.2f (%s).", reps, warmup, ratios.size(), median, worst,
-        worstModel));
+        + " O3 alternating (and O3 without convert-to-nhwc against O3); models whose O3 .cvy has"
+        + " channels-last ops. Over %d models: median O3/O2 %.3f; largest O3/ort %.2f (%s).",
+        reps, warmup, ratios.size(), median, worst, worstModel));
   }
 
   private static boolean channelsLast(Graph g) {

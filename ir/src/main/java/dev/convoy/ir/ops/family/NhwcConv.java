@@ -31,7 +31,8 @@ import java.util.List;
  * patch row is a run of contiguous channel vectors, so im2col is a series of array copies) by the
  * weight viewed as {@code [kh*kw*C/group, M]}; a 1x1 stride-1 convolution is one GEMM straight
  * on the input, and a depthwise one adds weighted channel vectors, a loop over channels that
- * vectorizes. Float32 only.
+ * vectorizes. {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
+ * weight stored as {@code [C, kh, kw, M]}. Float32 only.
  */
 public final class NhwcConv implements OpFamily {
   /** Output pixels per im2col block, scaled down as patches grow (bounds the block's floats). */
@@ -46,6 +47,122 @@ public final class NhwcConv implements OpFamily {
         .optionalAttr("pads").optionalAttr("strides").attr("activation", "")
         .attr("activation_params", new Attribute.FloatsAttr(new float[0]))
         .shape(NhwcConv::shape).kernel(ctx -> Kernels.one(conv(ctx)));
+    r.op(OpCatalog.CONVOY_DOMAIN, "NhwcConvTranspose", 1).inputs(2, 3).attr("auto_pad", "NOTSET")
+        .optionalAttr("dilations").attr("group", 1L).optionalAttr("kernel_shape")
+        .optionalAttr("output_padding").optionalAttr("output_shape").optionalAttr("pads")
+        .optionalAttr("strides").shape(NhwcConv::transposeShape)
+        .kernel(ctx -> Kernels.one(convTranspose(ctx)));
+  }
+
+  /** The shape of a channels-last ConvTranspose, weight {@code [C, kh, kw, M]}. */
+  private static List<ValueType> transposeShape(InferenceContext ctx) {
+    DType t = ShapeFns.firstDType(ctx);
+    Shape x = ctx.shape(0);
+    Shape w = ctx.shape(1);
+    if (!x.hasRank()) {
+      return ShapeFns.tensor(t, Shape.unknownRank());
+    }
+    if (x.rank() != 4 || (w.hasRank() && w.rank() != 4)) {
+      throw ctx.contradiction("input and weight must be 4-D ([N, H, W, C], [C, kh, kw, M]), got "
+          + x + " and " + w);
+    }
+    List<Dim> out = new ArrayList<>();
+    out.add(x.dim(0));
+    long[] kernel = ctx.attrLongs("kernel_shape");
+    if (kernel == null && w.hasRank() && w.dim(1).isStatic() && w.dim(2).isStatic()) {
+      kernel = new long[] {w.dim(1).size(), w.dim(2).size()};
+    }
+    if (kernel != null && x.dim(1).isStatic() && x.dim(2).isStatic()) {
+      Conv.Geometry g = Conv.transposeGeometry(ctx,
+          new long[] {x.dim(1).size(), x.dim(2).size()}, kernel);
+      out.add(Dim.of(g.out()[0]));
+      out.add(Dim.of(g.out()[1]));
+    } else {
+      out.add(Dim.UNKNOWN);
+      out.add(Dim.UNKNOWN);
+    }
+    out.add(w.hasRank() ? w.dim(3) : Dim.UNKNOWN);
+    return ShapeFns.tensor(t, Shape.of(out));
+  }
+
+  /**
+   * ConvTranspose channels-last (one group): per block of input pixels, one GEMM {@code [pixels,
+   * C] x [C, kh*kw*M]} gives every tap's contribution, which is added (channel vectors) at the
+   * output pixel the tap lands on (col2im).
+   */
+  private static NdArray convTranspose(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    NdArray w = ctx.tensor(1);
+    NdArray b = ctx.optionalTensor(2);
+    if (x.dtype() != DType.FLOAT) {
+      throw ctx.unsupportedType(x.dtype());
+    }
+    Kernels.requireSameType(ctx, x, w);
+    long[] xd = x.dims();
+    long[] wd = w.dims();
+    if (x.rank() != 4 || w.rank() != 4 || wd[0] != xd[3] || ctx.attrInt("group") != 1) {
+      throw ctx.error("input " + x.describe() + " and weight " + w.describe()
+          + " must be [N, H, W, C] and [C, kh, kw, M], one group");
+    }
+    Conv.Geometry geo = Conv.transposeGeometry(ctx, new long[] {xd[1], xd[2]},
+        new long[] {wd[1], wd[2]});
+    int n = (int) xd[0];
+    int ih = (int) xd[1];
+    int iw = (int) xd[2];
+    int c = (int) xd[3];
+    int kh = (int) wd[1];
+    int kw = (int) wd[2];
+    int m = (int) wd[3];
+    int oh = (int) geo.out()[0];
+    int ow = (int) geo.out()[1];
+    long[] outDims = {n, oh, ow, m};
+    float[] y = new float[NdArray.checkedSize(outDims)];
+    if (b != null) {
+      float[] bias = b.toFloats();
+      if (bias.length != m) {
+        throw ctx.error("bias " + b.describe() + " must have " + m + " elements");
+      }
+      for (int off = 0; off < y.length; off += m) {
+        System.arraycopy(bias, 0, y, off, m);
+      }
+    }
+    float[] xs = x.floats();
+    float[] ws = w.floats();
+    int k = kh * kw * m;
+    int pixels = n * ih * iw;
+    int block = Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)));
+    float[] cols = new float[block * k];
+    float[] tap = new float[m];
+    float[] acc = new float[m];
+    for (int p0 = 0; p0 < pixels; p0 += block) {
+      int rows = Math.min(block, pixels - p0);
+      Arrays.fill(cols, 0, rows * k, 0f);
+      Blas.sgemm(rows, k, c, xs, p0 * c, c, ws, 0, k, cols, 0, k, ctx.parallel());
+      for (int r = 0; r < rows; r++) {
+        int p = p0 + r;
+        int ix = p % iw;
+        int iy = (p / iw) % ih;
+        int img = p / (iw * ih);
+        for (int a = 0; a < kh; a++) {
+          int oy = (int) (iy * geo.strides()[0] - geo.padBegin()[0] + a * geo.dilations()[0]);
+          if (oy < 0 || oy >= oh) {
+            continue;
+          }
+          for (int bb = 0; bb < kw; bb++) {
+            int ox = (int) (ix * geo.strides()[1] - geo.padBegin()[1] + bb * geo.dilations()[1]);
+            if (ox < 0 || ox >= ow) {
+              continue;
+            }
+            int dst = ((img * oh + oy) * ow + ox) * m;
+            System.arraycopy(cols, r * k + (a * kw + bb) * m, tap, 0, m);
+            System.arraycopy(y, dst, acc, 0, m);
+            add(tap, acc, m);
+            System.arraycopy(acc, 0, y, dst, m);
+          }
+        }
+      }
+    }
+    return NdArray.wrap(DType.FLOAT, outDims, y);
   }
 
   /** The shape of a channels-last convolution: {@code [N, Ho, Wo, M]}. */

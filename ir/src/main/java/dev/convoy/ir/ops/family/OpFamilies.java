@@ -45,6 +45,7 @@ public final class OpFamilies {
         new Training(),
         new ConvoyFused(),
         new NhwcConv(),
-        new NhwcPooling());
+        new NhwcPooling(),
+        new NhwcRearrange());
   }
 }

@@ -69,6 +69,25 @@ class NhwcOpsTest {
     assertClose(want, got);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', value = {
+      "stride 2 kernel 2; 6; 8; 5; strides=[2,2]",
+      "stride 2 kernel 3 padded; 5; 70; 3; strides=[2,2], pads=[1,1,1,1], output_padding=[1,1]",
+      "dilated; 3; 4; 3; dilations=[2,2], pads=[0,1,1,0]",
+      "same upper; 4; 9; 3; strides=[2,2], auto_pad=SAME_UPPER"})
+  void nhwcConvTransposeIsConvTransposeOnTransposedData(String name, int c, int m, int k,
+      String attrs) {
+    Random rnd = new Random(name.hashCode());
+    NdArray x = random(rnd, 2, c, 5, 6);
+    NdArray wt = random(rnd, c, m, k, k);
+    NdArray b = random(rnd, m);
+    Map<String, Attribute> a = attrs(attrs);
+    NdArray want = transpose(run("", "ConvTranspose", a, x, wt, b), TO_NHWC);
+    NdArray got = run("convoy", "NhwcConvTranspose", a, transpose(x, TO_NHWC),
+        transpose(wt, new long[] {0, 2, 3, 1}), b);
+    assertClose(want, got);
+  }
+
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource(delimiter = ';', value = {
       "MaxPool; kernel_shape=[3,3], strides=[2,2], pads=[1,1,1,1]",
@@ -80,15 +99,27 @@ class NhwcOpsTest {
       "GlobalAveragePool; ",
       "GlobalMaxPool; ",
       "LRN; size=5, alpha=0.001, beta=0.75, bias=2.0",
-      "LRN; size=4"})
+      "LRN; size=4",
+      "SpaceToDepth; blocksize=3"})
   void nhwcWindowOpsMatchTheStandardOpExactly(String op, String attrs) {
     Random rnd = new Random(op.hashCode() + 31L * String.valueOf(attrs).hashCode());
-    NdArray x = random(rnd, 2, 7, 9, 11);
+    NdArray x = random(rnd, 2, 7, 9, 12);
     x.floats()[5] = Float.NaN;
     x.floats()[300] = Float.NaN;
     Map<String, Attribute> a = attrs(attrs);
     NdArray want = transpose(run("", op, a, x), TO_NHWC);
     NdArray got = run("convoy", "Nhwc" + op, a, transpose(x, TO_NHWC));
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"DCR", "CRD"})
+  void nhwcDepthToSpaceMovesWhatDepthToSpaceMoves(String mode) {
+    NdArray x = random(new Random(mode.hashCode()), 2, 18, 3, 4);
+    Map<String, Attribute> a = attrs("blocksize=3, mode=" + mode);
+    NdArray want = transpose(run("", "DepthToSpace", a, x), TO_NHWC);
+    NdArray got = run("convoy", "NhwcDepthToSpace", a, transpose(x, TO_NHWC));
     assertArrayEquals(want.dims(), got.dims());
     assertArrayEquals(want.floats(), got.floats());
   }
@@ -99,7 +130,9 @@ class NhwcOpsTest {
       "NhwcConv; 1; auto_pad=SAME_UPPER, strides=[2,2]",
       "NhwcMaxPool; 0; kernel_shape=[3,3], strides=[2,2], ceil_mode=1",
       "NhwcAveragePool; 0; kernel_shape=[2,2], pads=[0,1,0,1]",
-      "NhwcGlobalAveragePool; 0; "})
+      "NhwcGlobalAveragePool; 0; ",
+      "NhwcDepthToSpace; 0; blocksize=2, mode=CRD",
+      "NhwcConvTranspose; 3; strides=[2,2], pads=[1,1,1,1], output_padding=[1,1]"})
   void shapeInferenceAgreesWithTheKernel(String op, int k, String attrs) {
     Random rnd = new Random(op.hashCode());
     Graph g = new Graph();
@@ -109,7 +142,7 @@ class NhwcOpsTest {
     List<NdArray> feeds = new ArrayList<>();
     feeds.add(random(rnd, 1, 13, 14, 8));
     if (k > 0) {
-      feeds.add(random(rnd, k, k, 8, 24));
+      feeds.add(op.equals("NhwcConvTranspose") ? random(rnd, 8, k, k, 24) : random(rnd, k, k, 8, 24));
     }
     for (NdArray a : feeds) {
       in.add(g.addInput("x" + in.size(), new ValueType.TensorType(DType.FLOAT, a.shape())));

@@ -34,6 +34,7 @@ public final class ExpandConvoyOps {
   private static final long[] NHWC_TO_NCHW = {0, 3, 1, 2};
   private static final long[] NCHW_TO_NHWC = {0, 2, 3, 1};
   private static final long[] HWIO_TO_OIHW = {3, 2, 0, 1};
+  private static final long[] CHWM_TO_CMHW = {0, 3, 1, 2};
 
   private ExpandConvoyOps() {}
 
@@ -95,10 +96,12 @@ public final class ExpandConvoyOps {
           yield List.of(activation(y));
         }
         case "SkipLayerNormalization" -> skipLayerNorm();
-        case "NhwcConv" -> List.of(toNhwc(activation(emit("Conv", nhwcConvInputs(),
+        case "NhwcConv" -> List.of(toNhwc(activation(emit("Conv", nhwcConvInputs(HWIO_TO_OIHW),
             without("activation", "activation_params")))));
+        case "NhwcConvTranspose" -> List.of(toNhwc(emit("ConvTranspose",
+            nhwcConvInputs(CHWM_TO_CMHW), node.attributes())));
         case "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool", "NhwcGlobalMaxPool",
-            "NhwcLRN" -> List.of(toNhwc(emit(node.opType().substring(4),
+            "NhwcLRN", "NhwcDepthToSpace", "NhwcSpaceToDepth" -> List.of(toNhwc(emit(node.opType().substring(4),
                 List.of(toNchw(node.input(0))), node.attributes())));
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
@@ -212,12 +215,12 @@ public final class ExpandConvoyOps {
       return emit("Transpose", List.of(y), Map.of("perm", new Attribute.IntsAttr(NCHW_TO_NHWC)));
     }
 
-    /** NhwcConv's inputs as Conv reads them: X and the HWIO weight transposed back, the bias. */
-    private List<Value> nhwcConvInputs() {
+    /** An NHWC convolution's inputs as the standard op reads them: X and the weight back. */
+    private List<Value> nhwcConvInputs(long[] weightBack) {
       List<Value> in = new ArrayList<>(inputs(0, 3));
       in.set(0, toNchw(node.input(0)));
       in.set(1, emit("Transpose", List.of(node.input(1)),
-          Map.of("perm", new Attribute.IntsAttr(HWIO_TO_OIHW))));
+          Map.of("perm", new Attribute.IntsAttr(weightBack))));
       return in;
     }
 

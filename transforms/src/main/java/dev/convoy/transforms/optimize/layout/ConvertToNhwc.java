@@ -4,7 +4,6 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
@@ -27,11 +26,13 @@ import java.util.Set;
  * region meets the graph's inputs and outputs or an op no rule can move a Transpose through.
  *
  * <p>Heavily sensitive ops become {@code convoy} ops ({@code docs/convoy-ops.md}): Conv and
- * FusedConv ({@code NhwcConv}, the constant weight permuted once to HWIO here), MaxPool without
- * indices, AveragePool, GlobalAveragePool, GlobalMaxPool and LRN. Resize, whose every axis
- * resizes on its own, stays standard with its roi, scales or sizes permuted (nearest mode, the one
- * ONNX Runtime also runs on any axis order). Ops with a non-constant weight, a dynamic rank or
- * another type are left as they are. Nothing happens for the other targets: ONNX has no NHWC
+ * FusedConv ({@code NhwcConv}, the constant weight permuted once to HWIO here), ConvTranspose of
+ * one group ({@code NhwcConvTranspose}, weight {@code [C, kh, kw, M]}), MaxPool without indices,
+ * AveragePool, GlobalAveragePool, GlobalMaxPool, LRN, DepthToSpace and SpaceToDepth. Resize,
+ * whose every axis resizes on its own, stays standard with its roi, scales or sizes permuted
+ * (nearest mode, the one ONNX Runtime also runs on any axis order). Ops with a non-constant
+ * weight, a dynamic rank or another type are left as they are. Nothing happens for the other
+ * targets: ONNX has no NHWC
  * convolution.
  */
 public final class ConvertToNhwc implements Pass {
@@ -42,9 +43,12 @@ public final class ConvertToNhwc implements Pass {
   static final long[] TO_NCHW = {0, 3, 1, 2};
   /** The Transpose that turns an OIHW weight into HWIO. */
   private static final long[] OIHW_TO_HWIO = {2, 3, 1, 0};
+  /** The Transpose that turns a ConvTranspose weight {@code [C, M, kh, kw]} into [C, kh, kw, M]. */
+  private static final long[] CMHW_TO_CHWM = {0, 2, 3, 1};
 
-  private static final Set<String> WINDOW_OPS = Set.of(
-      "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LRN");
+  /** Ops whose channels-last form is {@code convoy::Nhwc<op>} with the same attributes. */
+  private static final Set<String> SAME_ATTRIBUTE_OPS = Set.of("MaxPool", "AveragePool",
+      "GlobalAveragePool", "GlobalMaxPool", "LRN", "DepthToSpace", "SpaceToDepth");
 
   @Override
   public String name() {
@@ -84,9 +88,11 @@ public final class ConvertToNhwc implements Pass {
     }
     return switch (n.opType()) {
       case "Conv" -> constantWeight(n);
+      case "ConvTranspose" -> constantWeight(n) && n.intAttr("group", 1) == 1;
       case "MaxPool" -> n.outputCount() == 1 || n.output(1) == null
           || !n.output(1).hasUses() && !n.output(1).isGraphOutput();
-      case "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LRN" -> true;
+      case "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LRN", "DepthToSpace",
+          "SpaceToDepth" -> true;
       case "Resize" -> ResizeAxes.permuted(n, TO_NHWC) != null;
       default -> false;
     };
@@ -113,11 +119,12 @@ public final class ConvertToNhwc implements Pass {
       List<Value> in = new ArrayList<>(n.inputs());
       in.set(0, x);
       Map<String, Attribute> attrs = n.attributes();
-      String op = WINDOW_OPS.contains(n.opType()) ? "Nhwc" + n.opType() : "NhwcConv";
-      if (op.equals("NhwcConv")) {
-        Tensor w = n.input(1).constant();
-        in.set(1, rw.constant(g, Perms.moveConstant(w, Perms.inverse(OIHW_TO_HWIO)),
-            n.input(1).name() + "_hwio"));
+      boolean conv = n.opType().equals("Conv") || n.opType().equals("FusedConv");
+      String op = conv ? "NhwcConv" : "Nhwc" + n.opType();
+      if (conv || n.opType().equals("ConvTranspose")) {
+        long[] perm = conv ? OIHW_TO_HWIO : CMHW_TO_CHWM;
+        in.set(1, rw.constant(g, Perms.moveConstant(n.input(1).constant(), Perms.inverse(perm)),
+            n.input(1).name() + (conv ? "_hwio" : "_chwm")));
       }
       if (op.equals("NhwcMaxPool")) {
         attrs = new LinkedHashMap<>(attrs);
