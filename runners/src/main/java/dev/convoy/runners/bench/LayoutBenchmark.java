@@ -3,8 +3,6 @@ package dev.convoy.runners.bench;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.convoy.ir.eval.Evaluator;
-import dev.convoy.ir.format.CvyReader;
-import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.ops.OpCatalog;
@@ -50,12 +48,12 @@ public final class LayoutBenchmark {
     try {
       for (Path model : models) {
         Graph g = Models.load(model);
-        Graph o3 = stored(Optimizer.optimize(g, options(Level.O3)).graph(), tmp.resolve("o3.cvy"));
+        Graph o3 = FusedTargetBenchmark.stored(Optimizer.optimize(g, options(Level.O3)).graph(), tmp.resolve("o3.cvy"));
         if (!channelsLast(o3)) {
           continue;
         }
-        Graph o2 = stored(Optimizer.optimize(g, options(Level.O2)).graph(), tmp.resolve("o2.cvy"));
-        Graph o3nchw = stored(Optimizer.optimize(g, new OptimizeOptions(Level.O3, Set.of(),
+        Graph o2 = FusedTargetBenchmark.stored(Optimizer.optimize(g, options(Level.O2)).graph(), tmp.resolve("o2.cvy"));
+        Graph o3nchw = FusedTargetBenchmark.stored(Optimizer.optimize(g, new OptimizeOptions(Level.O3, Set.of(),
             Set.of(ConvertToNhwc.NAME), null, Map.of(), false, OptimizeOptions.DEFAULT_FOLD_CAP,
             Target.CVY)).graph(), tmp.resolve("o3nchw.cvy"));
         Map<String, Tensor> inputs =
@@ -76,15 +74,9 @@ public final class LayoutBenchmark {
             count(o3, "Transpose"), t[0], t[1], ratio, t3[0] / t3[1], ort, t[1] / ort);
       }
     } finally {
-      try (var files = Files.list(tmp)) {
-        for (Path p : files.toList()) {
-          Files.delete(p);
-        }
-      }
-      Files.delete(tmp);
+      FusedTargetBenchmark.deleteFlat(tmp);
     }
-    double median = ratios.isEmpty() ? Double.NaN
-        : BenchTable.median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
+    double median = FusedTargetBenchmark.median(ratios);
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs, O2 and"
         + " O3 alternating (and O3 without convert-to-nhwc against O3); models whose O3 .cvy has"
         + " channels-last ops. Over %d models: median O3/O2 %.3f; largest O3/ort %.2f (%s).",
@@ -106,10 +98,5 @@ public final class LayoutBenchmark {
 
   private static OptimizeOptions options(Level level) {
     return OptimizeOptions.atLevel(level).withTarget(Target.CVY);
-  }
-
-  private static Graph stored(Graph g, Path file) {
-    CvyWriter.write(g, file);
-    return CvyReader.read(file);
   }
 }

@@ -46,43 +46,12 @@ public final class NhwcConv implements OpFamily {
         .optionalAttr("dilations").attr("group", 1L).optionalAttr("kernel_shape")
         .optionalAttr("pads").optionalAttr("strides").attr("activation", "")
         .attr("activation_params", new Attribute.FloatsAttr(new float[0]))
-        .shape(NhwcConv::shape).kernel(ctx -> Kernels.one(conv(ctx)));
+        .shape(ctx -> shape(ctx, false)).kernel(ctx -> Kernels.one(conv(ctx)));
     r.op(OpCatalog.CONVOY_DOMAIN, "NhwcConvTranspose", 1).inputs(2, 3).attr("auto_pad", "NOTSET")
         .optionalAttr("dilations").attr("group", 1L).optionalAttr("kernel_shape")
         .optionalAttr("output_padding").optionalAttr("output_shape").optionalAttr("pads")
-        .optionalAttr("strides").shape(NhwcConv::transposeShape)
+        .optionalAttr("strides").shape(ctx -> shape(ctx, true))
         .kernel(ctx -> Kernels.one(convTranspose(ctx)));
-  }
-
-  /** The shape of a channels-last ConvTranspose, weight {@code [C, kh, kw, M]}. */
-  private static List<ValueType> transposeShape(InferenceContext ctx) {
-    DType t = ShapeFns.firstDType(ctx);
-    Shape x = ctx.shape(0);
-    Shape w = ctx.shape(1);
-    if (!x.hasRank()) {
-      return ShapeFns.tensor(t, Shape.unknownRank());
-    }
-    if (x.rank() != 4 || (w.hasRank() && w.rank() != 4)) {
-      throw ctx.contradiction("input and weight must be 4-D ([N, H, W, C], [C, kh, kw, M]), got "
-          + x + " and " + w);
-    }
-    List<Dim> out = new ArrayList<>();
-    out.add(x.dim(0));
-    long[] kernel = ctx.attrLongs("kernel_shape");
-    if (kernel == null && w.hasRank() && w.dim(1).isStatic() && w.dim(2).isStatic()) {
-      kernel = new long[] {w.dim(1).size(), w.dim(2).size()};
-    }
-    if (kernel != null && x.dim(1).isStatic() && x.dim(2).isStatic()) {
-      Conv.Geometry g = Conv.transposeGeometry(ctx,
-          new long[] {x.dim(1).size(), x.dim(2).size()}, kernel);
-      out.add(Dim.of(g.out()[0]));
-      out.add(Dim.of(g.out()[1]));
-    } else {
-      out.add(Dim.UNKNOWN);
-      out.add(Dim.UNKNOWN);
-    }
-    out.add(w.hasRank() ? w.dim(3) : Dim.UNKNOWN);
-    return ShapeFns.tensor(t, Shape.of(out));
   }
 
   /**
@@ -93,11 +62,7 @@ public final class NhwcConv implements OpFamily {
   private static NdArray convTranspose(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
     NdArray w = ctx.tensor(1);
-    NdArray b = ctx.optionalTensor(2);
-    if (x.dtype() != DType.FLOAT) {
-      throw ctx.unsupportedType(x.dtype());
-    }
-    Kernels.requireSameType(ctx, x, w);
+    requireFloatOperands(ctx, x, w);
     long[] xd = x.dims();
     long[] wd = w.dims();
     if (x.rank() != 4 || w.rank() != 4 || wd[0] != xd[3] || ctx.attrInt("group") != 1) {
@@ -116,16 +81,7 @@ public final class NhwcConv implements OpFamily {
     int oh = (int) geo.out()[0];
     int ow = (int) geo.out()[1];
     long[] outDims = {n, oh, ow, m};
-    float[] y = new float[NdArray.checkedSize(outDims)];
-    if (b != null) {
-      float[] bias = b.toFloats();
-      if (bias.length != m) {
-        throw ctx.error("bias " + b.describe() + " must have " + m + " elements");
-      }
-      for (int off = 0; off < y.length; off += m) {
-        System.arraycopy(bias, 0, y, off, m);
-      }
-    }
+    float[] y = biased(ctx, outDims);
     float[] xs = x.floats();
     float[] ws = w.floats();
     int k = kh * kw * m;
@@ -165,8 +121,11 @@ public final class NhwcConv implements OpFamily {
     return NdArray.wrap(DType.FLOAT, outDims, y);
   }
 
-  /** The shape of a channels-last convolution: {@code [N, Ho, Wo, M]}. */
-  private static List<ValueType> shape(InferenceContext ctx) {
+  /**
+   * The shape of a channels-last convolution, {@code [N, Ho, Wo, M]}: weight {@code [kh, kw, C/g,
+   * M]}, or {@code [C, kh, kw, M]} for the transposed convolution.
+   */
+  private static List<ValueType> shape(InferenceContext ctx, boolean transposed) {
     DType t = ShapeFns.firstDType(ctx);
     Shape x = ctx.shape(0);
     Shape w = ctx.shape(1);
@@ -174,18 +133,21 @@ public final class NhwcConv implements OpFamily {
       return ShapeFns.tensor(t, Shape.unknownRank());
     }
     if (x.rank() != 4 || (w.hasRank() && w.rank() != 4)) {
-      throw ctx.contradiction("input and weight must be 4-D ([N, H, W, C], [kh, kw, C/group, M]),"
-          + " got " + x + " and " + w);
+      throw ctx.contradiction("input and weight must be 4-D ([N, H, W, C], "
+          + (transposed ? "[C, kh, kw, M]" : "[kh, kw, C/group, M]") + "), got " + x + " and "
+          + w);
     }
     List<Dim> out = new ArrayList<>();
     out.add(x.dim(0));
     long[] kernel = ctx.attrLongs("kernel_shape");
-    if (kernel == null && w.hasRank() && w.dim(0).isStatic() && w.dim(1).isStatic()) {
-      kernel = new long[] {w.dim(0).size(), w.dim(1).size()};
+    int k0 = transposed ? 1 : 0;
+    if (kernel == null && w.hasRank() && w.dim(k0).isStatic() && w.dim(k0 + 1).isStatic()) {
+      kernel = new long[] {w.dim(k0).size(), w.dim(k0 + 1).size()};
     }
     if (kernel != null && x.dim(1).isStatic() && x.dim(2).isStatic()) {
-      Conv.Geometry g = Conv.convGeometry(ctx, new long[] {x.dim(1).size(), x.dim(2).size()},
-          kernel);
+      long[] in = {x.dim(1).size(), x.dim(2).size()};
+      Conv.Geometry g = transposed ? Conv.transposeGeometry(ctx, in, kernel)
+          : Conv.convGeometry(ctx, in, kernel);
       out.add(Dim.of(g.out()[0]));
       out.add(Dim.of(g.out()[1]));
     } else {
@@ -199,11 +161,7 @@ public final class NhwcConv implements OpFamily {
   private static NdArray conv(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
     NdArray w = ctx.tensor(1);
-    NdArray b = ctx.optionalTensor(2);
-    if (x.dtype() != DType.FLOAT) {
-      throw ctx.unsupportedType(x.dtype());
-    }
-    Kernels.requireSameType(ctx, x, w);
+    requireFloatOperands(ctx, x, w);
     if (x.rank() != 4 || w.rank() != 4) {
       throw ctx.error("input " + x.describe() + " and weight " + w.describe()
           + " must be [N, H, W, C] and [kh, kw, C/group, M]");
@@ -226,16 +184,7 @@ public final class NhwcConv implements OpFamily {
     }
     Conv.Geometry geo = Conv.convGeometry(ctx, new long[] {xd[1], xd[2]}, wk);
     long[] outDims = {xd[0], geo.out()[0], geo.out()[1], m};
-    float[] y = new float[NdArray.checkedSize(outDims)];
-    if (b != null) {
-      float[] bias = b.toFloats();
-      if (bias.length != m || b.dtype() != x.dtype()) {
-        throw ctx.error("bias " + b.describe() + " must be " + m + " " + x.dtype().textName());
-      }
-      for (int off = 0; off < y.length; off += m) {
-        System.arraycopy(bias, 0, y, off, m);
-      }
-    }
+    float[] y = biased(ctx, outDims);
     Shape2d s = new Shape2d((int) xd[0], (int) xd[1], (int) xd[2], c, geo);
     float[] xs = x.floats();
     float[] ws = w.floats();
@@ -248,6 +197,31 @@ public final class NhwcConv implements OpFamily {
       im2colGemm(xs, ws, y, s, group, cg, m, ctx.weightCache(), par);
     }
     return Activation.of(ctx).apply(NdArray.wrap(DType.FLOAT, outDims, y));
+  }
+
+  private static void requireFloatOperands(KernelContext ctx, NdArray x, NdArray w) {
+    if (x.dtype() != DType.FLOAT) {
+      throw ctx.unsupportedType(x.dtype());
+    }
+    Kernels.requireSameType(ctx, x, w);
+  }
+
+  /** A fresh {@code outDims} output holding the optional bias (input 2) on every pixel. */
+  private static float[] biased(KernelContext ctx, long[] outDims) {
+    float[] y = new float[NdArray.checkedSize(outDims)];
+    NdArray b = ctx.optionalTensor(2);
+    if (b == null) {
+      return y;
+    }
+    int m = (int) outDims[3];
+    if (b.dtype() != DType.FLOAT || b.size() != m) {
+      throw ctx.error("bias " + b.describe() + " must be " + m + " float32");
+    }
+    float[] bias = b.toFloats();
+    for (int off = 0; off < y.length; off += m) {
+      System.arraycopy(bias, 0, y, off, m);
+    }
+    return y;
   }
 
   /** The sizes of one channels-last 2-D convolution. */
