@@ -133,6 +133,18 @@ class CliTest {
   }
 
   @Test
+  void runOnAYamlManifestWithANegativeDimIsBadInputNamingTheFile() throws Exception {
+    Path zoo = Files.createDirectories(tmp.resolve("yzoo"));
+    Files.copy(TestData.devModels().resolve("optest_conv_bn_relu.onnx"), zoo.resolve("m.onnx"));
+    Path yaml = Files.writeString(zoo.resolve("zoo.yaml"),
+        "models:\n  - path: m.onnx\n    input_shapes:\n      x: [1, -3, 8, 8]\n");
+    Result r = run("run", yaml.toString(), "--out", tmp.resolve("yout").toString());
+    assertEquals(Main.BAD_INPUT, r.exit(), r.out() + r.err());
+    assertTrue(r.err().startsWith("convoy: " + yaml + " entry 1: bad dimension '-3'"), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+  }
+
+  @Test
   void runReportAndCompareAZooWithABrokenModel() throws Exception {
     Path zoo = Files.createDirectories(tmp.resolve("zoo"));
     Files.copy(TestData.devModels().resolve("optest_conv_bn_relu.onnx"), zoo.resolve("good.onnx"));
@@ -146,8 +158,13 @@ class CliTest {
 
     Result report = run("report", "r1", "--warehouse", wh);
     assertEquals(Main.OK, report.exit(), report.err());
+    // Both print to the CLI's console (what Main.execute was handed), not to System.out.
+    assertTrue(report.out().startsWith("run r1: ") && report.out().contains("models: 1 ok, 1 failed"),
+        report.out());
     Result compare = run("compare", "r1", "r2", "--warehouse", wh, "--fail-on-regression");
     assertEquals(Main.CHECK_FAILED, compare.exit(), "O0 keeps more nodes than O1: a regression");
+    assertTrue(compare.out().startsWith("compare r1 (A) -> r2 (B)")
+        && compare.out().contains("REGRESSION"), compare.out());
     Result noRun = run("report", "nope", "--warehouse", tmp.resolve("missing").toString());
     assertEquals(Main.BAD_INPUT, noRun.exit());
   }

@@ -2,7 +2,7 @@ package dev.convoy.pipeline.query;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.warehouse.Tables;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +50,7 @@ public final class Compare {
    * else 0. {@code thresholdsConfig} {@code null} means the built-in defaults.
    */
   public static int print(Path warehouse, String runA, String runB, boolean failOnRegression,
-      Path thresholdsConfig, PrintStream out) {
+      Path thresholdsConfig, PrintWriter out) {
     Comparison c = compute(warehouse, runA, runB, Thresholds.load(thresholdsConfig));
     out.printf("compare %s (A) -> %s (B)%n%n", runA, runB);
     out.printf("%-32s %20s %26s %24s %20s %22s%n", "model", "nodes A->B", "bytes A->B",
@@ -77,6 +77,7 @@ public final class Compare {
       out.printf("%d regression(s):%n", regressions.size());
       regressions.forEach(r -> out.println("  REGRESSION " + r));
     }
+    out.flush();
     return failOnRegression && !regressions.isEmpty() ? 1 : 0;
   }
 

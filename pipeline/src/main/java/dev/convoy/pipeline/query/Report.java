@@ -2,7 +2,7 @@ package dev.convoy.pipeline.query;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.warehouse.Tables;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -20,7 +20,7 @@ public final class Report {
    * Prints run {@code runIdOrNull} (the latest when {@code null}) of {@code warehouse} to {@code
    * out}; returns 0. Throws {@link ConvoyException} when the warehouse or run does not exist.
    */
-  public static int print(Path warehouse, String runIdOrNull, PrintStream out) {
+  public static int print(Path warehouse, String runIdOrNull, PrintWriter out) {
     try (WarehouseSql sql = new WarehouseSql(warehouse)) {
       String runId = runIdOrNull != null ? runIdOrNull : latestRun(sql, warehouse);
       List<Map<String, Object>> runs =
@@ -70,6 +70,7 @@ public final class Report {
       }
       impact(sql, runId, out);
       memoryPlans(sql, runId, out);
+      out.flush();
       return 0;
     }
   }
@@ -79,7 +80,7 @@ public final class Report {
    * arena and its ratio to LOAD, the planner whose plan was kept, the outputs written in place
    * and aliased, the naive sum of intermediates and how many were left out (dynamic shapes).
    */
-  private static void memoryPlans(WarehouseSql sql, String runId, PrintStream out) {
+  private static void memoryPlans(WarehouseSql sql, String runId, PrintWriter out) {
     List<Map<String, Object>> plans = sql.query(
         "SELECT model, lower_bound_bytes, arena_bytes, planner, in_place_tensors,"
             + " aliased_tensors, naive_bytes, skipped_tensors FROM "
@@ -100,7 +101,7 @@ public final class Report {
   }
 
   /** Latency of original and result, memory, and the rules that fired (when measured). */
-  private static void impact(WarehouseSql sql, String runId, PrintStream out) {
+  private static void impact(WarehouseSql sql, String runId, PrintWriter out) {
     List<Map<String, Object>> lat = sql.query(
         "SELECT model, runtime, runs, original_ms, result_ms, speedup, load_bytes, arena_bytes,"
             + " artifact_bytes FROM " + sql.from(Tables.LATENCIES)
@@ -139,7 +140,7 @@ public final class Report {
     return (String) r.get(0).get("run_id");
   }
 
-  private static void header(PrintStream out, String runId, Map<String, Object> run, int ok,
+  private static void header(PrintWriter out, String runId, Map<String, Object> run, int ok,
       int failed) {
     if (run == null) {
       out.printf("run %s (no runs row: the run did not finish)%n", runId);

@@ -2,6 +2,7 @@ package dev.convoy.pipeline.run;
 
 import dev.convoy.pipeline.stage.OptimizeSettings;
 import dev.convoy.pipeline.storage.Storage;
+import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.PassRegistry;
 import dev.convoy.transforms.optimize.Target;
@@ -125,10 +126,19 @@ public record RunConfig(
         latencyRuns, t);
   }
 
-  /** The level, rule switches and target, as the optimizing and verifying stages take them. */
+  /**
+   * The level, rule switches and target, as the optimizing and verifying stages take them: a
+   * {@code .cvy} run may also produce Convoy's own ops (its evaluator runs them; the ONNX export
+   * of a {@code .cvy} expands them again), as {@code optimize -o OUT.cvy} does.
+   */
   public OptimizeSettings optimizeSettings() {
-    return new OptimizeSettings(level, enable, disable, optimizeTarget.ortOps(),
-        optimizeTarget.opset());
+    return new OptimizeSettings(level, enable, disable,
+        optimizeTarget.withConvoyOps(target.equals("cvy")));
+  }
+
+  /** The artifact format, {@code cvy} or {@code onnx}. */
+  public ModelFormat artifactFormat() {
+    return ModelFormat.parse(target);
   }
 
   /** A run id from the current UTC time, e.g. {@code 20261124-235501-123}. */

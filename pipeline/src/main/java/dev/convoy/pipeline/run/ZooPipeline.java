@@ -53,7 +53,8 @@ public final class ZooPipeline {
       optimized = planned.get(PlanMemory.PLANNED);
       failures = failures.and(planned.get(Stages.FAILURES));
     }
-    PCollectionTuple verified = optimized.apply(VerifyModels.onSeededInputs(blobs, cfg.optimizeSettings()));
+    PCollectionTuple verified = optimized.apply(
+        VerifyModels.onSeededInputs(blobs, cfg.optimizeSettings(), cfg.artifactFormat()));
     PCollectionTuple written = verified.get(VerifyModels.VERIFIED)
         .apply(WriteArtifacts.to(Storage.dir(out, "artifacts"), cfg.target(), cfg.level().name(),
             blobs).mirroring(zooRoot(cfg.zoo()), Storage.dir(out, "models")));

@@ -9,12 +9,11 @@ import java.util.Set;
 
 /**
  * What the optimizing stages run, in a form a DoFn can carry: the level, the rules or passes
- * switched on or off by name, and the {@link Target} (ONNX Runtime's ops allowed or not, the
- * default-domain opset to convert to, 0 to keep). {@link #options} turns it into the optimizer's
- * options.
+ * switched on or off by name, and the {@link Target} (ONNX Runtime's ops allowed or not, Convoy's
+ * own ops allowed when the artifacts are {@code .cvy}, the default-domain opset to convert to, 0
+ * to keep). {@link #options} turns it into the optimizer's options.
  */
-public record OptimizeSettings(
-    Level level, Set<String> enable, Set<String> disable, boolean ortOps, int targetOpset)
+public record OptimizeSettings(Level level, Set<String> enable, Set<String> disable, Target target)
     implements Serializable {
   public OptimizeSettings {
     enable = Set.copyOf(enable);
@@ -23,12 +22,12 @@ public record OptimizeSettings(
 
   /** The level's pipeline as is, for the standard target at the model's opset. */
   public static OptimizeSettings atLevel(Level level) {
-    return new OptimizeSettings(level, Set.of(), Set.of(), false, 0);
+    return new OptimizeSettings(level, Set.of(), Set.of(), Target.STANDARD);
   }
 
   /** The optimizer's options, with {@code shapes} for dynamic inputs. */
   public OptimizeOptions options(Map<String, long[]> shapes, boolean verifyEachPass) {
     return new OptimizeOptions(level, enable, disable, null, shapes, verifyEachPass,
-        OptimizeOptions.DEFAULT_FOLD_CAP, new Target(ortOps, targetOpset));
+        OptimizeOptions.DEFAULT_FOLD_CAP, target);
   }
 }

@@ -9,14 +9,14 @@ import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.element.Verification;
 import dev.convoy.pipeline.zoo.ModelRef;
-import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.verify.Judgement;
 import dev.convoy.transforms.verify.NodeByNode;
 import dev.convoy.transforms.verify.ModelVerification;
+import dev.convoy.transforms.verify.Oracle;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -27,55 +27,59 @@ import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * Runs each model's original and its optimized result on the same seeded inputs (shapes from the
- * model's oracle args or manifest) and records max abs/rel error, cosine and pass/fail. An ONNX
- * original runs in ONNX Runtime; any other source (TFLite, ...) is its imported graph in Convoy's
- * evaluator, and the result is also checked against {@code NAME.ref/} beside the model when present
- * (oracle {@value #CONVOY_ORACLE}). A mismatch is a result (a failing {@code verifications} row),
- * not a failure; a model the oracle cannot run (an op it lacks) is a failure. A mismatch is
- * explained as {@link Judgement} says: the first diverging node (node by node in Convoy's
- * evaluator), the rule or pass that introduced it (the original optimized again, whole, in
- * verify-each-pass mode), and a drift verdict for one quantization step on agreeing float inputs,
- * which does not count as a mismatch.
+ * model's oracle args or manifest) and records max abs/rel error, cosine and pass/fail, with the
+ * runtimes {@link Oracle} chooses (as {@code optimize --verify} does): an ONNX original in ONNX
+ * Runtime, any other source (TFLite, ...) as its imported graph in Convoy's evaluator, also checked
+ * against {@code NAME.ref/} beside the model when present; the result in the runtime of the
+ * artifact format ({@code .cvy}, which may hold Convoy's own ops: the evaluator; ONNX: ONNX
+ * Runtime). A mismatch is a result (a failing {@code verifications} row), not a failure; a model
+ * the oracle cannot run (an op it lacks) is a failure. A mismatch is explained as {@link Judgement}
+ * says: the first diverging node (node by node in Convoy's evaluator), the rule or pass that
+ * introduced it (the original optimized again, whole, in verify-each-pass mode), and a drift
+ * verdict for one quantization step on agreeing float inputs, which does not count as a mismatch.
  */
 public final class VerifyModels extends Stages.Composite<ModelRun> {
   public static final TupleTag<ModelRun> VERIFIED = new TupleTag<>("verified") {};
-  /** The {@code verifications.oracle} of a non-ONNX source. */
-  public static final String CONVOY_ORACLE = "convoy-evaluator";
-
   private final BlobStore store;
   private final OptimizeSettings settings;
+  private final ModelFormat artifact;
 
-  private VerifyModels(BlobStore store, OptimizeSettings settings) {
-    super("VerifyModels");
+  private VerifyModels(BlobStore store, OptimizeSettings settings, ModelFormat artifact) {
+    super("VerifyModels(" + artifact.extension() + ")");
     this.store = store;
     this.settings = settings;
+    this.artifact = artifact;
   }
 
   /**
    * Verification on seeded inputs, graphs read from {@code blobs}; {@code settings} are what the
-   * models were optimized with (the bisect of a mismatch repeats them).
+   * models were optimized with (the bisect of a mismatch repeats them), {@code artifact} the
+   * format they will be written in.
    */
-  public static VerifyModels onSeededInputs(String blobs, OptimizeSettings settings) {
-    return new VerifyModels(new BlobStore(blobs), settings);
+  public static VerifyModels onSeededInputs(String blobs, OptimizeSettings settings,
+      ModelFormat artifact) {
+    return new VerifyModels(new BlobStore(blobs), settings, artifact);
   }
 
   @Override
   public PCollectionTuple expand(PCollection<ModelRun> input) {
-    return Stages.apply(input, "Compare with ORT", new VerifyFn(store, settings), VERIFIED,
-        Stages.RUN_CODER);
+    return Stages.apply(input, "Compare with the original",
+        new VerifyFn(store, settings, artifact), VERIFIED, Stages.RUN_CODER);
   }
 
   static final class VerifyFn extends StageFn<ModelRun, ModelRun> {
     private final BlobStore store;
     private final OptimizeSettings settings;
+    private final ModelFormat artifact;
     private transient OrtVerifier verifier;
     private transient Evaluator evaluator;
     private final Counter mismatches = Metrics.counter(Stages.NAMESPACE, Stages.MISMATCH_COUNTER);
 
-    VerifyFn(BlobStore store, OptimizeSettings settings) {
+    VerifyFn(BlobStore store, OptimizeSettings settings, ModelFormat artifact) {
       super(Stage.VERIFY, VERIFIED);
       this.store = store;
       this.settings = settings;
+      this.artifact = artifact;
     }
 
     @Setup
@@ -97,18 +101,11 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       Graph source = store.get(run.sourceBlob());
       Map<String, Tensor> inputs = SeededInputs.generate(source, run.ref().inputShapeArrays());
       Graph result = store.get(run.graphBlob());
-      boolean onnx = run.ref().format().equals("onnx");
-      OrtVerifier.Verification compared;
-      if (onnx) {
-        // The oracle runs the file as the user gave it (from its path, so weights in
-        // external-data files beside it load too).
-        Map<String, Tensor> expected = verifier.run(Storage.localCopy(run.ref().path()), inputs);
-        Map<String, Tensor> actual = runOnOrt(result, inputs);
-        compared = OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
-      } else {
-        compared = ModelVerification.againstSource(Storage.localCopy(run.ref().path()), source, result,
-            inputs, evaluator);
-      }
+      // The original runs from its path, so weights in external-data files beside it load too.
+      Path original = Storage.localCopy(run.ref().path());
+      Oracle oracle = Oracle.choose(ModelFormat.sniff(original), artifact);
+      OrtVerifier.Verification compared = ModelVerification.compare(oracle, original, source,
+          result, inputs, verifier, evaluator);
       Map<String, long[]> shapes = run.ref().inputShapeArrays();
       Judgement j = Judgement.of(compared,
           () -> NodeByNode.locate(source, result, inputs, OrtVerifier.Tolerance.DEFAULT),
@@ -119,27 +116,10 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
         mismatches.inc();
       }
       return run.withVerification(
-              new Verification(onnx ? "ort" : CONVOY_ORACLE, v.maxAbsError(), v.maxRelError(),
+              new Verification(oracle.label(), v.maxAbsError(), v.maxRelError(),
                   v.minCosine(), j.accepted(), detail == null ? "" : detail, j.verdict().label(),
                   j.where(), j.culprit() == null ? "" : j.culprit()))
           .withTime(Stage.VERIFY, System.nanoTime() - t0);
-    }
-
-    /**
-     * Runs {@code g} on ONNX Runtime: from bytes when it fits in one protobuf, else from a
-     * local scratch file with external data beside it (weights never pass through the heap).
-     */
-    private Map<String, Tensor> runOnOrt(Graph g, Map<String, Tensor> inputs) throws IOException {
-      if (OnnxExporter.fitsInOneProto(g)) {
-        return verifier.run(OnnxExporter.toBytes(g), inputs);
-      }
-      Path file = Storage.scratchFile(".verify-", ".onnx");
-      try {
-        OnnxExporter.write(g, file);
-        return verifier.run(file, inputs);
-      } finally {
-        Storage.deleteLocal(file, file.resolveSibling(file.getFileName() + ".data"));
-      }
     }
 
     @Override

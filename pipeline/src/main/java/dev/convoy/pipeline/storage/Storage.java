@@ -350,14 +350,55 @@ public final class Storage {
     return Cache.DIR;
   }
 
-  /** This JVM's cache of remote files and scratch folder, removed when the JVM exits. */
+  /**
+   * This JVM's cache of remote files and scratch folder, removed when the JVM exits; a JVM that
+   * never reached its shutdown hook (SIGKILL, a crash) leaves its folder, which the next JVM to
+   * open a cache removes ({@link #deleteStaleCaches}).
+   */
   private static final class Cache {
+    static final String PREFIX = "convoy-storage-";
     static final Path DIR = Path.of(System.getProperty("java.io.tmpdir"),
-        "convoy-storage-" + ProcessHandle.current().pid());
+        PREFIX + ProcessHandle.current().pid());
 
     static {
+      deleteStaleCaches(DIR.getParent());
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(of(DIR))));
     }
+  }
+
+  /**
+   * Deletes the {@code convoy-storage-<pid>} folders in {@code tmp} whose process is no longer
+   * running, and returns them. Best effort: a folder another process is deleting, or one this
+   * user may not delete, stays.
+   */
+  static List<Path> deleteStaleCaches(Path tmp) {
+    List<Path> deleted = new ArrayList<>();
+    try (Stream<Path> s = Files.list(tmp)) {
+      for (Path dir : s.toList()) {
+        String name = dir.getFileName().toString();
+        if (!name.startsWith(Cache.PREFIX) || !Files.isDirectory(dir)) {
+          continue;
+        }
+        long pid;
+        try {
+          pid = Long.parseLong(name.substring(Cache.PREFIX.length()));
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          continue;
+        }
+        try {
+          deleteTree(dir.toString());
+          deleted.add(dir);
+        } catch (UncheckedIOException e) {
+          // Someone else's folder, or one being removed by another JVM starting now.
+        }
+      }
+    } catch (IOException e) {
+      // No readable temporary folder: nothing to clean.
+    }
+    return deleted;
   }
 
   private static String safe(String name) {

@@ -124,8 +124,11 @@ final class Manifest {
         for (var it = s.fields(); it.hasNext(); ) {
           var e = it.next();
           if (e.getValue().isArray()) {
+            // Each element as written (asLong would take -3, 2.5 and "abc" as dimensions).
             List<Long> dims = new ArrayList<>();
-            e.getValue().forEach(d -> dims.add(d.asLong()));
+            String shape = e.getKey() + "=" + e.getValue();
+            e.getValue().forEach(d -> dims.add(ShapeSpec.parseDim(
+                d.isValueNode() ? d.asText() : d.toString(), shape, where)));
             shapes.put(e.getKey(), dims);
           } else {
             shapes.put(e.getKey(), ShapeSpec.parseDims(e.getValue().asText(), where));

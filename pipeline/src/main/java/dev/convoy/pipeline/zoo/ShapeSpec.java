@@ -32,17 +32,22 @@ final class ShapeSpec {
     }
     List<Long> out = new ArrayList<>();
     for (String d : dims.split("x", -1)) {
-      try {
-        long v = Long.parseLong(d.trim());
-        if (v < 0) {
-          throw new NumberFormatException();
-        }
-        out.add(v);
-      } catch (NumberFormatException e) {
-        throw new ConvoyException(where + ": bad dimension '" + d + "' in shape '" + dims + "'");
-      }
+      out.add(parseDim(d, dims, where));
     }
     return out;
+  }
+
+  /** One dimension {@code d} of shape {@code shape}: a whole number, 0 or more. */
+  static long parseDim(String d, String shape, String where) {
+    try {
+      long v = Long.parseLong(d.trim());
+      if (v < 0) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ConvoyException(where + ": bad dimension '" + d + "' in shape '" + shape + "'");
+    }
   }
 
   /** Entries separated by {@code ;} (a manifest cell); blank means none. */

@@ -7,7 +7,8 @@ import dev.convoy.pipeline.warehouse.Tables;
 import dev.convoy.pipeline.warehouse.avro.MemoryPlanRow;
 import dev.convoy.pipeline.warehouse.avro.RunRow;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,7 +63,7 @@ class MemoryPlanReportTest {
   @Test
   void reportShowsLoadArenaRatioPlannerAndInPlaceCountPerModel() {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    assertEquals(0, Report.print(wh, "r1", new PrintStream(buf, true, StandardCharsets.UTF_8)));
+    assertEquals(0, Report.print(wh, "r1", new PrintWriter(new OutputStreamWriter(buf, StandardCharsets.UTF_8), true)));
     String text = buf.toString(StandardCharsets.UTF_8);
     String cnn = text.lines().filter(l -> l.trim().startsWith("cnn")).findFirst().orElse("");
     assertTrue(cnn.matches("\\s*cnn\\s+1000000\\s+1050000\\s+1\\.050\\s+greedy-by-size\\s+7\\s+2"

@@ -13,7 +13,8 @@ import dev.convoy.pipeline.warehouse.avro.ModelRow;
 import dev.convoy.pipeline.warehouse.avro.RunRow;
 import dev.convoy.pipeline.warehouse.avro.VerificationRow;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReportCompareTest {
   @TempDir Path wh;
   private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-  private final PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+  private final PrintWriter out = new PrintWriter(new OutputStreamWriter(buf, StandardCharsets.UTF_8), true);
 
   @BeforeEach
   void craft() {

@@ -12,7 +12,7 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.testing.BreakOneRelu;
 import dev.convoy.transforms.verify.OracleArgs;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
@@ -65,7 +65,7 @@ class ExplainedMismatchRunTest {
     }
 
     ByteArrayOutputStream text = new ByteArrayOutputStream();
-    Report.print(s.warehouse(), "broken", new PrintStream(text, true));
+    Report.print(s.warehouse(), "broken", new PrintWriter(text, true));
     String report = text.toString();
     assertTrue(report.contains("verification mismatches explained (3):"), report);
     for (String[] r : rows) {

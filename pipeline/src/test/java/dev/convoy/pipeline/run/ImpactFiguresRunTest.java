@@ -13,7 +13,7 @@ import dev.convoy.pipeline.query.Report;
 import dev.convoy.pipeline.query.Thresholds;
 import dev.convoy.transforms.optimize.Level;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -73,7 +73,7 @@ class ImpactFiguresRunTest {
     }
 
     ByteArrayOutputStream text = new ByteArrayOutputStream();
-    Report.print(s.warehouse(), "o2", new PrintStream(text, true));
+    Report.print(s.warehouse(), "o2", new PrintWriter(text, true));
     String report = text.toString();
     assertTrue(report.contains("impact (median latency") && report.contains("rules fired:"), report);
     for (String m : models) {

@@ -8,7 +8,6 @@ import dev.convoy.ir.testing.TestData;
 import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
-import dev.convoy.pipeline.stage.VerifyModels;
 import dev.convoy.transforms.optimize.Level;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,8 +73,9 @@ class MixedFormatZooRunTest {
         "SELECT model || '|' || oracle || '|' || passed FROM"
             + " read_parquet('%s/verifications/*/*.parquet') WHERE model <> 'conv' ORDER BY 1");
     assertEquals(TFLITE.stream().sorted()
-        .map(m -> m + "|" + VerifyModels.CONVOY_ORACLE + "|true").toList(), tfliteChecks);
-    assertEquals(List.of("ort|true"), Warehouses.query(s.warehouse(),
+        .map(m -> m + "|convoy-evaluator|true").toList(), tfliteChecks);
+    // The ONNX original in ONNX Runtime, its .cvy result in Convoy's evaluator.
+    assertEquals(List.of("ort/convoy-evaluator|true"), Warehouses.query(s.warehouse(),
         "SELECT oracle || '|' || passed FROM read_parquet('%s/verifications/*/*.parquet')"
             + " WHERE model = 'conv'"));
     for (String artifact : Warehouses.query(s.warehouse(),

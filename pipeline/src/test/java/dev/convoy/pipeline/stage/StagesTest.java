@@ -13,6 +13,7 @@ import dev.convoy.pipeline.element.Piece;
 import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.pipeline.zoo.ZooIO;
+import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.memory.MemoryPlanner;
 import dev.convoy.transforms.optimize.Level;
 import java.nio.file.Files;
@@ -151,7 +152,8 @@ class StagesTest {
     ModelRef unknown = broken("unknown_op.onnx");
     PCollectionTuple out = p.apply(Create.of(converted(small), importedUnchecked(unknown))
             .withCoder(Stages.RUN_CODER))
-        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1)));
+        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1),
+            ModelFormat.ONNX));
     PAssert.that(out.get(VerifyModels.VERIFIED).apply(MapElements.into(TypeDescriptors.strings())
             .via((ModelRun r) -> r.name() + " " + r.verification().passed() + " "
                 + r.verification().maxAbsError())))
@@ -171,7 +173,8 @@ class StagesTest {
     w.replaceConstant(dev.convoy.ir.graph.Tensor.zeros(w.constant().dtype(), w.constant().dims()));
     ModelRun broken = run.withGraph(store.put(g), run.before(), 1, List.of());
     PCollectionTuple out = p.apply(Create.of(broken).withCoder(Stages.RUN_CODER))
-        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1)));
+        .apply(VerifyModels.onSeededInputs(blobs, OptimizeSettings.atLevel(Level.O1),
+            ModelFormat.ONNX));
     PAssert.that(out.get(VerifyModels.VERIFIED).apply(MapElements.into(TypeDescriptors.strings())
             .via((ModelRun r) -> r.name() + " passed=" + r.verification().passed()
                 + " detail=" + !r.verification().detail().isEmpty())))

@@ -91,6 +91,22 @@ class ZooIOTest {
   }
 
   @Test
+  void yamlShapeListWithANegativeOrFractionalDimNamesTheFileAndEntry() throws Exception {
+    for (String dims : new String[] {"[1, -3]", "[1, 2.5]", "[1, abc]"}) {
+      Path yaml = Files.writeString(tmp.resolve("zoo.yaml"), """
+          models:
+            - path: a.onnx
+            - path: b.onnx
+              input_shapes:
+                x: DIMS
+          """.replace("DIMS", dims));
+      ConvoyException e = org.junit.jupiter.api.Assertions.assertThrows(ConvoyException.class,
+          () -> ZooIO.list(yaml), dims);
+      assertTrue(e.getMessage().startsWith(yaml + " entry 2: bad dimension '"), e.getMessage());
+    }
+  }
+
+  @Test
   void badManifestShapeNamesTheLine() throws Exception {
     Path csv = Files.writeString(tmp.resolve("m.csv"), "path,input_shapes\nx.onnx,input=1xAx3\n");
     ConvoyException e = org.junit.jupiter.api.Assertions.assertThrows(ConvoyException.class,

@@ -4,12 +4,14 @@ import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.query.Compare;
 import dev.convoy.pipeline.query.HtmlReport;
 import dev.convoy.pipeline.query.Thresholds;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code convoy compare}: per-model deltas between two runs; with {@code --fail-on-regression},
@@ -41,8 +43,11 @@ public class CompareCommand implements Callable<Integer> {
       description = "Also write the comparison as one self-contained HTML page with charts.")
   Path html;
 
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
     if (!Files.isDirectory(warehouse)) {
       throw new ConvoyException(warehouse + ": no warehouse here (run ./convoy run first)");
     }
@@ -53,12 +58,12 @@ public class CompareCommand implements Callable<Integer> {
     if (th != null && !Files.isRegularFile(th)) {
       throw new ConvoyException(th + ": no such thresholds file");
     }
-    int code = Compare.print(warehouse, runA, runB, failOnRegression, th, System.out);
+    int code = Compare.print(warehouse, runA, runB, failOnRegression, th, out);
     if (html != null) {
       HtmlReport.compare(warehouse, runA, runB, Thresholds.load(th), html);
-      System.out.println("html: " + html);
+      out.println("html: " + html);
     }
-    System.out.flush();
+    out.flush();
     return code;
   }
 }

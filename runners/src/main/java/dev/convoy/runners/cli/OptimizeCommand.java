@@ -205,7 +205,7 @@ public class OptimizeCommand implements Callable<Integer> {
 
     int exit = Main.OK;
     if (verify) {
-      Judgement v = ModelVerification.verify(model, graph, result.graph(), shapes,
+      Judgement v = ModelVerification.verify(model, graph, result.graph(), format, shapes,
           () -> PassBisect.culprit(
               graph, options, ModelVerification.shapes(model, shapes)));
       rep.put("verification", v.outputs());

@@ -3,12 +3,14 @@ package dev.convoy.runners.cli;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.query.HtmlReport;
 import dev.convoy.pipeline.query.Report;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code convoy report}: one run's models, passes, verifications and failures from the warehouse. */
 @Command(
@@ -27,17 +29,20 @@ public class ReportCommand implements Callable<Integer> {
       description = "Also write the report as one self-contained HTML page with charts.")
   Path html;
 
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
     if (!Files.isDirectory(warehouse)) {
       throw new ConvoyException(warehouse + ": no warehouse here (run ./convoy run first)");
     }
-    int code = Report.print(warehouse, runId, System.out);
+    int code = Report.print(warehouse, runId, out);
     if (html != null) {
       HtmlReport.report(warehouse, runId, html);
-      System.out.println("html: " + html);
+      out.println("html: " + html);
     }
-    System.out.flush();
+    out.flush();
     return code;
   }
 }

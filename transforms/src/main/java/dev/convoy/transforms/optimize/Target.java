@@ -1,6 +1,7 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.ConvoyException;
+import java.io.Serializable;
 
 /**
  * What an optimized graph may contain. {@code ortOps} allows ONNX Runtime's {@code com.microsoft}
@@ -10,7 +11,7 @@ import dev.convoy.ir.ConvoyException;
  * appears unasked. {@code opset} is the default-domain opset the result is converted to before
  * the passes run, or 0 to keep the model's own.
  */
-public record Target(boolean ortOps, boolean convoyOps, int opset) {
+public record Target(boolean ortOps, boolean convoyOps, int opset) implements Serializable {
   /** Standard ONNX ops at the model's opset. */
   public static final Target STANDARD = new Target(false, false, 0);
 

@@ -70,7 +70,7 @@ public record Activation(String name, double p, double q) {
     double a = p;
     double b = q;
     return switch (name) {
-      case "Relu" -> x -> x > 0 ? x : (x == x ? 0.0 : x);
+      case "Relu" -> x -> x < 0 ? 0.0 : x;
       case "LeakyRelu" -> x -> x >= 0 ? x : a * x;
       case "Sigmoid" -> x -> 1 / (1 + Math.exp(-x));
       case "Tanh" -> Math::tanh;
@@ -102,7 +102,7 @@ public record Activation(String name, double p, double q) {
     switch (name) {
       case "Relu" -> {
         for (int i = from; i < to; i++) {
-          o[i] = Math.max(o[i], 0f);
+          o[i] = FloatKernels.relu(o[i]);
         }
       }
       case "Clip" -> {

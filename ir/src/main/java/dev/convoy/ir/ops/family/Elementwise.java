@@ -127,7 +127,7 @@ public final class Elementwise implements OpFamily {
   // ---- activations ----
 
   private static void registerActivations(OpRegistrar r) {
-    unary(r, "Relu", 1, x -> x > 0 ? x : (x == x ? 0.0 : x), x -> Math.max(x, 0),
+    unary(r, "Relu", 1, x -> x < 0 ? 0.0 : x, x -> Math.max(x, 0),
         FloatKernels.Unary.RELU);
     unary(r, "Sigmoid", 1, x -> 1 / (1 + Math.exp(-x)), null, FloatKernels.Unary.SIGMOID);
     unary(r, "Softplus", 1, Elementwise::softplus, null);

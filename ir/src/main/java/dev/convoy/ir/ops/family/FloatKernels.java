@@ -38,6 +38,14 @@ final class FloatKernels {
   }
 
   /**
+   * ONNX Relu as ONNX Runtime computes it, {@code x < 0 ? 0 : x}: -0 stays -0 and NaN stays NaN
+   * ({@code Math.max(x, 0)} would turn -0 into +0).
+   */
+  static float relu(float x) {
+    return x < 0f ? 0f : x;
+  }
+
+  /**
    * {@code op} over a float32 tensor (a view read in place) into output 0 of {@code ctx}, which
    * may share {@code x}'s elements: element i is read before it is written.
    */
@@ -57,9 +65,8 @@ final class FloatKernels {
       double p, double q) {
     switch (op) {
       case RELU -> {
-        // Math.max maps -0 to +0 and keeps NaN, as the generic x > 0 ? x : (x == x ? 0 : x).
         for (int i = from; i < to; i++) {
-          o[io + i] = Math.max(a[ia + i], 0f);
+          o[io + i] = relu(a[ia + i]);
         }
       }
       case SIGMOID -> {

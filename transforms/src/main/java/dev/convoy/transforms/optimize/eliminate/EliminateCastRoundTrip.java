@@ -5,17 +5,15 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /**
  * {@code Cast(Cast(x: A, to=B), to=A)} is {@code x} when B holds every value of A exactly (float
  * to double, int8 to float, int32 to int64, bool to any number...). A narrowing B (float to
  * float16, int32 to float) can lose values, so those chains stay.
  */
-public final class EliminateCastRoundTrip implements Rule {
+public final class EliminateCastRoundTrip implements Forwarding {
   public static final String NAME = "eliminate-cast-round-trip";
 
   @Override
@@ -29,23 +27,23 @@ public final class EliminateCastRoundTrip implements Rule {
   }
 
   @Override
-  public boolean matches(Node outer, Rewriter rw) {
+  public Match<Value> same(Node outer) {
     Node inner = outer.input(0) == null ? null : outer.input(0).producer();
     if (inner == null || !inner.is("Cast")) {
-      return false;
+      return Match.fail("the input is not produced by Cast");
     }
     Value x = inner.input(0);
     DType a = Facts.dtype(x);
     if (a == null || a.onnxCode() != outer.intAttr("to", -1)) {
-      return false;
+      return Match.fail("the outer Cast does not go back to " + x.name() + "'s type");
     }
     DType b;
     try {
       b = DType.fromOnnx((int) inner.intAttr("to", a.onnxCode()));
     } catch (ConvoyException e) {
-      return false;
+      return Match.fail("the inner Cast's type is unknown");
     }
-    return holdsAll(b, a) && rw.canReplace(outer.output(0), x);
+    return holdsAll(b, a) ? Match.of(x) : Match.fail(b + " does not hold every " + a);
   }
 
   /** Whether every value of {@code a} is exactly representable in {@code b}. */
@@ -78,10 +76,5 @@ public final class EliminateCastRoundTrip implements Rule {
       case DOUBLE -> 53;
       default -> t.byteSize() * 8 - (t.isSigned() ? 1 : 0);
     };
-  }
-
-  @Override
-  public void rewrite(Node outer, Rewriter rw) {
-    rw.replaceNode(outer, List.of(outer.input(0).producer().input(0)));
   }
 }

@@ -2,16 +2,17 @@ package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.Set;
 
 /**
  * A node none of whose outputs is read. ONNX ops are side-effect free; nodes of domains Convoy
  * does not know (custom ops) are kept, since their runtime might give them effects.
  */
-public final class EliminateDeadNode implements Rule {
+public final class EliminateDeadNode implements MatchingRule<Node> {
   public static final String NAME = "eliminate-dead-nodes";
 
   private static final Set<String> KNOWN_DOMAINS = Set.of("", "ai.onnx", "ai.onnx.ml");
@@ -27,12 +28,15 @@ public final class EliminateDeadNode implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return KNOWN_DOMAINS.contains(n.domain()) && Facts.outputsUnused(n);
+  public Match<Node> match(Node n, Rewriter rw) {
+    if (!KNOWN_DOMAINS.contains(n.domain())) {
+      return Match.fail("an op of domain '" + n.domain() + "' may have side effects");
+    }
+    return Facts.outputsUnused(n) ? Match.of(n) : Match.fail("an output is read");
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.erase(n);
+  public void apply(Node n, Node dead, Rewriter rw) {
+    rw.erase(dead);
   }
 }

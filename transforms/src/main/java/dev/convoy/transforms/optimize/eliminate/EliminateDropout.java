@@ -3,16 +3,15 @@ package dev.convoy.transforms.optimize.eliminate;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /**
  * {@code Dropout} in inference is the identity: its mask output must be unread, and training
  * mode (an input since opset 12, {@code is_test=0} before opset 7) must be provably off.
  */
-public final class EliminateDropout implements Rule {
+public final class EliminateDropout implements Forwarding {
   public static final String NAME = "eliminate-dropout";
 
   @Override
@@ -26,27 +25,27 @@ public final class EliminateDropout implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> same(Node n) {
     Value mask = n.output(1);
     if (n.input(0) == null || (mask != null && mask.hasUses())) {
-      return false;
+      return Match.fail("the Dropout has no input or its mask is read");
     }
     if (n.graph().opsetVersion("") < 7 && n.intAttr("is_test", 0) == 0) {
-      return false;
+      return Match.fail("below opset 7 without is_test the Dropout trains");
     }
     Value training = n.input(2);
     if (training != null) {
       long[] t = Facts.constLongs(training);
       if (t == null || t.length != 1 || t[0] != 0) {
-        return false;
+        return Match.fail("training_mode is not a constant false");
       }
     }
-    return rw.canReplace(n.output(0), n.input(0));
+    return Match.of(n.input(0));
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replace(n.output(0), n.input(0));
+  public void apply(Node n, Value same, Rewriter rw) {
+    rw.replace(n.output(0), same);
     rw.erase(n);
   }
 }

@@ -1,13 +1,12 @@
 package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /** {@code Identity(x)} is {@code x}. */
-public final class EliminateIdentity implements Rule {
+public final class EliminateIdentity implements Forwarding {
   public static final String NAME = "eliminate-identity";
 
   @Override
@@ -21,12 +20,7 @@ public final class EliminateIdentity implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return n.input(0) != null && rw.canReplace(n.output(0), n.input(0));
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0)));
+  public Match<Value> same(Node n) {
+    return n.input(0) != null ? Match.of(n.input(0)) : Match.fail("the Identity has no input");
   }
 }

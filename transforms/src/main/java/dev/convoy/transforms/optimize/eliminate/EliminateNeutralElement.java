@@ -4,10 +4,8 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /**
  * Shared shape of the algebraic identities {@code x op c = x}: a binary op whose constant operand
@@ -16,7 +14,7 @@ import java.util.List;
  * for every {@code x}, NaN, infinities and signed zeros included) and whether it may stand on the
  * left.
  */
-abstract class EliminateNeutralElement implements Rule {
+abstract class EliminateNeutralElement implements Forwarding {
   private final Pattern pattern;
 
   EliminateNeutralElement(Pattern pattern) {
@@ -34,33 +32,23 @@ abstract class EliminateNeutralElement implements Rule {
   /** The {@code c} with {@code x op c} equal to {@code x} bit for bit for every {@code x}. */
   abstract double neutral(Node n, DType t);
 
+  /** The operand that is the result, or why neither is. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    Value kept = kept(n);
-    return kept != null && rw.canReplace(n.output(0), kept);
-  }
-
-  /** The operand that is the result, or null when the rule does not apply. */
-  private Value kept(Node n) {
+  public Match<Value> same(Node n) {
     Value a = n.input(0);
     Value b = n.input(1);
     DType t = a == null || b == null ? null
         : Facts.dtype(a) != null ? Facts.dtype(a) : Facts.dtype(b);
     if (t == null) {
-      return null;
+      return Match.fail("an operand is missing or the element type is unknown");
     }
     double neutral = neutral(n, t);
     if (Facts.isAll(b.constant(), neutral) && Facts.broadcastKeeps(a, b)) {
-      return a;
+      return Match.of(a);
     }
     if (commutes(n) && Facts.isAll(a.constant(), neutral) && Facts.broadcastKeeps(b, a)) {
-      return b;
+      return Match.of(b);
     }
-    return null;
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(kept(n)));
+    return Match.fail("no operand is a constant all " + neutral + " that keeps the other's shape");
   }
 }

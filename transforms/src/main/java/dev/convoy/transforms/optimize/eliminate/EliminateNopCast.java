@@ -2,14 +2,13 @@ package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /** {@code Cast} to the type its input already has. */
-public final class EliminateNopCast implements Rule {
+public final class EliminateNopCast implements Forwarding {
   public static final String NAME = "eliminate-nop-cast";
 
   @Override
@@ -23,14 +22,10 @@ public final class EliminateNopCast implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> same(Node n) {
     long to = n.intAttr("to", -1);
     DType in = Facts.dtype(n.input(0));
-    return in != null && in.onnxCode() == to && rw.canReplace(n.output(0), n.input(0));
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0)));
+    return in != null && in.onnxCode() == to ? Match.of(n.input(0))
+        : Match.fail("the Cast changes the type (or the input's is unknown)");
   }
 }

@@ -1,12 +1,11 @@
 package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import dev.convoy.transforms.optimize.fold.ShapeElements;
-import java.util.List;
 
 /**
  * {@code Expand} whose broadcast leaves the input's shape as it is: the target has no more dims
@@ -14,7 +13,7 @@ import java.util.List;
  * or, for a target computed from shapes, the same dim or the same input symbol
  * ({@link ShapeElements}).
  */
-public final class EliminateNopExpand implements Rule {
+public final class EliminateNopExpand implements Forwarding {
   public static final String NAME = "eliminate-nop-expand";
 
   @Override
@@ -28,24 +27,19 @@ public final class EliminateNopExpand implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> same(Node n) {
     var target = ShapeElements.of(n.input(1));
     int rank = Facts.rank(n.input(0));
     if (target == null || rank < 0 || target.size() > rank) {
-      return false;
+      return Match.fail("the target shape is unknown or longer than the input's rank");
     }
     int offset = rank - target.size();
     for (int i = 0; i < target.size(); i++) {
       var e = target.get(i);
       if (!(e.isNumber() && e.number() == 1) && !e.isDimOf(n.input(0), offset + i)) {
-        return false;
+        return Match.fail("target element " + i + " may broadcast the input");
       }
     }
-    return rw.canReplace(n.output(0), n.input(0));
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0)));
+    return Match.of(n.input(0));
   }
 }

@@ -2,17 +2,16 @@ package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /**
  * {@code MaxPool} or {@code AveragePool} with a 1x..x1 window, stride 1, dilation 1 and no
  * padding: each output element is the input element. ({@code LpPool} is not: it takes |x|.) The
  * indices output of MaxPool must be unread.
  */
-public final class EliminateNopPool implements Rule {
+public final class EliminateNopPool implements Forwarding {
   public static final String NAME = "eliminate-nop-pool";
 
   @Override
@@ -26,23 +25,25 @@ public final class EliminateNopPool implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> same(Node n) {
     Value indices = n.output(1);
-    if ((indices != null && indices.hasUses())
-        || !allOnes(n.intsAttr("kernel_shape"), false)
+    if (indices != null && indices.hasUses()) {
+      return Match.fail("the indices are read");
+    }
+    if (!allOnes(n.intsAttr("kernel_shape"), false)
         || !allOnes(n.intsAttr("strides"), true)
         || !allOnes(n.intsAttr("dilations"), true)) {
-      return false;
+      return Match.fail("the kernel, strides or dilations are not all 1");
     }
     long[] pads = n.intsAttr("pads");
     if (pads != null) {
       for (long p : pads) {
         if (p != 0) {
-          return false;
+          return Match.fail("a pad is " + p);
         }
       }
     }
-    return rw.canReplace(n.output(0), n.input(0));
+    return Match.of(n.input(0));
   }
 
   private static boolean allOnes(long[] v, boolean absentOk) {
@@ -58,8 +59,8 @@ public final class EliminateNopPool implements Rule {
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replace(n.output(0), n.input(0));
+  public void apply(Node n, Value same, Rewriter rw) {
+    rw.replace(n.output(0), same);
     rw.erase(n);
   }
 }

@@ -3,11 +3,10 @@ package dev.convoy.transforms.optimize.eliminate;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /**
  * {@code Reshape} to the shape its input already has. Proved dim by dim against the constant
@@ -15,7 +14,7 @@ import java.util.List;
  * or the single -1, which then must stand for the one remaining dim. Symbolic input dims are fine
  * where the target copies them.
  */
-public final class EliminateNopReshape implements Rule {
+public final class EliminateNopReshape implements Forwarding {
   public static final String NAME = "eliminate-nop-reshape";
 
   @Override
@@ -29,11 +28,11 @@ public final class EliminateNopReshape implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> same(Node n) {
     long[] target = Facts.constLongs(n.input(1));
     Shape in = Facts.shape(n.input(0));
     if (target == null || in == null || !in.hasRank() || in.rank() != target.length) {
-      return false;
+      return Match.fail("the target is not constant or not of the input's rank");
     }
     boolean allowZero = n.intAttr("allowzero", 0) != 0;
     int inferred = 0;
@@ -43,16 +42,11 @@ public final class EliminateNopReshape implements Rule {
       boolean same = (t == 0 && !allowZero) || (d.isStatic() && d.size() == t);
       if (!same) {
         if (t != -1) {
-          return false;
+          return Match.fail("target element " + i + " is " + t + ", not the input's dim");
         }
         inferred++;
       }
     }
-    return inferred <= 1 && rw.canReplace(n.output(0), n.input(0));
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0)));
+    return inferred <= 1 ? Match.of(n.input(0)) : Match.fail("more than one inferred dim");
   }
 }

@@ -1,9 +1,11 @@
 package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.Set;
 
 /**
@@ -12,7 +14,7 @@ import java.util.Set;
  * PreShapeNodeElimination does for Cast: the answer is the same whatever the values, and the op
  * dies when nothing else reads it.
  */
-public final class EliminatePreShapeNode implements Rule {
+public final class EliminatePreShapeNode implements MatchingRule<Value> {
   public static final String NAME = "eliminate-pre-shape-node";
 
   /** Ops whose single output always has the shape of their first input. */
@@ -33,15 +35,17 @@ public final class EliminatePreShapeNode implements Rule {
     return Pattern.ops("Shape", "Size");
   }
 
+  /** The value of the same shape to read instead, or why there is none. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> match(Node n, Rewriter rw) {
     Node p = n.input(0) == null ? null : n.input(0).producer();
     return p != null && p.domain().isEmpty() && SAME_SHAPE.contains(p.opType())
-        && p.outputCount() == 1 && p.input(0) != null;
+        && p.outputCount() == 1 && p.input(0) != null ? Match.of(p.input(0))
+        : Match.fail("the input is not produced by an op that keeps its input's shape");
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.setInput(n, 0, n.input(0).producer().input(0));
+  public void apply(Node n, Value sameShape, Rewriter rw) {
+    rw.setInput(n, 0, sameShape);
   }
 }

@@ -6,10 +6,8 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -20,7 +18,7 @@ import java.util.Objects;
  * Without a zero point {@code QuantizeLinear} produces uint8 (or its {@code output_dtype}), which
  * would clip an int8 or int32 {@code q}. The rule reads the first dequantized value directly.
  */
-public final class EliminateQdqRoundTrip implements Rule {
+public final class EliminateQdqRoundTrip implements Forwarding {
   public static final String NAME = "eliminate-qdq-round-trip";
 
   @Override
@@ -34,23 +32,26 @@ public final class EliminateQdqRoundTrip implements Rule {
   }
 
   @Override
-  public boolean matches(Node dq2, Rewriter rw) {
+  public Match<Value> same(Node dq2) {
     Node q = dq2.input(0) == null ? null : dq2.input(0).producer();
     if (q == null || !q.is("QuantizeLinear")) {
-      return false;
+      return Match.fail("the input is not produced by QuantizeLinear");
     }
     Node dq1 = q.input(0) == null ? null : q.input(0).producer();
     if (dq1 == null || !dq1.is("DequantizeLinear")) {
-      return false;
+      return Match.fail("the QuantizeLinear's input is not produced by DequantizeLinear");
     }
     DType quantized = Facts.dtype(dq1.input(0));
-    return quantized != null
-        && quantized == quantizedType(q)
-        && sameParams(dq1, q)
-        && sameParams(q, dq2)
-        && finiteNonZero(constant(q.input(1)))
-        && dq1.output(0) != null
-        && rw.canReplace(dq2.output(0), dq1.output(0));
+    if (quantized == null || quantized != quantizedType(q)) {
+      return Match.fail("the QuantizeLinear does not produce the first one's quantized type");
+    }
+    if (!sameParams(dq1, q) || !sameParams(q, dq2)) {
+      return Match.fail("the three ops' scale, zero point or axis differ");
+    }
+    if (!finiteNonZero(constant(q.input(1))) || dq1.output(0) == null) {
+      return Match.fail("a scale is zero or not finite");
+    }
+    return Match.of(dq1.output(0));
   }
 
   /** Same constant scale and zero point (an absent zero point is 0 of the same type) and axis. */
@@ -102,11 +103,5 @@ public final class EliminateQdqRoundTrip implements Rule {
 
   private static Tensor constant(Value v) {
     return v == null ? null : v.constant();
-  }
-
-  @Override
-  public void rewrite(Node dq2, Rewriter rw) {
-    Node dq1 = dq2.input(0).producer().input(0).producer();
-    rw.replaceNode(dq2, List.of(dq1.output(0)));
   }
 }

@@ -3,11 +3,9 @@ package dev.convoy.transforms.optimize.eliminate;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import dev.convoy.transforms.optimize.fold.ShapeElements;
-import java.util.List;
 
 /**
  * {@code Reshape(f(x), t)} where {@code f} only changes the shape (Reshape, Flatten, Squeeze,
@@ -17,7 +15,7 @@ import java.util.List;
  * at most one -1, which the element count then fixes to that dim. This proves round trips such as
  * {@code [B, S, 384] -> [-1, 384] -> [B, S, 384]} on symbolic shapes.
  */
-public final class EliminateReshapeRoundTrip implements Rule {
+public final class EliminateReshapeRoundTrip implements Forwarding {
   public static final String NAME = "eliminate-reshape-round-trip";
 
   @Override
@@ -31,15 +29,15 @@ public final class EliminateReshapeRoundTrip implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> same(Node n) {
     Node inner = Facts.shapeOnlyProducer(n.input(0));
     if (inner == null) {
-      return false;
+      return Match.fail("the input is not produced by a shape-only op");
     }
     Value x = inner.input(0);
     var target = ShapeElements.of(n.input(1));
     if (target == null || target.size() != Facts.rank(x) || Facts.dtype(x) == null) {
-      return false;
+      return Match.fail("the target is unknown or not of " + x.name() + "'s rank");
     }
     int inferred = 0;
     for (int i = 0; i < target.size(); i++) {
@@ -47,14 +45,9 @@ public final class EliminateReshapeRoundTrip implements Rule {
       if (e.isNumber() && e.number() == -1) {
         inferred++;
       } else if ((e.isNumber() && e.number() == 0) || !e.isDimOf(x, i)) {
-        return false;
+        return Match.fail("target element " + i + " is not " + x.name() + "'s dim");
       }
     }
-    return inferred <= 1 && rw.canReplace(n.output(0), x);
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0).producer().input(0)));
+    return inferred <= 1 ? Match.of(x) : Match.fail("more than one inferred dim");
   }
 }

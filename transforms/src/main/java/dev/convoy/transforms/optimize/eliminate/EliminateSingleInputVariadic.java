@@ -1,13 +1,12 @@
 package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /** {@code Concat}, {@code Sum}, {@code Max}, {@code Min} or {@code Mean} of one input is it. */
-public final class EliminateSingleInputVariadic implements Rule {
+public final class EliminateSingleInputVariadic implements Forwarding {
   public static final String NAME = "eliminate-single-input-variadic";
 
   @Override
@@ -21,14 +20,8 @@ public final class EliminateSingleInputVariadic implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return n.inputCount() == 1
-        && n.input(0) != null
-        && rw.canReplace(n.output(0), n.input(0));
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0)));
+  public Match<Value> same(Node n) {
+    return n.inputCount() == 1 && n.input(0) != null ? Match.of(n.input(0))
+        : Match.fail(n.opType() + " has " + n.inputCount() + " inputs");
   }
 }

@@ -1,13 +1,12 @@
 package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /** {@code Split} into one part: the part is the whole input (split sizes must sum to the dim). */
-public final class EliminateSingleSplit implements Rule {
+public final class EliminateSingleSplit implements Forwarding {
   public static final String NAME = "eliminate-single-split";
 
   @Override
@@ -21,15 +20,8 @@ public final class EliminateSingleSplit implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return n.outputCount() == 1
-        && n.output(0) != null
-        && n.input(0) != null
-        && rw.canReplace(n.output(0), n.input(0));
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0)));
+  public Match<Value> same(Node n) {
+    return n.outputCount() == 1 && n.output(0) != null && n.input(0) != null
+        ? Match.of(n.input(0)) : Match.fail("the Split has " + n.outputCount() + " outputs");
   }
 }

@@ -1,14 +1,13 @@
 package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Pattern;
-import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /** {@code Pad} whose pads are all zero (an attribute before opset 11, a constant input after). */
-public final class EliminateZeroPad implements Rule {
+public final class EliminateZeroPad implements Forwarding {
   public static final String NAME = "eliminate-zero-pad";
 
   @Override
@@ -22,21 +21,16 @@ public final class EliminateZeroPad implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Value> same(Node n) {
     long[] pads = Facts.attrOrInput(n, "pads", 1, null);
     if (pads == null) {
-      return false;
+      return Match.fail("the pads are not constant");
     }
     for (long p : pads) {
       if (p != 0) {
-        return false;
+        return Match.fail("a pad is " + p);
       }
     }
-    return rw.canReplace(n.output(0), n.input(0));
-  }
-
-  @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.replaceNode(n, List.of(n.input(0)));
+    return Match.of(n.input(0));
   }
 }

@@ -1,10 +1,12 @@
 package dev.convoy.transforms.optimize.eliminate;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 
 /**
  * {@code Reshape(f(x), s)} where {@code f} only changes the shape (Reshape, Flatten, Squeeze,
@@ -12,7 +14,7 @@ import dev.convoy.transforms.optimize.Rule;
  * constant without 0 entries (a 0 copies a dim of the immediate input, which would change
  * meaning), unless {@code allowzero} makes 0 literal.
  */
-public final class MergeReshapeChain implements Rule {
+public final class MergeReshapeChain implements MatchingRule<Value> {
   public static final String NAME = "merge-reshape-chain";
 
   @Override
@@ -25,27 +27,29 @@ public final class MergeReshapeChain implements Rule {
     return Pattern.ops("Reshape");
   }
 
+  /** The inner op's input, to reshape directly, or why the chain stays. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    if (Facts.shapeOnlyProducer(n.input(0)) == null) {
-      return false;
+  public Match<Value> match(Node n, Rewriter rw) {
+    Node inner = Facts.shapeOnlyProducer(n.input(0));
+    if (inner == null) {
+      return Match.fail("the input is not produced by a shape-only op");
     }
     long[] target = Facts.constLongs(n.input(1));
     if (target == null) {
-      return false;
+      return Match.fail("the target shape is not constant");
     }
     if (n.intAttr("allowzero", 0) == 0) {
       for (long t : target) {
         if (t == 0) {
-          return false;
+          return Match.fail("a 0 in the target copies a dim of the input it replaces");
         }
       }
     }
-    return true;
+    return Match.of(inner.input(0));
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.setInput(n, 0, n.input(0).producer().input(0));
+  public void apply(Node n, Value x, Rewriter rw) {
+    rw.setInput(n, 0, x);
   }
 }

@@ -4,9 +4,10 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import dev.convoy.transforms.optimize.move.Perms;
 import java.util.List;
 
@@ -15,7 +16,7 @@ import java.util.List;
  * when {@code r} is the identity, it is {@code x}. Both permutations must be explicit. The outer
  * node is rewritten in place; the inner one dies when nothing else reads it.
  */
-public final class MergeTransposes implements Rule {
+public final class MergeTransposes implements MatchingRule<long[]> {
   public static final String NAME = "merge-transposes";
 
   @Override
@@ -28,17 +29,21 @@ public final class MergeTransposes implements Rule {
     return Pattern.ops("Transpose");
   }
 
+  /** The composed permutation, or why the two Transposes stay. */
   @Override
-  public boolean matches(Node outer, Rewriter rw) {
+  public Match<long[]> match(Node outer, Rewriter rw) {
     Node inner = outer.input(0) == null ? null : outer.input(0).producer();
     if (inner == null || !inner.is("Transpose")) {
-      return false;
+      return Match.fail("the input is not produced by Transpose");
     }
     long[] r = composed(inner, outer);
     if (r == null) {
-      return false;
+      return Match.fail("a perm is unknown or the ranks differ");
     }
-    return !Facts.isIdentityPermutation(r) || rw.canReplace(outer.output(0), inner.input(0));
+    return !Facts.isIdentityPermutation(r) || rw.canReplace(outer.output(0), inner.input(0))
+        ? Match.of(r)
+        : Match.fail(outer.output(0).name() + " is a graph output that "
+            + inner.input(0).name() + " cannot stand for");
   }
 
   private static long[] composed(Node inner, Node outer) {
@@ -48,10 +53,8 @@ public final class MergeTransposes implements Rule {
   }
 
   @Override
-  public void rewrite(Node outer, Rewriter rw) {
-    Node inner = outer.input(0).producer();
-    Value x = inner.input(0);
-    long[] r = composed(inner, outer);
+  public void apply(Node outer, long[] r, Rewriter rw) {
+    Value x = outer.input(0).producer().input(0);
     if (Facts.isIdentityPermutation(r)) {
       rw.replaceNode(outer, List.of(x));
     } else {

@@ -1,10 +1,12 @@
 package dev.convoy.transforms.optimize.fold;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.ops.ConstantValue;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.List;
 
 /**
@@ -14,7 +16,7 @@ import java.util.List;
  * setting several value attributes is the same invalid-model error here as in the evaluator.
  * Sparse constants stay nodes.
  */
-public final class ConstantToInitializer implements Rule {
+public final class ConstantToInitializer implements MatchingRule<Tensor> {
   public static final String NAME = "constant-to-initializer";
 
   @Override
@@ -28,12 +30,16 @@ public final class ConstantToInitializer implements Rule {
   }
 
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return n.output(0) != null && ConstantValue.dense(n) != null;
+  public Match<Tensor> match(Node n, Rewriter rw) {
+    if (n.output(0) == null) {
+      return Match.fail("the Constant's output is unused");
+    }
+    Tensor t = ConstantValue.dense(n);
+    return t != null ? Match.of(t) : Match.fail("the Constant holds no dense tensor");
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    rw.foldToConstants(n, List.of(ConstantValue.dense(n)));
+  public void apply(Node n, Tensor value, Rewriter rw) {
+    rw.foldToConstants(n, List.of(value));
   }
 }

@@ -12,9 +12,10 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpDef;
 import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.RuntimeValue;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +30,7 @@ import java.util.Set;
  * compute differently at run time ({@link RuntimeAgreement}: undefined casts, overflowing integer
  * reductions, half-float arithmetic, NaN ordering, signed zeros), each with a note.
  */
-public final class FoldConstants implements Rule {
+public final class FoldConstants implements MatchingRule<List<Tensor>> {
   public static final String NAME = "fold-constants";
 
   /**
@@ -39,8 +40,6 @@ public final class FoldConstants implements Rule {
   private static final Set<String> KEPT = Set.of("DequantizeLinear");
 
   private final Evaluator evaluator = new Evaluator(OpCatalog.standard(), Parallel.serial());
-  private Node evaluated;
-  private List<Tensor> results;
 
   @Override
   public String name() {
@@ -52,25 +51,31 @@ public final class FoldConstants implements Rule {
     return Pattern.anyOp();
   }
 
+  /** The node's outputs, evaluated, or why it is not folded. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    if (n.inputCount() == 0 || n.is("Constant") || !n.subgraphs().isEmpty()
-        || (n.domain().isEmpty() && KEPT.contains(n.opType()))) {
-      return false;
+  public Match<List<Tensor>> match(Node n, Rewriter rw) {
+    if (n.inputCount() == 0 || n.is("Constant") || !n.subgraphs().isEmpty()) {
+      return Match.fail(opName(n) + " has no inputs, is a Constant or owns subgraphs");
+    }
+    if (n.domain().isEmpty() && KEPT.contains(n.opType())) {
+      return Match.fail(opName(n) + " is kept: folding it would dequantize the weights");
     }
     for (Value in : n.inputs()) {
       if (in != null && (in.constant() == null || !in.constant().dtype().isSupported())) {
-        return false;
+        return Match.fail(in.name() + " is not a constant of a supported type");
       }
     }
     OpDef def = evaluator.catalog().find(n);
     if (def == null) {
       rw.note("fold-constants: Convoy's evaluator lacks " + opName(n) + " at opset "
           + OpCatalog.opsetOf(n) + "; its nodes with constant inputs are left unfolded");
-      return false;
+      return Match.fail("the evaluator lacks " + opName(n));
     }
-    if (!def.deterministic() || !Determinism.isDeterministic(n) || !withinCap(n, rw)) {
-      return false;
+    if (!def.deterministic() || !Determinism.isDeterministic(n)) {
+      return Match.fail(opName(n) + " is not deterministic");
+    }
+    if (!withinCap(n, rw)) {
+      return Match.fail(describe(n) + " has outputs that are not static or above the fold cap");
     }
     return evaluate(n, rw);
   }
@@ -107,7 +112,7 @@ public final class FoldConstants implements Rule {
     return true;
   }
 
-  private boolean evaluate(Node n, Rewriter rw) {
+  private Match<List<Tensor>> evaluate(Node n, Rewriter rw) {
     List<RuntimeValue> ins = new ArrayList<>();
     List<Tensor> constants = new ArrayList<>();
     for (Value in : n.inputs()) {
@@ -123,22 +128,20 @@ public final class FoldConstants implements Rule {
         } else if (results.get(k) instanceof NdArray a) {
           outs.add(a.toTensor());
         } else {
-          return false;
+          return Match.fail(n.output(k).name() + " is not a tensor");
         }
       }
     } catch (ConvoyException e) {
       rw.note("fold-constants: evaluating " + describe(n) + " failed (" + e.getMessage()
           + "); left unfolded");
-      return false;
+      return Match.fail("evaluating " + describe(n) + " failed");
     }
     String refusal = RuntimeAgreement.refusal(n, constants, outs);
     if (refusal != null) {
       rw.note("fold-constants: " + describe(n) + " has " + refusal + "; left unfolded");
-      return false;
+      return Match.fail(describe(n) + " has " + refusal);
     }
-    evaluated = n;
-    results = outs;
-    return true;
+    return Match.of(outs);
   }
 
   private static String opName(Node n) {
@@ -151,12 +154,7 @@ public final class FoldConstants implements Rule {
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    if (evaluated != n) {
-      throw new IllegalStateException("rewrite without a successful match at " + n);
-    }
-    rw.foldToConstants(n, results);
-    evaluated = null;
-    results = null;
+  public void apply(Node n, List<Tensor> outputs, Rewriter rw) {
+    rw.foldToConstants(n, outputs);
   }
 }

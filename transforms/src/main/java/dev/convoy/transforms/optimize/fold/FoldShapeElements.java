@@ -4,9 +4,10 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.Arrays;
 import java.util.List;
 
@@ -18,7 +19,7 @@ import java.util.List;
  * back through the arithmetic).
  * Fully static {@code Shape}/{@code Size} stay with {@link FoldStaticShape}.
  */
-public final class FoldShapeElements implements Rule {
+public final class FoldShapeElements implements MatchingRule<long[]> {
   public static final String NAME = "fold-shape-elements";
 
   @Override
@@ -31,19 +32,22 @@ public final class FoldShapeElements implements Rule {
     return Pattern.ops("Shape", "Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Cast");
   }
 
+  /** The output's elements, all known numbers, or why they are not. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<long[]> match(Node n, Rewriter rw) {
     int rank = Facts.rank(n.output(0));
     if (rank < 0 || rank > 1 || n.output(0).constant() != null) {
-      return false;
+      return Match.fail(n.output(0).name() + " is not an unfolded scalar or vector");
     }
     var elements = ShapeElements.of(n.output(0));
-    return ShapeElements.allNumbers(elements) && (rank == 1 || elements.size() == 1);
+    if (!ShapeElements.allNumbers(elements) || (rank == 0 && elements.size() != 1)) {
+      return Match.fail(n.output(0).name() + " has an element that is not a known number");
+    }
+    return Match.of(ShapeElements.numbers(elements));
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    long[] values = ShapeElements.numbers(ShapeElements.of(n.output(0)));
+  public void apply(Node n, long[] values, Rewriter rw) {
     long[] dims = Facts.rank(n.output(0)) == 0 ? new long[0] : new long[] {values.length};
     Tensor t = Facts.dtype(n.output(0)) == DType.INT32
         ? Tensor.ofInts(dims, Arrays.stream(values).mapToInt(Math::toIntExact).toArray())

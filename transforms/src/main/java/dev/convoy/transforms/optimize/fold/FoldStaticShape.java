@@ -3,9 +3,10 @@ package dev.convoy.transforms.optimize.fold;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.Arrays;
 import java.util.List;
 
@@ -14,7 +15,7 @@ import java.util.List;
  * the value itself is: this is what lets whole shape computations collapse once input shapes are
  * fixed. Honors Shape's {@code start}/{@code end} (opset 15).
  */
-public final class FoldStaticShape implements Rule {
+public final class FoldStaticShape implements MatchingRule<long[]> {
   public static final String NAME = "fold-static-shape";
 
   @Override
@@ -27,14 +28,16 @@ public final class FoldStaticShape implements Rule {
     return Pattern.ops("Shape", "Size");
   }
 
+  /** The input's static dims, or why they are not known. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return Facts.staticDims(n.input(0)) != null;
+  public Match<long[]> match(Node n, Rewriter rw) {
+    long[] dims = Facts.staticDims(n.input(0));
+    return dims != null ? Match.of(dims)
+        : Match.fail(n.opType() + " of a value whose shape is not static");
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    long[] dims = Facts.staticDims(n.input(0));
+  public void apply(Node n, long[] dims, Rewriter rw) {
     Tensor t;
     if (n.is("Size")) {
       t = Tensor.ofLongs(new long[0], Tensor.numElements(dims));

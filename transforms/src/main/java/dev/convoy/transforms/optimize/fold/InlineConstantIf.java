@@ -4,9 +4,10 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -21,7 +22,7 @@ import java.util.Set;
  * visible where the If was). A branch that itself owns subgraphs stays (a subgraph cannot move
  * between graphs), and so does an If whose graph output could not keep its name.
  */
-public final class InlineConstantIf implements Rule {
+public final class InlineConstantIf implements MatchingRule<Graph> {
   public static final String NAME = "inline-constant-if";
 
   @Override
@@ -34,15 +35,20 @@ public final class InlineConstantIf implements Rule {
     return Pattern.ops("If");
   }
 
+  /** The branch to inline, or why the If stays. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
+  public Match<Graph> match(Node n, Rewriter rw) {
     Graph branch = taken(n);
-    if (branch == null || branch.outputs().size() != n.outputCount()) {
-      return false;
+    if (branch == null) {
+      return Match.fail("the condition is not a constant scalar");
+    }
+    if (branch.outputs().size() != n.outputCount()) {
+      return Match.fail("the taken branch has " + branch.outputs().size() + " outputs, the If "
+          + n.outputCount());
     }
     for (Node b : branch.nodes()) {
       if (!b.subgraphs().isEmpty()) {
-        return false;
+        return Match.fail("the taken branch has nested subgraphs");
       }
     }
     Set<Value> seen = new HashSet<>();
@@ -56,10 +62,10 @@ public final class InlineConstantIf implements Rule {
       // a branch initializer, input or captured value must pass the usual check.
       boolean moves = bo.owner() == branch && bo.producer() != null;
       if (!seen.add(bo) || (!moves && (bo.owner() == branch || !rw.canReplace(out, bo)))) {
-        return false;
+        return Match.fail("graph output " + out.name() + " cannot take the branch's value");
       }
     }
-    return true;
+    return Match.of(branch);
   }
 
   /** The branch a constant condition selects, or null. */
@@ -76,8 +82,7 @@ public final class InlineConstantIf implements Rule {
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    Graph branch = taken(n);
+  public void apply(Node n, Graph branch, Rewriter rw) {
     Map<Value, Value> moved = new IdentityHashMap<>();
     for (Value init : branch.initializers()) {
       moved.put(init, rw.constant(n.graph(), init.constant(), init.name()));

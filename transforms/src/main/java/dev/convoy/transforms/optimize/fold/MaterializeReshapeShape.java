@@ -3,10 +3,10 @@ package dev.convoy.transforms.optimize.fold;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
-import dev.convoy.transforms.optimize.Rule;
-import java.util.List;
 
 /**
  * A {@code Reshape} whose target is computed from shapes ({@code Concat(Gather(Shape(x), 0),
@@ -16,7 +16,7 @@ import java.util.List;
  * most one element that is neither becomes -1, which Reshape then infers from the element count.
  * The shape arithmetic that computed the old target is left to dead-code elimination.
  */
-public final class MaterializeReshapeShape implements Rule {
+public final class MaterializeReshapeShape implements MatchingRule<long[]> {
   public static final String NAME = "materialize-reshape-shape";
 
   @Override
@@ -29,14 +29,19 @@ public final class MaterializeReshapeShape implements Rule {
     return Pattern.ops("Reshape");
   }
 
+  /** The constant target shape, or why there is none to write. */
   @Override
-  public boolean matches(Node n, Rewriter rw) {
-    return n.input(1) != null && n.input(1).constant() == null && target(n) != null;
+  public Match<long[]> match(Node n, Rewriter rw) {
+    if (n.input(1) == null || n.input(1).constant() != null) {
+      return Match.fail("the shape is absent or already constant");
+    }
+    long[] t = target(n);
+    return t != null ? Match.of(t)
+        : Match.fail(n.input(1).name() + " has more than one unknown element");
   }
 
   @Override
-  public void rewrite(Node n, Rewriter rw) {
-    long[] t = target(n);
+  public void apply(Node n, long[] t, Rewriter rw) {
     rw.setInput(n, 1, rw.constant(n.graph(),
         Tensor.ofLongs(new long[] {t.length}, t), n.input(1).name() + "__materialized"));
   }

@@ -15,7 +15,9 @@ import java.util.List;
  * opset 24 standard ONNX has no such op and the pair stays. Above it too, as a named exception:
  * ONNX Runtime 1.28 registers its Swish kernel for opset 24 only (measured: a Swish model at opset
  * 25 or 26 fails to load with ORT_NOT_IMPLEMENTED), and a result ONNX Runtime refuses is worse
- * than an unfused pair. The Sigmoid must feed only the Mul, which becomes the Swish.
+ * than an unfused pair. The Sigmoid must feed only the Mul, which becomes the Swish. On the {@code
+ * cvy} target a SiLU whose input {@code fuse-gated-activation} fuses into its producer is left to
+ * it (one fused node instead of two).
  */
 public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
   public static final String NAME = "fuse-swish";
@@ -36,6 +38,11 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
     return Pattern.ops("Mul");
   }
 
+  /** Whether a standard Swish op may be written at default-domain opset {@code opset}. */
+  static boolean standardAt(long opset) {
+    return opset >= 24 && opset <= LAST_ORT_OPSET;
+  }
+
   @Override
   public Match<Found> match(Node mul, Rewriter rw) {
     long opset = mul.graph().opsetVersion("");
@@ -45,9 +52,15 @@ public final class FuseSwish implements MatchingRule<FuseSwish.Found> {
     if (opset > LAST_ORT_OPSET) {
       return Match.fail("ONNX Runtime runs Swish at opset 24 only, not " + opset);
     }
-    return SelfGate.match(mul, "Sigmoid", (sig, x) -> sig.input(0) == x
-        ? Match.of(new Found(x, sig))
-        : Match.fail("Sigmoid does not read the other operand of " + mul.name()));
+    boolean cvy = rw.options().target().convoyOps();
+    return SelfGate.match(mul, "Sigmoid", (sig, x) -> {
+      if (sig.input(0) != x) {
+        return Match.fail("Sigmoid does not read the other operand of " + mul.name());
+      }
+      Node p = cvy ? FuseGatedActivation.producerToFuse(mul, x) : null;
+      return p == null ? Match.of(new Found(x, sig))
+          : Match.fail("fuse-gated-activation fuses the SiLU into " + p.name());
+    });
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize.fuse;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,18 +10,28 @@ import dev.convoy.ir.text.GraphParser;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.PassContext;
 import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.Target;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Why the fusions into {@code convoy} and {@code com.microsoft} ops do not fire: the standard
  * target, an intermediate that is a graph output or has another reader, a constant of the wrong
- * kind, an activation ONNX Runtime's fused op does not take.
+ * kind, an activation ONNX Runtime's fused op does not take; and which of two rules that match the
+ * same SiLU writes it.
  */
 class FusedTargetRulesTest {
   private static final Target ORT = Target.STANDARD.withOrtOps(true);
+
+  @TempDir Path tmp;
 
   private static void assertNoMatch(MatchingRule<?> rule, Target target, String text, String root,
       String why) {
@@ -225,5 +236,54 @@ class FusedTargetRulesTest {
   void swishNotWhereTheSigmoidHasAnotherReader() {
     assertNoMatch(new FuseGatedActivation(), ORT, String.format(SWISH, ", %r: float32[2,4]",
         "%r = Relu(%s) @other"), "root", "s has another consumer");
+  }
+
+  private static final String CONV_SILU = """
+      graph g (%%x: float32[1,2,4,4]) -> (%%y: float32[1,2,4,4]) {
+        opset "" %d
+        init %%W: float32[2,2,1,1] = [0.5, -1.0, 2.0, 0.25]
+        %%v: float32[1,2,4,4] = %s @conv
+        %%s: float32[1,2,4,4] = Sigmoid(%%v) @sig
+        %%y = Mul(%%v, %%s) @root
+      }
+      """;
+
+  /** The ops {@code fuse-swish} and {@code fuse-gated-activation} leave, run in {@code order}. */
+  private Map<String, Integer> fuseSilu(String text, Target target, String... order)
+      throws Exception {
+    Path pipeline = Files.writeString(tmp.resolve("silu.txt"),
+        "rules fuse {\n  " + String.join("\n  ", order) + "\n}\n");
+    OptimizeOptions o = new OptimizeOptions(Level.O2, Set.of(), Set.of(), pipeline, Map.of(),
+        false, OptimizeOptions.DEFAULT_FOLD_CAP, target);
+    return Optimizer.optimize(GraphParser.parse(text), o).graph().opHistogram();
+  }
+
+  @Test
+  void siluOnAConvForCvyAtOpset24IsTheFusedConvWhicheverRuleComesFirst() throws Exception {
+    String text = String.format(CONV_SILU, 24, "Conv(%x, %W)");
+    assertNoMatch(new FuseSwish(), Target.CVY, text, "root",
+        "fuse-gated-activation fuses the SiLU into conv");
+    assertMatch(new FuseGatedActivation(), Target.CVY, text, "root");
+    for (String[] order : List.of(new String[] {FuseSwish.NAME, FuseGatedActivation.NAME},
+        new String[] {FuseGatedActivation.NAME, FuseSwish.NAME})) {
+      assertEquals(Map.of("convoy::FusedConv", 1), fuseSilu(text, Target.CVY, order),
+          String.join(", ", order));
+    }
+  }
+
+  @Test
+  void siluAtOpset24IsStandardSwishForOrtAndForCvyWithNoProducerToFuse() throws Exception {
+    String conv = String.format(CONV_SILU, 24, "Conv(%x, %W)");
+    assertNoMatch(new FuseGatedActivation(), ORT, conv, "root", "Swish is standard at opset 24");
+    String add = String.format(CONV_SILU, 24, "Add(%x, %x)");
+    for (String[] order : List.of(new String[] {FuseSwish.NAME, FuseGatedActivation.NAME},
+        new String[] {FuseGatedActivation.NAME, FuseSwish.NAME})) {
+      assertEquals(Map.of("Conv", 1, "Swish", 1), fuseSilu(conv, ORT, order));
+      assertEquals(Map.of("Add", 1, "Swish", 1), fuseSilu(add, Target.CVY, order));
+    }
+    // Below opset 24 there is no standard Swish: ONNX Runtime's QuickGelu.
+    assertEquals(Map.of("Conv", 1, "com.microsoft::QuickGelu", 1),
+        fuseSilu(String.format(CONV_SILU, 23, "Conv(%x, %W)"), ORT, FuseSwish.NAME,
+            FuseGatedActivation.NAME));
   }
 }
