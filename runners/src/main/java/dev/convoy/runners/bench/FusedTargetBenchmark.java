@@ -72,15 +72,9 @@ public final class FusedTargetBenchmark {
             ratio, ort, t2 / ort);
       }
     } finally {
-      try (var files = Files.list(tmp)) {
-        for (Path p : files.toList()) {
-          Files.delete(p);
-        }
-      }
-      Files.delete(tmp);
+      deleteFlat(tmp);
     }
-    double median = ratios.isEmpty() ? Double.NaN
-        : BenchTable.median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
+    double median = median(ratios);
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs, O1 and"
         + " O2 alternating. Over"
         + " the %d models of %d+ nodes (O1): median O2/O1 %.3f, largest %.3f (%s).", reps, warmup,
@@ -109,12 +103,28 @@ public final class FusedTargetBenchmark {
     return new double[] {BenchTable.median(ta), BenchTable.median(tb)};
   }
 
+  /** Deletes {@code dir} and the files in it. */
+  static void deleteFlat(Path dir) throws IOException {
+    try (var files = Files.list(dir)) {
+      for (Path p : files.toList()) {
+        Files.delete(p);
+      }
+    }
+    Files.delete(dir);
+  }
+
+  /** The median of {@code ratios}, NaN when there are none. */
+  static double median(List<Double> ratios) {
+    return ratios.isEmpty() ? Double.NaN
+        : BenchTable.median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
   private static OptimizeOptions options(Level level) {
     return OptimizeOptions.atLevel(level).withTarget(Target.CVY);
   }
 
   /** {@code g} written as a .cvy file and read back, as a user would run it. */
-  private static Graph stored(Graph g, Path file) {
+  static Graph stored(Graph g, Path file) {
     CvyWriter.write(g, file);
     return CvyReader.read(file);
   }

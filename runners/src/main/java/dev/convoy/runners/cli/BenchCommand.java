@@ -7,6 +7,7 @@ import dev.convoy.runners.bench.FusionBenchmark;
 import dev.convoy.runners.bench.AttentionBenchmark;
 import dev.convoy.runners.bench.FusedTargetBenchmark;
 import dev.convoy.runners.bench.ImportBenchmark;
+import dev.convoy.runners.bench.LayoutBenchmark;
 import dev.convoy.runners.bench.MemoryBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
 import dev.convoy.runners.bench.TfliteImportBenchmark;
@@ -52,7 +53,9 @@ public class BenchCommand implements Callable<Integer> {
     /** The evaluator on the O2 .cvy (convoy fused ops) against O1 and ORT all-optimizations. */
     FUSED,
     /** The evaluator on the O2 .cvy with and without fuse-attention (models where it fires). */
-    ATTENTION
+    ATTENTION,
+    /** The evaluator on the O3 NHWC .cvy against the O2 NCHW .cvy and ORT all-optimizations. */
+    LAYOUT
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
@@ -115,6 +118,7 @@ public class BenchCommand implements Callable<Integer> {
             warmup, reps);
         case FUSED -> FusedTargetBenchmark.run(files, warmup, reps);
         case ATTENTION -> AttentionBenchmark.run(files, warmup, reps);
+        case LAYOUT -> LayoutBenchmark.run(files, warmup, reps);
       };
       console.println(t.markdown());
       console.flush();

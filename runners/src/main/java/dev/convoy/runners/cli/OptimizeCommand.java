@@ -10,6 +10,7 @@ import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.layout.IoLayout;
 import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.PassBisect;
@@ -59,6 +60,11 @@ public class OptimizeCommand implements Callable<Integer> {
 
   @Mixin TargetOptions targetOptions = new TargetOptions();
 
+  @Option(names = "--io-layout", defaultValue = "nchw", paramLabel = "nchw|nhwc",
+      description = "nhwc: with --level O3 and a .cvy output, drop the Transposes at the graph's"
+          + " 4-D inputs and outputs (they become NHWC; the artifact's metadata names them).")
+  String ioLayout;
+
   @Option(names = "--input-shape", paramLabel = "NAME=1x3x224x224",
       description = "Concrete shape for an input with symbolic dims (repeatable).")
   List<String> inputShapes = new ArrayList<>();
@@ -89,6 +95,32 @@ public class OptimizeCommand implements Callable<Integer> {
   boolean allowUnknownDomains;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** Applies {@code --io-layout}: NHWC inputs and outputs for an O3 {@code .cvy}; its notes. */
+  private List<String> ioLayout(Level lvl, ModelFormat format, OptimizeResult result,
+      OptimizeOptions options) {
+    switch (ioLayout) {
+      case "nchw" -> {
+        return List.of();
+      }
+      case "nhwc" -> {
+        if (lvl != Level.O3 || format != ModelFormat.CVY) {
+          throw new ConvoyException("--io-layout nhwc needs --level O3 and a .cvy output (the"
+              + " layout pass that makes NHWC runs only there)");
+        }
+        if (verify) {
+          throw new ConvoyException("--io-layout nhwc cannot be combined with --verify: the"
+              + " original model reads and writes NCHW");
+        }
+        IoLayout.Changed c = IoLayout.toNhwc(result.graph(), options);
+        return List.of(c.isEmpty() ? "--io-layout nhwc: no input or output became NHWC"
+            : "--io-layout nhwc: inputs " + c.inputs() + " and outputs " + c.outputs()
+                + " are NHWC (metadata " + IoLayout.KEY + ")");
+      }
+      default -> throw new ConvoyException(
+          "--io-layout must be 'nchw' or 'nhwc', got '" + ioLayout + "'");
+    }
+  }
 
   /** Level used when this command is run as {@code convert}. */
   Level fixedLevel() {
@@ -123,6 +155,7 @@ public class OptimizeCommand implements Callable<Integer> {
       // A malformed node (a Constant with two values, say) is found while optimizing.
       throw new ConvoyException(model + ": " + e.getMessage(), e);
     }
+    List<String> layoutNotes = ioLayout(lvl, format, result, options);
     long tOpt = System.nanoTime();
     Path parent = this.out.toAbsolutePath().getParent();
     if (parent != null) {
@@ -138,6 +171,7 @@ public class OptimizeCommand implements Callable<Integer> {
         ms(tWrite - tOpt));
     List<String> notes = new ArrayList<>(loaded.notes());
     notes.addAll(result.notes());
+    notes.addAll(layoutNotes);
     for (String note : notes) {
       out.println("  note: " + note);
     }

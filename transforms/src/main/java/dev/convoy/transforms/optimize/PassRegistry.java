@@ -79,6 +79,7 @@ import dev.convoy.transforms.optimize.fold.MaterializeReshapeShape;
 import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
+import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.optimize.move.HoistTranspose;
 import dev.convoy.transforms.optimize.move.MoveCastRoundTrip;
 import dev.convoy.transforms.optimize.move.SinkTranspose;
@@ -193,6 +194,7 @@ public final class PassRegistry {
     addPass(DeduplicateInitializers.NAME, DeduplicateInitializers::new);
     addPass(EliminateUnusedInitializers.NAME, EliminateUnusedInitializers::new);
     addPass(PlanMemoryPass.NAME, PlanMemoryPass::new);
+    addPass(ConvertToNhwc.NAME, ConvertToNhwc::new);
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.
     for (ServiceLoader.Provider<Rule> p : ServiceLoader.load(Rule.class).stream().toList()) {
       String name = nameOf(p.type());

@@ -457,4 +457,22 @@ public final class Rewriter {
   public void removeMetadata(Graph graph, String key) {
     graph.metadata().remove(key);
   }
+
+  /**
+   * Makes {@code v} graph output {@code index} of {@code g} in place of the value there, under that
+   * value's name (which the old value gives up). Unlike {@link #replace} the type may differ: for
+   * passes that change what a graph returns (its I/O layout).
+   */
+  public void setGraphOutput(Graph g, int index, Value v) {
+    Value old = g.outputs().get(index);
+    String name = old.name();
+    old.rename(g.uniqueName(name + "__replaced"));
+    v.rename(name);
+    g.setOutput(index, v);
+  }
+
+  /** Sets the model metadata entry {@code key}. */
+  public void setMetadata(Graph graph, String key, String value) {
+    graph.metadata().put(key, value);
+  }
 }

@@ -102,7 +102,7 @@ public final class Conv implements OpFamily {
     return new Geometry(in, kernel, strides, dil, pb, pe, out);
   }
 
-  private static Geometry transposeGeometry(NodeContext ctx, long[] in, long[] kernel) {
+  static Geometry transposeGeometry(NodeContext ctx, long[] in, long[] kernel) {
     int r = in.length;
     long[] strides = orOnes(ctx.attrLongs("strides"), r);
     long[] dil = orOnes(ctx.attrLongs("dilations"), r);

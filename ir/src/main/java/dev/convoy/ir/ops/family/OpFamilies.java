@@ -45,6 +45,9 @@ public final class OpFamilies {
         new Strings(),
         new Training(),
         new ConvoyFused(),
-        new ConvoyAttention());
+        new ConvoyAttention(),
+        new NhwcConv(),
+        new NhwcPooling(),
+        new NhwcRearrange());
   }
 }

@@ -67,11 +67,11 @@ public final class Pooling implements OpFamily {
    * The window geometry along each spatial axis: kernel, stride, dilation, the padding at the
    * start and end, and the output size.
    */
-  private record Geometry(long[] kernel, long[] strides, long[] dilations, long[] padBegin,
+  record Geometry(long[] kernel, long[] strides, long[] dilations, long[] padBegin,
       long[] padEnd, long[] out) {}
 
   /** Geometry for input spatial sizes {@code in} (entries -1 when unknown: output -1 too). */
-  private static Geometry geometry(NodeContext ctx, long[] in) {
+  static Geometry geometry(NodeContext ctx, long[] in) {
     int k = in.length;
     long[] kernel = ctx.attrLongs("kernel_shape");
     if (kernel.length != k) {
@@ -189,9 +189,9 @@ public final class Pooling implements OpFamily {
   // ---- windowed pools ----
 
   /** Per output position: the flat spatial input offsets of its window and its divisor. */
-  private record Windows(int[][] offsets, double[] divisors) {}
+  record Windows(int[][] offsets, double[] divisors) {}
 
-  private static Windows windows(Geometry g, long[] in, boolean countPad) {
+  static Windows windows(Geometry g, long[] in, boolean countPad) {
     int k = in.length;
     int outSize = NdArray.checkedSize(g.out);
     int[][] offsets = new int[outSize][];

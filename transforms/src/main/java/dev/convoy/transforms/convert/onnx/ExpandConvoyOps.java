@@ -28,9 +28,16 @@ import java.util.Map;
  * DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset
  * take their older spelling (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as
  * its erf chain below 20, Clip bounds as attributes below 11); Swish is {@code Mul(x,
- * Sigmoid(x))}.
+ * Sigmoid(x))}. The channels-last ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their
+ * standard op between Transposes ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back;
+ * NhwcConv's HWIO weight is transposed back to OIHW by a Transpose that ONNX runtimes fold).
  */
 public final class ExpandConvoyOps {
+  private static final long[] NHWC_TO_NCHW = {0, 3, 1, 2};
+  private static final long[] NCHW_TO_NHWC = {0, 2, 3, 1};
+  private static final long[] HWIO_TO_OIHW = {3, 2, 0, 1};
+  private static final long[] CHWM_TO_CMHW = {0, 3, 1, 2};
+
   private ExpandConvoyOps() {}
 
   /** {@code g} itself when it holds no {@code convoy} op, else an expanded copy. */
@@ -92,6 +99,13 @@ public final class ExpandConvoyOps {
         }
         case "SkipLayerNormalization" -> skipLayerNorm();
         case "Attention" -> List.of(attention());
+        case "NhwcConv" -> List.of(toNhwc(activation(emit("Conv", nhwcConvInputs(HWIO_TO_OIHW),
+            without("activation", "activation_params")))));
+        case "NhwcConvTranspose" -> List.of(toNhwc(emit("ConvTranspose",
+            nhwcConvInputs(CHWM_TO_CMHW), node.attributes())));
+        case "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool", "NhwcGlobalMaxPool",
+            "NhwcLRN", "NhwcDepthToSpace", "NhwcSpaceToDepth" -> List.of(toNhwc(emit(node.opType().substring(4),
+                List.of(toNchw(node.input(0))), node.attributes())));
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
         case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
@@ -256,6 +270,25 @@ public final class ExpandConvoyOps {
         default -> throw new ConvoyException(
             node + ": activation '" + act + "' has no ONNX expansion");
       };
+    }
+
+    /** {@code x} from {@code [N, H, W, C]} to {@code [N, C, H, W]}. */
+    private Value toNchw(Value x) {
+      return emit("Transpose", List.of(x), Map.of("perm", new Attribute.IntsAttr(NHWC_TO_NCHW)));
+    }
+
+    /** {@code y} from {@code [N, C, H, W]} to {@code [N, H, W, C]}. */
+    private Value toNhwc(Value y) {
+      return emit("Transpose", List.of(y), Map.of("perm", new Attribute.IntsAttr(NCHW_TO_NHWC)));
+    }
+
+    /** An NHWC convolution's inputs as the standard op reads them: X and the weight back. */
+    private List<Value> nhwcConvInputs(long[] weightBack) {
+      List<Value> in = new ArrayList<>(inputs(0, 3));
+      in.set(0, toNchw(node.input(0)));
+      in.set(1, emit("Transpose", List.of(node.input(1)),
+          Map.of("perm", new Attribute.IntsAttr(weightBack))));
+      return in;
     }
 
     /** {@code 0.5 * (x * (1 + erf(x / sqrt 2)))}, as exporters write GELU before opset 20. */

@@ -11,7 +11,8 @@ import java.util.Map;
  * Ops that only add or remove size-1 axes: Squeeze (its axes follow, {@code a -> p[a]}, and leave
  * the permutation, {@link Perms#dropAxes}), Unsqueeze (unchanged; the new axes join the
  * permutation in place, {@link Perms#insertAxes}) and a Reshape between static shapes that only
- * drops or inserts 1s, which moves as the Squeeze or Unsqueeze it is.
+ * drops or inserts 1s, which moves as the Squeeze or Unsqueeze it is, or that merges and splits
+ * axes which stay together when moved ({@link ReshapeGroups}).
  */
 final class RankMoves {
   private RankMoves() {}
@@ -61,13 +62,21 @@ final class RankMoves {
     return MovedOp.unchanged(n, List.of(0), Perms.insertAxes(p, inserted));
   }
 
-  /** A static Reshape that drops or inserts only 1s. */
+  /**
+   * A static Reshape: one that drops or inserts only 1s, else one whose merged and split axes
+   * stay together in the moved layout ({@link ReshapeGroups}).
+   */
   private static MovedOp reshape(Node n, long[] p) {
     long[] in = Facts.staticDims(n.input(0));
     long[] out = Facts.staticDims(n.output(0));
-    if (in == null || out == null || in.length == out.length) {
+    if (in == null || out == null || n.graph().opsetVersion("") < 5) {
       return null;
     }
+    MovedOp ones = in.length == out.length ? null : onesOnly(n, p, in, out);
+    return ones != null ? ones : ReshapeGroups.move(n, p, in, out);
+  }
+
+  private static MovedOp onesOnly(Node n, long[] p, long[] in, long[] out) {
     long[] moved = new long[p.length];
     for (int i = 0; i < p.length; i++) {
       moved[(int) p[i]] = in[i];

@@ -1,6 +1,8 @@
 package dev.convoy.transforms.optimize.move;
 
+import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Facts;
@@ -13,8 +15,9 @@ import java.util.Map;
 
 /**
  * A Transpose that only moves axes of size 1 ({@code [1,49,40,1] -> [1,1,49,40]}) keeps the data
- * in order: it is a Reshape to its static output shape, which moves no data and merges with the
- * Reshapes around it. One Transpose fewer, always.
+ * in order: it is a Reshape to its output shape, which moves no data and merges with the Reshapes
+ * around it. A dim of unknown size may stay where it is (the Reshape's 0 copies it, so {@code
+ * [N,1,1,C] -> [N,C,1,1]} qualifies). One Transpose fewer, always.
  */
 public final class TransposeToReshape implements MatchingRule<long[]> {
   public static final String NAME = "transpose-to-reshape";
@@ -36,12 +39,37 @@ public final class TransposeToReshape implements MatchingRule<long[]> {
     if (p == null) {
       return Match.fail(out.name() + " has no explicit permutation");
     }
-    long[] dims = Facts.staticDims(out);
-    if (dims == null) {
-      return Match.fail(out.name() + " has no static shape");
+    Shape shape = Facts.shape(out);
+    if (shape == null || !shape.hasRank() || shape.rank() != p.length) {
+      return Match.fail(out.name() + " has no known rank");
     }
-    if (!SinkPlan.keepsDataOrder(out, p)) {
-      return Match.fail(out.name() + " reorders axes larger than 1");
+    long[] dims = new long[p.length];
+    boolean copied = false;
+    long last = -1;
+    for (int i = 0; i < p.length; i++) {
+      Dim d = shape.dim(i);
+      if (d.isStatic()) {
+        dims[i] = d.size();
+      } else if (p[i] == i) {
+        // Reshape's 0 copies the input's dim at the same index: one that stays in place.
+        copied = true;
+      } else {
+        return Match.fail(out.name() + " has a dim of unknown size that moves (axis " + i + ")");
+      }
+      if (!d.isStatic() || d.size() != 1) {
+        if (p[i] < last) {
+          return Match.fail(out.name() + " reorders axes larger than 1");
+        }
+        last = p[i];
+      }
+    }
+    boolean empty = false;
+    for (int i = 0; i < p.length; i++) {
+      empty |= shape.dim(i).isStatic() && dims[i] == 0;
+    }
+    if (copied && empty) {
+      // A literal 0 would copy the input's dim there too.
+      return Match.fail(out.name() + " has an empty axis beside a dim of unknown size");
     }
     return Match.of(dims);
   }

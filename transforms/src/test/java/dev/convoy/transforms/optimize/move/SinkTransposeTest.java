@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize.move;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -165,13 +166,23 @@ class SinkTransposeTest {
   }
 
   @Test
-  void transposeToReshapeNeedsAStaticShape() {
+  void transposeToReshapeNeedsUnknownDimsToStayInPlace() {
     Graph g = parse("""
           %y = Transpose(%x) {perm=[0,3,1,2]} @t
-        """, "(%x: float32[N,49,40,1]) -> (%y: float32[N,1,49,40])");
+        """, "(%x: float32[1,49,N,1]) -> (%y: float32[1,1,49,N])");
     Match<long[]> m = new TransposeToReshape().match(named(g, "t"),
         new Rewriter(new PassContext(O1, null)));
-    assertEquals("y has no static shape", m.reason());
+    assertEquals("y has a dim of unknown size that moves (axis 3)", m.reason());
+  }
+
+  @Test
+  void transposeToReshapeCopiesAnUnknownDimThatStays() {
+    Graph g = parse("""
+          %y = Transpose(%x) {perm=[0,3,1,2]} @t
+        """, "(%x: float32[N,1,1,40]) -> (%y: float32[N,40,1,1])");
+    Match<long[]> m = new TransposeToReshape().match(named(g, "t"),
+        new Rewriter(new PassContext(O1, null)));
+    assertArrayEquals(new long[] {0, 40, 1, 1}, m.value());
   }
 
   @Test

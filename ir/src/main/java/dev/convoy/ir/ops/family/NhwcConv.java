@@ -1,0 +1,405 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.Kernels;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpFamily;
+import dev.convoy.ir.ops.OpRegistrar;
+import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Blas;
+import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.WeightCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Channels-last 2-D convolutions of the {@code convoy} domain, which the {@code cvy} target's
+ * layout pass writes: {@code NhwcConv(X, W, B?)} computes {@code act(Conv(X, W, B))} with X and Y
+ * as {@code [N, H, W, C]} and the weight stored as {@code [kh, kw, C/group, M]} (HWIO, permuted
+ * once when the model is optimized). Attributes are Conv's plus {@code activation} and {@code
+ * activation_params} (those of {@link ConvoyFused}'s FusedConv).
+ *
+ * <p>In this layout a convolution is a product of {@code [pixels, kh*kw*C/group]} patches (each
+ * patch row is a run of contiguous channel vectors, so im2col is a series of array copies) by the
+ * weight viewed as {@code [kh*kw*C/group, M]}; a 1x1 stride-1 convolution is one GEMM straight
+ * on the input, and a depthwise one adds weighted channel vectors, a loop over channels that
+ * vectorizes. {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
+ * weight stored as {@code [C, kh, kw, M]}. Float32 only.
+ */
+public final class NhwcConv implements OpFamily {
+  /** Output pixels per im2col block, scaled down as patches grow (bounds the block's floats). */
+  private static final int BLOCK_FLOATS = 1 << 16;
+  /** Output channels per group from which the product runs in the channels-last orientation. */
+  private static final int WIDE = 64;
+
+  @Override
+  public void register(OpRegistrar r) {
+    r.op(OpCatalog.CONVOY_DOMAIN, "NhwcConv", 1).inputs(2, 3).attr("auto_pad", "NOTSET")
+        .optionalAttr("dilations").attr("group", 1L).optionalAttr("kernel_shape")
+        .optionalAttr("pads").optionalAttr("strides").attr("activation", "")
+        .attr("activation_params", new Attribute.FloatsAttr(new float[0]))
+        .shape(ctx -> shape(ctx, false)).kernel(ctx -> Kernels.one(conv(ctx)));
+    r.op(OpCatalog.CONVOY_DOMAIN, "NhwcConvTranspose", 1).inputs(2, 3).attr("auto_pad", "NOTSET")
+        .optionalAttr("dilations").attr("group", 1L).optionalAttr("kernel_shape")
+        .optionalAttr("output_padding").optionalAttr("output_shape").optionalAttr("pads")
+        .optionalAttr("strides").shape(ctx -> shape(ctx, true))
+        .kernel(ctx -> Kernels.one(convTranspose(ctx)));
+  }
+
+  /**
+   * ConvTranspose channels-last (one group): per block of input pixels, one GEMM {@code [pixels,
+   * C] x [C, kh*kw*M]} gives every tap's contribution, which is added (channel vectors) at the
+   * output pixel the tap lands on (col2im).
+   */
+  private static NdArray convTranspose(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    NdArray w = ctx.tensor(1);
+    requireFloatOperands(ctx, x, w);
+    long[] xd = x.dims();
+    long[] wd = w.dims();
+    if (x.rank() != 4 || w.rank() != 4 || wd[0] != xd[3] || ctx.attrInt("group") != 1) {
+      throw ctx.error("input " + x.describe() + " and weight " + w.describe()
+          + " must be [N, H, W, C] and [C, kh, kw, M], one group");
+    }
+    Conv.Geometry geo = Conv.transposeGeometry(ctx, new long[] {xd[1], xd[2]},
+        new long[] {wd[1], wd[2]});
+    int n = (int) xd[0];
+    int ih = (int) xd[1];
+    int iw = (int) xd[2];
+    int c = (int) xd[3];
+    int kh = (int) wd[1];
+    int kw = (int) wd[2];
+    int m = (int) wd[3];
+    int oh = (int) geo.out()[0];
+    int ow = (int) geo.out()[1];
+    long[] outDims = {n, oh, ow, m};
+    float[] y = biased(ctx, outDims);
+    float[] xs = x.floats();
+    float[] ws = w.floats();
+    int k = kh * kw * m;
+    int pixels = n * ih * iw;
+    int block = Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)));
+    float[] cols = new float[block * k];
+    float[] tap = new float[m];
+    float[] acc = new float[m];
+    for (int p0 = 0; p0 < pixels; p0 += block) {
+      int rows = Math.min(block, pixels - p0);
+      Arrays.fill(cols, 0, rows * k, 0f);
+      Blas.sgemm(rows, k, c, xs, p0 * c, c, ws, 0, k, cols, 0, k, ctx.parallel());
+      for (int r = 0; r < rows; r++) {
+        int p = p0 + r;
+        int ix = p % iw;
+        int iy = (p / iw) % ih;
+        int img = p / (iw * ih);
+        for (int a = 0; a < kh; a++) {
+          int oy = (int) (iy * geo.strides()[0] - geo.padBegin()[0] + a * geo.dilations()[0]);
+          if (oy < 0 || oy >= oh) {
+            continue;
+          }
+          for (int bb = 0; bb < kw; bb++) {
+            int ox = (int) (ix * geo.strides()[1] - geo.padBegin()[1] + bb * geo.dilations()[1]);
+            if (ox < 0 || ox >= ow) {
+              continue;
+            }
+            int dst = ((img * oh + oy) * ow + ox) * m;
+            System.arraycopy(cols, r * k + (a * kw + bb) * m, tap, 0, m);
+            System.arraycopy(y, dst, acc, 0, m);
+            add(tap, acc, m);
+            System.arraycopy(acc, 0, y, dst, m);
+          }
+        }
+      }
+    }
+    return NdArray.wrap(DType.FLOAT, outDims, y);
+  }
+
+  /**
+   * The shape of a channels-last convolution, {@code [N, Ho, Wo, M]}: weight {@code [kh, kw, C/g,
+   * M]}, or {@code [C, kh, kw, M]} for the transposed convolution.
+   */
+  private static List<ValueType> shape(InferenceContext ctx, boolean transposed) {
+    DType t = ShapeFns.firstDType(ctx);
+    Shape x = ctx.shape(0);
+    Shape w = ctx.shape(1);
+    if (!x.hasRank()) {
+      return ShapeFns.tensor(t, Shape.unknownRank());
+    }
+    if (x.rank() != 4 || (w.hasRank() && w.rank() != 4)) {
+      throw ctx.contradiction("input and weight must be 4-D ([N, H, W, C], "
+          + (transposed ? "[C, kh, kw, M]" : "[kh, kw, C/group, M]") + "), got " + x + " and "
+          + w);
+    }
+    List<Dim> out = new ArrayList<>();
+    out.add(x.dim(0));
+    long[] kernel = ctx.attrLongs("kernel_shape");
+    int k0 = transposed ? 1 : 0;
+    if (kernel == null && w.hasRank() && w.dim(k0).isStatic() && w.dim(k0 + 1).isStatic()) {
+      kernel = new long[] {w.dim(k0).size(), w.dim(k0 + 1).size()};
+    }
+    if (kernel != null && x.dim(1).isStatic() && x.dim(2).isStatic()) {
+      long[] in = {x.dim(1).size(), x.dim(2).size()};
+      Conv.Geometry g = transposed ? Conv.transposeGeometry(ctx, in, kernel)
+          : Conv.convGeometry(ctx, in, kernel);
+      out.add(Dim.of(g.out()[0]));
+      out.add(Dim.of(g.out()[1]));
+    } else {
+      out.add(Dim.UNKNOWN);
+      out.add(Dim.UNKNOWN);
+    }
+    out.add(w.hasRank() ? w.dim(3) : Dim.UNKNOWN);
+    return ShapeFns.tensor(t, Shape.of(out));
+  }
+
+  private static NdArray conv(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    NdArray w = ctx.tensor(1);
+    requireFloatOperands(ctx, x, w);
+    if (x.rank() != 4 || w.rank() != 4) {
+      throw ctx.error("input " + x.describe() + " and weight " + w.describe()
+          + " must be [N, H, W, C] and [kh, kw, C/group, M]");
+    }
+    long[] xd = x.dims();
+    long[] wd = w.dims();
+    int c = (int) xd[3];
+    int cg = (int) wd[2];
+    int m = (int) wd[3];
+    int group = ctx.attrInt("group");
+    if (group <= 0 || cg * group != c || m % group != 0) {
+      throw ctx.error("channels do not divide into " + group + " groups: input " + x.describe()
+          + ", weight " + w.describe());
+    }
+    long[] kernel = ctx.attrLongs("kernel_shape");
+    long[] wk = {wd[0], wd[1]};
+    if (kernel != null && !Arrays.equals(kernel, wk)) {
+      throw ctx.error("kernel_shape " + Arrays.toString(kernel) + " disagrees with weight "
+          + w.describe());
+    }
+    Conv.Geometry geo = Conv.convGeometry(ctx, new long[] {xd[1], xd[2]}, wk);
+    long[] outDims = {xd[0], geo.out()[0], geo.out()[1], m};
+    float[] y = biased(ctx, outDims);
+    Shape2d s = new Shape2d((int) xd[0], (int) xd[1], (int) xd[2], c, geo);
+    float[] xs = x.floats();
+    float[] ws = w.floats();
+    Parallel par = ctx.parallel();
+    if (cg == 1 && m == c) {
+      depthwise(xs, ws, y, s, par);
+    } else if (s.pointwise() && group == 1 && m >= WIDE) {
+      Blas.sgemm(s.n * s.oh * s.ow, m, c, xs, 0, ws, 0, y, 0, par);
+    } else {
+      im2colGemm(xs, ws, y, s, group, cg, m, ctx.weightCache(), par);
+    }
+    return Activation.of(ctx).apply(NdArray.wrap(DType.FLOAT, outDims, y));
+  }
+
+  private static void requireFloatOperands(KernelContext ctx, NdArray x, NdArray w) {
+    if (x.dtype() != DType.FLOAT) {
+      throw ctx.unsupportedType(x.dtype());
+    }
+    Kernels.requireSameType(ctx, x, w);
+  }
+
+  /** A fresh {@code outDims} output holding the optional bias (input 2) on every pixel. */
+  private static float[] biased(KernelContext ctx, long[] outDims) {
+    float[] y = new float[NdArray.checkedSize(outDims)];
+    NdArray b = ctx.optionalTensor(2);
+    if (b == null) {
+      return y;
+    }
+    int m = (int) outDims[3];
+    if (b.dtype() != DType.FLOAT || b.size() != m) {
+      throw ctx.error("bias " + b.describe() + " must be " + m + " float32");
+    }
+    float[] bias = b.toFloats();
+    for (int off = 0; off < y.length; off += m) {
+      System.arraycopy(bias, 0, y, off, m);
+    }
+    return y;
+  }
+
+  /** The sizes of one channels-last 2-D convolution. */
+  private record Shape2d(int n, int ih, int iw, int c, int kh, int kw, int oh, int ow, int sh,
+      int sw, int dh, int dw, int ph, int pw) {
+    Shape2d(int n, int ih, int iw, int c, Conv.Geometry g) {
+      this(n, ih, iw, c, (int) g.kernel()[0], (int) g.kernel()[1], (int) g.out()[0],
+          (int) g.out()[1], (int) g.strides()[0], (int) g.strides()[1], (int) g.dilations()[0],
+          (int) g.dilations()[1], (int) g.padBegin()[0], (int) g.padBegin()[1]);
+    }
+
+    boolean pointwise() {
+      return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && oh == ih
+          && ow == iw;
+    }
+  }
+
+  /**
+   * {@code y += patches(x) * W} per group, over blocks of output pixels. A group of at least
+   * {@value #WIDE} output channels multiplies the block's patches (channel runs copied into a
+   * zero-based matrix) by its columns of the weight, rows of {@code mg} channels. A narrower group
+   * would leave GEMM rows too short to vectorize, so it runs transposed, {@code W^T * patches^T}
+   * (rows as long as the block), and the block's result is transposed back into {@code y}.
+   */
+  private static void im2colGemm(float[] x, float[] w, float[] y, Shape2d s, int group, int cg,
+      int m, WeightCache cache, Parallel par) {
+    int k = s.kh * s.kw * cg;
+    int mg = m / group;
+    boolean wide = mg >= WIDE;
+    float[] wt = wide ? null : cache.transposed(w, k, m);
+    int pixels = s.n * s.oh * s.ow;
+    // Blocks of patches stay in L2; transposed ones also keep their result rows L1-sized.
+    int block = wide ? Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)))
+        : Math.min(pixels, Math.max(64, Math.min(512, (BLOCK_FLOATS / 4) / Math.max(1, k))));
+    int blocks = (pixels + block - 1) / block;
+    boolean perBlock = blocks >= 2 * par.threads();
+    Parallel inner = perBlock ? Parallel.serial() : par;
+    (perBlock ? par : Parallel.serial()).forRange(blocks, (long) block * k * m, (from, to) -> {
+      // Transposed rows are padded off a power-of-two stride, which would thrash cache sets.
+      int ld = block + 8;
+      float[] col = new float[ld * k];
+      float[] out = wide ? null : new float[mg * ld];
+      for (int bi = from; bi < to; bi++) {
+        int p0 = bi * block;
+        int rows = Math.min(block, pixels - p0);
+        for (int g = 0; g < group; g++) {
+          if (wide) {
+            patches(x, s, g * cg, cg, p0, rows, col);
+            Blas.sgemm(rows, mg, k, col, 0, k, w, g * mg, m, y, p0 * m + g * mg, m, inner);
+          } else {
+            patchesTransposed(x, s, g * cg, cg, p0, rows, col, ld);
+            Arrays.fill(out, 0f);
+            Blas.sgemm(mg, rows, k, wt, g * mg * k, k, col, 0, ld, out, 0, ld, inner);
+            for (int r = 0; r < rows; r++) {
+              int dst = (p0 + r) * m + g * mg;
+              for (int j = 0; j < mg; j++) {
+                y[dst + j] += out[j * ld + r];
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * The patches of output pixels {@code [p0, p0 + rows)}, channels {@code [c0, c0 + cg)}, as
+   * {@code [kh*kw*cg, rows]} with row stride {@code ld}: one row per weight row, one column per
+   * pixel.
+   */
+  private static void patchesTransposed(float[] x, Shape2d s, int c0, int cg, int p0, int rows,
+      float[] col, int ld) {
+    int[] src = new int[rows];
+    int row = 0;
+    for (int a = 0; a < s.kh; a++) {
+      for (int bb = 0; bb < s.kw; bb++, row += cg) {
+        for (int r = 0; r < rows; r++) {
+          int p = p0 + r;
+          int ox = p % s.ow;
+          int oy = (p / s.ow) % s.oh;
+          int img = p / (s.ow * s.oh);
+          int iy = oy * s.sh - s.ph + a * s.dh;
+          int ix = ox * s.sw - s.pw + bb * s.dw;
+          boolean inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+          src[r] = inside ? ((img * s.ih + iy) * s.iw + ix) * s.c + c0 : -1;
+        }
+        // Channel by channel, so writes run along a row (the reads revisit a few cached lines).
+        for (int ci = 0; ci < cg; ci++) {
+          int dst = (row + ci) * ld;
+          for (int r = 0; r < rows; r++) {
+            int at = src[r];
+            col[dst + r] = at < 0 ? 0f : x[at + ci];
+          }
+        }
+      }
+    }
+  }
+
+  /** The patches of output pixels {@code [p0, p0 + rows)}, channels {@code [c0, c0 + cg)}. */
+  private static void patches(float[] x, Shape2d s, int c0, int cg, int p0, int rows,
+      float[] col) {
+    int k = s.kh * s.kw * cg;
+    for (int r = 0; r < rows; r++) {
+      int p = p0 + r;
+      int ox = p % s.ow;
+      int oy = (p / s.ow) % s.oh;
+      int img = p / (s.ow * s.oh);
+      int dst = r * k;
+      for (int a = 0; a < s.kh; a++) {
+        int iy = oy * s.sh - s.ph + a * s.dh;
+        for (int bb = 0; bb < s.kw; bb++, dst += cg) {
+          int ix = ox * s.sw - s.pw + bb * s.dw;
+          if (iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw) {
+            Arrays.fill(col, dst, dst + cg, 0f);
+          } else {
+            System.arraycopy(x, ((img * s.ih + iy) * s.iw + ix) * s.c + c0, col, dst, cg);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Depthwise ({@code group == C == M}): every output pixel accumulates, tap by tap in kernel
+   * order, the input's channel vector times the tap's weight vector, in zero-based copies so the
+   * channel loop vectorizes. Rows of output pixels run in parallel.
+   */
+  private static void depthwise(float[] x, float[] w, float[] y, Shape2d s, Parallel par) {
+    int c = s.c;
+    int taps = s.kh * s.kw;
+    float[][] wt = new float[taps][];
+    for (int t = 0; t < taps; t++) {
+      wt[t] = Arrays.copyOfRange(w, t * c, (t + 1) * c);
+    }
+    par.forRange(s.n * s.oh, (long) s.ow * taps * c, (from, to) -> {
+      float[] acc = new float[c];
+      float[] tap = new float[c];
+      for (int row = from; row < to; row++) {
+        int img = row / s.oh;
+        int oy = row % s.oh;
+        for (int ox = 0; ox < s.ow; ox++) {
+          Arrays.fill(acc, 0f);
+          for (int a = 0; a < s.kh; a++) {
+            int iy = oy * s.sh - s.ph + a * s.dh;
+            if (iy < 0 || iy >= s.ih) {
+              continue;
+            }
+            for (int bb = 0; bb < s.kw; bb++) {
+              int ix = ox * s.sw - s.pw + bb * s.dw;
+              if (ix < 0 || ix >= s.iw) {
+                continue;
+              }
+              System.arraycopy(x, ((img * s.ih + iy) * s.iw + ix) * c, tap, 0, c);
+              fma(wt[a * s.kw + bb], tap, acc, c);
+            }
+          }
+          int dst = (row * s.ow + ox) * c;
+          for (int ch = 0; ch < c; ch++) {
+            tap[ch] = y[dst + ch];
+          }
+          add(acc, tap, c);
+          System.arraycopy(tap, 0, y, dst, c);
+        }
+      }
+    });
+  }
+
+  /** {@code acc[j] += wv[j] * tap[j]}. */
+  private static void fma(float[] wv, float[] tap, float[] acc, int n) {
+    for (int j = 0; j < n; j++) {
+      acc[j] += wv[j] * tap[j];
+    }
+  }
+
+  /** {@code dst[j] += src[j]}. */
+  private static void add(float[] src, float[] dst, int n) {
+    for (int j = 0; j < n; j++) {
+      dst[j] += src[j];
+    }
+  }
+}

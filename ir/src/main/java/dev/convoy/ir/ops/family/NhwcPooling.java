@@ -1,0 +1,230 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.Kernels;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpDef;
+import dev.convoy.ir.ops.OpFamily;
+import dev.convoy.ir.ops.OpRegistrar;
+import dev.convoy.ir.ops.ShapeFns;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Channels-last 2-D window ops of the {@code convoy} domain, which the {@code cvy} target's layout
+ * pass writes, all on {@code [N, H, W, C]}: {@code NhwcMaxPool} and {@code NhwcAveragePool}
+ * (the attributes of MaxPool without the indices output, and of AveragePool),
+ * {@code NhwcGlobalAveragePool} and {@code NhwcGlobalMaxPool} ({@code [N, 1, 1, C]}), and {@code
+ * NhwcLRN} (LRN's attributes, the window running over the last axis). Window geometry is
+ * {@link Pooling}'s; every output pixel reduces whole channel vectors (zero-based copies, so the
+ * channel loop vectorizes). Each computes what the standard op computes on the transposed data:
+ * max takes the first tap then any greater one, sums run in double in the standard kernels'
+ * order. Float32 only.
+ */
+public final class NhwcPooling implements OpFamily {
+
+  private enum Mode { MAX, AVERAGE }
+
+  @Override
+  public void register(OpRegistrar r) {
+    String d = OpCatalog.CONVOY_DOMAIN;
+    window(r.op(d, "NhwcMaxPool", 1)).kernel(ctx -> Kernels.one(pool(ctx, Mode.MAX)));
+    window(r.op(d, "NhwcAveragePool", 1)).attr("count_include_pad", 0L)
+        .kernel(ctx -> Kernels.one(pool(ctx, Mode.AVERAGE)));
+    r.op(d, "NhwcGlobalAveragePool", 1).shape(NhwcPooling::globalShape)
+        .kernel(ctx -> Kernels.one(global(ctx, Mode.AVERAGE)));
+    r.op(d, "NhwcGlobalMaxPool", 1).shape(NhwcPooling::globalShape)
+        .kernel(ctx -> Kernels.one(global(ctx, Mode.MAX)));
+    r.op(d, "NhwcLRN", 1).attr("alpha", 1e-4f).attr("beta", 0.75f).attr("bias", 1.0f)
+        .requiredAttr("size").shape(ShapeFns.sameAsInput(0))
+        .kernel(ctx -> Kernels.one(lrn(ctx)));
+  }
+
+  private static OpDef.Builder window(OpDef.Builder b) {
+    return b.requiredAttr("kernel_shape").attr("auto_pad", "NOTSET").optionalAttr("pads")
+        .optionalAttr("strides").optionalAttr("dilations").attr("ceil_mode", 0L)
+        .shape(NhwcPooling::poolShape);
+  }
+
+  private static List<ValueType> poolShape(InferenceContext ctx) {
+    Shape s = ctx.shape(0);
+    if (!s.hasRank()) {
+      return ShapeFns.tensor(ctx.dtype(0), s);
+    }
+    requireRank4(ctx, s);
+    long[] in = {staticOr(s.dim(1)), staticOr(s.dim(2))};
+    Pooling.Geometry g = Pooling.geometry(ctx, in);
+    List<Dim> dims = new ArrayList<>();
+    dims.add(s.dim(0));
+    for (long o : g.out()) {
+      dims.add(o < 0 ? Dim.UNKNOWN : Dim.of(o));
+    }
+    dims.add(s.dim(3));
+    return ShapeFns.tensor(ctx.dtype(0), Shape.of(dims));
+  }
+
+  private static List<ValueType> globalShape(InferenceContext ctx) {
+    Shape s = ctx.shape(0);
+    if (!s.hasRank()) {
+      return ShapeFns.tensor(ctx.dtype(0), s);
+    }
+    requireRank4(ctx, s);
+    return ShapeFns.tensor(ctx.dtype(0),
+        Shape.of(List.of(s.dim(0), Dim.of(1), Dim.of(1), s.dim(3))));
+  }
+
+  private static void requireRank4(InferenceContext ctx, Shape s) {
+    if (s.rank() != 4) {
+      throw ctx.contradiction("input must be [N, H, W, C], got " + s);
+    }
+  }
+
+  private static long staticOr(Dim d) {
+    return d.isStatic() ? d.size() : -1;
+  }
+
+  /** The float32 input as {@code [N, H, W, C]}. */
+  private static NdArray input(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    if (x.dtype() != DType.FLOAT) {
+      throw ctx.unsupportedType(x.dtype());
+    }
+    if (x.rank() != 4) {
+      throw ctx.error("input must be [N, H, W, C], got " + x.describe());
+    }
+    return x;
+  }
+
+  private static NdArray pool(KernelContext ctx, Mode mode) {
+    NdArray x = input(ctx);
+    long[] d = x.dims();
+    long[] in = {d[1], d[2]};
+    Pooling.Geometry g = Pooling.geometry(ctx, in);
+    boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
+    Pooling.Windows win = Pooling.windows(g, in, countPad);
+    int n = (int) d[0];
+    int c = (int) d[3];
+    int inPlane = (int) (d[1] * d[2]);
+    int outPlane = (int) (g.out()[0] * g.out()[1]);
+    long[] outDims = {d[0], g.out()[0], g.out()[1], d[3]};
+    float[] xs = x.floats();
+    float[] y = new float[NdArray.checkedSize(outDims)];
+    ctx.parallel().forRange(n * outPlane, (long) c * 9, (from, to) -> {
+      float[] tap = new float[c];
+      float[] acc = new float[c];
+      double[] sum = new double[c];
+      for (int t = from; t < to; t++) {
+        int img = t / outPlane;
+        int[] offs = win.offsets()[t % outPlane];
+        int base = img * inPlane;
+        if (mode == Mode.MAX) {
+          if (offs.length == 0) {
+            Arrays.fill(acc, Float.NEGATIVE_INFINITY);
+          } else {
+            System.arraycopy(xs, (base + offs[0]) * c, acc, 0, c);
+          }
+          for (int i = 1; i < offs.length; i++) {
+            System.arraycopy(xs, (base + offs[i]) * c, tap, 0, c);
+            maxInto(tap, acc, c);
+          }
+        } else {
+          Arrays.fill(sum, 0);
+          for (int off : offs) {
+            System.arraycopy(xs, (base + off) * c, tap, 0, c);
+            sumInto(tap, sum, c);
+          }
+          double div = win.divisors()[t % outPlane];
+          for (int j = 0; j < c; j++) {
+            acc[j] = (float) (sum[j] / div);
+          }
+        }
+        System.arraycopy(acc, 0, y, t * c, c);
+      }
+    });
+    return NdArray.wrap(DType.FLOAT, outDims, y);
+  }
+
+  /** {@code acc[j] = tap[j]} where it is greater (so NaN only when the first tap was NaN). */
+  private static void maxInto(float[] tap, float[] acc, int n) {
+    for (int j = 0; j < n; j++) {
+      acc[j] = tap[j] > acc[j] ? tap[j] : acc[j];
+    }
+  }
+
+  private static void sumInto(float[] tap, double[] sum, int n) {
+    for (int j = 0; j < n; j++) {
+      sum[j] += tap[j];
+    }
+  }
+
+  private static NdArray global(KernelContext ctx, Mode mode) {
+    NdArray x = input(ctx);
+    long[] d = x.dims();
+    int n = (int) d[0];
+    int plane = (int) (d[1] * d[2]);
+    int c = (int) d[3];
+    float[] xs = x.floats();
+    float[] y = new float[n * c];
+    ctx.parallel().forRange(n, (long) plane * c, (from, to) -> {
+      float[] tap = new float[c];
+      double[] acc = new double[c];
+      for (int img = from; img < to; img++) {
+        Arrays.fill(acc, mode == Mode.MAX ? Double.NEGATIVE_INFINITY : 0);
+        for (int p = 0; p < plane; p++) {
+          System.arraycopy(xs, (img * plane + p) * c, tap, 0, c);
+          if (mode == Mode.MAX) {
+            for (int j = 0; j < c; j++) {
+              acc[j] = Math.max(acc[j], tap[j]);
+            }
+          } else {
+            sumInto(tap, acc, c);
+          }
+        }
+        for (int j = 0; j < c; j++) {
+          y[img * c + j] = (float) (mode == Mode.MAX ? acc[j] : acc[j] / plane);
+        }
+      }
+    });
+    return NdArray.wrap(DType.FLOAT, new long[] {d[0], 1, 1, d[3]}, y);
+  }
+
+  /**
+   * LRN over the channel axis, which is the last: per pixel, the sum of squares of a window of
+   * neighbouring channels, in double as the standard kernel computes it.
+   */
+  private static NdArray lrn(KernelContext ctx) {
+    NdArray x = input(ctx);
+    long[] d = x.dims();
+    int c = (int) d[3];
+    int pixels = (int) (d[0] * d[1] * d[2]);
+    int size = ctx.attrInt("size");
+    double alpha = ctx.attrFloat("alpha");
+    double beta = ctx.attrFloat("beta");
+    double bias = ctx.attrFloat("bias");
+    int lo = (size - 1) / 2;
+    int hi = size - 1 - lo;
+    float[] xs = x.floats();
+    float[] y = new float[xs.length];
+    ctx.parallel().forRange(pixels, (long) c * (size + 16), (from, to) -> {
+      for (int p = from; p < to; p++) {
+        int base = p * c;
+        for (int ch = 0; ch < c; ch++) {
+          double ss = 0;
+          for (int cc = Math.max(0, ch - lo); cc <= Math.min(c - 1, ch + hi); cc++) {
+            double v = xs[base + cc];
+            ss += v * v;
+          }
+          y[base + ch] = (float) (xs[base + ch] / Math.pow(bias + alpha / size * ss, beta));
+        }
+      }
+    });
+    return NdArray.wrap(DType.FLOAT, d, y);
+  }
+}

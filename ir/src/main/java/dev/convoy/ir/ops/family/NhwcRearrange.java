@@ -1,0 +1,111 @@
+package dev.convoy.ir.ops.family;
+
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.InferenceContext;
+import dev.convoy.ir.ops.KernelContext;
+import dev.convoy.ir.ops.Kernels;
+import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.OpFamily;
+import dev.convoy.ir.ops.OpRegistrar;
+import dev.convoy.ir.ops.ShapeFns;
+import java.util.List;
+
+/**
+ * Channels-last DepthToSpace and SpaceToDepth of the {@code convoy} domain, which the {@code cvy}
+ * target's layout pass writes: {@code NhwcDepthToSpace} ({@code blocksize}, {@code mode} DCR or
+ * CRD) turns {@code [N, H, W, C]} into {@code [N, H*b, W*b, C/b^2]} and {@code NhwcSpaceToDepth}
+ * back, moving the same elements as the standard ops on the transposed data. In this layout the
+ * channels of one output pixel come from one input pixel: a run of {@code C/b^2} (DCR) is one copy.
+ */
+public final class NhwcRearrange implements OpFamily {
+
+  @Override
+  public void register(OpRegistrar r) {
+    r.op(OpCatalog.CONVOY_DOMAIN, "NhwcDepthToSpace", 1).requiredAttr("blocksize")
+        .attr("mode", "DCR").shape(ctx -> shape(ctx, true))
+        .kernel(ctx -> Kernels.one(rearrange(ctx, true)));
+    r.op(OpCatalog.CONVOY_DOMAIN, "NhwcSpaceToDepth", 1).requiredAttr("blocksize")
+        .shape(ctx -> shape(ctx, false)).kernel(ctx -> Kernels.one(rearrange(ctx, false)));
+  }
+
+  private static List<ValueType> shape(InferenceContext ctx, boolean toSpace) {
+    Shape s = ctx.shape(0);
+    if (!s.hasRank()) {
+      return ShapeFns.tensor(ctx.dtype(0), s);
+    }
+    if (s.rank() != 4) {
+      throw ctx.contradiction("input must be [N, H, W, C], got " + s);
+    }
+    long b = ctx.attrLong("blocksize");
+    long bb = b * b;
+    return ShapeFns.tensor(ctx.dtype(0), Shape.of(List.of(s.dim(0),
+        scaled(s.dim(1), b, toSpace), scaled(s.dim(2), b, toSpace),
+        scaled(s.dim(3), bb, !toSpace))));
+  }
+
+  private static Dim scaled(Dim d, long f, boolean up) {
+    if (!d.isStatic()) {
+      return Dim.UNKNOWN;
+    }
+    return Dim.of(up ? d.size() * f : d.size() / f);
+  }
+
+  private static NdArray rearrange(KernelContext ctx, boolean toSpace) {
+    NdArray x = ctx.tensor(0);
+    if (x.dtype() != DType.FLOAT) {
+      throw ctx.unsupportedType(x.dtype());
+    }
+    long[] d = x.dims();
+    int b = ctx.attrInt("blocksize");
+    if (x.rank() != 4 || b <= 0) {
+      throw ctx.error("input must be [N, H, W, C] with a positive blocksize, got "
+          + x.describe());
+    }
+    boolean crd = toSpace && ctx.attrString("mode").equals("CRD");
+    if (toSpace && !crd && !ctx.attrString("mode").equals("DCR")) {
+      throw ctx.error("mode must be DCR or CRD, got '" + ctx.attrString("mode") + "'");
+    }
+    // The space side [N, Hs, Ws, Cs] and the depth side [N, Hs/b, Ws/b, Cs*b*b].
+    int n = (int) d[0];
+    int hs = (int) (toSpace ? d[1] * b : d[1]);
+    int ws = (int) (toSpace ? d[2] * b : d[2]);
+    int cs = (int) (toSpace ? d[3] / ((long) b * b) : d[3]);
+    if (toSpace ? d[3] % ((long) b * b) != 0 : d[1] % b != 0 || d[2] % b != 0) {
+      throw ctx.error("blocksize " + b + " does not divide " + x.describe());
+    }
+    int hd = hs / b;
+    int wd = ws / b;
+    int cd = cs * b * b;
+    float[] xs = x.floats();
+    float[] y = new float[xs.length];
+    float[] space = toSpace ? y : xs;
+    float[] depth = toSpace ? xs : y;
+    for (int img = 0; img < n; img++) {
+      for (int h = 0; h < hd; h++) {
+        for (int w = 0; w < wd; w++) {
+          int dBase = ((img * hd + h) * wd + w) * cd;
+          for (int i = 0; i < b; i++) {
+            for (int j = 0; j < b; j++) {
+              int sBase = ((img * hs + h * b + i) * ws + w * b + j) * cs;
+              if (crd) {
+                for (int c = 0; c < cs; c++) {
+                  space[sBase + c] = depth[dBase + c * b * b + i * b + j];
+                }
+              } else if (toSpace) {
+                System.arraycopy(depth, dBase + (i * b + j) * cs, space, sBase, cs);
+              } else {
+                System.arraycopy(space, sBase, depth, dBase + (i * b + j) * cs, cs);
+              }
+            }
+          }
+        }
+      }
+    }
+    long[] out = toSpace ? new long[] {n, hs, ws, cs} : new long[] {n, hd, wd, cd};
+    return NdArray.wrap(DType.FLOAT, out, y);
+  }
+}

@@ -1,0 +1,103 @@
+package dev.convoy.transforms.optimize.layout;
+
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Use;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.memory.MemoryPlanCodec;
+import dev.convoy.transforms.memory.PlanMemoryPass;
+import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.PassContext;
+import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.move.Perms;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code --io-layout nhwc}: after the layout pass, drops the Transposes at the graph boundary, so
+ * a 4-D graph input read only through Transposes into NHWC is declared {@code [N, H, W, C]} and
+ * a graph output computed by a Transpose back to NCHW is given as the NHWC value before it (under
+ * the output's name). The artifact records which inputs and outputs changed in the metadata entry
+ * {@value #KEY} ({@code inputs=a,b;outputs=c}), and a stored memory plan is made again for the
+ * changed graph. Inputs and outputs the layout pass left NCHW stay as they are.
+ */
+public final class IoLayout {
+  /** The metadata entry naming the inputs and outputs whose layout became NHWC. */
+  public static final String KEY = "convoy.io_layout";
+
+  private IoLayout() {}
+
+  /** The names of the inputs and outputs that became NHWC. */
+  public record Changed(List<String> inputs, List<String> outputs) {
+    public boolean isEmpty() {
+      return inputs.isEmpty() && outputs.isEmpty();
+    }
+  }
+
+  /** Makes the boundary of {@code g} (an optimized top-level graph) NHWC where it can. */
+  public static Changed toNhwc(Graph g, OptimizeOptions options) {
+    PassContext ctx = new PassContext(options, null);
+    Rewriter rw = new Rewriter(ctx);
+    List<String> inputs = new ArrayList<>();
+    for (Value x : List.copyOf(g.inputs())) {
+      if (x.constant() == null && readOnlyIntoNhwc(x)) {
+        rw.setType(x, new ValueType.TensorType(x.tensorType().dtype(),
+            permuted(x.tensorType().shape(), ConvertToNhwc.TO_NHWC)));
+        for (Use u : List.copyOf(x.uses())) {
+          Node t = u.node();
+          rw.replace(t.output(0), x);
+          rw.erase(t);
+        }
+        inputs.add(x.name());
+      }
+    }
+    List<String> outputs = new ArrayList<>();
+    for (int i = 0; i < g.outputs().size(); i++) {
+      Value y = g.outputs().get(i);
+      Node t = y.producer();
+      Value inner = t == null ? null : t.input(0);
+      if (t != null && isTranspose(t, ConvertToNhwc.TO_NCHW) && y.uses().isEmpty()
+          && g.outputs().indexOf(y) == i && g.outputs().lastIndexOf(y) == i
+          && inner.kind() == Value.Kind.NODE_OUTPUT && !inner.isGraphOutput()) {
+        outputs.add(y.name());
+        rw.setGraphOutput(g, i, inner);
+        rw.erase(t);
+      }
+    }
+    Changed changed = new Changed(inputs, outputs);
+    if (!changed.isEmpty()) {
+      rw.setMetadata(g, KEY, "inputs=" + String.join(",", inputs) + ";outputs="
+          + String.join(",", outputs));
+      if (g.metadata().containsKey(MemoryPlanCodec.KEY)) {
+        new PlanMemoryPass().run(g, ctx);
+      }
+    }
+    return changed;
+  }
+
+  private static boolean readOnlyIntoNhwc(Value x) {
+    if (x.isGraphOutput() || x.uses().isEmpty() || x.tensorType() == null
+        || !x.tensorType().shape().hasRank() || x.tensorType().shape().rank() != 4) {
+      return false;
+    }
+    return x.uses().stream().allMatch(u -> isTranspose(u.node(), ConvertToNhwc.TO_NHWC)
+        && !u.node().output(0).isGraphOutput());
+  }
+
+  private static boolean isTranspose(Node n, long[] perm) {
+    return n.domain().isEmpty() && n.opType().equals("Transpose")
+        && Arrays.equals(Perms.of(n), perm);
+  }
+
+  private static Shape permuted(Shape s, long[] perm) {
+    List<Dim> dims = new ArrayList<>();
+    for (long p : perm) {
+      dims.add(s.dim((int) p));
+    }
+    return Shape.of(dims);
+  }
+}
