@@ -53,8 +53,8 @@ public final class AttentionBenchmark {
       table.row(model.getFileName().toString(), blocks, without.totalNodeCount(),
           with.totalNodeCount(), t[0], t[1], t[1] / t[0], core, kernel, kernel / core);
     }
-    return table.note(String.format("One thread; median of %d runs after %d warm-up runs,"
-        + " alternating. Unfused core: per-op time (per run) of Softmax, MatMul, Div and Mul"
+    return table.note(String.format("One thread; median of %d runs after %d warm-up runs (and"
+        + " at least 1 s of them), alternating. Unfused core: per-op time (per run) of Softmax, MatMul, Div and Mul"
         + " without the rule minus that of MatMul, Div and Mul with it.", reps, warmup));
   }
 

@@ -77,8 +77,8 @@ public final class LayoutBenchmark {
       FusedTargetBenchmark.deleteFlat(tmp);
     }
     double median = FusedTargetBenchmark.median(ratios);
-    return table.note(String.format("One thread; median of %d runs after %d warm-up runs, O2 and"
-        + " O3 alternating (and O3 without convert-to-nhwc against O3); models whose O3 .cvy has"
+    return table.note(String.format("One thread; median of %d runs after %d warm-up runs (and"
+        + " at least 1 s of them), O2 and O3 alternating (and O3 without convert-to-nhwc against O3); models whose O3 .cvy has"
         + " channels-last ops. Over %d models: median O3/O2 %.3f; largest O3/ort %.2f (%s).",
         reps, warmup, ratios.size(), median, worst, worstModel));
   }
