@@ -1,6 +1,7 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.ir.ops.OpCatalog;
 import java.io.Serializable;
 
 /**
@@ -35,6 +36,14 @@ public record Target(boolean ortOps, boolean convoyOps, int opset) implements Se
   /** Whether a fusion may write ops beyond the standard domains (ONNX Runtime's or Convoy's). */
   public boolean allowsFusedOps() {
     return ortOps || convoyOps;
+  }
+
+  /**
+   * The domain of a fused op beyond the standard ones: Convoy's own when its ops are allowed (a
+   * {@code .cvy} runs them in the evaluator), ONNX Runtime's otherwise.
+   */
+  public String fusedDomain() {
+    return convoyOps ? OpCatalog.CONVOY_DOMAIN : MICROSOFT;
   }
 
   /** Parses {@code --onnx-ops standard|ort}. */

@@ -91,7 +91,7 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
     if (params == null) {
       return Match.fail("Clip bounds are not one-element constants");
     }
-    String domain = target.convoyOps() ? OpCatalog.CONVOY_DOMAIN : Target.MICROSOFT;
+    String domain = target.fusedDomain();
     return Match.of(new Found(p, domain, fused, act.opType(), params));
   }
 

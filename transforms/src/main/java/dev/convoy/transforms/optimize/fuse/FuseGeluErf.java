@@ -6,7 +6,6 @@ import static dev.convoy.transforms.optimize.PatternTree.var;
 
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Binding;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Matchers;
@@ -64,7 +63,7 @@ public final class FuseGeluErf implements TreeRule<Value> {
     if (root.graph().opsetVersion("") >= 20) {
       rw.replaceWithNew(root, root.output(0), "Gelu", List.of(x), Map.of(), root.name());
     } else {
-      String domain = rw.options().target().convoyOps() ? OpCatalog.CONVOY_DOMAIN : Target.MICROSOFT;
+      String domain = rw.options().target().fusedDomain();
       rw.replaceWithNew(root, root.output(0), domain, 1, "Gelu", List.of(x), Map.of(),
           root.name());
     }

@@ -4,7 +4,6 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
@@ -183,8 +182,7 @@ public final class FuseMatMulIntegerToFloat
     if (f.scaleMul() != null) {
       matched.add(f.scaleMul());
     }
-    String domain = rw.options().target().convoyOps() ? OpCatalog.CONVOY_DOMAIN
-        : Target.MICROSOFT;
+    String domain = rw.options().target().fusedDomain();
     rw.fuse(mul, matched, domain, 1, "MatMulIntegerToFloat", inputs, Map.of(), mm.name(),
         List.of(out));
   }

@@ -71,17 +71,12 @@ public final class FuseQdqConv implements MatchingRule<FuseQdqConv.Found> {
     if (wrong != null) {
       return Match.fail(wrong);
     }
-    Node dqb = null;
-    if (conv.inputCount() > 2 && conv.input(2) != null) {
-      dqb = QdqOperands.dequantizer(conv.input(2));
-      String bad = dqb == null ? conv.name() + "'s bias is not dequantized"
-          : QdqOperands.biasProblem(dqb, px.value().scales()[0], pw.value().scales(),
-              outChannels);
-      if (bad != null) {
-        return Match.fail(bad);
-      }
+    Match<Node> dqb = QdqOperands.biasDequantizer(conv, px.value().scales()[0],
+        pw.value().scales(), outChannels);
+    if (!dqb.ok()) {
+      return dqb.cast();
     }
-    return Match.of(new Found(conv, dqx, dqw, dqb));
+    return Match.of(new Found(conv, dqx, dqw, dqb.value()));
   }
 
   @Override

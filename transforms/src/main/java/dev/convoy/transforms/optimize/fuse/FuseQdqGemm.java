@@ -4,7 +4,6 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
@@ -84,16 +83,12 @@ public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
     if (wrong != null) {
       return Match.fail(wrong);
     }
-    Node dqc = null;
-    if (hasBias) {
-      dqc = QdqOperands.dequantizer(gemm.input(2));
-      String bad = dqc == null ? gemm.name() + "'s bias is not dequantized"
-          : QdqOperands.biasProblem(dqc, pa.value().scales()[0], pb.value().scales(), columns);
-      if (bad != null) {
-        return Match.fail(bad);
-      }
+    Match<Node> dqc = QdqOperands.biasDequantizer(gemm, pa.value().scales()[0],
+        pb.value().scales(), columns);
+    if (!dqc.ok()) {
+      return dqc.cast();
     }
-    return Match.of(new Found(gemm, dqa, dqb, dqc));
+    return Match.of(new Found(gemm, dqa, dqb, dqc.value()));
   }
 
   @Override
@@ -105,8 +100,7 @@ public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
     inputs.add(f.dqc() == null ? null : f.dqc().input(0));
     inputs.add(q.input(1));
     inputs.add(QdqOperands.zeroPoint(q, Facts.dtype(q.output(0)), rw));
-    String domain = rw.options().target().convoyOps() ? OpCatalog.CONVOY_DOMAIN
-        : Target.MICROSOFT;
+    String domain = rw.options().target().fusedDomain();
     Map<String, Attribute> attrs = Map.of(
         "alpha", new Attribute.FloatAttr(gemm.floatAttr("alpha", 1f)),
         "transB", new Attribute.IntAttr(gemm.intAttr("transB", 0)));

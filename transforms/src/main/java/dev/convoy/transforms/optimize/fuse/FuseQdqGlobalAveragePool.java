@@ -3,7 +3,6 @@ package dev.convoy.transforms.optimize.fuse;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
-import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
@@ -70,8 +69,7 @@ public final class FuseQdqGlobalAveragePool
     QdqOperands.addQuantization(inputs, f.dq(), rw);
     inputs.add(q.input(1));
     inputs.add(QdqOperands.zeroPoint(q, QuantParams.of(q).value().type(), rw));
-    String domain = rw.options().target().convoyOps() ? OpCatalog.CONVOY_DOMAIN
-        : Target.MICROSOFT;
+    String domain = rw.options().target().fusedDomain();
     rw.fuse(q, List.of(q, f.pool()), domain, 1, "QLinearGlobalAveragePool", inputs,
         Map.<String, Attribute>of(), f.pool().name(), List.of(q.output(0)));
   }

@@ -88,7 +88,7 @@ public final class FuseSkipLayerNorm implements MatchingRule<FuseSkipLayerNorm.F
         || x.constant() != null || skip.constant() != null) {
       return Match.fail("the Add's operands are not two float32 tensors of the sum's shape");
     }
-    String domain = target.convoyOps() ? OpCatalog.CONVOY_DOMAIN : Target.MICROSOFT;
+    String domain = target.fusedDomain();
     return Match.of(new Found(add, x, skip, domain));
   }
 

@@ -95,8 +95,22 @@ final class QdqOperands {
     return null;
   }
 
+  /**
+   * The DequantizeLinear feeding {@code op}'s bias (input 2): null when {@code op} has no bias, a
+   * failure when the bias is not dequantized or not an int32 bias of {@code channels} at x*w.
+   */
+  static Match<Node> biasDequantizer(Node op, double xScale, double[] wScales, long channels) {
+    if (op.inputCount() <= 2 || op.input(2) == null) {
+      return Match.of(null);
+    }
+    Node dqb = dequantizer(op.input(2));
+    String bad = dqb == null ? op.name() + "'s bias is not dequantized"
+        : biasProblem(dqb, xScale, wScales, channels);
+    return bad == null ? Match.of(dqb) : Match.fail(bad);
+  }
+
   /** Why the bias's dequantization is not an int32 bias of {@code channels} at x*w, or null. */
-  static String biasProblem(Node dqb, double xScale, double[] wScales, long channels) {
+  private static String biasProblem(Node dqb, double xScale, double[] wScales, long channels) {
     Tensor b = dqb.input(0).constant();
     Tensor s = dqb.input(1) == null ? null : dqb.input(1).constant();
     Value zv = dqb.inputCount() > 2 ? dqb.input(2) : null;
