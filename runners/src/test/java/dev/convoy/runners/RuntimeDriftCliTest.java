@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code optimize --target cvy --verify} on the dev models where Convoy's evaluator and ONNX
+ * {@code optimize --level O2 --target cvy --verify} on the dev models where Convoy's evaluator and ONNX
  * Runtime already disagree on the original: the verdict is runtime drift (exit 0, flagged on the
  * console line and in the JSON report with both figures), and a test-only rule that nudges one
  * constant by 1e-2 still fails on the same model and is named.
@@ -27,7 +27,7 @@ class RuntimeDriftCliTest {
     Path in = TestData.devModels().resolve(model + ".onnx");
     Path report = tmp.resolve(model + ".json");
     CliTest.Result r = CliTest.run("optimize", in.toString(), "-o",
-        tmp.resolve(model + ".cvy").toString(), "--target", "cvy", "--verify",
+        tmp.resolve(model + ".cvy").toString(), "--level", "O2", "--target", "cvy", "--verify",
         "--report", report.toString());
     assertEquals(Main.OK, r.exit(), r.out() + r.err());
     String line = r.out().lines().filter(l -> l.startsWith("verify: ")).findFirst().orElseThrow();
@@ -44,7 +44,7 @@ class RuntimeDriftCliTest {
   void aNudgedConstantFailsWhereTheRuntimesDrift(String model) {
     Path in = TestData.devModels().resolve(model + ".onnx");
     CliTest.Result r = CliTest.run("optimize", in.toString(), "-o",
-        tmp.resolve(model + ".cvy").toString(), "--target", "cvy", "--enable",
+        tmp.resolve(model + ".cvy").toString(), "--level", "O2", "--target", "cvy", "--enable",
         NudgeOneConstant.NAME, "--verify");
     assertEquals(Main.CHECK_FAILED, r.exit(), r.out() + r.err());
     String line = r.out().lines().filter(l -> l.startsWith("verify: ")).findFirst().orElseThrow();

@@ -10,9 +10,10 @@ import dev.convoy.transforms.optimize.Rule;
 
 /**
  * A deliberately wrong rule, for tests only: the first {@code Add}, {@code Mul}, {@code Conv} or
- * {@code MatMul} it visits in a graph with a float32 initializer among its inputs reads a copy of
- * that constant with {@link #NUDGE} added to every element instead (the original constant is left
- * to its other readers). A small error of the kind a wrong fold makes, which verification must
+ * {@code MatMul} it visits in a graph with a float32 weight (an initializer of more than one
+ * element: a scalar may be a mask constant whose change nothing sees) among its inputs reads a
+ * copy of that constant with {@link #NUDGE} added to every element instead (the original
+ * constant is left to its other readers). A small error of the kind a wrong fold makes, which verification must
  * catch even where the runtimes already drift apart. {@link #MARK} records the nudged node's
  * output. Registered as a service in the test classpath; runs only when enabled by name.
  */
@@ -53,7 +54,8 @@ public final class NudgeOneConstant implements Rule {
   private static int floatConstant(Node n) {
     for (int k = 0; k < n.inputs().size(); k++) {
       Value v = n.input(k);
-      if (v != null && v.isInitializer() && v.constant().dtype() == DType.FLOAT) {
+      if (v != null && v.isInitializer() && v.constant().dtype() == DType.FLOAT
+          && v.constant().numElements() > 1) {
         return k;
       }
     }
