@@ -75,7 +75,7 @@ public final class ModelVerification {
     OrtVerifier.Verification outputs = seeded;
     if (refs != null) {
       List<OrtVerifier.OutputComparison> all = new ArrayList<>(seeded.outputs());
-      all.addAll(ReferenceSets.verify(refs, candidate, evaluator).outputs());
+      all.addAll(ReferenceSets.verify(refs, source, candidate, evaluator).outputs());
       outputs = OrtVerifier.Verification.of(all);
     }
     OrtVerifier.Verification compared = outputs;
