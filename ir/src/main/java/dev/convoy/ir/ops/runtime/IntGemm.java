@@ -117,9 +117,14 @@ public final class IntGemm {
     int rowsPerTask = ((m + rowSplits - 1) / rowSplits + MR - 1) / MR * MR;
     int rowTasks = (m + rowsPerTask - 1) / rowsPerTask;
     long workPerTask = (long) Math.min(m, rowsPerTask) * PW * k;
+    // A packed once for every panel: tile t's k steps at [t * k * MR, (t + 1) * k * MR).
+    int tiles = (m + MR - 1) / MR;
+    float[] ap = Buffers.LOCAL.get().packedA(tiles * k * MR);
+    for (int t = 0; t < tiles; t++) {
+      packA(a, aOff + t * MR * k, k, Math.min(MR, m - t * MR), ap, t * k * MR);
+    }
     par.forRange(panels * rowTasks, workPerTask, (from, to) -> {
       Buffers buf = Buffers.LOCAL.get();
-      float[] ap = buf.packedA(k * MR);
       for (int t = from; t < to; t++) {
         int pi = t / rowTasks;
         int i0 = (t % rowTasks) * rowsPerTask;
@@ -129,17 +134,22 @@ public final class IntGemm {
         int bp = pi * k * PW;
         for (int i = i0; i < i1; i += MR) {
           int rows = Math.min(MR, i1 - i);
-          packA(a, aOff + i * k, k, rows, ap);
-          Arrays.fill(buf.ct, 0);
+          int a0 = i * k;
           for (int k0 = 0; k0 < k; k0 += KB) {
             int kl = Math.min(KB, k - k0);
             if (VECTOR) {
-              VectorIntGemm.block(ap, k0 * MR, b.data(), bp + k0 * PW, kl, rows, buf.ft);
+              VectorIntGemm.block(ap, a0 + k0 * MR, b.data(), bp + k0 * PW, kl, rows, buf.ft);
             } else {
-              scalarBlock(ap, k0 * MR, b.data(), bp + k0 * PW, kl, rows, buf.ft);
+              scalarBlock(ap, a0 + k0 * MR, b.data(), bp + k0 * PW, kl, rows, buf.ft);
             }
-            for (int x = 0; x < MR * PW; x++) {
-              buf.ct[x] += (int) buf.ft[x];
+            if (k0 == 0) {
+              for (int x = 0; x < MR * PW; x++) {
+                buf.ct[x] = (int) buf.ft[x];
+              }
+            } else {
+              for (int x = 0; x < MR * PW; x++) {
+                buf.ct[x] += (int) buf.ft[x];
+              }
             }
           }
           for (int r = 0; r < rows; r++) {
@@ -150,17 +160,20 @@ public final class IntGemm {
     });
   }
 
-  /** {@code rows} rows of A (stride k) in k-major order, four per k step, missing rows zero. */
-  private static void packA(float[] a, int a0, int k, int rows, float[] ap) {
+  /**
+   * {@code rows} rows of A (stride k) into {@code ap} from {@code p0} in k-major order,
+   * {@value #MR} per k step, missing rows zero.
+   */
+  private static void packA(float[] a, int a0, int k, int rows, float[] ap, int p0) {
     for (int r = 0; r < MR; r++) {
       if (r < rows) {
         int ar = a0 + r * k;
         for (int kk = 0; kk < k; kk++) {
-          ap[kk * MR + r] = a[ar + kk];
+          ap[p0 + kk * MR + r] = a[ar + kk];
         }
       } else {
         for (int kk = 0; kk < k; kk++) {
-          ap[kk * MR + r] = 0f;
+          ap[p0 + kk * MR + r] = 0f;
         }
       }
     }
