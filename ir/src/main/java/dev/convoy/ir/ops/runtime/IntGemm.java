@@ -48,6 +48,16 @@ public final class IntGemm {
    * {@code ((j / PW) * k + kk) * PW + j % PW}, columns past {@code n} zero.
    */
   public record PackedB(int k, int n, float[] data) {
+    /** An all-zero B, for callers that write its elements in place ({@link #at}). */
+    public static PackedB zeros(int k, int n) {
+      return new PackedB(k, n, new float[(n + PW - 1) / PW * k * PW]);
+    }
+
+    /** The index in {@link #data} of element {@code (kk, j)}. */
+    public int at(int kk, int j) {
+      return ((j / PW) * k + kk) * PW + j % PW;
+    }
+
     int panels() {
       return (n + PW - 1) / PW;
     }
