@@ -257,26 +257,45 @@ public final class Quantize implements OpFamily {
     return NdArray.fromDoubles(dequantizedType(ctx, scale.dtype()), x.dims(), o);
   }
 
+  /**
+   * DynamicQuantizeLinear: uint8 with {@code scale = (max(x, 0) - min(x, 0)) / 255} and the
+   * zero point that maps 0 exactly. Each element is {@code saturate(rint(x / scale) + zp)} with
+   * the float32 quotient, written without widening: the quotient is first clamped to [-1024,
+   * 1024] (beyond that it saturates either way), where adding and subtracting {@link
+   * #ROUNDER} rounds to the nearest integer, ties to even, exactly as {@code Math.rint} does.
+   */
   static List<RuntimeValue> dynamicQuantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
     ctx.requireType(0, DType.FLOAT);
-    float[] v = x.floats();
+    float[] v = (float[]) x.array();
+    int off = x.offset();
+    int size = (int) x.size();
     float min = 0;
     float max = 0;
-    for (float f : v) {
-      min = Math.min(min, f);
-      max = Math.max(max, f);
+    for (int i = off; i < off + size; i++) {
+      min = Math.min(min, v[i]);
+      max = Math.max(max, v[i]);
     }
     float scale = (max - min) / 255f;
     long[] rg = {0, 255};
     long zp = scale == 0 ? 0 : saturate((0 - min) / scale, rg);
-    byte[] y = new byte[v.length];
-    for (int i = 0; i < v.length; i++) {
-      y[i] = (byte) (scale == 0 ? zp : saturate(Math.rint(v[i] / scale) + zp, rg));
+    byte[] y = new byte[size];
+    if (scale == 0) {
+      Arrays.fill(y, (byte) zp);
+    } else {
+      float z = zp;
+      for (int i = 0; i < size; i++) {
+        float q = Math.max(-1024f, Math.min(1024f, v[off + i] / scale));
+        float r = (q + ROUNDER) - ROUNDER;
+        y[i] = (byte) (int) Math.max(0f, Math.min(255f, r + z));
+      }
     }
     return List.of(NdArray.wrap(DType.UINT8, x.dims(), y), NdArray.scalarFloat(scale),
         NdArray.wrap(DType.UINT8, new long[0], new byte[] {(byte) zp}));
   }
+
+  /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
+  private static final float ROUNDER = 12582912f;
 
   // ---- integer and quantized MatMul ----
 

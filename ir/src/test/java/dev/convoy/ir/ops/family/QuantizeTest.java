@@ -7,6 +7,7 @@ import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OneNode;
 import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Parallel;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -120,6 +121,45 @@ class QuantizeTest {
       int[] got = c0.clone();
       Blas.igemm(m, n, k, a, 0, b, 0, got, 0, Parallel.of(threads));
       assertArrayEquals(want, got, threads + " threads");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"ties", "gaussian", "wide"})
+  void dynamicQuantizeLinearFollowsTheSpecFormulaIncludingTies(String kind) {
+    Random r = new Random(kind.hashCode());
+    float[] x = new float[1000];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = switch (kind) {
+        // min -1 and max 254 make the scale exactly 1, so every k + 0.5 is a rounding tie.
+        case "ties" -> r.nextInt(255) - 1 + (r.nextBoolean() ? 0.5f : 0f);
+        case "gaussian" -> (float) (r.nextGaussian() * 3);
+        default -> (float) (r.nextGaussian() * 1e6);
+      };
+    }
+    if (kind.equals("ties")) {
+      x[0] = -1;
+      x[1] = 254;
+    }
+    List<NdArray> got = OneNode.of("DynamicQuantizeLinear", 11)
+        .in(NdArray.wrap(DType.FLOAT, new long[] {10, 100}, x)).outputs(3).runAll();
+    float min = 0;
+    float max = 0;
+    for (float f : x) {
+      min = Math.min(min, f);
+      max = Math.max(max, f);
+    }
+    float scale = (max - min) / 255f;
+    long zp = (long) Math.max(0, Math.min(255, Math.rint((0 - min) / scale)));
+    assertArrayEquals(new float[] {scale}, got.get(1).floats());
+    assertArrayEquals(new long[] {zp}, got.get(2).toLongs());
+    for (int i = 0; i < x.length; i++) {
+      double v = Math.rint(x[i] / scale) + zp;
+      long want = (long) Math.max(0, Math.min(255, v));
+      if (got.get(0).getLong(i) != want) {
+        throw new AssertionError("element " + i + ": x " + x[i] + " quantized to "
+            + got.get(0).getLong(i) + ", want " + want);
+      }
     }
   }
 }
