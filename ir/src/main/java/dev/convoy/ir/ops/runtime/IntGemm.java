@@ -13,8 +13,8 @@ import java.util.Arrays;
  * accumulated in float without rounding (in any order, fused or not) and then added into int32,
  * wrapping as int32 accumulation does. B is packed once into column panels of {@value #PW}
  * floats ({@link #packBytes}, {@link #packInts}; kernels cache the packing of constant weights),
- * A is read in rows. With the Vector API present ({@link VectorIntGemm}) a tile of C four rows
- * by {@value #PW} columns stays in registers; the scalar loops compute the same exact integers,
+ * A is packed per call in groups of {@value #MR} rows. With the Vector API present ({@link
+ * VectorIntGemm}) a tile of C {@value #MR} rows by {@value #PW} columns stays in registers; the scalar loops compute the same exact integers,
  * so both paths agree bit for bit.
  */
 public final class IntGemm {
@@ -23,7 +23,7 @@ public final class IntGemm {
   /** k steps per exact float block: {@code 256 * 255 * 255 < 2^24}. */
   static final int KB = 256;
   /** Rows of C per tile. */
-  static final int MR = 4;
+  static final int MR = 8;
   /** Largest magnitude of a centred operand for which the float path is exact. */
   public static final int MAX_OPERAND = 255;
   private static final int CHUNKS_PER_THREAD = 4;

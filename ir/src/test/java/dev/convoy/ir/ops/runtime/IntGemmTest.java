@@ -107,7 +107,7 @@ class IntGemmTest {
   }
 
   @ParameterizedTest(name = "rows={0} kl={1}")
-  @CsvSource({"1, 1", "1, 256", "2, 17", "3, 200", "4, 256"})
+  @CsvSource({"1, 1", "1, 256", "2, 17", "3, 200", "4, 256", "5, 100", "7, 3", "8, 256"})
   void vectorBlockEqualsScalarBlock(int rows, int kl) {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
