@@ -26,9 +26,8 @@ import java.util.List;
  * scales; 8/16-bit integers, int4/uint4, int2/uint2, the 8-bit floats and float4e2m1),
  * DynamicQuantizeLinear, and the integer and quantized products MatMulInteger and
  * QLinearMatMul ({@link QuantizedConv} has the convolutions, {@link QuantizedGemm} the
- * contrib-style products). Integer products accumulate exactly (in
- * double, exact below 2^53, or long); requantization rounds half to even and saturates as ONNX
- * specifies.
+ * contrib-style products). Integer products accumulate exactly in int32 on {@link IntGemm};
+ * requantization rounds half to even and saturates as ONNX specifies.
  */
 public final class Quantize implements OpFamily {
 
