@@ -10,8 +10,8 @@ import java.util.function.Supplier;
  * matrix transposed for the GEMM orientation short convolutions prefer; quantized weights centred
  * and packed for {@link IntGemm}, and the integer convolutions' im2col index tables). Entries
  * are keyed by the identity of the source storage, which an evaluator never changes, and live
- * as long as both that array and the cache's owner (one {@code Evaluator}); nothing is shared across owners, so
- * a finished evaluation session leaves nothing behind.
+ * as long as both that array and the cache's owner (one {@code Evaluator}); nothing is shared
+ * across owners, so a finished evaluation session leaves nothing behind.
  */
 public final class WeightCache {
   private final Map<float[], Transposed> transposed =
