@@ -407,8 +407,7 @@ public final class Quantize implements OpFamily {
       int rowStride = transB ? 1 : n;
       int colStride = transB ? k : 1;
       IntGemm.PackedB packed = b.isDense()
-          ? ctx.weightCache().derived(bv, new PackKey(bOff, k, n, transB, unsigned,
-              Arrays.stream(zc).boxed().toList()),
+          ? ctx.weightCache().derived(bv, new PackKey(bOff, k, n, transB, unsigned, zc),
               () -> IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc))
           : IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc);
       IntGemm.gemm(m, x, aIdx[i] * m * k, packed, o, i * m * n, par);
@@ -416,9 +415,22 @@ public final class Quantize implements OpFamily {
     return NdArray.wrap(DType.INT32, outDims, o);
   }
 
-  /** What a packed B depends on besides its storage. */
+  /** What a packed B depends on besides its storage (zero points compared by value). */
   private record PackKey(int offset, int k, int n, boolean transposed, boolean unsigned,
-      List<Integer> zeroPoints) {}
+      int[] zeroPoints) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PackKey p && p.offset == offset && p.k == k && p.n == n
+          && p.transposed == transposed && p.unsigned == unsigned
+          && Arrays.equals(p.zeroPoints, zeroPoints);
+    }
+
+    @Override
+    public int hashCode() {
+      return (((offset * 31 + k) * 31 + n) * 31 + Arrays.hashCode(zeroPoints)) * 4
+          + (transposed ? 2 : 0) + (unsigned ? 1 : 0);
+    }
+  }
 
   private static NdArray qLinearMatMul(KernelContext ctx) {
     NdArray acc = intMatMul(ctx, ctx.tensor(0), ctx.tensor(2), ctx.tensor(3), ctx.tensor(5));
