@@ -179,22 +179,34 @@ public final class QuantizedConv implements OpFamily {
     int[] acc = new int[batch * outChannels * outSize];
     for (int b = 0; b < batch; b++) {
       for (int gi = 0; gi < group; gi++) {
+        int xGroup = x0 + (b * channels + gi * cPerGroup) * inSize;
+        int outBase = (b * outChannels + gi * mPerGroup) * outSize;
+        if (cPerGroup == 1) {
+          // One input channel per group (depthwise): too few taps for a product to pay.
+          depthwise(xs, xGroup, mask, xZero, table, kSize, outSize, wc, gi * mPerGroup * kTotal,
+              mPerGroup, acc, outBase);
+          continue;
+        }
         IntGemm.PackedB col = IntGemm.PackedB.zeros(kTotal, outSize);
         float[] cd = col.data();
         for (int c = 0; c < cPerGroup; c++) {
-          int xBase = x0 + (b * channels + gi * cPerGroup + c) * inSize;
+          int xBase = xGroup + c * inSize;
           for (int kp = 0; kp < kSize; kp++) {
             int row = c * kSize + kp;
             int t0 = kp * outSize;
-            for (int op = 0; op < outSize; op++) {
-              int off = table[t0 + op];
-              if (off >= 0) {
-                cd[col.at(row, op)] = (xs[xBase + off] & mask) - xZero;
+            // Panel by panel, so the packed destination is contiguous.
+            for (int j0 = 0; j0 < outSize; j0 += IntGemm.PANEL) {
+              int dst = col.at(row, j0);
+              int width = Math.min(IntGemm.PANEL, outSize - j0);
+              for (int jj = 0; jj < width; jj++) {
+                int off = table[t0 + j0 + jj];
+                if (off >= 0) {
+                  cd[dst + jj] = (xs[xBase + off] & mask) - xZero;
+                }
               }
             }
           }
         }
-        int outBase = (b * outChannels + gi * mPerGroup) * outSize;
         IntGemm.gemm(mPerGroup, wc, gi * mPerGroup * kTotal, col, acc, outBase, ctx.parallel());
       }
     }
@@ -204,6 +216,28 @@ public final class QuantizedConv implements OpFamily {
     System.arraycopy(g.out(), 0, dims, 2, r);
     outDims[0] = dims;
     return acc;
+  }
+
+  /**
+   * Output channels {@code m} of one group with one input channel (at {@code xs[x0]}): each
+   * output element the exact int32 sum over the kernel taps of centred weight times centred
+   * input, the padding contributing nothing.
+   */
+  private static void depthwise(byte[] xs, int x0, int mask, int xZero, int[] table, int kSize,
+      int outSize, float[] wc, int w0, int m, int[] acc, int outBase) {
+    for (int mi = 0; mi < m; mi++) {
+      int o0 = outBase + mi * outSize;
+      for (int kp = 0; kp < kSize; kp++) {
+        int wv = (int) wc[w0 + mi * kSize + kp];
+        int t0 = kp * outSize;
+        for (int op = 0; op < outSize; op++) {
+          int off = table[t0 + op];
+          if (off >= 0) {
+            acc[o0 + op] += wv * ((xs[x0 + off] & mask) - xZero);
+          }
+        }
+      }
+    }
   }
 
   /** What the centred weights depend on besides their storage. */

@@ -11,15 +11,15 @@ import java.util.Arrays;
  * operands is an integer of magnitude at most 255 * 255, and a sum of up to {@value #KB} of them
  * stays below 2^24, where every integer is a float32; so each block of {@value #KB} k steps is
  * accumulated in float without rounding (in any order, fused or not) and then added into int32,
- * wrapping as int32 accumulation does. B is packed once into column panels of {@value #PW}
+ * wrapping as int32 accumulation does. B is packed once into column panels of {@value #PANEL}
  * floats ({@link #packBytes}, {@link #packInts}; kernels cache the packing of constant weights),
  * A is packed per call in groups of {@value #MR} rows. With the Vector API present ({@link
- * VectorIntGemm}) a tile of C {@value #MR} rows by {@value #PW} columns stays in registers; the scalar loops compute the same exact integers,
+ * VectorIntGemm}) a tile of C {@value #MR} rows by {@value #PANEL} columns stays in registers; the scalar loops compute the same exact integers,
  * so both paths agree bit for bit.
  */
 public final class IntGemm {
   /** Columns per packed panel of B. */
-  static final int PW = 32;
+  public static final int PANEL = 32;
   /** k steps per exact float block: {@code 256 * 255 * 255 < 2^24}. */
   static final int KB = 256;
   /** Rows of C per tile. */
@@ -37,29 +37,29 @@ public final class IntGemm {
       return false;
     }
     try {
-      return VectorIntGemm.fits(PW);
+      return VectorIntGemm.fits(PANEL);
     } catch (LinkageError e) {
       return false;
     }
   }
 
   /**
-   * B ({@code k x n}) packed in panels of {@value #PW} columns: element {@code (kk, j)} at
-   * {@code ((j / PW) * k + kk) * PW + j % PW}, columns past {@code n} zero.
+   * B ({@code k x n}) packed in panels of {@value #PANEL} columns: element {@code (kk, j)} at
+   * {@code ((j / PANEL) * k + kk) * PANEL + j % PANEL}, columns past {@code n} zero.
    */
   public record PackedB(int k, int n, float[] data) {
     /** An all-zero B, for callers that write its elements in place ({@link #at}). */
     public static PackedB zeros(int k, int n) {
-      return new PackedB(k, n, new float[(n + PW - 1) / PW * k * PW]);
+      return new PackedB(k, n, new float[(n + PANEL - 1) / PANEL * k * PANEL]);
     }
 
     /** The index in {@link #data} of element {@code (kk, j)}. */
     public int at(int kk, int j) {
-      return ((j / PW) * k + kk) * PW + j % PW;
+      return ((j / PANEL) * k + kk) * PANEL + j % PANEL;
     }
 
     int panels() {
-      return (n + PW - 1) / PW;
+      return (n + PANEL - 1) / PANEL;
     }
   }
 
@@ -70,8 +70,8 @@ public final class IntGemm {
    */
   public static PackedB packBytes(byte[] b, int off, int rowStride, int colStride, int k, int n,
       boolean unsigned, int[] zeroPoints) {
-    int panels = (n + PW - 1) / PW;
-    float[] p = new float[panels * k * PW];
+    int panels = (n + PANEL - 1) / PANEL;
+    float[] p = new float[panels * k * PANEL];
     int mask = unsigned ? 0xFF : -1;
     float[] z = new float[n];
     for (int j = 0; j < n; j++) {
@@ -80,7 +80,7 @@ public final class IntGemm {
     for (int kk = 0; kk < k; kk++) {
       int row = off + kk * rowStride;
       for (int j = 0; j < n; j++) {
-        p[((j / PW) * k + kk) * PW + j % PW] = (b[row + j * colStride] & mask) - z[j];
+        p[((j / PANEL) * k + kk) * PANEL + j % PANEL] = (b[row + j * colStride] & mask) - z[j];
       }
     }
     return new PackedB(k, n, p);
@@ -88,14 +88,14 @@ public final class IntGemm {
 
   /** The row-major int matrix at {@code b[off]} ({@code k x n}, already centred), packed. */
   public static PackedB packInts(int[] b, int off, int k, int n) {
-    int panels = (n + PW - 1) / PW;
-    float[] p = new float[panels * k * PW];
+    int panels = (n + PANEL - 1) / PANEL;
+    float[] p = new float[panels * k * PANEL];
     for (int kk = 0; kk < k; kk++) {
       int row = off + kk * n;
       for (int pi = 0; pi < panels; pi++) {
-        int j0 = pi * PW;
-        int w = Math.min(PW, n - j0);
-        int dst = (pi * k + kk) * PW;
+        int j0 = pi * PANEL;
+        int w = Math.min(PANEL, n - j0);
+        int dst = (pi * k + kk) * PANEL;
         for (int jj = 0; jj < w; jj++) {
           p[dst + jj] = b[row + j0 + jj];
         }
@@ -126,7 +126,7 @@ public final class IntGemm {
     int rowSplits = Math.max(1, Math.min((m + MR - 1) / MR, (want + panels - 1) / panels));
     int rowsPerTask = ((m + rowSplits - 1) / rowSplits + MR - 1) / MR * MR;
     int rowTasks = (m + rowsPerTask - 1) / rowsPerTask;
-    long workPerTask = (long) Math.min(m, rowsPerTask) * PW * k;
+    long workPerTask = (long) Math.min(m, rowsPerTask) * PANEL * k;
     // A packed once for every panel: tile t's k steps at [t * k * MR, (t + 1) * k * MR).
     int tiles = (m + MR - 1) / MR;
     float[] ap = Buffers.LOCAL.get().packedA(tiles * k * MR);
@@ -139,31 +139,31 @@ public final class IntGemm {
         int pi = t / rowTasks;
         int i0 = (t % rowTasks) * rowsPerTask;
         int i1 = Math.min(m, i0 + rowsPerTask);
-        int j0 = pi * PW;
-        int w = Math.min(PW, n - j0);
-        int bp = pi * k * PW;
+        int j0 = pi * PANEL;
+        int w = Math.min(PANEL, n - j0);
+        int bp = pi * k * PANEL;
         for (int i = i0; i < i1; i += MR) {
           int rows = Math.min(MR, i1 - i);
           int a0 = i * k;
           for (int k0 = 0; k0 < k; k0 += KB) {
             int kl = Math.min(KB, k - k0);
             if (VECTOR) {
-              VectorIntGemm.block(ap, a0 + k0 * MR, b.data(), bp + k0 * PW, kl, rows, buf.ft);
+              VectorIntGemm.block(ap, a0 + k0 * MR, b.data(), bp + k0 * PANEL, kl, rows, buf.ft);
             } else {
-              scalarBlock(ap, a0 + k0 * MR, b.data(), bp + k0 * PW, kl, rows, buf.ft);
+              scalarBlock(ap, a0 + k0 * MR, b.data(), bp + k0 * PANEL, kl, rows, buf.ft);
             }
             if (k0 == 0) {
-              for (int x = 0; x < MR * PW; x++) {
+              for (int x = 0; x < MR * PANEL; x++) {
                 buf.ct[x] = (int) buf.ft[x];
               }
             } else {
-              for (int x = 0; x < MR * PW; x++) {
+              for (int x = 0; x < MR * PANEL; x++) {
                 buf.ct[x] += (int) buf.ft[x];
               }
             }
           }
           for (int r = 0; r < rows; r++) {
-            System.arraycopy(buf.ct, r * PW, c, cOff + (i + r) * n + j0, w);
+            System.arraycopy(buf.ct, r * PANEL, c, cOff + (i + r) * n + j0, w);
           }
         }
       }
@@ -190,18 +190,18 @@ public final class IntGemm {
   }
 
   /**
-   * The tile {@code ft} ({@value #MR} rows of {@value #PW}) = {@code kl} k steps of the packed A
+   * The tile {@code ft} ({@value #MR} rows of {@value #PANEL}) = {@code kl} k steps of the packed A
    * (from {@code ao}) times the panel (from {@code bo}); exact, so equal to {@link VectorIntGemm}.
    */
   static void scalarBlock(float[] ap, int ao, float[] bp, int bo, int kl, int rows,
       float[] ft) {
     Arrays.fill(ft, 0f);
     for (int kk = 0; kk < kl; kk++) {
-      int b0 = bo + kk * PW;
+      int b0 = bo + kk * PANEL;
       for (int r = 0; r < rows; r++) {
         float av = ap[ao + kk * MR + r];
-        int f0 = r * PW;
-        for (int j = 0; j < PW; j++) {
+        int f0 = r * PANEL;
+        for (int j = 0; j < PANEL; j++) {
           ft[f0 + j] += av * bp[b0 + j];
         }
       }
@@ -211,8 +211,8 @@ public final class IntGemm {
   /** Per-thread tiles and the packed rows of A. */
   private static final class Buffers {
     static final ThreadLocal<Buffers> LOCAL = ThreadLocal.withInitial(Buffers::new);
-    final float[] ft = new float[MR * PW];
-    final int[] ct = new int[MR * PW];
+    final float[] ft = new float[MR * PANEL];
+    final int[] ct = new int[MR * PANEL];
     private float[] packedA = new float[0];
 
     float[] packedA(int n) {

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One exact block of {@link IntGemm} through the JDK's Vector API: a tile of C eight rows (two
- * passes of four where vectors are narrower than 512 bits) by one panel ({@link IntGemm#PW}
+ * passes of four where vectors are narrower than 512 bits) by one panel ({@link IntGemm#PANEL}
  * columns) held in registers for up to {@link IntGemm#KB} k steps of fused multiply-adds. Every partial sum is an integer below 2^24, so fusing or reordering
  * changes nothing and the tile equals {@link IntGemm#scalarBlock}'s exactly. The class links only
  * when the JVM runs with {@code --add-modules jdk.incubator.vector}; {@link IntGemm} checks that
@@ -15,7 +15,7 @@ final class VectorIntGemm {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   private static final int MR = IntGemm.MR;
-  private static final int PW = IntGemm.PW;
+  private static final int PANEL = IntGemm.PANEL;
   /** Whether vectors are 512-bit, so that {@link #block8}'s tile stays in registers. */
   private static final boolean WIDE_REGISTERS = L >= 16;
 
@@ -45,7 +45,7 @@ final class VectorIntGemm {
    * two of B and a broadcast fit): every B vector loaded feeds eight multiply-adds.
    */
   private static void block8(float[] ap, int ao, float[] bp, int bo, int kl, float[] ft) {
-    for (int jv = 0; jv < PW; jv += 2 * L) {
+    for (int jv = 0; jv < PANEL; jv += 2 * L) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = FloatVector.zero(S);
       FloatVector c10 = FloatVector.zero(S);
@@ -62,7 +62,7 @@ final class VectorIntGemm {
       FloatVector c61 = FloatVector.zero(S);
       FloatVector c70 = FloatVector.zero(S);
       FloatVector c71 = FloatVector.zero(S);
-      for (int kk = 0, b = bo + jv, a = ao; kk < kl; kk++, b += PW, a += MR) {
+      for (int kk = 0, b = bo + jv, a = ao; kk < kl; kk++, b += PANEL, a += MR) {
         FloatVector b0 = FloatVector.fromArray(S, bp, b);
         FloatVector b1 = FloatVector.fromArray(S, bp, b + L);
         FloatVector a0 = FloatVector.broadcast(S, ap[a]);
@@ -92,34 +92,34 @@ final class VectorIntGemm {
       }
       c00.intoArray(ft, jv);
       c01.intoArray(ft, jv + L);
-      c10.intoArray(ft, PW + jv);
-      c11.intoArray(ft, PW + jv + L);
-      c20.intoArray(ft, 2 * PW + jv);
-      c21.intoArray(ft, 2 * PW + jv + L);
-      c30.intoArray(ft, 3 * PW + jv);
-      c31.intoArray(ft, 3 * PW + jv + L);
-      c40.intoArray(ft, 4 * PW + jv);
-      c41.intoArray(ft, 4 * PW + jv + L);
-      c50.intoArray(ft, 5 * PW + jv);
-      c51.intoArray(ft, 5 * PW + jv + L);
-      c60.intoArray(ft, 6 * PW + jv);
-      c61.intoArray(ft, 6 * PW + jv + L);
-      c70.intoArray(ft, 7 * PW + jv);
-      c71.intoArray(ft, 7 * PW + jv + L);
+      c10.intoArray(ft, PANEL + jv);
+      c11.intoArray(ft, PANEL + jv + L);
+      c20.intoArray(ft, 2 * PANEL + jv);
+      c21.intoArray(ft, 2 * PANEL + jv + L);
+      c30.intoArray(ft, 3 * PANEL + jv);
+      c31.intoArray(ft, 3 * PANEL + jv + L);
+      c40.intoArray(ft, 4 * PANEL + jv);
+      c41.intoArray(ft, 4 * PANEL + jv + L);
+      c50.intoArray(ft, 5 * PANEL + jv);
+      c51.intoArray(ft, 5 * PANEL + jv + L);
+      c60.intoArray(ft, 6 * PANEL + jv);
+      c61.intoArray(ft, 6 * PANEL + jv + L);
+      c70.intoArray(ft, 7 * PANEL + jv);
+      c71.intoArray(ft, 7 * PANEL + jv + L);
     }
   }
 
   /** Rows 0-3 of the tile. */
   private static void block4(float[] ap, int ao, float[] bp, int bo, int kl, float[] ft) {
-    java.util.Arrays.fill(ft, 4 * PW, MR * PW, 0f);
+    java.util.Arrays.fill(ft, 4 * PANEL, MR * PANEL, 0f);
     block4(ap, ao, bp, bo, kl, ft, 0);
   }
 
   /** Rows {@code r0 .. r0 + 3} of the tile from A's rows at {@code ao} (stride {@value #MR}). */
   private static void block4(float[] ap, int ao, float[] bp, int bo, int kl, float[] ft,
       int r0) {
-    int f = r0 * PW;
-    for (int jv = 0; jv < PW; jv += 2 * L) {
+    int f = r0 * PANEL;
+    for (int jv = 0; jv < PANEL; jv += 2 * L) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = FloatVector.zero(S);
       FloatVector c10 = FloatVector.zero(S);
@@ -128,7 +128,7 @@ final class VectorIntGemm {
       FloatVector c21 = FloatVector.zero(S);
       FloatVector c30 = FloatVector.zero(S);
       FloatVector c31 = FloatVector.zero(S);
-      for (int kk = 0, b = bo + jv, a = ao; kk < kl; kk++, b += PW, a += MR) {
+      for (int kk = 0, b = bo + jv, a = ao; kk < kl; kk++, b += PANEL, a += MR) {
         FloatVector b0 = FloatVector.fromArray(S, bp, b);
         FloatVector b1 = FloatVector.fromArray(S, bp, b + L);
         FloatVector a0 = FloatVector.broadcast(S, ap[a]);
@@ -146,22 +146,22 @@ final class VectorIntGemm {
       }
       c00.intoArray(ft, f + jv);
       c01.intoArray(ft, f + jv + L);
-      c10.intoArray(ft, f + PW + jv);
-      c11.intoArray(ft, f + PW + jv + L);
-      c20.intoArray(ft, f + 2 * PW + jv);
-      c21.intoArray(ft, f + 2 * PW + jv + L);
-      c30.intoArray(ft, f + 3 * PW + jv);
-      c31.intoArray(ft, f + 3 * PW + jv + L);
+      c10.intoArray(ft, f + PANEL + jv);
+      c11.intoArray(ft, f + PANEL + jv + L);
+      c20.intoArray(ft, f + 2 * PANEL + jv);
+      c21.intoArray(ft, f + 2 * PANEL + jv + L);
+      c30.intoArray(ft, f + 3 * PANEL + jv);
+      c31.intoArray(ft, f + 3 * PANEL + jv + L);
     }
   }
 
   /** The first row of the tile; the other rows zero (their A rows are padding). */
   private static void block1(float[] ap, int ao, float[] bp, int bo, int kl, float[] ft) {
-    java.util.Arrays.fill(ft, PW, MR * PW, 0f);
-    for (int jv = 0; jv < PW; jv += 2 * L) {
+    java.util.Arrays.fill(ft, PANEL, MR * PANEL, 0f);
+    for (int jv = 0; jv < PANEL; jv += 2 * L) {
       FloatVector c00 = FloatVector.zero(S);
       FloatVector c01 = FloatVector.zero(S);
-      for (int kk = 0, b = bo + jv, a = ao; kk < kl; kk++, b += PW, a += MR) {
+      for (int kk = 0, b = bo + jv, a = ao; kk < kl; kk++, b += PANEL, a += MR) {
         FloatVector a0 = FloatVector.broadcast(S, ap[a]);
         c00 = a0.fma(FloatVector.fromArray(S, bp, b), c00);
         c01 = a0.fma(FloatVector.fromArray(S, bp, b + L), c01);

@@ -111,7 +111,7 @@ class IntGemmTest {
   void vectorBlockEqualsScalarBlock(int rows, int kl) {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && VectorIntGemm.fits(IntGemm.PW),
+            && VectorIntGemm.fits(IntGemm.PANEL),
         "the Vector API (jdk.incubator.vector) is not in this JVM");
     Random rnd = new Random(rows * 1000L + kl);
     float[] ap = new float[kl * IntGemm.MR];
@@ -120,12 +120,12 @@ class IntGemmTest {
         ap[kk * IntGemm.MR + r] = rnd.nextInt(511) - 255;
       }
     }
-    float[] bp = new float[kl * IntGemm.PW];
+    float[] bp = new float[kl * IntGemm.PANEL];
     for (int i = 0; i < bp.length; i++) {
       bp[i] = rnd.nextBoolean() ? 255 : rnd.nextInt(511) - 255;
     }
-    float[] scalar = new float[IntGemm.MR * IntGemm.PW];
-    float[] vector = new float[IntGemm.MR * IntGemm.PW];
+    float[] scalar = new float[IntGemm.MR * IntGemm.PANEL];
+    float[] vector = new float[IntGemm.MR * IntGemm.PANEL];
     java.util.Arrays.fill(vector, 7f);
     IntGemm.scalarBlock(ap, 0, bp, 0, kl, rows, scalar);
     VectorIntGemm.block(ap, 0, bp, 0, kl, rows, vector);
