@@ -205,13 +205,27 @@ public final class Quantize implements OpFamily {
   /**
    * The common float to 8-bit case of {@link #quantize} without widening X to float64 or
    * storing through setLong: the same arithmetic (a float64 quotient rounded to float, then
-   * rint, zero point and saturation), written straight to bytes.
+   * rint, zero point and saturation), written straight to bytes. Where every scale is a float,
+   * the quotient is taken in float: for float operands the float64 quotient rounded to float is
+   * the correctly rounded float quotient (53 >= 2 * 24 + 2 bits), so the result is the same.
    */
   private static NdArray quantizeFloatToBytes(float[] xs, double[] s, long[] z, int[] map,
       DType out, long[] dims) {
-    long[] rg = out == DType.UINT8 ? new long[] {0, 255} : new long[] {-128, 127};
+    float lo = out == DType.UINT8 ? 0 : -128;
+    float hi = out == DType.UINT8 ? 255 : 127;
+    long[] rg = {(long) lo, (long) hi};
     byte[] o = new byte[xs.length];
-    if (s.length == 1) {
+    boolean floats = true;
+    for (double v : s) {
+      floats &= (float) v == v;
+    }
+    if (s.length == 1 && floats) {
+      float s0 = (float) s[0];
+      float z0 = z[0];
+      for (int i = 0; i < xs.length; i++) {
+        o[i] = (byte) toByte(xs[i] / s0, z0, lo, hi);
+      }
+    } else if (s.length == 1) {
       double s0 = s[0];
       long z0 = z[0];
       for (int i = 0; i < xs.length; i++) {
@@ -224,6 +238,20 @@ public final class Quantize implements OpFamily {
     }
     return NdArray.wrap(out, dims, o);
   }
+
+  /**
+   * {@code saturate(rint(q) + z)} to [lo, hi] for 8-bit ranges and zero points, in float: q is
+   * first clamped to [-1024, 1024] (beyond, the result saturates either way), where adding and
+   * subtracting {@link #ROUNDER} rounds to the nearest integer, ties to even, as {@code
+   * Math.rint} does; NaN gives 0, as the cast of {@code saturate}'s NaN does.
+   */
+  private static int toByte(float q, float z, float lo, float hi) {
+    float c = Math.max(-1024f, Math.min(1024f, q));
+    return (int) Math.max(lo, Math.min(hi, ((c + ROUNDER) - ROUNDER) + z));
+  }
+
+  /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
+  private static final float ROUNDER = 12582912f;
 
   private static NdArray dequantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
@@ -259,9 +287,7 @@ public final class Quantize implements OpFamily {
   /**
    * DynamicQuantizeLinear: uint8 with {@code scale = (max(x, 0) - min(x, 0)) / 255} and the
    * zero point that maps 0 exactly. Each element is {@code saturate(rint(x / scale) + zp)} with
-   * the float32 quotient, written without widening: the quotient is first clamped to [-1024,
-   * 1024] (beyond that it saturates either way), where adding and subtracting {@link
-   * #ROUNDER} rounds to the nearest integer, ties to even, exactly as {@code Math.rint} does.
+   * the float32 quotient, written without widening ({@link #toByte}).
    */
   static List<RuntimeValue> dynamicQuantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
@@ -284,17 +310,12 @@ public final class Quantize implements OpFamily {
     } else {
       float z = zp;
       for (int i = 0; i < size; i++) {
-        float q = Math.max(-1024f, Math.min(1024f, v[off + i] / scale));
-        float r = (q + ROUNDER) - ROUNDER;
-        y[i] = (byte) (int) Math.max(0f, Math.min(255f, r + z));
+        y[i] = (byte) toByte(v[off + i] / scale, z, 0f, 255f);
       }
     }
     return List.of(NdArray.wrap(DType.UINT8, x.dims(), y), NdArray.scalarFloat(scale),
         NdArray.wrap(DType.UINT8, new long[0], new byte[] {(byte) zp}));
   }
-
-  /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
-  private static final float ROUNDER = 12582912f;
 
   // ---- integer and quantized MatMul ----
 

@@ -162,4 +162,33 @@ class QuantizeTest {
       }
     }
   }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"UINT8", "INT8"})
+  void quantizeLinearRoundsTiesToEvenAndSaturates(DType type) {
+    // Scale 0.5: x = j / 4 gives quotients j / 2, a tie for every odd j; the far ends saturate.
+    float[] x = new float[2001];
+    for (int j = 0; j < x.length; j++) {
+      x[j] = (j - 1000) / 4f;
+    }
+    x[0] = Float.NEGATIVE_INFINITY;
+    x[1] = Float.POSITIVE_INFINITY;
+    x[2] = Float.NaN;
+    byte zp = (byte) (type == DType.UINT8 ? 3 : -3);
+    NdArray q = OneNode.of("QuantizeLinear", 13)
+        .in(NdArray.wrap(DType.FLOAT, new long[] {x.length}, x))
+        .in(NdArray.wrap(DType.FLOAT, new long[0], new float[] {0.5f}))
+        .in(NdArray.wrap(type, new long[0], new byte[] {zp}))
+        .run();
+    int lo = type == DType.UINT8 ? 0 : -128;
+    int hi = type == DType.UINT8 ? 255 : 127;
+    int z = type == DType.UINT8 ? zp & 0xFF : zp;
+    for (int i = 0; i < x.length; i++) {
+      double v = Math.rint(x[i] / 0.5) + z;
+      long want = Double.isNaN(v) ? 0 : (long) Math.max(lo, Math.min(hi, v));
+      if (q.getLong(i) != want) {
+        throw new AssertionError("x " + x[i] + " quantized to " + q.getLong(i) + ", want " + want);
+      }
+    }
+  }
 }
