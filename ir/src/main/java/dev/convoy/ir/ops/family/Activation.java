@@ -153,6 +153,7 @@ public record Activation(String name, double p, double q) {
         }
       }
       case "Sigmoid" -> ExpKernels.sigmoid(o, from, o, from, to - from);
+      case "Gelu" -> ExpKernels.gelu(o, from, o, from, to - from);
       case "Swish" -> ExpKernels.swish(o, from, o, from, to - from);
       case "Tanh" -> {
         for (int i = from; i < to; i++) {

@@ -1,8 +1,12 @@
 package dev.convoy.ir.ops.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -58,5 +62,77 @@ class ExpKernelsTest {
     ExpKernels.swish(got, 0, got, 0, a.length - 1);
     got[a.length - 1] = want[a.length - 1];
     assertArrayEquals(want, got);
+  }
+
+  /** 2 / sqrt(pi) to 31 digits. */
+  private static final BigDecimal TWO_OVER_SQRT_PI =
+      new BigDecimal("1.128379167095512573896158903122");
+
+  /**
+   * erf(x) = 2/sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n+1)), summed in 60-digit decimal arithmetic,
+   * which the alternating terms (up to e^(x^2) large) cannot disturb.
+   */
+  private static double exactErf(double x) {
+    MathContext mc = new MathContext(60);
+    BigDecimal bx = new BigDecimal(x);
+    BigDecimal x2 = bx.multiply(bx, mc);
+    BigDecimal power = bx;
+    BigDecimal sum = BigDecimal.ZERO;
+    for (int n = 0; n < 1000; n++) {
+      BigDecimal term = power.divide(BigDecimal.valueOf(2L * n + 1), mc);
+      sum = n % 2 == 0 ? sum.add(term, mc) : sum.subtract(term, mc);
+      if (term.abs().compareTo(new BigDecimal("1e-40")) < 0) {
+        break;
+      }
+      power = power.multiply(x2, mc).divide(BigDecimal.valueOf(n + 1L), mc);
+    }
+    return sum.multiply(TWO_OVER_SQRT_PI, mc).doubleValue();
+  }
+
+  @Test
+  void erfIsWithinTwoUlpsOfTheExactValueOnEveryInterval() {
+    Random r = new Random(5);
+    double worst = 0;
+    double at = 0;
+    for (int i = 0; i < 3000; i++) {
+      // Spread over the five intervals of the approximation and beyond, both signs.
+      double x = (r.nextDouble() * 7) * (r.nextBoolean() ? 1 : -1);
+      double want = exactErf(x);
+      double err = Math.abs(ExpKernels.erf(x) - want) / Math.ulp(want);
+      if (err > worst) {
+        worst = err;
+        at = x;
+      }
+    }
+    assertTrue(worst <= 2, "erf off by " + worst + " ulps at " + at);
+    assertEquals(0.0, ExpKernels.erf(0.0));
+    assertEquals(-0.0, ExpKernels.erf(-0.0));
+    assertEquals(1.0, ExpKernels.erf(Double.POSITIVE_INFINITY));
+    assertEquals(-1.0, ExpKernels.erf(Double.NEGATIVE_INFINITY));
+    assertTrue(Double.isNaN(ExpKernels.erf(Double.NaN)));
+    assertEquals(1e-300 * 2 / Math.sqrt(Math.PI), ExpKernels.erf(1e-300), 1e-315);
+  }
+
+  @Test
+  void geluRoundsTheDoubleFormulaOnceAndMatchesItsFloatValues() {
+    int n = 3000;
+    float[] a = new float[n];
+    Random r = new Random(3);
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (r.nextGaussian() * 3);
+    }
+    float[] got = new float[n];
+    ExpKernels.gelu(a, 0, got, 0, n);
+    int differ = 0;
+    for (int i = 0; i < n; i++) {
+      double v = a[i];
+      float want = (float) (0.5 * v * (1 + exactErf(v / Math.sqrt(2))));
+      // Far in the negative tail 1 + erf cancels (GELU ~ 1e-9 there, both sides carry the
+      // double rounding of erf near -1): equal to 1e-13.
+      assertEquals(want, got[i], Math.ulp(want) + 1e-13, "gelu(" + a[i] + ")");
+      differ += want == got[i] ? 0 : 1;
+    }
+    // A double erf within a few ulps changes the float result only at rounding ties.
+    assertTrue(differ < n / 1000, differ + " of " + n + " values differ by an ulp");
   }
 }
