@@ -599,6 +599,9 @@ public final class Normalization implements OpFamily {
       n = (int) d[axis];
       inner = (int) Shape.product(d, axis + 1, d.length);
     }
+    if (x.dtype() == DType.FLOAT && inner == 1 && !op.equals("Hardmax")) {
+      return Kernels.one(floatSoftmax(ctx, x, outer, n, op.equals("LogSoftmax")));
+    }
     double[] xs = x.toDoubles();
     double[] y = new double[xs.length];
     for (int o = 0; o < outer; o++) {
@@ -635,5 +638,49 @@ public final class Normalization implements OpFamily {
       }
     }
     return Kernels.one(NdArray.fromDoubles(x.dtype(), d, y));
+  }
+
+  /**
+   * Softmax or LogSoftmax over contiguous rows of a float32 tensor, read where it lies and written
+   * into the kernel's output: the general path's double formula (max, sum of exp of the shifted
+   * values, then exp / sum or shifted - log sum) rounded once, rows split over the pool.
+   */
+  private static NdArray floatSoftmax(KernelContext ctx, NdArray x, int rows, int n,
+      boolean log) {
+    NdArray out = ctx.output(0, DType.FLOAT, x.dims());
+    float[] xs = (float[]) x.array();
+    float[] y = (float[]) out.array();
+    int x0 = x.offset();
+    int y0 = out.offset();
+    ctx.parallel().forRange(rows, 40L * n, (from, to) -> {
+      double[] e = new double[n];
+      for (int o = from; o < to; o++) {
+        int xb = x0 + o * n;
+        int yb = y0 + o * n;
+        // Compare-and-take as the general path does: a NaN never becomes the max.
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+          if (xs[xb + i] > max) {
+            max = xs[xb + i];
+          }
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+          e[i] = Math.exp(xs[xb + i] - max);
+          sum += e[i];
+        }
+        if (log) {
+          double logSum = Math.log(sum);
+          for (int i = 0; i < n; i++) {
+            y[yb + i] = (float) (xs[xb + i] - max - logSum);
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            y[yb + i] = (float) (e[i] / sum);
+          }
+        }
+      }
+    });
+    return out;
   }
 }
