@@ -113,11 +113,7 @@ public record Activation(String name, double p, double q) {
   void applyTo(float[] o, int from, int to) {
     switch (name) {
       case "" -> { }
-      case "Relu" -> {
-        for (int i = from; i < to; i++) {
-          o[i] = FloatKernels.relu(o[i]);
-        }
-      }
+      case "Relu" -> ExpKernels.relu(o, from, o, from, to - from);
       case "Clip" -> {
         float lo = (float) p;
         float hi = (float) q;

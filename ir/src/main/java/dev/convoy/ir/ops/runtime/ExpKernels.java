@@ -2,9 +2,10 @@ package dev.convoy.ir.ops.runtime;
 
 /**
  * Float32 activations built on the exponential, the costliest element-wise kernels of CNNs with
- * SiLU (YOLO-style models spend more time in Sigmoid than in Conv): each value is computed in
- * double and rounded once, on the Vector API where the JVM has it ({@link VectorExp}) and in
- * scalar loops otherwise. Input and output may be the same range (in place).
+ * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), and GELU through its error
+ * function: each value is computed in double and rounded once, on the Vector API where the JVM
+ * has it ({@link VectorExp}) and in scalar loops otherwise. ReLU is here too, for the same
+ * vector dispatch. Input and output may be the same range (in place).
  */
 public final class ExpKernels {
   private ExpKernels() {}
@@ -34,6 +35,19 @@ public final class ExpKernels {
     for (; i < n; i++) {
       double v = a[ia + i];
       o[io + i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
+    }
+  }
+
+  /**
+   * {@code o[io + i] = x < 0 ? 0 : x} with {@code x = a[ia + i]} (ONNX Runtime's ReLU: -0 and NaN
+   * pass unchanged), as a compare and blend per vector where the JVM has the Vector API: the
+   * scalar loop compiles to a branch per element, which mispredicts on real activations.
+   */
+  public static void relu(float[] a, int ia, float[] o, int io, int n) {
+    int i = Blas.vectorized() ? VectorExp.relu(a, ia, o, io, n) : 0;
+    for (; i < n; i++) {
+      float x = a[ia + i];
+      o[io + i] = x < 0f ? 0f : x;
     }
   }
 

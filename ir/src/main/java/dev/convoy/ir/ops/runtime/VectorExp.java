@@ -109,7 +109,7 @@ final class VectorExp {
       DoubleVector sb = s.mul(ExpKernels.SB7).add(ExpKernels.SB6).mul(s).add(ExpKernels.SB5)
           .mul(s).add(ExpKernels.SB4).mul(s).add(ExpKernels.SB3).mul(s).add(ExpKernels.SB2)
           .mul(s).add(ExpKernels.SB1).mul(s).add(1.0);
-      DoubleVector rs = rb.div(sb).blend(ra.div(sa), near);
+      DoubleVector rs = rb.blend(ra, near).div(sb.blend(sa, near));
       DoubleVector zc = ax.reinterpretAsLongs().and(0xffffffff00000000L).reinterpretAsDoubles();
       DoubleVector e = zc.neg().mul(zc).sub(0.5625).lanewise(VectorOperators.EXP)
           .mul(zc.sub(ax).mul(zc.add(ax)).add(rs).lanewise(VectorOperators.EXP));
@@ -117,5 +117,18 @@ final class VectorExp {
     }
     y = y.blend(copySign(DoubleVector.broadcast(D, 1.0), x), ax.compare(VectorOperators.GE, 6.0));
     return y.blend(x, x.test(VectorOperators.IS_NAN));
+  }
+
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+
+  /** As {@link ExpKernels#relu}; returns how many leading elements it wrote (whole vectors). */
+  static int relu(float[] a, int ia, float[] o, int io, int n) {
+    int end = n / FS.length() * FS.length();
+    FloatVector zero = FloatVector.zero(FS);
+    for (int i = 0; i < end; i += FS.length()) {
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      x.blend(zero, x.lt(0f)).intoArray(o, io + i);
+    }
+    return end;
   }
 }

@@ -156,4 +156,23 @@ class ExpKernelsTest {
     }
     assertTrue(differ <= a.length / 100_000, differ + " values differ");
   }
+
+  @Test
+  void reluKeepsNegativeZeroAndNaNAndEqualsTheScalarFormulaBitForBit() {
+    float[] a = values();
+    a[20] = Float.intBitsToFloat(0xffc00001);
+    float[] want = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      want[i] = a[i] < 0f ? 0f : a[i];
+    }
+    float[] got = new float[a.length + 2];
+    ExpKernels.relu(a, 1, got, 2, a.length - 3);
+    for (int i = 1; i < a.length - 2; i++) {
+      assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i + 1]),
+          "relu(" + a[i] + ")");
+    }
+    // -0 stays -0 (a max with 0 would make it +0), a negative NaN keeps its bits.
+    assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(got[3 + 3 + 1]));
+    assertEquals(0xffc00001, Float.floatToRawIntBits(got[21]));
+  }
 }
