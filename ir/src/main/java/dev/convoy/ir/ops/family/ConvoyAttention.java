@@ -48,6 +48,53 @@ public final class ConvoyAttention implements OpFamily {
   public void register(OpRegistrar r) {
     r.op(OpCatalog.CONVOY_DOMAIN, "Attention", 1).inputs(3, 4).attr("scale", 1.0f)
         .attr("num_heads", 0L).shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
+    r.op(ConvoyFused.MICROSOFT, "MultiHeadAttention", 1).inputs(3, 6).outputs(1)
+        .requiredAttr("num_heads").optionalAttr("scale").attr("mask_filter_value", -10000.0f)
+        .attr("unidirectional", 0L).shape(ConvoyAttention::multiHeadShape)
+        .kernel(ConvoyAttention::multiHead);
+  }
+
+  /** ONNX Runtime's MultiHeadAttention: query, key and value {@code [B, S, H*D]}, as ours. */
+  private static List<ValueType> multiHeadShape(InferenceContext ctx) {
+    DType dt = ctx.dtype(0);
+    Shape q = ctx.shape(0);
+    Shape k = ctx.shape(1);
+    Shape v = ctx.shape(2);
+    if (dt == null || !q.hasRank() || !k.hasRank() || !v.hasRank()) {
+      return null;
+    }
+    if (q.rank() != 3) {
+      throw ctx.contradiction("MultiHeadAttention's query " + q + " is not [B, S, H*D]");
+    }
+    return headsShape(ctx, dt, ctx.attrLong("num_heads"), q, k, v);
+  }
+
+  /**
+   * The form of ONNX Runtime's MultiHeadAttention that {@code --onnx-ops ort} writes: separate
+   * query, key and value {@code [B, S, H*D]} and an optional additive {@code attention_bias}
+   * (input 5); no packed inputs, projection bias, key padding mask or past state.
+   */
+  private static List<RuntimeValue> multiHead(KernelContext ctx) {
+    if (ctx.hasInput(3) || ctx.hasInput(4) || ctx.attrLong("unidirectional") != 0) {
+      throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": MultiHeadAttention with a"
+          + " bias, key padding mask or unidirectional is not supported");
+    }
+    NdArray q = ctx.tensor(0);
+    int h = (int) ctx.attrLong("num_heads");
+    float scale = ctx.hasAttr("scale") ? ctx.attrFloat("scale")
+        : (float) (1 / Math.sqrt(q.dims()[q.rank() - 1] / (double) h));
+    for (NdArray x : List.of(q, ctx.tensor(1), ctx.tensor(2))) {
+      if (x.dtype() != DType.FLOAT || x.rank() != 3) {
+        throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": MultiHeadAttention of "
+            + x.describe() + " is not supported (float32 [B, S, H*D] only)");
+      }
+    }
+    NdArray bias = ctx.optionalTensor(5);
+    if (bias != null && bias.dtype() != DType.FLOAT) {
+      throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": attention_bias of "
+          + bias.dtype().textName() + " is not supported (float32 only)");
+    }
+    return heads(ctx, q, ctx.tensor(1), ctx.tensor(2), bias, h, scale);
   }
 
   /** {@code s} with dim {@code fromEnd} (1 = last) replaced by {@code d}. */
@@ -149,7 +196,7 @@ public final class ConvoyAttention implements OpFamily {
           + " must have rank 2 or more");
     }
     if (ctx.attrLong("num_heads") > 0) {
-      return heads(ctx, q, kt, v, mask, (int) ctx.attrLong("num_heads"));
+      return heads(ctx, q, kt, v, mask, (int) ctx.attrLong("num_heads"), ctx.attrFloat("scale"));
     }
     int rank = Math.max(Math.max(q.rank(), kt.rank()), Math.max(v.rank(),
         mask == null ? 2 : Math.max(2, mask.rank())));
@@ -228,7 +275,7 @@ public final class ConvoyAttention implements OpFamily {
    * [..., H, Sq, Skv]}. The same row loops as the split form, so the same results bit for bit.
    */
   private static List<RuntimeValue> heads(KernelContext ctx, NdArray q, NdArray k, NdArray v,
-      NdArray mask, int h) {
+      NdArray mask, int h, float scale) {
     int rank = q.rank();
     long[] qd = q.dims();
     long[] kd = k.dims();
@@ -271,7 +318,7 @@ public final class ConvoyAttention implements OpFamily {
     NdArray result = ctx.output(0, DType.FLOAT, out);
     Rows rows = new Rows((float[]) q.array(), (float[]) k.array(), (float[]) v.array(),
         mask == null ? null : (float[]) mask.array(), (float[]) result.array(), d, skv, dv, sq,
-        hd, hdv, ctx.attrFloat("scale"), false, md != null && md[srank - 2] == 1,
+        hd, hdv, scale, false, md != null && md[srank - 2] == 1,
         md != null && md[srank - 1] == 1, ms == null ? 0 : ms[srank - 2]);
     int batches = (int) Shape.product(qd, 0, rank - 2);
     long[] index = new long[srank - 2];

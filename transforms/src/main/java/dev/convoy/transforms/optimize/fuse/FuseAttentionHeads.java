@@ -37,10 +37,20 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
   public static final String NAME = "fuse-attention-heads";
 
   /**
-   * What was found: the merged inputs, the head count, the value the fused op replaces, and the
-   * nodes it absorbs, readers first.
+   * What was found: the merged inputs, the head count, the value the fused op replaces, the
+   * merge's nodes (readers first) and the splits'.
    */
-  public record Found(Value q, Value k, Value v, long heads, Value output, List<Node> nodes) {}
+  public record Found(Value q, Value k, Value v, long heads, Value output, List<Node> merge,
+      List<Node> splits) {
+
+    /** Every node a fusion of the core {@code core} (readers first) absorbs with these. */
+    List<Node> absorbed(List<Node> core) {
+      List<Node> all = new ArrayList<>(merge);
+      all.addAll(core);
+      all.addAll(splits);
+      return all;
+    }
+  }
 
   /** One input's head split: the merged tensor, the head count and the head size. */
   private record Split(Value merged, long heads, long size, List<Node> nodes) {}
@@ -64,15 +74,25 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
     if (rank < 3) {
       return Match.fail(root.output(0).name() + " has no known rank of 3 or more");
     }
-    Match<Split> q = split(root.input(0), headPerm(rank, false));
+    return around(root, root.input(0), root.input(1), root.input(2),
+        root.inputCount() > 3 ? root.input(3) : null, rank);
+  }
+
+  /**
+   * The head split of Q {@code qh}, the keys {@code kt} and V {@code vh} and the head merge of
+   * the output of {@code last} (rank {@code rank}), the attention core between them, with the
+   * proofs the class comment lists; {@code mask} (or null) is the core's additive mask.
+   */
+  static Match<Found> around(Node last, Value qh, Value kt, Value vh, Value mask, int rank) {
+    Match<Split> q = split(qh, headPerm(rank, false));
     if (!q.ok()) {
       return Match.fail(q.reason());
     }
-    Match<Split> k = split(root.input(1), headPerm(rank, true));
+    Match<Split> k = split(kt, headPerm(rank, true));
     if (!k.ok()) {
       return Match.fail(k.reason());
     }
-    Match<Split> v = split(root.input(2), headPerm(rank, false));
+    Match<Split> v = split(vh, headPerm(rank, false));
     if (!v.ok()) {
       return Match.fail(v.reason());
     }
@@ -84,24 +104,22 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
           + k.value().size() + ", " + v.value().size());
     }
     String why = sameLeadingDims(q.value().merged(), k.value().merged(), v.value().merged());
-    if (why == null && root.inputCount() > 3 && root.input(3) != null) {
-      why = maskKeepsShape(root.input(3), q.value().merged(), heads);
+    if (why == null && mask != null) {
+      why = maskKeepsShape(mask, q.value().merged(), heads);
     }
     if (why != null) {
       return Match.fail(why);
     }
-    Match<List<Node>> merge = merge(root, heads, v.value().size(), rank);
+    Match<List<Node>> merge = merge(last, heads, v.value().size(), rank);
     if (!merge.ok()) {
       return Match.fail(merge.reason());
     }
-    List<Node> nodes = new ArrayList<>(merge.value());
-    nodes.add(root);
+    List<Node> splits = new ArrayList<>();
     for (Split s : List.of(q.value(), k.value(), v.value())) {
-      nodes.addAll(s.nodes());
+      splits.addAll(s.nodes());
     }
-    Value out = merge.value().get(0).output(0);
     return Match.of(new Found(q.value().merged(), k.value().merged(), v.value().merged(), heads,
-        out, nodes));
+        merge.value().get(0).output(0), merge.value(), splits));
   }
 
   /**
@@ -263,7 +281,7 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
     if (root.inputCount() > 3 && root.input(3) != null) {
       inputs.add(root.input(3));
     }
-    rw.fuse(root, f.nodes(), OpCatalog.CONVOY_DOMAIN, 1, "Attention", inputs,
+    rw.fuse(root, f.absorbed(List.of(root)), OpCatalog.CONVOY_DOMAIN, 1, "Attention", inputs,
         Map.of("scale", root.attributes().getOrDefault("scale", new Attribute.FloatAttr(1f)),
             "num_heads", new Attribute.IntAttr(f.heads())),
         root.name(), List.of(f.output()));
