@@ -50,23 +50,8 @@ public final class ConvoyAttention implements OpFamily {
         .attr("num_heads", 0L).shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
     r.op(ConvoyFused.MICROSOFT, "MultiHeadAttention", 1).inputs(3, 6).outputs(1)
         .requiredAttr("num_heads").optionalAttr("scale").attr("mask_filter_value", -10000.0f)
-        .attr("unidirectional", 0L).shape(ConvoyAttention::multiHeadShape)
+        .attr("unidirectional", 0L).shape(ConvoyAttention::shape)
         .kernel(ConvoyAttention::multiHead);
-  }
-
-  /** ONNX Runtime's MultiHeadAttention: query, key and value {@code [B, S, H*D]}, as ours. */
-  private static List<ValueType> multiHeadShape(InferenceContext ctx) {
-    DType dt = ctx.dtype(0);
-    Shape q = ctx.shape(0);
-    Shape k = ctx.shape(1);
-    Shape v = ctx.shape(2);
-    if (dt == null || !q.hasRank() || !k.hasRank() || !v.hasRank()) {
-      return null;
-    }
-    if (q.rank() != 3) {
-      throw ctx.contradiction("MultiHeadAttention's query " + q + " is not [B, S, H*D]");
-    }
-    return headsShape(ctx, dt, ctx.attrLong("num_heads"), q, k, v);
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.ShapeFns;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -333,8 +334,8 @@ public final class ExpandConvoyOps {
         return y;
       }
       // [..., H, Sq, Dv] -> [..., Sq, H, Dv] -> [..., Sq, H*Dv]
-      y = emit("Transpose", List.of(y), Map.of("perm", new Attribute.IntsAttr(headPerm(rank,
-          false))));
+      y = emit("Transpose", List.of(y), Map.of("perm",
+          new Attribute.IntsAttr(ShapeFns.headPermutation(rank, false))));
       return emit("Reshape", List.of(y, longs(copyDims(rank - 1, -1), "merged")), Map.of());
     }
 
@@ -347,8 +348,8 @@ public final class ExpandConvoyOps {
       long[] target = copyDims(rank, -1);
       target[rank - 2] = heads;
       Value r = emit("Reshape", List.of(x, longs(target, "heads")), Map.of());
-      return emit("Transpose", List.of(r), Map.of("perm", new Attribute.IntsAttr(headPerm(rank,
-          keys))));
+      return emit("Transpose", List.of(r), Map.of("perm",
+          new Attribute.IntsAttr(ShapeFns.headPermutation(rank, keys))));
     }
 
     /** {@code n} zeros (Reshape's "copy this dim") and {@code last} at the end. */
@@ -356,21 +357,6 @@ public final class ExpandConvoyOps {
       long[] t = new long[n];
       t[n - 1] = last;
       return t;
-    }
-
-    /**
-     * The permutation of a rank-{@code rank} {@code [..., S, H, D]} to {@code [..., H, S, D]}
-     * (its own inverse), or with {@code keys} to {@code [..., H, D, S]}.
-     */
-    private static long[] headPerm(int rank, boolean keys) {
-      long[] perm = new long[rank];
-      for (int i = 0; i < rank; i++) {
-        perm[i] = i;
-      }
-      perm[rank - 3] = rank - 2;
-      perm[rank - 2] = keys ? rank - 1 : rank - 3;
-      perm[rank - 1] = keys ? rank - 3 : rank - 1;
-      return perm;
     }
 
     private Value longs(long[] values, String hint) {

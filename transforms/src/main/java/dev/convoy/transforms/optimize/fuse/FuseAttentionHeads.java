@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.ShapeFns;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.Matchers;
@@ -84,15 +85,15 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
    * proofs the class comment lists; {@code mask} (or null) is the core's additive mask.
    */
   static Match<Found> around(Node last, Value qh, Value kt, Value vh, Value mask, int rank) {
-    Match<Split> q = split(qh, headPerm(rank, false));
+    Match<Split> q = split(qh, ShapeFns.headPermutation(rank, false));
     if (!q.ok()) {
       return Match.fail(q.reason());
     }
-    Match<Split> k = split(kt, headPerm(rank, true));
+    Match<Split> k = split(kt, ShapeFns.headPermutation(rank, true));
     if (!k.ok()) {
       return Match.fail(k.reason());
     }
-    Match<Split> v = split(vh, headPerm(rank, false));
+    Match<Split> v = split(vh, ShapeFns.headPermutation(rank, false));
     if (!v.ok()) {
       return Match.fail(v.reason());
     }
@@ -148,18 +149,11 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
       return Match.fail(reshape + " is not [..., S, " + (hidden > 0 ? hidden : "E")
           + "] to a provable target of rank " + perm.length);
     }
-    boolean allowZero = reshape.intAttr("allowzero", 0) != 0;
-    int inferred = 0;
-    for (int i = 0; i < rank - 1; i++) {
-      var e = target.get(i);
-      boolean copy = e.isNumber() && e.number() == 0 && !allowZero;
-      boolean infer = e.isNumber() && e.number() == -1;
-      if (!copy && !infer && !e.isDimOf(merged, i)) {
-        return Match.fail(reshape + " does not provably keep dim " + i + " of "
-            + merged.name());
-      }
-      inferred += infer ? 1 : 0;
+    Match<Integer> kept = keptDims(reshape, target, rank - 1);
+    if (!kept.ok()) {
+      return Match.fail(kept.reason());
     }
+    int inferred = kept.value();
     var h = target.get(rank - 1);
     var d = target.get(rank);
     long heads = h.isNumber() ? h.number() : 0;
@@ -184,7 +178,7 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
       String notSole = Matchers.notSoleUse(root.output(0), 1);
       return Match.fail(notSole != null ? notSole : root.output(0).name() + " has no reader");
     }
-    if (!t.is("Transpose") || !Arrays.equals(Perms.of(t), headPerm(rank, false))) {
+    if (!t.is("Transpose") || !Arrays.equals(Perms.of(t), ShapeFns.headPermutation(rank, false))) {
       return Match.fail(root.output(0).name() + " is not read by the Transpose to [..., S, H, D]");
     }
     Value heads4 = t.output(0);
@@ -199,17 +193,11 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
       return Match.fail(heads4.name() + " is not read by a Reshape to a provable rank "
           + (rank - 1));
     }
-    boolean allowZero = r.intAttr("allowzero", 0) != 0;
-    int inferred = 0;
-    for (int i = 0; i < rank - 2; i++) {
-      var e = target.get(i);
-      boolean copy = e.isNumber() && e.number() == 0 && !allowZero;
-      boolean infer = e.isNumber() && e.number() == -1;
-      if (!copy && !infer && !e.isDimOf(heads4, i)) {
-        return Match.fail(r + " does not provably keep dim " + i + " of " + heads4.name());
-      }
-      inferred += infer ? 1 : 0;
+    Match<Integer> kept = keptDims(r, target, rank - 2);
+    if (!kept.ok()) {
+      return Match.fail(kept.reason());
     }
+    int inferred = kept.value();
     var last = target.get(rank - 2);
     boolean merges = last.isNumber()
         && (last.number() == heads * size || (last.number() == -1 && inferred == 0));
@@ -217,6 +205,26 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
       return Match.fail(r + " does not provably merge " + heads + " heads of " + size);
     }
     return Match.of(List.of(r, t));
+  }
+
+  /**
+   * Whether the first {@code n} elements of Reshape {@code r}'s {@code target} provably keep the
+   * dims of its input: each a copy (0 without {@code allowzero}), -1, or provably that dim; the
+   * number of -1s among them.
+   */
+  private static Match<Integer> keptDims(Node r, List<ShapeElements.Element> target, int n) {
+    boolean allowZero = r.intAttr("allowzero", 0) != 0;
+    int inferred = 0;
+    for (int i = 0; i < n; i++) {
+      var e = target.get(i);
+      boolean copy = e.isNumber() && e.number() == 0 && !allowZero;
+      boolean infer = e.isNumber() && e.number() == -1;
+      if (!copy && !infer && !e.isDimOf(r.input(0), i)) {
+        return Match.fail(r + " does not provably keep dim " + i + " of " + r.input(0).name());
+      }
+      inferred += infer ? 1 : 0;
+    }
+    return Match.of(inferred);
   }
 
   /** Why the leading dims of {@code q}, {@code k} and {@code v} are not provably equal, or null. */
@@ -258,21 +266,6 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
 
   private static boolean provablyEqual(Dim a, Dim b) {
     return !(a instanceof Dim.Unknown) && a.equals(b);
-  }
-
-  /**
-   * The permutation of {@code [..., S, H, D]} (rank {@code rank}) to {@code [..., H, S, D]}, its
-   * own inverse, or with {@code keys} to {@code [..., H, D, S]}.
-   */
-  static long[] headPerm(int rank, boolean keys) {
-    long[] perm = new long[rank];
-    for (int i = 0; i < rank; i++) {
-      perm[i] = i;
-    }
-    perm[rank - 3] = rank - 2;
-    perm[rank - 2] = keys ? rank - 1 : rank - 3;
-    perm[rank - 1] = keys ? rank - 3 : rank - 1;
-    return perm;
   }
 
   @Override

@@ -130,7 +130,8 @@ class FuseAttentionHeadsTest {
   @Test
   void notWhereTheHeadMergeIsAnotherReshape() {
     cases(bert("2", "5", "2,1,1,5")
-        .replace("%y = Reshape(%a4, %merge) @merge", "%y = Reshape(%a4, %merge) {allowzero=1} @merge"))
+        .replace("%y = Reshape(%a4, %merge) @merge",
+            "%y = Reshape(%a4, %merge) {allowzero=1} @merge"))
         .notFiring("does not provably keep dim 0");
   }
 
