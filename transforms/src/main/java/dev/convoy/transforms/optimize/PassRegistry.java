@@ -37,6 +37,8 @@ import dev.convoy.transforms.optimize.fuse.FuseClampQuantize;
 import dev.convoy.transforms.optimize.fuse.FuseClipChain;
 import dev.convoy.transforms.optimize.fuse.FuseActivation;
 import dev.convoy.transforms.optimize.fuse.FuseAttention;
+import dev.convoy.transforms.optimize.fuse.FuseAttentionHeads;
+import dev.convoy.transforms.optimize.fuse.FuseMultiHeadAttention;
 import dev.convoy.transforms.optimize.fuse.FuseBiasGelu;
 import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
@@ -182,6 +184,8 @@ public final class PassRegistry {
     addRule(FuseBiasGelu.NAME, FuseBiasGelu::new);
     addRule(FuseSkipLayerNorm.NAME, FuseSkipLayerNorm::new);
     addRule(FuseAttention.NAME, FuseAttention::new);
+    addRule(FuseAttentionHeads.NAME, FuseAttentionHeads::new);
+    addRule(FuseMultiHeadAttention.NAME, FuseMultiHeadAttention::new);
     addRule(FuseGatedActivation.NAME, FuseGatedActivation::new);
     addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
     addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);
