@@ -63,6 +63,7 @@ import dev.convoy.transforms.optimize.fuse.FusePadIntoConvPool;
 import dev.convoy.transforms.optimize.fuse.FuseQdqConv;
 import dev.convoy.transforms.optimize.fuse.FuseQdqGemm;
 import dev.convoy.transforms.optimize.fuse.FuseQdqGlobalAveragePool;
+import dev.convoy.transforms.optimize.fuse.FuseQdqMatMul;
 import dev.convoy.transforms.optimize.fuse.FuseQdqShapeOp;
 import dev.convoy.transforms.optimize.fuse.FuseRmsNorm;
 import dev.convoy.transforms.optimize.fuse.ReplaceDivByPowerOfTwo;
@@ -188,6 +189,7 @@ public final class PassRegistry {
     addRule(FuseQdqConv.NAME, FuseQdqConv::new);
     addRule(FuseQdqGemm.NAME, FuseQdqGemm::new);
     addRule(FuseQdqGlobalAveragePool.NAME, FuseQdqGlobalAveragePool::new);
+    addRule(FuseQdqMatMul.NAME, FuseQdqMatMul::new);
     addPass(FixInputShapes.NAME, FixInputShapes::new);
     addPass(InferShapes.NAME, InferShapes::new);
     addPass(EliminateCommonSubexpressions.NAME, EliminateCommonSubexpressions::new);
