@@ -58,6 +58,7 @@ import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseSwish;
 import dev.convoy.transforms.optimize.fuse.FuseTransposeIntoGemm;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
+import dev.convoy.transforms.optimize.fuse.FuseMatMulAddFlattened;
 import dev.convoy.transforms.optimize.fuse.FuseMish;
 import dev.convoy.transforms.optimize.fuse.FuseNegIntoAddSub;
 import dev.convoy.transforms.optimize.fuse.FusePadIntoConvPool;
@@ -193,6 +194,7 @@ public final class PassRegistry {
     addRule(FuseQdqGemm.NAME, FuseQdqGemm::new);
     addRule(FuseQdqGlobalAveragePool.NAME, FuseQdqGlobalAveragePool::new);
     addRule(FuseQdqMatMul.NAME, FuseQdqMatMul::new);
+    addRule(FuseMatMulAddFlattened.NAME, FuseMatMulAddFlattened::new);
     addRule(MoveDequantizeLinear.NAME, MoveDequantizeLinear::new);
     addRule(MoveQuantizeLinear.NAME, MoveQuantizeLinear::new);
     addRule(EliminateDequantizeQuantize.NAME, EliminateDequantizeQuantize::new);
