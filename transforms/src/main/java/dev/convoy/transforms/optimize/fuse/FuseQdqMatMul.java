@@ -54,28 +54,22 @@ public final class FuseQdqMatMul implements MatchingRule<FuseQdqMatMul.Found> {
       return pq.cast();
     }
     Node mm = q.input(0).producer();
-    Node dqa = QdqOperands.dequantizer(mm.input(0));
-    Node dqb = QdqOperands.dequantizer(mm.input(1));
-    if (dqa == null || dqb == null) {
-      return Match.fail(mm.name() + " does not read two dequantized operands");
+    Match<QdqOperands.Operands> ops = QdqOperands.dequantizedOperands(mm);
+    if (!ops.ok()) {
+      return ops.cast();
     }
-    Match<QuantParams> pa = QuantParams.of(dqa);
-    Match<QuantParams> pb = QuantParams.of(dqb);
-    if (!pa.ok() || !pb.ok()) {
-      return pa.ok() ? pb.cast() : pa.cast();
-    }
-    DType ta = pa.value().type();
-    DType tb = pb.value().type();
-    if (!pa.value().perTensor() || !QdqOperands.is8Bit(ta)) {
-      return Match.fail("DequantizeLinear " + dqa.name() + " is not per-tensor 8-bit");
-    }
+    Node dqa = ops.value().dqa();
+    Node dqb = ops.value().dqb();
+    DType ta = ops.value().a().type();
+    DType tb = ops.value().b().type();
     if (!QdqOperands.is8Bit(tb) || (ta == DType.INT8 && tb != DType.INT8)
         || pq.value().type() != ta) {
       return Match.fail(mm.name() + " quantizes " + ta.textName() + " x " + tb.textName()
           + " -> " + pq.value().type().textName() + ", not uint8 x (u)int8 -> uint8 or int8 x"
           + " int8 -> int8");
     }
-    String perColumn = pb.value().perTensor() ? null : perColumnProblem(dqb, pb.value());
+    String perColumn = ops.value().b().perTensor() ? null
+        : perColumnProblem(dqb, ops.value().b());
     if (perColumn != null) {
       return Match.fail(perColumn);
     }
