@@ -1,13 +1,10 @@
 package dev.convoy.transforms.optimize.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.text.GraphParser;
-import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.PassContext;
@@ -35,11 +32,8 @@ class QdqMatMulRequantizationTest {
   @Test
   void integerRequantizationStaysWithinOneStepOfTheQdqGraph() {
     OptimizeOptions standard = OptimizeOptions.atLevel(Level.O2);
-    long elements = 0;
-    long movedOrt = 0;
-    long movedEval = 0;
-    long tiesOrt = 0;
-    long tiesEval = 0;
+    RequantizationSteps all = RequantizationSteps.NONE;
+    RequantizationSteps ties = RequantizationSteps.NONE;
     try (OrtVerifier runtime = new OrtVerifier()) {
       for (int seed = 0; seed < CASES; seed++) {
         Random r = new Random(seed);
@@ -50,26 +44,15 @@ class QdqMatMulRequantizationTest {
             .run(after, new PassContext(standard, null));
         assertEquals(1, after.opHistogram().get("QLinearMatMul"), "case " + seed
             + " did not fuse:\n" + c.text());
-        Map<String, Tensor> in = c.inputs(r);
-        float[] want = runtime.run(OnnxExporter.toBytes(before), in).get("y").toFloatArray();
-        float[] got = runtime.run(OnnxExporter.toBytes(after), in).get("y").toFloatArray();
-        float[] eval = Evaluator.standard().runTensors(after, in).get("y").toFloatArray();
-        for (int i = 0; i < want.length; i++) {
-          long stepsOrt = Math.round(Math.abs(want[i] - got[i]) / c.yScale());
-          long stepsEval = Math.round(Math.abs(want[i] - eval[i]) / c.yScale());
-          assertTrue(stepsOrt <= 1 && stepsEval <= 1, "case " + seed + " element " + i
-              + " moved by " + Math.max(stepsOrt, stepsEval) + " steps:\n" + c.text());
-          movedOrt += stepsOrt;
-          movedEval += stepsEval;
-          tiesOrt += c.tieProne() ? stepsOrt : 0;
-          tiesEval += c.tieProne() ? stepsEval : 0;
-        }
-        elements += want.length;
+        RequantizationSteps steps = RequantizationSteps.measure(runtime, before, after,
+            c.inputs(r), c.yScale(), "case " + seed + ":\n" + c.text() + "\n");
+        all = all.plus(steps);
+        ties = c.tieProne() ? ties.plus(steps) : ties;
       }
     }
     System.out.printf("fuse-qdq-matmul on %d random groups: %d of %d outputs one step off in"
         + " ONNX Runtime, %d in Convoy's evaluator (%d and %d in groups with tie-prone"
-        + " scales)%n", CASES, movedOrt, elements, movedEval, tiesOrt, tiesEval);
+        + " scales)%n", CASES, all.ort(), all.elements(), all.eval(), ties.ort(), ties.eval());
   }
 
   /** One random QDQ MatMul group reading input x and, when b is an activation, input x2. */
