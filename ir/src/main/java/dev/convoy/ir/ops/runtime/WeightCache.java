@@ -3,6 +3,7 @@ package dev.convoy.ir.ops.runtime;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.Function;
 
 /**
  * Forms of weight arrays that kernels derive once and reuse on every later run (today: a weight
@@ -15,6 +16,8 @@ public final class WeightCache {
   private final Map<float[], Transposed> transposed =
       Collections.synchronizedMap(new WeakHashMap<>());
 
+  private final Map<float[], Derived> derived = Collections.synchronizedMap(new WeakHashMap<>());
+
   /** One transposition, with the shape it was read as (a reshape may share the storage). */
   private record Transposed(int rows, int cols, float[] values) {}
 
@@ -26,5 +29,23 @@ public final class WeightCache {
       transposed.put(w, t);
     }
     return t.values();
+  }
+
+  /** A kernel's own form of a weight, with what it was made for. */
+  private record Derived(Object key, Object value) {}
+
+  /**
+   * The form of {@code w} that {@code make} derives for {@code key} (an equals-comparable record
+   * of what the form depends on: shape, kernel layout), made on first use and kept while {@code
+   * w} lives; a different key replaces it.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T derived(float[] w, Object key, Function<float[], T> make) {
+    Derived d = derived.get(w);
+    if (d == null || !d.key().equals(key)) {
+      d = new Derived(key, make.apply(w));
+      derived.put(w, d);
+    }
+    return (T) d.value();
   }
 }
