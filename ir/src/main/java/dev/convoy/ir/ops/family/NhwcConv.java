@@ -40,6 +40,8 @@ import java.util.List;
 public final class NhwcConv implements OpFamily {
   /** Output pixels per block, scaled down as patches grow (bounds the block's floats). */
   private static final int BLOCK_FLOATS = 1 << 16;
+  /** Channel runs shorter than this are copied by a loop (a call per run cost more). */
+  private static final int SHORT_RUN = 8;
 
   @Override
   public void register(OpRegistrar r) {
@@ -315,6 +317,11 @@ public final class NhwcConv implements OpFamily {
           int ix = ox * s.sw - s.pw + bb * s.dw;
           if (iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw) {
             Arrays.fill(col, dst, dst + cg, 0f);
+          } else if (cg < SHORT_RUN) {
+            int src = io.x0() + ((img * s.ih + iy) * s.iw + ix) * s.c + c0;
+            for (int j = 0; j < cg; j++) {
+              col[dst + j] = io.x()[src + j];
+            }
           } else {
             System.arraycopy(io.x(), io.x0() + ((img * s.ih + iy) * s.iw + ix) * s.c + c0, col,
                 dst, cg);
@@ -335,19 +342,22 @@ public final class NhwcConv implements OpFamily {
     int c = s.c;
     int taps = s.kh * s.kw;
     par.forRange(s.n * s.oh, (long) s.ow * taps * c, (from, to) -> {
-      float[] acc = new float[c];
       int[] src = new int[taps];
+      int[] wOff = new int[taps];
       for (int row = from; row < to; row++) {
         int img = row / s.oh;
         int oy = row % s.oh;
         int rowStart = io.y0() + row * s.ow * c;
         for (int ox = 0; ox < s.ow; ox++) {
+          int inside = 0;
           for (int a = 0; a < s.kh; a++) {
             int iy = oy * s.sh - s.ph + a * s.dh;
             for (int bb = 0; bb < s.kw; bb++) {
               int ix = ox * s.sw - s.pw + bb * s.dw;
-              boolean inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
-              src[a * s.kw + bb] = inside ? io.x0() + ((img * s.ih + iy) * s.iw + ix) * c : -1;
+              if (iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw) {
+                src[inside] = io.x0() + ((img * s.ih + iy) * s.iw + ix) * c;
+                wOff[inside++] = (a * s.kw + bb) * c;
+              }
             }
           }
           int dst = rowStart + ox * c;
@@ -356,7 +366,7 @@ public final class NhwcConv implements OpFamily {
           } else {
             System.arraycopy(bias, 0, io.y(), dst, c);
           }
-          NhwcGemm.depthwisePixel(io.x(), src, taps, w, acc, io.y(), dst, c);
+          NhwcGemm.depthwisePixel(io.x(), src, wOff, inside, w, io.y(), dst, c);
         }
         act.applyTo(io.y(), rowStart, rowStart + s.ow * c);
       }

@@ -4,32 +4,31 @@ package dev.convoy.ir.ops.runtime;
  * The product behind a channels-last convolution, {@code Y[pixels, M] = A[pixels, K] * W[K, M] +
  * bias}, shaped for what NHWC gives: many rows (pixels, long) and few columns (output channels,
  * 8-256). The NCHW-minded {@link Blas#sgemm} tiles along long rows of C, which here are the short
- * channel runs; this kernel instead keeps a tile of four pixels by up to {@value #PANEL} output
+ * channel runs; this kernel instead keeps a tile of four pixels by up to {@link #PANEL} output
  * channels in vector registers while the k loop runs, so each weight vector loaded feeds four
  * pixels and each input value broadcast feeds up to four vectors.
  *
- * <p>The weight is packed once per constant ({@link #pack}) into panels of up to {@value #PANEL}
+ * <p>The weight is packed once per constant ({@link #pack}) into panels of up to {@link #PANEL}
  * output channels, each {@code [K][panel width]} contiguous and zero-padded to whole vectors of
  * {@value #LANES}, so the kernel streams one panel per tile with no masks. Every output element
  * is {@code 0 + a0*b0 + a1*b1 + ...} in plain k order (a multiply then an add, no fused
  * multiply-add), then {@code + bias}, as {@link Blas#sgemm} on zeros followed by the bias sums
- * it; the Vector API path ({@code VectorNhwc}, when {@link Blas#vectorized()} and the CPU has
- * 256-bit vectors) equals the scalar one bit for bit. The per-channel-vector loops of depthwise
+ * it; the Vector API path ({@code VectorNhwc}, when {@link Blas#vectorized()}) equals the scalar
+ * one bit for bit. The per-channel-vector loops of depthwise
  * convolution and max pooling live here too, for the same reason (channels are the vector axis).
  */
 public final class NhwcGemm {
-  /** Floats per vector of the packed layout (one 256-bit vector). */
-  static final int LANES = 8;
+  private static final boolean VECTOR = Blas.vectorized();
+  /** Floats per vector of the packed layout: the Vector API's preferred length, else 8. */
+  static final int LANES = VECTOR ? VectorNhwc.lanes() : 8;
   /** Output channels per packed panel: four vectors. */
   static final int PANEL = 4 * LANES;
-
-  private static final boolean VECTOR = Blas.vectorized() && VectorNhwc.usable();
 
   private NhwcGemm() {}
 
   /**
    * A weight {@code [K, M]} packed per group of {@code mg} output channels: group {@code g}'s
-   * panels start at {@code g * k * mgPad}, panel {@code j0} (a multiple of {@value #PANEL}) at
+   * panels start at {@code g * k * mgPad}, panel {@code j0} (a multiple of {@link #PANEL}) at
    * {@code + j0 * k}, holding {@code [K][min(PANEL, mgPad - j0)]}.
    *
    * @param k rows of the weight (the product's inner dimension)
@@ -106,35 +105,28 @@ public final class NhwcGemm {
   }
 
   /**
-   * {@code y[p*c + j] (+)= sum over taps t of x[src_t(p) + j] * w[t*c + j]} for one output pixel
-   * of a depthwise convolution: channel vectors accumulated tap by tap from zero (in the order
-   * of {@code src}, entries {@code < 0} skipped as padding), then added to what y holds (its
-   * bias). A multiply then an add per tap, on both paths.
+   * One output pixel of a depthwise convolution: {@code y[dst + j] += sum over t < taps of
+   * w[wOff[t] + j] * x[src[t] + j]} for channels {@code j < c}, the taps inside the input listed
+   * in kernel order, accumulated from zero with a multiply then an add each and then added to
+   * what y holds (its bias).
    */
-  public static void depthwisePixel(float[] x, int[] src, int taps, float[] w, float[] acc,
+  public static void depthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w,
       float[] y, int dst, int c) {
     if (VECTOR) {
-      VectorNhwc.depthwisePixel(x, src, taps, w, acc, y, dst, c);
+      VectorNhwc.depthwisePixel(x, src, wOff, taps, w, y, dst, c);
     } else {
-      scalarDepthwisePixel(x, src, taps, w, acc, y, dst, c);
+      scalarDepthwisePixel(x, src, wOff, taps, w, y, dst, c);
     }
   }
 
-  static void scalarDepthwisePixel(float[] x, int[] src, int taps, float[] w, float[] acc,
+  static void scalarDepthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w,
       float[] y, int dst, int c) {
-    java.util.Arrays.fill(acc, 0, c, 0f);
-    for (int t = 0; t < taps; t++) {
-      int s = src[t];
-      if (s < 0) {
-        continue;
-      }
-      int wo = t * c;
-      for (int j = 0; j < c; j++) {
-        acc[j] = acc[j] + w[wo + j] * x[s + j];
-      }
-    }
     for (int j = 0; j < c; j++) {
-      y[dst + j] = y[dst + j] + acc[j];
+      float v = 0f;
+      for (int t = 0; t < taps; t++) {
+        v = v + w[wOff[t] + j] * x[src[t] + j];
+      }
+      y[dst + j] = y[dst + j] + v;
     }
   }
 

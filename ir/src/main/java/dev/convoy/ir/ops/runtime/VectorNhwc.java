@@ -5,80 +5,95 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link NhwcGemm}'s kernels on the JDK's Vector API with 256-bit vectors (the packed layout's
- * {@value NhwcGemm#LANES} floats, so a panel's vectors need no masks): a register tile of four
- * pixels by one to four vectors of output channels, accumulated in k order with a multiply then
- * an add, equal bit for bit to the scalar loops. Loaded only when {@link Blas#vectorized()} holds.
+ * {@link NhwcGemm}'s kernels on the JDK's Vector API with the preferred species, the one {@link
+ * VectorGemm} uses (a second float species in the same hot library code made both fall off their
+ * intrinsics, 8x slower); the packed layout's vectors are this length, so a panel needs no masks.
+ * A register tile of four pixels by one to four vectors of output channels, accumulated in k
+ * order with a multiply then an add, equal bit for bit to the scalar loops. Loaded only when
+ * {@link Blas#vectorized()} holds.
  */
 final class VectorNhwc {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-  private static final int L = NhwcGemm.LANES;
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  /** Rows (pixels) per register tile. */
+  private static final int TILE_ROWS = 4;
+  /** Output channels per panel, {@link NhwcGemm#PANEL}: four vectors. */
+  private static final int P = 4 * L;
 
   private VectorNhwc() {}
 
-  /** Whether 256-bit float vectors are native here (else the scalar loops are faster). */
-  static boolean usable() {
-    return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= S.vectorBitSize();
+  static int lanes() {
+    return L;
   }
 
-  /** As {@link NhwcGemm#multiply}. */
+  /**
+   * As {@link NhwcGemm#multiply}. A register tile is stored whole into the zero-padded tile
+   * {@code ct} ({@value #TILE_ROWS} rows of one panel) and the epilogue moves its valid columns,
+   * plus the bias, into y: no vector crosses a method boundary and the kernels have no branches,
+   * so C2 keeps them intrinsified (a helper taking vectors boxed them whenever it was not inlined).
+   */
   static void multiply(int rows, float[] a, int aOff, int lda, NhwcGemm.Packed w, int g,
       float[] bias, float[] y, int yOff, int ldy) {
     int k = w.k();
     float[] bp = w.w();
-    float[] tail = new float[L];
-    for (int j0 = 0; j0 < w.mgPad(); j0 += NhwcGemm.PANEL) {
-      int width = Math.min(NhwcGemm.PANEL, w.mgPad() - j0);
+    float[] ct = new float[TILE_ROWS * P];
+    for (int j0 = 0; j0 < w.mgPad(); j0 += P) {
+      int width = Math.min(P, w.mgPad() - j0);
       int nv = width / L;
       int valid = Math.min(width, w.mg() - j0);
       int panel = g * k * w.mgPad() + j0 * k;
       int b0 = g * w.mg() + j0;
-      int r = 0;
-      for (; r + 4 <= rows; r += 4) {
+      for (int r = 0; r < rows; r += TILE_ROWS) {
+        int tr = Math.min(TILE_ROWS, rows - r);
         int ar = aOff + r * lda;
-        Out out = new Out(y, yOff + r * ldy + j0, ldy, bias, b0, valid, tail);
-        switch (nv) {
-          case 4 -> tile4x4(a, ar, lda, k, bp, panel, out);
-          case 3 -> tile4x3(a, ar, lda, k, bp, panel, out);
-          case 2 -> tile4x2(a, ar, lda, k, bp, panel, out);
-          default -> tile4x1(a, ar, lda, k, bp, panel, out);
+        if (tr < TILE_ROWS) {
+          tail(a, ar, lda, tr, k, bp, panel, nv, ct);
+        } else if (nv == 4) {
+          tile4x4(a, ar, lda, k, bp, panel, ct);
+        } else if (nv == 3) {
+          tile4x3(a, ar, lda, k, bp, panel, ct);
+        } else if (nv == 2) {
+          tile4x2(a, ar, lda, k, bp, panel, ct);
+        } else {
+          tile4x1(a, ar, lda, k, bp, panel, ct);
         }
-      }
-      for (; r < rows; r++) {
-        Out out = new Out(y, yOff + r * ldy + j0, ldy, bias, b0, valid, tail);
-        int ar = aOff + r * lda;
-        for (int v = 0; v < nv; v++) {
-          FloatVector c = FloatVector.zero(S);
-          for (int kk = 0, bo = panel + v * L; kk < k; kk++, bo += width) {
-            c = c.add(FloatVector.broadcast(S, a[ar + kk]).mul(FloatVector.fromArray(S, bp, bo)));
+        for (int i = 0; i < tr; i++) {
+          int src = i * P;
+          int dst = yOff + (r + i) * ldy + j0;
+          int j = 0;
+          for (; j + L <= valid; j += L) {
+            FloatVector c = FloatVector.fromArray(S, ct, src + j);
+            if (bias != null) {
+              c = c.add(FloatVector.fromArray(S, bias, b0 + j));
+            }
+            c.intoArray(y, dst + j);
           }
-          out.put(0, v, c);
+          for (; j < valid; j++) {
+            y[dst + j] = bias == null ? ct[src + j] : ct[src + j] + bias[b0 + j];
+          }
         }
       }
     }
   }
 
-  /** Where a tile's rows go: {@code y} from {@code at}, row stride {@code ld}, plus the bias. */
-  private record Out(float[] y, int at, int ld, float[] bias, int b0, int valid, float[] tail) {
-    void put(int row, int v, FloatVector c) {
-      int col = v * L;
-      if (col >= valid) {
-        return;
-      }
-      int dst = at + row * ld + col;
-      if (col + L <= valid) {
-        (bias == null ? c : c.add(FloatVector.fromArray(S, bias, b0 + col))).intoArray(y, dst);
-        return;
-      }
-      c.intoArray(tail, 0);
-      for (int i = 0; i < valid - col; i++) {
-        y[dst + i] = bias == null ? tail[i] : tail[i] + bias[b0 + col + i];
+  /** Fewer than {@value #TILE_ROWS} rows: one row and one vector at a time into {@code ct}. */
+  private static void tail(float[] a, int ar, int lda, int rows, int k, float[] bp, int panel,
+      int nv, float[] ct) {
+    int width = nv * L;
+    for (int i = 0; i < rows; i++) {
+      for (int v = 0; v < nv; v++) {
+        FloatVector c = FloatVector.zero(S);
+        for (int kk = 0, bo = panel + v * L; kk < k; kk++, bo += width) {
+          c = c.add(FloatVector.broadcast(S, a[ar + i * lda + kk])
+              .mul(FloatVector.fromArray(S, bp, bo)));
+        }
+        c.intoArray(ct, i * P + v * L);
       }
     }
   }
 
   private static void tile4x1(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      Out out) {
+      float[] ct) {
     FloatVector c0 = FloatVector.zero(S);
     FloatVector c1 = c0;
     FloatVector c2 = c0;
@@ -91,14 +106,14 @@ final class VectorNhwc {
       c2 = c2.add(FloatVector.broadcast(S, a[ai + 2 * lda]).mul(b));
       c3 = c3.add(FloatVector.broadcast(S, a[ai + 3 * lda]).mul(b));
     }
-    out.put(0, 0, c0);
-    out.put(1, 0, c1);
-    out.put(2, 0, c2);
-    out.put(3, 0, c3);
+    c0.intoArray(ct, 0);
+    c1.intoArray(ct, P);
+    c2.intoArray(ct, 2 * P);
+    c3.intoArray(ct, 3 * P);
   }
 
   private static void tile4x2(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      Out out) {
+      float[] ct) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c10 = c00;
@@ -124,18 +139,18 @@ final class VectorNhwc {
       c30 = c30.add(a3.mul(b0));
       c31 = c31.add(a3.mul(b1));
     }
-    out.put(0, 0, c00);
-    out.put(0, 1, c01);
-    out.put(1, 0, c10);
-    out.put(1, 1, c11);
-    out.put(2, 0, c20);
-    out.put(2, 1, c21);
-    out.put(3, 0, c30);
-    out.put(3, 1, c31);
+    c00.intoArray(ct, 0);
+    c01.intoArray(ct, L);
+    c10.intoArray(ct, P);
+    c11.intoArray(ct, P + L);
+    c20.intoArray(ct, 2 * P);
+    c21.intoArray(ct, 2 * P + L);
+    c30.intoArray(ct, 3 * P);
+    c31.intoArray(ct, 3 * P + L);
   }
 
   private static void tile4x3(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      Out out) {
+      float[] ct) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c02 = c00;
@@ -170,22 +185,22 @@ final class VectorNhwc {
       c31 = c31.add(a3.mul(b1));
       c32 = c32.add(a3.mul(b2));
     }
-    out.put(0, 0, c00);
-    out.put(0, 1, c01);
-    out.put(0, 2, c02);
-    out.put(1, 0, c10);
-    out.put(1, 1, c11);
-    out.put(1, 2, c12);
-    out.put(2, 0, c20);
-    out.put(2, 1, c21);
-    out.put(2, 2, c22);
-    out.put(3, 0, c30);
-    out.put(3, 1, c31);
-    out.put(3, 2, c32);
+    c00.intoArray(ct, 0);
+    c01.intoArray(ct, L);
+    c02.intoArray(ct, 2 * L);
+    c10.intoArray(ct, P);
+    c11.intoArray(ct, P + L);
+    c12.intoArray(ct, P + 2 * L);
+    c20.intoArray(ct, 2 * P);
+    c21.intoArray(ct, 2 * P + L);
+    c22.intoArray(ct, 2 * P + 2 * L);
+    c30.intoArray(ct, 3 * P);
+    c31.intoArray(ct, 3 * P + L);
+    c32.intoArray(ct, 3 * P + 2 * L);
   }
 
   private static void tile4x4(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      Out out) {
+      float[] ct) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c02 = c00;
@@ -229,45 +244,52 @@ final class VectorNhwc {
       c32 = c32.add(a3.mul(b2));
       c33 = c33.add(a3.mul(b3));
     }
-    out.put(0, 0, c00);
-    out.put(0, 1, c01);
-    out.put(0, 2, c02);
-    out.put(0, 3, c03);
-    out.put(1, 0, c10);
-    out.put(1, 1, c11);
-    out.put(1, 2, c12);
-    out.put(1, 3, c13);
-    out.put(2, 0, c20);
-    out.put(2, 1, c21);
-    out.put(2, 2, c22);
-    out.put(2, 3, c23);
-    out.put(3, 0, c30);
-    out.put(3, 1, c31);
-    out.put(3, 2, c32);
-    out.put(3, 3, c33);
+    c00.intoArray(ct, 0);
+    c01.intoArray(ct, L);
+    c02.intoArray(ct, 2 * L);
+    c03.intoArray(ct, 3 * L);
+    c10.intoArray(ct, P);
+    c11.intoArray(ct, P + L);
+    c12.intoArray(ct, P + 2 * L);
+    c13.intoArray(ct, P + 3 * L);
+    c20.intoArray(ct, 2 * P);
+    c21.intoArray(ct, 2 * P + L);
+    c22.intoArray(ct, 2 * P + 2 * L);
+    c23.intoArray(ct, 2 * P + 3 * L);
+    c30.intoArray(ct, 3 * P);
+    c31.intoArray(ct, 3 * P + L);
+    c32.intoArray(ct, 3 * P + 2 * L);
+    c33.intoArray(ct, 3 * P + 3 * L);
   }
 
-  /** As {@link NhwcGemm#depthwisePixel}. */
-  static void depthwisePixel(float[] x, int[] src, int taps, float[] w, float[] acc, float[] y,
+  /** As {@link NhwcGemm#depthwisePixel}: two vectors of channels at a time, for two chains. */
+  static void depthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w, float[] y,
       int dst, int c) {
     int j = 0;
+    for (; j + 2 * L <= c; j += 2 * L) {
+      FloatVector v0 = FloatVector.zero(S);
+      FloatVector v1 = v0;
+      for (int t = 0; t < taps; t++) {
+        int xs = src[t] + j;
+        int ws = wOff[t] + j;
+        v0 = v0.add(FloatVector.fromArray(S, w, ws).mul(FloatVector.fromArray(S, x, xs)));
+        v1 = v1.add(FloatVector.fromArray(S, w, ws + L).mul(FloatVector.fromArray(S, x, xs + L)));
+      }
+      FloatVector.fromArray(S, y, dst + j).add(v0).intoArray(y, dst + j);
+      FloatVector.fromArray(S, y, dst + j + L).add(v1).intoArray(y, dst + j + L);
+    }
     for (; j + L <= c; j += L) {
       FloatVector v = FloatVector.zero(S);
       for (int t = 0; t < taps; t++) {
-        int s = src[t];
-        if (s >= 0) {
-          v = v.add(FloatVector.fromArray(S, w, t * c + j).mul(FloatVector.fromArray(S, x, s + j)));
-        }
+        v = v.add(FloatVector.fromArray(S, w, wOff[t] + j)
+            .mul(FloatVector.fromArray(S, x, src[t] + j)));
       }
       FloatVector.fromArray(S, y, dst + j).add(v).intoArray(y, dst + j);
     }
     for (; j < c; j++) {
       float v = 0f;
       for (int t = 0; t < taps; t++) {
-        int s = src[t];
-        if (s >= 0) {
-          v = v + w[t * c + j] * x[s + j];
-        }
+        v = v + w[wOff[t] + j] * x[src[t] + j];
       }
       y[dst + j] = y[dst + j] + v;
     }
