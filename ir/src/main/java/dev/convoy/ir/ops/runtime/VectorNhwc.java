@@ -262,9 +262,17 @@ final class VectorNhwc {
     c33.intoArray(ct, 3 * P + 3 * L);
   }
 
-  /** As {@link NhwcGemm#depthwisePixel}: two vectors of channels at a time, for two chains. */
+  /**
+   * As {@link NhwcGemm#depthwisePixel}: two vectors of channels at a time, for two chains. When
+   * {@code c} is not a whole number of vectors but at least one, the last vector {@code [c - L,
+   * c)} is summed first (from y as it was) and stored last, over lanes the loop stores with the
+   * same values, so no channel falls to the scalar loop.
+   */
   static void depthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w, float[] y,
       int dst, int c) {
+    boolean overlap = c % L != 0 && c > L;
+    FloatVector last = overlap
+        ? FloatVector.fromArray(S, y, dst + c - L).add(sum(x, src, wOff, taps, w, c - L)) : null;
     int j = 0;
     for (; j + 2 * L <= c; j += 2 * L) {
       FloatVector v0 = FloatVector.zero(S);
@@ -279,12 +287,11 @@ final class VectorNhwc {
       FloatVector.fromArray(S, y, dst + j + L).add(v1).intoArray(y, dst + j + L);
     }
     for (; j + L <= c; j += L) {
-      FloatVector v = FloatVector.zero(S);
-      for (int t = 0; t < taps; t++) {
-        v = v.add(FloatVector.fromArray(S, w, wOff[t] + j)
-            .mul(FloatVector.fromArray(S, x, src[t] + j)));
-      }
-      FloatVector.fromArray(S, y, dst + j).add(v).intoArray(y, dst + j);
+      FloatVector.fromArray(S, y, dst + j).add(sum(x, src, wOff, taps, w, j)).intoArray(y, dst + j);
+    }
+    if (overlap) {
+      last.intoArray(y, dst + c - L);
+      return;
     }
     for (; j < c; j++) {
       float v = 0f;
@@ -295,17 +302,38 @@ final class VectorNhwc {
     }
   }
 
-  /** As {@link NhwcGemm#maxInto}. */
+  /** The taps' sum for channels {@code [j, j + L)}, from zero in tap order. */
+  private static FloatVector sum(float[] x, int[] src, int[] wOff, int taps, float[] w, int j) {
+    FloatVector v = FloatVector.zero(S);
+    for (int t = 0; t < taps; t++) {
+      v = v.add(FloatVector.fromArray(S, w, wOff[t] + j)
+          .mul(FloatVector.fromArray(S, x, src[t] + j)));
+    }
+    return v;
+  }
+
+  /**
+   * As {@link NhwcGemm#maxInto}; a last partial vector is redone as the vector ending at {@code
+   * c}, since taking the maximum again changes no lane already done.
+   */
   static void maxInto(float[] x, int s, float[] acc, int c) {
     int j = 0;
     for (; j + L <= c; j += L) {
-      FloatVector v = FloatVector.fromArray(S, x, s + j);
-      FloatVector m = FloatVector.fromArray(S, acc, j);
-      m.blend(v, v.compare(VectorOperators.GT, m)).intoArray(acc, j);
+      maxVector(x, s, acc, j);
+    }
+    if (j < c && c >= L) {
+      maxVector(x, s, acc, c - L);
+      return;
     }
     for (; j < c; j++) {
       float v = x[s + j];
       acc[j] = v > acc[j] ? v : acc[j];
     }
+  }
+
+  private static void maxVector(float[] x, int s, float[] acc, int j) {
+    FloatVector v = FloatVector.fromArray(S, x, s + j);
+    FloatVector m = FloatVector.fromArray(S, acc, j);
+    m.blend(v, v.compare(VectorOperators.GT, m)).intoArray(acc, j);
   }
 }

@@ -88,7 +88,7 @@ class NhwcGemmTest {
   }
 
   @ParameterizedTest(name = "channels {0}")
-  @CsvSource({"5", "16", "27"})
+  @CsvSource({"5", "16", "24", "27", "40"})
   void maxIntoKeepsTheFirstNaNAndTakesOnlyGreaterValues(int c) {
     Random rnd = new Random(c);
     float[] x = random(rnd, c + 3);
