@@ -18,6 +18,7 @@ import dev.convoy.transforms.verify.NodeByNode;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.Oracle;
 import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.verify.NchwView;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Path;
 import java.util.Map;
@@ -111,7 +112,8 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
           result, inputs, verifier, evaluator);
       Map<String, long[]> shapes = run.ref().inputShapeArrays();
       Judgement j = Judgement.of(compared,
-          () -> NodeByNode.locate(source, result, inputs, OrtVerifier.Tolerance.DEFAULT),
+          () -> NodeByNode.locate(source, NchwView.of(result), inputs,
+              OrtVerifier.Tolerance.DEFAULT),
           () -> PassBisect.culprit(source, settings.options(shapes, true), shapes));
       OrtVerifier.Verification v = j.outputs();
       String detail = v.firstFailure();

@@ -45,13 +45,14 @@ public final class ModelVerification {
     Map<String, Tensor> inputs =
         SeededInputs.generate(original, shapes(originalFile, shapeOverrides));
     Oracle oracle = Oracle.choose(ModelFormat.sniff(originalFile), artifact);
+    Graph nchw = NchwView.of(candidate);
     OrtVerifier.Verification outputs;
     try (OrtVerifier ort = new OrtVerifier()) {
-      outputs = compare(oracle, originalFile, original, candidate, inputs, ort,
+      outputs = compare(oracle, originalFile, original, nchw, inputs, ort,
           Evaluator.standard());
     }
     return Judgement.of(outputs,
-        () -> NodeByNode.locate(original, candidate, inputs, OrtVerifier.Tolerance.DEFAULT),
+        () -> NodeByNode.locate(original, nchw, inputs, OrtVerifier.Tolerance.DEFAULT),
         bisect);
   }
 
@@ -60,10 +61,12 @@ public final class ModelVerification {
    * {@code candidate} on {@code inputs}, each from the runtime {@code oracle} names, compared at
    * the default tolerance; for a reference from Convoy's evaluator, the candidate is also checked
    * against {@code NAME.ref/} beside {@code sourceFile} when there is one (in the evaluator, which
-   * is what reads those sets).
+   * is what reads those sets). A candidate with NHWC inputs or outputs ({@code --io-layout nhwc})
+   * runs as its {@link NchwView}: on the seeded inputs transposed, its outputs transposed back.
    */
   public static OrtVerifier.Verification compare(Oracle oracle, Path sourceFile, Graph source,
       Graph candidate, Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator) {
+    candidate = NchwView.of(candidate);
     Map<String, Tensor> expected = oracle.reference() == Oracle.Runtime.ORT
         ? ort.run(sourceFile, inputs)
         : evaluator.runTensors(source, inputs);

@@ -124,6 +124,37 @@ class NhwcOpsTest {
     assertArrayEquals(want.floats(), got.floats());
   }
 
+  @ParameterizedTest(name = "axis {1} group {2}")
+  @CsvSource({"nhwc last axis, 3, 2", "nchw channels, 1, 3", "first axis, 0, 2",
+      "odd sizes, 2, 5", "one group, 3, 1"})
+  void channelShuffleIsReshapeTransposeReshape(String name, int axis, int group) {
+    long[] dims = {4, 6, 10, 30};
+    dims[axis] = dims[axis] / group * group;
+    NdArray x = random(new Random(name.hashCode()), dims);
+    long[] split = new long[5];
+    long[] perm = new long[5];
+    for (int k = 0, j = 0; k < 4; k++) {
+      if (k == axis) {
+        split[j++] = group;
+        split[j++] = dims[k] / group;
+      } else {
+        split[j++] = dims[k];
+      }
+    }
+    for (int k = 0; k < 5; k++) {
+      perm[k] = k == axis ? axis + 1 : k == axis + 1 ? axis : k;
+    }
+    NdArray grouped = OneNode.of("Reshape").in(x).in(NdArray.ofLongs(new long[] {5}, split))
+        .run();
+    NdArray swapped = transpose(grouped, perm);
+    NdArray want = OneNode.of("Reshape").in(swapped).in(NdArray.ofLongs(new long[] {4}, dims))
+        .run();
+    NdArray got = run("convoy", "ChannelShuffle",
+        attrs("axis=" + axis + ", group=" + group), x);
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
   @ParameterizedTest(name = "{0} {2}")
   @CsvSource(delimiter = ';', value = {
       "NhwcConv; 3; strides=[2,2], pads=[1,1,1,1]",
