@@ -124,6 +124,31 @@ class NhwcOpsTest {
     assertArrayEquals(want.floats(), got.floats());
   }
 
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = ';', value = {
+      "BatchNormalization; ", "BatchNormalization; epsilon=0.001",
+      "InstanceNormalization; ", "InstanceNormalization; epsilon=0.01"})
+  void nhwcNormsMatchTheStandardOpExactly(String op, String attrs) {
+    Random rnd = new Random(op.hashCode() + 31L * String.valueOf(attrs).hashCode());
+    NdArray x = random(rnd, 2, 7, 5, 9);
+    x.floats()[11] = Float.NaN;
+    List<NdArray> in = new ArrayList<>(List.of(x, random(rnd, 7), random(rnd, 7)));
+    if (op.equals("BatchNormalization")) {
+      in.add(random(rnd, 7));
+      NdArray var = random(rnd, 7);
+      for (int i = 0; i < 7; i++) {
+        var.floats()[i] = Math.abs(var.floats()[i]);
+      }
+      in.add(var);
+    }
+    Map<String, Attribute> a = attrs(attrs);
+    NdArray want = transpose(run("", op, a, in.toArray(NdArray[]::new)), TO_NHWC);
+    in.set(0, transpose(x, TO_NHWC));
+    NdArray got = run("convoy", "Nhwc" + op, a, in.toArray(NdArray[]::new));
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
   @ParameterizedTest(name = "axis {1} group {2}")
   @CsvSource({"nhwc last axis, 3, 2", "nchw channels, 1, 3", "first axis, 0, 2",
       "odd sizes, 2, 5", "one group, 3, 1"})

@@ -106,6 +106,11 @@ public final class ExpandConvoyOps {
         case "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool", "NhwcGlobalMaxPool",
             "NhwcLRN", "NhwcDepthToSpace", "NhwcSpaceToDepth" -> List.of(toNhwc(emit(node.opType().substring(4),
                 List.of(toNchw(node.input(0))), node.attributes())));
+        case "NhwcBatchNormalization", "NhwcInstanceNormalization" -> {
+          List<Value> in = new ArrayList<>(node.inputs());
+          in.set(0, toNchw(node.input(0)));
+          yield List.of(toNhwc(emit(node.opType().substring(4), in, node.attributes())));
+        }
         case "ChannelShuffle" -> List.of(channelShuffle());
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
