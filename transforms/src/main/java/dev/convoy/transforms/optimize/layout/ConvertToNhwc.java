@@ -32,7 +32,7 @@ import java.util.Set;
  * BatchNormalization in inference mode and InstanceNormalization (their {@code [C]} parameters
  * as they are). Resize,
  * whose every axis resizes on its own, stays standard with its roi, scales or sizes permuted
- * (nearest mode, the one ONNX Runtime also runs on any axis order). Ops with a non-constant
+ * (nearest, linear and cubic modes without antialiasing; {@link ResizeAxes}). Ops with a non-constant
  * weight, a dynamic rank or another type are left as they are. Nothing happens for the other
  * targets: ONNX has no NHWC
  * convolution.
