@@ -149,6 +149,21 @@ class NhwcOpsTest {
     assertArrayEquals(want.floats(), got.floats());
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', value = {"mode=bilinear", "mode=nearest, padding_mode=border",
+      "mode=bicubic, padding_mode=reflection", "mode=bilinear, align_corners=1",
+      "mode=nearest, padding_mode=reflection, align_corners=1"})
+  void nhwcGridSampleSamplesWhatGridSampleSamples(String attrs) {
+    Random rnd = new Random(attrs.hashCode());
+    NdArray x = random(rnd, 2, 5, 7, 6);
+    NdArray grid = random(rnd, 2, 4, 9, 2);
+    Map<String, Attribute> a = attrs(attrs);
+    NdArray want = transpose(runAt(16, "", "GridSample", a, x, grid), TO_NHWC);
+    NdArray got = run("convoy", "NhwcGridSample", a, transpose(x, TO_NHWC), grid);
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
   @ParameterizedTest(name = "axis {1} group {2}")
   @CsvSource({"nhwc last axis, 3, 2", "nchw channels, 1, 3", "first axis, 0, 2",
       "odd sizes, 2, 5", "one group, 3, 1"})
@@ -245,8 +260,14 @@ class NhwcOpsTest {
 
   private static NdArray run(String domain, String op, Map<String, Attribute> attrs,
       NdArray... inputs) {
+    return runAt(22, domain, op, attrs, inputs);
+  }
+
+  /** {@code op} alone in a graph importing the default domain at {@code opset}. */
+  private static NdArray runAt(long opset, String domain, String op,
+      Map<String, Attribute> attrs, NdArray... inputs) {
     Graph g = new Graph();
-    g.opsets().put("", 22L);
+    g.opsets().put("", opset);
     g.opsets().put(OpCatalog.CONVOY_DOMAIN, 1L);
     List<Value> in = new ArrayList<>();
     Map<String, RuntimeValue> feeds = new LinkedHashMap<>();

@@ -106,7 +106,7 @@ public final class ExpandConvoyOps {
         case "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool", "NhwcGlobalMaxPool",
             "NhwcLRN", "NhwcDepthToSpace", "NhwcSpaceToDepth" -> List.of(toNhwc(emit(node.opType().substring(4),
                 List.of(toNchw(node.input(0))), node.attributes())));
-        case "NhwcBatchNormalization", "NhwcInstanceNormalization" -> {
+        case "NhwcBatchNormalization", "NhwcInstanceNormalization", "NhwcGridSample" -> {
           List<Value> in = new ArrayList<>(node.inputs());
           in.set(0, toNchw(node.input(0)));
           yield List.of(toNhwc(emit(node.opType().substring(4), in, node.attributes())));

@@ -30,7 +30,7 @@ import java.util.Set;
  * one group ({@code NhwcConvTranspose}, weight {@code [C, kh, kw, M]}), MaxPool without indices,
  * AveragePool, GlobalAveragePool, GlobalMaxPool, LRN, DepthToSpace, SpaceToDepth,
  * BatchNormalization in inference mode and InstanceNormalization (their {@code [C]} parameters
- * as they are). Resize,
+ * as they are), and GridSample (its grid {@code [N, Ho, Wo, 2]} as it is). Resize,
  * whose every axis resizes on its own, stays standard with its roi, scales or sizes permuted
  * (nearest, linear and cubic modes without antialiasing; {@link ResizeAxes}). Ops with a non-constant
  * weight, a dynamic rank or another type are left as they are. Nothing happens for the other
@@ -99,6 +99,7 @@ public final class ConvertToNhwc implements Pass {
       case "BatchNormalization" -> n.intAttr("training_mode", 0) == 0
           && n.intAttr("spatial", 1) == 1 && onlyFirstOutputUsed(n);
       case "InstanceNormalization" -> true;
+      case "GridSample" -> Facts.rank(n.input(1)) == 4;
       default -> false;
     };
   }

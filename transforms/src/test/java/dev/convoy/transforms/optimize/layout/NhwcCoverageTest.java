@@ -43,7 +43,7 @@ class NhwcCoverageTest {
    * NHWC data with its scales permuted, which the Transpose count checks.
    */
   private static final List<String> SENSITIVE = List.of("Conv", "BatchNormalization",
-      "InstanceNormalization", "LRN", "DepthToSpace", "SpaceToDepth", "MaxPool");
+      "InstanceNormalization", "LRN", "DepthToSpace", "SpaceToDepth", "MaxPool", "GridSample");
 
   private static final String RESIZE = """
       graph g (%x: float32[1,3,5,7]) -> (%y) {
@@ -59,6 +59,16 @@ class NhwcCoverageTest {
       """;
 
   private static final Map<String, String> MODELS = Map.of(
+      "grid_sample", """
+          graph g (%x: float32[1,3,6,7], %grid: float32[1,5,4,2]) -> (%y: float32[1,2,5,4]) {
+            opset "" 16
+            init %w: float32[4,3,3,3] = W
+            init %w2: float32[2,4,1,1] = W
+            %c = Conv(%x, %w) {pads=[1,1,1,1]} @conv
+            %s = GridSample(%c, %grid) {mode="bicubic", padding_mode="border"} @sample
+            %y = Conv(%s, %w2) @conv2
+          }
+          """,
       "resize_linear", RESIZE.replace("MODE", "mode=\"linear\""),
       "resize_cubic", RESIZE.replace("MODE", "mode=\"cubic\""),
       "resize_linear_asymmetric", RESIZE.replace("MODE",
@@ -128,7 +138,8 @@ class NhwcCoverageTest {
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({"batchnorm, NhwcBatchNormalization", "instancenorm, NhwcInstanceNormalization",
       "shuffle, ChannelShuffle", "lrn_depth_to_space_resize, NhwcDepthToSpace",
-      "resize_linear, NhwcConv", "resize_cubic, NhwcConv", "resize_linear_asymmetric, NhwcConv"})
+      "resize_linear, NhwcConv", "resize_cubic, NhwcConv", "resize_linear_asymmetric, NhwcConv",
+      "grid_sample, NhwcGridSample"})
   void o3CvyIsChannelsLastAndAgreesWithOrt(String name, String nhwcOp) {
     Graph original = GraphParser.parse(withWeights(MODELS.get(name), new Random(name.hashCode())));
     byte[] onnx = OnnxExporter.toBytes(original);
@@ -146,8 +157,7 @@ class NhwcCoverageTest {
       assertEquals(null, g.opHistogram().get(op), name + ": a " + op + " stayed channels-first: "
           + g.opHistogram());
     }
-    int boundary = (int) g.inputs().stream().filter(v -> v.constant() == null).count()
-        + g.outputs().size();
+    int boundary = O3LayoutDevModelsTest.boundary4d(g);
     assertTrue(O3LayoutDevModelsTest.transposes(g) <= boundary,
         name + ": " + g.opHistogram());
 

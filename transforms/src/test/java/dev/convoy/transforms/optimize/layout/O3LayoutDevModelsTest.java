@@ -94,7 +94,8 @@ class O3LayoutDevModelsTest {
     return count(g, "", "Transpose");
   }
 
-  private static int boundary4d(Graph g) {
+  /** The 4-D graph inputs (not initializers) and outputs of {@code g}. */
+  static int boundary4d(Graph g) {
     int n = 0;
     for (Value v : g.inputs()) {
       n += v.constant() == null && Facts.rank(v) == 4 ? 1 : 0;
