@@ -60,10 +60,13 @@ public final class ModelVerification {
    * reads those sets). When the outputs differ and the two sides run in different runtimes, the
    * original also runs in the candidate's runtime, and a difference that runtime makes on the
    * original itself is {@link RuntimeDrift}, not a failure. Otherwise the first diverging node is
-   * found in Convoy's evaluator and {@code bisect} names the culprit (asked only then).
+   * found in Convoy's evaluator and {@code bisect} names the culprit (asked only then). A
+   * candidate with NHWC inputs or outputs ({@code --io-layout nhwc}) runs as its {@link NchwView}:
+   * on the seeded inputs transposed, its outputs transposed back.
    */
   public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph candidate,
       Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator, Supplier<String> bisect) {
+    candidate = NchwView.of(candidate);
     Map<String, Tensor> expected = oracle.reference() == Oracle.Runtime.ORT
         ? ort.run(sourceFile, inputs)
         : evaluator.runTensors(source, inputs);

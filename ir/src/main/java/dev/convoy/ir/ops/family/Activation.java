@@ -117,11 +117,7 @@ public record Activation(String name, double p, double q) {
   void applyTo(float[] o, int from, int to) {
     switch (name) {
       case "" -> { }
-      case "Relu" -> {
-        for (int i = from; i < to; i++) {
-          o[i] = FloatKernels.relu(o[i]);
-        }
-      }
+      case "Relu" -> ExpKernels.relu(o, from, o, from, to - from);
       case "Clip" -> FloatKernels.clip(o, from, o, from, to - from, (float) p, (float) q);
       // One loop per activation (as FloatKernels has for the standalone ops): a shared lambda
       // call per element is what the JIT cannot inline, and it made the fused op slower than
@@ -161,6 +157,7 @@ public record Activation(String name, double p, double q) {
         }
       }
       case "Sigmoid" -> ExpKernels.sigmoid(o, from, o, from, to - from);
+      case "Gelu" -> ExpKernels.gelu(o, from, o, from, to - from);
       case "Swish" -> ExpKernels.swish(o, from, o, from, to - from);
       case "Tanh" -> {
         for (int i = from; i < to; i++) {

@@ -41,14 +41,6 @@ final class FloatKernels {
   }
 
   /**
-   * ONNX Relu as ONNX Runtime computes it, {@code x < 0 ? 0 : x}: -0 stays -0 and NaN stays NaN
-   * ({@code Math.max(x, 0)} would turn -0 into +0).
-   */
-  static float relu(float x) {
-    return x < 0f ? 0f : x;
-  }
-
-  /**
    * ONNX Clip as ONNX Runtime computes it, {@code min(max(x, lo), hi)} with {@code x} kept where
    * it ties a bound ({@code x < lo ? lo : x}, then {@code t > hi ? hi : t}), over {@code n}
    * elements of {@code a} from {@code ia} into {@code o} from {@code io} (which may be the same
@@ -100,11 +92,7 @@ final class FloatKernels {
   private static void unaryRange(Unary op, float[] a, int ia, float[] o, int io, int from, int to,
       double p, double q) {
     switch (op) {
-      case RELU -> {
-        for (int i = from; i < to; i++) {
-          o[io + i] = relu(a[ia + i]);
-        }
-      }
+      case RELU -> ExpKernels.relu(a, ia + from, o, io + from, to - from);
       case SIGMOID -> ExpKernels.sigmoid(a, ia + from, o, io + from, to - from);
       case TANH -> {
         for (int i = from; i < to; i++) {
