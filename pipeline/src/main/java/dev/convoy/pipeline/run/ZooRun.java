@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.Pipeline;
@@ -60,6 +62,7 @@ public final class ZooRun {
     int ok = counters.getOrDefault(Stages.DONE_COUNTER, 0L).intValue();
     int failed = counters.getOrDefault(Stages.FAILED_COUNTER, 0L).intValue();
     int mismatches = counters.getOrDefault(Stages.MISMATCH_COUNTER, 0L).intValue();
+    int drifts = counters.getOrDefault(Stages.DRIFT_COUNTER, 0L).intValue();
     RunTable.write(staging.warehouse(), cfg.runId(), RunRow.newBuilder()
         .setStartedAtMs(start)
         .setEndedAtMs(end)
@@ -78,11 +81,26 @@ public final class ZooRun {
     String warehouse = Storage.dir(out, "warehouse");
     console.printf("convoy run %s: %d ok, %d failed of %d in %.1f s%s; warehouse %s%n",
         cfg.runId(), ok, failed, total, (end - start) / 1e3,
-        mismatches == 0 ? "" : " (" + mismatches + " with verification mismatches)", warehouse);
+        verificationNote(mismatches, drifts), warehouse);
     console.flush();
     return new RunSummary(cfg.runId(), out, total, ok, failed, mismatches, end - start,
         counters.getOrDefault(Stages.NODES_COUNTER, 0L),
         counters.getOrDefault(Stages.OPTIMIZE_MS_COUNTER, 0L));
+  }
+
+  /**
+   * The summary's note on verification: mismatches (which fail the run) and drifts (accepted,
+   * shown by {@code convoy report}).
+   */
+  static String verificationNote(int mismatches, int drifts) {
+    List<String> notes = new ArrayList<>();
+    if (mismatches > 0) {
+      notes.add(mismatches + " with verification mismatches");
+    }
+    if (drifts > 0) {
+      notes.add(drifts + " verified with drift, see convoy report");
+    }
+    return notes.isEmpty() ? "" : " (" + String.join("; ", notes) + ")";
   }
 
   /** The run's settings with the runner's, for the {@code runs.config} column. */

@@ -7,12 +7,14 @@ import dev.convoy.pipeline.run.ZooRun;
 import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.runners.runner.Runner;
 import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.layout.NhwcIo;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -83,6 +85,12 @@ public class RunCommand implements Callable<Integer> {
           + " after one warm-up (default ${DEFAULT-VALUE}; 0 skips timing).")
   int latencyRuns;
 
+  @Option(names = "--io-layout", defaultValue = "nchw", paramLabel = "nchw|nhwc",
+      description = "nhwc: with --level O3 and --target cvy, the artifacts read and write NHWC at"
+          + " their 4-D inputs and outputs (as optimize --io-layout); verification and latency"
+          + " feed them transposed inputs.")
+  String ioLayout;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -95,8 +103,21 @@ public class RunCommand implements Callable<Integer> {
       throw new ConvoyException("--parallelism must be positive, got " + parallelism);
     }
     Runner r = Runner.named(runner, flinkMaster);
+    Set<String> enabled = new HashSet<>(enable);
+    switch (ioLayout) {
+      case "nchw" -> { }
+      case "nhwc" -> {
+        if (Level.parse(level) != Level.O3 || !target.equals("cvy")) {
+          throw new ConvoyException("--io-layout nhwc needs --level O3 and --target cvy (the"
+              + " layout pass that makes NHWC runs only there)");
+        }
+        enabled.add(NhwcIo.NAME);
+      }
+      default -> throw new ConvoyException(
+          "--io-layout must be 'nchw' or 'nhwc', got '" + ioLayout + "'");
+    }
     RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, partitionThreshold,
-        new HashSet<>(enable), new HashSet<>(disable), latencyRuns, targetOptions.target());
+        enabled, new HashSet<>(disable), latencyRuns, targetOptions.target());
     PrintWriter console = spec.commandLine().getOut();
     RunSummary s = ZooRun.run(cfg, r.execution(flinkMaster, parallelism, cfg.runId()), console);
     console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n",
