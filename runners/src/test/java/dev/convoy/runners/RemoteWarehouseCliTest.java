@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.testing.TestData;
+import dev.convoy.pipeline.MiniHdfs;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.storage.Storage;
 import java.io.OutputStream;
@@ -14,10 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.hdfs.HadoopFileSystemOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,10 +40,7 @@ class RemoteWarehouseCliTest {
 
   @BeforeAll
   static void startHdfsWithAZooFolder() throws Exception {
-    Configuration conf = new Configuration();
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("dfs").toString());
-    dfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-    dfs.waitActive();
+    dfs = MiniHdfs.start(tmp.resolve("dfs"));
     root = dfs.getURI() + "/convoy/";
     hadoopConf = Files.createDirectories(tmp.resolve("hadoop-conf"));
     Files.writeString(hadoopConf.resolve("core-site.xml"), """
@@ -53,11 +49,7 @@ class RemoteWarehouseCliTest {
           <property><name>fs.defaultFS</name><value>%s</value></property>
         </configuration>
         """.formatted(dfs.getURI()));
-    Configuration client = new Configuration();
-    client.set("fs.defaultFS", dfs.getURI().toString());
-    HadoopFileSystemOptions o = PipelineOptionsFactory.as(HadoopFileSystemOptions.class);
-    o.setHdfsConfiguration(List.of(client));
-    FileSystems.setDefaultPipelineOptions(o);
+    MiniHdfs.register(dfs, PipelineOptionsFactory.as(HadoopFileSystemOptions.class));
     Path zoo = Files.createDirectories(tmp.resolve("zoo"));
     Files.copy(Zoos.bundled().resolve("optest_conv_bn_relu.onnx"), zoo.resolve("good.onnx"));
     Files.copy(TestData.brokenModels().resolve("truncated.onnx"), zoo.resolve("bad.onnx"));
