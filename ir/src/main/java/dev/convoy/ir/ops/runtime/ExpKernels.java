@@ -2,22 +2,22 @@ package dev.convoy.ir.ops.runtime;
 
 /**
  * Float32 activations built on the exponential, the costliest element-wise kernels of CNNs with
- * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), GELU through its error
- * function, and ReLU: each value is computed in double and rounded once.
- *
- * <p>The exponentials are scalar ({@link Math#exp}) on purpose. The Vector API's exponential
- * (SVML, 0.5 vs 3.7 ns a value measured alone) made whole models slower on JDK 17: yolox_nano's
- * O2 evaluation took 195 instead of 70 ms of thread CPU time, and a vector GELU made tiny_vit's
- * 13.7 instead of 2.7 ms, the time showing up in the kernels that ran after it (the GEMM), as
- * AVX state transition penalties do. Only ReLU, a compare and blend, runs on the Vector API
- * ({@link VectorExp}). Input and output may be the same range (in place).
+ * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), and GELU through its error
+ * function: each value is computed in double and rounded once, on the Vector API where the JVM
+ * has it ({@link VectorExp}) and in scalar loops otherwise. ReLU is here too, for the same
+ * vector dispatch. Input and output may be the same range (in place).
  */
 public final class ExpKernels {
   private ExpKernels() {}
 
   /** {@code o[io + i] = (float) (1 / (1 + exp(-a[ia + i])))} for i in {@code [0, n)}. */
   public static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    if (Blas.vectorized()) {
+      i = n / VectorExp.LANES * VectorExp.LANES;
+      VectorExp.sigmoid(a, ia, o, io, i);
+    }
+    for (; i < n; i++) {
       o[io + i] = (float) (1 / (1 + Math.exp(-(double) a[ia + i])));
     }
   }
@@ -27,7 +27,12 @@ public final class ExpKernels {
    * two unfused ops compute it, the sigmoid rounded to float before the product.
    */
   public static void swish(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    if (Blas.vectorized()) {
+      i = n / VectorExp.LANES * VectorExp.LANES;
+      VectorExp.swish(a, ia, o, io, i);
+    }
+    for (; i < n; i++) {
       double v = a[ia + i];
       o[io + i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
     }
