@@ -2,10 +2,10 @@ package dev.convoy.ir.ops.runtime;
 
 /**
  * Float32 activations built on the exponential, the costliest element-wise kernels of CNNs with
- * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), and GELU through its error
- * function: each value is computed in double and rounded once, on the Vector API where the JVM
- * has it ({@link VectorExp}) and in scalar loops otherwise. ReLU is here too, for the same
- * vector dispatch. Input and output may be the same range (in place).
+ * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), GELU through its error
+ * function, and ReLU: each value is computed in double and rounded once, on the Vector API where
+ * the JVM has it ({@link VectorExp}; GELU excepted, see {@link #gelu}) and in scalar loops
+ * otherwise. Input and output may be the same range (in place).
  */
 public final class ExpKernels {
   private ExpKernels() {}
