@@ -52,6 +52,16 @@ public final class ExpKernels {
   }
 
   /**
+   * The leading vectors of ONNX Runtime's Clip with a +0 lower bound (Relu6) and a non-NaN upper
+   * bound {@code hi}: {@code min(max(x, 0), hi)}, with a -0 input kept as -0 when {@code hi >= 0}
+   * (ONNX Runtime compares, so a -0 ties the bound and passes). Returns how many elements it
+   * wrote; the caller's scalar loop finishes the rest (all of them without the Vector API).
+   */
+  public static int clipAtZero(float[] a, int ia, float[] o, int io, int n, float hi) {
+    return Blas.vectorized() && !Float.isNaN(hi) ? VectorExp.clipAtZero(a, ia, o, io, n, hi) : 0;
+  }
+
+  /**
    * {@code o[io + i] = (float) (0.5 x (1 + erf(x / sqrt 2)))} with {@code x = a[ia + i]}: the
    * exact GELU in double, rounded once.
    */

@@ -63,4 +63,22 @@ final class VectorExp {
     }
     return end;
   }
+
+  /**
+   * As {@link ExpKernels#clipAtZero}; returns how many leading elements it wrote (whole
+   * vectors).
+   */
+  static int clipAtZero(float[] a, int ia, float[] o, int io, int n, float hi) {
+    int end = n / FS.length() * FS.length();
+    boolean keepNegativeZero = hi >= 0f;
+    for (int i = 0; i < end; i += FS.length()) {
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      FloatVector r = x.max(0f).min(hi);
+      if (keepNegativeZero) {
+        r = r.blend(x, x.eq(0f).and(x.test(VectorOperators.IS_NEGATIVE)));
+      }
+      r.intoArray(o, io + i);
+    }
+    return end;
+  }
 }

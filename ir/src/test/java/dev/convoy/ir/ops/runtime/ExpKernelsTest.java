@@ -154,4 +154,22 @@ class ExpKernelsTest {
     assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(got[3 + 3 + 1]));
     assertEquals(0xffc00001, Float.floatToRawIntBits(got[21]));
   }
+
+  @Test
+  void clipAtZeroComparesAsOnnxRuntimeDoesBitForBit() {
+    float[] a = values();
+    for (float hi : new float[] {6f, 0f, -1f, Float.POSITIVE_INFINITY}) {
+      float[] got = new float[a.length];
+      int done = ExpKernels.clipAtZero(a, 1, got, 0, a.length - 1, hi);
+      assertTrue(done > a.length - 1 - 64, "vectors covered only " + done);
+      for (int i = 0; i < done; i++) {
+        float x = a[i + 1];
+        float t = x < 0f ? 0f : x;
+        float want = t > hi ? hi : t;
+        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[i]),
+            "clip(" + x + ", 0, " + hi + ")");
+      }
+    }
+    assertEquals(0, ExpKernels.clipAtZero(a, 0, new float[a.length], 0, a.length, Float.NaN));
+  }
 }
