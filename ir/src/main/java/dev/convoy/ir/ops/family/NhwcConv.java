@@ -311,10 +311,19 @@ public final class NhwcConv implements OpFamily {
       int oy = (p / s.ow) % s.oh;
       int img = p / (s.ow * s.oh);
       int dst = r * k;
+      int ix0 = ox * s.sw - s.pw;
+      // One group, undilated and inside: a kernel row's taps are adjacent pixels, one run.
+      boolean rowRuns = cg == s.c && s.dw == 1 && ix0 >= 0 && ix0 + s.kw <= s.iw;
       for (int a = 0; a < s.kh; a++) {
         int iy = oy * s.sh - s.ph + a * s.dh;
+        if (rowRuns && iy >= 0 && iy < s.ih) {
+          System.arraycopy(io.x(), io.x0() + ((img * s.ih + iy) * s.iw + ix0) * s.c, col, dst,
+              s.kw * cg);
+          dst += s.kw * cg;
+          continue;
+        }
         for (int bb = 0; bb < s.kw; bb++, dst += cg) {
-          int ix = ox * s.sw - s.pw + bb * s.dw;
+          int ix = ix0 + bb * s.dw;
           if (iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw) {
             Arrays.fill(col, dst, dst + cg, 0f);
           } else if (cg < SHORT_RUN) {
