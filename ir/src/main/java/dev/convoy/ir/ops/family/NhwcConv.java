@@ -201,7 +201,7 @@ public final class NhwcConv implements OpFamily {
       int k = s.kh * s.kw * cg;
       int mg = m / group;
       NhwcGemm.Packed packed = ctx.weightCache().derived(ws, new PackKey(k, mg, group),
-          v -> NhwcGemm.pack(v, k, mg, group));
+          () -> NhwcGemm.pack(ws, k, mg, group));
       gemm(io, packed, bias, s, m, act, par);
     }
     return out;
