@@ -53,7 +53,7 @@ public final class ModelVerification {
   }
 
   /**
-   * Judges {@code candidate} against the original (file {@code sourceFile}, imported as {@code
+   * Judges {@code written} (the candidate) against the original (file {@code sourceFile}, imported as {@code
    * source}) on {@code inputs}, each side in the runtime {@code oracle} names, at the default
    * tolerance; for a reference from Convoy's evaluator, the candidate is also checked against
    * {@code NAME.ref/} beside {@code sourceFile} when there is one (in the evaluator, which is what
@@ -64,9 +64,9 @@ public final class ModelVerification {
    * candidate with NHWC inputs or outputs ({@code --io-layout nhwc}) runs as its {@link NchwView}:
    * on the seeded inputs transposed, its outputs transposed back.
    */
-  public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph candidate,
+  public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph written,
       Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator, Supplier<String> bisect) {
-    candidate = NchwView.of(candidate);
+    Graph candidate = NchwView.of(written);
     Map<String, Tensor> expected = oracle.reference() == Oracle.Runtime.ORT
         ? ort.run(sourceFile, inputs)
         : evaluator.runTensors(source, inputs);

@@ -406,11 +406,6 @@ public final class ExpandConvoyOps {
       return t;
     }
 
-    private Value longs(long[] values, String hint) {
-      return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint),
-          Tensor.ofLongs(new long[] {values.length}, values));
-    }
-
     /** Outputs: normalized, mean, inverse standard deviation, the sum. */
     private List<Value> skipLayerNorm() {
       Value s = emit("Add", List.of(node.input(0), node.input(1)), Map.of());
