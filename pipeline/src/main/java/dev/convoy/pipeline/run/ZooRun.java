@@ -8,6 +8,7 @@ import dev.convoy.pipeline.warehouse.avro.RunRow;
 import dev.convoy.pipeline.zoo.ZooIO;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,9 +34,18 @@ public final class ZooRun {
 
   /** Runs {@code cfg} as {@code exec} says, printing progress to {@code console}. */
   public static RunSummary run(RunConfig cfg, Execution exec, PrintStream console) {
+    return run(cfg, exec, new PrintWriter(console, true));
+  }
+
+  /**
+   * Runs {@code cfg} as {@code exec} says, printing progress to {@code console} (the CLI's
+   * console, which need not be {@code System.out}).
+   */
+  public static RunSummary run(RunConfig cfg, Execution exec, PrintWriter console) {
+    // The pipeline first: it registers the filesystems of its options, where the zoo may be.
+    Pipeline p = Pipeline.create(exec.options());
     int total = ZooIO.list(cfg.zoo()).size();
     String out = cfg.out();
-    Pipeline p = Pipeline.create(exec.options());
     RunStaging staging = RunStaging.open(out, cfg.runId());
     ZooPipeline.build(p, cfg, staging.dir());
     long start = System.currentTimeMillis();
@@ -56,7 +66,7 @@ public final class ZooRun {
     RunTable.write(staging.warehouse(), cfg.runId(), RunRow.newBuilder()
         .setStartedAtMs(start)
         .setEndedAtMs(end)
-        .setZoo(cfg.zoo().toString())
+        .setZoo(cfg.zoo())
         .setLevel(cfg.level().name())
         .setTarget(cfg.target())
         .setRunner(exec.runner())
@@ -72,6 +82,7 @@ public final class ZooRun {
     console.printf("convoy run %s: %d ok, %d failed of %d in %.1f s%s; warehouse %s%n",
         cfg.runId(), ok, failed, total, (end - start) / 1e3,
         verificationNote(mismatches, drifts), warehouse);
+    console.flush();
     return new RunSummary(cfg.runId(), out, total, ok, failed, mismatches, end - start,
         counters.getOrDefault(Stages.NODES_COUNTER, 0L),
         counters.getOrDefault(Stages.OPTIMIZE_MS_COUNTER, 0L));

@@ -85,6 +85,9 @@ import dev.convoy.transforms.optimize.fold.InlineConstantIf;
 import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
 import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
+import dev.convoy.transforms.optimize.layout.FuseChannelShuffle;
+import dev.convoy.transforms.optimize.layout.NhwcIo;
+import dev.convoy.transforms.optimize.layout.SinkTransposesIntoJoin;
 import dev.convoy.transforms.optimize.move.HoistTranspose;
 import dev.convoy.transforms.optimize.move.MoveCastRoundTrip;
 import dev.convoy.transforms.optimize.move.MoveDequantizeLinear;
@@ -209,6 +212,9 @@ public final class PassRegistry {
     addPass(EliminateUnusedInitializers.NAME, EliminateUnusedInitializers::new);
     addPass(PlanMemoryPass.NAME, PlanMemoryPass::new);
     addPass(ConvertToNhwc.NAME, ConvertToNhwc::new);
+    addRule(FuseChannelShuffle.NAME, FuseChannelShuffle::new);
+    addRule(SinkTransposesIntoJoin.NAME, SinkTransposesIntoJoin::new);
+    addPass(NhwcIo.NAME, NhwcIo::new);
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.
     for (ServiceLoader.Provider<Rule> p : ServiceLoader.load(Rule.class).stream().toList()) {
       String name = nameOf(p.type());

@@ -53,17 +53,20 @@ public final class ModelVerification {
   }
 
   /**
-   * Judges {@code candidate} against the original (file {@code sourceFile}, imported as {@code
+   * Judges {@code written} (the candidate) against the original (file {@code sourceFile}, imported as {@code
    * source}) on {@code inputs}, each side in the runtime {@code oracle} names, at the default
    * tolerance; for a reference from Convoy's evaluator, the candidate is also checked against
    * {@code NAME.ref/} beside {@code sourceFile} when there is one (in the evaluator, which is what
    * reads those sets). When the outputs differ and the two sides run in different runtimes, the
    * original also runs in the candidate's runtime, and a difference that runtime makes on the
    * original itself is {@link RuntimeDrift}, not a failure. Otherwise the first diverging node is
-   * found in Convoy's evaluator and {@code bisect} names the culprit (asked only then).
+   * found in Convoy's evaluator and {@code bisect} names the culprit (asked only then). A
+   * candidate with NHWC inputs or outputs ({@code --io-layout nhwc}) runs as its {@link NchwView}:
+   * on the seeded inputs transposed, its outputs transposed back.
    */
-  public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph candidate,
+  public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph written,
       Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator, Supplier<String> bisect) {
+    Graph candidate = NchwView.of(written);
     Map<String, Tensor> expected = oracle.reference() == Oracle.Runtime.ORT
         ? ort.run(sourceFile, inputs)
         : evaluator.runTensors(source, inputs);

@@ -108,6 +108,12 @@ public final class ExpandConvoyOps {
         case "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool", "NhwcGlobalMaxPool",
             "NhwcLRN", "NhwcDepthToSpace", "NhwcSpaceToDepth" -> List.of(toNhwc(emit(node.opType().substring(4),
                 List.of(toNchw(node.input(0))), node.attributes())));
+        case "NhwcBatchNormalization", "NhwcInstanceNormalization", "NhwcGridSample" -> {
+          List<Value> in = new ArrayList<>(node.inputs());
+          in.set(0, toNchw(node.input(0)));
+          yield List.of(toNhwc(emit(node.opType().substring(4), in, node.attributes())));
+        }
+        case "ChannelShuffle" -> List.of(channelShuffle());
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
         case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
@@ -293,6 +299,47 @@ public final class ExpandConvoyOps {
       return in;
     }
 
+    /**
+     * ChannelShuffle as exporters write it: Reshape the axis to {@code [g, C/g]}, swap the two,
+     * Reshape back. Dims before the axis may be unknown (a Reshape 0 copies them in place); the
+     * axis and the dims after it must be static.
+     */
+    private Value channelShuffle() {
+      ValueType.TensorType t = node.input(0).tensorType();
+      int axis = (int) node.intAttr("axis", 0);
+      long group = node.intAttr("group", 1);
+      if (t == null || !t.shape().hasRank()) {
+        throw new ConvoyException(node + ": ChannelShuffle of unknown rank cannot be expanded");
+      }
+      int rank = t.shape().rank();
+      long[] split = new long[rank + 1];
+      long[] merged = new long[rank];
+      for (int k = 0; k < rank; k++) {
+        var d = t.shape().dim(k);
+        if (!d.isStatic() && k >= axis) {
+          throw new ConvoyException(node + ": ChannelShuffle with dims of unknown size from its"
+              + " axis " + axis + " on cannot be expanded");
+        }
+        long size = d.isStatic() ? d.size() : 0;
+        merged[k] = k < axis ? 0 : size;
+        split[k < axis ? k : k + 1] = k < axis ? 0 : size;
+      }
+      split[axis] = group;
+      split[axis + 1] = merged[axis] / group;
+      long[] perm = new long[rank + 1];
+      for (int k = 0; k <= rank; k++) {
+        perm[k] = k == axis ? axis + 1 : k == axis + 1 ? axis : k;
+      }
+      Value y = emit("Reshape", List.of(node.input(0), longs(split, "groups")), Map.of());
+      y = emit("Transpose", List.of(y), Map.of("perm", new Attribute.IntsAttr(perm)));
+      return emit("Reshape", List.of(y, longs(merged, "shape")), Map.of());
+    }
+
+    private Value longs(long[] v, String hint) {
+      return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint),
+          Tensor.ofLongs(new long[] {v.length}, v));
+    }
+
     /** {@code 0.5 * (x * (1 + erf(x / sqrt 2)))}, as exporters write GELU before opset 20. */
     private Value geluChain(Value x) {
       Value e = emit("Erf", List.of(emit("Div", List.of(x, scalar(Math.sqrt(2), "sqrt2")),
@@ -357,11 +404,6 @@ public final class ExpandConvoyOps {
       long[] t = new long[n];
       t[n - 1] = last;
       return t;
-    }
-
-    private Value longs(long[] values, String hint) {
-      return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint),
-          Tensor.ofLongs(new long[] {values.length}, values));
     }
 
     /** Outputs: normalized, mean, inverse standard deviation, the sum. */
