@@ -384,24 +384,19 @@ public final class Quantize implements OpFamily {
   }
 
   private static NdArray matMulInteger(KernelContext ctx) {
-    return intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(2), ctx.tensor(1),
-        ctx.optionalTensor(3));
+    return intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(2), 1, ctx.optionalTensor(3), false);
   }
 
   /**
-   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}.
-   * B (typically a constant weight) is packed with its zero points subtracted; the packing of
-   * a B that owns its storage is kept in the evaluator's {@link dev.convoy.ir.ops.runtime
-   * .WeightCache}, so a weight is packed once, not on every call.
+   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}; B
+   * is the node's input {@code bInput}, stored {@code [N, K]} (rank 2) with {@code transB}. B
+   * is packed with its zero points subtracted; when B is a weight ({@link #isWeight}) the
+   * packing is kept in the evaluator's {@link dev.convoy.ir.ops.runtime.WeightCache}, so it is
+   * packed once, not on every call.
    */
-  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b,
-      NdArray zb) {
-    return intMatMul(ctx, a, za, b, zb, false);
-  }
-
-  /** As above; with {@code transB}, B is stored {@code [N, K]} (rank 2). */
-  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b, NdArray zb,
+  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, int bInput, NdArray zb,
       boolean transB) {
+    NdArray b = ctx.tensor(bInput);
     requireRank2(ctx, a, b);
     require8Bit(ctx, a);
     require8Bit(ctx, b);
@@ -422,18 +417,36 @@ public final class Quantize implements OpFamily {
     int[] zc = zeroPoints(ctx, zb, n);
     boolean unsigned = b.dtype() == DType.UINT8;
     byte[] bv = (byte[]) b.array();
+    boolean weight = isWeight(ctx, bInput);
     Parallel par = ctx.parallel();
     for (int i = 0; i < aIdx.length; i++) {
       int bOff = b.offset() + bIdx[i] * k * n;
       int rowStride = transB ? 1 : n;
       int colStride = transB ? k : 1;
-      IntGemm.PackedB packed = b.isDense()
+      IntGemm.PackedB packed = weight
           ? ctx.weightCache().derived(bv, new PackKey(bOff, k, n, transB, unsigned, zc),
               () -> IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc))
           : IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc);
       IntGemm.gemm(m, x, aIdx[i] * m * k, packed, o, i * m * n, par);
     }
     return NdArray.wrap(DType.INT32, outDims, o);
+  }
+
+  /**
+   * Whether the node's input {@code i} is a weight, whose storage no run changes: an
+   * initializer no graph input overrides, or a Constant's output (the evaluator converts both
+   * once and shares them). Only weights key derived forms in the {@link
+   * dev.convoy.ir.ops.runtime.WeightCache}: a graph input's array may be refilled by its caller.
+   */
+  static boolean isWeight(KernelContext ctx, int i) {
+    dev.convoy.ir.graph.Value v = ctx.node().inputs().get(i);
+    if (v == null) {
+      return false;
+    }
+    if (v.isInitializer()) {
+      return !v.isGraphInput();
+    }
+    return v.producer() != null && v.producer().is("Constant");
   }
 
   /** What a packed B depends on besides its storage (zero points compared by value). */
@@ -454,7 +467,7 @@ public final class Quantize implements OpFamily {
   }
 
   private static NdArray qLinearMatMul(KernelContext ctx) {
-    NdArray acc = intMatMul(ctx, ctx.tensor(0), ctx.tensor(2), ctx.tensor(3), ctx.tensor(5));
+    NdArray acc = intMatMul(ctx, ctx.tensor(0), ctx.tensor(2), 3, ctx.tensor(5), false);
     double[] as = ctx.tensor(1).toDoubles();
     double[] bs = ctx.tensor(4).toDoubles();
     double ys = ctx.scalarDouble(6, 1);
