@@ -1,0 +1,70 @@
+package dev.convoy.ir.ops.runtime;
+
+/**
+ * Float32 to 8-bit quantization with one scale and zero point, for QuantizeLinear and
+ * DynamicQuantizeLinear: {@code saturate(rint(x / scale) + zero)} with the float32 quotient, and
+ * the range of a tensor widened to include 0. Computed in float without widening: the quotient
+ * is clamped to [-1024, 1024] (beyond, the result saturates either way for 8-bit ranges and zero
+ * points), where adding and subtracting 1.5 * 2^23 rounds to the nearest integer, ties to even,
+ * as {@code Math.rint} does; NaN gives 0, as the cast of a NaN does. With the Vector API present
+ * ({@link VectorByteQuantizer}) the same operations run lane-wise, with the same results.
+ */
+public final class ByteQuantizer {
+  /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
+  static final float ROUNDER = 12582912f;
+  private static final boolean VECTOR = vectorAvailable();
+
+  private ByteQuantizer() {}
+
+  private static boolean vectorAvailable() {
+    if (!Boolean.parseBoolean(System.getProperty("convoy.vector", "true"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    try {
+      return VectorByteQuantizer.usable();
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
+
+  /** {@code {min(0, x...), max(0, x...)}} over {@code x[off, off + n)}, as {@code Math.min/max}. */
+  public static float[] rangeWithZero(float[] x, int off, int n) {
+    if (VECTOR) {
+      return VectorByteQuantizer.rangeWithZero(x, off, n);
+    }
+    return scalarRangeWithZero(x, off, n);
+  }
+
+  static float[] scalarRangeWithZero(float[] x, int off, int n) {
+    float min = 0;
+    float max = 0;
+    for (int i = off; i < off + n; i++) {
+      min = Math.min(min, x[i]);
+      max = Math.max(max, x[i]);
+    }
+    return new float[] {min, max};
+  }
+
+  /**
+   * {@code out[i] = saturate(rint(x[off + i] / scale) + zero)} to {@code [lo, hi]} for {@code i <
+   * n}, with {@code zero}, {@code lo} and {@code hi} integers of an 8-bit type's range.
+   */
+  public static void quantize(float[] x, int off, int n, float scale, float zero, float lo,
+      float hi, byte[] out) {
+    if (VECTOR) {
+      VectorByteQuantizer.quantize(x, off, n, scale, zero, lo, hi, out);
+      return;
+    }
+    scalarQuantize(x, off, 0, n, scale, zero, lo, hi, out);
+  }
+
+  /** The scalar loop of {@link #quantize} over {@code [from, n)}. */
+  static void scalarQuantize(float[] x, int off, int from, int n, float scale, float zero,
+      float lo, float hi, byte[] out) {
+    for (int i = from; i < n; i++) {
+      float c = Math.max(-1024f, Math.min(1024f, x[off + i] / scale));
+      out[i] = (byte) (int) Math.max(lo, Math.min(hi, ((c + ROUNDER) - ROUNDER) + zero));
+    }
+  }
+}
