@@ -12,21 +12,9 @@ package dev.convoy.ir.ops.runtime;
 public final class ByteQuantizer {
   /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
   static final float ROUNDER = 12582912f;
-  private static final boolean VECTOR = vectorAvailable();
+  private static final boolean VECTOR = IntGemm.vectorApi(() -> VectorByteQuantizer.usable());
 
   private ByteQuantizer() {}
-
-  private static boolean vectorAvailable() {
-    if (!Boolean.parseBoolean(System.getProperty("convoy.vector", "true"))
-        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-      return false;
-    }
-    try {
-      return VectorByteQuantizer.usable();
-    } catch (LinkageError e) {
-      return false;
-    }
-  }
 
   /** {@code {min(0, x...), max(0, x...)}} over {@code x[off, off + n)}, as {@code Math.min/max}. */
   public static float[] rangeWithZero(float[] x, int off, int n) {
