@@ -8,15 +8,23 @@ import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.optimize.layout.IoLayout;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code optimize --io-layout nhwc}: an O3 .cvy with NHWC inputs; anything else is bad input. */
+/**
+ * {@code --io-layout nhwc}: {@code optimize} writes an O3 .cvy with NHWC inputs and verifies it
+ * (transposed inputs in, outputs transposed back); {@code run} writes such artifacts and its
+ * verification passes (a mismatch exits 1); anything but O3 .cvy is bad input.
+ */
 class IoLayoutCliTest {
   @TempDir Path tmp;
 
   private static final Path MOBILENET = TestData.devModels().resolve("mobilenet_v2.onnx");
+  private static final Path CONV_BN_RELU =
+      TestData.devModels().resolve("optest_conv_bn_relu.onnx");
 
   @Test
   void o3CvyTakesNhwcInputsAndSaysSo() {
@@ -28,6 +36,37 @@ class IoLayoutCliTest {
     assertEquals("inputs=input;outputs=", g.metadata().get(IoLayout.KEY));
     Shape s = g.inputs().get(0).tensorType().shape();
     assertEquals(3, s.dim(3).size(), "channels last: " + s);
+  }
+
+  @Test
+  void o3CvyWithNhwcIoVerifiesAgainstTheNchwOriginal() {
+    var r = CliTest.run("optimize", MOBILENET.toString(), "-o", tmp.resolve("m.cvy").toString(),
+        "--level", "O3", "--io-layout", "nhwc", "--verify");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("inputs [input] and outputs [] are NHWC"), r.out());
+    assertTrue(r.out().contains("verify: pass"), r.out());
+  }
+
+  @Test
+  void runWritesNhwcArtifactsThatVerify() throws IOException {
+    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
+    Files.copy(CONV_BN_RELU, zoo.resolve("conv.onnx"));
+    Path out = tmp.resolve("out");
+    var r = CliTest.run("run", zoo.toString(), "--out", out.toString(), "--level", "O3",
+        "--target", "cvy", "--io-layout", "nhwc", "--latency-runs", "1");
+    assertEquals(Main.OK, r.exit(), r.out() + r.err());
+    Graph g = Models.load(out.resolve("models/conv.O3.cvy"));
+    String changed = g.metadata().get(IoLayout.KEY);
+    assertTrue(changed != null && changed.startsWith("inputs=") && !changed.equals(
+        "inputs=;outputs="), "no NHWC input or output: " + changed);
+  }
+
+  @Test
+  void runRefusesNhwcBelowO3() {
+    var r = CliTest.run("run", tmp.toString(), "--out", tmp.resolve("o").toString(),
+        "--level", "O2", "--io-layout", "nhwc");
+    assertEquals(Main.BAD_INPUT, r.exit(), r.err());
+    assertTrue(r.err().contains("--io-layout nhwc needs --level O3 and --target cvy"), r.err());
   }
 
   @Test

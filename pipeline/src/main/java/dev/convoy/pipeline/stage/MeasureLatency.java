@@ -11,6 +11,7 @@ import dev.convoy.pipeline.zoo.ModelFiles;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.verify.LatencyProbe;
+import dev.convoy.transforms.optimize.layout.IoLayout;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.util.List;
 import java.util.Map;
@@ -79,7 +80,7 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
                     : probe.ort(OnnxExporter.toBytes(source), inputs),
                 probe.ort(OnnxExporter.toBytes(result), inputs))
             : new Latency("convoy", WARMUP, runs, probe.evaluator(source, inputs),
-                probe.evaluator(result, inputs));
+                probe.evaluator(result, IoLayout.inputsFor(result, inputs)));
         return run.withLatency(l).withTime(Stage.MEASURE, System.nanoTime() - t0);
       } catch (ConvoyException e) {
         return run.withNotes(List.of("latency not measured: " + e.getMessage()))

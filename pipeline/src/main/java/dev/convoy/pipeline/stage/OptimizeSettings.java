@@ -25,6 +25,17 @@ public record OptimizeSettings(Level level, Set<String> enable, Set<String> disa
     return new OptimizeSettings(level, Set.of(), Set.of(), Target.STANDARD);
   }
 
+  /** These settings with rule or pass {@code name} switched on, or left to the level. */
+  public OptimizeSettings withEnable(String name, boolean on) {
+    Set<String> names = new java.util.HashSet<>(enable);
+    if (on) {
+      names.add(name);
+    } else {
+      names.remove(name);
+    }
+    return new OptimizeSettings(level, names, disable, target);
+  }
+
   /** The optimizer's options, with {@code shapes} for dynamic inputs. */
   public OptimizeOptions options(Map<String, long[]> shapes, boolean verifyEachPass) {
     return new OptimizeOptions(level, enable, disable, null, shapes, verifyEachPass,

@@ -6,6 +6,7 @@ import dev.convoy.pipeline.element.PassRow;
 import dev.convoy.pipeline.element.Piece;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeResult;
+import dev.convoy.transforms.optimize.layout.NhwcIo;
 import dev.convoy.transforms.optimize.Optimizer;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,10 @@ public final class OptimizeSubgraphs extends PTransform<PCollection<Piece>, PCol
     public void process(@Element Piece piece, OutputReceiver<Piece> out) {
       long t0 = System.nanoTime();
       try {
-        OptimizeResult r = optimize(store.get(piece.blob()), settings);
+        // A piece's inputs are cuts, not the model's: the NHWC interface is made after stitching.
+        OptimizeSettings forPiece = piece.count() > 1 && settings.enable().contains(NhwcIo.NAME)
+            ? settings.withEnable(NhwcIo.NAME, false) : settings;
+        OptimizeResult r = optimize(store.get(piece.blob()), forPiece);
         String blob = store.put(r.graph());
         long took = System.nanoTime() - t0;
         optimizeMs.inc(took / 1_000_000);

@@ -12,6 +12,7 @@ import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.memory.MemoryPlanner;
+import dev.convoy.transforms.optimize.layout.IoLayout;
 import java.util.List;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -45,7 +46,7 @@ public final class PlanMemory extends Stages.Composite<ModelRun> {
 
   /** The plan of {@code g} with {@code ref}'s concrete input shapes (changes {@code g}'s types). */
   static MemoryPlan plan(Graph g, ModelRef ref) {
-    var shapes = ref.inputShapeArrays();
+    var shapes = IoLayout.shapesFor(g, ref.inputShapeArrays());
     for (Value in : g.inputs()) {
       long[] dims = shapes.get(in.name());
       ValueType.TensorType t = in.tensorType();

@@ -108,10 +108,6 @@ public class OptimizeCommand implements Callable<Integer> {
           throw new ConvoyException("--io-layout nhwc needs --level O3 and a .cvy output (the"
               + " layout pass that makes NHWC runs only there)");
         }
-        if (verify) {
-          throw new ConvoyException("--io-layout nhwc cannot be combined with --verify: the"
-              + " original model reads and writes NCHW");
-        }
         IoLayout.Changed c = IoLayout.toNhwc(result.graph(), options);
         return List.of(c.isEmpty() ? "--io-layout nhwc: no input or output became NHWC"
             : "--io-layout nhwc: inputs " + c.inputs() + " and outputs " + c.outputs()

@@ -7,12 +7,14 @@ import dev.convoy.pipeline.run.ZooRun;
 import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.runners.runner.Runner;
 import dev.convoy.transforms.optimize.Level;
-import java.io.PrintStream;
+import dev.convoy.transforms.optimize.layout.NhwcIo;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,8 +33,9 @@ import picocli.CommandLine.Spec;
     description = "Convert, optimize, verify and write a whole model zoo (Beam pipeline).")
 public class RunCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "ZOO_DIR|MANIFEST",
-      description = "Folder of models or a manifest (CSV or YAML); default: testdata/zoo.")
-  Path zoo;
+      description = "Folder of models or a manifest (CSV or YAML), or the URI of a folder on"
+          + " any Beam filesystem on the classpath (hdfs://...); default: testdata/zoo.")
+  String zoo;
 
   @Option(names = "--out", defaultValue = "convoy-out", paramLabel = "DIR|URI",
       description = "Output folder, or a URI of any Beam filesystem on the classpath:"
@@ -82,24 +85,44 @@ public class RunCommand implements Callable<Integer> {
           + " after one warm-up (default ${DEFAULT-VALUE}; 0 skips timing).")
   int latencyRuns;
 
+  @Option(names = "--io-layout", defaultValue = "nchw", paramLabel = "nchw|nhwc",
+      description = "nhwc: with --level O3 and --target cvy, the artifacts read and write NHWC at"
+          + " their 4-D inputs and outputs (as optimize --io-layout); verification and latency"
+          + " feed them transposed inputs.")
+  String ioLayout;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
-    Path z = zoo != null ? zoo : defaultZoo();
-    if (!Files.exists(z)) {
+    String z = zoo != null ? zoo : defaultZoo().toString();
+    if (Storage.isLocal(z) && !Files.exists(Storage.localPath(z).orElseThrow())) {
       throw new ConvoyException(z + ": no such zoo folder or manifest");
     }
     if (parallelism < 0) {
       throw new ConvoyException("--parallelism must be positive, got " + parallelism);
     }
     Runner r = Runner.named(runner, flinkMaster);
+    Set<String> enabled = new HashSet<>(enable);
+    switch (ioLayout) {
+      case "nchw" -> { }
+      case "nhwc" -> {
+        if (Level.parse(level) != Level.O3 || !target.equals("cvy")) {
+          throw new ConvoyException("--io-layout nhwc needs --level O3 and --target cvy (the"
+              + " layout pass that makes NHWC runs only there)");
+        }
+        enabled.add(NhwcIo.NAME);
+      }
+      default -> throw new ConvoyException(
+          "--io-layout must be 'nchw' or 'nhwc', got '" + ioLayout + "'");
+    }
     RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, partitionThreshold,
-        new HashSet<>(enable), new HashSet<>(disable), latencyRuns, targetOptions.target());
-    PrintStream console = System.out;
+        enabled, new HashSet<>(disable), latencyRuns, targetOptions.target());
+    PrintWriter console = spec.commandLine().getOut();
     RunSummary s = ZooRun.run(cfg, r.execution(flinkMaster, parallelism, cfg.runId()), console);
     console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n",
         Storage.dir(s.out(), "artifacts"), s.runId(), Storage.dir(s.out(), "warehouse"));
+    console.flush();
     return s.exitCode();
   }
 

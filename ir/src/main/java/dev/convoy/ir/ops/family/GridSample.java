@@ -8,6 +8,7 @@ import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.ops.InferenceContext;
 import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.NdArray;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
@@ -20,7 +21,9 @@ import java.util.List;
  * Sampling at arbitrary coordinates: GridSample (bilinear, nearest or bicubic reads at the
  * normalized positions of a grid, with zeros, border or reflection padding and either
  * align_corners convention) and AffineGrid (the grid an affine transform maps the output
- * positions to). Bicubic weights are {@link Resize}'s cubic kernel with a = -0.75.
+ * positions to). Bicubic weights are {@link Resize}'s cubic kernel with a = -0.75. The {@code cvy}
+ * target's layout pass writes {@code convoy::NhwcGridSample}, GridSample's attributes on {@code
+ * [N, H, W, C]} data, which the same kernel runs with channels innermost.
  */
 public final class GridSample implements OpFamily {
 
@@ -29,8 +32,11 @@ public final class GridSample implements OpFamily {
     for (int since : new int[] {16, 20}) {
       r.op("GridSample", since).inputs(2).attr("align_corners", 0L)
           .attr("mode", since == 16 ? "bilinear" : "linear").attr("padding_mode", "zeros")
-          .shape(GridSample::gridSampleShape).kernel(ctx -> one(gridSample(ctx)));
+          .shape(GridSample::gridSampleShape).kernel(ctx -> one(gridSample(ctx, false)));
     }
+    r.op(OpCatalog.CONVOY_DOMAIN, "NhwcGridSample", 1).inputs(2).attr("align_corners", 0L)
+        .attr("mode", "linear").attr("padding_mode", "zeros")
+        .shape(GridSample::nhwcShape).kernel(ctx -> one(gridSample(ctx, true)));
     r.op("AffineGrid", 20).inputs(2).attr("align_corners", 0L).shape(ctx -> {
       long[] size = ctx.constantLongs(1);
       if (size == null) {
@@ -60,9 +66,31 @@ public final class GridSample implements OpFamily {
     return ShapeFns.tensor(ctx.dtype(0), Shape.of(out));
   }
 
-  private static NdArray gridSample(KernelContext ctx) {
+  /** NhwcGridSample: X {@code [N, H, W, C]}, grid {@code [N, Ho, Wo, 2]} -> {@code [N, Ho, Wo, C]}. */
+  private static List<ValueType> nhwcShape(InferenceContext ctx) {
+    Shape x = ctx.shape(0);
+    Shape g = ctx.shape(1);
+    if (!x.hasRank() || !g.hasRank()) {
+      return ShapeFns.tensor(ctx.dtype(0), ShapeFns.unknownDims(4));
+    }
+    if (x.rank() != 4 || g.rank() != 4) {
+      throw ctx.contradiction("input " + x + " and grid " + g + " must be 4-D");
+    }
+    return ShapeFns.tensor(ctx.dtype(0), Shape.of(List.of(Layout.mergeDim(ctx, x.dim(0),
+        g.dim(0)), g.dim(1), g.dim(2), x.dim(3))));
+  }
+
+  /**
+   * GridSample, or with {@code channelsLast} its channels-last form (the layout pass's {@code
+   * convoy::NhwcGridSample}: 2-D, channels innermost in input and output); both sum the same
+   * taps in the same order.
+   */
+  private static NdArray gridSample(KernelContext ctx, boolean channelsLast) {
     NdArray x = ctx.tensor(0);
     NdArray grid = ctx.tensor(1);
+    if (channelsLast && x.rank() != 4) {
+      throw ctx.error("input must be [N, H, W, C], got " + x.describe());
+    }
     int r = x.rank() - 2;
     if (r < 1 || grid.rank() != r + 2 || grid.dim(grid.rank() - 1) != r
         || grid.dim(0) != x.dim(0)) {
@@ -83,16 +111,22 @@ public final class GridSample implements OpFamily {
     }
     boolean align = ctx.attrLong("align_corners") != 0;
     long batch = x.dim(0);
-    long channels = x.dim(1);
-    long[] spatial = Arrays.copyOfRange(x.dims(), 2, r + 2);
+    long channels = x.dim(channelsLast ? r + 1 : 1);
+    int first = channelsLast ? 1 : 2;
+    long[] spatial = Arrays.copyOfRange(x.dims(), first, first + r);
     int[] st = Strided.strides(spatial);
     int plane = (int) NdArray.checkedSize(spatial);
+    // Channels-last: a pixel's channels are adjacent, pixels C apart.
+    int pixelStride = channelsLast ? (int) channels : 1;
+    for (int d = 0; d < r; d++) {
+      st[d] *= pixelStride;
+    }
     long[] outSpatial = Arrays.copyOfRange(grid.dims(), 1, r + 1);
     int points = NdArray.checkedSize(outSpatial);
     long[] outDims = new long[r + 2];
     outDims[0] = batch;
-    outDims[1] = channels;
-    System.arraycopy(outSpatial, 0, outDims, 2, r);
+    outDims[channelsLast ? r + 1 : 1] = channels;
+    System.arraycopy(outSpatial, 0, outDims, first, r);
     double[] in = x.toDoubles();
     double[] g = grid.toDoubles();
     double[] out = new double[NdArray.checkedSize(outDims)];
@@ -121,8 +155,11 @@ public final class GridSample implements OpFamily {
           gridTaps(mode, c, len, lo, hi, padding, d, idx, w);
         }
         for (int ch = 0; ch < channels; ch++) {
-          int base = (n * (int) channels + ch) * plane;
-          out[(n * (int) channels + ch) * points + p] = sampleTaps(in, base, st, idx, w, r);
+          int base = channelsLast ? n * plane * (int) channels + ch
+              : (n * (int) channels + ch) * plane;
+          int at = channelsLast ? (n * points + p) * (int) channels + ch
+              : (n * (int) channels + ch) * points + p;
+          out[at] = sampleTaps(in, base, st, idx, w, r);
         }
       }
     }

@@ -12,14 +12,18 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Strided;
 import java.util.List;
 
 /**
- * Channels-last DepthToSpace and SpaceToDepth of the {@code convoy} domain, which the {@code cvy}
- * target's layout pass writes: {@code NhwcDepthToSpace} ({@code blocksize}, {@code mode} DCR or
- * CRD) turns {@code [N, H, W, C]} into {@code [N, H*b, W*b, C/b^2]} and {@code NhwcSpaceToDepth}
- * back, moving the same elements as the standard ops on the transposed data. In this layout the
- * channels of one output pixel come from one input pixel: a run of {@code C/b^2} (DCR) is one copy.
+ * Channel rearrangements of the {@code convoy} domain, which the {@code cvy} target's layout pass
+ * writes: {@code NhwcDepthToSpace} ({@code blocksize}, {@code mode} DCR or CRD) turns {@code [N, H,
+ * W, C]} into {@code [N, H*b, W*b, C/b^2]} and {@code NhwcSpaceToDepth} back, moving the same
+ * elements as the standard ops on the transposed data (in this layout the channels of one output
+ * pixel come from one input pixel: a run of {@code C/b^2} (DCR) is one copy); {@code
+ * ChannelShuffle} ({@code axis}, {@code group} g) is ShuffleNet's shuffle on any axis of C
+ * elements, {@code Reshape} of that axis to {@code [g, C/g]}, the two swapped, {@code Reshape}
+ * back: output index {@code j*g + i} is input index {@code i*C/g + j}, in any layout and type.
  */
 public final class NhwcRearrange implements OpFamily {
 
@@ -30,6 +34,51 @@ public final class NhwcRearrange implements OpFamily {
         .kernel(ctx -> Kernels.one(rearrange(ctx, true)));
     r.op(OpCatalog.CONVOY_DOMAIN, "NhwcSpaceToDepth", 1).requiredAttr("blocksize")
         .shape(ctx -> shape(ctx, false)).kernel(ctx -> Kernels.one(rearrange(ctx, false)));
+    r.op(OpCatalog.CONVOY_DOMAIN, "ChannelShuffle", 1).requiredAttr("axis")
+        .requiredAttr("group").shape(NhwcRearrange::shuffleShape)
+        .kernel(ctx -> Kernels.one(shuffle(ctx)));
+  }
+
+  private static List<ValueType> shuffleShape(InferenceContext ctx) {
+    Shape s = ctx.shape(0);
+    if (s.hasRank()) {
+      long axis = ctx.attrLong("axis");
+      long g = ctx.attrLong("group");
+      if (axis < 0 || axis >= s.rank() || g <= 0) {
+        throw ctx.contradiction("axis " + axis + " and group " + g + " do not fit " + s);
+      }
+      Dim c = s.dim((int) axis);
+      if (c.isStatic() && c.size() % g != 0) {
+        throw ctx.contradiction("group " + g + " does not divide axis " + axis + " of " + s);
+      }
+    }
+    return ShapeFns.tensor(ctx.dtype(0), s);
+  }
+
+  /** The shuffle as a strided copy: [outer, C/g, g, inner] read from [outer, g, C/g, inner]. */
+  private static NdArray shuffle(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    long[] d = x.dims();
+    int axis = ctx.attrInt("axis");
+    int g = ctx.attrInt("group");
+    if (axis < 0 || axis >= d.length || g <= 0 || d[axis] % g != 0) {
+      throw ctx.error("axis " + axis + " and group " + g + " do not fit " + x.describe());
+    }
+    long outer = 1;
+    for (int k = 0; k < axis; k++) {
+      outer *= d[k];
+    }
+    long inner = 1;
+    for (int k = axis + 1; k < d.length; k++) {
+      inner *= d[k];
+    }
+    int c = (int) d[axis];
+    int per = c / g;
+    NdArray y = ctx.output(0, x.dtype(), d);
+    long[] view = {outer, per, g, inner};
+    int[] from = {(int) (c * inner), (int) inner, (int) (per * inner), 1};
+    Strided.copy(x.array(), x.offset(), from, y.array(), y.offset(), Strided.strides(view), view);
+    return y;
   }
 
   private static List<ValueType> shape(InferenceContext ctx, boolean toSpace) {

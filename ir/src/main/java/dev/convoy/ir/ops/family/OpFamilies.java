@@ -48,6 +48,7 @@ public final class OpFamilies {
         new ConvoyAttention(),
         new NhwcConv(),
         new NhwcPooling(),
-        new NhwcRearrange());
+        new NhwcRearrange(),
+        new NhwcNorm());
   }
 }

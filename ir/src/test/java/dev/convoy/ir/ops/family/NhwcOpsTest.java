@@ -48,7 +48,10 @@ class NhwcOpsTest {
       "grouped narrow; 2; 8; 6; 6; 12; 3; 2; pads=[1,1,1,1]; Sigmoid",
       "grouped wide; 1; 4; 5; 5; 128; 1; 2; ;",
       "same upper 5x5; 1; 3; 8; 9; 24; 5; 1; auto_pad=SAME_UPPER, strides=[2,2]; HardSwish",
-      "strided pointwise; 1; 8; 9; 9; 70; 1; 1; strides=[2,2];"})
+      "strided pointwise; 1; 8; 9; 9; 70; 1; 1; strides=[2,2];",
+      "pointwise partial vector and tile; 1; 10; 3; 7; 37; 1; 1; ; LeakyRelu",
+      "3x3 over four panels; 1; 7; 6; 5; 116; 3; 1; pads=[1,1,1,1]; Relu",
+      "grouped pointwise; 1; 9; 5; 5; 60; 1; 3; ; Swish"})
   void nhwcConvIsConvOnTransposedData(String name, int n, int c, int h, int w, int m, int k,
       int group, String attrs, String activation) {
     Random rnd = new Random(name.hashCode());
@@ -124,6 +127,77 @@ class NhwcOpsTest {
     assertArrayEquals(want.floats(), got.floats());
   }
 
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource(delimiter = ';', value = {
+      "BatchNormalization; ", "BatchNormalization; epsilon=0.001",
+      "InstanceNormalization; ", "InstanceNormalization; epsilon=0.01"})
+  void nhwcNormsMatchTheStandardOpExactly(String op, String attrs) {
+    Random rnd = new Random(op.hashCode() + 31L * String.valueOf(attrs).hashCode());
+    NdArray x = random(rnd, 2, 7, 5, 9);
+    x.floats()[11] = Float.NaN;
+    List<NdArray> in = new ArrayList<>(List.of(x, random(rnd, 7), random(rnd, 7)));
+    if (op.equals("BatchNormalization")) {
+      in.add(random(rnd, 7));
+      NdArray var = random(rnd, 7);
+      for (int i = 0; i < 7; i++) {
+        var.floats()[i] = Math.abs(var.floats()[i]);
+      }
+      in.add(var);
+    }
+    Map<String, Attribute> a = attrs(attrs);
+    NdArray want = transpose(run("", op, a, in.toArray(NdArray[]::new)), TO_NHWC);
+    in.set(0, transpose(x, TO_NHWC));
+    NdArray got = run("convoy", "Nhwc" + op, a, in.toArray(NdArray[]::new));
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', value = {"mode=bilinear", "mode=nearest, padding_mode=border",
+      "mode=bicubic, padding_mode=reflection", "mode=bilinear, align_corners=1",
+      "mode=nearest, padding_mode=reflection, align_corners=1"})
+  void nhwcGridSampleSamplesWhatGridSampleSamples(String attrs) {
+    Random rnd = new Random(attrs.hashCode());
+    NdArray x = random(rnd, 2, 5, 7, 6);
+    NdArray grid = random(rnd, 2, 4, 9, 2);
+    Map<String, Attribute> a = attrs(attrs);
+    NdArray want = transpose(runAt(16, "", "GridSample", a, x, grid), TO_NHWC);
+    NdArray got = run("convoy", "NhwcGridSample", a, transpose(x, TO_NHWC), grid);
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  @ParameterizedTest(name = "axis {1} group {2}")
+  @CsvSource({"nhwc last axis, 3, 2", "nchw channels, 1, 3", "first axis, 0, 2",
+      "odd sizes, 2, 5", "one group, 3, 1"})
+  void channelShuffleIsReshapeTransposeReshape(String name, int axis, int group) {
+    long[] dims = {4, 6, 10, 30};
+    dims[axis] = dims[axis] / group * group;
+    NdArray x = random(new Random(name.hashCode()), dims);
+    long[] split = new long[5];
+    long[] perm = new long[5];
+    for (int k = 0, j = 0; k < 4; k++) {
+      if (k == axis) {
+        split[j++] = group;
+        split[j++] = dims[k] / group;
+      } else {
+        split[j++] = dims[k];
+      }
+    }
+    for (int k = 0; k < 5; k++) {
+      perm[k] = k == axis ? axis + 1 : k == axis + 1 ? axis : k;
+    }
+    NdArray grouped = OneNode.of("Reshape").in(x).in(NdArray.ofLongs(new long[] {5}, split))
+        .run();
+    NdArray swapped = transpose(grouped, perm);
+    NdArray want = OneNode.of("Reshape").in(swapped).in(NdArray.ofLongs(new long[] {4}, dims))
+        .run();
+    NdArray got = run("convoy", "ChannelShuffle",
+        attrs("axis=" + axis + ", group=" + group), x);
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
   @ParameterizedTest(name = "{0} {2}")
   @CsvSource(delimiter = ';', value = {
       "NhwcConv; 3; strides=[2,2], pads=[1,1,1,1]",
@@ -189,8 +263,14 @@ class NhwcOpsTest {
 
   private static NdArray run(String domain, String op, Map<String, Attribute> attrs,
       NdArray... inputs) {
+    return runAt(22, domain, op, attrs, inputs);
+  }
+
+  /** {@code op} alone in a graph importing the default domain at {@code opset}. */
+  private static NdArray runAt(long opset, String domain, String op,
+      Map<String, Attribute> attrs, NdArray... inputs) {
     Graph g = new Graph();
-    g.opsets().put("", 22L);
+    g.opsets().put("", opset);
     g.opsets().put(OpCatalog.CONVOY_DOMAIN, 1L);
     List<Value> in = new ArrayList<>();
     Map<String, RuntimeValue> feeds = new LinkedHashMap<>();

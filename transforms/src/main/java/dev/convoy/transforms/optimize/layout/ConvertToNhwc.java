@@ -28,9 +28,11 @@ import java.util.Set;
  * <p>Heavily sensitive ops become {@code convoy} ops ({@code docs/convoy-ops.md}): Conv and
  * FusedConv ({@code NhwcConv}, the constant weight permuted once to HWIO here), ConvTranspose of
  * one group ({@code NhwcConvTranspose}, weight {@code [C, kh, kw, M]}), MaxPool without indices,
- * AveragePool, GlobalAveragePool, GlobalMaxPool, LRN, DepthToSpace and SpaceToDepth. Resize,
+ * AveragePool, GlobalAveragePool, GlobalMaxPool, LRN, DepthToSpace, SpaceToDepth,
+ * BatchNormalization in inference mode and InstanceNormalization (their {@code [C]} parameters
+ * as they are), and GridSample (its grid {@code [N, Ho, Wo, 2]} as it is). Resize,
  * whose every axis resizes on its own, stays standard with its roi, scales or sizes permuted
- * (nearest mode, the one ONNX Runtime also runs on any axis order). Ops with a non-constant
+ * (nearest, linear and cubic modes without antialiasing; {@link ResizeAxes}). Ops with a non-constant
  * weight, a dynamic rank or another type are left as they are. Nothing happens for the other
  * targets: ONNX has no NHWC
  * convolution.
@@ -94,8 +96,22 @@ public final class ConvertToNhwc implements Pass {
       case "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LRN", "DepthToSpace",
           "SpaceToDepth" -> true;
       case "Resize" -> ResizeAxes.permuted(n, TO_NHWC) != null;
+      case "BatchNormalization" -> n.intAttr("training_mode", 0) == 0
+          && n.intAttr("spatial", 1) == 1 && onlyFirstOutputUsed(n);
+      case "InstanceNormalization" -> true;
+      case "GridSample" -> Facts.rank(n.input(1)) == 4;
       default -> false;
     };
+  }
+
+  private static boolean onlyFirstOutputUsed(Node n) {
+    for (int k = 1; k < n.outputCount(); k++) {
+      Value v = n.output(k);
+      if (v != null && (v.hasUses() || v.isGraphOutput())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean constantWeight(Node n) {
@@ -125,6 +141,10 @@ public final class ConvertToNhwc implements Pass {
         long[] perm = conv ? OIHW_TO_HWIO : CMHW_TO_CHWM;
         in.set(1, rw.constant(g, Perms.moveConstant(n.input(1).constant(), Perms.inverse(perm)),
             n.input(1).name() + (conv ? "_hwio" : "_chwm")));
+      }
+      if (op.equals("NhwcBatchNormalization")) {
+        attrs = new LinkedHashMap<>();
+        attrs.put("epsilon", new Attribute.FloatAttr(n.floatAttr("epsilon", 1e-5f)));
       }
       if (op.equals("NhwcMaxPool")) {
         attrs = new LinkedHashMap<>(attrs);

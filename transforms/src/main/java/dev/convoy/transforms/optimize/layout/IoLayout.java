@@ -1,9 +1,11 @@
 package dev.convoy.transforms.optimize.layout;
 
+import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
@@ -15,7 +17,9 @@ import dev.convoy.transforms.optimize.Rewriter;
 import dev.convoy.transforms.optimize.move.Perms;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code --io-layout nhwc}: after the layout pass, drops the Transposes at the graph boundary, so
@@ -77,6 +81,65 @@ public final class IoLayout {
       }
     }
     return changed;
+  }
+
+  /** The inputs and outputs {@code g}'s metadata names as NHWC (none without the entry). */
+  public static Changed changed(Graph g) {
+    String entry = g.metadata().get(KEY);
+    List<String> inputs = new ArrayList<>();
+    List<String> outputs = new ArrayList<>();
+    if (entry != null) {
+      for (String part : entry.split(";")) {
+        String[] kv = part.split("=", 2);
+        List<String> into = kv[0].equals("inputs") ? inputs
+            : kv[0].equals("outputs") ? outputs : null;
+        if (into == null || kv.length < 2) {
+          throw new InvalidModelException("metadata " + KEY + " '" + entry
+              + "' is not inputs=a,b;outputs=c");
+        }
+        for (String name : kv[1].split(",")) {
+          if (!name.isEmpty()) {
+            into.add(name);
+          }
+        }
+      }
+    }
+    return new Changed(inputs, outputs);
+  }
+
+  /**
+   * {@code nchw}, inputs for the model {@code g} came from, as {@code g} reads them: the inputs
+   * its metadata names as NHWC transposed to NHWC, the others as they are.
+   */
+  public static Map<String, Tensor> inputsFor(Graph g, Map<String, Tensor> nchw) {
+    Changed c = changed(g);
+    if (c.inputs().isEmpty()) {
+      return nchw;
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>(nchw);
+    for (String name : c.inputs()) {
+      Tensor t = out.get(name);
+      if (t != null) {
+        out.put(name, Perms.moveConstant(t, ConvertToNhwc.TO_NCHW));
+      }
+    }
+    return out;
+  }
+
+  /** {@code shapes} (NCHW, by input name) as {@code g} reads its inputs. */
+  public static Map<String, long[]> shapesFor(Graph g, Map<String, long[]> shapes) {
+    Changed c = changed(g);
+    if (c.inputs().isEmpty()) {
+      return shapes;
+    }
+    Map<String, long[]> out = new LinkedHashMap<>(shapes);
+    for (String name : c.inputs()) {
+      long[] d = out.get(name);
+      if (d != null && d.length == 4) {
+        out.put(name, new long[] {d[0], d[2], d[3], d[1]});
+      }
+    }
+    return out;
   }
 
   private static boolean readOnlyIntoNhwc(Value x) {

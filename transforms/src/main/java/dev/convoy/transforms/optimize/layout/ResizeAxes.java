@@ -6,14 +6,20 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * A Resize on permuted data: nearest-neighbour resizing maps each output index from its own axis
- * alone, so {@code Resize(Transpose(x, p))} is {@code Transpose(Resize'(x), p)} where Resize' has
- * its per-axis roi, scales and sizes permuted the same way. Only constant per-axis inputs of the
- * input's full rank, no {@code axes} attribute and no antialiasing qualify.
+ * A Resize on permuted data: nearest, linear and cubic resizing map each output index from its
+ * own axis alone (the interpolations are separable), so {@code Resize(Transpose(x, p))} is {@code
+ * Transpose(Resize'(x), p)} where Resize' has its per-axis roi, scales and sizes permuted the same
+ * way. Only constant per-axis inputs of the input's full rank, no {@code axes} attribute and no
+ * antialiasing qualify. ONNX Runtime runs the channels-last forms too ({@code NhwcCoverageTest}
+ * checks the exported model there for nearest, linear and cubic).
  */
 final class ResizeAxes {
+  /** The modes that resample each axis on its own (linear and cubic are separable). */
+  private static final Set<String> MODES = Set.of("nearest", "linear", "cubic");
+
   private ResizeAxes() {}
 
   /**
@@ -21,7 +27,7 @@ final class ResizeAxes {
    * p} (the new axis i is the old axis {@code p[i]}), or null when {@code n} cannot move.
    */
   static Map<Integer, Tensor> permuted(Node n, long[] p) {
-    if (!n.stringAttr("mode", "nearest").equals("nearest") || n.intsAttr("axes") != null
+    if (!MODES.contains(n.stringAttr("mode", "nearest")) || n.intsAttr("axes") != null
         || n.intAttr("antialias", 0) != 0) {
       return null;
     }

@@ -37,7 +37,7 @@ class IoLayoutTest {
     IoLayout.Changed c = IoLayout.toNhwc(nhwc, O3_CVY);
     assertEquals(List.of("input"), c.inputs());
     assertEquals("inputs=input;outputs=", nhwc.metadata().get(IoLayout.KEY));
-    assertEquals(0, O3LayoutDevModelsTest.transposes(nhwc, 4));
+    assertEquals(0, O3LayoutDevModelsTest.transposes(nhwc));
     Map<String, Tensor> in = SeededInputs.generate(o3, Map.of());
     Tensor x = in.get("input");
     Map<String, Tensor> want = Evaluator.standard().runTensors(o3, in);
@@ -68,7 +68,7 @@ class IoLayoutTest {
     IoLayout.Changed c = IoLayout.toNhwc(nhwc, O3_CVY);
     assertEquals(List.of("x"), c.inputs());
     assertEquals(List.of("y"), c.outputs());
-    assertEquals(0, O3LayoutDevModelsTest.transposes(nhwc, 4));
+    assertEquals(0, O3LayoutDevModelsTest.transposes(nhwc));
     Map<String, Tensor> in = SeededInputs.generate(g, Map.of());
     Tensor want = Evaluator.standard().runTensors(o3, in).get("y");
     Tensor got = Evaluator.standard().runTensors(nhwc, Map.of("x", nhwcOf(in.get("x"))))

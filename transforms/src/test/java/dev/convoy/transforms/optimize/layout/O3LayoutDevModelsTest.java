@@ -12,6 +12,7 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.ir.verify.GraphVerifier;
+import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.optimize.Facts;
@@ -20,8 +21,10 @@ import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.Target;
-import dev.convoy.transforms.testing.EndToEndAgreement;
 import dev.convoy.transforms.testing.OrtFixture;
+import dev.convoy.transforms.verify.Judgement;
+import dev.convoy.transforms.verify.ModelVerification;
+import dev.convoy.transforms.verify.Oracle;
 import dev.convoy.transforms.verify.OracleArgs;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Files;
@@ -36,10 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * O3 for the {@code cvy} target on the dev CNNs: the layout pass leaves Transposes only at the
- * graph boundary (at most one 4-D Transpose per 4-D graph input and output; Transposes of other
- * ranks, such as ShuffleNet's channel shuffles, no more than the model itself has), every Conv is
- * channels-last, the written {@code .cvy} run by the evaluator agrees with ONNX Runtime on the
- * original (as {@link EndToEndAgreement} judges every evaluator run), and its ONNX export (NHWC
+ * graph boundary (no Transpose of any rank but at most one per 4-D graph input and output:
+ * ShuffleNet's channel shuffles become {@code convoy::ChannelShuffle} on the channels-last axis,
+ * YOLOX's heads meet the output's Transpose), every Conv is channels-last, the written {@code
+ * .cvy} run by the evaluator agrees with ONNX Runtime on the original as {@code optimize
+ * --verify} judges it (pass or drift), and its ONNX export (NHWC
  * ops expanded) loads in ONNX Runtime and agrees with the original there.
  */
 class O3LayoutDevModelsTest {
@@ -50,16 +54,15 @@ class O3LayoutDevModelsTest {
       "ppocrv4_det", "super_resolution");
 
   /**
-   * Models that keep more layout Transposes than the boundary, with the measured count and why.
-   * {@code shufflenet_v2_x0_5_nofold}: each channel shuffle (Reshape to 5-D, Transpose, Reshape
-   * back) composes with the layout permutation into a 5-D perm whose merged channel axes are
-   * reversed in the moved layout, so no Reshape move applies and each shuffle unit keeps its NCHW
-   * island (30 4-D Transposes). {@code yolox_nano}: the three detection heads meet in one Concat
-   * before the output's Transpose; a Transpose sinks from one seed at a time and moving a single
-   * head removes nothing, so each head keeps one (3, plus the input's).
+   * Models whose O3 {@code .cvy} differs from the original beyond the verification tolerance in
+   * Convoy's evaluator itself, which is then no runtime drift but the layout's own float
+   * reassociation, with the measured bound (max abs error against ONNX Runtime on the original,
+   * rounded up) and why. {@code yolox_nano}: channels-last convolutions sum the channels in
+   * another order; near-zero elements of box coordinates of magnitude ~100 move by up to
+   * 1.62e-4 at the first layout Transpose that convert-to-nhwc restores ({@code optimize --level
+   * O3 --target cvy --verify} names that pass), 1.68e-4 at the output, measured 2026-12-05.
    */
-  static final Map<String, Integer> EXCEPTIONS =
-      Map.of("shufflenet_v2_x0_5_nofold", 30, "yolox_nano", 4);
+  static final Map<String, Double> REASSOCIATION = Map.of("yolox_nano", 2e-4);
 
   private static final OptimizeOptions O3_CVY =
       OptimizeOptions.atLevel(Level.O3).withTarget(Target.CVY);
@@ -76,12 +79,8 @@ class O3LayoutDevModelsTest {
       Graph g = r.graph();
       assertEquals(List.of(), GraphVerifier.verify(g), name + ": invalid result");
 
-      int allowed = Math.max(boundary4d(g), EXCEPTIONS.getOrDefault(name, 0));
-      assertTrue(transposes(g, 4) <= allowed, name + ": " + transposes(g, 4)
-          + " 4-D Transposes for " + boundary4d(g) + " 4-D graph inputs and outputs");
-      assertTrue(transposes(g, -4) <= transposes(original, -4), name + ": "
-          + transposes(g, -4) + " Transposes of other ranks, the model has "
-          + transposes(original, -4));
+      assertTrue(transposes(g) <= boundary4d(g), name + ": " + transposes(g)
+          + " Transposes for " + boundary4d(g) + " 4-D graph inputs and outputs");
       assertEquals(0, count(g, "", "Conv") + count(g, "", "ConvTranspose")
           + count(g, OpCatalog.CONVOY_DOMAIN, "FusedConv"),
           name + ": a Conv stayed channels-first");
@@ -91,33 +90,26 @@ class O3LayoutDevModelsTest {
       Graph written = CvyReader.read(cvy);
       Map<String, Tensor> inputs =
           SeededInputs.generate(original, OracleArgs.read(model).shapes());
-      Map<String, Tensor> want = ORT.verifier().run(model, inputs);
-      Map<String, Tensor> got = Evaluator.standard().runTensors(written, inputs);
-      for (var e : want.entrySet()) {
-        var verdict = EndToEndAgreement.judge(name, e.getKey(), e.getValue(),
-            got.get(e.getKey()));
-        assertTrue(verdict.accepted(), name + ": evaluator on the O3 .cvy: "
-            + verdict.describe());
-      }
+      Judgement j = ModelVerification.judge(Oracle.choose(ModelFormat.ONNX, ModelFormat.CVY),
+          model, original, written, inputs, ORT.verifier(), Evaluator.standard(), () -> null);
+      Double bound = REASSOCIATION.get(name);
+      assertTrue(j.accepted() || bound != null && j.drift() == null
+          && j.outputs().outputs().stream().allMatch(o -> o.problem() == null)
+          && j.outputs().maxAbsError() <= bound,
+          name + ": evaluator on the O3 .cvy: " + j.summary());
       byte[] exported = OnnxExporter.toBytes(written);
       var v = ORT.verifier().compare(Files.readAllBytes(model), exported, inputs);
       assertTrue(v.pass(), name + ": the O3 .cvy exported to ONNX: " + v.firstFailure());
     }));
   }
 
-  /** Transposes of rank {@code rank}, or of any other rank than {@code -rank} when negative. */
-  static int transposes(Graph g, int rank) {
-    int[] n = {0};
-    g.forEachNode(node -> {
-      if (node.domain().isEmpty() && node.opType().equals("Transpose")) {
-        int r = Facts.rank(node.output(0));
-        n[0] += (rank > 0 ? r == rank : r != -rank) ? 1 : 0;
-      }
-    });
-    return n[0];
+  /** The Transposes of {@code g}, of any rank. */
+  static int transposes(Graph g) {
+    return count(g, "", "Transpose");
   }
 
-  private static int boundary4d(Graph g) {
+  /** The 4-D graph inputs (not initializers) and outputs of {@code g}. */
+  static int boundary4d(Graph g) {
     int n = 0;
     for (Value v : g.inputs()) {
       n += v.constant() == null && Facts.rank(v) == 4 ? 1 : 0;
