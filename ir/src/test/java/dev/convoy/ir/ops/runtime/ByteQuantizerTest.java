@@ -3,7 +3,6 @@ package dev.convoy.ir.ops.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class ByteQuantizerTest {
@@ -36,9 +35,9 @@ class ByteQuantizerTest {
   }
 
   @Test
-  void quantizeFollowsTheSpecOnTiesInfinitiesAndNaNOnEveryPath() {
+  void quantizeFollowsTheSpecOnTiesInfinitiesAndNaN() {
     Random r = new Random(7);
-    // Many rounds, so that the loops are compiled (and vectorized) while still being checked.
+    // Many rounds, so that the loop is also checked once compiled.
     for (int round = 0; round < 3000; round++) {
       int n = 1 + r.nextInt(300);
       int off = r.nextInt(5);
@@ -52,25 +51,6 @@ class ByteQuantizerTest {
       byte[] got = new byte[n];
       ByteQuantizer.quantize(x, off, n, scale, zero, lo, hi, got);
       assertArrayEquals(want, got, "round " + round);
-      byte[] scalar = new byte[n];
-      ByteQuantizer.scalarQuantize(x, off, 0, n, scale, zero, lo, hi, scalar);
-      assertArrayEquals(want, scalar, "scalar, round " + round);
-    }
-  }
-
-  @Test
-  void vectorRangeEqualsScalarRange() {
-    Assumptions.assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-        && VectorByteQuantizer.usable(), "the Vector API is not in this JVM");
-    Random r = new Random(11);
-    for (int round = 0; round < 3000; round++) {
-      int n = 1 + r.nextInt(300);
-      float[] x = values(r, n + 3, round % 4 == 0);
-      float[] want = ByteQuantizer.scalarRangeWithZero(x, 3, n);
-      float[] got = VectorByteQuantizer.rangeWithZero(x, 3, n);
-      assertArrayEquals(new int[] {Float.floatToIntBits(want[0]), Float.floatToIntBits(want[1])},
-          new int[] {Float.floatToIntBits(got[0]), Float.floatToIntBits(got[1])},
-          "round " + round);
     }
   }
 }
