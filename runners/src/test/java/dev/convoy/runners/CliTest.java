@@ -153,6 +153,12 @@ class CliTest {
     String wh = out.resolve("warehouse").toString();
     Result first = run("run", zoo.toString(), "--out", out.toString(), "--run-id", "r1", "--level", "O1");
     assertEquals(Main.CHECK_FAILED, first.exit(), "a failed model makes the run exit 1: " + first.err());
+    // Progress goes to the CLI's console: one line per model, then the summary.
+    assertTrue(first.out().startsWith("convoy run r1: 2 models\n"), first.out());
+    assertTrue(first.out().contains("[1/2] ") && first.out().contains("[2/2] "), first.out());
+    assertTrue(first.out().matches("(?s).*\\] ok +good .*\\] FAILED +bad .*"
+        + "|(?s).*\\] FAILED +bad .*\\] ok +good .*"), first.out());
+    assertTrue(first.out().contains("convoy run r1: 1 ok, 1 failed of 2"), first.out());
     Result second = run("run", zoo.toString(), "--out", out.toString(), "--run-id", "r2", "--level", "O0");
     assertEquals(Main.CHECK_FAILED, second.exit(), second.err());
 

@@ -147,4 +147,20 @@ public final class ShapeFns {
     }
     return p == 1 ? symbol : Dim.UNKNOWN;
   }
+
+  /**
+   * The Transpose permutation of attention's head split: rank-{@code rank} {@code [..., S, H, D]}
+   * to {@code [..., H, S, D]} (its own inverse, the head merge), or with {@code keys} to {@code
+   * [..., H, D, S]}; the layouts {@code convoy::Attention}'s {@code num_heads} form stands for.
+   */
+  public static long[] headPermutation(int rank, boolean keys) {
+    long[] perm = new long[rank];
+    for (int i = 0; i < rank; i++) {
+      perm[i] = i;
+    }
+    perm[rank - 3] = rank - 2;
+    perm[rank - 2] = keys ? rank - 1 : rank - 3;
+    perm[rank - 1] = keys ? rank - 3 : rank - 1;
+    return perm;
+  }
 }

@@ -19,12 +19,14 @@ public final class Compare {
 
   /**
    * One model in both runs (or in one: {@code status} then says why, e.g. "new in B"), with the
-   * figures of A and B (NaN where unknown; latencies only when one runtime timed both) and the
-   * regressions found on it.
+   * figures of A and B (NaN where unknown; latencies only when one runtime timed both), the
+   * verification verdicts ({@code pass}, {@code drift}, {@code runtime-drift}, {@code FAIL}; "-"
+   * where unknown) and the regressions found on it.
    */
   public record Delta(String model, String status, double nodesA, double nodesB, double bytesA,
       double bytesB, double errorA, double errorB, double timeMsA, double timeMsB,
-      double latencyMsA, double latencyMsB, List<String> regressions) {
+      double latencyMsA, double latencyMsB, String verdictA, String verdictB,
+      List<String> regressions) {
     public Delta {
       regressions = List.copyOf(regressions);
     }
@@ -53,21 +55,29 @@ public final class Compare {
       Path thresholdsConfig, PrintWriter out) {
     Comparison c = compute(warehouse, runA, runB, Thresholds.load(thresholdsConfig));
     out.printf("compare %s (A) -> %s (B)%n%n", runA, runB);
-    out.printf("%-32s %20s %26s %24s %20s %22s%n", "model", "nodes A->B", "bytes A->B",
-        "max abs err A->B", "time ms A->B", "latency ms A->B");
+    out.printf("%-32s %20s %26s %24s %28s %20s %22s%n", "model", "nodes A->B", "bytes A->B",
+        "max abs err A->B", "verdict A->B", "time ms A->B", "latency ms A->B");
     for (Delta d : c.models()) {
       if (!d.status().isEmpty()) {
         out.printf("%-32s %s%n", d.model(), d.status());
         continue;
       }
-      out.printf("%-32s %20s %26s %24s %20s %22s%n", d.model(),
+      out.printf("%-32s %20s %26s %24s %28s %20s %22s%n", d.model(),
           (long) d.nodesA() + "->" + (long) d.nodesB() + Report.pct(d.nodesA(), d.nodesB()),
           (long) d.bytesA() + "->" + (long) d.bytesB() + Report.pct(d.bytesA(), d.bytesB()),
           String.format("%.1e->%.1e", d.errorA(), d.errorB()),
+          d.verdictA().equals(d.verdictB()) ? d.verdictB() : d.verdictA() + "->" + d.verdictB(),
           String.format("%.0f->%.0f", d.timeMsA(), d.timeMsB()),
           Double.isNaN(d.latencyMsA()) || Double.isNaN(d.latencyMsB()) ? "-"
               : String.format("%.2f->%.2f", d.latencyMsA(), d.latencyMsB())
                   + Report.pct(d.latencyMsA(), d.latencyMsB()));
+    }
+    List<Delta> drifted = c.models().stream()
+        .filter(d -> d.status().isEmpty() && d.verdictB().contains("drift")).toList();
+    if (!drifted.isEmpty()) {
+      out.printf("%n%d model(s) verified with drift in B (accepted; convoy report %s explains):%n",
+          drifted.size(), c.runB());
+      drifted.forEach(d -> out.printf("  %-30s %s%n", d.model(), d.verdictB()));
     }
     List<String> regressions = c.regressions();
     out.println();
@@ -103,12 +113,13 @@ public final class Compare {
       Map<String, Object> failed, Thresholds th) {
     double nan = Double.NaN;
     if (x == null) {
-      return new Delta(m, "new in B", nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, List.of());
+      return new Delta(m, "new in B", nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, "-", "-",
+          List.of());
     }
     if (y == null) {
       String why = failed == null ? "missing from B"
           : "failed in B at " + failed.get("stage") + " (" + failed.get("error_class") + ")";
-      return new Delta(m, why, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
+      return new Delta(m, why, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, "-", "-",
           List.of(m + ": " + why));
     }
     double nA = Report.num(x.get("nodes_after"));
@@ -147,7 +158,12 @@ public final class Compare {
       regressions.add(String.format("%s: latency %.2f ms -> %.2f ms (%+.0f%%, limit %.0f%%)",
           m, lA, lB, growthPct(lA, lB), th.latencyIncreasePct()));
     }
-    return new Delta(m, "", nA, nB, sA, sB, eA, eB, tA, tB, lA, lB, regressions);
+    return new Delta(m, "", nA, nB, sA, sB, eA, eB, tA, tB, lA, lB, verdictOf(x), verdictOf(y),
+        regressions);
+  }
+
+  private static String verdictOf(Map<String, Object> row) {
+    return row.get("passed") == null && row.get("verdict") == null ? "-" : Report.verdict(row);
   }
 
   private static double growthPct(double before, double after) {
@@ -164,7 +180,7 @@ public final class Compare {
       Path warehouse) {
     List<Map<String, Object>> rows = sql.query(
         "SELECT m.model, m.nodes_after, m.artifact_bytes, m.total_nanos, v.max_abs_error, v.passed,"
-            + " l.runtime, l.result_ms FROM " + sql.from(Tables.MODELS) + " m LEFT JOIN "
+            + " v.verdict, l.runtime, l.result_ms FROM " + sql.from(Tables.MODELS) + " m LEFT JOIN "
             + sql.from(Tables.VERIFICATIONS) + " v ON v.run_id = m.run_id AND v.model = m.model"
             + " LEFT JOIN " + sql.from(Tables.LATENCIES)
             + " l ON l.run_id = m.run_id AND l.model = m.model WHERE m.run_id = ?", runId);

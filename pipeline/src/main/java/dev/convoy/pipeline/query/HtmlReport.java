@@ -93,11 +93,12 @@ public final class HtmlReport {
     List<List<Object>> rows = new ArrayList<>();
     for (Compare.Delta d : c.models()) {
       rows.add(List.of(d.model(), d.status().isEmpty() ? "in both" : d.status(), d.nodesA(),
-          d.nodesB(), d.bytesA(), d.bytesB(), d.errorA(), d.errorB(), d.latencyMsA(),
-          d.latencyMsB(), d.timeMsA(), d.timeMsB()));
+          d.nodesB(), d.bytesA(), d.bytesB(), d.errorA(), d.errorB(), d.verdictA(), d.verdictB(),
+          d.latencyMsA(), d.latencyMsB(), d.timeMsA(), d.timeMsB()));
     }
     page.table(List.of("model", "status", "nodes A", "nodes B", "bytes A", "bytes B",
-        "max abs error A", "max abs error B", "latency ms A", "latency ms B", "pipeline ms A",
+        "max abs error A", "max abs error B", "verdict A", "verdict B", "latency ms A",
+        "latency ms B", "pipeline ms A",
         "pipeline ms B"), rows, c.models().stream().map(Compare.Delta::regressed).toList());
     List<Map<String, Object>> latency = HtmlPage.rows();
     List<Map<String, Object>> nodes = HtmlPage.rows();

@@ -39,6 +39,9 @@ public final class Report {
       Map<String, Map<String, Object>> verify = byModel(sql.query(
           "SELECT model, passed, max_abs_error, cosine, verdict, first_node, culprit FROM "
               + sql.from(Tables.VERIFICATIONS) + " WHERE run_id = ?", runId));
+      if (!verify.isEmpty()) {
+        out.println("verification: " + verdictCounts(verify.values()));
+      }
       if (!models.isEmpty()) {
         out.printf("%n%-32s %-6s %18s %22s %6s %-20s %9s%n", "model", "format", "nodes before->after",
             "bytes before->after", "pieces", "verification", "time ms");
@@ -57,8 +60,11 @@ public final class Report {
       if (!explained.isEmpty()) {
         out.printf("%nverification mismatches explained (%d):%n", explained.size());
         for (Map<String, Object> v : explained) {
-          out.printf("  %-30s %s%n  %-30s %s%n", v.get("model"), v.get("first_node"), "",
-              v.get("culprit"));
+          out.printf("  %-30s %-13s %s%n", v.get("model"), verdict(v), v.get("first_node"));
+          Object culprit = v.get("culprit");
+          if (culprit != null && !culprit.toString().isEmpty()) {
+            out.printf("  %-30s %-13s %s%n", "", "", culprit);
+          }
         }
       }
       if (!failures.isEmpty()) {
@@ -167,12 +173,32 @@ public final class Report {
     if (v == null) {
       return "-";
     }
+    return verdict(v) + String.format(" %.1e", num(v.get("max_abs_error")));
+  }
+
+  /**
+   * A row's verdict as shown ({@code FAIL} in capitals); rows written before verdicts were
+   * recorded say pass or fail by {@code passed}.
+   */
+  static String verdict(Map<String, Object> v) {
     String verdict = (String) v.get("verdict");
     if (verdict == null || verdict.isEmpty()) {
       verdict = Boolean.TRUE.equals(v.get("passed")) ? "pass" : "fail";
     }
-    return (verdict.equals("fail") ? "FAIL" : verdict)
-        + String.format(" %.1e", num(v.get("max_abs_error")));
+    return verdict.equals("fail") ? "FAIL" : verdict;
+  }
+
+  /** How many rows have each verdict, in the order pass, drift, runtime-drift, FAIL, others. */
+  static String verdictCounts(java.util.Collection<Map<String, Object>> rows) {
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    for (String known : List.of("pass", "drift", "runtime-drift", "FAIL")) {
+      counts.put(known, 0);
+    }
+    for (Map<String, Object> v : rows) {
+      counts.merge(verdict(v), 1, Integer::sum);
+    }
+    return String.join(", ", counts.entrySet().stream()
+        .map(e -> e.getValue() + " " + e.getKey()).toList());
   }
 
   static Double num(Object o) {

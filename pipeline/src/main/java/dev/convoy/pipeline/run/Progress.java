@@ -1,6 +1,6 @@
 package dev.convoy.pipeline.run;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,14 +19,14 @@ public final class Progress implements AutoCloseable {
 
   private final String runId;
   private final int total;
-  private final PrintStream out;
+  private final PrintWriter out;
   private final long start = System.nanoTime();
   private final AtomicInteger done = new AtomicInteger();
   private final AtomicInteger failed = new AtomicInteger();
   private final AtomicLong lastLine = new AtomicLong(System.nanoTime());
   private final Thread heartbeat;
 
-  private Progress(String runId, int total, PrintStream out) {
+  private Progress(String runId, int total, PrintWriter out) {
     this.runId = runId;
     this.total = total;
     this.out = out;
@@ -35,10 +35,11 @@ public final class Progress implements AutoCloseable {
   }
 
   /** Starts tracking run {@code runId} of {@code total} models, printing to {@code out}. */
-  public static Progress start(String runId, int total, PrintStream out) {
+  public static Progress start(String runId, int total, PrintWriter out) {
     Progress p = new Progress(runId, total, out);
     RUNS.put(runId, p);
     out.printf("convoy run %s: %d models%n", runId, total);
+    out.flush();
     p.heartbeat.start();
     return p;
   }
@@ -60,6 +61,7 @@ public final class Progress implements AutoCloseable {
     synchronized (out) {
       out.printf("[%" + width + "d/%d] %-6s %-32s %s (failures %d, %s)%n", n, total,
           ok ? "ok" : "FAILED", model, note, f, elapsed());
+      out.flush();
     }
     lastLine.set(System.nanoTime());
   }
@@ -80,6 +82,7 @@ public final class Progress implements AutoCloseable {
         synchronized (out) {
           out.printf("... %d/%d models done, %d failed, %s%n", done.get(), total, failed.get(),
               elapsed());
+          out.flush();
         }
         lastLine.set(System.nanoTime());
       }

@@ -17,8 +17,10 @@ final class ProgressFn {
 
     @ProcessElement
     public void process(@Element ModelRun r) {
-      String v = r.verification() == null ? "" : r.verification().passed() ? ", verified"
-          : ", VERIFICATION MISMATCH";
+      String v = r.verification() == null ? ""
+          : !r.verification().passed() ? ", VERIFICATION MISMATCH"
+          : r.verification().verdict().equals("pass") || r.verification().verdict().isEmpty()
+              ? ", verified" : ", verified with " + r.verification().verdict().replace('-', ' ');
       String nodes = r.before().nodes() + " -> " + (r.after() == null ? "?" : r.after().nodes())
           + " nodes" + v;
       Progress.tick(runId, r.name(), true, nodes);

@@ -16,7 +16,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What {@code convoy run} runs: the zoo (folder or manifest), the output folder (artifacts,
+ * What {@code convoy run} runs: the zoo (folder or manifest; a folder may also be a URI of any
+ * Beam filesystem, listed there), the output folder (artifacts,
  * warehouse), the run id (re-using one replaces that run's rows), optimization level and artifact
  * format, the node count above which a graph is split into pieces, and the rules or passes
  * switched on or off by name on top of the level's pipeline (as {@code optimize --enable/--disable})
@@ -25,7 +26,7 @@ import java.util.TreeSet;
  * --target-opset}).
  */
 public record RunConfig(
-    Path zoo,
+    String zoo,
     String out,
     String runId,
     Level level,
@@ -74,6 +75,14 @@ public record RunConfig(
 
   /** Level O2, .cvy artifacts, a timestamp run id; output to {@code out}, a local path or a URI. */
   public static RunConfig of(Path zoo, String out) {
+    return of(zoo.toString(), out);
+  }
+
+  /**
+   * Level O2, .cvy artifacts, a timestamp run id; the zoo and the output each a local path or a
+   * URI.
+   */
+  public static RunConfig of(String zoo, String out) {
     return new RunConfig(zoo, out, null, Level.O2, "cvy",
         DEFAULT_PARTITION_THRESHOLD, Set.of(), Set.of(), DEFAULT_LATENCY_RUNS, Target.STANDARD);
   }
@@ -150,7 +159,7 @@ public record RunConfig(
   /** The settings as a map, for the {@code runs.config} column. */
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("zoo", zoo.toString());
+    m.put("zoo", zoo);
     m.put("out", out);
     m.put("runId", runId);
     m.put("level", level.name());

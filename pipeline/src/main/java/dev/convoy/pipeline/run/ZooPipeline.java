@@ -78,8 +78,11 @@ public final class ZooPipeline {
   }
 
   /** The folder model paths are relative to: the zoo folder, or a manifest's folder. */
-  private static String zooRoot(Path zoo) {
-    Path z = zoo.toAbsolutePath().normalize();
+  private static String zooRoot(String zoo) {
+    if (!Storage.isLocal(zoo)) {
+      return Storage.dir(zoo, "");
+    }
+    Path z = Storage.localPath(zoo).orElseThrow().normalize();
     return Storage.of(Files.isDirectory(z) || z.getParent() == null ? z : z.getParent());
   }
 }

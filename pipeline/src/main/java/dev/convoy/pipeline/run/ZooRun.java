@@ -8,8 +8,11 @@ import dev.convoy.pipeline.warehouse.avro.RunRow;
 import dev.convoy.pipeline.zoo.ZooIO;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.Pipeline;
@@ -31,9 +34,18 @@ public final class ZooRun {
 
   /** Runs {@code cfg} as {@code exec} says, printing progress to {@code console}. */
   public static RunSummary run(RunConfig cfg, Execution exec, PrintStream console) {
+    return run(cfg, exec, new PrintWriter(console, true));
+  }
+
+  /**
+   * Runs {@code cfg} as {@code exec} says, printing progress to {@code console} (the CLI's
+   * console, which need not be {@code System.out}).
+   */
+  public static RunSummary run(RunConfig cfg, Execution exec, PrintWriter console) {
+    // The pipeline first: it registers the filesystems of its options, where the zoo may be.
+    Pipeline p = Pipeline.create(exec.options());
     int total = ZooIO.list(cfg.zoo()).size();
     String out = cfg.out();
-    Pipeline p = Pipeline.create(exec.options());
     RunStaging staging = RunStaging.open(out, cfg.runId());
     ZooPipeline.build(p, cfg, staging.dir());
     long start = System.currentTimeMillis();
@@ -50,10 +62,11 @@ public final class ZooRun {
     int ok = counters.getOrDefault(Stages.DONE_COUNTER, 0L).intValue();
     int failed = counters.getOrDefault(Stages.FAILED_COUNTER, 0L).intValue();
     int mismatches = counters.getOrDefault(Stages.MISMATCH_COUNTER, 0L).intValue();
+    int drifts = counters.getOrDefault(Stages.DRIFT_COUNTER, 0L).intValue();
     RunTable.write(staging.warehouse(), cfg.runId(), RunRow.newBuilder()
         .setStartedAtMs(start)
         .setEndedAtMs(end)
-        .setZoo(cfg.zoo().toString())
+        .setZoo(cfg.zoo())
         .setLevel(cfg.level().name())
         .setTarget(cfg.target())
         .setRunner(exec.runner())
@@ -68,10 +81,26 @@ public final class ZooRun {
     String warehouse = Storage.dir(out, "warehouse");
     console.printf("convoy run %s: %d ok, %d failed of %d in %.1f s%s; warehouse %s%n",
         cfg.runId(), ok, failed, total, (end - start) / 1e3,
-        mismatches == 0 ? "" : " (" + mismatches + " with verification mismatches)", warehouse);
+        verificationNote(mismatches, drifts), warehouse);
+    console.flush();
     return new RunSummary(cfg.runId(), out, total, ok, failed, mismatches, end - start,
         counters.getOrDefault(Stages.NODES_COUNTER, 0L),
         counters.getOrDefault(Stages.OPTIMIZE_MS_COUNTER, 0L));
+  }
+
+  /**
+   * The summary's note on verification: mismatches (which fail the run) and drifts (accepted,
+   * shown by {@code convoy report}).
+   */
+  static String verificationNote(int mismatches, int drifts) {
+    List<String> notes = new ArrayList<>();
+    if (mismatches > 0) {
+      notes.add(mismatches + " with verification mismatches");
+    }
+    if (drifts > 0) {
+      notes.add(drifts + " verified with drift, see convoy report");
+    }
+    return notes.isEmpty() ? "" : " (" + String.join("; ", notes) + ")";
   }
 
   /** The run's settings with the runner's, for the {@code runs.config} column. */

@@ -3,6 +3,7 @@ package dev.convoy.pipeline.stage;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.storage.Storage;
+import dev.convoy.pipeline.element.Failure;
 import dev.convoy.pipeline.element.GraphStats;
 import dev.convoy.pipeline.element.ModelRun;
 import dev.convoy.pipeline.element.Stage;
@@ -48,14 +49,25 @@ public final class ConvertModels extends Stages.Composite<ModelRef> {
     }
 
     @Override
-    ModelRun apply(ModelRef ref) {
+    ModelRun apply(ModelRef ref) throws StageFailure {
       long t0 = System.nanoTime();
       // A model on another filesystem is copied to this worker first (then memory-mapped).
       Path path = ModelFiles.local(ref.path());
       // The format is sniffed again on the worker: its error names the file and what it holds.
       // Loading checks the model (structure, domains, ops) before any stage sees it.
-      Graph g = ref.weights().isEmpty() ? Models.load(path)
-          : Models.load(path, Storage.localCopy(ref.weights()));
+      Graph g;
+      try {
+        g = ref.weights().isEmpty() ? Models.load(path)
+            : Models.load(path, Storage.localCopy(ref.weights()));
+      } catch (RuntimeException e) {
+        if (Storage.isLocal(ref.path())) {
+          throw e;
+        }
+        // The error names the worker's copy; the user knows the model by its location.
+        Failure f = Failure.of(ref.name(), ref.path(), Stage.CONVERT.label(), e);
+        throw new StageFailure(new Failure(f.model(), f.path(), f.stage(), f.errorClass(),
+            f.message().replace(path.toString(), ref.path())));
+      }
       String blob = store.put(g);
       return ModelRun.converted(ref, blob, GraphStats.of(g), System.nanoTime() - t0);
     }

@@ -27,6 +27,11 @@ public final class Stages {
   public static final String DONE_COUNTER = "models_written";
   /** Counter: written models whose result disagreed with the original on the seeded inputs. */
   public static final String MISMATCH_COUNTER = "verification_mismatches";
+  /**
+   * Counter: written models whose result differed from the original only by drift (quantization
+   * or runtime), accepted and flagged.
+   */
+  public static final String DRIFT_COUNTER = "verification_drifts";
   /** Counter: nodes of the converted models that were written. */
   public static final String NODES_COUNTER = "nodes_converted";
   /** Counter: optimizer time (ms) summed over pieces and boundary passes. */

@@ -14,11 +14,10 @@ import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.verify.Judgement;
-import dev.convoy.transforms.verify.NodeByNode;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.Oracle;
 import dev.convoy.transforms.verify.OrtVerifier;
-import dev.convoy.transforms.verify.NchwView;
+import dev.convoy.transforms.verify.Verdict;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Path;
 import java.util.Map;
@@ -37,9 +36,11 @@ import org.apache.beam.sdk.values.TupleTag;
  * artifact format ({@code .cvy}, which may hold Convoy's own ops: the evaluator; ONNX: ONNX
  * Runtime). A mismatch is a result (a failing {@code verifications} row), not a failure; a model
  * the oracle cannot run (an op it lacks) is a failure. A mismatch is explained as {@link Judgement}
- * says: the first diverging node (node by node in Convoy's evaluator), the rule or pass that
- * introduced it (the original optimized again, whole, in verify-each-pass mode), and a drift
- * verdict for one quantization step on agreeing float inputs, which does not count as a mismatch.
+ * says: runtime drift when the result's runtime already differs as much from the reference's on
+ * the original itself, else the first diverging node (node by node in Convoy's evaluator), the
+ * rule or pass that introduced it (the original optimized again, whole, in verify-each-pass mode),
+ * and a drift verdict for one quantization step on agreeing float inputs. Neither drift counts as
+ * a mismatch; both are counted and written as the row's verdict.
  */
 public final class VerifyModels extends Stages.Composite<ModelRun> {
   public static final TupleTag<ModelRun> VERIFIED = new TupleTag<>("verified") {};
@@ -77,6 +78,7 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
     private transient OrtVerifier verifier;
     private transient Evaluator evaluator;
     private final Counter mismatches = Metrics.counter(Stages.NAMESPACE, Stages.MISMATCH_COUNTER);
+    private final Counter drifts = Metrics.counter(Stages.NAMESPACE, Stages.DRIFT_COUNTER);
 
     VerifyFn(BlobStore store, OptimizeSettings settings, ModelFormat artifact) {
       super(Stage.VERIFY, VERIFIED);
@@ -108,17 +110,15 @@ public final class VerifyModels extends Stages.Composite<ModelRun> {
       // The original runs from its path, so weights in external-data files beside it load too.
       Path original = ModelFiles.local(run.ref().path());
       Oracle oracle = Oracle.choose(ModelFormat.sniff(original), artifact);
-      OrtVerifier.Verification compared = ModelVerification.compare(oracle, original, source,
-          result, inputs, verifier, evaluator);
       Map<String, long[]> shapes = run.ref().inputShapeArrays();
-      Judgement j = Judgement.of(compared,
-          () -> NodeByNode.locate(source, NchwView.of(result), inputs,
-              OrtVerifier.Tolerance.DEFAULT),
-          () -> PassBisect.culprit(source, settings.options(shapes, true), shapes));
+      Judgement j = ModelVerification.judge(oracle, original, source, result, inputs, verifier,
+          evaluator, () -> PassBisect.culprit(source, settings.options(shapes, true), shapes));
       OrtVerifier.Verification v = j.outputs();
       String detail = v.firstFailure();
       if (!j.accepted()) {
         mismatches.inc();
+      } else if (j.verdict() != Verdict.PASS) {
+        drifts.inc();
       }
       return run.withVerification(
               new Verification(oracle.label(), v.maxAbsError(), v.maxRelError(),

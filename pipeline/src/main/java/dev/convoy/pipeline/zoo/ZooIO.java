@@ -17,7 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -50,16 +53,25 @@ public final class ZooIO {
 
   /** A source of the models under {@code zoo} (folder or manifest). */
   public static Read read(Path zoo) {
-    return new Read(zoo.toAbsolutePath().normalize());
+    return read(zoo.toString());
+  }
+
+  /**
+   * A source of the models under {@code zoo}: a local folder or manifest, or a folder on another
+   * filesystem (a URI Beam's {@code FileSystems} lists).
+   */
+  public static Read read(String zoo) {
+    return new Read(Storage.isLocal(zoo) ? Storage.of(Storage.localPath(zoo).orElseThrow())
+        : Storage.dir(zoo, ""));
   }
 
   /** The {@link PTransform} returned by {@link #read}. */
   public static final class Read extends PTransform<PBegin, PCollection<ModelRef>> {
     private final String zoo;
 
-    private Read(Path zoo) {
-      super("ZooIO.Read(" + zoo.getFileName() + ")");
-      this.zoo = zoo.toString();
+    private Read(String zoo) {
+      super("ZooIO.Read(" + Storage.fileName(zoo) + ")");
+      this.zoo = zoo;
     }
 
     @Override
@@ -68,12 +80,35 @@ public final class ZooIO {
       // (cost) together: a runner that splits Create into contiguous ranges would hand one
       // worker all the expensive ones. Redistributing the (small) references by random key
       // balances the workers and breaks fusion with the read.
-      return input.apply(Create.of(list(Path.of(zoo))).withCoder(JsonCoder.of(ModelRef.class)))
+      return input.apply(Create.of(list(zoo)).withCoder(JsonCoder.of(ModelRef.class)))
           .apply("Spread over workers", Reshuffle.viaRandomKey());
     }
   }
 
-  /** The models of {@code zoo}, sorted by name; names are unique. */
+  /**
+   * The models of {@code zoo} (a local folder or manifest, or a folder on another filesystem),
+   * sorted by name; names are unique.
+   */
+  public static List<ModelRef> list(String zoo) {
+    if (Storage.isLocal(zoo)) {
+      return list(Storage.localPath(zoo).orElseThrow());
+    }
+    String dir = Storage.dir(zoo, "");
+    List<String> files = Storage.list(dir);
+    if (files.isEmpty()) {
+      throw new ConvoyException(zoo + ": no such zoo folder, or no files in it (a zoo on another"
+          + " filesystem is a folder; a manifest must be a local file)");
+    }
+    Set<String> present = Set.copyOf(files);
+    List<Manifest.Entry> entries = files.stream()
+        .filter(f -> isModelFile(f.substring(dir.length()),
+            () -> present.contains(stem(f) + ".prototxt"), () -> sniff(Storage.localCopy(f))))
+        .map(f -> new Manifest.Entry(f, null, null, List.of(), Map.of()))
+        .toList();
+    return named(zoo, entries, dir);
+  }
+
+  /** The models of local {@code zoo} (folder or manifest), sorted by name; names are unique. */
   public static List<ModelRef> list(Path zoo) {
     if (!Files.exists(zoo)) {
       throw new ConvoyException(zoo + ": no such zoo folder or manifest");
@@ -82,6 +117,14 @@ public final class ZooIO {
         Files.isDirectory(zoo) ? scan(zoo) : Manifest.isManifest(zoo) ? Manifest.read(zoo)
             : List.of(new Manifest.Entry(zoo.toString(), null, null, List.of(), Map.of()));
     Path base = Files.isDirectory(zoo) ? zoo : zoo.toAbsolutePath().getParent();
+    return named(zoo.toString(), entries, Storage.of(base));
+  }
+
+  /**
+   * The references of {@code entries}, named by stem (by path under {@code base} where two share
+   * a stem), sorted by name; two equal names are an error naming {@code zoo}.
+   */
+  private static List<ModelRef> named(String zoo, List<Manifest.Entry> entries, String base) {
     Map<String, Integer> baseNameCount = new HashMap<>();
     for (Manifest.Entry e : entries) {
       baseNameCount.merge(e.name() != null ? e.name() : stem(Storage.fileName(e.path())), 1,
@@ -100,20 +143,20 @@ public final class ZooIO {
     return out;
   }
 
-  private static ModelRef toRef(Manifest.Entry e, Path base, Map<String, Integer> counts) {
-    if (!Storage.isLocal(e.path())) {
-      return remoteRef(e);
-    }
-    Path p = Path.of(e.path()).toAbsolutePath().normalize();
+  private static ModelRef toRef(Manifest.Entry e, String base, Map<String, Integer> counts) {
     String name = e.name();
     if (name == null) {
-      name = stem(p.getFileName().toString());
+      name = stem(Storage.fileName(e.path()));
       if (counts.get(name) > 1) {
         // Same file name in two folders: the path relative to the zoo tells them apart.
-        String rel = base.relativize(p).toString().replace('\\', '/');
+        String rel = relative(base, e.path());
         name = rel.contains(".") ? rel.substring(0, rel.lastIndexOf('.')) : rel;
       }
     }
+    if (!Storage.isLocal(e.path())) {
+      return remoteRef(e, name);
+    }
+    Path p = Path.of(e.path()).toAbsolutePath().normalize();
     Map<String, List<Long>> shapes = new LinkedHashMap<>(ShapeSpec.oracleArgsBeside(p));
     shapes.putAll(e.inputShapes());
     long size;
@@ -137,19 +180,35 @@ public final class ZooIO {
   }
 
   /**
-   * A manifest row naming a model on another filesystem: its size from the filesystem, its format
-   * from a local copy (which the Direct runner's workers then reuse); no oracle-args file is
-   * looked for beside it, so its input shapes come from the manifest.
+   * A model on another filesystem (a manifest row naming one, or a file of a zoo folder there):
+   * its size from the filesystem, its format and its oracle-args sidecar ({@code
+   * NAME.oracle.args}, shapes the manifest does not set) from a local copy, which the Direct
+   * runner's workers then reuse.
    */
-  private static ModelRef remoteRef(Manifest.Entry e) {
+  private static ModelRef remoteRef(Manifest.Entry e, String name) {
     long size = Storage.size(e.path());
-    String format = size < 0 ? ModelRef.UNKNOWN_FORMAT : sniff(Storage.localCopy(e.path()));
+    Path copy = size < 0 ? null
+        : Storage.localCopy(e.path(), c -> List.of(c.getFileName() + ".oracle.args"));
+    String format = copy == null ? ModelRef.UNKNOWN_FORMAT : sniff(copy);
     if (format.equals(ModelRef.UNKNOWN_FORMAT) && e.format() != null) {
       format = e.format().toLowerCase(Locale.ROOT);
     }
-    String name = e.name() != null ? e.name() : stem(Storage.fileName(e.path()));
-    return new ModelRef(name, e.path(), format, e.tags(), e.inputShapes(), size,
+    Map<String, List<Long>> shapes =
+        new LinkedHashMap<>(copy == null ? Map.of() : ShapeSpec.oracleArgsBeside(copy));
+    shapes.putAll(e.inputShapes());
+    return new ModelRef(name, e.path(), format, e.tags(), shapes, size,
         e.weights() == null ? "" : e.weights());
+  }
+
+  /** {@code path} relative to folder {@code base}, with '/' separators. */
+  private static String relative(String base, String path) {
+    Optional<Path> b = Storage.localPath(base);
+    Optional<Path> p = Storage.localPath(path);
+    if (b.isPresent() && p.isPresent()) {
+      return b.get().normalize().relativize(p.get().normalize()).toString().replace('\\', '/');
+    }
+    String dir = Storage.dir(base, "");
+    return path.startsWith(dir) ? path.substring(dir.length()) : Storage.fileName(path);
   }
 
   /** A {@link ModelFormat} extension or {@link ModelRef#UNKNOWN_FORMAT}, from the file's content. */
@@ -177,27 +236,38 @@ public final class ZooIO {
   }
 
   private static boolean isModelFile(Path root, Path p) {
-    for (Path part : root.relativize(p)) {
-      String s = part.toString();
-      if (s.startsWith(".") || s.endsWith(".ref")) {
+    return isModelFile(root.relativize(p).toString().replace('\\', '/'),
+        () -> Files.isRegularFile(CaffeImporter.definitionFor(p)), () -> sniff(p));
+  }
+
+  /**
+   * Whether file {@code rel} (its path under the zoo folder) is a model: hidden files and
+   * reference folders are not; a model extension is; a caffemodel is when {@code hasDefinition}
+   * says no prototxt of its stem is beside it; else its {@code content} (a format or {@link
+   * ModelRef#UNKNOWN_FORMAT}, read only when the name does not decide) tells.
+   */
+  private static boolean isModelFile(String rel, BooleanSupplier hasDefinition,
+      Supplier<String> content) {
+    for (String part : rel.split("/")) {
+      if (part.startsWith(".") || part.endsWith(".ref")) {
         return false;
       }
     }
-    String ext = extension(p);
+    String ext = extension(rel);
     if (MODEL_EXTENSIONS.contains(ext)) {
       return true;
     }
-    if (ext.equals("caffemodel") && Files.isRegularFile(CaffeImporter.definitionFor(p))) {
+    if (ext.equals("caffemodel") && hasDefinition.getAsBoolean()) {
       return false;
     }
     if (ext.equals("pb")) {
-      return sniff(p).equals(ModelFormat.TF.extension());
+      return content.get().equals(ModelFormat.TF.extension());
     }
-    return !SIDECAR_EXTENSIONS.contains(ext) && !sniff(p).equals(ModelRef.UNKNOWN_FORMAT);
+    return !SIDECAR_EXTENSIONS.contains(ext) && !content.get().equals(ModelRef.UNKNOWN_FORMAT);
   }
 
-  private static String extension(Path p) {
-    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+  private static String extension(String path) {
+    String n = path.substring(path.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
     int dot = n.lastIndexOf('.');
     return dot < 0 ? "" : n.substring(dot + 1);
   }

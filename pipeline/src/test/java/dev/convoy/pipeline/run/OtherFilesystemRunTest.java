@@ -152,6 +152,31 @@ class OtherFilesystemRunTest {
     assertEquals(query(l.warehouse(), artifacts), query(r.warehouse(), artifacts));
   }
 
+  @Test
+  void aZooFolderOnAnotherFilesystemIsListedThereAndRunsLikeTheLocalFolder() throws Exception {
+    Path zoo = tmp.resolve("zoo");
+    String folder = "mem://convoy-test/folder-zoo/";
+    try (var s = Files.walk(zoo)) {
+      for (Path f : s.filter(Files::isRegularFile).toList()) {
+        try (OutputStream out = Storage.create(folder + zoo.relativize(f))) {
+          Files.copy(f, out);
+        }
+      }
+    }
+    RunSummary r = Runs.direct(RunConfig.of(folder, Storage.of(tmp.resolve("from-folder")))
+        .withRunId("same").withLevel(Level.O3).withTarget("onnx").withPartitionThreshold(100)
+        .withLatencyRuns(1));
+    assertEquals(local.modelsTotal(), r.modelsTotal(), "the same files are models");
+    assertEquals(local.modelsOk(), r.modelsOk());
+    for (String table : Warehouses.MODEL_TABLES) {
+      assertEquals(rowsWithoutTimings(local.warehouse(), table),
+          rowsWithoutTimings(r.warehouse(), table).stream()
+              .map(row -> row.replace(folder, zoo + "/")).toList(), table);
+    }
+    assertEquals(files(tmp.resolve("local/models")), files(tmp.resolve("from-folder/models")),
+        "the zoo's tree is mirrored as from the local folder");
+  }
+
   private static TreeSet<String> files(Path dir) throws Exception {
     TreeSet<String> out = new TreeSet<>();
     try (var s = Files.walk(dir)) {

@@ -12,6 +12,7 @@ import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.Target;
 import dev.convoy.transforms.optimize.fuse.FuseAttention;
+import dev.convoy.transforms.optimize.fuse.FuseAttentionHeads;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Path;
@@ -24,7 +25,9 @@ import java.util.Set;
  * {@code .cvy} with the rule disabled against the same with it (alternating in one run), and the
  * time the fused {@code convoy::Attention} kernels take against the ops they replaced (Softmax,
  * the two MatMuls per block and their scaling), from the evaluator's per-op times over the same
- * runs. Models where the rule does not fire are left out.
+ * runs. Models where the rule does not fire are left out. Then what {@code fuse-attention-heads}
+ * adds: the same {@code .cvy} with the head split and merge left around the fused op against the
+ * one whose op reads merged heads in place (a second alternating pair).
  */
 public final class AttentionBenchmark {
   private AttentionBenchmark() {}
@@ -33,7 +36,8 @@ public final class AttentionBenchmark {
     BenchTable table = new BenchTable(
         "Evaluator on the O2 .cvy with and without fuse-attention (one thread)",
         "model", "attention blocks", "nodes without", "nodes with", "without ms", "with ms",
-        "with / without", "unfused core ms", "convoy::Attention ms", "kernel / core");
+        "with / without", "unfused core ms", "convoy::Attention ms", "kernel / core",
+        "nodes split heads", "split heads ms", "merged heads ms", "merged / split");
     Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(1));
     for (Path model : models) {
       Graph g = Models.load(model);
@@ -41,6 +45,7 @@ public final class AttentionBenchmark {
           SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
       Graph without = Optimizer.optimize(g, options(Set.of(FuseAttention.NAME))).graph();
       Graph with = Optimizer.optimize(g, options(Set.of())).graph();
+      Graph split = Optimizer.optimize(g, options(Set.of(FuseAttentionHeads.NAME))).graph();
       long blocks = with.nodes().stream().filter(n -> n.opType().equals("Attention")).count();
       if (blocks == 0) {
         continue;
@@ -50,8 +55,11 @@ public final class AttentionBenchmark {
       double core = opMillis(without, inputs, reps, "Softmax", "MatMul", "Div", "Mul")
           - opMillis(with, inputs, reps, "MatMul", "Div", "Mul");
       double kernel = opMillis(with, inputs, reps, "Attention");
+      double[] h = FusedTargetBenchmark.interleaved(warmup, reps, () -> ev.runTensors(split,
+          inputs), () -> ev.runTensors(with, inputs));
       table.row(model.getFileName().toString(), blocks, without.totalNodeCount(),
-          with.totalNodeCount(), t[0], t[1], t[1] / t[0], core, kernel, kernel / core);
+          with.totalNodeCount(), t[0], t[1], t[1] / t[0], core, kernel, kernel / core,
+          split.totalNodeCount(), h[0], h[1], h[1] / h[0]);
     }
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs (and"
         + " at least 1 s of them), alternating. Unfused core: per-op time (per run) of Softmax, MatMul, Div and Mul"

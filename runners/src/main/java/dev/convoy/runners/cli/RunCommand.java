@@ -8,7 +8,7 @@ import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.runners.runner.Runner;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.layout.NhwcIo;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,8 +33,9 @@ import picocli.CommandLine.Spec;
     description = "Convert, optimize, verify and write a whole model zoo (Beam pipeline).")
 public class RunCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "ZOO_DIR|MANIFEST",
-      description = "Folder of models or a manifest (CSV or YAML); default: testdata/zoo.")
-  Path zoo;
+      description = "Folder of models or a manifest (CSV or YAML), or the URI of a folder on"
+          + " any Beam filesystem on the classpath (hdfs://...); default: testdata/zoo.")
+  String zoo;
 
   @Option(names = "--out", defaultValue = "convoy-out", paramLabel = "DIR|URI",
       description = "Output folder, or a URI of any Beam filesystem on the classpath:"
@@ -94,8 +95,8 @@ public class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path z = zoo != null ? zoo : defaultZoo();
-    if (!Files.exists(z)) {
+    String z = zoo != null ? zoo : defaultZoo().toString();
+    if (Storage.isLocal(z) && !Files.exists(Storage.localPath(z).orElseThrow())) {
       throw new ConvoyException(z + ": no such zoo folder or manifest");
     }
     if (parallelism < 0) {
@@ -117,10 +118,11 @@ public class RunCommand implements Callable<Integer> {
     }
     RunConfig cfg = new RunConfig(z, out, runId, Level.parse(level), target, partitionThreshold,
         enabled, new HashSet<>(disable), latencyRuns, targetOptions.target());
-    PrintStream console = System.out;
+    PrintWriter console = spec.commandLine().getOut();
     RunSummary s = ZooRun.run(cfg, r.execution(flinkMaster, parallelism, cfg.runId()), console);
     console.printf("artifacts: %s%nreport:    ./convoy report %s --warehouse %s%n",
         Storage.dir(s.out(), "artifacts"), s.runId(), Storage.dir(s.out(), "warehouse"));
+    console.flush();
     return s.exitCode();
   }
 

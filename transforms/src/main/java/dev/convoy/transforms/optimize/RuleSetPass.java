@@ -16,8 +16,8 @@ import java.util.Objects;
 
 /**
  * Runs a set of rules to a fixpoint, worklist driven: every node of the graph and of its
- * subgraphs starts on the worklist; a node is offered to the rules indexed under its op type (and
- * to any-op rules); when one fires, the nodes the rewrite touched go back on the list. The run
+ * subgraphs starts on the worklist; a node is offered to the rules indexed under its domain and op
+ * type (and to any-op rules); when one fires, the nodes the rewrite touched go back on the list. The run
  * stops when the list is empty or after {@code maxRewrites} rewrites; the latter is recorded as
  * not converged. Nodes of subgraphs whose shapes failed to infer ({@link
  * PassContext#isUninferred}) are left as they are.
@@ -41,7 +41,7 @@ public final class RuleSetPass implements Pass {
         anyOp.add(r);
       } else {
         for (String op : r.pattern().rootOps()) {
-          byOp.computeIfAbsent(op, k -> new ArrayList<>()).add(r);
+          byOp.computeIfAbsent(key(r.pattern().domain(), op), k -> new ArrayList<>()).add(r);
         }
       }
     }
@@ -143,8 +143,13 @@ public final class RuleSetPass implements Pass {
     return true;
   }
 
+  /** The index key of an op: its type, qualified by its domain outside the default one. */
+  private static String key(String domain, String opType) {
+    return domain.isEmpty() ? opType : domain + "::" + opType;
+  }
+
   private List<Rule> candidates(Node n) {
-    List<Rule> indexed = n.domain().isEmpty() ? byOp.get(n.opType()) : null;
+    List<Rule> indexed = byOp.get(key(n.domain(), n.opType()));
     if (indexed == null) {
       return anyOp;
     }

@@ -6,34 +6,47 @@ import java.util.function.Supplier;
 
 /**
  * A verification that explains itself: the output comparison, the {@link Verdict}, and when the
- * outputs differ the first diverging node (from {@link NodeByNode}) and the pass or rule that
- * introduced it (from the verify-each-pass bisect). {@code divergence}, {@code culprit} and {@code
- * note} are null when not known; {@code note} says why the node was not found.
+ * outputs differ either the runtime drift that explains them or the first diverging node (from
+ * {@link NodeByNode}) and the pass or rule that introduced it (from the verify-each-pass bisect).
+ * {@code drift}, {@code divergence}, {@code culprit} and {@code note} are null when not known;
+ * {@code note} says why the node was not found.
  */
 public record Judgement(
     Verdict verdict,
     OrtVerifier.Verification outputs,
+    RuntimeDrift drift,
     Divergence divergence,
     String culprit,
     String note) {
 
-  /**
-   * Judges {@code outputs}. Only when they differ are {@code localize} (the node-by-node
-   * comparison) and {@code bisect} (the culprit pass or rule, or null) asked: both re-run models.
-   * A non-finite mismatch in any output fails whatever the node; drift needs the first diverging
-   * node to be a quantize op moved by one step on agreeing float inputs.
-   */
+  /** Judges {@code outputs} of two sides that run in the same runtime (no runtime drift). */
   public static Judgement of(
       OrtVerifier.Verification outputs, Supplier<Localization> localize, Supplier<String> bisect) {
+    return of(outputs, () -> null, localize, bisect);
+  }
+
+  /**
+   * Judges {@code outputs}. Only when they differ are {@code drift} (the runtime drift that
+   * explains them, or null), then, when it explains nothing, {@code localize} (the node-by-node
+   * comparison) and {@code bisect} (the culprit pass or rule, or null) asked: all re-run models.
+   * A non-finite mismatch in any output fails whatever the node; quantization drift needs the
+   * first diverging node to be a quantize op moved by one step on agreeing float inputs.
+   */
+  public static Judgement of(OrtVerifier.Verification outputs, Supplier<RuntimeDrift> drift,
+      Supplier<Localization> localize, Supplier<String> bisect) {
     if (outputs.pass()) {
-      return new Judgement(Verdict.PASS, outputs, null, null, null);
+      return new Judgement(Verdict.PASS, outputs, null, null, null, null);
+    }
+    RuntimeDrift runtimes = drift.get();
+    if (runtimes != null) {
+      return new Judgement(Verdict.RUNTIME_DRIFT, outputs, runtimes, null, null, null);
     }
     Localization where = localize.get();
     Divergence d = where.divergence();
     boolean nonFinite = outputs.outputs().stream()
         .anyMatch(o -> o.problem() != null || Double.isInfinite(o.maxAbsError()));
     Verdict verdict = d != null && d.isQuantDrift() && !nonFinite ? Verdict.DRIFT : Verdict.FAIL;
-    return new Judgement(verdict, outputs, d, bisect.get(), where.note());
+    return new Judgement(verdict, outputs, null, d, bisect.get(), where.note());
   }
 
   /** Whether the result is accepted (pass, or drift shown as such). */
@@ -41,8 +54,14 @@ public record Judgement(
     return verdict != Verdict.FAIL;
   }
 
-  /** The node part of the explanation: the diverging node, or why none was named. */
+  /**
+   * The explanation beyond the figures: the runtime drift, the diverging node, or why none was
+   * named.
+   */
   public String where() {
+    if (drift != null) {
+      return drift.describe();
+    }
     if (divergence != null) {
       return (divergence.isQuantDrift() ? "quantization drift at " : "first diverging ")
           + divergence.describe();
@@ -58,7 +77,7 @@ public record Judgement(
     if (verdict == Verdict.PASS) {
       return "pass (" + figures + ")";
     }
-    StringBuilder s = new StringBuilder(verdict == Verdict.DRIFT ? "drift" : "FAIL")
+    StringBuilder s = new StringBuilder(verdict == Verdict.FAIL ? "FAIL" : verdict.label())
         .append(" (").append(figures).append("): ").append(v.firstFailure());
     String w = where();
     if (!w.isEmpty()) {

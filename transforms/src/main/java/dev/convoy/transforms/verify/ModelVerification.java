@@ -1,5 +1,6 @@
 package dev.convoy.transforms.verify;
 
+import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
@@ -22,7 +23,7 @@ import java.util.function.Supplier;
  * source runtime's recorded outputs where {@code NAME.ref/} sits beside the model ({@link
  * ReferenceSets}); the candidate in the runtime of its artifact format. Input shapes come from the
  * model's {@code .oracle.args} file, overridden by the caller's. A mismatch is explained as {@link
- * Judgement} says. {@code optimize --verify} and the zoo pipeline's {@code VerifyModels} both
+ * Judgement} says: first by {@link RuntimeDrift} when the two sides run in different runtimes. {@code optimize --verify} and the zoo pipeline's {@code VerifyModels} both
  * verify through here.
  */
 public final class ModelVerification {
@@ -38,51 +39,79 @@ public final class ModelVerification {
   /**
    * Compares {@code candidate}, to be written as {@code artifact}, with the model in {@code
    * originalFile} (already loaded as {@code original}) and, when the outputs differ, explains
-   * where: the first diverging node, and the culprit named by {@code bisect} (asked only then).
+   * why, as {@link #judge} does.
    */
   public static Judgement verify(Path originalFile, Graph original, Graph candidate,
       ModelFormat artifact, Map<String, long[]> shapeOverrides, Supplier<String> bisect) {
     Map<String, Tensor> inputs =
         SeededInputs.generate(original, shapes(originalFile, shapeOverrides));
     Oracle oracle = Oracle.choose(ModelFormat.sniff(originalFile), artifact);
-    Graph nchw = NchwView.of(candidate);
-    OrtVerifier.Verification outputs;
     try (OrtVerifier ort = new OrtVerifier()) {
-      outputs = compare(oracle, originalFile, original, nchw, inputs, ort,
-          Evaluator.standard());
+      return judge(oracle, originalFile, original, candidate, inputs, ort, Evaluator.standard(),
+          bisect);
     }
-    return Judgement.of(outputs,
-        () -> NodeByNode.locate(original, nchw, inputs, OrtVerifier.Tolerance.DEFAULT),
-        bisect);
   }
 
   /**
-   * The outputs of the original (file {@code sourceFile}, imported as {@code source}) and of
-   * {@code candidate} on {@code inputs}, each from the runtime {@code oracle} names, compared at
-   * the default tolerance; for a reference from Convoy's evaluator, the candidate is also checked
-   * against {@code NAME.ref/} beside {@code sourceFile} when there is one (in the evaluator, which
-   * is what reads those sets). A candidate with NHWC inputs or outputs ({@code --io-layout nhwc})
-   * runs as its {@link NchwView}: on the seeded inputs transposed, its outputs transposed back.
+   * Judges {@code candidate} against the original (file {@code sourceFile}, imported as {@code
+   * source}) on {@code inputs}, each side in the runtime {@code oracle} names, at the default
+   * tolerance; for a reference from Convoy's evaluator, the candidate is also checked against
+   * {@code NAME.ref/} beside {@code sourceFile} when there is one (in the evaluator, which is what
+   * reads those sets). When the outputs differ and the two sides run in different runtimes, the
+   * original also runs in the candidate's runtime, and a difference that runtime makes on the
+   * original itself is {@link RuntimeDrift}, not a failure. Otherwise the first diverging node is
+   * found in Convoy's evaluator and {@code bisect} names the culprit (asked only then). A
+   * candidate with NHWC inputs or outputs ({@code --io-layout nhwc}) runs as its {@link NchwView}:
+   * on the seeded inputs transposed, its outputs transposed back.
    */
-  public static OrtVerifier.Verification compare(Oracle oracle, Path sourceFile, Graph source,
-      Graph candidate, Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator) {
+  public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph candidate,
+      Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator, Supplier<String> bisect) {
     candidate = NchwView.of(candidate);
     Map<String, Tensor> expected = oracle.reference() == Oracle.Runtime.ORT
         ? ort.run(sourceFile, inputs)
         : evaluator.runTensors(source, inputs);
-    Map<String, Tensor> actual = oracle.candidate() == Oracle.Runtime.ORT
-        ? runOnOrt(ort, candidate, inputs)
-        : evaluator.runTensors(candidate, inputs);
+    Map<String, Tensor> actual = run(oracle.candidate(), candidate, inputs, ort, evaluator);
     OrtVerifier.Verification seeded =
         OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
     Path refs = oracle.reference() == Oracle.Runtime.EVALUATOR
         ? ReferenceSets.dirFor(sourceFile) : null;
-    if (refs == null) {
-      return seeded;
+    OrtVerifier.Verification outputs = seeded;
+    if (refs != null) {
+      List<OrtVerifier.OutputComparison> all = new ArrayList<>(seeded.outputs());
+      all.addAll(ReferenceSets.verify(refs, candidate, evaluator).outputs());
+      outputs = OrtVerifier.Verification.of(all);
     }
-    List<OrtVerifier.OutputComparison> all = new ArrayList<>(seeded.outputs());
-    all.addAll(ReferenceSets.verify(refs, candidate, evaluator).outputs());
-    return OrtVerifier.Verification.of(all);
+    OrtVerifier.Verification compared = outputs;
+    return Judgement.of(compared,
+        () -> oracle.crossesRuntimes()
+            ? runtimeDrift(oracle, compared, expected, source, actual, inputs, ort, evaluator)
+            : null,
+        () -> NodeByNode.locate(source, candidate, inputs, OrtVerifier.Tolerance.DEFAULT),
+        bisect);
+  }
+
+  /**
+   * The original run in the candidate's runtime, compared three ways ({@link RuntimeDrift}); null
+   * when that explains nothing or the candidate's runtime cannot run the original (the mismatch
+   * then goes to localization like any other).
+   */
+  private static RuntimeDrift runtimeDrift(Oracle oracle, OrtVerifier.Verification compared,
+      Map<String, Tensor> expected, Graph source, Map<String, Tensor> actual,
+      Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator) {
+    Map<String, Tensor> base;
+    try {
+      base = run(oracle.candidate(), source, inputs, ort, evaluator);
+    } catch (ConvoyException e) {
+      return null;
+    }
+    return RuntimeDrift.explain(oracle, compared, expected, base, actual,
+        OrtVerifier.Tolerance.DEFAULT);
+  }
+
+  /** Runs {@code g} in {@code runtime}. */
+  private static Map<String, Tensor> run(Oracle.Runtime runtime, Graph g,
+      Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator) {
+    return runtime == Oracle.Runtime.ORT ? runOnOrt(ort, g, inputs) : evaluator.runTensors(g, inputs);
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.transforms.verify.OrtVerifier.OutputComparison;
 import dev.convoy.transforms.verify.OrtVerifier.Tolerance;
@@ -181,6 +182,8 @@ public final class NodeByNode {
    */
   static Map<String, Tensor> everyValue(Evaluator evaluator, Graph graph, Map<String, Tensor> inputs) {
     Graph g = graph.copy();
+    // Every intermediate becomes an output: a stored arena plan no longer fits, and runs without.
+    g.metadata().remove(MemoryPlanCodec.KEY);
     Set<Value> outputs = Collections.newSetFromMap(new IdentityHashMap<>());
     outputs.addAll(g.outputs());
     for (Node n : g.nodes()) {

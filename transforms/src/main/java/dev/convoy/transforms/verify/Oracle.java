@@ -13,17 +13,24 @@ import dev.convoy.transforms.convert.ModelFormat;
 public record Oracle(Runtime reference, Runtime candidate) {
   /** A runtime that computes one side, with its name in the {@code verifications} table. */
   public enum Runtime {
-    ORT("ort"),
-    EVALUATOR("convoy-evaluator");
+    ORT("ort", "ONNX Runtime"),
+    EVALUATOR("convoy-evaluator", "Convoy's evaluator");
 
     private final String label;
+    private final String displayName;
 
-    Runtime(String label) {
+    Runtime(String label, String displayName) {
       this.label = label;
+      this.displayName = displayName;
     }
 
     public String label() {
       return label;
+    }
+
+    /** The runtime's name in a sentence. */
+    public String displayName() {
+      return displayName;
     }
   }
 
@@ -31,6 +38,14 @@ public record Oracle(Runtime reference, Runtime candidate) {
   public static Oracle choose(ModelFormat source, ModelFormat artifact) {
     return new Oracle(source == ModelFormat.ONNX ? Runtime.ORT : Runtime.EVALUATOR,
         artifact == ModelFormat.CVY ? Runtime.EVALUATOR : Runtime.ORT);
+  }
+
+  /**
+   * Whether the two sides run in different runtimes, so that a disagreement may be the runtimes'
+   * own ({@link RuntimeDrift}) rather than the result's.
+   */
+  public boolean crossesRuntimes() {
+    return reference != candidate;
   }
 
   /**

@@ -11,10 +11,13 @@ import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.ops.family.ConvoyFused;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.ir.verify.GraphVerifier;
+import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
-import dev.convoy.transforms.testing.EndToEndAgreement;
 import dev.convoy.transforms.testing.OrtFixture;
+import dev.convoy.transforms.verify.Judgement;
+import dev.convoy.transforms.verify.ModelVerification;
+import dev.convoy.transforms.verify.Oracle;
 import dev.convoy.transforms.verify.OracleArgs;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
@@ -35,8 +38,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * O2 for the two non-standard targets on every dev model, no input shapes. {@code --onnx-ops ort}:
  * the result holds only standard and {@code com.microsoft} ops, ONNX Runtime loads it, and it
  * computes what the original computes in ONNX Runtime (rtol 1e-4, atol 1e-5). {@code cvy}: Convoy's
- * evaluator on the fused graph agrees with ONNX Runtime on the original (as {@link
- * EndToEndAgreement} judges every evaluator run), and the graph's ONNX export (its {@code convoy}
+ * evaluator on the fused graph agrees with ONNX Runtime on the original as {@code optimize
+ * --verify} judges it (pass, or drift: quantization drift, or runtime drift that the evaluator
+ * shows on the original itself), and the graph's ONNX export (its {@code convoy}
  * ops expanded) holds only standard ops and agrees with the original in ONNX Runtime. With {@code
  * -Dconvoy.bench=true} it also writes compute-node counts beside ONNX Runtime's EXTENDED offline
  * optimization measured in the same run ({@code target/fused-node-counts.md}).
@@ -68,15 +72,10 @@ class O2FusedTargetsTest {
         p.getFileName().toString(), () -> {
           Graph g = optimize(p, CVY_TARGET);
           Map<String, Tensor> inputs = inputs(p);
-          Map<String, Tensor> want = ORT.verifier().run(p, inputs);
-          Map<String, Tensor> got = Evaluator.standard().runTensors(g, inputs);
-          String model = p.getFileName().toString().replaceFirst("\\.onnx$", "");
-          for (var e : want.entrySet()) {
-            var verdict = EndToEndAgreement.judge(model, e.getKey(), e.getValue(),
-                got.get(e.getKey()));
-            assertTrue(verdict.accepted(), p + ": evaluator on the .cvy graph: "
-                + verdict.describe());
-          }
+          Judgement j = ModelVerification.judge(Oracle.choose(ModelFormat.ONNX, ModelFormat.CVY),
+              p, OnnxImporter.importFile(p), g, inputs, ORT.verifier(), Evaluator.standard(),
+              () -> null);
+          assertTrue(j.accepted(), p + ": evaluator on the .cvy graph: " + j.summary());
           byte[] exported = OnnxExporter.toBytes(g);
           Graph back = OnnxImporter.importBytes(exported, "exported", null);
           assertEquals(Set.of(), domainsBeyond(back, Set.of("", "ai.onnx.ml")));

@@ -6,12 +6,16 @@ import dev.convoy.transforms.verify.OrtVerifier.OutputComparison;
 import java.util.List;
 
 /**
- * How closely a whole model run by Convoy's evaluator must agree with ONNX Runtime's output: rtol
- * 1e-4 / atol 1e-5, integers exactly, and a NaN or infinity only against the same (the rule of
- * {@link OrtVerifier}, which the verification policy builds on). Two correct implementations can
- * still drift apart end to end; each model where they do is named in {@link #ALLOWANCES} with the
- * output, the largest absolute error measured on it (rounded up) and the cause. Nothing else is
- * accepted: no similarity measure, which ignores scale and non-finite values.
+ * How closely Convoy's evaluator running an original model must agree with ONNX Runtime running
+ * the same model: rtol 1e-4 / atol 1e-5, integers exactly, and a NaN or infinity only against the
+ * same (the rule of {@link OrtVerifier}, which the verification policy builds on). Two correct
+ * implementations can still drift apart end to end; each model where they do is named in {@link
+ * #ALLOWANCES} with the output, the largest absolute error measured on it (rounded up) and the
+ * cause. Nothing else is accepted: no similarity measure, which ignores scale and non-finite
+ * values. Results of the optimizer need no allowance: their verification ({@code
+ * ModelVerification.judge}) runs the original in the evaluator too and calls that drift what it
+ * is ({@code RuntimeDrift}); these bounds are the drift itself, for the tests that compare the
+ * two runtimes on the original.
  */
 public final class EndToEndAgreement {
   /** A named exception: {@code model}'s {@code output} may differ by at most {@code maxAbsError}. */

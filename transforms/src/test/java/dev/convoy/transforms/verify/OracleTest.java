@@ -1,8 +1,6 @@
 package dev.convoy.transforms.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
@@ -66,16 +64,16 @@ class OracleTest {
     Oracle cvy = Oracle.choose(ModelFormat.sniff(file), ModelFormat.CVY);
     try (OrtVerifier ort = new OrtVerifier()) {
       Evaluator evaluator = Evaluator.standard();
-      assertTrue(ModelVerification.compare(cvy, file, original, fused("0.1, -0.3"), inputs, ort,
-          evaluator).pass());
-      assertFalse(ModelVerification.compare(cvy, file, original, fused("0.1, -0.2"), inputs, ort,
-          evaluator).pass());
+      assertEquals(Verdict.PASS, ModelVerification.judge(cvy, file, original,
+          fused("0.1, -0.3"), inputs, ort, evaluator, () -> null).verdict());
+      assertEquals(Verdict.FAIL, ModelVerification.judge(cvy, file, original,
+          fused("0.1, -0.2"), inputs, ort, evaluator, () -> null).verdict());
       // Written as ONNX, the fused graph goes to ONNX Runtime as its export (convoy ops expanded).
       Oracle onnx = Oracle.choose(ModelFormat.ONNX, ModelFormat.ONNX);
-      assertTrue(ModelVerification.compare(onnx, file, original, fused("0.1, -0.3"), inputs, ort,
-          evaluator).pass());
-      assertFalse(ModelVerification.compare(onnx, file, original, fused("0.1, -0.2"), inputs, ort,
-          evaluator).pass());
+      assertEquals(Verdict.PASS, ModelVerification.judge(onnx, file, original,
+          fused("0.1, -0.3"), inputs, ort, evaluator, () -> null).verdict());
+      assertEquals(Verdict.FAIL, ModelVerification.judge(onnx, file, original,
+          fused("0.1, -0.2"), inputs, ort, evaluator, () -> null).verdict());
     }
   }
 }

@@ -78,7 +78,11 @@ public record Activation(String name, double p, double q) {
       case "LeakyRelu" -> x -> x >= 0 ? x : a * x;
       case "Sigmoid" -> x -> 1 / (1 + Math.exp(-x));
       case "Tanh" -> Math::tanh;
-      case "Clip" -> x -> x < a ? a : x > b ? b : x;
+      // max, then min: when a > b every element becomes b, as ONNX specifies.
+      case "Clip" -> x -> {
+        double t = x < a ? a : x;
+        return t > b ? b : t;
+      };
       case "HardSigmoid" -> x -> Math.max(0, Math.min(1, a * x + b));
       case "HardSwish" -> x -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
       case "Gelu" -> x -> 0.5 * x * (1 + Elementwise.erf(x / Math.sqrt(2)));
@@ -113,28 +117,28 @@ public record Activation(String name, double p, double q) {
   void applyTo(float[] o, int from, int to) {
     switch (name) {
       case "" -> { }
-      case "Relu" -> {
-        for (int i = from; i < to; i++) {
-          o[i] = FloatKernels.relu(o[i]);
-        }
-      }
-      case "Clip" -> {
-        float lo = (float) p;
-        float hi = (float) q;
-        for (int i = from; i < to; i++) {
-          o[i] = Math.min(Math.max(o[i], lo), hi);
-        }
-      }
+      case "Relu" -> ExpKernels.relu(o, from, o, from, to - from);
+      case "Clip" -> FloatKernels.clip(o, from, o, from, to - from, (float) p, (float) q);
       // One loop per activation (as FloatKernels has for the standalone ops): a shared lambda
       // call per element is what the JIT cannot inline, and it made the fused op slower than
       // the two it replaces.
       case "LeakyRelu" -> {
         // Branch-free: the float product of two floats is the double one rounded, as LeakyRelu's
-        // kernel computes it; only a -0 input comes out +0.
+        // kernel computes it. Against -0 rather than +0, so that a -0 input stays -0 (x >= 0 ?
+        // x : a * x, as ONNX Runtime computes it): -0 + a * -0 is -0 for a >= +0, while either
+        // side of the sum is -0 for the other sign of x. A negative alpha (a * -0 = +0) takes
+        // the select.
         float a = (float) p;
-        for (int i = from; i < to; i++) {
-          float v = o[i];
-          o[i] = Math.max(v, 0f) + a * Math.min(v, 0f);
+        if (a > 0f || Float.floatToRawIntBits(a) == 0) {
+          for (int i = from; i < to; i++) {
+            float v = o[i];
+            o[i] = Math.max(v, -0f) + a * Math.min(v, -0f);
+          }
+        } else {
+          for (int i = from; i < to; i++) {
+            float v = o[i];
+            o[i] = v >= 0f ? v : a * v;
+          }
         }
       }
       // Float min/max (branch-free intrinsics) rather than double compare-and-select, which
@@ -153,6 +157,7 @@ public record Activation(String name, double p, double q) {
         }
       }
       case "Sigmoid" -> ExpKernels.sigmoid(o, from, o, from, to - from);
+      case "Gelu" -> ExpKernels.gelu(o, from, o, from, to - from);
       case "Swish" -> ExpKernels.swish(o, from, o, from, to - from);
       case "Tanh" -> {
         for (int i = from; i < to; i++) {

@@ -26,6 +26,13 @@ import java.util.List;
  * against the scores {@code [..., Sq, Skv]}; the leading (batch, head) dims of all four broadcast
  * as MatMul's and Add's do. Output {@code [..., Sq, Dv]}.
  *
+ * <p>With {@code num_heads = H > 0} it also takes the head split and merge around that block,
+ * as ONNX Runtime's MultiHeadAttention does: Q {@code [..., Sq, H*D]}, the keys untransposed
+ * {@code [..., Skv, H*D]}, V {@code [..., Skv, H*Dv]} (equal leading dims), the mask broadcasting
+ * against the scores {@code [..., H, Sq, Skv]}, output {@code [..., Sq, H*Dv]}: exactly the split
+ * form between {@code Transpose(Reshape(x, [..., S, H, D]))} of each input and the inverse after.
+ * The kernel reads each head's columns in place, so the head transposes never materialize.
+ *
  * <p>The float32 kernel never holds more than four rows of scores: per block of four query rows
  * it accumulates their rows of {@code Q Kt} from the key rows, applies scale and mask, takes the
  * softmax in place and accumulates their output rows from the value rows, over per-head copies
@@ -40,7 +47,39 @@ public final class ConvoyAttention implements OpFamily {
   @Override
   public void register(OpRegistrar r) {
     r.op(OpCatalog.CONVOY_DOMAIN, "Attention", 1).inputs(3, 4).attr("scale", 1.0f)
-        .shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
+        .attr("num_heads", 0L).shape(ConvoyAttention::shape).kernel(ConvoyAttention::attention);
+    r.op(ConvoyFused.MICROSOFT, "MultiHeadAttention", 1).inputs(3, 6).outputs(1)
+        .requiredAttr("num_heads").optionalAttr("scale").attr("mask_filter_value", -10000.0f)
+        .attr("unidirectional", 0L).shape(ConvoyAttention::shape)
+        .kernel(ConvoyAttention::multiHead);
+  }
+
+  /**
+   * The form of ONNX Runtime's MultiHeadAttention that {@code --onnx-ops ort} writes: separate
+   * query, key and value {@code [B, S, H*D]} and an optional additive {@code attention_bias}
+   * (input 5); no packed inputs, projection bias, key padding mask or past state.
+   */
+  private static List<RuntimeValue> multiHead(KernelContext ctx) {
+    if (ctx.hasInput(3) || ctx.hasInput(4) || ctx.attrLong("unidirectional") != 0) {
+      throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": MultiHeadAttention with a"
+          + " bias, key padding mask or unidirectional is not supported");
+    }
+    NdArray q = ctx.tensor(0);
+    int h = (int) ctx.attrLong("num_heads");
+    float scale = ctx.hasAttr("scale") ? ctx.attrFloat("scale")
+        : (float) (1 / Math.sqrt(q.dims()[q.rank() - 1] / (double) h));
+    for (NdArray x : List.of(q, ctx.tensor(1), ctx.tensor(2))) {
+      if (x.dtype() != DType.FLOAT || x.rank() != 3) {
+        throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": MultiHeadAttention of "
+            + x.describe() + " is not supported (float32 [B, S, H*D] only)");
+      }
+    }
+    NdArray bias = ctx.optionalTensor(5);
+    if (bias != null && bias.dtype() != DType.FLOAT) {
+      throw new dev.convoy.ir.UnsupportedOpException(ctx.where() + ": attention_bias of "
+          + bias.dtype().textName() + " is not supported (float32 only)");
+    }
+    return heads(ctx, q, ctx.tensor(1), ctx.tensor(2), bias, h, scale);
   }
 
   /** {@code s} with dim {@code fromEnd} (1 = last) replaced by {@code d}. */
@@ -58,6 +97,10 @@ public final class ConvoyAttention implements OpFamily {
     if (dt == null || !q.hasRank() || !kt.hasRank() || !v.hasRank()) {
       return null;
     }
+    long heads = ctx.attrLong("num_heads");
+    if (heads > 0) {
+      return headsShape(ctx, dt, heads, q, kt, v);
+    }
     if (q.rank() < 2 || kt.rank() < 2 || v.rank() < 2) {
       throw ctx.contradiction("Q " + q + ", Kt " + kt + " and V " + v + " must have rank 2 or more");
     }
@@ -71,6 +114,25 @@ public final class ConvoyAttention implements OpFamily {
     }
     Shape y = ShapeFns.broadcastShapes(withDim(scores, 1, one), withDim(v, 2, one));
     return ShapeFns.tensor(dt, y);
+  }
+
+  /**
+   * The merged-heads form: Q {@code [..., Sq, H*D]}, K {@code [..., Skv, H*D]}, V {@code [...,
+   * Skv, H*Dv]} with equal leading dims give {@code [..., Sq, H*Dv]}.
+   */
+  private static List<ValueType> headsShape(InferenceContext ctx, DType dt, long heads, Shape q,
+      Shape k, Shape v) {
+    if (q.rank() < 2 || k.rank() != q.rank() || v.rank() != q.rank()) {
+      throw ctx.contradiction("Q " + q + ", K " + k + " and V " + v
+          + " must have one rank of 2 or more");
+    }
+    for (Shape s : List.of(q, k, v)) {
+      Dim last = s.dim(s.rank() - 1);
+      if (last.isStatic() && last.size() % heads != 0) {
+        throw ctx.contradiction(s + " does not split into " + heads + " heads");
+      }
+    }
+    return ShapeFns.tensor(dt, withDim(q, 1, v.dim(v.rank() - 1)));
   }
 
   /** Element strides of {@code dims} right-aligned in {@code rank} dims, 0 where broadcast. */
@@ -118,6 +180,9 @@ public final class ConvoyAttention implements OpFamily {
       throw ctx.error("Q " + q.describe() + ", Kt " + kt.describe() + " and V " + v.describe()
           + " must have rank 2 or more");
     }
+    if (ctx.attrLong("num_heads") > 0) {
+      return heads(ctx, q, kt, v, mask, (int) ctx.attrLong("num_heads"), ctx.attrFloat("scale"));
+    }
     int rank = Math.max(Math.max(q.rank(), kt.rank()), Math.max(v.rank(),
         mask == null ? 2 : Math.max(2, mask.rank())));
     long[] qd = padded(q.dims(), rank);
@@ -153,7 +218,7 @@ public final class ConvoyAttention implements OpFamily {
     // Inputs and output may be views of the memory plan's arena: read and write them in place.
     Rows rows = new Rows((float[]) q.array(), (float[]) kt.array(), (float[]) v.array(),
         mask == null ? null : (float[]) mask.array(), (float[]) result.array(), d, skv, dv, sq,
-        scale, qd[rank - 2] == 1, md != null && md[rank - 2] == 1,
+        d, dv, scale, qd[rank - 2] == 1, md != null && md[rank - 2] == 1,
         md != null && md[rank - 1] == 1, ms == null ? 0 : ms[rank - 2]);
     int batches = (int) Shape.product(out, 0, rank - 2);
     long[] index = new long[rank - 2];
@@ -189,6 +254,81 @@ public final class ConvoyAttention implements OpFamily {
     return Kernels.one(result);
   }
 
+  /**
+   * The merged-heads form: head {@code h} of Q, K and V is columns {@code h*D .. (h+1)*D} of
+   * their rows, read in place (no head transposes); the mask broadcasts against the scores {@code
+   * [..., H, Sq, Skv]}. The same row loops as the split form, so the same results bit for bit.
+   */
+  private static List<RuntimeValue> heads(KernelContext ctx, NdArray q, NdArray k, NdArray v,
+      NdArray mask, int h, float scale) {
+    int rank = q.rank();
+    long[] qd = q.dims();
+    long[] kd = k.dims();
+    long[] vd = v.dims();
+    if (kd.length != rank || vd.length != rank
+        || !Arrays.equals(qd, 0, rank - 2, kd, 0, rank - 2)
+        || !Arrays.equals(qd, 0, rank - 2, vd, 0, rank - 2)
+        || kd[rank - 1] != qd[rank - 1] || vd[rank - 2] != kd[rank - 2]
+        || qd[rank - 1] % h != 0 || vd[rank - 1] % h != 0) {
+      throw ctx.error("Q " + q.describe() + ", K " + k.describe() + " and V " + v.describe()
+          + " are not [..., Sq, H*D], [..., Skv, H*D], [..., Skv, H*Dv] with H = " + h);
+    }
+    int hd = (int) qd[rank - 1];
+    int hdv = (int) vd[rank - 1];
+    int d = hd / h;
+    int dv = hdv / h;
+    int sq = (int) qd[rank - 2];
+    int skv = (int) kd[rank - 2];
+    // The scores' dims [..., H, Sq, Skv], against which the mask broadcasts.
+    int srank = rank + 1;
+    long[] sd = new long[srank];
+    System.arraycopy(qd, 0, sd, 0, rank - 2);
+    sd[srank - 3] = h;
+    sd[srank - 2] = sq;
+    sd[srank - 1] = skv;
+    long[] md = mask == null ? null : padded(mask.dims(), Math.max(srank, mask.rank()));
+    if (md != null) {
+      boolean ok = md.length == srank;
+      for (int i = 0; ok && i < srank; i++) {
+        ok = md[i] == 1 || md[i] == sd[i];
+      }
+      if (!ok) {
+        throw ctx.error("mask " + mask.describe() + " does not broadcast against the scores "
+            + Arrays.toString(sd));
+      }
+    }
+    int[] ms = md == null ? null : strides(md, sd, srank);
+    long[] out = qd.clone();
+    out[rank - 1] = hdv;
+    NdArray result = ctx.output(0, DType.FLOAT, out);
+    Rows rows = new Rows((float[]) q.array(), (float[]) k.array(), (float[]) v.array(),
+        mask == null ? null : (float[]) mask.array(), (float[]) result.array(), d, skv, dv, sq,
+        hd, hdv, scale, false, md != null && md[srank - 2] == 1,
+        md != null && md[srank - 1] == 1, ms == null ? 0 : ms[srank - 2]);
+    int batches = (int) Shape.product(qd, 0, rank - 2);
+    long[] index = new long[srank - 2];
+    for (int b = 0; b < batches; b++) {
+      for (int head = 0; head < h; head++) {
+        index[srank - 3] = head;
+        int mo = mask == null ? 0 : mask.offset();
+        for (int i = 0; ms != null && i < srank - 2; i++) {
+          mo += (int) index[i] * ms[i];
+        }
+        rows.loadHeads(k.offset() + b * skv * hd + head * d, v.offset() + b * skv * hdv
+            + head * dv, hd, hdv);
+        rows.run(q.offset() + b * sq * hd + head * d, mo, result.offset() + b * sq * hdv
+            + head * dv);
+      }
+      for (int i = srank - 4; i >= 0; i--) {
+        if (++index[i] < sd[i]) {
+          break;
+        }
+        index[i] = 0;
+      }
+    }
+    return Kernels.one(result);
+  }
+
   /** The per-(batch, head) work: copies of Kt and V as row arrays, then one output row at a time. */
   private static final class Rows {
     /** Query rows computed together, so each key and value row is loaded once per block. */
@@ -202,6 +342,9 @@ public final class ConvoyAttention implements OpFamily {
     private final int skv;
     private final int dv;
     private final int sq;
+    /** Distance between consecutive rows of Q, and of the output. */
+    private final int qRow;
+    private final int yRow;
     private final float scale;
     private final boolean oneQuery;
     private final boolean oneMaskRow;
@@ -217,8 +360,8 @@ public final class ConvoyAttention implements OpFamily {
     private final double[] ex;
 
     Rows(float[] q, float[] kt, float[] v, float[] mask, float[] y, int d, int skv, int dv,
-        int sq, float scale, boolean oneQuery, boolean oneMaskRow, boolean oneMaskCol,
-        int maskRowStride) {
+        int sq, int qRow, int yRow, float scale, boolean oneQuery, boolean oneMaskRow,
+        boolean oneMaskCol, int maskRowStride) {
       this.q = q;
       this.kt = kt;
       this.v = v;
@@ -228,6 +371,8 @@ public final class ConvoyAttention implements OpFamily {
       this.skv = skv;
       this.dv = dv;
       this.sq = sq;
+      this.qRow = qRow;
+      this.yRow = yRow;
       this.scale = scale;
       this.oneQuery = oneQuery;
       this.oneMaskRow = oneMaskRow;
@@ -249,6 +394,20 @@ public final class ConvoyAttention implements OpFamily {
       }
     }
 
+    /**
+     * The keys and values of one head of the merged form: {@code d} (keys) and {@code dv}
+     * (values) columns from {@code ko} and {@code vo} of rows {@code kRow} and {@code vRow} apart.
+     */
+    void loadHeads(int ko, int vo, int kRow, int vRow) {
+      for (int j = 0; j < skv; j++) {
+        int row = ko + j * kRow;
+        for (int x = 0; x < d; x++) {
+          keys[x][j] = kt[row + x];
+        }
+        System.arraycopy(v, vo + j * vRow, values[j], 0, dv);
+      }
+    }
+
     void run(int qo, int mo, int yo) {
       for (int i = 0; i < sq; i += BLOCK) {
         int rows = Math.min(BLOCK, sq - i);
@@ -258,7 +417,7 @@ public final class ConvoyAttention implements OpFamily {
         }
         values(rows);
         for (int r = 0; r < rows; r++) {
-          System.arraycopy(a[r], 0, y, yo + (i + r) * dv, dv);
+          System.arraycopy(a[r], 0, y, yo + (i + r) * yRow, dv);
         }
       }
     }
@@ -268,8 +427,8 @@ public final class ConvoyAttention implements OpFamily {
       for (int r = 0; r < rows; r++) {
         Arrays.fill(s[r], 0f);
       }
-      int q0 = qo + (oneQuery ? 0 : i * d);
-      int step = oneQuery ? 0 : d;
+      int q0 = qo + (oneQuery ? 0 : i * qRow);
+      int step = oneQuery ? 0 : qRow;
       if (rows == BLOCK) {
         float[] s0 = s[0];
         float[] s1 = s[1];

@@ -204,7 +204,8 @@ public final class ConvoyFused implements OpFamily {
   /**
    * {@code LayerNorm(X + skip + bias) * gamma + beta} over the last axis, row by row in double
    * (as the standard LayerNormalization kernel computes) over the float32 sum, which is what the
-   * unfused Add writes: {@code (X + skip) + bias}.
+   * unfused Add writes: {@code (X + skip) + bias}. Operands are read where they lie and outputs
+   * written into the kernel's output buffers.
    */
   private static List<RuntimeValue> skipLayerNorm(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
@@ -217,7 +218,7 @@ public final class ConvoyFused implements OpFamily {
       throw ctx.unsupportedType(t);
     }
     long[] d = x.dims();
-    if (d.length == 0 || !java.util.Arrays.equals(skip.dims(), d)) {
+    if (d.length == 0 || skip.dtype() != t || !java.util.Arrays.equals(skip.dims(), d)) {
       throw ctx.error("skip " + skip.describe() + " must have the shape of the input "
           + x.describe());
     }
@@ -227,46 +228,47 @@ public final class ConvoyFused implements OpFamily {
         throw ctx.error(v.describe() + " must be a vector of " + len + " " + t.textName());
       }
     }
-    float[] xs = x.toFloats();
-    float[] ss = skip.toFloats();
-    float[] g = gamma.toFloats();
-    float[] be = beta == null ? null : beta.toFloats();
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    float[] ss = (float[]) skip.array();
+    int s0 = skip.offset();
     float[] bi = bias == null ? null : bias.toFloats();
+    double[] g = gamma.toDoubles();
+    double[] be = beta == null ? null : beta.toDoubles();
     double eps = ctx.attrFloat("epsilon");
-    int rows = len == 0 ? 0 : xs.length / len;
-    float[] sum = new float[xs.length];
-    float[] y = new float[xs.length];
-    float[] mean = new float[rows];
-    float[] inv = new float[rows];
-    for (int row = 0; row < rows; row++) {
-      int off = row * len;
-      double s = 0;
-      for (int i = off; i < off + len; i++) {
-        float v = bi == null ? xs[i] + ss[i] : xs[i] + ss[i] + bi[i - off];
-        sum[i] = v;
-        s += v;
+    int size = x.size();
+    int rows = len == 0 ? 0 : size / len;
+    // The float32 sum goes straight into the output (into output 3 when the node has it), and
+    // is normalized there in place: no temporaries beyond the statistics.
+    NdArray y = ctx.output(0, t, d);
+    NdArray sum = ctx.hasOutput(3) ? ctx.output(3, t, d) : y;
+    float[] sv = (float[]) sum.array();
+    int sum0 = sum.offset();
+    ctx.parallel().forRange(rows, 2L * len, (from, to) -> {
+      for (int row = from; row < to; row++) {
+        int off = row * len;
+        if (bi == null) {
+          for (int i = 0; i < len; i++) {
+            sv[sum0 + off + i] = xs[x0 + off + i] + ss[s0 + off + i];
+          }
+        } else {
+          for (int i = 0; i < len; i++) {
+            sv[sum0 + off + i] = xs[x0 + off + i] + ss[s0 + off + i] + bi[i];
+          }
+        }
       }
-      double mu = s / len;
-      double var = 0;
-      for (int i = off; i < off + len; i++) {
-        double dv = sum[i] - mu;
-        var += dv * dv;
-      }
-      double iv = 1 / Math.sqrt(var / len + eps);
-      mean[row] = (float) mu;
-      inv[row] = (float) iv;
-      for (int i = off; i < off + len; i++) {
-        double v = (sum[i] - mu) * iv * g[i - off];
-        y[i] = (float) (be == null ? v : v + be[i - off]);
-      }
-    }
+    });
+    double[] mean = new double[rows];
+    double[] inv = new double[rows];
+    Normalization.layerNormRows(sv, sum0, (float[]) y.array(), y.offset(), rows, len, g, be, eps,
+        mean, inv, ctx.parallel());
     long[] statDims = d.clone();
     statDims[d.length - 1] = 1;
     List<RuntimeValue> out = new ArrayList<>();
-    out.add(NdArray.fromFloats(t, d, y));
-    out.add(ctx.hasOutput(1) ? NdArray.fromFloats(DType.FLOAT, statDims, mean) : null);
-    out.add(ctx.hasOutput(2) ? NdArray.fromFloats(DType.FLOAT, statDims, inv) : null);
-    out.add(ctx.hasOutput(3) ? NdArray.fromFloats(t, d, sum) : null);
+    out.add(y);
+    out.add(ctx.hasOutput(1) ? NdArray.fromDoubles(DType.FLOAT, statDims, mean) : null);
+    out.add(ctx.hasOutput(2) ? NdArray.fromDoubles(DType.FLOAT, statDims, inv) : null);
+    out.add(ctx.hasOutput(3) ? sum : null);
     return out.subList(0, ctx.outputCount());
   }
 }

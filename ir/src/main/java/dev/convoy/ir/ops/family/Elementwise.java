@@ -10,6 +10,7 @@ import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.ExpKernels;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.DoubleBinaryOperator;
@@ -93,30 +94,9 @@ public final class Elementwise implements OpFamily {
         });
   }
 
-  /**
-   * erf(x) = 2/sqrt(pi) * exp(-x^2) * sum 2^n x^(2n+1) / (1*3*...*(2n+1)): every term is
-   * positive, so the sum has no cancellation; beyond |x| = 6 erf is +-1 in double precision.
-   */
+  /** The error function ({@link ExpKernels#erf}). */
   static double erf(double x) {
-    if (Double.isNaN(x)) {
-      return x;
-    }
-    double ax = Math.abs(x);
-    if (ax >= 6) {
-      return Math.copySign(1.0, x);
-    }
-    double x2 = ax * ax;
-    double term = ax;
-    double sum = ax;
-    for (int n = 1; n < 200; n++) {
-      term *= 2 * x2 / (2 * n + 1);
-      sum += term;
-      if (term < sum * 1e-17) {
-        break;
-      }
-    }
-    double v = 2 / Math.sqrt(Math.PI) * Math.exp(-x2) * sum;
-    return Math.copySign(Math.min(v, 1.0), x);
+    return ExpKernels.erf(x);
   }
 
   private static double softplus(double x) {

@@ -23,6 +23,8 @@ final class FloatKernels {
 
   /** Elements per parallel chunk below which a loop runs serially. */
   private static final long WORK_PER_ELEMENT = 4;
+  /** The bits of -0.0f, which are also the float sign bit. */
+  private static final int NEGATIVE_ZERO = 0x80000000;
 
   /** Unary ops with a float32 fast path; {@code p} and {@code q} are the op's parameters. */
   enum Unary {
@@ -39,11 +41,36 @@ final class FloatKernels {
   }
 
   /**
-   * ONNX Relu as ONNX Runtime computes it, {@code x < 0 ? 0 : x}: -0 stays -0 and NaN stays NaN
-   * ({@code Math.max(x, 0)} would turn -0 into +0).
+   * ONNX Clip as ONNX Runtime computes it, {@code min(max(x, lo), hi)} with {@code x} kept where
+   * it ties a bound ({@code x < lo ? lo : x}, then {@code t > hi ? hi : t}), over {@code n}
+   * elements of {@code a} from {@code ia} into {@code o} from {@code io} (which may be the same
+   * elements). Math.max/min are branch-free (compare-and-select mispredicts on real activations,
+   * 40x slower) and agree except on zeros of opposite sign: {@code Math.max(-0, +0)} is +0 where
+   * ONNX Runtime keeps -0, and {@code Math.min(+0, -0)} is -0 where it keeps +0. A +0 lower bound
+   * (Relu6) puts the sign of a -0 input back without a branch; a -0 upper bound, which no real
+   * model has, takes the selects.
    */
-  static float relu(float x) {
-    return x < 0f ? 0f : x;
+  static void clip(float[] a, int ia, float[] o, int io, int n, float lo, float hi) {
+    if (Float.floatToRawIntBits(hi) == NEGATIVE_ZERO) {
+      for (int i = 0; i < n; i++) {
+        float v = a[ia + i];
+        float t = v < lo ? lo : v;
+        o[io + i] = t > hi ? hi : t;
+      }
+    } else if (Float.floatToRawIntBits(lo) == 0) {
+      for (int i = 0; i < n; i++) {
+        float v = a[ia + i];
+        // d is 0 exactly for a -0 input; (d - 1) & ~d then has the sign bit set, else clear.
+        // A -0 input clips to +0 (or to a negative hi, whose sign bit is set already).
+        int d = Float.floatToRawIntBits(v) ^ NEGATIVE_ZERO;
+        o[io + i] = Float.intBitsToFloat(Float.floatToRawIntBits(Math.min(Math.max(v, lo), hi))
+            | ((d - 1) & ~d & NEGATIVE_ZERO));
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        o[io + i] = Math.min(Math.max(a[ia + i], lo), hi);
+      }
+    }
   }
 
   /**
@@ -65,11 +92,7 @@ final class FloatKernels {
   private static void unaryRange(Unary op, float[] a, int ia, float[] o, int io, int from, int to,
       double p, double q) {
     switch (op) {
-      case RELU -> {
-        for (int i = from; i < to; i++) {
-          o[io + i] = relu(a[ia + i]);
-        }
-      }
+      case RELU -> ExpKernels.relu(a, ia + from, o, io + from, to - from);
       case SIGMOID -> ExpKernels.sigmoid(a, ia + from, o, io + from, to - from);
       case TANH -> {
         for (int i = from; i < to; i++) {
@@ -81,17 +104,7 @@ final class FloatKernels {
           o[io + i] = (float) Math.exp(a[ia + i]);
         }
       }
-      case CLIP -> {
-        // Bounds of a float tensor's Clip are floats (or infinite). Math.max/min instead of
-        // compare-and-select: branch-free (the selects mispredict on real activations, 40x
-        // slower) with the same values, NaN kept; only a -0 input clipped at a +0 bound comes
-        // out as +0 rather than -0.
-        float lo = (float) p;
-        float hi = (float) q;
-        for (int i = from; i < to; i++) {
-          o[io + i] = Math.min(Math.max(a[ia + i], lo), hi);
-        }
-      }
+      case CLIP -> clip(a, ia + from, o, io + from, to - from, (float) p, (float) q);
       case LEAKY_RELU -> {
         for (int i = from; i < to; i++) {
           double v = a[ia + i];

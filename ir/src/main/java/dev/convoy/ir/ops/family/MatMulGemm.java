@@ -178,6 +178,13 @@ public final class MatMulGemm implements OpFamily {
       int a0 = a.offset();
       int b0 = b.offset();
       int o0 = out.offset();
+      if (nb > 1 && sharedRightOperand(aIdx, bIdx)) {
+        // [batch, m, k] x [k, n]: the batches of A are the consecutive rows of one [batch*m, k]
+        // matrix and those of the product one [batch*m, n], so a single product covers them
+        // with B packed once (tiny_vit's [65, 1, 128] x [128, 384] was 65 one-row products).
+        Blas.sgemm(nb * m, n, k, x, a0, y, b0 + bIdx[0] * k * n, o, o0, par);
+        return out;
+      }
       outer.forRange(nb, work, (from, to) -> {
         for (int i = from; i < to; i++) {
           Blas.sgemm(m, n, k, x, a0 + aIdx[i] * m * k, y, b0 + bIdx[i] * k * n, o,
@@ -232,6 +239,19 @@ public final class MatMulGemm implements OpFamily {
     return NdArray.fromLongs(t, outDims, o);
   }
 
+  /**
+   * Whether every output batch reads the same matrix of B and batch i of A is A's i-th matrix
+   * (A carries the whole batch, B none of it).
+   */
+  private static boolean sharedRightOperand(int[] aIdx, int[] bIdx) {
+    for (int i = 0; i < aIdx.length; i++) {
+      if (aIdx[i] != i || bIdx[i] != bIdx[0]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static NdArray gemm(KernelContext ctx) {
     NdArray a = ctx.tensor(0);
     NdArray b = ctx.tensor(1);
@@ -279,23 +299,19 @@ public final class MatMulGemm implements OpFamily {
         finish(o, alpha, beta, c == null ? null : c.doubles(), cIdx);
         return NdArray.wrap(t, outDims, o);
       }
+      if (t == DType.FLOAT) {
+        return floatGemm(ctx, a, b, c, cIdx, ta, tb, (float) alpha, (float) beta, m, n, k);
+      }
       float[] x = ta ? Blas.transpose(a.toFloats(), 0, k, m) : a.toFloats();
       float[] o = new float[m * n];
       if (tb && m <= DOT_ROWS) {
-        // A few rows against a [N, K] weight (a classifier head): dot products read B as it is
-        // stored instead of transposing it on every run.
-        dotRows(m, n, k, x, b.toFloats(), o, ctx.parallel());
+        dotRows(m, n, k, x, 0, b.toFloats(), 0, o, 0, ctx.parallel());
       } else {
         float[] y = tb ? Blas.transpose(b.toFloats(), 0, n, k) : b.toFloats();
         Blas.sgemm(m, n, k, x, 0, y, 0, o, 0, ctx.parallel());
       }
-      float[] cv = c == null ? null : c.toFloats();
-      float al = (float) alpha;
-      float be = (float) beta;
-      for (int i = 0; i < o.length; i++) {
-        float v = al == 1f ? o[i] : al * o[i];
-        o[i] = cIdx == null ? v : v + be * cv[cIdx[i]];
-      }
+      epilogue(o, 0, m * n, (float) alpha, (float) beta, c == null ? null : c.toFloats(), 0,
+          cIdx);
       return NdArray.fromFloats(t, outDims, o);
     }
     if (!t.isInteger()) {
@@ -313,6 +329,67 @@ public final class MatMulGemm implements OpFamily {
     return NdArray.fromLongs(t, outDims, o);
   }
 
+  /**
+   * Float32 Gemm read and written where its operands lie (arena views included): A transposed
+   * is read through its strides, never copied; a transposed B that is a weight of the graph is
+   * transposed once and kept in the evaluator's {@link dev.convoy.ir.ops.runtime.WeightCache}
+   * (it was transposed on every run); {@code alpha} and {@code C} are applied to each element
+   * in one pass over the product, which is the kernel's own output.
+   */
+  private static NdArray floatGemm(KernelContext ctx, NdArray a, NdArray b, NdArray c,
+      int[] cIdx, boolean ta, boolean tb, float alpha, float beta, int m, int n, int k) {
+    NdArray out = ctx.output(0, DType.FLOAT, new long[] {m, n});
+    float[] o = (float[]) out.array();
+    int o0 = out.offset();
+    float[] x = (float[]) a.array();
+    int x0 = a.offset();
+    float[] y = (float[]) b.array();
+    int y0 = b.offset();
+    Parallel par = ctx.parallel();
+    if (tb && m <= DOT_ROWS) {
+      // A few rows against a [N, K] weight (a classifier head): dot products read B as it is
+      // stored.
+      float[] xs = ta ? Blas.transpose(x, x0, k, m) : x;
+      dotRows(m, n, k, xs, ta ? 0 : x0, y, y0, o, o0, par);
+    } else {
+      int yOff = y0;
+      if (tb) {
+        y = isWeight(ctx, 1) && y0 == 0 && y.length == n * k
+            ? ctx.weightCache().transposed(y, n, k) : Blas.transpose(y, y0, n, k);
+        yOff = 0;
+      }
+      // A^T's element (i, kk) is stored at kk * m + i.
+      Blas.sgemm(m, n, k, x, x0, ta ? 1 : k, ta ? m : 1, y, yOff, n, o, o0, n, par);
+    }
+    epilogue(o, o0, m * n, alpha, beta, c == null ? null : (float[]) c.array(),
+        c == null ? 0 : c.offset(), cIdx);
+    return out;
+  }
+
+  /** {@code o[o0 + i] = alpha * o[o0 + i] + beta * c[c0 + cIdx[i]]} (C omitted: no term). */
+  private static void epilogue(float[] o, int o0, int size, float alpha, float beta, float[] c,
+      int c0, int[] cIdx) {
+    for (int i = 0; i < size; i++) {
+      float v = alpha == 1f ? o[o0 + i] : alpha * o[o0 + i];
+      o[o0 + i] = cIdx == null ? v : v + beta * c[c0 + cIdx[i]];
+    }
+  }
+
+  /**
+   * Whether input {@code i} of the running node is a weight (an initializer or a Constant's
+   * value): its storage is then converted once per evaluator and never changes, so forms
+   * derived from it may be kept by identity.
+   */
+  static boolean isWeight(KernelContext ctx, int i) {
+    var inputs = ctx.node().inputs();
+    if (i >= inputs.size() || inputs.get(i) == null) {
+      return false;
+    }
+    var v = inputs.get(i);
+    return v.isInitializer() || v.producer() != null && v.producer().opType().equals("Constant")
+        && v.producer().domain().isEmpty();
+  }
+
   /** At most this many rows of A use {@link #dotRows} for a transposed B. */
   private static final int DOT_ROWS = 8;
 
@@ -320,16 +397,17 @@ public final class MatMulGemm implements OpFamily {
    * {@code C[m,n] = A[m,k] * B[n,k]^T} as dot products, four columns at a time; each sum runs
    * in k order from zero, exactly as {@link Blas#sgemm} accumulates it.
    */
-  private static void dotRows(int m, int n, int k, float[] a, float[] b, float[] c,
-      Parallel par) {
+  private static void dotRows(int m, int n, int k, float[] a, int a0, float[] b, int bo,
+      float[] c, int c0, Parallel par) {
     int quads = (n + 3) / 4;
     par.forRange(quads, 4L * m * k, (from, to) -> {
       for (int q = from; q < to; q++) {
         int j = 4 * q;
         for (int i = 0; i < m; i++) {
-          int ar = i * k;
+          int ar = a0 + i * k;
+          int cr = c0 + i * n;
           if (j + 3 < n) {
-            int b0 = j * k;
+            int b0 = bo + j * k;
             int b1 = b0 + k;
             int b2 = b1 + k;
             int b3 = b2 + k;
@@ -344,17 +422,17 @@ public final class MatMulGemm implements OpFamily {
               s2 += av * b[b2 + kk];
               s3 += av * b[b3 + kk];
             }
-            c[i * n + j] = s0;
-            c[i * n + j + 1] = s1;
-            c[i * n + j + 2] = s2;
-            c[i * n + j + 3] = s3;
+            c[cr + j] = s0;
+            c[cr + j + 1] = s1;
+            c[cr + j + 2] = s2;
+            c[cr + j + 3] = s3;
           } else {
             for (int jj = j; jj < n; jj++) {
               float s = 0;
               for (int kk = 0; kk < k; kk++) {
-                s += a[ar + kk] * b[jj * k + kk];
+                s += a[ar + kk] * b[bo + jj * k + kk];
               }
-              c[i * n + jj] = s;
+              c[cr + jj] = s;
             }
           }
         }

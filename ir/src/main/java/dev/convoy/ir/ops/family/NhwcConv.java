@@ -14,8 +14,9 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
 import dev.convoy.ir.ops.runtime.Blas;
+import dev.convoy.ir.ops.runtime.NhwcGemm;
 import dev.convoy.ir.ops.runtime.Parallel;
-import dev.convoy.ir.ops.runtime.WeightCache;
+import dev.convoy.ir.ops.runtime.Scratch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,16 +30,18 @@ import java.util.List;
  *
  * <p>In this layout a convolution is a product of {@code [pixels, kh*kw*C/group]} patches (each
  * patch row is a run of contiguous channel vectors, so im2col is a series of array copies) by the
- * weight viewed as {@code [kh*kw*C/group, M]}; a 1x1 stride-1 convolution is one GEMM straight
- * on the input, and a depthwise one adds weighted channel vectors, a loop over channels that
- * vectorizes. {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
+ * weight viewed as {@code [kh*kw*C/group, M]}, pixels as the long dimension: {@link NhwcGemm}'s
+ * kernel (weights packed once per constant, bias and activation applied per block) runs it
+ * straight on the input for a 1x1 stride-1 convolution; a depthwise one adds weighted channel
+ * vectors. Results are the NCHW kernels' up to float reassociation (taps summed in (kh, kw, C)
+ * order rather than (C, kh, kw)). {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
  * weight stored as {@code [C, kh, kw, M]}. Float32 only.
  */
 public final class NhwcConv implements OpFamily {
-  /** Output pixels per im2col block, scaled down as patches grow (bounds the block's floats). */
+  /** Output pixels per block, scaled down as patches grow (bounds the block's floats). */
   private static final int BLOCK_FLOATS = 1 << 16;
-  /** Output channels per group from which the product runs in the channels-last orientation. */
-  private static final int WIDE = 64;
+  /** Channel runs shorter than this are copied by a loop (a call per run cost more). */
+  private static final int SHORT_RUN = 8;
 
   @Override
   public void register(OpRegistrar r) {
@@ -184,19 +187,42 @@ public final class NhwcConv implements OpFamily {
     }
     Conv.Geometry geo = Conv.convGeometry(ctx, new long[] {xd[1], xd[2]}, wk);
     long[] outDims = {xd[0], geo.out()[0], geo.out()[1], m};
-    float[] y = biased(ctx, outDims);
+    float[] bias = bias(ctx, m);
+    // Input and output are read and written where they lie (arena views included).
+    NdArray out = ctx.output(0, DType.FLOAT, outDims);
+    Io io = new Io((float[]) x.array(), x.offset(), (float[]) out.array(), out.offset());
     Shape2d s = new Shape2d((int) xd[0], (int) xd[1], (int) xd[2], c, geo);
-    float[] xs = x.floats();
     float[] ws = w.floats();
+    Activation act = Activation.of(ctx);
     Parallel par = ctx.parallel();
     if (cg == 1 && m == c) {
-      depthwise(xs, ws, y, s, par);
-    } else if (s.pointwise() && group == 1 && m >= WIDE) {
-      Blas.sgemm(s.n * s.oh * s.ow, m, c, xs, 0, ws, 0, y, 0, par);
+      depthwise(io, ws, bias, s, act, par);
     } else {
-      im2colGemm(xs, ws, y, s, group, cg, m, ctx.weightCache(), par);
+      int k = s.kh * s.kw * cg;
+      int mg = m / group;
+      NhwcGemm.Packed packed = ctx.weightCache().derived(ws, new PackKey(k, mg, group),
+          () -> NhwcGemm.pack(ws, k, mg, group));
+      gemm(io, packed, bias, s, m, act, par);
     }
-    return Activation.of(ctx).apply(NdArray.wrap(DType.FLOAT, outDims, y));
+    return out;
+  }
+
+  /** The input and output arrays and the index of element 0 of each. */
+  private record Io(float[] x, int x0, float[] y, int y0) {}
+
+  /** What a packed weight was packed for (a reshape may share the storage). */
+  private record PackKey(int k, int mg, int groups) {}
+
+  /** The optional bias (input 2) as {@code m} floats, or null. */
+  private static float[] bias(KernelContext ctx, int m) {
+    NdArray b = ctx.optionalTensor(2);
+    if (b == null) {
+      return null;
+    }
+    if (b.dtype() != DType.FLOAT || b.size() != m) {
+      throw ctx.error("bias " + b.describe() + " must be " + m + " float32");
+    }
+    return b.toFloats();
   }
 
   private static void requireFloatOperands(KernelContext ctx, NdArray x, NdArray w) {
@@ -240,88 +266,43 @@ public final class NhwcConv implements OpFamily {
   }
 
   /**
-   * {@code y += patches(x) * W} per group, over blocks of output pixels. A group of at least
-   * {@value #WIDE} output channels multiplies the block's patches (channel runs copied into a
-   * zero-based matrix) by its columns of the weight, rows of {@code mg} channels. A narrower group
-   * would leave GEMM rows too short to vectorize, so it runs transposed, {@code W^T * patches^T}
-   * (rows as long as the block), and the block's result is transposed back into {@code y}.
+   * {@code y = act(patches(x) * W + bias)} per group over blocks of output pixels, on {@link
+   * NhwcGemm}'s kernel: a stride-1 1x1 convolution multiplies the input where it lies (its rows
+   * are the pixels' channel vectors), others copy each block's patches (runs of channel vectors)
+   * into a per-thread matrix that stays in L2. Each block gets its activation while in cache.
    */
-  private static void im2colGemm(float[] x, float[] w, float[] y, Shape2d s, int group, int cg,
-      int m, WeightCache cache, Parallel par) {
-    int k = s.kh * s.kw * cg;
-    int mg = m / group;
-    boolean wide = mg >= WIDE;
-    float[] wt = wide ? null : cache.transposed(w, k, m);
+  private static void gemm(Io io, NhwcGemm.Packed w, float[] bias, Shape2d s, int m,
+      Activation act, Parallel par) {
+    int group = w.groups();
+    int cg = s.c / group;
+    int mg = w.mg();
+    int k = w.k();
+    boolean direct = s.pointwise();
     int pixels = s.n * s.oh * s.ow;
-    // Blocks of patches stay in L2; transposed ones also keep their result rows L1-sized.
-    int block = wide ? Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)))
-        : Math.min(pixels, Math.max(64, Math.min(512, (BLOCK_FLOATS / 4) / Math.max(1, k))));
+    int block = Math.max(4, Math.min(pixels, (BLOCK_FLOATS / Math.max(1, k)) & ~3));
     int blocks = (pixels + block - 1) / block;
-    boolean perBlock = blocks >= 2 * par.threads();
-    Parallel inner = perBlock ? Parallel.serial() : par;
-    (perBlock ? par : Parallel.serial()).forRange(blocks, (long) block * k * m, (from, to) -> {
-      // Transposed rows are padded off a power-of-two stride, which would thrash cache sets.
-      int ld = block + 8;
-      float[] col = new float[ld * k];
-      float[] out = wide ? null : new float[mg * ld];
+    par.forRange(blocks, (long) block * k * m, (from, to) -> {
+      float[] col = direct ? null : Scratch.get().col(block * k);
       for (int bi = from; bi < to; bi++) {
         int p0 = bi * block;
         int rows = Math.min(block, pixels - p0);
+        int yOff = io.y0() + p0 * m;
         for (int g = 0; g < group; g++) {
-          if (wide) {
-            patches(x, s, g * cg, cg, p0, rows, col);
-            Blas.sgemm(rows, mg, k, col, 0, k, w, g * mg, m, y, p0 * m + g * mg, m, inner);
+          if (direct) {
+            NhwcGemm.multiply(rows, io.x(), io.x0() + p0 * s.c + g * cg, s.c, w, g, bias, io.y(),
+                yOff + g * mg, m);
           } else {
-            patchesTransposed(x, s, g * cg, cg, p0, rows, col, ld);
-            Arrays.fill(out, 0f);
-            Blas.sgemm(mg, rows, k, wt, g * mg * k, k, col, 0, ld, out, 0, ld, inner);
-            for (int r = 0; r < rows; r++) {
-              int dst = (p0 + r) * m + g * mg;
-              for (int j = 0; j < mg; j++) {
-                y[dst + j] += out[j * ld + r];
-              }
-            }
+            patches(io, s, g * cg, cg, p0, rows, col);
+            NhwcGemm.multiply(rows, col, 0, k, w, g, bias, io.y(), yOff + g * mg, m);
           }
         }
+        act.applyTo(io.y(), yOff, yOff + rows * m);
       }
     });
   }
 
-  /**
-   * The patches of output pixels {@code [p0, p0 + rows)}, channels {@code [c0, c0 + cg)}, as
-   * {@code [kh*kw*cg, rows]} with row stride {@code ld}: one row per weight row, one column per
-   * pixel.
-   */
-  private static void patchesTransposed(float[] x, Shape2d s, int c0, int cg, int p0, int rows,
-      float[] col, int ld) {
-    int[] src = new int[rows];
-    int row = 0;
-    for (int a = 0; a < s.kh; a++) {
-      for (int bb = 0; bb < s.kw; bb++, row += cg) {
-        for (int r = 0; r < rows; r++) {
-          int p = p0 + r;
-          int ox = p % s.ow;
-          int oy = (p / s.ow) % s.oh;
-          int img = p / (s.ow * s.oh);
-          int iy = oy * s.sh - s.ph + a * s.dh;
-          int ix = ox * s.sw - s.pw + bb * s.dw;
-          boolean inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
-          src[r] = inside ? ((img * s.ih + iy) * s.iw + ix) * s.c + c0 : -1;
-        }
-        // Channel by channel, so writes run along a row (the reads revisit a few cached lines).
-        for (int ci = 0; ci < cg; ci++) {
-          int dst = (row + ci) * ld;
-          for (int r = 0; r < rows; r++) {
-            int at = src[r];
-            col[dst + r] = at < 0 ? 0f : x[at + ci];
-          }
-        }
-      }
-    }
-  }
-
   /** The patches of output pixels {@code [p0, p0 + rows)}, channels {@code [c0, c0 + cg)}. */
-  private static void patches(float[] x, Shape2d s, int c0, int cg, int p0, int rows,
+  private static void patches(Io io, Shape2d s, int c0, int cg, int p0, int rows,
       float[] col) {
     int k = s.kh * s.kw * cg;
     for (int r = 0; r < rows; r++) {
@@ -336,8 +317,14 @@ public final class NhwcConv implements OpFamily {
           int ix = ox * s.sw - s.pw + bb * s.dw;
           if (iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw) {
             Arrays.fill(col, dst, dst + cg, 0f);
+          } else if (cg < SHORT_RUN) {
+            int src = io.x0() + ((img * s.ih + iy) * s.iw + ix) * s.c + c0;
+            for (int j = 0; j < cg; j++) {
+              col[dst + j] = io.x()[src + j];
+            }
           } else {
-            System.arraycopy(x, ((img * s.ih + iy) * s.iw + ix) * s.c + c0, col, dst, cg);
+            System.arraycopy(io.x(), io.x0() + ((img * s.ih + iy) * s.iw + ix) * s.c + c0, col,
+                dst, cg);
           }
         }
       }
@@ -346,54 +333,44 @@ public final class NhwcConv implements OpFamily {
 
   /**
    * Depthwise ({@code group == C == M}): every output pixel accumulates, tap by tap in kernel
-   * order, the input's channel vector times the tap's weight vector, in zero-based copies so the
-   * channel loop vectorizes. Rows of output pixels run in parallel.
+   * order, the input's channel vector times the tap's weight vector ({@link
+   * NhwcGemm#depthwisePixel}), added to the bias. Rows of output pixels run in parallel, each
+   * activated while in cache.
    */
-  private static void depthwise(float[] x, float[] w, float[] y, Shape2d s, Parallel par) {
+  private static void depthwise(Io io, float[] w, float[] bias, Shape2d s, Activation act,
+      Parallel par) {
     int c = s.c;
     int taps = s.kh * s.kw;
-    float[][] wt = new float[taps][];
-    for (int t = 0; t < taps; t++) {
-      wt[t] = Arrays.copyOfRange(w, t * c, (t + 1) * c);
-    }
     par.forRange(s.n * s.oh, (long) s.ow * taps * c, (from, to) -> {
-      float[] acc = new float[c];
-      float[] tap = new float[c];
+      int[] src = new int[taps];
+      int[] wOff = new int[taps];
       for (int row = from; row < to; row++) {
         int img = row / s.oh;
         int oy = row % s.oh;
+        int rowStart = io.y0() + row * s.ow * c;
         for (int ox = 0; ox < s.ow; ox++) {
-          Arrays.fill(acc, 0f);
+          int inside = 0;
           for (int a = 0; a < s.kh; a++) {
             int iy = oy * s.sh - s.ph + a * s.dh;
-            if (iy < 0 || iy >= s.ih) {
-              continue;
-            }
             for (int bb = 0; bb < s.kw; bb++) {
               int ix = ox * s.sw - s.pw + bb * s.dw;
-              if (ix < 0 || ix >= s.iw) {
-                continue;
+              if (iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw) {
+                src[inside] = io.x0() + ((img * s.ih + iy) * s.iw + ix) * c;
+                wOff[inside++] = (a * s.kw + bb) * c;
               }
-              System.arraycopy(x, ((img * s.ih + iy) * s.iw + ix) * c, tap, 0, c);
-              fma(wt[a * s.kw + bb], tap, acc, c);
             }
           }
-          int dst = (row * s.ow + ox) * c;
-          for (int ch = 0; ch < c; ch++) {
-            tap[ch] = y[dst + ch];
+          int dst = rowStart + ox * c;
+          if (bias == null) {
+            Arrays.fill(io.y(), dst, dst + c, 0f);
+          } else {
+            System.arraycopy(bias, 0, io.y(), dst, c);
           }
-          add(acc, tap, c);
-          System.arraycopy(tap, 0, y, dst, c);
+          NhwcGemm.depthwisePixel(io.x(), src, wOff, inside, w, io.y(), dst, c);
         }
+        act.applyTo(io.y(), rowStart, rowStart + s.ow * c);
       }
     });
-  }
-
-  /** {@code acc[j] += wv[j] * tap[j]}. */
-  private static void fma(float[] wv, float[] tap, float[] acc, int n) {
-    for (int j = 0; j < n; j++) {
-      acc[j] += wv[j] * tap[j];
-    }
   }
 
   /** {@code dst[j] += src[j]}. */

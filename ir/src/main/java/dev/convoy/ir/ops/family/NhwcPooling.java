@@ -13,6 +13,7 @@ import dev.convoy.ir.ops.OpDef;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.NhwcGemm;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -114,8 +115,12 @@ public final class NhwcPooling implements OpFamily {
     int inPlane = (int) (d[1] * d[2]);
     int outPlane = (int) (g.out()[0] * g.out()[1]);
     long[] outDims = {d[0], g.out()[0], g.out()[1], d[3]};
-    float[] xs = x.floats();
-    float[] y = new float[NdArray.checkedSize(outDims)];
+    // Input and output are read and written where they lie (arena views included).
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    NdArray out = ctx.output(0, DType.FLOAT, outDims);
+    float[] y = (float[]) out.array();
+    int y0 = out.offset();
     ctx.parallel().forRange(n * outPlane, (long) c * 9, (from, to) -> {
       float[] tap = new float[c];
       float[] acc = new float[c];
@@ -128,16 +133,15 @@ public final class NhwcPooling implements OpFamily {
           if (offs.length == 0) {
             Arrays.fill(acc, Float.NEGATIVE_INFINITY);
           } else {
-            System.arraycopy(xs, (base + offs[0]) * c, acc, 0, c);
+            System.arraycopy(xs, x0 + (base + offs[0]) * c, acc, 0, c);
           }
           for (int i = 1; i < offs.length; i++) {
-            System.arraycopy(xs, (base + offs[i]) * c, tap, 0, c);
-            maxInto(tap, acc, c);
+            NhwcGemm.maxInto(xs, x0 + (base + offs[i]) * c, acc, c);
           }
         } else {
           Arrays.fill(sum, 0);
           for (int off : offs) {
-            System.arraycopy(xs, (base + off) * c, tap, 0, c);
+            System.arraycopy(xs, x0 + (base + off) * c, tap, 0, c);
             sumInto(tap, sum, c);
           }
           double div = win.divisors()[t % outPlane];
@@ -145,17 +149,10 @@ public final class NhwcPooling implements OpFamily {
             acc[j] = (float) (sum[j] / div);
           }
         }
-        System.arraycopy(acc, 0, y, t * c, c);
+        System.arraycopy(acc, 0, y, y0 + t * c, c);
       }
     });
-    return NdArray.wrap(DType.FLOAT, outDims, y);
-  }
-
-  /** {@code acc[j] = tap[j]} where it is greater (so NaN only when the first tap was NaN). */
-  private static void maxInto(float[] tap, float[] acc, int n) {
-    for (int j = 0; j < n; j++) {
-      acc[j] = tap[j] > acc[j] ? tap[j] : acc[j];
-    }
+    return out;
   }
 
   private static void sumInto(float[] tap, double[] sum, int n) {

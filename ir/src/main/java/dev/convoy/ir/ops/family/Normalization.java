@@ -14,6 +14,7 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -367,10 +368,17 @@ public final class Normalization implements OpFamily {
     NdArray b = ctx.optionalTensor(2);
     double[] bias = b == null ? null : spread(ctx, b, normDims);
     double eps = ctx.attrFloat("epsilon");
-    double[] xs = x.toDoubles();
-    double[] y = new double[xs.length];
     double[] mean = new double[outer];
     double[] inv = new double[outer];
+    if (x.dtype() == DType.FLOAT) {
+      // Read and written where they lie (arena views included), with the double math below.
+      NdArray y = ctx.output(0, DType.FLOAT, d);
+      layerNormRows((float[]) x.array(), x.offset(), (float[]) y.array(), y.offset(), outer, len,
+          scale, bias, eps, mean, inv, ctx.parallel());
+      return withStats(ctx, y, d, axis, mean, inv);
+    }
+    double[] xs = x.toDoubles();
+    double[] y = new double[xs.length];
     for (int o = 0; o < outer; o++) {
       int off = o * len;
       double s = 0;
@@ -391,13 +399,58 @@ public final class Normalization implements OpFamily {
         y[off + i] = bias == null ? t : t + bias[i];
       }
     }
+    return withStats(ctx, NdArray.fromDoubles(x.dtype(), d, y), d, axis, mean, inv);
+  }
+
+  /**
+   * LayerNormalization of {@code rows} rows of {@code len} float32 elements, {@code x} at
+   * {@code x0} into {@code y} at {@code y0} ({@code y} may be {@code x} itself: each row is read
+   * before it is written): in double, mean then variance then {@code (x - mean) * inv * scale
+   * (+ bias)} rounded once, exactly as the general kernel computes it. Rows are independent
+   * chunks of the pool; {@code mean} and {@code inv} receive each row's statistics.
+   */
+  static void layerNormRows(float[] x, int x0, float[] y, int y0, int rows, int len,
+      double[] scale, double[] bias, double eps, double[] mean, double[] inv, Parallel par) {
+    par.forRange(rows, 8L * len, (from, to) -> {
+      for (int o = from; o < to; o++) {
+        int xo = x0 + o * len;
+        int yo = y0 + o * len;
+        double s = 0;
+        for (int i = 0; i < len; i++) {
+          s += x[xo + i];
+        }
+        double mu = s / len;
+        double v = 0;
+        for (int i = 0; i < len; i++) {
+          double dv = x[xo + i] - mu;
+          v += dv * dv;
+        }
+        double iv = 1 / Math.sqrt(v / len + eps);
+        mean[o] = mu;
+        inv[o] = iv;
+        if (bias == null) {
+          for (int i = 0; i < len; i++) {
+            y[yo + i] = (float) ((x[xo + i] - mu) * iv * scale[i]);
+          }
+        } else {
+          for (int i = 0; i < len; i++) {
+            y[yo + i] = (float) ((x[xo + i] - mu) * iv * scale[i] + bias[i]);
+          }
+        }
+      }
+    });
+  }
+
+  /** {@code y} and, where the node has them, the mean and inverse deviation outputs. */
+  private static List<RuntimeValue> withStats(KernelContext ctx, NdArray y, long[] d, int axis,
+      double[] mean, double[] inv) {
     List<RuntimeValue> out = new ArrayList<>();
-    out.add(NdArray.fromDoubles(x.dtype(), d, y));
+    out.add(y);
     long[] statDims = d.clone();
     for (int i = axis; i < d.length; i++) {
       statDims[i] = 1;
     }
-    DType st = ctx.attrLong("stash_type") == 1 ? DType.FLOAT : x.dtype();
+    DType st = ctx.attrLong("stash_type") == 1 ? DType.FLOAT : y.dtype();
     if (ctx.outputCount() > 1) {
       out.add(NdArray.fromDoubles(st, statDims, mean));
     }
@@ -546,6 +599,9 @@ public final class Normalization implements OpFamily {
       n = (int) d[axis];
       inner = (int) Shape.product(d, axis + 1, d.length);
     }
+    if (x.dtype() == DType.FLOAT && inner == 1 && !op.equals("Hardmax")) {
+      return Kernels.one(floatSoftmax(ctx, x, outer, n, op.equals("LogSoftmax")));
+    }
     double[] xs = x.toDoubles();
     double[] y = new double[xs.length];
     for (int o = 0; o < outer; o++) {
@@ -582,5 +638,49 @@ public final class Normalization implements OpFamily {
       }
     }
     return Kernels.one(NdArray.fromDoubles(x.dtype(), d, y));
+  }
+
+  /**
+   * Softmax or LogSoftmax over contiguous rows of a float32 tensor, read where it lies and written
+   * into the kernel's output: the general path's double formula (max, sum of exp of the shifted
+   * values, then exp / sum or shifted - log sum) rounded once, rows split over the pool.
+   */
+  private static NdArray floatSoftmax(KernelContext ctx, NdArray x, int rows, int n,
+      boolean log) {
+    NdArray out = ctx.output(0, DType.FLOAT, x.dims());
+    float[] xs = (float[]) x.array();
+    float[] y = (float[]) out.array();
+    int x0 = x.offset();
+    int y0 = out.offset();
+    ctx.parallel().forRange(rows, 40L * n, (from, to) -> {
+      double[] e = new double[n];
+      for (int o = from; o < to; o++) {
+        int xb = x0 + o * n;
+        int yb = y0 + o * n;
+        // Compare-and-take as the general path does: a NaN never becomes the max.
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+          if (xs[xb + i] > max) {
+            max = xs[xb + i];
+          }
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+          e[i] = Math.exp(xs[xb + i] - max);
+          sum += e[i];
+        }
+        if (log) {
+          double logSum = Math.log(sum);
+          for (int i = 0; i < n; i++) {
+            y[yb + i] = (float) (xs[xb + i] - max - logSum);
+          }
+        } else {
+          for (int i = 0; i < n; i++) {
+            y[yb + i] = (float) (e[i] / sum);
+          }
+        }
+      }
+    });
+    return out;
   }
 }

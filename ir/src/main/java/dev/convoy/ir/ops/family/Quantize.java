@@ -14,10 +14,9 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.Blas;
+import dev.convoy.ir.ops.runtime.IntGemm;
 import dev.convoy.ir.ops.runtime.NarrowTypes;
 import dev.convoy.ir.ops.runtime.Parallel;
-import dev.convoy.ir.ops.runtime.Scratch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,9 +26,8 @@ import java.util.List;
  * scales; 8/16-bit integers, int4/uint4, int2/uint2, the 8-bit floats and float4e2m1),
  * DynamicQuantizeLinear, and the integer and quantized products MatMulInteger and
  * QLinearMatMul ({@link QuantizedConv} has the convolutions, {@link QuantizedGemm} the
- * contrib-style products). Integer products accumulate exactly (in
- * double, exact below 2^53, or long); requantization rounds half to even and saturates as ONNX
- * specifies.
+ * contrib-style products). Integer products accumulate exactly in int32 on {@link IntGemm};
+ * requantization rounds half to even and saturates as ONNX specifies.
  */
 public final class Quantize implements OpFamily {
 
@@ -207,13 +205,27 @@ public final class Quantize implements OpFamily {
   /**
    * The common float to 8-bit case of {@link #quantize} without widening X to float64 or
    * storing through setLong: the same arithmetic (a float64 quotient rounded to float, then
-   * rint, zero point and saturation), written straight to bytes.
+   * rint, zero point and saturation), written straight to bytes. Where every scale is a float,
+   * the quotient is taken in float: for float operands the float64 quotient rounded to float is
+   * the correctly rounded float quotient (53 >= 2 * 24 + 2 bits), so the result is the same.
    */
   private static NdArray quantizeFloatToBytes(float[] xs, double[] s, long[] z, int[] map,
       DType out, long[] dims) {
-    long[] rg = out == DType.UINT8 ? new long[] {0, 255} : new long[] {-128, 127};
+    float lo = out == DType.UINT8 ? 0 : -128;
+    float hi = out == DType.UINT8 ? 255 : 127;
+    long[] rg = {(long) lo, (long) hi};
     byte[] o = new byte[xs.length];
-    if (s.length == 1) {
+    boolean floats = true;
+    for (double v : s) {
+      floats &= (float) v == v;
+    }
+    if (s.length == 1 && floats) {
+      float s0 = (float) s[0];
+      float z0 = z[0];
+      for (int i = 0; i < xs.length; i++) {
+        o[i] = (byte) toByte(xs[i] / s0, z0, lo, hi);
+      }
+    } else if (s.length == 1) {
       double s0 = s[0];
       long z0 = z[0];
       for (int i = 0; i < xs.length; i++) {
@@ -226,6 +238,20 @@ public final class Quantize implements OpFamily {
     }
     return NdArray.wrap(out, dims, o);
   }
+
+  /**
+   * {@code saturate(rint(q) + z)} to [lo, hi] for 8-bit ranges and zero points, in float: q is
+   * first clamped to [-1024, 1024] (beyond, the result saturates either way), where adding and
+   * subtracting {@link #ROUNDER} rounds to the nearest integer, ties to even, as {@code
+   * Math.rint} does; NaN gives 0, as the cast of {@code saturate}'s NaN does.
+   */
+  private static int toByte(float q, float z, float lo, float hi) {
+    float c = Math.max(-1024f, Math.min(1024f, q));
+    return (int) Math.max(lo, Math.min(hi, ((c + ROUNDER) - ROUNDER) + z));
+  }
+
+  /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
+  private static final float ROUNDER = 12582912f;
 
   private static NdArray dequantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
@@ -258,22 +284,34 @@ public final class Quantize implements OpFamily {
     return NdArray.fromDoubles(dequantizedType(ctx, scale.dtype()), x.dims(), o);
   }
 
+  /**
+   * DynamicQuantizeLinear: uint8 with {@code scale = (max(x, 0) - min(x, 0)) / 255} and the
+   * zero point that maps 0 exactly. Each element is {@code saturate(rint(x / scale) + zp)} with
+   * the float32 quotient, written without widening ({@link #toByte}).
+   */
   static List<RuntimeValue> dynamicQuantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
     ctx.requireType(0, DType.FLOAT);
-    float[] v = x.floats();
+    float[] v = (float[]) x.array();
+    int off = x.offset();
+    int size = (int) x.size();
     float min = 0;
     float max = 0;
-    for (float f : v) {
-      min = Math.min(min, f);
-      max = Math.max(max, f);
+    for (int i = off; i < off + size; i++) {
+      min = Math.min(min, v[i]);
+      max = Math.max(max, v[i]);
     }
     float scale = (max - min) / 255f;
     long[] rg = {0, 255};
     long zp = scale == 0 ? 0 : saturate((0 - min) / scale, rg);
-    byte[] y = new byte[v.length];
-    for (int i = 0; i < v.length; i++) {
-      y[i] = (byte) (scale == 0 ? zp : saturate(Math.rint(v[i] / scale) + zp, rg));
+    byte[] y = new byte[size];
+    if (scale == 0) {
+      Arrays.fill(y, (byte) zp);
+    } else {
+      float z = zp;
+      for (int i = 0; i < size; i++) {
+        y[i] = (byte) toByte(v[off + i] / scale, z, 0f, 255f);
+      }
     }
     return List.of(NdArray.wrap(DType.UINT8, x.dims(), y), NdArray.scalarFloat(scale),
         NdArray.wrap(DType.UINT8, new long[0], new byte[] {(byte) zp}));
@@ -294,58 +332,48 @@ public final class Quantize implements OpFamily {
   }
 
   /**
-   * {@code x - zp} as int32 (exact for every 8/16-bit value), so products accumulate in int32
-   * as ONNX Runtime's do. A zero point is a scalar, or per row of A ({@code rows = true},
-   * length M) or per column of B (length N).
+   * The 8-bit A minus its zero point (a scalar, or one per row of its last two axes), as the
+   * floats {@link IntGemm} multiplies (every value exact).
    */
-  private static NdArray centered(KernelContext ctx, NdArray x, NdArray zp, boolean rows) {
-    int[] v = new int[(int) x.size()];
-    if (x.dtype() == DType.UINT8 || x.dtype() == DType.INT8) {
-      byte[] b = x.bytes();
-      int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
-      for (int i = 0; i < v.length; i++) {
-        v[i] = b[i] & mask;
-      }
-    } else {
-      if (!x.dtype().isInteger()) {
-        throw ctx.unsupportedType(x.dtype());
-      }
-      long[] l = x.toLongs();
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (int) l[i];
+  private static float[] centeredRows(KernelContext ctx, NdArray x, NdArray zp) {
+    int m = (int) x.dim(x.rank() - 2);
+    int n = (int) x.dim(x.rank() - 1);
+    int[] z = zeroPoints(ctx, zp, m);
+    byte[] v = (byte[]) x.array();
+    int off = x.offset();
+    int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
+    float[] out = new float[(int) x.size()];
+    for (int row = 0, p = 0; p < out.length; row++, p += n) {
+      int zr = z[z.length == 1 ? 0 : row % m];
+      for (int j = 0; j < n; j++) {
+        out[p + j] = (v[off + p + j] & mask) - zr;
       }
     }
-    if (zp != null) {
-      long[] z = zp.toLongs();
-      int m = (int) x.dim(x.rank() - 2);
-      int n = (int) x.dim(x.rank() - 1);
-      int per = rows ? m : n;
-      if (z.length != 1 && z.length != per) {
-        throw ctx.error("zero point " + zp.describe() + " must be a scalar or have " + per
-            + " elements");
-      }
-      // Row by row, with no per-element division: a row of A has one zero point, a row of B
-      // the per-column vector.
-      if (z.length == 1 || rows) {
-        for (int row = 0, p = 0; p < v.length; row++, p += n) {
-          int zr = (int) z[z.length == 1 ? 0 : row % m];
-          for (int j = 0; j < n; j++) {
-            v[p + j] -= zr;
-          }
-        }
-      } else {
-        int[] zc = new int[n];
-        for (int j = 0; j < n; j++) {
-          zc[j] = (int) z[j];
-        }
-        for (int p = 0; p < v.length; p += n) {
-          for (int j = 0; j < n; j++) {
-            v[p + j] -= zc[j];
-          }
-        }
-      }
+    return out;
+  }
+
+  /** A zero point's values: absent is 0; else a scalar or {@code per} values. */
+  private static int[] zeroPoints(KernelContext ctx, NdArray zp, int per) {
+    if (zp == null) {
+      return new int[1];
     }
-    return NdArray.wrap(DType.INT32, x.dims(), v);
+    long[] z = zp.toLongs();
+    if (z.length != 1 && z.length != per) {
+      throw ctx.error("zero point " + zp.describe() + " must be a scalar or have " + per
+          + " elements");
+    }
+    int[] out = new int[z.length];
+    for (int i = 0; i < z.length; i++) {
+      out[i] = (int) z[i];
+    }
+    return out;
+  }
+
+  /** Requires an 8-bit integer operand, the only kind the quantized products take. */
+  private static void require8Bit(KernelContext ctx, NdArray x) {
+    if (x.dtype() != DType.UINT8 && x.dtype() != DType.INT8) {
+      throw ctx.unsupportedType(x.dtype());
+    }
   }
 
   private static void requireRank2(KernelContext ctx, NdArray a, NdArray b) {
@@ -361,17 +389,24 @@ public final class Quantize implements OpFamily {
   }
 
   /**
-   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting. An 8-bit B (typically
-   * a large constant weight) is never converted as a whole: the GEMM unpacks each panel row
-   * from bytes as it fills its panels, and B's zero points are applied afterwards as {@code
-   * C[i][j] -= zb[j] * sum_k (A[i][k] - za[i])}, exact in wrapping int32 arithmetic.
+   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}.
+   * B (typically a constant weight) is packed with its zero points subtracted; the packing of
+   * a B that owns its storage is kept in the evaluator's {@link dev.convoy.ir.ops.runtime
+   * .WeightCache}, so a weight is packed once, not on every call.
    */
   static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b,
       NdArray zb) {
+    return intMatMul(ctx, a, za, b, zb, false);
+  }
+
+  /** As above; with {@code transB}, B is stored {@code [N, K]} (rank 2). */
+  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b, NdArray zb,
+      boolean transB) {
     requireRank2(ctx, a, b);
-    int[] x = centered(ctx, a, za, true).ints();
+    require8Bit(ctx, a);
+    require8Bit(ctx, b);
     long[] ad = a.dims();
-    long[] bd = b.dims();
+    long[] bd = transB ? new long[] {b.dim(1), b.dim(0)} : b.dims();
     MatMulGemm.BatchPlan plan = MatMulGemm.BatchPlan.of(ctx, a, b, ad, bd);
     int m = plan.m();
     int k = plan.k();
@@ -383,68 +418,39 @@ public final class Quantize implements OpFamily {
     outDims[batch.length] = m;
     outDims[batch.length + 1] = n;
     int[] o = new int[NdArray.checkedSize(outDims)];
-    boolean bytes = b.dtype() == DType.UINT8 || b.dtype() == DType.INT8;
-    int[] y = bytes ? null : centered(ctx, b, zb, false).ints();
-    int[] zc = bytes && zb != null ? columnZeroPoints(ctx, zb, n) : null;
+    float[] x = centeredRows(ctx, a, za);
+    int[] zc = zeroPoints(ctx, zb, n);
+    boolean unsigned = b.dtype() == DType.UINT8;
+    byte[] bv = (byte[]) b.array();
     Parallel par = ctx.parallel();
     for (int i = 0; i < aIdx.length; i++) {
-      int bOff = bIdx[i] * k * n;
-      Blas.IntRows rows = !bytes
-          ? (kk, j0, dst, w) -> System.arraycopy(y, bOff + kk * n + j0, dst, 0, w)
-          : byteRows(b.bytes(), b.dtype() == DType.UINT8, bOff, n);
-      int aOff = aIdx[i] * m * k;
-      int cOff = i * m * n;
-      Blas.igemm(m, n, k, x, aOff, rows, o, cOff, par);
-      if (zc != null) {
-        for (int r = 0; r < m; r++) {
-          int sum = 0;
-          for (int kk = 0; kk < k; kk++) {
-            sum += x[aOff + r * k + kk];
-          }
-          for (int j = 0; j < n; j++) {
-            o[cOff + r * n + j] -= zc[j] * sum;
-          }
-        }
-      }
+      int bOff = b.offset() + bIdx[i] * k * n;
+      int rowStride = transB ? 1 : n;
+      int colStride = transB ? k : 1;
+      IntGemm.PackedB packed = b.isDense()
+          ? ctx.weightCache().derived(bv, new PackKey(bOff, k, n, transB, unsigned, zc),
+              () -> IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc))
+          : IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc);
+      IntGemm.gemm(m, x, aIdx[i] * m * k, packed, o, i * m * n, par);
     }
     return NdArray.wrap(DType.INT32, outDims, o);
   }
 
-  /** B's zero point as one value per column (a scalar repeated). */
-  private static int[] columnZeroPoints(KernelContext ctx, NdArray zb, int n) {
-    long[] z = zb.toLongs();
-    if (z.length != 1 && z.length != n) {
-      throw ctx.error("zero point " + zb.describe() + " must be a scalar or have " + n
-          + " elements");
+  /** What a packed B depends on besides its storage (zero points compared by value). */
+  private record PackKey(int offset, int k, int n, boolean transposed, boolean unsigned,
+      int[] zeroPoints) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PackKey p && p.offset == offset && p.k == k && p.n == n
+          && p.transposed == transposed && p.unsigned == unsigned
+          && Arrays.equals(p.zeroPoints, zeroPoints);
     }
-    int[] zc = new int[n];
-    for (int j = 0; j < n; j++) {
-      zc[j] = (int) z[z.length == 1 ? 0 : j];
-    }
-    return zc;
-  }
 
-  /**
-   * Rows of an 8-bit row-major matrix (row length {@code n}, at {@code off}) widened to int:
-   * copied to a zero-based scratch row first so that C2 vectorizes the widening loop.
-   */
-  private static Blas.IntRows byteRows(byte[] v, boolean unsigned, int off, int n) {
-    if (unsigned) {
-      return (kk, j0, dst, w) -> {
-        byte[] row = Scratch.get().byteRow(w);
-        System.arraycopy(v, off + kk * n + j0, row, 0, w);
-        for (int j = 0; j < w; j++) {
-          dst[j] = row[j] & 0xFF;
-        }
-      };
+    @Override
+    public int hashCode() {
+      return (((offset * 31 + k) * 31 + n) * 31 + Arrays.hashCode(zeroPoints)) * 4
+          + (transposed ? 2 : 0) + (unsigned ? 1 : 0);
     }
-    return (kk, j0, dst, w) -> {
-      byte[] row = Scratch.get().byteRow(w);
-      System.arraycopy(v, off + kk * n + j0, row, 0, w);
-      for (int j = 0; j < w; j++) {
-        dst[j] = row[j];
-      }
-    };
   }
 
   private static NdArray qLinearMatMul(KernelContext ctx) {

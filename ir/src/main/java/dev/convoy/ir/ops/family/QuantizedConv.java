@@ -13,8 +13,10 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.Blas;
+import dev.convoy.ir.ops.runtime.IntGemm;
+import dev.convoy.ir.ops.runtime.WeightCache;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -123,19 +125,26 @@ public final class QuantizedConv implements OpFamily {
   /**
    * The exact integer convolution of {@code x - xZero} with {@code w - wZero[m]} (any spatial
    * rank, groups, strides, dilations, pads), accumulated in int32 (ONNX Runtime's accumulator),
-   * one value per output element.
+   * one value per output element, as one {@link IntGemm} product per (image, group) of the
+   * centred weights and the im2col of the centred input. The centred weights and the im2col
+   * index table are derived once per weight and geometry ({@link WeightCache}).
    */
-  private static long[] convAccumulate(KernelContext ctx, NdArray x, long xZero, NdArray w,
-      long[] wZero, long[][] outDims) {
+  private static int[] convAccumulate(KernelContext ctx, NdArray x, int xZero, NdArray w,
+      int[] wZero, long[][] outDims) {
     if (x.rank() < 3 || w.rank() != x.rank()) {
       throw ctx.error("input " + x.describe() + " and weight " + w.describe()
           + " must be [N, C, spatial...] and [M, C/group, kernel...]");
     }
+    if ((x.dtype() != DType.UINT8 && x.dtype() != DType.INT8)
+        || (w.dtype() != DType.UINT8 && w.dtype() != DType.INT8)) {
+      throw ctx.unsupportedType(x.dtype() != DType.UINT8 && x.dtype() != DType.INT8
+          ? x.dtype() : w.dtype());
+    }
     int r = x.rank() - 2;
     long[] xd = x.dims();
     long[] wd = w.dims();
-    long[] in = java.util.Arrays.copyOfRange(xd, 2, xd.length);
-    long[] kernel = java.util.Arrays.copyOfRange(wd, 2, wd.length);
+    long[] in = Arrays.copyOfRange(xd, 2, xd.length);
+    long[] kernel = Arrays.copyOfRange(wd, 2, wd.length);
     Conv.Geometry g = Conv.convGeometry(ctx, in, kernel);
     int group = ctx.attrInt("group");
     int batch = (int) xd[0];
@@ -152,7 +161,119 @@ public final class QuantizedConv implements OpFamily {
     int inSize = (int) Shape.product(in);
     int outSize = (int) Shape.product(g.out());
     int kSize = (int) Shape.product(kernel);
-    // For each (output position, kernel position) the input offset, or -1 in the padding.
+    int mPerGroup = outChannels / group;
+    int kTotal = cPerGroup * kSize;
+    WeightCache cache = ctx.weightCache();
+    boolean keep = w.isDense();
+    List<Integer> zeros = Arrays.stream(wZero).boxed().toList();
+    float[] wc = keep
+        ? cache.derived(w.array(), new CentredKey(zeros), () -> centredWeights(w, wZero, kTotal))
+        : centredWeights(w, wZero, kTotal);
+    TableKey tk = new TableKey(boxed(in), boxed(kernel), boxed(g.strides()),
+        boxed(g.dilations()), boxed(g.padBegin()), boxed(g.out()));
+    int[] table = keep ? cache.derived(w.array(), tk, () -> indexTable(g, in, kernel))
+        : indexTable(g, in, kernel);
+    byte[] xs = (byte[]) x.array();
+    int x0 = x.offset();
+    int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
+    int[] acc = new int[batch * outChannels * outSize];
+    for (int b = 0; b < batch; b++) {
+      for (int gi = 0; gi < group; gi++) {
+        int xGroup = x0 + (b * channels + gi * cPerGroup) * inSize;
+        int outBase = (b * outChannels + gi * mPerGroup) * outSize;
+        if (cPerGroup == 1) {
+          // One input channel per group (depthwise): too few taps for a product to pay.
+          depthwise(xs, xGroup, mask, xZero, table, kSize, outSize, wc, gi * mPerGroup * kTotal,
+              mPerGroup, acc, outBase);
+          continue;
+        }
+        IntGemm.PackedB col = IntGemm.PackedB.zeros(kTotal, outSize);
+        float[] cd = col.data();
+        for (int c = 0; c < cPerGroup; c++) {
+          int xBase = xGroup + c * inSize;
+          for (int kp = 0; kp < kSize; kp++) {
+            int row = c * kSize + kp;
+            int t0 = kp * outSize;
+            // Panel by panel, so the packed destination is contiguous.
+            for (int j0 = 0; j0 < outSize; j0 += IntGemm.PANEL) {
+              int dst = col.at(row, j0);
+              int width = Math.min(IntGemm.PANEL, outSize - j0);
+              for (int jj = 0; jj < width; jj++) {
+                int off = table[t0 + j0 + jj];
+                if (off >= 0) {
+                  cd[dst + jj] = (xs[xBase + off] & mask) - xZero;
+                }
+              }
+            }
+          }
+        }
+        IntGemm.gemm(mPerGroup, wc, gi * mPerGroup * kTotal, col, acc, outBase, ctx.parallel());
+      }
+    }
+    long[] dims = new long[xd.length];
+    dims[0] = batch;
+    dims[1] = outChannels;
+    System.arraycopy(g.out(), 0, dims, 2, r);
+    outDims[0] = dims;
+    return acc;
+  }
+
+  /**
+   * Output channels {@code m} of one group with one input channel (at {@code xs[x0]}): each
+   * output element the exact int32 sum over the kernel taps of centred weight times centred
+   * input, the padding contributing nothing.
+   */
+  private static void depthwise(byte[] xs, int x0, int mask, int xZero, int[] table, int kSize,
+      int outSize, float[] wc, int w0, int m, int[] acc, int outBase) {
+    for (int mi = 0; mi < m; mi++) {
+      int o0 = outBase + mi * outSize;
+      for (int kp = 0; kp < kSize; kp++) {
+        int wv = (int) wc[w0 + mi * kSize + kp];
+        int t0 = kp * outSize;
+        for (int op = 0; op < outSize; op++) {
+          int off = table[t0 + op];
+          if (off >= 0) {
+            acc[o0 + op] += wv * ((xs[x0 + off] & mask) - xZero);
+          }
+        }
+      }
+    }
+  }
+
+  /** What the centred weights depend on besides their storage. */
+  private record CentredKey(List<Integer> zeroPoints) {}
+
+  /** What the index table depends on: the geometry. */
+  private record TableKey(List<Long> in, List<Long> kernel, List<Long> strides,
+      List<Long> dilations, List<Long> padBegin, List<Long> out) {}
+
+  private static List<Long> boxed(long[] v) {
+    return Arrays.stream(v).boxed().toList();
+  }
+
+  /** {@code w - wZero[m]} as floats, row m holding output channel m's {@code kTotal} taps. */
+  private static float[] centredWeights(NdArray w, int[] wZero, int kTotal) {
+    byte[] v = (byte[]) w.array();
+    int off = w.offset();
+    int mask = w.dtype() == DType.UINT8 ? 0xFF : -1;
+    float[] out = new float[(int) w.size()];
+    for (int m = 0; m * kTotal < out.length; m++) {
+      int z = wZero[wZero.length == 1 ? 0 : m];
+      for (int i = m * kTotal; i < (m + 1) * kTotal; i++) {
+        out[i] = (v[off + i] & mask) - z;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * For each (kernel position, output position), at {@code kp * outSize + op}, the offset of
+   * the input element it reads within one channel, or -1 in the padding.
+   */
+  private static int[] indexTable(Conv.Geometry g, long[] in, long[] kernel) {
+    int r = in.length;
+    int outSize = (int) Shape.product(g.out());
+    int kSize = (int) Shape.product(kernel);
     int[] table = new int[outSize * kSize];
     int[] oc = new int[r];
     for (int op = 0; op < outSize; op++) {
@@ -168,7 +289,7 @@ public final class QuantizedConv implements OpFamily {
           }
           off = off * (int) in[d] + (int) pos;
         }
-        table[op * kSize + kp] = inside ? off : -1;
+        table[kp * outSize + op] = inside ? off : -1;
         for (int d = r - 1; d >= 0; d--) {
           if (++kc[d] < kernel[d]) {
             break;
@@ -183,68 +304,7 @@ public final class QuantizedConv implements OpFamily {
         oc[d] = 0;
       }
     }
-    // im2col of the centered input, then one int32 GEMM per (image, group) with the centered
-    // weights (Blas.igemm, exact in int32 as ONNX Runtime's accumulation is).
-    int[] xs = centered(x, xZero);
-    long[] ws = w.toLongs();
-    int mPerGroup = outChannels / group;
-    int kTotal = cPerGroup * kSize;
-    int[] wc = new int[outChannels * kTotal];
-    for (int m = 0; m < outChannels; m++) {
-      long wz = wZero[wZero.length == 1 ? 0 : m];
-      for (int i = 0; i < kTotal; i++) {
-        wc[m * kTotal + i] = (int) (ws[m * kTotal + i] - wz);
-      }
-    }
-    int[] col = new int[kTotal * outSize];
-    int[] out = new int[mPerGroup * outSize];
-    long[] acc = new long[batch * outChannels * outSize];
-    for (int b = 0; b < batch; b++) {
-      for (int gi = 0; gi < group; gi++) {
-        for (int c = 0; c < cPerGroup; c++) {
-          int xBase = (b * channels + gi * cPerGroup + c) * inSize;
-          for (int kp = 0; kp < kSize; kp++) {
-            int row = (c * kSize + kp) * outSize;
-            for (int op = 0; op < outSize; op++) {
-              int off = table[op * kSize + kp];
-              col[row + op] = off >= 0 ? xs[xBase + off] : 0;
-            }
-          }
-        }
-        java.util.Arrays.fill(out, 0);
-        Blas.igemm(mPerGroup, outSize, kTotal, wc, gi * mPerGroup * kTotal, col, 0, out, 0,
-            ctx.parallel());
-        int outBase = (b * outChannels + gi * mPerGroup) * outSize;
-        for (int i = 0; i < out.length; i++) {
-          acc[outBase + i] = out[i];
-        }
-      }
-    }
-    long[] dims = new long[xd.length];
-    dims[0] = batch;
-    dims[1] = outChannels;
-    System.arraycopy(g.out(), 0, dims, 2, r);
-    outDims[0] = dims;
-    return acc;
-  }
-
-  /** {@code x - zero} as ints, read straight from bytes for 8-bit x. */
-  private static int[] centered(NdArray x, long zero) {
-    int z = (int) zero;
-    int[] v = new int[(int) x.size()];
-    if (x.dtype() == DType.UINT8 || x.dtype() == DType.INT8) {
-      byte[] b = x.bytes();
-      int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (b[i] & mask) - z;
-      }
-    } else {
-      long[] l = x.toLongs();
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (int) (l[i] - zero);
-      }
-    }
-    return v;
+    return table;
   }
 
   private static long zeroPoint(KernelContext ctx, int i) {
@@ -261,15 +321,23 @@ public final class QuantizedConv implements OpFamily {
   private static NdArray convInteger(KernelContext ctx) {
     NdArray wz = ctx.optionalTensor(3);
     long[][] dims = new long[1][];
-    long[] acc = convAccumulate(ctx, ctx.tensor(0), zeroPoint(ctx, 2), ctx.tensor(1),
-        wz == null ? new long[1] : wz.toLongs(), dims);
-    return NdArray.fromLongs(DType.INT32, dims[0], acc);
+    int[] acc = convAccumulate(ctx, ctx.tensor(0), (int) zeroPoint(ctx, 2), ctx.tensor(1),
+        wz == null ? new int[1] : ints(wz), dims);
+    return NdArray.wrap(DType.INT32, dims[0], acc);
   }
 
+  private static int[] ints(NdArray v) {
+    return Arrays.stream(v.toLongs()).mapToInt(l -> (int) l).toArray();
+  }
+
+  /**
+   * The accumulator plus the int32 bias, times {@code x_scale * w_scale[m] / y_scale}, rounded
+   * half to even, plus y's zero point, saturated: in double, one output channel at a time.
+   */
   private static NdArray qLinearConv(KernelContext ctx) {
     long[][] dims = new long[1][];
-    long[] acc = convAccumulate(ctx, ctx.tensor(0), zeroPoint(ctx, 2), ctx.tensor(3),
-        ctx.tensor(5).toLongs(), dims);
+    int[] acc = convAccumulate(ctx, ctx.tensor(0), (int) zeroPoint(ctx, 2), ctx.tensor(3),
+        ints(ctx.tensor(5)), dims);
     double xs = ctx.scalarDouble(1, 1);
     double[] ws = ctx.tensor(4).toDoubles();
     double ys = ctx.scalarDouble(6, 1);
@@ -282,12 +350,24 @@ public final class QuantizedConv implements OpFamily {
     if (ws.length != 1 && ws.length != outChannels) {
       throw ctx.error("w_scale must be a scalar or have " + outChannels + " elements");
     }
+    if (bias != null && bias.length != outChannels) {
+      throw ctx.error("B must have " + outChannels + " elements");
+    }
     NdArray y = NdArray.allocate(yzp.dtype(), dims[0]);
-    for (int i = 0; i < acc.length; i++) {
-      int m = (i / outSize) % outChannels;
-      double v = acc[i] + (bias == null ? 0 : bias[m]);
+    boolean bytes = yzp.dtype() == DType.UINT8 || yzp.dtype() == DType.INT8;
+    byte[] yb = bytes ? y.bytes() : null;
+    for (int p = 0; p * outSize < acc.length; p++) {
+      int m = p % outChannels;
+      double b = bias == null ? 0 : bias[m];
       double scale = xs * ws[ws.length == 1 ? 0 : m] / ys;
-      y.setLong(i, Quantize.saturate(Math.rint(v * scale) + zp, rg));
+      for (int i = p * outSize; i < (p + 1) * outSize; i++) {
+        long q = Quantize.saturate(Math.rint((acc[i] + b) * scale) + zp, rg);
+        if (bytes) {
+          yb[i] = (byte) q;
+        } else {
+          y.setLong(i, q);
+        }
+      }
     }
     return y;
   }

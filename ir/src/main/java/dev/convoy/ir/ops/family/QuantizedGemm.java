@@ -113,11 +113,13 @@ public final class QuantizedGemm implements OpFamily {
     if (ctx.attrLong("transA") != 0) {
       throw new UnsupportedOpException(ctx.where() + ": QGemm with transA is not supported");
     }
+    NdArray a = ctx.tensor(0);
     NdArray b = ctx.tensor(3);
-    if (ctx.attrLong("transB") != 0) {
-      b = transposed(b);
+    if (a.rank() != 2 || b.rank() != 2) {
+      throw ctx.error("A " + a.describe() + " and B " + b.describe() + " must be matrices");
     }
-    NdArray acc = Quantize.intMatMul(ctx, ctx.tensor(0), ctx.tensor(2), b, ctx.tensor(5));
+    NdArray acc = Quantize.intMatMul(ctx, a, ctx.tensor(2), b, ctx.tensor(5),
+        ctx.attrLong("transB") != 0);
     long[] dims = acc.dims();
     int n = (int) dims[1];
     double as = ctx.scalarDouble(1, 1);
@@ -148,18 +150,5 @@ public final class QuantizedGemm implements OpFamily {
       y.setLong(i, Quantize.saturate(Math.rint((v[i] + c[c.length == 1 ? 0 : j]) * scale) + zp, rg));
     }
     return y;
-  }
-
-  /** A copy of matrix {@code b} transposed. */
-  private static NdArray transposed(NdArray b) {
-    int rows = (int) b.dim(0);
-    int cols = (int) b.dim(1);
-    NdArray t = NdArray.allocate(b.dtype(), new long[] {cols, rows});
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) {
-        t.setLong(j * rows + i, b.getLong(i * cols + j));
-      }
-    }
-    return t;
   }
 }

@@ -19,7 +19,6 @@ public final class Scratch {
   private float[] transposed = new float[0];
   private int[][] intPanel = new int[0][];
   private int[][] intAcc = new int[0][];
-  private byte[] byteRow = new byte[0];
   private float[] packedA = new float[0];
   private float[] packedB = new float[0];
   private float[] cTile = new float[0];
@@ -64,14 +63,6 @@ public final class Scratch {
           intAcc.length == 0 ? 0 : intAcc[0].length)];
     }
     return intAcc;
-  }
-
-  /** At least {@code n} bytes (one row of an 8-bit matrix being unpacked). */
-  public byte[] byteRow(int n) {
-    if (byteRow.length < n) {
-      byteRow = new byte[n];
-    }
-    return byteRow;
   }
 
   /** At least {@code n} floats for a transposed product (distinct from {@link #col}). */

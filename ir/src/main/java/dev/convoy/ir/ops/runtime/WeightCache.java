@@ -3,16 +3,21 @@ package dev.convoy.ir.ops.runtime;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.function.Supplier;
 
 /**
- * Forms of weight arrays that kernels derive once and reuse on every later run (today: a weight
- * matrix transposed for the GEMM orientation short convolutions prefer). Entries are keyed by
- * the identity of the source storage, which an evaluator never changes, and live as long as both
- * that array and the cache's owner (one {@code Evaluator}); nothing is shared across owners, so
- * a finished evaluation session leaves nothing behind.
+ * Forms of weight arrays that kernels derive once and reuse on every later run (a weight
+ * matrix transposed for the GEMM orientation short convolutions prefer; quantized weights centred
+ * and packed for {@link IntGemm}, and the integer convolutions' im2col index tables). Entries
+ * are keyed by the identity of the source storage, which an evaluator never changes, and live
+ * as long as both that array and the cache's owner (one {@code Evaluator}); nothing is shared
+ * across owners, so a finished evaluation session leaves nothing behind.
  */
 public final class WeightCache {
   private final Map<float[], Transposed> transposed =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  private final Map<Object, Map<Object, Object>> derived =
       Collections.synchronizedMap(new WeakHashMap<>());
 
   /** One transposition, with the shape it was read as (a reshape may share the storage). */
@@ -26,5 +31,19 @@ public final class WeightCache {
       transposed.put(w, t);
     }
     return t.values();
+  }
+
+  /**
+   * The form {@code make} derives from the weight stored in {@code source} (its storage array),
+   * computed once per source and {@code key}: the key names everything else the form depends on
+   * (offset, shape, zero points, geometry) by value, and must not refer to {@code source}. Use
+   * it only for arrays no one writes after the fact: a constant's storage, or an operand whose
+   * storage is its own (never an arena view, whose storage is reused).
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T derived(Object source, Object key, Supplier<T> make) {
+    Map<Object, Object> forms = derived.computeIfAbsent(source,
+        s -> Collections.synchronizedMap(new java.util.HashMap<>()));
+    return (T) forms.computeIfAbsent(key, k -> make.get());
   }
 }

@@ -48,7 +48,10 @@ class NhwcOpsTest {
       "grouped narrow; 2; 8; 6; 6; 12; 3; 2; pads=[1,1,1,1]; Sigmoid",
       "grouped wide; 1; 4; 5; 5; 128; 1; 2; ;",
       "same upper 5x5; 1; 3; 8; 9; 24; 5; 1; auto_pad=SAME_UPPER, strides=[2,2]; HardSwish",
-      "strided pointwise; 1; 8; 9; 9; 70; 1; 1; strides=[2,2];"})
+      "strided pointwise; 1; 8; 9; 9; 70; 1; 1; strides=[2,2];",
+      "pointwise partial vector and tile; 1; 10; 3; 7; 37; 1; 1; ; LeakyRelu",
+      "3x3 over four panels; 1; 7; 6; 5; 116; 3; 1; pads=[1,1,1,1]; Relu",
+      "grouped pointwise; 1; 9; 5; 5; 60; 1; 3; ; Swish"})
   void nhwcConvIsConvOnTransposedData(String name, int n, int c, int h, int w, int m, int k,
       int group, String attrs, String activation) {
     Random rnd = new Random(name.hashCode());

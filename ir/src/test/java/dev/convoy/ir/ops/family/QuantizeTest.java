@@ -7,6 +7,7 @@ import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OneNode;
 import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Parallel;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -120,6 +121,74 @@ class QuantizeTest {
       int[] got = c0.clone();
       Blas.igemm(m, n, k, a, 0, b, 0, got, 0, Parallel.of(threads));
       assertArrayEquals(want, got, threads + " threads");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"ties", "gaussian", "wide"})
+  void dynamicQuantizeLinearFollowsTheSpecFormulaIncludingTies(String kind) {
+    Random r = new Random(kind.hashCode());
+    float[] x = new float[1000];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = switch (kind) {
+        // min -1 and max 254 make the scale exactly 1, so every k + 0.5 is a rounding tie.
+        case "ties" -> r.nextInt(255) - 1 + (r.nextBoolean() ? 0.5f : 0f);
+        case "gaussian" -> (float) (r.nextGaussian() * 3);
+        default -> (float) (r.nextGaussian() * 1e6);
+      };
+    }
+    if (kind.equals("ties")) {
+      x[0] = -1;
+      x[1] = 254;
+    }
+    List<NdArray> got = OneNode.of("DynamicQuantizeLinear", 11)
+        .in(NdArray.wrap(DType.FLOAT, new long[] {10, 100}, x)).outputs(3).runAll();
+    float min = 0;
+    float max = 0;
+    for (float f : x) {
+      min = Math.min(min, f);
+      max = Math.max(max, f);
+    }
+    float scale = (max - min) / 255f;
+    long zp = (long) Math.max(0, Math.min(255, Math.rint((0 - min) / scale)));
+    assertArrayEquals(new float[] {scale}, got.get(1).floats());
+    assertArrayEquals(new long[] {zp}, got.get(2).toLongs());
+    for (int i = 0; i < x.length; i++) {
+      double v = Math.rint(x[i] / scale) + zp;
+      long want = (long) Math.max(0, Math.min(255, v));
+      if (got.get(0).getLong(i) != want) {
+        throw new AssertionError("element " + i + ": x " + x[i] + " quantized to "
+            + got.get(0).getLong(i) + ", want " + want);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"UINT8", "INT8"})
+  void quantizeLinearRoundsTiesToEvenAndSaturates(DType type) {
+    // Scale 0.5: x = j / 4 gives quotients j / 2, a tie for every odd j; the far ends saturate.
+    float[] x = new float[2001];
+    for (int j = 0; j < x.length; j++) {
+      x[j] = (j - 1000) / 4f;
+    }
+    x[0] = Float.NEGATIVE_INFINITY;
+    x[1] = Float.POSITIVE_INFINITY;
+    x[2] = Float.NaN;
+    byte zp = (byte) (type == DType.UINT8 ? 3 : -3);
+    NdArray q = OneNode.of("QuantizeLinear", 13)
+        .in(NdArray.wrap(DType.FLOAT, new long[] {x.length}, x))
+        .in(NdArray.wrap(DType.FLOAT, new long[0], new float[] {0.5f}))
+        .in(NdArray.wrap(type, new long[0], new byte[] {zp}))
+        .run();
+    int lo = type == DType.UINT8 ? 0 : -128;
+    int hi = type == DType.UINT8 ? 255 : 127;
+    int z = type == DType.UINT8 ? zp & 0xFF : zp;
+    for (int i = 0; i < x.length; i++) {
+      double v = Math.rint(x[i] / 0.5) + z;
+      long want = Double.isNaN(v) ? 0 : (long) Math.max(lo, Math.min(hi, v));
+      if (q.getLong(i) != want) {
+        throw new AssertionError("x " + x[i] + " quantized to " + q.getLong(i) + ", want " + want);
+      }
     }
   }
 }

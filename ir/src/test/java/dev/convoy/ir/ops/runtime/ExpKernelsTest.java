@@ -1,15 +1,19 @@
 package dev.convoy.ir.ops.runtime;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The vectorized sigmoid and SiLU against the scalar double formulas the standalone ops use, bit
- * for bit over a million values spread over the whole useful range and the special ones (NaN,
- * infinities, signed zeros, overflow of exp), at offsets and lengths with vector tails.
+ * The error function against its series summed exactly, GELU against the double formula, and the
+ * vectorized ReLU against the scalar one bit for bit over a million values spread over the whole
+ * useful range and the special ones (NaN, infinities, signed zeros), at offsets and lengths with
+ * vector tails.
  */
 class ExpKernelsTest {
   private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY,
@@ -28,35 +32,94 @@ class ExpKernelsTest {
     return a;
   }
 
-  @Test
-  void sigmoidEqualsTheDoubleFormulaRoundedBitForBit() {
-    float[] a = values();
-    float[] want = new float[a.length];
-    for (int i = 0; i < a.length; i++) {
-      want[i] = (float) (1 / (1 + Math.exp(-(double) a[i])));
+  /** 2 / sqrt(pi) to 31 digits. */
+  private static final BigDecimal TWO_OVER_SQRT_PI =
+      new BigDecimal("1.128379167095512573896158903122");
+
+  /**
+   * erf(x) = 2/sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n+1)), summed in 60-digit decimal arithmetic,
+   * which the alternating terms (up to e^(x^2) large) cannot disturb.
+   */
+  private static double exactErf(double x) {
+    MathContext mc = new MathContext(60);
+    BigDecimal bx = new BigDecimal(x);
+    BigDecimal x2 = bx.multiply(bx, mc);
+    BigDecimal power = bx;
+    BigDecimal sum = BigDecimal.ZERO;
+    for (int n = 0; n < 1000; n++) {
+      BigDecimal term = power.divide(BigDecimal.valueOf(2L * n + 1), mc);
+      sum = n % 2 == 0 ? sum.add(term, mc) : sum.subtract(term, mc);
+      if (term.abs().compareTo(new BigDecimal("1e-40")) < 0) {
+        break;
+      }
+      power = power.multiply(x2, mc).divide(BigDecimal.valueOf(n + 1L), mc);
     }
-    // Shifted by one between input and output, with a tail shorter than a vector.
-    float[] got = new float[a.length + 1];
-    ExpKernels.sigmoid(a, 3, got, 4, a.length - 8);
-    float[] shifted = new float[a.length + 1];
-    System.arraycopy(want, 3, shifted, 4, a.length - 8);
-    assertArrayEquals(shifted, got);
-    float[] inPlace = a.clone();
-    ExpKernels.sigmoid(inPlace, 0, inPlace, 0, a.length);
-    assertArrayEquals(want, inPlace);
+    return sum.multiply(TWO_OVER_SQRT_PI, mc).doubleValue();
   }
 
   @Test
-  void swishEqualsSigmoidThenMulBitForBit() {
+  void erfIsWithinTwoUlpsOfTheExactValueOnEveryInterval() {
+    Random r = new Random(5);
+    double worst = 0;
+    double at = 0;
+    for (int i = 0; i < 1000; i++) {
+      // Spread over the five intervals of the approximation and beyond, both signs.
+      double x = (r.nextDouble() * 7) * (r.nextBoolean() ? 1 : -1);
+      double want = exactErf(x);
+      double err = Math.abs(ExpKernels.erf(x) - want) / Math.ulp(want);
+      if (err > worst) {
+        worst = err;
+        at = x;
+      }
+    }
+    assertTrue(worst <= 2, "erf off by " + worst + " ulps at " + at);
+    assertEquals(0.0, ExpKernels.erf(0.0));
+    assertEquals(-0.0, ExpKernels.erf(-0.0));
+    assertEquals(1.0, ExpKernels.erf(Double.POSITIVE_INFINITY));
+    assertEquals(-1.0, ExpKernels.erf(Double.NEGATIVE_INFINITY));
+    assertTrue(Double.isNaN(ExpKernels.erf(Double.NaN)));
+    assertEquals(1e-300 * 2 / Math.sqrt(Math.PI), ExpKernels.erf(1e-300), 1e-315);
+  }
+
+  @Test
+  void geluRoundsTheDoubleFormulaOnceAndMatchesItsFloatValues() {
+    int n = 1000;
+    float[] a = new float[n];
+    Random r = new Random(3);
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (r.nextGaussian() * 3);
+    }
+    float[] got = new float[n];
+    ExpKernels.gelu(a, 0, got, 0, n);
+    int differ = 0;
+    for (int i = 0; i < n; i++) {
+      double v = a[i];
+      float want = (float) (0.5 * v * (1 + exactErf(v / Math.sqrt(2))));
+      // Far in the negative tail 1 + erf cancels (GELU ~ 1e-9 there, both sides carry the
+      // double rounding of erf near -1): equal to 1e-13.
+      assertEquals(want, got[i], Math.ulp(want) + 1e-13, "gelu(" + a[i] + ")");
+      differ += want == got[i] ? 0 : 1;
+    }
+    // A double erf within a few ulps changes the float result only at rounding ties.
+    assertTrue(differ <= n / 1000, differ + " of " + n + " values differ by an ulp");
+  }
+
+  @Test
+  void reluKeepsNegativeZeroAndNaNAndEqualsTheScalarFormulaBitForBit() {
     float[] a = values();
+    a[20] = Float.intBitsToFloat(0xffc00001);
     float[] want = new float[a.length];
     for (int i = 0; i < a.length; i++) {
-      double v = a[i];
-      want[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
+      want[i] = a[i] < 0f ? 0f : a[i];
     }
-    float[] got = a.clone();
-    ExpKernels.swish(got, 0, got, 0, a.length - 1);
-    got[a.length - 1] = want[a.length - 1];
-    assertArrayEquals(want, got);
+    float[] got = new float[a.length + 2];
+    ExpKernels.relu(a, 1, got, 2, a.length - 3);
+    for (int i = 1; i < a.length - 2; i++) {
+      assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i + 1]),
+          "relu(" + a[i] + ")");
+    }
+    // -0 stays -0 (a max with 0 would make it +0), a negative NaN keeps its bits.
+    assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(got[3 + 3 + 1]));
+    assertEquals(0xffc00001, Float.floatToRawIntBits(got[21]));
   }
 }

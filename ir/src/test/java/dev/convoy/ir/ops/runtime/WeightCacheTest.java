@@ -33,4 +33,18 @@ class WeightCacheTest {
     cache.transposed(w, 2, 3);
     assertArrayEquals(new float[] {1, 3, 5, 2, 4, 6}, cache.transposed(w, 3, 2));
   }
+
+  @Test
+  void derivesOncePerSourceAndKeyAndAgainForAnotherKey() {
+    byte[] w = {1, 2, 3};
+    WeightCache cache = new WeightCache();
+    int[] calls = new int[1];
+    java.util.function.Supplier<int[]> make = () -> new int[] {++calls[0]};
+    int[] first = cache.derived(w, java.util.List.of("zero", 0), make);
+    assertSame(first, cache.derived(w, java.util.List.of("zero", 0), make));
+    int[] other = cache.derived(w, java.util.List.of("zero", 5), make);
+    assertArrayEquals(new int[] {1}, first);
+    assertArrayEquals(new int[] {2}, other);
+    assertNotSame(first, cache.derived(w.clone(), java.util.List.of("zero", 0), make));
+  }
 }

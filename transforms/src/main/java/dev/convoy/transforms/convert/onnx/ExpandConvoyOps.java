@@ -10,6 +10,7 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.ShapeFns;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,7 +24,8 @@ import java.util.Map;
  * per op, the inverse of its fusion: {@code FusedConv} is Conv then the activation, {@code
  * FusedGemm} Gemm then the activation, {@code FusedMatMul} MatMul, Add and the activation, {@code
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
- * ReduceMean/Sub/Sqrt/Div chain, {@code Attention} MatMul, Mul, Add, Softmax and MatMul, {@code
+ * ReduceMean/Sub/Sqrt/Div chain, {@code Attention} MatMul, Mul, Add, Softmax and MatMul (with
+ * {@code num_heads}, between a Reshape and Transpose per input and the inverse after), {@code
  * MatMulIntegerToFloat} MatMulInteger, Cast, the scale Muls and the bias Add ({@code
  * DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset
  * take their older spelling (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as
@@ -353,21 +355,60 @@ public final class ExpandConvoyOps {
      */
     private Value attention() {
       ValueType.TensorType t = node.output(0).tensorType();
-      long axis = -1;
-      if (opset < 11) {
-        if (t == null || !t.shape().hasRank()) {
-          throw new ConvoyException(node + ": attention of unknown rank cannot be expanded below"
-              + " opset 11");
-        }
-        axis = t.shape().rank() - 1;
+      long heads = node.intAttr("num_heads", 0);
+      int rank = t == null || !t.shape().hasRank() ? -1 : t.shape().rank() + (heads > 0 ? 1 : 0);
+      if (rank < 0 && (heads > 0 || opset < 11)) {
+        throw new ConvoyException(node + ": attention of unknown rank cannot be expanded"
+            + (heads > 0 ? "" : " below opset 11"));
       }
-      Value s = emit("Mul", List.of(emit("MatMul", inputs(0, 2), Map.of()),
+      long axis = opset < 11 ? rank - 1 : -1;
+      Value q = node.input(0);
+      Value kt = node.input(1);
+      Value v = node.input(2);
+      if (heads > 0) {
+        q = splitHeads(q, heads, false);
+        kt = splitHeads(kt, heads, true);
+        v = splitHeads(v, heads, false);
+      }
+      Value s = emit("Mul", List.of(emit("MatMul", List.of(q, kt), Map.of()),
           scalar(node.floatAttr("scale", 1f), "scale")), Map.of());
       if (present(3)) {
         s = emit("Add", List.of(s, node.input(3)), Map.of());
       }
       Value p = emit("Softmax", List.of(s), Map.of("axis", new Attribute.IntAttr(axis)));
-      return emit("MatMul", List.of(p, node.input(2)), Map.of());
+      Value y = emit("MatMul", List.of(p, v), Map.of());
+      if (heads == 0) {
+        return y;
+      }
+      // [..., H, Sq, Dv] -> [..., Sq, H, Dv] -> [..., Sq, H*Dv]
+      y = emit("Transpose", List.of(y), Map.of("perm",
+          new Attribute.IntsAttr(ShapeFns.headPermutation(rank, false))));
+      return emit("Reshape", List.of(y, longs(copyDims(rank - 1, -1), "merged")), Map.of());
+    }
+
+    /**
+     * {@code x [..., S, H*D]} as heads: {@code [..., H, S, D]}, or the keys transposed {@code
+     * [..., H, D, S]}.
+     */
+    private Value splitHeads(Value x, long heads, boolean keys) {
+      int rank = node.output(0).tensorType().shape().rank() + 1;
+      long[] target = copyDims(rank, -1);
+      target[rank - 2] = heads;
+      Value r = emit("Reshape", List.of(x, longs(target, "heads")), Map.of());
+      return emit("Transpose", List.of(r), Map.of("perm",
+          new Attribute.IntsAttr(ShapeFns.headPermutation(rank, keys))));
+    }
+
+    /** {@code n} zeros (Reshape's "copy this dim") and {@code last} at the end. */
+    private static long[] copyDims(int n, long last) {
+      long[] t = new long[n];
+      t[n - 1] = last;
+      return t;
+    }
+
+    private Value longs(long[] values, String hint) {
+      return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint),
+          Tensor.ofLongs(new long[] {values.length}, values));
     }
 
     /** Outputs: normalized, mean, inverse standard deviation, the sum. */

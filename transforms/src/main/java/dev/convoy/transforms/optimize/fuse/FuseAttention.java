@@ -35,11 +35,11 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
   public static final String NAME = "fuse-attention";
 
   /**
-   * What was found: the inputs of the fused op ({@code mask} may be null), the combined scale
-   * and every matched node but the root.
+   * What was found: the inputs of the fused op ({@code mask} may be null), the Softmax input, the
+   * combined scale and every matched node but the root.
    */
-  public record Found(Value q, Value kt, Value v, Value mask, double scale, List<Node> nodes,
-      boolean standard) {}
+  public record Found(Value q, Value kt, Value v, Value mask, Value logits, double scale,
+      List<Node> nodes, boolean standard) {}
 
   /** The first default-domain opset with ONNX's Attention. */
   static final int STANDARD_OPSET = 23;
@@ -64,6 +64,21 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
       return Match.fail("the target allows no convoy ops and ONNX's Attention needs opset "
           + STANDARD_OPSET);
     }
+    Match<Found> core = core(root);
+    if (!core.ok() || !standard) {
+      return core;
+    }
+    Found f = core.value();
+    String why = standardShapes(f.q(), f.kt(), f.v(), f.mask(), f.logits());
+    return why != null ? Match.fail(why) : Match.of(new Found(f.q(), f.kt(), f.v(), f.mask(),
+        f.logits(), f.scale(), f.nodes(), true));
+  }
+
+  /**
+   * The attention core whose last MatMul is {@code root}, for any target: Q, Kt, V, the mask,
+   * the combined scale and the matched nodes but the root ({@code standard} false).
+   */
+  static Match<Found> core(Node root) {
     Match<Node> softmax = Matchers.soleProducer(root.input(0), "Softmax");
     if (!softmax.ok()) {
       return Match.fail(softmax.reason());
@@ -124,13 +139,7 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
     if (!Double.isFinite(scale[0]) || scale[0] == 0 || (float) scale[0] == 0) {
       return Match.fail("the scale " + scale[0] + " is not a finite nonzero float");
     }
-    if (standard) {
-      String why = standardShapes(q, kt, v, mask, logits);
-      if (why != null) {
-        return Match.fail(why);
-      }
-    }
-    return Match.of(new Found(q, kt, v, mask, scale[0], nodes, standard));
+    return Match.of(new Found(q, kt, v, mask, logits, scale[0], nodes, false));
   }
 
   /**

@@ -53,26 +53,19 @@ public final class FuseQdqConv implements MatchingRule<FuseQdqConv.Found> {
       return pq.cast();
     }
     Node conv = q.input(0).producer();
-    Node dqx = QdqOperands.dequantizer(conv.input(0));
-    Node dqw = QdqOperands.dequantizer(conv.input(1));
-    if (dqx == null || dqw == null) {
-      return Match.fail(conv.name() + " does not read dequantized input and weight");
+    Match<QdqOperands.Operands> ops = QdqOperands.dequantizedOperands(conv);
+    if (!ops.ok()) {
+      return ops.cast();
     }
-    Match<QuantParams> px = QuantParams.of(dqx);
-    Match<QuantParams> pw = QuantParams.of(dqw);
-    if (!px.ok() || !pw.ok()) {
-      return px.ok() ? pw.cast() : px.cast();
-    }
-    if (!px.value().perTensor() || !QdqOperands.is8Bit(px.value().type())) {
-      return Match.fail("DequantizeLinear " + dqx.name() + " is not per-tensor 8-bit");
-    }
+    Node dqx = ops.value().dqa();
+    Node dqw = ops.value().dqb();
     long outChannels = dqw.input(0).constant() == null ? -1 : dqw.input(0).constant().dims()[0];
-    String wrong = QdqOperands.weightProblem(dqw, pw.value(), 0, outChannels);
+    String wrong = QdqOperands.weightProblem(dqw, ops.value().b(), 0, outChannels);
     if (wrong != null) {
       return Match.fail(wrong);
     }
-    Match<Node> dqb = QdqOperands.biasDequantizer(conv, px.value().scales()[0],
-        pw.value().scales(), outChannels);
+    Match<Node> dqb = QdqOperands.biasDequantizer(conv, ops.value().a().scales()[0],
+        ops.value().b().scales(), outChannels);
     if (!dqb.ok()) {
       return dqb.cast();
     }

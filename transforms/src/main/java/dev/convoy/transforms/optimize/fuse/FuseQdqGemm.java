@@ -60,31 +60,24 @@ public final class FuseQdqGemm implements MatchingRule<FuseQdqGemm.Found> {
         || gemm.floatAttr("alpha", 1f) != 1f))) {
       return Match.fail(gemm.name() + " transposes A or scales the bias");
     }
-    Node dqa = QdqOperands.dequantizer(gemm.input(0));
-    Node dqb = QdqOperands.dequantizer(gemm.input(1));
-    if (dqa == null || dqb == null) {
-      return Match.fail(gemm.name() + " does not read dequantized operands");
+    Match<QdqOperands.Operands> ops = QdqOperands.dequantizedOperands(gemm);
+    if (!ops.ok()) {
+      return ops.cast();
     }
-    Match<QuantParams> pa = QuantParams.of(dqa);
-    Match<QuantParams> pb = QuantParams.of(dqb);
-    if (!pa.ok() || !pb.ok()) {
-      return pa.ok() ? pb.cast() : pa.cast();
-    }
-    if (!pa.value().perTensor() || !QdqOperands.is8Bit(pa.value().type())) {
-      return Match.fail("DequantizeLinear " + dqa.name() + " is not per-tensor 8-bit");
-    }
+    Node dqa = ops.value().dqa();
+    Node dqb = ops.value().dqb();
     Tensor b = dqb.input(0).constant();
     if (b == null || b.rank() != 2) {
       return Match.fail("the weight of " + dqb.name() + " is not a constant matrix");
     }
     boolean transB = gemm.intAttr("transB", 0) != 0;
     long columns = b.dims()[transB ? 0 : 1];
-    String wrong = QdqOperands.weightProblem(dqb, pb.value(), transB ? 0 : 1, columns);
+    String wrong = QdqOperands.weightProblem(dqb, ops.value().b(), transB ? 0 : 1, columns);
     if (wrong != null) {
       return Match.fail(wrong);
     }
-    Match<Node> dqc = QdqOperands.biasDequantizer(gemm, pa.value().scales()[0],
-        pb.value().scales(), columns);
+    Match<Node> dqc = QdqOperands.biasDequantizer(gemm, ops.value().a().scales()[0],
+        ops.value().b().scales(), columns);
     if (!dqc.ok()) {
       return dqc.cast();
     }

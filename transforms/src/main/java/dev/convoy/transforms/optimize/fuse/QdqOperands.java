@@ -60,6 +60,30 @@ final class QdqOperands {
     return pq;
   }
 
+  /** A product's two dequantized operands (inputs 0 and 1) and their parameters. */
+  record Operands(Node dqa, QuantParams a, Node dqb, QuantParams b) {}
+
+  /**
+   * The DequantizeLinear nodes feeding inputs 0 and 1 of {@code op} with their parameters, the
+   * first (the activation) per tensor and 8-bit; else why not.
+   */
+  static Match<Operands> dequantizedOperands(Node op) {
+    Node dqa = dequantizer(op.input(0));
+    Node dqb = dequantizer(op.input(1));
+    if (dqa == null || dqb == null) {
+      return Match.fail(op.name() + " does not read two dequantized operands");
+    }
+    Match<QuantParams> pa = QuantParams.of(dqa);
+    Match<QuantParams> pb = QuantParams.of(dqb);
+    if (!pa.ok() || !pb.ok()) {
+      return pa.ok() ? pb.cast() : pa.cast();
+    }
+    if (!pa.value().perTensor() || !is8Bit(pa.value().type())) {
+      return Match.fail("DequantizeLinear " + dqa.name() + " is not per-tensor 8-bit");
+    }
+    return Match.of(new Operands(dqa, pa.value(), dqb, pb.value()));
+  }
+
   static boolean is8Bit(DType t) {
     return t == DType.UINT8 || t == DType.INT8;
   }

@@ -15,10 +15,10 @@ import java.util.Arrays;
  * have and its range. Only 8- and 16-bit integer types with finite, positive scales and no block
  * quantization are read; anything else is a failure with its reason.
  */
-record QuantParams(DType type, double[] scales, long[] zeroPoints) {
+public record QuantParams(DType type, double[] scales, long[] zeroPoints) {
 
   /** The parameters of {@code n} (a QuantizeLinear or DequantizeLinear), or why there are none. */
-  static Match<QuantParams> of(Node n) {
+  public static Match<QuantParams> of(Node n) {
     if (n.intAttr("block_size", 0) != 0) {
       return Match.fail(n.opType() + " " + n.name() + " uses block quantization");
     }
@@ -62,18 +62,18 @@ record QuantParams(DType type, double[] scales, long[] zeroPoints) {
   }
 
   /** Whether both parameter sets are one scale and one zero point. */
-  boolean perTensor() {
+  public boolean perTensor() {
     return scales.length == 1 && zeroPoints.length == 1;
   }
 
   /** Whether {@code other} has the same type, scale values and zero points. */
-  boolean sameAs(QuantParams other) {
+  public boolean sameAs(QuantParams other) {
     return type == other.type && Arrays.equals(scales, other.scales)
         && Arrays.equals(zeroPoints, other.zeroPoints);
   }
 
   /** The smallest value of the quantized type. */
-  long min() {
+  public long min() {
     return switch (type) {
       case INT8 -> Byte.MIN_VALUE;
       case INT16 -> Short.MIN_VALUE;
@@ -82,7 +82,7 @@ record QuantParams(DType type, double[] scales, long[] zeroPoints) {
   }
 
   /** The largest value of the quantized type. */
-  long max() {
+  public long max() {
     return switch (type) {
       case INT8 -> Byte.MAX_VALUE;
       case INT16 -> Short.MAX_VALUE;

@@ -1,0 +1,225 @@
+package dev.convoy.ir.ops.runtime;
+
+import java.util.Arrays;
+
+/**
+ * The exact integer product of quantized kernels (MatMulInteger, the QLinear and contrib
+ * products, the integer convolutions): {@code C = A * B} in int32 where A and B hold 8-bit
+ * values already centred on their zero points, so every operand lies in [-255, 255].
+ *
+ * <p>It runs on the float multiply-add path, which is exact here: a product of two such
+ * operands is an integer of magnitude at most 255 * 255, and a sum of up to {@value #KB} of them
+ * stays below 2^24, where every integer is a float32; so each block of {@value #KB} k steps is
+ * accumulated in float without rounding (in any order, fused or not) and then added into int32,
+ * wrapping as int32 accumulation does. B is packed once into column panels of {@value #PANEL}
+ * floats ({@link #packBytes}, {@link #packInts}; kernels cache the packing of constant weights),
+ * A is packed per call in groups of {@value #MR} rows. With the Vector API present ({@link
+ * VectorIntGemm}) a tile of C {@value #MR} rows by {@value #PANEL} columns stays in registers; the scalar loops compute the same exact integers,
+ * so both paths agree bit for bit.
+ */
+public final class IntGemm {
+  /** Columns per packed panel of B. */
+  public static final int PANEL = 32;
+  /** k steps per exact float block: {@code 256 * 255 * 255 < 2^24}. */
+  static final int KB = 256;
+  /** Rows of C per tile. */
+  static final int MR = 8;
+  /** Largest magnitude of a centred operand for which the float path is exact. */
+  public static final int MAX_OPERAND = 255;
+  private static final int CHUNKS_PER_THREAD = 4;
+  private static final boolean VECTOR = vectorAvailable();
+
+  private IntGemm() {}
+
+  private static boolean vectorAvailable() {
+    if (!Boolean.parseBoolean(System.getProperty("convoy.vector", "true"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    try {
+      return VectorIntGemm.fits(PANEL);
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
+
+  /**
+   * B ({@code k x n}) packed in panels of {@value #PANEL} columns: element {@code (kk, j)} at
+   * {@code ((j / PANEL) * k + kk) * PANEL + j % PANEL}, columns past {@code n} zero.
+   */
+  public record PackedB(int k, int n, float[] data) {
+    /** An all-zero B, for callers that write its elements in place ({@link #at}). */
+    public static PackedB zeros(int k, int n) {
+      return new PackedB(k, n, new float[(n + PANEL - 1) / PANEL * k * PANEL]);
+    }
+
+    /** The index in {@link #data} of element {@code (kk, j)}. */
+    public int at(int kk, int j) {
+      return ((j / PANEL) * k + kk) * PANEL + j % PANEL;
+    }
+
+    int panels() {
+      return (n + PANEL - 1) / PANEL;
+    }
+  }
+
+  /**
+   * The 8-bit matrix B ({@code k x n}, unsigned when {@code unsigned}) with element {@code (kk,
+   * j)} at {@code b[off + kk * rowStride + j * colStride]} (so a transposed B packs without a
+   * copy), minus its zero points ({@code zeroPoints}: one value, or one per column), packed.
+   */
+  public static PackedB packBytes(byte[] b, int off, int rowStride, int colStride, int k, int n,
+      boolean unsigned, int[] zeroPoints) {
+    int panels = (n + PANEL - 1) / PANEL;
+    float[] p = new float[panels * k * PANEL];
+    int mask = unsigned ? 0xFF : -1;
+    float[] z = new float[n];
+    for (int j = 0; j < n; j++) {
+      z[j] = zeroPoints[zeroPoints.length == 1 ? 0 : j];
+    }
+    for (int kk = 0; kk < k; kk++) {
+      int row = off + kk * rowStride;
+      for (int j = 0; j < n; j++) {
+        p[((j / PANEL) * k + kk) * PANEL + j % PANEL] = (b[row + j * colStride] & mask) - z[j];
+      }
+    }
+    return new PackedB(k, n, p);
+  }
+
+  /** The row-major int matrix at {@code b[off]} ({@code k x n}, already centred), packed. */
+  public static PackedB packInts(int[] b, int off, int k, int n) {
+    int panels = (n + PANEL - 1) / PANEL;
+    float[] p = new float[panels * k * PANEL];
+    for (int kk = 0; kk < k; kk++) {
+      int row = off + kk * n;
+      for (int pi = 0; pi < panels; pi++) {
+        int j0 = pi * PANEL;
+        int w = Math.min(PANEL, n - j0);
+        int dst = (pi * k + kk) * PANEL;
+        for (int jj = 0; jj < w; jj++) {
+          p[dst + jj] = b[row + j0 + jj];
+        }
+      }
+    }
+    return new PackedB(k, n, p);
+  }
+
+  /**
+   * {@code C[m, n] = A[m, k] * B} in int32: A row-major at {@code a[aOff]} (row stride k, centred
+   * values as floats), C row-major at {@code c[cOff]} (row stride n), overwritten.
+   */
+  public static void gemm(int m, float[] a, int aOff, PackedB b, int[] c, int cOff,
+      Parallel par) {
+    int k = b.k();
+    int n = b.n();
+    if (m <= 0 || n <= 0) {
+      return;
+    }
+    if (k == 0) {
+      for (int i = 0; i < m; i++) {
+        Arrays.fill(c, cOff + i * n, cOff + (i + 1) * n, 0);
+      }
+      return;
+    }
+    int panels = b.panels();
+    int want = par.threads() <= 1 ? 1 : par.threads() * CHUNKS_PER_THREAD;
+    int rowSplits = Math.max(1, Math.min((m + MR - 1) / MR, (want + panels - 1) / panels));
+    int rowsPerTask = ((m + rowSplits - 1) / rowSplits + MR - 1) / MR * MR;
+    int rowTasks = (m + rowsPerTask - 1) / rowsPerTask;
+    long workPerTask = (long) Math.min(m, rowsPerTask) * PANEL * k;
+    // A packed once for every panel: tile t's k steps at [t * k * MR, (t + 1) * k * MR).
+    int tiles = (m + MR - 1) / MR;
+    float[] ap = Buffers.LOCAL.get().packedA(tiles * k * MR);
+    for (int t = 0; t < tiles; t++) {
+      packA(a, aOff + t * MR * k, k, Math.min(MR, m - t * MR), ap, t * k * MR);
+    }
+    par.forRange(panels * rowTasks, workPerTask, (from, to) -> {
+      Buffers buf = Buffers.LOCAL.get();
+      for (int t = from; t < to; t++) {
+        int pi = t / rowTasks;
+        int i0 = (t % rowTasks) * rowsPerTask;
+        int i1 = Math.min(m, i0 + rowsPerTask);
+        int j0 = pi * PANEL;
+        int w = Math.min(PANEL, n - j0);
+        int bp = pi * k * PANEL;
+        for (int i = i0; i < i1; i += MR) {
+          int rows = Math.min(MR, i1 - i);
+          int a0 = i * k;
+          for (int k0 = 0; k0 < k; k0 += KB) {
+            int kl = Math.min(KB, k - k0);
+            if (VECTOR) {
+              VectorIntGemm.block(ap, a0 + k0 * MR, b.data(), bp + k0 * PANEL, kl, rows, buf.ft);
+            } else {
+              scalarBlock(ap, a0 + k0 * MR, b.data(), bp + k0 * PANEL, kl, rows, buf.ft);
+            }
+            if (k0 == 0) {
+              for (int x = 0; x < MR * PANEL; x++) {
+                buf.ct[x] = (int) buf.ft[x];
+              }
+            } else {
+              for (int x = 0; x < MR * PANEL; x++) {
+                buf.ct[x] += (int) buf.ft[x];
+              }
+            }
+          }
+          for (int r = 0; r < rows; r++) {
+            System.arraycopy(buf.ct, r * PANEL, c, cOff + (i + r) * n + j0, w);
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * {@code rows} rows of A (stride k) into {@code ap} from {@code p0} in k-major order,
+   * {@value #MR} per k step, missing rows zero.
+   */
+  private static void packA(float[] a, int a0, int k, int rows, float[] ap, int p0) {
+    for (int r = 0; r < MR; r++) {
+      if (r < rows) {
+        int ar = a0 + r * k;
+        for (int kk = 0; kk < k; kk++) {
+          ap[p0 + kk * MR + r] = a[ar + kk];
+        }
+      } else {
+        for (int kk = 0; kk < k; kk++) {
+          ap[p0 + kk * MR + r] = 0f;
+        }
+      }
+    }
+  }
+
+  /**
+   * The tile {@code ft} ({@value #MR} rows of {@value #PANEL}) = {@code kl} k steps of the packed A
+   * (from {@code ao}) times the panel (from {@code bo}); exact, so equal to {@link VectorIntGemm}.
+   */
+  static void scalarBlock(float[] ap, int ao, float[] bp, int bo, int kl, int rows,
+      float[] ft) {
+    Arrays.fill(ft, 0f);
+    for (int kk = 0; kk < kl; kk++) {
+      int b0 = bo + kk * PANEL;
+      for (int r = 0; r < rows; r++) {
+        float av = ap[ao + kk * MR + r];
+        int f0 = r * PANEL;
+        for (int j = 0; j < PANEL; j++) {
+          ft[f0 + j] += av * bp[b0 + j];
+        }
+      }
+    }
+  }
+
+  /** Per-thread tiles and the packed rows of A. */
+  private static final class Buffers {
+    static final ThreadLocal<Buffers> LOCAL = ThreadLocal.withInitial(Buffers::new);
+    final float[] ft = new float[MR * PANEL];
+    final int[] ct = new int[MR * PANEL];
+    private float[] packedA = new float[0];
+
+    float[] packedA(int n) {
+      if (packedA.length < n) {
+        packedA = new float[n];
+      }
+      return packedA;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package dev.convoy.ir.ops.runtime;
+
+/**
+ * The product behind a channels-last convolution, {@code Y[pixels, M] = A[pixels, K] * W[K, M] +
+ * bias}, shaped for what NHWC gives: many rows (pixels, long) and few columns (output channels,
+ * 8-256). The NCHW-minded {@link Blas#sgemm} tiles along long rows of C, which here are the short
+ * channel runs; this kernel instead keeps a tile of four pixels by up to {@link #PANEL} output
+ * channels in vector registers while the k loop runs, so each weight vector loaded feeds four
+ * pixels and each input value broadcast feeds up to four vectors.
+ *
+ * <p>The weight is packed once per constant ({@link #pack}) into panels of up to {@link #PANEL}
+ * output channels, each {@code [K][panel width]} contiguous and zero-padded to whole vectors of
+ * {@value #LANES}, so the kernel streams one panel per tile with no masks. Every output element
+ * is {@code 0 + a0*b0 + a1*b1 + ...} in plain k order (a multiply then an add, no fused
+ * multiply-add), then {@code + bias}, as {@link Blas#sgemm} on zeros followed by the bias sums
+ * it; the Vector API path ({@code VectorNhwc}, when {@link Blas#vectorized()}) equals the scalar
+ * one bit for bit. The per-channel-vector loops of depthwise
+ * convolution and max pooling live here too, for the same reason (channels are the vector axis).
+ */
+public final class NhwcGemm {
+  private static final boolean VECTOR = Blas.vectorized();
+  /** Floats per vector of the packed layout: the Vector API's preferred length, else 8. */
+  static final int LANES = VECTOR ? VectorNhwc.lanes() : 8;
+  /** Output channels per packed panel: four vectors. */
+  static final int PANEL = 4 * LANES;
+
+  private NhwcGemm() {}
+
+  /**
+   * A weight {@code [K, M]} packed per group of {@code mg} output channels: group {@code g}'s
+   * panels start at {@code g * k * mgPad}, panel {@code j0} (a multiple of {@link #PANEL}) at
+   * {@code + j0 * k}, holding {@code [K][min(PANEL, mgPad - j0)]}.
+   *
+   * @param k rows of the weight (the product's inner dimension)
+   * @param mg output channels per group
+   * @param mgPad {@code mg} rounded up to whole vectors
+   * @param groups number of groups; group g uses the weight's columns {@code [g*mg, (g+1)*mg)}
+   * @param w the packed floats
+   */
+  public record Packed(int k, int mg, int mgPad, int groups, float[] w) {}
+
+  /** Packs the row-major weight {@code w[K, groups * mg]} (a convolution's HWIO weight). */
+  public static Packed pack(float[] w, int k, int mg, int groups) {
+    int mgPad = (mg + LANES - 1) / LANES * LANES;
+    int m = mg * groups;
+    float[] p = new float[groups * k * mgPad];
+    for (int g = 0; g < groups; g++) {
+      for (int j0 = 0; j0 < mgPad; j0 += PANEL) {
+        int width = Math.min(PANEL, mgPad - j0);
+        int valid = Math.max(0, Math.min(width, mg - j0));
+        int base = g * k * mgPad + j0 * k;
+        for (int kk = 0; kk < k; kk++) {
+          System.arraycopy(w, kk * m + g * mg + j0, p, base + kk * width, valid);
+        }
+      }
+    }
+    return new Packed(k, mg, mgPad, groups, p);
+  }
+
+  /**
+   * {@code y[r*ldy + yOff + j] = sum_kk a[aOff + r*lda + kk] * W_g[kk, j] (+ bias[g*mg + j])} for
+   * rows {@code r < rows} and the group's {@code mg} channels {@code j}; {@code bias} may be null.
+   * Other elements of y are left alone.
+   */
+  public static void multiply(int rows, float[] a, int aOff, int lda, Packed w, int g,
+      float[] bias, float[] y, int yOff, int ldy) {
+    if (VECTOR) {
+      VectorNhwc.multiply(rows, a, aOff, lda, w, g, bias, y, yOff, ldy);
+    } else {
+      scalarMultiply(rows, a, aOff, lda, w, g, bias, y, yOff, ldy);
+    }
+  }
+
+  /** Whether the Vector API kernels run (for tests and benchmark notes). */
+  public static boolean vectorized() {
+    return VECTOR;
+  }
+
+  /** The scalar path of {@link #multiply}, also the reference the vector one equals. */
+  static void scalarMultiply(int rows, float[] a, int aOff, int lda, Packed w, int g,
+      float[] bias, float[] y, int yOff, int ldy) {
+    int k = w.k();
+    float[] acc = new float[PANEL];
+    for (int j0 = 0; j0 < w.mgPad(); j0 += PANEL) {
+      int width = Math.min(PANEL, w.mgPad() - j0);
+      int valid = Math.min(width, w.mg() - j0);
+      int panel = g * k * w.mgPad() + j0 * k;
+      int b0 = g * w.mg() + j0;
+      for (int r = 0; r < rows; r++) {
+        java.util.Arrays.fill(acc, 0f);
+        int ar = aOff + r * lda;
+        for (int kk = 0; kk < k; kk++) {
+          float av = a[ar + kk];
+          int bo = panel + kk * width;
+          for (int j = 0; j < width; j++) {
+            acc[j] = acc[j] + av * w.w()[bo + j];
+          }
+        }
+        int dst = yOff + r * ldy + j0;
+        for (int j = 0; j < valid; j++) {
+          y[dst + j] = bias == null ? acc[j] : acc[j] + bias[b0 + j];
+        }
+      }
+    }
+  }
+
+  /**
+   * One output pixel of a depthwise convolution: {@code y[dst + j] += sum over t < taps of
+   * w[wOff[t] + j] * x[src[t] + j]} for channels {@code j < c}, the taps inside the input listed
+   * in kernel order, accumulated from zero with a multiply then an add each and then added to
+   * what y holds (its bias).
+   */
+  public static void depthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w,
+      float[] y, int dst, int c) {
+    if (VECTOR) {
+      VectorNhwc.depthwisePixel(x, src, wOff, taps, w, y, dst, c);
+    } else {
+      scalarDepthwisePixel(x, src, wOff, taps, w, y, dst, c);
+    }
+  }
+
+  static void scalarDepthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w,
+      float[] y, int dst, int c) {
+    for (int j = 0; j < c; j++) {
+      float v = 0f;
+      for (int t = 0; t < taps; t++) {
+        v = v + w[wOff[t] + j] * x[src[t] + j];
+      }
+      y[dst + j] = y[dst + j] + v;
+    }
+  }
+
+  /**
+   * {@code acc[j] = x[s + j] > acc[j] ? x[s + j] : acc[j]} over {@code c} channels (max pooling:
+   * a NaN only wins as the first tap, as in the standard kernel).
+   */
+  public static void maxInto(float[] x, int s, float[] acc, int c) {
+    if (VECTOR) {
+      VectorNhwc.maxInto(x, s, acc, c);
+    } else {
+      scalarMaxInto(x, s, acc, c);
+    }
+  }
+
+  static void scalarMaxInto(float[] x, int s, float[] acc, int c) {
+    for (int j = 0; j < c; j++) {
+      float v = x[s + j];
+      acc[j] = v > acc[j] ? v : acc[j];
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package dev.convoy.ir.ops.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class IntGemmTest {
+
+  /** The textbook triple loop over centred 8-bit values, in wrapping int32. */
+  private static int[] naive(int m, int n, int k, byte[] a, boolean ua, int[] za, byte[] b,
+      boolean ub, int[] zb, boolean transB) {
+    int[] c = new int[m * n];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        int s = 0;
+        for (int kk = 0; kk < k; kk++) {
+          int av = (ua ? a[i * k + kk] & 0xFF : a[i * k + kk]) - za[za.length == 1 ? 0 : i];
+          byte bb = transB ? b[j * k + kk] : b[kk * n + j];
+          int bv = (ub ? bb & 0xFF : bb) - zb[zb.length == 1 ? 0 : j];
+          s += av * bv;
+        }
+        c[i * n + j] = s;
+      }
+    }
+    return c;
+  }
+
+  private static float[] centred(byte[] a, boolean unsigned, int[] za, int m, int k) {
+    float[] x = new float[m * k];
+    for (int i = 0; i < m * k; i++) {
+      x[i] = (unsigned ? a[i] & 0xFF : a[i]) - za[za.length == 1 ? 0 : i / k];
+    }
+    return x;
+  }
+
+  private static int[] zeroPoints(Random rnd, boolean unsigned, int count, String kind) {
+    int[] z = new int[count];
+    for (int i = 0; i < count; i++) {
+      z[i] = switch (kind) {
+        case "low" -> unsigned ? 0 : -128;
+        case "high" -> unsigned ? 255 : 127;
+        default -> unsigned ? rnd.nextInt(256) : rnd.nextInt(256) - 128;
+      };
+    }
+    return z;
+  }
+
+  /** Operands at the far end of the type from the zero point, so products reach 255 * 255. */
+  private static byte[] operand(Random rnd, int size, boolean unsigned, String zeroKind) {
+    byte[] v = new byte[size];
+    for (int i = 0; i < size; i++) {
+      int x = switch (zeroKind) {
+        case "low" -> unsigned ? 255 : 127;
+        case "high" -> unsigned ? 0 : -128;
+        default -> rnd.nextInt(256);
+      };
+      v[i] = (byte) x;
+    }
+    return v;
+  }
+
+  @ParameterizedTest(name = "m={0} n={1} k={2} ua={3} ub={4} zero={5} transB={6} threads={7}")
+  @CsvSource({
+      "1, 1, 1, true, false, random, false, 1",
+      "1, 33, 7, true, true, random, false, 1",
+      "3, 5, 513, false, false, random, false, 1",
+      "4, 32, 256, true, false, low, false, 1",
+      "5, 31, 257, true, false, high, false, 1",
+      "16, 384, 384, true, false, random, false, 1",
+      "17, 97, 1537, false, true, high, false, 2",
+      "7, 65, 300, false, false, low, true, 2",
+      "2, 3, 1000, true, true, low, true, 1",
+      "33, 130, 9, true, true, random, true, 2",
+      "6, 40, 255, false, true, high, false, 2",
+  })
+  void equalsTheNaiveProductExactly(int m, int n, int k, boolean ua, boolean ub, String zero,
+      boolean transB, int threads) {
+    Random rnd = new Random(31L * m + 17L * n + k);
+    byte[] a = operand(rnd, m * k, ua, zero);
+    byte[] b = operand(rnd, k * n, ub, zero);
+    int[] za = zeroPoints(rnd, ua, zero.equals("random") ? m : 1, zero);
+    int[] zb = zeroPoints(rnd, ub, zero.equals("random") ? n : 1, zero);
+    int[] want = naive(m, n, k, a, ua, za, b, ub, zb, transB);
+    IntGemm.PackedB packed = IntGemm.packBytes(b, 0, transB ? 1 : n, transB ? k : 1, k, n, ub,
+        zb);
+    int[] got = new int[m * n + 3];
+    got[m * n] = 42;
+    IntGemm.gemm(m, centred(a, ua, za, m, k), 0, packed, got, 0, Parallel.of(threads));
+    assertArrayEquals(want, java.util.Arrays.copyOf(got, m * n));
+    assertArrayEquals(new int[] {42, 0, 0}, java.util.Arrays.copyOfRange(got, m * n, m * n + 3));
+  }
+
+  @ParameterizedTest(name = "m={0} k={1}")
+  @CsvSource({"1, 40000", "4, 34000"})
+  void wrapsAsInt32AccumulationDoes(int m, int k) {
+    // Every product is 255 * 255: the exact sum exceeds 2^31 and wraps, as ONNX Runtime's does.
+    byte[] a = new byte[m * k];
+    java.util.Arrays.fill(a, (byte) 255);
+    byte[] b = new byte[k * 3];
+    int[] want = naive(m, 3, k, a, true, new int[1], b, true, new int[] {255}, false);
+    int[] got = new int[m * 3];
+    IntGemm.gemm(m, centred(a, true, new int[1], m, k), 0,
+        IntGemm.packBytes(b, 0, 3, 1, k, 3, true, new int[] {255}), got, 0, Parallel.serial());
+    assertArrayEquals(want, got);
+  }
+
+  @ParameterizedTest(name = "rows={0} kl={1}")
+  @CsvSource({"1, 1", "1, 256", "2, 17", "3, 200", "4, 256", "5, 100", "7, 3", "8, 256"})
+  void vectorBlockEqualsScalarBlock(int rows, int kl) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && VectorIntGemm.fits(IntGemm.PANEL),
+        "the Vector API (jdk.incubator.vector) is not in this JVM");
+    Random rnd = new Random(rows * 1000L + kl);
+    float[] ap = new float[kl * IntGemm.MR];
+    for (int kk = 0; kk < kl; kk++) {
+      for (int r = 0; r < rows; r++) {
+        ap[kk * IntGemm.MR + r] = rnd.nextInt(511) - 255;
+      }
+    }
+    float[] bp = new float[kl * IntGemm.PANEL];
+    for (int i = 0; i < bp.length; i++) {
+      bp[i] = rnd.nextBoolean() ? 255 : rnd.nextInt(511) - 255;
+    }
+    float[] scalar = new float[IntGemm.MR * IntGemm.PANEL];
+    float[] vector = new float[IntGemm.MR * IntGemm.PANEL];
+    java.util.Arrays.fill(vector, 7f);
+    IntGemm.scalarBlock(ap, 0, bp, 0, kl, rows, scalar);
+    VectorIntGemm.block(ap, 0, bp, 0, kl, rows, vector);
+    assertArrayEquals(scalar, vector);
+  }
+}

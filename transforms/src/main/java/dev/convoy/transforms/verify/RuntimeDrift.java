@@ -1,0 +1,103 @@
+package dev.convoy.transforms.verify;
+
+import dev.convoy.ir.graph.Tensor;
+import dev.convoy.transforms.verify.OrtVerifier.OutputComparison;
+import dev.convoy.transforms.verify.OrtVerifier.Tolerance;
+import java.util.Map;
+
+/**
+ * Why a result that runs in another runtime than its reference may disagree with it without any
+ * fault of the optimizer: the two runtimes already disagree on the original itself. Three sides on
+ * the same inputs: {@code ref} (the reference runtime on the original), {@code base} (the result's
+ * runtime on the original) and {@code res} (the result's runtime on the result). A failing output
+ * is explained when {@code res} matches {@code base} at the verification tolerance (the
+ * optimization changed nothing measurable in its own runtime) and, element by element, {@code
+ * |res - ref| <= |base - ref| + atol + rtol * |ref|} (the result is no further from the reference
+ * than the original in the same runtime is, beyond the tolerance). The second condition is what
+ * the tolerance alone would not give: {@code res} within tolerance of {@code base} could still add
+ * up to a tolerance to every drifted element in the unlucky direction; this bounds the error the
+ * optimization adds by the tolerance element by element. A NaN or infinity that stands against
+ * anything else on any side, or a missing output or changed type or shape, is never drift.
+ *
+ * <p>{@code runtimeError} is the largest {@code |base - ref|} over the explained outputs, {@code
+ * added} the largest {@code |res - ref| - |base - ref|} (0 when the result is nowhere further from
+ * the reference), {@code ownError} the largest {@code |res - base|}.
+ */
+public record RuntimeDrift(Oracle oracle, double runtimeError, double added, double ownError) {
+
+  /**
+   * The drift that explains every failing output of {@code outputs}, or {@code null} when one is
+   * not explained (or is not one of the seeded outputs the three maps hold, such as a recorded
+   * reference set).
+   */
+  public static RuntimeDrift explain(Oracle oracle, OrtVerifier.Verification outputs,
+      Map<String, Tensor> ref, Map<String, Tensor> base, Map<String, Tensor> res, Tolerance tol) {
+    double runtimeError = 0;
+    double added = 0;
+    double ownError = 0;
+    boolean any = false;
+    for (OutputComparison failing : outputs.outputs()) {
+      if (failing.pass()) {
+        continue;
+      }
+      String name = failing.name();
+      Tensor r = ref.get(name);
+      Tensor b = base.get(name);
+      Tensor s = res.get(name);
+      if (r == null || b == null || s == null || failing.problem() != null) {
+        return null;
+      }
+      OutputComparison baseVsRef = OrtVerifier.compareTensors(name, r, b, tol);
+      OutputComparison resVsBase = OrtVerifier.compareTensors(name, b, s, tol);
+      if (baseVsRef.problem() != null || !Double.isFinite(baseVsRef.maxAbsError())
+          || !resVsBase.pass()) {
+        return null;
+      }
+      double excess = excessOver(r.toDoubleArray(), b.toDoubleArray(), s.toDoubleArray(), tol);
+      if (Double.isNaN(excess)) {
+        return null;
+      }
+      any = true;
+      runtimeError = Math.max(runtimeError, baseVsRef.maxAbsError());
+      added = Math.max(added, excess);
+      ownError = Math.max(ownError, resVsBase.maxAbsError());
+    }
+    return any ? new RuntimeDrift(oracle, runtimeError, added, ownError) : null;
+  }
+
+  /**
+   * The largest {@code |s - r| - |b - r|} (at least 0), or NaN when some element exceeds {@code
+   * |b - r| + atol + rtol * |r|}. Non-finite elements were matched exactly by the callers'
+   * comparisons (a NaN only against a NaN, an infinity only against itself) and are skipped.
+   */
+  private static double excessOver(double[] r, double[] b, double[] s, Tolerance tol) {
+    if (r.length != b.length || r.length != s.length) {
+      return Double.NaN;
+    }
+    double worst = 0;
+    for (int i = 0; i < r.length; i++) {
+      if (!Double.isFinite(r[i]) || !Double.isFinite(s[i]) || !Double.isFinite(b[i])) {
+        continue;
+      }
+      double over = Math.abs(s[i] - r[i]) - Math.abs(b[i] - r[i]);
+      if (over > tol.atol() + tol.rtol() * Math.abs(r[i])) {
+        return Double.NaN;
+      }
+      worst = Math.max(worst, over);
+    }
+    return worst;
+  }
+
+  /** The explanation, one clause, naming both runtimes and the three figures. */
+  public String describe() {
+    String candidate = oracle.candidate().displayName();
+    return "runtime drift: " + candidate + " and " + oracle.reference().displayName()
+        + " differ by " + figure(runtimeError) + " on the original itself; the optimized model"
+        + " adds at most " + figure(added) + " (and differs from the original by at most "
+        + figure(ownError) + " in " + candidate + ")";
+  }
+
+  private static String figure(double x) {
+    return x == 0 ? "0" : String.format("%.3g", x);
+  }
+}
