@@ -66,11 +66,11 @@ public final class ModelVerification {
    */
   public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph candidate,
       Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator, Supplier<String> bisect) {
-    candidate = NchwView.of(candidate);
+    Graph nchw = NchwView.of(candidate);
     Map<String, Tensor> expected = oracle.reference() == Oracle.Runtime.ORT
         ? ort.run(sourceFile, inputs)
         : evaluator.runTensors(source, inputs);
-    Map<String, Tensor> actual = run(oracle.candidate(), candidate, inputs, ort, evaluator);
+    Map<String, Tensor> actual = run(oracle.candidate(), nchw, inputs, ort, evaluator);
     OrtVerifier.Verification seeded =
         OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
     Path refs = oracle.reference() == Oracle.Runtime.EVALUATOR
@@ -78,7 +78,7 @@ public final class ModelVerification {
     OrtVerifier.Verification outputs = seeded;
     if (refs != null) {
       List<OrtVerifier.OutputComparison> all = new ArrayList<>(seeded.outputs());
-      all.addAll(ReferenceSets.verify(refs, candidate, evaluator).outputs());
+      all.addAll(ReferenceSets.verify(refs, nchw, evaluator).outputs());
       outputs = OrtVerifier.Verification.of(all);
     }
     OrtVerifier.Verification compared = outputs;
@@ -86,7 +86,7 @@ public final class ModelVerification {
         () -> oracle.crossesRuntimes()
             ? runtimeDrift(oracle, compared, expected, source, actual, inputs, ort, evaluator)
             : null,
-        () -> NodeByNode.locate(source, candidate, inputs, OrtVerifier.Tolerance.DEFAULT),
+        () -> NodeByNode.locate(source, nchw, inputs, OrtVerifier.Tolerance.DEFAULT),
         bisect);
   }
 
