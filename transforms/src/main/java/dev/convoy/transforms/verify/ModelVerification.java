@@ -53,7 +53,7 @@ public final class ModelVerification {
   }
 
   /**
-   * Judges {@code candidate} against the original (file {@code sourceFile}, imported as {@code
+   * Judges {@code written} (the candidate) against the original (file {@code sourceFile}, imported as {@code
    * source}) on {@code inputs}, each side in the runtime {@code oracle} names, at the default
    * tolerance; for a reference from Convoy's evaluator, the candidate is also checked against
    * {@code NAME.ref/} beside {@code sourceFile} when there is one (in the evaluator, which is what
@@ -64,13 +64,13 @@ public final class ModelVerification {
    * candidate with NHWC inputs or outputs ({@code --io-layout nhwc}) runs as its {@link NchwView}:
    * on the seeded inputs transposed, its outputs transposed back.
    */
-  public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph candidate,
+  public static Judgement judge(Oracle oracle, Path sourceFile, Graph source, Graph written,
       Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator, Supplier<String> bisect) {
-    Graph nchw = NchwView.of(candidate);
+    Graph candidate = NchwView.of(written);
     Map<String, Tensor> expected = oracle.reference() == Oracle.Runtime.ORT
         ? ort.run(sourceFile, inputs)
         : evaluator.runTensors(source, inputs);
-    Map<String, Tensor> actual = run(oracle.candidate(), nchw, inputs, ort, evaluator);
+    Map<String, Tensor> actual = run(oracle.candidate(), candidate, inputs, ort, evaluator);
     OrtVerifier.Verification seeded =
         OrtVerifier.compareOutputs(expected, actual, OrtVerifier.Tolerance.DEFAULT);
     Path refs = oracle.reference() == Oracle.Runtime.EVALUATOR
@@ -78,7 +78,7 @@ public final class ModelVerification {
     OrtVerifier.Verification outputs = seeded;
     if (refs != null) {
       List<OrtVerifier.OutputComparison> all = new ArrayList<>(seeded.outputs());
-      all.addAll(ReferenceSets.verify(refs, nchw, evaluator).outputs());
+      all.addAll(ReferenceSets.verify(refs, candidate, evaluator).outputs());
       outputs = OrtVerifier.Verification.of(all);
     }
     OrtVerifier.Verification compared = outputs;
@@ -86,7 +86,7 @@ public final class ModelVerification {
         () -> oracle.crossesRuntimes()
             ? runtimeDrift(oracle, compared, expected, source, actual, inputs, ort, evaluator)
             : null,
-        () -> NodeByNode.locate(source, nchw, inputs, OrtVerifier.Tolerance.DEFAULT),
+        () -> NodeByNode.locate(source, candidate, inputs, OrtVerifier.Tolerance.DEFAULT),
         bisect);
   }
 

@@ -335,6 +335,11 @@ public final class ExpandConvoyOps {
       return emit("Reshape", List.of(y, longs(merged, "shape")), Map.of());
     }
 
+    private Value longs(long[] v, String hint) {
+      return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint),
+          Tensor.ofLongs(new long[] {v.length}, v));
+    }
+
     /** {@code 0.5 * (x * (1 + erf(x / sqrt 2)))}, as exporters write GELU before opset 20. */
     private Value geluChain(Value x) {
       Value e = emit("Erf", List.of(emit("Div", List.of(x, scalar(Math.sqrt(2), "sqrt2")),
@@ -399,11 +404,6 @@ public final class ExpandConvoyOps {
       long[] t = new long[n];
       t[n - 1] = last;
       return t;
-    }
-
-    private Value longs(long[] values, String hint) {
-      return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint),
-          Tensor.ofLongs(new long[] {values.length}, values));
     }
 
     /** Outputs: normalized, mean, inverse standard deviation, the sum. */
