@@ -367,8 +367,8 @@ public final class Quantize implements OpFamily {
   /**
    * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}; B
    * is the node's input {@code bInput}, stored {@code [N, K]} (rank 2) with {@code transB}. B
-   * is packed with its zero points subtracted; when B is a weight ({@link #isWeight}) the
-   * packing is kept in the evaluator's {@link dev.convoy.ir.ops.runtime.WeightCache}, so it is
+   * is packed with its zero points subtracted; when B is a weight ({@link
+   * KernelContext#isWeight}) the packing is kept in the evaluator's {@link dev.convoy.ir.ops.runtime.WeightCache}, so it is
    * packed once, not on every call.
    */
   static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, int bInput, NdArray zb,
@@ -394,7 +394,7 @@ public final class Quantize implements OpFamily {
     int[] zc = zeroPoints(ctx, zb, n);
     boolean unsigned = b.dtype() == DType.UINT8;
     byte[] bv = (byte[]) b.array();
-    boolean weight = isWeight(ctx, bInput);
+    boolean weight = ctx.isWeight(bInput);
     Parallel par = ctx.parallel();
     for (int i = 0; i < aIdx.length; i++) {
       int bOff = b.offset() + bIdx[i] * k * n;
@@ -407,23 +407,6 @@ public final class Quantize implements OpFamily {
       IntGemm.gemm(m, x, aIdx[i] * m * k, packed, o, i * m * n, par);
     }
     return NdArray.wrap(DType.INT32, outDims, o);
-  }
-
-  /**
-   * Whether the node's input {@code i} is a weight, whose storage no run changes: an
-   * initializer no graph input overrides, or a Constant's output (the evaluator converts both
-   * once and shares them). Only weights key derived forms in the {@link
-   * dev.convoy.ir.ops.runtime.WeightCache}: a graph input's array may be refilled by its caller.
-   */
-  static boolean isWeight(KernelContext ctx, int i) {
-    dev.convoy.ir.graph.Value v = ctx.node().inputs().get(i);
-    if (v == null) {
-      return false;
-    }
-    if (v.isInitializer()) {
-      return !v.isGraphInput();
-    }
-    return v.producer() != null && v.producer().is("Constant");
   }
 
   /** What a packed B depends on besides its storage (zero points compared by value). */

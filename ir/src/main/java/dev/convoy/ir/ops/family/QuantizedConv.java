@@ -165,7 +165,7 @@ public final class QuantizedConv implements OpFamily {
     int mPerGroup = outChannels / group;
     int kTotal = cPerGroup * kSize;
     WeightCache cache = ctx.weightCache();
-    boolean keep = Quantize.isWeight(ctx, wInput);
+    boolean keep = ctx.isWeight(wInput);
     List<Integer> zeros = Arrays.stream(wZero).boxed().toList();
     float[] wc = keep
         ? cache.derived(w.array(), new CentredKey(zeros), () -> centredWeights(w, wZero, kTotal))
