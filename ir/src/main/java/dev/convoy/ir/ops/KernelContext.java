@@ -153,6 +153,25 @@ public final class KernelContext extends NodeContext {
     return weightCache;
   }
 
+  /**
+   * Whether input {@code i} is a weight: an initializer no graph input overrides, or the output
+   * of a standard {@code Constant}. Only a weight's storage is the same, unchanged, on every run,
+   * so only derived forms of weights may be kept in the {@link #weightCache()}: any other
+   * operand's array may be refilled by a caller, or be arena storage another value reuses.
+   */
+  public boolean isWeight(int i) {
+    var inputs = node.inputs();
+    if (i >= inputs.size() || inputs.get(i) == null) {
+      return false;
+    }
+    var v = inputs.get(i);
+    if (v.isInitializer()) {
+      return !v.isGraphInput();
+    }
+    return v.producer() != null && v.producer().opType().equals("Constant")
+        && v.producer().domain().isEmpty();
+  }
+
   /** Runs a subgraph of this node with the given inputs, capturing outer values by reference. */
   public List<RuntimeValue> runSubgraph(Graph body, List<RuntimeValue> bodyInputs) {
     if (subgraphs == null) {

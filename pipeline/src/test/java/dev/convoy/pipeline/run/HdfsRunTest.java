@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convoy.pipeline.MiniHdfs;
 import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.Warehouses;
 import dev.convoy.pipeline.Zoos;
@@ -26,9 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.hdfs.HadoopFileSystemOptions;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,16 +53,10 @@ class HdfsRunTest {
 
   @BeforeAll
   static void runTheSameModelsLocallyAndOnHdfs() throws Exception {
-    Configuration conf = new Configuration();
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("dfs").toString());
-    dfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-    dfs.waitActive();
+    dfs = MiniHdfs.start(tmp.resolve("dfs"));
     root = dfs.getURI() + "/convoy/";
-    Configuration client = new Configuration();
-    client.set("fs.defaultFS", dfs.getURI().toString());
     exec = Runs.direct(2);
-    exec.options().as(HadoopFileSystemOptions.class).setHdfsConfiguration(List.of(client));
-    FileSystems.setDefaultPipelineOptions(exec.options());
+    MiniHdfs.register(dfs, exec.options().as(HadoopFileSystemOptions.class));
 
     localZoo = Files.createDirectories(tmp.resolve("zoo"));
     List<String> files = new ArrayList<>();

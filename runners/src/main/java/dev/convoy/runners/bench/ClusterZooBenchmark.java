@@ -29,21 +29,45 @@ import java.util.Map;
  * measured run and not counted in it. SCALE (default 1) is {@code zoo synth --scale}: larger
  * activations, so that stage time, not fixed costs, dominates. A benchmark: it asserts nothing.
  *
+ * <p>Beside the table: each configuration's stage time by stage (where a second worker's time
+ * goes), and for the cluster how the models fell on the TaskManagers (each TaskManager logs one
+ * line per finished model; count and summed stage time per TaskManager).
+ *
+ * <p>{@code -Dconvoy.cluster.config=FILE} replaces {@code configs/flink/config.yaml} (to measure
+ * a setting against it).
+ *
  * <p>{@code java @runners/target/convoy.args dev.convoy.runners.bench.ClusterZooBenchmark N SEED
- * WORK_DIR [LEVEL [SCALE]]}
+ * WORK_DIR [LEVEL [SCALE [RUNNERS]]]}, RUNNERS {@code direct,flink} (default) or one of them;
+ * {@code flink:TxS} runs one cluster layout alone (T TaskManagers with S slots each).
  */
 public final class ClusterZooBenchmark {
   private static final int WARMUP_MODELS = 20;
 
+  /** Stage columns of the {@code models} table; latency is the rest of total_nanos. */
+  private static final Map<String, String> STAGES = new java.util.LinkedHashMap<>();
+
+  static {
+    STAGES.put("convert", "convert_nanos");
+    STAGES.put("partition", "partition_nanos");
+    STAGES.put("optimize", "optimize_nanos");
+    STAGES.put("stitch", "stitch_nanos");
+    STAGES.put("verify", "verify_nanos");
+    STAGES.put("write", "write_nanos");
+    STAGES.put("latency", "total_nanos - convert_nanos - partition_nanos - optimize_nanos"
+        + " - stitch_nanos - plan_memory_nanos - verify_nanos - write_nanos");
+  }
+
   private ClusterZooBenchmark() {}
 
   /** One measured configuration. */
-  record Figure(Runner runner, int workers, RunSummary warmup, RunSummary run,
-      double stageSeconds, List<Long> rss) {}
+  record Figure(String runner, int workers, RunSummary warmup, RunSummary run,
+      double stageSeconds, List<Long> rss, Map<String, Double> byStage, List<String> perWorker,
+      List<String> cpu) {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 3) {
-      System.err.println("usage: ClusterZooBenchmark N SEED WORK_DIR [LEVEL [SCALE]]");
+      System.err.println(
+          "usage: ClusterZooBenchmark N SEED WORK_DIR [LEVEL [SCALE [direct,flink]]]");
       System.exit(2);
     }
     int n = Integer.parseInt(args[0]);
@@ -51,6 +75,7 @@ public final class ClusterZooBenchmark {
     Path work = Path.of(args[2]).toAbsolutePath();
     Level level = args.length > 3 ? Level.parse(args[3]) : Level.O2;
     int scale = args.length > 4 ? Integer.parseInt(args[4]) : 1;
+    List<String> runners = List.of((args.length > 5 ? args[5] : "direct,flink").split(","));
     Path zoo = work.resolve("zoo-" + n + "-" + seed + "-x" + scale);
     if (!Files.isDirectory(zoo)) {
       SynthZoo.generate(n, seed, scale, zoo);
@@ -61,17 +86,32 @@ public final class ClusterZooBenchmark {
     }
     List<Figure> figures = new ArrayList<>();
     for (int w : new int[] {1, 2}) {
-      run(zoo, warm, work, level, Runner.DIRECT, w, null, figures);
+      if (runners.contains("direct")) {
+        run(zoo, warm, work, level, Runner.DIRECT, w, null, "direct", 0, figures);
+      }
     }
-    for (int w : new int[] {1, 2}) {
-      Path dir = work.resolve("cluster-" + w);
+    // Two workers both ways: two single-slot TaskManagers (two JVMs, each compiling and
+    // collecting for itself) and one TaskManager with two slots (one JVM, as the Direct runner).
+    List<int[]> layouts = new ArrayList<>();
+    for (String r : runners) {
+      if (r.equals("flink")) {
+        layouts.addAll(List.of(new int[] {1, 1}, new int[] {2, 1}, new int[] {1, 2}));
+      } else if (r.startsWith("flink:")) {
+        String[] txs = r.substring(6).split("x");
+        layouts.add(new int[] {Integer.parseInt(txs[0]), Integer.parseInt(txs[1])});
+      }
+    }
+    for (int[] layout : layouts) {
+      int tms = layout[0];
+      int slots = layout[1];
+      Path dir = work.resolve("cluster-" + tms + "x" + slots);
       Thread stop = new Thread(() -> LocalCluster.stop(dir));
       Runtime.getRuntime().addShutdownHook(stop);
       try {
-        LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir,
-            Path.of(System.getProperty("convoy.home", "."), "configs/flink/config.yaml"), w, 1,
+        LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir, template(), tms, slots,
             freePort(), freePort(), Map.of()), LocalCluster.classpathWithoutConvoy());
-        run(zoo, warm, work, level, Runner.FLINK_CLUSTER, w, c, figures);
+        run(zoo, warm, work, level, Runner.FLINK_CLUSTER, tms * slots, c,
+            "flink " + tms + " TM x " + slots + " slot" + (slots > 1 ? "s" : ""), tms, figures);
       } finally {
         LocalCluster.stop(dir);
         Runtime.getRuntime().removeShutdownHook(stop);
@@ -81,25 +121,45 @@ public final class ClusterZooBenchmark {
   }
 
   private static void run(Path zoo, Path warm, Path work, Level level, Runner runner, int w,
-      LocalCluster c, List<Figure> figures) throws Exception {
+      LocalCluster c, String label, int tms, List<Figure> figures) throws Exception {
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
-    String id = runner.flag() + "-" + w;
+    String id = runner.flag() + "-" + w + "-" + tms;
     String master = c == null ? null : c.master();
-    RunSummary warmup = ZooRun.run(RunConfig.of(warm, work.resolve("warmup-out")).withRunId(id)
-        .withLevel(level), runner.execution(master, w, id), quiet);
+    RunSummary warmup = ZooRun.run(RunConfig.of(warm, work.resolve("warmup-out"))
+        .withRunId(id + "-warmup").withLevel(level), runner.execution(master, w, id), quiet);
+    Map<String, Long> procs = new java.util.LinkedHashMap<>();
+    procs.put("client", ProcessHandle.current().pid());
+    if (c != null) {
+      c.jobManager().ifPresent(h -> procs.put("JM", h.pid()));
+      for (int i = 1; i <= tms; i++) {
+        int tm = i;
+        c.taskManager(i).ifPresent(h -> procs.put("TM" + tm, h.pid()));
+      }
+    }
+    Map<String, JvmCpu> before = new java.util.LinkedHashMap<>();
+    procs.forEach((name, pid) -> before.put(name, JvmCpu.of(pid)));
     RunSummary s = ZooRun.run(RunConfig.of(zoo, work.resolve("out")).withRunId(id)
         .withLevel(level), runner.execution(master, w, id), quiet);
+    List<String> cpu = new ArrayList<>();
+    procs.forEach((name, pid) -> cpu.add(name + " " + JvmCpu.of(pid).minus(before.get(name))));
     List<Long> rss = new ArrayList<>();
     if (c == null) {
       rss.add(peakRss(ProcessHandle.current().pid()));
     } else {
-      for (int i = 1; i <= w; i++) {
+      for (int i = 1; i <= tms; i++) {
         rss.add(c.taskManager(i).map(h -> peakRss(h.pid())).orElse(-1L));
       }
     }
-    Figure f = new Figure(runner, w, warmup, s, stageSeconds(s), rss);
+    List<String> perWorker = new ArrayList<>();
+    for (int i = 1; c != null && i <= tms; i++) {
+      List<String> models = modelsLoggedBy(c.dir().resolve("log/taskmanager-" + i + ".out"), id);
+      perWorker.add(String.format("TM%d: %d models, %.1f s", i, models.size(),
+          stageSeconds(s, models)));
+    }
+    Figure f = new Figure(label, w, warmup, s, stageSeconds(s, null), rss, byStage(s),
+        perWorker, cpu);
     figures.add(f);
-    System.out.printf("%s %d worker(s): %d ok, %d failed in %.1f s%n", runner.flag(), w,
+    System.out.printf("%s, %d worker(s): %d ok, %d failed in %.1f s%n", label, w,
         s.modelsOk(), s.modelsFailed(), s.elapsedMillis() / 1e3);
   }
 
@@ -113,25 +173,71 @@ public final class ClusterZooBenchmark {
     for (int i = 0; i < figures.size(); i++) {
       Figure f = figures.get(i);
       double wall = f.run().elapsedMillis() / 1e3;
-      String speedup = f.workers() == 2
-          ? String.format("%.2fx", figures.get(i - 1).run().elapsedMillis() / 1e3 / wall) : "";
+      String kind = f.runner().split(" ")[0];
+      String speedup = f.workers() == 1 ? "" : figures.stream()
+          .filter(o -> o.workers() == 1 && o.runner().startsWith(kind)).findFirst()
+          .map(o -> String.format("%.2fx", o.run().elapsedMillis() / 1e3 / wall)).orElse("");
       double overhead = wall * f.workers() / f.stageSeconds() - 1;
       System.out.printf("| %s | %d | %d | %d | %.1f | %.1f | %.1f | %s | %.1f | %.0f%% | %s |%n",
-          f.runner().flag(), f.workers(), f.run().modelsOk(), f.run().modelsFailed(),
+          f.runner(), f.workers(), f.run().modelsOk(), f.run().modelsFailed(),
           f.warmup().elapsedMillis() / 1e3, wall,
           f.run().modelsOk() * 60 / wall, speedup, f.stageSeconds(), overhead * 100,
           f.rss().stream().map(b -> String.valueOf(b / (1 << 20))).toList());
     }
+    System.out.println("\nSummed stage seconds by stage; models and stage seconds per TaskManager;"
+        + " CPU seconds of each JVM during the measured run (its JIT and GC threads apart)\n");
+    System.out.println("| runner | workers | " + String.join(" | ", STAGES.keySet())
+        + " | per TaskManager | CPU s per JVM |");
+    System.out.println("|---|---|" + "---|".repeat(STAGES.size()) + "---|---|");
+    for (Figure f : figures) {
+      StringBuilder row = new StringBuilder("| " + f.runner() + " | " + f.workers() + " | ");
+      f.byStage().values().forEach(v -> row.append(String.format("%.1f | ", v)));
+      System.out.println(row + String.join("; ", f.perWorker()) + " | "
+          + String.join("; ", f.cpu()) + " |");
+    }
   }
 
-  /** Seconds of stage time (convert to write) summed over the run's models. */
-  private static double stageSeconds(RunSummary s) throws Exception {
-    try (var c = DriverManager.getConnection("jdbc:duckdb:");
-        var rs = c.createStatement().executeQuery("SELECT sum(total_nanos) FROM read_parquet('"
-            + s.warehouse().resolve("models") + "/run_id=" + s.runId() + "/*.parquet')")) {
-      rs.next();
-      return rs.getLong(1) / 1e9;
+
+  /**
+   * Seconds of stage time (convert to latency probe) summed over the run's models, or over
+   * {@code models} only when not null.
+   */
+  private static double stageSeconds(RunSummary s, List<String> models) throws Exception {
+    String where = models == null ? "" : models.isEmpty() ? " WHERE false"
+        : " WHERE model IN (" + String.join(",", models.stream()
+            .map(m -> "'" + m.replace("'", "''") + "'").toList()) + ")";
+    return query(s, "sum(total_nanos)", where) / 1e9;
+  }
+
+  private static Map<String, Double> byStage(RunSummary s) throws Exception {
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    for (var e : STAGES.entrySet()) {
+      out.put(e.getKey(), query(s, "sum(" + e.getValue() + ")", "") / 1e9);
     }
+    return out;
+  }
+
+  private static long query(RunSummary s, String expr, String where) throws Exception {
+    try (var c = DriverManager.getConnection("jdbc:duckdb:");
+        var rs = c.createStatement().executeQuery("SELECT " + expr + " FROM read_parquet('"
+            + s.warehouse().resolve("models") + "/run_id=" + s.runId() + "/*.parquet')" + where)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Models a TaskManager finished in run {@code runId}: its one log line per model. */
+  private static List<String> modelsLoggedBy(Path out, String runId) throws IOException {
+    String prefix = "convoy run " + runId + ": ok ";
+    List<String> models = new ArrayList<>();
+    if (Files.isRegularFile(out)) {
+      for (String line : Files.readAllLines(out)) {
+        if (line.startsWith(prefix)) {
+          models.add(line.substring(prefix.length()).split(" ", 2)[0]);
+        }
+      }
+    }
+    return models;
   }
 
   /** VmHWM of a process (peak resident set), in bytes; -1 where /proc does not tell. */
@@ -146,6 +252,13 @@ public final class ClusterZooBenchmark {
       return -1;
     }
     return -1;
+  }
+
+  /** The cluster's config template: {@code -Dconvoy.cluster.config}, else the project's. */
+  private static Path template() {
+    String given = System.getProperty("convoy.cluster.config");
+    return given != null ? Path.of(given)
+        : Path.of(System.getProperty("convoy.home", "."), "configs/flink/config.yaml");
   }
 
   private static int freePort() throws IOException {

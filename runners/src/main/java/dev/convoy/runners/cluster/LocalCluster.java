@@ -22,8 +22,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint;
@@ -42,7 +44,9 @@ import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
  * {@link #stop} and {@link #status} find the processes again from another JVM.
  *
  * <p>Memory flags are computed the way Flink's own scripts do ({@link TaskExecutorProcessUtils}),
- * so the TaskManager heap is exactly framework heap plus task heap from the config.
+ * so the TaskManager heap is exactly framework heap plus task heap from the config; after them
+ * come the JVM options of Flink's {@code env.java.opts.all} and {@code env.java.opts.jobmanager}
+ * or {@code env.java.opts.taskmanager}, as {@code bin/taskmanager.sh} adds them.
  */
 public final class LocalCluster {
   private static final String JOB_MANAGER = "jobmanager";
@@ -158,9 +162,19 @@ public final class LocalCluster {
   public ProcessHandle startTaskManager(int i) {
     Configuration cfg = config();
     TaskExecutorProcessSpec tm = TaskExecutorProcessUtils.processSpecFromConfig(cfg);
-    List<String> jvm = split(ProcessMemoryUtils.generateJvmParametersStr(tm));
+    List<String> jvm = new ArrayList<>(split(ProcessMemoryUtils.generateJvmParametersStr(tm)));
+    // A TaskManager runs one single-threaded Convoy task per slot: it sees as many processors as
+    // it has slots, so its JVM sizes GC, JIT and pools for its share of the machine, not all of
+    // it (the config's own options come after and may say otherwise).
+    jvm.add("-XX:ActiveProcessorCount=" + cfg.get(TaskManagerOptions.NUM_TASK_SLOTS));
+    jvm.addAll(javaOpts(cfg, CoreOptions.FLINK_TM_JVM_OPTIONS));
     List<String> args = split(TaskExecutorProcessUtils.generateDynamicConfigsStr(tm));
     return launch(TASK_MANAGER + i, jvm, TaskManagerRunner.class, args);
+  }
+
+  /** The JobManager's process, if it is alive. */
+  public Optional<ProcessHandle> jobManager() {
+    return alive(dir.resolve(JOB_MANAGER + ".pid"));
   }
 
   /** The process of TaskManager number {@code i}, if it is alive. */
@@ -262,7 +276,18 @@ public final class LocalCluster {
   private static List<String> jobManagerJvm(Configuration cfg) {
     JobManagerProcessSpec jm = JobManagerProcessUtils.processSpecFromConfigWithNewOptionToInterpretLegacyHeap(
         cfg, JobManagerOptions.TOTAL_PROCESS_MEMORY);
-    return split(JobManagerProcessUtils.generateJvmParametersStr(jm, cfg));
+    List<String> jvm = new ArrayList<>(split(JobManagerProcessUtils.generateJvmParametersStr(jm,
+        cfg)));
+    jvm.addAll(javaOpts(cfg, CoreOptions.FLINK_JM_JVM_OPTIONS));
+    return jvm;
+  }
+
+  /** {@code env.java.opts.all}, then the process's own {@code env.java.opts.<process>}. */
+  private static List<String> javaOpts(Configuration cfg,
+      org.apache.flink.configuration.ConfigOption<String> own) {
+    List<String> opts = new ArrayList<>(split(cfg.get(CoreOptions.FLINK_JVM_OPTIONS)));
+    opts.addAll(split(cfg.get(own)));
+    return opts;
   }
 
   private ProcessHandle launch(String name, List<String> jvm, Class<?> main, List<String> args) {

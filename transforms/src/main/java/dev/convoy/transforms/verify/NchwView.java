@@ -3,16 +3,13 @@ package dev.convoy.transforms.verify;
 import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.eval.ShapeInference;
 import dev.convoy.ir.graph.Attribute;
-import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.transforms.optimize.layout.IoLayout;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -45,7 +42,7 @@ public final class NchwView {
           .orElseThrow(() -> missing("input", name));
       List<Use> readers = List.copyOf(x.uses());
       x.setType(new ValueType.TensorType(x.tensorType().dtype(),
-          permuted(x.tensorType().shape(), NHWC_TO_NCHW)));
+          IoLayout.permuted(x.tensorType().shape(), NHWC_TO_NCHW)));
       List<String> out = List.of(view.uniqueName(name + "_nhwc"));
       Map<String, Attribute> perm = Map.of("perm", new Attribute.IntsAttr(NCHW_TO_NHWC));
       Node t = first == null ? view.addNode("", "Transpose", List.of(x), out, perm)
@@ -78,13 +75,5 @@ public final class NchwView {
   private static InvalidModelException missing(String what, String name) {
     return new InvalidModelException("metadata " + IoLayout.KEY + " names " + what + " '" + name
         + "', which the graph does not have");
-  }
-
-  private static Shape permuted(Shape s, long[] perm) {
-    List<Dim> dims = new ArrayList<>();
-    for (long p : perm) {
-      dims.add(s.dim((int) p));
-    }
-    return Shape.of(dims);
   }
 }

@@ -46,9 +46,11 @@ final class BlockedConv {
     }
     int block = Math.min(outSize, Math.max(256, (COL_BLOCK / Math.max(1, kdim)) & ~255));
     // Under a vector loop's worth of positions per row the product runs transposed, along
-    // the output channels, with the weight transposed once and kept.
+    // the output channels, with the weight transposed: once and kept when it is a weight
+    // (weights is null when it is not, and it is transposed on every run).
     float[] wt = group == 1 && outSize < SHORT_ROWS && mg >= SHORT_ROWS
-        ? weights.transposed(w, mg, kdim) : null;
+        ? weights != null ? weights.transposed(w, mg, kdim) : Blas.transpose(w, 0, mg, kdim)
+        : null;
     int blocks = (outSize + block - 1) / block;
     int tasks = n * group * blocks;
     boolean perTask = tasks >= 2 * par.threads();

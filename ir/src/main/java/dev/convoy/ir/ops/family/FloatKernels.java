@@ -58,7 +58,9 @@ final class FloatKernels {
         o[io + i] = t > hi ? hi : t;
       }
     } else if (Float.floatToRawIntBits(lo) == 0) {
-      for (int i = 0; i < n; i++) {
+      // The vector blend first (this loop does not vectorize: mobilenet_v2's O2 took 13% longer
+      // with it alone), then the tail.
+      for (int i = ExpKernels.clipAtZero(a, ia, o, io, n, hi); i < n; i++) {
         float v = a[ia + i];
         // d is 0 exactly for a -0 input; (d - 1) & ~d then has the sign bit set, else clear.
         // A -0 input clips to +0 (or to a negative hi, whose sign bit is set already).

@@ -354,7 +354,7 @@ public final class MatMulGemm implements OpFamily {
     } else {
       int yOff = y0;
       if (tb) {
-        y = isWeight(ctx, 1) && y0 == 0 && y.length == n * k
+        y = ctx.isWeight(1) && y0 == 0 && y.length == n * k
             ? ctx.weightCache().transposed(y, n, k) : Blas.transpose(y, y0, n, k);
         yOff = 0;
       }
@@ -373,21 +373,6 @@ public final class MatMulGemm implements OpFamily {
       float v = alpha == 1f ? o[o0 + i] : alpha * o[o0 + i];
       o[o0 + i] = cIdx == null ? v : v + beta * c[c0 + cIdx[i]];
     }
-  }
-
-  /**
-   * Whether input {@code i} of the running node is a weight (an initializer or a Constant's
-   * value): its storage is then converted once per evaluator and never changes, so forms
-   * derived from it may be kept by identity.
-   */
-  static boolean isWeight(KernelContext ctx, int i) {
-    var inputs = ctx.node().inputs();
-    if (i >= inputs.size() || inputs.get(i) == null) {
-      return false;
-    }
-    var v = inputs.get(i);
-    return v.isInitializer() || v.producer() != null && v.producer().opType().equals("Constant")
-        && v.producer().domain().isEmpty();
   }
 
   /** At most this many rows of A use {@link #dotRows} for a transposed B. */

@@ -13,7 +13,6 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.NhwcGemm;
 import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.runtime.Scratch;
@@ -59,7 +58,7 @@ public final class NhwcConv implements OpFamily {
 
   /**
    * ConvTranspose channels-last (one group): per block of input pixels, one GEMM {@code [pixels,
-   * C] x [C, kh*kw*M]} gives every tap's contribution, which is added (channel vectors) at the
+   * C] x [C, kh*kw*M]} ({@link NhwcGemm}, the weight packed once) gives every tap's contribution, which is added (channel vectors) at the
    * output pixel the tap lands on (col2im).
    */
   private static NdArray convTranspose(KernelContext ctx) {
@@ -84,19 +83,31 @@ public final class NhwcConv implements OpFamily {
     int oh = (int) geo.out()[0];
     int ow = (int) geo.out()[1];
     long[] outDims = {n, oh, ow, m};
-    float[] y = biased(ctx, outDims);
-    float[] xs = x.floats();
+    float[] bias = bias(ctx, m);
+    // Input and output are read and written where they lie (arena views included).
+    NdArray out = ctx.output(0, DType.FLOAT, outDims);
+    float[] y = (float[]) out.array();
+    int y0 = out.offset();
+    for (int off = y0; off < y0 + out.size(); off += m) {
+      if (bias == null) {
+        Arrays.fill(y, off, off + m, 0f);
+      } else {
+        System.arraycopy(bias, 0, y, off, m);
+      }
+    }
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
     float[] ws = w.floats();
     int k = kh * kw * m;
+    NhwcGemm.Packed packed = ctx.isWeight(1)
+        ? ctx.weightCache().derived(ws, new PackKey(c, k, 1), () -> NhwcGemm.pack(ws, c, k, 1))
+        : NhwcGemm.pack(ws, c, k, 1);
     int pixels = n * ih * iw;
     int block = Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)));
     float[] cols = new float[block * k];
-    float[] tap = new float[m];
-    float[] acc = new float[m];
     for (int p0 = 0; p0 < pixels; p0 += block) {
       int rows = Math.min(block, pixels - p0);
-      Arrays.fill(cols, 0, rows * k, 0f);
-      Blas.sgemm(rows, k, c, xs, p0 * c, c, ws, 0, k, cols, 0, k, ctx.parallel());
+      NhwcGemm.multiply(rows, xs, x0 + p0 * c, c, packed, 0, null, cols, 0, k);
       for (int r = 0; r < rows; r++) {
         int p = p0 + r;
         int ix = p % iw;
@@ -112,16 +123,16 @@ public final class NhwcConv implements OpFamily {
             if (ox < 0 || ox >= ow) {
               continue;
             }
-            int dst = ((img * oh + oy) * ow + ox) * m;
-            System.arraycopy(cols, r * k + (a * kw + bb) * m, tap, 0, m);
-            System.arraycopy(y, dst, acc, 0, m);
-            add(tap, acc, m);
-            System.arraycopy(acc, 0, y, dst, m);
+            int dst = y0 + ((img * oh + oy) * ow + ox) * m;
+            int src = r * k + (a * kw + bb) * m;
+            for (int j = 0; j < m; j++) {
+              y[dst + j] = y[dst + j] + cols[src + j];
+            }
           }
         }
       }
     }
-    return NdArray.wrap(DType.FLOAT, outDims, y);
+    return out;
   }
 
   /**
@@ -200,8 +211,10 @@ public final class NhwcConv implements OpFamily {
     } else {
       int k = s.kh * s.kw * cg;
       int mg = m / group;
-      NhwcGemm.Packed packed = ctx.weightCache().derived(ws, new PackKey(k, mg, group),
-          () -> NhwcGemm.pack(ws, k, mg, group));
+      NhwcGemm.Packed packed = ctx.isWeight(1)
+          ? ctx.weightCache().derived(ws, new PackKey(k, mg, group),
+              () -> NhwcGemm.pack(ws, k, mg, group))
+          : NhwcGemm.pack(ws, k, mg, group);
       gemm(io, packed, bias, s, m, act, par);
     }
     return out;
@@ -230,24 +243,6 @@ public final class NhwcConv implements OpFamily {
       throw ctx.unsupportedType(x.dtype());
     }
     Kernels.requireSameType(ctx, x, w);
-  }
-
-  /** A fresh {@code outDims} output holding the optional bias (input 2) on every pixel. */
-  private static float[] biased(KernelContext ctx, long[] outDims) {
-    float[] y = new float[NdArray.checkedSize(outDims)];
-    NdArray b = ctx.optionalTensor(2);
-    if (b == null) {
-      return y;
-    }
-    int m = (int) outDims[3];
-    if (b.dtype() != DType.FLOAT || b.size() != m) {
-      throw ctx.error("bias " + b.describe() + " must be " + m + " float32");
-    }
-    float[] bias = b.toFloats();
-    for (int off = 0; off < y.length; off += m) {
-      System.arraycopy(bias, 0, y, off, m);
-    }
-    return y;
   }
 
   /** The sizes of one channels-last 2-D convolution. */
@@ -311,10 +306,19 @@ public final class NhwcConv implements OpFamily {
       int oy = (p / s.ow) % s.oh;
       int img = p / (s.ow * s.oh);
       int dst = r * k;
+      int ix0 = ox * s.sw - s.pw;
+      // One group, undilated and inside: a kernel row's taps are adjacent pixels, one run.
+      boolean rowRuns = cg == s.c && s.dw == 1 && ix0 >= 0 && ix0 + s.kw <= s.iw;
       for (int a = 0; a < s.kh; a++) {
         int iy = oy * s.sh - s.ph + a * s.dh;
+        if (rowRuns && iy >= 0 && iy < s.ih) {
+          System.arraycopy(io.x(), io.x0() + ((img * s.ih + iy) * s.iw + ix0) * s.c, col, dst,
+              s.kw * cg);
+          dst += s.kw * cg;
+          continue;
+        }
         for (int bb = 0; bb < s.kw; bb++, dst += cg) {
-          int ix = ox * s.sw - s.pw + bb * s.dw;
+          int ix = ix0 + bb * s.dw;
           if (iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw) {
             Arrays.fill(col, dst, dst + cg, 0f);
           } else if (cg < SHORT_RUN) {
@@ -371,12 +375,5 @@ public final class NhwcConv implements OpFamily {
         act.applyTo(io.y(), rowStart, rowStart + s.ow * c);
       }
     });
-  }
-
-  /** {@code dst[j] += src[j]}. */
-  private static void add(float[] src, float[] dst, int n) {
-    for (int j = 0; j < n; j++) {
-      dst[j] += src[j];
-    }
   }
 }

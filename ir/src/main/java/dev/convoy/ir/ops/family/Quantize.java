@@ -14,6 +14,7 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.ByteQuantizer;
 import dev.convoy.ir.ops.runtime.IntGemm;
 import dev.convoy.ir.ops.runtime.NarrowTypes;
 import dev.convoy.ir.ops.runtime.Parallel;
@@ -220,11 +221,7 @@ public final class Quantize implements OpFamily {
       floats &= (float) v == v;
     }
     if (s.length == 1 && floats) {
-      float s0 = (float) s[0];
-      float z0 = z[0];
-      for (int i = 0; i < xs.length; i++) {
-        o[i] = (byte) toByte(xs[i] / s0, z0, lo, hi);
-      }
+      ByteQuantizer.quantize(xs, 0, xs.length, (float) s[0], z[0], lo, hi, o);
     } else if (s.length == 1) {
       double s0 = s[0];
       long z0 = z[0];
@@ -238,20 +235,6 @@ public final class Quantize implements OpFamily {
     }
     return NdArray.wrap(out, dims, o);
   }
-
-  /**
-   * {@code saturate(rint(q) + z)} to [lo, hi] for 8-bit ranges and zero points, in float: q is
-   * first clamped to [-1024, 1024] (beyond, the result saturates either way), where adding and
-   * subtracting {@link #ROUNDER} rounds to the nearest integer, ties to even, as {@code
-   * Math.rint} does; NaN gives 0, as the cast of {@code saturate}'s NaN does.
-   */
-  private static int toByte(float q, float z, float lo, float hi) {
-    float c = Math.max(-1024f, Math.min(1024f, q));
-    return (int) Math.max(lo, Math.min(hi, ((c + ROUNDER) - ROUNDER) + z));
-  }
-
-  /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
-  private static final float ROUNDER = 12582912f;
 
   private static NdArray dequantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
@@ -287,7 +270,7 @@ public final class Quantize implements OpFamily {
   /**
    * DynamicQuantizeLinear: uint8 with {@code scale = (max(x, 0) - min(x, 0)) / 255} and the
    * zero point that maps 0 exactly. Each element is {@code saturate(rint(x / scale) + zp)} with
-   * the float32 quotient, written without widening ({@link #toByte}).
+   * the float32 quotient, written without widening ({@link ByteQuantizer}).
    */
   static List<RuntimeValue> dynamicQuantize(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
@@ -295,12 +278,9 @@ public final class Quantize implements OpFamily {
     float[] v = (float[]) x.array();
     int off = x.offset();
     int size = (int) x.size();
-    float min = 0;
-    float max = 0;
-    for (int i = off; i < off + size; i++) {
-      min = Math.min(min, v[i]);
-      max = Math.max(max, v[i]);
-    }
+    float[] range = ByteQuantizer.rangeWithZero(v, off, size);
+    float min = range[0];
+    float max = range[1];
     float scale = (max - min) / 255f;
     long[] rg = {0, 255};
     long zp = scale == 0 ? 0 : saturate((0 - min) / scale, rg);
@@ -308,10 +288,7 @@ public final class Quantize implements OpFamily {
     if (scale == 0) {
       Arrays.fill(y, (byte) zp);
     } else {
-      float z = zp;
-      for (int i = 0; i < size; i++) {
-        y[i] = (byte) toByte(v[off + i] / scale, z, 0f, 255f);
-      }
+      ByteQuantizer.quantize(v, off, size, scale, zp, 0f, 255f, y);
     }
     return List.of(NdArray.wrap(DType.UINT8, x.dims(), y), NdArray.scalarFloat(scale),
         NdArray.wrap(DType.UINT8, new long[0], new byte[] {(byte) zp}));
@@ -384,24 +361,19 @@ public final class Quantize implements OpFamily {
   }
 
   private static NdArray matMulInteger(KernelContext ctx) {
-    return intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(2), ctx.tensor(1),
-        ctx.optionalTensor(3));
+    return intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(2), 1, ctx.optionalTensor(3), false);
   }
 
   /**
-   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}.
-   * B (typically a constant weight) is packed with its zero points subtracted; the packing of
-   * a B that owns its storage is kept in the evaluator's {@link dev.convoy.ir.ops.runtime
-   * .WeightCache}, so a weight is packed once, not on every call.
+   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}; B
+   * is the node's input {@code bInput}, stored {@code [N, K]} (rank 2) with {@code transB}. B
+   * is packed with its zero points subtracted; when B is a weight ({@link
+   * KernelContext#isWeight}) the packing is kept in the evaluator's {@link dev.convoy.ir.ops.runtime.WeightCache}, so it is
+   * packed once, not on every call.
    */
-  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b,
-      NdArray zb) {
-    return intMatMul(ctx, a, za, b, zb, false);
-  }
-
-  /** As above; with {@code transB}, B is stored {@code [N, K]} (rank 2). */
-  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, NdArray b, NdArray zb,
+  static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, int bInput, NdArray zb,
       boolean transB) {
+    NdArray b = ctx.tensor(bInput);
     requireRank2(ctx, a, b);
     require8Bit(ctx, a);
     require8Bit(ctx, b);
@@ -422,12 +394,13 @@ public final class Quantize implements OpFamily {
     int[] zc = zeroPoints(ctx, zb, n);
     boolean unsigned = b.dtype() == DType.UINT8;
     byte[] bv = (byte[]) b.array();
+    boolean weight = ctx.isWeight(bInput);
     Parallel par = ctx.parallel();
     for (int i = 0; i < aIdx.length; i++) {
       int bOff = b.offset() + bIdx[i] * k * n;
       int rowStride = transB ? 1 : n;
       int colStride = transB ? k : 1;
-      IntGemm.PackedB packed = b.isDense()
+      IntGemm.PackedB packed = weight
           ? ctx.weightCache().derived(bv, new PackKey(bOff, k, n, transB, unsigned, zc),
               () -> IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc))
           : IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc);
@@ -454,7 +427,7 @@ public final class Quantize implements OpFamily {
   }
 
   private static NdArray qLinearMatMul(KernelContext ctx) {
-    NdArray acc = intMatMul(ctx, ctx.tensor(0), ctx.tensor(2), ctx.tensor(3), ctx.tensor(5));
+    NdArray acc = intMatMul(ctx, ctx.tensor(0), ctx.tensor(2), 3, ctx.tensor(5), false);
     double[] as = ctx.tensor(1).toDoubles();
     double[] bs = ctx.tensor(4).toDoubles();
     double ys = ctx.scalarDouble(6, 1);

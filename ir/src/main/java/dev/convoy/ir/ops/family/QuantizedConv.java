@@ -129,8 +129,9 @@ public final class QuantizedConv implements OpFamily {
    * centred weights and the im2col of the centred input. The centred weights and the im2col
    * index table are derived once per weight and geometry ({@link WeightCache}).
    */
-  private static int[] convAccumulate(KernelContext ctx, NdArray x, int xZero, NdArray w,
+  private static int[] convAccumulate(KernelContext ctx, NdArray x, int xZero, int wInput,
       int[] wZero, long[][] outDims) {
+    NdArray w = ctx.tensor(wInput);
     if (x.rank() < 3 || w.rank() != x.rank()) {
       throw ctx.error("input " + x.describe() + " and weight " + w.describe()
           + " must be [N, C, spatial...] and [M, C/group, kernel...]");
@@ -164,7 +165,7 @@ public final class QuantizedConv implements OpFamily {
     int mPerGroup = outChannels / group;
     int kTotal = cPerGroup * kSize;
     WeightCache cache = ctx.weightCache();
-    boolean keep = w.isDense();
+    boolean keep = ctx.isWeight(wInput);
     List<Integer> zeros = Arrays.stream(wZero).boxed().toList();
     float[] wc = keep
         ? cache.derived(w.array(), new CentredKey(zeros), () -> centredWeights(w, wZero, kTotal))
@@ -321,7 +322,7 @@ public final class QuantizedConv implements OpFamily {
   private static NdArray convInteger(KernelContext ctx) {
     NdArray wz = ctx.optionalTensor(3);
     long[][] dims = new long[1][];
-    int[] acc = convAccumulate(ctx, ctx.tensor(0), (int) zeroPoint(ctx, 2), ctx.tensor(1),
+    int[] acc = convAccumulate(ctx, ctx.tensor(0), (int) zeroPoint(ctx, 2), 1,
         wz == null ? new int[1] : ints(wz), dims);
     return NdArray.wrap(DType.INT32, dims[0], acc);
   }
@@ -336,7 +337,7 @@ public final class QuantizedConv implements OpFamily {
    */
   private static NdArray qLinearConv(KernelContext ctx) {
     long[][] dims = new long[1][];
-    int[] acc = convAccumulate(ctx, ctx.tensor(0), (int) zeroPoint(ctx, 2), ctx.tensor(3),
+    int[] acc = convAccumulate(ctx, ctx.tensor(0), (int) zeroPoint(ctx, 2), 3,
         ints(ctx.tensor(5)), dims);
     double xs = ctx.scalarDouble(1, 1);
     double[] ws = ctx.tensor(4).toDoubles();

@@ -48,8 +48,8 @@ public final class QuantizedGemm implements OpFamily {
    * MatMulInteger, Cast, Mul(a_scale, b_scale), Mul, Add} chain rounds it.
    */
   private static NdArray matMulIntegerToFloat(KernelContext ctx) {
-    NdArray acc = Quantize.intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(4), ctx.tensor(1),
-        ctx.optionalTensor(5));
+    NdArray acc = Quantize.intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(4), 1,
+        ctx.optionalTensor(5), false);
     return scaleToFloat(ctx, acc, ctx.tensor(2), ctx.tensor(3), ctx.optionalTensor(6));
   }
 
@@ -60,8 +60,8 @@ public final class QuantizedGemm implements OpFamily {
    */
   private static NdArray dynamicQuantizeMatMul(KernelContext ctx) {
     List<RuntimeValue> q = Quantize.dynamicQuantize(ctx);
-    NdArray acc = Quantize.intMatMul(ctx, (NdArray) q.get(0), (NdArray) q.get(2), ctx.tensor(1),
-        ctx.optionalTensor(3));
+    NdArray acc = Quantize.intMatMul(ctx, (NdArray) q.get(0), (NdArray) q.get(2), 1,
+        ctx.optionalTensor(3), false);
     return scaleToFloat(ctx, acc, (NdArray) q.get(1), ctx.tensor(2), ctx.optionalTensor(4));
   }
 
@@ -118,7 +118,7 @@ public final class QuantizedGemm implements OpFamily {
     if (a.rank() != 2 || b.rank() != 2) {
       throw ctx.error("A " + a.describe() + " and B " + b.describe() + " must be matrices");
     }
-    NdArray acc = Quantize.intMatMul(ctx, a, ctx.tensor(2), b, ctx.tensor(5),
+    NdArray acc = Quantize.intMatMul(ctx, a, ctx.tensor(2), 3, ctx.tensor(5),
         ctx.attrLong("transB") != 0);
     long[] dims = acc.dims();
     int n = (int) dims[1];

@@ -3,21 +3,21 @@ package dev.convoy.ir.ops.runtime;
 /**
  * Float32 activations built on the exponential, the costliest element-wise kernels of CNNs with
  * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), GELU through its error
- * function, and ReLU: each value is computed in double and rounded once.
- *
- * <p>The exponentials are scalar ({@link Math#exp}) on purpose. The Vector API's exponential
- * (SVML, 0.5 vs 3.7 ns a value measured alone) made whole models slower on JDK 17: yolox_nano's
- * O2 evaluation took 195 instead of 70 ms of thread CPU time, and a vector GELU made tiny_vit's
- * 13.7 instead of 2.7 ms, the time showing up in the kernels that ran after it (the GEMM), as
- * AVX state transition penalties do. Only ReLU, a compare and blend, runs on the Vector API
- * ({@link VectorExp}). Input and output may be the same range (in place).
+ * function, and ReLU: each value is computed in double and rounded once, on the Vector API where
+ * the JVM has it ({@link VectorExp}; GELU excepted, see {@link #gelu}) and in scalar loops
+ * otherwise. Input and output may be the same range (in place).
  */
 public final class ExpKernels {
   private ExpKernels() {}
 
   /** {@code o[io + i] = (float) (1 / (1 + exp(-a[ia + i])))} for i in {@code [0, n)}. */
   public static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    if (Blas.vectorized()) {
+      i = n / VectorExp.LANES * VectorExp.LANES;
+      VectorExp.sigmoid(a, ia, o, io, i);
+    }
+    for (; i < n; i++) {
       o[io + i] = (float) (1 / (1 + Math.exp(-(double) a[ia + i])));
     }
   }
@@ -27,7 +27,12 @@ public final class ExpKernels {
    * two unfused ops compute it, the sigmoid rounded to float before the product.
    */
   public static void swish(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+    if (Blas.vectorized()) {
+      i = n / VectorExp.LANES * VectorExp.LANES;
+      VectorExp.swish(a, ia, o, io, i);
+    }
+    for (; i < n; i++) {
       double v = a[ia + i];
       o[io + i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
     }
@@ -47,12 +52,23 @@ public final class ExpKernels {
   }
 
   /**
+   * The leading vectors of ONNX Runtime's Clip with a +0 lower bound (Relu6) and a non-NaN upper
+   * bound {@code hi}: {@code min(max(x, 0), hi)}, with a -0 input kept as -0 when {@code hi >= 0}
+   * (ONNX Runtime compares, so a -0 ties the bound and passes). Returns how many elements it
+   * wrote; the caller's scalar loop finishes the rest (all of them without the Vector API).
+   */
+  public static int clipAtZero(float[] a, int ia, float[] o, int io, int n, float hi) {
+    return Blas.vectorized() && !Float.isNaN(hi) ? VectorExp.clipAtZero(a, ia, o, io, n, hi) : 0;
+  }
+
+  /**
    * {@code o[io + i] = (float) (0.5 x (1 + erf(x / sqrt 2)))} with {@code x = a[ia + i]}: the
    * exact GELU in double, rounded once.
    */
   public static void gelu(float[] a, int ia, float[] o, int io, int n) {
     // Scalar on purpose: a Vector API version (the erf below lane by lane, 1.7x faster alone)
-    // made tiny_vit's O2 run five times slower, the time showing up in the next GEMM's kernel.
+    // left tiny_vit's O2 evaluation at 0.78x to 2.9x its O1 in thread CPU time on the loaded
+    // machine, against a steady 0.79-0.81x with this loop (its large vector code compiles late).
     for (int i = 0; i < n; i++) {
       double v = a[ia + i];
       o[io + i] = (float) (0.5 * v * (1 + erf(v / SQRT2)));

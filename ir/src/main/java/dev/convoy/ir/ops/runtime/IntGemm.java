@@ -32,12 +32,21 @@ public final class IntGemm {
   private IntGemm() {}
 
   private static boolean vectorAvailable() {
+    return vectorApi(() -> VectorIntGemm.fits(PANEL));
+  }
+
+  /**
+   * Whether a Vector API kernel may run: the JVM has {@code jdk.incubator.vector}, {@code
+   * -Dconvoy.vector=false} was not given, and {@code usable} (which touches the kernel class)
+   * says its vectors suit this machine.
+   */
+  static boolean vectorApi(java.util.function.BooleanSupplier usable) {
     if (!Boolean.parseBoolean(System.getProperty("convoy.vector", "true"))
         || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       return false;
     }
     try {
-      return VectorIntGemm.fits(PANEL);
+      return usable.getAsBoolean();
     } catch (LinkageError e) {
       return false;
     }

@@ -37,8 +37,8 @@ public final class WeightCache {
    * The form {@code make} derives from the weight stored in {@code source} (its storage array),
    * computed once per source and {@code key}: the key names everything else the form depends on
    * (offset, shape, zero points, geometry) by value, and must not refer to {@code source}. Use
-   * it only for arrays no one writes after the fact: a constant's storage, or an operand whose
-   * storage is its own (never an arena view, whose storage is reused).
+   * it only for a weight's storage (an initializer's or a Constant's), which no run writes:
+   * never for a graph input, which a caller may refill, nor an arena view, which is reused.
    */
   @SuppressWarnings("unchecked")
   public <T> T derived(Object source, Object key, Supplier<T> make) {

@@ -191,4 +191,29 @@ class QuantizeTest {
       }
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void matMulIntegerRereadsAGraphInputItsCallerRefills() {
+    // B is a graph input, not a weight: its packing must not be kept across runs, even when
+    // the caller passes the same array again with new contents.
+    dev.convoy.ir.graph.Graph g = new dev.convoy.ir.graph.Graph();
+    g.opsets().put("", 13L);
+    var a = g.addInput("a", new dev.convoy.ir.graph.ValueType.TensorType(DType.UINT8,
+        dev.convoy.ir.graph.Shape.of(2, 3)));
+    var b = g.addInput("b", new dev.convoy.ir.graph.ValueType.TensorType(DType.INT8,
+        dev.convoy.ir.graph.Shape.of(3, 2)));
+    var node = g.addNode("", "MatMulInteger", List.of(a, b), List.of("y"), java.util.Map.of());
+    g.addOutput(node.outputs().get(0));
+    byte[] av = {1, 2, 3, 4, 5, 6};
+    byte[] bv = {1, 0, 0, 1, 1, 1};
+    var ev = dev.convoy.ir.eval.Evaluator.standard();
+    java.util.Map<String, NdArray> feeds = java.util.Map.of(
+        "a", NdArray.wrap(DType.UINT8, new long[] {2, 3}, av),
+        "b", NdArray.wrap(DType.INT8, new long[] {3, 2}, bv));
+    assertArrayEquals(new int[] {4, 5, 10, 11},
+        ((NdArray) ev.run(g, feeds).get("y")).ints());
+    java.util.Arrays.fill(bv, (byte) 2);
+    assertArrayEquals(new int[] {12, 12, 30, 30},
+        ((NdArray) ev.run(g, feeds).get("y")).ints());
+  }
 }

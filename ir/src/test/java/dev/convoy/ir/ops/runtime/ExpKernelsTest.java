@@ -1,5 +1,6 @@
 package dev.convoy.ir.ops.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -10,10 +11,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The error function against its series summed exactly, GELU against the double formula, and the
- * vectorized ReLU against the scalar one bit for bit over a million values spread over the whole
- * useful range and the special ones (NaN, infinities, signed zeros), at offsets and lengths with
- * vector tails.
+ * The vectorized sigmoid and SiLU against the scalar double formulas the standalone ops use, bit
+ * for bit over a million values spread over the whole useful range and the special ones (NaN,
+ * infinities, signed zeros, overflow of exp), at offsets and lengths with vector tails.
  */
 class ExpKernelsTest {
   private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY,
@@ -30,6 +30,38 @@ class ExpKernelsTest {
     }
     System.arraycopy(SPECIAL, 0, a, 3, SPECIAL.length);
     return a;
+  }
+
+  @Test
+  void sigmoidEqualsTheDoubleFormulaRoundedBitForBit() {
+    float[] a = values();
+    float[] want = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      want[i] = (float) (1 / (1 + Math.exp(-(double) a[i])));
+    }
+    // Shifted by one between input and output, with a tail shorter than a vector.
+    float[] got = new float[a.length + 1];
+    ExpKernels.sigmoid(a, 3, got, 4, a.length - 8);
+    float[] shifted = new float[a.length + 1];
+    System.arraycopy(want, 3, shifted, 4, a.length - 8);
+    assertArrayEquals(shifted, got);
+    float[] inPlace = a.clone();
+    ExpKernels.sigmoid(inPlace, 0, inPlace, 0, a.length);
+    assertArrayEquals(want, inPlace);
+  }
+
+  @Test
+  void swishEqualsSigmoidThenMulBitForBit() {
+    float[] a = values();
+    float[] want = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      double v = a[i];
+      want[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
+    }
+    float[] got = a.clone();
+    ExpKernels.swish(got, 0, got, 0, a.length - 1);
+    got[a.length - 1] = want[a.length - 1];
+    assertArrayEquals(want, got);
   }
 
   /** 2 / sqrt(pi) to 31 digits. */
@@ -121,5 +153,23 @@ class ExpKernelsTest {
     // -0 stays -0 (a max with 0 would make it +0), a negative NaN keeps its bits.
     assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(got[3 + 3 + 1]));
     assertEquals(0xffc00001, Float.floatToRawIntBits(got[21]));
+  }
+
+  @Test
+  void clipAtZeroComparesAsOnnxRuntimeDoesBitForBit() {
+    float[] a = values();
+    for (float hi : new float[] {6f, 0f, -1f, Float.POSITIVE_INFINITY}) {
+      float[] got = new float[a.length];
+      int done = ExpKernels.clipAtZero(a, 1, got, 0, a.length - 1, hi);
+      assertTrue(done > a.length - 1 - 64, "vectors covered only " + done);
+      for (int i = 0; i < done; i++) {
+        float x = a[i + 1];
+        float t = x < 0f ? 0f : x;
+        float want = t > hi ? hi : t;
+        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[i]),
+            "clip(" + x + ", 0, " + hi + ")");
+      }
+    }
+    assertEquals(0, ExpKernels.clipAtZero(a, 0, new float[a.length], 0, a.length, Float.NaN));
   }
 }

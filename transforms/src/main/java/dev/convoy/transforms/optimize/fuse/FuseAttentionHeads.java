@@ -264,7 +264,8 @@ public final class FuseAttentionHeads implements MatchingRule<FuseAttentionHeads
     return null;
   }
 
-  private static boolean provablyEqual(Dim a, Dim b) {
+  /** Whether dims {@code a} and {@code b} are the same size whatever the inputs. */
+  static boolean provablyEqual(Dim a, Dim b) {
     return !(a instanceof Dim.Unknown) && a.equals(b);
   }
 

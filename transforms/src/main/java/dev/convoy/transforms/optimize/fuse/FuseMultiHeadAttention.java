@@ -77,8 +77,10 @@ public final class FuseMultiHeadAttention implements MatchingRule<FuseMultiHeadA
       Shape q = Facts.shape(heads.value().q());
       Shape k = Facts.shape(heads.value().k());
       // fuse-attention-heads proved each mask dim 1 or the scores' (the key dim: 1 or Skv).
-      expandQueries = m.rank() < 2 || !provablyEqual(m.dim(m.rank() - 2), q.dim(1));
-      expandKeys = m.dim(m.rank() - 1).equals(Dim.of(1)) && !provablyEqual(k.dim(1), Dim.of(1));
+      expandQueries = m.rank() < 2
+          || !FuseAttentionHeads.provablyEqual(m.dim(m.rank() - 2), q.dim(1));
+      expandKeys = m.dim(m.rank() - 1).equals(Dim.of(1))
+          && !FuseAttentionHeads.provablyEqual(k.dim(1), Dim.of(1));
       if ((expandQueries || expandKeys)
           && root.graph().opsetVersion("") < SLICE_INPUTS_OPSET) {
         return Match.fail("the mask " + c.mask().name() + " " + m + " needs expanding, which"
@@ -86,10 +88,6 @@ public final class FuseMultiHeadAttention implements MatchingRule<FuseMultiHeadA
       }
     }
     return Match.of(new Found(c, heads.value(), expandQueries, expandKeys));
-  }
-
-  private static boolean provablyEqual(Dim a, Dim b) {
-    return !(a instanceof Dim.Unknown) && a.equals(b);
   }
 
   @Override

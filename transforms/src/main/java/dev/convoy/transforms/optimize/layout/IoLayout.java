@@ -156,7 +156,8 @@ public final class IoLayout {
         && Arrays.equals(Perms.of(n), perm);
   }
 
-  private static Shape permuted(Shape s, long[] perm) {
+  /** {@code s} with its dims reordered as a Transpose by {@code perm} reorders them. */
+  public static Shape permuted(Shape s, long[] perm) {
     List<Dim> dims = new ArrayList<>();
     for (long p : perm) {
       dims.add(s.dim((int) p));
