@@ -172,6 +172,15 @@ public final class KernelContext extends NodeContext {
         && v.producer().domain().isEmpty();
   }
 
+  /**
+   * The form {@code make} derives from input {@code i}'s storage {@code source}, for {@code key}
+   * (see {@link WeightCache#derived}): made once and kept when the input is a weight ({@link
+   * #isWeight}), made afresh on every call otherwise.
+   */
+  public <T> T weightForm(int i, Object source, Object key, java.util.function.Supplier<T> make) {
+    return isWeight(i) ? weightCache.derived(source, key, make) : make.get();
+  }
+
   /** Runs a subgraph of this node with the given inputs, capturing outer values by reference. */
   public List<RuntimeValue> runSubgraph(Graph body, List<RuntimeValue> bodyInputs) {
     if (subgraphs == null) {

@@ -1,6 +1,7 @@
 package dev.convoy.ir.ops.family;
 
 import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.ops.KernelContext;
 import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.runtime.Scratch;
@@ -35,7 +36,7 @@ final class BlockedConv {
    */
   static void gemm(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int group,
       int mg, Conv.Geometry geo, boolean pointwise, float[] bias, Activation act,
-      WeightCache weights, Parallel par) {
+      KernelContext ctx, Parallel par) {
     int cg = c / group;
     int m = mg * group;
     int kdim = cg * (int) Shape.product(geo.kernel());
@@ -46,11 +47,11 @@ final class BlockedConv {
     }
     int block = Math.min(outSize, Math.max(256, (COL_BLOCK / Math.max(1, kdim)) & ~255));
     // Under a vector loop's worth of positions per row the product runs transposed, along
-    // the output channels, with the weight transposed: once and kept when it is a weight
-    // (weights is null when it is not, and it is transposed on every run).
+    // the output channels, with the weight (input 1 of the node) transposed: once and kept when
+    // it is a weight.
+    WeightCache.Transposition wT = new WeightCache.Transposition(0, mg, kdim);
     float[] wt = group == 1 && outSize < SHORT_ROWS && mg >= SHORT_ROWS
-        ? weights != null ? weights.transposed(w, mg, kdim) : Blas.transpose(w, 0, mg, kdim)
-        : null;
+        ? ctx.weightForm(1, w, wT, () -> wT.of(w)) : null;
     int blocks = (outSize + block - 1) / block;
     int tasks = n * group * blocks;
     boolean perTask = tasks >= 2 * par.threads();

@@ -271,7 +271,7 @@ public final class Conv implements OpFamily {
       BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, bias, epilogue, par);
     } else if (r == 2 || pointwise) {
       BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, bias, epilogue,
-          ctx.isWeight(1) ? ctx.weightCache() : null, par);
+          ctx, par);
     } else {
       int tasks = n * group;
       boolean perTask = group > 1 && tasks >= 2 * par.threads();

@@ -16,6 +16,7 @@ import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
 import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.WeightCache;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -354,8 +355,9 @@ public final class MatMulGemm implements OpFamily {
     } else {
       int yOff = y0;
       if (tb) {
-        y = ctx.isWeight(1) && y0 == 0 && y.length == n * k
-            ? ctx.weightCache().transposed(y, n, k) : Blas.transpose(y, y0, n, k);
+        float[] stored = y;
+        WeightCache.Transposition t = new WeightCache.Transposition(y0, n, k);
+        y = ctx.weightForm(1, stored, t, () -> t.of(stored));
         yOff = 0;
       }
       // A^T's element (i, kk) is stored at kk * m + i.

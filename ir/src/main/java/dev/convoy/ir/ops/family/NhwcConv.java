@@ -99,9 +99,8 @@ public final class NhwcConv implements OpFamily {
     int x0 = x.offset();
     float[] ws = w.floats();
     int k = kh * kw * m;
-    NhwcGemm.Packed packed = ctx.isWeight(1)
-        ? ctx.weightCache().derived(ws, new PackKey(c, k, 1), () -> NhwcGemm.pack(ws, c, k, 1))
-        : NhwcGemm.pack(ws, c, k, 1);
+    NhwcGemm.Packed packed =
+        ctx.weightForm(1, ws, new PackKey(c, k, 1), () -> NhwcGemm.pack(ws, c, k, 1));
     int pixels = n * ih * iw;
     int block = Math.max(16, Math.min(pixels, BLOCK_FLOATS / Math.max(1, k)));
     float[] cols = new float[block * k];
@@ -211,10 +210,8 @@ public final class NhwcConv implements OpFamily {
     } else {
       int k = s.kh * s.kw * cg;
       int mg = m / group;
-      NhwcGemm.Packed packed = ctx.isWeight(1)
-          ? ctx.weightCache().derived(ws, new PackKey(k, mg, group),
-              () -> NhwcGemm.pack(ws, k, mg, group))
-          : NhwcGemm.pack(ws, k, mg, group);
+      NhwcGemm.Packed packed = ctx.weightForm(1, ws, new PackKey(k, mg, group),
+          () -> NhwcGemm.pack(ws, k, mg, group));
       gemm(io, packed, bias, s, m, act, par);
     }
     return out;

@@ -368,8 +368,8 @@ public final class Quantize implements OpFamily {
    * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}; B
    * is the node's input {@code bInput}, stored {@code [N, K]} (rank 2) with {@code transB}. B
    * is packed with its zero points subtracted; when B is a weight ({@link
-   * KernelContext#isWeight}) the packing is kept in the evaluator's {@link dev.convoy.ir.ops.runtime.WeightCache}, so it is
-   * packed once, not on every call.
+   * KernelContext#isWeight}) the packing is kept in the evaluator's {@link
+   * dev.convoy.ir.ops.runtime.WeightCache}, so it is packed once, not on every call.
    */
   static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, int bInput, NdArray zb,
       boolean transB) {
@@ -394,16 +394,14 @@ public final class Quantize implements OpFamily {
     int[] zc = zeroPoints(ctx, zb, n);
     boolean unsigned = b.dtype() == DType.UINT8;
     byte[] bv = (byte[]) b.array();
-    boolean weight = ctx.isWeight(bInput);
     Parallel par = ctx.parallel();
     for (int i = 0; i < aIdx.length; i++) {
       int bOff = b.offset() + bIdx[i] * k * n;
       int rowStride = transB ? 1 : n;
       int colStride = transB ? k : 1;
-      IntGemm.PackedB packed = weight
-          ? ctx.weightCache().derived(bv, new PackKey(bOff, k, n, transB, unsigned, zc),
-              () -> IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc))
-          : IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc);
+      IntGemm.PackedB packed = ctx.weightForm(bInput, bv,
+          new PackKey(bOff, k, n, transB, unsigned, zc),
+          () -> IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc));
       IntGemm.gemm(m, x, aIdx[i] * m * k, packed, o, i * m * n, par);
     }
     return NdArray.wrap(DType.INT32, outDims, o);

@@ -164,16 +164,12 @@ public final class QuantizedConv implements OpFamily {
     int kSize = (int) Shape.product(kernel);
     int mPerGroup = outChannels / group;
     int kTotal = cPerGroup * kSize;
-    WeightCache cache = ctx.weightCache();
-    boolean keep = ctx.isWeight(wInput);
     List<Integer> zeros = Arrays.stream(wZero).boxed().toList();
-    float[] wc = keep
-        ? cache.derived(w.array(), new CentredKey(zeros), () -> centredWeights(w, wZero, kTotal))
-        : centredWeights(w, wZero, kTotal);
+    float[] wc = ctx.weightForm(wInput, w.array(), new CentredKey(zeros),
+        () -> centredWeights(w, wZero, kTotal));
     TableKey tk = new TableKey(boxed(in), boxed(kernel), boxed(g.strides()),
         boxed(g.dilations()), boxed(g.padBegin()), boxed(g.out()));
-    int[] table = keep ? cache.derived(w.array(), tk, () -> indexTable(g, in, kernel))
-        : indexTable(g, in, kernel);
+    int[] table = ctx.weightForm(wInput, w.array(), tk, () -> indexTable(g, in, kernel));
     byte[] xs = (byte[]) x.array();
     int x0 = x.offset();
     int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;

@@ -14,23 +14,18 @@ import java.util.function.Supplier;
  * across owners, so a finished evaluation session leaves nothing behind.
  */
 public final class WeightCache {
-  private final Map<float[], Transposed> transposed =
-      Collections.synchronizedMap(new WeakHashMap<>());
-
   private final Map<Object, Map<Object, Object>> derived =
       Collections.synchronizedMap(new WeakHashMap<>());
 
-  /** One transposition, with the shape it was read as (a reshape may share the storage). */
-  private record Transposed(int rows, int cols, float[] values) {}
-
-  /** {@code w} as {@code [cols, rows]} for a row-major {@code [rows, cols]} weight. */
-  public float[] transposed(float[] w, int rows, int cols) {
-    Transposed t = transposed.get(w);
-    if (t == null || t.rows() != rows || t.cols() != cols) {
-      t = new Transposed(rows, cols, Blas.transpose(w, 0, rows, cols));
-      transposed.put(w, t);
+  /**
+   * The key of a weight read as a row-major {@code [rows, cols]} matrix from element {@code
+   * offset} of its storage, transposed: {@link #of} makes that form.
+   */
+  public record Transposition(int offset, int rows, int cols) {
+    /** {@code w}'s matrix at {@code offset} as {@code [cols, rows]}. */
+    public float[] of(float[] w) {
+      return Blas.transpose(w, offset, rows, cols);
     }
-    return t.values();
   }
 
   /**

@@ -8,20 +8,26 @@ import org.junit.jupiter.api.Test;
 
 class WeightCacheTest {
 
+  /** {@code w} read as {@code [rows, cols]}, transposed once per cache and shape. */
+  private static float[] transposed(WeightCache cache, float[] w, int rows, int cols) {
+    WeightCache.Transposition t = new WeightCache.Transposition(0, rows, cols);
+    return cache.derived(w, t, () -> t.of(w));
+  }
+
   @Test
   void transposesOnceAndReusesTheResultForTheSameWeight() {
     float[] w = {1, 2, 3, 4, 5, 6};
     WeightCache cache = new WeightCache();
-    float[] t = cache.transposed(w, 2, 3);
+    float[] t = transposed(cache, w, 2, 3);
     assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, t);
-    assertSame(t, cache.transposed(w, 2, 3));
+    assertSame(t, transposed(cache, w, 2, 3));
   }
 
   @Test
   void keepsNothingAcrossCaches() {
     float[] w = {1, 2, 3, 4};
-    float[] first = new WeightCache().transposed(w, 2, 2);
-    float[] second = new WeightCache().transposed(w, 2, 2);
+    float[] first = transposed(new WeightCache(), w, 2, 2);
+    float[] second = transposed(new WeightCache(), w, 2, 2);
     assertNotSame(first, second);
     assertArrayEquals(first, second);
   }
@@ -30,8 +36,8 @@ class WeightCacheTest {
   void recomputesWhenTheSameArrayIsReadWithAnotherShape() {
     float[] w = {1, 2, 3, 4, 5, 6};
     WeightCache cache = new WeightCache();
-    cache.transposed(w, 2, 3);
-    assertArrayEquals(new float[] {1, 3, 5, 2, 4, 6}, cache.transposed(w, 3, 2));
+    transposed(cache, w, 2, 3);
+    assertArrayEquals(new float[] {1, 3, 5, 2, 4, 6}, transposed(cache, w, 3, 2));
   }
 
   @Test
