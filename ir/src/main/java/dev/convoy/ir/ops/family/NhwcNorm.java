@@ -43,13 +43,7 @@ public final class NhwcNorm implements OpFamily {
 
   /** The input, float32 [N, H, W, C], with every other input of C elements. */
   private static NdArray input(KernelContext ctx) {
-    NdArray x = ctx.tensor(0);
-    if (x.dtype() != DType.FLOAT) {
-      throw ctx.unsupportedType(x.dtype());
-    }
-    if (x.rank() != 4) {
-      throw ctx.error("input must be [N, H, W, C], got " + x.describe());
-    }
+    NdArray x = NhwcPooling.input(ctx);
     long c = x.dims()[3];
     for (int i = 1; i < ctx.inputCount(); i++) {
       if (ctx.tensor(i).size() != c) {

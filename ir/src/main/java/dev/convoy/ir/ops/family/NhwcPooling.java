@@ -91,8 +91,8 @@ public final class NhwcPooling implements OpFamily {
     return d.isStatic() ? d.size() : -1;
   }
 
-  /** The float32 input as {@code [N, H, W, C]}. */
-  private static NdArray input(KernelContext ctx) {
+  /** The float32 input as {@code [N, H, W, C]} (the NHWC families' common check). */
+  static NdArray input(KernelContext ctx) {
     NdArray x = ctx.tensor(0);
     if (x.dtype() != DType.FLOAT) {
       throw ctx.unsupportedType(x.dtype());

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * NCHW to NHWC for the {@code cvy} target (TVM's ConvertLayout, ONNX Runtime's layout
@@ -47,10 +46,6 @@ public final class ConvertToNhwc implements Pass {
   private static final long[] OIHW_TO_HWIO = {2, 3, 1, 0};
   /** The Transpose that turns a ConvTranspose weight {@code [C, M, kh, kw]} into [C, kh, kw, M]. */
   private static final long[] CMHW_TO_CHWM = {0, 2, 3, 1};
-
-  /** Ops whose channels-last form is {@code convoy::Nhwc<op>} with the same attributes. */
-  private static final Set<String> SAME_ATTRIBUTE_OPS = Set.of("MaxPool", "AveragePool",
-      "GlobalAveragePool", "GlobalMaxPool", "LRN", "DepthToSpace", "SpaceToDepth");
 
   @Override
   public String name() {
