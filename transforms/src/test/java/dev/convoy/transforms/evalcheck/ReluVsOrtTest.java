@@ -2,14 +2,10 @@ package dev.convoy.transforms.evalcheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.text.GraphParser;
-import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.testing.OrtFixture;
-import java.util.Arrays;
-import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,25 +29,7 @@ class ReluVsOrtTest {
           %y = Relu(%x)
         }
         """.replace("T", type));
-    Tensor x = type.equals("float32")
-        ? Tensor.ofFloats(new long[] {X.length}, floats(X))
-        : Tensor.ofDoubles(new long[] {X.length}, X);
-    double[] want = ORT.verifier().run(OnnxExporter.toBytes(g), Map.of("x", x)).get("y")
-        .toDoubleArray();
-    double[] got = Evaluator.standard().runTensors(g, Map.of("x", x)).get("y").toDoubleArray();
-    assertEquals(type.equals("float32") ? DType.FLOAT : DType.DOUBLE,
-        Evaluator.standard().runTensors(g, Map.of("x", x)).get("y").dtype());
-    // doubleToLongBits folds every NaN into one and keeps the sign of zero.
-    assertEquals(Arrays.toString(Arrays.stream(want).mapToLong(Double::doubleToLongBits).toArray()),
-        Arrays.toString(Arrays.stream(got).mapToLong(Double::doubleToLongBits).toArray()),
-        "ORT " + Arrays.toString(want) + ", Convoy " + Arrays.toString(got));
-  }
-
-  private static float[] floats(double[] d) {
-    float[] f = new float[d.length];
-    for (int i = 0; i < d.length; i++) {
-      f[i] = (float) d[i];
-    }
-    return f;
+    Tensor y = BitsAsOrt.assertSameBits(ORT, g, BitsAsOrt.input(type, X));
+    assertEquals(type.equals("float32") ? DType.FLOAT : DType.DOUBLE, y.dtype());
   }
 }

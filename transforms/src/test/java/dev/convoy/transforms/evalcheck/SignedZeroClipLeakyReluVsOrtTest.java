@@ -1,15 +1,8 @@
 package dev.convoy.transforms.evalcheck;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
-import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.text.GraphParser;
-import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.testing.OrtFixture;
-import java.util.Arrays;
-import java.util.Map;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -40,22 +33,6 @@ class SignedZeroClipLeakyReluVsOrtTest {
         : "%y = LeakyRelu(%x) {alpha=" + p + "}";
     Graph g = GraphParser.parse(("graph g (%x: T[10]) -> (%y: T[10]) {\n  opset \"\" 13\n  "
         + node + "\n}\n").replace("T[", type + "["));
-    Tensor x = type.equals("float32")
-        ? Tensor.ofFloats(new long[] {X.length}, floats(X))
-        : Tensor.ofDoubles(new long[] {X.length}, X);
-    double[] want = ORT.verifier().run(OnnxExporter.toBytes(g), Map.of("x", x)).get("y")
-        .toDoubleArray();
-    double[] got = Evaluator.standard().runTensors(g, Map.of("x", x)).get("y").toDoubleArray();
-    assertEquals(Arrays.toString(Arrays.stream(want).mapToLong(Double::doubleToLongBits).toArray()),
-        Arrays.toString(Arrays.stream(got).mapToLong(Double::doubleToLongBits).toArray()),
-        "ORT " + Arrays.toString(want) + ", Convoy " + Arrays.toString(got));
-  }
-
-  private static float[] floats(double[] d) {
-    float[] f = new float[d.length];
-    for (int i = 0; i < d.length; i++) {
-      f[i] = (float) d[i];
-    }
-    return f;
+    BitsAsOrt.assertSameBits(ORT, g, BitsAsOrt.input(type, X));
   }
 }
