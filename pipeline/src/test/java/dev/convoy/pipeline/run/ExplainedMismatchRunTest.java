@@ -4,16 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convoy.ir.testing.TestData;
 import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.query.Report;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.testing.BreakOneRelu;
-import dev.convoy.transforms.verify.OracleArgs;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -36,14 +33,7 @@ class ExplainedMismatchRunTest {
 
   @Test
   void aBrokenRuleIsLocalizedToItsNodeAndRuleInTheWarehouse() throws Exception {
-    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
-    for (String m : MODELS) {
-      Path src = TestData.devModels().resolve(m + ".onnx");
-      Files.copy(src, zoo.resolve(src.getFileName()));
-      if (Files.exists(OracleArgs.fileFor(src))) {
-        Files.copy(OracleArgs.fileFor(src), OracleArgs.fileFor(zoo.resolve(src.getFileName())));
-      }
-    }
+    Path zoo = Runs.devZoo(tmp.resolve("zoo"), MODELS);
     RunConfig cfg = RunConfig.of(zoo, tmp.resolve("out")).withRunId("broken")
         .withLevel(Level.O1).withTarget("onnx")
         .withRules(Set.of(BreakOneRelu.NAME), Set.of());

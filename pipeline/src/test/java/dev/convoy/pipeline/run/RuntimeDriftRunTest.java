@@ -4,17 +4,14 @@ import static dev.convoy.pipeline.Warehouses.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.convoy.ir.testing.TestData;
 import dev.convoy.pipeline.Runs;
 import dev.convoy.pipeline.query.Compare;
 import dev.convoy.pipeline.query.Report;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.testing.NudgeOneConstant;
-import dev.convoy.transforms.verify.OracleArgs;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -37,14 +34,7 @@ class RuntimeDriftRunTest {
 
   @Test
   void driftingModelsComeOutRuntimeDriftAndANudgedConstantStillFails() throws Exception {
-    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
-    for (String m : MODELS) {
-      Path src = TestData.devModels().resolve(m + ".onnx");
-      Files.copy(src, zoo.resolve(src.getFileName()));
-      if (Files.exists(OracleArgs.fileFor(src))) {
-        Files.copy(OracleArgs.fileFor(src), OracleArgs.fileFor(zoo.resolve(src.getFileName())));
-      }
-    }
+    Path zoo = Runs.devZoo(tmp.resolve("zoo"), MODELS);
     RunConfig exact = RunConfig.of(zoo, tmp.resolve("out")).withRunId("exact")
         .withLevel(Level.O2).withTarget("cvy").withLatencyRuns(0);
     ByteArrayOutputStream console = new ByteArrayOutputStream();
