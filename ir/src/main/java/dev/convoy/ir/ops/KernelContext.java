@@ -148,18 +148,13 @@ public final class KernelContext extends NodeContext {
     return parallel;
   }
 
-  /** Derived forms of weights, kept by the evaluator running this node. */
-  public WeightCache weightCache() {
-    return weightCache;
-  }
-
   /**
    * Whether input {@code i} is a weight: an initializer no graph input overrides, or the output
    * of a standard {@code Constant}. Only a weight's storage is the same, unchanged, on every run,
-   * so only derived forms of weights may be kept in the {@link #weightCache()}: any other
-   * operand's array may be refilled by a caller, or be arena storage another value reuses.
+   * so only derived forms of weights may be kept in the evaluator's {@link WeightCache}: any
+   * other operand's array may be refilled by a caller, or be arena storage another value reuses.
    */
-  public boolean isWeight(int i) {
+  private boolean isWeight(int i) {
     var inputs = node.inputs();
     if (i >= inputs.size() || inputs.get(i) == null) {
       return false;

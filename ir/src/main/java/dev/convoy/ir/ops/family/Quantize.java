@@ -367,9 +367,8 @@ public final class Quantize implements OpFamily {
   /**
    * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}; B
    * is the node's input {@code bInput}, stored {@code [N, K]} (rank 2) with {@code transB}. B
-   * is packed with its zero points subtracted; when B is a weight ({@link
-   * KernelContext#isWeight}) the packing is kept in the evaluator's {@link
-   * dev.convoy.ir.ops.runtime.WeightCache}, so it is packed once, not on every call.
+   * is packed with its zero points subtracted; when B is a weight the packing is kept ({@link
+   * KernelContext#weightForm}), so it is packed once, not on every call.
    */
   static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, int bInput, NdArray zb,
       boolean transB) {
