@@ -44,6 +44,7 @@ import dev.convoy.transforms.optimize.fuse.FuseBiasGelu;
 import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
+import dev.convoy.transforms.optimize.fuse.FuseConvOutputAffine;
 import dev.convoy.transforms.optimize.fuse.FuseConvTransposeAffine;
 import dev.convoy.transforms.optimize.fuse.FuseDepthToSpace;
 import dev.convoy.transforms.optimize.fuse.FuseGemmAffine;
@@ -195,6 +196,7 @@ public final class PassRegistry {
     addRule(FuseAttentionHeads.NAME, FuseAttentionHeads::new);
     addRule(FuseMultiHeadAttention.NAME, FuseMultiHeadAttention::new);
     addRule(FuseGatedActivation.NAME, FuseGatedActivation::new);
+    addRule(FuseConvOutputAffine.NAME, FuseConvOutputAffine::new);
     addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
     addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);
     addRule(FuseQdqConv.NAME, FuseQdqConv::new);

@@ -10,14 +10,19 @@ import java.util.function.DoubleUnaryOperator;
 /**
  * The activation a fused op ({@link ConvoyFused}) applies to its own fresh output, in place: the
  * name and parameters of its {@code activation} / {@code activation_params} attributes (ONNX
- * Runtime's FusedConv spelling). Each computes what the standalone op's kernel computes (the same
- * double formula rounded to the element type), so fusing changes no value.
+ * Runtime's FusedConv spelling), then, for Convoy's conv ops, the {@code post_scale} and {@code
+ * post_shift} of a scalar Mul and Add that followed the activation (PP-LCNet's learnable affine
+ * blocks). Each computes what the standalone op's kernel computes (the same double formula rounded
+ * to the element type; the Mul and the Add each rounded, in that order), so fusing changes no
+ * value.
  *
  * @param name one of {@link #NAMES}; empty for none
  * @param p first parameter (LeakyRelu and HardSigmoid alpha, Clip min)
  * @param q second parameter (HardSigmoid beta, Clip max)
+ * @param scale the factor after the activation; 1 (an exact identity) when there is none
+ * @param shift the term added last; -0 (an exact identity, unlike +0) when there is none
  */
-public record Activation(String name, double p, double q) {
+public record Activation(String name, double p, double q, float scale, float shift) {
   /** The activations a fused op accepts, in the standard op's own spelling. */
   public static final java.util.List<String> NAMES = java.util.List.of(
       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Gelu", "Swish");
@@ -25,11 +30,32 @@ public record Activation(String name, double p, double q) {
   /** No activation: {@link #applyTo} leaves every value as it is. */
   static final Activation NONE = new Activation("", 0, 0);
 
-  /** The activation of a node with {@code activation} and {@code activation_params}. */
+  /** The bits of -0.0f, the identity of addition that marks "no shift". */
+  private static final int NO_SHIFT = Float.floatToRawIntBits(-0f);
+
+  /** An activation with no scale or shift after it. */
+  Activation(String name, double p, double q) {
+    this(name, p, q, 1f, -0f);
+  }
+
+  /**
+   * The activation of a node with {@code activation} and {@code activation_params}, and its
+   * {@code post_scale} and {@code post_shift} where it has them.
+   */
   static Activation of(NodeContext ctx) {
     String name = ctx.attrString("activation");
     float[] params = ctx.attrFloats("activation_params");
-    return checked(ctx, name, params == null ? new float[0] : params);
+    Activation a = checked(ctx, name, params == null ? new float[0] : params);
+    boolean scaled = ctx.hasAttr("post_scale");
+    boolean shifted = ctx.hasAttr("post_shift");
+    return scaled || shifted ? new Activation(a.name, a.p, a.q,
+        scaled ? ctx.attrFloat("post_scale") : 1f, shifted ? ctx.attrFloat("post_shift") : -0f)
+        : a;
+  }
+
+  /** Whether a scale or shift follows the activation. */
+  boolean hasPost() {
+    return scale != 1f || Float.floatToRawIntBits(shift) != NO_SHIFT;
   }
 
   /** ONNX Runtime's FusedGemm spelling: {@code activation_alpha}, {@code activation_beta}. */
@@ -97,11 +123,21 @@ public record Activation(String name, double p, double q) {
    * read by no one yet) is overwritten in place; other element types are mapped into a copy.
    */
   NdArray apply(NdArray y) {
-    if (name.isEmpty()) {
+    if (name.isEmpty() && !hasPost()) {
       return y;
     }
     if (y.dtype() != DType.FLOAT) {
-      return Kernels.mapFloat(y, function());
+      // Each step rounded to the element type, as the unfused activation, Mul and Add round.
+      NdArray r = name.isEmpty() ? y : Kernels.mapFloat(y, function());
+      if (scale != 1f) {
+        double s = scale;
+        r = Kernels.mapFloat(r, v -> v * s);
+      }
+      if (Float.floatToRawIntBits(shift) != NO_SHIFT) {
+        double t = shift;
+        r = Kernels.mapFloat(r, v -> v + t);
+      }
+      return r;
     }
     // y may be a view (an output written at its place in an arena): its elements are o[from, to).
     float[] o = (float[]) y.array();
@@ -115,6 +151,22 @@ public record Activation(String name, double p, double q) {
    * tensor: a kernel calls it on each block of its output while the block is still in cache.
    */
   void applyTo(float[] o, int from, int to) {
+    activate(o, from, to);
+    if (scale != 1f) {
+      float s = scale;
+      for (int i = from; i < to; i++) {
+        o[i] *= s;
+      }
+    }
+    if (Float.floatToRawIntBits(shift) != NO_SHIFT) {
+      float t = shift;
+      for (int i = from; i < to; i++) {
+        o[i] += t;
+      }
+    }
+  }
+
+  private void activate(float[] o, int from, int to) {
     switch (name) {
       case "" -> { }
       case "Relu" -> ExpKernels.relu(o, from, o, from, to - from);

@@ -25,8 +25,10 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code FusedConv(X, W, B?)}: Conv's attributes plus {@code activation} and {@code
- *       activation_params}; the bias and the activation run on each block of the convolution's
- *       output as the product finishes it, while the block is in cache.
+ *       activation_params}, and (convoy domain only) {@code post_scale} and {@code post_shift},
+ *       a scalar Mul and then Add after the activation; the bias, the activation and those run
+ *       on each block of the convolution's output as the product finishes it, while the block is
+ *       in cache.
  *   <li>{@code FusedGemm(A, B, C?)}: Gemm plus {@code activation}, {@code activation_params}.
  *   <li>{@code FusedMatMul(A, B, bias?)}: numpy MatMul, plus a bias broadcast over the last axis,
  *       then the activation, row by row in one pass over the product.
@@ -54,7 +56,8 @@ public final class ConvoyFused implements OpFamily {
   @Override
   public void register(OpRegistrar r) {
     conv(r.op(DOMAIN, "FusedConv", 1)).attr("activation", "")
-        .attr("activation_params", NO_PARAMS)
+        .attr("activation_params", NO_PARAMS).optionalAttr("post_scale")
+        .optionalAttr("post_shift")
         .kernel(ctx -> fusedConv(ctx, Activation.of(ctx)));
     conv(r.op(MICROSOFT, "FusedConv", 1)).attr("activation", "")
         .attr("activation_params", NO_PARAMS)

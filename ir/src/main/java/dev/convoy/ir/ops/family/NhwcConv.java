@@ -24,8 +24,9 @@ import java.util.List;
  * Channels-last 2-D convolutions of the {@code convoy} domain, which the {@code cvy} target's
  * layout pass writes: {@code NhwcConv(X, W, B?)} computes {@code act(Conv(X, W, B))} with X and Y
  * as {@code [N, H, W, C]} and the weight stored as {@code [kh, kw, C/group, M]} (HWIO, permuted
- * once when the model is optimized). Attributes are Conv's plus {@code activation} and {@code
- * activation_params} (those of {@link ConvoyFused}'s FusedConv).
+ * once when the model is optimized). Attributes are Conv's plus {@code activation}, {@code
+ * activation_params}, {@code post_scale} and {@code post_shift} (those of {@link ConvoyFused}'s
+ * FusedConv).
  *
  * <p>In this layout a convolution is a product of {@code [pixels, kh*kw*C/group]} patches (each
  * patch row is a run of contiguous channel vectors, so im2col is a series of array copies) by the
@@ -48,6 +49,7 @@ public final class NhwcConv implements OpFamily {
         .optionalAttr("dilations").attr("group", 1L).optionalAttr("kernel_shape")
         .optionalAttr("pads").optionalAttr("strides").attr("activation", "")
         .attr("activation_params", new Attribute.FloatsAttr(new float[0]))
+        .optionalAttr("post_scale").optionalAttr("post_shift")
         .shape(ctx -> shape(ctx, false)).kernel(ctx -> Kernels.one(conv(ctx)));
     r.op(OpCatalog.CONVOY_DOMAIN, "NhwcConvTranspose", 1).inputs(2, 3).attr("auto_pad", "NOTSET")
         .optionalAttr("dilations").attr("group", 1L).optionalAttr("kernel_shape")

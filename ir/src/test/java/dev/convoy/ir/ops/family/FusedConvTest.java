@@ -15,7 +15,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (the standalone op, or for HardSwish, whose fused form computes in float where the op computes
  * in double, the fused activation's own formula), on every path Conv chooses (im2col product,
  * pointwise product, transposed product, unit-stride depthwise stencil, strided depthwise, 1-D),
- * and the depthwise stencil must add its taps in kernel order as the definition does.
+ * and the depthwise stencil must add its taps in kernel order as the definition does. A {@code
+ * post_scale} and {@code post_shift} (FusedConv's and NhwcConv's) must equal the Mul and then the
+ * Add ops on the activated output, bit for bit.
  */
 class FusedConvTest {
   private static float[] random(int n, long seed) {
@@ -89,6 +91,79 @@ class FusedConvTest {
         .attr("activation", Attribute.of(act))
         .attr("activation_params", new Attribute.FloatsAttr(params(act))).run();
     assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  /** {@code Add(Mul(y, scale), shift)} by the standalone ops, each step only where given. */
+  private static NdArray mulThenAdd(NdArray y, Float scale, Float shift) {
+    NdArray r = y;
+    if (scale != null) {
+      r = OneNode.of("Mul").in(NdArray.ofFloats(new long[0], scale)).in(r).run();
+    }
+    if (shift != null) {
+      r = OneNode.of("Add").in(r).in(NdArray.ofFloats(new long[0], shift)).run();
+    }
+    return r;
+  }
+
+  private static OneNode post(OneNode node, Float scale, Float shift) {
+    OneNode n = node;
+    if (scale != null) {
+      n = n.attr("post_scale", Attribute.of(scale));
+    }
+    if (shift != null) {
+      n = n.attr("post_shift", Attribute.of(shift));
+    }
+    return n;
+  }
+
+  @ParameterizedTest(name = "{0} x {1} group {2} stride {3} {4} * {5} + {6}")
+  @CsvSource({
+      "1x8x13x11, 16x8x3x3, 1, 1, HardSwish, 0.4763231, -0.0075732437",
+      "2x16x9x40, 24x16x1x1, 1, 1, Relu, 1.0679421, ",
+      "1x24x37x45, 24x1x5x5, 24, 1, HardSwish, , 0.0",
+      "1x12x21x21, 12x1x3x3, 12, 2, Sigmoid, -3.5, 0.25",
+      "1x6x50, 10x6x3, 1, 1, Tanh, 0.3, -0.7",
+      "1x8x6x5, 160x8x3x3, 1, 1, LeakyRelu, 4.7667994, 1.3562047"})
+  void postScaleAndShiftEqualTheMulAndAddOpsBitForBit(String xs, String ws, long group,
+      long stride, String act, Float scale, Float shift) {
+    long[] xd = ints(xs);
+    long[] wd = ints(ws);
+    NdArray x = NdArray.ofFloats(xd, random((int) product(xd), 6));
+    NdArray w = NdArray.ofFloats(wd, random((int) product(wd), 7));
+    NdArray b = NdArray.ofFloats(new long[] {wd[0]}, random((int) wd[0], 8));
+    long pad = wd[2] / 2;
+    NdArray activated = conv(OneNode.of("convoy", "FusedConv", 1), x, w, b, group, stride, pad)
+        .attr("activation", Attribute.of(act))
+        .attr("activation_params", new Attribute.FloatsAttr(params(act))).run();
+    NdArray want = mulThenAdd(activated, scale, shift);
+    NdArray got = post(conv(OneNode.of("convoy", "FusedConv", 1), x, w, b, group, stride, pad)
+        .attr("activation", Attribute.of(act))
+        .attr("activation_params", new Attribute.FloatsAttr(params(act))), scale, shift).run();
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  @ParameterizedTest(name = "NHWC {0} x {1} group {2} {3} * {4} + {5}")
+  @CsvSource({
+      "1x13x11x8, 3x3x8x16, 1, HardSwish, 0.4763231, -0.0075732437",
+      "1x9x40x64, 1x1x64x96, 1, Relu, 1.0679421, 0.5",
+      "1x37x45x24, 5x5x1x24, 24, HardSwish, -2.0, "})
+  void nhwcConvTakesTheSameScaleAndShift(String xs, String ws, long group, String act,
+      Float scale, Float shift) {
+    long[] xd = ints(xs);
+    long[] wd = ints(ws);
+    NdArray x = NdArray.ofFloats(xd, random((int) product(xd), 9));
+    NdArray w = NdArray.ofFloats(wd, random((int) product(wd), 10));
+    NdArray b = NdArray.ofFloats(new long[] {wd[3]}, random((int) wd[3], 11));
+    long pad = wd[0] / 2;
+    OneNode base = OneNode.of("convoy", "NhwcConv", 1).in(x).in(w).in(b)
+        .attr("group", Attribute.of(group)).attr("pads", Attribute.of(pad, pad, pad, pad))
+        .attr("activation", Attribute.of(act));
+    NdArray want = mulThenAdd(base.run(), scale, shift);
+    NdArray got = post(OneNode.of("convoy", "NhwcConv", 1).in(x).in(w).in(b)
+        .attr("group", Attribute.of(group)).attr("pads", Attribute.of(pad, pad, pad, pad))
+        .attr("activation", Attribute.of(act)), scale, shift).run();
     assertArrayEquals(want.floats(), got.floats());
   }
 

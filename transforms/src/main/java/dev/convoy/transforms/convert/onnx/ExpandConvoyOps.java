@@ -89,7 +89,7 @@ public final class ExpandConvoyOps {
     void run() {
       List<Value> results = switch (node.opType()) {
         case "FusedConv" -> List.of(activation(emit("Conv", inputs(0, 3), without("activation",
-            "activation_params"))));
+            "activation_params", "post_scale", "post_shift"))));
         case "FusedGemm" -> List.of(activation(emit("Gemm", inputs(0, 3), without("activation",
             "activation_params"))));
         case "FusedMatMul" -> {
@@ -102,7 +102,7 @@ public final class ExpandConvoyOps {
         case "SkipLayerNormalization" -> skipLayerNorm();
         case "Attention" -> List.of(attention());
         case "NhwcConv" -> List.of(toNhwc(activation(emit("Conv", nhwcConvInputs(HWIO_TO_OIHW),
-            without("activation", "activation_params")))));
+            without("activation", "activation_params", "post_scale", "post_shift")))));
         case "NhwcConvTranspose" -> List.of(toNhwc(emit("ConvTranspose",
             nhwcConvInputs(CHWM_TO_CMHW), node.attributes())));
         case "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool", "NhwcGlobalMaxPool",
@@ -254,7 +254,21 @@ public final class ExpandConvoyOps {
       return g.addInitializer(g.uniqueName(node.output(0).name() + "_" + hint), t);
     }
 
+    /** The activation, then the Mul by {@code post_scale} and the Add of {@code post_shift}. */
     private Value activation(Value x) {
+      Value y = activationOnly(x);
+      if (node.hasAttribute("post_scale")) {
+        y = emit("Mul", List.of(y, scalar(node.floatAttr("post_scale", 1f), "post_scale")),
+            Map.of());
+      }
+      if (node.hasAttribute("post_shift")) {
+        y = emit("Add", List.of(y, scalar(node.floatAttr("post_shift", -0f), "post_shift")),
+            Map.of());
+      }
+      return y;
+    }
+
+    private Value activationOnly(Value x) {
       String act = node.stringAttr("activation", "");
       Attribute pa = node.attributes().get("activation_params");
       float[] p = pa instanceof Attribute.FloatsAttr f ? f.values() : new float[0];

@@ -52,6 +52,9 @@ final class QdqOperands {
     if (!y.perTensor() || !is8Bit(y.type())) {
       return Match.fail("QuantizeLinear " + q.name() + " is not per-tensor 8-bit");
     }
+    if (isFused && (op.hasAttribute("post_scale") || op.hasAttribute("post_shift"))) {
+      return Match.fail(op.name() + " scales or shifts after its activation");
+    }
     String act = isFused ? op.stringAttr("activation", "") : "";
     if (!act.isEmpty() && !(act.equals("Relu") && y.zeroPoints()[0] == y.min())) {
       return Match.fail(op.name() + "'s activation " + act + " is not a Relu that the output"

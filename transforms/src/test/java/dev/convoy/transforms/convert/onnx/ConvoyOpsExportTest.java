@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every op of the {@code convoy} domain survives a {@code .cvy} round trip and exports to ONNX as
  * standard ops only, which ONNX Runtime loads and which compute what Convoy's evaluator computes
  * on the fused {@code .cvy} (rtol 1e-4, atol 1e-5): each activation, below and at the opset where
- * its standard op appears.
+ * its standard op appears, and FusedConv's scale and shift after its activation.
  */
 class ConvoyOpsExportTest {
   @RegisterExtension static final OrtFixture ORT = new OrtFixture();
@@ -188,6 +188,13 @@ class ConvoyOpsExportTest {
               () -> check(text)));
         }
       }
+    }
+    for (int opset : new int[] {10, 13}) {
+      // A learnable affine block after the activation: Mul then Add of scalars.
+      tests.add(DynamicTest.dynamicTest("conv-post-affine@" + opset, () -> check(String.format(
+          CONV, opset, "HardSwish", ", post_scale=-0.4763231, post_shift=0.25"))));
+      tests.add(DynamicTest.dynamicTest("conv-post-shift@" + opset, () -> check(String.format(
+          CONV, opset, "Relu", ", post_shift=-1.5"))));
     }
     for (int opset : new int[] {13, 17}) {
       tests.add(DynamicTest.dynamicTest("skip-layer-norm@" + opset,
