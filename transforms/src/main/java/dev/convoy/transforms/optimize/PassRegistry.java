@@ -61,6 +61,7 @@ import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseSwish;
 import dev.convoy.transforms.optimize.fuse.FuseTransposeIntoGemm;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
+import dev.convoy.transforms.optimize.fuse.FuseMaxPoolChain;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAddFlattened;
 import dev.convoy.transforms.optimize.fuse.FuseMish;
 import dev.convoy.transforms.optimize.fuse.FuseNegIntoAddSub;
@@ -197,6 +198,7 @@ public final class PassRegistry {
     addRule(FuseMultiHeadAttention.NAME, FuseMultiHeadAttention::new);
     addRule(FuseGatedActivation.NAME, FuseGatedActivation::new);
     addRule(FuseConvOutputAffine.NAME, FuseConvOutputAffine::new);
+    addRule(FuseMaxPoolChain.NAME, FuseMaxPoolChain::new);
     addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
     addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);
     addRule(FuseQdqConv.NAME, FuseQdqConv::new);

@@ -45,6 +45,7 @@ public final class OpFamilies {
         new Strings(),
         new Training(),
         new ConvoyFused(),
+        new ChainedMaxPool(),
         new ConvoyAttention(),
         new NhwcConv(),
         new NhwcPooling(),

@@ -267,7 +267,7 @@ public final class Pooling implements OpFamily {
     long[] in = Arrays.copyOfRange(dims, 2, dims.length);
     Geometry g = geometry(ctx, in);
     if (mode == Mode.MAX && t == DType.FLOAT && in.length == 2 && !ctx.hasOutput(1)) {
-      return Kernels.one(maxPool2dFloat(x, g, ctx));
+      return Kernels.one(maxPool2dFloat(x, g, x, g, ctx));
     }
     boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
     Windows w = windows(g, in, countPad);
@@ -348,9 +348,13 @@ public final class Pooling implements OpFamily {
    * whose iterations are independent (so it vectorizes, where a per-window chain of compares is
    * bound by their latency). A window holding a NaN is redone as the general path does it (first
    * tap as is, later ones only when greater), so only the sign of a zero maximum can differ.
-   * Input and output are read and written where they lie (arena views included).
+   * Input and output are read and written where they lie (arena views included). The windows
+   * holding a NaN are redone over {@code source} with {@code full}'s windows: {@code x} and {@code
+   * g} themselves for MaxPool, the original input for {@link ChainedMaxPool}, whose {@code x} is
+   * an earlier pool of it (same plane sizes).
    */
-  private static NdArray maxPool2dFloat(NdArray x, Geometry g, KernelContext ctx) {
+  static NdArray maxPool2dFloat(NdArray x, Geometry g, NdArray source, Geometry full,
+      KernelContext ctx) {
     long[] dims = x.dims();
     int ih = (int) dims[2];
     int iw = (int) dims[3];
@@ -378,6 +382,8 @@ public final class Pooling implements OpFamily {
     float[] y = (float[]) out.array();
     int x0 = x.offset();
     int y0 = out.offset();
+    float[] sv = (float[]) source.array();
+    int s0 = source.offset();
     ctx.parallel().forRange(planes, (long) oh * ow * kh * kw, (from, to) -> {
       float[] acc = new float[ow];
       float[] tap = new float[ow];
@@ -395,6 +401,11 @@ public final class Pooling implements OpFamily {
               int src = row + b * dw - pw;
               int l = lo[b];
               int h = hi[b];
+              if (l == h) {
+                // No output column reads this tap (a window wider than the padded input): the
+                // copy's source would start outside the row.
+                continue;
+              }
               if (sw == 1) {
                 System.arraycopy(v, src + l, tap, l, h - l);
               } else {
@@ -407,8 +418,10 @@ public final class Pooling implements OpFamily {
           }
           for (int ox = 0; ox < ow; ox++) {
             if (acc[ox] != acc[ox]) {
-              acc[ox] = firstThenGreater(v, base, ih, iw, oy * sh - ph, ox * sw - pw, kh, kw,
-                  dh, dw);
+              acc[ox] = firstThenGreater(sv, s0 + c * ih * iw, ih, iw,
+                  (int) (oy * full.strides[0] - full.padBegin[0]),
+                  (int) (ox * full.strides[1] - full.padBegin[1]), (int) full.kernel[0],
+                  (int) full.kernel[1], (int) full.dilations[0], (int) full.dilations[1]);
             }
           }
           System.arraycopy(acc, 0, y, y0 + c * oh * ow + oy * ow, ow);

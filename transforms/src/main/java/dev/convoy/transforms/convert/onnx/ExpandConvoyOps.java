@@ -30,8 +30,8 @@ import java.util.Map;
  * DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset
  * take their older spelling (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as
  * its erf chain below 20, Clip bounds as attributes below 11); Swish is {@code Mul(x,
- * Sigmoid(x))}. The channels-last ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their
- * standard op between Transposes ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back;
+ * Sigmoid(x))}; {@code ChainedMaxPool} is the MaxPool of its second input. The channels-last
+ * ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their standard op between Transposes ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back;
  * NhwcConv's HWIO weight is transposed back to OIHW by a Transpose that ONNX runtimes fold).
  */
 public final class ExpandConvoyOps {
@@ -114,6 +114,13 @@ public final class ExpandConvoyOps {
           yield List.of(toNhwc(emit(node.opType().substring(4), in, node.attributes())));
         }
         case "ChannelShuffle" -> List.of(channelShuffle());
+        case "ChainedMaxPool" -> {
+          // The pool of X itself (input 1) with the whole window; input 0 only sped it up.
+          long[] k = node.intsAttr("kernel_shape");
+          long[] half = {(k[0] - 1) / 2, (k[1] - 1) / 2, (k[0] - 1) / 2, (k[1] - 1) / 2};
+          yield List.of(emit("MaxPool", List.of(node.input(1)), Map.of(
+              "kernel_shape", new Attribute.IntsAttr(k), "pads", new Attribute.IntsAttr(half))));
+        }
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
         case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
