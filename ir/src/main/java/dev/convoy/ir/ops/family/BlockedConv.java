@@ -30,13 +30,13 @@ final class BlockedConv {
    * block's im2col rows (none for pointwise, which reads the input directly) and its columns of
    * the output, so the lowered input never exists whole. Blocks, images and groups are
    * independent tasks; when there are too few for the pool the product itself runs in parallel.
-   * Each block gets its channel's {@code bias} (may be null) and then {@code act} as soon as its
-   * product is done, while it is still in cache. Input and output start at elements {@code x0}
-   * and {@code y0} of their arrays.
+   * Each block gets its channel's {@code bias} (may be null), the residual {@code res} (may be
+   * null) and then {@code act} as soon as its product is done, while it is still in cache. Input
+   * and output start at elements {@code x0} and {@code y0} of their arrays.
    */
   static void gemm(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int group,
-      int mg, Conv.Geometry geo, boolean pointwise, float[] bias, Activation act,
-      KernelContext ctx, Parallel par) {
+      int mg, Conv.Geometry geo, boolean pointwise, float[] bias, Conv.Residual res,
+      Activation act, KernelContext ctx, Parallel par) {
     int cg = c / group;
     int m = mg * group;
     int kdim = cg * (int) Shape.product(geo.kernel());
@@ -95,6 +95,9 @@ final class BlockedConv {
           int dst = yOff + oc * outSize;
           if (bias != null) {
             Conv.addBias(y, dst, dst + len, bias[g * mg + oc]);
+          }
+          if (res != null) {
+            res.addTo(y, dst, len, dst - y0);
           }
           act.applyTo(y, dst, dst + len);
         }
@@ -170,12 +173,12 @@ final class BlockedConv {
    * depthwise convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
    * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
    * over the output columns whose window lies inside the input. Taps are added in kernel order,
-   * as the im2col product does; then the channel's {@code bias} (may be null) and {@code act}
-   * on each output row before it is stored. Input and output start at elements {@code x0} and
-   * {@code y0}.
+   * as the im2col product does; then the channel's {@code bias} (may be null), the residual
+   * {@code res} (may be null) and {@code act} on each output row before it is stored. Input and
+   * output start at elements {@code x0} and {@code y0}.
    */
   static void depthwise(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int mg,
-      Conv.Geometry geo, float[] bias, Activation act, Parallel par) {
+      Conv.Geometry geo, float[] bias, Conv.Residual res, Activation act, Parallel par) {
     int ih = (int) geo.in()[0];
     int iw = (int) geo.in()[1];
     int kh = (int) geo.kernel()[0];
@@ -215,7 +218,7 @@ final class BlockedConv {
               rows[a] = iy < 0 || iy >= ih ? -1 : plane + iy * iw;
             }
             Stencil.depthwiseRow(x, rows, kh, kw, dw, pw, w, wBase, lo, hi, acc, ow);
-            finishRow(acc, ow, bias, oc, act, y, yBase + oy * ow);
+            finishRow(acc, ow, bias, oc, res, act, y, yBase + oy * ow, y0);
             continue;
           }
           Arrays.fill(acc, 0f);
@@ -239,17 +242,23 @@ final class BlockedConv {
               axpy(w[wBase + a * kw + b], tap, acc, l, h);
             }
           }
-          finishRow(acc, ow, bias, oc, act, y, yBase + oy * ow);
+          finishRow(acc, ow, bias, oc, res, act, y, yBase + oy * ow, y0);
         }
       }
     });
   }
 
-  /** One depthwise output row: its channel's bias and the activation, then stored at {@code dst}. */
-  private static void finishRow(float[] acc, int ow, float[] bias, int oc, Activation act,
-      float[] y, int dst) {
+  /**
+   * One depthwise output row: its channel's bias, the residual and the activation, then stored
+   * at {@code dst} (output index {@code dst - y0}).
+   */
+  private static void finishRow(float[] acc, int ow, float[] bias, int oc, Conv.Residual res,
+      Activation act, float[] y, int dst, int y0) {
     if (bias != null) {
       Conv.addBias(acc, 0, ow, bias[oc]);
+    }
+    if (res != null) {
+      res.addTo(acc, 0, ow, dst - y0);
     }
     act.applyTo(acc, 0, ow);
     System.arraycopy(acc, 0, y, dst, ow);

@@ -211,10 +211,11 @@ public final class Conv implements OpFamily {
   }
 
   /**
-   * Conv, then {@code act} on its output (FusedConv): on float32 the bias and the activation
-   * run on each block of the output as the product finishes it, while it is in cache; other
-   * element types round the convolution first and apply the activation after, as the unfused
-   * ops do.
+   * Conv, then {@code act} on its output (FusedConv): on float32 the bias, the residual {@code
+   * Z} (convoy FusedConv's input 3, of the output's shape: added before the activation, as the
+   * Add it replaces) and the activation run on each block of the output as the product finishes
+   * it, while it is in cache; other element types round the convolution first and apply the
+   * activation after, as the unfused ops do.
    */
   static NdArray conv(KernelContext ctx, Activation act) {
     NdArray x = ctx.tensor(0);
@@ -257,6 +258,12 @@ public final class Conv implements OpFamily {
     }
     // Float32 input and output are read and written where they lie (arena views included).
     boolean f32 = x.dtype() == DType.FLOAT;
+    NdArray z = ctx.inputCount() > 3 ? ctx.optionalTensor(3) : null;
+    if (z != null && (!f32 || z.dtype() != DType.FLOAT || !Arrays.equals(z.dims(), outDims))) {
+      throw ctx.error("Z " + z.describe() + " must be float32 of the output's shape "
+          + Arrays.toString(outDims) + ", with a float32 input");
+    }
+    Residual res = z == null ? null : new Residual((float[]) z.array(), z.offset());
     Activation epilogue = f32 ? act : Activation.NONE;
     float[] xs = f32 ? (float[]) x.array() : x.toFloats();
     int x0 = f32 ? x.offset() : 0;
@@ -268,9 +275,9 @@ public final class Conv implements OpFamily {
         && allOne(geo.strides());
     Parallel par = ctx.parallel();
     if (r == 2 && cg == 1) {
-      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, bias, epilogue, par);
+      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, bias, res, epilogue, par);
     } else if (r == 2 || pointwise) {
-      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, bias, epilogue,
+      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, bias, res, epilogue,
           ctx, par);
     } else {
       int tasks = n * group;
@@ -293,11 +300,25 @@ public final class Conv implements OpFamily {
           if (bias != null) {
             addBias(y, off, off + outSize, bias[ch]);
           }
+          if (res != null) {
+            res.addTo(y, off, outSize, off - y0);
+          }
           epilogue.applyTo(y, off, off + outSize);
         }
       }
     }
     return f32 ? out : act.apply(NdArray.fromFloats(x.dtype(), outDims, y));
+  }
+
+  /** The residual Z a fused conv adds before its activation: its elements from {@code z0}. */
+  record Residual(float[] z, int z0) {
+    /** {@code y[from + i] += Z[at + i]} for i in {@code [0, len)}: Z's element at output index at. */
+    void addTo(float[] y, int from, int len, int at) {
+      int d = z0 + at - from;
+      for (int i = from; i < from + len; i++) {
+        y[i] += z[d + i];
+      }
+    }
   }
 
   /** {@code y[from, to) += v}, indexed by the loop variable itself so the JIT vectorizes it. */

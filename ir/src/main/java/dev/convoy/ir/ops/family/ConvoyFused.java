@@ -24,11 +24,12 @@ import java.util.List;
  * {@code --onnx-ops ort}, so that the evaluator, shape inference and the verifier know both.
  *
  * <ul>
- *   <li>{@code FusedConv(X, W, B?)}: Conv's attributes plus {@code activation} and {@code
- *       activation_params}, and (convoy domain only) {@code post_scale} and {@code post_shift},
- *       a scalar Mul and then Add after the activation; the bias, the activation and those run
- *       on each block of the convolution's output as the product finishes it, while the block is
- *       in cache.
+ *   <li>{@code FusedConv(X, W, B?, Z?)}: Conv's attributes plus {@code activation} and {@code
+ *       activation_params}, and (convoy domain only) a residual {@code Z} of the output's shape
+ *       added before the activation (ONNX Runtime's spelling), {@code post_scale} and {@code
+ *       post_shift}, a scalar Mul and then Add after the activation; the bias, Z, the activation
+ *       and those run on each block of the convolution's output as the product finishes it,
+ *       while the block is in cache.
  *   <li>{@code FusedGemm(A, B, C?)}: Gemm plus {@code activation}, {@code activation_params}.
  *   <li>{@code FusedMatMul(A, B, bias?)}: numpy MatMul, plus a bias broadcast over the last axis,
  *       then the activation, row by row in one pass over the product.
@@ -55,7 +56,7 @@ public final class ConvoyFused implements OpFamily {
 
   @Override
   public void register(OpRegistrar r) {
-    conv(r.op(DOMAIN, "FusedConv", 1)).attr("activation", "")
+    conv(r.op(DOMAIN, "FusedConv", 1)).inputs(2, 4).attr("activation", "")
         .attr("activation_params", NO_PARAMS).optionalAttr("post_scale")
         .optionalAttr("post_shift")
         .kernel(ctx -> fusedConv(ctx, Activation.of(ctx)));

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * pointwise product, transposed product, unit-stride depthwise stencil, strided depthwise, 1-D),
  * and the depthwise stencil must add its taps in kernel order as the definition does. A {@code
  * post_scale} and {@code post_shift} (FusedConv's and NhwcConv's) must equal the Mul and then the
- * Add ops on the activated output, bit for bit.
+ * Add ops on the activated output, and a residual Z the Add before the activation, bit for bit.
  */
 class FusedConvTest {
   private static float[] random(int n, long seed) {
@@ -141,6 +141,33 @@ class FusedConvTest {
         .attr("activation", Attribute.of(act))
         .attr("activation_params", new Attribute.FloatsAttr(params(act))), scale, shift).run();
     assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  @ParameterizedTest(name = "{0} x {1} group {2} stride {3} + Z, {4}")
+  @CsvSource({
+      "1x8x13x11, 16x8x3x3, 1, 1, Relu",
+      "2x16x9x40, 24x16x1x1, 1, 1, ''",
+      "1x24x37x45, 24x1x3x3, 24, 1, Clip",
+      "1x12x21x21, 12x1x3x3, 12, 2, Swish",
+      "1x6x50, 10x6x3, 1, 1, Relu",
+      "1x8x6x5, 160x8x3x3, 1, 1, HardSwish"})
+  void residualEqualsTheAddBeforeTheActivationBitForBit(String xs, String ws, long group,
+      long stride, String act) {
+    long[] xd = ints(xs);
+    long[] wd = ints(ws);
+    NdArray x = NdArray.ofFloats(xd, random((int) product(xd), 12));
+    NdArray w = NdArray.ofFloats(wd, random((int) product(wd), 13));
+    NdArray b = NdArray.ofFloats(new long[] {wd[0]}, random((int) wd[0], 14));
+    long pad = wd[2] / 2;
+    NdArray y = conv(OneNode.of("Conv"), x, w, b, group, stride, pad).run();
+    NdArray z = NdArray.ofFloats(y.dims(), random(y.size(), 15));
+    NdArray sum = OneNode.of("Add").in(y).in(z).run();
+    NdArray want = act.isEmpty() ? sum : new Activation(act, 0, 6).apply(sum);
+    NdArray got = conv(OneNode.of("convoy", "FusedConv", 1), x, w, b, group, stride, pad).in(z)
+        .attr("activation", Attribute.of(act))
+        .attr("activation_params", new Attribute.FloatsAttr(act.equals("Clip")
+            ? new float[] {0f, 6f} : new float[0])).run();
     assertArrayEquals(want.floats(), got.floats());
   }
 

@@ -21,7 +21,8 @@ import java.util.Map;
  * Rewrites every op of Convoy's own {@code convoy} domain into the standard ONNX ops it fuses, at
  * the graph's default-domain opset, so that a graph optimized for the {@code cvy} target still
  * exports as a model any ONNX runtime loads (a {@code .cvy} never traps a user). One expansion
- * per op, the inverse of its fusion: {@code FusedConv} is Conv then the activation, {@code
+ * per op, the inverse of its fusion: {@code FusedConv} is Conv (then an Add of its residual Z),
+ * the activation (then a Mul by {@code post_scale} and an Add of {@code post_shift}), {@code
  * FusedGemm} Gemm then the activation, {@code FusedMatMul} MatMul, Add and the activation, {@code
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
  * ReduceMean/Sub/Sqrt/Div chain, {@code Attention} MatMul, Mul, Add, Softmax and MatMul (with
@@ -31,8 +32,9 @@ import java.util.Map;
  * take their older spelling (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as
  * its erf chain below 20, Clip bounds as attributes below 11); Swish is {@code Mul(x,
  * Sigmoid(x))}; {@code ChainedMaxPool} is the MaxPool of its second input. The channels-last
- * ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their standard op between Transposes ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back;
- * NhwcConv's HWIO weight is transposed back to OIHW by a Transpose that ONNX runtimes fold).
+ * ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their standard op between Transposes
+ * ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back; NhwcConv's HWIO weight is
+ * transposed back to OIHW by a Transpose that ONNX runtimes fold).
  */
 public final class ExpandConvoyOps {
   private static final long[] NHWC_TO_NCHW = {0, 3, 1, 2};
@@ -88,8 +90,12 @@ public final class ExpandConvoyOps {
 
     void run() {
       List<Value> results = switch (node.opType()) {
-        case "FusedConv" -> List.of(activation(emit("Conv", inputs(0, 3), without("activation",
-            "activation_params", "post_scale", "post_shift"))));
+        case "FusedConv" -> {
+          Value y = emit("Conv", inputs(0, 3), without("activation", "activation_params",
+              "post_scale", "post_shift"));
+          yield List.of(activation(present(3) ? emit("Add", List.of(y, node.input(3)), Map.of())
+              : y));
+        }
         case "FusedGemm" -> List.of(activation(emit("Gemm", inputs(0, 3), without("activation",
             "activation_params"))));
         case "FusedMatMul" -> {

@@ -25,7 +25,8 @@ import java.util.Set;
  * com.microsoft::FusedConv} (Relu, LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid: what its MLAS
  * activation takes) or {@code FusedGemm} (the same less Clip) for {@code --onnx-ops ort}. Clip
  * bounds must be constants (an omitted one is infinite, so infinities pass through as they do).
- * Nothing fires on the standard target.
+ * Nothing fires on the standard target. On the {@code cvy} target an unactivated {@code
+ * convoy::FusedConv} (a conv with its residual Add, {@code fuse-conv-residual}) takes one too.
  */
 public final class FuseActivation implements MatchingRule<FuseActivation.Found> {
   public static final String NAME = "fuse-activation";
@@ -112,7 +113,20 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
         && p.stringAttr("activation", "").isEmpty()) {
       return "FusedMatMul";
     }
+    if (convoy && unactivatedConv(p)) {
+      return "FusedConv";
+    }
     return null;
+  }
+
+  /**
+   * Whether {@code p} is a {@code convoy::FusedConv} with no activation and no scale or shift
+   * after one (one {@code fuse-conv-residual} made): an activation after it is its own.
+   */
+  static boolean unactivatedConv(Node p) {
+    return p.domain().equals(OpCatalog.CONVOY_DOMAIN) && p.opType().equals("FusedConv")
+        && p.stringAttr("activation", "").isEmpty() && !p.hasAttribute("post_scale")
+        && !p.hasAttribute("post_shift");
   }
 
   /** The activation's parameters in FusedConv's order, or null when they are not constants. */

@@ -98,7 +98,7 @@ public final class FuseGatedActivation implements MatchingRule<FuseGatedActivati
     }
     boolean fusable = p.domain().isEmpty() && (p.is("Conv") || p.is("Gemm"))
         || p.domain().equals(OpCatalog.CONVOY_DOMAIN) && p.opType().equals("FusedMatMul")
-        && p.stringAttr("activation", "").isEmpty();
+        && p.stringAttr("activation", "").isEmpty() || FuseActivation.unactivatedConv(p);
     return fusable && Matchers.notSoleUse(x, 2) == null ? p : null;
   }
 

@@ -55,6 +55,9 @@ final class QdqOperands {
     if (isFused && (op.hasAttribute("post_scale") || op.hasAttribute("post_shift"))) {
       return Match.fail(op.name() + " scales or shifts after its activation");
     }
+    if (isFused && op.inputCount() > 3 && op.input(3) != null) {
+      return Match.fail(op.name() + " adds a residual");
+    }
     String act = isFused ? op.stringAttr("activation", "") : "";
     if (!act.isEmpty() && !(act.equals("Relu") && y.zeroPoints()[0] == y.min())) {
       return Match.fail(op.name() + "'s activation " + act + " is not a Relu that the output"

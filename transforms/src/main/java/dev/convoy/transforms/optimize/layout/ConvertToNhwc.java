@@ -78,7 +78,9 @@ public final class ConvertToNhwc implements Pass {
       return false;
     }
     if (n.domain().equals(OpCatalog.CONVOY_DOMAIN)) {
-      return n.opType().equals("FusedConv") && constantWeight(n);
+      // NhwcConv has no residual input (FusedConv's Z, which fuse-conv-residual adds below O3).
+      return n.opType().equals("FusedConv") && constantWeight(n)
+          && (n.inputCount() <= 3 || n.input(3) == null);
     }
     if (!n.domain().isEmpty()) {
       return false;

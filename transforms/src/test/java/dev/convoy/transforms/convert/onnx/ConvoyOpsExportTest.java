@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every op of the {@code convoy} domain survives a {@code .cvy} round trip and exports to ONNX as
  * standard ops only, which ONNX Runtime loads and which compute what Convoy's evaluator computes
  * on the fused {@code .cvy} (rtol 1e-4, atol 1e-5): each activation, below and at the opset where
- * its standard op appears, and FusedConv's scale and shift after its activation.
+ * its standard op appears, and FusedConv's residual and its scale and shift after the activation.
  */
 class ConvoyOpsExportTest {
   @RegisterExtension static final OrtFixture ORT = new OrtFixture();
@@ -195,6 +195,10 @@ class ConvoyOpsExportTest {
           CONV, opset, "HardSwish", ", post_scale=-0.4763231, post_shift=0.25"))));
       tests.add(DynamicTest.dynamicTest("conv-post-shift@" + opset, () -> check(String.format(
           CONV, opset, "Relu", ", post_shift=-1.5"))));
+      // A residual Z before the activation.
+      tests.add(DynamicTest.dynamicTest("conv-residual@" + opset, () -> check(String.format(
+          CONV, opset, "Relu", "").replace("%b) {", "%b, %z) {")
+          .replace("(%x: float32[1,3,6,6])", "(%x: float32[1,3,6,6], %z: float32[1,4,6,6])"))));
     }
     for (int opset : new int[] {13, 17}) {
       tests.add(DynamicTest.dynamicTest("skip-layer-norm@" + opset,

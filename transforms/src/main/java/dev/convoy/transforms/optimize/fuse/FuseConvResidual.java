@@ -1,0 +1,132 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
+import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.MatchingRule;
+import dev.convoy.transforms.optimize.Matchers;
+import dev.convoy.transforms.optimize.Pattern;
+import dev.convoy.transforms.optimize.Rewriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A residual connection, {@code Add(conv, z)} or a two-input {@code Sum} (either order), where
+ * {@code conv} is the float32 output of a Conv or an unactivated {@code convoy::FusedConv} read by
+ * the Add alone and {@code z} a computed value of exactly its static shape, becomes {@code
+ * convoy::FusedConv(X, W, B, z)}: the conv adds z to each output block in its epilogue (after
+ * the bias, as the Add adds it to the biased output; exact), and {@code fuse-activation} can then
+ * take the ReLU after it (ResNet's and MobileNetV2's blocks). Where both operands qualify the later
+ * conv fuses (the other was computed earlier). Only for the {@code cvy} target below O3 (O3's
+ * layout pass writes NhwcConv, which has no residual input).
+ */
+public final class FuseConvResidual implements MatchingRule<FuseConvResidual.Found> {
+  public static final String NAME = "fuse-conv-residual";
+
+  /** The conv to fuse into and the residual it adds. */
+  public record Found(Node conv, Value z) {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Pattern pattern() {
+    return Pattern.ops("Add", "Sum");
+  }
+
+  @Override
+  public Match<Found> match(Node add, Rewriter rw) {
+    if (!rw.options().target().convoyOps()) {
+      return Match.fail("the target has no convoy ops");
+    }
+    if (rw.options().level() == Level.O3) {
+      return Match.fail("O3 converts the convs to NHWC");
+    }
+    if (add.inputCount() != 2 || !add.domain().isEmpty()) {
+      return Match.fail(add.name() + " does not add two values");
+    }
+    List<Node> order = add.graph().nodes();
+    Found best = null;
+    String why = null;
+    for (int i = 0; i < 2; i++) {
+      Value y = add.input(i);
+      Value z = add.input(1 - i);
+      String no = problem(add, y, z);
+      if (no != null) {
+        why = why == null ? no : why;
+        continue;
+      }
+      if (best == null || order.indexOf(y.producer()) > order.indexOf(best.conv())) {
+        best = new Found(y.producer(), z);
+      }
+    }
+    return best != null ? Match.of(best) : Match.fail(why);
+  }
+
+  /** Why {@code y + z} cannot become a residual fused into {@code y}'s conv, or null. */
+  private static String problem(Node add, Value y, Value z) {
+    Node p = y == null ? null : y.producer();
+    boolean conv = p != null && p.graph() == add.graph()
+        && (p.domain().isEmpty() && p.is("Conv")
+        || p.domain().equals(OpCatalog.CONVOY_DOMAIN) && p.opType().equals("FusedConv")
+        && p.stringAttr("activation", "").isEmpty() && !p.hasAttribute("post_scale")
+        && !p.hasAttribute("post_shift") && p.inputCount() <= 3);
+    if (!conv) {
+      return (y == null ? "an operand" : y.name())
+          + " is not produced by a Conv or an unactivated FusedConv without a residual";
+    }
+    String notSole = Matchers.notSoleUse(y, 1);
+    if (notSole != null) {
+      return notSole;
+    }
+    if (Facts.dtype(y) != DType.FLOAT || Facts.dtype(z) != DType.FLOAT) {
+      return add.name() + " is not float32";
+    }
+    if (z.constant() != null) {
+      return z.name() + " is a constant, not a residual";
+    }
+    if (!sameStaticShape(Facts.shape(y), Facts.shape(z))
+        || !sameStaticShape(Facts.shape(y), Facts.shape(add.output(0)))) {
+      return z.name() + " does not provably have " + y.name() + "'s shape";
+    }
+    return null;
+  }
+
+  private static boolean sameStaticShape(Shape a, Shape b) {
+    if (a == null || b == null || !a.hasRank() || !b.hasRank() || a.rank() != b.rank()) {
+      return false;
+    }
+    for (int i = 0; i < a.rank(); i++) {
+      Dim x = a.dim(i);
+      Dim y = b.dim(i);
+      if (!x.isStatic() || !y.isStatic() || x.size() != y.size()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void apply(Node add, Found f, Rewriter rw) {
+    Node conv = f.conv();
+    List<Value> in = new ArrayList<>(conv.inputs());
+    while (in.size() < 3) {
+      in.add(null);
+    }
+    in.add(f.z());
+    Map<String, Attribute> attrs = new LinkedHashMap<>(conv.attributes());
+    rw.fuse(add, List.of(add, conv), OpCatalog.CONVOY_DOMAIN, 1, "FusedConv", in, attrs,
+        conv.name(), List.of(add.output(0)));
+  }
+}

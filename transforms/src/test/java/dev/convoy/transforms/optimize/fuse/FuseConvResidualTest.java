@@ -1,0 +1,85 @@
+package dev.convoy.transforms.optimize.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.text.GraphParser;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.OptimizeOptions;
+import dev.convoy.transforms.optimize.Optimizer;
+import dev.convoy.transforms.optimize.RuleCases;
+import dev.convoy.transforms.optimize.Target;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code fuse-conv-residual}: a ResNet block's residual Sum (and the ReLU after it, which
+ * {@code fuse-activation} then takes at O2) keeps its outputs in the evaluator and in ONNX
+ * Runtime on the exported expansion; the reasons it gives where it must not fire.
+ */
+class FuseConvResidualTest {
+  private static final OptimizeOptions CVY = OptimizeOptions.atLevel(Level.O2)
+      .withTarget(Target.CVY);
+
+  private static final String BLOCK = """
+      graph g (%%x: float32[1,3,7,6]) -> (%%y: float32[1,3,7,6]) {
+        opset "" 13
+        init %%W: float32[3,3,3,3] = [%s]
+        init %%B: float32[3] = [0.1, -0.3, 0.7]
+        %%h: float32[1,3,7,6] = Conv(%%x, %%W, %%B) {pads=[1,1,1,1]} @conv
+        %%s: float32[1,3,7,6] = %s @root
+        %%y = Relu(%%s) @relu
+      }
+      """;
+
+  private static String block(String add) {
+    StringBuilder w = new StringBuilder();
+    for (int i = 0; i < 81; i++) {
+      w.append(i == 0 ? "" : ", ").append((float) Math.cos(i * 0.41) * 0.4f);
+    }
+    return String.format(BLOCK, w, add);
+  }
+
+  @Test
+  void addsTheResidualInTheConvAndKeepsOutputs() {
+    RuleCases.of(new FuseConvResidual(), block("Sum(%x, %h)"), "root").with(CVY)
+        .firesAndKeepsOutputs();
+    RuleCases.of(new FuseConvResidual(), block("Add(%h, %x)"), "root").with(CVY)
+        .firesAndKeepsOutputs();
+  }
+
+  @Test
+  void theReluJoinsTheConvAtO2() {
+    Graph g = Optimizer.optimize(GraphParser.parse(block("Add(%h, %x)")), CVY).graph();
+    assertEquals(1, g.nodes().size(), g.toString());
+    assertEquals("FusedConv", g.nodes().get(0).opType());
+    assertEquals("Relu", g.nodes().get(0).stringAttr("activation", ""));
+  }
+
+  @Test
+  void notWhereTheConvOutputEscapes() {
+    RuleCases c = RuleCases.of(new FuseConvResidual(), block("Add(%h, %x)"), "root").with(CVY);
+    c.notWhereGraphOutput("h");
+    c.notWhereAnotherConsumer("h");
+  }
+
+  @Test
+  void notWithABroadcastOrConstantOperand() {
+    String text = block("Add(%h, %v)").replace("init %B:",
+        "init %v: float32[1,3,1,1] = [1.0, 2.0, 3.0]\n  init %B:");
+    RuleCases.of(new FuseConvResidual(), text, "root").with(CVY)
+        .notFiring("v is a constant, not a residual");
+    String broadcast = block("Add(%h, %v)")
+        .replace("(%x: float32[1,3,7,6])", "(%x: float32[1,3,7,6], %v: float32[1,3,1,1])");
+    RuleCases.of(new FuseConvResidual(), broadcast, "root").with(CVY)
+        .notFiring("v does not provably have h's shape");
+  }
+
+  @Test
+  void notOnTheStandardTargetNorAtO3() {
+    RuleCases.of(new FuseConvResidual(), block("Add(%h, %x)"), "root")
+        .notFiring("the target has no convoy ops");
+    RuleCases.of(new FuseConvResidual(), block("Add(%h, %x)"), "root")
+        .with(OptimizeOptions.atLevel(Level.O3).withTarget(Target.CVY))
+        .notFiring("O3 converts the convs to NHWC");
+  }
+}
