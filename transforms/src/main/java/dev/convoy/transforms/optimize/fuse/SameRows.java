@@ -3,7 +3,9 @@ package dev.convoy.transforms.optimize.fuse;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
+import dev.convoy.transforms.optimize.Target;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -69,7 +71,9 @@ final class SameRows {
     switch (op) {
       case "MatMul", "MatMulInteger", "MatMulIntegerToFloat" -> {
         Value w = p.input(1);
-        boolean known = standard || op.equals("MatMulIntegerToFloat");
+        boolean known = op.equals("MatMulIntegerToFloat")
+            ? p.domain().equals(Target.MICROSOFT) || p.domain().equals(OpCatalog.CONVOY_DOMAIN)
+            : standard;
         return known && w != null && w.constant() != null && w.constant().rank() == 2
             ? p.input(0) : null;
       }
