@@ -231,6 +231,11 @@ final class BlockedConv {
             for (int b = 0; b < kw; b++) {
               int l = lo[b];
               int h = hi[b];
+              if (l == h) {
+                // No output column reads this tap (a kernel wider than the padded input): the
+                // copy's source would start before the row.
+                continue;
+              }
               int src = rowBase + b * dw - pw;
               if (sw == 1) {
                 System.arraycopy(x, src + l, tap, l, h - l);

@@ -78,7 +78,9 @@ class FusedConvTest {
       "1x24x37x45, 24x1x5x5, 24, 1, 2, HardSwish",
       "1x12x21x21, 12x1x3x3, 12, 2, 1, Sigmoid",
       "1x6x50, 10x6x3, 1, 1, 1, Tanh",
-      "1x8x6x5, 160x8x3x3, 1, 1, 1, LeakyRelu"})
+      "1x8x6x5, 160x8x3x3, 1, 1, 1, LeakyRelu",
+      "1x4x1x1, 4x1x5x5, 4, 1, 2, Relu",
+      "1x4x2x3, 4x1x5x5, 4, 2, 2, Relu"})
   void fusedConvEqualsConvThenTheActivationOpBitForBit(String xs, String ws, long group,
       long stride, long pad, String act) {
     long[] xd = ints(xs);
@@ -195,7 +197,8 @@ class FusedConvTest {
   }
 
   @ParameterizedTest(name = "{0}x{0} kernel {1} dilation {2} pad {3}")
-  @CsvSource({"45, 3, 1, 1", "40, 5, 2, 3", "7, 3, 1, 0", "70, 7, 1, 3"})
+  @CsvSource({"45, 3, 1, 1", "40, 5, 2, 3", "7, 3, 1, 0", "70, 7, 1, 3", "1, 5, 1, 2",
+      "2, 5, 1, 2"})
   void depthwiseStencilAddsTapsInKernelOrder(int size, int k, int dil, int pad) {
     int c = 3;
     float[] x = random(c * size * size, 4);
