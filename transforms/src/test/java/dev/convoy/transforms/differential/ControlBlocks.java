@@ -24,7 +24,7 @@ final class ControlBlocks extends Blocks {
     String r = weights("R", dims(dirs, gates * h, h), -0.5, 0.5);
     String b = chance(0.7) ? weights("B", dims(dirs, 2 * gates * h), -0.3, 0.3) : "";
     String h0 = "";
-    if (chance(0.4)) {
+    if (!m.dynamic() && chance(0.4)) {
       h0 = m.node("Expand", "", scalarT("zero", 0), m.ints("shape", dirs, n, h));
     }
     String attrs = "hidden_size=" + h + ", direction=\"" + dir + "\"";

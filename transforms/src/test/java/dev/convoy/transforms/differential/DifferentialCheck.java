@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Runs one generated model through every level and target the way {@code optimize --verify}
@@ -51,8 +52,8 @@ final class DifferentialCheck {
     }
   }
 
-  /** What one model gave: findings, or why it was skipped. */
-  record Outcome(List<Finding> findings, String skipped, int configs) {}
+  /** What one model gave: findings or why it was skipped, and the rules that fired on it. */
+  record Outcome(List<Finding> findings, String skipped, Set<String> rulesFired) {}
 
   /** A level and a target, as {@code optimize --level L --target T [--onnx-ops] [--target-opset]}. */
   record Config(Level level, Target target, boolean cvy) {
@@ -96,7 +97,8 @@ final class DifferentialCheck {
     try {
       ort.run(bytes, inputs);
     } catch (RuntimeException e) {
-      return new Outcome(List.of(), "ONNX Runtime refuses the original: " + firstLine(e), 0);
+      return new Outcome(List.of(), "ONNX Runtime refuses the original: " + firstLine(e),
+          Set.of());
     }
     List<Finding> findings = new ArrayList<>();
     Graph original;
@@ -104,20 +106,21 @@ final class DifferentialCheck {
       original = OnnxImporter.importFile(file);
     } catch (RuntimeException e) {
       findings.add(new Finding(gen.name(), "import", "import-throws", firstLine(e)));
-      return new Outcome(findings, null, 0);
+      return new Outcome(findings, null, Set.of());
     }
     // Half of the dynamic models are optimized with their input shapes given (--input-shape).
     boolean giveShapes = gen.dynamic() && gen.seed() % 2 == 0;
     Map<String, long[]> optShapes = giveShapes ? gen.shapes() : Map.of();
+    Set<String> fired = new TreeSet<>();
     for (Config c : CONFIGS) {
-      checkConfig(gen, file, original, inputs, optShapes, c, findings);
+      checkConfig(gen, file, original, inputs, optShapes, c, findings, fired);
     }
-    return new Outcome(findings, null, CONFIGS.size());
+    return new Outcome(findings, null, fired);
   }
 
   private void checkConfig(ModelGenerator.Generated gen, Path file, Graph original,
-      Map<String, Tensor> inputs, Map<String, long[]> optShapes, Config c, List<Finding> findings)
-      throws IOException {
+      Map<String, Tensor> inputs, Map<String, long[]> optShapes, Config c, List<Finding> findings,
+      Set<String> fired) throws IOException {
     String label = c.label();
     OptimizeOptions options = new OptimizeOptions(c.level(), Set.of(), Set.of(), null, optShapes,
         false, OptimizeOptions.DEFAULT_FOLD_CAP, c.target().withConvoyOps(c.cvy()));
@@ -128,6 +131,7 @@ final class DifferentialCheck {
       findings.add(new Finding(gen.name(), label, "optimizer-throws", firstLine(e)));
       return;
     }
+    result.stats().forEach(st -> fired.addAll(st.rewrites().keySet()));
     Graph g = result.graph();
     List<String> invalid = GraphVerifier.verify(g);
     if (!invalid.isEmpty()) {
@@ -167,6 +171,11 @@ final class DifferentialCheck {
     }
     if (gen.dynamic() && optShapes.isEmpty() && !c.cvy()) {
       Map<String, Tensor> alt = SeededInputs.generate(original, gen.altShapes(), gen.seed() + 1);
+      try {
+        ort.run(file, alt);
+      } catch (RuntimeException e) {
+        return;
+      }
       judge(gen, file, original, g, alt, options, c, label + " at other sizes", findings);
     }
   }

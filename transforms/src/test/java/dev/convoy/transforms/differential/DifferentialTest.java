@@ -7,8 +7,11 @@ import dev.convoy.transforms.testing.OrtFixture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestFactory;
@@ -29,6 +32,14 @@ class DifferentialTest {
   @TempDir static Path dir;
 
   private static final int FAST_MODELS = 40;
+
+  /** Rule name to the number of models it rewrote (at any level or target), for the summary. */
+  private static final Map<String, Integer> FIRED = new ConcurrentSkipListMap<>();
+
+  @AfterAll
+  static void printCoverage() {
+    System.out.println("differential: rules fired (models): " + FIRED);
+  }
 
   @TestFactory
   Stream<DynamicTest> generatedModelsKeepOutputsAtEveryLevelAndTarget() {
@@ -53,6 +64,7 @@ class DifferentialTest {
   private static void check(ModelGenerator.Generated gen) throws IOException {
     Path scratch = Files.createDirectories(dir.resolve(gen.name()));
     DifferentialCheck.Outcome o = new DifferentialCheck(ORT.verifier(), scratch).check(gen);
+    o.rulesFired().forEach(r -> FIRED.merge(r, 1, Integer::sum));
     assumeTrue(o.skipped() == null, gen.name() + " skipped: " + o.skipped());
     if (!o.findings().isEmpty()) {
       System.out.println("=== " + gen.name() + "\n" + gen.text());

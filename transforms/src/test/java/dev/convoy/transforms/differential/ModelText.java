@@ -133,8 +133,10 @@ final class ModelText {
     }
   }
 
-  boolean hasOutputs() {
-    return !outputs.isEmpty();
+  /** Whether some input has a symbolic dim (a constant shape must not bake its size in). */
+  boolean dynamic() {
+    return !concreteShapes.keySet().stream()
+        .allMatch(k -> java.util.Arrays.equals(concreteShapes.get(k), altShapes.get(k)));
   }
 
   Map<String, long[]> shapes() {
