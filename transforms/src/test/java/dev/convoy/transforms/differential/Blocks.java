@@ -139,6 +139,54 @@ abstract class Blocks {
     return m.node("Mul", "", x, th);
   }
 
+  /**
+   * One of the small identities O1 and O2 simplify, on the seeded side of safe: a Div by a power
+   * of two (or not), Sub of a Neg, Not before Where, Relu / Clip / Min / Max chains, a Cast round
+   * trip (exact through float64, lossy through float16 or int32), adding zero (+0.0 or -0.0),
+   * multiplying by one, raising to the power one.
+   */
+  String identity(String x) {
+    return switch (pick(9)) {
+      case 0 -> m.node("Div", "", x, scalarT("p2", oneOf(2.0, 0.25, 3.0, 8.0)));
+      case 1 -> chance(0.5) ? m.node("Sub", "", m.node("Neg", "", x), m.node("Relu", "", x))
+          : m.node("Add", "", m.node("Relu", "", x), m.node("Neg", "", x));
+      case 2 -> {
+        String c = m.node("Greater", "", x, scalarT("z", 0));
+        tap(c);
+        yield m.node("Where", "", m.node("Not", "", c), x, m.node("Neg", "", x));
+      }
+      case 3 -> {
+        String r = m.node(oneOf("Relu", "Identity"), "", x);
+        String c = m.node("Clip", "", r, scalarT("lo", oneOf(-1.0, 0.0, 0.5)),
+            scalarT("hi", oneOf(6.0, 1.0)));
+        tap(c);
+        yield m.node(oneOf("Min", "Max"), "", c, scalarT("k", oneOf(0.25, 4.0)));
+      }
+      case 4 -> {
+        String mid = oneOf("float64", "float16", "int32", "float32");
+        if (mid.equals(t)) {
+          mid = "float64";
+        }
+        String c = m.node("Cast", "to=" + code(mid), x);
+        tap(c);
+        yield m.node("Cast", "to=" + code(t), c);
+      }
+      case 5 -> m.node("Add", "", x, scalarT("zero", oneOf(0.0, -0.0)));
+      case 6 -> m.node("Mul", "", scalarT("one", near(1)), x);
+      case 7 -> m.node("Pow", "", x, scalarT("one", near(1)));
+      default -> m.node("Neg", "", m.node("Neg", "", x));
+    };
+  }
+
+  private static int code(String dtype) {
+    return switch (dtype) {
+      case "float32" -> 1;
+      case "int32" -> 6;
+      case "float16" -> 10;
+      default -> 11;
+    };
+  }
+
   static long[] dims(long... d) {
     return d;
   }

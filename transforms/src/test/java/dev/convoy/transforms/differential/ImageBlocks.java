@@ -12,9 +12,10 @@ final class ImageBlocks extends Blocks {
   }
 
   V any(V x) {
-    return switch (pick(14)) {
+    return switch (pick(16)) {
       case 0, 1, 2 -> convBnAct(x);
-      case 3 -> convAffine(x);
+      case 3, 14 -> convAffine(x);
+      case 15 -> new V(identity(x.name()), x.dims());
       case 4 -> residual(x);
       case 5 -> squeezeExcite(x);
       case 6 -> pool(x);

@@ -68,7 +68,7 @@ final class ModelGenerator {
         long d = b.oneOf(4L, 8L);
         String x = m.input(floatType, new long[] {batch, s, d}, sym, new long[] {batch + 2, s, d});
         Blocks.V v = new Blocks.V(x, new long[] {batch, s, d});
-        if (rng.nextInt(3) == 0) {
+        if (rng.nextInt(2) == 0) {
           String mask = rng.nextBoolean() ? null : m.input(floatType, new long[] {batch, 1, 1, s},
               sym, new long[] {batch + 2, 1, 1, s});
           v = b.attention(v, mask);

@@ -13,10 +13,11 @@ final class SequenceBlocks extends Blocks {
   }
 
   V any(V x) {
-    return switch (pick(11)) {
+    return switch (pick(13)) {
       case 0, 1 -> layerNorm(x);
       case 2 -> rmsNorm(x);
-      case 3 -> new V(geluErf(x.name()), x.dims());
+      case 3, 11 -> new V(geluErf(x.name()), x.dims());
+      case 12 -> new V(identity(x.name()), x.dims());
       case 4 -> new V(geluTanh(x.name()), x.dims());
       case 5 -> linear(x, oneOf(4L, 8L, x.dim(2)));
       case 6 -> mlp(x);

@@ -192,6 +192,16 @@ public final class Pooling implements OpFamily {
   record Windows(int[][] offsets, double[] divisors) {}
 
   static Windows windows(Geometry g, long[] in, boolean countPad) {
+    return windows(g, in, countPad, false);
+  }
+
+  /**
+   * The windows; with {@code countPad}, a window divides by its taps inside the padded extent
+   * (AveragePool from opset 19), or by all its taps with {@code countOverhang} (up to opset 18,
+   * where a ceil-mode window reaching past the end padding counts that overhang as padding too,
+   * as ONNX Runtime does).
+   */
+  static Windows windows(Geometry g, long[] in, boolean countPad, boolean countOverhang) {
     int k = in.length;
     int outSize = NdArray.checkedSize(g.out);
     int[][] offsets = new int[outSize][];
@@ -214,7 +224,7 @@ public final class Pooling implements OpFamily {
           if (pos >= 0 && pos < in[a]) {
             tmp[c++] = (int) pos;
           }
-          if (pos >= -g.padBegin[a] && pos < in[a] + g.padEnd[a]) {
+          if (countOverhang || (pos >= -g.padBegin[a] && pos < in[a] + g.padEnd[a])) {
             padded++;
           }
         }
@@ -270,7 +280,7 @@ public final class Pooling implements OpFamily {
       return Kernels.one(maxPool2dFloat(x, g, ctx));
     }
     boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
-    Windows w = windows(g, in, countPad);
+    Windows w = windows(g, in, countPad, countPad && ctx.opset() <= 18);
     int planes = (int) (dims[0] * dims[1]);
     int inPlane = NdArray.checkedSize(in);
     int outPlane = NdArray.checkedSize(g.out);
