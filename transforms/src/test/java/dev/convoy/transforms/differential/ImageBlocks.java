@@ -12,7 +12,10 @@ final class ImageBlocks extends Blocks {
   }
 
   V any(V x) {
-    return switch (pick(16)) {
+    return switch (pick(19)) {
+      case 16 -> head(x);
+      case 17 -> reshapeChain(x);
+      case 18 -> gather(x);
       case 0, 1, 2 -> convBnAct(x);
       case 3, 14 -> convAffine(x);
       case 15 -> new V(identity(x.name()), x.dims());
@@ -412,5 +415,70 @@ final class ImageBlocks extends Blocks {
     }
     String cat = m.node("Concat", "axis=" + oneOf(1, -3), parts);
     return new V(cat, c.dims());
+  }
+
+  /**
+   * A classifier head: global pooling, Flatten or Reshape to [N, C], then Gemm (transA / transB,
+   * alpha, beta varied) or MatMul + Add, then Softmax. Ends the chain (rank 2).
+   */
+  V head(V x) {
+    long c = x.dim(1);
+    String g = m.node(oneOf("GlobalAveragePool", "GlobalMaxPool"), "", x.name());
+    String flat = chance(0.5) ? m.node("Flatten", "axis=1", g)
+        : m.node("Reshape", "", g, m.ints("shape", 0, -1));
+    tap(flat);
+    long k = oneOf(3L, 5L);
+    String y;
+    if (chance(0.5)) {
+      boolean transB = chance(0.6);
+      String w = weights("w", transB ? dims(k, c) : dims(c, k), -1, 1);
+      String attrs = "transB=" + (transB ? 1 : 0);
+      if (chance(0.3)) {
+        attrs += ", alpha=" + oneOf(1.0f, 0.5f) + ", beta=" + oneOf(1.0f, 2.0f);
+      }
+      y = m.node("Gemm", attrs, flat, w, weights("b", oneOf(dims(k), dims(1, k)), -0.5, 0.5));
+    } else {
+      y = m.node("Add", "", m.node("MatMul", "", flat, weights("w", dims(c, k), -1, 1)),
+          weights("b", dims(k), -0.5, 0.5));
+    }
+    tap(y);
+    return new V(m.node("Softmax", "axis=" + oneOf(1, -1), y), dims(x.dim(0), k));
+  }
+
+  /** Reshape / Flatten / Squeeze / Unsqueeze round trips back to [N, C, H, W], or not quite. */
+  V reshapeChain(V x) {
+    long c = x.dim(1);
+    long h = x.dim(2);
+    long w = x.dim(3);
+    String y = switch (pick(3)) {
+      case 0 -> m.node("Reshape", "", x.name(), m.ints("shape", 0, c, h * w));
+      case 1 -> m.node("Unsqueeze", "", x.name(), m.ints("axes", oneOf(2L, -1L, 0L)));
+      default -> m.node("Reshape", "", x.name(), m.ints("shape", 0, c * h, w));
+    };
+    tap(y);
+    if (chance(0.4)) {
+      y = m.node("Relu", "", y);
+    }
+    y = m.node("Reshape", "", y, m.ints("shape", chance(0.7) ? dims(0, c, h, w) : dims(-1, c, h, w)));
+    if (chance(0.4)) {
+      String u = m.node("Unsqueeze", "", y, m.ints("axes", 1));
+      tap(u);
+      y = m.node("Squeeze", "", u, m.ints("axes", oneOf(1L, -4L)));
+    }
+    return new V(y, x.dims());
+  }
+
+  /** Gather along the channel or a spatial axis with a 1-D index (negative indices too). */
+  V gather(V x) {
+    int axis = oneOf(1, 2, 3, -1);
+    long n = x.dim(axis);
+    long[] idx = new long[(int) Math.max(1, n - 1)];
+    for (int i = 0; i < idx.length; i++) {
+      idx[i] = chance(0.2) ? -(1 + pick((int) n)) : pick((int) n);
+    }
+    String y = m.node("Gather", "axis=" + axis, x.name(), m.ints("idx", idx));
+    long[] d = x.dims().clone();
+    d[axis < 0 ? axis + 4 : axis] = idx.length;
+    return new V(y, d);
   }
 }
