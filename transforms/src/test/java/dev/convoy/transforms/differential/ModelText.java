@@ -64,28 +64,27 @@ final class ModelText {
 
   /** A floating initializer of random values in [lo, hi). */
   String randomInit(String hint, String dtype, long[] dims, double lo, double hi) {
-    long n = 1;
-    for (long x : dims) {
-      n *= x;
-    }
-    StringJoiner v = new StringJoiner(", ");
-    for (long i = 0; i < n; i++) {
-      v.add(Float.toString((float) (lo + rng.nextDouble() * (hi - lo))));
-    }
-    return init(hint, dtype, dims, v.toString());
+    return init(hint, dtype, dims, values(dims,
+        () -> Float.toString((float) (lo + rng.nextDouble() * (hi - lo)))));
   }
 
   /** An integer initializer of random values in [lo, hi]. */
   String randomInts(String hint, String dtype, long[] dims, int lo, int hi) {
+    return init(hint, dtype, dims, values(dims,
+        () -> Integer.toString(lo + rng.nextInt(hi - lo + 1))));
+  }
+
+  /** As many literals from {@code next} as {@code dims} holds elements, comma-separated. */
+  private static String values(long[] dims, java.util.function.Supplier<String> next) {
     long n = 1;
     for (long x : dims) {
       n *= x;
     }
     StringJoiner v = new StringJoiner(", ");
     for (long i = 0; i < n; i++) {
-      v.add(Integer.toString(lo + rng.nextInt(hi - lo + 1)));
+      v.add(next.get());
     }
-    return init(hint, dtype, dims, v.toString());
+    return v.toString();
   }
 
   String scalar(String hint, String dtype, double value) {
