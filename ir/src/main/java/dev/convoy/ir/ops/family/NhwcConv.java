@@ -13,6 +13,7 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Depthwise;
 import dev.convoy.ir.ops.runtime.NhwcGemm;
 import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.runtime.Scratch;
@@ -31,8 +32,8 @@ import java.util.List;
  * patch row is a run of contiguous channel vectors, so im2col is a series of array copies) by the
  * weight viewed as {@code [kh*kw*C/group, M]}, pixels as the long dimension: {@link NhwcGemm}'s
  * kernel (weights packed once per constant, bias and activation applied per block) runs it
- * straight on the input for a 1x1 stride-1 convolution; a depthwise one adds weighted channel
- * vectors. Results are the NCHW kernels' up to float reassociation (taps summed in (kh, kw, C)
+ * straight on the input for a 1x1 stride-1 convolution; a depthwise one runs on {@link
+ * Depthwise}'s kernel (channel vectors times the taps' weight vectors). Results are the NCHW kernels' up to float reassociation (taps summed in (kh, kw, C)
  * order rather than (C, kh, kw)). {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
  * weight stored as {@code [C, kh, kw, M]}. Float32 only.
  */
@@ -333,43 +334,20 @@ public final class NhwcConv implements OpFamily {
   }
 
   /**
-   * Depthwise ({@code group == C == M}): every output pixel accumulates, tap by tap in kernel
-   * order, the input's channel vector times the tap's weight vector ({@link
-   * NhwcGemm#depthwisePixel}), added to the bias. Rows of output pixels run in parallel, each
-   * activated while in cache.
+   * Depthwise ({@code group == C == M}) on {@link Depthwise}'s kernel, rows of output pixels in
+   * parallel, each activated while in cache.
    */
   private static void depthwise(Io io, float[] w, float[] bias, Shape2d s, Activation act,
       Parallel par) {
-    int c = s.c;
-    int taps = s.kh * s.kw;
-    par.forRange(s.n * s.oh, (long) s.ow * taps * c, (from, to) -> {
-      int[] src = new int[taps];
-      int[] wOff = new int[taps];
+    Depthwise.Geometry g = new Depthwise.Geometry(s.n, s.ih, s.iw, s.c, s.kh, s.kw, s.oh, s.ow,
+        s.sh, s.sw, s.dh, s.dw, s.ph, s.pw);
+    int rowFloats = s.ow * s.c;
+    par.forRange(s.n * s.oh, (long) rowFloats * s.kh * s.kw, (from, to) -> {
+      Depthwise.Taps taps = g.taps();
       for (int row = from; row < to; row++) {
-        int img = row / s.oh;
-        int oy = row % s.oh;
-        int rowStart = io.y0() + row * s.ow * c;
-        for (int ox = 0; ox < s.ow; ox++) {
-          int inside = 0;
-          for (int a = 0; a < s.kh; a++) {
-            int iy = oy * s.sh - s.ph + a * s.dh;
-            for (int bb = 0; bb < s.kw; bb++) {
-              int ix = ox * s.sw - s.pw + bb * s.dw;
-              if (iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw) {
-                src[inside] = io.x0() + ((img * s.ih + iy) * s.iw + ix) * c;
-                wOff[inside++] = (a * s.kw + bb) * c;
-              }
-            }
-          }
-          int dst = rowStart + ox * c;
-          if (bias == null) {
-            Arrays.fill(io.y(), dst, dst + c, 0f);
-          } else {
-            System.arraycopy(bias, 0, io.y(), dst, c);
-          }
-          NhwcGemm.depthwisePixel(io.x(), src, wOff, inside, w, io.y(), dst, c);
-        }
-        act.applyTo(io.y(), rowStart, rowStart + s.ow * c);
+        Depthwise.row(g, io.x(), io.x0(), w, bias, row, taps, io.y(), io.y0());
+        int rowStart = io.y0() + row * rowFloats;
+        act.applyTo(io.y(), rowStart, rowStart + rowFloats);
       }
     });
   }

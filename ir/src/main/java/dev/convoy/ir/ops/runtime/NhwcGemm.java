@@ -14,8 +14,8 @@ package dev.convoy.ir.ops.runtime;
  * is {@code 0 + a0*b0 + a1*b1 + ...} in plain k order (a multiply then an add, no fused
  * multiply-add), then {@code + bias}, as {@link Blas#sgemm} on zeros followed by the bias sums
  * it; the Vector API path ({@code VectorNhwc}, when {@link Blas#vectorized()}) equals the scalar
- * one bit for bit. The per-channel-vector loops of depthwise
- * convolution and max pooling live here too, for the same reason (channels are the vector axis).
+ * one bit for bit. The per-channel-vector loop of max pooling lives here too, for the same reason
+ * (channels are the vector axis).
  */
 public final class NhwcGemm {
   private static final boolean VECTOR = Blas.vectorized();
@@ -101,32 +101,6 @@ public final class NhwcGemm {
           y[dst + j] = bias == null ? acc[j] : acc[j] + bias[b0 + j];
         }
       }
-    }
-  }
-
-  /**
-   * One output pixel of a depthwise convolution: {@code y[dst + j] += sum over t < taps of
-   * w[wOff[t] + j] * x[src[t] + j]} for channels {@code j < c}, the taps inside the input listed
-   * in kernel order, accumulated from zero with a multiply then an add each and then added to
-   * what y holds (its bias).
-   */
-  public static void depthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w,
-      float[] y, int dst, int c) {
-    if (VECTOR) {
-      VectorNhwc.depthwisePixel(x, src, wOff, taps, w, y, dst, c);
-    } else {
-      scalarDepthwisePixel(x, src, wOff, taps, w, y, dst, c);
-    }
-  }
-
-  static void scalarDepthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w,
-      float[] y, int dst, int c) {
-    for (int j = 0; j < c; j++) {
-      float v = 0f;
-      for (int t = 0; t < taps; t++) {
-        v = v + w[wOff[t] + j] * x[src[t] + j];
-      }
-      y[dst + j] = y[dst + j] + v;
     }
   }
 

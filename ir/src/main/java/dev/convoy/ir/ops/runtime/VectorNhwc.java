@@ -263,56 +263,6 @@ final class VectorNhwc {
   }
 
   /**
-   * As {@link NhwcGemm#depthwisePixel}: two vectors of channels at a time, for two chains. When
-   * {@code c} is not a whole number of vectors but at least one, the last vector {@code [c - L,
-   * c)} is summed first (from y as it was) and stored last, over lanes the loop stores with the
-   * same values, so no channel falls to the scalar loop.
-   */
-  static void depthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w, float[] y,
-      int dst, int c) {
-    boolean overlap = c % L != 0 && c > L;
-    FloatVector last = overlap
-        ? FloatVector.fromArray(S, y, dst + c - L).add(sum(x, src, wOff, taps, w, c - L)) : null;
-    int j = 0;
-    for (; j + 2 * L <= c; j += 2 * L) {
-      FloatVector v0 = FloatVector.zero(S);
-      FloatVector v1 = v0;
-      for (int t = 0; t < taps; t++) {
-        int xs = src[t] + j;
-        int ws = wOff[t] + j;
-        v0 = v0.add(FloatVector.fromArray(S, w, ws).mul(FloatVector.fromArray(S, x, xs)));
-        v1 = v1.add(FloatVector.fromArray(S, w, ws + L).mul(FloatVector.fromArray(S, x, xs + L)));
-      }
-      FloatVector.fromArray(S, y, dst + j).add(v0).intoArray(y, dst + j);
-      FloatVector.fromArray(S, y, dst + j + L).add(v1).intoArray(y, dst + j + L);
-    }
-    for (; j + L <= c; j += L) {
-      FloatVector.fromArray(S, y, dst + j).add(sum(x, src, wOff, taps, w, j)).intoArray(y, dst + j);
-    }
-    if (overlap) {
-      last.intoArray(y, dst + c - L);
-      return;
-    }
-    for (; j < c; j++) {
-      float v = 0f;
-      for (int t = 0; t < taps; t++) {
-        v = v + w[wOff[t] + j] * x[src[t] + j];
-      }
-      y[dst + j] = y[dst + j] + v;
-    }
-  }
-
-  /** The taps' sum for channels {@code [j, j + L)}, from zero in tap order. */
-  private static FloatVector sum(float[] x, int[] src, int[] wOff, int taps, float[] w, int j) {
-    FloatVector v = FloatVector.zero(S);
-    for (int t = 0; t < taps; t++) {
-      v = v.add(FloatVector.fromArray(S, w, wOff[t] + j)
-          .mul(FloatVector.fromArray(S, x, src[t] + j)));
-    }
-    return v;
-  }
-
-  /**
    * As {@link NhwcGemm#maxInto}; a last partial vector is redone as the vector ending at {@code
    * c}, since taking the maximum again changes no lane already done.
    */
