@@ -14,8 +14,7 @@ package dev.convoy.ir.ops.runtime;
  * is {@code 0 + a0*b0 + a1*b1 + ...} in plain k order (a multiply then an add, no fused
  * multiply-add), then {@code + bias}, as {@link Blas#sgemm} on zeros followed by the bias sums
  * it; the Vector API path ({@code VectorNhwc}, when {@link Blas#vectorized()}) equals the scalar
- * one bit for bit. The per-channel-vector loop of max pooling lives here too, for the same reason
- * (channels are the vector axis).
+ * one bit for bit.
  */
 public final class NhwcGemm {
   private static final boolean VECTOR = Blas.vectorized();
@@ -101,25 +100,6 @@ public final class NhwcGemm {
           y[dst + j] = bias == null ? acc[j] : acc[j] + bias[b0 + j];
         }
       }
-    }
-  }
-
-  /**
-   * {@code acc[j] = x[s + j] > acc[j] ? x[s + j] : acc[j]} over {@code c} channels (max pooling:
-   * a NaN only wins as the first tap, as in the standard kernel).
-   */
-  public static void maxInto(float[] x, int s, float[] acc, int c) {
-    if (VECTOR) {
-      VectorNhwc.maxInto(x, s, acc, c);
-    } else {
-      scalarMaxInto(x, s, acc, c);
-    }
-  }
-
-  static void scalarMaxInto(float[] x, int s, float[] acc, int c) {
-    for (int j = 0; j < c; j++) {
-      float v = x[s + j];
-      acc[j] = v > acc[j] ? v : acc[j];
     }
   }
 }

@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Depthwise}'s span kernel on the JDK's Vector API with the preferred species (the one
  * {@link VectorGemm} and {@link VectorNhwc} use): one vector of channels at a time across the
  * span's pixels, so a 3x3 kernel's nine weight vectors (and the bias) stay in registers while
- * the pixels stream; other kernels reload their weight vectors per pixel. Channels past the last
+ * the pixels stream; other tap counts reload their weight vectors per pixel, two vectors of
+ * channels at a time (two independent sums). Channels past the last
  * whole vector are redone as the vector ending at {@code c} (the same values again on the lanes
  * already stored; the output never aliases the input), or by the scalar loop when {@code c} is
  * shorter than a vector. Same operations in the same order as the scalar loop: equal bit for bit.
@@ -25,7 +26,13 @@ final class VectorDepthwise {
       Depthwise.scalarSpan(x, xs, step, tx, tw, n, w, bias, y, ys, count, c);
       return;
     }
-    for (int j = 0; j < c; j += L) {
+    int j = 0;
+    if (n != 9) {
+      for (; j + 2 * L <= c; j += 2 * L) {
+        anyTwo(x, xs, step, tx, tw, n, w, bias, y, ys, count, c, j);
+      }
+    }
+    for (; j < c; j += L) {
       int jv = Math.min(j, c - L);
       if (n == 9) {
         nine(x, xs, step, tx, tw, w, bias, y, ys, count, c, jv);
@@ -70,6 +77,36 @@ final class VectorDepthwise {
         acc = acc.add(FloatVector.fromArray(S, bias, j));
       }
       acc.intoArray(y, yp);
+    }
+  }
+
+  /**
+   * Any number of taps on two vectors of channels, {@code [j, j + 2L)}: two independent sums per
+   * pixel sharing each tap's offsets.
+   */
+  private static void anyTwo(float[] x, int xs, int step, int[] tx, int[] tw, int n, float[] w,
+      float[] bias, float[] y, int ys, int count, int c, int j) {
+    for (int p = 0, xp = xs + j, yp = ys + j; p < count; p++, xp += step, yp += c) {
+      FloatVector acc0 = FloatVector.zero(S);
+      FloatVector acc1 = acc0;
+      if (n > 0) {
+        acc0 = FloatVector.fromArray(S, w, tw[0] + j).mul(FloatVector.fromArray(S, x, xp + tx[0]));
+        acc1 = FloatVector.fromArray(S, w, tw[0] + j + L)
+            .mul(FloatVector.fromArray(S, x, xp + tx[0] + L));
+      }
+      for (int t = 1; t < n; t++) {
+        int wt = tw[t] + j;
+        int xt = xp + tx[t];
+        acc0 = acc0.add(FloatVector.fromArray(S, w, wt).mul(FloatVector.fromArray(S, x, xt)));
+        acc1 = acc1.add(FloatVector.fromArray(S, w, wt + L)
+            .mul(FloatVector.fromArray(S, x, xt + L)));
+      }
+      if (bias != null) {
+        acc0 = acc0.add(FloatVector.fromArray(S, bias, j));
+        acc1 = acc1.add(FloatVector.fromArray(S, bias, j + L));
+      }
+      acc0.intoArray(y, yp);
+      acc1.intoArray(y, yp + L);
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.convoy.ir.ops.runtime;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -260,30 +259,5 @@ final class VectorNhwc {
     c31.intoArray(ct, 3 * P + L);
     c32.intoArray(ct, 3 * P + 2 * L);
     c33.intoArray(ct, 3 * P + 3 * L);
-  }
-
-  /**
-   * As {@link NhwcGemm#maxInto}; a last partial vector is redone as the vector ending at {@code
-   * c}, since taking the maximum again changes no lane already done.
-   */
-  static void maxInto(float[] x, int s, float[] acc, int c) {
-    int j = 0;
-    for (; j + L <= c; j += L) {
-      maxVector(x, s, acc, j);
-    }
-    if (j < c && c >= L) {
-      maxVector(x, s, acc, c - L);
-      return;
-    }
-    for (; j < c; j++) {
-      float v = x[s + j];
-      acc[j] = v > acc[j] ? v : acc[j];
-    }
-  }
-
-  private static void maxVector(float[] x, int s, float[] acc, int j) {
-    FloatVector v = FloatVector.fromArray(S, x, s + j);
-    FloatVector m = FloatVector.fromArray(S, acc, j);
-    m.blend(v, v.compare(VectorOperators.GT, m)).intoArray(acc, j);
   }
 }

@@ -120,6 +120,36 @@ class NhwcOpsTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', value = {
+      "kernel_shape=[5,5], pads=[2,2,2,2]",
+      "kernel_shape=[3,3], pads=[1,1,1,1]",
+      "kernel_shape=[4,3], pads=[0,1,3,2], dilations=[2,1]",
+      "kernel_shape=[3,5], strides=[1,2], ceil_mode=1, pads=[1,2,1,2]",
+      "kernel_shape=[3,3], strides=[2,2], pads=[1,1,1,1]"})
+  void nhwcMaxPoolTakesTheFirstTapThenGreaterOnesInEitherPass(String attrs) {
+    // Values in {-1, -0.0, 0.0, 1} and one in eight NaN: the first tap, signed-zero ties and
+    // NaNs inside windows all decide outputs; large stride-1 windows take the two-pass path.
+    Random rnd = new Random(attrs.hashCode());
+    float[] v = new float[2 * 24 * 9 * 11];
+    for (int i = 0; i < v.length; i++) {
+      int k = rnd.nextInt(8);
+      v[i] = k == 0 ? Float.NaN : k < 3 ? -0.0f : k < 5 ? 0.0f : k < 7 ? 1f : -1f;
+    }
+    NdArray x = NdArray.ofFloats(new long[] {2, 24, 9, 11}, v);
+    Map<String, Attribute> a = attrs(attrs);
+    // The general (float64) path takes the first tap, then only greater ones; the float32
+    // kernel's Math.max may return 0.0 where the first tap was -0.0.
+    NdArray want = transpose(cast(run("", "MaxPool", a, cast(x, 11)), 1), TO_NHWC);
+    NdArray got = run("convoy", "NhwcMaxPool", a, transpose(x, TO_NHWC));
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  private static NdArray cast(NdArray x, long to) {
+    return OneNode.of("Cast").in(x).attr("to", Attribute.of(to)).run();
+  }
+
+  @ParameterizedTest(name = "{0}")
   @CsvSource({"DCR", "CRD"})
   void nhwcDepthToSpaceMovesWhatDepthToSpaceMoves(String mode) {
     NdArray x = random(new Random(mode.hashCode()), 2, 18, 3, 4);

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@link NhwcGemm}'s product equals the textbook loop (zero, then {@code + a*b} in k order, then
  * {@code + bias}) bit for bit on both paths, over widths that leave partial vectors and partial
- * panels, row counts that leave partial register tiles, groups and strided rows; its max loop
- * equals its scalar reference, NaN included; elements outside the product stay.
+ * panels, row counts that leave partial register tiles, groups and strided rows; elements
+ * outside the product stay.
  */
 class NhwcGemmTest {
 
@@ -59,28 +59,6 @@ class NhwcGemmTest {
   void theVectorKernelsRunUnderTheTestJvm() {
     assumeTrue(Blas.vectorized(), "the Vector API module is not loaded (-Dconvoy.vector=false)");
     assertEquals(true, NhwcGemm.vectorized());
-  }
-
-  @ParameterizedTest(name = "channels {0}")
-  @CsvSource({"5", "16", "24", "27", "40"})
-  void maxIntoKeepsTheFirstNaNAndTakesOnlyGreaterValues(int c) {
-    Random rnd = new Random(c);
-    float[] x = random(rnd, c + 3);
-    x[4] = Float.NaN;
-    float[] acc = random(rnd, c);
-    acc[1] = Float.NaN;
-    acc[2] = -0.0f;
-    x[3 + 2] = 0.0f;
-    float[] want = acc.clone();
-    for (int j = 0; j < c; j++) {
-      want[j] = x[3 + j] > want[j] ? x[3 + j] : want[j];
-    }
-    float[] scalar = acc.clone();
-    float[] dispatched = acc.clone();
-    NhwcGemm.scalarMaxInto(x, 3, scalar, c);
-    NhwcGemm.maxInto(x, 3, dispatched, c);
-    assertArrayEquals(want, scalar);
-    assertArrayEquals(want, dispatched);
   }
 
   private static float[] random(Random rnd, int n) {
