@@ -202,7 +202,7 @@ class NhwcOpsTest {
 
   @ParameterizedTest(name = "axis {1} group {2}")
   @CsvSource({"nhwc last axis, 3, 2", "nchw channels, 1, 3", "first axis, 0, 2",
-      "odd sizes, 2, 5", "one group, 3, 1"})
+      "odd sizes, 2, 5", "one group, 3, 1", "nhwc last axis three groups, 3, 3"})
   void channelShuffleIsReshapeTransposeReshape(String name, int axis, int group) {
     long[] dims = {4, 6, 10, 30};
     dims[axis] = dims[axis] / group * group;
