@@ -89,6 +89,12 @@ public final class NhwcConv implements OpFamily {
     NdArray out = ctx.output(0, DType.FLOAT, outDims);
     float[] y = (float[]) out.array();
     int y0 = out.offset();
+    if (geo.strides()[0] == kh && geo.strides()[1] == kw && geo.dilations()[0] == 1
+        && geo.dilations()[1] == 1 && geo.padBegin()[0] == 0 && geo.padBegin()[1] == 0
+        && oh == ih * kh && ow == iw * kw) {
+      tiles(ctx, x, w.floats(), bias, new int[] {n, ih, iw, c, kh, kw, m}, y, y0);
+      return out;
+    }
     for (int off = y0; off < y0 + out.size(); off += m) {
       if (bias == null) {
         Arrays.fill(y, off, off + m, 0f);
@@ -133,6 +139,46 @@ public final class NhwcConv implements OpFamily {
       }
     }
     return out;
+  }
+
+  /**
+   * ConvTranspose whose stride is its kernel, unpadded (FPN-style 2x2 upsampling): every output
+   * pixel gets exactly one tap, and for input row {@code iy} and kernel row {@code a} the outputs
+   * of output row {@code iy*kh + a} are, input pixel after input pixel, the taps {@code (a, 0..kw)}
+   * of each: one GEMM {@code [iw, C] x [C, kw*M]} written straight into that output row (the
+   * weight packed once as kh groups of {@code kw*M} columns, the bias repeated kw times per group).
+   * The same sums as the col2im path, with no zeroed output, column buffer or scatter.
+   */
+  private static void tiles(KernelContext ctx, NdArray x, float[] ws, float[] bias, int[] size,
+      float[] y, int y0) {
+    int n = size[0];
+    int ih = size[1];
+    int iw = size[2];
+    int c = size[3];
+    int kh = size[4];
+    int kw = size[5];
+    int m = size[6];
+    int row = kw * m;
+    NhwcGemm.Packed packed =
+        ctx.weightForm(1, ws, new PackKey(c, row, kh), () -> NhwcGemm.pack(ws, c, row, kh));
+    float[] tiled = null;
+    if (bias != null) {
+      tiled = new float[kh * row];
+      for (int t = 0; t < kh * kw; t++) {
+        System.arraycopy(bias, 0, tiled, t * m, m);
+      }
+    }
+    float[] bt = tiled;
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    ctx.parallel().forRange(n * ih, (long) iw * c * kh * row, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        for (int a = 0; a < kh; a++) {
+          NhwcGemm.multiply(iw, xs, x0 + r * iw * c, c, packed, a, bt, y,
+              y0 + (r * kh + a) * iw * row, row);
+        }
+      }
+    });
   }
 
   /**

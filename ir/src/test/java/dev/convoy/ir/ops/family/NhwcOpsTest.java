@@ -78,6 +78,8 @@ class NhwcOpsTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = ';', value = {
       "stride 2 kernel 2; 6; 8; 5; strides=[2,2]",
+      "stride 3 kernel 3, one output channel; 4; 1; 3; strides=[3,3]",
+      "stride 2 kernel 2, wide output; 3; 70; 2; strides=[2,2]",
       "stride 2 kernel 3 padded; 5; 70; 3; strides=[2,2], pads=[1,1,1,1], output_padding=[1,1]",
       "dilated; 3; 4; 3; dilations=[2,2], pads=[0,1,1,0]",
       "same upper; 4; 9; 3; strides=[2,2], auto_pad=SAME_UPPER"})
