@@ -25,10 +25,10 @@ import java.util.List;
  * (the attributes of MaxPool without the indices output, and of AveragePool),
  * {@code NhwcGlobalAveragePool} and {@code NhwcGlobalMaxPool} ({@code [N, 1, 1, C]}), and {@code
  * NhwcLRN} (LRN's attributes, the window running over the last axis). Window geometry is
- * {@link Pooling}'s; every output pixel reduces whole channel vectors (zero-based copies, so the
- * channel loop vectorizes). Each computes what the standard op computes on the transposed data:
- * max takes the first tap then any greater one, sums run in double in the standard kernels'
- * order. Float32 only.
+ * {@link Pooling}'s; every output pixel reduces whole channel vectors (max pooling on {@link
+ * ChannelMax}, averages through zero-based copies, so the channel loop vectorizes). Each computes
+ * what the standard op computes on the transposed data: max takes the first tap then any greater
+ * one, sums run in double in the standard kernels' order. Float32 only.
  */
 public final class NhwcPooling implements OpFamily {
 
@@ -240,29 +240,34 @@ public final class NhwcPooling implements OpFamily {
     int n = (int) d[0];
     int plane = (int) (d[1] * d[2]);
     int c = (int) d[3];
-    float[] xs = x.floats();
-    float[] y = new float[n * c];
+    // Read where the input lies and written into the kernel's output (arena views included).
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    NdArray out = ctx.output(0, DType.FLOAT, new long[] {d[0], 1, 1, d[3]});
+    float[] y = (float[]) out.array();
+    int y0 = out.offset();
     ctx.parallel().forRange(n, (long) plane * c, (from, to) -> {
-      float[] tap = new float[c];
       double[] acc = new double[c];
       for (int img = from; img < to; img++) {
         Arrays.fill(acc, mode == Mode.MAX ? Double.NEGATIVE_INFINITY : 0);
         for (int p = 0; p < plane; p++) {
-          System.arraycopy(xs, (img * plane + p) * c, tap, 0, c);
+          int src = x0 + (img * plane + p) * c;
           if (mode == Mode.MAX) {
             for (int j = 0; j < c; j++) {
-              acc[j] = Math.max(acc[j], tap[j]);
+              acc[j] = Math.max(acc[j], xs[src + j]);
             }
           } else {
-            sumInto(tap, acc, c);
+            for (int j = 0; j < c; j++) {
+              acc[j] += xs[src + j];
+            }
           }
         }
         for (int j = 0; j < c; j++) {
-          y[img * c + j] = (float) (mode == Mode.MAX ? acc[j] : acc[j] / plane);
+          y[y0 + img * c + j] = (float) (mode == Mode.MAX ? acc[j] : acc[j] / plane);
         }
       }
     });
-    return NdArray.wrap(DType.FLOAT, new long[] {d[0], 1, 1, d[3]}, y);
+    return out;
   }
 
   /**

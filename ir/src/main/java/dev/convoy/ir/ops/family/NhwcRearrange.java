@@ -94,6 +94,14 @@ public final class NhwcRearrange implements OpFamily {
     for (int o = 0; o < outer; o++) {
       int src = x0 + o * c;
       int dst = y0 + o * c;
+      if (g == 2) {
+        // ShuffleNet's two branches: the two halves interleaved, one pass over each.
+        for (int j = 0; j < per; j++, dst += 2) {
+          y[dst] = x[src + j];
+          y[dst + 1] = x[src + per + j];
+        }
+        continue;
+      }
       for (int j = 0; j < per; j++) {
         for (int i = 0; i < g; i++) {
           y[dst++] = x[src + i * per + j];
