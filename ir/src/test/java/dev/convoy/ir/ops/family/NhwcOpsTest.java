@@ -54,7 +54,12 @@ class NhwcOpsTest {
       "strided pointwise; 1; 8; 9; 9; 70; 1; 1; strides=[2,2];",
       "pointwise partial vector and tile; 1; 10; 3; 7; 37; 1; 1; ; LeakyRelu",
       "3x3 over four panels; 1; 7; 6; 5; 116; 3; 1; pads=[1,1,1,1]; Relu",
-      "grouped pointwise; 1; 9; 5; 5; 60; 1; 3; ; Swish"})
+      "grouped pointwise; 1; 9; 5; 5; 60; 1; 3; ; Swish",
+      "dilated rows only; 1; 5; 9; 8; 20; 3; 1; dilations=[2,1], pads=[2,1,2,1]; Relu",
+      "valid windows batch 2 (read in place); 2; 6; 7; 8; 33; 3; 1; strides=[2,1];",
+      "padded below and right only; 1; 3; 6; 7; 40; 3; 1; pads=[0,0,2,3]; Relu",
+      "one input channel 5x5; 1; 1; 11; 10; 64; 5; 1; pads=[2,2,2,2];",
+      "pads wider than the reach; 1; 4; 5; 5; 24; 1; 1; strides=[2,2], pads=[1,2,3,1];"})
   void nhwcConvIsConvOnTransposedData(String name, int n, int c, int h, int w, int m, int k,
       int group, String attrs, String activation) {
     Random rnd = new Random(name.hashCode());

@@ -11,10 +11,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@link NhwcGemm}'s product equals the textbook loop (zero, then {@code + a*b} in k order, then
- * {@code + bias}) bit for bit on both paths, over widths that leave partial vectors and partial
- * panels, row counts that leave partial register tiles, groups and strided rows; elements
- * outside the product stay.
+ * {@link NhwcGemm}'s product equals the textbook loop (zero, then {@code fma(a, b, acc)} in k
+ * order, then {@code + bias}) bit for bit on both paths, over widths that leave partial vectors and
+ * partial panels, row counts that leave partial register tiles (of four and of eight rows), groups
+ * and strided rows; elements outside the product stay.
  */
 class NhwcGemmTest {
 
@@ -22,7 +22,8 @@ class NhwcGemmTest {
   @CsvSource({
       "1, 1, 1, 1, true", "4, 3, 8, 1, true", "7, 16, 16, 1, false", "13, 27, 24, 1, true",
       "9, 64, 32, 1, true", "6, 5, 37, 1, true", "33, 48, 96, 1, false", "5, 9, 116, 1, true",
-      "10, 12, 6, 2, true", "11, 8, 20, 3, false", "4, 7, 64, 2, true"})
+      "10, 12, 6, 2, true", "11, 8, 20, 3, false", "4, 7, 64, 2, true", "8, 5, 16, 1, true",
+      "23, 11, 32, 1, true", "19, 7, 9, 1, false", "21, 6, 40, 2, true", "17, 3, 96, 1, true"})
   void multiplyIsTheKOrderLoopPlusBias(int rows, int k, int mg, int groups, boolean withBias) {
     Random rnd = new Random(31L * rows + 7L * k + mg + groups);
     int m = mg * groups;
@@ -43,7 +44,7 @@ class NhwcGemmTest {
         for (int j = 0; j < mg; j++) {
           float acc = 0f;
           for (int kk = 0; kk < k; kk++) {
-            acc = acc + a[aOff + r * lda + kk] * w[kk * m + g * mg + j];
+            acc = Math.fma(a[aOff + r * lda + kk], w[kk * m + g * mg + j], acc);
           }
           want[yOff + r * ldy + j] = withBias ? acc + bias[g * mg + j] : acc;
         }
