@@ -1,6 +1,5 @@
 package dev.convoy.runners.bench;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.convoy.ir.eval.Evaluator;
@@ -15,7 +14,6 @@ import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.Target;
 import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.verify.ModelVerification;
-import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -23,7 +21,6 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -103,23 +100,8 @@ public final class LayoutBenchmark {
   private static double[] cpuAgainstOrt(Path model, Map<String, Tensor> inputs, Runnable o3,
       int warmup, int reps) throws OrtException {
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      o.setIntraOpNumThreads(1);
-      o.setInterOpNumThreads(1);
-      try (OrtSession s = OrtVerifier.environment().createSession(model.toString(), o)) {
-        Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
-        for (var e : inputs.entrySet()) {
-          feeds.put(e.getKey(), OrtVerifier.toOrt(e.getKey(), e.getValue()));
-        }
-        try {
-          Runnable ort = () -> {
-            try (OrtSession.Result r = s.run(feeds)) {
-              r.size();
-            } catch (OrtException e) {
-              throw new IllegalStateException(e);
-            }
-          };
+    return EvalBenchmark.withOrt(model, inputs, 1, OrtSession.SessionOptions.OptLevel.ALL_OPT,
+        ort -> {
           long start = System.nanoTime();
           for (int i = 0; i < warmup || System.nanoTime() - start < 1_000_000_000L; i++) {
             o3.run();
@@ -135,11 +117,7 @@ public final class LayoutBenchmark {
             }
           }
           return new double[] {BenchTable.median(ms[0]), BenchTable.median(ms[1])};
-        } finally {
-          feeds.values().forEach(OnnxTensor::close);
-        }
-      }
-    }
+        });
   }
 
   private static boolean channelsLast(Graph g) {
