@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link ExpKernels} on the JDK's Vector API: floats widened to double lanes, the double
  * exponential of the vector library (SVML on x86, accurate to an ulp as {@link Math#exp} is),
- * then rounded back. Loaded only when {@link Blas#vectorized()} holds.
+ * then rounded back; GELU in float32 lanes, the same operations as {@link ExpKernels#erfFloat}.
+ * Loaded only when {@link Blas#vectorized()} holds.
  */
 final class VectorExp {
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -80,5 +81,52 @@ final class VectorExp {
       r.intoArray(o, io + i);
     }
     return end;
+  }
+
+  /** As {@link ExpKernels#gelu}; returns how many leading elements it wrote (whole vectors). */
+  static int gelu(float[] a, int ia, float[] o, int io, int n) {
+    int end = n / FS.length() * FS.length();
+    for (int i = 0; i < end; i += FS.length()) {
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      x.mul(0.5f).mul(erf(x.mul(ExpKernels.FRAC_1_SQRT2)).add(1f)).intoArray(o, io + i);
+    }
+    return end;
+  }
+
+  /** {@link ExpKernels#erfFloat} lane by lane, operation for operation. */
+  private static FloatVector erf(FloatVector x) {
+    FloatVector ax = x.abs();
+    FloatVector s = ax.mul(ax);
+    FloatVector small = FloatVector.broadcast(FS, ExpKernels.ERF_S0)
+        .fma(s, bc(ExpKernels.ERF_S1)).fma(s, bc(ExpKernels.ERF_S2))
+        .fma(s, bc(ExpKernels.ERF_S3)).fma(s, bc(ExpKernels.ERF_S4))
+        .fma(s, bc(ExpKernels.ERF_S5));
+    small = small.fma(ax, ax);
+    FloatVector c = ax.min(ExpKernels.ERF_CLAMP);
+    FloatVector q = FloatVector.broadcast(FS, ExpKernels.ERF_B0)
+        .fma(c, bc(ExpKernels.ERF_B1)).fma(c, bc(ExpKernels.ERF_B2))
+        .fma(c, bc(ExpKernels.ERF_B3)).fma(c, bc(ExpKernels.ERF_B4))
+        .fma(c, bc(ExpKernels.ERF_B5)).fma(c, bc(ExpKernels.ERF_B6));
+    FloatVector t = q.fma(c, c).neg();
+    FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
+    FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
+    FloatVector f = nk.fma(bc(ExpKernels.MINUS_LN2_HI), t);
+    f = nk.fma(bc(ExpKernels.MINUS_LN2_LO), f);
+    FloatVector y = FloatVector.broadcast(FS, ExpKernels.EXP_0)
+        .fma(f, bc(ExpKernels.EXP_1)).fma(f, bc(ExpKernels.EXP_2))
+        .fma(f, bc(ExpKernels.EXP_3)).fma(f, bc(ExpKernels.EXP_4)).fma(f, bc(1f))
+        .fma(f, bc(1f));
+    FloatVector scale = k.reinterpretAsInts()
+        .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+        .reinterpretAsFloats();
+    FloatVector big = FloatVector.broadcast(FS, 1f).sub(y.mul(scale));
+    FloatVector r = small.blend(big, ax.compare(VectorOperators.GT, ExpKernels.ERF_SPLIT));
+    // copySign: the magnitude's bits with x's sign bit.
+    return r.abs().reinterpretAsInts()
+        .or(x.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
+  }
+
+  private static FloatVector bc(float v) {
+    return FloatVector.broadcast(FS, v);
   }
 }
