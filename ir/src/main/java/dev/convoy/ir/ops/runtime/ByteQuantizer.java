@@ -37,4 +37,16 @@ public final class ByteQuantizer {
       out[i] = (byte) (int) Math.max(lo, Math.min(hi, ((c + ROUNDER) - ROUNDER) + zero));
     }
   }
+
+  /**
+   * {@code out[i] = saturate(rint(x[off + i] / scale) + zero) - zero}: {@link #quantize} and the
+   * re-centring on the zero point an integer product applies, in one pass (every value exact).
+   */
+  public static void quantizeCentred(float[] x, int off, int n, float scale, float zero,
+      float lo, float hi, float[] out) {
+    for (int i = 0; i < n; i++) {
+      float c = Math.max(-1024f, Math.min(1024f, x[off + i] / scale));
+      out[i] = Math.max(lo, Math.min(hi, ((c + ROUNDER) - ROUNDER) + zero)) - zero;
+    }
+  }
 }

@@ -165,19 +165,56 @@ public final class IntGemm {
    */
   public static void gemm(int m, float[] a, int aOff, PackedB b, int[] c, int cOff,
       Parallel par) {
+    int n = b.n();
+    product(m, a, aOff, b, par, (ct, from, i, j0, w) ->
+        System.arraycopy(ct, from, c, cOff + i * n + j0, w));
+  }
+
+  /**
+   * {@code out[outOff + i * n + j] = (float) C[i, j] * multiplier[j] (+ bias[j])}, each step
+   * rounded to float32 (the product, then the sum: MatMulInteger, Cast, Mul, Add unfused), with
+   * C the exact int32 product of {@link #gemm}; written tile by tile as each is finished, without
+   * an int32 C in memory. {@code bias} may be null.
+   */
+  public static void gemmScaled(int m, float[] a, int aOff, PackedB b, float[] multiplier,
+      float[] bias, float[] out, int outOff, Parallel par) {
+    int n = b.n();
+    product(m, a, aOff, b, par, (ct, from, i, j0, w) -> {
+      int o = outOff + i * n + j0;
+      if (bias == null) {
+        for (int j = 0; j < w; j++) {
+          out[o + j] = (float) ct[from + j] * multiplier[j0 + j];
+        }
+      } else {
+        for (int j = 0; j < w; j++) {
+          out[o + j] = (float) ct[from + j] * multiplier[j0 + j] + bias[j0 + j];
+        }
+      }
+    });
+  }
+
+  /** Where the exact sums of C go: row {@code i}, columns {@code [j0, j0 + w)} from {@code ct}. */
+  @FunctionalInterface
+  private interface RowSink {
+    void row(int[] ct, int from, int i, int j0, int w);
+  }
+
+  private static void product(int m, float[] a, int aOff, PackedB b, Parallel par,
+      RowSink sink) {
     int k = b.k();
     int n = b.n();
     if (m <= 0 || n <= 0) {
       return;
     }
     if (k == 0) {
+      int[] zeros = new int[n];
       for (int i = 0; i < m; i++) {
-        Arrays.fill(c, cOff + i * n, cOff + (i + 1) * n, 0);
+        sink.row(zeros, 0, i, 0, n);
       }
       return;
     }
     if (b.narrow() != null) {
-      gemmNarrow(m, a, aOff, b, c, cOff, par);
+      gemmNarrow(m, a, aOff, b, par, sink);
       return;
     }
     int panels = b.panels();
@@ -222,7 +259,7 @@ public final class IntGemm {
             }
           }
           for (int r = 0; r < rows; r++) {
-            System.arraycopy(buf.ct, r * PANEL, c, cOff + (i + r) * n + j0, w);
+            sink.row(buf.ct, r * PANEL, i + r, j0, w);
           }
         }
       }
@@ -235,8 +272,8 @@ public final class IntGemm {
    * VectorIntGemm#narrowBlock}); exact as the float path is (products below 2^15, {@value #KB} of
    * them below 2^24).
    */
-  private static void gemmNarrow(int m, float[] a, int aOff, PackedB b, int[] c, int cOff,
-      Parallel par) {
+  private static void gemmNarrow(int m, float[] a, int aOff, PackedB b, Parallel par,
+      RowSink sink) {
     int k = b.k();
     int n = b.n();
     int panels = (n + NARROW - 1) / NARROW;
@@ -271,7 +308,7 @@ public final class IntGemm {
           }
         }
         for (int r = 0; r < rows; r++) {
-          System.arraycopy(buf.ct, r * NARROW, c, cOff + (i + r) * n + j0, w);
+          sink.row(buf.ct, r * NARROW, i + r, j0, w);
         }
       }
     });
