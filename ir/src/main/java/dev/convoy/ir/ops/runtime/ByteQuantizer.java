@@ -6,9 +6,9 @@ package dev.convoy.ir.ops.runtime;
  * the range of a tensor widened to include 0. Computed in float without widening: the quotient
  * is clamped to [-1024, 1024] (beyond, the result saturates either way for 8-bit ranges and zero
  * points), where adding and subtracting 1.5 * 2^23 rounds to the nearest integer, ties to even,
- * as {@code Math.rint} does; NaN gives 0, as the cast of a NaN does. (A Vector API version of
- * the byte loop measured no faster on JDK 17: its float-to-byte conversion is not intrinsified;
- * the range and the centred float form run on {@link VectorQuantizer}.)
+ * as {@code Math.rint} does; NaN gives 0, as the cast of a NaN does. The float work runs on
+ * {@link VectorQuantizer} where the JVM has the Vector API (the narrowing to bytes stays scalar:
+ * JDK 17 does not intrinsify it).
  */
 public final class ByteQuantizer {
   /** 1.5 * 2^23: {@code (q + ROUNDER) - ROUNDER} is {@code rint(q)} for |q| up to 2^22. */
@@ -41,7 +41,8 @@ public final class ByteQuantizer {
    */
   public static void quantize(float[] x, int off, int n, float scale, float zero, float lo,
       float hi, byte[] out) {
-    for (int i = 0; i < n; i++) {
+    int i = Blas.vectorized() ? VectorQuantizer.quantize(x, off, n, scale, zero, lo, hi, out) : 0;
+    for (; i < n; i++) {
       float c = Math.max(-1024f, Math.min(1024f, x[off + i] / scale));
       out[i] = (byte) (int) Math.max(lo, Math.min(hi, ((c + ROUNDER) - ROUNDER) + zero));
     }

@@ -44,6 +44,21 @@ final class VectorQuantizer {
     return end;
   }
 
+  /** As {@link ByteQuantizer#quantize}; returns how many leading elements it wrote. */
+  static int quantize(float[] x, int off, int n, float scale, float zero, float lo, float hi,
+      byte[] out) {
+    int end = n / L * L;
+    float[] q = new float[L];
+    for (int i = 0; i < end; i += L) {
+      quantized(FloatVector.fromArray(S, x, off + i), scale, zero, lo, hi).intoArray(q, 0);
+      // The narrowing stays scalar: JDK 17 does not intrinsify the float-to-byte conversion.
+      for (int j = 0; j < L; j++) {
+        out[i + j] = (byte) (int) q[j];
+      }
+    }
+    return end;
+  }
+
   /**
    * {@code saturate(rint(x / scale) + zero)}, 0 for NaN (as the scalar loop's cast of a NaN
    * gives).

@@ -7,8 +7,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The centred float form of quantization (on the Vector API where the JVM has it) against the
- * scalar byte quantization minus the zero point, and the vectorized range against the sequential
+ * Quantization (on the Vector API where the JVM has it) against the scalar formula, its centred
+ * float form against the bytes minus the zero point, and the vectorized range against the sequential
  * {@code Math.min/max} scan, value for value: ties, clamps, NaN, infinities and signed zeros, at
  * offsets and lengths with vector tails.
  */
@@ -47,6 +47,11 @@ class ByteQuantizerTest {
     float hi = signed ? 127f : 255f;
     byte[] q = new byte[n];
     ByteQuantizer.quantize(x, 3, n, scale, zero, lo, hi, q);
+    for (int i = 0; i < n; i++) {
+      float c = Math.max(-1024f, Math.min(1024f, x[3 + i] / scale));
+      float r = (c + 12582912f) - 12582912f;
+      assertEquals((byte) (int) Math.max(lo, Math.min(hi, r + zero)), q[i], "x = " + x[3 + i]);
+    }
     float[] got = new float[n];
     ByteQuantizer.quantizeCentred(x, 3, n, scale, zero, lo, hi, got);
     for (int i = 0; i < n; i++) {
