@@ -39,6 +39,23 @@ public final class ExpKernels {
   }
 
   /**
+   * {@code e[i] = exp(x[xo + i] - shift)} in double for i in {@code [0, n)}: a softmax row's
+   * exponentials, on the Vector API's double exponential where the JVM has it (SVML on x86,
+   * within an ulp of {@link Math#exp} as the sigmoid's is, so a probability rounded to float32
+   * comes out the same but for a double rounding tie).
+   */
+  public static void expShifted(float[] x, int xo, double shift, double[] e, int n) {
+    int i = 0;
+    if (Blas.vectorized()) {
+      i = n / VectorExp.LANES * VectorExp.LANES;
+      VectorExp.expShifted(x, xo, shift, e, i);
+    }
+    for (; i < n; i++) {
+      e[i] = Math.exp(x[xo + i] - shift);
+    }
+  }
+
+  /**
    * {@code o[io + i] = x < 0 ? 0 : x} with {@code x = a[ia + i]} (ONNX Runtime's ReLU: -0 and NaN
    * pass unchanged), as a compare and blend per vector where the JVM has the Vector API: the
    * scalar loop compiles to a branch per element, which mispredicts on real activations.

@@ -248,15 +248,7 @@ public final class IntGemm {
             } else {
               scalarBlock(ap, a0 + k0 * MR, b.data(), bp + k0 * PANEL, kl, rows, buf.ft);
             }
-            if (k0 == 0) {
-              for (int x = 0; x < MR * PANEL; x++) {
-                buf.ct[x] = (int) buf.ft[x];
-              }
-            } else {
-              for (int x = 0; x < MR * PANEL; x++) {
-                buf.ct[x] += (int) buf.ft[x];
-              }
-            }
+            buf.addBlock(k0 == 0, MR * PANEL);
           }
           for (int r = 0; r < rows; r++) {
             sink.row(buf.ct, r * PANEL, i + r, j0, w);
@@ -297,15 +289,7 @@ public final class IntGemm {
           int kl = Math.min(KB, k - k0);
           VectorIntGemm.narrowBlock(ap, a0 + k0 * MR, b.narrow(), bp + k0 * NARROW, kl, rows,
               buf.ft);
-          if (k0 == 0) {
-            for (int x = 0; x < MR * NARROW; x++) {
-              buf.ct[x] = (int) buf.ft[x];
-            }
-          } else {
-            for (int x = 0; x < MR * NARROW; x++) {
-              buf.ct[x] += (int) buf.ft[x];
-            }
-          }
+          buf.addBlock(k0 == 0, MR * NARROW);
         }
         for (int r = 0; r < rows; r++) {
           sink.row(buf.ct, r * NARROW, i + r, j0, w);
@@ -358,6 +342,19 @@ public final class IntGemm {
     final float[] ft = new float[MR * Math.max(PANEL, NARROW)];
     final int[] ct = new int[MR * Math.max(PANEL, NARROW)];
     private float[] packedA = new float[0];
+
+    /** The exact block sums {@code ft[0, n)} into the int32 tile: the first block, or added. */
+    void addBlock(boolean first, int n) {
+      if (first) {
+        for (int x = 0; x < n; x++) {
+          ct[x] = (int) ft[x];
+        }
+      } else {
+        for (int x = 0; x < n; x++) {
+          ct[x] += (int) ft[x];
+        }
+      }
+    }
 
     float[] packedA(int n) {
       if (packedA.length < n) {

@@ -42,6 +42,13 @@ final class VectorExp {
     }
   }
 
+  /** As {@link ExpKernels#expShifted} for {@code n} a multiple of {@link #LANES}. */
+  static void expShifted(float[] x, int xo, double shift, double[] e, int n) {
+    for (int i = 0; i < n; i += LANES) {
+      widen(x, xo + i).sub(shift).lanewise(VectorOperators.EXP).intoArray(e, i);
+    }
+  }
+
   /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
   static void swish(float[] a, int ia, float[] o, int io, int n) {
     for (int i = 0; i < n; i += LANES) {
