@@ -13,7 +13,6 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.ExpKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -489,10 +488,11 @@ public final class ConvoyAttention implements OpFamily {
           max = sr[j];
         }
       }
-      ExpKernels.expShifted(sr, 0, max, ex, skv);
       double sum = 0;
       for (int j = 0; j < skv; j++) {
-        sum += ex[j];
+        double e = Math.exp(sr[j] - max);
+        ex[j] = e;
+        sum += e;
       }
       for (int j = 0; j < skv; j++) {
         sr[j] = (float) (ex[j] / sum);

@@ -14,7 +14,6 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.ExpKernels;
 import dev.convoy.ir.ops.runtime.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -665,9 +664,9 @@ public final class Normalization implements OpFamily {
             max = xs[xb + i];
           }
         }
-        ExpKernels.expShifted(xs, xb, max, e, n);
         double sum = 0;
         for (int i = 0; i < n; i++) {
+          e[i] = Math.exp(xs[xb + i] - max);
           sum += e[i];
         }
         if (log) {

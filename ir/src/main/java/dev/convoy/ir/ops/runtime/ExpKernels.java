@@ -39,23 +39,6 @@ public final class ExpKernels {
   }
 
   /**
-   * {@code e[i] = exp(x[xo + i] - shift)} in double for i in {@code [0, n)}: a softmax row's
-   * exponentials, on the Vector API's double exponential where the JVM has it (SVML on x86,
-   * within an ulp of {@link Math#exp} as the sigmoid's is, so a probability rounded to float32
-   * comes out the same but for a double rounding tie).
-   */
-  public static void expShifted(float[] x, int xo, double shift, double[] e, int n) {
-    int i = 0;
-    if (Blas.vectorized()) {
-      i = n / VectorExp.LANES * VectorExp.LANES;
-      VectorExp.expShifted(x, xo, shift, e, i);
-    }
-    for (; i < n; i++) {
-      e[i] = Math.exp(x[xo + i] - shift);
-    }
-  }
-
-  /**
    * {@code o[io + i] = x < 0 ? 0 : x} with {@code x = a[ia + i]} (ONNX Runtime's ReLU: -0 and NaN
    * pass unchanged), as a compare and blend per vector where the JVM has the Vector API: the
    * scalar loop compiles to a branch per element, which mispredicts on real activations.
@@ -87,12 +70,21 @@ public final class ExpKernels {
    * the same bits.
    */
   public static void gelu(float[] a, int ia, float[] o, int io, int n) {
-    int i = Blas.vectorized() ? VectorExp.gelu(a, ia, o, io, n) : 0;
+    int i = Blas.vectorized() && n >= GELU_VECTOR_MIN ? VectorExp.gelu(a, ia, o, io, n) : 0;
     for (; i < n; i++) {
       float x = a[ia + i];
       o[io + i] = (0.5f * x) * (erfFloat(x * FRAC_1_SQRT2) + 1f);
     }
   }
+
+  /**
+   * The shortest range {@link #gelu} takes through the Vector API. Its large vector loop runs
+   * boxed (many times slower than the scalar loop) until C2 compiles it, which a run on the
+   * loaded machine saw 12 s in with the loop called row by row (tiny_vit's FusedMatMul epilogue,
+   * 256 values a call); a whole tensor (the GELU op) gets there within a few calls. Rows take
+   * the scalar twin, which gives the same bits.
+   */
+  static final int GELU_VECTOR_MIN = 4096;
 
   /** 1 / sqrt 2 rounded to float32. */
   static final float FRAC_1_SQRT2 = 0.70710678118654752f;

@@ -42,13 +42,6 @@ final class VectorExp {
     }
   }
 
-  /** As {@link ExpKernels#expShifted} for {@code n} a multiple of {@link #LANES}. */
-  static void expShifted(float[] x, int xo, double shift, double[] e, int n) {
-    for (int i = 0; i < n; i += LANES) {
-      widen(x, xo + i).sub(shift).lanewise(VectorOperators.EXP).intoArray(e, i);
-    }
-  }
-
   /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
   static void swish(float[] a, int ia, float[] o, int io, int n) {
     for (int i = 0; i < n; i += LANES) {
@@ -90,47 +83,60 @@ final class VectorExp {
     return end;
   }
 
-  /** As {@link ExpKernels#gelu}; returns how many leading elements it wrote (whole vectors). */
+  /**
+   * As {@link ExpKernels#gelu}; returns how many leading elements it wrote (whole vectors). The
+   * erf is written out in the loop with its constants hoisted, so that no vector crosses a call.
+   */
   static int gelu(float[] a, int ia, float[] o, int io, int n) {
     int end = n / FS.length() * FS.length();
+    FloatVector s0 = bc(ExpKernels.ERF_S0);
+    FloatVector s1 = bc(ExpKernels.ERF_S1);
+    FloatVector s2 = bc(ExpKernels.ERF_S2);
+    FloatVector s3 = bc(ExpKernels.ERF_S3);
+    FloatVector s4 = bc(ExpKernels.ERF_S4);
+    FloatVector s5 = bc(ExpKernels.ERF_S5);
+    FloatVector b0 = bc(ExpKernels.ERF_B0);
+    FloatVector b1 = bc(ExpKernels.ERF_B1);
+    FloatVector b2 = bc(ExpKernels.ERF_B2);
+    FloatVector b3 = bc(ExpKernels.ERF_B3);
+    FloatVector b4 = bc(ExpKernels.ERF_B4);
+    FloatVector b5 = bc(ExpKernels.ERF_B5);
+    FloatVector b6 = bc(ExpKernels.ERF_B6);
+    FloatVector ln2Hi = bc(ExpKernels.MINUS_LN2_HI);
+    FloatVector ln2Lo = bc(ExpKernels.MINUS_LN2_LO);
+    FloatVector e0 = bc(ExpKernels.EXP_0);
+    FloatVector e1 = bc(ExpKernels.EXP_1);
+    FloatVector e2 = bc(ExpKernels.EXP_2);
+    FloatVector e3 = bc(ExpKernels.EXP_3);
+    FloatVector e4 = bc(ExpKernels.EXP_4);
+    FloatVector one = bc(1f);
     for (int i = 0; i < end; i += FS.length()) {
       FloatVector x = FloatVector.fromArray(FS, a, ia + i);
-      x.mul(0.5f).mul(erf(x.mul(ExpKernels.FRAC_1_SQRT2)).add(1f)).intoArray(o, io + i);
+      // erf(g) with g = x / sqrt 2, as ExpKernels.erfFloat computes it.
+      FloatVector g = x.mul(ExpKernels.FRAC_1_SQRT2);
+      FloatVector ax = g.abs();
+      FloatVector s = ax.mul(ax);
+      FloatVector small = s0.fma(s, s1).fma(s, s2).fma(s, s3).fma(s, s4).fma(s, s5);
+      small = small.fma(ax, ax);
+      FloatVector c = ax.min(ExpKernels.ERF_CLAMP);
+      FloatVector q = b0.fma(c, b1).fma(c, b2).fma(c, b3).fma(c, b4).fma(c, b5).fma(c, b6);
+      FloatVector t = q.fma(c, c).neg();
+      FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
+      FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
+      FloatVector f = nk.fma(ln2Hi, t);
+      f = nk.fma(ln2Lo, f);
+      FloatVector y = e0.fma(f, e1).fma(f, e2).fma(f, e3).fma(f, e4).fma(f, one).fma(f, one);
+      FloatVector scale = k.reinterpretAsInts()
+          .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+          .reinterpretAsFloats();
+      FloatVector big = one.sub(y.mul(scale));
+      FloatVector r = small.blend(big, ax.compare(VectorOperators.GT, ExpKernels.ERF_SPLIT));
+      // copySign: the magnitude's bits with g's sign bit.
+      FloatVector erf = r.abs().reinterpretAsInts()
+          .or(g.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
+      x.mul(0.5f).mul(erf.add(1f)).intoArray(o, io + i);
     }
     return end;
-  }
-
-  /** {@link ExpKernels#erfFloat} lane by lane, operation for operation. */
-  private static FloatVector erf(FloatVector x) {
-    FloatVector ax = x.abs();
-    FloatVector s = ax.mul(ax);
-    FloatVector small = FloatVector.broadcast(FS, ExpKernels.ERF_S0)
-        .fma(s, bc(ExpKernels.ERF_S1)).fma(s, bc(ExpKernels.ERF_S2))
-        .fma(s, bc(ExpKernels.ERF_S3)).fma(s, bc(ExpKernels.ERF_S4))
-        .fma(s, bc(ExpKernels.ERF_S5));
-    small = small.fma(ax, ax);
-    FloatVector c = ax.min(ExpKernels.ERF_CLAMP);
-    FloatVector q = FloatVector.broadcast(FS, ExpKernels.ERF_B0)
-        .fma(c, bc(ExpKernels.ERF_B1)).fma(c, bc(ExpKernels.ERF_B2))
-        .fma(c, bc(ExpKernels.ERF_B3)).fma(c, bc(ExpKernels.ERF_B4))
-        .fma(c, bc(ExpKernels.ERF_B5)).fma(c, bc(ExpKernels.ERF_B6));
-    FloatVector t = q.fma(c, c).neg();
-    FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
-    FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
-    FloatVector f = nk.fma(bc(ExpKernels.MINUS_LN2_HI), t);
-    f = nk.fma(bc(ExpKernels.MINUS_LN2_LO), f);
-    FloatVector y = FloatVector.broadcast(FS, ExpKernels.EXP_0)
-        .fma(f, bc(ExpKernels.EXP_1)).fma(f, bc(ExpKernels.EXP_2))
-        .fma(f, bc(ExpKernels.EXP_3)).fma(f, bc(ExpKernels.EXP_4)).fma(f, bc(1f))
-        .fma(f, bc(1f));
-    FloatVector scale = k.reinterpretAsInts()
-        .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
-        .reinterpretAsFloats();
-    FloatVector big = FloatVector.broadcast(FS, 1f).sub(y.mul(scale));
-    FloatVector r = small.blend(big, ax.compare(VectorOperators.GT, ExpKernels.ERF_SPLIT));
-    // copySign: the magnitude's bits with x's sign bit.
-    return r.abs().reinterpretAsInts()
-        .or(x.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
   }
 
   private static FloatVector bc(float v) {

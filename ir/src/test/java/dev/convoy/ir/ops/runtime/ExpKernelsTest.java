@@ -183,37 +183,6 @@ class ExpKernelsTest {
     assertTrue(worst <= 4, "gelu off by " + worst + " ulps");
   }
 
-  /**
-   * Softmax's exponentials (vectorized) within an ulp of {@link Math#exp}, and the float32
-   * probabilities they give, row by row, equal to those of {@link Math#exp} bit for bit.
-   */
-  @Test
-  void expShiftedKeepsSoftmaxProbabilitiesBitForBit() {
-    float[] a = values();
-    int n = 1000;
-    double[] e = new double[n];
-    for (int row = 100; row + n + 3 <= a.length; row += 7919) {
-      double max = Double.NEGATIVE_INFINITY;
-      for (int i = 0; i < n; i++) {
-        max = a[row + 3 + i] > max ? a[row + 3 + i] : max;
-      }
-      ExpKernels.expShifted(a, row + 3, max, e, n);
-      double sum = 0;
-      double want = 0;
-      double[] w = new double[n];
-      for (int i = 0; i < n; i++) {
-        w[i] = Math.exp(a[row + 3 + i] - max);
-        assertTrue(Math.abs(e[i] - w[i]) <= Math.ulp(w[i]), "exp at " + i);
-        sum += e[i];
-        want += w[i];
-      }
-      for (int i = 0; i < n; i++) {
-        assertEquals(Float.floatToIntBits((float) (w[i] / want)),
-            Float.floatToIntBits((float) (e[i] / sum)), "probability " + i + " of row " + row);
-      }
-    }
-  }
-
   @Test
   void reluKeepsNegativeZeroAndNaNAndEqualsTheScalarFormulaBitForBit() {
     float[] a = values();
