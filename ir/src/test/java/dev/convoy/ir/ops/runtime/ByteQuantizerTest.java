@@ -10,10 +10,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Quantization (on the Vector API where the JVM has it) against the spec's formula in double and
- * the scalar float formula, its centred
- * float form against the bytes minus the zero point, and the vectorized range against the sequential
- * {@code Math.min/max} scan, value for value: ties, clamps, NaN, infinities and signed zeros, at
- * offsets and lengths with vector tails.
+ * the scalar float formula, its centred float form against the bytes minus the zero point, and
+ * the vectorized range against the sequential {@code Math.min/max} scan, value for value: ties,
+ * clamps, NaN, infinities and signed zeros, at offsets and lengths with vector tails.
  */
 class ByteQuantizerTest {
   private static float[] values(int n, long seed) {
