@@ -32,9 +32,10 @@ import java.util.List;
  * weight viewed as {@code [kh*kw*C/group, M]}, pixels as the long dimension: {@link NhwcGemm}'s
  * kernel (weights packed once per constant, bias and activation applied per block) runs it
  * straight on the input for a 1x1 stride-1 convolution; a depthwise one adds weighted channel
- * vectors. Results are the NCHW kernels' up to float reassociation (taps summed in (kh, kw, C)
- * order rather than (C, kh, kw)). {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
- * weight stored as {@code [C, kh, kw, M]}. Float32 only.
+ * vectors. Results equal the NCHW kernels' bit for bit: both sum each output's terms in {@code
+ * (kh, kw, C)} order from zero, then add the bias ({@code BlockedConv} orders its im2col rows so),
+ * which keeps the layout pass exact. {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose
+ * channels-last (one group), its weight stored as {@code [C, kh, kw, M]}. Float32 only.
  */
 public final class NhwcConv implements OpFamily {
   /** Output pixels per block, scaled down as patches grow (bounds the block's floats). */
