@@ -16,6 +16,8 @@ import dev.convoy.transforms.verify.SeededInputs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,11 +59,8 @@ class IoLayoutCliTest {
 
   @Test
   void runWritesNhwcArtifactsThatVerify() throws IOException {
-    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
-    Files.copy(CONV_BN_RELU, zoo.resolve("conv.onnx"));
     Path out = tmp.resolve("out");
-    var r = CliTest.run("run", zoo.toString(), "--out", out.toString(), "--level", "O3",
-        "--target", "cvy", "--io-layout", "nhwc", "--latency-runs", "1");
+    var r = runNhwc(CONV_BN_RELU, "conv", out, "--latency-runs", "1");
     assertEquals(Main.OK, r.exit(), r.out() + r.err());
     Graph g = Models.load(out.resolve("models/conv.O3.cvy"));
     String changed = g.metadata().get(IoLayout.KEY);
@@ -77,12 +76,8 @@ class IoLayoutCliTest {
    */
   @Test
   void runWritesAPartitionedModelWithNhwcInputsThatVerifies() throws IOException {
-    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
-    Files.copy(YOLOX, zoo.resolve("yolox.onnx"));
     Path out = tmp.resolve("out");
-    var r = CliTest.run("run", zoo.toString(), "--out", out.toString(), "--level", "O3",
-        "--target", "cvy", "--io-layout", "nhwc", "--partition-threshold", "150",
-        "--latency-runs", "0");
+    var r = runNhwc(YOLOX, "yolox", out, "--partition-threshold", "150", "--latency-runs", "0");
     assertEquals(Main.OK, r.exit(), r.out() + r.err());
     assertTrue(r.out().contains("verified"), r.out());
     Graph g = Models.load(out.resolve("models/yolox.O3.cvy"));
@@ -96,6 +91,17 @@ class IoLayoutCliTest {
     Tensor got = Evaluator.standard().runTensors(g, IoLayout.inputsFor(g, nchw)).get("output");
     var c = OrtVerifier.compareTensors("output", want, got, OrtVerifier.Tolerance.DEFAULT);
     assertTrue(c.pass(), c.toString());
+  }
+
+  /** {@code run --level O3 --target cvy --io-layout nhwc} over a zoo of {@code model} alone. */
+  private CliTest.Result runNhwc(Path model, String name, Path out, String... more)
+      throws IOException {
+    Path zoo = Files.createDirectories(tmp.resolve("zoo"));
+    Files.copy(model, zoo.resolve(name + ".onnx"));
+    List<String> args = new ArrayList<>(List.of("run", zoo.toString(), "--out", out.toString(),
+        "--level", "O3", "--target", "cvy", "--io-layout", "nhwc"));
+    args.addAll(List.of(more));
+    return CliTest.run(args.toArray(String[]::new));
   }
 
   @Test

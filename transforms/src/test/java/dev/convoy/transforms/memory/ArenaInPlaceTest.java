@@ -14,7 +14,6 @@ import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.text.GraphParser;
-import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -131,13 +130,7 @@ class ArenaInPlaceTest {
     }
     Tensor planned = Evaluator.standard().runTensors(g, inputs).get("out");
     Tensor unplanned = Evaluator.standard().useArena(false).runTensors(g, inputs).get("out");
-    assertArrayEquals(bytes(unplanned), bytes(planned), name);
-  }
-
-  private static byte[] bytes(Tensor t) {
-    ByteBuffer b = t.data().duplicate();
-    byte[] out = new byte[b.remaining()];
-    b.get(out);
-    return out;
+    assertArrayEquals(ArenaExecutionTest.bytes(unplanned), ArenaExecutionTest.bytes(planned),
+        name);
   }
 }
