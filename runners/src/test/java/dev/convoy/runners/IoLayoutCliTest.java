@@ -32,7 +32,6 @@ class IoLayoutCliTest {
   @TempDir Path tmp;
 
   private static final Path MOBILENET = TestData.devModels().resolve("mobilenet_v2.onnx");
-  private static final Path YOLOX = TestData.devModels().resolve("yolox_nano.onnx");
   private static final Path CONV_BN_RELU =
       TestData.devModels().resolve("optest_conv_bn_relu.onnx");
 
@@ -70,22 +69,23 @@ class IoLayoutCliTest {
 
   /**
    * A model the pipeline cuts into pieces: the layout pass runs per piece, the NHWC interface on
-   * the stitched model (YOLOX's input through its Focus Slices), which records it; no Transpose
-   * is left at the cuts or the boundary; the pipeline's verification (fed transposed inputs)
-   * accepts it, and so does the evaluator on NHWC inputs against the original on NCHW ones.
+   * the stitched model, which records it; no Transpose is left at the cuts or the boundary; the
+   * pipeline's verification (fed transposed inputs) accepts it, and so does the evaluator on
+   * NHWC inputs against the original on NCHW ones.
    */
   @Test
   void runWritesAPartitionedModelWithNhwcInputsThatVerifies() throws IOException {
     Path out = tmp.resolve("out");
-    var r = runNhwc(YOLOX, "yolox", out, "--partition-threshold", "150", "--latency-runs", "0");
+    var r = runNhwc(MOBILENET, "mobilenet", out, "--partition-threshold", "60",
+        "--latency-runs", "0");
     assertEquals(Main.OK, r.exit(), r.out() + r.err());
     assertTrue(r.out().contains("verified"), r.out());
-    Graph g = Models.load(out.resolve("models/yolox.O3.cvy"));
-    assertEquals("inputs=images;outputs=", g.metadata().get(IoLayout.KEY));
+    Graph g = Models.load(out.resolve("models/mobilenet.O3.cvy"));
+    assertEquals("inputs=input;outputs=", g.metadata().get(IoLayout.KEY));
     Shape s = g.inputs().get(0).tensorType().shape();
-    assertArrayEquals(new long[] {1, 416, 416, 3}, s.sizes());
+    assertArrayEquals(new long[] {1, 224, 224, 3}, s.sizes());
     assertEquals(0, g.opHistogram().getOrDefault("Transpose", 0), "Transposes left at the cuts");
-    Graph original = Models.load(YOLOX);
+    Graph original = Models.load(MOBILENET);
     Map<String, Tensor> nchw = SeededInputs.generate(original, Map.of());
     Tensor want = Evaluator.standard().runTensors(original, nchw).get("output");
     Tensor got = Evaluator.standard().runTensors(g, IoLayout.inputsFor(g, nchw)).get("output");
