@@ -61,7 +61,7 @@ public final class BufferRules {
    * input} (when the sizes match and the input is read last by {@code n}).
    */
   public static boolean mayWriteInPlace(Node n, int output, int input) {
-    if (output != 0 || !onlyFirstOutput(n)) {
+    if (output != 0 || !n.onlyFirstOutputRead()) {
       return false;
     }
     if (isOnnx(n)) {
@@ -88,17 +88,6 @@ public final class BufferRules {
     } catch (UnsupportedOpException e) {
       return false;
     }
-  }
-
-  /** Whether {@code n} has no output but its first (the others absent or unread). */
-  private static boolean onlyFirstOutput(Node n) {
-    for (int k = 1; k < n.outputCount(); k++) {
-      Value v = n.output(k);
-      if (v != null && (v.hasUses() || v.isGraphOutput())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean isOnnx(Node n) {
