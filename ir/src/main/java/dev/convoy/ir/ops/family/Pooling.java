@@ -221,6 +221,16 @@ public final class Pooling implements OpFamily {
   }
 
   static Windows windows(Geometry g, long[] in, boolean countPad) {
+    return windows(g, in, countPad, false);
+  }
+
+  /**
+   * The windows; with {@code countPad}, a window divides by its taps inside the padded extent
+   * (AveragePool from opset 19), or by all its taps with {@code countOverhang} (up to opset 18,
+   * where a ceil-mode window reaching past the end padding counts that overhang as padding too,
+   * as ONNX Runtime does).
+   */
+  static Windows windows(Geometry g, long[] in, boolean countPad, boolean countOverhang) {
     int k = in.length;
     int outSize = NdArray.checkedSize(g.out);
     int[][] offsets = new int[outSize][];
@@ -231,6 +241,9 @@ public final class Pooling implements OpFamily {
       AxisTaps t = axisTaps(g, in, a);
       axisIdx[a] = t.taps();
       axisPadded[a] = t.padded();
+      if (countOverhang) {
+        Arrays.fill(axisPadded[a], (int) g.kernel[a]);
+      }
     }
     int[] inStrides = Broadcast.strides(in);
     int[] counter = new int[k];
@@ -280,7 +293,7 @@ public final class Pooling implements OpFamily {
       return Kernels.one(maxPool2dFloat(x, g, ctx));
     }
     boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
-    Windows w = windows(g, in, countPad);
+    Windows w = windows(g, in, countPad, countPad && ctx.opset() <= 18);
     int planes = (int) (dims[0] * dims[1]);
     int inPlane = NdArray.checkedSize(in);
     int outPlane = NdArray.checkedSize(g.out);
