@@ -107,6 +107,17 @@ public final class Node {
     return outputs.size();
   }
 
+  /** Whether no output but the first is read (by a node or as a graph output). */
+  public boolean onlyFirstOutputRead() {
+    for (int k = 1; k < outputs.size(); k++) {
+      Value v = outputs.get(k);
+      if (v != null && (v.hasUses() || v.isGraphOutput())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   public void setInput(int i, Value v) {
     Value old = inputs.get(i);
     if (old != null) {

@@ -87,10 +87,15 @@ public final class MemoryPlanCheck {
   private static void checkSharing(String where, Value v, MemoryPlan.Allocation a,
       MemoryPlan.Allocation host, Map<String, MemoryPlan.Allocation> byName, MemoryPlan plan) {
     Node n = v.producer();
-    boolean reads = host != null && n.inputs().stream()
-        .anyMatch(in -> in != null && in.name().equals(host.value()));
+    boolean reads = false;
+    boolean inPlace = false;
+    for (int i = 0; host != null && i < n.inputCount(); i++) {
+      if (n.input(i) != null && n.input(i).name().equals(host.value())) {
+        reads = true;
+        inPlace |= BufferRules.mayWriteInPlace(n, n.outputs().indexOf(v), i);
+      }
+    }
     boolean alias = reads && BufferRules.isAlias(n) && n.input(0).name().equals(host.value());
-    boolean inPlace = reads && BufferRules.mayWriteInPlace(n);
     if (inPlace) {
       String root = MemoryPlan.root(a, byName);
       for (MemoryPlan.Allocation b : plan.allocations()) {

@@ -36,6 +36,13 @@ public record OptimizeSettings(Level level, Set<String> enable, Set<String> disa
     return new OptimizeSettings(level, names, disable, target);
   }
 
+  /** These settings with rule or pass {@code name} switched off. */
+  public OptimizeSettings without(String name) {
+    Set<String> names = new java.util.HashSet<>(disable);
+    names.add(name);
+    return new OptimizeSettings(level, enable, names, target);
+  }
+
   /** The optimizer's options, with {@code shapes} for dynamic inputs. */
   public OptimizeOptions options(Map<String, long[]> shapes, boolean verifyEachPass) {
     return new OptimizeOptions(level, enable, disable, null, shapes, verifyEachPass,

@@ -11,6 +11,7 @@ import dev.convoy.pipeline.element.Piece;
 import dev.convoy.pipeline.element.Stage;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeResult;
+import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.partition.GraphStitcher;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -31,7 +32,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 /**
  * Gathers each model's optimized pieces and puts them back into one graph ({@link
  * GraphStitcher}), then runs the boundary pass: the level's optimizer over the stitched graph,
- * which applies the rules the cuts kept apart (its pass stats are piece -1). A single-piece model
+ * which applies the rules the cuts kept apart (its pass stats are piece -1), all but the layout
+ * pass, which the pieces ran (its Transposes at the cuts cancel here; {@code --io-layout nhwc}
+ * makes the whole model's interface NHWC here, never a piece's). A single-piece model
  * passes through. A model with a failed piece goes to {@link Stages#FAILURES} once, at stage
  * {@code optimize}.
  */
@@ -113,7 +116,10 @@ public final class StitchGraphs extends PTransform<PCollection<Piece>, PCollecti
       }
       Graph stitched = GraphStitcher.stitch(store.get(run.graphBlob()), graphs);
       long tBoundary = System.nanoTime();
-      OptimizeResult boundary = OptimizeSubgraphs.optimize(stitched, settings);
+      // Every piece went through the layout pass: converting again would read the standard
+      // Resize it left on NHWC data as NCHW (correct, but two more Transposes each).
+      OptimizeResult boundary =
+          OptimizeSubgraphs.optimize(stitched, settings.without(ConvertToNhwc.NAME));
       optimizeMs.inc((System.nanoTime() - tBoundary) / 1_000_000);
       boundary.stats().forEach(s -> passes.add(PassRow.of(s, -1)));
       String blob = store.put(boundary.graph());

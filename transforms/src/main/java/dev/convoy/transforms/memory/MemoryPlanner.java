@@ -28,9 +28,10 @@ import java.util.TreeMap;
  * <ul>
  *   <li>aliasing: Reshape, Flatten, Squeeze, Unsqueeze and Identity outputs view their input's
  *       bytes (one buffer lives until the last read of any of its values);
- *   <li>in-place: an elementwise op writes into an input of exactly its output's byte size whose
- *       buffer has its last read at this op (as ORT's planner does for {@code MayInplace}
- *       kernels).
+ *   <li>in-place: an elementwise op (or another {@link BufferRules#mayWriteInPlace} names:
+ *       Softmax, LayerNormalization, the norms, same-width Cast and Q/DQ) writes into an input of
+ *       exactly its output's byte size and storage width whose buffer has its last read at this
+ *       op (as ORT's planner does for {@code MayInplace} kernels).
  * </ul>
  *
  * <p>Three planners place the buffers and the smallest arena is kept: best fit in execution
@@ -307,11 +308,13 @@ public final class MemoryPlanner {
         }
         return null;
       }
-      if (o.inPlace() && BufferRules.mayWriteInPlace(n)) {
-        for (Value v : n.inputs()) {
-          Member in = v == null ? null : planned.get(v);
-          if (in != null && in.buffer.last == step && BufferRules.staticBytes(in.value) == bytes
-              && in.value.tensorType().dtype() == out.tensorType().dtype()) {
+      if (o.inPlace()) {
+        int k = n.outputs().indexOf(out);
+        for (int i = 0; i < n.inputCount(); i++) {
+          Member in = n.input(i) == null ? null : planned.get(n.input(i));
+          if (in != null && BufferRules.mayWriteInPlace(n, k, i) && in.buffer.last == step
+              && BufferRules.staticBytes(in.value) == bytes && BufferRules.sameStorage(
+                  in.value.tensorType().dtype(), out.tensorType().dtype())) {
             inPlace++;
             return in;
           }

@@ -60,11 +60,15 @@ class EvaluatorNodeByNodeTest {
    */
   static final Map<String, Double> SCALE_ALLOWANCE = Map.of(
       // ppocrv4_det's last 3x3 Convs over 256 channels (2304-term sums) whose outputs cancel to
-      // near zero; measured 7.2e-7, 7.1e-7, 9.8e-7, 9.6e-7 of values near 4e4.
+      // near zero; with 2-D convolutions summing in (kh, kw, C) order (the channels-last
+      // kernels' order) measured 1.16e-6, 5.0e-7, 6.7e-7, 1.42e-6, 1.15e-6 of values near 4e4
+      // (in (C, kh, kw) order conv2d_485 passed strictly and the others measured 7.2e-7,
+      // 7.1e-7, 9.8e-7, 9.6e-7: neither order is nearer ONNX Runtime's).
+      "ppocrv4_det.onnx conv2d_485.tmp_0", 2.5e-6,
       "ppocrv4_det.onnx conv2d_488.tmp_0", 1.5e-6,
       "ppocrv4_det.onnx conv2d_491.tmp_0", 1.5e-6,
-      "ppocrv4_det.onnx conv2d_494.tmp_0", 2e-6,
-      "ppocrv4_det.onnx conv2d_497.tmp_0", 2e-6);
+      "ppocrv4_det.onnx conv2d_494.tmp_0", 3e-6,
+      "ppocrv4_det.onnx conv2d_497.tmp_0", 2.5e-6);
 
   private static final boolean PRINT_SCALE_ERRORS = Boolean.getBoolean("convoy.printScaleErrors");
 

@@ -296,7 +296,8 @@ class ArenaExecutionTest {
     return total;
   }
 
-  private static byte[] bytes(Tensor t) {
+  /** The bytes of {@code t}'s data. */
+  static byte[] bytes(Tensor t) {
     ByteBuffer b = t.data().duplicate();
     byte[] out = new byte[b.remaining()];
     b.get(out);

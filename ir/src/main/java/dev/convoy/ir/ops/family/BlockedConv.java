@@ -46,12 +46,15 @@ final class BlockedConv {
       return;
     }
     int block = Math.min(outSize, Math.max(256, (COL_BLOCK / Math.max(1, kdim)) & ~255));
+    // The product sums in (kh, kw, C) order, the im2col rows' order: the weight (input 1 of the
+    // node) reordered to match, once and kept when it is a weight.
+    TapMajor order = new TapMajor(m, cg, (int) Shape.product(geo.kernel()));
+    float[] wk = order.isIdentity() ? w : ctx.weightForm(1, w, order, () -> order.of(w));
     // Under a vector loop's worth of positions per row the product runs transposed, along
-    // the output channels, with the weight (input 1 of the node) transposed: once and kept when
-    // it is a weight.
+    // the output channels, with that weight transposed.
     WeightCache.Transposition wT = new WeightCache.Transposition(0, mg, kdim);
     float[] wt = group == 1 && outSize < SHORT_ROWS && mg >= SHORT_ROWS
-        ? ctx.weightForm(1, w, wT, () -> wT.of(w)) : null;
+        ? ctx.weightForm(1, w, new TapMajorTransposed(order, wT), () -> wT.of(wk)) : null;
     int blocks = (outSize + block - 1) / block;
     int tasks = n * group * blocks;
     boolean perTask = tasks >= 2 * par.threads();
@@ -88,7 +91,7 @@ final class BlockedConv {
             }
           }
         } else {
-          Blas.sgemm(mg, len, kdim, w, g * mg * kdim, kdim, src, srcOff, ldSrc, y, yOff,
+          Blas.sgemm(mg, len, kdim, wk, g * mg * kdim, kdim, src, srcOff, ldSrc, y, yOff,
               outSize, inner);
         }
         for (int oc = 0; oc < mg; oc++) {
@@ -106,9 +109,37 @@ final class BlockedConv {
   }
 
   /**
-   * Output positions {@code [p0, p0+len)} of the 2-D im2col matrix: row {@code (ch, kh, kw)}
-   * at {@code col[row * len]}, zero where the window reads padding. Unit-stride rows are bulk
-   * copies.
+   * A 2-D convolution's weight {@code [M, C/group, kh*kw]} (OIHW) with each output channel's
+   * terms in {@code (kh, kw, C)} order, {@code [M, kh*kw, C/group]}: the order in which
+   * channels-last patches hold them ({@code NhwcConv}), so that both layouts add the same terms
+   * in the same order and give the same floats.
+   */
+  private record TapMajor(int m, int cg, int taps) {
+    boolean isIdentity() {
+      return taps == 1 || cg == 1;
+    }
+
+    float[] of(float[] w) {
+      float[] out = new float[m * cg * taps];
+      for (int oc = 0; oc < m; oc++) {
+        int base = oc * cg * taps;
+        for (int ch = 0; ch < cg; ch++) {
+          for (int t = 0; t < taps; t++) {
+            out[base + t * cg + ch] = w[base + ch * taps + t];
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /** The key of the {@link TapMajor} weight transposed. */
+  private record TapMajorTransposed(TapMajor order, WeightCache.Transposition transposition) {}
+
+  /**
+   * Output positions {@code [p0, p0+len)} of the 2-D im2col matrix: row {@code (kh, kw, ch)}
+   * (as {@link TapMajor} orders the weight) at {@code col[row * len]}, zero where the window
+   * reads padding. Unit-stride rows are bulk copies.
    */
   private static void im2col2d(float[] x, int xOff, int channels, Conv.Geometry geo, int p0,
       int len, float[] col) {
@@ -124,11 +155,11 @@ final class BlockedConv {
     int ph = (int) geo.padBegin()[0];
     int pw = (int) geo.padBegin()[1];
     int p1 = p0 + len;
-    int row = 0;
     for (int ch = 0; ch < channels; ch++) {
       int plane = xOff + ch * ih * iw;
       for (int a = 0; a < kh; a++) {
-        for (int b = 0; b < kw; b++, row++) {
+        for (int b = 0; b < kw; b++) {
+          int row = (a * kw + b) * channels + ch;
           int dst = row * len - p0;
           int shift = b * dw - pw;
           // Output columns [lo, hi) read inside the input row.

@@ -26,7 +26,8 @@ import java.util.List;
  * explicit or automatic padding) as im2col plus {@link Blas#sgemm}, and ConvTranspose as
  * {@link Blas#sgemm} plus col2im. Float32, float16 and bfloat16 (via float arrays). Groups run in
  * parallel when there are many (depthwise); otherwise the product itself is parallel. The tuned
- * paths for 2-D and pointwise convolutions are in {@link BlockedConv}.
+ * paths for 2-D and pointwise convolutions are in {@link BlockedConv}, which sums a 2-D
+ * convolution's terms in {@code (kh, kw, C)} order, as the channels-last {@link NhwcConv} does.
  */
 public final class Conv implements OpFamily {
 

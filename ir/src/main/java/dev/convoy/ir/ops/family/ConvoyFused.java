@@ -15,6 +15,7 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.ExpKernels;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -77,7 +78,7 @@ public final class ConvoyFused implements OpFamily {
     skipLayerNorm(r.op(DOMAIN, "SkipLayerNormalization", 1));
     skipLayerNorm(r.op(MICROSOFT, "SkipLayerNormalization", 1));
     r.op(DOMAIN, "Gelu", 1).shape(ShapeFns.sameAsInput(0))
-        .kernel(ctx -> Kernels.one(Activation.gelu().apply(copy(ctx.tensor(0)))));
+        .kernel(ConvoyFused::gelu);
     layerNorm(r.op(DOMAIN, "LayerNormalization", 1));
     // ONNX Runtime registers its former contrib LayerNormalization in the ONNX domain for opsets
     // 1 to 16; --onnx-ops ort fusions below opset 17 write it there, as ORT's own fusion does.
@@ -120,9 +121,15 @@ public final class ConvoyFused implements OpFamily {
         .kernel(ctx -> standard("LayerNormalization").kernel().compute(ctx));
   }
 
-  /** A float32 copy of {@code x} that a kernel may overwrite (other types are mapped anyway). */
-  private static NdArray copy(NdArray x) {
-    return x.dtype() == DType.FLOAT ? NdArray.wrap(DType.FLOAT, x.dims(), x.floats().clone()) : x;
+  /** GELU written straight into the output (float32); other element types mapped into a copy. */
+  private static List<RuntimeValue> gelu(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    if (x.dtype() != DType.FLOAT) {
+      return Kernels.one(Activation.gelu().apply(x));
+    }
+    NdArray y = ctx.output(0, DType.FLOAT, x.dims());
+    ExpKernels.gelu((float[]) x.array(), x.offset(), (float[]) y.array(), y.offset(), x.size());
+    return Kernels.one(y);
   }
 
   private static void skipLayerNorm(OpDef.Builder b) {

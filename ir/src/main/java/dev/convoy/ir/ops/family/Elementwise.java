@@ -265,7 +265,8 @@ public final class Elementwise implements OpFamily {
       });
     }
     r.op("Pow", 7).inputs(2).shape(ctx -> ShapeFns.tensor(ctx.dtype(0), ShapeFns.broadcastInputs(ctx)))
-        .kernel(ctx -> one(pow(ctx.tensor(0), ctx.tensor(1))));
+        .kernel(ctx -> one(square(ctx.tensor(0), ctx.tensor(1)) ? squared(ctx, ctx.tensor(0))
+            : pow(ctx.tensor(0), ctx.tensor(1))));
     r.op("Mod", 10).inputs(2).attr("fmod", 0L).shape(ShapeFns.broadcast()).kernel(ctx -> {
       NdArray a = ctx.tensor(0);
       NdArray b = ctx.tensor(1);
@@ -305,6 +306,33 @@ public final class Elementwise implements OpFamily {
               : (x, s) -> s >= 64 ? 0 : x >>> s;
           return one(Kernels.zip(a, b, null, g));
         });
+  }
+
+  /**
+   * Whether {@code Pow(base, exp)} squares a float32 tensor (LayerNorm's variance as exporters
+   * write it): a single exponent 2 that broadcasts to the base's shape.
+   */
+  private static boolean square(NdArray base, NdArray exp) {
+    return base.dtype() == DType.FLOAT && exp.size() == 1 && exp.rank() <= base.rank()
+        && exp.dtype().isFloatingPoint() && exp.getDouble(0) == 2.0;
+  }
+
+  /**
+   * {@code x * x} in float32 into the output: what {@link #pow} gives for the exponent 2 (the
+   * double square of a float is exact and {@code Math.pow(x, 2)} is that square), without the
+   * double arrays.
+   */
+  private static NdArray squared(KernelContext ctx, NdArray base) {
+    float[] x = (float[]) base.array();
+    int xo = base.offset();
+    NdArray y = ctx.output(0, DType.FLOAT, base.dims());
+    float[] o = (float[]) y.array();
+    int yo = y.offset();
+    for (int i = 0; i < base.size(); i++) {
+      float v = x[xo + i];
+      o[yo + i] = v * v;
+    }
+    return y;
   }
 
   private static NdArray pow(NdArray base, NdArray exp) {

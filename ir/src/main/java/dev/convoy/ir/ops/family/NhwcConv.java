@@ -34,9 +34,12 @@ import java.util.List;
  * weight viewed as {@code [kh*kw*C/group, M]}, pixels as the long dimension: {@link NhwcGemm}'s
  * kernel (weights packed once per constant, bias and activation applied per block) runs it
  * straight on the input for a 1x1 stride-1 convolution; a depthwise one runs on {@link
- * Depthwise}'s kernel (channel vectors times the taps' weight vectors). Results are the NCHW kernels' up to float reassociation (taps summed in (kh, kw, C)
- * order rather than (C, kh, kw)). {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
- * weight stored as {@code [C, kh, kw, M]}. Float32 only.
+ * Depthwise}'s kernel (channel vectors times the taps' weight vectors). Both layouts add each
+ * output's terms in {@code (kh, kw, C)} order from zero, then the bias ({@code BlockedConv} orders
+ * its im2col rows so), but {@link NhwcGemm} with fused multiply-adds (one rounding per term, the
+ * NCHW product two), so results are the NCHW kernels' within float rounding. {@code
+ * NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its weight stored as
+ * {@code [C, kh, kw, M]}. Float32 only.
  */
 public final class NhwcConv implements OpFamily {
   /** Output pixels per block, scaled down as patches grow (bounds the block's floats). */

@@ -97,7 +97,10 @@ public final class NhwcNorm implements OpFamily {
     double eps = ctx.attrFloat("epsilon");
     float[] xs = (float[]) x.array();
     int x0 = x.offset();
-    float[] y = new float[(int) x.size()];
+    // Each image's statistics are taken before it is written: the output may be x's own place.
+    NdArray result = ctx.output(0, DType.FLOAT, d);
+    float[] y = (float[]) result.array();
+    int y0 = result.offset();
     double[] sum = new double[c];
     double[] sq = new double[c];
     for (int img = 0; img < n; img++) {
@@ -128,10 +131,11 @@ public final class NhwcNorm implements OpFamily {
       for (int p = 0; p < hw; p++) {
         int o = base + p * c;
         for (int ch = 0; ch < c; ch++) {
-          y[o + ch] = (float) ((xs[x0 + o + ch] - mu[ch]) * inv[ch] * scale[ch] + bias[ch]);
+          y[y0 + o + ch] = (float) ((xs[x0 + o + ch] - mu[ch]) * inv[ch] * scale[ch]
+              + bias[ch]);
         }
       }
     }
-    return NdArray.wrap(DType.FLOAT, d, y);
+    return result;
   }
 }

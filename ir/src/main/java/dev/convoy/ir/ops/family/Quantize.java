@@ -278,20 +278,41 @@ public final class Quantize implements OpFamily {
     float[] v = (float[]) x.array();
     int off = x.offset();
     int size = (int) x.size();
-    float[] range = ByteQuantizer.rangeWithZero(v, off, size);
-    float min = range[0];
-    float max = range[1];
-    float scale = (max - min) / 255f;
-    long[] rg = {0, 255};
-    long zp = scale == 0 ? 0 : saturate((0 - min) / scale, rg);
+    DynamicParams p = DynamicParams.of(v, off, size);
     byte[] y = new byte[size];
-    if (scale == 0) {
-      Arrays.fill(y, (byte) zp);
+    if (p.scale() == 0) {
+      Arrays.fill(y, (byte) p.zeroPoint());
     } else {
-      ByteQuantizer.quantize(v, off, size, scale, zp, 0f, 255f, y);
+      ByteQuantizer.quantize(v, off, size, p.scale(), p.zeroPoint(), 0f, 255f, y);
     }
-    return List.of(NdArray.wrap(DType.UINT8, x.dims(), y), NdArray.scalarFloat(scale),
-        NdArray.wrap(DType.UINT8, new long[0], new byte[] {(byte) zp}));
+    return List.of(NdArray.wrap(DType.UINT8, x.dims(), y), NdArray.scalarFloat(p.scale()),
+        NdArray.wrap(DType.UINT8, new long[0], new byte[] {(byte) p.zeroPoint()}));
+  }
+
+  /** DynamicQuantizeLinear's uint8 scale and zero point for {@code v[off, off + size)}. */
+  record DynamicParams(float scale, int zeroPoint) {
+    static DynamicParams of(float[] v, int off, int size) {
+      float[] range = ByteQuantizer.rangeWithZero(v, off, size);
+      float min = range[0];
+      float max = range[1];
+      float scale = (max - min) / 255f;
+      long zp = scale == 0 ? 0 : saturate((0 - min) / scale, new long[] {0, 255});
+      return new DynamicParams(scale, (int) zp);
+    }
+
+    /**
+     * The float32 tensor {@code x} quantized as DynamicQuantizeLinear does and re-centred on the
+     * zero point, {@code q - zeroPoint} as the floats {@link IntGemm} multiplies: the uint8 tensor
+     * never written.
+     */
+    float[] centred(NdArray x) {
+      float[] out = new float[x.size()];
+      if (scale != 0) {
+        ByteQuantizer.quantizeCentred((float[]) x.array(), x.offset(), out.length, scale,
+            zeroPoint, 0f, 255f, out);
+      }
+      return out;
+    }
   }
 
   // ---- integer and quantized MatMul ----
@@ -312,7 +333,7 @@ public final class Quantize implements OpFamily {
    * The 8-bit A minus its zero point (a scalar, or one per row of its last two axes), as the
    * floats {@link IntGemm} multiplies (every value exact).
    */
-  private static float[] centeredRows(KernelContext ctx, NdArray x, NdArray zp) {
+  static float[] centeredRows(KernelContext ctx, NdArray x, NdArray zp) {
     int m = (int) x.dim(x.rank() - 2);
     int n = (int) x.dim(x.rank() - 1);
     int[] z = zeroPoints(ctx, zp, m);
@@ -347,7 +368,7 @@ public final class Quantize implements OpFamily {
   }
 
   /** Requires an 8-bit integer operand, the only kind the quantized products take. */
-  private static void require8Bit(KernelContext ctx, NdArray x) {
+  static void require8Bit(KernelContext ctx, NdArray x) {
     if (x.dtype() != DType.UINT8 && x.dtype() != DType.INT8) {
       throw ctx.unsupportedType(x.dtype());
     }
@@ -365,16 +386,39 @@ public final class Quantize implements OpFamily {
   }
 
   /**
-   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm}; B
-   * is the node's input {@code bInput}, stored {@code [N, K]} (rank 2) with {@code transB}. B
-   * is packed with its zero points subtracted; when B is a weight the packing is kept ({@link
-   * KernelContext#weightForm}), so it is packed once, not on every call.
+   * {@code (A - za) (B - zb)} in int32 with MatMul's batch broadcasting, on {@link IntGemm} (see
+   * {@link #intProduct}).
    */
   static NdArray intMatMul(KernelContext ctx, NdArray a, NdArray za, int bInput, NdArray zb,
       boolean transB) {
+    require8Bit(ctx, a);
+    IntProduct p = intProduct(ctx, a, bInput, zb, transB);
+    int[] o = new int[NdArray.checkedSize(p.outDims())];
+    float[] x = centeredRows(ctx, a, za);
+    for (int i = 0; i < p.aIdx().length; i++) {
+      IntGemm.gemm(p.m(), x, p.aIdx()[i] * p.m() * p.k(), p.b()[i], o, i * p.m() * p.n(),
+          ctx.parallel());
+    }
+    return NdArray.wrap(DType.INT32, p.outDims(), o);
+  }
+
+  /**
+   * The plan of an integer product by the node's input {@code bInput}: per output batch entry
+   * {@code i}, A's matrix {@code aIdx[i]} times the packed {@code b[i]}, giving the {@code m x n}
+   * matrix {@code i} of {@code outDims}.
+   */
+  record IntProduct(int m, int k, int n, long[] outDims, int[] aIdx, IntGemm.PackedB[] b) {}
+
+  /**
+   * Plans {@code A x (B - zb)} for A of {@code a}'s dims; B is the node's input {@code bInput},
+   * stored {@code [N, K]} (rank 2) with {@code transB}. B is packed with its zero points
+   * subtracted; when B is a weight the packing is kept ({@link KernelContext#weightForm}), so it
+   * is packed once, not on every call.
+   */
+  static IntProduct intProduct(KernelContext ctx, NdArray a, int bInput, NdArray zb,
+      boolean transB) {
     NdArray b = ctx.tensor(bInput);
     requireRank2(ctx, a, b);
-    require8Bit(ctx, a);
     require8Bit(ctx, b);
     long[] ad = a.dims();
     long[] bd = transB ? new long[] {b.dim(1), b.dim(0)} : b.dims();
@@ -383,27 +427,22 @@ public final class Quantize implements OpFamily {
     int k = plan.k();
     int n = plan.n();
     long[] batch = plan.batch();
-    int[] aIdx = plan.aIdx();
     int[] bIdx = plan.bIdx();
     long[] outDims = Arrays.copyOf(batch, batch.length + 2);
     outDims[batch.length] = m;
     outDims[batch.length + 1] = n;
-    int[] o = new int[NdArray.checkedSize(outDims)];
-    float[] x = centeredRows(ctx, a, za);
     int[] zc = zeroPoints(ctx, zb, n);
     boolean unsigned = b.dtype() == DType.UINT8;
     byte[] bv = (byte[]) b.array();
-    Parallel par = ctx.parallel();
-    for (int i = 0; i < aIdx.length; i++) {
+    IntGemm.PackedB[] packed = new IntGemm.PackedB[bIdx.length];
+    for (int i = 0; i < bIdx.length; i++) {
       int bOff = b.offset() + bIdx[i] * k * n;
       int rowStride = transB ? 1 : n;
       int colStride = transB ? k : 1;
-      IntGemm.PackedB packed = ctx.weightForm(bInput, bv,
-          new PackKey(bOff, k, n, transB, unsigned, zc),
+      packed[i] = ctx.weightForm(bInput, bv, new PackKey(bOff, k, n, transB, unsigned, zc),
           () -> IntGemm.packBytes(bv, bOff, rowStride, colStride, k, n, unsigned, zc));
-      IntGemm.gemm(m, x, aIdx[i] * m * k, packed, o, i * m * n, par);
     }
-    return NdArray.wrap(DType.INT32, outDims, o);
+    return new IntProduct(m, k, n, outDims, plan.aIdx(), packed);
   }
 
   /** What a packed B depends on besides its storage (zero points compared by value). */

@@ -12,6 +12,7 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.IntGemm;
 import java.util.List;
 
 /**
@@ -48,27 +49,35 @@ public final class QuantizedGemm implements OpFamily {
    * MatMulInteger, Cast, Mul(a_scale, b_scale), Mul, Add} chain rounds it.
    */
   private static NdArray matMulIntegerToFloat(KernelContext ctx) {
-    NdArray acc = Quantize.intMatMul(ctx, ctx.tensor(0), ctx.optionalTensor(4), 1,
-        ctx.optionalTensor(5), false);
-    return scaleToFloat(ctx, acc, ctx.tensor(2), ctx.tensor(3), ctx.optionalTensor(6));
+    NdArray a = ctx.tensor(0);
+    Quantize.require8Bit(ctx, a);
+    return scaledProduct(ctx, a, Quantize.centeredRows(ctx, a, ctx.optionalTensor(4)), 1,
+        ctx.optionalTensor(5), ctx.tensor(2), ctx.tensor(3), ctx.optionalTensor(6));
   }
 
   /**
    * {@code DynamicQuantizeMatMul(A, B, b_scale, b_zero_point?, bias?)}: A quantized as
    * DynamicQuantizeLinear does (uint8, its own scale and zero point), then {@link
-   * #matMulIntegerToFloat}.
+   * #matMulIntegerToFloat}; the uint8 A goes straight into the centred floats the product reads.
    */
   private static NdArray dynamicQuantizeMatMul(KernelContext ctx) {
-    List<RuntimeValue> q = Quantize.dynamicQuantize(ctx);
-    NdArray acc = Quantize.intMatMul(ctx, (NdArray) q.get(0), (NdArray) q.get(2), 1,
-        ctx.optionalTensor(3), false);
-    return scaleToFloat(ctx, acc, (NdArray) q.get(1), ctx.tensor(2), ctx.optionalTensor(4));
+    NdArray a = ctx.tensor(0);
+    ctx.requireType(0, DType.FLOAT);
+    Quantize.DynamicParams q = Quantize.DynamicParams.of((float[]) a.array(), a.offset(),
+        a.size());
+    return scaledProduct(ctx, a, q.centred(a), 1, ctx.optionalTensor(3),
+        NdArray.scalarFloat(q.scale()), ctx.tensor(2), ctx.optionalTensor(4));
   }
 
-  private static NdArray scaleToFloat(KernelContext ctx, NdArray acc, NdArray aScale,
-      NdArray bScale, NdArray bias) {
-    long[] dims = acc.dims();
-    int n = (int) dims[dims.length - 1];
+  /**
+   * The exact product of the centred A ({@code x}, of {@code a}'s dims) by input {@code bInput}
+   * minus {@code zb}, scaled per column by {@code a_scale * b_scale[j]} and biased, written into
+   * output 0 tile by tile ({@link IntGemm#gemmScaled}).
+   */
+  private static NdArray scaledProduct(KernelContext ctx, NdArray a, float[] x, int bInput,
+      NdArray zb, NdArray aScale, NdArray bScale, NdArray bias) {
+    Quantize.IntProduct p = Quantize.intProduct(ctx, a, bInput, zb, false);
+    int n = p.n();
     if (aScale.dtype() != DType.FLOAT || aScale.size() != 1) {
       throw ctx.error("a_scale " + aScale.describe() + " must be one float32");
     }
@@ -78,22 +87,21 @@ public final class QuantizedGemm implements OpFamily {
     if (bias != null && (bias.dtype() != DType.FLOAT || bias.size() != n)) {
       throw ctx.error("bias " + bias.describe() + " must be " + n + " float32 values");
     }
-    float a = aScale.floats()[0];
+    float as = aScale.floats()[0];
     float[] b = bScale.floats();
     float[] multiplier = new float[n];
     for (int j = 0; j < n; j++) {
-      multiplier[j] = a * b[b.length == 1 ? 0 : j];
+      multiplier[j] = as * b[b.length == 1 ? 0 : j];
     }
-    float[] c = bias == null ? new float[n] : bias.floats();
-    int[] v = acc.ints();
-    float[] o = new float[v.length];
-    for (int p = 0; p < v.length; p += n) {
-      for (int j = 0; j < n; j++) {
-        float y = (float) v[p + j] * multiplier[j];
-        o[p + j] = bias == null ? y : y + c[j];
-      }
+    float[] c = bias == null ? null : bias.floats();
+    NdArray y = ctx.output(0, DType.FLOAT, p.outDims());
+    float[] o = (float[]) y.array();
+    int mn = p.m() * n;
+    for (int i = 0; i < p.aIdx().length; i++) {
+      IntGemm.gemmScaled(p.m(), x, p.aIdx()[i] * p.m() * p.k(), p.b()[i], multiplier, c, o,
+          y.offset() + i * mn, ctx.parallel());
     }
-    return NdArray.wrap(DType.FLOAT, dims, o);
+    return y;
   }
 
   private static Shape gemmShape(Shape a, Shape b, boolean transB) {

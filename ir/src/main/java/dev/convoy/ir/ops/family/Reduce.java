@@ -178,9 +178,46 @@ public final class Reduce implements OpFamily {
       long[] acc = reduceLongs(x, kind, inDims, operands, outSize, count);
       return NdArray.fromLongs(t, outDims, acc);
     }
+    if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN) && trailing(reduced)) {
+      return NdArray.wrap(t, outDims, sumRows(x, outSize, (int) count, kind == Kind.MEAN));
+    }
     boolean single = t == DType.FLOAT || t == DType.FLOAT16 || t == DType.BFLOAT16;
     double[] acc = reduceDoubles(x.toDoubles(), kind, single, inDims, operands, outSize, count);
     return NdArray.fromDoubles(t, outDims, acc);
+  }
+
+  /** Whether the reduced axes are the last ones (each output sums one contiguous run). */
+  private static boolean trailing(boolean[] reduced) {
+    int i = 0;
+    while (i < reduced.length && !reduced[i]) {
+      i++;
+    }
+    for (; i < reduced.length; i++) {
+      if (!reduced[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The float32 sums (means with {@code mean}) of {@code rows} contiguous runs of {@code len}:
+   * {@link #reduceDoubles}'s values for a float32 tensor reduced over its trailing axes (its
+   * double sum rounded to float at every step is the float sum, and its double mean rounded is
+   * computed here the same way), without widening the tensor to doubles.
+   */
+  private static float[] sumRows(NdArray x, int rows, int len, boolean mean) {
+    float[] v = (float[]) x.array();
+    int off = x.offset();
+    float[] out = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      float s = 0f;
+      for (int j = off + r * len, end = j + len; j < end; j++) {
+        s += v[j];
+      }
+      out[r] = mean ? (float) ((double) s / len) : s;
+    }
+    return out;
   }
 
   /**

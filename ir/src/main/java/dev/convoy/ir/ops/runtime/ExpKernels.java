@@ -3,9 +3,9 @@ package dev.convoy.ir.ops.runtime;
 /**
  * Float32 activations built on the exponential, the costliest element-wise kernels of CNNs with
  * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), GELU through its error
- * function, and ReLU: each value is computed in double and rounded once, on the Vector API where
- * the JVM has it ({@link VectorExp}; GELU excepted, see {@link #gelu}) and in scalar loops
- * otherwise. Input and output may be the same range (in place).
+ * function, and ReLU: each value is computed in double and rounded once (GELU in float32 within
+ * a few ulps, see {@link #gelu}), on the Vector API where the JVM has it ({@link VectorExp}) and
+ * in scalar loops otherwise. Input and output may be the same range (in place).
  */
 public final class ExpKernels {
   private ExpKernels() {}
@@ -62,18 +62,89 @@ public final class ExpKernels {
   }
 
   /**
-   * {@code o[io + i] = (float) (0.5 x (1 + erf(x / sqrt 2)))} with {@code x = a[ia + i]}: the
-   * exact GELU in double, rounded once.
+   * {@code o[io + i] = gelu(x)} with {@code x = a[ia + i]}: the exact GELU {@code 0.5 x (1 +
+   * erf(x / sqrt 2))} in float32, as ONNX Runtime orders it: {@code (0.5 x) (erfFloat(x (1 /
+   * sqrt 2)) + 1)}, within a few ulps of the value rounded once (absolutely within about {@code
+   * |x| 2^-24} where {@code 1 + erf} cancels, far in the negative tail; -0 stays -0). The Vector
+   * API loop and the scalar tail compute the same operations in the same order, so both give
+   * the same bits.
    */
   public static void gelu(float[] a, int ia, float[] o, int io, int n) {
-    // Scalar on purpose: a Vector API version (the erf below lane by lane, 1.7x faster alone)
-    // left tiny_vit's O2 evaluation at 0.78x to 2.9x its O1 in thread CPU time on the loaded
-    // machine, against a steady 0.79-0.81x with this loop (its large vector code compiles late).
-    for (int i = 0; i < n; i++) {
-      double v = a[ia + i];
-      o[io + i] = (float) (0.5 * v * (1 + erf(v / SQRT2)));
+    int i = Blas.vectorized() && n >= GELU_VECTOR_MIN ? VectorExp.gelu(a, ia, o, io, n) : 0;
+    for (; i < n; i++) {
+      float x = a[ia + i];
+      o[io + i] = (0.5f * x) * (erfFloat(x * FRAC_1_SQRT2) + 1f);
     }
   }
+
+  /**
+   * The shortest range {@link #gelu} takes through the Vector API. Its large vector loop runs
+   * boxed (many times slower than the scalar loop) until C2 compiles it, which a run on the
+   * loaded machine saw 12 s in with the loop called row by row (tiny_vit's FusedMatMul epilogue,
+   * 256 values a call); a whole tensor (the GELU op) gets there within a few calls. Rows take
+   * the scalar twin, which gives the same bits.
+   */
+  static final int GELU_VECTOR_MIN = 4096;
+
+  /** 1 / sqrt 2 rounded to float32. */
+  static final float FRAC_1_SQRT2 = 0.70710678118654752f;
+
+  /**
+   * The error function in float32 within 1.01 ulps (every float checked), without
+   * branches or division, so that {@link VectorExp} computes it lane by lane with the same bits:
+   * for {@code |x| <= 0.921875} {@code x + x P(x^2)}, above it {@code 1 - exp(-Q(|x|))} with
+   * |x| clamped at 3.925 (where erf rounds to 1), the sign restored last. P and Q are the
+   * minimax polynomials (by Norbert Juffa's published fit, the coefficients ONNX Runtime's MLAS
+   * uses); the exponential is a degree-6 polynomial after reduction by a multiple of ln 2.
+   * Every multiply-add is fused ({@link Math#fma}), as the vector path's are.
+   */
+  public static float erfFloat(float x) {
+    float ax = Math.abs(x);
+    float s = ax * ax;
+    float small = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(ERF_S0, s, ERF_S1), s, ERF_S2),
+        s, ERF_S3), s, ERF_S4), s, ERF_S5);
+    small = Math.fma(small, ax, ax);
+    float c = Math.min(ax, ERF_CLAMP);
+    float q = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(ERF_B0, c, ERF_B1), c,
+        ERF_B2), c, ERF_B3), c, ERF_B4), c, ERF_B5), c, ERF_B6);
+    float t = -Math.fma(q, c, c);
+    float k = Math.fma(t, LOG2E_F, ROUND_MAGIC);
+    float nk = k - ROUND_MAGIC;
+    float f = Math.fma(nk, MINUS_LN2_HI, t);
+    f = Math.fma(nk, MINUS_LN2_LO, f);
+    float y = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(EXP_0, f, EXP_1), f, EXP_2),
+        f, EXP_3), f, EXP_4), f, 1f), f, 1f);
+    float big = 1f - y * Float.intBitsToFloat(
+        (Float.floatToRawIntBits(k) - ROUND_MAGIC_BITS + 127) << 23);
+    return Math.copySign(ax > ERF_SPLIT ? big : small, x);
+  }
+
+  static final float ERF_SPLIT = 0.921875f;
+  static final float ERF_CLAMP = 3.925f;
+  static final float ERF_S0 = -5.99104969e-4f;
+  static final float ERF_S1 = 4.99339588e-3f;
+  static final float ERF_S2 = -2.67667342e-2f;
+  static final float ERF_S3 = 1.12818025e-1f;
+  static final float ERF_S4 = -3.76124859e-1f;
+  static final float ERF_S5 = 1.28379151e-1f;
+  static final float ERF_B0 = 1.72948930e-5f;
+  static final float ERF_B1 = -3.83208680e-4f;
+  static final float ERF_B2 = 3.88393435e-3f;
+  static final float ERF_B3 = -2.42545605e-2f;
+  static final float ERF_B4 = 1.06777847e-1f;
+  static final float ERF_B5 = 6.34846687e-1f;
+  static final float ERF_B6 = 1.28717512e-1f;
+  static final float LOG2E_F = 1.44269504088896341f;
+  /** 1.5 * 2^23: {@code fma(t, log2 e, ROUND_MAGIC) - ROUND_MAGIC} is t / ln 2 rounded. */
+  static final float ROUND_MAGIC = 12582912f;
+  static final int ROUND_MAGIC_BITS = Float.floatToRawIntBits(ROUND_MAGIC);
+  static final float MINUS_LN2_HI = -6.93145752e-1f;
+  static final float MINUS_LN2_LO = -1.42860677e-6f;
+  static final float EXP_0 = 1.38319808e-3f;
+  static final float EXP_1 = 8.37550033e-3f;
+  static final float EXP_2 = 4.16689515e-2f;
+  static final float EXP_3 = 1.66664466e-1f;
+  static final float EXP_4 = 4.99999851e-1f;
 
   /**
    * The error function in double to within an ulp or two, by the rational approximations of
@@ -123,7 +194,6 @@ public final class ExpKernels {
     return Math.copySign(1 - e / ax, x);
   }
 
-  private static final double SQRT2 = Math.sqrt(2);
   private static final double EFX = 1.28379167095512586316e-01;
   private static final double ERX = 8.45062911510467529297e-01;
   private static final double PP0 = 1.28379167095512558561e-01;

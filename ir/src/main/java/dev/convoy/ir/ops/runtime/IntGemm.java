@@ -15,7 +15,9 @@ import java.util.Arrays;
  * floats ({@link #packBytes}, {@link #packInts}; kernels cache the packing of constant weights),
  * A is packed per call in groups of {@value #MR} rows. With the Vector API present ({@link
  * VectorIntGemm}) a tile of C {@value #MR} rows by {@value #PANEL} columns stays in registers; the scalar loops compute the same exact integers,
- * so both paths agree bit for bit.
+ * so both paths agree bit for bit. Where the Vector API kernel has 512-bit vectors and B's centred
+ * values fit in a byte (dynamically quantized weights), B is packed as bytes instead and widened
+ * in registers ({@link PackedB#narrow}).
  */
 public final class IntGemm {
   /** Columns per packed panel of B. */
@@ -28,8 +30,17 @@ public final class IntGemm {
   public static final int MAX_OPERAND = 255;
   private static final int CHUNKS_PER_THREAD = 4;
   private static final boolean VECTOR = vectorAvailable();
+  /** Columns per panel of a byte-packed B ({@link PackedB#narrow}). */
+  static final int NARROW = 32;
+  /** Whether B may be packed as bytes: the Vector API kernel widens 16 of them to one vector. */
+  private static final boolean NARROW_KERNEL = VECTOR && VectorIntGemm.narrowFits();
 
   private IntGemm() {}
+
+  /** Whether {@link #packBytes} packs a B centred within [-128, 127] as bytes. */
+  static boolean narrowKernel() {
+    return NARROW_KERNEL;
+  }
 
   private static boolean vectorAvailable() {
     return vectorApi(() -> VectorIntGemm.fits(PANEL));
@@ -54,9 +65,17 @@ public final class IntGemm {
 
   /**
    * B ({@code k x n}) packed in panels of {@value #PANEL} columns: element {@code (kk, j)} at
-   * {@code ((j / PANEL) * k + kk) * PANEL + j % PANEL}, columns past {@code n} zero.
+   * {@code ((j / PANEL) * k + kk) * PANEL + j % PANEL}, columns past {@code n} zero. Or, when
+   * {@link #narrow} is not null (and {@link #data} is), as bytes in panels of {@value #NARROW}
+   * columns laid out the same way: a quarter of the memory traffic, which is what bounds the
+   * product of a few rows of A by a large weight (a transformer's projections at short sequence
+   * lengths stream every weight from memory once per call).
    */
-  public record PackedB(int k, int n, float[] data) {
+  public record PackedB(int k, int n, float[] data, byte[] narrow) {
+    public PackedB(int k, int n, float[] data) {
+      this(k, n, data, null);
+    }
+
     /** An all-zero B, for callers that write its elements in place ({@link #at}). */
     public static PackedB zeros(int k, int n) {
       return new PackedB(k, n, new float[(n + PANEL - 1) / PANEL * k * PANEL]);
@@ -79,6 +98,12 @@ public final class IntGemm {
    */
   public static PackedB packBytes(byte[] b, int off, int rowStride, int colStride, int k, int n,
       boolean unsigned, int[] zeroPoints) {
+    if (NARROW_KERNEL) {
+      PackedB narrow = packNarrow(b, off, rowStride, colStride, k, n, unsigned, zeroPoints);
+      if (narrow != null) {
+        return narrow;
+      }
+    }
     int panels = (n + PANEL - 1) / PANEL;
     float[] p = new float[panels * k * PANEL];
     int mask = unsigned ? 0xFF : -1;
@@ -93,6 +118,27 @@ public final class IntGemm {
       }
     }
     return new PackedB(k, n, p);
+  }
+
+  /**
+   * As {@link #packBytes} into byte panels ({@link PackedB#narrow}), or null when a centred
+   * value falls outside [-128, 127] (an unsigned B, or zero points away from the middle).
+   */
+  private static PackedB packNarrow(byte[] b, int off, int rowStride, int colStride, int k,
+      int n, boolean unsigned, int[] zeroPoints) {
+    byte[] p = new byte[(n + NARROW - 1) / NARROW * k * NARROW];
+    int mask = unsigned ? 0xFF : -1;
+    for (int kk = 0; kk < k; kk++) {
+      int row = off + kk * rowStride;
+      for (int j = 0; j < n; j++) {
+        int v = (b[row + j * colStride] & mask) - zeroPoints[zeroPoints.length == 1 ? 0 : j];
+        if (v != (byte) v) {
+          return null;
+        }
+        p[((j / NARROW) * k + kk) * NARROW + j % NARROW] = (byte) v;
+      }
+    }
+    return new PackedB(k, n, null, p);
   }
 
   /** The row-major int matrix at {@code b[off]} ({@code k x n}, already centred), packed. */
@@ -119,15 +165,56 @@ public final class IntGemm {
    */
   public static void gemm(int m, float[] a, int aOff, PackedB b, int[] c, int cOff,
       Parallel par) {
+    int n = b.n();
+    product(m, a, aOff, b, par, (ct, from, i, j0, w) ->
+        System.arraycopy(ct, from, c, cOff + i * n + j0, w));
+  }
+
+  /**
+   * {@code out[outOff + i * n + j] = (float) C[i, j] * multiplier[j] (+ bias[j])}, each step
+   * rounded to float32 (the product, then the sum: MatMulInteger, Cast, Mul, Add unfused), with
+   * C the exact int32 product of {@link #gemm}; written tile by tile as each is finished, without
+   * an int32 C in memory. {@code bias} may be null.
+   */
+  public static void gemmScaled(int m, float[] a, int aOff, PackedB b, float[] multiplier,
+      float[] bias, float[] out, int outOff, Parallel par) {
+    int n = b.n();
+    product(m, a, aOff, b, par, (ct, from, i, j0, w) -> {
+      int o = outOff + i * n + j0;
+      if (bias == null) {
+        for (int j = 0; j < w; j++) {
+          out[o + j] = (float) ct[from + j] * multiplier[j0 + j];
+        }
+      } else {
+        for (int j = 0; j < w; j++) {
+          out[o + j] = (float) ct[from + j] * multiplier[j0 + j] + bias[j0 + j];
+        }
+      }
+    });
+  }
+
+  /** Where the exact sums of C go: row {@code i}, columns {@code [j0, j0 + w)} from {@code ct}. */
+  @FunctionalInterface
+  private interface RowSink {
+    void row(int[] ct, int from, int i, int j0, int w);
+  }
+
+  private static void product(int m, float[] a, int aOff, PackedB b, Parallel par,
+      RowSink sink) {
     int k = b.k();
     int n = b.n();
     if (m <= 0 || n <= 0) {
       return;
     }
     if (k == 0) {
+      int[] zeros = new int[n];
       for (int i = 0; i < m; i++) {
-        Arrays.fill(c, cOff + i * n, cOff + (i + 1) * n, 0);
+        sink.row(zeros, 0, i, 0, n);
       }
+      return;
+    }
+    if (b.narrow() != null) {
+      gemmNarrow(m, a, aOff, b, par, sink);
       return;
     }
     int panels = b.panels();
@@ -140,7 +227,7 @@ public final class IntGemm {
     int tiles = (m + MR - 1) / MR;
     float[] ap = Buffers.LOCAL.get().packedA(tiles * k * MR);
     for (int t = 0; t < tiles; t++) {
-      packA(a, aOff + t * MR * k, k, Math.min(MR, m - t * MR), ap, t * k * MR);
+      packA(a, aOff + t * MR * k, k, Math.min(MR, m - t * MR), MR, ap, t * k * MR);
     }
     par.forRange(panels * rowTasks, workPerTask, (from, to) -> {
       Buffers buf = Buffers.LOCAL.get();
@@ -161,18 +248,10 @@ public final class IntGemm {
             } else {
               scalarBlock(ap, a0 + k0 * MR, b.data(), bp + k0 * PANEL, kl, rows, buf.ft);
             }
-            if (k0 == 0) {
-              for (int x = 0; x < MR * PANEL; x++) {
-                buf.ct[x] = (int) buf.ft[x];
-              }
-            } else {
-              for (int x = 0; x < MR * PANEL; x++) {
-                buf.ct[x] += (int) buf.ft[x];
-              }
-            }
+            buf.addBlock(k0 == 0, MR * PANEL);
           }
           for (int r = 0; r < rows; r++) {
-            System.arraycopy(buf.ct, r * PANEL, c, cOff + (i + r) * n + j0, w);
+            sink.row(buf.ct, r * PANEL, i + r, j0, w);
           }
         }
       }
@@ -180,19 +259,59 @@ public final class IntGemm {
   }
 
   /**
-   * {@code rows} rows of A (stride k) into {@code ap} from {@code p0} in k-major order,
-   * {@value #MR} per k step, missing rows zero.
+   * {@link #gemm} for a byte-packed B: tiles of {@value #NARROW} rows by one {@value #NARROW}-column
+   * panel, each B vector read once per tile and widened to floats in registers ({@link
+   * VectorIntGemm#narrowBlock}); exact as the float path is (products below 2^15, {@value #KB} of
+   * them below 2^24).
    */
-  private static void packA(float[] a, int a0, int k, int rows, float[] ap, int p0) {
-    for (int r = 0; r < MR; r++) {
+  private static void gemmNarrow(int m, float[] a, int aOff, PackedB b, Parallel par,
+      RowSink sink) {
+    int k = b.k();
+    int n = b.n();
+    int panels = (n + NARROW - 1) / NARROW;
+    int tiles = (m + MR - 1) / MR;
+    float[] ap = Buffers.LOCAL.get().packedA(tiles * k * MR);
+    for (int t = 0; t < tiles; t++) {
+      packA(a, aOff + t * MR * k, k, Math.min(MR, m - t * MR), MR, ap, t * k * MR);
+    }
+    par.forRange(panels * tiles, (long) MR * NARROW * k, (from, to) -> {
+      Buffers buf = Buffers.LOCAL.get();
+      for (int task = from; task < to; task++) {
+        int pi = task / tiles;
+        int t = task % tiles;
+        int i = t * MR;
+        int rows = Math.min(MR, m - i);
+        int j0 = pi * NARROW;
+        int w = Math.min(NARROW, n - j0);
+        int bp = pi * k * NARROW;
+        int a0 = t * k * MR;
+        for (int k0 = 0; k0 < k; k0 += KB) {
+          int kl = Math.min(KB, k - k0);
+          VectorIntGemm.narrowBlock(ap, a0 + k0 * MR, b.narrow(), bp + k0 * NARROW, kl, rows,
+              buf.ft);
+          buf.addBlock(k0 == 0, MR * NARROW);
+        }
+        for (int r = 0; r < rows; r++) {
+          sink.row(buf.ct, r * NARROW, i + r, j0, w);
+        }
+      }
+    });
+  }
+
+  /**
+   * {@code rows} rows of A (stride k) into {@code ap} from {@code p0} in k-major order,
+   * {@code mr} per k step, missing rows zero.
+   */
+  private static void packA(float[] a, int a0, int k, int rows, int mr, float[] ap, int p0) {
+    for (int r = 0; r < mr; r++) {
       if (r < rows) {
         int ar = a0 + r * k;
         for (int kk = 0; kk < k; kk++) {
-          ap[p0 + kk * MR + r] = a[ar + kk];
+          ap[p0 + kk * mr + r] = a[ar + kk];
         }
       } else {
         for (int kk = 0; kk < k; kk++) {
-          ap[p0 + kk * MR + r] = 0f;
+          ap[p0 + kk * mr + r] = 0f;
         }
       }
     }
@@ -220,9 +339,22 @@ public final class IntGemm {
   /** Per-thread tiles and the packed rows of A. */
   private static final class Buffers {
     static final ThreadLocal<Buffers> LOCAL = ThreadLocal.withInitial(Buffers::new);
-    final float[] ft = new float[MR * PANEL];
-    final int[] ct = new int[MR * PANEL];
+    final float[] ft = new float[MR * Math.max(PANEL, NARROW)];
+    final int[] ct = new int[MR * Math.max(PANEL, NARROW)];
     private float[] packedA = new float[0];
+
+    /** The exact block sums {@code ft[0, n)} into the int32 tile: the first block, or added. */
+    void addBlock(boolean first, int n) {
+      if (first) {
+        for (int x = 0; x < n; x++) {
+          ct[x] = (int) ft[x];
+        }
+      } else {
+        for (int x = 0; x < n; x++) {
+          ct[x] += (int) ft[x];
+        }
+      }
+    }
 
     float[] packedA(int n) {
       if (packedA.length < n) {

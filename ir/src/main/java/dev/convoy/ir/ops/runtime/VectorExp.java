@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link ExpKernels} on the JDK's Vector API: floats widened to double lanes, the double
  * exponential of the vector library (SVML on x86, accurate to an ulp as {@link Math#exp} is),
- * then rounded back. Loaded only when {@link Blas#vectorized()} holds.
+ * then rounded back; GELU in float32 lanes, the same operations as {@link ExpKernels#erfFloat}.
+ * Loaded only when {@link Blas#vectorized()} holds.
  */
 final class VectorExp {
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -80,5 +81,65 @@ final class VectorExp {
       r.intoArray(o, io + i);
     }
     return end;
+  }
+
+  /**
+   * As {@link ExpKernels#gelu}; returns how many leading elements it wrote (whole vectors). The
+   * erf is written out in the loop with its constants hoisted, so that no vector crosses a call.
+   */
+  static int gelu(float[] a, int ia, float[] o, int io, int n) {
+    int end = n / FS.length() * FS.length();
+    FloatVector s0 = bc(ExpKernels.ERF_S0);
+    FloatVector s1 = bc(ExpKernels.ERF_S1);
+    FloatVector s2 = bc(ExpKernels.ERF_S2);
+    FloatVector s3 = bc(ExpKernels.ERF_S3);
+    FloatVector s4 = bc(ExpKernels.ERF_S4);
+    FloatVector s5 = bc(ExpKernels.ERF_S5);
+    FloatVector b0 = bc(ExpKernels.ERF_B0);
+    FloatVector b1 = bc(ExpKernels.ERF_B1);
+    FloatVector b2 = bc(ExpKernels.ERF_B2);
+    FloatVector b3 = bc(ExpKernels.ERF_B3);
+    FloatVector b4 = bc(ExpKernels.ERF_B4);
+    FloatVector b5 = bc(ExpKernels.ERF_B5);
+    FloatVector b6 = bc(ExpKernels.ERF_B6);
+    FloatVector ln2Hi = bc(ExpKernels.MINUS_LN2_HI);
+    FloatVector ln2Lo = bc(ExpKernels.MINUS_LN2_LO);
+    FloatVector e0 = bc(ExpKernels.EXP_0);
+    FloatVector e1 = bc(ExpKernels.EXP_1);
+    FloatVector e2 = bc(ExpKernels.EXP_2);
+    FloatVector e3 = bc(ExpKernels.EXP_3);
+    FloatVector e4 = bc(ExpKernels.EXP_4);
+    FloatVector one = bc(1f);
+    for (int i = 0; i < end; i += FS.length()) {
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      // erf(g) with g = x / sqrt 2, as ExpKernels.erfFloat computes it.
+      FloatVector g = x.mul(ExpKernels.FRAC_1_SQRT2);
+      FloatVector ax = g.abs();
+      FloatVector s = ax.mul(ax);
+      FloatVector small = s0.fma(s, s1).fma(s, s2).fma(s, s3).fma(s, s4).fma(s, s5);
+      small = small.fma(ax, ax);
+      FloatVector c = ax.min(ExpKernels.ERF_CLAMP);
+      FloatVector q = b0.fma(c, b1).fma(c, b2).fma(c, b3).fma(c, b4).fma(c, b5).fma(c, b6);
+      FloatVector t = q.fma(c, c).neg();
+      FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
+      FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
+      FloatVector f = nk.fma(ln2Hi, t);
+      f = nk.fma(ln2Lo, f);
+      FloatVector y = e0.fma(f, e1).fma(f, e2).fma(f, e3).fma(f, e4).fma(f, one).fma(f, one);
+      FloatVector scale = k.reinterpretAsInts()
+          .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+          .reinterpretAsFloats();
+      FloatVector big = one.sub(y.mul(scale));
+      FloatVector r = small.blend(big, ax.compare(VectorOperators.GT, ExpKernels.ERF_SPLIT));
+      // copySign: the magnitude's bits with g's sign bit.
+      FloatVector erf = r.abs().reinterpretAsInts()
+          .or(g.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
+      x.mul(0.5f).mul(erf.add(1f)).intoArray(o, io + i);
+    }
+    return end;
+  }
+
+  private static FloatVector bc(float v) {
+    return FloatVector.broadcast(FS, v);
   }
 }

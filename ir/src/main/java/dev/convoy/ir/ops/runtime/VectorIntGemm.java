@@ -1,6 +1,8 @@
 package dev.convoy.ir.ops.runtime;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -169,5 +171,86 @@ final class VectorIntGemm {
       c00.intoArray(ft, jv);
       c01.intoArray(ft, jv + L);
     }
+  }
+
+  private static final VectorSpecies<Byte> NB = ByteVector.SPECIES_128;
+  private static final int NARROW = IntGemm.NARROW;
+
+  /** Whether a byte panel row ({@link IntGemm#NARROW} bytes) widens to exactly two vectors. */
+  static boolean narrowFits() {
+    return 2 * L == NARROW;
+  }
+
+  /**
+   * The tile {@code ft} ({@link IntGemm#NARROW_MR} rows of {@link IntGemm#NARROW} columns) =
+   * {@code kl} k steps of A packed {@link IntGemm#NARROW_MR} rows per step (from {@code ao}, rows
+   * past {@code rows} zero) times the byte panel from {@code bo}, each pair of B vectors widened
+   * to floats once for every row of A.
+   */
+  static void narrowBlock(float[] ap, int ao, byte[] bp, int bo, int kl, int rows, float[] ft) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S);
+    FloatVector c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S);
+    FloatVector c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S);
+    FloatVector c31 = FloatVector.zero(S);
+    FloatVector c40 = FloatVector.zero(S);
+    FloatVector c41 = FloatVector.zero(S);
+    FloatVector c50 = FloatVector.zero(S);
+    FloatVector c51 = FloatVector.zero(S);
+    FloatVector c60 = FloatVector.zero(S);
+    FloatVector c61 = FloatVector.zero(S);
+    FloatVector c70 = FloatVector.zero(S);
+    FloatVector c71 = FloatVector.zero(S);
+    for (int kk = 0, b = bo, a = ao; kk < kl; kk++, b += NARROW, a += MR) {
+      FloatVector b0 = widen(bp, b);
+      FloatVector b1 = widen(bp, b + L);
+      FloatVector a0 = FloatVector.broadcast(S, ap[a]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(S, ap[a + 1]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(S, ap[a + 2]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(S, ap[a + 3]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(S, ap[a + 4]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(S, ap[a + 5]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+      FloatVector a6 = FloatVector.broadcast(S, ap[a + 6]);
+      c60 = a6.fma(b0, c60);
+      c61 = a6.fma(b1, c61);
+      FloatVector a7 = FloatVector.broadcast(S, ap[a + 7]);
+      c70 = a7.fma(b0, c70);
+      c71 = a7.fma(b1, c71);
+    }
+    c00.intoArray(ft, 0);
+    c01.intoArray(ft, L);
+    c10.intoArray(ft, NARROW);
+    c11.intoArray(ft, NARROW + L);
+    c20.intoArray(ft, 2 * NARROW);
+    c21.intoArray(ft, 2 * NARROW + L);
+    c30.intoArray(ft, 3 * NARROW);
+    c31.intoArray(ft, 3 * NARROW + L);
+    c40.intoArray(ft, 4 * NARROW);
+    c41.intoArray(ft, 4 * NARROW + L);
+    c50.intoArray(ft, 5 * NARROW);
+    c51.intoArray(ft, 5 * NARROW + L);
+    c60.intoArray(ft, 6 * NARROW);
+    c61.intoArray(ft, 6 * NARROW + L);
+    c70.intoArray(ft, 7 * NARROW);
+    c71.intoArray(ft, 7 * NARROW + L);
+  }
+
+  private static FloatVector widen(byte[] bp, int b) {
+    return (FloatVector) ByteVector.fromArray(NB, bp, b).convertShape(VectorOperators.B2F, S, 0);
   }
 }

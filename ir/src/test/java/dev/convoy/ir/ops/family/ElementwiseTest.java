@@ -191,6 +191,61 @@ class ElementwiseTest {
         OneNode.of("BitwiseNot", 18).in(a).run().bytes());
   }
 
+  /**
+   * The exponent-2 shortcut (a float multiply) against the general kernel (double pow of every
+   * element pair, rounded), which the same exponents as a full tensor take: bit for bit.
+   */
+  @Test
+  void powOfTwoSquaresFloatsAsTheGeneralKernelDoes() {
+    int n = 4099;
+    float[] x = new float[n];
+    float[] two = new float[n];
+    java.util.Random r = new java.util.Random(2);
+    for (int i = 0; i < n; i++) {
+      x[i] = Float.intBitsToFloat(r.nextInt());
+      two[i] = 2f;
+    }
+    float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, 0f,
+        Float.MIN_VALUE, -Float.MAX_VALUE, 1.5e19f, -3e-23f};
+    System.arraycopy(special, 0, x, 0, special.length);
+    NdArray base = NdArray.ofFloats(d(n), x);
+    float[] fast = OneNode.of("Pow").in(base).in(NdArray.ofFloats(d(), 2f)).run().floats();
+    float[] general = OneNode.of("Pow").in(base).in(NdArray.ofFloats(d(n), two)).run().floats();
+    for (int i = 0; i < n; i++) {
+      assertEquals(Float.floatToIntBits(general[i]), Float.floatToIntBits(fast[i]),
+          "pow(" + x[i] + ", 2)");
+    }
+  }
+
+  /**
+   * ReduceMean and ReduceSum of float32 over trailing axes (a contiguous run per output, summed
+   * in float) against the general path over the same values transposed (leading axis reduced):
+   * the same order of float additions, so the same bits.
+   */
+  @Test
+  void floatMeanOverTrailingAxesEqualsTheGeneralReduction() {
+    int rows = 7;
+    int len = 1000;
+    float[] x = new float[rows * len];
+    float[] xt = new float[rows * len];
+    java.util.Random r = new java.util.Random(4);
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < len; j++) {
+        float v = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(8) - 4));
+        x[i * len + j] = v;
+        xt[j * rows + i] = v;
+      }
+    }
+    for (String op : new String[] {"ReduceMean", "ReduceSum"}) {
+      NdArray fast = OneNode.of(op, 18).in(NdArray.ofFloats(d(rows, len), x))
+          .in(NdArray.ofLongs(d(1), -1)).run();
+      NdArray general = OneNode.of(op, 18).in(NdArray.ofFloats(d(len, rows), xt))
+          .in(NdArray.ofLongs(d(1), 0)).run();
+      assertArrayEquals(d(rows, 1), fast.dims());
+      assertArrayEquals(general.floats(), fast.floats(), op);
+    }
+  }
+
   @Test
   void powKeepsBaseType() {
     NdArray x = NdArray.ofInts(d(3), 1, 2, 3);

@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * transposed OIHW to HWIO), on seeded data, over each kernel path (depthwise, narrow and wide
  * GEMMs, groups, strides, dilations, pads, activations) and each pool's options. Window reductions
  * run in the standard kernels' order, so pools and LRN agree exactly (NaN included); convolutions
- * within float rounding of another summation order. Shape inference agrees with the kernels.
+ * add their terms in the same (kh, kw, C) order but with fused multiply-adds (NhwcGemm), so
+ * within float rounding. Shape inference agrees with the kernels.
  */
 class NhwcOpsTest {
   private static final long[] TO_NHWC = {0, 2, 3, 1};

@@ -39,6 +39,7 @@ class IntGemmTest {
     int[] z = new int[count];
     for (int i = 0; i < count; i++) {
       z[i] = switch (kind) {
+        case "centre" -> unsigned ? 128 : 0;
         case "low" -> unsigned ? 0 : -128;
         case "high" -> unsigned ? 255 : 127;
         default -> unsigned ? rnd.nextInt(256) : rnd.nextInt(256) - 128;
@@ -90,6 +91,40 @@ class IntGemmTest {
     IntGemm.gemm(m, centred(a, ua, za, m, k), 0, packed, got, 0, Parallel.of(threads));
     assertArrayEquals(want, java.util.Arrays.copyOf(got, m * n));
     assertArrayEquals(new int[] {42, 0, 0}, java.util.Arrays.copyOfRange(got, m * n, m * n + 3));
+  }
+
+  /**
+   * B centred within [-128, 127] (signed with zero point 0, unsigned with 128: dynamically
+   * quantized weights) is packed as bytes where the Vector API kernel exists, and multiplies to
+   * the same exact integers; A's rows at the far end of their range so that products reach
+   * 255 * 128 in every k block.
+   */
+  @ParameterizedTest(name = "m={0} n={1} k={2} ub={3} transB={4} threads={5}")
+  @CsvSource({
+      "1, 1, 1, false, false, 1",
+      "5, 31, 257, true, false, 1",
+      "8, 32, 256, false, false, 1",
+      "16, 384, 384, false, false, 1",
+      "16, 96, 1536, true, true, 2",
+      "17, 33, 700, false, false, 2",
+      "3, 65, 513, true, false, 1",
+  })
+  void bytePackedBEqualsTheNaiveProductExactly(int m, int n, int k, boolean ub, boolean transB,
+      int threads) {
+    Random rnd = new Random(7L * m + 3L * n + k);
+    byte[] a = operand(rnd, m * k, true, "low");
+    byte[] b = operand(rnd, k * n, ub, "random");
+    b[0] = (byte) (ub ? 0 : -128);
+    int[] za = new int[1];
+    int[] zb = zeroPoints(rnd, ub, 1, "centre");
+    int[] want = naive(m, n, k, a, true, za, b, ub, zb, transB);
+    IntGemm.PackedB packed = IntGemm.packBytes(b, 0, transB ? 1 : n, transB ? k : 1, k, n, ub,
+        zb);
+    org.junit.jupiter.api.Assertions.assertEquals(IntGemm.narrowKernel(),
+        packed.narrow() != null);
+    int[] got = new int[m * n];
+    IntGemm.gemm(m, centred(a, true, za, m, k), 0, packed, got, 0, Parallel.of(threads));
+    assertArrayEquals(want, got);
   }
 
   @ParameterizedTest(name = "m={0} k={1}")

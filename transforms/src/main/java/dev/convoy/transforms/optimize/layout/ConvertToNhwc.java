@@ -97,21 +97,11 @@ public final class ConvertToNhwc implements Pass {
       case "GlobalAveragePool", "GlobalMaxPool", "LRN", "DepthToSpace", "SpaceToDepth" -> true;
       case "Resize" -> ResizeAxes.permuted(n, TO_NHWC) != null;
       case "BatchNormalization" -> n.intAttr("training_mode", 0) == 0
-          && n.intAttr("spatial", 1) == 1 && onlyFirstOutputUsed(n);
+          && n.intAttr("spatial", 1) == 1 && n.onlyFirstOutputRead();
       case "InstanceNormalization" -> true;
       case "GridSample" -> Facts.rank(n.input(1)) == 4;
       default -> false;
     };
-  }
-
-  private static boolean onlyFirstOutputUsed(Node n) {
-    for (int k = 1; k < n.outputCount(); k++) {
-      Value v = n.output(k);
-      if (v != null && (v.hasUses() || v.isGraphOutput())) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean constantWeight(Node n) {

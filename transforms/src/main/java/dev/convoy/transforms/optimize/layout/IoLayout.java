@@ -1,6 +1,7 @@
 package dev.convoy.transforms.optimize.layout;
 
 import dev.convoy.ir.InvalidModelException;
+import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
@@ -13,8 +14,14 @@ import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.transforms.memory.PlanMemoryPass;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.PassContext;
+import dev.convoy.transforms.optimize.PassRegistry;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.RuleSetPass;
+import dev.convoy.transforms.optimize.eliminate.EliminateDeadNode;
+import dev.convoy.transforms.optimize.eliminate.EliminateIdentityTranspose;
+import dev.convoy.transforms.optimize.eliminate.MergeTransposes;
 import dev.convoy.transforms.optimize.move.Perms;
+import dev.convoy.transforms.optimize.move.SinkTranspose;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -25,13 +32,20 @@ import java.util.Map;
  * {@code --io-layout nhwc}: after the layout pass, drops the Transposes at the graph boundary, so
  * a 4-D graph input read only through Transposes into NHWC is declared {@code [N, H, W, C]} and
  * a graph output computed by a Transpose back to NCHW is given as the NHWC value before it (under
- * the output's name). The artifact records which inputs and outputs changed in the metadata entry
+ * the output's name). An input that reaches those Transposes through ops a Transpose moves
+ * through (YOLOX's Focus: Slices, then a Concat on the channel axis) is NHWC too when the
+ * Transpose back to NCHW put under it sinks down to them and cancels (tried on a copy first). The artifact records which inputs and outputs changed in the metadata entry
  * {@value #KEY} ({@code inputs=a,b;outputs=c}), and a stored memory plan is made again for the
  * changed graph. Inputs and outputs the layout pass left NCHW stay as they are.
  */
 public final class IoLayout {
   /** The metadata entry naming the inputs and outputs whose layout became NHWC. */
   public static final String KEY = "convoy.io_layout";
+
+  /** The rules that move an input's Transpose down until it cancels: O3's Transpose moves. */
+  private static final List<String> SINK_RULES = List.of(SinkTranspose.NAME,
+      SinkTransposesIntoJoin.NAME, MergeTransposes.NAME, EliminateIdentityTranspose.NAME,
+      EliminateDeadNode.NAME);
 
   private IoLayout() {}
 
@@ -48,14 +62,19 @@ public final class IoLayout {
     Rewriter rw = new Rewriter(ctx);
     List<String> inputs = new ArrayList<>();
     for (Value x : List.copyOf(g.inputs())) {
-      if (x.constant() == null && readOnlyIntoNhwc(x)) {
-        rw.setType(x, new ValueType.TensorType(x.tensorType().dtype(),
-            permuted(x.tensorType().shape(), ConvertToNhwc.TO_NHWC)));
+      if (x.constant() != null || !isFourD(x) || x.isGraphOutput()) {
+        continue;
+      }
+      if (readOnlyIntoNhwc(x)) {
+        rw.setType(x, nhwcType(x));
         for (Use u : List.copyOf(x.uses())) {
           Node t = u.node();
           rw.replace(t.output(0), x);
           rw.erase(t);
         }
+        inputs.add(x.name());
+      } else if (sinksIntoNhwc(g.copy(), x.name(), ctx)) {
+        sinkFrom(g, x, ctx);
         inputs.add(x.name());
       }
     }
@@ -142,18 +161,67 @@ public final class IoLayout {
     return out;
   }
 
+  private static boolean isFourD(Value x) {
+    return x.tensorType() != null && x.tensorType().shape().hasRank()
+        && x.tensorType().shape().rank() == 4;
+  }
+
+  private static ValueType.TensorType nhwcType(Value x) {
+    return new ValueType.TensorType(x.tensorType().dtype(),
+        permuted(x.tensorType().shape(), ConvertToNhwc.TO_NHWC));
+  }
+
   private static boolean readOnlyIntoNhwc(Value x) {
-    if (x.isGraphOutput() || x.uses().isEmpty() || x.tensorType() == null
-        || !x.tensorType().shape().hasRank() || x.tensorType().shape().rank() != 4) {
-      return false;
+    return !x.uses().isEmpty() && x.uses().stream().allMatch(u -> isTranspose(u.node(),
+        ConvertToNhwc.TO_NHWC) && !u.node().output(0).isGraphOutput());
+  }
+
+  /**
+   * Whether input {@code name} of {@code trial} (a copy, which this changes) can be NHWC with
+   * fewer Transposes: {@link #sinkFrom} leaves it read by no Transpose and the graph with fewer
+   * Transposes than before. This holds when the input reaches the layout pass's Transposes into
+   * NHWC only through ops a Transpose sinks through (YOLOX's Focus: Slices and a Concat before
+   * its first convolution).
+   */
+  private static boolean sinksIntoNhwc(Graph trial, String name, PassContext ctx) {
+    Value x = trial.inputs().stream().filter(v -> v.name().equals(name)).findFirst()
+        .orElseThrow();
+    int before = transposes(trial);
+    sinkFrom(trial, x, ctx);
+    return transposes(trial) < before && x.uses().stream().noneMatch(u -> isTranspose(u.node()));
+  }
+
+  /**
+   * Declares {@code x} NHWC, reads it through a Transpose back to NCHW, and sinks that Transpose
+   * through the ops below ({@link #SINK_RULES}) as far as it cancels against the Transposes it
+   * meets.
+   */
+  private static void sinkFrom(Graph g, Value x, PassContext ctx) {
+    Rewriter rw = new Rewriter(ctx);
+    List<Use> readers = List.copyOf(x.uses());
+    rw.setType(x, nhwcType(x));
+    Node t = rw.insertBefore(g.nodes().get(0), "Transpose", List.of(x), 1,
+        Map.of("perm", new Attribute.IntsAttr(ConvertToNhwc.TO_NCHW)), x.name() + "_nchw");
+    rw.inferTypes(t);
+    for (Use u : readers) {
+      rw.setInput(u.node(), u.index(), t.output(0));
     }
-    return x.uses().stream().allMatch(u -> isTranspose(u.node(), ConvertToNhwc.TO_NHWC)
-        && !u.node().output(0).isGraphOutput());
+    new RuleSetPass(NhwcIo.NAME, SINK_RULES.stream().map(PassRegistry::rule).toList(),
+        RuleSetPass.DEFAULT_MAX_REWRITES).run(g, ctx);
+  }
+
+  private static int transposes(Graph g) {
+    int[] n = {0};
+    g.forEachNode(node -> n[0] += isTranspose(node) ? 1 : 0);
+    return n[0];
   }
 
   private static boolean isTranspose(Node n, long[] perm) {
-    return n.domain().isEmpty() && n.opType().equals("Transpose")
-        && Arrays.equals(Perms.of(n), perm);
+    return isTranspose(n) && Arrays.equals(Perms.of(n), perm);
+  }
+
+  private static boolean isTranspose(Node n) {
+    return n.domain().isEmpty() && n.opType().equals("Transpose");
   }
 
   /** {@code s} with its dims reordered as a Transpose by {@code perm} reorders them. */

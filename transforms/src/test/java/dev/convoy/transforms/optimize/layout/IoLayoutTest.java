@@ -76,6 +76,46 @@ class IoLayoutTest {
     assertArrayEquals(floats(nhwcOf(want)), floats(got));
   }
 
+  @Test
+  void yoloxReadsNhwcThroughItsFocusSlices() {
+    Graph o3 = Optimizer.optimize(OnnxImporter.importFile(
+        TestData.devModels().resolve("yolox_nano.onnx")), O3_CVY).graph();
+    assertEquals(1, O3LayoutDevModelsTest.transposes(o3), "the Focus keeps one Transpose at O3");
+    Graph nhwc = o3.copy();
+    IoLayout.Changed c = IoLayout.toNhwc(nhwc, O3_CVY);
+    assertEquals(List.of("images"), c.inputs());
+    assertEquals(List.of(), c.outputs(), "the output is 3-D");
+    assertEquals(0, O3LayoutDevModelsTest.transposes(nhwc));
+    Map<String, Tensor> in = SeededInputs.generate(o3, Map.of());
+    Map<String, Tensor> want = Evaluator.standard().runTensors(o3, in);
+    Map<String, Tensor> got = Evaluator.standard().runTensors(nhwc,
+        Map.of("images", nhwcOf(in.get("images"))));
+    assertArrayEquals(floats(want.get("output")), floats(got.get("output")));
+  }
+
+  @Test
+  void anInputAlsoReadChannelsFirstStaysNchw() {
+    Graph g = GraphParser.parse("""
+        graph g (%x: float32[1,2,4,4]) -> (%y, %f) {
+          opset "" 13
+          init %w: float32[3,2,1,1] = [0.5, -1.0, 2.0, 0.25, -0.75, 1.5]
+          %s = Slice(%x, %starts, %ends, %axes) @slice
+          %y = Conv(%s, %w) @conv
+          %f = Flatten(%x) {axis=1} @flatten
+          init %starts: int64[1] = [1]
+          init %ends: int64[1] = [4]
+          init %axes: int64[1] = [2]
+        }
+        """);
+    Graph o3 = Optimizer.optimize(g, O3_CVY).graph();
+    Graph nhwc = o3.copy();
+    IoLayout.Changed c = IoLayout.toNhwc(nhwc, O3_CVY);
+    assertEquals(List.of(), c.inputs(), "Flatten reads x channels-first");
+    assertEquals(o3.inputs().get(0).tensorType(), nhwc.inputs().get(0).tensorType());
+    assertEquals(O3LayoutDevModelsTest.transposes(o3) - c.outputs().size(),
+        O3LayoutDevModelsTest.transposes(nhwc));
+  }
+
   /** {@code Transpose(t, [0,2,3,1])}. */
   private static Tensor nhwcOf(Tensor t) {
     return Perms.moveConstant(t, ConvertToNhwc.TO_NCHW);
