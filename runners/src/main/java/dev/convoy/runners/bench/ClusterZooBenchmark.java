@@ -109,7 +109,7 @@ public final class ClusterZooBenchmark {
       Runtime.getRuntime().addShutdownHook(stop);
       try {
         LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir, template(), tms, slots,
-            freePort(), freePort(), Map.of()), LocalCluster.classpathWithoutConvoy());
+            freePort(), freePort(), Map.of()));
         run(zoo, warm, work, level, Runner.FLINK_CLUSTER, tms * slots, c,
             "flink " + tms + " TM x " + slots + " slot" + (slots > 1 ? "s" : ""), tms, figures);
       } finally {

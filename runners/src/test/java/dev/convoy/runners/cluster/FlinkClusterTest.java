@@ -76,8 +76,7 @@ class FlinkClusterTest {
     cleanup = new Thread(() -> LocalCluster.stop(clusterDir));
     Runtime.getRuntime().addShutdownHook(cleanup);
     cluster = LocalCluster.start(new LocalCluster.Spec(clusterDir, template(), 2, 2, freePort(),
-        freePort(), Map.of("taskmanager.memory.task.heap.size", "512m")),
-        LocalCluster.classpathWithoutConvoy());
+        freePort(), Map.of("taskmanager.memory.task.heap.size", "512m")));
     direct = ZooRun.run(config("direct"), Runner.DIRECT.execution(null, 2, "same"), quiet());
   }
 
