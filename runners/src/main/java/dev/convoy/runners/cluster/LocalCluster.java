@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,7 +45,8 @@ import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
  * started from the classpath Convoy itself runs on (Flink, Beam, ONNX Runtime and DuckDB all come
  * from the project's Maven dependencies). Everything the cluster owns lives in one folder: {@code
  * conf/config.yaml} (the template from {@code configs/flink} plus the ports and slots chosen at
- * start), {@code lib/convoy.jar}, {@code log/}, {@code tmp/} (Flink's blob store) and one {@code
+ * start), {@code conf/logging/} (the log levels from {@code simplelogger.properties} beside the
+ * template), {@code lib/convoy.jar}, {@code log/}, {@code tmp/} (Flink's blob store) and one {@code
  * .pid} file per process, which is how {@link #stop} and {@link #status} find the processes again
  * from another JVM.
  *
@@ -70,6 +72,8 @@ public final class LocalCluster {
   static final String BUILD_TIME = "convoy.build.time";
   private static final String PARENT_FIRST = "classloader.parent-first-patterns.additional";
   private static final String CONVOY_PACKAGES = "dev.convoy.";
+  /** slf4j-simple's settings, read from the first classpath entry that has them. */
+  private static final String LOG_CONFIG = "simplelogger.properties";
 
   private final Path dir;
   private final int restPort;
@@ -139,7 +143,14 @@ public final class LocalCluster {
       Files.deleteIfExists(jar);
       JobJar.pack(convoy, jar);
       ConvoyBuild build = JobJar.build(convoy);
-      List<String> classpath = new ArrayList<>(libraries);
+      List<String> classpath = new ArrayList<>();
+      Path logging = spec.template().resolveSibling(LOG_CONFIG);
+      if (Files.isRegularFile(logging)) {
+        Path copy = Files.createDirectories(dir.resolve("conf/logging")).resolve(LOG_CONFIG);
+        Files.copy(logging, copy, StandardCopyOption.REPLACE_EXISTING);
+        classpath.add(copy.getParent().toString());
+      }
+      classpath.addAll(libraries);
       classpath.add(jar.toString());
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("rest.port", String.valueOf(spec.restPort()));

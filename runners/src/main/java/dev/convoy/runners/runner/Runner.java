@@ -2,6 +2,7 @@ package dev.convoy.runners.runner;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.run.Execution;
+import dev.convoy.runners.cluster.FlinkJobProgress;
 import dev.convoy.runners.cluster.LocalCluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -99,7 +100,8 @@ public enum Runner {
     LocalCluster.requireBuild(flinkMaster, ConvoyBuild.ofThisClasspath());
     o.setFlinkMaster(flinkMaster);
     o.setFilesToStage(List.of(JobJar.forThisClasspath(jobJarFolder()).toString()));
-    return new Execution(o, flag + "@" + flinkMaster, workers);
+    return new Execution(o, flag + "@" + flinkMaster, workers,
+        new FlinkJobProgress(flinkMaster, o.getJobName()));
   }
 
   /** A private folder for a packed job jar, removed when this JVM exits. */
