@@ -1,6 +1,5 @@
 package dev.convoy.pipeline.run;
 
-import dev.convoy.pipeline.stage.Stages;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -90,8 +89,8 @@ public final class Progress implements AutoCloseable {
    * shown once it passes the count shown).
    */
   private void observe(Map<String, Long> counters) {
-    int ok = counters.getOrDefault(Stages.DONE_COUNTER, 0L).intValue();
-    int f = counters.getOrDefault(Stages.FAILED_COUNTER, 0L).intValue();
+    int ok = counters.getOrDefault(ProgressFn.FINISHED, 0L).intValue();
+    int f = counters.getOrDefault(ProgressFn.FAILED, 0L).intValue();
     if (ok + f <= done.get()) {
       return;
     }

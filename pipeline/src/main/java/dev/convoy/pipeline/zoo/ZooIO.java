@@ -65,6 +65,19 @@ public final class ZooIO {
         : isRemoteManifest(zoo) ? zoo : Storage.dir(zoo, ""));
   }
 
+  /**
+   * The folder the model paths of {@code zoo} are relative to: the zoo folder, or a manifest's
+   * folder, on whichever filesystem it is.
+   */
+  public static String root(String zoo) {
+    if (!Storage.isLocal(zoo)) {
+      return isRemoteManifest(zoo) ? Storage.resource(zoo).getCurrentDirectory().toString()
+          : Storage.dir(zoo, "");
+    }
+    Path z = Storage.localPath(zoo).orElseThrow().normalize();
+    return Storage.of(Files.isDirectory(z) || z.getParent() == null ? z : z.getParent());
+  }
+
   /** Whether {@code zoo}, on another filesystem than the local one, is a manifest file there. */
   private static boolean isRemoteManifest(String zoo) {
     return !zoo.endsWith("/") && Manifest.isManifest(zoo) && Storage.exists(zoo);
@@ -99,7 +112,7 @@ public final class ZooIO {
       return list(Storage.localPath(zoo).orElseThrow());
     }
     if (isRemoteManifest(zoo)) {
-      return named(zoo, Manifest.read(zoo), Storage.resource(zoo).getCurrentDirectory().toString());
+      return named(zoo, Manifest.read(zoo), root(zoo));
     }
     String dir = Storage.dir(zoo, "");
     List<String> files = Storage.list(dir);

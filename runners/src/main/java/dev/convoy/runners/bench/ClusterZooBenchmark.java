@@ -107,11 +107,15 @@ public final class ClusterZooBenchmark {
       Path dir = work.resolve("cluster-" + tms + "x" + slots);
       Thread stop = new Thread(() -> LocalCluster.stop(dir));
       Runtime.getRuntime().addShutdownHook(stop);
+      String label = "flink " + tms + " TM x " + slots + " slot" + (slots > 1 ? "s" : "");
       try {
         LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir, template(), tms, slots,
             freePort(), freePort(), Map.of()));
-        run(zoo, warm, work, level, Runner.FLINK_CLUSTER, tms * slots, c,
-            "flink " + tms + " TM x " + slots + " slot" + (slots > 1 ? "s" : ""), tms, figures);
+        run(zoo, warm, work, level, Runner.FLINK_CLUSTER, tms * slots, c, label, tms, figures);
+      } catch (RuntimeException e) {
+        // One layout's failed job (on a loaded machine: a PartitionNotFoundException on every
+        // attempt) should not lose the others' figures; its logs stay in the cluster folder.
+        System.out.printf("%s: FAILED (%s); logs in %s%n", label, rootCause(e), dir.resolve("log"));
       } finally {
         LocalCluster.stop(dir);
         Runtime.getRuntime().removeShutdownHook(stop);
@@ -238,6 +242,14 @@ public final class ClusterZooBenchmark {
       }
     }
     return models;
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.toString();
   }
 
   /** VmHWM of a process (peak resident set), in bytes; -1 where /proc does not tell. */

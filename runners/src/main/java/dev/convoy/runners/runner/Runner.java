@@ -88,8 +88,10 @@ public enum Runner {
     FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
     o.setRunner(FlinkRunner.class);
     o.setParallelism(workers);
-    // Elements are immutable records: chained operators may pass them on without a copy.
+    // Elements are immutable records: chained operators may pass them on without a copy, and
+    // Flink's serializer may hand on the element itself where Beam would deep-copy it.
     o.setObjectReuse(true);
+    o.setFasterCopy(true);
     o.setJobName("convoy-" + runId.toLowerCase(Locale.ROOT));
     if (this == FLINK_EMBEDDED) {
       o.setFlinkMaster("[local]");
