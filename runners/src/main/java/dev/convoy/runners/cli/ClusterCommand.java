@@ -63,7 +63,7 @@ public class ClusterCommand implements Callable<Integer> {
         out.printf("cluster up in %s: 1 JobManager, %d TaskManagers x %d slots, Convoy %s%n"
             + "submit with: ./convoy run --flink-master %s --parallelism %d%n"
             + "stop with:   ./convoy cluster stop --dir %s%n", c.dir(), taskManagers, slots,
-            c.build(), c.master(), taskManagers * slots, dir);
+            c.build().orElseThrow(), c.master(), taskManagers * slots, dir);
         return 0;
       }
       case "stop" -> {
@@ -81,9 +81,10 @@ public class ClusterCommand implements Callable<Integer> {
             alive ? "running" : "dead"));
         out.println("overview       " + s.overview().orElse("(JobManager not answering)"));
         ConvoyBuild mine = ConvoyBuild.ofThisClasspath();
-        ConvoyBuild theirs = LocalCluster.in(dir).build();
-        out.printf("convoy         %s (%s)%n", theirs, theirs.hash().equals(mine.hash())
-            ? "this build" : "this build is " + mine + ": restart the cluster to run it");
+        LocalCluster.in(dir).build().ifPresentOrElse(theirs -> out.printf("convoy         %s (%s)%n",
+            theirs, theirs.hash().equals(mine.hash()) ? "this build"
+                : "this build is " + mine + ": restart the cluster to run it"),
+            () -> out.println("convoy         none installed (jobs run their staged classes)"));
         return s.allAlive() && s.overview().isPresent() ? 0 : 1;
       }
       default -> throw new ConvoyException(

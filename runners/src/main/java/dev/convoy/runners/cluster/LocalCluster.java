@@ -198,10 +198,12 @@ public final class LocalCluster {
     return new LocalCluster(d, cfg.get(org.apache.flink.configuration.RestOptions.PORT));
   }
 
-  /** The Convoy build installed on this cluster at start. */
-  public ConvoyBuild build() {
-    return buildIn(config()).orElseThrow(() -> new ConvoyException(dir
-        + ": the cluster config names no Convoy build (started by an older convoy? restart it)"));
+  /**
+   * The Convoy build installed on this cluster at start; empty for a cluster started by a convoy
+   * that installed none.
+   */
+  public Optional<ConvoyBuild> build() {
+    return buildIn(config());
   }
 
   /**

@@ -80,7 +80,7 @@ class InstalledConvoyClusterTest {
     List<Path> other = new ArrayList<>(JobJar.convoyEntries());
     other.add(tmp.resolve("other"));
     LocalCluster c = start(other);
-    ConvoyBuild installed = c.build();
+    ConvoyBuild installed = c.build().orElseThrow();
     ConvoyBuild mine = ConvoyBuild.ofThisClasspath();
     assertFalse(installed.hash().equals(mine.hash()));
 
