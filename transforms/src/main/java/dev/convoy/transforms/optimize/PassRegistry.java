@@ -55,6 +55,7 @@ import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseCenteringIntoLinear;
 import dev.convoy.transforms.optimize.fuse.FuseScaleIntoMatMul;
 import dev.convoy.transforms.optimize.fuse.FuseSiblingConvs;
+import dev.convoy.transforms.optimize.fuse.FuseSiblingMatMulIntegerToFloat;
 import dev.convoy.transforms.optimize.fuse.FuseSiblingMatMuls;
 import dev.convoy.transforms.optimize.fuse.FuseSlicesToSplit;
 import dev.convoy.transforms.optimize.fuse.FuseSwish;
@@ -164,6 +165,7 @@ public final class PassRegistry {
     addRule(FuseSlicesToSplit.NAME, FuseSlicesToSplit::new);
     addRule(FuseSiblingConvs.NAME, FuseSiblingConvs::new);
     addRule(FuseSiblingMatMuls.NAME, FuseSiblingMatMuls::new);
+    addRule(FuseSiblingMatMulIntegerToFloat.NAME, FuseSiblingMatMulIntegerToFloat::new);
     addRule(FuseScaleIntoMatMul.NAME, FuseScaleIntoMatMul::new);
     addRule(FuseCenteringIntoLinear.NAME, FuseCenteringIntoLinear::new);
     addRule(FuseClipChain.NAME, FuseClipChain::new);

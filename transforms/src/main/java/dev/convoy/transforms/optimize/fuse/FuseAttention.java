@@ -146,7 +146,8 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
    * Why ONNX's Attention cannot take these operands, or null. 4-D: Q {@code [B, H, Sq, D]}, Kt
    * {@code [B, H, D, Skv]}, V {@code [B, H, Skv, Dv]}; 3-D (PyTorch's merged batch and heads):
    * the same without H, written as one head. B and H must be provably the same in all (it does not
-   * broadcast them). A mask's last two dims must be provably the scores' (ONNX Runtime 1.28
+   * broadcast them; {@link #sameDim} proves it through head-split Reshapes and Transposes), and
+   * with a mask provably the scores' too. A mask's last two dims must be provably the scores' (ONNX Runtime 1.28
    * rejects a mask that broadcasts over the queries, and reads a shorter last dim as padding), its
    * leading ones 1 or provably the scores'.
    */
@@ -161,9 +162,7 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
       return "ONNX's Attention takes Q, Kt and V all 3-D or all 4-D";
     }
     for (int i = 0; i < rank - 2; i++) {
-      Dim d = sq.dim(i);
-      if (d instanceof Dim.Unknown || !d.equals(sk.dim(i)) || !d.equals(sv.dim(i))
-          || !d.equals(ss.dim(i))) {
+      if (!sameDim(q, i, kt, i, SAME_DIM_DEPTH) || !sameDim(q, i, v, i, SAME_DIM_DEPTH)) {
         return "the batch and head dims of Q " + sq + ", Kt " + sk + " and V " + sv
             + " are not provably equal";
       }
@@ -172,6 +171,12 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
       Shape sm = Facts.shape(mask);
       if (!sm.hasRank() || sm.rank() < 2 || sm.rank() > rank) {
         return "the mask " + mask.name() + " has no known rank from 2 to " + rank;
+      }
+      for (int i = 0; i < rank - 2; i++) {
+        if (!sameDim(q, i, logits, i, 0)) {
+          return "the mask " + mask.name() + " " + sm + " may broadcast the batch and head dims"
+              + " of Q " + sq + " to the scores' " + ss;
+        }
       }
       for (int i = 0; i < sm.rank(); i++) {
         Dim d = sm.dim(i);
@@ -184,6 +189,55 @@ public final class FuseAttention implements MatchingRule<FuseAttention.Found> {
       }
     }
     return null;
+  }
+
+  /** How many Transposes and Reshapes {@link #sameDim} looks through. */
+  private static final int SAME_DIM_DEPTH = 4;
+
+  /**
+   * Whether dim {@code i} of {@code a} and dim {@code j} of {@code b} are the same size whatever
+   * the inputs: their shapes say so, or both come through Transposes (dims permuted) from one
+   * dim, or from Reshapes to the same target value of inputs of provably one shape (PyTorch's
+   * head split of Q, K and V, {@code [S, B*H, D]} from shape arithmetic, whose merged dim no shape
+   * inference names).
+   */
+  static boolean sameDim(Value a, int i, Value b, int j, int depth) {
+    Shape sa = Facts.shape(a);
+    Shape sb = Facts.shape(b);
+    if (sa == null || sb == null || !sa.hasRank() || !sb.hasRank() || i >= sa.rank()
+        || j >= sb.rank()) {
+      return false;
+    }
+    if (!(sa.dim(i) instanceof Dim.Unknown) && sa.dim(i).equals(sb.dim(j))) {
+      return true;
+    }
+    Node pa = a.producer();
+    Node pb = b.producer();
+    if (depth == 0 || pa == null || pb == null || !pa.domain().isEmpty()
+        || !pb.domain().isEmpty() || !pa.opType().equals(pb.opType())) {
+      return false;
+    }
+    if (pa.is("Transpose")) {
+      long[] permA = Perms.of(pa);
+      long[] permB = Perms.of(pb);
+      return permA != null && permB != null && permA.length == sa.rank()
+          && permB.length == sb.rank()
+          && sameDim(pa.input(0), (int) permA[i], pb.input(0), (int) permB[j], depth - 1);
+    }
+    if (pa.is("Reshape") && i == j && pa.input(1) == pb.input(1)
+        && pa.intAttr("allowzero", 0) == pb.intAttr("allowzero", 0)) {
+      int rank = Facts.rank(pa.input(0));
+      if (rank < 0 || Facts.rank(pb.input(0)) != rank) {
+        return false;
+      }
+      for (int d = 0; d < rank; d++) {
+        if (!sameDim(pa.input(0), d, pb.input(0), d, depth - 1)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import dev.convoy.transforms.optimize.Target;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -113,6 +114,49 @@ class FuseAttentionTest {
         }
         """, "root").firesAndKeepsOutputs();
     assertEquals(2, g.totalNodeCount(), "one Transpose [1,0,2] and the Attention");
+  }
+
+  /**
+   * PyTorch's MultiheadAttention: Q, K and V split from {@code [S, B, E]} into {@code [S, B*H,
+   * D]} by one Reshape target of shape arithmetic, whose merged dim no inference names ({@code
+   * ?}): one Reshape target over inputs of one shape proves their batch dims equal, at any batch.
+   */
+  @Test
+  void becomesOnnxAttentionWhereOneReshapeSplitsTheMergedBatchOfQKAndV() {
+    String text = """
+        graph g (%q: float32[seq,batch,12], %k: float32[seq,batch,12], %v: float32[seq,batch,12])
+            -> (%y: float32[?,seq,4]) {
+          opset "" 23
+          init %c: float32[] = [0.5]
+          init %zero: int64[1] = [0]
+          init %one: int64[1] = [1]
+          init %rest: int64[2] = [-1, 4]
+          %shape: int64[3] = Shape(%q) @shape
+          %len: int64[1] = Slice(%shape, %zero, %one) @len
+          %target: int64[3] = Concat(%len, %rest) {axis=0} @target
+          %q3: float32[?,?,4] = Reshape(%q, %target) @q_split
+          %qh: float32[?,?,4] = Transpose(%q3) {perm=[1,0,2]} @q_heads
+          %k3: float32[?,?,4] = Reshape(%k, %target) @k_split
+          %kt: float32[?,4,?] = Transpose(%k3) {perm=[1,2,0]} @keys
+          %v3: float32[?,?,4] = Reshape(%v, %target) @v_split
+          %vh: float32[?,?,4] = Transpose(%v3) {perm=[1,0,2]} @v_heads
+          %qs: float32[?,?,4] = Div(%qh, %c) @scale
+          %s: float32[?,?,?] = MatMul(%qs, %kt) @qk
+          %p: float32[?,?,?] = Softmax(%s) @softmax
+          %y = MatMul(%p, %vh) @root
+        }
+        """;
+    Graph g = RuleCases.of(new FuseAttention(), text, "root").atShapes(Map.of(
+        "q", new long[] {5, 2, 12}, "k", new long[] {5, 2, 12}, "v", new long[] {5, 2, 12}))
+        .firesAndKeepsOutputs();
+    assertEquals(1, g.nodes().stream().filter(n -> n.is("Attention")).count());
+    RuleCases.of(new FuseAttention(), text, "root").keepsOutputsAtShapes(
+        Map.of("q", new long[] {7, 1, 12}, "k", new long[] {7, 1, 12}, "v", new long[] {7, 1, 12}),
+        Map.of("q", new long[] {3, 4, 12}, "k", new long[] {3, 4, 12}, "v", new long[] {3, 4, 12}));
+    RuleCases.of(new FuseAttention(), text.replace("%k3: float32[?,?,4] = Reshape(%k, %target)",
+        "%k3: float32[?,?,4] = Reshape(%k, %ktarget)").replace("@target\n",
+        "@target\n          %ktarget: int64[3] = Identity(%target) @ktarget\n"), "root")
+        .notFiring("are not provably equal");
   }
 
   @Test

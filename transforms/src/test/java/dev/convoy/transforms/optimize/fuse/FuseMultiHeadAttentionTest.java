@@ -1,12 +1,20 @@
 package dev.convoy.transforms.optimize.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.text.GraphParser;
+import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.optimize.Optimizer;
+import dev.convoy.transforms.verify.OrtVerifier;
+import dev.convoy.transforms.verify.SeededInputs;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import dev.convoy.transforms.optimize.Target;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -19,11 +27,11 @@ class FuseMultiHeadAttentionTest {
   private static final OptimizeOptions ORT = OptimizeOptions.atLevel(Level.O2)
       .withTarget(Target.STANDARD.withOrtOps(true));
 
-  /** BERT's block: {@code %1$s} the merged shape, {@code %2$s} the mask's, B and S. */
+  /** BERT's block: {@code %1$s} the opset, {@code %2$s} the mask's shape, B and S. */
   private static final String BERT = """
       graph g (%%q: float32[%3$s,%4$s,12], %%k: float32[%3$s,%4$s,12], %%v: float32[%3$s,%4$s,12],
                %%m: float32[%2$s]) -> (%%y: float32[%3$s,%4$s,12]) {
-        opset "" 13
+        opset "" %1$s
         init %%split: int64[4] = [0, 0, 3, 4]
         init %%merge: int64[3] = [0, 0, 12]
         init %%c: float32[] = [2.0]
@@ -44,7 +52,7 @@ class FuseMultiHeadAttentionTest {
       """;
 
   private static RuleCases cases(String b, String s, String mask) {
-    return RuleCases.of(new FuseMultiHeadAttention(), String.format(BERT, null, mask, b, s),
+    return RuleCases.of(new FuseMultiHeadAttention(), String.format(BERT, 13, mask, b, s),
         "root").with(ORT);
   }
 
@@ -90,10 +98,105 @@ class FuseMultiHeadAttentionTest {
 
   @Test
   void notForOtherTargets() {
-    RuleCases.of(new FuseMultiHeadAttention(), String.format(BERT, null, "2,1,1,5", "2", "5"),
-        "root").notFiring("does not write ONNX Runtime's ops");
-    RuleCases.of(new FuseMultiHeadAttention(), String.format(BERT, null, "2,1,1,5", "2", "5"),
+    RuleCases.of(new FuseMultiHeadAttention(), String.format(BERT, 13, "2,1,1,5", "2", "5"),
+        "root").notFiring("ONNX's Attention needs opset 23");
+    RuleCases.of(new FuseMultiHeadAttention(), String.format(BERT, 23, "2,1,1,5", "2", "5"),
         "root").with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY))
-        .notFiring("does not write ONNX Runtime's ops");
+        .notFiring("the target writes convoy ops");
+  }
+
+  @Test
+  void becomesOnnxAttentionInItsThreeDimensionalFormAtOpset23() {
+    for (String mask : List.of("2,3,5,5", "2,1,1,5", "5,5")) {
+      Graph g = RuleCases.of(new FuseMultiHeadAttention(), String.format(BERT, 23, mask, "2", "5"),
+          "root").firesAndKeepsOutputs();
+      Node attention = g.nodes().stream().filter(n -> n.is("Attention")).findFirst().orElseThrow();
+      assertEquals("", attention.domain(), "ONNX's own Attention");
+      assertEquals(3, attention.intAttr("q_num_heads", 0));
+      assertEquals(3, attention.intAttr("kv_num_heads", 0));
+      assertTrue(g.nodes().stream().allMatch(n -> n.domain().isEmpty()), "standard ops only");
+    }
+  }
+
+  /**
+   * Two self-attention layers over one {@code [B, 1, 1, S]} padding mask, the second reading
+   * projections of the first's output whose length is unknown ({@code ?}): each layer's queries
+   * and keys are provably the same rows, so both expansions read the mask's own length and O2
+   * keeps one: for {@code --onnx-ops ort} (MultiHeadAttention) and for standard ONNX at opset 23
+   * (Attention).
+   */
+  @Test
+  void layersShareOneMaskExpansion() {
+    layersShareOneMaskExpansion(13, ORT, "MultiHeadAttention");
+    layersShareOneMaskExpansion(23, OptimizeOptions.atLevel(Level.O2), "Attention");
+  }
+
+  private static void layersShareOneMaskExpansion(int opset, OptimizeOptions options, String op) {
+    String layer = """
+          %%%1$sq: float32[batch,?,12] = MatMul(%%%2$s, %%w) @%1$sq_proj
+          %%%1$sk: float32[batch,?,12] = MatMul(%%%2$s, %%w2) @%1$sk_proj
+          %%%1$sv: float32[batch,?,12] = MatMul(%%%2$s, %%w3) @%1$sv_proj
+          %%%1$sq4: float32[batch,?,3,4] = Reshape(%%%1$sq, %%split) @%1$sq_split
+          %%%1$sqh: float32[batch,3,?,4] = Transpose(%%%1$sq4) {perm=[0,2,1,3]} @%1$sq_heads
+          %%%1$sk4: float32[batch,?,3,4] = Reshape(%%%1$sk, %%split) @%1$sk_split
+          %%%1$skt: float32[batch,3,4,?] = Transpose(%%%1$sk4) {perm=[0,2,3,1]} @%1$sk_heads
+          %%%1$sv4: float32[batch,?,3,4] = Reshape(%%%1$sv, %%split) @%1$sv_split
+          %%%1$svh: float32[batch,3,?,4] = Transpose(%%%1$sv4) {perm=[0,2,1,3]} @%1$sv_heads
+          %%%1$ss: float32[batch,3,?,?] = MatMul(%%%1$sqh, %%%1$skt) @%1$sqk
+          %%%1$sd: float32[batch,3,?,?] = Div(%%%1$ss, %%c) @%1$sscale
+          %%%1$sa: float32[batch,3,?,?] = Add(%%%1$sd, %%m) @%1$smask
+          %%%1$sp: float32[batch,3,?,?] = Softmax(%%%1$sa) {axis=-1} @%1$ssoftmax
+          %%%1$so: float32[batch,3,?,4] = MatMul(%%%1$sp, %%%1$svh) @%1$sroot
+          %%%1$so4: float32[batch,?,3,4] = Transpose(%%%1$so) {perm=[0,2,1,3]} @%1$smerge_heads
+          %%%1$sy: float32[batch,?,12] = Reshape(%%%1$so4, %%merge) @%1$smerge
+        """;
+    String text = String.format("""
+        graph g (%%x: float32[batch,?,12], %%m: float32[batch,1,1,seq]) -> (%%by: float32[batch,?,12]) {
+          opset "" %d
+          init %%split: int64[4] = [0, 0, 3, 4]
+          init %%merge: int64[3] = [0, 0, 12]
+          init %%c: float32[] = [2.0]
+          init %%w: float32[12,12] = %s
+          init %%w2: float32[12,12] = %s
+          init %%w3: float32[12,12] = %s
+        %s%s}
+        """, opset, weights(0.05f), weights(-0.03f), weights(0.02f), String.format(layer, "a", "x"),
+        String.format(layer, "b", "ay"));
+    Graph before = GraphParser.parse(text);
+    Graph g = Optimizer.optimize(before, options).graph();
+    assertEquals(2, count(g, op), "both layers fused");
+    assertEquals(1, count(g, "Expand"), "one expansion of the mask for both layers");
+    Map<String, long[]> shapes = Map.of("x", new long[] {2, 5, 12}, "m", new long[] {2, 1, 1, 5});
+    try (OrtVerifier ort = new OrtVerifier()) {
+      var v = ort.compare(OnnxExporter.toBytes(before), OnnxExporter.toBytes(g),
+          SeededInputs.generate(before, shapes));
+      assertTrue(v.pass(), "ONNX Runtime's outputs changed: " + v.firstFailure());
+    }
+  }
+
+  /** Cross-attention (queries and keys of unrelated lengths): the length comes from Q. */
+  @Test
+  void crossAttentionReadsTheQueryLength() {
+    Graph g = RuleCases.of(new FuseMultiHeadAttention(),
+        String.format(BERT, 13, "2,1,1,5", "2", "5").replace("%k: float32[2,5,12]",
+            "%k: float32[2,kseq,12]").replace("%kt: float32[2,3,4,5]", "%kt: float32[2,3,4,kseq]"),
+        "root").with(ORT).atShapes(Map.of("q", new long[] {2, 5, 12}, "k", new long[] {2, 5, 12},
+            "v", new long[] {2, 5, 12}, "m", new long[] {2, 1, 1, 5})).firesAndKeepsOutputs();
+    Node shape = g.nodes().stream().filter(n -> n.is("Shape")).findFirst().orElseThrow();
+    assertEquals("q", shape.input(0).name(), "the query length from Q itself");
+  }
+
+  private static String weights(float step) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < 144; i++) {
+      b.append(i == 0 ? "" : ", ").append(((i * 7) % 13 - 6) * step);
+    }
+    return b.append("]").toString();
+  }
+
+  private static long count(Graph g, String op) {
+    long[] n = {0};
+    g.forEachNode(node -> n[0] += node.opType().equals(op) ? 1 : 0);
+    return n[0];
   }
 }
