@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
@@ -51,6 +52,15 @@ public final class EvalBenchmark {
   /** ONNX Runtime's median latency on {@code model} at {@code threads} and graph level {@code opt}. */
   static double ortLatency(Path model, Map<String, Tensor> inputs, int threads, int warmup,
       int reps, OrtSession.SessionOptions.OptLevel opt) throws OrtException {
+    return withOrt(model, inputs, threads, opt, run -> time(warmup, reps, i -> run.run()));
+  }
+
+  /**
+   * {@code body} given one ONNX Runtime run of {@code model} on {@code inputs} (a session at
+   * {@code opt} with {@code threads} intra-op threads, open while {@code body} runs).
+   */
+  static <T> T withOrt(Path model, Map<String, Tensor> inputs, int threads,
+      OrtSession.SessionOptions.OptLevel opt, Function<Runnable, T> body) throws OrtException {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setOptimizationLevel(opt);
       o.setIntraOpNumThreads(threads);
@@ -61,7 +71,7 @@ public final class EvalBenchmark {
           feeds.put(e.getKey(), OrtVerifier.toOrt(e.getKey(), e.getValue()));
         }
         try {
-          return time(warmup, reps, i -> {
+          return body.apply(() -> {
             try (OrtSession.Result r = s.run(feeds)) {
               r.size();
             } catch (OrtException e) {

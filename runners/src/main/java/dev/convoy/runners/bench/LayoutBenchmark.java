@@ -16,6 +16,8 @@ import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +31,9 @@ import java.util.Set;
  * O3 (NHWC) {@code .cvy} (both written and read back as files, run alternately), their ratio, and
  * ONNX Runtime's latency on the original with all its graph optimizations on, in the same run on
  * the same seeded inputs. "O3 NCHW / O3" isolates the layout from the rest of O3 (its memory
- * plan): the O3 {@code .cvy} without {@code convert-to-nhwc} against the O3 one, also alternating. The note gives the median O3/O2 ratio and the largest O3/ORT ratio.
+ * plan): the O3 {@code .cvy} without {@code convert-to-nhwc} against the O3 one, also alternating. The note gives the median O3/O2 ratio and the largest O3/ORT ratio. The CPU
+ * columns time the O3 {@code .cvy} and ONNX Runtime (all optimizations, one thread) in this
+ * thread's CPU time, which a loaded machine disturbs far less than wall time.
  */
 public final class LayoutBenchmark {
   private LayoutBenchmark() {}
@@ -39,7 +43,8 @@ public final class LayoutBenchmark {
     BenchTable table = new BenchTable(
         "Evaluator on the O3 NHWC .cvy vs the O2 NCHW .cvy, and vs ONNX Runtime (all optimizations)",
         "model", "nodes O2", "nodes O3", "Transposes O3", "O2 cvy ms", "O3 cvy ms", "O3 / O2",
-        "O3 NCHW / O3", "ort all-opt ms", "O3 / ort");
+        "O3 NCHW / O3", "ort all-opt ms", "O3 / ort", "O3 cpu ms", "ort cpu ms",
+        "O3 / ort cpu");
     Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(1));
     Path tmp = Files.createTempDirectory("convoy-bench-layout");
     List<Double> ratios = new ArrayList<>();
@@ -64,6 +69,7 @@ public final class LayoutBenchmark {
             () -> ev.runTensors(o3nchw, inputs), () -> ev.runTensors(o3, inputs));
         double ort = EvalBenchmark.ortLatency(model, inputs, 1, warmup, reps,
             OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        double[] cpu = cpuAgainstOrt(model, inputs, () -> ev.runTensors(o3, inputs), warmup, reps);
         double ratio = t[1] / t[0];
         ratios.add(ratio);
         if (t[1] / ort > worst) {
@@ -71,7 +77,8 @@ public final class LayoutBenchmark {
           worstModel = model.getFileName().toString();
         }
         table.row(model.getFileName().toString(), o2.totalNodeCount(), o3.totalNodeCount(),
-            count(o3, "Transpose"), t[0], t[1], ratio, t3[0] / t3[1], ort, t[1] / ort);
+            count(o3, "Transpose"), t[0], t[1], ratio, t3[0] / t3[1], ort, t[1] / ort, cpu[0],
+            cpu[1], cpu[0] / cpu[1]);
       }
     } finally {
       FusedTargetBenchmark.deleteFlat(tmp);
@@ -79,8 +86,38 @@ public final class LayoutBenchmark {
     double median = FusedTargetBenchmark.median(ratios);
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs (and"
         + " at least 1 s of them), O2 and O3 alternating (and O3 without convert-to-nhwc against O3); models whose O3 .cvy has"
-        + " channels-last ops. Over %d models: median O3/O2 %.3f; largest O3/ort %.2f (%s).",
+        + " channels-last ops. CPU columns: this thread's CPU time (ONNX Runtime with one"
+        + " intra-op thread runs on it), median of the same runs, O3 and ONNX Runtime"
+        + " alternating: on a loaded machine they stay near the idle wall times where wall"
+        + " times do not. Over %d models: median O3/O2 %.3f; largest O3/ort %.2f (%s).",
         reps, warmup, ratios.size(), median, worst, worstModel));
+  }
+
+  /**
+   * Median CPU milliseconds of the calling thread for {@code o3} and for ONNX Runtime (all
+   * optimizations, one thread) on the original, run alternately after the same warm-up.
+   */
+  private static double[] cpuAgainstOrt(Path model, Map<String, Tensor> inputs, Runnable o3,
+      int warmup, int reps) throws OrtException {
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    return EvalBenchmark.withOrt(model, inputs, 1, OrtSession.SessionOptions.OptLevel.ALL_OPT,
+        ort -> {
+          long start = System.nanoTime();
+          for (int i = 0; i < warmup || System.nanoTime() - start < 1_000_000_000L; i++) {
+            o3.run();
+            ort.run();
+          }
+          double[][] ms = new double[2][reps];
+          for (int i = 0; i < reps; i++) {
+            for (int k = 0; k < 2; k++) {
+              int side = (i + k) % 2;
+              long t0 = mx.getCurrentThreadCpuTime();
+              (side == 0 ? o3 : ort).run();
+              ms[side][i] = (mx.getCurrentThreadCpuTime() - t0) / 1e6;
+            }
+          }
+          return new double[] {BenchTable.median(ms[0]), BenchTable.median(ms[1])};
+        });
   }
 
   private static boolean channelsLast(Graph g) {

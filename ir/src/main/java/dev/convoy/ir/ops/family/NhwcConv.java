@@ -13,6 +13,7 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Depthwise;
 import dev.convoy.ir.ops.runtime.NhwcGemm;
 import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.ir.ops.runtime.Scratch;
@@ -31,8 +32,8 @@ import java.util.List;
  * patch row is a run of contiguous channel vectors, so im2col is a series of array copies) by the
  * weight viewed as {@code [kh*kw*C/group, M]}, pixels as the long dimension: {@link NhwcGemm}'s
  * kernel (weights packed once per constant, bias and activation applied per block) runs it
- * straight on the input for a 1x1 stride-1 convolution; a depthwise one adds weighted channel
- * vectors. Results are the NCHW kernels' up to float reassociation (taps summed in (kh, kw, C)
+ * straight on the input for a 1x1 stride-1 convolution; a depthwise one runs on {@link
+ * Depthwise}'s kernel (channel vectors times the taps' weight vectors). Results are the NCHW kernels' up to float reassociation (taps summed in (kh, kw, C)
  * order rather than (C, kh, kw)). {@code NhwcConvTranspose(X, W, B?)} is ConvTranspose channels-last (one group), its
  * weight stored as {@code [C, kh, kw, M]}. Float32 only.
  */
@@ -88,6 +89,12 @@ public final class NhwcConv implements OpFamily {
     NdArray out = ctx.output(0, DType.FLOAT, outDims);
     float[] y = (float[]) out.array();
     int y0 = out.offset();
+    if (geo.strides()[0] == kh && geo.strides()[1] == kw && geo.dilations()[0] == 1
+        && geo.dilations()[1] == 1 && geo.padBegin()[0] == 0 && geo.padBegin()[1] == 0
+        && oh == ih * kh && ow == iw * kw) {
+      tiles(ctx, x, w.floats(), bias, new int[] {n, ih, iw, c, kh, kw, m}, y, y0);
+      return out;
+    }
     for (int off = y0; off < y0 + out.size(); off += m) {
       if (bias == null) {
         Arrays.fill(y, off, off + m, 0f);
@@ -132,6 +139,46 @@ public final class NhwcConv implements OpFamily {
       }
     }
     return out;
+  }
+
+  /**
+   * ConvTranspose whose stride is its kernel, unpadded (FPN-style 2x2 upsampling): every output
+   * pixel gets exactly one tap, and for input row {@code iy} and kernel row {@code a} the outputs
+   * of output row {@code iy*kh + a} are, input pixel after input pixel, the taps {@code (a, 0..kw)}
+   * of each: one GEMM {@code [iw, C] x [C, kw*M]} written straight into that output row (the
+   * weight packed once as kh groups of {@code kw*M} columns, the bias repeated kw times per group).
+   * The same sums as the col2im path, with no zeroed output, column buffer or scatter.
+   */
+  private static void tiles(KernelContext ctx, NdArray x, float[] ws, float[] bias, int[] size,
+      float[] y, int y0) {
+    int n = size[0];
+    int ih = size[1];
+    int iw = size[2];
+    int c = size[3];
+    int kh = size[4];
+    int kw = size[5];
+    int m = size[6];
+    int row = kw * m;
+    NhwcGemm.Packed packed =
+        ctx.weightForm(1, ws, new PackKey(c, row, kh), () -> NhwcGemm.pack(ws, c, row, kh));
+    float[] tiled = null;
+    if (bias != null) {
+      tiled = new float[kh * row];
+      for (int t = 0; t < kh * kw; t++) {
+        System.arraycopy(bias, 0, tiled, t * m, m);
+      }
+    }
+    float[] bt = tiled;
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    ctx.parallel().forRange(n * ih, (long) iw * c * kh * row, (from, to) -> {
+      for (int r = from; r < to; r++) {
+        for (int a = 0; a < kh; a++) {
+          NhwcGemm.multiply(iw, xs, x0 + r * iw * c, c, packed, a, bt, y,
+              y0 + (r * kh + a) * iw * row, row);
+        }
+      }
+    });
   }
 
   /**
@@ -333,43 +380,20 @@ public final class NhwcConv implements OpFamily {
   }
 
   /**
-   * Depthwise ({@code group == C == M}): every output pixel accumulates, tap by tap in kernel
-   * order, the input's channel vector times the tap's weight vector ({@link
-   * NhwcGemm#depthwisePixel}), added to the bias. Rows of output pixels run in parallel, each
-   * activated while in cache.
+   * Depthwise ({@code group == C == M}) on {@link Depthwise}'s kernel, rows of output pixels in
+   * parallel, each activated while in cache.
    */
   private static void depthwise(Io io, float[] w, float[] bias, Shape2d s, Activation act,
       Parallel par) {
-    int c = s.c;
-    int taps = s.kh * s.kw;
-    par.forRange(s.n * s.oh, (long) s.ow * taps * c, (from, to) -> {
-      int[] src = new int[taps];
-      int[] wOff = new int[taps];
+    Depthwise.Geometry g = new Depthwise.Geometry(s.n, s.ih, s.iw, s.c, s.kh, s.kw, s.oh, s.ow,
+        s.sh, s.sw, s.dh, s.dw, s.ph, s.pw);
+    int rowFloats = s.ow * s.c;
+    par.forRange(s.n * s.oh, (long) rowFloats * s.kh * s.kw, (from, to) -> {
+      Depthwise.Taps taps = g.taps();
       for (int row = from; row < to; row++) {
-        int img = row / s.oh;
-        int oy = row % s.oh;
-        int rowStart = io.y0() + row * s.ow * c;
-        for (int ox = 0; ox < s.ow; ox++) {
-          int inside = 0;
-          for (int a = 0; a < s.kh; a++) {
-            int iy = oy * s.sh - s.ph + a * s.dh;
-            for (int bb = 0; bb < s.kw; bb++) {
-              int ix = ox * s.sw - s.pw + bb * s.dw;
-              if (iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw) {
-                src[inside] = io.x0() + ((img * s.ih + iy) * s.iw + ix) * c;
-                wOff[inside++] = (a * s.kw + bb) * c;
-              }
-            }
-          }
-          int dst = rowStart + ox * c;
-          if (bias == null) {
-            Arrays.fill(io.y(), dst, dst + c, 0f);
-          } else {
-            System.arraycopy(bias, 0, io.y(), dst, c);
-          }
-          NhwcGemm.depthwisePixel(io.x(), src, wOff, inside, w, io.y(), dst, c);
-        }
-        act.applyTo(io.y(), rowStart, rowStart + s.ow * c);
+        Depthwise.row(g, io.x(), io.x0(), w, bias, row, taps, io.y(), io.y0());
+        int rowStart = io.y0() + row * rowFloats;
+        act.applyTo(io.y(), rowStart, rowStart + rowFloats);
       }
     });
   }

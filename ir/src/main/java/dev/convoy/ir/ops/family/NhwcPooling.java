@@ -13,7 +13,8 @@ import dev.convoy.ir.ops.OpDef;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
-import dev.convoy.ir.ops.runtime.NhwcGemm;
+import dev.convoy.ir.ops.runtime.ChannelMax;
+import dev.convoy.ir.ops.runtime.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,10 +25,10 @@ import java.util.List;
  * (the attributes of MaxPool without the indices output, and of AveragePool),
  * {@code NhwcGlobalAveragePool} and {@code NhwcGlobalMaxPool} ({@code [N, 1, 1, C]}), and {@code
  * NhwcLRN} (LRN's attributes, the window running over the last axis). Window geometry is
- * {@link Pooling}'s; every output pixel reduces whole channel vectors (zero-based copies, so the
- * channel loop vectorizes). Each computes what the standard op computes on the transposed data:
- * max takes the first tap then any greater one, sums run in double in the standard kernels'
- * order. Float32 only.
+ * {@link Pooling}'s; every output pixel reduces whole channel vectors (max pooling on {@link
+ * ChannelMax}, averages through zero-based copies, so the channel loop vectorizes). Each computes
+ * what the standard op computes on the transposed data: max takes the first tap then any greater
+ * one, sums run in double in the standard kernels' order. Float32 only.
  */
 public final class NhwcPooling implements OpFamily {
 
@@ -108,51 +109,123 @@ public final class NhwcPooling implements OpFamily {
     long[] d = x.dims();
     long[] in = {d[1], d[2]};
     Pooling.Geometry g = Pooling.geometry(ctx, in);
-    boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
+    long[] outDims = {d[0], g.out()[0], g.out()[1], d[3]};
+    // Input and output are read and written where they lie (arena views included).
+    NdArray out = ctx.output(0, DType.FLOAT, outDims);
+    if (mode == Mode.MAX) {
+      maxPool(x, g, out, ctx.parallel());
+      return out;
+    }
+    boolean countPad = ctx.attrLong("count_include_pad") != 0;
     Pooling.Windows win = Pooling.windows(g, in, countPad);
     int n = (int) d[0];
     int c = (int) d[3];
     int inPlane = (int) (d[1] * d[2]);
     int outPlane = (int) (g.out()[0] * g.out()[1]);
-    long[] outDims = {d[0], g.out()[0], g.out()[1], d[3]};
-    // Input and output are read and written where they lie (arena views included).
     float[] xs = (float[]) x.array();
     int x0 = x.offset();
-    NdArray out = ctx.output(0, DType.FLOAT, outDims);
     float[] y = (float[]) out.array();
     int y0 = out.offset();
     ctx.parallel().forRange(n * outPlane, (long) c * 9, (from, to) -> {
       float[] tap = new float[c];
-      float[] acc = new float[c];
       double[] sum = new double[c];
       for (int t = from; t < to; t++) {
         int img = t / outPlane;
         int[] offs = win.offsets()[t % outPlane];
         int base = img * inPlane;
-        if (mode == Mode.MAX) {
-          if (offs.length == 0) {
-            Arrays.fill(acc, Float.NEGATIVE_INFINITY);
-          } else {
-            System.arraycopy(xs, x0 + (base + offs[0]) * c, acc, 0, c);
-          }
-          for (int i = 1; i < offs.length; i++) {
-            NhwcGemm.maxInto(xs, x0 + (base + offs[i]) * c, acc, c);
-          }
-        } else {
-          Arrays.fill(sum, 0);
-          for (int off : offs) {
-            System.arraycopy(xs, x0 + (base + off) * c, tap, 0, c);
-            sumInto(tap, sum, c);
-          }
-          double div = win.divisors()[t % outPlane];
-          for (int j = 0; j < c; j++) {
-            acc[j] = (float) (sum[j] / div);
-          }
+        Arrays.fill(sum, 0);
+        for (int off : offs) {
+          System.arraycopy(xs, x0 + (base + off) * c, tap, 0, c);
+          sumInto(tap, sum, c);
         }
-        System.arraycopy(acc, 0, y, y0 + t * c, c);
+        double div = win.divisors()[t % outPlane];
+        int dst = y0 + t * c;
+        for (int j = 0; j < c; j++) {
+          y[dst + j] = (float) (sum[j] / div);
+        }
       }
     });
     return out;
+  }
+
+  /**
+   * Max pooling on {@link ChannelMax}: per output pixel, the maximum of its window's channel
+   * vectors; or, when the window has more taps than rows plus columns per output pixel (a large
+   * stride-1 window, as in SPP blocks), in two passes: each input row's maximum over each output
+   * column's window columns (from negative infinity), then each output pixel's maximum over its
+   * window rows of those, with the window's first tap put back where it is NaN. That is the
+   * one-pass value bit for bit: the first-then-greater rule keeps the first occurrence of the
+   * maximum in row-major order, which the row maxima keep within a row and the second pass across
+   * rows, and it ignores every NaN but the first tap.
+   */
+  private static void maxPool(NdArray x, Pooling.Geometry g, NdArray out, Parallel par) {
+    long[] d = x.dims();
+    int n = (int) d[0];
+    int ih = (int) d[1];
+    int iw = (int) d[2];
+    int c = (int) d[3];
+    int oh = (int) g.out()[0];
+    int ow = (int) g.out()[1];
+    long[] in = {ih, iw};
+    int[][] rows = Pooling.axisTaps(g, in, 0).taps();
+    int[][] cols = Pooling.axisTaps(g, in, 1).taps();
+    int kh = (int) g.kernel()[0];
+    int kw = (int) g.kernel()[1];
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    float[] y = (float[]) out.array();
+    int y0 = out.offset();
+    if ((long) ih * kw + (long) oh * kh >= (long) oh * kh * kw) {
+      par.forRange(n * oh, (long) ow * kh * kw * c, (from, to) -> {
+        int[] offs = new int[kh * kw];
+        for (int row = from; row < to; row++) {
+          int img = row / oh;
+          int[] rs = rows[row % oh];
+          for (int ox = 0; ox < ow; ox++) {
+            int t = 0;
+            for (int iy : rs) {
+              for (int ix : cols[ox]) {
+                offs[t++] = (iy * iw + ix) * c;
+              }
+            }
+            ChannelMax.max(xs, x0 + img * ih * iw * c, offs, t, false, y,
+                y0 + (row * ow + ox) * c, c);
+          }
+        }
+      });
+      return;
+    }
+    float[] rowMax = new float[n * ih * ow * c];
+    par.forRange(n * ih, (long) ow * kw * c, (from, to) -> {
+      int[] offs = new int[kw];
+      for (int row = from; row < to; row++) {
+        for (int ox = 0; ox < ow; ox++) {
+          int t = 0;
+          for (int ix : cols[ox]) {
+            offs[t++] = ix * c;
+          }
+          ChannelMax.max(xs, x0 + row * iw * c, offs, t, true, rowMax, (row * ow + ox) * c, c);
+        }
+      }
+    });
+    par.forRange(n * oh, (long) ow * kh * c, (from, to) -> {
+      int[] offs = new int[kh];
+      for (int row = from; row < to; row++) {
+        int img = row / oh;
+        int[] rs = rows[row % oh];
+        for (int ox = 0; ox < ow; ox++) {
+          int t = 0;
+          for (int iy : rs) {
+            offs[t++] = iy * ow * c;
+          }
+          int dst = y0 + (row * ow + ox) * c;
+          ChannelMax.max(rowMax, (img * ih * ow + ox) * c, offs, t, true, y, dst, c);
+          if (t > 0 && cols[ox].length > 0) {
+            ChannelMax.firstNaN(xs, x0 + ((img * ih + rs[0]) * iw + cols[ox][0]) * c, y, dst, c);
+          }
+        }
+      }
+    });
   }
 
   private static void sumInto(float[] tap, double[] sum, int n) {
@@ -167,29 +240,34 @@ public final class NhwcPooling implements OpFamily {
     int n = (int) d[0];
     int plane = (int) (d[1] * d[2]);
     int c = (int) d[3];
-    float[] xs = x.floats();
-    float[] y = new float[n * c];
+    // Read where the input lies and written into the kernel's output (arena views included).
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    NdArray out = ctx.output(0, DType.FLOAT, new long[] {d[0], 1, 1, d[3]});
+    float[] y = (float[]) out.array();
+    int y0 = out.offset();
     ctx.parallel().forRange(n, (long) plane * c, (from, to) -> {
-      float[] tap = new float[c];
       double[] acc = new double[c];
       for (int img = from; img < to; img++) {
         Arrays.fill(acc, mode == Mode.MAX ? Double.NEGATIVE_INFINITY : 0);
         for (int p = 0; p < plane; p++) {
-          System.arraycopy(xs, (img * plane + p) * c, tap, 0, c);
+          int src = x0 + (img * plane + p) * c;
           if (mode == Mode.MAX) {
             for (int j = 0; j < c; j++) {
-              acc[j] = Math.max(acc[j], tap[j]);
+              acc[j] = Math.max(acc[j], xs[src + j]);
             }
           } else {
-            sumInto(tap, acc, c);
+            for (int j = 0; j < c; j++) {
+              acc[j] += xs[src + j];
+            }
           }
         }
         for (int j = 0; j < c; j++) {
-          y[img * c + j] = (float) (mode == Mode.MAX ? acc[j] : acc[j] / plane);
+          y[y0 + img * c + j] = (float) (mode == Mode.MAX ? acc[j] : acc[j] / plane);
         }
       }
     });
-    return NdArray.wrap(DType.FLOAT, new long[] {d[0], 1, 1, d[3]}, y);
+    return out;
   }
 
   /**

@@ -75,10 +75,39 @@ public final class NhwcRearrange implements OpFamily {
     int c = (int) d[axis];
     int per = c / g;
     NdArray y = ctx.output(0, x.dtype(), d);
+    if (inner == 1 && x.array() instanceof float[] xs) {
+      lastAxis(xs, x.offset(), (float[]) y.array(), y.offset(), (int) outer, g, per);
+      return y;
+    }
     long[] view = {outer, per, g, inner};
     int[] from = {(int) (c * inner), (int) inner, (int) (per * inner), 1};
     Strided.copy(x.array(), x.offset(), from, y.array(), y.offset(), Strided.strides(view), view);
     return y;
+  }
+
+  /**
+   * The shuffle of the last axis (channels-last), float32: per pixel, a loop writing the {@code
+   * c} channels in order (a strided copy would be {@code c/g} rows of {@code g} elements each).
+   */
+  private static void lastAxis(float[] x, int x0, float[] y, int y0, int outer, int g, int per) {
+    int c = g * per;
+    for (int o = 0; o < outer; o++) {
+      int src = x0 + o * c;
+      int dst = y0 + o * c;
+      if (g == 2) {
+        // ShuffleNet's two branches: the two halves interleaved, one pass over each.
+        for (int j = 0; j < per; j++, dst += 2) {
+          y[dst] = x[src + j];
+          y[dst + 1] = x[src + per + j];
+        }
+        continue;
+      }
+      for (int j = 0; j < per; j++) {
+        for (int i = 0; i < g; i++) {
+          y[dst++] = x[src + i * per + j];
+        }
+      }
+    }
   }
 
   private static List<ValueType> shape(InferenceContext ctx, boolean toSpace) {

@@ -191,35 +191,58 @@ public final class Pooling implements OpFamily {
   /** Per output position: the flat spatial input offsets of its window and its divisor. */
   record Windows(int[][] offsets, double[] divisors) {}
 
+  /**
+   * Along spatial axis {@code a}, per output index: the valid input indices of its window in tap
+   * order ({@code taps}), and how many of its taps fall inside the padded extent ({@code padded},
+   * what count_include_pad divides by).
+   */
+  record AxisTaps(int[][] taps, int[] padded) {}
+
+  static AxisTaps axisTaps(Geometry g, long[] in, int a) {
+    int n = (int) g.out[a];
+    int[][] taps = new int[n][];
+    int[] padded = new int[n];
+    for (int o = 0; o < n; o++) {
+      long start = o * g.strides[a] - g.padBegin[a];
+      int[] tmp = new int[(int) g.kernel[a]];
+      int c = 0;
+      for (int t = 0; t < g.kernel[a]; t++) {
+        long pos = start + t * g.dilations[a];
+        if (pos >= 0 && pos < in[a]) {
+          tmp[c++] = (int) pos;
+        }
+        if (pos >= -g.padBegin[a] && pos < in[a] + g.padEnd[a]) {
+          padded[o]++;
+        }
+      }
+      taps[o] = Arrays.copyOf(tmp, c);
+    }
+    return new AxisTaps(taps, padded);
+  }
+
   static Windows windows(Geometry g, long[] in, boolean countPad) {
+    return windows(g, in, countPad, false);
+  }
+
+  /**
+   * The windows; with {@code countPad}, a window divides by its taps inside the padded extent
+   * (AveragePool from opset 19), or by all its taps with {@code countOverhang} (up to opset 18,
+   * where a ceil-mode window reaching past the end padding counts that overhang as padding too,
+   * as ONNX Runtime does).
+   */
+  static Windows windows(Geometry g, long[] in, boolean countPad, boolean countOverhang) {
     int k = in.length;
     int outSize = NdArray.checkedSize(g.out);
     int[][] offsets = new int[outSize][];
     double[] divisors = new double[outSize];
-    // Per axis and output index: valid input indices, and how many window taps fall inside the
-    // padded extent (what count_include_pad divides by).
     int[][][] axisIdx = new int[k][][];
     int[][] axisPadded = new int[k][];
     for (int a = 0; a < k; a++) {
-      int n = (int) g.out[a];
-      axisIdx[a] = new int[n][];
-      axisPadded[a] = new int[n];
-      for (int o = 0; o < n; o++) {
-        long start = o * g.strides[a] - g.padBegin[a];
-        int[] tmp = new int[(int) g.kernel[a]];
-        int c = 0;
-        int padded = 0;
-        for (int t = 0; t < g.kernel[a]; t++) {
-          long pos = start + t * g.dilations[a];
-          if (pos >= 0 && pos < in[a]) {
-            tmp[c++] = (int) pos;
-          }
-          if (pos >= -g.padBegin[a] && pos < in[a] + g.padEnd[a]) {
-            padded++;
-          }
-        }
-        axisIdx[a][o] = Arrays.copyOf(tmp, c);
-        axisPadded[a][o] = padded;
+      AxisTaps t = axisTaps(g, in, a);
+      axisIdx[a] = t.taps();
+      axisPadded[a] = t.padded();
+      if (countOverhang) {
+        Arrays.fill(axisPadded[a], (int) g.kernel[a]);
       }
     }
     int[] inStrides = Broadcast.strides(in);
@@ -270,7 +293,7 @@ public final class Pooling implements OpFamily {
       return Kernels.one(maxPool2dFloat(x, g, ctx));
     }
     boolean countPad = mode == Mode.AVERAGE && ctx.attrLong("count_include_pad") != 0;
-    Windows w = windows(g, in, countPad);
+    Windows w = windows(g, in, countPad, countPad && ctx.opset() <= 18);
     int planes = (int) (dims[0] * dims[1]);
     int inPlane = NdArray.checkedSize(in);
     int outPlane = NdArray.checkedSize(g.out);

@@ -459,6 +459,34 @@ public final class Resize implements OpFamily {
     return out;
   }
 
+  /**
+   * Nearest resizing that keeps the last axis (a channels-last image scaled in H and W): every
+   * output run along that axis is one input run, copied whole.
+   */
+  private static NdArray nearestRuns(NdArray x, long[] out, int[][] maps) {
+    int rank = out.length;
+    int run = (int) out[rank - 1];
+    NdArray result = NdArray.allocate(x.dtype(), out);
+    int runs = run == 0 ? 0 : result.size() / run;
+    Object src = x.array();
+    Object dst = result.array();
+    int[] counter = new int[rank - 1];
+    for (int k = 0, d = result.offset(); k < runs; k++, d += run) {
+      int off = x.offset();
+      for (int a = 0; a < rank - 1; a++) {
+        off += maps[a][counter[a]];
+      }
+      System.arraycopy(src, off, dst, d, run);
+      for (int a = rank - 2; a >= 0; a--) {
+        if (++counter[a] < out[a]) {
+          break;
+        }
+        counter[a] = 0;
+      }
+    }
+    return result;
+  }
+
   /** Nearest resizing as an exact gather; tf_crop_and_resize misses get the extrapolation. */
   private static NdArray nearest(NdArray x, long[] out, Taps[] taps, double extrapolation) {
     int rank = out.length;
@@ -481,6 +509,9 @@ public final class Resize implements OpFamily {
       }
     }
     int n = NdArray.checkedSize(out);
+    if (!anyOutside && rank > 1 && taps[rank - 1] == null) {
+      return nearestRuns(x, out, maps);
+    }
     int[] index = new int[n];
     boolean[] miss = anyOutside ? new boolean[n] : null;
     int[] counter = new int[rank];

@@ -11,6 +11,9 @@ import dev.convoy.ir.ops.NdArray;
  * element type is dispatched once per row, never per element.
  */
 public final class Strided {
+  /** Innermost rows shorter than this are swapped with a longer next one. */
+  private static final int SHORT_ROW = 8;
+
   private Strided() {}
 
   /** Row-major strides of {@code dims} as ints (arrays never exceed int indexing). */
@@ -58,6 +61,12 @@ public final class Strided {
       row(src, srcOff, 1, dst, dstOff, 1, 1);
       return;
     }
+    if (r >= 2 && d[r - 1] < SHORT_ROW && d[r - 2] > d[r - 1]) {
+      // A short innermost row (NCHW -> NHWC of a 3-channel image: rows of 3) under a long one:
+      // the long one becomes the row, so the per-row cost is paid a few times, not per pixel.
+      // Every element is still copied once, so the order does not change the result.
+      swap(d, ss, ds, r - 1, r - 2);
+    }
     int len = (int) d[r - 1];
     int sIn = ss[r - 1];
     int dIn = ds[r - 1];
@@ -84,6 +93,18 @@ public final class Strided {
         return;
       }
     }
+  }
+
+  private static void swap(long[] d, int[] ss, int[] ds, int i, int j) {
+    long t = d[i];
+    d[i] = d[j];
+    d[j] = t;
+    int u = ss[i];
+    ss[i] = ss[j];
+    ss[j] = u;
+    u = ds[i];
+    ds[i] = ds[j];
+    ds[j] = u;
   }
 
   /** One row of {@code n} elements with the given steps; one type dispatch per row. */

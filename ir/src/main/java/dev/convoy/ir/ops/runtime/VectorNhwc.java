@@ -1,15 +1,14 @@
 package dev.convoy.ir.ops.runtime;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link NhwcGemm}'s kernels on the JDK's Vector API with the preferred species, the one {@link
  * VectorGemm} uses (a second float species in the same hot library code made both fall off their
  * intrinsics, 8x slower); the packed layout's vectors are this length, so a panel needs no masks.
- * A register tile of four pixels by one to four vectors of output channels, accumulated in k
- * order with a multiply then an add, equal bit for bit to the scalar loops. Loaded only when
+ * A register tile of four (or eight) pixels by one to four vectors of output channels, accumulated
+ * in k order with a fused multiply-add, equal bit for bit to the scalar loops. Loaded only when
  * {@link Blas#vectorized()} holds.
  */
 final class VectorNhwc {
@@ -17,6 +16,13 @@ final class VectorNhwc {
   private static final int L = S.length();
   /** Rows (pixels) per register tile. */
   private static final int TILE_ROWS = 4;
+  /**
+   * Rows per tile of a one- or two-vector panel: 16 accumulators, which only a machine with 32
+   * vector registers (AVX-512, where the preferred species has 16 floats) holds with the panel's
+   * vectors and the broadcast.
+   */
+  private static final int TALL_ROWS = 8;
+  private static final boolean TALL = L >= 16;
   /** Output channels per panel, {@link NhwcGemm#PANEL}: four vectors. */
   private static final int P = 4 * L;
 
@@ -28,22 +34,38 @@ final class VectorNhwc {
 
   /**
    * As {@link NhwcGemm#multiply}. A register tile is stored whole into the zero-padded tile
-   * {@code ct} ({@value #TILE_ROWS} rows of one panel) and the epilogue moves its valid columns,
-   * plus the bias, into y: no vector crosses a method boundary and the kernels have no branches,
-   * so C2 keeps them intrinsified (a helper taking vectors boxed them whenever it was not inlined).
+   * {@code ct} (up to {@value #TALL_ROWS} rows of one panel) and the epilogue moves its valid
+   * columns, plus the bias, into y: no vector crosses a method boundary and the kernels have no
+   * branches, so C2 keeps them intrinsified (a helper taking vectors boxed them whenever it was not
+   * inlined). Panels of one or two vectors take {@value #TALL_ROWS} rows per tile where the
+   * machine has the registers for it: four rows give them only four or eight independent
+   * accumulators, fewer than the fused multiply-add's latency times its throughput, so the
+   * narrow panels (16-32 output channels) ran at two thirds of the wide ones' speed.
    */
   static void multiply(int rows, float[] a, int aOff, int lda, NhwcGemm.Packed w, int g,
       float[] bias, float[] y, int yOff, int ldy) {
     int k = w.k();
     float[] bp = w.w();
-    float[] ct = new float[TILE_ROWS * P];
+    float[] ct = new float[TALL_ROWS * P];
     for (int j0 = 0; j0 < w.mgPad(); j0 += P) {
       int width = Math.min(P, w.mgPad() - j0);
       int nv = width / L;
       int valid = Math.min(width, w.mg() - j0);
       int panel = g * k * w.mgPad() + j0 * k;
       int b0 = g * w.mg() + j0;
-      for (int r = 0; r < rows; r += TILE_ROWS) {
+      int r = 0;
+      if (TALL && nv <= 2) {
+        for (; r + TALL_ROWS <= rows; r += TALL_ROWS) {
+          int ar = aOff + r * lda;
+          if (nv == 2) {
+            tile8x2(a, ar, lda, k, bp, panel, ct);
+          } else {
+            tile8x1(a, ar, lda, k, bp, panel, ct);
+          }
+          store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+        }
+      }
+      for (; r < rows; r += TILE_ROWS) {
         int tr = Math.min(TILE_ROWS, rows - r);
         int ar = aOff + r * lda;
         if (tr < TILE_ROWS) {
@@ -57,21 +79,27 @@ final class VectorNhwc {
         } else {
           tile4x1(a, ar, lda, k, bp, panel, ct);
         }
-        for (int i = 0; i < tr; i++) {
-          int src = i * P;
-          int dst = yOff + (r + i) * ldy + j0;
-          int j = 0;
-          for (; j + L <= valid; j += L) {
-            FloatVector c = FloatVector.fromArray(S, ct, src + j);
-            if (bias != null) {
-              c = c.add(FloatVector.fromArray(S, bias, b0 + j));
-            }
-            c.intoArray(y, dst + j);
-          }
-          for (; j < valid; j++) {
-            y[dst + j] = bias == null ? ct[src + j] : ct[src + j] + bias[b0 + j];
-          }
+        store(ct, tr, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+      }
+    }
+  }
+
+  /** Rows {@code [0, rows)} of the tile {@code ct}, their first {@code valid} columns plus bias. */
+  private static void store(float[] ct, int rows, int valid, float[] bias, int b0, float[] y,
+      int dst0, int ldy) {
+    for (int i = 0; i < rows; i++) {
+      int src = i * P;
+      int dst = dst0 + i * ldy;
+      int j = 0;
+      for (; j + L <= valid; j += L) {
+        FloatVector c = FloatVector.fromArray(S, ct, src + j);
+        if (bias != null) {
+          c = c.add(FloatVector.fromArray(S, bias, b0 + j));
         }
+        c.intoArray(y, dst + j);
+      }
+      for (; j < valid; j++) {
+        y[dst + j] = bias == null ? ct[src + j] : ct[src + j] + bias[b0 + j];
       }
     }
   }
@@ -84,8 +112,8 @@ final class VectorNhwc {
       for (int v = 0; v < nv; v++) {
         FloatVector c = FloatVector.zero(S);
         for (int kk = 0, bo = panel + v * L; kk < k; kk++, bo += width) {
-          c = c.add(FloatVector.broadcast(S, a[ar + i * lda + kk])
-              .mul(FloatVector.fromArray(S, bp, bo)));
+          c = FloatVector.broadcast(S, a[ar + i * lda + kk])
+              .fma(FloatVector.fromArray(S, bp, bo), c);
         }
         c.intoArray(ct, i * P + v * L);
       }
@@ -94,22 +122,26 @@ final class VectorNhwc {
 
   private static void tile4x1(float[] a, int ar, int lda, int k, float[] bp, int panel,
       float[] ct) {
-    FloatVector c0 = FloatVector.zero(S);
-    FloatVector c1 = c0;
-    FloatVector c2 = c0;
-    FloatVector c3 = c0;
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c10 = c00;
+    FloatVector c20 = c00;
+    FloatVector c30 = c00;
     for (int kk = 0, bo = panel; kk < k; kk++, bo += L) {
-      FloatVector b = FloatVector.fromArray(S, bp, bo);
+      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
       int ai = ar + kk;
-      c0 = c0.add(FloatVector.broadcast(S, a[ai]).mul(b));
-      c1 = c1.add(FloatVector.broadcast(S, a[ai + lda]).mul(b));
-      c2 = c2.add(FloatVector.broadcast(S, a[ai + 2 * lda]).mul(b));
-      c3 = c3.add(FloatVector.broadcast(S, a[ai + 3 * lda]).mul(b));
+      FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+      c00 = a0.fma(b0, c00);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
+      c10 = a1.fma(b0, c10);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
+      c20 = a2.fma(b0, c20);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
+      c30 = a3.fma(b0, c30);
     }
-    c0.intoArray(ct, 0);
-    c1.intoArray(ct, P);
-    c2.intoArray(ct, 2 * P);
-    c3.intoArray(ct, 3 * P);
+    c00.intoArray(ct, 0);
+    c10.intoArray(ct, P);
+    c20.intoArray(ct, 2 * P);
+    c30.intoArray(ct, 3 * P);
   }
 
   private static void tile4x2(float[] a, int ar, int lda, int k, float[] bp, int panel,
@@ -127,17 +159,17 @@ final class VectorNhwc {
       FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
       int ai = ar + kk;
       FloatVector a0 = FloatVector.broadcast(S, a[ai]);
-      c00 = c00.add(a0.mul(b0));
-      c01 = c01.add(a0.mul(b1));
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
       FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
-      c10 = c10.add(a1.mul(b0));
-      c11 = c11.add(a1.mul(b1));
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
       FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
-      c20 = c20.add(a2.mul(b0));
-      c21 = c21.add(a2.mul(b1));
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
       FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
-      c30 = c30.add(a3.mul(b0));
-      c31 = c31.add(a3.mul(b1));
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
     }
     c00.intoArray(ct, 0);
     c01.intoArray(ct, L);
@@ -169,21 +201,21 @@ final class VectorNhwc {
       FloatVector b2 = FloatVector.fromArray(S, bp, bo + 2 * L);
       int ai = ar + kk;
       FloatVector a0 = FloatVector.broadcast(S, a[ai]);
-      c00 = c00.add(a0.mul(b0));
-      c01 = c01.add(a0.mul(b1));
-      c02 = c02.add(a0.mul(b2));
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      c02 = a0.fma(b2, c02);
       FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
-      c10 = c10.add(a1.mul(b0));
-      c11 = c11.add(a1.mul(b1));
-      c12 = c12.add(a1.mul(b2));
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      c12 = a1.fma(b2, c12);
       FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
-      c20 = c20.add(a2.mul(b0));
-      c21 = c21.add(a2.mul(b1));
-      c22 = c22.add(a2.mul(b2));
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      c22 = a2.fma(b2, c22);
       FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
-      c30 = c30.add(a3.mul(b0));
-      c31 = c31.add(a3.mul(b1));
-      c32 = c32.add(a3.mul(b2));
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      c32 = a3.fma(b2, c32);
     }
     c00.intoArray(ct, 0);
     c01.intoArray(ct, L);
@@ -224,25 +256,25 @@ final class VectorNhwc {
       FloatVector b3 = FloatVector.fromArray(S, bp, bo + 3 * L);
       int ai = ar + kk;
       FloatVector a0 = FloatVector.broadcast(S, a[ai]);
-      c00 = c00.add(a0.mul(b0));
-      c01 = c01.add(a0.mul(b1));
-      c02 = c02.add(a0.mul(b2));
-      c03 = c03.add(a0.mul(b3));
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      c02 = a0.fma(b2, c02);
+      c03 = a0.fma(b3, c03);
       FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
-      c10 = c10.add(a1.mul(b0));
-      c11 = c11.add(a1.mul(b1));
-      c12 = c12.add(a1.mul(b2));
-      c13 = c13.add(a1.mul(b3));
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      c12 = a1.fma(b2, c12);
+      c13 = a1.fma(b3, c13);
       FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
-      c20 = c20.add(a2.mul(b0));
-      c21 = c21.add(a2.mul(b1));
-      c22 = c22.add(a2.mul(b2));
-      c23 = c23.add(a2.mul(b3));
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      c22 = a2.fma(b2, c22);
+      c23 = a2.fma(b3, c23);
       FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
-      c30 = c30.add(a3.mul(b0));
-      c31 = c31.add(a3.mul(b1));
-      c32 = c32.add(a3.mul(b2));
-      c33 = c33.add(a3.mul(b3));
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      c32 = a3.fma(b2, c32);
+      c33 = a3.fma(b3, c33);
     }
     c00.intoArray(ct, 0);
     c01.intoArray(ct, L);
@@ -262,78 +294,108 @@ final class VectorNhwc {
     c33.intoArray(ct, 3 * P + 3 * L);
   }
 
-  /**
-   * As {@link NhwcGemm#depthwisePixel}: two vectors of channels at a time, for two chains. When
-   * {@code c} is not a whole number of vectors but at least one, the last vector {@code [c - L,
-   * c)} is summed first (from y as it was) and stored last, over lanes the loop stores with the
-   * same values, so no channel falls to the scalar loop.
-   */
-  static void depthwisePixel(float[] x, int[] src, int[] wOff, int taps, float[] w, float[] y,
-      int dst, int c) {
-    boolean overlap = c % L != 0 && c > L;
-    FloatVector last = overlap
-        ? FloatVector.fromArray(S, y, dst + c - L).add(sum(x, src, wOff, taps, w, c - L)) : null;
-    int j = 0;
-    for (; j + 2 * L <= c; j += 2 * L) {
-      FloatVector v0 = FloatVector.zero(S);
-      FloatVector v1 = v0;
-      for (int t = 0; t < taps; t++) {
-        int xs = src[t] + j;
-        int ws = wOff[t] + j;
-        v0 = v0.add(FloatVector.fromArray(S, w, ws).mul(FloatVector.fromArray(S, x, xs)));
-        v1 = v1.add(FloatVector.fromArray(S, w, ws + L).mul(FloatVector.fromArray(S, x, xs + L)));
-      }
-      FloatVector.fromArray(S, y, dst + j).add(v0).intoArray(y, dst + j);
-      FloatVector.fromArray(S, y, dst + j + L).add(v1).intoArray(y, dst + j + L);
+  private static void tile8x1(float[] a, int ar, int lda, int k, float[] bp, int panel,
+      float[] ct) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c10 = c00;
+    FloatVector c20 = c00;
+    FloatVector c30 = c00;
+    FloatVector c40 = c00;
+    FloatVector c50 = c00;
+    FloatVector c60 = c00;
+    FloatVector c70 = c00;
+    for (int kk = 0, bo = panel; kk < k; kk++, bo += L) {
+      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+      int ai = ar + kk;
+      FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+      c00 = a0.fma(b0, c00);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
+      c10 = a1.fma(b0, c10);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
+      c20 = a2.fma(b0, c20);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
+      c30 = a3.fma(b0, c30);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * lda]);
+      c40 = a4.fma(b0, c40);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * lda]);
+      c50 = a5.fma(b0, c50);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * lda]);
+      c60 = a6.fma(b0, c60);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * lda]);
+      c70 = a7.fma(b0, c70);
     }
-    for (; j + L <= c; j += L) {
-      FloatVector.fromArray(S, y, dst + j).add(sum(x, src, wOff, taps, w, j)).intoArray(y, dst + j);
-    }
-    if (overlap) {
-      last.intoArray(y, dst + c - L);
-      return;
-    }
-    for (; j < c; j++) {
-      float v = 0f;
-      for (int t = 0; t < taps; t++) {
-        v = v + w[wOff[t] + j] * x[src[t] + j];
-      }
-      y[dst + j] = y[dst + j] + v;
-    }
+    c00.intoArray(ct, 0);
+    c10.intoArray(ct, P);
+    c20.intoArray(ct, 2 * P);
+    c30.intoArray(ct, 3 * P);
+    c40.intoArray(ct, 4 * P);
+    c50.intoArray(ct, 5 * P);
+    c60.intoArray(ct, 6 * P);
+    c70.intoArray(ct, 7 * P);
   }
 
-  /** The taps' sum for channels {@code [j, j + L)}, from zero in tap order. */
-  private static FloatVector sum(float[] x, int[] src, int[] wOff, int taps, float[] w, int j) {
-    FloatVector v = FloatVector.zero(S);
-    for (int t = 0; t < taps; t++) {
-      v = v.add(FloatVector.fromArray(S, w, wOff[t] + j)
-          .mul(FloatVector.fromArray(S, x, src[t] + j)));
+  private static void tile8x2(float[] a, int ar, int lda, int k, float[] bp, int panel,
+      float[] ct) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    FloatVector c60 = c00;
+    FloatVector c61 = c00;
+    FloatVector c70 = c00;
+    FloatVector c71 = c00;
+    for (int kk = 0, bo = panel; kk < k; kk++, bo += 2 * L) {
+      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+      FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+      int ai = ar + kk;
+      FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * lda]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * lda]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * lda]);
+      c60 = a6.fma(b0, c60);
+      c61 = a6.fma(b1, c61);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * lda]);
+      c70 = a7.fma(b0, c70);
+      c71 = a7.fma(b1, c71);
     }
-    return v;
-  }
-
-  /**
-   * As {@link NhwcGemm#maxInto}; a last partial vector is redone as the vector ending at {@code
-   * c}, since taking the maximum again changes no lane already done.
-   */
-  static void maxInto(float[] x, int s, float[] acc, int c) {
-    int j = 0;
-    for (; j + L <= c; j += L) {
-      maxVector(x, s, acc, j);
-    }
-    if (j < c && c >= L) {
-      maxVector(x, s, acc, c - L);
-      return;
-    }
-    for (; j < c; j++) {
-      float v = x[s + j];
-      acc[j] = v > acc[j] ? v : acc[j];
-    }
-  }
-
-  private static void maxVector(float[] x, int s, float[] acc, int j) {
-    FloatVector v = FloatVector.fromArray(S, x, s + j);
-    FloatVector m = FloatVector.fromArray(S, acc, j);
-    m.blend(v, v.compare(VectorOperators.GT, m)).intoArray(acc, j);
+    c00.intoArray(ct, 0);
+    c01.intoArray(ct, L);
+    c10.intoArray(ct, P);
+    c11.intoArray(ct, P + L);
+    c20.intoArray(ct, 2 * P);
+    c21.intoArray(ct, 2 * P + L);
+    c30.intoArray(ct, 3 * P);
+    c31.intoArray(ct, 3 * P + L);
+    c40.intoArray(ct, 4 * P);
+    c41.intoArray(ct, 4 * P + L);
+    c50.intoArray(ct, 5 * P);
+    c51.intoArray(ct, 5 * P + L);
+    c60.intoArray(ct, 6 * P);
+    c61.intoArray(ct, 6 * P + L);
+    c70.intoArray(ct, 7 * P);
+    c71.intoArray(ct, 7 * P + L);
   }
 }

@@ -41,6 +41,9 @@ class NhwcOpsTest {
       "depthwise 3x3 pad 1; 1; 8; 7; 9; 8; 3; 8; strides=[1,1], pads=[1,1,1,1]; Relu",
       "depthwise stride 2 asymmetric pads; 2; 16; 9; 6; 16; 3; 16; strides=[2,2], pads=[0,1,2,1];",
       "depthwise multiplier 2; 1; 4; 6; 6; 8; 3; 4; pads=[1,1,1,1];",
+      "depthwise 5x5 pad 2 partial vector; 1; 24; 8; 9; 24; 5; 24; pads=[2,2,2,2]; HardSwish",
+      "depthwise dilated stride 2; 1; 19; 10; 11; 19; 3; 19; strides=[2,2], dilations=[2,2], pads=[2,2,2,2]; Swish",
+      "depthwise same upper; 1; 32; 5; 6; 32; 3; 32; auto_pad=SAME_UPPER, strides=[2,2]; Clip",
       "narrow pointwise; 2; 12; 5; 7; 16; 1; 1; ;",
       "narrow 3x3 dilated; 1; 6; 11; 10; 10; 3; 1; dilations=[2,2], pads=[2,2,2,2]; Clip",
       "wide pointwise; 1; 20; 6; 5; 96; 1; 1; ; Relu",
@@ -51,7 +54,12 @@ class NhwcOpsTest {
       "strided pointwise; 1; 8; 9; 9; 70; 1; 1; strides=[2,2];",
       "pointwise partial vector and tile; 1; 10; 3; 7; 37; 1; 1; ; LeakyRelu",
       "3x3 over four panels; 1; 7; 6; 5; 116; 3; 1; pads=[1,1,1,1]; Relu",
-      "grouped pointwise; 1; 9; 5; 5; 60; 1; 3; ; Swish"})
+      "grouped pointwise; 1; 9; 5; 5; 60; 1; 3; ; Swish",
+      "dilated rows only; 1; 5; 9; 8; 20; 3; 1; dilations=[2,1], pads=[2,1,2,1]; Relu",
+      "valid windows batch 2 (read in place); 2; 6; 7; 8; 33; 3; 1; strides=[2,1];",
+      "padded below and right only; 1; 3; 6; 7; 40; 3; 1; pads=[0,0,2,3]; Relu",
+      "one input channel 5x5; 1; 1; 11; 10; 64; 5; 1; pads=[2,2,2,2];",
+      "pads wider than the reach; 1; 4; 5; 5; 24; 1; 1; strides=[2,2], pads=[1,2,3,1];"})
   void nhwcConvIsConvOnTransposedData(String name, int n, int c, int h, int w, int m, int k,
       int group, String attrs, String activation) {
     Random rnd = new Random(name.hashCode());
@@ -75,6 +83,8 @@ class NhwcOpsTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = ';', value = {
       "stride 2 kernel 2; 6; 8; 5; strides=[2,2]",
+      "stride 3 kernel 3, one output channel; 4; 1; 3; strides=[3,3]",
+      "stride 2 kernel 2, wide output; 3; 70; 2; strides=[2,2]",
       "stride 2 kernel 3 padded; 5; 70; 3; strides=[2,2], pads=[1,1,1,1], output_padding=[1,1]",
       "dilated; 3; 4; 3; dilations=[2,2], pads=[0,1,1,0]",
       "same upper; 4; 9; 3; strides=[2,2], auto_pad=SAME_UPPER"})
@@ -114,6 +124,36 @@ class NhwcOpsTest {
     NdArray got = run("convoy", "Nhwc" + op, a, transpose(x, TO_NHWC));
     assertArrayEquals(want.dims(), got.dims());
     assertArrayEquals(want.floats(), got.floats());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = ';', value = {
+      "kernel_shape=[5,5], pads=[2,2,2,2]",
+      "kernel_shape=[3,3], pads=[1,1,1,1]",
+      "kernel_shape=[4,3], pads=[0,1,3,2], dilations=[2,1]",
+      "kernel_shape=[3,5], strides=[1,2], ceil_mode=1, pads=[1,2,1,2]",
+      "kernel_shape=[3,3], strides=[2,2], pads=[1,1,1,1]"})
+  void nhwcMaxPoolTakesTheFirstTapThenGreaterOnesInEitherPass(String attrs) {
+    // Values in {-1, -0.0, 0.0, 1} and one in eight NaN: the first tap, signed-zero ties and
+    // NaNs inside windows all decide outputs; large stride-1 windows take the two-pass path.
+    Random rnd = new Random(attrs.hashCode());
+    float[] v = new float[2 * 24 * 9 * 11];
+    for (int i = 0; i < v.length; i++) {
+      int k = rnd.nextInt(8);
+      v[i] = k == 0 ? Float.NaN : k < 3 ? -0.0f : k < 5 ? 0.0f : k < 7 ? 1f : -1f;
+    }
+    NdArray x = NdArray.ofFloats(new long[] {2, 24, 9, 11}, v);
+    Map<String, Attribute> a = attrs(attrs);
+    // The general (float64) path takes the first tap, then only greater ones; the float32
+    // kernel's Math.max may return 0.0 where the first tap was -0.0.
+    NdArray want = transpose(cast(run("", "MaxPool", a, cast(x, 11)), 1), TO_NHWC);
+    NdArray got = run("convoy", "NhwcMaxPool", a, transpose(x, TO_NHWC));
+    assertArrayEquals(want.dims(), got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  private static NdArray cast(NdArray x, long to) {
+    return OneNode.of("Cast").in(x).attr("to", Attribute.of(to)).run();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -169,7 +209,7 @@ class NhwcOpsTest {
 
   @ParameterizedTest(name = "axis {1} group {2}")
   @CsvSource({"nhwc last axis, 3, 2", "nchw channels, 1, 3", "first axis, 0, 2",
-      "odd sizes, 2, 5", "one group, 3, 1"})
+      "odd sizes, 2, 5", "one group, 3, 1", "nhwc last axis three groups, 3, 3"})
   void channelShuffleIsReshapeTransposeReshape(String name, int axis, int group) {
     long[] dims = {4, 6, 10, 30};
     dims[axis] = dims[axis] / group * group;

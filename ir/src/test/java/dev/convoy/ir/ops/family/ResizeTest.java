@@ -37,6 +37,29 @@ class ResizeTest {
   }
 
   @Test
+  void nearestResizeKeepingTheLastAxisCopiesWhatTheGatherCopies() {
+    // [N, H, W, C] scaled in H and W (whole channel runs copied) against the same resize of
+    // [N, C, H, W] (an element gather), transposed; from a view with an offset.
+    float[] v = new float[1 + 2 * 3 * 5 * 4];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = i * 0.5f - 7;
+    }
+    NdArray nhwc = NdArray.view(DType.FLOAT, new long[] {2, 3, 5, 4}, v, 1);
+    NdArray nchw = OneNode.of("Transpose").in(nhwc)
+        .attr("perm", Attribute.of(new long[] {0, 3, 1, 2})).run();
+    NdArray got = OneNode.of("Resize", 19).in(nhwc).none().in(floats(1, 2.5f, 0.6f, 1))
+        .attr("nearest_mode", Attribute.of("floor"))
+        .attr("coordinate_transformation_mode", Attribute.of("asymmetric")).run();
+    NdArray gathered = OneNode.of("Resize", 19).in(nchw).none().in(floats(1, 1, 2.5f, 0.6f))
+        .attr("nearest_mode", Attribute.of("floor"))
+        .attr("coordinate_transformation_mode", Attribute.of("asymmetric")).run();
+    NdArray want = OneNode.of("Transpose").in(gathered)
+        .attr("perm", Attribute.of(new long[] {0, 2, 3, 1})).run();
+    assertArrayEquals(new long[] {2, 7, 3, 4}, got.dims());
+    assertArrayEquals(want.floats(), got.floats());
+  }
+
+  @Test
   void linearHalfPixelUpsampleInterpolatesAndClampsEdges() {
     NdArray x = NdArray.ofFloats(new long[] {2}, 0, 4);
     NdArray y = OneNode.of("Resize", 19).in(x).none().in(floats(2))

@@ -6,6 +6,7 @@ import static dev.convoy.transforms.optimize.PatternTree.scalar;
 import static dev.convoy.transforms.optimize.PatternTree.var;
 
 import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.transforms.optimize.Binding;
@@ -28,7 +29,8 @@ import java.util.Objects;
  * product, as PaddlePaddle exports it) becomes {@code Mul(y, HardSigmoid(x))} by moving the
  * division onto the Clip (equal up to rounding), which {@code fuse-hard-swish} then takes further
  * where the opset allows. Every intermediate must feed only the next step; the constants must
- * keep x's shape.
+ * keep x's shape; x must be float32 (ONNX Runtime has no HardSigmoid kernel for other types, and
+ * refused the float64 result).
  */
 public final class FuseHardSigmoid implements TreeRule<FuseHardSigmoid.Found> {
   public static final String NAME = "fuse-hard-sigmoid";
@@ -73,7 +75,10 @@ public final class FuseHardSigmoid implements TreeRule<FuseHardSigmoid.Found> {
     }
     Value x = m.value("x");
     Value b = m.value("b");
-    if (!Facts.dtype(x).isFloatingPoint() || !Matchers.keepsShape(x, b)
+    if (Facts.dtype(x) != DType.FLOAT) {
+      return Match.fail(x.name() + " is not float32, the one type of ONNX Runtime's HardSigmoid");
+    }
+    if (!Matchers.keepsShape(x, b)
         || !Matchers.keepsShape(x, m.value("scale")) || !keepsClipShape(clip, x)) {
       return Match.fail("a constant would change the shape or type of " + x.name());
     }

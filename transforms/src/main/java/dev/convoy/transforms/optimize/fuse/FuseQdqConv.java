@@ -19,7 +19,8 @@ import java.util.Map;
  * once (ONNX Runtime's QDQ selector does the same at EXTENDED). The Conv may already carry a Relu
  * ({@code FusedConv} with {@code activation=Relu}, either domain) when the output zero point is
  * the quantized type's minimum: the quantizer's saturation then does what the Relu does, exactly
- * as in {@code fuse-clamp-quantize}. x and y are per tensor; w per tensor or per output channel
+ * as in {@code fuse-clamp-quantize}. x and y are per tensor, of one type (uint8 with a uint8 or
+ * int8 weight, or int8 with an int8 weight: the kernels ONNX Runtime has); w per tensor or per output channel
  * (axis 0, zero points 0); the bias, when present, is int32 with zero point 0 and scale {@code
  * x_scale * w_scale} (within 1e-6), as QLinearConv adds it to the accumulator.
  *
@@ -56,6 +57,11 @@ public final class FuseQdqConv implements MatchingRule<FuseQdqConv.Found> {
     Match<QdqOperands.Operands> ops = QdqOperands.dequantizedOperands(conv);
     if (!ops.ok()) {
       return ops.cast();
+    }
+    String types = QdqOperands.kernelTypesProblem(conv, ops.value().a().type(),
+        ops.value().b().type(), pq.value().type());
+    if (types != null) {
+      return Match.fail(types);
     }
     Node dqx = ops.value().dqa();
     Node dqw = ops.value().dqb();

@@ -60,13 +60,10 @@ public final class FuseQdqMatMul implements MatchingRule<FuseQdqMatMul.Found> {
     }
     Node dqa = ops.value().dqa();
     Node dqb = ops.value().dqb();
-    DType ta = ops.value().a().type();
-    DType tb = ops.value().b().type();
-    if (!QdqOperands.is8Bit(tb) || (ta == DType.INT8 && tb != DType.INT8)
-        || pq.value().type() != ta) {
-      return Match.fail(mm.name() + " quantizes " + ta.textName() + " x " + tb.textName()
-          + " -> " + pq.value().type().textName() + ", not uint8 x (u)int8 -> uint8 or int8 x"
-          + " int8 -> int8");
+    String types = QdqOperands.kernelTypesProblem(mm, ops.value().a().type(),
+        ops.value().b().type(), pq.value().type());
+    if (types != null) {
+      return Match.fail(types);
     }
     String perColumn = ops.value().b().perTensor() ? null
         : perColumnProblem(dqb, ops.value().b());

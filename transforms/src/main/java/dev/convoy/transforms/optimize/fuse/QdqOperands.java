@@ -84,6 +84,19 @@ final class QdqOperands {
     return Match.of(new Operands(dqa, pa.value(), dqb, pb.value()));
   }
 
+  /**
+   * Why ONNX Runtime has no QLinearConv or QLinearMatMul kernel for {@code op} quantized as
+   * {@code ta} x {@code tb} -> {@code ty} (it has uint8 x (u)int8 -> uint8 and int8 x int8 -> int8
+   * only, and a result it cannot load is never written), or null.
+   */
+  static String kernelTypesProblem(Node op, DType ta, DType tb, DType ty) {
+    if (!is8Bit(tb) || (ta == DType.INT8 && tb != DType.INT8) || ty != ta) {
+      return op.name() + " quantizes " + ta.textName() + " x " + tb.textName() + " -> "
+          + ty.textName() + ", not uint8 x (u)int8 -> uint8 or int8 x int8 -> int8";
+    }
+    return null;
+  }
+
   static boolean is8Bit(DType t) {
     return t == DType.UINT8 || t == DType.INT8;
   }

@@ -88,8 +88,11 @@ public final class ConvertToNhwc implements Pass {
       case "ConvTranspose" -> constantWeight(n) && n.intAttr("group", 1) == 1;
       case "MaxPool" -> n.outputCount() == 1 || n.output(1) == null
           || !n.output(1).hasUses() && !n.output(1).isGraphOutput();
-      case "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LRN", "DepthToSpace",
-          "SpaceToDepth" -> true;
+      // NhwcAveragePool divides a ceil-mode window past the end padding the opset-19 way; up to
+      // 18 such a pool counting pads divides by the whole kernel.
+      case "AveragePool" -> n.intAttr("ceil_mode", 0) == 0
+          || n.intAttr("count_include_pad", 0) == 0 || n.graph().opsetVersion("") >= 19;
+      case "GlobalAveragePool", "GlobalMaxPool", "LRN", "DepthToSpace", "SpaceToDepth" -> true;
       case "Resize" -> ResizeAxes.permuted(n, TO_NHWC) != null;
       case "BatchNormalization" -> n.intAttr("training_mode", 0) == 0
           && n.intAttr("spatial", 1) == 1 && onlyFirstOutputUsed(n);

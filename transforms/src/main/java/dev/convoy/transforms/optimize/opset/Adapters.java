@@ -139,6 +139,7 @@ final class Adapters {
     a.add(new AddedAttribute("Resize", 19, "coordinate_transformation_mode", "half_pixel",
         "asymmetric", "pytorch_half_pixel", "tf_crop_and_resize", "align_corners"));
     a.add(new AddedAttribute("AveragePool", 19, "dilations"));
+    a.add(new AveragePoolCeilWindows());
     a.add(new AddedAttribute("Cast", 19, "saturate", 1L));
     a.add(new AddedAttribute("Reshape", 14, "allowzero", 0L));
     a.add(new AddedAttribute("ArgMax", 12, "select_last_index", 0L));

@@ -58,6 +58,16 @@ class FusionsMustNotFireTest {
         "root", "is not a hard sigmoid");
   }
 
+  /**
+   * Found by the differential test (transformer-1142): on float64 the fusion wrote a HardSigmoid
+   * that ONNX Runtime has no kernel for, and it refused to load the result.
+   */
+  @Test
+  void hardSigmoidNotOnFloat64() {
+    assertNoMatch(new FuseHardSigmoid(), String.format(HARD_SIGMOID, "", "6.0", "")
+        .replace("float32", "float64"), "root", "x is not float32");
+  }
+
   private static final String HARD_SWISH = """
       graph g (%%x: float32[2,8]) -> (%%y: float32[2,8]%s) {
         opset "" 14

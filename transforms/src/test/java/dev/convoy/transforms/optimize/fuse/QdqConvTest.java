@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
  * {@code fuse-qdq-conv} through {@link RuleCases}: a QDQ convolution (per-channel weights, int32
  * bias) becomes QLinearConv and keeps the outputs in Convoy's evaluator and ONNX Runtime, also
  * with a Relu already fused into the Conv for the cvy target; it does not fire where the float
- * result escapes, where the bias scale is not {@code x_scale * w_scale}, or where a Relu would not
- * be absorbed by the output range.
+ * result escapes, where the bias scale is not {@code x_scale * w_scale}, where a Relu would not
+ * be absorbed by the output range, or where ONNX Runtime has no kernel for the types.
  */
 class QdqConvTest {
   private static String group(String conv, String yZero) {
@@ -87,5 +87,17 @@ class QdqConvTest {
         "%xz: uint8[2] = [128, 128]").replace("(%qx, %xs, %xz) @dx", "(%qx, %xs, %xz) {axis=1} @dx")
         .replace("(%x, %xs, %xz) @qx", "(%x, %xs, %xz) {axis=1} @qx"), "root")
         .notFiring("DequantizeLinear dx is not per-tensor 8-bit");
+  }
+
+  /**
+   * Found by the differential test (qdq-1082 and others): an int8 input quantized to a uint8 output
+   * became a QLinearConv that ONNX Runtime has no kernel for (it refused to load the result).
+   */
+  @Test
+  void notWhereTheOutputTypeDiffersFromTheInputType() {
+    String int8Input = group("Conv", "120").replace("init %xz: uint8[] = [128]",
+        "init %xz: int8[] = [3]").replace("%qx: uint8[1,2,5,5]", "%qx: int8[1,2,5,5]");
+    RuleCases.of(new FuseQdqConv(), int8Input, "root")
+        .notFiring("conv quantizes int8 x int8 -> uint8, not uint8 x (u)int8 -> uint8");
   }
 }

@@ -120,6 +120,28 @@ class OpsetConverterTest {
         """, ORT_MAX_OPSET);
   }
 
+  /**
+   * Found by the differential test (cnn-5176): a ceil-mode AveragePool counting pads whose last
+   * window overhangs the padded input divides by the kernel size up to opset 18 and by the covered
+   * positions from 19; converted up as it was, ONNX Runtime's result changed (3.5 became 7.0).
+   * Such a pool written at 19 cannot go down to 18.
+   */
+  @Test
+  void ceilModeAveragePoolKeepsItsDivisorsAcross19() throws Exception {
+    String model = """
+        graph g (%x: float32[1,2,6,7]) -> (%y: float32[1,2,3,4], %z: float32[1,2,4,4]) {
+          opset "" 18
+          %y = AveragePool(%x) {kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, count_include_pad=1} @overhangs
+          %z = AveragePool(%x) {kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 0], ceil_mode=1, count_include_pad=1} @padded
+        }
+        """;
+    checkSmall(model, 19);
+    checkSmall(model, ORT_MAX_OPSET);
+    Graph at19 = GraphParser.parse(model.replace("opset \"\" 18", "opset \"\" 19"));
+    var e = assertThrows(OpsetConversionException.class, () -> convert(at19, 18));
+    assertTrue(e.getMessage().contains("reaches past the padded input"), e.getMessage());
+  }
+
   @Test
   void attributesBecomeInputsAndBackAgain() throws Exception {
     String model = """

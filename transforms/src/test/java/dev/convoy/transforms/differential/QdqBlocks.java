@@ -1,0 +1,125 @@
+package dev.convoy.transforms.differential;
+
+/**
+ * Quantized (QDQ) blocks, as quantization tools write them: QuantizeLinear / DequantizeLinear
+ * pairs around Conv, MatMul, pooling and data-movement ops, with int8 or uint8 activations, nonzero
+ * zero points, per-tensor or per-axis weight scales, an int32 bias whose scale is (or is not) the
+ * product of the input and weight scales, and QDQ round trips.
+ */
+final class QdqBlocks extends Blocks {
+  QdqBlocks(ModelText m) {
+    super(m, "float32");
+  }
+
+  /** Activation quantization parameters: scale and a zero point of int8 or uint8. */
+  private record Q(String scale, String zp, double s) {}
+
+  private Q actParams(double range) {
+    boolean u8 = chance(0.5);
+    double s = range / 255 * (0.8 + rng.nextDouble() * 0.4);
+    String zp = u8 ? m.init("zp", "uint8", dims(), Integer.toString(100 + pick(56)))
+        : m.init("zp", "int8", dims(), Integer.toString(pick(21) - 10));
+    return new Q(scalarT("scale", s), zp, s);
+  }
+
+  String quantDequant(String x, Q q) {
+    String qx = m.node("QuantizeLinear", "", x, q.scale(), q.zp());
+    if (chance(0.08)) {
+      m.output(qx);
+    }
+    return m.node("DequantizeLinear", "", qx, q.scale(), q.zp());
+  }
+
+  V conv(V x) {
+    long cin = x.dim(1);
+    long cout = oneOf(2L, 4L);
+    long k = oneOf(1L, 3L);
+    Q in = actParams(4);
+    String dx = quantDequant(x.name(), in);
+    boolean perAxis = chance(0.6);
+    String wq = m.randomInts("wq", "int8", dims(cout, cin, k, k), -127, 127);
+    double[] ws = new double[perAxis ? (int) cout : 1];
+    StringBuilder wsText = new StringBuilder();
+    for (int i = 0; i < ws.length; i++) {
+      ws[i] = 0.002 + rng.nextDouble() * 0.004;
+      wsText.append(i > 0 ? ", " : "").append((float) ws[i]);
+    }
+    String wScale = m.init("ws", "float32", perAxis ? dims(cout) : dims(), wsText.toString());
+    String wZp = chance(0.5) ? "" : m.init("wz", "int8", perAxis ? dims(cout) : dims(),
+        perAxis ? "0, ".repeat((int) cout - 1) + "0" : "0");
+    String dw = wZp.isEmpty()
+        ? m.node("DequantizeLinear", perAxis ? "axis=0" : "", wq, wScale)
+        : m.node("DequantizeLinear", perAxis ? "axis=0" : "", wq, wScale, wZp);
+    String attrs = "kernel_shape=" + ModelText.list(k, k) + ", pads="
+        + ModelText.list(k / 2, k / 2, k / 2, k / 2);
+    String y;
+    if (chance(0.7)) {
+      StringBuilder bs = new StringBuilder();
+      boolean exact = chance(0.85);
+      for (int i = 0; i < cout; i++) {
+        double w = ws[perAxis ? i : 0];
+        bs.append(i > 0 ? ", " : "").append((float) (in.s() * w * (exact ? 1 : 1.1)));
+      }
+      String bq = m.randomInts("bq", "int32", dims(cout), -2000, 2000);
+      String bScale = m.init("bs", "float32", dims(cout), bs.toString());
+      y = m.node("Conv", attrs, dx, dw, m.node("DequantizeLinear", "axis=0", bq, bScale));
+    } else {
+      y = m.node("Conv", attrs, dx, dw);
+    }
+    tap(y);
+    if (chance(0.4)) {
+      y = m.node(oneOf("Relu", "Relu", "Clip"), "", y);
+    }
+    return new V(quantDequant(y, actParams(6)), dims(x.dim(0), cout, x.dim(2), x.dim(3)));
+  }
+
+  V matmul(V x) {
+    long d = x.dim(-1);
+    long e = oneOf(4L, 8L);
+    Q in = actParams(4);
+    String dx = quantDequant(x.name(), in);
+    boolean perAxis = chance(0.5);
+    String wq = m.randomInts("wq", "int8", dims(d, e), -127, 127);
+    String ws = perAxis ? weights("ws", dims(e), 0.002, 0.006) : scalarT("ws", 0.004);
+    String dw = m.node("DequantizeLinear", perAxis ? "axis=1" : "", wq, ws);
+    String y = m.node("MatMul", "", dx, dw);
+    if (chance(0.5)) {
+      y = m.node("Add", "", y, weights("b", dims(e), -0.5, 0.5));
+    }
+    tap(y);
+    return new V(quantDequant(y, actParams(6)), dims(x.dim(0), x.dim(1), e));
+  }
+
+  /** A data-movement or pooling op between a DQ and a Q of the same parameters. */
+  V shapeOp(V x) {
+    Q q = actParams(2);
+    String d = quantDequant(x.name(), q);
+    String y;
+    long[] out = x.dims();
+    switch (pick(4)) {
+      case 0 -> {
+        y = m.node("MaxPool", "kernel_shape=[2, 2], strides=[2, 2]", d);
+        out = dims(x.dim(0), x.dim(1), x.dim(2) / 2, x.dim(3) / 2);
+      }
+      case 1 -> {
+        y = m.node("Transpose", "perm=[0, 1, 3, 2]", d);
+        out = dims(x.dim(0), x.dim(1), x.dim(3), x.dim(2));
+      }
+      case 2 -> {
+        y = m.node("GlobalAveragePool", "", d);
+        out = dims(x.dim(0), x.dim(1), 1, 1);
+      }
+      default -> y = m.node("Relu", "", d);
+    }
+    Q q2 = chance(0.7) ? q : actParams(2);
+    return new V(quantDequant(y, q2), out);
+  }
+
+  /** Q -> DQ -> Q -> DQ with the same or different parameters. */
+  V roundTrip(V x) {
+    Q q = actParams(3);
+    String once = quantDequant(x.name(), q);
+    tap(once);
+    return new V(quantDequant(once, chance(0.6) ? q : actParams(3)), x.dims());
+  }
+}
