@@ -15,8 +15,6 @@ import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.warehouse.WriteWarehouse;
 import dev.convoy.pipeline.zoo.ZooIO;
 import dev.convoy.transforms.optimize.Level;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -57,7 +55,7 @@ public final class ZooPipeline {
         VerifyModels.onSeededInputs(blobs, cfg.optimizeSettings(), cfg.artifactFormat()));
     PCollectionTuple written = verified.get(VerifyModels.VERIFIED)
         .apply(WriteArtifacts.to(Storage.dir(out, "artifacts"), cfg.target(), cfg.level().name(),
-            blobs).mirroring(zooRoot(cfg.zoo()), Storage.dir(out, "models")));
+            blobs).mirroring(ZooIO.root(cfg.zoo()), Storage.dir(out, "models")));
     PCollectionList<Failure> late = failures
         .and(verified.get(Stages.FAILURES))
         .and(written.get(Stages.FAILURES));
@@ -75,14 +73,5 @@ public final class ZooPipeline {
             cfg.runId(), cfg.level().name(), cfg.target()));
     done.apply("Progress ok", ParDo.of(new ProgressFn.Done(cfg.runId())));
     allFailures.apply("Progress failed", ParDo.of(new ProgressFn.Failed(cfg.runId())));
-  }
-
-  /** The folder model paths are relative to: the zoo folder, or a manifest's folder. */
-  private static String zooRoot(String zoo) {
-    if (!Storage.isLocal(zoo)) {
-      return Storage.dir(zoo, "");
-    }
-    Path z = Storage.localPath(zoo).orElseThrow().normalize();
-    return Storage.of(Files.isDirectory(z) || z.getParent() == null ? z : z.getParent());
   }
 }

@@ -50,7 +50,7 @@ public final class ZooRun {
     ZooPipeline.build(p, cfg, staging.dir());
     long start = System.currentTimeMillis();
     PipelineResult result;
-    try (Progress progress = Progress.start(cfg.runId(), total, console)) {
+    try (Progress progress = Progress.start(cfg.runId(), total, console, exec.progress())) {
       result = p.run();
       result.waitUntilFinish();
     } catch (RuntimeException e) {

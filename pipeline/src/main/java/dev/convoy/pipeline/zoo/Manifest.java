@@ -4,7 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.pipeline.storage.Storage;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -14,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -22,7 +28,9 @@ import java.util.regex.Pattern;
  * prototxt's caffemodel when its stem differs). CSV (RFC 4180, header row; tags
  * separated by {@code ;}, shapes as {@code x=1x3x8x8;y=1x4}; a {@code kind} column becomes a tag)
  * or YAML (a list of such maps, or one under {@code models:}). Paths are relative to the
- * manifest's folder, or URIs of any Beam filesystem on the classpath ({@code scheme://...}).
+ * manifest's folder, or URIs of any Beam filesystem on the classpath ({@code scheme://...}). The
+ * manifest itself may be on any such filesystem too; its relative paths then name files in its
+ * folder there.
  */
 final class Manifest {
   /** One manifest row before the file is looked at; paths are local or URIs. */
@@ -39,21 +47,42 @@ final class Manifest {
   private Manifest() {}
 
   static boolean isManifest(Path p) {
-    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+    return isManifest(p.getFileName().toString());
+  }
+
+  /** Whether the file at {@code location} (a local path or a URI) is a manifest, by its name. */
+  static boolean isManifest(String location) {
+    String n = Storage.fileName(location).toLowerCase(Locale.ROOT);
     return n.endsWith(".csv") || n.endsWith(".yaml") || n.endsWith(".yml");
   }
 
   static List<Entry> read(Path manifest) {
+    return read(manifest.toString());
+  }
+
+  /** The rows of the manifest at {@code manifest}, a local path or a URI. */
+  static List<Entry> read(String manifest) {
     try {
-      String n = manifest.getFileName().toString().toLowerCase(Locale.ROOT);
-      return n.endsWith(".csv") ? readCsv(manifest) : readYaml(manifest);
+      byte[] content;
+      if (Storage.isLocal(manifest)) {
+        content = Files.readAllBytes(Storage.localPath(manifest).orElseThrow());
+      } else {
+        try (InputStream in = Storage.open(manifest)) {
+          content = in.readAllBytes();
+        }
+      }
+      String n = Storage.fileName(manifest).toLowerCase(Locale.ROOT);
+      return n.endsWith(".csv") ? readCsv(manifest, content) : readYaml(manifest, content);
     } catch (IOException e) {
       throw new ConvoyException(manifest + ": cannot read manifest (" + e.getMessage() + ")", e);
     }
   }
 
-  private static List<Entry> readCsv(Path manifest) throws IOException {
-    List<List<String>> rows = Csv.parse(Files.readString(manifest));
+  private static List<Entry> readCsv(String manifest, byte[] content) throws IOException {
+    List<List<String>> rows = Csv.parse(StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(content)).toString());
     if (rows.isEmpty()) {
       return List.of();
     }
@@ -98,8 +127,8 @@ final class Manifest {
     return out;
   }
 
-  private static List<Entry> readYaml(Path manifest) throws IOException {
-    JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(manifest.toFile());
+  private static List<Entry> readYaml(String manifest, byte[] content) throws IOException {
+    JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(content);
     if (root != null && root.has("models")) {
       root = root.get("models");
     }
@@ -141,7 +170,7 @@ final class Manifest {
     return out;
   }
 
-  private static String weights(Path manifest, String weights, String where) {
+  private static String weights(String manifest, String weights, String where) {
     return weights == null ? null : sibling(manifest, weights, where);
   }
 
@@ -149,16 +178,27 @@ final class Manifest {
    * {@code path} in the manifest's folder, or as it is when it is a URI ({@code scheme://});
    * one the file system cannot name is refused.
    */
-  private static String sibling(Path manifest, String path, String where) {
+  private static String sibling(String manifest, String path, String where) {
     if (URI.matcher(path).lookingAt()) {
       return path;
     }
     try {
-      return manifest.resolveSibling(path).toAbsolutePath().normalize().toString();
+      Optional<Path> local = Storage.localPath(manifest);
+      if (local.isPresent()) {
+        return local.get().resolveSibling(path).toAbsolutePath().normalize().toString();
+      }
+      return Storage.file(Storage.resource(manifest).getCurrentDirectory().toString(), path);
     } catch (InvalidPathException e) {
-      throw new ConvoyException(where + ": invalid path '"
-          + path.replaceAll("\\p{Cntrl}", "?") + "' (" + e.getReason() + ")");
+      throw new ConvoyException(where + ": invalid path '" + printable(path) + "' ("
+          + e.getReason() + ")");
+    } catch (IllegalArgumentException e) {
+      throw new ConvoyException(where + ": invalid path '" + printable(path) + "' ("
+          + e.getMessage() + ")");
     }
+  }
+
+  private static String printable(String path) {
+    return path.replaceAll("\\p{Cntrl}", "?");
   }
 
   private static String text(JsonNode m, String field) {

@@ -57,12 +57,30 @@ public final class ZooIO {
   }
 
   /**
-   * A source of the models under {@code zoo}: a local folder or manifest, or a folder on another
-   * filesystem (a URI Beam's {@code FileSystems} lists).
+   * A source of the models under {@code zoo}: a local folder or manifest, or a folder or manifest
+   * on another filesystem (a URI Beam's {@code FileSystems} lists or reads).
    */
   public static Read read(String zoo) {
     return new Read(Storage.isLocal(zoo) ? Storage.of(Storage.localPath(zoo).orElseThrow())
-        : Storage.dir(zoo, ""));
+        : isRemoteManifest(zoo) ? zoo : Storage.dir(zoo, ""));
+  }
+
+  /**
+   * The folder the model paths of {@code zoo} are relative to: the zoo folder, or a manifest's
+   * folder, on whichever filesystem it is.
+   */
+  public static String root(String zoo) {
+    if (!Storage.isLocal(zoo)) {
+      return isRemoteManifest(zoo) ? Storage.resource(zoo).getCurrentDirectory().toString()
+          : Storage.dir(zoo, "");
+    }
+    Path z = Storage.localPath(zoo).orElseThrow().normalize();
+    return Storage.of(Files.isDirectory(z) || z.getParent() == null ? z : z.getParent());
+  }
+
+  /** Whether {@code zoo}, on another filesystem than the local one, is a manifest file there. */
+  private static boolean isRemoteManifest(String zoo) {
+    return !zoo.endsWith("/") && Manifest.isManifest(zoo) && Storage.exists(zoo);
   }
 
   /** The {@link PTransform} returned by {@link #read}. */
@@ -86,18 +104,21 @@ public final class ZooIO {
   }
 
   /**
-   * The models of {@code zoo} (a local folder or manifest, or a folder on another filesystem),
-   * sorted by name; names are unique.
+   * The models of {@code zoo} (a local folder or manifest, or a folder or manifest on another
+   * filesystem), sorted by name; names are unique.
    */
   public static List<ModelRef> list(String zoo) {
     if (Storage.isLocal(zoo)) {
       return list(Storage.localPath(zoo).orElseThrow());
     }
+    if (isRemoteManifest(zoo)) {
+      return named(zoo, Manifest.read(zoo), root(zoo));
+    }
     String dir = Storage.dir(zoo, "");
     List<String> files = Storage.list(dir);
     if (files.isEmpty()) {
-      throw new ConvoyException(zoo + ": no such zoo folder, or no files in it (a zoo on another"
-          + " filesystem is a folder; a manifest must be a local file)");
+      throw new ConvoyException(zoo + ": no such zoo folder or manifest, or no files in the"
+          + " folder");
     }
     Set<String> present = Set.copyOf(files);
     List<Manifest.Entry> entries = files.stream()

@@ -39,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code hdfs://} through Beam's Hadoop filesystem against a real HDFS (a NameNode and a DataNode
  * in this JVM, Hadoop's MiniDFSCluster): a run whose manifest names models on HDFS (one with
  * external data beside it) and whose {@code --out} is on HDFS writes the same warehouse rows and
- * artifacts as the same models run from and into local folders, and {@code report} reads it there.
+ * artifacts as the same models run from and into local folders, and {@code report} reads it there;
+ * a manifest that is itself on HDFS, naming models beside it by relative path and by URI, gives
+ * the same rows as the local manifest that names them all by URI.
  */
 @Tag("cluster")
 class HdfsRunTest {
@@ -49,6 +51,7 @@ class HdfsRunTest {
   static Execution exec;
   static RunSummary local;
   static RunSummary remote;
+  static RunSummary remoteManifest;
   static Path localZoo;
 
   @BeforeAll
@@ -87,6 +90,14 @@ class HdfsRunTest {
     RunConfig cfg = RunConfig.of(Files.writeString(tmp.resolve("hdfs.csv"), onHdfs), root + "out/")
         .withRunId("same").withLevel(Level.O2).withTarget("onnx").withLatencyRuns(1);
     remote = ZooRun.run(cfg, exec, new PrintStream(OutputStream.nullOutputStream()));
+    StringBuilder besideModels = new StringBuilder("path\n");
+    for (int i = 0; i < files.size(); i++) {
+      besideModels.append(i == 0 ? root + "zoo/" : "").append(files.get(i)).append('\n');
+    }
+    Storage.writeString(root + "zoo/models.csv", besideModels.toString());
+    remoteManifest = ZooRun.run(RunConfig.of(root + "zoo/models.csv", root + "out-manifest/")
+        .withRunId("same").withLevel(Level.O2).withTarget("onnx").withLatencyRuns(1), exec,
+        new PrintStream(OutputStream.nullOutputStream()));
     local = ZooRun.run(RunConfig.of(Files.writeString(tmp.resolve("local.csv"), onDisk),
             tmp.resolve("local")).withRunId("same").withLevel(Level.O2).withTarget("onnx")
             .withLatencyRuns(1), exec, new PrintStream(OutputStream.nullOutputStream()));
@@ -108,6 +119,17 @@ class HdfsRunTest {
       List<String> fromHdfs = rowsWithoutTimings(copy, table).stream()
           .map(r -> r.replace(root + "zoo/", localZoo + "/")).toList();
       assertEquals(rowsWithoutTimings(local.warehouse(), table), fromHdfs, table);
+    }
+  }
+
+  @Test
+  void aManifestOnHdfsGivesTheRowsOfALocalManifestNamingTheSameModels() throws Exception {
+    assertEquals(3, remoteManifest.modelsOk());
+    Path fromLocal = LocalWarehouse.of(root + "out/warehouse/", List.of("same"));
+    Path fromHdfs = LocalWarehouse.of(root + "out-manifest/warehouse/", List.of("same"));
+    for (String table : Warehouses.MODEL_TABLES) {
+      assertEquals(rowsWithoutTimings(fromLocal, table), rowsWithoutTimings(fromHdfs, table),
+          table);
     }
   }
 

@@ -34,14 +34,16 @@ import java.util.Map;
  * line per finished model; count and summed stage time per TaskManager).
  *
  * <p>{@code -Dconvoy.cluster.config=FILE} replaces {@code configs/flink/config.yaml} (to measure
- * a setting against it).
+ * a setting against it); {@code -Dconvoy.bench.warmup=N} sets the warm-up zoo's size (how warm
+ * the JITs are when the measured run starts).
  *
  * <p>{@code java @runners/target/convoy.args dev.convoy.runners.bench.ClusterZooBenchmark N SEED
  * WORK_DIR [LEVEL [SCALE [RUNNERS]]]}, RUNNERS {@code direct,flink} (default) or one of them;
  * {@code flink:TxS} runs one cluster layout alone (T TaskManagers with S slots each).
  */
 public final class ClusterZooBenchmark {
-  private static final int WARMUP_MODELS = 20;
+  /** Models in the uncounted warm-up zoo: {@code -Dconvoy.bench.warmup=N}, default 20. */
+  private static final int WARMUP_MODELS = Integer.getInteger("convoy.bench.warmup", 20);
 
   /** Stage columns of the {@code models} table; latency is the rest of total_nanos. */
   private static final Map<String, String> STAGES = new java.util.LinkedHashMap<>();
@@ -80,7 +82,7 @@ public final class ClusterZooBenchmark {
     if (!Files.isDirectory(zoo)) {
       SynthZoo.generate(n, seed, scale, zoo);
     }
-    Path warm = work.resolve("warmup-x" + scale);
+    Path warm = work.resolve("warmup-" + WARMUP_MODELS + "-x" + scale);
     if (!Files.isDirectory(warm)) {
       SynthZoo.generate(WARMUP_MODELS, seed + 1, scale, warm);
     }
@@ -107,11 +109,15 @@ public final class ClusterZooBenchmark {
       Path dir = work.resolve("cluster-" + tms + "x" + slots);
       Thread stop = new Thread(() -> LocalCluster.stop(dir));
       Runtime.getRuntime().addShutdownHook(stop);
+      String label = "flink " + tms + " TM x " + slots + " slot" + (slots > 1 ? "s" : "");
       try {
         LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir, template(), tms, slots,
-            freePort(), freePort(), Map.of()), LocalCluster.classpathWithoutConvoy());
-        run(zoo, warm, work, level, Runner.FLINK_CLUSTER, tms * slots, c,
-            "flink " + tms + " TM x " + slots + " slot" + (slots > 1 ? "s" : ""), tms, figures);
+            freePort(), freePort(), Map.of()));
+        run(zoo, warm, work, level, Runner.FLINK_CLUSTER, tms * slots, c, label, tms, figures);
+      } catch (RuntimeException e) {
+        // One layout's failed job (on a loaded machine: a PartitionNotFoundException on every
+        // attempt) should not lose the others' figures; its logs stay in the cluster folder.
+        System.out.printf("%s: FAILED (%s); logs in %s%n", label, rootCause(e), dir.resolve("log"));
       } finally {
         LocalCluster.stop(dir);
         Runtime.getRuntime().removeShutdownHook(stop);
@@ -238,6 +244,14 @@ public final class ClusterZooBenchmark {
       }
     }
     return models;
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.toString();
   }
 
   /** VmHWM of a process (peak resident set), in bytes; -1 where /proc does not tell. */

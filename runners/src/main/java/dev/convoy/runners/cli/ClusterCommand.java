@@ -2,6 +2,7 @@ package dev.convoy.runners.cli;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.runners.cluster.LocalCluster;
+import dev.convoy.runners.runner.ConvoyBuild;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +15,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code convoy cluster start|stop|status}: a local Flink session cluster (a JobManager and N
- * TaskManagers, separate JVMs on the project's own classpath) for {@code convoy run
- * --flink-master localhost:PORT}. See {@link LocalCluster}.
+ * TaskManagers, separate JVMs on the project's own classpath, with this build of Convoy installed)
+ * for {@code convoy run --flink-master localhost:PORT}; {@code status} shows the installed build
+ * and whether it is this one. See {@link LocalCluster}.
  */
 @Command(
     name = "cluster",
@@ -57,11 +59,11 @@ public class ClusterCommand implements Callable<Integer> {
     switch (action) {
       case "start" -> {
         LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir, template(), taskManagers,
-            slots, restPort, rpcPort, Map.of()), LocalCluster.classpathWithoutConvoy());
-        out.printf("cluster up in %s: 1 JobManager, %d TaskManagers x %d slots%n"
+            slots, restPort, rpcPort, Map.of()));
+        out.printf("cluster up in %s: 1 JobManager, %d TaskManagers x %d slots, Convoy %s%n"
             + "submit with: ./convoy run --flink-master %s --parallelism %d%n"
             + "stop with:   ./convoy cluster stop --dir %s%n", c.dir(), taskManagers, slots,
-            c.master(), taskManagers * slots, dir);
+            c.build().orElseThrow(), c.master(), taskManagers * slots, dir);
         return 0;
       }
       case "stop" -> {
@@ -78,6 +80,11 @@ public class ClusterCommand implements Callable<Integer> {
         s.processes().forEach((name, alive) -> out.printf("%-14s %s%n", name,
             alive ? "running" : "dead"));
         out.println("overview       " + s.overview().orElse("(JobManager not answering)"));
+        ConvoyBuild mine = ConvoyBuild.ofThisClasspath();
+        LocalCluster.in(dir).build().ifPresentOrElse(theirs -> out.printf("convoy         %s (%s)%n",
+            theirs, theirs.hash().equals(mine.hash()) ? "this build"
+                : "this build is " + mine + ": restart the cluster to run it"),
+            () -> out.println("convoy         none installed (jobs run their staged classes)"));
         return s.allAlive() && s.overview().isPresent() ? 0 : 1;
       }
       default -> throw new ConvoyException(

@@ -1,6 +1,10 @@
 package dev.convoy.runners.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.convoy.ir.ConvoyException;
+import dev.convoy.runners.runner.ConvoyBuild;
+import dev.convoy.runners.runner.JobJar;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +15,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -37,11 +43,19 @@ import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
 /**
  * A Flink session cluster on this machine: one JobManager and N TaskManagers, each a separate JVM
  * started from the classpath Convoy itself runs on (Flink, Beam, ONNX Runtime and DuckDB all come
- * from the project's Maven dependencies; Convoy's own classes are left out, jobs bring them in
- * their staged jar). Everything the cluster owns lives in one folder: {@code conf/config.yaml}
- * (the template from {@code configs/flink} plus the ports and slots chosen at start), {@code
- * log/}, {@code tmp/} (Flink's blob store) and one {@code .pid} file per process, which is how
- * {@link #stop} and {@link #status} find the processes again from another JVM.
+ * from the project's Maven dependencies). Everything the cluster owns lives in one folder: {@code
+ * conf/config.yaml} (the template from {@code configs/flink} plus the ports and slots chosen at
+ * start), {@code conf/logging/} (the log levels from {@code simplelogger.properties} beside the
+ * template), {@code lib/convoy.jar}, {@code log/}, {@code tmp/} (Flink's blob store) and one {@code
+ * .pid} file per process, which is how {@link #stop} and {@link #status} find the processes again
+ * from another JVM.
+ *
+ * <p>Convoy's own classes are installed too: copied at start into {@code lib/convoy.jar} (so a
+ * rebuild of the checkout does not change them under the running cluster) and loaded parent-first,
+ * so every job runs the TaskManagers' one copy of them and the code the JIT compiled for one job
+ * serves the next (with classes from each job's staged jar, each TaskManager compiled Convoy again
+ * per job). The build's content hash and time are in the config ({@code convoy.build.*}, which the
+ * JobManager's REST API shows), and {@link #requireBuild} refuses a submission from another build.
  *
  * <p>Memory flags are computed the way Flink's own scripts do ({@link TaskExecutorProcessUtils}),
  * so the TaskManager heap is exactly framework heap plus task heap from the config; after them
@@ -53,6 +67,13 @@ public final class LocalCluster {
   private static final String TASK_MANAGER = "taskmanager-";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+  /** Config keys of the installed Convoy build (not Flink's; Flink keeps and shows them). */
+  static final String BUILD_HASH = "convoy.build.hash";
+  static final String BUILD_TIME = "convoy.build.time";
+  private static final String PARENT_FIRST = "classloader.parent-first-patterns.additional";
+  private static final String CONVOY_PACKAGES = "dev.convoy.";
+  /** slf4j-simple's settings, read from the first classpath entry that has them. */
+  private static final String LOG_CONFIG = "simplelogger.properties";
 
   private final Path dir;
   private final int restPort;
@@ -91,11 +112,20 @@ public final class LocalCluster {
   }
 
   /**
-   * Starts the cluster described by {@code spec} on {@code classpath}, waiting until the JobManager
-   * answers on its REST port and every TaskManager has registered. A cluster already running in the
-   * folder is an error.
+   * Starts the cluster described by {@code spec} on this JVM's libraries with this JVM's Convoy
+   * build installed.
    */
-  public static LocalCluster start(Spec spec, List<String> classpath) {
+  public static LocalCluster start(Spec spec) {
+    return start(spec, classpathWithoutConvoy(), JobJar.convoyEntries());
+  }
+
+  /**
+   * Starts the cluster described by {@code spec} on {@code libraries} with the Convoy classes of
+   * {@code convoy} (folders or jars) installed, waiting until the JobManager answers on its REST
+   * port and every TaskManager has registered. A cluster already running in the folder is an
+   * error.
+   */
+  public static LocalCluster start(Spec spec, List<String> libraries, List<Path> convoy) {
     Path dir = spec.dir();
     if (status(dir).processes().containsValue(true)) {
       throw new ConvoyException(dir + ": a cluster is already running there (convoy cluster stop)");
@@ -109,12 +139,31 @@ public final class LocalCluster {
           Files.delete(p);
         }
       }
+      Path jar = dir.resolve("lib/convoy.jar");
+      Files.deleteIfExists(jar);
+      JobJar.pack(convoy, jar);
+      ConvoyBuild build = JobJar.build(convoy);
+      List<String> classpath = new ArrayList<>();
+      Path logging = spec.template().resolveSibling(LOG_CONFIG);
+      if (Files.isRegularFile(logging)) {
+        Path copy = Files.createDirectories(dir.resolve("conf/logging")).resolve(LOG_CONFIG);
+        Files.copy(logging, copy, StandardCopyOption.REPLACE_EXISTING);
+        classpath.add(copy.getParent().toString());
+      }
+      classpath.addAll(libraries);
+      classpath.add(jar.toString());
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("rest.port", String.valueOf(spec.restPort()));
       settings.put("jobmanager.rpc.port", String.valueOf(spec.rpcPort()));
       settings.put("taskmanager.numberOfTaskSlots", String.valueOf(spec.slots()));
       settings.put("parallelism.default", String.valueOf(spec.slots() * spec.taskManagers()));
       settings.put("io.tmp.dirs", dir.resolve("tmp").toString());
+      String parentFirst = templateValue(spec.template(), PARENT_FIRST);
+      settings.put(PARENT_FIRST, (parentFirst.isEmpty() ? "" : parentFirst + ";")
+          + CONVOY_PACKAGES);
+      // Quoted: YAML would read some hashes as numbers and the time as a timestamp.
+      settings.put(BUILD_HASH, "'" + build.hash() + "'");
+      settings.put(BUILD_TIME, "'" + build.builtAt() + "'");
       settings.putAll(spec.extra());
       writeConfig(spec.template(), settings, dir.resolve("conf/config.yaml"));
       Files.writeString(dir.resolve("conf/classpath.args"),
@@ -147,6 +196,57 @@ public final class LocalCluster {
     }
     Configuration cfg = GlobalConfiguration.loadConfiguration(d.resolve("conf").toString());
     return new LocalCluster(d, cfg.get(org.apache.flink.configuration.RestOptions.PORT));
+  }
+
+  /**
+   * The Convoy build installed on this cluster at start; empty for a cluster started by a convoy
+   * that installed none.
+   */
+  public Optional<ConvoyBuild> build() {
+    return buildIn(config());
+  }
+
+  /**
+   * The Convoy build installed on the cluster whose REST API answers at {@code master} ({@code
+   * host:port}), or empty for a cluster that has none (Convoy then comes from each job's jar).
+   *
+   * @throws ConvoyException when nothing answers there
+   */
+  public static Optional<ConvoyBuild> buildAt(String master) {
+    String json = get(master, "/jobmanager/config").orElseThrow(() -> new ConvoyException(
+        "no Flink cluster answers at " + master + " (start one with ./convoy cluster start)"));
+    Configuration cfg = new Configuration();
+    try {
+      for (JsonNode entry : new ObjectMapper().readTree(json)) {
+        cfg.setString(entry.path("key").asText(), entry.path("value").asText());
+      }
+    } catch (IOException e) {
+      throw new ConvoyException("the Flink cluster at " + master
+          + " answered /jobmanager/config with something that is not JSON: " + e.getMessage());
+    }
+    return buildIn(cfg);
+  }
+
+  /**
+   * Checks that the cluster at {@code master} runs Convoy build {@code mine}, or has no Convoy of
+   * its own (then the job's staged classes run).
+   *
+   * @throws StaleClusterException when it runs another build
+   */
+  public static void requireBuild(String master, ConvoyBuild mine) {
+    Optional<ConvoyBuild> theirs = buildAt(master);
+    if (theirs.isPresent() && !theirs.get().hash().equals(mine.hash())) {
+      throw new StaleClusterException(master, theirs.get(), mine);
+    }
+  }
+
+  private static Optional<ConvoyBuild> buildIn(Configuration cfg) {
+    String hash = cfg.getString(BUILD_HASH, "");
+    String time = cfg.getString(BUILD_TIME, "");
+    if (hash.isEmpty() || time.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new ConvoyBuild(hash, Instant.parse(time)));
   }
 
   /** {@code localhost:PORT}, the value for {@code --flink-master}. */
@@ -189,8 +289,13 @@ public final class LocalCluster {
 
   /** A GET on the JobManager's REST API, or empty when it does not answer. */
   public Optional<String> get(String path) {
+    return get(master(), path);
+  }
+
+  /** A GET on the REST API of the JobManager at {@code master}, or empty when it does not answer. */
+  static Optional<String> get(String master, String path) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest req = HttpRequest.newBuilder(URI.create("http://localhost:" + restPort + path))
+    HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + master + path))
         .timeout(Duration.ofSeconds(5)).GET().build();
     try {
       HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
@@ -265,7 +370,7 @@ public final class LocalCluster {
   /** The classpath a cluster runs on: this JVM's, minus Convoy's own classes. */
   public static List<String> classpathWithoutConvoy() {
     return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-        .filter(e -> !e.isEmpty() && !dev.convoy.runners.runner.JobJar.holdsConvoy(Path.of(e)))
+        .filter(e -> !e.isEmpty() && !JobJar.holdsConvoy(Path.of(e)))
         .toList();
   }
 
@@ -337,6 +442,17 @@ public final class LocalCluster {
     }
     throw new ConvoyException("cluster in " + dir + " not ready after " + START_TIMEOUT.toSeconds()
         + " s; see " + dir.resolve("log"));
+  }
+
+  /** The value of {@code key} in a config template, or "" where it has none. */
+  private static String templateValue(Path template, String key) throws IOException {
+    for (String line : Files.readAllLines(template, StandardCharsets.UTF_8)) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && !line.startsWith("#") && line.substring(0, colon).strip().equals(key)) {
+        return line.substring(colon + 1).strip();
+      }
+    }
+    return "";
   }
 
   private static void writeConfig(Path template, Map<String, String> settings, Path out)

@@ -5,12 +5,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
@@ -26,6 +33,7 @@ import java.util.stream.Stream;
  */
 public final class JobJar {
   private static final String CONVOY_PACKAGE = "dev/convoy/";
+  private static final String MANIFEST = "META-INF/MANIFEST.MF";
 
   private JobJar() {}
 
@@ -50,6 +58,18 @@ public final class JobJar {
    * packed.
    */
   public static Path forThisClasspath(Path workDir) {
+    List<Path> convoy = convoyEntries();
+    if (convoy.size() == 1 && Files.isRegularFile(convoy.get(0))) {
+      return convoy.get(0);
+    }
+    return pack(convoy, workDir.resolve("convoy-job.jar"));
+  }
+
+  /**
+   * The entries of this JVM's classpath (module folders or jars) that hold Convoy's own classes,
+   * test classes left out: what a job stages and what {@code convoy cluster start} installs.
+   */
+  public static List<Path> convoyEntries() {
     List<Path> convoy = new ArrayList<>();
     for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
       Path p = Path.of(e);
@@ -60,38 +80,19 @@ public final class JobJar {
     if (convoy.isEmpty()) {
       throw new IllegalStateException("no Convoy classes on the classpath to stage");
     }
-    if (convoy.size() == 1 && Files.isRegularFile(convoy.get(0))) {
-      return convoy.get(0);
-    }
-    return pack(convoy, workDir.resolve("convoy-job.jar"));
+    return convoy;
   }
 
   /** Packs the classes of {@code entries} (folders and jars) into {@code out}. */
-  static Path pack(List<Path> entries, Path out) {
+  public static Path pack(List<Path> entries, Path out) {
     try {
       Files.createDirectories(out.getParent());
-      Set<String> seen = new HashSet<>();
       try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(out))) {
-        for (Path entry : entries) {
-          if (Files.isDirectory(entry)) {
-            try (Stream<Path> files = Files.walk(entry)) {
-              for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                String name = entry.relativize(f).toString().replace(File.separatorChar, '/');
-                try (InputStream in = Files.newInputStream(f)) {
-                  add(jar, seen, name, in);
-                }
-              }
-            }
-          } else {
-            try (JarFile src = new JarFile(entry.toFile())) {
-              for (JarEntry e : src.stream().filter(e -> !e.isDirectory()).toList()) {
-                try (InputStream in = src.getInputStream(e)) {
-                  add(jar, seen, e.getName(), in);
-                }
-              }
-            }
-          }
-        }
+        visit(entries, (name, in) -> {
+          jar.putNextEntry(new JarEntry(name));
+          in.transferTo((OutputStream) jar);
+          jar.closeEntry();
+        });
       }
       return out;
     } catch (IOException e) {
@@ -99,14 +100,78 @@ public final class JobJar {
     }
   }
 
-  private static void add(JarOutputStream jar, Set<String> seen, String name, InputStream in)
-      throws IOException {
-    if (name.equals("META-INF/MANIFEST.MF") || !seen.add(name)) {
-      return;
+  /**
+   * The build {@code entries} hold: a SHA-256 over the sorted names of the files a packed job jar
+   * would hold and their contents (so the same classes give the same hash as module folders, as
+   * one packed jar or as the jar a cluster installed), and the newest file's modification time.
+   */
+  public static ConvoyBuild build(List<Path> entries) {
+    Map<String, byte[]> digests = new TreeMap<>();
+    long[] newest = {0};
+    try {
+      visit(entries, (name, in) -> digests.put(name, sha256().digest(in.readAllBytes())));
+      for (Path entry : entries) {
+        try (Stream<Path> files = Files.isDirectory(entry) ? Files.walk(entry) : Stream.of(entry)) {
+          for (Path f : files.filter(Files::isRegularFile).toList()) {
+            newest[0] = Math.max(newest[0], Files.getLastModifiedTime(f).toMillis());
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read Convoy's classes in " + entries, e);
     }
-    jar.putNextEntry(new JarEntry(name));
-    in.transferTo((OutputStream) jar);
-    jar.closeEntry();
+    MessageDigest all = sha256();
+    digests.forEach((name, digest) -> {
+      all.update(name.getBytes(StandardCharsets.UTF_8));
+      all.update((byte) 0);
+      all.update(digest);
+    });
+    return new ConvoyBuild(HexFormat.of().formatHex(all.digest()), Instant.ofEpochMilli(newest[0]));
+  }
+
+  /** What {@link #visit} hands each file to. */
+  private interface FileVisitor {
+    void accept(String name, InputStream content) throws IOException;
+  }
+
+  /**
+   * Each file of {@code entries} (folders walked in sorted order, jars in their order) by its
+   * name in a jar, the first of each name only, without manifests.
+   */
+  private static void visit(List<Path> entries, FileVisitor visitor) throws IOException {
+    Set<String> seen = new HashSet<>();
+    for (Path entry : entries) {
+      if (Files.isDirectory(entry)) {
+        try (Stream<Path> files = Files.walk(entry)) {
+          for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+            String name = entry.relativize(f).toString().replace(File.separatorChar, '/');
+            if (!name.equals(MANIFEST) && seen.add(name)) {
+              try (InputStream in = Files.newInputStream(f)) {
+                visitor.accept(name, in);
+              }
+            }
+          }
+        }
+      } else {
+        try (JarFile src = new JarFile(entry.toFile())) {
+          for (JarEntry e : src.stream().filter(e -> !e.isDirectory()).toList()) {
+            if (!e.getName().equals(MANIFEST) && seen.add(e.getName())) {
+              try (InputStream in = src.getInputStream(e)) {
+                visitor.accept(e.getName(), in);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static boolean isTestClasses(Path p) {

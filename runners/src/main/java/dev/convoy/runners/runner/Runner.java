@@ -2,6 +2,8 @@ package dev.convoy.runners.runner;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.pipeline.run.Execution;
+import dev.convoy.runners.cluster.FlinkJobProgress;
+import dev.convoy.runners.cluster.LocalCluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,7 +21,8 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  * {@link #DIRECT} runs in this JVM (the default); {@link #FLINK_EMBEDDED} starts a Flink mini
  * cluster inside this JVM; {@link #FLINK_CLUSTER} submits to a Flink session cluster by its REST
  * address ({@code convoy cluster start}, or any Flink 1.19 cluster with Convoy's libraries on its
- * classpath), staging only the {@link JobJar}.
+ * classpath), staging only the {@link JobJar}, after checking that a cluster with its own Convoy
+ * runs this build ({@link LocalCluster#requireBuild}).
  */
 public enum Runner {
   DIRECT("direct"),
@@ -85,16 +88,22 @@ public enum Runner {
     FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
     o.setRunner(FlinkRunner.class);
     o.setParallelism(workers);
-    // Elements are immutable records: chained operators may pass them on without a copy.
+    // Elements are immutable records: chained operators may pass them on without a copy, and
+    // Flink's serializer may hand on the element itself where Beam would deep-copy it.
     o.setObjectReuse(true);
+    o.setFasterCopy(true);
     o.setJobName("convoy-" + runId.toLowerCase(Locale.ROOT));
     if (this == FLINK_EMBEDDED) {
       o.setFlinkMaster("[local]");
       return new Execution(o, flag, workers);
     }
+    // A cluster with Convoy installed runs its own copy of Convoy's classes (parent-first), not
+    // the staged one: it must be this build.
+    LocalCluster.requireBuild(flinkMaster, ConvoyBuild.ofThisClasspath());
     o.setFlinkMaster(flinkMaster);
     o.setFilesToStage(List.of(JobJar.forThisClasspath(jobJarFolder()).toString()));
-    return new Execution(o, flag + "@" + flinkMaster, workers);
+    return new Execution(o, flag + "@" + flinkMaster, workers,
+        new FlinkJobProgress(flinkMaster, o.getJobName()));
   }
 
   /** A private folder for a packed job jar, removed when this JVM exits. */

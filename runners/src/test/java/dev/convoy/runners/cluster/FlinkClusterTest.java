@@ -76,8 +76,7 @@ class FlinkClusterTest {
     cleanup = new Thread(() -> LocalCluster.stop(clusterDir));
     Runtime.getRuntime().addShutdownHook(cleanup);
     cluster = LocalCluster.start(new LocalCluster.Spec(clusterDir, template(), 2, 2, freePort(),
-        freePort(), Map.of("taskmanager.memory.task.heap.size", "512m")),
-        LocalCluster.classpathWithoutConvoy());
+        freePort(), Map.of("taskmanager.memory.task.heap.size", "512m")));
     direct = ZooRun.run(config("direct"), Runner.DIRECT.execution(null, 2, "same"), quiet());
   }
 
@@ -92,10 +91,25 @@ class FlinkClusterTest {
 
   @Test
   void clusterRunWritesExactlyTheRowsAndArtifactsOfDirect() throws Exception {
-    RunSummary flink = ZooRun.run(config("flink"), onCluster(), quiet());
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    RunSummary flink = ZooRun.run(config("flink"), onCluster(), new PrintStream(console, true));
     assertSameRun(flink);
     assertTrue(Files.readString(cluster.dir().resolve("log/taskmanager-1.out")).contains("ok "),
         "models ran inside the TaskManager processes");
+    // The console followed the job's counters while it ran: lines of models done on the
+    // cluster, counts growing, none beyond the run's models.
+    Matcher m = Pattern.compile("\\[ ?(\\d+)/16\\] done on the cluster \\(failures (\\d)")
+        .matcher(console.toString());
+    List<Integer> done = new ArrayList<>();
+    while (m.find()) {
+      done.add(Integer.parseInt(m.group(1)));
+      assertTrue(Integer.parseInt(m.group(2)) <= 1, console::toString);
+    }
+    assertFalse(done.isEmpty(), "no progress from the cluster: " + console);
+    for (int i = 1; i < done.size(); i++) {
+      assertTrue(done.get(i) > done.get(i - 1), console::toString);
+    }
+    assertTrue(done.get(done.size() - 1) <= 16, console::toString);
   }
 
   @Test

@@ -60,8 +60,7 @@ class LargeModelClusterTest {
       LocalCluster c = LocalCluster.start(new LocalCluster.Spec(dir,
           Zoos.bundled().getParent().getParent().resolve("configs/flink/config.yaml"), 1, 1,
           freePort(), freePort(), Map.of("taskmanager.memory.framework.heap.size", "128m",
-              "taskmanager.memory.task.heap.size", "896m")),
-          LocalCluster.classpathWithoutConvoy());
+              "taskmanager.memory.task.heap.size", "896m")));
       List<String> tmArgs = c.taskManager(1).orElseThrow().info().arguments().map(List::of)
           .orElse(List.of());
       assertTrue(tmArgs.contains("-Xmx" + HEAP), "TaskManager heap is 1 GiB: " + tmArgs);
