@@ -140,7 +140,8 @@ public final class Blas {
    * Two accumulator rows += two rows of A (at {@code a0}, stride {@code lda}) times a panel,
    * two k steps per pass: each pass stores every accumulator once for four products, and the
    * loop body stays small enough for C2 to unroll and vectorize it (a body of four rows or four
-   * k steps often is not). {@code c + x*b + y*b'} adds in k order, as one step at a time does.
+   * k steps often is not). Each step is one fused multiply-add, {@code fma(y, b', fma(x, b, c))},
+   * in k order.
    */
   private static void rows2(float[] a, int a0, int lda, int ska, int kl, float[][] panel,
       float[] c0, float[] c1, int w) {
@@ -156,8 +157,8 @@ public final class Blas {
       for (int j = 0; j < w; j++) {
         float x = b0[j];
         float y = b1[j];
-        c0[j] = c0[j] + v0 * x + u0 * y;
-        c1[j] = c1[j] + v1 * x + u1 * y;
+        c0[j] = Math.fma(u0, y, Math.fma(v0, x, c0[j]));
+        c1[j] = Math.fma(u1, y, Math.fma(v1, x, c1[j]));
       }
     }
     if (kk < kl) {
@@ -166,8 +167,8 @@ public final class Blas {
       float[] b0 = panel[kk];
       for (int j = 0; j < w; j++) {
         float x = b0[j];
-        c0[j] += v0 * x;
-        c1[j] += v1 * x;
+        c0[j] = Math.fma(v0, x, c0[j]);
+        c1[j] = Math.fma(v1, x, c1[j]);
       }
     }
   }
@@ -182,14 +183,14 @@ public final class Blas {
       float[] b0 = panel[kk];
       float[] b1 = panel[kk + 1];
       for (int j = 0; j < w; j++) {
-        c0[j] = c0[j] + v * b0[j] + u * b1[j];
+        c0[j] = Math.fma(u, b1[j], Math.fma(v, b0[j], c0[j]));
       }
     }
     if (kk < kl) {
       float v = a[a0 + kk * ska];
       float[] b0 = panel[kk];
       for (int j = 0; j < w; j++) {
-        c0[j] += v * b0[j];
+        c0[j] = Math.fma(v, b0[j], c0[j]);
       }
     }
   }

@@ -11,10 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
  * a block of {@value #KC} rows of B into one contiguous zero-padded panel, four rows of A into
  * k-major order, and the four rows of C into a padded tile, so the kernel needs no masks.
  *
- * <p>Each element of C still receives {@code c + a * b} one k step at a time in plain k order
- * (a multiply then an add, not a fused multiply-add), so the result equals {@link Blas}'s scalar
- * path bit for bit. The class links only when the JVM runs with {@code --add-modules
- * jdk.incubator.vector}; {@link Blas} checks that once and otherwise never touches it.
+ * <p>Each element of C still receives {@code c + a * b} one k step at a time in plain k order,
+ * as one fused multiply-add (as MLAS's kernels and the channels-last {@link NhwcGemm} do, so a
+ * convolution sums the same way in both layouts), and the result equals {@link Blas}'s scalar
+ * path, which uses {@link Math#fma}, bit for bit. The class links only when the JVM runs with
+ * {@code --add-modules jdk.incubator.vector}; {@link Blas} checks that once and otherwise never
+ * touches it.
  */
 final class VectorGemm {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -107,17 +109,17 @@ final class VectorGemm {
         FloatVector b0 = FloatVector.fromArray(S, bp, bo);
         FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
         FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
-        c00 = c00.add(a0.mul(b0));
-        c01 = c01.add(a0.mul(b1));
+        c00 = a0.fma(b0, c00);
+        c01 = a0.fma(b1, c01);
         FloatVector a1 = FloatVector.broadcast(S, ap[ao + 1]);
-        c10 = c10.add(a1.mul(b0));
-        c11 = c11.add(a1.mul(b1));
+        c10 = a1.fma(b0, c10);
+        c11 = a1.fma(b1, c11);
         FloatVector a2 = FloatVector.broadcast(S, ap[ao + 2]);
-        c20 = c20.add(a2.mul(b0));
-        c21 = c21.add(a2.mul(b1));
+        c20 = a2.fma(b0, c20);
+        c21 = a2.fma(b1, c21);
         FloatVector a3 = FloatVector.broadcast(S, ap[ao + 3]);
-        c30 = c30.add(a3.mul(b0));
-        c31 = c31.add(a3.mul(b1));
+        c30 = a3.fma(b0, c30);
+        c31 = a3.fma(b1, c31);
       }
       c00.intoArray(ct, jv);
       c01.intoArray(ct, jv + L);
@@ -137,8 +139,8 @@ final class VectorGemm {
       FloatVector c01 = FloatVector.fromArray(S, ct, jv + L);
       for (int kk = 0, bo = jv, ao = 0; kk < kl; kk++, bo += wp, ao += MR) {
         FloatVector a0 = FloatVector.broadcast(S, ap[ao]);
-        c00 = c00.add(a0.mul(FloatVector.fromArray(S, bp, bo)));
-        c01 = c01.add(a0.mul(FloatVector.fromArray(S, bp, bo + L)));
+        c00 = a0.fma(FloatVector.fromArray(S, bp, bo), c00);
+        c01 = a0.fma(FloatVector.fromArray(S, bp, bo + L), c01);
       }
       c00.intoArray(ct, jv);
       c01.intoArray(ct, jv + L);

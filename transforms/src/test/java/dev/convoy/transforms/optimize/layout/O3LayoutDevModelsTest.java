@@ -1,5 +1,6 @@
 package dev.convoy.transforms.optimize.layout;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.ir.verify.GraphVerifier;
@@ -43,8 +45,11 @@ import org.junit.jupiter.api.io.TempDir;
  * ShuffleNet's channel shuffles become {@code convoy::ChannelShuffle} on the channels-last axis,
  * YOLOX's heads meet the output's Transpose), every Conv is channels-last, the written {@code
  * .cvy} run by the evaluator agrees with ONNX Runtime on the original as {@code optimize
- * --verify} judges it (pass or drift), and its ONNX export (NHWC
- * ops expanded) loads in ONNX Runtime and agrees with the original there.
+ * --verify} judges it (pass or runtime drift), its outputs in the evaluator equal those of the
+ * O2 {@code .cvy} bit for bit (the NHWC kernels add in the NCHW kernels' order, so the layout
+ * adds no error, and where the evaluator and ONNX Runtime drift apart on the original, as on
+ * yolox_nano, O3 is judged runtime drift adding 0), and its ONNX export (NHWC ops expanded) loads
+ * in ONNX Runtime and agrees with the original there.
  */
 class O3LayoutDevModelsTest {
   @RegisterExtension static final OrtFixture ORT = new OrtFixture();
@@ -54,20 +59,20 @@ class O3LayoutDevModelsTest {
       "ppocrv4_det", "super_resolution");
 
   /**
-   * Models whose O3 {@code .cvy} differs from the original beyond the verification tolerance in
-   * Convoy's evaluator itself, which is then no runtime drift but the layout's own float
-   * reassociation, with the measured bound (max abs error against ONNX Runtime on the original,
-   * rounded up) and why. {@code yolox_nano}: the channels-last convolutions add the same terms
-   * in the same (kh, kw, C) order as the NCHW ones but with fused multiply-adds (NhwcGemm: one
-   * rounding per term instead of two); one ulp at the stem convolution grows through ~100 layers
-   * to 2.10e-4 at the output (measured 2026-12-05), against 1.87e-4 between Convoy's evaluator on
-   * the original (O0, NCHW) and ONNX Runtime. Without the fused multiply-adds the two layouts
-   * are bit for bit equal and the model verifies as runtime drift adding 0.
+   * Models whose O3 {@code .cvy} still verifies but whose outputs in the evaluator are not bit for
+   * bit those of the O2 {@code .cvy}, with why. {@code super_resolution}: output element 0 differs
+   * by 3 ulps (1047511274 vs 1047511277 as bits, measured 2026-12-05 after both GEMMs moved to
+   * fused multiply-adds). The cause is not isolated yet: two of NhwcOpsTest's 22 convolution
+   * cases (a depth multiplier of 2, and 3x3 padding below and right only) differ from the NCHW
+   * kernel by an ulp in the same way, so that test compares convolutions within float rounding.
    */
-  static final Map<String, Double> REASSOCIATION = Map.of("yolox_nano", 2.5e-4);
+  static final Map<String, String> NOT_BITWISE = Map.of("super_resolution",
+      "3 ulps at one output element; cause not isolated");
 
   private static final OptimizeOptions O3_CVY =
       OptimizeOptions.atLevel(Level.O3).withTarget(Target.CVY);
+  private static final OptimizeOptions O2_CVY =
+      OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY);
 
   @TempDir Path dir;
 
@@ -94,15 +99,28 @@ class O3LayoutDevModelsTest {
           SeededInputs.generate(original, OracleArgs.read(model).shapes());
       Judgement j = ModelVerification.judge(Oracle.choose(ModelFormat.ONNX, ModelFormat.CVY),
           model, original, written, inputs, ORT.verifier(), Evaluator.standard(), () -> null);
-      Double bound = REASSOCIATION.get(name);
-      assertTrue(j.accepted() || bound != null && j.drift() == null
-          && j.outputs().outputs().stream().allMatch(o -> o.problem() == null)
-          && j.outputs().maxAbsError() <= bound,
-          name + ": evaluator on the O3 .cvy: " + j.summary());
+      assertTrue(j.accepted(), name + ": evaluator on the O3 .cvy: " + j.summary());
+      Map<String, Tensor> o2 = Evaluator.standard()
+          .runTensors(Optimizer.optimize(original, O2_CVY).graph(), inputs);
+      Map<String, Tensor> o3 = Evaluator.standard().runTensors(written, inputs);
+      for (Value out : NOT_BITWISE.containsKey(name) ? List.<Value>of() : original.outputs()) {
+        assertArrayEquals(bits(o2.get(out.name())), bits(o3.get(out.name())),
+            name + ": output " + out.name() + " of the O3 .cvy differs from O2's in the evaluator");
+      }
       byte[] exported = OnnxExporter.toBytes(written);
       var v = ORT.verifier().compare(Files.readAllBytes(model), exported, inputs);
       assertTrue(v.pass(), name + ": the O3 .cvy exported to ONNX: " + v.firstFailure());
     }));
+  }
+
+  /** The float32 elements of {@code t} as their bits (every NaN as one). */
+  private static int[] bits(Tensor t) {
+    float[] f = NdArray.fromTensor(t).toFloats();
+    int[] b = new int[f.length];
+    for (int i = 0; i < f.length; i++) {
+      b[i] = Float.floatToIntBits(f[i]);
+    }
+    return b;
   }
 
   /** The Transposes of {@code g}, of any rank. */
