@@ -30,9 +30,10 @@ public final class EndToEndAgreement {
           "DynamicQuantizeLinear before each MatMulInteger: a one-ulp difference in the float"
               + " input (summation order) moves a quantized value by one step; measured max abs"
               + " 0.0778 on seeded inputs"),
-      new Allowance("yolox_nano", "output", 2e-4,
-          "summation-order ulps (each runtime adds a convolution's terms in its own order)"
-              + " grown through ~100 convolutions; measured max abs 1.87e-4 on seeded inputs"));
+      new Allowance("yolox_nano", "output", 2.5e-4,
+          "summation-order ulps (each runtime adds a convolution's terms in its own order, the"
+              + " evaluator with one fused multiply-add per term) grown through ~100"
+              + " convolutions; measured max abs 2.10e-4 on seeded inputs"));
 
   private EndToEndAgreement() {}
 
