@@ -128,13 +128,8 @@ public final class Storage {
         return -1;
       }
     }
-    try {
-      MatchResult m = FileSystems.match(location, EmptyMatchTreatment.ALLOW);
-      return m.status() == MatchResult.Status.OK && !m.metadata().isEmpty()
-          ? m.metadata().get(0).sizeBytes() : -1;
-    } catch (IOException e) {
-      return -1;
-    }
+    MatchResult.Metadata meta = metadata(location);
+    return meta == null ? -1 : meta.sizeBytes();
   }
 
   /**
@@ -360,13 +355,14 @@ public final class Storage {
     if (local.isPresent()) {
       return local.get();
     }
-    long size = size(location);
-    if (size < 0) {
+    MatchResult.Metadata meta = metadata(location);
+    if (meta == null) {
       throw new UncheckedIOException(new java.io.FileNotFoundException(location));
     }
-    Path dir = cacheDir().resolve(sha256(location + "#" + size));
+    Path dir = cacheDir().resolve(
+        sha256(location + "#" + meta.sizeBytes() + "#" + meta.lastModifiedMillis()));
     Path copy = dir.resolve(safe(fileName(location)));
-    fetch(location, copy);
+    fetch(location, copy, meta);
     String folder = resource(location, false).getCurrentDirectory().toString();
     for (String name : sidecars.apply(copy)) {
       Path target = dir.resolve(name).normalize();
@@ -374,17 +370,39 @@ public final class Storage {
         continue;
       }
       String from = file(folder, name);
-      if (exists(from)) {
-        fetch(from, target);
+      MatchResult.Metadata sidecar = metadata(from);
+      if (sidecar != null) {
+        fetch(from, target, sidecar);
       }
     }
     return copy;
   }
 
-  /** Downloads {@code location} to local file {@code target} unless it is already there. */
-  private static void fetch(String location, Path target) {
-    if (Files.isRegularFile(target)) {
-      return;
+  /** The metadata of the file at {@code location} on a Beam filesystem, or null when absent. */
+  private static MatchResult.Metadata metadata(String location) {
+    try {
+      MatchResult m = FileSystems.match(location, EmptyMatchTreatment.ALLOW);
+      return m.status() == MatchResult.Status.OK && !m.metadata().isEmpty()
+          ? m.metadata().get(0) : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Downloads {@code location} (whose metadata is {@code meta}) to local file {@code target}
+   * unless a copy of it is already there: one of the same size made after the file was last
+   * modified. A file rewritten in place (same path, even the same size) is fetched again, so a
+   * long-lived worker never reads an earlier version of a model or of its external data.
+   */
+  private static void fetch(String location, Path target, MatchResult.Metadata meta) {
+    try {
+      if (Files.isRegularFile(target) && Files.size(target) == meta.sizeBytes()
+          && Files.getLastModifiedTime(target).toMillis() >= meta.lastModifiedMillis()) {
+        return;
+      }
+    } catch (IOException e) {
+      // unreadable: fetch it again
     }
     try {
       Files.createDirectories(target.getParent());

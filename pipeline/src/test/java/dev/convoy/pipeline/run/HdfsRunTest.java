@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * external data beside it) and whose {@code --out} is on HDFS writes the same warehouse rows and
  * artifacts as the same models run from and into local folders, and {@code report} reads it there;
  * a manifest that is itself on HDFS, naming models beside it by relative path and by URI, gives
- * the same rows as the local manifest that names them all by URI.
+ * the same rows as the local manifest that names them all by URI; a file rewritten in place on
+ * HDFS is fetched again by a worker that holds a local copy of its first version.
  */
 @Tag("cluster")
 class HdfsRunTest {
@@ -165,5 +166,34 @@ class HdfsRunTest {
         new PrintWriter(new OutputStreamWriter(buf, StandardCharsets.UTF_8), true));
     String text = buf.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("run same") && text.contains("models: 3 ok, 0 failed"), text);
+  }
+
+  /**
+   * A model rewritten in place on HDFS (same path, same size, other bytes) is fetched again by a
+   * worker that already holds a local copy of its first version, and so is its external data.
+   */
+  @Test
+  void aFileRewrittenInPlaceIsFetchedAgain() throws Exception {
+    String model = root + "rewritten/model.onnx";
+    String data = root + "rewritten/model.onnx.data";
+    write(model, "first model");
+    write(data, "first data");
+    Path copy = Storage.localCopy(model, c -> List.of("model.onnx.data"));
+    assertEquals("first model", Files.readString(copy));
+    assertEquals("first data", Files.readString(copy.resolveSibling("model.onnx.data")));
+    Thread.sleep(1100);
+    write(data, "later data");
+    copy = Storage.localCopy(model, c -> List.of("model.onnx.data"));
+    assertEquals("later data", Files.readString(copy.resolveSibling("model.onnx.data")));
+    write(model, "later model");
+    copy = Storage.localCopy(model, c -> List.of("model.onnx.data"));
+    assertEquals("later model", Files.readString(copy));
+    assertEquals("later data", Files.readString(copy.resolveSibling("model.onnx.data")));
+  }
+
+  private static void write(String location, String text) throws Exception {
+    try (OutputStream out = Storage.create(location)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
   }
 }
