@@ -58,17 +58,6 @@ class O3LayoutDevModelsTest {
       "light_inception_v1", "shufflenet_v2_x0_5_nofold", "yolox_nano", "ulfd_rfb_320",
       "ppocrv4_det", "super_resolution");
 
-  /**
-   * Models whose O3 {@code .cvy} still verifies but whose outputs in the evaluator are not bit for
-   * bit those of the O2 {@code .cvy}, with why. {@code super_resolution}: output element 0 differs
-   * by 3 ulps (1047511274 vs 1047511277 as bits, measured 2026-12-05 after both GEMMs moved to
-   * fused multiply-adds). The cause is not isolated yet: two of NhwcOpsTest's 22 convolution
-   * cases (a depth multiplier of 2, and 3x3 padding below and right only) differ from the NCHW
-   * kernel by an ulp in the same way, so that test compares convolutions within float rounding.
-   */
-  static final Map<String, String> NOT_BITWISE = Map.of("super_resolution",
-      "3 ulps at one output element; cause not isolated");
-
   private static final OptimizeOptions O3_CVY =
       OptimizeOptions.atLevel(Level.O3).withTarget(Target.CVY);
   private static final OptimizeOptions O2_CVY =
@@ -103,7 +92,7 @@ class O3LayoutDevModelsTest {
       Map<String, Tensor> o2 = Evaluator.standard()
           .runTensors(Optimizer.optimize(original, O2_CVY).graph(), inputs);
       Map<String, Tensor> o3 = Evaluator.standard().runTensors(written, inputs);
-      for (Value out : NOT_BITWISE.containsKey(name) ? List.<Value>of() : original.outputs()) {
+      for (Value out : original.outputs()) {
         assertArrayEquals(bits(o2.get(out.name())), bits(o3.get(out.name())),
             name + ": output " + out.name() + " of the O3 .cvy differs from O2's in the evaluator");
       }
