@@ -200,15 +200,15 @@ final class BlockedConv {
   }
 
   /**
-   * A 2-D convolution where every output channel reads one input channel (group == C, the
-   * depthwise convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
+   * A 2-D convolution with one output channel per input channel (group == C == M, the depthwise
+   * convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
    * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
    * over the output columns whose window lies inside the input. Taps are added in kernel order,
    * as the im2col product does; then the channel's {@code bias} (may be null), the residual
    * {@code res} (may be null) and {@code act} on each output row before it is stored. Input and
    * output start at elements {@code x0} and {@code y0}.
    */
-  static void depthwise(float[] x, int x0, float[] w, float[] y, int y0, int n, int c, int mg,
+  static void depthwise(float[] x, int x0, float[] w, float[] y, int y0, int n, int c,
       Conv.Geometry geo, float[] bias, Conv.Residual res, Activation act, Parallel par) {
     int ih = (int) geo.in()[0];
     int iw = (int) geo.in()[1];
@@ -222,7 +222,6 @@ final class BlockedConv {
     int dw = (int) geo.dilations()[1];
     int ph = (int) geo.padBegin()[0];
     int pw = (int) geo.padBegin()[1];
-    int m = c * mg;
     int[] lo = new int[kw];
     int[] hi = new int[kw];
     for (int b = 0; b < kw; b++) {
@@ -232,14 +231,14 @@ final class BlockedConv {
     }
     // Unit stride on the Vector API: each output vector sums its taps in registers.
     boolean stencil = sw == 1 && Stencil.pays(ow);
-    par.forRange(n * m, (long) oh * ow * kh * kw, (from, to) -> {
+    par.forRange(n * c, (long) oh * ow * kh * kw, (from, to) -> {
       float[] acc = new float[ow];
       float[] tap = new float[ow];
       int[] rows = new int[kh];
       for (int t = from; t < to; t++) {
-        int img = t / m;
-        int oc = t % m;
-        int plane = x0 + (img * c + oc / mg) * ih * iw;
+        int img = t / c;
+        int oc = t % c;
+        int plane = x0 + (img * c + oc) * ih * iw;
         int wBase = oc * kh * kw;
         int yBase = y0 + t * oh * ow;
         for (int oy = 0; oy < oh; oy++) {

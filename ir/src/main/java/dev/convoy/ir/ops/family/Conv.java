@@ -279,7 +279,7 @@ public final class Conv implements OpFamily {
     // NhwcConv does; one input channel feeding many (a depth multiplier, a single-channel image)
     // goes through the GEMM, whose fused multiply-adds the channels-last GEMM repeats exactly.
     if (r == 2 && cg == 1 && mg == 1) {
-      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, mg, geo, bias, res, epilogue, par);
+      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, geo, bias, res, epilogue, par);
     } else if (r == 2 || pointwise) {
       BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, bias, res, epilogue,
           ctx, par);
