@@ -17,7 +17,8 @@ import java.util.stream.Stream;
  * JVM). All zero where {@code /proc} does not tell.
  */
 record JvmCpu(double jit, double gc, double other) {
-  private static final double TICKS_PER_SECOND = 100.0;
+  /** Clock ticks per second of {@code /proc} times (USER_HZ). */
+  static final double TICKS_PER_SECOND = 100.0;
 
   /** The CPU seconds of process {@code pid} so far, by kind of thread. */
   static JvmCpu of(long pid) {
