@@ -163,6 +163,12 @@ public final class ClusterZooBenchmark {
         c.taskManager(i).ifPresent(h -> procs.put("TM" + tm, h.pid()));
       }
     }
+    // A TaskManager's log is appended to by every cluster started in the same folder: only the
+    // lines written during this run count.
+    List<Long> logLines = new ArrayList<>();
+    for (int i = 1; c != null && i <= tms; i++) {
+      logLines.add(lineCount(c.dir().resolve("log/taskmanager-" + i + ".out")));
+    }
     Map<String, JvmCpu> before = new java.util.LinkedHashMap<>();
     procs.forEach((name, pid) -> before.put(name, JvmCpu.of(pid)));
     RunSummary s = ZooRun.run(RunConfig.of(zoo, work.resolve("out")).withRunId(id)
@@ -184,7 +190,8 @@ public final class ClusterZooBenchmark {
     }
     List<String> perWorker = new ArrayList<>();
     for (int i = 1; c != null && i <= tms; i++) {
-      List<String> models = modelsLoggedBy(c.dir().resolve("log/taskmanager-" + i + ".out"), id);
+      List<String> models = modelsLoggedBy(c.dir().resolve("log/taskmanager-" + i + ".out"), id,
+          logLines.get(i - 1));
       perWorker.add(String.format("TM%d: %d models, %.1f s", i, models.size(),
           stageSeconds(s, models)));
     }
@@ -266,18 +273,31 @@ public final class ClusterZooBenchmark {
     }
   }
 
-  /** Models a TaskManager finished in run {@code runId}: its one log line per model. */
-  private static List<String> modelsLoggedBy(Path out, String runId) throws IOException {
+  /**
+   * Models a TaskManager finished in run {@code runId}: its one log line per model, after the
+   * first {@code skip} lines of the log.
+   */
+  private static List<String> modelsLoggedBy(Path out, String runId, long skip)
+      throws IOException {
     String prefix = "convoy run " + runId + ": ok ";
     List<String> models = new ArrayList<>();
     if (Files.isRegularFile(out)) {
-      for (String line : Files.readAllLines(out)) {
+      for (String line : Files.readAllLines(out).stream().skip(skip).toList()) {
         if (line.startsWith(prefix)) {
           models.add(line.substring(prefix.length()).split(" ", 2)[0]);
         }
       }
     }
     return models;
+  }
+
+  private static long lineCount(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      return 0;
+    }
+    try (var lines = Files.lines(file)) {
+      return lines.count();
+    }
   }
 
   private static String rootCause(Throwable e) {

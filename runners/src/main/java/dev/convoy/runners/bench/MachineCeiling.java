@@ -55,7 +55,9 @@ import java.util.concurrent.Future;
  * holds on a loaded machine too, where wall times mean little. Rounds alternate one and two
  * workers after a warm-up pass, and every figure is the median over rounds; beside each round
  * the CPU seconds the rest of the machine used (other processes, from {@code /proc/stat}) and
- * the CPU time stolen by the hypervisor.
+ * the CPU time stolen by the hypervisor, and the JIT compiler threads' CPU in each round (JIT work
+ * that is left after the warm-up, over the same models again: a long tail of methods reaching
+ * the optimizing compiler's thresholds, which costs no wall time while a core is free).
  *
  * <p>In-process: {@link #threads} and {@link #jvms}. A child JVM runs {@link #main} with the zoo
  * and sample size, warms up, prints {@code ceiling: ready}, then runs one pass per {@code go} line
@@ -71,7 +73,7 @@ public final class MachineCeiling {
   private MachineCeiling() {}
 
   /** One round: how many workers, its wall time, each worker's task-thread CPU, the machine's. */
-  record Round(int workers, double wallSeconds, List<Double> taskCpuSeconds,
+  record Round(int workers, double wallSeconds, List<Double> taskCpuSeconds, double jitSeconds,
       double othersCpuSeconds, double stolenSeconds) {}
 
   /** The rounds of one way of running two workers (threads or JVMs). */
@@ -90,6 +92,11 @@ public final class MachineCeiling {
     double medianOthers(int workers) {
       return median(rounds.stream().filter(r -> r.workers() == workers)
           .mapToDouble(Round::othersCpuSeconds).toArray());
+    }
+
+    double medianJit(int workers) {
+      return median(rounds.stream().filter(r -> r.workers() == workers)
+          .mapToDouble(Round::jitSeconds).toArray());
     }
 
     double medianStolen(int workers) {
@@ -135,13 +142,13 @@ public final class MachineCeiling {
       for (int r = 0; r < 2 * rounds; r++) {
         int n = r % 2 + 1;
         Machine before = Machine.now();
-        double self = cpuSeconds(ProcessHandle.current().pid());
+        JvmCpu self = JvmCpu.of(ProcessHandle.current().pid());
         long t0 = System.nanoTime();
         List<Double> cpu = runRound(pool, workers.subList(0, n), models, mx);
         double wall = (System.nanoTime() - t0) / 1e9;
         Machine used = Machine.now().minus(before);
-        double mine = cpuSeconds(ProcessHandle.current().pid()) - self;
-        out.add(new Round(n, wall, cpu, used.busy() - mine, used.stolen()));
+        JvmCpu mine = JvmCpu.of(ProcessHandle.current().pid()).minus(self);
+        out.add(new Round(n, wall, cpu, mine.jit(), used.busy() - mine.total(), used.stolen()));
       }
       return new Result("2 threads, 1 JVM", models.size(), out);
     } finally {
@@ -186,9 +193,9 @@ public final class MachineCeiling {
         int n = r % 2 + 1;
         List<Child> running = children.subList(0, n);
         Machine before = Machine.now();
-        double[] procs = new double[n];
-        for (int i = 0; i < n; i++) {
-          procs[i] = cpuSeconds(running.get(i).process.pid());
+        List<JvmCpu> procs = new ArrayList<>();
+        for (Child c : running) {
+          procs.add(JvmCpu.of(c.process.pid()));
         }
         double self = cpuSeconds(ProcessHandle.current().pid());
         long t0 = System.nanoTime();
@@ -200,10 +207,13 @@ public final class MachineCeiling {
         double wall = (System.nanoTime() - t0) / 1e9;
         Machine used = Machine.now().minus(before);
         double mine = cpuSeconds(ProcessHandle.current().pid()) - self;
+        double jit = 0;
         for (int i = 0; i < n; i++) {
-          mine += cpuSeconds(running.get(i).process.pid()) - procs[i];
+          JvmCpu child = JvmCpu.of(running.get(i).process.pid()).minus(procs.get(i));
+          mine += child.total();
+          jit += child.jit();
         }
-        out.add(new Round(n, wall, cpu, used.busy() - mine, used.stolen()));
+        out.add(new Round(n, wall, cpu, jit, used.busy() - mine, used.stolen()));
       }
       return new Result("2 JVMs", size, out);
     } finally {
@@ -216,24 +226,25 @@ public final class MachineCeiling {
     StringBuilder sb = new StringBuilder();
     sb.append("| machine ceiling | models per pass | wall s, 1 worker | wall s, 2 workers"
         + " (2 passes) | speed-up 1->2 (wall) | task CPU s per pass, 1 worker | task CPU s per"
-        + " pass, 2 workers | speed-up 1->2 (CPU) | others' CPU s, 1 / 2 workers |"
-        + " stolen s, 1 / 2 workers |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        + " pass, 2 workers | speed-up 1->2 (CPU) | JIT CPU s per round, 1 / 2 workers |"
+        + " others' CPU s, 1 / 2 workers | stolen s, 1 / 2 workers |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Result r : results) {
       sb.append(String.format("| %s | %d | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx |"
-              + " %.1f / %.1f | %.1f / %.1f |%n", r.mode(), r.models(), r.medianWall(1),
-          r.medianWall(2), r.speedup(), r.medianTaskCpu(1), r.medianTaskCpu(2), r.cpuSpeedup(),
-          r.medianOthers(1), r.medianOthers(2), r.medianStolen(1), r.medianStolen(2)));
+              + " %.2f / %.2f | %.1f / %.1f | %.1f / %.1f |%n", r.mode(), r.models(),
+          r.medianWall(1), r.medianWall(2), r.speedup(), r.medianTaskCpu(1), r.medianTaskCpu(2),
+          r.cpuSpeedup(), r.medianJit(1), r.medianJit(2), r.medianOthers(1), r.medianOthers(2),
+          r.medianStolen(1), r.medianStolen(2)));
     }
-    sb.append("\n| mode | round | workers | wall s | task CPU s per worker | others' CPU s"
-        + " | stolen s |\n|---|---|---|---|---|---|---|\n");
+    sb.append("\n| mode | round | workers | wall s | task CPU s per worker | JIT CPU s"
+        + " | others' CPU s | stolen s |\n|---|---|---|---|---|---|---|---|\n");
     for (Result r : results) {
       for (int i = 0; i < r.rounds().size(); i++) {
         Round x = r.rounds().get(i);
-        sb.append(String.format("| %s | %d | %d | %.2f | %s | %.1f | %.1f |%n", r.mode(), i + 1,
-            x.workers(), x.wallSeconds(), x.taskCpuSeconds().stream()
-                .map(c -> String.format("%.2f", c)).toList(), x.othersCpuSeconds(),
-            x.stolenSeconds()));
+        sb.append(String.format("| %s | %d | %d | %.2f | %s | %.2f | %.1f | %.1f |%n", r.mode(),
+            i + 1, x.workers(), x.wallSeconds(), x.taskCpuSeconds().stream()
+                .map(c -> String.format("%.2f", c)).toList(), x.jitSeconds(),
+            x.othersCpuSeconds(), x.stolenSeconds()));
       }
     }
     return sb.toString();
