@@ -31,7 +31,9 @@ import java.util.Map;
  *
  * <p>Beside the table: each configuration's stage time by stage (where a second worker's time
  * goes), and for the cluster how the models fell on the TaskManagers (each TaskManager logs one
- * line per finished model; count and summed stage time per TaskManager).
+ * line per finished model; count and summed stage time per TaskManager), each JVM's CPU seconds
+ * during the measured run and its busiest thread groups ({@link JvmCpu}: JIT, GC, Flink's RPC and
+ * REST threads, the tasks).
  *
  * <p>{@code -Dconvoy.cluster.config=FILE} replaces {@code configs/flink/config.yaml} (to measure
  * a setting against it); {@code -Dconvoy.bench.warmup=N} sets the warm-up zoo's size (how warm
