@@ -16,32 +16,58 @@ final class VectorQuantizer {
   private VectorQuantizer() {}
 
   /**
+   * Floats per call of a block method. HotSpot compiles a method by its call count, and a long
+   * loop only by its back-edge count (OSR), much later: one call per tensor kept these loops in
+   * the interpreter, then boxed in C1 code, for tens of all-minilm runs. Called per block, they
+   * reach C2 within a few runs.
+   */
+  private static final int BLOCK = 16 * L;
+
+  /**
    * {@code {min(lo, x...), max(hi, x...)}} over the leading whole vectors of {@code x[off, off +
-   * n)}; returns how many elements it read in {@code done[0]}.
+   * n)}; returns how many elements it read in {@code done[0]}. Min and max are exact and their
+   * order does not matter (NaN wins, -0 is below +0), so blocks may be reduced one by one.
    */
   static float[] range(float[] x, int off, int n, float lo, float hi, int[] done) {
     int end = n / L * L;
-    FloatVector min = FloatVector.broadcast(S, lo);
-    FloatVector max = FloatVector.broadcast(S, hi);
-    for (int i = 0; i < end; i += L) {
+    float[] r = {lo, hi};
+    for (int i = 0; i < end; i += BLOCK) {
+      rangeBlock(x, off + i, Math.min(BLOCK, end - i), r);
+    }
+    done[0] = end;
+    return r;
+  }
+
+  /** {@code r = {min(r[0], x...), max(r[1], x...)}} over {@code x[off, off + n)}, whole vectors. */
+  private static void rangeBlock(float[] x, int off, int n, float[] r) {
+    FloatVector min = FloatVector.broadcast(S, r[0]);
+    FloatVector max = FloatVector.broadcast(S, r[1]);
+    for (int i = 0; i < n; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, off + i);
       min = min.min(v);
       max = max.max(v);
     }
-    done[0] = end;
-    return new float[] {min.reduceLanes(VectorOperators.MIN),
-        max.reduceLanes(VectorOperators.MAX)};
+    r[0] = min.reduceLanes(VectorOperators.MIN);
+    r[1] = max.reduceLanes(VectorOperators.MAX);
   }
 
   /** As {@link ByteQuantizer#quantizeCentred}; returns how many leading elements it wrote. */
   static int quantizeCentred(float[] x, int off, int n, float scale, float zero, float lo,
       float hi, float[] out, int outOff) {
     int end = n / L * L;
-    for (int i = 0; i < end; i += L) {
+    for (int i = 0; i < end; i += BLOCK) {
+      quantizeCentredBlock(x, off + i, Math.min(BLOCK, end - i), scale, zero, lo, hi, out,
+          outOff + i);
+    }
+    return end;
+  }
+
+  private static void quantizeCentredBlock(float[] x, int off, int n, float scale, float zero,
+      float lo, float hi, float[] out, int outOff) {
+    for (int i = 0; i < n; i += L) {
       FloatVector q = quantized(FloatVector.fromArray(S, x, off + i), scale, zero, lo, hi);
       q.sub(zero).intoArray(out, outOff + i);
     }
-    return end;
   }
 
   /** As {@link ByteQuantizer#quantize}; returns how many leading elements it wrote. */
@@ -49,14 +75,21 @@ final class VectorQuantizer {
       byte[] out) {
     int end = n / L * L;
     float[] q = new float[L];
-    for (int i = 0; i < end; i += L) {
+    for (int i = 0; i < end; i += BLOCK) {
+      quantizeBlock(x, off + i, Math.min(BLOCK, end - i), scale, zero, lo, hi, q, out, i);
+    }
+    return end;
+  }
+
+  private static void quantizeBlock(float[] x, int off, int n, float scale, float zero, float lo,
+      float hi, float[] q, byte[] out, int outOff) {
+    for (int i = 0; i < n; i += L) {
       quantized(FloatVector.fromArray(S, x, off + i), scale, zero, lo, hi).intoArray(q, 0);
       // The narrowing stays scalar: JDK 17 does not intrinsify the float-to-byte conversion.
       for (int j = 0; j < L; j++) {
-        out[i + j] = (byte) (int) q[j];
+        out[outOff + i + j] = (byte) (int) q[j];
       }
     }
-    return end;
   }
 
   /**
