@@ -16,10 +16,11 @@ final class VectorQuantizer {
   private VectorQuantizer() {}
 
   /**
-   * Floats per call of a block method. HotSpot compiles a method by its call count, and a long
-   * loop only by its back-edge count (OSR), much later: one call per tensor kept these loops in
-   * the interpreter, then boxed in C1 code, for tens of all-minilm runs. Called per block, they
-   * reach C2 within a few runs.
+   * Floats per call of {@link #rangeBlock}. HotSpot compiles a method with C2 once its call count
+   * (or, much later, its loop back-edge count) passes a threshold, and until then every Vector
+   * API operation allocates: one call per tensor kept these loops boxed for tens of all-minilm
+   * runs. The quantizing loops call a method per vector, which gets there soonest; the range
+   * keeps its two accumulators in registers over a block of 16 vectors.
    */
   private static final int BLOCK = 16 * L;
 
@@ -55,19 +56,16 @@ final class VectorQuantizer {
   static int quantizeCentred(float[] x, int off, int n, float scale, float zero, float lo,
       float hi, float[] out, int outOff) {
     int end = n / L * L;
-    for (int i = 0; i < end; i += BLOCK) {
-      quantizeCentredBlock(x, off + i, Math.min(BLOCK, end - i), scale, zero, lo, hi, out,
-          outOff + i);
+    for (int i = 0; i < end; i += L) {
+      quantizeCentredVector(x, off + i, scale, zero, lo, hi, out, outOff + i);
     }
     return end;
   }
 
-  private static void quantizeCentredBlock(float[] x, int off, int n, float scale, float zero,
+  private static void quantizeCentredVector(float[] x, int off, float scale, float zero,
       float lo, float hi, float[] out, int outOff) {
-    for (int i = 0; i < n; i += L) {
-      FloatVector q = quantized(FloatVector.fromArray(S, x, off + i), scale, zero, lo, hi);
-      q.sub(zero).intoArray(out, outOff + i);
-    }
+    quantized(FloatVector.fromArray(S, x, off), scale, zero, lo, hi).sub(zero)
+        .intoArray(out, outOff);
   }
 
   /** As {@link ByteQuantizer#quantize}; returns how many leading elements it wrote. */
@@ -75,20 +73,18 @@ final class VectorQuantizer {
       byte[] out) {
     int end = n / L * L;
     float[] q = new float[L];
-    for (int i = 0; i < end; i += BLOCK) {
-      quantizeBlock(x, off + i, Math.min(BLOCK, end - i), scale, zero, lo, hi, q, out, i);
+    for (int i = 0; i < end; i += L) {
+      quantizeVector(x, off + i, scale, zero, lo, hi, q, out, i);
     }
     return end;
   }
 
-  private static void quantizeBlock(float[] x, int off, int n, float scale, float zero, float lo,
+  private static void quantizeVector(float[] x, int off, float scale, float zero, float lo,
       float hi, float[] q, byte[] out, int outOff) {
-    for (int i = 0; i < n; i += L) {
-      quantized(FloatVector.fromArray(S, x, off + i), scale, zero, lo, hi).intoArray(q, 0);
-      // The narrowing stays scalar: JDK 17 does not intrinsify the float-to-byte conversion.
-      for (int j = 0; j < L; j++) {
-        out[outOff + i + j] = (byte) (int) q[j];
-      }
+    quantized(FloatVector.fromArray(S, x, off), scale, zero, lo, hi).intoArray(q, 0);
+    // The narrowing stays scalar: JDK 17 does not intrinsify the float-to-byte conversion.
+    for (int j = 0; j < L; j++) {
+      out[outOff + j] = (byte) (int) q[j];
     }
   }
 
