@@ -3,31 +3,29 @@ package dev.convoy.ir.ops.runtime;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link ExpKernels} on the JDK's Vector API: floats widened to double lanes, the double
+ * {@link ExpKernels} on the JDK's Vector API: floats widened to doubles, the double
  * exponential of the vector library (SVML on x86, accurate to an ulp as {@link Math#exp} is),
  * then rounded back; GELU in float32 lanes, the same operations as {@link ExpKernels#erfFloat}.
  * Loaded only when {@link Blas#vectorized()} holds.
  */
 final class VectorExp {
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-  /** Floats in as many lanes as {@link #D} has. */
-  private static final VectorSpecies<Float> F =
-      FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
   static final int LANES = D.length();
+  /** Floats widened per chunk: a multiple of every double species' length. */
+  private static final int CHUNK = 128;
+  /**
+   * Each thread's chunk of widened floats. The floats are widened and narrowed by scalar loops,
+   * not by a half-width float species: a second float species in the same JDK library code made
+   * its call sites polymorphic, and the store intrinsic then failed in every kernel of the
+   * preferred species (the NHWC GEMM's tiles, 7x slower on yolox_nano's SiLU convolutions).
+   */
+  private static final ThreadLocal<double[]> WIDE =
+      ThreadLocal.withInitial(() -> new double[CHUNK]);
 
   private VectorExp() {}
-
-  private static DoubleVector widen(float[] a, int i) {
-    return (DoubleVector) FloatVector.fromArray(F, a, i).convertShape(VectorOperators.F2D, D, 0);
-  }
-
-  private static FloatVector narrow(DoubleVector v) {
-    return (FloatVector) v.convertShape(VectorOperators.D2F, F, 0);
-  }
 
   /** {@code 1 / (1 + exp(-x))} in double, rounded. */
   private static DoubleVector sigmoid(DoubleVector x) {
@@ -35,20 +33,41 @@ final class VectorExp {
     return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
   }
 
+  /** {@code w[0, len)} (widened floats) replaced by their sigmoids, {@code len} whole vectors. */
+  private static void sigmoidInPlace(double[] w, int len) {
+    for (int j = 0; j < len; j += LANES) {
+      sigmoid(DoubleVector.fromArray(D, w, j)).intoArray(w, j);
+    }
+  }
+
   /** As {@link ExpKernels#sigmoid} for {@code n} a multiple of {@link #LANES}. */
   static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i += LANES) {
-      narrow(sigmoid(widen(a, ia + i))).intoArray(o, io + i);
+    double[] w = WIDE.get();
+    for (int i0 = 0; i0 < n; i0 += CHUNK) {
+      int len = Math.min(CHUNK, n - i0);
+      for (int j = 0; j < len; j++) {
+        w[j] = a[ia + i0 + j];
+      }
+      sigmoidInPlace(w, len);
+      for (int j = 0; j < len; j++) {
+        o[io + i0 + j] = (float) w[j];
+      }
     }
   }
 
   /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
   static void swish(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i += LANES) {
-      DoubleVector x = widen(a, ia + i);
-      DoubleVector s = (DoubleVector) narrow(sigmoid(x))
-          .convertShape(VectorOperators.F2D, D, 0);
-      narrow(x.mul(s)).intoArray(o, io + i);
+    double[] w = WIDE.get();
+    for (int i0 = 0; i0 < n; i0 += CHUNK) {
+      int len = Math.min(CHUNK, n - i0);
+      for (int j = 0; j < len; j++) {
+        w[j] = a[ia + i0 + j];
+      }
+      sigmoidInPlace(w, len);
+      for (int j = 0; j < len; j++) {
+        double x = a[ia + i0 + j];
+        o[io + i0 + j] = (float) (x * (double) (float) w[j]);
+      }
     }
   }
 
