@@ -1,77 +1,55 @@
 package dev.convoy.ir.ops.runtime;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link ExpKernels} on the JDK's Vector API: floats widened to doubles, the double
- * exponential of the vector library (SVML on x86, accurate to an ulp as {@link Math#exp} is),
- * then rounded back; GELU in float32 lanes, the same operations as {@link ExpKernels#erfFloat}.
- * Loaded only when {@link Blas#vectorized()} holds.
+ * {@link ExpKernels} on the JDK's Vector API, in float32 lanes of the preferred species only (a
+ * second float species, as a half-width one for widening to doubles, made the JDK's shared call
+ * sites polymorphic and failed the store intrinsic in every other kernel compiled after it:
+ * yolox_nano's NHWC GEMM tiles ran 7x slower): the sigmoid and GELU by the same operations as
+ * {@link ExpKernels#sigmoidFloat} and {@link ExpKernels#erfFloat}, so both paths give the same
+ * bits. Loaded only when {@link Blas#vectorized()} holds.
  */
 final class VectorExp {
-  private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-  static final int LANES = D.length();
-  /** Floats widened per chunk: a multiple of every double species' length. */
-  private static final int CHUNK = 128;
-  /**
-   * Each thread's chunk of widened floats. The floats are widened and narrowed by scalar loops,
-   * not by a half-width float species: a second float species in the same JDK library code made
-   * its call sites polymorphic, and the store intrinsic then failed in every kernel of the
-   * preferred species (the NHWC GEMM's tiles, 7x slower on yolox_nano's SiLU convolutions).
-   */
-  private static final ThreadLocal<double[]> WIDE =
-      ThreadLocal.withInitial(() -> new double[CHUNK]);
-
   private VectorExp() {}
 
-  /** {@code 1 / (1 + exp(-x))} in double, rounded. */
-  private static DoubleVector sigmoid(DoubleVector x) {
-    DoubleVector one = DoubleVector.broadcast(D, 1.0);
-    return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
-  }
-
-  /** {@code w[0, len)} (widened floats) replaced by their sigmoids, {@code len} whole vectors. */
-  private static void sigmoidInPlace(double[] w, int len) {
-    for (int j = 0; j < len; j += LANES) {
-      sigmoid(DoubleVector.fromArray(D, w, j)).intoArray(w, j);
-    }
-  }
-
-  /** As {@link ExpKernels#sigmoid} for {@code n} a multiple of {@link #LANES}. */
-  static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
-    double[] w = WIDE.get();
-    for (int i0 = 0; i0 < n; i0 += CHUNK) {
-      int len = Math.min(CHUNK, n - i0);
-      for (int j = 0; j < len; j++) {
-        w[j] = a[ia + i0 + j];
-      }
-      sigmoidInPlace(w, len);
-      for (int j = 0; j < len; j++) {
-        o[io + i0 + j] = (float) w[j];
-      }
-    }
-  }
-
-  /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
-  static void swish(float[] a, int ia, float[] o, int io, int n) {
-    double[] w = WIDE.get();
-    for (int i0 = 0; i0 < n; i0 += CHUNK) {
-      int len = Math.min(CHUNK, n - i0);
-      for (int j = 0; j < len; j++) {
-        w[j] = a[ia + i0 + j];
-      }
-      sigmoidInPlace(w, len);
-      for (int j = 0; j < len; j++) {
-        double x = a[ia + i0 + j];
-        o[io + i0 + j] = (float) (x * (double) (float) w[j]);
-      }
-    }
-  }
-
   private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+
+  /**
+   * As {@link ExpKernels#sigmoid} ({@code swish} false) or {@link ExpKernels#swish}, the same
+   * operations as {@link ExpKernels#sigmoidFloat} lane by lane; returns how many leading elements
+   * it wrote (whole vectors).
+   */
+  static int sigmoid(float[] a, int ia, float[] o, int io, int n, boolean swish) {
+    int end = n / FS.length() * FS.length();
+    FloatVector e0 = bc(ExpKernels.EXP_0);
+    FloatVector e1 = bc(ExpKernels.EXP_1);
+    FloatVector e2 = bc(ExpKernels.EXP_2);
+    FloatVector e3 = bc(ExpKernels.EXP_3);
+    FloatVector e4 = bc(ExpKernels.EXP_4);
+    FloatVector ln2Hi = bc(ExpKernels.MINUS_LN2_HI);
+    FloatVector ln2Lo = bc(ExpKernels.MINUS_LN2_LO);
+    FloatVector one = bc(1f);
+    FloatVector zero = bc(0f);
+    for (int i = 0; i < end; i += FS.length()) {
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      FloatVector t = x.neg().max(ExpKernels.SIGMOID_T_MIN).min(ExpKernels.SIGMOID_T_MAX);
+      FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
+      FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
+      FloatVector f = nk.fma(ln2Hi, t);
+      f = nk.fma(ln2Lo, f);
+      FloatVector y = e0.fma(f, e1).fma(f, e2).fma(f, e3).fma(f, e4).fma(f, one).fma(f, one);
+      FloatVector scale = k.reinterpretAsInts()
+          .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+          .reinterpretAsFloats();
+      FloatVector s = one.div(y.mul(scale).add(one));
+      s = s.blend(zero, x.lt(ExpKernels.SIGMOID_ZERO_BELOW));
+      (swish ? x.mul(s) : s).intoArray(o, io + i);
+    }
+    return end;
+  }
 
   /** As {@link ExpKernels#relu}; returns how many leading elements it wrote (whole vectors). */
   static int relu(float[] a, int ia, float[] o, int io, int n) {
