@@ -84,19 +84,33 @@ final class VectorNhwc {
     }
   }
 
-  /** Rows {@code [0, rows)} of the tile {@code ct}, their first {@code valid} columns plus bias. */
+  /**
+   * Rows {@code [0, rows)} of the tile {@code ct}, their first {@code valid} columns plus bias.
+   * Columns past the last whole vector are stored as the vector ending at {@code valid} (its
+   * overlap with the previous vector is the same sums again) when there is one, else one by one.
+   */
   private static void store(float[] ct, int rows, int valid, float[] bias, int b0, float[] y,
       int dst0, int ldy) {
+    int whole = valid / L * L;
+    int last = valid >= L && whole < valid ? valid - L : -1;
     for (int i = 0; i < rows; i++) {
       int src = i * P;
       int dst = dst0 + i * ldy;
       int j = 0;
-      for (; j + L <= valid; j += L) {
+      for (; j < whole; j += L) {
         FloatVector c = FloatVector.fromArray(S, ct, src + j);
         if (bias != null) {
           c = c.add(FloatVector.fromArray(S, bias, b0 + j));
         }
         c.intoArray(y, dst + j);
+      }
+      if (last >= 0) {
+        FloatVector c = FloatVector.fromArray(S, ct, src + last);
+        if (bias != null) {
+          c = c.add(FloatVector.fromArray(S, bias, b0 + last));
+        }
+        c.intoArray(y, dst + last);
+        continue;
       }
       for (; j < valid; j++) {
         y[dst + j] = bias == null ? ct[src + j] : ct[src + j] + bias[b0 + j];
