@@ -45,16 +45,24 @@ public final class ExpKernels {
    * (SVML's double exponential, 1 ns a value) was most of yolox_nano's SiLU convolutions' time.
    */
   public static float sigmoidFloat(float x) {
-    float t = Math.min(Math.max(-x, SIGMOID_T_MIN), SIGMOID_T_MAX);
+    float s = 1f / (expFloat(Math.min(Math.max(-x, SIGMOID_T_MIN), SIGMOID_T_MAX)) + 1f);
+    return x < SIGMOID_ZERO_BELOW ? 0f : s;
+  }
+
+  /**
+   * {@code exp(t)} in float32 for t within [-87, 88] (no subnormal or infinite power of two): t
+   * reduced by the nearest multiple n of ln 2, a degree-6 polynomial of the rest, times 2^n put in
+   * the exponent bits, with fused multiply-adds. {@link VectorExp} writes the same operations out
+   * lane by lane in its loops.
+   */
+  static float expFloat(float t) {
     float k = Math.fma(t, LOG2E_F, ROUND_MAGIC);
     float nk = k - ROUND_MAGIC;
     float f = Math.fma(nk, MINUS_LN2_HI, t);
     f = Math.fma(nk, MINUS_LN2_LO, f);
     float y = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(EXP_0, f, EXP_1), f, EXP_2),
         f, EXP_3), f, EXP_4), f, 1f), f, 1f);
-    float e = y * Float.intBitsToFloat((Float.floatToRawIntBits(k) - ROUND_MAGIC_BITS + 127) << 23);
-    float s = 1f / (e + 1f);
-    return x < SIGMOID_ZERO_BELOW ? 0f : s;
+    return y * Float.intBitsToFloat((Float.floatToRawIntBits(k) - ROUND_MAGIC_BITS + 127) << 23);
   }
 
   /** Where {@code exp(t)} is below half an ulp of 1 (the sigmoid rounds to 1) with no subnormal. */
@@ -133,15 +141,7 @@ public final class ExpKernels {
     float c = Math.min(ax, ERF_CLAMP);
     float q = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(ERF_B0, c, ERF_B1), c,
         ERF_B2), c, ERF_B3), c, ERF_B4), c, ERF_B5), c, ERF_B6);
-    float t = -Math.fma(q, c, c);
-    float k = Math.fma(t, LOG2E_F, ROUND_MAGIC);
-    float nk = k - ROUND_MAGIC;
-    float f = Math.fma(nk, MINUS_LN2_HI, t);
-    f = Math.fma(nk, MINUS_LN2_LO, f);
-    float y = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(EXP_0, f, EXP_1), f, EXP_2),
-        f, EXP_3), f, EXP_4), f, 1f), f, 1f);
-    float big = 1f - y * Float.intBitsToFloat(
-        (Float.floatToRawIntBits(k) - ROUND_MAGIC_BITS + 127) << 23);
+    float big = 1f - expFloat(-Math.fma(q, c, c));
     return Math.copySign(ax > ERF_SPLIT ? big : small, x);
   }
 
