@@ -25,27 +25,20 @@ final class VectorExp {
    */
   static int sigmoid(float[] a, int ia, float[] o, int io, int n, boolean swish) {
     int end = n / FS.length() * FS.length();
-    FloatVector e0 = bc(ExpKernels.EXP_0);
-    FloatVector e1 = bc(ExpKernels.EXP_1);
-    FloatVector e2 = bc(ExpKernels.EXP_2);
-    FloatVector e3 = bc(ExpKernels.EXP_3);
-    FloatVector e4 = bc(ExpKernels.EXP_4);
-    FloatVector ln2Hi = bc(ExpKernels.MINUS_LN2_HI);
-    FloatVector ln2Lo = bc(ExpKernels.MINUS_LN2_LO);
-    FloatVector one = bc(1f);
-    FloatVector zero = bc(0f);
+    FloatVector zero = FloatVector.zero(FS);
     for (int i = 0; i < end; i += FS.length()) {
       FloatVector x = FloatVector.fromArray(FS, a, ia + i);
       FloatVector t = x.neg().max(ExpKernels.SIGMOID_T_MIN).min(ExpKernels.SIGMOID_T_MAX);
       FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
       FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
-      FloatVector f = nk.fma(ln2Hi, t);
-      f = nk.fma(ln2Lo, f);
-      FloatVector y = e0.fma(f, e1).fma(f, e2).fma(f, e3).fma(f, e4).fma(f, one).fma(f, one);
+      FloatVector f = nk.fma(LN2_HI, t);
+      f = nk.fma(LN2_LO, f);
+      FloatVector y =
+          EXP_0.fma(f, EXP_1).fma(f, EXP_2).fma(f, EXP_3).fma(f, EXP_4).fma(f, ONE).fma(f, ONE);
       FloatVector scale = k.reinterpretAsInts()
           .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
           .reinterpretAsFloats();
-      FloatVector s = one.div(y.mul(scale).add(one));
+      FloatVector s = ONE.div(y.mul(scale).add(ONE));
       s = s.blend(zero, x.lt(ExpKernels.SIGMOID_ZERO_BELOW));
       (swish ? x.mul(s) : s).intoArray(o, io + i);
     }
@@ -85,7 +78,10 @@ final class VectorExp {
     return end;
   }
 
-  /** GELU's constants, each in every lane (created once: a broadcast allocates until C2). */
+  /**
+   * GELU's and the exponential's constants (the sigmoid uses the latter too), each in every lane
+   * (created once: a broadcast allocates until C2).
+   */
   private static final FloatVector ERF_S0 = bc(ExpKernels.ERF_S0);
   private static final FloatVector ERF_S1 = bc(ExpKernels.ERF_S1);
   private static final FloatVector ERF_S2 = bc(ExpKernels.ERF_S2);
