@@ -25,7 +25,8 @@ import java.util.Map;
  * the activation (then a Mul by {@code post_scale} and an Add of {@code post_shift}), {@code
  * FusedGemm} Gemm then the activation, {@code FusedMatMul} MatMul, Add and the activation, {@code
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
- * ReduceMean/Sub/Sqrt/Div chain, {@code Attention} MatMul, Mul, Add, Softmax and MatMul (with
+ * ReduceMean/Sub/Sqrt/Div chain ({@code LayerNormalization} the same, then its activation),
+ * {@code Attention} MatMul, Mul, Add, Softmax and MatMul (with
  * {@code num_heads}, between a Reshape and Transpose per input and the inverse after), {@code
  * MatMulIntegerToFloat} MatMulInteger, Cast, the scale Muls and the bias Add ({@code
  * DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset
@@ -129,9 +130,13 @@ public final class ExpandConvoyOps {
         }
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
-        case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
-            present(2) ? node.input(2) : null, node.intAttr("axis", -1),
-            node.floatAttr("epsilon", 1e-5f));
+        case "LayerNormalization" -> {
+          List<Value> r = layerNorm(node.input(0), node.input(1),
+              present(2) ? node.input(2) : null, node.intAttr("axis", -1),
+              node.floatAttr("epsilon", 1e-5f));
+          r.set(0, activation(r.get(0)));
+          yield r;
+        }
         case "MatMulIntegerToFloat" -> List.of(integerToFloat(node.input(0), node.input(2),
             present(4) ? node.input(4) : null, 3, 5, 6));
         case "DynamicQuantizeMatMul" -> {
