@@ -46,9 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ONNX Runtime and computes what ONNX Runtime computes on the original (Convoy's evaluator on the
  * imported source for TFLite), a {@code .cvy} the same through Convoy's evaluator, each mismatch
  * explained only as {@link ModelVerification#judge} accepts (runtime drift measured on the
- * original itself). O2's node count never exceeds ONNX Runtime's BASIC, O3's {@code .cvy} keeps
- * at most one 4-D Transpose per 4-D graph input and output, and every TFLite model's import
- * computes what TFLite's own runtime computes. {@code -Dconvoy.holdout.only=a.onnx,b.tflite}
+ * original itself). O1's and O2's node counts never exceed ONNX Runtime's BASIC, O3's
+ * {@code .cvy} keeps at most one 4-D Transpose per 4-D graph input and output, and every TFLite
+ * model's import computes what TFLite's own runtime computes. {@code -Dconvoy.holdout.only=a.onnx,b.tflite}
  * runs a subset. Skipped with a message when the models were not fetched.
  */
 @Tag("holdout")
@@ -130,17 +130,20 @@ class HoldoutModelsTest {
   }
 
   @TestFactory
-  Stream<DynamicTest> o2KeepsNoMoreNodesThanOrtBasic() throws IOException {
+  Stream<DynamicTest> o1AndO2KeepNoMoreNodesThanOrtBasic() throws IOException {
     return models().stream()
         .filter(m -> ModelFormat.sniff(m) == ModelFormat.ONNX)
         .map(model -> DynamicTest.dynamicTest(model.getFileName().toString(), () -> {
           Graph original = Models.load(model);
+          int o1 = OrtBasic.computeNodes(
+              Optimizer.optimize(original, OptimizeOptions.atLevel(Level.O1)).graph());
           int o2 = OrtBasic.computeNodes(
               Optimizer.optimize(original, OptimizeOptions.atLevel(Level.O2)).graph());
           int basic = OrtBasic.computeNodes(OrtBasic.optimize(model, original, Map.of(),
               tmp.resolve(model.getFileName() + ".basic.onnx")).graph());
-          System.out.printf("holdout %s: O2 %d nodes, ORT BASIC %d%n", model.getFileName(), o2,
-              basic);
+          System.out.printf("holdout %s: O1 %d, O2 %d nodes, ORT BASIC %d%n",
+              model.getFileName(), o1, o2, basic);
+          assertTrue(o1 <= basic, model + ": O1 keeps " + o1 + " nodes, ORT BASIC " + basic);
           assertTrue(o2 <= basic, model + ": O2 keeps " + o2 + " nodes, ORT BASIC " + basic);
         }));
   }
