@@ -428,12 +428,14 @@ public final class Evaluator {
       List<RuntimeValue> outs;
       OpTimes times = opTimes;
       long start = times == null ? 0 : System.nanoTime();
+      long allocated = times == null ? 0 : OpTimes.threadAllocatedBytes();
       try {
         Tensor constant = plainConstant(node);
         // A Constant holding a tensor is read like an initializer: converted once, then shared.
         outs = constant != null ? List.of(weight(constant)) : def.kernel().compute(ctx);
         if (times != null) {
-          times.add(node.opType(), System.nanoTime() - start);
+          times.add(node.opType(), System.nanoTime() - start,
+              OpTimes.threadAllocatedBytes() - allocated);
         }
       } catch (ConvoyException e) {
         throw e;

@@ -3,30 +3,38 @@ package dev.convoy.ir.ops.runtime;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link ExpKernels} on the JDK's Vector API: floats widened to double lanes, the double
  * exponential of the vector library (SVML on x86, accurate to an ulp as {@link Math#exp} is),
  * then rounded back; GELU in float32 lanes, the same operations as {@link ExpKernels#erfFloat}.
+ * Every float vector is of the preferred species, the one the other kernels use: a vector of
+ * floats is widened as its two halves and narrowed back into them. A second float species (half
+ * as wide, to match the double lanes) made the library's shared call sites polymorphic, after
+ * which C2 boxed the vectors of every float kernel that ran later in the process (the GEMM
+ * epilogues, the channel maximum...), most of a planned run's garbage.
  * Loaded only when {@link Blas#vectorized()} holds.
  */
 final class VectorExp {
   private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-  /** Floats in as many lanes as {@link #D} has. */
-  private static final VectorSpecies<Float> F =
-      FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
-  static final int LANES = D.length();
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+  /** Elements per step of the widened kernels: one vector of {@link #FS}, two of {@link #D}. */
+  static final int LANES = FloatVector.SPECIES_PREFERRED.length();
 
   private VectorExp() {}
 
-  private static DoubleVector widen(float[] a, int i) {
-    return (DoubleVector) FloatVector.fromArray(F, a, i).convertShape(VectorOperators.F2D, D, 0);
+  /** Half {@code part} (0 or 1) of {@code x} as doubles. */
+  private static DoubleVector widen(FloatVector x, int part) {
+    return (DoubleVector) x.convertShape(VectorOperators.F2D, D, part);
   }
 
-  private static FloatVector narrow(DoubleVector v) {
-    return (FloatVector) v.convertShape(VectorOperators.D2F, F, 0);
+  /** {@code lo} and {@code hi} rounded to float, as the low and high halves of one vector. */
+  private static FloatVector narrow(DoubleVector lo, DoubleVector hi) {
+    FloatVector l = (FloatVector) lo.convertShape(VectorOperators.D2F, FS, 0);
+    FloatVector h = (FloatVector) hi.convertShape(VectorOperators.D2F, FS, -1);
+    // Each half is zero (all bits clear) where the other holds its lanes.
+    return l.reinterpretAsInts().or(h.reinterpretAsInts()).reinterpretAsFloats();
   }
 
   /** {@code 1 / (1 + exp(-x))} in double, rounded. */
@@ -35,24 +43,28 @@ final class VectorExp {
     return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
   }
 
+  /** {@code x * (float) sigmoid(x)} in double: SiLU with the sigmoid rounded to float first. */
+  private static DoubleVector swish(DoubleVector x) {
+    DoubleVector s = (DoubleVector) ((FloatVector) sigmoid(x)
+        .convertShape(VectorOperators.D2F, FS, 0)).convertShape(VectorOperators.F2D, D, 0);
+    return x.mul(s);
+  }
+
   /** As {@link ExpKernels#sigmoid} for {@code n} a multiple of {@link #LANES}. */
   static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
     for (int i = 0; i < n; i += LANES) {
-      narrow(sigmoid(widen(a, ia + i))).intoArray(o, io + i);
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      narrow(sigmoid(widen(x, 0)), sigmoid(widen(x, 1))).intoArray(o, io + i);
     }
   }
 
   /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
   static void swish(float[] a, int ia, float[] o, int io, int n) {
     for (int i = 0; i < n; i += LANES) {
-      DoubleVector x = widen(a, ia + i);
-      DoubleVector s = (DoubleVector) narrow(sigmoid(x))
-          .convertShape(VectorOperators.F2D, D, 0);
-      narrow(x.mul(s)).intoArray(o, io + i);
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      narrow(swish(widen(x, 0)), swish(widen(x, 1))).intoArray(o, io + i);
     }
   }
-
-  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
 
   /** As {@link ExpKernels#relu}; returns how many leading elements it wrote (whole vectors). */
   static int relu(float[] a, int ia, float[] o, int io, int n) {
