@@ -178,8 +178,14 @@ public final class Reduce implements OpFamily {
       long[] acc = reduceLongs(x, kind, inDims, operands, outSize, count);
       return NdArray.fromLongs(t, outDims, acc);
     }
-    if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN) && trailing(reduced)) {
-      return NdArray.wrap(t, outDims, sumRows(x, outSize, (int) count, kind == Kind.MEAN));
+    if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN)) {
+      NdArray out = ctx.output(0, t, outDims);
+      if (trailing(reduced)) {
+        sumRows(x, outSize, (int) count, kind == Kind.MEAN, out);
+      } else {
+        sumFloats(x, inDims, operands, count, kind == Kind.MEAN, out);
+      }
+      return out;
     }
     boolean single = t == DType.FLOAT || t == DType.FLOAT16 || t == DType.BFLOAT16;
     double[] acc = reduceDoubles(x.toDoubles(), kind, single, inDims, operands, outSize, count);
@@ -201,23 +207,55 @@ public final class Reduce implements OpFamily {
   }
 
   /**
-   * The float32 sums (means with {@code mean}) of {@code rows} contiguous runs of {@code len}:
-   * {@link #reduceDoubles}'s values for a float32 tensor reduced over its trailing axes (its
-   * double sum rounded to float at every step is the float sum, and its double mean rounded is
-   * computed here the same way), without widening the tensor to doubles.
+   * The float32 sums (means with {@code mean}) of {@code rows} contiguous runs of {@code len},
+   * written into {@code out}: {@link #reduceDoubles}'s values for a float32 tensor reduced over
+   * its trailing axes (its double sum rounded to float at every step is the float sum, and its
+   * double mean rounded is computed here the same way), without widening the tensor to doubles.
    */
-  private static float[] sumRows(NdArray x, int rows, int len, boolean mean) {
+  private static void sumRows(NdArray x, int rows, int len, boolean mean, NdArray out) {
     float[] v = (float[]) x.array();
     int off = x.offset();
-    float[] out = new float[rows];
+    float[] o = (float[]) out.array();
+    int o0 = out.offset();
     for (int r = 0; r < rows; r++) {
       float s = 0f;
       for (int j = off + r * len, end = j + len; j < end; j++) {
         s += v[j];
       }
-      out[r] = mean ? (float) ((double) s / len) : s;
+      o[o0 + r] = mean ? (float) ((double) s / len) : s;
     }
-    return out;
+  }
+
+  /**
+   * The float32 sums (means with {@code mean}) over any axes, accumulated in {@code out} (zeros)
+   * in the order {@link #reduceDoubles} adds them, each step rounded to float as there: equal bit
+   * for bit, without widening the tensor to doubles.
+   */
+  private static void sumFloats(NdArray x, long[] inDims, long[][] operands, long count,
+      boolean mean, NdArray out) {
+    float[] v = (float[]) x.array();
+    int off = x.offset();
+    float[] o = (float[]) out.array();
+    int o0 = out.offset();
+    Broadcast.forEachRow(inDims, operands, (p, offs, st, len) -> {
+      int at = o0 + offs[1];
+      if (st[1] == 0) {
+        float s = o[at];
+        for (int j = 0; j < len; j++) {
+          s += v[off + p + j];
+        }
+        o[at] = s;
+      } else {
+        for (int j = 0; j < len; j++, at += st[1]) {
+          o[at] += v[off + p + j];
+        }
+      }
+    });
+    if (mean) {
+      for (int i = o0, end = o0 + out.size(); i < end; i++) {
+        o[i] = (float) ((double) o[i] / count);
+      }
+    }
   }
 
   /**
