@@ -73,14 +73,9 @@ public final class Scratch {
 
   /** At least {@code n} floats for a transposed product (distinct from {@link #col}). */
   public float[] transposed(int n) {
-    if (transposed.length >= n) {
-      return transposed;
-    }
-    float[] c = new float[n];
-    if (n <= MAX_KEPT) {
-      transposed = c;
-    }
-    return c;
+    float[] t = atLeast(transposed, n);
+    transposed = t.length <= MAX_KEPT ? t : transposed;
+    return t;
   }
 
   /** At least {@code n} floats for a packed block of A rows (register-blocked GEMM). */
@@ -112,25 +107,20 @@ public final class Scratch {
    * comment); a request above the kept size is allocated afresh.
    */
   public float[] temporary(int n) {
-    if (temporary.length >= n) {
-      return temporary;
-    }
-    float[] t = new float[n];
-    if (n <= MAX_KEPT) {
-      temporary = t;
-    }
+    float[] t = atLeast(temporary, n);
+    temporary = t.length <= MAX_KEPT ? t : temporary;
     return t;
   }
 
   /** At least {@code n} floats. */
   public float[] col(int n) {
-    if (col.length >= n) {
-      return col;
-    }
-    float[] c = new float[n];
-    if (n <= MAX_KEPT) {
-      col = c;
-    }
+    float[] c = atLeast(col, n);
+    col = c.length <= MAX_KEPT ? c : col;
     return c;
+  }
+
+  /** {@code kept} when it holds {@code n} floats, else a new array of {@code n}. */
+  private static float[] atLeast(float[] kept, int n) {
+    return kept.length >= n ? kept : new float[n];
   }
 }
