@@ -12,12 +12,15 @@ import java.lang.management.ManagementFactory;
  *
  * @param msA median milliseconds of a run of {@code a}
  * @param msB median milliseconds of a run of {@code b}
+ * @param cpuA median milliseconds of the calling thread's CPU time in a run of {@code a}
+ * @param cpuB the same for {@code b}
  * @param mbA median MiB allocated by a run of {@code a}
  * @param mbB median MiB allocated by a run of {@code b}
  * @param gcCount collections during the timed runs (both sides)
  * @param gcMillis milliseconds the collectors report for them
  */
-record TimedPair(double msA, double msB, double mbA, double mbB, long gcCount, long gcMillis) {
+record TimedPair(double msA, double msB, double cpuA, double cpuB, double mbA, double mbB,
+    long gcCount, long gcMillis) {
   /**
    * Warm-up lasts at least this long as well as the asked number of runs: a sub-millisecond model
    * is otherwise timed while its kernels are still being compiled (small_cnn_qdq measured 0.13x
@@ -35,21 +38,25 @@ record TimedPair(double msA, double msB, double mbA, double mbB, long gcCount, l
     }
     var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     double[][] ms = new double[2][reps];
+    double[][] cpu = new double[2][reps];
     double[][] mb = new double[2][reps];
     long[] gc0 = collections();
     for (int i = 0; i < reps; i++) {
       for (int k = 0; k < 2; k++) {
         int side = (i + k) % 2;
         long bytes = threads.getCurrentThreadAllocatedBytes();
+        long c0 = threads.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
         (side == 0 ? a : b).run();
         ms[side][i] = (System.nanoTime() - t0) / 1e6;
+        cpu[side][i] = (threads.getCurrentThreadCpuTime() - c0) / 1e6;
         mb[side][i] = (threads.getCurrentThreadAllocatedBytes() - bytes) / (double) (1 << 20);
       }
     }
     long[] gc1 = collections();
     return new TimedPair(BenchTable.median(ms[0]), BenchTable.median(ms[1]),
-        BenchTable.median(mb[0]), BenchTable.median(mb[1]), gc1[0] - gc0[0], gc1[1] - gc0[1]);
+        BenchTable.median(cpu[0]), BenchTable.median(cpu[1]), BenchTable.median(mb[0]),
+        BenchTable.median(mb[1]), gc1[0] - gc0[0], gc1[1] - gc0[1]);
   }
 
   /** Collections so far and their milliseconds, over every collector of the JVM. */

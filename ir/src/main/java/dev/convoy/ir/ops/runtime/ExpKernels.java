@@ -78,11 +78,11 @@ public final class ExpKernels {
   }
 
   /**
-   * The shortest range {@link #gelu} takes through the Vector API. Its large vector loop runs
-   * boxed (many times slower than the scalar loop) until C2 compiles it, which a run on the
-   * loaded machine saw 12 s in with the loop called row by row (tiny_vit's FusedMatMul epilogue,
-   * 256 values a call); a whole tensor (the GELU op) gets there within a few calls. Rows take
-   * the scalar twin, which gives the same bits.
+   * The shortest range {@link #gelu} takes through the Vector API. The vector code runs boxed
+   * (many times slower than the scalar loop) until C2 compiles it, which a session-5 run on the
+   * loaded machine saw 12 s in with rows of tiny_vit's FusedMatMul epilogue (256 values a call);
+   * rows take the scalar twin, which gives the same bits. (A whole tensor per call was no faster
+   * to compile: see {@link VectorExp#gelu}.)
    */
   static final int GELU_VECTOR_MIN = 4096;
 
