@@ -15,6 +15,7 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -178,14 +179,15 @@ public final class Reduce implements OpFamily {
       long[] acc = reduceLongs(x, kind, inDims, operands, outSize, count);
       return NdArray.fromLongs(t, outDims, acc);
     }
-    if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN)) {
-      NdArray out = ctx.output(0, t, outDims);
-      if (trailing(reduced)) {
-        sumRows(x, outSize, (int) count, kind == Kind.MEAN, out);
-      } else {
-        sumFloats(x, inDims, operands, count, kind == Kind.MEAN, out);
-      }
-      return out;
+    if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN) && trailing(reduced)) {
+      return NdArray.wrap(t, outDims, sumRows(x, outSize, (int) count, kind == Kind.MEAN));
+    }
+    int innerFrom = blockEnd(reduced);
+    if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN) && innerFrom > 0
+        && outSize > 0) {
+      int inner = NdArray.checkedSize(Arrays.copyOfRange(inDims, innerFrom, rank));
+      return NdArray.wrap(t, outDims,
+          sumBlocks(x, outSize / inner, (int) count, inner, kind == Kind.MEAN));
     }
     boolean single = t == DType.FLOAT || t == DType.FLOAT16 || t == DType.BFLOAT16;
     double[] acc = reduceDoubles(x.toDoubles(), kind, single, inDims, operands, outSize, count);
@@ -207,55 +209,73 @@ public final class Reduce implements OpFamily {
   }
 
   /**
-   * The float32 sums (means with {@code mean}) of {@code rows} contiguous runs of {@code len},
-   * written into {@code out}: {@link #reduceDoubles}'s values for a float32 tensor reduced over
-   * its trailing axes (its double sum rounded to float at every step is the float sum, and its
-   * double mean rounded is computed here the same way), without widening the tensor to doubles.
+   * Where the axes after one contiguous block of reduced axes start (a channels-last tensor's
+   * spatial mean, axes 1 and 2 of [N, H, W, C], has the channels after it), or -1 when the
+   * reduced axes are not one block followed by kept ones.
    */
-  private static void sumRows(NdArray x, int rows, int len, boolean mean, NdArray out) {
+  private static int blockEnd(boolean[] reduced) {
+    int i = 0;
+    while (i < reduced.length && !reduced[i]) {
+      i++;
+    }
+    while (i < reduced.length && reduced[i]) {
+      i++;
+    }
+    int end = i;
+    for (; i < reduced.length; i++) {
+      if (reduced[i]) {
+        return -1;
+      }
+    }
+    return end < reduced.length ? end : -1;
+  }
+
+  /**
+   * The float32 sums (means with {@code mean}) over a block of reduced axes with {@code inner}
+   * kept elements after it: for each of {@code outer} groups, the sum of {@code len} contiguous
+   * runs of {@code inner}, element by element in the order {@link #reduceDoubles} adds them
+   * (rounded to float at every step, as it does for a float32 tensor), so the same values without
+   * widening the tensor to doubles, and a loop over the inner elements the JIT vectorizes.
+   */
+  private static float[] sumBlocks(NdArray x, int outer, int len, int inner, boolean mean) {
     float[] v = (float[]) x.array();
     int off = x.offset();
-    float[] o = (float[]) out.array();
-    int o0 = out.offset();
+    float[] out = new float[outer * inner];
+    for (int o = 0; o < outer; o++) {
+      int dst = o * inner;
+      for (int p = 0; p < len; p++) {
+        int src = off + (o * len + p) * inner;
+        for (int i = 0; i < inner; i++) {
+          out[dst + i] += v[src + i];
+        }
+      }
+      if (mean) {
+        for (int i = 0; i < inner; i++) {
+          out[dst + i] = (float) ((double) out[dst + i] / len);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The float32 sums (means with {@code mean}) of {@code rows} contiguous runs of {@code len}:
+   * {@link #reduceDoubles}'s values for a float32 tensor reduced over its trailing axes (its
+   * double sum rounded to float at every step is the float sum, and its double mean rounded is
+   * computed here the same way), without widening the tensor to doubles.
+   */
+  private static float[] sumRows(NdArray x, int rows, int len, boolean mean) {
+    float[] v = (float[]) x.array();
+    int off = x.offset();
+    float[] out = new float[rows];
     for (int r = 0; r < rows; r++) {
       float s = 0f;
       for (int j = off + r * len, end = j + len; j < end; j++) {
         s += v[j];
       }
-      o[o0 + r] = mean ? (float) ((double) s / len) : s;
+      out[r] = mean ? (float) ((double) s / len) : s;
     }
-  }
-
-  /**
-   * The float32 sums (means with {@code mean}) over any axes, accumulated in {@code out} (zeros)
-   * in the order {@link #reduceDoubles} adds them, each step rounded to float as there: equal bit
-   * for bit, without widening the tensor to doubles.
-   */
-  private static void sumFloats(NdArray x, long[] inDims, long[][] operands, long count,
-      boolean mean, NdArray out) {
-    float[] v = (float[]) x.array();
-    int off = x.offset();
-    float[] o = (float[]) out.array();
-    int o0 = out.offset();
-    Broadcast.forEachRow(inDims, operands, (p, offs, st, len) -> {
-      int at = o0 + offs[1];
-      if (st[1] == 0) {
-        float s = o[at];
-        for (int j = 0; j < len; j++) {
-          s += v[off + p + j];
-        }
-        o[at] = s;
-      } else {
-        for (int j = 0; j < len; j++, at += st[1]) {
-          o[at] += v[off + p + j];
-        }
-      }
-    });
-    if (mean) {
-      for (int i = o0, end = o0 + out.size(); i < end; i++) {
-        o[i] = (float) ((double) o[i] / count);
-      }
-    }
+    return out;
   }
 
   /**

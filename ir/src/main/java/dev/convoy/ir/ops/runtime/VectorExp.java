@@ -1,69 +1,48 @@
 package dev.convoy.ir.ops.runtime;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link ExpKernels} on the JDK's Vector API: floats widened to double lanes, the double
- * exponential of the vector library (SVML on x86, accurate to an ulp as {@link Math#exp} is),
- * then rounded back; GELU in float32 lanes, the same operations as {@link ExpKernels#erfFloat}.
- * Every float vector is of the preferred species, the one the other kernels use: a vector of
- * floats is widened as its two halves and narrowed back into them. A second float species (half
- * as wide, to match the double lanes) made the library's shared call sites polymorphic, after
- * which C2 boxed the vectors of every float kernel that ran later in the process (the GEMM
- * epilogues, the channel maximum...), most of a planned run's garbage.
- * Loaded only when {@link Blas#vectorized()} holds.
+ * {@link ExpKernels} on the JDK's Vector API, in float32 lanes of the preferred species only (a
+ * second float species, as a half-width one for widening to doubles, made the JDK's shared call
+ * sites polymorphic and failed the store intrinsic in every other kernel compiled after it:
+ * yolox_nano's NHWC GEMM tiles ran 7x slower): the sigmoid and GELU by the same operations as
+ * {@link ExpKernels#sigmoidFloat} and {@link ExpKernels#erfFloat}, so both paths give the same
+ * bits. Loaded only when {@link Blas#vectorized()} holds.
  */
 final class VectorExp {
-  private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-  /** Elements per step of the widened kernels: one vector of {@link #FS}, two of {@link #D}. */
-  static final int LANES = FloatVector.SPECIES_PREFERRED.length();
-
   private VectorExp() {}
 
-  /** Half {@code part} (0 or 1) of {@code x} as doubles. */
-  private static DoubleVector widen(FloatVector x, int part) {
-    return (DoubleVector) x.convertShape(VectorOperators.F2D, D, part);
-  }
+  private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
 
-  /** {@code lo} and {@code hi} rounded to float, as the low and high halves of one vector. */
-  private static FloatVector narrow(DoubleVector lo, DoubleVector hi) {
-    FloatVector l = (FloatVector) lo.convertShape(VectorOperators.D2F, FS, 0);
-    FloatVector h = (FloatVector) hi.convertShape(VectorOperators.D2F, FS, -1);
-    // Each half is zero (all bits clear) where the other holds its lanes.
-    return l.reinterpretAsInts().or(h.reinterpretAsInts()).reinterpretAsFloats();
-  }
-
-  /** {@code 1 / (1 + exp(-x))} in double, rounded. */
-  private static DoubleVector sigmoid(DoubleVector x) {
-    DoubleVector one = DoubleVector.broadcast(D, 1.0);
-    return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
-  }
-
-  /** {@code x * (float) sigmoid(x)} in double: SiLU with the sigmoid rounded to float first. */
-  private static DoubleVector swish(DoubleVector x) {
-    DoubleVector s = (DoubleVector) ((FloatVector) sigmoid(x)
-        .convertShape(VectorOperators.D2F, FS, 0)).convertShape(VectorOperators.F2D, D, 0);
-    return x.mul(s);
-  }
-
-  /** As {@link ExpKernels#sigmoid} for {@code n} a multiple of {@link #LANES}. */
-  static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i += LANES) {
+  /**
+   * As {@link ExpKernels#sigmoid} ({@code swish} false) or {@link ExpKernels#swish}, the same
+   * operations as {@link ExpKernels#sigmoidFloat} lane by lane; returns how many leading elements
+   * it wrote (whole vectors).
+   */
+  static int sigmoid(float[] a, int ia, float[] o, int io, int n, boolean swish) {
+    int end = n / FS.length() * FS.length();
+    FloatVector zero = FloatVector.zero(FS);
+    for (int i = 0; i < end; i += FS.length()) {
       FloatVector x = FloatVector.fromArray(FS, a, ia + i);
-      narrow(sigmoid(widen(x, 0)), sigmoid(widen(x, 1))).intoArray(o, io + i);
+      FloatVector t = x.neg().max(ExpKernels.SIGMOID_T_MIN).min(ExpKernels.SIGMOID_T_MAX);
+      FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
+      FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
+      FloatVector f = nk.fma(LN2_HI, t);
+      f = nk.fma(LN2_LO, f);
+      FloatVector y =
+          EXP_0.fma(f, EXP_1).fma(f, EXP_2).fma(f, EXP_3).fma(f, EXP_4).fma(f, ONE).fma(f, ONE);
+      FloatVector scale = k.reinterpretAsInts()
+          .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+          .reinterpretAsFloats();
+      FloatVector s = ONE.div(y.mul(scale).add(ONE));
+      s = s.blend(zero, x.lt(ExpKernels.SIGMOID_ZERO_BELOW));
+      (swish ? x.mul(s) : s).intoArray(o, io + i);
     }
-  }
-
-  /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
-  static void swish(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i += LANES) {
-      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
-      narrow(swish(widen(x, 0)), swish(widen(x, 1))).intoArray(o, io + i);
-    }
+    return end;
   }
 
   /** As {@link ExpKernels#relu}; returns how many leading elements it wrote (whole vectors). */
@@ -88,14 +67,21 @@ final class VectorExp {
       FloatVector x = FloatVector.fromArray(FS, a, ia + i);
       FloatVector r = x.max(0f).min(hi);
       if (keepNegativeZero) {
-        r = r.blend(x, x.eq(0f).and(x.test(VectorOperators.IS_NEGATIVE)));
+        // -0 is the one float whose bits are Integer.MIN_VALUE, compared as ints: the float
+        // mask of test(IS_NEGATIVE) is an int mask cast, which JDK 17 ran through its boxed
+        // fallback in mobilenet_v2's profile (steady state 0.13 -> 0.10 ns a value).
+        IntVector xi = x.reinterpretAsInts();
+        r = r.reinterpretAsInts().blend(xi, xi.eq(Integer.MIN_VALUE)).reinterpretAsFloats();
       }
       r.intoArray(o, io + i);
     }
     return end;
   }
 
-  /** GELU's constants, each in every lane (created once: a broadcast allocates until C2). */
+  /**
+   * GELU's and the exponential's constants (the sigmoid uses the latter too), each in every lane
+   * (created once: a broadcast allocates until C2).
+   */
   private static final FloatVector ERF_S0 = bc(ExpKernels.ERF_S0);
   private static final FloatVector ERF_S1 = bc(ExpKernels.ERF_S1);
   private static final FloatVector ERF_S2 = bc(ExpKernels.ERF_S2);
