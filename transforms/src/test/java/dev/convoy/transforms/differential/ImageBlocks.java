@@ -220,15 +220,7 @@ final class ImageBlocks extends Blocks {
         long s = oneOf(1L, 2L);
         long p = k > 1 && chance(0.4) ? 1 : 0;
         boolean ceil = chance(0.3);
-        String op = oneOf("MaxPool", "AveragePool");
-        String attrs = "kernel_shape=" + ModelText.list(k, k) + ", strides=" + ModelText.list(s, s)
-            + ", pads=" + ModelText.list(p, p, p, p) + (ceil ? ", ceil_mode=1" : "");
-        if (op.equals("AveragePool") && chance(0.5)) {
-          attrs += ", count_include_pad=1";
-        }
-        long oh = outSize(h, k, s, p, ceil);
-        long ow = outSize(w, k, s, p, ceil);
-        return new V(m.node(op, attrs, x.name()), dims(x.dim(0), x.dim(1), oh, ow));
+        return pool2d(oneOf("MaxPool", "AveragePool"), x, k, s, p, ceil);
       }
     }
   }
@@ -238,15 +230,6 @@ final class ImageBlocks extends Blocks {
     System.arraycopy(d, 0, out, 0, d.length);
     out[d.length] = 1;
     return out;
-  }
-
-  private static long outSize(long in, long k, long s, long p, boolean ceil) {
-    long span = in + 2 * p - k;
-    long o = (ceil ? (span + s - 1) / s : span / s) + 1;
-    if (ceil && (o - 1) * s >= in + p) {
-      o--;
-    }
-    return o;
   }
 
   /** Pad (zero, nonzero constant, reflect, edge) then a Conv or pool, the fusion's pattern. */

@@ -108,14 +108,9 @@ final class QdqBlocks extends Blocks {
         long st = oneOf(1L, 2L);
         long p = k > 2 && chance(0.5) ? 1 : 0;
         boolean ceil = chance(0.3);
-        String attrs = "kernel_shape=" + ModelText.list(k, k) + ", strides=" + ModelText.list(st, st)
-            + ", pads=" + ModelText.list(p, p, p, p) + (ceil ? ", ceil_mode=1" : "");
-        if (op.equals("AveragePool") && chance(0.5)) {
-          attrs += ", count_include_pad=1";
-        }
-        y = m.node(op, attrs, d);
-        out = dims(x.dim(0), x.dim(1), poolSize(x.dim(2), k, st, p, ceil),
-            poolSize(x.dim(3), k, st, p, ceil));
+        V pooled = pool2d(op, new V(d, x.dims()), k, st, p, ceil);
+        y = pooled.name();
+        out = pooled.dims();
       }
       case 1 -> {
         y = m.node("Transpose", "perm=[0, 1, 3, 2]", d);
@@ -142,15 +137,6 @@ final class QdqBlocks extends Blocks {
     String once = quantDequant(x.name(), q);
     tap(once);
     return new V(quantDequant(once, chance(0.6) ? q : actParams(3)), x.dims());
-  }
-
-  private static long poolSize(long in, long k, long s, long p, boolean ceil) {
-    long span = in + 2 * p - k;
-    long o = (ceil ? (span + s - 1) / s : span / s) + 1;
-    if (ceil && (o - 1) * s >= in + p) {
-      o--;
-    }
-    return o;
   }
 
   /**
