@@ -31,17 +31,31 @@ import java.util.Map;
  *
  * <p>Beside the table: each configuration's stage time by stage (where a second worker's time
  * goes), and for the cluster how the models fell on the TaskManagers (each TaskManager logs one
- * line per finished model; count and summed stage time per TaskManager).
+ * line per finished model; count and summed stage time per TaskManager), each JVM's CPU seconds
+ * during the measured run and its busiest thread groups ({@link JvmCpu}: JIT, GC, Flink's RPC and
+ * REST threads, the tasks).
  *
  * <p>{@code -Dconvoy.cluster.config=FILE} replaces {@code configs/flink/config.yaml} (to measure
  * a setting against it); {@code -Dconvoy.bench.warmup=N} sets the warm-up zoo's size (how warm
  * the JITs are when the measured run starts).
+ *
+ * <p>RUNNERS may also hold {@code ceiling}: first the machine's own ceiling ({@link
+ * MachineCeiling}: the same per-model work on a sample of the zoo, with no runner, in 1 and 2
+ * threads and 1 and 2 JVMs), printed after the table, so that the speed-up is read against what
+ * the two cores give ({@code -Dconvoy.bench.ceiling.models=N}, {@code
+ * -Dconvoy.bench.ceiling.rounds=N}).
  *
  * <p>{@code java @runners/target/convoy.args dev.convoy.runners.bench.ClusterZooBenchmark N SEED
  * WORK_DIR [LEVEL [SCALE [RUNNERS]]]}, RUNNERS {@code direct,flink} (default) or one of them;
  * {@code flink:TxS} runs one cluster layout alone (T TaskManagers with S slots each).
  */
 public final class ClusterZooBenchmark {
+  /** Thread groups shown per JVM in the CPU table. */
+  private static final int THREAD_GROUPS = 5;
+  /** Models per pass of the machine ceiling: {@code -Dconvoy.bench.ceiling.models=N}. */
+  private static final int CEILING_MODELS = Integer.getInteger("convoy.bench.ceiling.models", 48);
+  /** Rounds of 1 and of 2 workers of the machine ceiling: {@code -Dconvoy.bench.ceiling.rounds}. */
+  private static final int CEILING_ROUNDS = Integer.getInteger("convoy.bench.ceiling.rounds", 3);
   /** Models in the uncounted warm-up zoo: {@code -Dconvoy.bench.warmup=N}, default 20. */
   private static final int WARMUP_MODELS = Integer.getInteger("convoy.bench.warmup", 20);
 
@@ -64,12 +78,12 @@ public final class ClusterZooBenchmark {
   /** One measured configuration. */
   record Figure(String runner, int workers, RunSummary warmup, RunSummary run,
       double stageSeconds, List<Long> rss, Map<String, Double> byStage, List<String> perWorker,
-      List<String> cpu) {}
+      List<String> cpu, List<String> threads) {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 3) {
       System.err.println(
-          "usage: ClusterZooBenchmark N SEED WORK_DIR [LEVEL [SCALE [direct,flink]]]");
+          "usage: ClusterZooBenchmark N SEED WORK_DIR [LEVEL [SCALE [ceiling,direct,flink]]]");
       System.exit(2);
     }
     int n = Integer.parseInt(args[0]);
@@ -86,6 +100,10 @@ public final class ClusterZooBenchmark {
     if (!Files.isDirectory(warm)) {
       SynthZoo.generate(WARMUP_MODELS, seed + 1, scale, warm);
     }
+    String ceiling = runners.contains("ceiling")
+        ? MachineCeiling.measure(zoo, CEILING_MODELS, level, CEILING_ROUNDS,
+            work.resolve("ceiling"))
+        : null;
     List<Figure> figures = new ArrayList<>();
     for (int w : new int[] {1, 2}) {
       if (runners.contains("direct")) {
@@ -124,6 +142,11 @@ public final class ClusterZooBenchmark {
       }
     }
     print(n, level, scale, figures);
+    if (ceiling != null) {
+      System.out.printf("%nThe machine's ceiling: the same per-model work with no runner, %d models"
+          + " of the zoo per pass, 1 worker against 2 (medians of %d rounds each)%n%n%s",
+          CEILING_MODELS, CEILING_ROUNDS, ceiling);
+    }
   }
 
   private static void run(Path zoo, Path warm, Path work, Level level, Runner runner, int w,
@@ -142,12 +165,23 @@ public final class ClusterZooBenchmark {
         c.taskManager(i).ifPresent(h -> procs.put("TM" + tm, h.pid()));
       }
     }
+    // A TaskManager's log is appended to by every cluster started in the same folder: only the
+    // lines written during this run count.
+    List<Long> logLines = new ArrayList<>();
+    for (int i = 1; c != null && i <= tms; i++) {
+      logLines.add(lineCount(c.dir().resolve("log/taskmanager-" + i + ".out")));
+    }
     Map<String, JvmCpu> before = new java.util.LinkedHashMap<>();
     procs.forEach((name, pid) -> before.put(name, JvmCpu.of(pid)));
     RunSummary s = ZooRun.run(RunConfig.of(zoo, work.resolve("out")).withRunId(id)
         .withLevel(level), runner.execution(master, w, id), quiet);
     List<String> cpu = new ArrayList<>();
-    procs.forEach((name, pid) -> cpu.add(name + " " + JvmCpu.of(pid).minus(before.get(name))));
+    List<String> threads = new ArrayList<>();
+    procs.forEach((name, pid) -> {
+      JvmCpu used = JvmCpu.of(pid).minus(before.get(name));
+      cpu.add(name + " " + used);
+      threads.add(name + ": " + used.top(THREAD_GROUPS));
+    });
     List<Long> rss = new ArrayList<>();
     if (c == null) {
       rss.add(peakRss(ProcessHandle.current().pid()));
@@ -158,12 +192,13 @@ public final class ClusterZooBenchmark {
     }
     List<String> perWorker = new ArrayList<>();
     for (int i = 1; c != null && i <= tms; i++) {
-      List<String> models = modelsLoggedBy(c.dir().resolve("log/taskmanager-" + i + ".out"), id);
+      List<String> models = modelsLoggedBy(c.dir().resolve("log/taskmanager-" + i + ".out"), id,
+          logLines.get(i - 1));
       perWorker.add(String.format("TM%d: %d models, %.1f s", i, models.size(),
           stageSeconds(s, models)));
     }
     Figure f = new Figure(label, w, warmup, s, stageSeconds(s, null), rss, byStage(s),
-        perWorker, cpu);
+        perWorker, cpu, threads);
     figures.add(f);
     System.out.printf("%s, %d worker(s): %d ok, %d failed in %.1f s%n", label, w,
         s.modelsOk(), s.modelsFailed(), s.elapsedMillis() / 1e3);
@@ -201,6 +236,14 @@ public final class ClusterZooBenchmark {
       System.out.println(row + String.join("; ", f.perWorker()) + " | "
           + String.join("; ", f.cpu()) + " |");
     }
+    System.out.println("\nCPU seconds of each JVM's busiest thread groups during the measured run"
+        + " (names with numbers folded: where the CPU that is not the models' work goes)\n");
+    System.out.println("| runner | workers | busiest thread groups (CPU s) |");
+    System.out.println("|---|---|---|");
+    for (Figure f : figures) {
+      System.out.println("| " + f.runner() + " | " + f.workers() + " | "
+          + String.join("; ", f.threads()) + " |");
+    }
   }
 
 
@@ -232,18 +275,31 @@ public final class ClusterZooBenchmark {
     }
   }
 
-  /** Models a TaskManager finished in run {@code runId}: its one log line per model. */
-  private static List<String> modelsLoggedBy(Path out, String runId) throws IOException {
+  /**
+   * Models a TaskManager finished in run {@code runId}: its one log line per model, after the
+   * first {@code skip} lines of the log.
+   */
+  private static List<String> modelsLoggedBy(Path out, String runId, long skip)
+      throws IOException {
     String prefix = "convoy run " + runId + ": ok ";
     List<String> models = new ArrayList<>();
     if (Files.isRegularFile(out)) {
-      for (String line : Files.readAllLines(out)) {
+      for (String line : Files.readAllLines(out).stream().skip(skip).toList()) {
         if (line.startsWith(prefix)) {
           models.add(line.substring(prefix.length()).split(" ", 2)[0]);
         }
       }
     }
     return models;
+  }
+
+  private static long lineCount(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      return 0;
+    }
+    try (var lines = Files.lines(file)) {
+      return lines.count();
+    }
   }
 
   private static String rootCause(Throwable e) {

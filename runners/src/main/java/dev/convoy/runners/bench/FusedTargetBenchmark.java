@@ -17,6 +17,8 @@ import dev.convoy.transforms.optimize.Target;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +30,9 @@ import java.util.Map;
  * evaluator's latency on the O1 {@code .cvy} and on the O2 {@code .cvy} (its {@code convoy} fused
  * ops included; both written and read back as files), their ratio, and ONNX Runtime's latency on
  * the original with all its graph optimizations on, measured in the same run on the same seeded
- * inputs. The note gives the median and largest O2/O1 ratio over the models of 50 nodes or more.
+ * inputs, and the thread's CPU time of the same evaluator runs (a loaded machine stretches wall
+ * times many-fold, CPU times far less). The note gives the median and largest O2/O1 ratio over the
+ * models of 50 nodes or more, by wall and by CPU time.
  */
 public final class FusedTargetBenchmark {
   private FusedTargetBenchmark() {}
@@ -41,10 +45,11 @@ public final class FusedTargetBenchmark {
     BenchTable table = new BenchTable(
         "Evaluator on the O2 .cvy (convoy fused ops) vs O1, and vs ONNX Runtime (all optimizations)",
         "model", "nodes O1", "nodes O2 cvy", "O1 ms", "O2 cvy ms", "O2 / O1", "ort all-opt ms",
-        "O2 cvy / ort");
+        "O2 cvy / ort", "O1 cpu ms", "O2 cpu ms", "O2 / O1 cpu");
     Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(1));
     Path tmp = Files.createTempDirectory("convoy-bench-cvy");
     List<Double> ratios = new ArrayList<>();
+    List<Double> cpuRatios = new ArrayList<>();
     double worst = 0;
     String worstModel = "";
     try {
@@ -63,13 +68,14 @@ public final class FusedTargetBenchmark {
         double ratio = t2 / t1;
         if (o1.totalNodeCount() >= MEDIAN_MIN_NODES) {
           ratios.add(ratio);
+          cpuRatios.add(t[3] / t[2]);
           if (ratio > worst) {
             worst = ratio;
             worstModel = model.getFileName().toString();
           }
         }
         table.row(model.getFileName().toString(), o1.totalNodeCount(), o2.totalNodeCount(), t1, t2,
-            ratio, ort, t2 / ort);
+            ratio, ort, t2 / ort, t[2], t[3], t[3] / t[2]);
       }
     } finally {
       deleteFlat(tmp);
@@ -77,8 +83,11 @@ public final class FusedTargetBenchmark {
     double median = median(ratios);
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs (and at"
         + " least 1 s of them), O1 and O2 alternating. Over"
-        + " the %d models of %d+ nodes (O1): median O2/O1 %.3f, largest %.3f (%s).", reps, warmup,
-        ratios.size(), MEDIAN_MIN_NODES, median, worst, worstModel));
+        + " the %d models of %d+ nodes (O1): median O2/O1 %.3f, largest %.3f (%s); by CPU time"
+        + " median %.3f, largest %.3f. CPU columns: this thread's CPU time in the same runs.",
+        reps, warmup, ratios.size(), MEDIAN_MIN_NODES, median, worst, worstModel,
+        median(cpuRatios), cpuRatios.stream().mapToDouble(Double::doubleValue).max().orElse(
+            Double.NaN)));
   }
 
   /**
@@ -90,8 +99,10 @@ public final class FusedTargetBenchmark {
 
   /**
    * Median milliseconds of {@code a} and of {@code b}, run alternately (which goes first swaps
-   * every repetition), so that a change in the machine's load during the run hits both alike.
-   * Both are first run {@code warmup} times and for at least {@link #MIN_WARMUP_NANOS}.
+   * every repetition), so that a change in the machine's load during the run hits both alike,
+   * then the medians of the calling thread's CPU time in the same runs (which a loaded machine
+   * disturbs far less than wall time): {@code {wall a, wall b, cpu a, cpu b}}. Both are first
+   * run {@code warmup} times and for at least {@link #MIN_WARMUP_NANOS}.
    */
   static double[] interleaved(int warmup, int reps, Runnable a, Runnable b) {
     long start = System.nanoTime();
@@ -99,17 +110,21 @@ public final class FusedTargetBenchmark {
       a.run();
       b.run();
     }
-    double[] ta = new double[reps];
-    double[] tb = new double[reps];
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    double[][] wall = new double[2][reps];
+    double[][] cpu = new double[2][reps];
     for (int i = 0; i < reps; i++) {
       for (int k = 0; k < 2; k++) {
-        boolean first = (i + k) % 2 == 0;
+        int side = (i + k) % 2;
+        long c0 = mx.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
-        (first ? a : b).run();
-        (first ? ta : tb)[i] = (System.nanoTime() - t0) / 1e6;
+        (side == 0 ? a : b).run();
+        wall[side][i] = (System.nanoTime() - t0) / 1e6;
+        cpu[side][i] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
       }
     }
-    return new double[] {BenchTable.median(ta), BenchTable.median(tb)};
+    return new double[] {BenchTable.median(wall[0]), BenchTable.median(wall[1]),
+        BenchTable.median(cpu[0]), BenchTable.median(cpu[1])};
   }
 
   /** Deletes {@code dir} and the files in it. */

@@ -45,6 +45,7 @@ import dev.convoy.transforms.optimize.fuse.FuseConvAdd;
 import dev.convoy.transforms.optimize.fuse.FuseConvBatchNorm;
 import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseConvOutputAffine;
+import dev.convoy.transforms.optimize.fuse.FuseConcatShuffleSplit;
 import dev.convoy.transforms.optimize.fuse.FuseConvResidual;
 import dev.convoy.transforms.optimize.fuse.FuseConvTransposeAffine;
 import dev.convoy.transforms.optimize.fuse.FuseDepthToSpace;
@@ -203,6 +204,7 @@ public final class PassRegistry {
     addRule(FuseConvOutputAffine.NAME, FuseConvOutputAffine::new);
     addRule(FuseMaxPoolChain.NAME, FuseMaxPoolChain::new);
     addRule(FuseConvResidual.NAME, FuseConvResidual::new);
+    addRule(FuseConcatShuffleSplit.NAME, FuseConcatShuffleSplit::new);
     addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
     addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);
     addRule(FuseQdqConv.NAME, FuseQdqConv::new);

@@ -33,7 +33,8 @@ public final class EndToEndAgreement {
       new Allowance("yolox_nano", "output", 2.5e-4,
           "summation-order ulps (each runtime adds a convolution's terms in its own order, the"
               + " evaluator with one fused multiply-add per term) grown through ~100"
-              + " convolutions; measured max abs 2.10e-4 on seeded inputs"));
+              + " convolutions; measured max abs 1.79e-4 on seeded inputs (2.10e-4 before"
+              + " Sigmoid and SiLU in float32)"));
 
   private EndToEndAgreement() {}
 

@@ -94,6 +94,10 @@ final class BlockedConv {
           Blas.sgemm(mg, len, kdim, wk, g * mg * kdim, kdim, src, srcOff, ldSrc, y, yOff,
               outSize, inner);
         }
+        // The activation over as long a run as lies contiguous: the whole block of output
+        // channels when it spans every position, else each channel's row. Its vector loop then
+        // rarely ends in a scalar tail (7x7 and 14x14 rows would spend half their time there).
+        boolean whole = len == outSize;
         for (int oc = 0; oc < mg; oc++) {
           int dst = yOff + oc * outSize;
           if (bias != null) {
@@ -102,7 +106,12 @@ final class BlockedConv {
           if (res != null) {
             res.addTo(y, dst, len, dst - y0);
           }
-          act.applyTo(y, dst, dst + len);
+          if (!whole) {
+            act.applyTo(y, dst, dst + len);
+          }
+        }
+        if (whole) {
+          act.applyTo(y, yOff, yOff + mg * len);
         }
       }
     });
@@ -204,9 +213,10 @@ final class BlockedConv {
    * convolutions of MobileNet and ShuffleNet), computed directly: per output row, each
    * kernel tap adds a weighted input row (copied to a zero-based buffer so the loop vectorizes)
    * over the output columns whose window lies inside the input. Taps are added in kernel order,
-   * as the im2col product does; then the channel's {@code bias} (may be null), the residual
-   * {@code res} (may be null) and {@code act} on each output row before it is stored. Input and
-   * output start at elements {@code x0} and {@code y0}.
+   * as the im2col product does; then the channel's {@code bias} (may be null) and the residual
+   * {@code res} (may be null) on each output row before it is stored, and {@code act} on the
+   * channel's plane once its rows are done. Input and output start at elements {@code x0} and
+   * {@code y0}.
    */
   static void depthwise(float[] x, int x0, float[] w, float[] y, int y0, int n, int c,
       Conv.Geometry geo, float[] bias, Conv.Residual res, Activation act, Parallel par) {
@@ -248,7 +258,7 @@ final class BlockedConv {
               rows[a] = iy < 0 || iy >= ih ? -1 : plane + iy * iw;
             }
             Stencil.depthwiseRow(x, rows, kh, kw, dw, pw, w, wBase, lo, hi, acc, ow);
-            finishRow(acc, ow, bias, oc, res, act, y, yBase + oy * ow, y0);
+            finishRow(acc, ow, bias, oc, res, y, yBase + oy * ow, y0);
             continue;
           }
           Arrays.fill(acc, 0f);
@@ -277,25 +287,27 @@ final class BlockedConv {
               axpy(w[wBase + a * kw + b], tap, acc, l, h);
             }
           }
-          finishRow(acc, ow, bias, oc, res, act, y, yBase + oy * ow, y0);
+          finishRow(acc, ow, bias, oc, res, y, yBase + oy * ow, y0);
         }
+        // The activation over the channel's whole plane, still in cache, rather than per row:
+        // rows of 7 or 14 columns leave most of a vector loop to its scalar tail.
+        act.applyTo(y, yBase, yBase + oh * ow);
       }
     });
   }
 
   /**
-   * One depthwise output row: its channel's bias, the residual and the activation, then stored
-   * at {@code dst} (output index {@code dst - y0}).
+   * One depthwise output row: its channel's bias and the residual, then stored at {@code dst}
+   * (output index {@code dst - y0}); the activation follows over the whole plane.
    */
   private static void finishRow(float[] acc, int ow, float[] bias, int oc, Conv.Residual res,
-      Activation act, float[] y, int dst, int y0) {
+      float[] y, int dst, int y0) {
     if (bias != null) {
       Conv.addBias(acc, 0, ow, bias[oc]);
     }
     if (res != null) {
       res.addTo(acc, 0, ow, dst - y0);
     }
-    act.applyTo(acc, 0, ow);
     System.arraycopy(acc, 0, y, dst, ow);
   }
 

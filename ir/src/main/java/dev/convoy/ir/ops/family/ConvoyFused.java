@@ -35,7 +35,8 @@ import java.util.List;
  *   <li>{@code FusedMatMul(A, B, bias?)}: numpy MatMul, plus a bias broadcast over the last axis,
  *       then the activation, row by row in one pass over the product.
  *   <li>{@code Gelu(X)} (exact, erf) and {@code LayerNormalization}: the standard ops, for models
- *       whose opset predates them (20 and 17).
+ *       whose opset predates them (20 and 17); LayerNormalization also takes {@code activation}
+ *       and {@code activation_params}, applied to its normalized output.
  *   <li>{@code SkipLayerNormalization(X, skip, gamma, beta?, bias?)}: LayerNormalization over the
  *       last axis of {@code X + skip (+ bias)}; outputs the normalized value, mean, inverse
  *       standard deviation and the sum (ONNX Runtime's signature).
@@ -79,10 +80,12 @@ public final class ConvoyFused implements OpFamily {
     skipLayerNorm(r.op(MICROSOFT, "SkipLayerNormalization", 1));
     r.op(DOMAIN, "Gelu", 1).shape(ShapeFns.sameAsInput(0))
         .kernel(ConvoyFused::gelu);
-    layerNorm(r.op(DOMAIN, "LayerNormalization", 1));
+    layerNorm(r.op(DOMAIN, "LayerNormalization", 1)).attr("activation", "")
+        .attr("activation_params", NO_PARAMS).kernel(ConvoyFused::activatedLayerNorm);
     // ONNX Runtime registers its former contrib LayerNormalization in the ONNX domain for opsets
     // 1 to 16; --onnx-ops ort fusions below opset 17 write it there, as ORT's own fusion does.
-    layerNorm(r.op("", "LayerNormalization", 1));
+    layerNorm(r.op("", "LayerNormalization", 1))
+        .kernel(ctx -> standard("LayerNormalization").kernel().compute(ctx));
     // ONNX Runtime's QuickGelu, x * Sigmoid(alpha * x): the SiLU/Swish of --onnx-ops ort.
     r.op(MICROSOFT, "QuickGelu", 1).attr("alpha", 1.702f).shape(ShapeFns.sameAsInput(0))
         .kernel(ctx -> {
@@ -115,10 +118,9 @@ public final class ConvoyFused implements OpFamily {
         .attr("transB", 0L).shape(ctx -> standard("Gemm").shapeFn().infer(ctx));
   }
 
-  private static void layerNorm(OpDef.Builder b) {
-    b.inputs(2, 3).outputs(1, 3).attr("axis", -1L).attr("epsilon", 1e-5f).attr("stash_type", 1L)
-        .shape(ctx -> standard("LayerNormalization").shapeFn().infer(ctx))
-        .kernel(ctx -> standard("LayerNormalization").kernel().compute(ctx));
+  private static OpDef.Builder layerNorm(OpDef.Builder b) {
+    return b.inputs(2, 3).outputs(1, 3).attr("axis", -1L).attr("epsilon", 1e-5f)
+        .attr("stash_type", 1L).shape(ctx -> standard("LayerNormalization").shapeFn().infer(ctx));
   }
 
   /** GELU written straight into the output (float32); other element types mapped into a copy. */
@@ -146,6 +148,17 @@ public final class ConvoyFused implements OpFamily {
 
   private static List<RuntimeValue> fusedConv(KernelContext ctx, Activation act) {
     return Kernels.one(Conv.conv(ctx, act));
+  }
+
+  /**
+   * The standard LayerNormalization, then the activation on its normalized output (the mean and
+   * inverse deviation outputs are the standard op's): a float32 output, this kernel's own, in
+   * place while it is in cache.
+   */
+  private static List<RuntimeValue> activatedLayerNorm(KernelContext ctx) {
+    List<RuntimeValue> out = new ArrayList<>(standard("LayerNormalization").kernel().compute(ctx));
+    out.set(0, Activation.of(ctx).apply((NdArray) out.get(0)));
+    return out;
   }
 
   private static List<RuntimeValue> fusedGemm(KernelContext ctx, Activation act) {

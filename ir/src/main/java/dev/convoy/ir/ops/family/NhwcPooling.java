@@ -176,12 +176,36 @@ public final class NhwcPooling implements OpFamily {
     float[] y = (float[]) out.array();
     int y0 = out.offset();
     if ((long) ih * kw + (long) oh * kh >= (long) oh * kh * kw) {
+      // Output columns whose windows lie inside the row (all kw taps): the same taps shifted.
+      int full0 = 0;
+      while (full0 < ow && cols[full0].length < kw) {
+        full0++;
+      }
+      int full1 = full0;
+      while (full1 < ow && cols[full1].length == kw) {
+        full1++;
+      }
+      int first = full0;
+      int end = full1;
+      int step = (int) g.strides()[1] * c;
       par.forRange(n * oh, (long) ow * kh * kw * c, (from, to) -> {
         int[] offs = new int[kh * kw];
         for (int row = from; row < to; row++) {
           int img = row / oh;
           int[] rs = rows[row % oh];
           for (int ox = 0; ox < ow; ox++) {
+            if (ox == first && end > first) {
+              int t = 0;
+              for (int iy : rs) {
+                for (int ix : cols[ox]) {
+                  offs[t++] = (iy * iw + ix - cols[ox][0]) * c;
+                }
+              }
+              ChannelMax.maxRun(xs, x0 + (img * ih * iw + cols[ox][0]) * c, step, offs, t, y,
+                  y0 + (row * ow + ox) * c, c, end - first);
+              ox = end - 1;
+              continue;
+            }
             int t = 0;
             for (int iy : rs) {
               for (int ix : cols[ox]) {

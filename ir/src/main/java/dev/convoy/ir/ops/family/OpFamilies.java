@@ -46,6 +46,7 @@ public final class OpFamilies {
         new Training(),
         new ConvoyFused(),
         new ChainedMaxPool(),
+        new ConcatShuffleSplit(),
         new ConvoyAttention(),
         new NhwcConv(),
         new NhwcPooling(),

@@ -15,6 +15,7 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -181,6 +182,13 @@ public final class Reduce implements OpFamily {
     if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN) && trailing(reduced)) {
       return NdArray.wrap(t, outDims, sumRows(x, outSize, (int) count, kind == Kind.MEAN));
     }
+    int innerFrom = blockEnd(reduced);
+    if (t == DType.FLOAT && (kind == Kind.SUM || kind == Kind.MEAN) && innerFrom > 0
+        && outSize > 0) {
+      int inner = NdArray.checkedSize(Arrays.copyOfRange(inDims, innerFrom, rank));
+      return NdArray.wrap(t, outDims,
+          sumBlocks(x, outSize / inner, (int) count, inner, kind == Kind.MEAN));
+    }
     boolean single = t == DType.FLOAT || t == DType.FLOAT16 || t == DType.BFLOAT16;
     double[] acc = reduceDoubles(x.toDoubles(), kind, single, inDims, operands, outSize, count);
     return NdArray.fromDoubles(t, outDims, acc);
@@ -198,6 +206,56 @@ public final class Reduce implements OpFamily {
       }
     }
     return true;
+  }
+
+  /**
+   * Where the axes after one contiguous block of reduced axes start (a channels-last tensor's
+   * spatial mean, axes 1 and 2 of [N, H, W, C], has the channels after it), or -1 when the
+   * reduced axes are not one block followed by kept ones.
+   */
+  private static int blockEnd(boolean[] reduced) {
+    int i = 0;
+    while (i < reduced.length && !reduced[i]) {
+      i++;
+    }
+    while (i < reduced.length && reduced[i]) {
+      i++;
+    }
+    int end = i;
+    for (; i < reduced.length; i++) {
+      if (reduced[i]) {
+        return -1;
+      }
+    }
+    return end < reduced.length ? end : -1;
+  }
+
+  /**
+   * The float32 sums (means with {@code mean}) over a block of reduced axes with {@code inner}
+   * kept elements after it: for each of {@code outer} groups, the sum of {@code len} contiguous
+   * runs of {@code inner}, element by element in the order {@link #reduceDoubles} adds them
+   * (rounded to float at every step, as it does for a float32 tensor), so the same values without
+   * widening the tensor to doubles, and a loop over the inner elements the JIT vectorizes.
+   */
+  private static float[] sumBlocks(NdArray x, int outer, int len, int inner, boolean mean) {
+    float[] v = (float[]) x.array();
+    int off = x.offset();
+    float[] out = new float[outer * inner];
+    for (int o = 0; o < outer; o++) {
+      int dst = o * inner;
+      for (int p = 0; p < len; p++) {
+        int src = off + (o * len + p) * inner;
+        for (int i = 0; i < inner; i++) {
+          out[dst + i] += v[src + i];
+        }
+      }
+      if (mean) {
+        for (int i = 0; i < inner; i++) {
+          out[dst + i] = (float) ((double) out[dst + i] / len);
+        }
+      }
+    }
+    return out;
   }
 
   /**

@@ -28,6 +28,22 @@ public final class ChannelMax {
     }
   }
 
+  /**
+   * {@link #max} from the first tap for {@code count} output pixels in a row whose windows are
+   * the same taps shifted: pixel {@code q} reads {@code x[xo + q * step + offs[t] + j]} and writes
+   * {@code y[yo + q * c + j]}. One call per run of a row's interior windows rather than per pixel.
+   */
+  public static void maxRun(float[] x, int xo, int step, int[] offs, int n, float[] y, int yo,
+      int c, int count) {
+    if (VECTOR) {
+      VectorChannelMax.maxRun(x, xo, step, offs, n, y, yo, c, count);
+    } else {
+      for (int q = 0; q < count; q++) {
+        scalarMax(x, xo + q * step, offs, n, false, y, yo + q * c, c);
+      }
+    }
+  }
+
   /** {@code y[yo + j] = x[xo + j]} where that is NaN, for {@code j < c}. */
   public static void firstNaN(float[] x, int xo, float[] y, int yo, int c) {
     if (VECTOR) {

@@ -3,40 +3,74 @@ package dev.convoy.ir.ops.runtime;
 /**
  * Float32 activations built on the exponential, the costliest element-wise kernels of CNNs with
  * SiLU (YOLO-style models spend more time in Sigmoid than in Conv), GELU through its error
- * function, and ReLU: each value is computed in double and rounded once (GELU in float32 within
- * a few ulps, see {@link #gelu}), on the Vector API where the JVM has it ({@link VectorExp}) and
+ * function, and ReLU: in float32 within a few ulps (see {@link #sigmoidFloat}, {@link #gelu}),
+ * without branches, on the Vector API where the JVM has it ({@link VectorExp}) and
  * in scalar loops otherwise. Input and output may be the same range (in place).
  */
 public final class ExpKernels {
   private ExpKernels() {}
 
-  /** {@code o[io + i] = (float) (1 / (1 + exp(-a[ia + i])))} for i in {@code [0, n)}. */
+  /**
+   * {@code o[io + i] = sigmoid(a[ia + i])} for i in {@code [0, n)}, in float32 within 2 ulps of
+   * the double formula rounded ({@link #sigmoidFloat}).
+   */
   public static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
-    int i = 0;
-    if (Blas.vectorized()) {
-      i = n / VectorExp.LANES * VectorExp.LANES;
-      VectorExp.sigmoid(a, ia, o, io, i);
-    }
+    int i = Blas.vectorized() ? VectorExp.sigmoid(a, ia, o, io, n, false) : 0;
     for (; i < n; i++) {
-      o[io + i] = (float) (1 / (1 + Math.exp(-(double) a[ia + i])));
+      o[io + i] = sigmoidFloat(a[ia + i]);
     }
   }
 
   /**
-   * {@code o[io + i] = (float) (x * (float) sigmoid(x))} with {@code x = a[ia + i]}: SiLU as the
-   * two unfused ops compute it, the sigmoid rounded to float before the product.
+   * {@code o[io + i] = x * sigmoid(x)} with {@code x = a[ia + i]}: SiLU as the two unfused ops
+   * compute it, the float32 sigmoid ({@link #sigmoidFloat}) times x, rounded.
    */
   public static void swish(float[] a, int ia, float[] o, int io, int n) {
-    int i = 0;
-    if (Blas.vectorized()) {
-      i = n / VectorExp.LANES * VectorExp.LANES;
-      VectorExp.swish(a, ia, o, io, i);
-    }
+    int i = Blas.vectorized() ? VectorExp.sigmoid(a, ia, o, io, n, true) : 0;
     for (; i < n; i++) {
-      double v = a[ia + i];
-      o[io + i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
+      float x = a[ia + i];
+      o[io + i] = x * sigmoidFloat(x);
     }
   }
+
+  /**
+   * The logistic function {@code 1 / (1 + exp(-x))} in float32, within 2 ulps of the double
+   * formula rounded where that is a normal float (every third float checked; in the tail below
+   * about -87.3, where it is subnormal, within 1e-38), without branches, so that {@link VectorExp} computes it lane
+   * by lane with the same bits. {@code exp(t)}, {@code t = -x} clamped to [-80, 88] (outside it
+   * the result rounds to 1, or is subnormal), is {@link #erfFloat}'s exponential: a degree-6
+   * polynomial after reduction by a multiple of ln 2, the power of two put in the exponent bits;
+   * then one division. Below -104 (where the exact value rounds to 0) the result is 0, so that
+   * SiLU of -inf is NaN as Sigmoid then Mul give. NaN stays NaN. The double formula it replaces
+   * (SVML's double exponential, 1 ns a value) was most of yolox_nano's SiLU convolutions' time.
+   */
+  public static float sigmoidFloat(float x) {
+    float s = 1f / (expFloat(Math.min(Math.max(-x, SIGMOID_T_MIN), SIGMOID_T_MAX)) + 1f);
+    return x < SIGMOID_ZERO_BELOW ? 0f : s;
+  }
+
+  /**
+   * {@code exp(t)} in float32 for t within [-87, 88] (no subnormal or infinite power of two): t
+   * reduced by the nearest multiple n of ln 2, a degree-6 polynomial of the rest, times 2^n put in
+   * the exponent bits, with fused multiply-adds. {@link VectorExp} writes the same operations out
+   * lane by lane in its loops.
+   */
+  static float expFloat(float t) {
+    float k = Math.fma(t, LOG2E_F, ROUND_MAGIC);
+    float nk = k - ROUND_MAGIC;
+    float f = Math.fma(nk, MINUS_LN2_HI, t);
+    f = Math.fma(nk, MINUS_LN2_LO, f);
+    float y = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(EXP_0, f, EXP_1), f, EXP_2),
+        f, EXP_3), f, EXP_4), f, 1f), f, 1f);
+    return y * Float.intBitsToFloat((Float.floatToRawIntBits(k) - ROUND_MAGIC_BITS + 127) << 23);
+  }
+
+  /** Where {@code exp(t)} is below half an ulp of 1 (the sigmoid rounds to 1) with no subnormal. */
+  static final float SIGMOID_T_MIN = -80f;
+  /** The largest t whose {@code exp(t)} and power of two stay finite. */
+  static final float SIGMOID_T_MAX = 88f;
+  /** Below this the exact sigmoid is under half the smallest subnormal float. */
+  static final float SIGMOID_ZERO_BELOW = -104f;
 
   /**
    * {@code o[io + i] = x < 0 ? 0 : x} with {@code x = a[ia + i]} (ONNX Runtime's ReLU: -0 and NaN
@@ -78,11 +112,11 @@ public final class ExpKernels {
   }
 
   /**
-   * The shortest range {@link #gelu} takes through the Vector API. Its large vector loop runs
-   * boxed (many times slower than the scalar loop) until C2 compiles it, which a run on the
-   * loaded machine saw 12 s in with the loop called row by row (tiny_vit's FusedMatMul epilogue,
-   * 256 values a call); a whole tensor (the GELU op) gets there within a few calls. Rows take
-   * the scalar twin, which gives the same bits.
+   * The shortest range {@link #gelu} takes through the Vector API. The vector code runs boxed
+   * (many times slower than the scalar loop) until C2 compiles it, which a session-5 run on the
+   * loaded machine saw 12 s in with rows of tiny_vit's FusedMatMul epilogue (256 values a call);
+   * rows take the scalar twin, which gives the same bits. (A whole tensor per call was no faster
+   * to compile: see {@link VectorExp#gelu}.)
    */
   static final int GELU_VECTOR_MIN = 4096;
 
@@ -107,15 +141,7 @@ public final class ExpKernels {
     float c = Math.min(ax, ERF_CLAMP);
     float q = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(ERF_B0, c, ERF_B1), c,
         ERF_B2), c, ERF_B3), c, ERF_B4), c, ERF_B5), c, ERF_B6);
-    float t = -Math.fma(q, c, c);
-    float k = Math.fma(t, LOG2E_F, ROUND_MAGIC);
-    float nk = k - ROUND_MAGIC;
-    float f = Math.fma(nk, MINUS_LN2_HI, t);
-    f = Math.fma(nk, MINUS_LN2_LO, f);
-    float y = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(EXP_0, f, EXP_1), f, EXP_2),
-        f, EXP_3), f, EXP_4), f, 1f), f, 1f);
-    float big = 1f - y * Float.intBitsToFloat(
-        (Float.floatToRawIntBits(k) - ROUND_MAGIC_BITS + 127) << 23);
+    float big = 1f - expFloat(-Math.fma(q, c, c));
     return Math.copySign(ax > ERF_SPLIT ? big : small, x);
   }
 

@@ -36,6 +36,34 @@ final class VectorChannelMax {
     }
   }
 
+  /**
+   * As {@link ChannelMax#maxRun}: per pixel, {@link #max} from the first tap. The taps' vectors of
+   * a narrow channel count (one or two vectors: the second ending at {@code c}) stay in the loop.
+   */
+  static void maxRun(float[] x, int xo, int step, int[] offs, int n, float[] y, int yo, int c,
+      int count) {
+    if (c < L || c > 2 * L || n == 0) {
+      for (int q = 0; q < count; q++) {
+        max(x, xo + q * step, offs, n, false, y, yo + q * c, c);
+      }
+      return;
+    }
+    int hi = c - L;
+    for (int q = 0; q < count; q++) {
+      int xq = xo + q * step;
+      FloatVector lo = FloatVector.fromArray(S, x, xq + offs[0]);
+      FloatVector up = FloatVector.fromArray(S, x, xq + offs[0] + hi);
+      for (int t = 1; t < n; t++) {
+        FloatVector v = FloatVector.fromArray(S, x, xq + offs[t]);
+        lo = lo.blend(v, v.compare(VectorOperators.GT, lo));
+        FloatVector w = FloatVector.fromArray(S, x, xq + offs[t] + hi);
+        up = up.blend(w, w.compare(VectorOperators.GT, up));
+      }
+      lo.intoArray(y, yo + q * c);
+      up.intoArray(y, yo + q * c + hi);
+    }
+  }
+
   static void firstNaN(float[] x, int xo, float[] y, int yo, int c) {
     int j = 0;
     for (; j + L <= c; j += L) {
@@ -50,7 +78,9 @@ final class VectorChannelMax {
 
   private static void nanVector(float[] x, int xo, float[] y, int yo, int j) {
     FloatVector v = FloatVector.fromArray(S, x, xo + j);
-    FloatVector.fromArray(S, y, yo + j).blend(v, v.test(VectorOperators.IS_NAN))
+    // NaN is the value unequal to itself: a float compare, where test(IS_NAN) casts an int mask
+    // (a boxed fallback under JDK 17's C2).
+    FloatVector.fromArray(S, y, yo + j).blend(v, v.compare(VectorOperators.NE, v))
         .intoArray(y, yo + j);
   }
 }

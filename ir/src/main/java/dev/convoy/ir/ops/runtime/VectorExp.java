@@ -1,58 +1,49 @@
 package dev.convoy.ir.ops.runtime;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link ExpKernels} on the JDK's Vector API: floats widened to double lanes, the double
- * exponential of the vector library (SVML on x86, accurate to an ulp as {@link Math#exp} is),
- * then rounded back; GELU in float32 lanes, the same operations as {@link ExpKernels#erfFloat}.
- * Loaded only when {@link Blas#vectorized()} holds.
+ * {@link ExpKernels} on the JDK's Vector API, in float32 lanes of the preferred species only (a
+ * second float species, as a half-width one for widening to doubles, made the JDK's shared call
+ * sites polymorphic and failed the store intrinsic in every other kernel compiled after it:
+ * yolox_nano's NHWC GEMM tiles ran 7x slower): the sigmoid and GELU by the same operations as
+ * {@link ExpKernels#sigmoidFloat} and {@link ExpKernels#erfFloat}, so both paths give the same
+ * bits. Loaded only when {@link Blas#vectorized()} holds.
  */
 final class VectorExp {
-  private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-  /** Floats in as many lanes as {@link #D} has. */
-  private static final VectorSpecies<Float> F =
-      FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(D.vectorBitSize() / 2));
-  static final int LANES = D.length();
-
   private VectorExp() {}
 
-  private static DoubleVector widen(float[] a, int i) {
-    return (DoubleVector) FloatVector.fromArray(F, a, i).convertShape(VectorOperators.F2D, D, 0);
-  }
-
-  private static FloatVector narrow(DoubleVector v) {
-    return (FloatVector) v.convertShape(VectorOperators.D2F, F, 0);
-  }
-
-  /** {@code 1 / (1 + exp(-x))} in double, rounded. */
-  private static DoubleVector sigmoid(DoubleVector x) {
-    DoubleVector one = DoubleVector.broadcast(D, 1.0);
-    return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
-  }
-
-  /** As {@link ExpKernels#sigmoid} for {@code n} a multiple of {@link #LANES}. */
-  static void sigmoid(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i += LANES) {
-      narrow(sigmoid(widen(a, ia + i))).intoArray(o, io + i);
-    }
-  }
-
-  /** As {@link ExpKernels#swish} for {@code n} a multiple of {@link #LANES}. */
-  static void swish(float[] a, int ia, float[] o, int io, int n) {
-    for (int i = 0; i < n; i += LANES) {
-      DoubleVector x = widen(a, ia + i);
-      DoubleVector s = (DoubleVector) narrow(sigmoid(x))
-          .convertShape(VectorOperators.F2D, D, 0);
-      narrow(x.mul(s)).intoArray(o, io + i);
-    }
-  }
-
   private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+
+  /**
+   * As {@link ExpKernels#sigmoid} ({@code swish} false) or {@link ExpKernels#swish}, the same
+   * operations as {@link ExpKernels#sigmoidFloat} lane by lane; returns how many leading elements
+   * it wrote (whole vectors).
+   */
+  static int sigmoid(float[] a, int ia, float[] o, int io, int n, boolean swish) {
+    int end = n / FS.length() * FS.length();
+    FloatVector zero = FloatVector.zero(FS);
+    for (int i = 0; i < end; i += FS.length()) {
+      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
+      FloatVector t = x.neg().max(ExpKernels.SIGMOID_T_MIN).min(ExpKernels.SIGMOID_T_MAX);
+      FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
+      FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
+      FloatVector f = nk.fma(LN2_HI, t);
+      f = nk.fma(LN2_LO, f);
+      FloatVector y =
+          EXP_0.fma(f, EXP_1).fma(f, EXP_2).fma(f, EXP_3).fma(f, EXP_4).fma(f, ONE).fma(f, ONE);
+      FloatVector scale = k.reinterpretAsInts()
+          .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+          .reinterpretAsFloats();
+      FloatVector s = ONE.div(y.mul(scale).add(ONE));
+      s = s.blend(zero, x.lt(ExpKernels.SIGMOID_ZERO_BELOW));
+      (swish ? x.mul(s) : s).intoArray(o, io + i);
+    }
+    return end;
+  }
 
   /** As {@link ExpKernels#relu}; returns how many leading elements it wrote (whole vectors). */
   static int relu(float[] a, int ia, float[] o, int io, int n) {
@@ -76,7 +67,11 @@ final class VectorExp {
       FloatVector x = FloatVector.fromArray(FS, a, ia + i);
       FloatVector r = x.max(0f).min(hi);
       if (keepNegativeZero) {
-        r = r.blend(x, x.eq(0f).and(x.test(VectorOperators.IS_NEGATIVE)));
+        // -0 is the one float whose bits are Integer.MIN_VALUE, compared as ints: the float
+        // mask of test(IS_NEGATIVE) is an int mask cast, which JDK 17 ran through its boxed
+        // fallback in mobilenet_v2's profile (steady state 0.13 -> 0.10 ns a value).
+        IntVector xi = x.reinterpretAsInts();
+        r = r.reinterpretAsInts().blend(xi, xi.eq(Integer.MIN_VALUE)).reinterpretAsFloats();
       }
       r.intoArray(o, io + i);
     }
@@ -84,59 +79,81 @@ final class VectorExp {
   }
 
   /**
-   * As {@link ExpKernels#gelu}; returns how many leading elements it wrote (whole vectors). The
-   * erf is written out in the loop with its constants hoisted, so that no vector crosses a call.
+   * GELU's and the exponential's constants (the sigmoid uses the latter too), each in every lane
+   * (created once: a broadcast allocates until C2).
+   */
+  private static final FloatVector ERF_S0 = bc(ExpKernels.ERF_S0);
+  private static final FloatVector ERF_S1 = bc(ExpKernels.ERF_S1);
+  private static final FloatVector ERF_S2 = bc(ExpKernels.ERF_S2);
+  private static final FloatVector ERF_S3 = bc(ExpKernels.ERF_S3);
+  private static final FloatVector ERF_S4 = bc(ExpKernels.ERF_S4);
+  private static final FloatVector ERF_S5 = bc(ExpKernels.ERF_S5);
+  private static final FloatVector ERF_B0 = bc(ExpKernels.ERF_B0);
+  private static final FloatVector ERF_B1 = bc(ExpKernels.ERF_B1);
+  private static final FloatVector ERF_B2 = bc(ExpKernels.ERF_B2);
+  private static final FloatVector ERF_B3 = bc(ExpKernels.ERF_B3);
+  private static final FloatVector ERF_B4 = bc(ExpKernels.ERF_B4);
+  private static final FloatVector ERF_B5 = bc(ExpKernels.ERF_B5);
+  private static final FloatVector ERF_B6 = bc(ExpKernels.ERF_B6);
+  private static final FloatVector LN2_HI = bc(ExpKernels.MINUS_LN2_HI);
+  private static final FloatVector LN2_LO = bc(ExpKernels.MINUS_LN2_LO);
+  private static final FloatVector EXP_0 = bc(ExpKernels.EXP_0);
+  private static final FloatVector EXP_1 = bc(ExpKernels.EXP_1);
+  private static final FloatVector EXP_2 = bc(ExpKernels.EXP_2);
+  private static final FloatVector EXP_3 = bc(ExpKernels.EXP_3);
+  private static final FloatVector EXP_4 = bc(ExpKernels.EXP_4);
+  private static final FloatVector ONE = bc(1f);
+
+  /**
+   * As {@link ExpKernels#gelu}; returns how many leading elements it wrote (whole vectors). One
+   * call of {@link #geluVector} per vector: HotSpot compiles a method with C2 once its call
+   * count (or, much later, its loop back-edge count) passes a threshold that a busy C2 queue
+   * multiplies, and until then every Vector API operation allocates, at some 1 us per element.
+   * One call per whole tensor (six per all-minilm run, 1536 vectors each) left this loop boxed
+   * for 25 runs, the O2 .cvy at 12 ms against 3.6 ms after; one call per vector gets there
+   * soonest (a loop of 16 vectors per call needed twice as many runs alone), for a call per 16
+   * floats once compiled (about 0.03 ms of all-minilm's 3.5).
    */
   static int gelu(float[] a, int ia, float[] o, int io, int n) {
     int end = n / FS.length() * FS.length();
-    FloatVector s0 = bc(ExpKernels.ERF_S0);
-    FloatVector s1 = bc(ExpKernels.ERF_S1);
-    FloatVector s2 = bc(ExpKernels.ERF_S2);
-    FloatVector s3 = bc(ExpKernels.ERF_S3);
-    FloatVector s4 = bc(ExpKernels.ERF_S4);
-    FloatVector s5 = bc(ExpKernels.ERF_S5);
-    FloatVector b0 = bc(ExpKernels.ERF_B0);
-    FloatVector b1 = bc(ExpKernels.ERF_B1);
-    FloatVector b2 = bc(ExpKernels.ERF_B2);
-    FloatVector b3 = bc(ExpKernels.ERF_B3);
-    FloatVector b4 = bc(ExpKernels.ERF_B4);
-    FloatVector b5 = bc(ExpKernels.ERF_B5);
-    FloatVector b6 = bc(ExpKernels.ERF_B6);
-    FloatVector ln2Hi = bc(ExpKernels.MINUS_LN2_HI);
-    FloatVector ln2Lo = bc(ExpKernels.MINUS_LN2_LO);
-    FloatVector e0 = bc(ExpKernels.EXP_0);
-    FloatVector e1 = bc(ExpKernels.EXP_1);
-    FloatVector e2 = bc(ExpKernels.EXP_2);
-    FloatVector e3 = bc(ExpKernels.EXP_3);
-    FloatVector e4 = bc(ExpKernels.EXP_4);
-    FloatVector one = bc(1f);
     for (int i = 0; i < end; i += FS.length()) {
-      FloatVector x = FloatVector.fromArray(FS, a, ia + i);
-      // erf(g) with g = x / sqrt 2, as ExpKernels.erfFloat computes it.
-      FloatVector g = x.mul(ExpKernels.FRAC_1_SQRT2);
-      FloatVector ax = g.abs();
-      FloatVector s = ax.mul(ax);
-      FloatVector small = s0.fma(s, s1).fma(s, s2).fma(s, s3).fma(s, s4).fma(s, s5);
-      small = small.fma(ax, ax);
-      FloatVector c = ax.min(ExpKernels.ERF_CLAMP);
-      FloatVector q = b0.fma(c, b1).fma(c, b2).fma(c, b3).fma(c, b4).fma(c, b5).fma(c, b6);
-      FloatVector t = q.fma(c, c).neg();
-      FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
-      FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
-      FloatVector f = nk.fma(ln2Hi, t);
-      f = nk.fma(ln2Lo, f);
-      FloatVector y = e0.fma(f, e1).fma(f, e2).fma(f, e3).fma(f, e4).fma(f, one).fma(f, one);
-      FloatVector scale = k.reinterpretAsInts()
-          .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
-          .reinterpretAsFloats();
-      FloatVector big = one.sub(y.mul(scale));
-      FloatVector r = small.blend(big, ax.compare(VectorOperators.GT, ExpKernels.ERF_SPLIT));
-      // copySign: the magnitude's bits with g's sign bit.
-      FloatVector erf = r.abs().reinterpretAsInts()
-          .or(g.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
-      x.mul(0.5f).mul(erf.add(1f)).intoArray(o, io + i);
+      geluVector(a, ia + i, o, io + i);
     }
     return end;
+  }
+
+  /**
+   * {@link #gelu} of the vector at {@code a[ia]} into {@code o[io]}, the erf written out so that
+   * no vector crosses a call.
+   */
+  private static void geluVector(float[] a, int ia, float[] o, int io) {
+    FloatVector x = FloatVector.fromArray(FS, a, ia);
+    // erf(g) with g = x / sqrt 2, as ExpKernels.erfFloat computes it.
+    FloatVector g = x.mul(ExpKernels.FRAC_1_SQRT2);
+    FloatVector ax = g.abs();
+    FloatVector s = ax.mul(ax);
+    FloatVector small =
+        ERF_S0.fma(s, ERF_S1).fma(s, ERF_S2).fma(s, ERF_S3).fma(s, ERF_S4).fma(s, ERF_S5);
+    small = small.fma(ax, ax);
+    FloatVector c = ax.min(ExpKernels.ERF_CLAMP);
+    FloatVector q = ERF_B0.fma(c, ERF_B1).fma(c, ERF_B2).fma(c, ERF_B3).fma(c, ERF_B4)
+        .fma(c, ERF_B5).fma(c, ERF_B6);
+    FloatVector t = q.fma(c, c).neg();
+    FloatVector k = t.fma(ExpKernels.LOG2E_F, ExpKernels.ROUND_MAGIC);
+    FloatVector nk = k.sub(ExpKernels.ROUND_MAGIC);
+    FloatVector f = nk.fma(LN2_HI, t);
+    f = nk.fma(LN2_LO, f);
+    FloatVector y =
+        EXP_0.fma(f, EXP_1).fma(f, EXP_2).fma(f, EXP_3).fma(f, EXP_4).fma(f, ONE).fma(f, ONE);
+    FloatVector scale = k.reinterpretAsInts()
+        .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+        .reinterpretAsFloats();
+    FloatVector big = ONE.sub(y.mul(scale));
+    FloatVector r = small.blend(big, ax.compare(VectorOperators.GT, ExpKernels.ERF_SPLIT));
+    // copySign: the magnitude's bits with g's sign bit.
+    FloatVector erf = r.abs().reinterpretAsInts()
+        .or(g.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
+    x.mul(0.5f).mul(erf.add(1f)).intoArray(o, io);
   }
 
   private static FloatVector bc(float v) {

@@ -25,6 +25,8 @@ final class VectorNhwc {
   private static final boolean TALL = L >= 16;
   /** Output channels per panel, {@link NhwcGemm#PANEL}: four vectors. */
   private static final int P = 4 * L;
+  /** The bias of a product without one, and of tiles stored into the padded tile. */
+  private static final float[] NO_BIAS = new float[P];
 
   private VectorNhwc() {}
 
@@ -33,11 +35,14 @@ final class VectorNhwc {
   }
 
   /**
-   * As {@link NhwcGemm#multiply}. A register tile is stored whole into the zero-padded tile
-   * {@code ct} (up to {@value #TALL_ROWS} rows of one panel) and the epilogue moves its valid
-   * columns, plus the bias, into y: no vector crosses a method boundary and the kernels have no
-   * branches, so C2 keeps them intrinsified (a helper taking vectors boxed them whenever it was not
-   * inlined). Panels of one or two vectors take {@value #TALL_ROWS} rows per tile where the
+   * As {@link NhwcGemm#multiply}. A register tile of a whole panel (every column an output
+   * channel) is stored, plus the bias, straight into y; one of a partial panel (its last vector
+   * zero-padded) whole into the tile {@code ct} (up to {@value #TALL_ROWS} rows), from which the
+   * epilogue moves its valid columns, plus the bias, into y (the round trip through ct was a
+   * fifth of a short product's time, as a pointwise convolution over 16-24 input channels). No
+   * vector crosses a method boundary and the kernels
+   * have no branches, so C2 keeps them intrinsified (a helper taking vectors boxed them whenever it
+   * was not inlined). Panels of one or two vectors take {@value #TALL_ROWS} rows per tile where the
    * machine has the registers for it: four rows give them only four or eight independent
    * accumulators, fewer than the fused multiply-add's latency times its throughput, so the
    * narrow panels (16-32 output channels) ran at two thirds of the wide ones' speed.
@@ -53,50 +58,81 @@ final class VectorNhwc {
       int valid = Math.min(width, w.mg() - j0);
       int panel = g * k * w.mgPad() + j0 * k;
       int b0 = g * w.mg() + j0;
+      // A whole panel goes straight into y with its bias added in registers (no bias: zeros, and
+      // a sum that starts from +0 is never -0, so adding +0 changes no bit); a partial one (its
+      // last vector zero-padded) through ct and store.
+      boolean whole = valid == width;
+      float[] out = whole ? y : ct;
+      int ldo = whole ? ldy : P;
+      float[] bz = whole && bias != null ? bias : NO_BIAS;
+      int bi = whole && bias != null ? b0 : 0;
       int r = 0;
       if (TALL && nv <= 2) {
         for (; r + TALL_ROWS <= rows; r += TALL_ROWS) {
           int ar = aOff + r * lda;
+          int o0 = whole ? yOff + r * ldy + j0 : 0;
           if (nv == 2) {
-            tile8x2(a, ar, lda, k, bp, panel, ct);
+            tile8x2(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
           } else {
-            tile8x1(a, ar, lda, k, bp, panel, ct);
+            tile8x1(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
           }
-          store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+          if (!whole) {
+            store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+          }
         }
       }
       for (; r < rows; r += TILE_ROWS) {
         int tr = Math.min(TILE_ROWS, rows - r);
         int ar = aOff + r * lda;
+        int o0 = whole ? yOff + r * ldy + j0 : 0;
         if (tr < TILE_ROWS) {
           tail(a, ar, lda, tr, k, bp, panel, nv, ct);
-        } else if (nv == 4) {
-          tile4x4(a, ar, lda, k, bp, panel, ct);
-        } else if (nv == 3) {
-          tile4x3(a, ar, lda, k, bp, panel, ct);
-        } else if (nv == 2) {
-          tile4x2(a, ar, lda, k, bp, panel, ct);
-        } else {
-          tile4x1(a, ar, lda, k, bp, panel, ct);
+          store(ct, tr, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+          continue;
         }
-        store(ct, tr, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+        if (nv == 4) {
+          tile4x4(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
+        } else if (nv == 3) {
+          tile4x3(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
+        } else if (nv == 2) {
+          tile4x2(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
+        } else {
+          tile4x1(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
+        }
+        if (!whole) {
+          store(ct, tr, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+        }
       }
     }
   }
 
-  /** Rows {@code [0, rows)} of the tile {@code ct}, their first {@code valid} columns plus bias. */
+  /**
+   * Rows {@code [0, rows)} of the tile {@code ct}, their first {@code valid} columns plus bias.
+   * Columns past the last whole vector are stored as the vector ending at {@code valid} (its
+   * overlap with the previous vector is the same sums again) when there is one, else one by one.
+   */
   private static void store(float[] ct, int rows, int valid, float[] bias, int b0, float[] y,
       int dst0, int ldy) {
+    int whole = valid / L * L;
+    int last = valid >= L && whole < valid ? valid - L : -1;
     for (int i = 0; i < rows; i++) {
       int src = i * P;
       int dst = dst0 + i * ldy;
       int j = 0;
-      for (; j + L <= valid; j += L) {
+      for (; j < whole; j += L) {
         FloatVector c = FloatVector.fromArray(S, ct, src + j);
         if (bias != null) {
           c = c.add(FloatVector.fromArray(S, bias, b0 + j));
         }
         c.intoArray(y, dst + j);
+      }
+      if (last >= 0) {
+        FloatVector c = FloatVector.fromArray(S, ct, src + last);
+        if (bias != null) {
+          c = c.add(FloatVector.fromArray(S, bias, b0 + last));
+        }
+        c.intoArray(y, dst + last);
+        continue;
       }
       for (; j < valid; j++) {
         y[dst + j] = bias == null ? ct[src + j] : ct[src + j] + bias[b0 + j];
@@ -121,7 +157,7 @@ final class VectorNhwc {
   }
 
   private static void tile4x1(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] ct) {
+      float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c10 = c00;
     FloatVector c20 = c00;
@@ -138,14 +174,15 @@ final class VectorNhwc {
       FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
       c30 = a3.fma(b0, c30);
     }
-    c00.intoArray(ct, 0);
-    c10.intoArray(ct, P);
-    c20.intoArray(ct, 2 * P);
-    c30.intoArray(ct, 3 * P);
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    c00.add(bv0).intoArray(out, o0);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
   }
 
   private static void tile4x2(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] ct) {
+      float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c10 = c00;
@@ -171,18 +208,20 @@ final class VectorNhwc {
       c30 = a3.fma(b0, c30);
       c31 = a3.fma(b1, c31);
     }
-    c00.intoArray(ct, 0);
-    c01.intoArray(ct, L);
-    c10.intoArray(ct, P);
-    c11.intoArray(ct, P + L);
-    c20.intoArray(ct, 2 * P);
-    c21.intoArray(ct, 2 * P + L);
-    c30.intoArray(ct, 3 * P);
-    c31.intoArray(ct, 3 * P + L);
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    FloatVector bv1 = FloatVector.fromArray(S, bias, bi + L);
+    c00.add(bv0).intoArray(out, o0);
+    c01.add(bv1).intoArray(out, o0 + L);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c11.add(bv1).intoArray(out, o0 + ldo + L);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c21.add(bv1).intoArray(out, o0 + 2 * ldo + L);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
+    c31.add(bv1).intoArray(out, o0 + 3 * ldo + L);
   }
 
   private static void tile4x3(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] ct) {
+      float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c02 = c00;
@@ -217,22 +256,25 @@ final class VectorNhwc {
       c31 = a3.fma(b1, c31);
       c32 = a3.fma(b2, c32);
     }
-    c00.intoArray(ct, 0);
-    c01.intoArray(ct, L);
-    c02.intoArray(ct, 2 * L);
-    c10.intoArray(ct, P);
-    c11.intoArray(ct, P + L);
-    c12.intoArray(ct, P + 2 * L);
-    c20.intoArray(ct, 2 * P);
-    c21.intoArray(ct, 2 * P + L);
-    c22.intoArray(ct, 2 * P + 2 * L);
-    c30.intoArray(ct, 3 * P);
-    c31.intoArray(ct, 3 * P + L);
-    c32.intoArray(ct, 3 * P + 2 * L);
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    FloatVector bv1 = FloatVector.fromArray(S, bias, bi + L);
+    FloatVector bv2 = FloatVector.fromArray(S, bias, bi + 2 * L);
+    c00.add(bv0).intoArray(out, o0);
+    c01.add(bv1).intoArray(out, o0 + L);
+    c02.add(bv2).intoArray(out, o0 + 2 * L);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c11.add(bv1).intoArray(out, o0 + ldo + L);
+    c12.add(bv2).intoArray(out, o0 + ldo + 2 * L);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c21.add(bv1).intoArray(out, o0 + 2 * ldo + L);
+    c22.add(bv2).intoArray(out, o0 + 2 * ldo + 2 * L);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
+    c31.add(bv1).intoArray(out, o0 + 3 * ldo + L);
+    c32.add(bv2).intoArray(out, o0 + 3 * ldo + 2 * L);
   }
 
   private static void tile4x4(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] ct) {
+      float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c02 = c00;
@@ -276,26 +318,30 @@ final class VectorNhwc {
       c32 = a3.fma(b2, c32);
       c33 = a3.fma(b3, c33);
     }
-    c00.intoArray(ct, 0);
-    c01.intoArray(ct, L);
-    c02.intoArray(ct, 2 * L);
-    c03.intoArray(ct, 3 * L);
-    c10.intoArray(ct, P);
-    c11.intoArray(ct, P + L);
-    c12.intoArray(ct, P + 2 * L);
-    c13.intoArray(ct, P + 3 * L);
-    c20.intoArray(ct, 2 * P);
-    c21.intoArray(ct, 2 * P + L);
-    c22.intoArray(ct, 2 * P + 2 * L);
-    c23.intoArray(ct, 2 * P + 3 * L);
-    c30.intoArray(ct, 3 * P);
-    c31.intoArray(ct, 3 * P + L);
-    c32.intoArray(ct, 3 * P + 2 * L);
-    c33.intoArray(ct, 3 * P + 3 * L);
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    FloatVector bv1 = FloatVector.fromArray(S, bias, bi + L);
+    FloatVector bv2 = FloatVector.fromArray(S, bias, bi + 2 * L);
+    FloatVector bv3 = FloatVector.fromArray(S, bias, bi + 3 * L);
+    c00.add(bv0).intoArray(out, o0);
+    c01.add(bv1).intoArray(out, o0 + L);
+    c02.add(bv2).intoArray(out, o0 + 2 * L);
+    c03.add(bv3).intoArray(out, o0 + 3 * L);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c11.add(bv1).intoArray(out, o0 + ldo + L);
+    c12.add(bv2).intoArray(out, o0 + ldo + 2 * L);
+    c13.add(bv3).intoArray(out, o0 + ldo + 3 * L);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c21.add(bv1).intoArray(out, o0 + 2 * ldo + L);
+    c22.add(bv2).intoArray(out, o0 + 2 * ldo + 2 * L);
+    c23.add(bv3).intoArray(out, o0 + 2 * ldo + 3 * L);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
+    c31.add(bv1).intoArray(out, o0 + 3 * ldo + L);
+    c32.add(bv2).intoArray(out, o0 + 3 * ldo + 2 * L);
+    c33.add(bv3).intoArray(out, o0 + 3 * ldo + 3 * L);
   }
 
   private static void tile8x1(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] ct) {
+      float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c10 = c00;
     FloatVector c20 = c00;
@@ -324,18 +370,19 @@ final class VectorNhwc {
       FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * lda]);
       c70 = a7.fma(b0, c70);
     }
-    c00.intoArray(ct, 0);
-    c10.intoArray(ct, P);
-    c20.intoArray(ct, 2 * P);
-    c30.intoArray(ct, 3 * P);
-    c40.intoArray(ct, 4 * P);
-    c50.intoArray(ct, 5 * P);
-    c60.intoArray(ct, 6 * P);
-    c70.intoArray(ct, 7 * P);
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    c00.add(bv0).intoArray(out, o0);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
+    c40.add(bv0).intoArray(out, o0 + 4 * ldo);
+    c50.add(bv0).intoArray(out, o0 + 5 * ldo);
+    c60.add(bv0).intoArray(out, o0 + 6 * ldo);
+    c70.add(bv0).intoArray(out, o0 + 7 * ldo);
   }
 
   private static void tile8x2(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] ct) {
+      float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c10 = c00;
@@ -381,21 +428,23 @@ final class VectorNhwc {
       c70 = a7.fma(b0, c70);
       c71 = a7.fma(b1, c71);
     }
-    c00.intoArray(ct, 0);
-    c01.intoArray(ct, L);
-    c10.intoArray(ct, P);
-    c11.intoArray(ct, P + L);
-    c20.intoArray(ct, 2 * P);
-    c21.intoArray(ct, 2 * P + L);
-    c30.intoArray(ct, 3 * P);
-    c31.intoArray(ct, 3 * P + L);
-    c40.intoArray(ct, 4 * P);
-    c41.intoArray(ct, 4 * P + L);
-    c50.intoArray(ct, 5 * P);
-    c51.intoArray(ct, 5 * P + L);
-    c60.intoArray(ct, 6 * P);
-    c61.intoArray(ct, 6 * P + L);
-    c70.intoArray(ct, 7 * P);
-    c71.intoArray(ct, 7 * P + L);
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    FloatVector bv1 = FloatVector.fromArray(S, bias, bi + L);
+    c00.add(bv0).intoArray(out, o0);
+    c01.add(bv1).intoArray(out, o0 + L);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c11.add(bv1).intoArray(out, o0 + ldo + L);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c21.add(bv1).intoArray(out, o0 + 2 * ldo + L);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
+    c31.add(bv1).intoArray(out, o0 + 3 * ldo + L);
+    c40.add(bv0).intoArray(out, o0 + 4 * ldo);
+    c41.add(bv1).intoArray(out, o0 + 4 * ldo + L);
+    c50.add(bv0).intoArray(out, o0 + 5 * ldo);
+    c51.add(bv1).intoArray(out, o0 + 5 * ldo + L);
+    c60.add(bv0).intoArray(out, o0 + 6 * ldo);
+    c61.add(bv1).intoArray(out, o0 + 6 * ldo + L);
+    c70.add(bv0).intoArray(out, o0 + 7 * ldo);
+    c71.add(bv1).intoArray(out, o0 + 7 * ldo + L);
   }
 }

@@ -16,21 +16,40 @@ final class VectorQuantizer {
   private VectorQuantizer() {}
 
   /**
+   * Floats per call of {@link #rangeBlock}. HotSpot compiles a method with C2 once its call count
+   * (or, much later, its loop back-edge count) passes a threshold, and until then every Vector
+   * API operation allocates: one call per tensor kept these loops boxed for tens of all-minilm
+   * runs. The quantizing loops call a method per vector, which gets there soonest; the range
+   * keeps its two accumulators in registers over a block of 16 vectors.
+   */
+  private static final int BLOCK = 16 * L;
+
+  /**
    * {@code {min(lo, x...), max(hi, x...)}} over the leading whole vectors of {@code x[off, off +
-   * n)}; returns how many elements it read in {@code done[0]}.
+   * n)}; returns how many elements it read in {@code done[0]}. Min and max are exact and their
+   * order does not matter (NaN wins, -0 is below +0), so blocks may be reduced one by one.
    */
   static float[] range(float[] x, int off, int n, float lo, float hi, int[] done) {
     int end = n / L * L;
-    FloatVector min = FloatVector.broadcast(S, lo);
-    FloatVector max = FloatVector.broadcast(S, hi);
-    for (int i = 0; i < end; i += L) {
+    float[] r = {lo, hi};
+    for (int i = 0; i < end; i += BLOCK) {
+      rangeBlock(x, off + i, Math.min(BLOCK, end - i), r);
+    }
+    done[0] = end;
+    return r;
+  }
+
+  /** {@code r = {min(r[0], x...), max(r[1], x...)}} over {@code x[off, off + n)}, whole vectors. */
+  private static void rangeBlock(float[] x, int off, int n, float[] r) {
+    FloatVector min = FloatVector.broadcast(S, r[0]);
+    FloatVector max = FloatVector.broadcast(S, r[1]);
+    for (int i = 0; i < n; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, off + i);
       min = min.min(v);
       max = max.max(v);
     }
-    done[0] = end;
-    return new float[] {min.reduceLanes(VectorOperators.MIN),
-        max.reduceLanes(VectorOperators.MAX)};
+    r[0] = min.reduceLanes(VectorOperators.MIN);
+    r[1] = max.reduceLanes(VectorOperators.MAX);
   }
 
   /** As {@link ByteQuantizer#quantizeCentred}; returns how many leading elements it wrote. */
@@ -38,10 +57,15 @@ final class VectorQuantizer {
       float hi, float[] out, int outOff) {
     int end = n / L * L;
     for (int i = 0; i < end; i += L) {
-      FloatVector q = quantized(FloatVector.fromArray(S, x, off + i), scale, zero, lo, hi);
-      q.sub(zero).intoArray(out, outOff + i);
+      quantizeCentredVector(x, off + i, scale, zero, lo, hi, out, outOff + i);
     }
     return end;
+  }
+
+  private static void quantizeCentredVector(float[] x, int off, float scale, float zero,
+      float lo, float hi, float[] out, int outOff) {
+    quantized(FloatVector.fromArray(S, x, off), scale, zero, lo, hi).sub(zero)
+        .intoArray(out, outOff);
   }
 
   /** As {@link ByteQuantizer#quantize}; returns how many leading elements it wrote. */
@@ -50,13 +74,18 @@ final class VectorQuantizer {
     int end = n / L * L;
     float[] q = new float[L];
     for (int i = 0; i < end; i += L) {
-      quantized(FloatVector.fromArray(S, x, off + i), scale, zero, lo, hi).intoArray(q, 0);
-      // The narrowing stays scalar: JDK 17 does not intrinsify the float-to-byte conversion.
-      for (int j = 0; j < L; j++) {
-        out[i + j] = (byte) (int) q[j];
-      }
+      quantizeVector(x, off + i, scale, zero, lo, hi, q, out, i);
     }
     return end;
+  }
+
+  private static void quantizeVector(float[] x, int off, float scale, float zero, float lo,
+      float hi, float[] q, byte[] out, int outOff) {
+    quantized(FloatVector.fromArray(S, x, off), scale, zero, lo, hi).intoArray(q, 0);
+    // The narrowing stays scalar: JDK 17 does not intrinsify the float-to-byte conversion.
+    for (int j = 0; j < L; j++) {
+      out[outOff + j] = (byte) (int) q[j];
+    }
   }
 
   /**

@@ -219,8 +219,9 @@ class ElementwiseTest {
 
   /**
    * ReduceMean and ReduceSum of float32 over trailing axes (a contiguous run per output, summed
-   * in float) against the general path over the same values transposed (leading axis reduced):
-   * the same order of float additions, so the same bits.
+   * in float) against the general path over the same values transposed (axes 0 and 2 of [1, 1,
+   * len, rows] reduced, which are not one block): the same order of float additions, so the same
+   * bits.
    */
   @Test
   void floatMeanOverTrailingAxesEqualsTheGeneralReduction() {
@@ -239,10 +240,47 @@ class ElementwiseTest {
     for (String op : new String[] {"ReduceMean", "ReduceSum"}) {
       NdArray fast = OneNode.of(op, 18).in(NdArray.ofFloats(d(rows, len), x))
           .in(NdArray.ofLongs(d(1), -1)).run();
-      NdArray general = OneNode.of(op, 18).in(NdArray.ofFloats(d(len, rows), xt))
-          .in(NdArray.ofLongs(d(1), 0)).run();
+      NdArray general = OneNode.of(op, 18).in(NdArray.ofFloats(d(1, 1, len, rows), xt))
+          .in(NdArray.ofLongs(d(2), 0, 2)).run();
       assertArrayEquals(d(rows, 1), fast.dims());
       assertArrayEquals(general.floats(), fast.floats(), op);
+    }
+  }
+
+  /**
+   * ReduceMean and ReduceSum of float32 over a block of middle axes with kept axes after it (a
+   * channels-last spatial mean: axes 1 and 2 of [N, H, W, C]) against the general path over the
+   * same values with a kept axis of size 1 between the reduced ones (axes 1 and 3 of [N, H, 1, W,
+   * C]): the same float additions in the same order, so the same bits, NaN and infinities
+   * included.
+   */
+  @Test
+  void floatMeanOverMiddleAxesEqualsTheGeneralReduction() {
+    int n = 2;
+    int h = 9;
+    int w = 7;
+    int c = 37;
+    float[] x = new float[n * h * w * c];
+    java.util.Random r = new java.util.Random(6);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(8) - 4));
+    }
+    x[5] = Float.NaN;
+    x[c + 6] = Float.POSITIVE_INFINITY;
+    for (String op : new String[] {"ReduceMean", "ReduceSum"}) {
+      NdArray fast = OneNode.of(op, 18).in(NdArray.ofFloats(d(n, h, w, c), x))
+          .in(NdArray.ofLongs(d(2), 1, 2)).run();
+      NdArray general = OneNode.of(op, 18).in(NdArray.ofFloats(d(n, h, 1, w, c), x))
+          .in(NdArray.ofLongs(d(2), 1, 3)).run();
+      assertArrayEquals(d(n, 1, 1, c), fast.dims());
+      assertArrayEquals(general.floats(), fast.floats(), op);
+      float[] first = new float[c];
+      for (int p = 0; p < h * w; p++) {
+        for (int j = 0; j < c; j++) {
+          first[j] += x[p * c + j];
+        }
+      }
+      assertEquals(Float.isNaN(first[5]), Float.isNaN(fast.floats()[5]), op);
     }
   }
 

@@ -80,7 +80,10 @@ class FusedConvTest {
       "1x6x50, 10x6x3, 1, 1, 1, Tanh",
       "1x8x6x5, 160x8x3x3, 1, 1, 1, LeakyRelu",
       "1x4x1x1, 4x1x5x5, 4, 1, 2, Relu",
-      "1x4x2x3, 4x1x5x5, 4, 2, 2, Relu"})
+      "1x4x2x3, 4x1x5x5, 4, 2, 2, Relu",
+      "1x16x7x7, 16x1x3x3, 16, 1, 1, Clip",
+      "2x8x50x50, 8x4x3x3, 2, 1, 1, Clip",
+      "1x8x50x50, 6x8x1x1, 1, 1, 0, Relu"})
   void fusedConvEqualsConvThenTheActivationOpBitForBit(String xs, String ws, long group,
       long stride, long pad, String act) {
     long[] xd = ints(xs);

@@ -11,7 +11,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link ChannelMax} on the dispatched path (the Vector API one under the test JVM) equals the
  * first-then-greater loop over the taps bit for bit, from the first tap and from negative
  * infinity, with NaN and signed zeros among the taps, over channel counts below, at and between
- * whole vectors; {@code firstNaN} copies exactly the NaN lanes; elements outside stay.
+ * whole vectors, per pixel and over a run of shifted windows ({@code maxRun}); {@code firstNaN}
+ * copies exactly the NaN lanes; elements outside stay.
  */
 class ChannelMaxTest {
 
@@ -42,6 +43,27 @@ class ChannelMaxTest {
     ChannelMax.max(x, 3, offs, n, fromLowest, dispatched, 2, c);
     assertArrayEquals(want, scalar);
     assertArrayEquals(want, dispatched);
+  }
+
+  @ParameterizedTest(name = "channels {0} taps {1} pixels {2}")
+  @CsvSource({"5, 9, 3", "16, 9, 4", "24, 9, 5", "27, 4, 2", "32, 9, 3", "40, 9, 3",
+      "24, 0, 2", "20, 1, 6"})
+  void maxRunIsMaxPerShiftedPixel(int c, int n, int count) {
+    Random rnd = new Random(17L * c + n + count);
+    int step = 2 * c;
+    float[] x = ties(rnd, 3 + count * step + 8 * c);
+    int[] offs = new int[n];
+    for (int t = 0; t < n; t++) {
+      offs[t] = (t * 5 % 8) * c;
+    }
+    float[] want = new float[count * c + 4];
+    Arrays.fill(want, 42f);
+    float[] got = want.clone();
+    for (int q = 0; q < count; q++) {
+      ChannelMax.scalarMax(x, 3 + q * step, offs, n, false, want, 2 + q * c, c);
+    }
+    ChannelMax.maxRun(x, 3, step, offs, n, got, 2, c, count);
+    assertArrayEquals(want, got);
   }
 
   @ParameterizedTest(name = "channels {0}")

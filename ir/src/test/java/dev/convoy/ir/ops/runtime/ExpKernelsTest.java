@@ -11,10 +11,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The vectorized sigmoid and SiLU against the scalar double formulas the standalone ops use, and
- * the vectorized GELU against its scalar float32 twin, bit for bit over a million values spread
+ * The vectorized sigmoid, SiLU and GELU against their scalar float32 twins, bit for bit over a million values spread
  * over the whole useful range and the special ones (NaN, infinities, signed zeros, overflow of
- * exp), at offsets and lengths with vector tails; the float32 erf and GELU against exact values.
+ * exp), at offsets and lengths with vector tails; the float32 sigmoid against the double formula,
+ * the float32 erf and GELU against exact values.
  */
 class ExpKernelsTest {
   private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY,
@@ -34,11 +34,11 @@ class ExpKernelsTest {
   }
 
   @Test
-  void sigmoidEqualsTheDoubleFormulaRoundedBitForBit() {
+  void sigmoidVectorLoopEqualsTheScalarFloatFormulaBitForBit() {
     float[] a = values();
     float[] want = new float[a.length];
     for (int i = 0; i < a.length; i++) {
-      want[i] = (float) (1 / (1 + Math.exp(-(double) a[i])));
+      want[i] = ExpKernels.sigmoidFloat(a[i]);
     }
     // Shifted by one between input and output, with a tail shorter than a vector.
     float[] got = new float[a.length + 1];
@@ -52,17 +52,40 @@ class ExpKernelsTest {
   }
 
   @Test
+  void sigmoidIsWithinTwoUlpsOfTheDoubleFormulaRounded() {
+    Random r = new Random(5);
+    for (int i = 0; i < 4_000_000; i++) {
+      float x = i < SPECIAL.length ? SPECIAL[i]
+          : i % 2 == 0 ? (float) (r.nextGaussian() * 30) : Float.intBitsToFloat(r.nextInt());
+      float want = (float) (1 / (1 + Math.exp(-(double) x)));
+      float got = ExpKernels.sigmoidFloat(x);
+      if (Float.isNaN(x)) {
+        assertTrue(Float.isNaN(got), "sigmoid(NaN)");
+      } else if (want < Float.MIN_NORMAL) {
+        assertTrue(Math.abs(got - want) < 1e-38, "sigmoid(" + x + ") = " + got + ", want " + want);
+      } else {
+        assertTrue(Math.abs((double) got - want) <= 2 * Math.ulp(want),
+            "sigmoid(" + x + ") = " + got + ", want " + want);
+      }
+    }
+    assertEquals(0.5f, ExpKernels.sigmoidFloat(-0f));
+    assertEquals(1f, ExpKernels.sigmoidFloat(Float.POSITIVE_INFINITY));
+    assertEquals(0f, ExpKernels.sigmoidFloat(-104.5f));
+    assertEquals(0f, ExpKernels.sigmoidFloat(Float.NEGATIVE_INFINITY));
+  }
+
+  @Test
   void swishEqualsSigmoidThenMulBitForBit() {
     float[] a = values();
     float[] want = new float[a.length];
     for (int i = 0; i < a.length; i++) {
-      double v = a[i];
-      want[i] = (float) (v * (double) (float) (1 / (1 + Math.exp(-v))));
+      want[i] = a[i] * ExpKernels.sigmoidFloat(a[i]);
     }
     float[] got = a.clone();
     ExpKernels.swish(got, 0, got, 0, a.length - 1);
     got[a.length - 1] = want[a.length - 1];
     assertArrayEquals(want, got);
+    assertTrue(Float.isNaN(want[5]), "SiLU(-inf) is -inf * 0 = NaN, as Sigmoid then Mul give");
   }
 
   /** 2 / sqrt(pi) to 31 digits. */

@@ -3,9 +3,11 @@ package dev.convoy.transforms.convert.onnx;
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.HalfFloats;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
@@ -26,7 +28,8 @@ import java.util.Map;
  * the activation (then a Mul by {@code post_scale} and an Add of {@code post_shift}), {@code
  * FusedGemm} Gemm then the activation, {@code FusedMatMul} MatMul, Add and the activation, {@code
  * SkipLayerNormalization} the Adds then LayerNormalization (opset 17 and later) or its
- * ReduceMean/Sub/Sqrt/Div chain, {@code Attention} MatMul, Mul, Add, Softmax and MatMul (with
+ * ReduceMean/Sub/Sqrt/Div chain ({@code LayerNormalization} the same, then its activation),
+ * {@code Attention} MatMul, Mul, Add, Softmax and MatMul (with
  * {@code num_heads}, between a Reshape and Transpose per input and the inverse after), {@code
  * MatMulIntegerToFloat} MatMulInteger, Cast, the scale Muls and the bias Add ({@code
  * DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset
@@ -120,7 +123,11 @@ public final class ExpandConvoyOps {
           in.set(0, toNchw(node.input(0)));
           yield List.of(toNhwc(emit(node.opType().substring(4), in, node.attributes())));
         }
-        case "ChannelShuffle" -> List.of(channelShuffle());
+        case "ChannelShuffle" -> {
+          ValueType.TensorType t = node.input(0).tensorType();
+          yield List.of(channelShuffle(node.input(0), t == null ? null : t.shape()));
+        }
+        case "ConcatShuffleSplit" -> concatShuffleSplit();
         case "ChainedMaxPool" -> {
           // The pool of X itself (input 1) with the whole window; input 0 only sped it up.
           long[] k = node.intsAttr("kernel_shape");
@@ -130,9 +137,13 @@ public final class ExpandConvoyOps {
         }
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
-        case "LayerNormalization" -> layerNorm(node.input(0), node.input(1),
-            present(2) ? node.input(2) : null, node.intAttr("axis", -1),
-            node.floatAttr("epsilon", 1e-5f));
+        case "LayerNormalization" -> {
+          List<Value> r = layerNorm(node.input(0), node.input(1),
+              present(2) ? node.input(2) : null, node.intAttr("axis", -1),
+              node.floatAttr("epsilon", 1e-5f));
+          r.set(0, activation(r.get(0)));
+          yield r;
+        }
         case "MatMulIntegerToFloat" -> List.of(integerToFloat(node.input(0), node.input(2),
             present(4) ? node.input(4) : null, 3, 5, 6));
         case "DynamicQuantizeMatMul" -> {
@@ -338,21 +349,25 @@ public final class ExpandConvoyOps {
      * Reshape back. Dims before the axis may be unknown (a Reshape 0 copies them in place); the
      * axis and the dims after it must be static.
      */
-    private Value channelShuffle() {
-      ValueType.TensorType t = node.input(0).tensorType();
+    /**
+     * The channel shuffle of {@code x} (of {@code shape}) along the node's {@code axis} in its
+     * {@code group}s: Reshape, Transpose, Reshape.
+     */
+    private Value channelShuffle(Value x, Shape shape) {
       int axis = (int) node.intAttr("axis", 0);
       long group = node.intAttr("group", 1);
-      if (t == null || !t.shape().hasRank()) {
-        throw new ConvoyException(node + ": ChannelShuffle of unknown rank cannot be expanded");
+      if (shape == null || !shape.hasRank()) {
+        throw new ConvoyException(node + ": " + node.opType()
+            + " of unknown rank cannot be expanded");
       }
-      int rank = t.shape().rank();
+      int rank = shape.rank();
       long[] split = new long[rank + 1];
       long[] merged = new long[rank];
       for (int k = 0; k < rank; k++) {
-        var d = t.shape().dim(k);
+        var d = shape.dim(k);
         if (!d.isStatic() && k >= axis) {
-          throw new ConvoyException(node + ": ChannelShuffle with dims of unknown size from its"
-              + " axis " + axis + " on cannot be expanded");
+          throw new ConvoyException(node + ": " + node.opType() + " with dims of unknown size"
+              + " from its axis " + axis + " on cannot be expanded");
         }
         long size = d.isStatic() ? d.size() : 0;
         merged[k] = k < axis ? 0 : size;
@@ -364,9 +379,42 @@ public final class ExpandConvoyOps {
       for (int k = 0; k <= rank; k++) {
         perm[k] = k == axis ? axis + 1 : k == axis + 1 ? axis : k;
       }
-      Value y = emit("Reshape", List.of(node.input(0), longs(split, "groups")), Map.of());
+      Value y = emit("Reshape", List.of(x, longs(split, "groups")), Map.of());
       y = emit("Transpose", List.of(y), Map.of("perm", new Attribute.IntsAttr(perm)));
       return emit("Reshape", List.of(y, longs(merged, "shape")), Map.of());
+    }
+
+    /**
+     * Concat (of two or more inputs) along the axis, the channel shuffle, and a Split into as many
+     * equal parts as the node has outputs (the sizes as an attribute below opset 13).
+     */
+    private List<Value> concatShuffleSplit() {
+      int axis = (int) node.intAttr("axis", 0);
+      Value x = node.inputCount() == 1 ? node.input(0) : emit("Concat", node.inputs(),
+          Map.of("axis", new Attribute.IntAttr(axis)));
+      ValueType.TensorType part = node.output(0).tensorType();
+      int m = node.outputCount();
+      Shape whole = null;
+      if (part != null && part.shape().hasRank() && part.shape().dim(axis).isStatic()) {
+        List<Dim> dims = new ArrayList<>(part.shape().dims());
+        dims.set(axis, Dim.of(dims.get(axis).size() * m));
+        whole = Shape.of(dims);
+      }
+      Value shuffled = channelShuffle(x, whole);
+      if (m == 1) {
+        return List.of(shuffled);
+      }
+      long[] sizes = new long[m];
+      Arrays.fill(sizes, part.shape().dim(axis).size());
+      Map<String, Attribute> attrs = new LinkedHashMap<>();
+      attrs.put("axis", new Attribute.IntAttr(axis));
+      List<Value> in = new ArrayList<>(List.of(shuffled));
+      if (opset >= 13) {
+        in.add(longs(sizes, "split"));
+      } else {
+        attrs.put("split", new Attribute.IntsAttr(sizes));
+      }
+      return emitN("Split", in, attrs, m);
     }
 
     private Value longs(long[] v, String hint) {

@@ -26,7 +26,11 @@ import java.util.Set;
  * activation takes) or {@code FusedGemm} (the same less Clip) for {@code --onnx-ops ort}. Clip
  * bounds must be constants (an omitted one is infinite, so infinities pass through as they do).
  * Nothing fires on the standard target. On the {@code cvy} target an unactivated {@code
- * convoy::FusedConv} (a conv with its residual Add, {@code fuse-conv-residual}) takes one too.
+ * convoy::FusedConv} (a conv with its residual Add, {@code fuse-conv-residual}) takes one too, and
+ * so does a LayerNormalization (the standard op or {@code convoy::LayerNormalization}, say a
+ * Gemm, LayerNorm, ReLU block) whose mean and inverse deviation outputs are not used: it becomes
+ * {@code convoy::LayerNormalization} with the activation, one node where a small model pays for
+ * two.
  */
 public final class FuseActivation implements MatchingRule<FuseActivation.Found> {
   public static final String NAME = "fuse-activation";
@@ -77,7 +81,8 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
     }
     String fused = fusedOp(p, target.convoyOps());
     if (fused == null) {
-      return Match.fail(x.name() + " is not produced by Conv, Gemm or an unactivated FusedMatMul");
+      return Match.fail(x.name() + " is not produced by Conv, Gemm, an unactivated FusedMatMul"
+          + " or a LayerNormalization with only its normalized output used");
     }
     if (!target.convoyOps()) {
       Set<String> ort = fused.equals("FusedConv") ? ORT_CONV : ORT_GEMM;
@@ -92,7 +97,8 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
     if (params == null) {
       return Match.fail("Clip bounds are not one-element constants");
     }
-    String domain = target.fusedDomain();
+    String domain = fused.equals("LayerNormalization") ? OpCatalog.CONVOY_DOMAIN
+        : target.fusedDomain();
     return Match.of(new Found(p, domain, fused, act.opType(), params));
   }
 
@@ -116,7 +122,31 @@ public final class FuseActivation implements MatchingRule<FuseActivation.Found> 
     if (convoy && unactivatedConv(p)) {
       return "FusedConv";
     }
+    if (convoy && layerNormOfOutputOnly(p)) {
+      return "LayerNormalization";
+    }
     return null;
+  }
+
+  /**
+   * Whether {@code p} is an unactivated LayerNormalization, standard (opset 17 and later) or
+   * {@code convoy::}, whose mean and inverse deviation outputs no one reads: the fused node keeps
+   * only the normalized output.
+   */
+  private static boolean layerNormOfOutputOnly(Node p) {
+    boolean ln = p.opType().equals("LayerNormalization")
+        && (p.domain().isEmpty() && p.graph().opsetVersion("") >= 17
+        || p.domain().equals(OpCatalog.CONVOY_DOMAIN) && p.stringAttr("activation", "").isEmpty());
+    if (!ln) {
+      return false;
+    }
+    for (int k = 1; k < p.outputCount(); k++) {
+      Value v = p.output(k);
+      if (v != null && Matchers.notSoleUse(v, 0) != null) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

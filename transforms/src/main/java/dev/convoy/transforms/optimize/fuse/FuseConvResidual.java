@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * A residual connection, {@code Add(conv, z)} or a two-input {@code Sum} (either order), where
  * {@code conv} is the float32 output of a Conv or an unactivated {@code convoy::FusedConv} read by
- * the Add alone and {@code z} a computed value of exactly its static shape, becomes {@code
+ * the Add alone and {@code z} a computed value provably of exactly its shape (each dim the same
+ * static size or the same named symbol, as a model with a symbolic batch has), becomes {@code
  * convoy::FusedConv(X, W, B, z)}: the conv adds z to each output block in its epilogue (after
  * the bias, as the Add adds it to the biased output; exact), and {@code fuse-activation} can then
  * take the ReLU after it (ResNet's and MobileNetV2's blocks). Where both operands qualify the later
@@ -96,21 +97,25 @@ public final class FuseConvResidual implements MatchingRule<FuseConvResidual.Fou
     if (z.constant() != null) {
       return z.name() + " is a constant, not a residual";
     }
-    if (!sameStaticShape(Facts.shape(y), Facts.shape(z))
-        || !sameStaticShape(Facts.shape(y), Facts.shape(add.output(0)))) {
+    if (!provablySameShape(Facts.shape(y), Facts.shape(z))
+        || !provablySameShape(Facts.shape(y), Facts.shape(add.output(0)))) {
       return z.name() + " does not provably have " + y.name() + "'s shape";
     }
     return null;
   }
 
-  private static boolean sameStaticShape(Shape a, Shape b) {
+  /**
+   * Whether {@code a} and {@code b} are the same shape: equal ranks, and per dim the same static
+   * size or the same named symbol (equal names in one graph denote equal sizes); an unknown dim
+   * proves nothing.
+   */
+  private static boolean provablySameShape(Shape a, Shape b) {
     if (a == null || b == null || !a.hasRank() || !b.hasRank() || a.rank() != b.rank()) {
       return false;
     }
     for (int i = 0; i < a.rank(); i++) {
       Dim x = a.dim(i);
-      Dim y = b.dim(i);
-      if (!x.isStatic() || !y.isStatic() || x.size() != y.size()) {
+      if (x instanceof Dim.Unknown || !x.equals(b.dim(i))) {
         return false;
       }
     }

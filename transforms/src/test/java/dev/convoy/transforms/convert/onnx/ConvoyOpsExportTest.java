@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * standard ops only, which ONNX Runtime loads and which compute what Convoy's evaluator computes
  * on the fused {@code .cvy} (rtol 1e-4, atol 1e-5): each activation, below and at the opset where
  * its standard op appears, and FusedConv's residual and its scale and shift after the activation.
+ * ConcatShuffleSplit at the opsets where Split's sizes are an attribute, an input, and either.
  */
 class ConvoyOpsExportTest {
   @RegisterExtension static final OrtFixture ORT = new OrtFixture();
@@ -94,6 +95,16 @@ class ConvoyOpsExportTest {
         init %%gamma: float32[3,8] = rand(24,13)
         init %%beta: float32[3,8] = rand(24,14)
         %%y = convoy::LayerNormalization(%%x, %%gamma, %%beta) {axis=-2, epsilon=0.001} @fused
+      }
+      """;
+
+  /** ShuffleNet's unit tail: two inputs (one of two channels) into three equal parts. */
+  private static final String CONCAT_SHUFFLE_SPLIT = """
+      graph g (%%a: float32[2,4,3,5], %%b: float32[2,2,3,5]) -> (%%y: float32[2,2,3,5],
+               %%z: float32[2,2,3,5], %%w: float32[2,2,3,5]) {
+        opset "" %d
+        opset "convoy" 1
+        %%y, %%z, %%w = convoy::ConcatShuffleSplit(%%a, %%b) {axis=1, group=2} @fused
       }
       """;
 
@@ -208,6 +219,16 @@ class ConvoyOpsExportTest {
       // control-31575: a float16 LayerNormalization below 17 expands with a float16 epsilon.
       tests.add(DynamicTest.dynamicTest("layer-norm-float16@" + opset,
           () -> check(String.format(LAYER_NORM, opset).replace("float32", "float16"), HALF)));
+      tests.add(DynamicTest.dynamicTest("layer-norm-relu@" + opset,
+          () -> check(String.format(LAYER_NORM, opset).replace("epsilon=0.001}",
+              "epsilon=0.001, activation=\"Relu\"}"))));
+      tests.add(DynamicTest.dynamicTest("layer-norm-clip@" + opset,
+          () -> check(String.format(LAYER_NORM, opset).replace("epsilon=0.001}",
+              "epsilon=0.001, activation=\"Clip\", activation_params=[-0.5, 0.25]}"))));
+    }
+    for (int opset : new int[] {11, 13, 18}) {
+      tests.add(DynamicTest.dynamicTest("concat-shuffle-split@" + opset,
+          () -> check(String.format(CONCAT_SHUFFLE_SPLIT, opset))));
     }
     for (int opset : new int[] {13, 20}) {
       tests.add(DynamicTest.dynamicTest("gelu@" + opset, () -> check(String.format(GELU, opset))));

@@ -9,6 +9,7 @@ import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.RuleCases;
 import dev.convoy.transforms.optimize.Target;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,6 +46,28 @@ class FuseConvResidualTest {
         .firesAndKeepsOutputs();
     RuleCases.of(new FuseConvResidual(), block("Add(%h, %x)"), "root").with(CVY)
         .firesAndKeepsOutputs();
+  }
+
+  /** The block with the batch and height as named symbols (both operands) or unknown (one). */
+  private static String symbolic(String xHeight, String hHeight) {
+    return block("Add(%h, %x)").replace("%x: float32[1,3,7,6]", "%x: float32[N,3," + xHeight
+        + ",6]").replace("%h: float32[1,3,7,6]", "%h: float32[N,3," + hHeight + ",6]")
+        .replace("%s: float32[1,3,7,6]", "%s: float32[N,3," + xHeight + ",6]")
+        .replace("%y: float32[1,3,7,6]", "%y: float32[N,3," + xHeight + ",6]");
+  }
+
+  @Test
+  void addsAResidualOfTheSameSymbolicShape() {
+    RuleCases.of(new FuseConvResidual(), symbolic("H", "H"), "root").with(CVY)
+        .atShapes(Map.of("x", new long[] {2, 3, 7, 6})).firesAndKeepsOutputs();
+  }
+
+  @Test
+  void notWhereADimIsUnknownOrNamedDifferently() {
+    RuleCases.of(new FuseConvResidual(), symbolic("H", "?"), "root").with(CVY)
+        .notFiring("x does not provably have h's shape");
+    RuleCases.of(new FuseConvResidual(), symbolic("H", "K"), "root").with(CVY)
+        .notFiring("x does not provably have h's shape");
   }
 
   @Test
