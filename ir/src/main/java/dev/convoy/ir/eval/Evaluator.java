@@ -115,10 +115,18 @@ public final class Evaluator {
 
   /** Runs {@code graph} on graph tensors and returns its tensor outputs by name. */
   public Map<String, Tensor> runTensors(Graph graph, Map<String, Tensor> inputs) {
+    return tensors(run(graph, arrays(inputs)));
+  }
+
+  private static Map<String, RuntimeValue> arrays(Map<String, Tensor> tensors) {
     Map<String, RuntimeValue> in = new LinkedHashMap<>();
-    inputs.forEach((k, v) -> in.put(k, NdArray.fromTensor(v)));
+    tensors.forEach((k, v) -> in.put(k, NdArray.fromTensor(v)));
+    return in;
+  }
+
+  private static Map<String, Tensor> tensors(Map<String, RuntimeValue> values) {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    run(graph, in).forEach((k, v) -> {
+    values.forEach((k, v) -> {
       if (!(v instanceof NdArray a)) {
         throw new ConvoyException("output " + k + " is " + v.describe() + ", not a tensor");
       }
@@ -132,51 +140,108 @@ public final class Evaluator {
    * inputs may be overridden) and returns every graph output by name, in output order. A memory
    * plan stored with the graph is checked first ({@link MemoryPlanCheck}); the run then keeps the
    * intermediates the plan places in its arena ({@link Arena}) unless {@link #useArena} is off.
+   * Each call prepares the graph anew; a caller running one graph many times makes a {@link
+   * #session} once instead.
    */
   public Map<String, RuntimeValue> run(Graph graph, Map<String, ? extends RuntimeValue> inputs) {
-    requireSupported(graph);
-    Arena.Layout layout = MemoryPlanCodec.stored(graph).map(plan -> {
-      MemoryPlanCheck.check(graph, plan);
-      return arenas ? Arena.Layout.of(graph, plan) : null;
-    }).orElse(null);
-    IdleArenas kept = idle.getAndSet(null);
-    Run run = new Run(graph, layout,
-        kept != null && kept.top() == graph ? kept.arrays() : Map.of());
-    Frame frame = new Frame(null, run.arenaFor(graph));
-    Map<String, Value> symbols = new HashMap<>();
-    for (String name : inputs.keySet()) {
-      Value v = graph.localValue(name);
-      if (v == null || !(v.isGraphInput() || v.isInitializer())) {
-        throw new InvalidModelException("'" + name + "' is not an input of the graph");
+    Session session = new Session(graph, true);
+    try {
+      return session.run(inputs);
+    } finally {
+      session.idle();
+    }
+  }
+
+  /**
+   * {@code graph} prepared for many runs, as ONNX Runtime's inference session: its ops checked,
+   * its memory plan decoded, checked and laid out, each graph's schedule computed and its arena
+   * arrays allocated once, for every run of the session (under the evaluator's {@link #useArena}
+   * setting of now). The graph must not change while the session is in use.
+   */
+  public Session session(Graph graph) {
+    return new Session(graph, false);
+  }
+
+  /**
+   * A graph prepared for repeated runs ({@link Evaluator#session}); runs of one session take turns
+   * (they share its arena), sessions of one evaluator may run at once. After warm-up, a run of a
+   * planned graph allocates on the heap only its outputs, the values its plan leaves out and small
+   * per-node bookkeeping.
+   */
+  public final class Session {
+    private final Graph graph;
+    private final Arena.Layout layout;
+    private final Map<Graph, Plan> plans = new IdentityHashMap<>();
+    private final Map<Graph, List<Value>> freeValues = new IdentityHashMap<>();
+    /** Each planned graph's arena arrays, kept from one run to the next. */
+    private final Map<Graph, Object[]> kept = new IdentityHashMap<>();
+    /** Whether the arena arrays go back to the evaluator after a run, for a later session. */
+    private final boolean oneShot;
+
+    private Session(Graph graph, boolean oneShot) {
+      requireSupported(graph);
+      this.graph = graph;
+      this.oneShot = oneShot;
+      this.layout = MemoryPlanCodec.stored(graph).map(plan -> {
+        MemoryPlanCheck.check(graph, plan);
+        return arenas ? Arena.Layout.of(graph, plan) : null;
+      }).orElse(null);
+      IdleArenas idleArrays = layout == null ? null : idle.get();
+      if (idleArrays != null && idleArrays.top() == graph
+          && idle.compareAndSet(idleArrays, null)) {
+        kept.putAll(idleArrays.arrays());
       }
     }
-    for (Value in : graph.inputs()) {
-      RuntimeValue given = inputs.get(in.name());
-      if (given == null) {
-        if (graph.initializer(in.name()) != null) {
-          continue;
+
+    /** As {@link Evaluator#run} on this session's graph. */
+    public synchronized Map<String, RuntimeValue> run(Map<String, ? extends RuntimeValue> inputs) {
+      Run run = new Run(this);
+      Frame frame = new Frame(null, run.arenaFor(graph));
+      Map<String, Value> symbols = new HashMap<>();
+      for (String name : inputs.keySet()) {
+        Value v = graph.localValue(name);
+        if (v == null || !(v.isGraphInput() || v.isInitializer())) {
+          throw new InvalidModelException("'" + name + "' is not an input of the graph");
         }
-        throw new InvalidModelException("graph input '" + in.name() + "' was not given");
       }
-      run.bind(frame, in, given);
-      checkInput(in, given, symbols, frame);
+      for (Value in : graph.inputs()) {
+        RuntimeValue given = inputs.get(in.name());
+        if (given == null) {
+          if (graph.initializer(in.name()) != null) {
+            continue;
+          }
+          throw new InvalidModelException("graph input '" + in.name() + "' was not given");
+        }
+        run.bind(frame, in, given);
+        checkInput(in, given, symbols, frame);
+      }
+      for (Value init : graph.initializers()) {
+        RuntimeValue given = inputs.get(init.name());
+        if (given != null) {
+          run.bind(frame, init, given);
+          checkInput(init, given, symbols, frame);
+        }
+      }
+      run.execute(graph, frame);
+      Map<String, RuntimeValue> out = new LinkedHashMap<>();
+      for (Value o : graph.outputs()) {
+        out.put(o.name(), run.detach(run.lookup(frame, o), frame));
+      }
+      kept.putAll(run.storage);
+      return out;
     }
-    for (Value init : graph.initializers()) {
-      RuntimeValue given = inputs.get(init.name());
-      if (given != null) {
-        run.bind(frame, init, given);
-        checkInput(init, given, symbols, frame);
+
+    /** As {@link Evaluator#runTensors} on this session's graph. */
+    public Map<String, Tensor> runTensors(Map<String, Tensor> inputs) {
+      return tensors(run(arrays(inputs)));
+    }
+
+    /** Hands the arena arrays to the evaluator for the next one-shot run of the same graph. */
+    private void idle() {
+      if (oneShot && layout != null && !kept.isEmpty()) {
+        idle.set(new IdleArenas(graph, kept));
       }
     }
-    run.execute(graph, frame);
-    Map<String, RuntimeValue> out = new LinkedHashMap<>();
-    for (Value o : graph.outputs()) {
-      out.put(o.name(), run.detach(run.lookup(frame, o), frame));
-    }
-    if (layout != null) {
-      idle.set(new IdleArenas(graph, run.storage));
-    }
-    return out;
   }
 
   /**
@@ -188,7 +253,7 @@ public final class Evaluator {
     for (Graph g : node.subgraphs()) {
       requireSupported(g);
     }
-    return new Run(null, null, Map.of()).runNode(node, def, inputs, new Frame(null, null));
+    return new Run(null).runNode(node, def, inputs, new Frame(null, null));
   }
 
   /** Throws {@link dev.convoy.ir.UnsupportedOpException} for the first op Convoy lacks. */
@@ -279,12 +344,13 @@ public final class Evaluator {
   private record Plan(List<Node> nodes, List<OpDef> defs, List<List<Value>> releaseAfter) {}
 
   /**
-   * One top-level run: plans are computed once per graph and reused by every loop iteration, as
-   * is each planned graph's arena (a graph's intermediates never outlive its activation).
+   * One top-level run of a session (or of one node, without a session): each graph's plan is
+   * computed once per session and reused by every loop iteration, as is each planned graph's
+   * arena (a graph's intermediates never outlive its activation).
    */
   private final class Run {
-    private final Map<Graph, Plan> plans = new IdentityHashMap<>();
-    private final Map<Graph, List<Value>> freeValues = new IdentityHashMap<>();
+    private final Map<Graph, Plan> plans;
+    private final Map<Graph, List<Value>> freeValues;
     private final Map<Graph, Arena.Layout> layouts = new IdentityHashMap<>();
     private final Map<Graph, Object[]> storage = new IdentityHashMap<>();
     private final Map<Graph, Object[]> reusable;
@@ -293,13 +359,15 @@ public final class Evaluator {
     private long arenaBytes;
     private final LiveHeap heap = new LiveHeap(this::inArena);
 
-    Run(Graph graph, Arena.Layout top, Map<Graph, Object[]> reusable) {
-      this.reusable = reusable;
+    Run(Session session) {
+      this.plans = session == null ? new IdentityHashMap<>() : session.plans;
+      this.freeValues = session == null ? new IdentityHashMap<>() : session.freeValues;
+      this.reusable = session == null ? Map.of() : session.kept;
       ArenaUse recording = arenaUse;
       this.use = recording == null ? new ArenaUse() : recording;
-      if (top != null) {
-        layouts.put(graph, top);
-        collect(top);
+      if (session != null && session.layout != null) {
+        layouts.put(session.graph, session.layout);
+        collect(session.layout);
       }
     }
 
@@ -428,12 +496,14 @@ public final class Evaluator {
       List<RuntimeValue> outs;
       OpTimes times = opTimes;
       long start = times == null ? 0 : System.nanoTime();
+      long allocated = times == null ? 0 : OpTimes.threadAllocatedBytes();
       try {
         Tensor constant = plainConstant(node);
         // A Constant holding a tensor is read like an initializer: converted once, then shared.
         outs = constant != null ? List.of(weight(constant)) : def.kernel().compute(ctx);
         if (times != null) {
-          times.add(node.opType(), System.nanoTime() - start);
+          times.add(node.opType(), System.nanoTime() - start,
+              OpTimes.threadAllocatedBytes() - allocated);
         }
       } catch (ConvoyException e) {
         throw e;

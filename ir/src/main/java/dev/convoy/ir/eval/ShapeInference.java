@@ -54,6 +54,7 @@ public final class ShapeInference {
   /** Symbolic element values of shape-carrying integer tensors (see {@link ShapeValue}). */
   private final Map<Value, ShapeValue> shapeValues = new IdentityHashMap<>();
   private final List<String> failures = new ArrayList<>();
+  private final List<String> graphFailures = new ArrayList<>();
   private final Set<Graph> uninferred = Collections.newSetFromMap(new IdentityHashMap<>());
 
   public ShapeInference(OpCatalog catalog) {
@@ -107,6 +108,7 @@ public final class ShapeInference {
         if (stopAtFailure) {
           return false;
         }
+        graphFailures.add(e.getMessage());
         for (int k = 0; k < n.outputCount(); k++) {
           if (n.output(k) != null) {
             n.output(k).setType(before.get(k));
@@ -120,6 +122,15 @@ public final class ShapeInference {
   /** What {@link #run} could not infer, in the order met, each naming the node. */
   public List<String> failures() {
     return List.copyOf(failures);
+  }
+
+  /**
+   * The failures of nodes of the graph {@link #run} was given, not of its subgraphs: a branch or
+   * body that fails is one that cannot run under the facts at hand (an If's untaken branch at
+   * the given input shapes), which says nothing against the graph.
+   */
+  public List<String> graphFailures() {
+    return List.copyOf(graphFailures);
   }
 
   /** Subgraphs whose inference failed under the current facts; their types are as they were. */

@@ -5,6 +5,8 @@ import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.ShapeInferenceException;
 import dev.convoy.ir.memory.MemoryPlan;
 import dev.convoy.pipeline.blob.BlobStore;
 import dev.convoy.pipeline.element.MemoryPlanSummary;
@@ -54,7 +56,14 @@ public final class PlanMemory extends Stages.Composite<ModelRun> {
         in.setType(new ValueType.TensorType(t.dtype(), Shape.of(dims)));
       }
     }
-    ShapeInference.infer(g);
+    // A branch that cannot run at these shapes (an If's untaken branch, such as Silero VAD's
+    // other sample rate) keeps its types, as in the optimizer's infer-shapes; only a node of the
+    // graph itself failing means the model cannot run at them.
+    ShapeInference inference = new ShapeInference(OpCatalog.standard());
+    inference.run(g);
+    if (!inference.graphFailures().isEmpty()) {
+      throw new ShapeInferenceException(inference.graphFailures().get(0));
+    }
     return MemoryPlanner.plan(g);
   }
 

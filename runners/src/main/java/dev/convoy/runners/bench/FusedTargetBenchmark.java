@@ -7,7 +7,9 @@ import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.runtime.Parallel;
 import dev.convoy.transforms.convert.Models;
 import dev.convoy.transforms.optimize.Level;
@@ -17,11 +19,10 @@ import dev.convoy.transforms.optimize.Target;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,7 +46,8 @@ public final class FusedTargetBenchmark {
     BenchTable table = new BenchTable(
         "Evaluator on the O2 .cvy (convoy fused ops) vs O1, and vs ONNX Runtime (all optimizations)",
         "model", "nodes O1", "nodes O2 cvy", "O1 ms", "O2 cvy ms", "O2 / O1", "ort all-opt ms",
-        "O2 cvy / ort", "O1 cpu ms", "O2 cpu ms", "O2 / O1 cpu");
+        "O2 cvy / ort", "O1 cpu ms", "O2 cpu ms", "O2 / O1 cpu", "O1 MB/run", "O2 cvy MB/run",
+        "GC n (ms)");
     Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(1));
     Path tmp = Files.createTempDirectory("convoy-bench-cvy");
     List<Double> ratios = new ArrayList<>();
@@ -59,72 +61,53 @@ public final class FusedTargetBenchmark {
             SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
         Graph o1 = stored(Optimizer.optimize(g, options(Level.O1)).graph(), tmp.resolve("o1.cvy"));
         Graph o2 = stored(Optimizer.optimize(g, options(Level.O2)).graph(), tmp.resolve("o2.cvy"));
-        double[] t = interleaved(warmup, reps, () -> ev.runTensors(o1, inputs),
-            () -> ev.runTensors(o2, inputs));
-        double t1 = t[0];
-        double t2 = t[1];
+        var in = arrays(inputs);
+        Evaluator.Session s1 = ev.session(o1);
+        Evaluator.Session s2 = ev.session(o2);
+        TimedPair t = TimedPair.of(warmup, reps, () -> s1.run(in), () -> s2.run(in));
+        double t1 = t.msA();
+        double t2 = t.msB();
         double ort = EvalBenchmark.ortLatency(model, inputs, 1, warmup, reps,
             OrtSession.SessionOptions.OptLevel.ALL_OPT);
         double ratio = t2 / t1;
         if (o1.totalNodeCount() >= MEDIAN_MIN_NODES) {
           ratios.add(ratio);
-          cpuRatios.add(t[3] / t[2]);
+          cpuRatios.add(t.cpuB() / t.cpuA());
           if (ratio > worst) {
             worst = ratio;
             worstModel = model.getFileName().toString();
           }
         }
         table.row(model.getFileName().toString(), o1.totalNodeCount(), o2.totalNodeCount(), t1, t2,
-            ratio, ort, t2 / ort, t[2], t[3], t[3] / t[2]);
+            ratio, ort, t2 / ort, t.cpuA(), t.cpuB(), t.cpuB() / t.cpuA(), t.mbA(), t.mbB(),
+            t.gc());
       }
     } finally {
       deleteFlat(tmp);
     }
     double median = median(ratios);
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs (and at"
-        + " least 1 s of them), O1 and O2 alternating. Over"
+        + " least 1 s of them), O1 and O2 alternating, each .cvy run by an evaluator session on"
+        + " inputs converted once. Over"
         + " the %d models of %d+ nodes (O1): median O2/O1 %.3f, largest %.3f (%s); by CPU time"
-        + " median %.3f, largest %.3f. CPU columns: this thread's CPU time in the same runs.",
+        + " median %.3f, largest %.3f. CPU columns: this thread's CPU time in the same runs."
+        + " MB/run: heap one run allocates (median; outputs and the intermediates a .cvy without a"
+        + " memory plan holds included); GC: collections during the timed runs of both and their"
+        + " ms.",
         reps, warmup, ratios.size(), MEDIAN_MIN_NODES, median, worst, worstModel,
         median(cpuRatios), cpuRatios.stream().mapToDouble(Double::doubleValue).max().orElse(
             Double.NaN)));
   }
 
   /**
-   * Warm-up lasts at least this long as well as the asked number of runs: a sub-millisecond model
-   * is otherwise timed while its kernels are still being compiled (small_cnn_qdq measured 0.13x
-   * and 7.3x O2/O1 in two runs of three warm-ups each).
-   */
-  static final long MIN_WARMUP_NANOS = 1_000_000_000L;
-
-  /**
-   * Median milliseconds of {@code a} and of {@code b}, run alternately (which goes first swaps
-   * every repetition), so that a change in the machine's load during the run hits both alike,
-   * then the medians of the calling thread's CPU time in the same runs (which a loaded machine
-   * disturbs far less than wall time): {@code {wall a, wall b, cpu a, cpu b}}. Both are first
-   * run {@code warmup} times and for at least {@link #MIN_WARMUP_NANOS}.
+   * Median milliseconds of {@code a} and of {@code b}, run alternately after the same warm-up
+   * ({@link TimedPair}), then the medians of the calling thread's CPU time in the same runs
+   * (which a loaded machine disturbs far less than wall time): {@code {wall a, wall b, cpu a,
+   * cpu b}}.
    */
   static double[] interleaved(int warmup, int reps, Runnable a, Runnable b) {
-    long start = System.nanoTime();
-    for (int i = 0; i < warmup || System.nanoTime() - start < MIN_WARMUP_NANOS; i++) {
-      a.run();
-      b.run();
-    }
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    double[][] wall = new double[2][reps];
-    double[][] cpu = new double[2][reps];
-    for (int i = 0; i < reps; i++) {
-      for (int k = 0; k < 2; k++) {
-        int side = (i + k) % 2;
-        long c0 = mx.getCurrentThreadCpuTime();
-        long t0 = System.nanoTime();
-        (side == 0 ? a : b).run();
-        wall[side][i] = (System.nanoTime() - t0) / 1e6;
-        cpu[side][i] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
-      }
-    }
-    return new double[] {BenchTable.median(wall[0]), BenchTable.median(wall[1]),
-        BenchTable.median(cpu[0]), BenchTable.median(cpu[1])};
+    TimedPair t = TimedPair.of(warmup, reps, a, b);
+    return new double[] {t.msA(), t.msB(), t.cpuA(), t.cpuB()};
   }
 
   /** Deletes {@code dir} and the files in it. */
@@ -145,6 +128,13 @@ public final class FusedTargetBenchmark {
 
   private static OptimizeOptions options(Level level) {
     return OptimizeOptions.atLevel(level).withTarget(Target.CVY);
+  }
+
+  /** {@code tensors} as the evaluator's arrays, converted once for all the timed runs. */
+  static Map<String, RuntimeValue> arrays(Map<String, Tensor> tensors) {
+    Map<String, RuntimeValue> out = new LinkedHashMap<>();
+    tensors.forEach((k, v) -> out.put(k, NdArray.fromTensor(v)));
+    return out;
   }
 
   /** {@code g} written as a .cvy file and read back, as a user would run it. */

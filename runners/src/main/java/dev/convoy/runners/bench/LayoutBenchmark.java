@@ -44,7 +44,7 @@ public final class LayoutBenchmark {
         "Evaluator on the O3 NHWC .cvy vs the O2 NCHW .cvy, and vs ONNX Runtime (all optimizations)",
         "model", "nodes O2", "nodes O3", "Transposes O3", "O2 cvy ms", "O3 cvy ms", "O3 / O2",
         "O3 NCHW / O3", "ort all-opt ms", "O3 / ort", "O3 cpu ms", "ort cpu ms",
-        "O3 / ort cpu");
+        "O3 / ort cpu", "O2 MB/run", "O3 MB/run", "GC n (ms)");
     Evaluator ev = new Evaluator(OpCatalog.standard(), Parallel.of(1));
     Path tmp = Files.createTempDirectory("convoy-bench-layout");
     List<Double> ratios = new ArrayList<>();
@@ -63,13 +63,17 @@ public final class LayoutBenchmark {
             Target.CVY)).graph(), tmp.resolve("o3nchw.cvy"));
         Map<String, Tensor> inputs =
             SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
-        double[] t = FusedTargetBenchmark.interleaved(warmup, reps,
-            () -> ev.runTensors(o2, inputs), () -> ev.runTensors(o3, inputs));
-        double[] t3 = FusedTargetBenchmark.interleaved(warmup, reps,
-            () -> ev.runTensors(o3nchw, inputs), () -> ev.runTensors(o3, inputs));
+        var in = FusedTargetBenchmark.arrays(inputs);
+        Evaluator.Session s2 = ev.session(o2);
+        Evaluator.Session s3 = ev.session(o3);
+        Evaluator.Session s3nchw = ev.session(o3nchw);
+        TimedPair pair = TimedPair.of(warmup, reps, () -> s2.run(in), () -> s3.run(in));
+        double[] t = {pair.msA(), pair.msB()};
+        double[] t3 = FusedTargetBenchmark.interleaved(warmup, reps, () -> s3nchw.run(in),
+            () -> s3.run(in));
         double ort = EvalBenchmark.ortLatency(model, inputs, 1, warmup, reps,
             OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        double[] cpu = cpuAgainstOrt(model, inputs, () -> ev.runTensors(o3, inputs), warmup, reps);
+        double[] cpu = cpuAgainstOrt(model, inputs, () -> s3.run(in), warmup, reps);
         double ratio = t[1] / t[0];
         ratios.add(ratio);
         if (t[1] / ort > worst) {
@@ -78,14 +82,17 @@ public final class LayoutBenchmark {
         }
         table.row(model.getFileName().toString(), o2.totalNodeCount(), o3.totalNodeCount(),
             count(o3, "Transpose"), t[0], t[1], ratio, t3[0] / t3[1], ort, t[1] / ort, cpu[0],
-            cpu[1], cpu[0] / cpu[1]);
+            cpu[1], cpu[0] / cpu[1], pair.mbA(), pair.mbB(), pair.gc());
       }
     } finally {
       FusedTargetBenchmark.deleteFlat(tmp);
     }
     double median = FusedTargetBenchmark.median(ratios);
     return table.note(String.format("One thread; median of %d runs after %d warm-up runs (and"
-        + " at least 1 s of them), O2 and O3 alternating (and O3 without convert-to-nhwc against O3); models whose O3 .cvy has"
+        + " at least 1 s of them), O2 and O3 alternating (and O3 without convert-to-nhwc against O3),"
+        + " each .cvy run by an evaluator session on inputs converted once; MB/run: heap one run"
+        + " allocates (median; outputs and values the plan leaves out included), GC: collections"
+        + " during the timed O2 and O3 runs and their ms; models whose O3 .cvy has"
         + " channels-last ops. CPU columns: this thread's CPU time (ONNX Runtime with one"
         + " intra-op thread runs on it), median of the same runs, O3 and ONNX Runtime"
         + " alternating: on a loaded machine they stay near the idle wall times where wall"

@@ -429,8 +429,9 @@ public final class Elementwise implements OpFamily {
     for (int i = 1; i < ctx.inputCount(); i++) {
       NdArray next = ctx.tensor(i);
       Kernels.requireSameType(ctx, acc, next);
-      acc = fast ? FloatKernels.binary(floatOp, acc, next, KernelContext.Outputs.FRESH,
-          ctx.parallel())
+      // The last step writes the node's output (its planned place); the earlier ones a temporary.
+      acc = fast ? FloatKernels.binary(floatOp, acc, next,
+          i == ctx.inputCount() - 1 ? ctx::output : KernelContext.Outputs.FRESH, ctx.parallel())
           : Kernels.zip(acc, next, f, ig);
     }
     return acc;

@@ -15,6 +15,7 @@ import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
 import dev.convoy.ir.ops.runtime.ChannelMax;
 import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.Scratch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -219,7 +220,8 @@ public final class NhwcPooling implements OpFamily {
       });
       return;
     }
-    float[] rowMax = new float[n * ih * ow * c];
+    // Filled whole before the second pass reads it; the chunks of both passes take no scratch.
+    float[] rowMax = Scratch.get().temporary(n * ih * ow * c);
     par.forRange(n * ih, (long) ow * kw * c, (from, to) -> {
       int[] offs = new int[kw];
       for (int row = from; row < to; row++) {
@@ -309,21 +311,26 @@ public final class NhwcPooling implements OpFamily {
     double bias = ctx.attrFloat("bias");
     int lo = (size - 1) / 2;
     int hi = size - 1 - lo;
-    float[] xs = x.floats();
-    float[] y = new float[xs.length];
+    // Read where the input lies and written into the kernel's output (arena views included).
+    float[] xs = (float[]) x.array();
+    int x0 = x.offset();
+    NdArray out = ctx.output(0, DType.FLOAT, d);
+    float[] y = (float[]) out.array();
+    int y0 = out.offset();
     ctx.parallel().forRange(pixels, (long) c * (size + 16), (from, to) -> {
       for (int p = from; p < to; p++) {
-        int base = p * c;
+        int base = x0 + p * c;
         for (int ch = 0; ch < c; ch++) {
           double ss = 0;
           for (int cc = Math.max(0, ch - lo); cc <= Math.min(c - 1, ch + hi); cc++) {
             double v = xs[base + cc];
             ss += v * v;
           }
-          y[base + ch] = (float) (xs[base + ch] / Math.pow(bias + alpha / size * ss, beta));
+          y[y0 + p * c + ch] =
+              (float) (xs[base + ch] / Math.pow(bias + alpha / size * ss, beta));
         }
       }
     });
-    return NdArray.wrap(DType.FLOAT, d, y);
+    return out;
   }
 }

@@ -158,17 +158,22 @@ public final class NhwcRearrange implements OpFamily {
     int hd = hs / b;
     int wd = ws / b;
     int cd = cs * b * b;
-    float[] xs = x.floats();
-    float[] y = new float[xs.length];
+    long[] out = toSpace ? new long[] {n, hs, ws, cs} : new long[] {n, hd, wd, cd};
+    // Read where the input lies and written into the kernel's output (arena views included).
+    NdArray result = ctx.output(0, DType.FLOAT, out);
+    float[] xs = (float[]) x.array();
+    float[] y = (float[]) result.array();
     float[] space = toSpace ? y : xs;
     float[] depth = toSpace ? xs : y;
+    int spaceAt = toSpace ? result.offset() : x.offset();
+    int depthAt = toSpace ? x.offset() : result.offset();
     for (int img = 0; img < n; img++) {
       for (int h = 0; h < hd; h++) {
         for (int w = 0; w < wd; w++) {
-          int dBase = ((img * hd + h) * wd + w) * cd;
+          int dBase = depthAt + ((img * hd + h) * wd + w) * cd;
           for (int i = 0; i < b; i++) {
             for (int j = 0; j < b; j++) {
-              int sBase = ((img * hs + h * b + i) * ws + w * b + j) * cs;
+              int sBase = spaceAt + ((img * hs + h * b + i) * ws + w * b + j) * cs;
               if (crd) {
                 for (int c = 0; c < cs; c++) {
                   space[sBase + c] = depth[dBase + c * b * b + i * b + j];
@@ -183,7 +188,6 @@ public final class NhwcRearrange implements OpFamily {
         }
       }
     }
-    long[] out = toSpace ? new long[] {n, hs, ws, cs} : new long[] {n, hd, wd, cd};
-    return NdArray.wrap(DType.FLOAT, out, y);
+    return result;
   }
 }

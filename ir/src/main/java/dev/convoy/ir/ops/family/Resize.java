@@ -263,7 +263,7 @@ public final class Resize implements OpFamily {
   /** Per output index along one axis: source indices and weights, or extrapolation. */
   private record Taps(int[][] index, double[][] weight, boolean[] outside) {}
 
-  private static NdArray resize(NodeContext ctx, NdArray x, Params p, double[] roiIn) {
+  private static NdArray resize(KernelContext ctx, NdArray x, Params p, double[] roiIn) {
     int rank = x.rank();
     long[] in = x.dims();
     double[] scales = new double[rank];
@@ -288,7 +288,7 @@ public final class Resize implements OpFamily {
       }
     }
     if (mode.equals("nearest")) {
-      return nearest(x, out, taps, p.extrapolation());
+      return nearest(x, out, taps, p.extrapolation(), ctx::output);
     }
     if (x.dtype() == DType.STRING || x.dtype() == DType.BOOL) {
       throw ctx.error(mode + " resize needs numeric data, got " + x.dtype().textName());
@@ -463,10 +463,12 @@ public final class Resize implements OpFamily {
    * Nearest resizing that keeps the last axis (a channels-last image scaled in H and W): every
    * output run along that axis is one input run, copied whole.
    */
-  private static NdArray nearestRuns(NdArray x, long[] out, int[][] maps) {
+  private static NdArray nearestRuns(NdArray x, long[] out, int[][] maps,
+      KernelContext.Outputs outputs) {
     int rank = out.length;
     int run = (int) out[rank - 1];
-    NdArray result = NdArray.allocate(x.dtype(), out);
+    // Written where the node's output goes (its planned place in an arena).
+    NdArray result = outputs.take(0, x.dtype(), out);
     int runs = run == 0 ? 0 : result.size() / run;
     Object src = x.array();
     Object dst = result.array();
@@ -488,7 +490,8 @@ public final class Resize implements OpFamily {
   }
 
   /** Nearest resizing as an exact gather; tf_crop_and_resize misses get the extrapolation. */
-  private static NdArray nearest(NdArray x, long[] out, Taps[] taps, double extrapolation) {
+  private static NdArray nearest(NdArray x, long[] out, Taps[] taps, double extrapolation,
+      KernelContext.Outputs outputs) {
     int rank = out.length;
     int[] st = Strided.strides(x.dims());
     int[][] maps = new int[rank][];
@@ -510,7 +513,7 @@ public final class Resize implements OpFamily {
     }
     int n = NdArray.checkedSize(out);
     if (!anyOutside && rank > 1 && taps[rank - 1] == null) {
-      return nearestRuns(x, out, maps);
+      return nearestRuns(x, out, maps, outputs);
     }
     int[] index = new int[n];
     boolean[] miss = anyOutside ? new boolean[n] : null;

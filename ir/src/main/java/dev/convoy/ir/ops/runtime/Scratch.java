@@ -6,6 +6,11 @@ package dev.convoy.ir.ops.runtime;
  * pauses, several times larger than its outputs. A buffer is only used inside one chunk of
  * work and never across a nested {@link Parallel#forRange} that could run other chunks of the
  * same kind on this thread; contents are stale on every call, so users write before reading.
+ *
+ * <p>{@link #temporary} is the one exception: a whole op's intermediate, taken by the calling
+ * thread before its chunks run and read by them (on any thread) until the op returns. The
+ * chunks of such an op take no scratch of their own kind, and no kernel that holds it runs a
+ * subgraph (a Loop, If or Scan body evaluated inside the op would reach the same buffer).
  */
 public final class Scratch {
   /** Larger requests are allocated afresh rather than kept alive by the thread. */
@@ -22,6 +27,7 @@ public final class Scratch {
   private float[] packedA = new float[0];
   private float[] packedB = new float[0];
   private float[] cTile = new float[0];
+  private float[] temporary = new float[0];
 
   private Scratch() {}
 
@@ -67,14 +73,9 @@ public final class Scratch {
 
   /** At least {@code n} floats for a transposed product (distinct from {@link #col}). */
   public float[] transposed(int n) {
-    if (transposed.length >= n) {
-      return transposed;
-    }
-    float[] c = new float[n];
-    if (n <= MAX_KEPT) {
-      transposed = c;
-    }
-    return c;
+    float[] t = atLeast(transposed, n);
+    transposed = t.length <= MAX_KEPT ? t : transposed;
+    return t;
   }
 
   /** At least {@code n} floats for a packed block of A rows (register-blocked GEMM). */
@@ -101,15 +102,25 @@ public final class Scratch {
     return cTile;
   }
 
+  /**
+   * At least {@code n} floats for an op's intermediate that its chunks share (see the class
+   * comment); a request above the kept size is allocated afresh.
+   */
+  public float[] temporary(int n) {
+    float[] t = atLeast(temporary, n);
+    temporary = t.length <= MAX_KEPT ? t : temporary;
+    return t;
+  }
+
   /** At least {@code n} floats. */
   public float[] col(int n) {
-    if (col.length >= n) {
-      return col;
-    }
-    float[] c = new float[n];
-    if (n <= MAX_KEPT) {
-      col = c;
-    }
+    float[] c = atLeast(col, n);
+    col = c.length <= MAX_KEPT ? c : col;
     return c;
+  }
+
+  /** {@code kept} when it holds {@code n} floats, else a new array of {@code n}. */
+  private static float[] atLeast(float[] kept, int n) {
+    return kept.length >= n ? kept : new float[n];
   }
 }

@@ -51,7 +51,7 @@ final class VectorNhwc {
       float[] bias, float[] y, int yOff, int ldy) {
     int k = w.k();
     float[] bp = w.w();
-    float[] ct = new float[TALL_ROWS * P];
+    float[] ct = Scratch.get().cTile(TALL_ROWS * P);
     for (int j0 = 0; j0 < w.mgPad(); j0 += P) {
       int width = Math.min(P, w.mgPad() - j0);
       int nv = width / L;

@@ -14,22 +14,28 @@ final class VectorStencil {
 
   private VectorStencil() {}
 
-  /** As {@link Stencil#depthwiseRow} over the columns {@code [from, to)}, a multiple of L long. */
+  /**
+   * As {@link Stencil#depthwiseRow} over the columns {@code [from, to)}, a multiple of L long.
+   * The sums live in {@code acc} between kernel rows (the same additions in the same order): a
+   * vector carried through two nested loops is boxed by C2 on every tap, which made this kernel
+   * most of a depthwise network's garbage.
+   */
   static void depthwiseRow(float[] x, int[] rows, int kh, int kw, int dw, int pw, float[] w,
       int wBase, float[] acc, int from, int to) {
-    for (int o = from; o < to; o += L) {
-      FloatVector v = FloatVector.zero(S);
-      for (int a = 0; a < kh; a++) {
-        if (rows[a] < 0) {
-          continue;
-        }
+    java.util.Arrays.fill(acc, from, to, 0f);
+    for (int a = 0; a < kh; a++) {
+      if (rows[a] < 0) {
+        continue;
+      }
+      int wa = wBase + a * kw;
+      for (int o = from; o < to; o += L) {
         int base = rows[a] - pw + o;
-        int wa = wBase + a * kw;
+        FloatVector v = FloatVector.fromArray(S, acc, o);
         for (int b = 0; b < kw; b++) {
           v = v.add(FloatVector.fromArray(S, x, base + b * dw).mul(w[wa + b]));
         }
+        v.intoArray(acc, o);
       }
-      v.intoArray(acc, o);
     }
   }
 

@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code Add(MatMul(A, B), C)} with rank-2 float {@code A} and {@code B} and a constant {@code C}
- * that broadcasts into the product's shape {@code [M, N]} is {@code Gemm(A, B, C)}. The product
+ * {@code Add(MatMul(A, B), C)} with rank-2 float {@code A} and {@code B} (B of static sizes; A's
+ * row count may be symbolic, as a dynamic batch is) and a constant {@code C} that broadcasts into
+ * the product's shape {@code [M, N]} (along a symbolic M only as size 1) is {@code Gemm(A, B, C)}. The product
  * must feed only the Add. (Higher-rank MatMuls would need reshapes around the Gemm; left alone.)
  */
 public final class FuseMatMulAdd implements TreeRule<Binding> {
@@ -39,18 +40,19 @@ public final class FuseMatMulAdd implements TreeRule<Binding> {
 
   @Override
   public Match<Binding> check(Binding m, Rewriter rw) {
-    long[] a = Facts.staticDims(m.value("a"));
     long[] b = Facts.staticDims(m.value("b"));
-    if (a == null || b == null || a.length != 2 || b.length != 2) {
-      return Match.fail("the MatMul's operands are not of static rank 2");
+    if (Facts.rank(m.value("a")) != 2 || b == null || b.length != 2) {
+      return Match.fail("the MatMul's operands are not of rank 2 (B static)");
     }
+    var rows = Facts.shape(m.value("a")).dim(0);
+    long[] a = {rows.isStatic() ? rows.size() : -1, b[0]};
     if (Facts.dtype(m.value("a")) != DType.FLOAT
         || m.value("c").constant().dtype() != DType.FLOAT) {
       return Match.fail("the MatMul or the added constant is not float32");
     }
     if (!broadcastsInto(m.value("c").constant().dims(), a[0], b[1])) {
-      return Match.fail(m.value("c").name() + " does not broadcast into [" + a[0] + ", " + b[1]
-          + "]");
+      return Match.fail(m.value("c").name() + " does not broadcast into ["
+          + (a[0] < 0 ? "M" : a[0]) + ", " + b[1] + "]");
     }
     return Match.of(m);
   }
@@ -62,7 +64,7 @@ public final class FuseMatMulAdd implements TreeRule<Binding> {
     long[] target = {m, n};
     for (int i = 0; i < c.length; i++) {
       long t = target[2 - c.length + i];
-      if (c[i] != 1 && c[i] != t) {
+      if (c[i] != 1 && (t < 0 || c[i] != t)) {
         return false;
       }
     }

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * the committed lockfile. When Node or
  * the modules are absent the calling test is skipped with a message saying how to install them.
  */
-final class TfliteOracle {
+public final class TfliteOracle {
   private final Path script;
 
   private TfliteOracle(Path script) {
@@ -29,7 +29,7 @@ final class TfliteOracle {
   }
 
   /** tfjs-tflite (oracle.js), or a skip of the calling test when it cannot run here. */
-  static TfliteOracle require() {
+  public static TfliteOracle require() {
     return require("oracle.js", "@tensorflow/tfjs-tflite");
   }
 
@@ -62,7 +62,7 @@ final class TfliteOracle {
   }
 
   /** Runs {@code model} once on {@code inputs} (subgraph 0's order); its outputs in order. */
-  List<Tensor> run(Path model, List<Tensor> inputs, Path work) throws IOException,
+  public List<Tensor> run(Path model, List<Tensor> inputs, Path work) throws IOException,
       InterruptedException {
     Files.createDirectories(work);
     StringBuilder spec = new StringBuilder("{\"model\":" + json(model.toAbsolutePath().toString())

@@ -7,6 +7,7 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import dev.convoy.transforms.optimize.Target;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,6 +98,36 @@ class FuseRuleCasesTest {
           %y = Add(%p, %c) @root
         }
         """, "root").notFiring("c does not broadcast into [2, 2]");
+  }
+
+  @Test
+  void matMulAddFusesWithASymbolicRowCount() {
+    // A dynamic batch leaves M symbolic; Gemm takes any M, as ONNX Runtime's BASIC MatMulAddFusion.
+    RuleCases cases = RuleCases.of(new FuseMatMulAdd(), """
+        graph g (%a: float32[N,3]) -> (%y: float32[N,2]) {
+          opset "" 9
+          init %w: float32[3,2] = [0.5, -1.0, 2.0, 0.25, 1.5, -0.75]
+          init %c: float32[1,2] = [0.1, -0.2]
+          %p: float32[N,2] = MatMul(%a, %w) @mm
+          %y = Add(%p, %c) @root
+        }
+        """, "root");
+    assertEquals(Integer.valueOf(1), cases.atShapes(Map.of("a", new long[] {4, 3}))
+        .firesAndKeepsOutputs().opHistogram().get("Gemm"));
+    cases.keepsOutputsAtShapes(Map.of("a", new long[] {1, 3}), Map.of("a", new long[] {7, 3}));
+  }
+
+  @Test
+  void matMulAddNotWithABiasOfRowsAgainstASymbolicRowCount() {
+    RuleCases.of(new FuseMatMulAdd(), """
+        graph g (%a: float32[N,3]) -> (%y: float32[2,2]) {
+          opset "" 13
+          init %w: float32[3,2] = [0.5, -1.0, 2.0, 0.25, 1.5, -0.75]
+          init %c: float32[2,2] = [0.1, -0.2, 0.3, 0.4]
+          %p: float32[N,2] = MatMul(%a, %w) @mm
+          %y = Add(%p, %c) @root
+        }
+        """, "root").notFiring("c does not broadcast into [M, 2]");
   }
 
   private static String conv(String op, String constant) {
