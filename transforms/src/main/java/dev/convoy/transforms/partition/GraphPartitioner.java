@@ -62,7 +62,10 @@ public final class GraphPartitioner {
       acc += weight[i];
       if (acc * k >= (long) (cuts.size() + 1) * total && i + 1 < nodes.size()) {
         int previous = cuts.isEmpty() ? 0 : cuts.get(cuts.size() - 1);
-        cuts.add(narrowestCutNear(i + 1, window, previous, crossing));
+        int cut = narrowestCutNear(i + 1, window, previous, crossing);
+        if (cut < nodes.size()) {
+          cuts.add(cut);
+        }
       }
     }
     return splitAt(g, nodes, cuts.stream().mapToInt(Integer::intValue).toArray());
@@ -191,7 +194,9 @@ public final class GraphPartitioner {
   /** The cut in {@code target ± window} (after {@code previous}) with the fewest crossings. */
   private static int narrowestCutNear(int target, int window, int previous, int[] crossing) {
     int last = crossing.length - 2; // cuts lie in 1..nodes-1
-    int best = target;
+    // After the previous cut, even when it moved past the target (a heavy node, its subgraphs
+    // counted, asks for several cuts at once: control-71636); past the last node, no cut.
+    int best = Math.max(target, previous + 1);
     for (int c = Math.max(previous + 1, target - window); c <= Math.min(last, target + window);
         c++) {
       if (crossing[c] < crossing[best]

@@ -84,6 +84,30 @@ abstract class Blocks {
     return m.node(op, "axes=" + ModelText.list(axes) + ", " + kd, x);
   }
 
+  /**
+   * A 2-D {@code op} (MaxPool or AveragePool) over {@code x} with a square kernel, stride and
+   * padding, rounding up when {@code ceil}; an AveragePool counts its padding half the time.
+   */
+  V pool2d(String op, V x, long k, long s, long p, boolean ceil) {
+    String attrs = "kernel_shape=" + ModelText.list(k, k) + ", strides=" + ModelText.list(s, s)
+        + ", pads=" + ModelText.list(p, p, p, p) + (ceil ? ", ceil_mode=1" : "");
+    if (op.equals("AveragePool") && chance(0.5)) {
+      attrs += ", count_include_pad=1";
+    }
+    return new V(m.node(op, attrs, x.name()), dims(x.dim(0), x.dim(1),
+        outSize(x.dim(2), k, s, p, ceil), outSize(x.dim(3), k, s, p, ceil)));
+  }
+
+  /** ONNX's pooled size, with the last ceil-mode window dropped when it starts in the padding. */
+  private static long outSize(long in, long k, long s, long p, boolean ceil) {
+    long span = in + 2 * p - k;
+    long o = (ceil ? (span + s - 1) / s : span / s) + 1;
+    if (ceil && (o - 1) * s >= in + p) {
+      o--;
+    }
+    return o;
+  }
+
   /** An activation of the seeded kind (or none), written the way exporters write it. */
   String activation(String x) {
     return switch (pick(12)) {

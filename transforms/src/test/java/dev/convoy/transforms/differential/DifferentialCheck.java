@@ -17,7 +17,12 @@ import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.optimize.Target;
+import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
+import dev.convoy.transforms.optimize.layout.IoLayout;
 import dev.convoy.transforms.optimize.opset.OpsetConverter;
+import dev.convoy.transforms.partition.GraphPartitioner;
+import dev.convoy.transforms.partition.GraphStitcher;
+import dev.convoy.transforms.partition.Partition;
 import dev.convoy.transforms.verify.Judgement;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.Oracle;
@@ -35,7 +40,9 @@ import java.util.TreeSet;
 
 /**
  * Runs one generated model through every level and target the way {@code optimize --verify}
- * does, with ONNX Runtime on the original as the oracle, and collects what is wrong: the optimizer
+ * does (and at O3 {@code .cvy} also with {@code --io-layout nhwc}, and partitioned as the zoo
+ * pipeline optimizes a large model, at O3 {@code .cvy} and O2 ONNX), with ONNX Runtime on the
+ * original as the oracle, and collects what is wrong: the optimizer
  * throwing or leaving an invalid graph, an ONNX result that ONNX Runtime refuses or that computes
  * something else ({@link ModelVerification#judge}, rtol 1e-4 / atol 1e-5, integers exactly), a
  * {@code .cvy} (written and read back) that Convoy's evaluator runs to other outputs, a vendor
@@ -55,12 +62,27 @@ final class DifferentialCheck {
   /** What one model gave: findings or why it was skipped, and the rules that fired on it. */
   record Outcome(List<Finding> findings, String skipped, Set<String> rulesFired) {}
 
+  /**
+   * How the optimizer is run: on the whole graph; on the whole graph, then {@code --io-layout
+   * nhwc}; or as the zoo pipeline runs a large model, in pieces ({@code PartitionGraphs}) stitched
+   * back and given the boundary pass ({@code StitchGraphs}, without a second layout conversion).
+   */
+  enum Mode { WHOLE, IO_NHWC, PARTITIONED }
+
   /** A level and a target, as {@code optimize --level L --target T [--onnx-ops] [--target-opset]}. */
-  record Config(Level level, Target target, boolean cvy) {
+  record Config(Level level, Target target, boolean cvy, Mode mode) {
+    Config(Level level, Target target, boolean cvy) {
+      this(level, target, cvy, Mode.WHOLE);
+    }
+
     String label() {
       String t = cvy ? "cvy" : target.ortOps() ? "onnx/ort-ops"
           : target.opset() > 0 ? "onnx@" + target.opset() : "onnx";
-      return level + " " + t;
+      return level + " " + t + switch (mode) {
+        case WHOLE -> "";
+        case IO_NHWC -> " io-nhwc";
+        case PARTITIONED -> " partitioned";
+      };
     }
   }
 
@@ -74,6 +96,9 @@ final class DifferentialCheck {
       out.add(new Config(l, new Target(true, 0), false));
       out.add(new Config(l, Target.CVY, true));
     }
+    out.add(new Config(Level.O3, Target.CVY, true, Mode.IO_NHWC));
+    out.add(new Config(Level.O3, Target.CVY, true, Mode.PARTITIONED));
+    out.add(new Config(Level.O2, Target.STANDARD, false, Mode.PARTITIONED));
     return List.copyOf(out);
   }
 
@@ -126,7 +151,11 @@ final class DifferentialCheck {
         false, OptimizeOptions.DEFAULT_FOLD_CAP, c.target().withConvoyOps(c.cvy()));
     OptimizeResult result;
     try {
-      result = Optimizer.optimize(original, options);
+      result = c.mode() == Mode.PARTITIONED ? partitioned(original, options, fired)
+          : Optimizer.optimize(original, options);
+      if (c.mode() == Mode.IO_NHWC) {
+        IoLayout.toNhwc(result.graph(), options);
+      }
     } catch (RuntimeException e) {
       findings.add(new Finding(gen.name(), label, "optimizer-throws", firstLine(e)));
       return;
@@ -144,7 +173,8 @@ final class DifferentialCheck {
         findings.add(new Finding(gen.name(), label, "non-standard-domain", vendor));
       }
     }
-    boolean layout = c.level() == Level.O3 && c.cvy();
+    // Layout Transposes may add nodes; a partitioned result is held to its outputs only.
+    boolean layout = c.level() == Level.O3 && c.cvy() || c.mode() == Mode.PARTITIONED;
     if (!layout && g.totalNodeCount() > original.totalNodeCount()) {
       findings.add(new Finding(gen.name(), label, "more-nodes",
           original.totalNodeCount() + " -> " + g.totalNodeCount()));
@@ -178,6 +208,31 @@ final class DifferentialCheck {
       }
       judge(gen, file, original, g, alt, options, c, label + " at other sizes", findings);
     }
+  }
+
+  /**
+   * The original cut into pieces of at most a third of its nodes, each optimized alone, stitched,
+   * then optimized whole without a second layout conversion, as the zoo pipeline does (with no
+   * input shapes given: a piece's inputs are cuts); the rules that fired in the pieces go into
+   * {@code fired}.
+   */
+  private static OptimizeResult partitioned(Graph original, OptimizeOptions whole,
+      Set<String> fired) {
+    OptimizeOptions options = new OptimizeOptions(whole.level(), whole.enabled(), whole.disabled(),
+        whole.pipelineFile(), Map.of(), false, whole.foldSizeCapBytes(), whole.target());
+    Partition p = GraphPartitioner.split(original, Math.max(2, original.totalNodeCount() / 3));
+    List<Graph> pieces = new ArrayList<>();
+    for (Graph piece : p.pieces()) {
+      OptimizeResult r = Optimizer.optimize(piece, options);
+      r.stats().forEach(st -> fired.addAll(st.rewrites().keySet()));
+      pieces.add(r.graph());
+    }
+    Graph stitched = GraphStitcher.stitch(original, pieces);
+    Set<String> disabled = new TreeSet<>(options.disabled());
+    disabled.add(ConvertToNhwc.NAME);
+    return Optimizer.optimize(stitched, new OptimizeOptions(options.level(), options.enabled(),
+        disabled, options.pipelineFile(), options.inputShapes(), false, options.foldSizeCapBytes(),
+        options.target()));
   }
 
   private void judge(ModelGenerator.Generated gen, Path file, Graph original, Graph candidate,

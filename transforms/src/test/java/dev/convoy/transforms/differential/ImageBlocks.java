@@ -4,7 +4,10 @@ package dev.convoy.transforms.differential;
  * CNN-shaped blocks over an [N, C, H, W] value: convolutions with their attributes varied
  * (kernel, strides, pads or auto_pad, dilations, groups) followed by BatchNormalization, per-channel
  * or full affine ops and activations; residuals, squeeze-excitation, pooling, Pad, Resize,
- * depth-to-space and channel-shuffle reshapes, Transpose chains, slices and concatenation.
+ * depth-to-space and channel-shuffle reshapes, Transpose chains, slices and concatenation; a
+ * scalar Mul / Add after an activated Conv, SPP max-pool pyramids, and the ops a channels-last
+ * region must carry its layout through (axis and axes attributes, Pad, Slice, Transpose,
+ * Reshape across channels, Resize, DepthToSpace, GridSample) between two Convs.
  */
 final class ImageBlocks extends Blocks {
   ImageBlocks(ModelText m, String floatType) {
@@ -12,7 +15,10 @@ final class ImageBlocks extends Blocks {
   }
 
   V any(V x) {
-    return switch (pick(19)) {
+    return switch (pick(22)) {
+      case 19 -> convActScalar(x);
+      case 20 -> sppPyramid(x);
+      case 21 -> layoutSensitive(x);
       case 16 -> head(x);
       case 17 -> reshapeChain(x);
       case 18 -> gather(x);
@@ -214,15 +220,7 @@ final class ImageBlocks extends Blocks {
         long s = oneOf(1L, 2L);
         long p = k > 1 && chance(0.4) ? 1 : 0;
         boolean ceil = chance(0.3);
-        String op = oneOf("MaxPool", "AveragePool");
-        String attrs = "kernel_shape=" + ModelText.list(k, k) + ", strides=" + ModelText.list(s, s)
-            + ", pads=" + ModelText.list(p, p, p, p) + (ceil ? ", ceil_mode=1" : "");
-        if (op.equals("AveragePool") && chance(0.5)) {
-          attrs += ", count_include_pad=1";
-        }
-        long oh = outSize(h, k, s, p, ceil);
-        long ow = outSize(w, k, s, p, ceil);
-        return new V(m.node(op, attrs, x.name()), dims(x.dim(0), x.dim(1), oh, ow));
+        return pool2d(oneOf("MaxPool", "AveragePool"), x, k, s, p, ceil);
       }
     }
   }
@@ -232,15 +230,6 @@ final class ImageBlocks extends Blocks {
     System.arraycopy(d, 0, out, 0, d.length);
     out[d.length] = 1;
     return out;
-  }
-
-  private static long outSize(long in, long k, long s, long p, boolean ceil) {
-    long span = in + 2 * p - k;
-    long o = (ceil ? (span + s - 1) / s : span / s) + 1;
-    if (ceil && (o - 1) * s >= in + p) {
-      o--;
-    }
-    return o;
   }
 
   /** Pad (zero, nonzero constant, reflect, edge) then a Conv or pool, the fusion's pattern. */
@@ -480,5 +469,161 @@ final class ImageBlocks extends Blocks {
     long[] d = x.dims().clone();
     d[axis < 0 ? axis + 4 : axis] = idx.length;
     return new V(y, d);
+  }
+
+  /** Conv, activation, then a scalar (or one-element) Mul and / or Add, in either operand order. */
+  V convActScalar(V x) {
+    V c = conv(x, oneOf(2L, 4L), 1, chance(0.7));
+    String y = activation(c.name());
+    int n = 1 + pick(2);
+    for (int i = 0; i < n; i++) {
+      tap(y);
+      String k = chance(0.8) ? scalarT("k", oneOf(0.5, 2.0, -1.5, 0.0, -0.0, 1.0))
+          : weights("k1", dims(1), -2, 2);
+      String op = oneOf("Mul", "Add", "Sub");
+      y = chance(0.6) || op.equals("Sub") ? m.node(op, "", y, k) : m.node(op, "", k, y);
+    }
+    return new V(y, c.dims());
+  }
+
+  /**
+   * A spatial pyramid of stride-1 MaxPools (YOLO's SPPF): each pool reads the previous one and
+   * all are concatenated with the input; sometimes kernels or pads that differ, dilations, or an
+   * intermediate pool read elsewhere.
+   */
+  V sppPyramid(V x) {
+    if (chance(0.5)) {
+      return sppParallel(x);
+    }
+    long k = oneOf(3L, 5L, 5L);
+    int n = 2 + pick(2);
+    String[] parts = new String[n + 1];
+    parts[0] = x.name();
+    for (int i = 1; i <= n; i++) {
+      long ki = chance(0.85) ? k : oneOf(3L, 5L);
+      String attrs = "kernel_shape=" + ModelText.list(ki, ki) + ", strides=[1, 1], pads="
+          + ModelText.list(ki / 2, ki / 2, ki / 2, ki / 2);
+      if (chance(0.1)) {
+        attrs = "kernel_shape=" + ModelText.list(3, 3) + ", strides=[1, 1], pads=[2, 2, 2, 2],"
+            + " dilations=[2, 2]";
+      }
+      parts[i] = m.node("MaxPool", attrs, parts[i - 1]);
+      tap(parts[i]);
+    }
+    if (chance(0.2)) {
+      String tmp = parts[0];
+      parts[0] = parts[n];
+      parts[n] = tmp;
+    }
+    String cat = m.node("Concat", "axis=" + oneOf(1, -3), parts);
+    return new V(cat, dims(x.dim(0), x.dim(1) * (n + 1), x.dim(2), x.dim(3)));
+  }
+
+  /**
+   * YOLO's SPP: same-size MaxPools of growing windows (5, 9, 13, or 3, 5, 7), all of the one
+   * input, concatenated with it; sometimes a stride or pad that does not keep the size.
+   */
+  V sppParallel(V x) {
+    long[] ks = chance(0.5) ? dims(5, 9, 13) : dims(3, 5, 7);
+    String[] parts = new String[ks.length + 1];
+    parts[0] = x.name();
+    for (int i = 0; i < ks.length; i++) {
+      long k = ks[i];
+      long p = chance(0.9) ? k / 2 : k / 2 - 1;
+      if (p != k / 2) {
+        tap(m.node("MaxPool", "kernel_shape=" + ModelText.list(k, k) + ", pads="
+            + ModelText.list(p, p, p, p), x.name()));
+        p = k / 2;
+      }
+      parts[i + 1] = m.node("MaxPool", "kernel_shape=" + ModelText.list(k, k)
+          + ", strides=[1, 1], pads=" + ModelText.list(p, p, p, p), x.name());
+      tap(parts[i + 1]);
+    }
+    String cat = m.node("Concat", "axis=1", parts);
+    return new V(cat, dims(x.dim(0), x.dim(1) * (ks.length + 1), x.dim(2), x.dim(3)));
+  }
+
+  /**
+   * Conv, one op a channels-last region must carry through (an axis or axes attribute, Pad,
+   * Slice, Transpose, Reshape across the channels, Resize, DepthToSpace, GridSample, Split and
+   * Concat), then another Conv when the value is still an image.
+   */
+  V layoutSensitive(V x) {
+    V c = convSame(x, oneOf(4L, 8L));
+    String y = c.name();
+    long n = c.dim(0);
+    long ch = c.dim(1);
+    long h = c.dim(2);
+    long w = c.dim(3);
+    long[] d = c.dims();
+    switch (pick(10)) {
+      case 0 -> y = m.node("Softmax", "axis=" + oneOf(1, -3, 2, -1), y);
+      case 1 -> {
+        String r = reduce(oneOf("ReduceMean", "ReduceMax", "ReduceSum"), y,
+            oneOf(dims(1), dims(2, 3), dims(1, 2), dims(-1)), true);
+        y = m.node(oneOf("Add", "Sub", "Mul"), "", y, r);
+      }
+      case 2 -> {
+        long[] p = chance(0.5) ? dims(0, 0, 1, 0, 0, 0, 0, 2) : dims(0, 1, 0, 1, 0, 2, 1, 0);
+        y = m.node("Pad", "mode=\"" + oneOf("constant", "edge", "reflect") + "\"", y,
+            m.ints("pads", p));
+        d = dims(n, ch + p[1] + p[5], h + p[2] + p[6], w + p[3] + p[7]);
+      }
+      case 3 -> {
+        int axis = oneOf(1, 2, 3, -1);
+        int a = axis < 0 ? axis + 4 : axis;
+        long step = oneOf(1L, 2L);
+        y = m.node("Slice", "", y, m.ints("st", 0), m.ints("en", d[a]), m.ints("ax", axis),
+            m.ints("sp", step));
+        d = d.clone();
+        d[a] = (d[a] + step - 1) / step;
+      }
+      case 4 -> {
+        long[] perm = chance(0.5) ? dims(0, 1, 3, 2) : permutation(4);
+        y = m.node("Transpose", "perm=" + ModelText.list(perm), y);
+        d = apply(d, perm);
+      }
+      case 5 -> {
+        y = m.node("Reshape", "", y, m.ints("shape", 0, ch / 2, 2 * h, w));
+        d = dims(n, ch / 2, 2 * h, w);
+      }
+      case 6 -> {
+        String scales = m.init("scales", "float32", dims(4), "1.0, 1.0, 2.0, 2.0");
+        y = m.node("Resize", "mode=\"" + oneOf("nearest", "linear") + "\"", y, "", scales);
+        d = dims(n, ch, 2 * h, 2 * w);
+      }
+      case 7 -> {
+        y = m.node("DepthToSpace", "blocksize=2, mode=\"" + oneOf("DCR", "CRD") + "\"", y);
+        d = dims(n, ch / 4, 2 * h, 2 * w);
+      }
+      case 8 -> {
+        if (m.opset >= 16 && !m.dynamic()) {
+          long oh = oneOf(2L, 3L);
+          long ow = oneOf(2L, 4L);
+          String grid = weights("grid", dims(n, oh, ow, 2), -1.1, 1.1);
+          y = m.node("GridSample", "mode=\"" + oneOf("bilinear", "nearest") + "\", padding_mode=\""
+              + oneOf("zeros", "border", "reflection") + "\", align_corners=" + pick(2), y, grid);
+          d = dims(n, ch, oh, ow);
+        } else {
+          y = m.node("Softmax", "axis=1", y);
+        }
+      }
+      default -> {
+        String[] parts = m.nodeN("Split", "axis=1", 2, y, m.ints("split", ch / 2, ch / 2));
+        int axis = oneOf(1, 2, 3);
+        y = m.node("Concat", "axis=" + axis, parts[1], parts[0]);
+        if (axis != 1) {
+          d = d.clone();
+          d[1] = ch / 2;
+          d[axis] *= 2;
+        }
+      }
+    }
+    tap(y);
+    V v = new V(y, d);
+    if (chance(0.7)) {
+      v = convSame(v, oneOf(2L, 4L));
+    }
+    return v;
   }
 }

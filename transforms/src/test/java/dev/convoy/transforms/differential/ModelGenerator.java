@@ -92,10 +92,17 @@ final class ModelGenerator {
             v = b.conv(v);
           }
           m.output(v.name());
-        } else {
+        } else if (rng.nextInt(3) > 0) {
           String x = m.input("float32", new long[] {batch, 4, 8}, sym, new long[] {batch + 2, 4, 8});
           Blocks.V v = b.matmul(new Blocks.V(x, new long[] {batch, 4, 8}));
           v = rng.nextBoolean() ? b.roundTrip(v) : b.matmul(v);
+          m.output(v.name());
+        } else {
+          String x = m.input("float32", new long[] {batch, 4, 8}, sym, new long[] {batch + 2, 4, 8});
+          Blocks.V v = b.dynamicMatMul(new Blocks.V(x, new long[] {batch, 4, 8}));
+          if (rng.nextBoolean()) {
+            v = b.dynamicMatMul(v);
+          }
           m.output(v.name());
         }
       }

@@ -4,7 +4,8 @@ package dev.convoy.transforms.differential;
  * Quantized (QDQ) blocks, as quantization tools write them: QuantizeLinear / DequantizeLinear
  * pairs around Conv, MatMul, pooling and data-movement ops, with int8 or uint8 activations, nonzero
  * zero points, per-tensor or per-axis weight scales, an int32 bias whose scale is (or is not) the
- * product of the input and weight scales, and QDQ round trips.
+ * product of the input and weight scales, and QDQ round trips; pooling of every kind between
+ * a DQ and a Q; dynamic quantization (DynamicQuantizeLinear and sibling MatMulIntegers).
  */
 final class QdqBlocks extends Blocks {
   QdqBlocks(ModelText m) {
@@ -96,10 +97,20 @@ final class QdqBlocks extends Blocks {
     String d = quantDequant(x.name(), q);
     String y;
     long[] out = x.dims();
-    switch (pick(4)) {
+    switch (pick(6)) {
       case 0 -> {
         y = m.node("MaxPool", "kernel_shape=[2, 2], strides=[2, 2]", d);
         out = dims(x.dim(0), x.dim(1), x.dim(2) / 2, x.dim(3) / 2);
+      }
+      case 4, 5 -> {
+        String op = oneOf("AveragePool", "MaxPool");
+        long k = oneOf(2L, 3L);
+        long st = oneOf(1L, 2L);
+        long p = k > 2 && chance(0.5) ? 1 : 0;
+        boolean ceil = chance(0.3);
+        V pooled = pool2d(op, new V(d, x.dims()), k, st, p, ceil);
+        y = pooled.name();
+        out = pooled.dims();
       }
       case 1 -> {
         y = m.node("Transpose", "perm=[0, 1, 3, 2]", d);
@@ -111,7 +122,12 @@ final class QdqBlocks extends Blocks {
       }
       default -> y = m.node("Relu", "", d);
     }
-    Q q2 = chance(0.7) ? q : actParams(2);
+    // An average of values of one scale, requantized to that scale, is often exactly k + 1/2
+    // steps: ONNX Runtime itself rounds such a tie by its float summation order, differently at
+    // different opsets and against any other runtime, so no result can be judged against it.
+    // Averaging ops requantize to parameters of their own; the rest keep them 70% of the time.
+    boolean averages = y.startsWith("averagepool") || y.startsWith("globalaveragepool");
+    Q q2 = chance(0.7) && !averages ? q : actParams(2);
     return new V(quantDequant(y, q2), out);
   }
 
@@ -121,5 +137,51 @@ final class QdqBlocks extends Blocks {
     String once = quantDequant(x.name(), q);
     tap(once);
     return new V(quantDequant(once, chance(0.6) ? q : actParams(3)), x.dims());
+  }
+
+  /**
+   * Dynamic quantization as ONNX Runtime's quantizer writes it: DynamicQuantizeLinear on the
+   * activation, one to three MatMulInteger siblings reading it (int8 or uint8 weights, with or
+   * without a weight zero point), each Cast to float and scaled by the activation scale times a
+   * constant weight scale (per column, or per tensor shared or not), sometimes plus a bias;
+   * siblings are summed.
+   */
+  V dynamicMatMul(V x) {
+    long d = x.dim(-1);
+    String[] dq = m.nodeN("DynamicQuantizeLinear", "", 3, x.name());
+    if (chance(0.08)) {
+      m.output(dq[0]);
+    }
+    int siblings = oneOf(1, 2, 3, 3);
+    long e = oneOf(4L, 8L);
+    // The siblings mostly share their weight type and whether they have a weight zero point
+    // and a bias, as the projections of one layer do.
+    boolean blockU8 = chance(0.3);
+    boolean blockWz = chance(0.5);
+    boolean blockBias = chance(0.5);
+    // Weight scales: one per column, one value shared by the siblings, or one each.
+    boolean perColumn = chance(0.4);
+    double shared = chance(0.5) ? 0.002 + rng.nextDouble() * 0.004 : 0;
+    String sum = null;
+    for (int i = 0; i < siblings; i++) {
+      boolean u8 = chance(0.9) ? blockU8 : !blockU8;
+      String wq = u8 ? m.randomInts("wq", "uint8", dims(d, e), 0, 255)
+          : m.randomInts("wq", "int8", dims(d, e), -127, 127);
+      String wz = (chance(0.9) ? !blockWz : blockWz) ? "" : u8 ? m.init("wz", "uint8", dims(), Integer.toString(100 + pick(56)))
+          : m.init("wz", "int8", dims(), "0");
+      String mm = wz.isEmpty() ? m.node("MatMulInteger", "", dq[0], wq, dq[2])
+          : m.node("MatMulInteger", "", dq[0], wq, dq[2], wz);
+      String f = m.node("Cast", "to=1", mm);
+      String ws = perColumn ? weights("ws", dims(e), 0.002, 0.006)
+          : scalarT("ws", shared > 0 ? shared : 0.002 + rng.nextDouble() * 0.004);
+      String scale = m.node("Mul", "", dq[1], ws);
+      String y = chance(0.7) ? m.node("Mul", "", f, scale) : m.node("Mul", "", scale, f);
+      tap(y);
+      if (chance(0.9) ? blockBias : !blockBias) {
+        y = m.node("Add", "", y, weights("b", dims(e), -0.5, 0.5));
+      }
+      sum = sum == null ? y : m.node("Add", "", sum, y);
+    }
+    return new V(sum, dims(x.dim(0), x.dim(1), e));
   }
 }

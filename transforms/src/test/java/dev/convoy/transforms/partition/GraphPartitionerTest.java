@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convoy.ir.eval.ShapeInference;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
@@ -12,6 +13,7 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
+import dev.convoy.ir.text.GraphParser;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -152,5 +154,35 @@ class GraphPartitionerTest {
     Partition p = GraphPartitioner.splitAt(g, new int[] {2, 4});
     Graph s = GraphStitcher.stitch(g, p.pieces());
     assertEquals(1, s.initializers().size());
+  }
+
+  @Test
+  void aHeavyNodeAskingForSeveralCutsNeverRepeatsOne() {
+    // control-71636: a Loop weighing 4 of 7 nodes asks for the first cuts at once; the narrowest
+    // cut near the first target moved past the second, which then repeated it ("bad cut 3").
+    Graph g = GraphParser.parse("""
+        graph control_71636 (%in0: float32[1,4,6]) -> (%add_14) {
+          opset "" 17
+          init %trip_0: int64[] = [1]
+          init %cond_1: bool[] = [true]
+          init %k_2: float32[] = [0.5]
+          init %wt_10: float32[6,6] = [-0.5, 0.2, -0.2, 0.5, 0.1, -0.3, 0.4, 0.0, -0.4, 0.3, -0.1, -0.5, 0.2, -0.2, 0.5, 0.1, -0.3, 0.4, 0.0, -0.4, 0.3, -0.1, -0.5, 0.2, -0.2, 0.5, 0.1, -0.3, 0.4, 0.0, -0.4, 0.3, -0.1, -0.5, 0.2, -0.2]
+          init %b_13: float32[6] = [0.1, -0.2, 0.3, -0.4, 0.5, -0.6]
+          %loop_3 = Loop(%trip_0, %cond_1, %in0) {
+            body=graph body_loop_3 (%i_4: int64[], %c_5: bool[], %acc_6) -> (%c2_7, %acc2_8) {
+              %c2_7 = Identity(%c_5)
+              %t_9 = Mul(%acc_6, %k_2)
+              %acc2_8 = Add(%t_9, %in0)
+            }
+          }
+          %transpose_11 = Transpose(%wt_10) {perm=[1, 0]}
+          %matmul_12 = MatMul(%loop_3, %transpose_11)
+          %add_14 = Add(%b_13, %matmul_12)
+        }
+        """);
+    ShapeInference.infer(g);
+    Partition p = GraphPartitioner.split(g, 2);
+    assertTrue(p.size() > 1, "pieces: " + p.size());
+    assertNull(GraphDiff.first(g, GraphStitcher.stitch(g, p.pieces())));
   }
 }

@@ -5,6 +5,7 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.ir.graph.HalfFloats;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
@@ -272,6 +273,12 @@ public final class ExpandConvoyOps {
       Tensor t = switch (dtype) {
         case FLOAT -> Tensor.ofFloats(new long[0], (float) v);
         case DOUBLE -> Tensor.ofDoubles(new long[0], v);
+        case FLOAT16 -> {
+          // A float16 fused op (a LayerNormalization with its activation, control-31575) keeps
+          // its constants in its own type once expanded; little-endian, as Tensor stores.
+          short h = HalfFloats.fromFloat((float) v);
+          yield Tensor.ofBytes(DType.FLOAT16, new long[0], new byte[] {(byte) h, (byte) (h >> 8)});
+        }
         default -> throw new ConvoyException(node + ": cannot expand an activation of "
             + dtype.textName() + " into standard ops");
       };

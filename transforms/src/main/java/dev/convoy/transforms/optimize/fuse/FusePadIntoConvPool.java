@@ -17,7 +17,9 @@ import dev.convoy.transforms.optimize.Rewriter;
  * the op's own pads. Conv: the pad value must be +0, which is what Conv's implicit padding
  * multiplies. AveragePool: value +0 and floor rounding; the pool then counts padding
  * ({@code count_include_pad = 1}), which its own pads must already do unless they are zero, so the
- * padded zeros keep weighing in the average exactly as the explicit ones did. MaxPool: value
+ * padded zeros keep weighing in the average exactly as the explicit ones did; every pad after
+ * the fusion stays smaller than the kernel, which ONNX Runtime requires of a pool (cnn-31253: a
+ * Pad of 2 into a pool of kernel 2 and pads 1 gave a model it refuses to load). MaxPool: value
  * {@code -inf}, which a maximum ignores as it ignores its own padding; with unit dilations, floor
  * rounding and every pad smaller than the kernel, each window still holds a real element, and the
  * indices output must be unread. The Pad must feed only the op.
@@ -79,7 +81,7 @@ public final class FusePadIntoConvPool implements MatchingRule<FusePadIntoConvPo
       pads[spatial + i] = own[spatial + i] + padPads[rank + 2 + i];
     }
     String why = op.is("Conv") ? convCondition(value)
-        : op.is("AveragePool") ? averageCondition(op, value, own)
+        : op.is("AveragePool") ? averageCondition(op, value, own, pads)
         : maxCondition(op, value, pads);
     return why == null ? Match.of(new Found(pad, pad.input(0), pads)) : Match.fail(why);
   }
@@ -88,7 +90,7 @@ public final class FusePadIntoConvPool implements MatchingRule<FusePadIntoConvPo
     return isPositiveZero(value) ? null : "a Conv pads with +0, not " + value;
   }
 
-  private static String averageCondition(Node pool, double value, long[] own) {
+  private static String averageCondition(Node pool, double value, long[] own, long[] pads) {
     if (!isPositiveZero(value)) {
       return "an AveragePool averages padding as +0, not " + value;
     }
@@ -101,6 +103,15 @@ public final class FusePadIntoConvPool implements MatchingRule<FusePadIntoConvPo
     }
     if (ownPads && pool.intAttr("count_include_pad", 0) == 0) {
       return "AveragePool " + pool.name() + " leaves its own padding out of the average";
+    }
+    long[] kernel = pool.intsAttr("kernel_shape");
+    int spatial = pads.length / 2;
+    for (int i = 0; i < spatial; i++) {
+      if (kernel == null || kernel.length != spatial || pads[i] >= kernel[i]
+          || pads[spatial + i] >= kernel[i]) {
+        return "AveragePool " + pool.name() + " would pad as much as its kernel, which ONNX"
+            + " Runtime refuses";
+      }
     }
     return null;
   }

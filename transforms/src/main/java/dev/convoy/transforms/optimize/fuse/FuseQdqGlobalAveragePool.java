@@ -1,8 +1,11 @@
 package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Attribute;
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
+import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
@@ -17,8 +20,12 @@ import java.util.Map;
  * sides with one quantized type, becomes {@code QLinearGlobalAveragePool(x, x_scale, x_zp,
  * y_scale, y_zp)}: ONNX Runtime's {@code com.microsoft} op for {@code --onnx-ops ort} (its QDQ
  * selector's), Convoy's of the same signature for the {@code cvy} target; standard ONNX has
- * none. The op sums the integers exactly and requantizes once, which differs from the float
- * mean only in rounding next to a quantization tie.
+ * none. The op sums the integers exactly and requantizes once; the original rounds a float32
+ * mean whose summation order is the runtime's own, so the two round differently wherever the
+ * exact mean lies within that float error of a rounding boundary (qdq-20263: 36 values of one
+ * scale in and out, whose mean can be exactly k + 1/2). The rule fires only where no reachable
+ * integer sum comes that close ({@link #tieProblem}), which makes the fused op round as every
+ * float32 evaluation of the original does.
  */
 public final class FuseQdqGlobalAveragePool
     implements MatchingRule<FuseQdqGlobalAveragePool.Found> {
@@ -60,7 +67,64 @@ public final class FuseQdqGlobalAveragePool
       return Match.fail("DequantizeLinear " + dq.name() + " is not per tensor of "
           + pq.value().type().textName());
     }
+    String tie = tieProblem(pool, dq, px.value(), q, pq.value());
+    if (tie != null) {
+      return Match.fail(tie);
+    }
     return Match.of(new Found(pool, dq));
+  }
+
+  /** Unit roundoff of float32. */
+  private static final double U = 0x1p-24;
+
+  /** The most integer sums the tie check enumerates (and float32 holds exactly). */
+  private static final long MAX_SUMS = 1L << 24;
+
+  /**
+   * Why the fused op might round some reachable mean otherwise than the original, or null. The
+   * original computes {@code r = S * xs / (n * ys)} (S the integer sum of {@code q - x_zp} over
+   * n pooled values) in float32: n products, a sum in any order, a division by n and one by ys,
+   * off by at most {@code (n + 8) u R} with {@code R = xs * max|q - x_zp| / ys} bounding |r|
+   * (Higham's bound for any summation order, doubled for safety); the fused op is off by a few
+   * {@code u |r|}. Both round half to even, so they agree wherever r is further than that from
+   * a half-integer. Every S in {@code [n (qmin - x_zp), n (qmax - x_zp)]} is checked, in double
+   * (error 1e-16 R, far below the bound); float32 scales, static spatial sizes and a bounded
+   * count of sums are required.
+   */
+  static String tieProblem(Node pool, Node dq, QuantParams x, Node q, QuantParams y) {
+    if (Facts.dtype(dq.input(1)) != DType.FLOAT || Facts.dtype(q.input(1)) != DType.FLOAT) {
+      return "the scales of " + dq.name() + " and " + q.name() + " are not float32";
+    }
+    Shape s = Facts.shape(pool.input(0));
+    if (s == null || !s.hasRank() || s.rank() < 3) {
+      return pool.name() + " has no known rank";
+    }
+    long n = 1;
+    for (int i = 2; i < s.rank(); i++) {
+      if (!s.dim(i).isStatic()) {
+        return pool.name() + " pools over a spatial size that is not static";
+      }
+      n *= s.dim(i).size();
+    }
+    long zx = x.zeroPoints()[0];
+    long lo = n * (x.min() - zx);
+    long hi = n * (x.max() - zx);
+    if (n <= 0 || hi - lo >= MAX_SUMS) {
+      return pool.name() + " pools " + n + " values, too many sums to check for rounding ties";
+    }
+    double xs = x.scales()[0];
+    double ys = y.scales()[0];
+    double c = xs / (n * ys);
+    double bound = 2 * (n + 8) * U * xs * Math.max(x.max() - zx, zx - x.min()) / ys;
+    for (long sum = lo; sum <= hi; sum++) {
+      double r = sum * c;
+      if (Math.abs(r - Math.floor(r) - 0.5) <= bound) {
+        return "a sum of " + sum + " over " + n + " values gives a mean of " + r
+            + " steps, within float32 error " + String.format("%.2g", bound)
+            + " of a rounding tie";
+      }
+    }
+    return null;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.convoy.transforms.optimize.opset;
 
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
 import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Rewriter;
 
@@ -54,7 +55,7 @@ final class AveragePoolCeilWindows extends Adapters.Simple {
       return null;
     }
     long[] kernel = n.intsAttr("kernel_shape");
-    long[] dims = Facts.staticDims(n.input(0));
+    long[] dims = spatialSizes(n);
     if (kernel == null || dims == null || dims.length != kernel.length + 2) {
       throw Adapter.cannot(n, version(), "ceil_mode with count_include_pad needs the input's"
           + " spatial sizes to keep its divisors");
@@ -78,5 +79,25 @@ final class AveragePoolCeilWindows extends Adapters.Simple {
       any |= over[i] > 0;
     }
     return any ? over : null;
+  }
+
+  /**
+   * The input's dims with every spatial size static (batch and channels may be symbolic, as
+   * -1: the windows do not depend on them; cnn-41887 has a dynamic batch), or null.
+   */
+  private static long[] spatialSizes(Node n) {
+    Shape s = Facts.shape(n.input(0));
+    if (s == null || !s.hasRank() || s.rank() < 3) {
+      return null;
+    }
+    long[] dims = new long[s.rank()];
+    for (int i = 0; i < dims.length; i++) {
+      boolean known = s.dim(i).isStatic();
+      if (i >= 2 && !known) {
+        return null;
+      }
+      dims[i] = known ? s.dim(i).size() : -1;
+    }
+    return dims;
   }
 }

@@ -216,6 +216,9 @@ class ConvoyOpsExportTest {
           () -> check(String.format(SKIP_LN, opset))));
       tests.add(DynamicTest.dynamicTest("layer-norm@" + opset,
           () -> check(String.format(LAYER_NORM, opset))));
+      // control-31575: a float16 LayerNormalization below 17 expands with a float16 epsilon.
+      tests.add(DynamicTest.dynamicTest("layer-norm-float16@" + opset,
+          () -> check(String.format(LAYER_NORM, opset).replace("float32", "float16"), HALF)));
       tests.add(DynamicTest.dynamicTest("layer-norm-relu@" + opset,
           () -> check(String.format(LAYER_NORM, opset).replace("epsilon=0.001}",
               "epsilon=0.001, activation=\"Relu\"}"))));
@@ -245,7 +248,15 @@ class ConvoyOpsExportTest {
     return tests.build();
   }
 
+  /** Four float16 steps: the fused float16 op computes in float32 inside, its expansion not. */
+  private static final OrtVerifier.Tolerance HALF =
+      new OrtVerifier.Tolerance(4.0 / 1024, 4.0 / 1024);
+
   private void check(String text) throws Exception {
+    check(text, OrtVerifier.Tolerance.DEFAULT);
+  }
+
+  private void check(String text, OrtVerifier.Tolerance tolerance) throws Exception {
     Graph fused = GraphParser.parse(withRandomWeights(text));
     assertEquals(List.of(), GraphVerifier.verify(fused));
     Path cvy = tmp.resolve("m.cvy");
@@ -261,7 +272,7 @@ class ConvoyOpsExportTest {
         "exported model holds " + n));
     assertFalse(exported.opsets().containsKey(ConvoyFused.DOMAIN));
     Map<String, Tensor> ort = ORT.verifier().run(onnx, inputs);
-    var v = OrtVerifier.compareOutputs(ort, convoy, OrtVerifier.Tolerance.DEFAULT);
+    var v = OrtVerifier.compareOutputs(ort, convoy, tolerance);
     assertTrue(v.pass(), v.firstFailure() + "\n" + exported);
   }
 

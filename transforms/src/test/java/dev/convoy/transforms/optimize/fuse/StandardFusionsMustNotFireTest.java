@@ -405,6 +405,19 @@ class StandardFusionsMustNotFireTest {
         """, "root", "a MaxPool ignores padding like -inf, not 0.0");
   }
 
+  @Test
+  void padIntoAveragePoolNotWhereAPadWouldReachTheKernel() {
+    // cnn-31253: pad 1 (top) and 2 (left) into a pool of kernel 2 and pads 1 makes pads 2 and 3.
+    assertNoMatch(new FusePadIntoConvPool(), """
+        graph g (%x: float32[1,2,4,4]) -> (%y: float32[1,2,7,8]) {
+          opset "" 13
+          init %p: int64[8] = [0, 0, 1, 2, 0, 0, 0, 0]
+          %x1: float32[1,2,5,6] = Pad(%x, %p) @pad
+          %y = AveragePool(%x1) {kernel_shape=[2,2], strides=[1,1], pads=[1,1,1,1], count_include_pad=1} @root
+        }
+        """, "root", "AveragePool root would pad as much as its kernel");
+  }
+
   private static final String D2S = """
       graph g (%%x: float32[1,8,2,3]) -> (%%y: float32[1,2,4,6]%s) {
         opset "" 13

@@ -143,6 +143,21 @@ class OpsetConverterTest {
   }
 
   @Test
+  void ceilModeAveragePoolWithADynamicBatchConvertsOnItsSpatialSizes() throws Exception {
+    // cnn-41887: only the batch is symbolic; the divisors depend on the spatial sizes alone.
+    String model = """
+        graph g (%x: float32[N,2,6,7]) -> (%y: float32[N,2,3,4]) {
+          opset "" 18
+          %y = AveragePool(%x) {kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, count_include_pad=1} @overhangs
+        }
+        """;
+    for (long n : new long[] {1, 3}) {
+      checkSmall(model, 19, Map.of("x", new long[] {n, 2, 6, 7}));
+      checkSmall(model, ORT_MAX_OPSET, Map.of("x", new long[] {n, 2, 6, 7}));
+    }
+  }
+
+  @Test
   void attributesBecomeInputsAndBackAgain() throws Exception {
     String model = """
         graph g (%x: float32[2,1,6]) -> (%a: float32[2,6], %b: float32[2,1,1,6], %c: float32[1,1,6],
@@ -182,10 +197,15 @@ class OpsetConverterTest {
   }
 
   private static void checkSmall(String text, int target) throws Exception {
+    checkSmall(text, target, Map.of());
+  }
+
+  private static void checkSmall(String text, int target, Map<String, long[]> shapes)
+      throws Exception {
     Graph original = GraphParser.parse(text);
     Graph converted = convert(original, target);
     assertEquals(target, converted.opsetVersion(""));
-    Map<String, Tensor> inputs = SeededInputs.generate(original, Map.of());
+    Map<String, Tensor> inputs = SeededInputs.generate(original, shapes);
     var v = ORT.verifier().compare(
         OnnxExporter.toBytes(original), OnnxExporter.toBytes(converted), inputs);
     assertTrue(v.pass(), "opset " + target + ": " + v.firstFailure());
