@@ -160,6 +160,29 @@ public final class Facts {
     return true;
   }
 
+  /**
+   * The axis of shape {@code x} that shape {@code y} (one axis longer) splits into two positive
+   * sizes whose product is that axis, every other size equal; else -1.
+   */
+  public static int splitAxis(long[] x, long[] y) {
+    if (y.length != x.length + 1) {
+      return -1;
+    }
+    int a = 0;
+    while (a < x.length && x[a] == y[a]) {
+      a++;
+    }
+    if (a == x.length || y[a] * y[a + 1] != x[a] || y[a] <= 0 || y[a + 1] <= 0) {
+      return -1;
+    }
+    for (int i = a + 1; i < x.length; i++) {
+      if (x[i] != y[i + 1]) {
+        return -1;
+      }
+    }
+    return a;
+  }
+
   /** Whether every output of {@code n} is unread (and not a graph output). */
   public static boolean outputsUnused(Node n) {
     for (Value out : n.outputs()) {

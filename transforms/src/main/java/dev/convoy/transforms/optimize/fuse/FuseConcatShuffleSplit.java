@@ -80,13 +80,8 @@ public final class FuseConcatShuffleSplit implements MatchingRule<FuseConcatShuf
       return Match.fail(name + ": shapes are not static, or it does not restore the shape "
           + "that was split");
     }
-    int a = 0;
-    while (a < x.length && x[a] == y[a]) {
-      a++;
-    }
-    if (a == x.length || y[a] <= 0 || y[a + 1] <= 0 || y[a] * y[a + 1] != x[a]
-        || !Arrays.equals(Arrays.copyOfRange(x, a + 1, x.length),
-            Arrays.copyOfRange(y, a + 2, y.length))) {
+    int a = Facts.splitAxis(x, y);
+    if (a < 0) {
       return Match.fail(split.output(0).name() + " does not split one axis in two");
     }
     for (int i = 0; i < perm.length; i++) {

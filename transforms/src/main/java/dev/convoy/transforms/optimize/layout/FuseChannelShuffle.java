@@ -82,7 +82,7 @@ public final class FuseChannelShuffle implements MatchingRule<FuseChannelShuffle
         || z.length != x.length || p.length != y.length) {
       return Match.fail(name + ": shapes are not static or the ranks do not split one axis");
     }
-    int a = splitAxis(x, y);
+    int a = Facts.splitAxis(x, y);
     if (a < 0) {
       return Match.fail(split.output(0).name() + " does not split one axis in two");
     }
@@ -107,23 +107,6 @@ public final class FuseChannelShuffle implements MatchingRule<FuseChannelShuffle
       return Match.fail(name + ": a shuffle no layout Transpose moved through");
     }
     return Match.of(new Shuffle(split.input(0), a, y[a], q));
-  }
-
-  /** The axis of {@code x} that {@code y} splits into two, all else equal; else -1. */
-  private static int splitAxis(long[] x, long[] y) {
-    int a = 0;
-    while (a < x.length && x[a] == y[a]) {
-      a++;
-    }
-    if (a == x.length || y[a] * y[a + 1] != x[a] || y[a] <= 0 || y[a + 1] <= 0) {
-      return -1;
-    }
-    for (int i = a + 1; i < x.length; i++) {
-      if (x[i] != y[i + 1]) {
-        return -1;
-      }
-    }
-    return a;
   }
 
   @Override
