@@ -448,11 +448,6 @@ public final class MachineCeiling {
   }
 
   private static double median(double[] v) {
-    if (v.length == 0) {
-      return Double.NaN;
-    }
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    return v.length == 0 ? Double.NaN : BenchTable.median(v);
   }
 }
