@@ -289,4 +289,32 @@ class FuseRuleCasesTest {
       assertEquals(Integer.valueOf(1), g.opHistogram().get("LayerNormalization"));
     }
   }
+
+  /** RMS normalization of {@code rows} rows of 8 ({@code N}: rows unknown) at opset 23. */
+  private static RuleCases rmsNormOver(String rows) {
+    return RuleCases.of(new FuseRmsNorm(), """
+        graph g (%%x: float32[%1$s,8]) -> (%%y: float32[%1$s,8]) {
+          opset "" 23
+          init %%two: float32[] = [2.0]
+          init %%eps: float32[] = [1e-6]
+          init %%last: int64[1] = [-1]
+          %%p: float32[%1$s,8] = Pow(%%x, %%two) @pow
+          %%m: float32[%1$s,1] = ReduceMean(%%p, %%last) @mean
+          %%a: float32[%1$s,1] = Add(%%m, %%eps) @add
+          %%s: float32[%1$s,1] = Sqrt(%%a) @sqrt
+          %%y = Div(%%x, %%s) @root
+        }
+        """.formatted(rows), "root");
+  }
+
+  @Test
+  void rmsNormWhereOnnxRuntimeRunsItOnlyWhereItIsFaster() {
+    // 2048 x 8 = 16384 elements: ONNX Runtime's RMSNormalization beats the chain.
+    rmsNormOver("2048").firesAndKeepsOutputs();
+    rmsNormOver("2049").notFiring("x [2049,8] is not statically at most 16384 elements");
+    rmsNormOver("N").notFiring("x [N,8] is not statically at most 16384 elements");
+    Graph g = rmsNormOver("N").with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY))
+        .atShapes(Map.of("x", new long[] {3000, 8})).firesAndKeepsOutputs();
+    assertEquals(Integer.valueOf(1), g.opHistogram().get("RMSNormalization"));
+  }
 }
