@@ -21,7 +21,6 @@ import java.util.function.IntFunction;
  * and of the attention forms {@code fuse-attention} and {@code fuse-multi-head-attention} write.
  */
 public final class OrtFusedOpsBenchmark {
-  private static final int ROUNDS = 5;
   private static final int COPIES = 4;
 
   private OrtFusedOpsBenchmark() {}
@@ -41,24 +40,14 @@ public final class OrtFusedOpsBenchmark {
         byte[] b = OnnxExporter.toBytes(GraphParser.parse(c.fused()));
         Map<String, Tensor> inputs = SeededInputs.generate(chain, Map.of());
         boolean same = verifier.compare(a, b, inputs).pass();
-        double[] ta = new double[ROUNDS];
-        double[] tb = new double[ROUNDS];
-        for (int r = 0; r < ROUNDS; r++) {
-          if (r % 2 == 1) {
-            tb[r] = probe.ort(b, inputs);
-          }
-          ta[r] = probe.ort(a, inputs);
-          if (r % 2 == 0) {
-            tb[r] = probe.ort(b, inputs);
-          }
-        }
-        double ms1 = BenchTable.median(ta);
-        double ms2 = BenchTable.median(tb);
-        table.row(c.op(), c.shape(), ms1, ms2, ms2 / ms1, same ? "yes" : "NO");
+        double[] ms = FusionBenchmark.alternating(() -> probe.ort(a, inputs),
+            () -> probe.ort(b, inputs));
+        table.row(c.op(), c.shape(), ms[0], ms[1], ms[1] / ms[0], same ? "yes" : "NO");
       }
     }
     return table.note("Each graph holds " + COPIES + " chained copies. ONNX Runtime, one thread,"
-        + " its optimizations off; median over " + ROUNDS + " alternating rounds of the median of "
+        + " its optimizations off; median over " + FusionBenchmark.ROUNDS
+        + " alternating rounds of the median of "
         + probe.runs() + " runs after " + Math.max(1, warmup) + " warm-up runs. Attention 3-D one"
         + " head: [B*H, S, D] (PyTorch's merged batch and heads, tiny_vit); 4-D: [B, H, S, D];"
         + " 3-D merged heads: [B, S, H*D] with q_num_heads = H, against the head split, core and"
@@ -71,8 +60,8 @@ public final class OrtFusedOpsBenchmark {
         layerNorm(8, 128), layerNorm(16, 384), layerNorm(65, 128), layerNorm(197, 768),
         rmsNorm(4, 128), rmsNorm(1, 4096), rmsNorm(65, 256), rmsNorm(16, 1536),
         rmsNorm(197, 768), gelu(65, 256), gelu(16, 1536),
-        attention3d(4, 65, 32), attention3d(12, 16, 32), attention4d(4, 65, 32),
-        attention4d(12, 16, 32), attentionMerged(4, 65, 32), attentionMerged(12, 16, 32));
+        attention(4, 65, 32, false), attention(12, 16, 32, false), attention(4, 65, 32, true),
+        attention(12, 16, 32, true), attentionMerged(4, 65, 32), attentionMerged(12, 16, 32));
   }
 
   private static String graph(String inputs, String output, String inits, String body) {
@@ -105,11 +94,24 @@ public final class OrtFusedOpsBenchmark {
         init %last: int64[1] = [-1]
       """;
 
-  private static Case layerNorm(long rows, long h) {
+  /**
+   * A case on one {@code [rows, h]} input whose chain and fused op are {@code chainStep} and
+   * {@code fusedStep} per copy (formats: 1 the copy, 2 the input's type, 3 the type of one value
+   * per row; {@code IN} and {@code OUT} the copy's input and output).
+   */
+  private static Case rowCase(String op, long rows, long h, String inits, String chainStep,
+      String fusedStep) {
     String t = "float32[" + rows + "," + h + "]";
     String r = "float32[" + rows + ",1]";
-    String inits = SCALARS + floats("gamma", h, 1f, 0.01f) + floats("beta", h, 0f, 0.02f);
-    String chain = chained(i -> String.format("""
+    String in = "%x: " + t;
+    return new Case(op, "[" + rows + "," + h + "]",
+        graph(in, t, inits, chained(i -> String.format(chainStep, i, t, r))),
+        graph(in, t, inits, chained(i -> String.format(fusedStep, i, t, r))));
+  }
+
+  private static Case layerNorm(long rows, long h) {
+    return rowCase("LayerNormalization", rows, h,
+        SCALARS + floats("gamma", h, 1f, 0.01f) + floats("beta", h, 0f, 0.02f), """
           %%m%1$d: %3$s = ReduceMean(IN, %%last)
           %%d%1$d: %2$s = Sub(IN, %%m%1$d)
           %%p%1$d: %2$s = Pow(%%d%1$d, %%two)
@@ -119,51 +121,32 @@ public final class OrtFusedOpsBenchmark {
           %%n%1$d: %2$s = Div(%%d%1$d, %%s%1$d)
           %%g%1$d: %2$s = Mul(%%n%1$d, %%gamma)
           OUT: %2$s = Add(%%g%1$d, %%beta)
-        """, i, t, r));
-    String fused = chained(i -> "  OUT: " + t
-        + " = LayerNormalization(IN, %gamma, %beta) {axis=-1, epsilon=1e-05}\n");
-    String in = "%x: " + t;
-    return new Case("LayerNormalization", "[" + rows + "," + h + "]",
-        graph(in, t, inits, chain), graph(in, t, inits, fused));
+        """, "  OUT: %2$s = LayerNormalization(IN, %%gamma, %%beta) {axis=-1, epsilon=1e-05}\n");
   }
 
   private static Case rmsNorm(long rows, long h) {
-    String t = "float32[" + rows + "," + h + "]";
-    String r = "float32[" + rows + ",1]";
-    String inits = SCALARS + floats("gamma", h, 1f, 0.01f);
-    String chain = chained(i -> String.format("""
+    return rowCase("RMSNormalization", rows, h, SCALARS + floats("gamma", h, 1f, 0.01f), """
           %%p%1$d: %2$s = Pow(IN, %%two)
           %%v%1$d: %3$s = ReduceMean(%%p%1$d, %%last)
           %%e%1$d: %3$s = Add(%%v%1$d, %%eps)
           %%s%1$d: %3$s = Sqrt(%%e%1$d)
           %%n%1$d: %2$s = Div(IN, %%s%1$d)
           OUT: %2$s = Mul(%%n%1$d, %%gamma)
-        """, i, t, r));
-    String fused = chained(i -> "  OUT: " + t
-        + " = RMSNormalization(IN, %gamma) {axis=-1, epsilon=1e-05}\n");
-    String in = "%x: " + t;
-    return new Case("RMSNormalization", "[" + rows + "," + h + "]",
-        graph(in, t, inits, chain), graph(in, t, inits, fused));
+        """, "  OUT: %2$s = RMSNormalization(IN, %%gamma) {axis=-1, epsilon=1e-05}\n");
   }
 
   private static Case gelu(long rows, long h) {
-    String t = "float32[" + rows + "," + h + "]";
-    String inits = """
+    return rowCase("Gelu", rows, h, """
           init %sqrt2: float32[] = [1.4142135]
           init %one: float32[] = [1.0]
           init %half: float32[] = [0.5]
-        """;
-    String chain = chained(i -> String.format("""
+        """, """
           %%d%1$d: %2$s = Div(IN, %%sqrt2)
           %%e%1$d: %2$s = Erf(%%d%1$d)
           %%a%1$d: %2$s = Add(%%e%1$d, %%one)
           %%m%1$d: %2$s = Mul(IN, %%a%1$d)
           OUT: %2$s = Mul(%%m%1$d, %%half)
-        """, i, t));
-    String fused = chained(i -> "  OUT: " + t + " = Gelu(IN)\n");
-    String in = "%x: " + t;
-    return new Case("Gelu", "[" + rows + "," + h + "]", graph(in, t, inits, chain),
-        graph(in, t, inits, fused));
+        """, "  OUT: %2$s = Gelu(IN)\n");
   }
 
   /** The scaled dot-product core on Q (chained), K and V of {@code t}, K transposed by perm. */
@@ -185,24 +168,21 @@ public final class OrtFusedOpsBenchmark {
     return "%x: " + t + ", %k: " + t + ", %v: " + t;
   }
 
-  private static Case attention3d(long heads, long s, long d) {
-    String t = "float32[" + heads + "," + s + "," + d + "]";
-    String chain = core(t, "float32[" + heads + "," + d + "," + s + "]",
-        "float32[" + heads + "," + s + "," + s + "]", "[0,2,1]");
-    String fused = chained(i -> "  OUT: " + t + " = Attention(IN, %k, %v) {q_num_heads=1,"
-        + " kv_num_heads=1, scale=" + (float) (1 / Math.sqrt(d)) + "}\n");
-    return new Case("Attention, 3-D one head", "[" + heads + "," + s + "," + d + "]",
-        graph(qkv(t), t, scale(d), chain), graph(qkv(t), t, scale(d), fused));
-  }
-
-  private static Case attention4d(long heads, long s, long d) {
-    String t = "float32[1," + heads + "," + s + "," + d + "]";
-    String chain = core(t, "float32[1," + heads + "," + d + "," + s + "]",
-        "float32[1," + heads + "," + s + "," + s + "]", "[0,1,3,2]");
-    String fused = chained(i -> "  OUT: " + t + " = Attention(IN, %k, %v) {scale="
-        + (float) (1 / Math.sqrt(d)) + "}\n");
-    return new Case("Attention, 4-D", "[1," + heads + "," + s + "," + d + "]",
-        graph(qkv(t), t, scale(d), chain), graph(qkv(t), t, scale(d), fused));
+  /**
+   * The core on Q, K and V of one layout: with {@code headsDim} 4-D {@code [1, H, S, D]}, the
+   * op's 4-D form; without, 3-D {@code [H, S, D]} (merged batch and heads) written as one head.
+   */
+  private static Case attention(long heads, long s, long d, boolean headsDim) {
+    String lead = headsDim ? "float32[1," : "float32[";
+    String t = lead + heads + "," + s + "," + d + "]";
+    String chain = core(t, lead + heads + "," + d + "," + s + "]",
+        lead + heads + "," + s + "," + s + "]", headsDim ? "[0,1,3,2]" : "[0,2,1]");
+    String heads3d = headsDim ? "" : "q_num_heads=1, kv_num_heads=1, ";
+    String fused = chained(i -> "  OUT: " + t + " = Attention(IN, %k, %v) {" + heads3d
+        + "scale=" + (float) (1 / Math.sqrt(d)) + "}\n");
+    return new Case(headsDim ? "Attention, 4-D" : "Attention, 3-D one head",
+        t.substring("float32".length()), graph(qkv(t), t, scale(d), chain),
+        graph(qkv(t), t, scale(d), fused));
   }
 
   private static Case attentionMerged(long heads, long s, long d) {
