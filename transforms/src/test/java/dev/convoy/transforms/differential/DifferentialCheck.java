@@ -3,6 +3,7 @@ package dev.convoy.transforms.differential;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
@@ -20,6 +21,7 @@ import dev.convoy.transforms.optimize.Target;
 import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.optimize.layout.IoLayout;
 import dev.convoy.transforms.optimize.opset.OpsetConverter;
+import dev.convoy.transforms.optimize.opset.OrtOpsetGapException;
 import dev.convoy.transforms.partition.GraphPartitioner;
 import dev.convoy.transforms.partition.GraphStitcher;
 import dev.convoy.transforms.partition.Partition;
@@ -47,6 +49,8 @@ import java.util.TreeSet;
  * something else ({@link ModelVerification#judge}, rtol 1e-4 / atol 1e-5, integers exactly), a
  * {@code .cvy} (written and read back) that Convoy's evaluator runs to other outputs, a vendor
  * domain in a plain ONNX result, more nodes than the original, or (at O1 and O2) more Transposes.
+ * A {@code --target-opset} the converter refuses because ONNX Runtime would not load the result
+ * ({@link OrtOpsetGapException}) is no finding when ONNX Runtime bears the refusal out.
  * A model ONNX Runtime itself cannot load is skipped (the generator asked for an op or type it
  * lacks), never counted as a pass.
  */
@@ -156,6 +160,11 @@ final class DifferentialCheck {
       if (c.mode() == Mode.IO_NHWC) {
         IoLayout.toNhwc(result.graph(), options);
       }
+    } catch (OrtOpsetGapException e) {
+      if (!refusalHolds(e)) {
+        findings.add(new Finding(gen.name(), label, "unfounded-opset-refusal", firstLine(e)));
+      }
+      return;
     } catch (RuntimeException e) {
       findings.add(new Finding(gen.name(), label, "optimizer-throws", firstLine(e)));
       return;
@@ -233,6 +242,27 @@ final class DifferentialCheck {
     return Optimizer.optimize(stitched, new OptimizeOptions(options.level(), options.enabled(),
         disabled, options.pipelineFile(), options.inputShapes(), false, options.foldSizeCapBytes(),
         options.target()));
+  }
+
+  /**
+   * Whether ONNX Runtime itself bears out a refused {@code --target-opset}: it loads the refused
+   * op on that type alone at the graph's opset and refuses it at the target. Only then is the
+   * refusal (exit 2, the node named) the right answer rather than a finding.
+   */
+  private boolean refusalHolds(OrtOpsetGapException e) {
+    return loadsAlone(e.op(), e.dtype(), e.from()) && !loadsAlone(e.op(), e.dtype(), e.target());
+  }
+
+  private boolean loadsAlone(String op, DType t, long opset) {
+    String call = op.equals("PRelu") ? "PRelu(%x, %x)" : op + "(%x)";
+    Graph g = GraphParser.parse("graph alone (%x: " + t.textName() + "[2,3]) -> (%y) {\n"
+        + "  opset \"\" " + opset + "\n  %y = " + call + "\n}\n");
+    try {
+      ort.run(OnnxExporter.toBytes(g), SeededInputs.generate(g, Map.of(), 1));
+      return true;
+    } catch (RuntimeException ex) {
+      return false;
+    }
   }
 
   private void judge(ModelGenerator.Generated gen, Path file, Graph original, Graph candidate,
