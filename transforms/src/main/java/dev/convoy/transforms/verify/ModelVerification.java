@@ -27,6 +27,12 @@ import java.util.function.Supplier;
  * verify through here.
  */
 public final class ModelVerification {
+  /**
+   * The largest original widened to float64 for {@link PrecisionDrift}: its float32 weights double
+   * in size, and one protobuf holds at most 2 GiB.
+   */
+  static final long MAX_WIDENED_BYTES = 512L << 20;
+
   private ModelVerification() {}
 
   /** The shapes to feed: the model's oracle args, then {@code overrides} on top. */
@@ -83,11 +89,38 @@ public final class ModelVerification {
     }
     OrtVerifier.Verification compared = outputs;
     return Judgement.of(compared,
+        () -> oracle.reference() == Oracle.Runtime.ORT
+            ? precisionDrift(compared, sourceFile, expected, actual, inputs, ort) : null,
         () -> oracle.crossesRuntimes()
             ? runtimeDrift(oracle, compared, expected, source, actual, inputs, ort, evaluator)
             : null,
         () -> NodeByNode.locate(source, candidate, inputs, OrtVerifier.Tolerance.DEFAULT),
         bisect);
+  }
+
+  /**
+   * The original widened to float64 ({@link Float64Model}) run in ONNX Runtime, the reference, as
+   * the exact answer {@link PrecisionDrift} measures both sides against; null when it explains
+   * nothing or the original cannot be widened or run so (an op with no float64 kernel, weights
+   * in external data or beyond {@link #MAX_WIDENED_BYTES}).
+   */
+  private static PrecisionDrift precisionDrift(OrtVerifier.Verification compared, Path sourceFile,
+      Map<String, Tensor> expected, Map<String, Tensor> actual, Map<String, Tensor> inputs,
+      OrtVerifier ort) {
+    try {
+      if (Files.size(sourceFile) > MAX_WIDENED_BYTES) {
+        return null;
+      }
+      byte[] wide = Float64Model.of(Files.readAllBytes(sourceFile));
+      if (wide == null) {
+        return null;
+      }
+      Map<String, Tensor> exact = ort.run(wide, Float64Model.inputs(inputs));
+      return PrecisionDrift.explain(compared, exact, expected, actual,
+          OrtVerifier.Tolerance.DEFAULT);
+    } catch (ConvoyException | IOException e) {
+      return null;
+    }
   }
 
   /**

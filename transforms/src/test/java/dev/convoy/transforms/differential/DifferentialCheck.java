@@ -282,6 +282,9 @@ final class DifferentialCheck {
         && agreesAtHalfPrecision(file, candidate, inputs, c.cvy())) {
       return;
     }
+    if (j.verdict() == Verdict.PRECISION_DRIFT) {
+      PRECISION.add(gen.name() + " [" + label + "] " + j.summary());
+    }
     if (j.verdict() == Verdict.FAIL) {
       findings.add(new Finding(gen.name(), label, "wrong-output", j.summary()));
     } else if (j.verdict() == Verdict.RUNTIME_DRIFT) {
@@ -308,6 +311,9 @@ final class DifferentialCheck {
         : ort.run(OnnxExporter.toBytes(candidate), inputs);
     return OrtVerifier.compareOutputs(expected, actual, HALF).pass();
   }
+
+  /** Results accepted as precision drift, for the run's summary (each one line). */
+  static final Set<String> PRECISION = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   static final OrtVerifier.Tolerance HALF = new OrtVerifier.Tolerance(4.0 / 1024, 4.0 / 1024);
 

@@ -40,6 +40,8 @@ class DifferentialTest {
   @AfterAll
   static void printCoverage() {
     System.out.println("differential: rules fired (models): " + FIRED);
+    DifferentialCheck.PRECISION.stream().sorted()
+        .forEach(p -> System.out.println("PRECISION-DRIFT " + p));
   }
 
   @TestFactory
