@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.convoy.ir.graph.DType;
+import dev.convoy.ir.graph.HalfFloats;
 import dev.convoy.ir.graph.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,16 +18,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * An ONNX model computed in float64 instead of float32: every float32 tensor (initializers,
- * Constant and other tensor attributes, in subgraphs too), every float32 value type and every
- * {@code Cast(to = float32)} becomes float64, so that ONNX Runtime computes the same graph with
- * 29 more bits of precision. It serves as the exact answer against which {@link PrecisionDrift}
+ * An ONNX model computed in float64 instead of float32 and float16: every such tensor
+ * (initializers, Constant and other tensor attributes, in subgraphs too), value type and {@code
+ * Cast} target becomes float64, so that ONNX Runtime computes the same graph with 29 (or 42) more
+ * bits of precision. It serves as the exact answer against which {@link PrecisionDrift}
  * tells which of two float32 results is the more accurate. A model that holds anything this cannot
  * widen faithfully (external or sparse tensors, another attribute naming an element type) gives
  * {@code null}; one whose ops ONNX Runtime has no float64 kernel for fails when it is run.
  */
 final class Float64Model {
   private static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
+  private static final int FLOAT16 = TensorProto.DataType.FLOAT16_VALUE;
   private static final int DOUBLE = TensorProto.DataType.DOUBLE_VALUE;
 
   /** Thrown inside when the model holds something this does not widen. */
@@ -48,12 +50,16 @@ final class Float64Model {
     }
   }
 
-  /** {@code inputs} with every float32 tensor as float64 (the same values). */
+  /** {@code inputs} with every float32 and float16 tensor as float64 (the same values). */
   static Map<String, Tensor> inputs(Map<String, Tensor> inputs) {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    inputs.forEach((k, v) -> out.put(k,
-        v.dtype() == DType.FLOAT ? Tensor.ofDoubles(v.dims(), v.toDoubleArray()) : v));
+    inputs.forEach((k, v) -> out.put(k, v.dtype() == DType.FLOAT || v.dtype() == DType.FLOAT16
+        ? Tensor.ofDoubles(v.dims(), v.toDoubleArray()) : v));
     return out;
+  }
+
+  private static boolean widened(long elemType) {
+    return elemType == FLOAT || elemType == FLOAT16;
   }
 
   private static GraphProto graph(GraphProto g) {
@@ -76,7 +82,7 @@ final class Float64Model {
     for (AttributeProto a : n.getAttributeList()) {
       AttributeProto.Builder ab = a.toBuilder();
       if (cast && a.getName().equals("to")) {
-        ab.setI(a.getI() == FLOAT ? DOUBLE : a.getI());
+        ab.setI(widened(a.getI()) ? DOUBLE : a.getI());
       } else if (a.getName().equals("dtype") || a.getName().equals("to")) {
         throw new Unwidenable();
       }
@@ -100,7 +106,7 @@ final class Float64Model {
   }
 
   private static TypeProto type(TypeProto t) {
-    if (t.hasTensorType() && t.getTensorType().getElemType() == FLOAT) {
+    if (t.hasTensorType() && widened(t.getTensorType().getElemType())) {
       return t.toBuilder().setTensorType(t.getTensorType().toBuilder().setElemType(DOUBLE)).build();
     }
     if (t.hasSequenceType()) {
@@ -115,18 +121,24 @@ final class Float64Model {
   }
 
   private static TensorProto tensor(TensorProto t) {
-    if (t.getDataType() != FLOAT) {
+    if (!widened(t.getDataType())) {
       return t;
     }
     if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
       throw new Unwidenable();
     }
+    boolean half = t.getDataType() == FLOAT16;
     double[] values;
     if (t.hasRawData()) {
       ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      values = new double[raw.remaining() / 4];
+      values = new double[raw.remaining() / (half ? 2 : 4)];
       for (int i = 0; i < values.length; i++) {
-        values[i] = raw.getFloat(4 * i);
+        values[i] = half ? HalfFloats.toFloat(raw.getShort(2 * i)) : raw.getFloat(4 * i);
+      }
+    } else if (half) {
+      values = new double[t.getInt32DataCount()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = HalfFloats.toFloat((short) t.getInt32Data(i));
       }
     } else {
       values = new double[t.getFloatDataCount()];
@@ -139,7 +151,7 @@ final class Float64Model {
       out.putDouble(v);
     }
     out.flip();
-    return t.toBuilder().setDataType(DOUBLE).clearFloatData().setRawData(ByteString.copyFrom(out))
-        .build();
+    return t.toBuilder().setDataType(DOUBLE).clearFloatData().clearInt32Data()
+        .setRawData(ByteString.copyFrom(out)).build();
   }
 }

@@ -20,7 +20,8 @@ import java.util.Map;
  * float64 by {@link Float64Model}), {@code ref} (the reference runtime on the original), {@code
  * res} (the result). A failing output is explained when, element by element, {@code |res - exact|
  * <= |ref - exact| + atol + rtol * |exact|}: the result is no further from the exact answer than
- * the reference's own answer is, beyond the tolerance. A wrong result is far from the exact answer
+ * the reference's own answer is, beyond the tolerance (for a float16 output, four float16 steps,
+ * {@link RuntimeDrift#HALF}: its own rounding is 2^-11 of its magnitude). A wrong result is far from the exact answer
  * wherever the original is not, so it is not explained; the exact answer comes from the reference
  * runtime (ONNX Runtime for an ONNX original), never from the runtime under test. Only float32 and
  * float16 outputs; a NaN or infinity in the result or the reference that the other does not hold
@@ -50,6 +51,8 @@ public record PrecisionDrift(double refError, double resError) {
           || !(r.dtype() == DType.FLOAT || r.dtype() == DType.FLOAT16)) {
         return null;
       }
+      // A float16 output cannot be held closer than its own steps: four of them (RuntimeDrift.HALF).
+      Tolerance t = r.dtype() == DType.FLOAT16 ? RuntimeDrift.HALF : tol;
       double[] x = e.toDoubleArray();
       double[] a = r.toDoubleArray();
       double[] b = s.toDoubleArray();
@@ -65,7 +68,7 @@ public record PrecisionDrift(double refError, double resError) {
         }
         double refOff = Math.abs(a[i] - x[i]);
         double resOff = Math.abs(b[i] - x[i]);
-        if (resOff > refOff + tol.atol() + tol.rtol() * Math.abs(x[i])) {
+        if (resOff > refOff + t.atol() + t.rtol() * Math.abs(x[i])) {
           return null;
         }
         refError = Math.max(refError, refOff);

@@ -28,6 +28,7 @@ import dev.convoy.transforms.partition.Partition;
 import dev.convoy.transforms.verify.Judgement;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.Oracle;
+import dev.convoy.transforms.verify.RuntimeDrift;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import dev.convoy.transforms.verify.Verdict;
@@ -282,12 +283,13 @@ final class DifferentialCheck {
         && agreesAtHalfPrecision(file, candidate, inputs, c.cvy())) {
       return;
     }
-    if (j.verdict() == Verdict.PRECISION_DRIFT) {
+    if (j.verdict() == Verdict.PRECISION_DRIFT
+        || j.verdict() == Verdict.RUNTIME_DRIFT && j.drift().float16Rounding()) {
       PRECISION.add(gen.name() + " [" + label + "] " + j.summary());
     }
     if (j.verdict() == Verdict.FAIL) {
       findings.add(new Finding(gen.name(), label, "wrong-output", j.summary()));
-    } else if (j.verdict() == Verdict.RUNTIME_DRIFT) {
+    } else if (j.verdict() == Verdict.RUNTIME_DRIFT && !j.drift().float16Rounding()) {
       findings.add(new Finding(gen.name(), label, "evaluator-disagrees-on-original", j.summary()));
     }
   }
@@ -312,7 +314,7 @@ final class DifferentialCheck {
     return OrtVerifier.compareOutputs(expected, actual, HALF).pass();
   }
 
-  /** Results accepted as precision drift, for the run's summary (each one line). */
+  /** Results accepted as precision drift or float16 rounding, for the run's summary. */
   static final Set<String> PRECISION = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   static final OrtVerifier.Tolerance HALF = new OrtVerifier.Tolerance(4.0 / 1024, 4.0 / 1024);
