@@ -111,10 +111,7 @@ public final class ModelVerification {
       Map<String, Tensor> expected, Map<String, Tensor> actual, Map<String, Tensor> inputs,
       OrtVerifier ort) {
     try {
-      if (Files.size(sourceFile) > MAX_WIDENED_BYTES) {
-        return null;
-      }
-      byte[] wide = Float64Model.of(Files.readAllBytes(sourceFile));
+      byte[] wide = widened(sourceFile);
       if (wide == null) {
         return null;
       }
@@ -157,8 +154,7 @@ public final class ModelVerification {
       Map<String, Tensor> actual, Map<String, Tensor> inputs, OrtVerifier ort,
       Evaluator evaluator) {
     try {
-      byte[] wide = Files.size(sourceFile) > MAX_WIDENED_BYTES ? null
-          : Float64Model.of(Files.readAllBytes(sourceFile));
+      byte[] wide = widened(sourceFile);
       if (wide == null) {
         return null;
       }
@@ -170,6 +166,15 @@ public final class ModelVerification {
     } catch (ConvoyException | IOException e) {
       return null;
     }
+  }
+
+  /**
+   * The ONNX model in {@code sourceFile} widened to float64 ({@link Float64Model}), or null when
+   * it is larger than {@link #MAX_WIDENED_BYTES} or cannot be widened.
+   */
+  private static byte[] widened(Path sourceFile) throws IOException {
+    return Files.size(sourceFile) > MAX_WIDENED_BYTES ? null
+        : Float64Model.of(Files.readAllBytes(sourceFile));
   }
 
   /** Whether some failing output of {@code compared} is float16 (in {@code expected}). */
