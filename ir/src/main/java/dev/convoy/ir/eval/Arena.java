@@ -66,6 +66,8 @@ final class Arena {
   static final class Layout {
     private final Map<Value, Slot> slots = new IdentityHashMap<>();
     private final int[] lengths = new int[CLASSES.size()];
+    /** Per storage class, the most bytes of its buffers alive at one step. */
+    private final long[] peaks = new long[CLASSES.size()];
     final Map<Graph, Layout> subgraphs = new IdentityHashMap<>();
 
     /** The layout of {@code plan}, which {@link dev.convoy.ir.memory.MemoryPlanCheck} passed. */
@@ -125,6 +127,7 @@ final class Arena {
       Units segments = Units.segments(values);
       Units buffers = Units.buffers(values, byName);
       Units units = buffers.span < segments.span ? buffers : segments;
+      peaks[storage] = OffsetPlanner.load(buffers.units);
       int width = ELEMENT_BYTES[storage];
       for (int i = 0; i < values.size(); i++) {
         MemoryPlan.Allocation a = values.get(i);
@@ -182,6 +185,19 @@ final class Arena {
       return total;
     }
 
+    /**
+     * The least bytes one array per storage class can hold this plan in: the sum over the classes
+     * of each class's peak of bytes alive at one step, this graph's and, once each, its
+     * subgraphs' (nested ones included).
+     */
+    long totalPeakBytes() {
+      long total = Arrays.stream(peaks).sum();
+      for (Layout sub : subgraphs.values()) {
+        total += sub.totalPeakBytes();
+      }
+      return total;
+    }
+
     /** Whether {@code arrays} (an earlier run's) are exactly the arrays this layout needs. */
     boolean fits(Object[] arrays) {
       for (int i = 0; i < lengths.length; i++) {
@@ -215,12 +231,14 @@ final class Arena {
   private static final class Units {
     final int[] unitOf;
     final long[] within;
+    final List<OffsetPlanner.Block> units;
     final long[] offsets;
     final long span;
 
     private Units(int[] unitOf, long[] within, List<OffsetPlanner.Block> units) {
       this.unitOf = unitOf;
       this.within = within;
+      this.units = units;
       OffsetPlanner.Placement p = OffsetPlanner.place(units, UNIT_ATTEMPTS);
       this.offsets = p.offsets();
       this.span = p.arena();
