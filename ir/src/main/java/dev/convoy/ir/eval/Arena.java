@@ -186,14 +186,19 @@ final class Arena {
     }
 
     /**
-     * The least bytes one array per storage class can hold this plan in: the sum over the classes
-     * of each class's peak of bytes alive at one step, this graph's and, once each, its
-     * subgraphs' (nested ones included).
+     * Per storage class ({@code "float[]"}...), the most planned bytes of that class alive at one
+     * step, this graph's plus, once each, its subgraphs' (nested ones included): the least one
+     * array per class can hold the plan in. Classes without planned values are left out.
      */
-    long totalPeakBytes() {
-      long total = Arrays.stream(peaks).sum();
+    Map<String, Long> totalPeaks() {
+      Map<String, Long> total = new java.util.TreeMap<>();
+      for (int i = 0; i < peaks.length; i++) {
+        if (peaks[i] > 0) {
+          total.merge(CLASSES.get(i).getSimpleName(), peaks[i], Long::sum);
+        }
+      }
       for (Layout sub : subgraphs.values()) {
-        total += sub.totalPeakBytes();
+        sub.totalPeaks().forEach((k, v) -> total.merge(k, v, Long::sum));
       }
       return total;
     }

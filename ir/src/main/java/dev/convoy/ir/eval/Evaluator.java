@@ -112,13 +112,14 @@ public final class Evaluator {
   }
 
   /**
-   * The least bytes arrays of one storage class each can hold {@code graph}'s stored plan in: per
-   * class, the most planned bytes of that class alive at one step, summed (subgraphs' included);
-   * LOAD on a graph of one class, possibly more than the plan's arena with several classes, since
-   * the plan reuses one class's bytes for another's. 0 without a plan.
+   * The least bytes one array per storage class can hold {@code graph}'s stored plan in, by class
+   * ({@code "float[]"}, {@code "byte[]"}...): the most planned bytes of that class alive at one
+   * step (subgraphs' added). Their sum is LOAD on a graph of one class and may exceed the plan's
+   * arena with several, since the plan reuses one class's bytes for another's. Empty without a
+   * plan.
    */
-  public static long arenaClassPeakBytes(Graph graph) {
-    return layout(graph).map(Arena.Layout::totalPeakBytes).orElse(0L);
+  public static Map<String, Long> arenaClassPeaks(Graph graph) {
+    return layout(graph).map(Arena.Layout::totalPeaks).orElse(Map.of());
   }
 
   /** The arena layout of {@code graph}'s stored plan, checked first; empty without a plan. */
