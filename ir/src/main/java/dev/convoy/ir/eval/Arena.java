@@ -47,7 +47,7 @@ final class Arena {
   private static final List<Class<?>> CLASSES = List.of(float[].class, double[].class,
       long[].class, int[].class, short[].class, byte[].class);
   private static final int[] ELEMENT_BYTES = {4, 8, 8, 4, 2, 1};
-  /** The widest element: segments placed at multiples of it keep every class's elements whole. */
+  /** The widest element: units placed at multiples of it keep every class's elements whole. */
   private static final int MAX_WIDTH = 8;
   /** Hill-climb swaps when placing a class's units (once per graph per session). */
   private static final int UNIT_ATTEMPTS = 100;

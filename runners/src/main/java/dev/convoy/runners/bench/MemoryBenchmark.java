@@ -136,11 +136,14 @@ public final class MemoryBenchmark {
         String.format("%.1f", BenchTable.median(onRuns[1])));
   }
 
-  /** {@code float[] 4.59 + int[] 4.59 + byte[] 2.34}: each storage class's peak in MB. */
+  /**
+   * {@code byte[] 2.34 + float[] 4.59 + int[] 4.59}: each storage class's peak in MB, to three
+   * significant digits (tiny graphs' classes hold a few kB).
+   */
   private static String byClass(Map<String, Long> peaks) {
     StringBuilder sb = new StringBuilder();
     peaks.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " + ").append(k).append(' ')
-        .append(mb(v)));
+        .append(String.format("%.3g", v / (double) (1 << 20))));
     return sb.length() == 0 ? "-" : sb.toString();
   }
 
