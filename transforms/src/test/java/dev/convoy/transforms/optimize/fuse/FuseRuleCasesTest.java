@@ -273,11 +273,26 @@ class FuseRuleCasesTest {
   }
 
   @Test
-  void layerNormForTheStandardTargetOnlyWhereOnnxRuntimeRunsItFaster() {
+  void layerNormAtARaisedOpsetOnlyWhereOnnxRuntimeRunsItFaster() {
+    // --target-opset 17 on this opset-17 chain: the limit applies (the converter raised nothing
+    // here, but the rule sees only that an opset was asked for).
+    OptimizeOptions raised =
+        OptimizeOptions.atLevel(Level.O2).withTarget(Target.STANDARD.withOpset(17));
     // 2 x 64 x 4 = 512 elements: ONNX Runtime's LayerNormalization beats the chain.
-    layerNormOver("64").firesAndKeepsOutputs();
-    layerNormOver("65").notFiring("x [2,65,4] is not statically at most 512 elements");
-    layerNormOver("N").notFiring("x [2,N,4] is not statically at most 512 elements");
+    layerNormOver("64").with(raised).firesAndKeepsOutputs();
+    layerNormOver("65").with(raised)
+        .notFiring("x [2,65,4] is not statically at most 512 elements");
+    layerNormOver("N").with(raised).notFiring("x [2,N,4] is not statically at most 512 elements");
+  }
+
+  @Test
+  void layerNormAtTheModelsOwnOpsetAtAnySizeAsOnnxRuntimeBasicDoes() {
+    // A model already at opset 17+: ORT BASIC fuses the chain into LayerNormalization whatever
+    // its size, so O2 does too (never more nodes than BASIC).
+    layerNormOver("65").firesAndKeepsOutputs();
+    Graph g = layerNormOver("N").atShapes(Map.of("x", new long[] {2, 300, 4}))
+        .firesAndKeepsOutputs();
+    assertEquals(Integer.valueOf(1), g.opHistogram().get("LayerNormalization"));
   }
 
   @Test
