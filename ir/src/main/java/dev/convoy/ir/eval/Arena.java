@@ -8,6 +8,7 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.BufferRules;
 import dev.convoy.ir.memory.MemoryPlan;
+import dev.convoy.ir.memory.OffsetPlanner;
 import dev.convoy.ir.ops.runtime.NarrowTypes;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.RuntimeValue;
@@ -20,14 +21,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The intermediates of one graph activation, held where a {@link MemoryPlan} puts them. Kernels
- * work on primitive arrays, so the arena is one array per storage class ({@code float[]}, {@code
- * long[]}...), each holding the planned places of the values of that class: the byte ranges a
- * class's values occupy are merged into segments, which lie end to end in the class's array with
- * the planned offsets inside each kept (plans align offsets to 64 bytes, so a value's element
- * offset is exact). Values of one class that overlap in the plan overlap in the array the same
- * way; values of different classes never share an array, so the arrays add up to the bytes the
- * plan gives each class, not to the span of its offsets.
+ * The intermediates of one graph activation, held where a {@link MemoryPlan} puts them. A plan
+ * places every value in one byte address space, as an engine with one allocation runs it, and
+ * reuses a dead value's bytes for a value of any element type. Kernels here work on primitive
+ * arrays, so the arena is one array per storage class ({@code float[]}, {@code long[]}...): each
+ * class's values keep their planned lifetimes and sharing, and are laid out in their array either
+ * as the plan lays them out (its byte ranges merged into segments, offsets inside a segment kept)
+ * or buffer by buffer, whichever takes fewer bytes (see {@link Layout}); units alive at different
+ * steps may share elements. On a graph of one class the arrays are at most the plan's arena; with
+ * several classes they add up to at least the sum of each class's peak, which may exceed the
+ * plan's arena, since no class's array can hold another's bytes.
  *
  * <p>Readers get a value as a view of its planned elements ({@link NdArray#view}); a kernel asks
  * for its output through {@link dev.convoy.ir.ops.KernelContext#output} and gets a view of the
@@ -44,6 +47,10 @@ final class Arena {
   private static final List<Class<?>> CLASSES = List.of(float[].class, double[].class,
       long[].class, int[].class, short[].class, byte[].class);
   private static final int[] ELEMENT_BYTES = {4, 8, 8, 4, 2, 1};
+  /** The widest element: units placed at multiples of it keep every class's elements whole. */
+  private static final int MAX_WIDTH = 8;
+  /** Hill-climb swaps when placing a class's units (once per graph per session). */
+  private static final int UNIT_ATTEMPTS = 100;
 
   /**
    * Where one planned value lives: storage class, element offset and capacity in elements;
@@ -59,6 +66,8 @@ final class Arena {
   static final class Layout {
     private final Map<Value, Slot> slots = new IdentityHashMap<>();
     private final int[] lengths = new int[CLASSES.size()];
+    /** Per storage class, the most bytes of its buffers alive at one step. */
+    private final long[] peaks = new long[CLASSES.size()];
     final Map<Graph, Layout> subgraphs = new IdentityHashMap<>();
 
     /** The layout of {@code plan}, which {@link dev.convoy.ir.memory.MemoryPlanCheck} passed. */
@@ -95,28 +104,38 @@ final class Arena {
     }
 
     /**
-     * Slots for the values of one storage class: their byte ranges merged into segments (ranges
-     * that overlap or touch), each segment laid after the previous one in the class's array.
+     * Slots for the values of one storage class, in the smaller of two layouts of the class's
+     * array (the first on a tie). Both keep the plan's lifetimes and its sharing (an alias or an
+     * in-place output sits on its input's elements); units alive at different steps may take the
+     * same elements, placed by {@link OffsetPlanner}:
+     *
+     * <ul>
+     *   <li>the plan's own geometry: the class's planned byte ranges merged into segments (ranges
+     *       that overlap), the planned offsets kept inside each, so values of the class that the
+     *       plan lays over each other overlap the same way here;
+     *   <li>its buffers: each value with the values sharing its bytes, placed on its own.
+     * </ul>
+     *
+     * <p>A plan reuses bytes across storage classes (a dead float tensor's for an int8 one); one
+     * array per class cannot, and on a graph of several classes the segments of a class may lie
+     * all over the plan's span while the class has few bytes alive at once: placing its buffers
+     * again keeps its array near that peak.
      */
     private void place(int storage, List<MemoryPlan.Allocation> values,
         Map<String, Value> outputs, Map<String, MemoryPlan.Allocation> byName) {
       values.sort(Comparator.comparingLong(MemoryPlan.Allocation::offset));
+      Units segments = Units.segments(values);
+      Units buffers = Units.buffers(values, byName);
+      Units units = buffers.span < segments.span ? buffers : segments;
+      peaks[storage] = OffsetPlanner.load(buffers.units);
       int width = ELEMENT_BYTES[storage];
-      long segmentStart = -1;
-      long segmentEnd = -1;
-      long segmentAt = 0;
-      for (MemoryPlan.Allocation a : values) {
-        if (a.offset() > segmentEnd) {
-          segmentAt += segmentEnd - segmentStart;
-          segmentStart = a.offset();
-          segmentEnd = a.offset();
-        }
-        long from = segmentAt + a.offset() - segmentStart;
+      for (int i = 0; i < values.size(); i++) {
+        MemoryPlan.Allocation a = values.get(i);
+        long from = units.at(i);
         if (from % width != 0 || a.size() % width != 0) {
           throw new ConvoyException("memory plan: '" + a.value() + "' at byte offset " + a.offset()
               + " is not aligned to its " + width + "-byte elements");
         }
-        segmentEnd = Math.max(segmentEnd, a.offset() + a.size());
         long end = (from + a.size()) / width;
         if (end > Integer.MAX_VALUE - 8) {
           throw new ConvoyException("memory plan: arena of " + (from + a.size())
@@ -166,6 +185,24 @@ final class Arena {
       return total;
     }
 
+    /**
+     * Per storage class ({@code "float[]"}...), the most planned bytes of that class alive at one
+     * step, this graph's plus, once each, its subgraphs' (nested ones included): the least one
+     * array per class can hold the plan in. Classes without planned values are left out.
+     */
+    Map<String, Long> totalPeaks() {
+      Map<String, Long> total = new java.util.TreeMap<>();
+      for (int i = 0; i < peaks.length; i++) {
+        if (peaks[i] > 0) {
+          total.merge(CLASSES.get(i).getSimpleName(), peaks[i], Long::sum);
+        }
+      }
+      for (Layout sub : subgraphs.values()) {
+        sub.totalPeaks().forEach((k, v) -> total.merge(k, v, Long::sum));
+      }
+      return total;
+    }
+
     /** Whether {@code arrays} (an earlier run's) are exactly the arrays this layout needs. */
     boolean fits(Object[] arrays) {
       for (int i = 0; i < lengths.length; i++) {
@@ -188,6 +225,94 @@ final class Arena {
         }
       }
       return storage;
+    }
+  }
+
+  /**
+   * One storage class's values grouped into units that keep their planned relative places, and
+   * where {@link OffsetPlanner} puts the units in the class's array ({@code span} bytes): value
+   * {@code i} (in the order given) lies {@code within[i]} bytes into unit {@code unitOf[i]}.
+   */
+  private static final class Units {
+    final int[] unitOf;
+    final long[] within;
+    final List<OffsetPlanner.Block> units;
+    final long[] offsets;
+    final long span;
+
+    private Units(int[] unitOf, long[] within, List<OffsetPlanner.Block> units) {
+      this.unitOf = unitOf;
+      this.within = within;
+      this.units = units;
+      OffsetPlanner.Placement p = OffsetPlanner.place(units, UNIT_ATTEMPTS);
+      this.offsets = p.offsets();
+      this.span = p.arena();
+    }
+
+    /** Byte offset of value {@code i} in the class's array. */
+    long at(int i) {
+      return offsets[unitOf[i]] + within[i];
+    }
+
+    /** Units of planned byte ranges that overlap ({@code values} sorted by offset). */
+    static Units segments(List<MemoryPlan.Allocation> values) {
+      int[] unitOf = new int[values.size()];
+      long[] within = new long[values.size()];
+      List<OffsetPlanner.Block> units = new ArrayList<>();
+      long start = 0;
+      long end = -1;
+      int first = 0;
+      int last = 0;
+      for (int i = 0; i < values.size(); i++) {
+        MemoryPlan.Allocation a = values.get(i);
+        if (a.offset() >= end) {
+          if (end >= 0) {
+            units.add(block(end - start, first, last));
+          }
+          start = a.offset();
+          end = a.offset();
+          first = a.firstStep();
+          last = a.lastStep();
+        }
+        end = Math.max(end, a.offset() + a.size());
+        first = Math.min(first, a.firstStep());
+        last = Math.max(last, a.lastStep());
+        unitOf[i] = units.size();
+        within[i] = a.offset() - start;
+      }
+      if (end >= 0) {
+        units.add(block(end - start, first, last));
+      }
+      return new Units(unitOf, within, units);
+    }
+
+    /** Units of one buffer each: a value and the values sharing its planned bytes. */
+    static Units buffers(List<MemoryPlan.Allocation> values,
+        Map<String, MemoryPlan.Allocation> byName) {
+      int[] unitOf = new int[values.size()];
+      Map<String, Integer> byRoot = new HashMap<>();
+      List<long[]> spans = new ArrayList<>();
+      for (int i = 0; i < values.size(); i++) {
+        MemoryPlan.Allocation a = values.get(i);
+        Integer u = byRoot.putIfAbsent(MemoryPlan.root(a, byName), spans.size());
+        if (u == null) {
+          u = spans.size();
+          spans.add(new long[] {a.size(), a.firstStep(), a.lastStep()});
+        }
+        long[] span = spans.get(u);
+        span[1] = Math.min(span[1], a.firstStep());
+        span[2] = Math.max(span[2], a.lastStep());
+        unitOf[i] = u;
+      }
+      List<OffsetPlanner.Block> units = new ArrayList<>();
+      spans.forEach(sp -> units.add(block(sp[0], (int) sp[1], (int) sp[2])));
+      return new Units(unitOf, new long[values.size()], units);
+    }
+
+    /** A unit of {@code bytes} rounded up to whole elements of the widest class. */
+    private static OffsetPlanner.Block block(long bytes, int first, int last) {
+      return new OffsetPlanner.Block((bytes + MAX_WIDTH - 1) / MAX_WIDTH * MAX_WIDTH, first,
+          last);
     }
   }
 

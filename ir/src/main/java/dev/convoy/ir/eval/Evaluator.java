@@ -26,6 +26,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -107,10 +108,26 @@ public final class Evaluator {
    * subgraph's counted once; one storage class array per element size), or 0 without a plan.
    */
   public static long arenaBytes(Graph graph) {
+    return layout(graph).map(Arena.Layout::totalBytes).orElse(0L);
+  }
+
+  /**
+   * The least bytes one array per storage class can hold {@code graph}'s stored plan in, by class
+   * ({@code "float[]"}, {@code "byte[]"}...): the most planned bytes of that class alive at one
+   * step (subgraphs' added). Their sum is LOAD on a graph of one class and may exceed the plan's
+   * arena with several, since the plan reuses one class's bytes for another's. Empty without a
+   * plan.
+   */
+  public static Map<String, Long> arenaClassPeaks(Graph graph) {
+    return layout(graph).map(Arena.Layout::totalPeaks).orElse(Map.of());
+  }
+
+  /** The arena layout of {@code graph}'s stored plan, checked first; empty without a plan. */
+  private static Optional<Arena.Layout> layout(Graph graph) {
     return MemoryPlanCodec.stored(graph).map(plan -> {
       MemoryPlanCheck.check(graph, plan);
-      return Arena.Layout.of(graph, plan).totalBytes();
-    }).orElse(0L);
+      return Arena.Layout.of(graph, plan);
+    });
   }
 
   /** Runs {@code graph} on graph tensors and returns its tensor outputs by name. */

@@ -72,7 +72,7 @@ public record MemoryPlan(long arenaBytes, long lowerBoundBytes, long naiveBytes,
   }
 
   /** The first value of {@code a}'s buffer; a sharer must sit exactly on that value's bytes. */
-  static String root(Allocation a, Map<String, Allocation> byName) {
+  public static String root(Allocation a, Map<String, Allocation> byName) {
     Allocation cur = a;
     for (int hops = 0; cur.sharesWith() != null && hops <= byName.size(); hops++) {
       Allocation next = byName.get(cur.sharesWith());

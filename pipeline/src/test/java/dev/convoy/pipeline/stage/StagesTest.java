@@ -3,6 +3,7 @@ package dev.convoy.pipeline.stage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convoy.ir.memory.OffsetPlanner;
 import dev.convoy.ir.testing.TestData;
 import dev.convoy.pipeline.Zoos;
 import dev.convoy.pipeline.blob.BlobStore;
@@ -14,7 +15,6 @@ import dev.convoy.pipeline.storage.Storage;
 import dev.convoy.pipeline.zoo.ModelRef;
 import dev.convoy.pipeline.zoo.ZooIO;
 import dev.convoy.transforms.convert.ModelFormat;
-import dev.convoy.transforms.memory.MemoryPlanner;
 import dev.convoy.transforms.optimize.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,8 +133,8 @@ class StagesTest {
       assertEquals(0, m.skippedTensors());
       assertTrue(m.lowerBoundBytes() <= m.arenaBytes() && m.arenaBytes() <= m.naiveBytes(),
           m.toString());
-      assertTrue(m.planner().equals(MemoryPlanner.IN_ORDER) || m.planner().equals(
-          MemoryPlanner.BY_SIZE) || m.planner().equals(MemoryPlanner.HILL_CLIMB), m.toString());
+      assertTrue(m.planner().equals(OffsetPlanner.IN_ORDER) || m.planner().equals(
+          OffsetPlanner.BY_SIZE) || m.planner().equals(OffsetPlanner.HILL_CLIMB), m.toString());
       return null;
     });
     p.run().waitUntilFinish();

@@ -30,11 +30,13 @@ import java.util.Set;
  * Memory of an evaluation of a planned {@code .cvy}: each model optimized at O3 for the {@code
  * cvy} target (channels-last ops) with its input shapes made static (the oracle arguments'
  * shapes), written as {@code .cvy} and read back, then run on one thread with the plan's arena
- * and, in the same process, without it, the two runs alternating. Beside LOAD (the plan's lower bound) and the plan's arena it gives the bytes of the
- * arena arrays the evaluator allocates (one array per storage class), the live peak of each run
- * as the evaluator counts it ({@link ArenaUse#peakLiveBytes}: arena arrays plus the heap tensors
- * bound to values) and the heap each run allocates besides the arena (HotSpot's per-thread
- * allocated-bytes counter, median of the timed runs).
+ * and, in the same process, without it, the two runs alternating. Beside LOAD (the plan's lower
+ * bound) and the plan's arena it gives the bytes of the arena arrays the evaluator allocates (one
+ * array per storage class) and the least such arrays can be ({@link
+ * Evaluator#arenaClassPeaks}), the live peak of each run as the evaluator counts it ({@link
+ * ArenaUse#peakLiveBytes}: arena arrays plus the heap tensors bound to values) and the heap each
+ * run allocates besides the arena (HotSpot's per-thread allocated-bytes counter, median of the
+ * timed runs).
  */
 public final class MemoryBenchmark {
   private MemoryBenchmark() {}
@@ -42,7 +44,7 @@ public final class MemoryBenchmark {
   public static BenchTable run(List<Path> models, int warmup, int reps) throws IOException {
     BenchTable table = new BenchTable("Memory of a planned .cvy evaluation (O3, one thread)",
         "model", "LOAD MB", "plan arena / LOAD", "planner", "in-place", "arena arrays MB",
-        "arrays / plan arenas", "live peak unplanned MB", "live peak in arena MB",
+        "arrays / plan arenas", "class peaks MB", "peak of each class MB", "live peak unplanned MB", "live peak in arena MB",
         "live peak in arena / LOAD", "heap/run unplanned MB", "heap/run in arena MB",
         "heap/run in arena / unplanned", "ms unplanned", "ms in arena");
     Path dir = Files.createTempDirectory("convoy-bench-memory");
@@ -53,7 +55,7 @@ public final class MemoryBenchmark {
           measure(model, name, dir, warmup, reps, table);
         } catch (ConvoyException e) {
           table.row(name, "-", "not measured: " + e.getMessage().replace('|', '/'), "-", "-", "-",
-              "-", "-", "-", "-", "-", "-", "-", "-", "-");
+              "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-");
         }
       }
     } finally {
@@ -64,10 +66,14 @@ public final class MemoryBenchmark {
       }
       Files.deleteIfExists(dir);
     }
-    return table.note("LOAD = most planned bytes alive at one step (the plan's lower bound)."
-        + " Arena arrays: one per storage class, holding the planned places of its values,"
-        + " allocated by the first run and kept by the evaluator for the next; plan arenas:"
-        + " the top-level graph's and its subgraphs' (loop bodies). Live peak: the"
+    return table.note("LOAD = most planned bytes alive at one step (the plan's lower bound);"
+        + " the plan puts values of every element type in one byte address space. Arena"
+        + " arrays: one per storage class, holding the planned places of its values, allocated by"
+        + " the first run and kept by the evaluator for the next; plan arenas: the top-level"
+        + " graph's and its subgraphs' (loop bodies); peak of each class: per storage class, the"
+        + " most planned bytes of that class alive at one step; class peaks: their sum, the least"
+        + " such arrays can be (no class's array can take another's bytes as the plan does)."
+        + " Live peak: the"
         + " most tensor bytes the evaluator held after a node (arena arrays plus heap tensors"
         + " bound to values, graph inputs and outputs included; weights and kernel scratch not"
         + " counted). Heap/run: bytes allocated by one run on the calling thread besides the"
@@ -90,12 +96,13 @@ public final class MemoryBenchmark {
     MemoryPlan plan = MemoryPlanCodec.stored(planned).orElse(null);
     if (plan == null) {
       table.row(name, "-", "no plan", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-",
-          "-");
+          "-", "-", "-");
       return;
     }
     Map<String, RuntimeValue> inputs =
         FusedTargetBenchmark.arrays(SeededInputs.generate(planned, shapes));
     long arrays = Evaluator.arenaBytes(planned);
+    Map<String, Long> peaks = Evaluator.arenaClassPeaks(planned);
     ArenaUse offUse = new ArenaUse();
     ArenaUse onUse = new ArenaUse();
     Evaluator unplanned = new Evaluator(OpCatalog.standard(), Parallel.serial())
@@ -121,10 +128,23 @@ public final class MemoryBenchmark {
     double onHeap = BenchTable.median(onRuns[0]);
     double load = plan.lowerBoundBytes();
     table.row(name, mb(load), ratio(plan.arenaBytes(), load), plan.planner(), plan.inPlace(),
-        mb(arrays), ratio(arrays, totalArena(plan)), mb(offUse.peakLiveBytes()),
+        mb(arrays), ratio(arrays, totalArena(plan)),
+        mb(peaks.values().stream().mapToLong(Long::longValue).sum()), byClass(peaks),
+        mb(offUse.peakLiveBytes()),
         mb(onUse.peakLiveBytes()), ratio(onUse.peakLiveBytes(), load), mb(offHeap), mb(onHeap),
         ratio(onHeap, offHeap), String.format("%.1f", BenchTable.median(offRuns[1])),
         String.format("%.1f", BenchTable.median(onRuns[1])));
+  }
+
+  /**
+   * {@code byte[] 2.34 + float[] 4.59 + int[] 4.59}: each storage class's peak in MB, to three
+   * significant digits (tiny graphs' classes hold a few kB).
+   */
+  private static String byClass(Map<String, Long> peaks) {
+    StringBuilder sb = new StringBuilder();
+    peaks.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " + ").append(k).append(' ')
+        .append(String.format("%.3g", v / (double) (1 << 20))));
+    return sb.length() == 0 ? "-" : sb.toString();
   }
 
   /** Bytes of the arenas of {@code plan} and of its subgraphs' plans (each counted once). */

@@ -105,12 +105,17 @@ class ArenaExecutionTest {
     if (!plan.allocations().isEmpty()) {
       assertTrue(use.writes() + use.views() > 0, name + ": nothing was placed in the arena");
     }
-    assertTrue(Evaluator.arenaBytes(planned) <= totalArena(plan),
-        name + ": arena arrays " + Evaluator.arenaBytes(planned) + " bytes, plan "
-            + totalArena(plan));
-    System.out.printf("arena-run %s plan-arena=%d load=%d allocated=%d writes=%d in-arena=%d"
-        + " views=%d%n", name, plan.arenaBytes(), plan.lowerBoundBytes(), use.allocatedBytes(),
-        use.writes(), use.inArena(), use.views());
+    // One array per storage class: at most the plan's arena when the arrays can follow it (one
+    // class), else near the sum of each class's peak (the plan reuses bytes across classes).
+    long arrays = Evaluator.arenaBytes(planned);
+    long classPeaks = classPeaks(planned);
+    assertTrue(classPeaks <= arrays, name);
+    assertTrue(arrays <= totalArena(plan) || arrays <= 1.05 * classPeaks,
+        name + ": arena arrays " + arrays + " bytes, plan " + totalArena(plan)
+            + ", class peaks " + classPeaks);
+    System.out.printf("arena-run %s plan-arena=%d load=%d arrays=%d class-peaks=%d allocated=%d"
+        + " writes=%d in-arena=%d views=%d%n", name, plan.arenaBytes(), plan.lowerBoundBytes(),
+        arrays, classPeaks, use.allocatedBytes(), use.writes(), use.inArena(), use.views());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -242,7 +247,7 @@ class ArenaExecutionTest {
   }
 
   @Test
-  void arraysOfAMixedTypeModelAddUpToAtMostItsPlannedArena() {
+  void aMixedTypePlanReusesBytesAcrossClassesWhileEachClassArrayStaysNearItsPeak() {
     Map<String, Tensor> inputs = new LinkedHashMap<>();
     Graph g = planned("all-minilm-l6-v2-q", inputs);
     MemoryPlan plan = MemoryPlanCodec.stored(g).orElseThrow();
@@ -254,11 +259,13 @@ class ArenaExecutionTest {
     }));
     assertTrue(types.containsAll(Set.of(DType.FLOAT, DType.INT64, DType.UINT8, DType.INT32)),
         "intermediates of types " + types);
+    long classPeaks = classPeaks(g);
+    assertTrue(plan.arenaBytes() < classPeaks, "the plan (" + plan.arenaBytes()
+        + " bytes) does not reuse bytes across classes (peaks " + classPeaks + ")");
     ArenaUse use = new ArenaUse();
     Evaluator.standard().recordArenaUse(use).runTensors(g, inputs);
-    assertTrue(use.allocatedBytes() > 0);
-    assertTrue(use.allocatedBytes() <= plan.arenaBytes(),
-        use.allocatedBytes() + " bytes of arrays for a " + plan.arenaBytes() + "-byte arena");
+    assertTrue(classPeaks <= use.allocatedBytes() && use.allocatedBytes() <= 1.05 * classPeaks,
+        use.allocatedBytes() + " bytes of arrays for class peaks of " + classPeaks);
   }
 
   @Test
@@ -285,6 +292,11 @@ class ArenaExecutionTest {
     Graph g = staticAtReference(TestData.devModels().resolve(model + ".onnx"), inputs);
     MemoryPlanCodec.store(g, MemoryPlanner.plan(g));
     return g;
+  }
+
+  /** The least bytes one array per storage class can hold {@code g}'s stored plan in. */
+  private static long classPeaks(Graph g) {
+    return Evaluator.arenaClassPeaks(g).values().stream().mapToLong(Long::longValue).sum();
   }
 
   /** Bytes of the arenas of a plan and its subgraphs' plans. */

@@ -2,8 +2,10 @@ package dev.convoy.transforms.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.convoy.ir.InvalidModelException;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Graph;
@@ -11,6 +13,7 @@ import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlan;
+import dev.convoy.ir.memory.MemoryPlanCheck;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -20,6 +23,13 @@ class MemoryPlannerTest {
   private static Value op(Graph g, String type, String out, long bytes, Value... ins) {
     Value v = g.addNode("", type, List.of(ins), List.of(out), Map.of()).output(0);
     v.setType(ValueType.TensorType.of(DType.UINT8, bytes));
+    return v;
+  }
+
+  private static Value op(Graph g, String type, String out, DType dtype, long elements,
+      Value... ins) {
+    Value v = g.addNode("", type, List.of(ins), List.of(out), Map.of()).output(0);
+    v.setType(ValueType.TensorType.of(dtype, elements));
     return v;
   }
 
@@ -85,6 +95,46 @@ class MemoryPlannerTest {
     assertTrue(plan.arenaBytes() >= plan.lowerBoundBytes());
     assertEquals(256 + 64 + 64, plan.lowerBoundBytes());
     assertEquals(plan.lowerBoundBytes(), plan.arenaBytes());
+  }
+
+  /** float a, b (step 0, 1), int8 c (step 2, written while b is read, after a's last read). */
+  private static Graph floatThenInt8() {
+    Graph g = new Graph();
+    Value x = g.addInput("x", ValueType.TensorType.of(DType.FLOAT, 64));
+    Value a = op(g, "Conv", "a", DType.FLOAT, 64, x);
+    Value b = op(g, "Conv", "b", DType.FLOAT, 64, a);
+    Value c = op(g, "QuantizeLinear", "c", DType.INT8, 256, b);
+    g.addOutput(op(g, "Conv", "d", DType.FLOAT, 64, c, b));
+    return g;
+  }
+
+  @Test
+  void aDeadTensorsBytesGoToATensorOfAnotherElementType() {
+    Graph g = floatThenInt8();
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    assertNull(plan.firstConflict());
+    Map<String, MemoryPlan.Allocation> at = new java.util.HashMap<>();
+    plan.allocations().forEach(al -> at.put(al.value(), al));
+    // 256 bytes each; a and b, then b and c, alive at once: one address space needs 512 bytes,
+    // one region per element type would need 512 (float) + 256 (int8).
+    assertEquals(512, plan.lowerBoundBytes());
+    assertEquals(512, plan.arenaBytes());
+    assertEquals(at.get("a").offset(), at.get("c").offset());
+    MemoryPlanCheck.check(g, plan);
+  }
+
+  @Test
+  void planCheckNamesBothValuesWhenLiveTensorsOfTwoElementTypesOverlap() {
+    Graph g = floatThenInt8();
+    MemoryPlan plan = MemoryPlanner.plan(g);
+    List<MemoryPlan.Allocation> al = plan.allocations();
+    MemoryPlan.Allocation b = al.get(1);
+    MemoryPlan.Allocation c = al.get(2);
+    MemoryPlan broken = withAllocations(plan, List.of(al.get(0), b, new MemoryPlan.Allocation(
+        c.value(), b.offset(), c.size(), c.firstStep(), c.lastStep(), null)));
+    var e = assertThrows(InvalidModelException.class, () -> MemoryPlanCheck.check(g, broken));
+    assertTrue(e.getMessage().contains("value=b") && e.getMessage().contains("value=c"),
+        e.getMessage());
   }
 
   @Test
