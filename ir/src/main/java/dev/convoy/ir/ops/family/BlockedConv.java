@@ -23,6 +23,9 @@ final class BlockedConv {
   /** Target size of one im2col block, in floats: it stays in L2 while the product reads it. */
   private static final int COL_BLOCK = 1 << 17;
 
+  /** The depthwise kernel activates this many finished outputs at once (16 KB: still in L1). */
+  private static final int ACTIVATION_RUN = 4096;
+
   private BlockedConv() {}
 
   /**
@@ -241,10 +244,12 @@ final class BlockedConv {
     }
     // Unit stride on the Vector API: each output vector sums its taps in registers.
     boolean stencil = sw == 1 && Stencil.pays(ow);
+    int planeSize = oh * ow;
     par.forRange(n * c, (long) oh * ow * kh * kw, (from, to) -> {
       float[] acc = new float[ow];
       float[] tap = new float[ow];
       int[] rows = new int[kh];
+      int actFrom = from;
       for (int t = from; t < to; t++) {
         int img = t / c;
         int oc = t % c;
@@ -289,9 +294,13 @@ final class BlockedConv {
           }
           finishRow(acc, ow, bias, oc, res, y, yBase + oy * ow, y0);
         }
-        // The activation over the channel's whole plane, still in cache, rather than per row:
-        // rows of 7 or 14 columns leave most of a vector loop to its scalar tail.
-        act.applyTo(y, yBase, yBase + oh * ow);
+        // The activation over whole planes, still in cache, rather than per row or per plane:
+        // rows of 7 or 14 columns leave most of a vector loop to its scalar tail, and silero's
+        // planes of 8 made FusedConv(Relu) slower than the Conv and Relu it replaces.
+        if ((t + 1 - actFrom) * planeSize >= ACTIVATION_RUN || t == to - 1) {
+          act.applyTo(y, y0 + actFrom * planeSize, yBase + planeSize);
+          actFrom = t + 1;
+        }
       }
     });
   }

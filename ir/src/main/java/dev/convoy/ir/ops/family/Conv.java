@@ -47,7 +47,20 @@ public final class Conv implements OpFamily {
 
   /** Spatial geometry of one convolution: pads at both ends and the output sizes. */
   record Geometry(long[] in, long[] kernel, long[] strides, long[] dilations, long[] padBegin,
-      long[] padEnd, long[] out) {}
+      long[] padEnd, long[] out) {
+    /** A 1-D geometry as the 2-D one of a single row (height 1, kernel height 1, no pad). */
+    Geometry asRow() {
+      return new Geometry(prepend(1, in), prepend(1, kernel), prepend(1, strides),
+          prepend(1, dilations), prepend(0, padBegin), prepend(0, padEnd), prepend(1, out));
+    }
+
+    private static long[] prepend(long v, long[] a) {
+      long[] out = new long[a.length + 1];
+      out[0] = v;
+      System.arraycopy(a, 0, out, 1, a.length);
+      return out;
+    }
+  }
 
   private static long[] orOnes(long[] v, int r) {
     if (v != null) {
@@ -278,10 +291,13 @@ public final class Conv implements OpFamily {
     // Only a true depthwise convolution (one output channel per input channel) runs directly, as
     // NhwcConv does; one input channel feeding many (a depth multiplier, a single-channel image)
     // goes through the GEMM, whose fused multiply-adds the channels-last GEMM repeats exactly.
-    if (r == 2 && cg == 1 && mg == 1) {
-      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, geo, bias, res, epilogue, par);
-    } else if (r == 2 || pointwise) {
-      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, geo, pointwise, bias, res, epilogue,
+    // A 1-D convolution runs as the 2-D one of a single row: through the im2col below, a grouped
+    // one (silero's depthwise) built its columns and multiplied per group, a tiny product each.
+    Geometry plane = r == 1 ? geo.asRow() : geo;
+    if (plane.in().length == 2 && cg == 1 && mg == 1) {
+      BlockedConv.depthwise(xs, x0, ws, y, y0, n, c, plane, bias, res, epilogue, par);
+    } else if (plane.in().length == 2 || pointwise) {
+      BlockedConv.gemm(xs, x0, ws, y, y0, n, c, group, mg, plane, pointwise, bias, res, epilogue,
           ctx, par);
     } else {
       int tasks = n * group;

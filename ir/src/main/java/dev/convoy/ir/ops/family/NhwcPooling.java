@@ -327,7 +327,7 @@ public final class NhwcPooling implements OpFamily {
             ss += v * v;
           }
           y[y0 + p * c + ch] =
-              (float) (xs[base + ch] / Math.pow(bias + alpha / size * ss, beta));
+              (float) (xs[base + ch] / Normalization.lrnPower(bias + alpha / size * ss, beta));
         }
       }
     });

@@ -128,8 +128,6 @@ public final class Recurrent implements OpFamily {
     requireDims(ctx, "W", w, dirs, (long) g * hidden, inSize);
     requireDims(ctx, "R", rw, dirs, (long) g * hidden, hidden);
     double[] x = timeMajor(xIn.toDoubles(), batchMajor, seq, batch, inSize);
-    double[] wv = w.toDoubles();
-    double[] rv = rw.toDoubles();
     NdArray bias = ctx.optionalTensor(3);
     if (bias != null) {
       requireDims(ctx, "B", bias, dirs, 2L * g * hidden);
@@ -169,7 +167,7 @@ public final class Recurrent implements OpFamily {
       double[] xw = new double[seq * batch * gh];
       int wOff = d * gh * inSize;
       int bOff = d * 2 * gh;
-      double[][] wt = transposed(wv, wOff, 0, gh, inSize);
+      double[][] wt = transposedForm(ctx, 1, w, wOff, 0, gh, inSize);
       double[] acc = new double[gh];
       for (int row = 0; row < seq * batch; row++) {
         System.arraycopy(bv, bOff, acc, 0, gh);
@@ -182,9 +180,11 @@ public final class Recurrent implements OpFamily {
       int rOff = d * gh * hidden;
       int rbOff = bOff + gh;
       // R^T per block of gate rows the cell multiplies by one vector.
-      double[][] rAll = cell == Cell.GRU ? null : transposed(rv, rOff, 0, gh, hidden);
-      double[][] rZr = cell == Cell.GRU ? transposed(rv, rOff, 0, 2 * hidden, hidden) : null;
-      double[][] rH = cell == Cell.GRU ? transposed(rv, rOff, 2 * hidden, hidden, hidden) : null;
+      double[][] rAll = cell == Cell.GRU ? null : transposedForm(ctx, 2, rw, rOff, 0, gh, hidden);
+      double[][] rZr = cell == Cell.GRU ? transposedForm(ctx, 2, rw, rOff, 0, 2 * hidden, hidden)
+          : null;
+      double[][] rH = cell == Cell.GRU
+          ? transposedForm(ctx, 2, rw, rOff, 2 * hidden, hidden, hidden) : null;
       double[] rbAll = Arrays.copyOfRange(bv, rbOff, rbOff + gh);
       double[] rbZr = cell == Cell.GRU ? Arrays.copyOfRange(bv, rbOff, rbOff + 2 * hidden) : null;
       double[] rbH = cell == Cell.GRU ? Arrays.copyOfRange(bv, rbOff + 2 * hidden, rbOff + gh)
@@ -300,6 +300,24 @@ public final class Recurrent implements OpFamily {
       y[j] += a * x[j];
     }
   }
+
+  /**
+   * {@link #transposed} of input {@code i} ({@code a}) in double, made once and kept when the
+   * input is a weight: converting and transposing W and R on every call cost more than a short
+   * sequence's steps (silero's LSTM runs one step per call).
+   */
+  private static double[][] transposedForm(KernelContext ctx, int i, NdArray a, int off,
+      int rowStart, int rows, int cols) {
+    return ctx.weightForm(i, a.array(),
+        new TransposedRows(a.offset(), a.size(), off, rowStart, rows, cols),
+        () -> transposed(a.toDoubles(), off, rowStart, rows, cols));
+  }
+
+  /**
+   * The key of a {@link #transposedForm}: where the tensor lies in its storage and which rows of
+   * which matrix of it, by value.
+   */
+  private record TransposedRows(int at, int size, int off, int rowStart, int rows, int cols) {}
 
   /**
    * The transpose of rows {@code [rowStart, rowStart + rows)} of the row-major {@code ? x cols}

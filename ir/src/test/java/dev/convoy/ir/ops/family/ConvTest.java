@@ -7,6 +7,8 @@ import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OneNode;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ConvTest {
   private static float[] random(int n, long seed) {
@@ -84,6 +86,70 @@ class ConvTest {
         .attr("group", Attribute.of((long) c)).attr("auto_pad", Attribute.of("SAME_UPPER"))
         .run();
     assertArrayEquals(direct(x, n, c, 10, 10, k, c, 3, 3, c, 1, 1, 1, 10, 10), y.floats(), 1e-4f);
+  }
+
+  /** Direct 1-D convolution with a bias, the definition, in double. */
+  private static float[] direct1d(float[] x, int c, int len, float[] k, float[] bias, int m,
+      int kw, int group, int stride, int padBegin, int dil, int out) {
+    int cg = c / group;
+    int mg = m / group;
+    float[] y = new float[m * out];
+    for (int oc = 0; oc < m; oc++) {
+      int g = oc / mg;
+      for (int j = 0; j < out; j++) {
+        double s = bias[oc];
+        for (int ic = 0; ic < cg; ic++) {
+          for (int b = 0; b < kw; b++) {
+            int xx = j * stride - padBegin + b * dil;
+            if (xx >= 0 && xx < len) {
+              s += (double) x[(g * cg + ic) * len + xx] * k[(oc * cg + ic) * kw + b];
+            }
+          }
+        }
+        y[oc * out + j] = (float) s;
+      }
+    }
+    return y;
+  }
+
+  /**
+   * 1-D convolutions (which run as 2-D ones of a single row) in the shapes of silero's and other
+   * audio models: depthwise with padding, a long strided single-channel filter bank, grouped and
+   * dilated with uneven padding, and a strided pointwise one; with a bias, and FusedConv's Relu.
+   */
+  @ParameterizedTest
+  @CsvSource({
+      // c, len, m, kw, group, stride, padBegin, padEnd, dil
+      "258, 12, 258, 5, 258, 1, 2, 2, 1",
+      "1, 200, 40, 32, 1, 8, 0, 0, 1",
+      "6, 23, 8, 3, 2, 2, 1, 2, 2",
+      "16, 9, 12, 1, 1, 2, 0, 0, 1",
+      "32, 1, 32, 5, 32, 1, 2, 2, 1"})
+  void oneDimensionalConvMatchesDefinition(int c, int len, int m, int kw, int group, int stride,
+      int padBegin, int padEnd, int dil) {
+    float[] x = random(c * len, 5);
+    float[] k = random(m * (c / group) * kw, 6);
+    float[] bias = random(m, 7);
+    int out = (len + padBegin + padEnd - (kw - 1) * dil - 1) / stride + 1;
+    float[] want = direct1d(x, c, len, k, bias, m, kw, group, stride, padBegin, dil, out);
+    for (boolean fused : new boolean[] {false, true}) {
+      NdArray y = (fused ? OneNode.of("convoy", "FusedConv", 1)
+          .attr("activation", Attribute.of("Relu")) : OneNode.of("Conv"))
+          .in(NdArray.ofFloats(new long[] {1, c, len}, x))
+          .in(NdArray.ofFloats(new long[] {m, c / group, kw}, k))
+          .in(NdArray.ofFloats(new long[] {m}, bias))
+          .attr("group", Attribute.of((long) group)).attr("strides", Attribute.of(new long[] {stride}))
+          .attr("pads", Attribute.of((long) padBegin, (long) padEnd))
+          .attr("dilations", Attribute.of(new long[] {dil})).run();
+      assertArrayEquals(new long[] {1, m, out}, y.dims());
+      float[] expect = want.clone();
+      if (fused) {
+        for (int i = 0; i < expect.length; i++) {
+          expect[i] = Math.max(expect[i], 0f);
+        }
+      }
+      assertArrayEquals(expect, y.floats(), 1e-4f, fused ? "FusedConv(Relu)" : "Conv");
+    }
   }
 
   @Test

@@ -77,6 +77,50 @@ class WeightOperandTest {
     assertArrayEquals(fresh, again, op + ": the second run read a form of the first weight");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"LSTM", "GRU", "RNN"})
+  void recurrentWeightsThatAreGraphInputsAreReadAgainOnEveryRun(String op) {
+    // W and R transposed in double are kept across runs when they are weights: here both are
+    // graph inputs, refilled between the runs.
+    int gates = switch (op) {
+      case "LSTM" -> 4;
+      case "GRU" -> 3;
+      default -> 1;
+    };
+    int hidden = 5;
+    int in = 6;
+    Graph g = new Graph();
+    g.opsets().put("", 17L);
+    long[] xd = {3, 1, in};
+    long[] wd = {1, gates * hidden, in};
+    long[] rd = {1, gates * hidden, hidden};
+    Value x = g.addInput("x", new TensorType(DType.FLOAT, Shape.of(xd)));
+    Value w = g.addInput("w", new TensorType(DType.FLOAT, Shape.of(wd)));
+    Value r = g.addInput("r", new TensorType(DType.FLOAT, Shape.of(rd)));
+    var node = g.addNode("", op, List.of(x, w, r), List.of("y"),
+        Map.of("hidden_size", new dev.convoy.ir.graph.Attribute.IntAttr(hidden)));
+    g.addOutput(node.outputs().get(0));
+
+    Random rnd = new Random(11);
+    float[] xv = random(rnd, (int) product(xd));
+    float[] wv = random(rnd, (int) product(wd));
+    float[] rv = random(rnd, (int) product(rd));
+    Map<String, NdArray> feeds = Map.of("x", NdArray.wrap(DType.FLOAT, xd, xv),
+        "w", NdArray.wrap(DType.FLOAT, wd, wv), "r", NdArray.wrap(DType.FLOAT, rd, rv));
+    Evaluator kept = Evaluator.standard();
+    kept.run(g, feeds);
+    float[] wNew = random(rnd, wv.length);
+    float[] rNew = random(rnd, rv.length);
+    System.arraycopy(wNew, 0, wv, 0, wv.length);
+    System.arraycopy(rNew, 0, rv, 0, rv.length);
+    float[] again = ((NdArray) kept.run(g, feeds).get("y")).floats();
+    float[] fresh = ((NdArray) Evaluator.standard().run(g, Map.of(
+        "x", NdArray.wrap(DType.FLOAT, xd, xv.clone()),
+        "w", NdArray.wrap(DType.FLOAT, wd, wNew), "r", NdArray.wrap(DType.FLOAT, rd, rNew)))
+        .get("y")).floats();
+    assertArrayEquals(fresh, again, op + ": the second run read a form of the first weights");
+  }
+
   private static float[] random(Random rnd, int n) {
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {

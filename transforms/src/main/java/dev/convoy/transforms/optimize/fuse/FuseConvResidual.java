@@ -23,7 +23,9 @@ import java.util.Map;
  * A residual connection, {@code Add(conv, z)} or a two-input {@code Sum} (either order), where
  * {@code conv} is the float32 output of a Conv or an unactivated {@code convoy::FusedConv} read by
  * the Add alone and {@code z} a computed value provably of exactly its shape (each dim the same
- * static size or the same named symbol, as a model with a symbolic batch has), becomes {@code
+ * static size or the same named symbol, as a model with a symbolic batch has; or, where dims are
+ * unknown, both computed from one value through convolutions that keep its batch and spatial
+ * sizes, with the same static channel count), becomes {@code
  * convoy::FusedConv(X, W, B, z)}: the conv adds z to each output block in its epilogue (after
  * the bias, as the Add adds it to the biased output; exact), and {@code fuse-activation} can then
  * take the ReLU after it (ResNet's and MobileNetV2's blocks). Where both operands qualify the later
@@ -97,11 +99,93 @@ public final class FuseConvResidual implements MatchingRule<FuseConvResidual.Fou
     if (z.constant() != null) {
       return z.name() + " is a constant, not a residual";
     }
-    if (!provablySameShape(Facts.shape(y), Facts.shape(z))
-        || !provablySameShape(Facts.shape(y), Facts.shape(add.output(0)))) {
+    boolean same = provablySameShape(Facts.shape(y), Facts.shape(z))
+        && provablySameShape(Facts.shape(y), Facts.shape(add.output(0)));
+    if (!same && !sameExtentThroughConvs(y, z)) {
       return z.name() + " does not provably have " + y.name() + "'s shape";
     }
     return null;
+  }
+
+  /**
+   * Whether {@code y} and {@code z} provably have one shape although their batch or spatial dims
+   * are unknown (an audio model's length after a computed Pad): the same static channel count and
+   * rank, and each reached from one value through convolutions that keep the batch and every
+   * spatial size (stride 1, the pads adding up to the window's span less one), as silero's
+   * blocks add a depthwise-then-pointwise branch to a pointwise projection of the same input.
+   */
+  private static boolean sameExtentThroughConvs(Value y, Value z) {
+    Shape a = Facts.shape(y);
+    Shape b = Facts.shape(z);
+    if (a == null || b == null || !a.hasRank() || !b.hasRank() || a.rank() != b.rank()
+        || a.rank() < 3 || !(a.dim(1) instanceof Dim.Static c) || !c.equals(b.dim(1))) {
+      return false;
+    }
+    Value origin = extentOrigin(y);
+    return origin == extentOrigin(z) && Facts.rank(origin) == a.rank();
+  }
+
+  /** Longest chain of extent-keeping convolutions followed up from a value. */
+  private static final int MAX_CHAIN = 16;
+
+  /**
+   * The value {@code v} is computed from through convolutions that keep the batch and spatial
+   * sizes ({@link #keepsExtent}), up to {@link #MAX_CHAIN} of them; {@code v} itself if none.
+   */
+  private static Value extentOrigin(Value v) {
+    for (int i = 0; i < MAX_CHAIN; i++) {
+      Node p = v.producer();
+      if (p == null || !keepsExtent(p)) {
+        return v;
+      }
+      v = p.input(0);
+    }
+    return v;
+  }
+
+  /**
+   * Whether {@code conv} (a Conv, or a convoy FusedConv, whose residual has its output's shape) has
+   * an output of its input's batch and spatial sizes: unit strides, and per spatial dim pads
+   * summing to {@code (kernel - 1) * dilation} (explicit, or SAME_UPPER/SAME_LOWER), with the
+   * kernel known from {@code kernel_shape} or the weight's static shape.
+   */
+  private static boolean keepsExtent(Node conv) {
+    boolean isConv = conv.domain().isEmpty() && conv.is("Conv")
+        || conv.domain().equals(OpCatalog.CONVOY_DOMAIN) && conv.opType().equals("FusedConv");
+    if (!isConv || conv.inputCount() < 2 || conv.input(0) == null) {
+      return false;
+    }
+    long[] kernel = conv.intsAttr("kernel_shape");
+    if (kernel == null) {
+      long[] w = Facts.staticDims(conv.input(1));
+      kernel = w == null || w.length < 3 ? null : java.util.Arrays.copyOfRange(w, 2, w.length);
+    }
+    if (kernel == null) {
+      return false;
+    }
+    int r = kernel.length;
+    long[] strides = conv.intsAttr("strides");
+    long[] dilations = conv.intsAttr("dilations");
+    long[] pads = conv.intsAttr("pads");
+    String autoPad = conv.stringAttr("auto_pad", "NOTSET");
+    if (strides != null && strides.length != r || dilations != null && dilations.length != r
+        || pads != null && pads.length != 2 * r) {
+      return false;
+    }
+    for (int d = 0; d < r; d++) {
+      long span = (kernel[d] - 1) * (dilations == null ? 1 : dilations[d]);
+      boolean unitStride = strides == null || strides[d] == 1;
+      boolean padded = switch (autoPad) {
+        case "SAME_UPPER", "SAME_LOWER" -> true;
+        case "VALID" -> span == 0;
+        case "NOTSET", "" -> (pads == null ? 0 : pads[d] + pads[d + r]) == span;
+        default -> false;
+      };
+      if (!unitStride || !padded) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

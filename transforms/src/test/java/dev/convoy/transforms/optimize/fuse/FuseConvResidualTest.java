@@ -64,10 +64,64 @@ class FuseConvResidualTest {
 
   @Test
   void notWhereADimIsUnknownOrNamedDifferently() {
+    // h's height is x's through the conv (stride 1, pads 1 and 1 on 3 taps), whatever its type
+    // says, but v, another input, is not computed from x.
+    for (String height : new String[] {"?", "K"}) {
+      String unrelated = symbolic("H", height).replace("Add(%h, %x)", "Add(%h, %v)")
+          .replace("(%x: float32[N,3,H,6])", "(%x: float32[N,3,H,6], %v: float32[N,3,"
+              + height + ",6])");
+      RuleCases.of(new FuseConvResidual(), unrelated, "root").with(CVY)
+          .notFiring("v does not provably have h's shape");
+    }
+  }
+
+  /**
+   * Silero's block with its length unknown: a depthwise (window 5, pads 2 and 2) then {@code
+   * branch} conv added to {@code z}, a pointwise projection of the same input (or the input).
+   */
+  private static String unknownLength(String branch, String z) {
+    StringBuilder w = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      w.append(i == 0 ? "" : ", ").append((float) Math.sin(i * 0.7) * 0.5f);
+    }
+    StringBuilder p = new StringBuilder();
+    for (int i = 0; i < 16; i++) {
+      p.append(i == 0 ? "" : ", ").append((float) Math.cos(i * 0.3) * 0.5f);
+    }
+    return String.format("""
+        graph g (%%x: float32[N,4,?]) -> (%%y: float32[N,4,?]) {
+          opset "" 13
+          init %%D: float32[4,1,5] = [%s]
+          init %%P: float32[4,4,1] = [%s]
+          init %%B: float32[4] = [0.1, -0.3, 0.7, 0.2]
+          %%d: float32[N,4,?] = Conv(%%x, %%D, %%B) {group=4, kernel_shape=[5], pads=[2,2]} @dw
+          %%h: float32[N,4,?] = %s @pw
+          %%r: float32[N,4,?] = Conv(%%x, %%P, %%B) {kernel_shape=[1]} @proj
+          %%s: float32[N,4,?] = Add(%%h, %s) @root
+          %%y = Relu(%%s) @relu
+        }
+        """, w, p, branch, z);
+  }
+
+  @Test
+  void addsAResidualOfUnknownLengthComputedFromTheSameInput() {
+    String pw = "Conv(%d, %P, %B) {kernel_shape=[1]}";
+    RuleCases.of(new FuseConvResidual(), unknownLength(pw, "%r"), "root").with(CVY)
+        .atShapes(Map.of("x", new long[] {1, 4, 11})).firesAndKeepsOutputs();
+    RuleCases.of(new FuseConvResidual(), unknownLength(pw, "%x"), "root").with(CVY)
+        .atShapes(Map.of("x", new long[] {2, 4, 9})).firesAndKeepsOutputs();
     RuleCases.of(new FuseConvResidual(), symbolic("H", "?"), "root").with(CVY)
-        .notFiring("x does not provably have h's shape");
-    RuleCases.of(new FuseConvResidual(), symbolic("H", "K"), "root").with(CVY)
-        .notFiring("x does not provably have h's shape");
+        .atShapes(Map.of("x", new long[] {2, 3, 7, 6})).firesAndKeepsOutputs();
+  }
+
+  @Test
+  void notWhereAConvOnTheWayChangesTheLength() {
+    RuleCases.of(new FuseConvResidual(),
+        unknownLength("Conv(%d, %P, %B) {kernel_shape=[1], strides=[2]}", "%r"), "root")
+        .with(CVY).notFiring("r does not provably have h's shape");
+    RuleCases.of(new FuseConvResidual(),
+        unknownLength("Conv(%d, %D, %B) {group=4, kernel_shape=[5], pads=[2,1]}", "%r"), "root")
+        .with(CVY).notFiring("r does not provably have h's shape");
   }
 
   @Test
