@@ -40,10 +40,12 @@ import java.util.List;
  */
 public final class WinogradConv implements OpFamily {
   /**
-   * Floats of transformed input (and of products) one block aims at: a block of rows of tiles
-   * then stays in L2 (2 MB a core here) between its transform and its products.
+   * Floats of transformed input (and of products) one block may hold (2 MB, this machine's L2 a
+   * core): measured against 0.5 and 4 MB on the dev models' 3x3 layers, this left the products
+   * wide enough for the GEMM's register tiles while the block stays near the cache.
    */
-  private static final int BLOCK_FLOATS = 1 << 17;
+  private static final int BLOCK_FLOATS = Integer.getInteger("wino.block", 1 << 17);
+  public static final long[] T = new long[3];
 
   @Override
   public void register(OpRegistrar r) {
@@ -118,6 +120,7 @@ public final class WinogradConv implements OpFamily {
     int wo = (int) Math.max(0, x.dim(3) + pads[1] + pads[3] - 2);
     long[] outDims = {n, m, ho, wo};
     float[] bias = new float[m];
+    Arrays.fill(bias, -0f);
     if (b != null) {
       if (b.dtype() != DType.FLOAT || b.size() != m) {
         throw ctx.error("bias " + b.describe() + " must be float32 with " + m + " elements");
@@ -141,7 +144,11 @@ public final class WinogradConv implements OpFamily {
     return out;
   }
 
-  /** One convolution's operands and geometry, and its tiling into blocks of tile rows. */
+  /**
+   * One convolution's operands and geometry, and its tiling: blocks of whole rows of tiles, each
+   * row of {@code tw} tiles followed by one spare tile (the transforms then run over a block as
+   * one run of {@code rows * (tw + 1)} tiles; the spare's results are never stored).
+   */
   private record Layer(float[] x, int x0, float[] u, int u0, float[] y, int y0, int n, int c,
       int h, int w, int m, int ho, int wo, int padTop, int padLeft, float[] bias,
       Conv.Residual res, Activation act) {
@@ -154,91 +161,117 @@ public final class WinogradConv implements OpFamily {
       return (ho + Winograd.TILE - 1) / Winograd.TILE;
     }
 
-    /** Tile rows per block: as many as keep a block's transformed input near BLOCK_FLOATS. */
+    /**
+     * Tile rows per block: blocks as few as keep each block's transformed input (or products)
+     * within BLOCK_FLOATS, and as even as they can be.
+     */
     int rowsPerBlock() {
-      long perRow = (long) Winograd.POSITIONS * Math.max(c, m) * tileCols();
-      return (int) Math.max(1, Math.min(tileRows(), BLOCK_FLOATS / perRow));
+      long perRow = (long) Winograd.POSITIONS * Math.max(c, m) * (tileCols() + 1);
+      int most = (int) Math.max(1, Math.min(tileRows(), BLOCK_FLOATS / perRow));
+      int blocks = (tileRows() + most - 1) / most;
+      return (tileRows() + blocks - 1) / blocks;
     }
 
     void run(Parallel par) {
-      int tw = tileCols();
+      int tws = tileCols() + 1;
       int rpb = rowsPerBlock();
       int blocks = (tileRows() + rpb - 1) / rpb;
       int tasks = n * blocks;
       boolean perTask = tasks >= 2 * par.threads();
       Parallel inner = perTask ? Parallel.serial() : par;
-      int tbMax = rpb * tw;
-      long work = (long) Winograd.POSITIONS * m * c * tbMax;
+      int most = rpb * tws;
+      long work = (long) Winograd.POSITIONS * m * c * most;
       (perTask ? par : Parallel.serial()).forRange(tasks, work, (from, to) -> {
         Scratch s = Scratch.get();
-        // The transformed input, then the four input rows split in even and odd columns.
-        int rowStride = tw + 1;
-        float[] v = s.col(Winograd.POSITIONS * c * tbMax + 8 * rowStride);
-        int rows = Winograd.POSITIONS * c * tbMax;
-        // The products, then the transforms' work space.
-        float[] mm = s.transposed(Winograd.POSITIONS * m * tbMax + Winograd.PATCH * tw);
-        int work0 = Winograd.POSITIONS * m * tbMax;
+        // The transformed input [16][C][tiles]; the products [16][M][tiles], then the
+        // transforms' work space: eight split rows (tiles + 1 each) and four (input) or six
+        // (output) runs of tiles.
+        float[] v = s.col(Winograd.POSITIONS * c * most);
+        int work0 = Winograd.POSITIONS * m * most;
+        float[] mm = s.transposed(work0 + 12 * most + 8);
         for (int t = from; t < to; t++) {
           int img = t / blocks;
           int ty0 = (t % blocks) * rpb;
-          int ty1 = Math.min(tileRows(), ty0 + rpb);
-          int tb = (ty1 - ty0) * tw;
-          transformInput(img, ty0, ty1, tb, v, rows, rowStride, mm, work0);
+          int rows = Math.min(tileRows(), ty0 + rpb) - ty0;
+          int tb = rows * tws;
+          transformInput(img, ty0, rows, tb, v, mm, work0);
           Arrays.fill(mm, 0, Winograd.POSITIONS * m * tb, 0f);
           for (int k = 0; k < Winograd.POSITIONS; k++) {
             Blas.sgemm(m, tb, c, u, u0 + k * m * c, v, k * c * tb, mm, k * m * tb, inner);
           }
-          transformOutput(img, ty0, ty1, tb, mm, work0);
+          transformOutput(img, ty0, rows, tb, mm, work0);
         }
       });
     }
 
-    /** Tile rows [ty0, ty1) of image img, every channel, into {@code v[16][C][tb]}. */
-    private void transformInput(int img, int ty0, int ty1, int tb, float[] v, int rows,
-        int rowStride, float[] work, int work0) {
-      int tw = tileCols();
+    /** {@code rows} tile rows from ty0 of image img, every channel, into {@code v[16][C][tb]}. */
+    private void transformInput(int img, int ty0, int rows, int tb, float[] v, float[] work,
+        int work0) {
+      int tws = tileCols() + 1;
+      int split = work0 + 4 * tb;
+      int stride = tb + 1;
       for (int ch = 0; ch < c; ch++) {
         int plane = x0 + (img * c + ch) * h * w;
-        for (int ty = ty0; ty < ty1; ty++) {
-          for (int r = 0; r < Winograd.PATCH; r++) {
-            splitRow(plane, Winograd.TILE * ty - padTop + r, v, rows + 2 * r * rowStride, tw);
+        for (int r = 0; r < Winograd.PATCH; r++) {
+          int even = split + 2 * r * stride;
+          for (int ty = 0; ty < rows; ty++) {
+            splitRow(plane, Winograd.TILE * (ty0 + ty) - padTop + r, work, even + ty * tws,
+                even + stride + ty * tws, tws);
           }
-          Winograd.inputRows(v, rows, rowStride, tw, work, work0, v, ch * tb + (ty - ty0) * tw,
-              c * tb);
+          work[even + tb] = 0f;
+          work[even + stride + tb] = 0f;
         }
+        Winograd.inputBlock(work, split, tb, work, work0, v, ch * tb, c * tb);
       }
     }
 
     /**
-     * Input row {@code iy} (zero outside the image) split into even and odd columns of the
-     * padded row: {@code tw + 1} each, at {@code dst} and {@code dst + tw + 1}.
+     * Input row {@code iy} (zero outside the image) split into the even and odd columns of the
+     * padded row, {@code count} of each, at {@code even} and {@code odd}.
      */
-    private void splitRow(int plane, int iy, float[] dst, int d, int tw) {
-      int odd = d + tw + 1;
+    private void splitRow(int plane, int iy, float[] dst, int even, int odd, int count) {
       if (iy < 0 || iy >= h) {
-        Arrays.fill(dst, d, odd + tw + 1, 0f);
+        Arrays.fill(dst, even, even + count, 0f);
+        Arrays.fill(dst, odd, odd + count, 0f);
         return;
       }
       int row = plane + iy * w;
-      for (int j = 0; j <= tw; j++) {
+      for (int j = 0; j < count; j++) {
         int col = Winograd.TILE * j - padLeft;
-        dst[d + j] = col >= 0 && col < w ? x[row + col] : 0f;
+        dst[even + j] = col >= 0 && col < w ? x[row + col] : 0f;
         dst[odd + j] = col + 1 >= 0 && col + 1 < w ? x[row + col + 1] : 0f;
       }
     }
 
-    /** The products of tile rows [ty0, ty1) back into the output, then the epilogue. */
-    private void transformOutput(int img, int ty0, int ty1, int tb, float[] mm, int h0) {
-      int tw = tileCols();
+    /** The products of {@code rows} tile rows from ty0 back into the output, then the epilogue. */
+    private void transformOutput(int img, int ty0, int rows, int tb, float[] mm, int work0) {
+      int tws = tileCols() + 1;
+      int pairs = wo / Winograd.TILE;
+      boolean odd = pairs < tws - 1;
+      int left = work0 + 4 * tb;
+      int right = work0 + 5 * tb;
       int rowFrom = Winograd.TILE * ty0;
-      int rowTo = Math.min(ho, Winograd.TILE * ty1);
+      int rowTo = Math.min(ho, Winograd.TILE * (ty0 + rows));
       for (int oc = 0; oc < m; oc++) {
         int plane = y0 + (img * m + oc) * ho * wo;
-        for (int ty = ty0; ty < ty1; ty++) {
-          int top = plane + Winograd.TILE * ty * wo;
-          int bottom = Winograd.TILE * ty + 1 < ho ? top + wo : -1;
-          Winograd.outputRow(mm, oc * tb + (ty - ty0) * tw, m * tb, tw, bias[oc], mm, h0, y,
-              top, bottom, wo);
+        for (int row = 0; row < Winograd.TILE; row++) {
+          Winograd.outputBlock(mm, oc * tb, m * tb, tb, bias[oc], row, mm, work0);
+          for (int ty = 0; ty < rows; ty++) {
+            int oy = Winograd.TILE * (ty0 + ty) + row;
+            if (oy >= ho) {
+              break;
+            }
+            int dst = plane + oy * wo;
+            int l = left + ty * tws;
+            int r = right + ty * tws;
+            for (int j = 0; j < pairs; j++) {
+              y[dst + 2 * j] = mm[l + j];
+              y[dst + 2 * j + 1] = mm[r + j];
+            }
+            if (odd) {
+              y[dst + 2 * pairs] = mm[l + pairs];
+            }
+          }
         }
         int from = plane + rowFrom * wo;
         int len = (rowTo - rowFrom) * wo;

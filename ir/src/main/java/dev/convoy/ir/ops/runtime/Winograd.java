@@ -19,9 +19,8 @@ package dev.convoy.ir.ops.runtime;
  * to float ({@link #transformFilters}); {@link #recoverFilters} inverts it for export with the left
  * inverse {@code L = [[1,0,0,0],[0,1,-1,0],[0,0,0,1]]} of {@code G} ({@code L G = I}), which
  * reads the corners of {@code g} straight from the corners of {@code U} (exact) and the rest from
- * differences of its entries. The data transforms ({@link #inputRows}, {@link #outputRow}) work on
- * a row of tiles at a time with every loop index the loop variable plus a constant, so the JIT
- * vectorizes them.
+ * differences of its entries. The data transforms ({@link #inputBlock}, {@link #outputBlock}) run
+ * over a whole block of tiles per step, on the Vector API where present ({@link VectorWinograd}).
  */
 public final class Winograd {
   /** Output rows and columns per tile. */
@@ -101,104 +100,92 @@ public final class Winograd {
   }
 
   /**
-   * One row of tiles of one channel, transformed: {@code rows} holds the row of tiles' four input
-   * rows split into even and odd columns (row r's even columns at {@code rows[(2r) * stride]},
-   * odd at {@code rows[(2r + 1) * stride]}, each {@code tw + 1} long, zero where the padding is),
-   * and position {@code 4a + b} of tile {@code t} goes to {@code v[vOff + (4a + b) * vStride + t]}.
-   * {@code h} holds at least {@code 4 * tw} floats of work space from {@code hOff}, {@code rows}
-   * starts at {@code rowsOff}.
+   * A block of tiles of one channel, transformed: tile {@code t} of {@code [0, n)} covers input rows
+   * {@code r = 0..3}, whose even and odd columns lie at {@code rows[rowsOff + (2r) * (n + 1) + t]}
+   * and {@code rows[rowsOff + (2r + 1) * (n + 1) + t]} (each column pair of a tile followed by the
+   * next pair at {@code t + 1}: zero where the padding is); position {@code 4a + b} of tile {@code
+   * t} goes to {@code v[vOff + (4a + b) * vStride + t]}. {@code h} holds {@code 4n} floats of work
+   * space from {@code hOff}. Every step runs over the whole block.
    */
-  public static void inputRows(float[] rows, int rowsOff, int stride, int tw, float[] h,
-      int hOff, float[] v, int vOff, int vStride) {
+  public static void inputBlock(float[] rows, int rowsOff, int n, float[] h, int hOff, float[] v,
+      int vOff, int vStride) {
+    int stride = n + 1;
     for (int b = 0; b < PATCH; b++) {
-      // (d B) column b of each of the four rows, then B^T down the rows.
+      // (d B) column b of each of the four rows: e0 - e1, o0 + e1, e1 - o0, o0 - o1 (e0, o0
+      // the tile's column pair, e1, o1 the next tile's).
       for (int r = 0; r < PATCH; r++) {
         int e = rowsOff + 2 * r * stride;
         int o = e + stride;
-        int dst = hOff + r * tw;
+        int dst = hOff + r * n;
         switch (b) {
-          case 0 -> {
-            for (int t = 0; t < tw; t++) {
-              h[dst + t] = rows[e + t] - rows[e + t + 1];
-            }
-          }
-          case 1 -> {
-            for (int t = 0; t < tw; t++) {
-              h[dst + t] = rows[o + t] + rows[e + t + 1];
-            }
-          }
-          case 2 -> {
-            for (int t = 0; t < tw; t++) {
-              h[dst + t] = rows[e + t + 1] - rows[o + t];
-            }
-          }
-          default -> {
-            for (int t = 0; t < tw; t++) {
-              h[dst + t] = rows[o + t] - rows[o + t + 1];
-            }
-          }
+          case 0 -> addOrSub(rows, e, rows, e + 1, false, h, dst, n);
+          case 1 -> addOrSub(rows, o, rows, e + 1, true, h, dst, n);
+          case 2 -> addOrSub(rows, e + 1, rows, o, false, h, dst, n);
+          default -> addOrSub(rows, o, rows, o + 1, false, h, dst, n);
         }
       }
-      int v0 = vOff + b * vStride;
-      int v1 = vOff + (PATCH + b) * vStride;
-      int v2 = vOff + (2 * PATCH + b) * vStride;
-      int v3 = vOff + (3 * PATCH + b) * vStride;
-      for (int t = 0; t < tw; t++) {
-        float h0 = h[hOff + t];
-        float h1 = h[hOff + tw + t];
-        float h2 = h[hOff + 2 * tw + t];
-        float h3 = h[hOff + 3 * tw + t];
-        v[v0 + t] = h0 - h2;
-        v[v1 + t] = h1 + h2;
-        v[v2 + t] = h2 - h1;
-        v[v3 + t] = h1 - h3;
+      // Then B^T down the rows: h0 - h2, h1 + h2, h2 - h1, h1 - h3.
+      addOrSub(h, hOff, h, hOff + 2 * n, false, v, vOff + b * vStride, n);
+      addOrSub(h, hOff + n, h, hOff + 2 * n, true, v, vOff + (PATCH + b) * vStride, n);
+      addOrSub(h, hOff + 2 * n, h, hOff + n, false, v, vOff + (2 * PATCH + b) * vStride, n);
+      addOrSub(h, hOff + n, h, hOff + 3 * n, false, v, vOff + (3 * PATCH + b) * vStride, n);
+    }
+  }
+
+  /**
+   * Output row {@code row} (0: top, 1: bottom) of a block of {@code n} tiles of one output channel
+   * back from the 16 products (position {@code 4a + b} of tile {@code t} at {@code mm[mOff + (4a +
+   * b) * mStride + t]}): {@code (A^T m A)[row] + bias}, the tiles' left columns to {@code h[hOff +
+   * 4n + t]} and their right columns to {@code h[hOff + 5n + t]}; {@code h} holds {@code 6n}
+   * floats of work space from {@code hOff}. The caller interleaves the two into the output.
+   */
+  public static void outputBlock(float[] mm, int mOff, int mStride, int n, float bias, int row,
+      float[] h, int hOff) {
+    // A^T down the rows (row 0: m0 + m1 + m2; row 1: m1 - m2 - m3), one column b at a time.
+    for (int b = 0; b < PATCH; b++) {
+      int m1 = mOff + (PATCH + b) * mStride;
+      int m2 = mOff + (2 * PATCH + b) * mStride;
+      if (row == 0) {
+        three(mm, mOff + b * mStride, mm, m1, mm, m2, true, -0f, h, hOff + b * n, n);
+      } else {
+        three(mm, m1, mm, m2, mm, mOff + (3 * PATCH + b) * mStride, false, -0f, h,
+            hOff + b * n, n);
+      }
+    }
+    // Then A along the columns, the bias last (as the convolution adds it to the sum).
+    three(h, hOff, h, hOff + n, h, hOff + 2 * n, true, bias, h, hOff + 4 * n, n);
+    three(h, hOff + n, h, hOff + 2 * n, h, hOff + 3 * n, false, bias, h, hOff + 5 * n, n);
+  }
+
+  /** {@code o[i] = a[i] + b[i]} or {@code a[i] - b[i]} for i in {@code [0, n)}. */
+  private static void addOrSub(float[] a, int ia, float[] b, int ib, boolean add, float[] o,
+      int io, int n) {
+    int i = Blas.vectorized() ? VectorWinograd.addOrSub(a, ia, b, ib, add, o, io, n) : 0;
+    if (add) {
+      for (; i < n; i++) {
+        o[io + i] = a[ia + i] + b[ib + i];
+      }
+    } else {
+      for (; i < n; i++) {
+        o[io + i] = a[ia + i] - b[ib + i];
       }
     }
   }
 
   /**
-   * One row of tiles of one output channel back from the 16 products: position {@code 4a + b} of
-   * tile {@code t} at {@code mm[mOff + (4a + b) * mStride + t]}. Writes {@code A^T m A + bias}:
-   * the tiles' top output row to {@code y[top, top + wo)} and their bottom row to {@code
-   * y[bottom, bottom + wo)} (none when {@code bottom < 0}, the last row of an odd height); tile t
-   * covers columns 2t and 2t + 1, the second dropped past an odd width {@code wo}. {@code h}
-   * holds at least {@code 4 * tw} floats of work space from {@code hOff}.
+   * {@code o[i] = ((a[i] + b[i]) + c[i]) + d} or {@code ((a[i] - b[i]) - c[i]) + d} ({@code d =
+   * -0} adds nothing, signed zeros included).
    */
-  public static void outputRow(float[] mm, int mOff, int mStride, int tw, float bias, float[] h,
-      int hOff, float[] y, int top, int bottom, int wo) {
-    for (int row = 0; row < TILE; row++) {
-      int dst = row == 0 ? top : bottom;
-      if (dst < 0) {
-        return;
+  private static void three(float[] a, int ia, float[] b, int ib, float[] c, int ic, boolean add,
+      float d, float[] o, int io, int n) {
+    int i = Blas.vectorized() ? VectorWinograd.three(a, ia, b, ib, c, ic, add, d, o, io, n) : 0;
+    if (add) {
+      for (; i < n; i++) {
+        o[io + i] = a[ia + i] + b[ib + i] + c[ic + i] + d;
       }
-      // A^T down the rows (row 0: m0 + m1 + m2; row 1: m1 - m2 - m3), one column b at a time.
-      for (int b = 0; b < PATCH; b++) {
-        int m0 = mOff + b * mStride;
-        int m1 = mOff + (PATCH + b) * mStride;
-        int m2 = mOff + (2 * PATCH + b) * mStride;
-        int m3 = mOff + (3 * PATCH + b) * mStride;
-        int d = hOff + b * tw;
-        if (row == 0) {
-          for (int t = 0; t < tw; t++) {
-            h[d + t] = mm[m0 + t] + mm[m1 + t] + mm[m2 + t];
-          }
-        } else {
-          for (int t = 0; t < tw; t++) {
-            h[d + t] = mm[m1 + t] - mm[m2 + t] - mm[m3 + t];
-          }
-        }
-      }
-      // Then A along the columns, the bias last (as the convolution adds it to the sum).
-      int pairs = wo / TILE;
-      for (int t = 0; t < pairs; t++) {
-        float c1 = h[hOff + tw + t];
-        float c2 = h[hOff + 2 * tw + t];
-        y[dst + 2 * t] = h[hOff + t] + c1 + c2 + bias;
-        y[dst + 2 * t + 1] = c1 - c2 - h[hOff + 3 * tw + t] + bias;
-      }
-      if (pairs < tw) {
-        int p = hOff + pairs;
-        y[dst + 2 * pairs] = h[p] + h[p + tw] + h[p + 2 * tw] + bias;
+    } else {
+      for (; i < n; i++) {
+        o[io + i] = a[ia + i] - b[ib + i] - c[ic + i] + d;
       }
     }
   }
