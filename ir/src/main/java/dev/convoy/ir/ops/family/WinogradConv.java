@@ -40,11 +40,16 @@ import java.util.List;
  */
 public final class WinogradConv implements OpFamily {
   /**
-   * Floats of transformed input (and of products) one block may hold (2 MB, this machine's L2 a
-   * core): measured against 0.5 and 4 MB on the dev models' 3x3 layers, this left the products
-   * wide enough for the GEMM's register tiles while the block stays near the cache.
+   * Floats of transformed input one block of tile rows may hold (2 MB): measured against 0.5, 1
+   * and 4 MB (with {@link #MC} 32, 64 and 128) on the dev models' 3x3 layers, this gave the
+   * widest products for the least time.
    */
-  private static final int BLOCK_FLOATS = Integer.getInteger("wino.block", 1 << 17);
+  private static final int BLOCK_FLOATS = 1 << 19;
+  /**
+   * Output channels multiplied and transformed back at a time: their 16 products stay in cache
+   * with the transformed input (all M at once made layers of 192 channels 1.5x slower).
+   */
+  private static final int MC = 64;
   public static final long[] T = new long[3];
 
   @Override
@@ -166,7 +171,7 @@ public final class WinogradConv implements OpFamily {
      * within BLOCK_FLOATS, and as even as they can be.
      */
     int rowsPerBlock() {
-      long perRow = (long) Winograd.POSITIONS * Math.max(c, m) * (tileCols() + 1);
+      long perRow = (long) Winograd.POSITIONS * c * (tileCols() + 1);
       int most = (int) Math.max(1, Math.min(tileRows(), BLOCK_FLOATS / perRow));
       int blocks = (tileRows() + most - 1) / most;
       return (tileRows() + blocks - 1) / blocks;
@@ -187,7 +192,8 @@ public final class WinogradConv implements OpFamily {
         // transforms' work space: eight split rows (tiles + 1 each) and four (input) or six
         // (output) runs of tiles.
         float[] v = s.col(Winograd.POSITIONS * c * most);
-        int work0 = Winograd.POSITIONS * m * most;
+        int mc = Math.min(m, MC);
+        int work0 = Winograd.POSITIONS * mc * most;
         float[] mm = s.transposed(work0 + 12 * most + 8);
         for (int t = from; t < to; t++) {
           int img = t / blocks;
@@ -195,11 +201,17 @@ public final class WinogradConv implements OpFamily {
           int rows = Math.min(tileRows(), ty0 + rpb) - ty0;
           int tb = rows * tws;
           transformInput(img, ty0, rows, tb, v, mm, work0);
-          Arrays.fill(mm, 0, Winograd.POSITIONS * m * tb, 0f);
-          for (int k = 0; k < Winograd.POSITIONS; k++) {
-            Blas.sgemm(m, tb, c, u, u0 + k * m * c, v, k * c * tb, mm, k * m * tb, inner);
+          // The products a chunk of output channels at a time, so that they and the
+          // transformed input stay in cache until the output transform reads them.
+          for (int oc0 = 0; oc0 < m; oc0 += mc) {
+            int chunk = Math.min(mc, m - oc0);
+            Arrays.fill(mm, 0, Winograd.POSITIONS * chunk * tb, 0f);
+            for (int k = 0; k < Winograd.POSITIONS; k++) {
+              Blas.sgemm(chunk, tb, c, u, u0 + (k * m + oc0) * c, c, v, k * c * tb, tb, mm,
+                  k * chunk * tb, tb, inner);
+            }
+            transformOutput(img, ty0, rows, tb, oc0, chunk, mm, work0);
           }
-          transformOutput(img, ty0, rows, tb, mm, work0);
         }
       });
     }
@@ -244,7 +256,8 @@ public final class WinogradConv implements OpFamily {
     }
 
     /** The products of {@code rows} tile rows from ty0 back into the output, then the epilogue. */
-    private void transformOutput(int img, int ty0, int rows, int tb, float[] mm, int work0) {
+    private void transformOutput(int img, int ty0, int rows, int tb, int oc0, int chunk,
+        float[] mm, int work0) {
       int tws = tileCols() + 1;
       int pairs = wo / Winograd.TILE;
       boolean odd = pairs < tws - 1;
@@ -252,10 +265,10 @@ public final class WinogradConv implements OpFamily {
       int right = work0 + 5 * tb;
       int rowFrom = Winograd.TILE * ty0;
       int rowTo = Math.min(ho, Winograd.TILE * (ty0 + rows));
-      for (int oc = 0; oc < m; oc++) {
+      for (int oc = oc0; oc < oc0 + chunk; oc++) {
         int plane = y0 + (img * m + oc) * ho * wo;
         for (int row = 0; row < Winograd.TILE; row++) {
-          Winograd.outputBlock(mm, oc * tb, m * tb, tb, bias[oc], row, mm, work0);
+          Winograd.outputBlock(mm, (oc - oc0) * tb, chunk * tb, tb, bias[oc], row, mm, work0);
           for (int ty = 0; ty < rows; ty++) {
             int oy = Winograd.TILE * (ty0 + ty) + row;
             if (oy >= ho) {
