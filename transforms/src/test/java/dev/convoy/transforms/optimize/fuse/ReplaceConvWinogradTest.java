@@ -12,8 +12,12 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import dev.convoy.transforms.optimize.Target;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code replace-conv-winograd}: a 3x3 stride-1 Conv or FusedConv (bias, residual, activation
@@ -57,7 +61,7 @@ class ReplaceConvWinogradTest {
         .firesAndKeepsOutputs();
     Node n = g.nodes().get(0);
     assertEquals("WinogradConv", n.opType());
-    assertEquals(java.util.List.of(16L, 8L, 64L), java.util.Arrays.stream(
+    assertEquals(List.of(16L, 8L, 64L), java.util.Arrays.stream(
         n.input(1).constant().dims()).boxed().toList());
   }
 
@@ -99,6 +103,53 @@ class ReplaceConvWinogradTest {
       worst = Math.max(worst, Math.abs(original[i] - back[i]));
     }
     assertTrue(worst < 1e-7, "recovered weight off by " + worst);
+  }
+
+  /**
+   * Generated convs the rule takes (64-100 input channels, 1-24 outputs, 21-34 rows and columns,
+   * pads 0-2 each side, with or without bias, residual and activation), against ONNX Runtime on
+   * the original.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+  void generatedConvsKeepTheirOutputs(int seed) {
+    Random r = new Random(seed);
+    int c = 64 + r.nextInt(37);
+    int m = 1 + r.nextInt(24);
+    int h = 21 + r.nextInt(14);
+    int w = 21 + r.nextInt(14);
+    long[] p = {r.nextInt(3), r.nextInt(3), r.nextInt(3), r.nextInt(3)};
+    long ho = h + p[0] + p[2] - 2;
+    long wo = w + p[1] + p[3] - 2;
+    StringBuilder wt = new StringBuilder();
+    double bound = 1.5 / Math.sqrt(9.0 * c);
+    for (int i = 0; i < m * c * 9; i++) {
+      wt.append(i == 0 ? "" : ", ").append((float) ((r.nextDouble() * 2 - 1) * bound));
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < m; i++) {
+      b.append(i == 0 ? "" : ", ").append((float) (r.nextDouble() - 0.5));
+    }
+    String act = List.of("", "Relu", "LeakyRelu", "Sigmoid", "HardSwish", "Tanh")
+        .get(r.nextInt(6));
+    boolean residual = r.nextBoolean();
+    boolean bias = r.nextInt(4) > 0;
+    String pads = "pads=[" + p[0] + "," + p[1] + "," + p[2] + "," + p[3] + "]";
+    String node = act.isEmpty() && !residual
+        ? "Conv(%x, %W" + (bias ? ", %B" : "") + ") {" + pads + "}"
+        : "convoy::FusedConv(%x, %W, " + (bias ? "%B" : "_") + (residual ? ", %z" : "")
+            + ") {" + (act.isEmpty() ? "" : "activation=\"" + act + "\", ")
+            + "kernel_shape=[3,3], " + pads + "}";
+    String text = """
+        graph g (%%x: float32[1,%d,%d,%d], %%z: float32[1,%d,%d,%d]) -> (%%y: float32[1,%d,%d,%d]) {
+          opset "" 13
+          opset "convoy" 1
+          init %%W: float32[%d,%d,3,3] = [%s]
+          init %%B: float32[%d] = [%s]
+          %%y = %s @root
+        }
+        """.formatted(c, h, w, m, ho, wo, m, ho, wo, m, c, wt, m, b, node);
+    RuleCases.of(new ReplaceConvWinograd(), text, "root").with(CVY).firesAndKeepsOutputs();
   }
 
   @Test
