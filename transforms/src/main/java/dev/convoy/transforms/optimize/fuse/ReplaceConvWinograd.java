@@ -38,6 +38,13 @@ import java.util.Map;
  * too narrow for the GEMM's packing and it took 1.0-5.8x; with 32 or fewer input channels the
  * output transform outweighs the saved products (1.2-2.3x). The output's spatial size must be
  * static (the batch may be symbolic); a dynamic one is left to the direct kernel.
+ *
+ * <p>Opt-in: it fires only when named by {@code --enable} (it keeps its place in O2's {@code
+ * late-winograd} set). Winograd reassociates each output's sum, and on the hold-out model
+ * mlsd_320_large (whose outputs already differ by 0.007 between two direct summation orders,
+ * Convoy's and ONNX Runtime's) it moved the {@code offsets} output 4.9e-4 (relative 0.013) from
+ * the direct kernel's result, past the verification bar (rtol 1e-4, atol 1e-5): O2's verdict
+ * there went from runtime drift to FAIL. Every dev model stays within the bar with it on.
  */
 public final class ReplaceConvWinograd implements MatchingRule<ReplaceConvWinograd.Found> {
   public static final String NAME = "replace-conv-winograd";
@@ -66,6 +73,9 @@ public final class ReplaceConvWinograd implements MatchingRule<ReplaceConvWinogr
         && conv.opType().equals("FusedConv");
     if (!(fused || conv.is("Conv")) || conv.inputCount() < 2) {
       return Match.fail(conv.name() + " is neither a Conv nor a convoy::FusedConv");
+    }
+    if (!rw.options().enabled().contains(NAME)) {
+      return Match.fail(NAME + " is opt-in (--enable " + NAME + ")");
     }
     if (!rw.options().target().convoyOps()) {
       return Match.fail("the target has no convoy ops");

@@ -15,6 +15,7 @@ import dev.convoy.transforms.optimize.Target;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,8 +27,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * original; the reasons it gives where it must not fire, the measured-shape rule included.
  */
 class ReplaceConvWinogradTest {
-  private static final OptimizeOptions CVY = OptimizeOptions.atLevel(Level.O2)
-      .withTarget(Target.CVY);
+  /** O2 for the cvy target with the (opt-in) rule enabled. */
+  private static final OptimizeOptions CVY = new OptimizeOptions(Level.O2,
+      Set.of(ReplaceConvWinograd.NAME), Set.of(), null, Map.of(), false,
+      OptimizeOptions.DEFAULT_FOLD_CAP, Target.CVY);
 
   /** A conv of c channels into 8 over an h x w map, its weight and bias generated. */
   private static String conv(int c, int h, int w, String kernel, String node, String attrs) {
@@ -186,12 +189,16 @@ class ReplaceConvWinogradTest {
   }
 
   @Test
-  void notOnTheStandardTargetNorAtO3() {
+  void notUnlessEnabledNorOnTheStandardTargetNorAtO3() {
     String text = conv(64, 21, 19, "3x3", "Conv(%x, %W, %B)", "pads=[1,1,1,1]");
     RuleCases.of(new ReplaceConvWinograd(), text, "root")
-        .notFiring("the target has no convoy ops");
+        .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY))
+        .notFiring("replace-conv-winograd is opt-in");
     RuleCases.of(new ReplaceConvWinograd(), text, "root")
-        .with(OptimizeOptions.atLevel(Level.O3).withTarget(Target.CVY))
+        .with(CVY.withTarget(Target.STANDARD)).notFiring("the target has no convoy ops");
+    RuleCases.of(new ReplaceConvWinograd(), text, "root")
+        .with(new OptimizeOptions(Level.O3, CVY.enabled(), Set.of(), null, Map.of(), false,
+            OptimizeOptions.DEFAULT_FOLD_CAP, Target.CVY))
         .notFiring("O3 converts the convs to NHWC");
   }
 
