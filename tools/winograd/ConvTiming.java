@@ -23,7 +23,7 @@ import java.util.Random;
 /**
  * One 3x3 stride-1 conv (pads 1, ReLU) of shape CxMxHxW, one thread: convoy::FusedConv (the direct
  * im2col + GEMM kernel) against convoy::WinogradConv on the same data, each in an evaluator
- * session, alternating, after at least 0.4 s of warm-up; prints the median and the minimum thread
+ * session, alternating, after at least 3 s of warm-up; prints the median and the minimum thread
  * CPU time of each over REPS runs and their ratio. The basis of replace-conv-winograd's shape rule
  * (see tools/winograd/conv-timing, which runs one JVM per shape).
  */
@@ -52,7 +52,7 @@ public class ConvTiming {
       var wino = ev.session(graph(c, m, h, w, "WinogradConv", Winograd.transformFilters(g, m, c),
           b, new long[] {16, m, c}));
       Map<String, RuntimeValue> in = Map.of("x", NdArray.ofFloats(new long[] {1, c, h, w}, x));
-      long until = System.nanoTime() + 400_000_000L;
+      long until = System.nanoTime() + 3_000_000_000L;
       for (int k = 0; k < 5 || System.nanoTime() < until; k++) {
         direct.run(in);
         wino.run(in);
