@@ -30,13 +30,15 @@ import java.util.Map;
  *
  * <p>It fires only where the kernel was measured faster than the direct (im2col + GEMM) one, by
  * a rule on static shapes: at least {@value #MIN_CHANNELS} input channels and at least
- * {@value #MIN_TILES} 2x2 output tiles. Basis (docs/benchmarks.md, section hwino: thread CPU time
- * of one conv, one thread, every 3x3 stride-1 shape of the dev models): with 64 or more input
- * channels and 100 or more tiles, Winograd took 0.76-0.95x the direct kernel (ResNet's 64@56x56
- * and 128@28x28, inception's 27x27 and 55x55 layers, PP-OCR's 96-channel heads, the super
- * resolution layers); with 49 tiles or fewer (13x13, 7x7 and smaller maps) the 16 products are
- * too narrow for the GEMM's packing and it took 1.0-5.8x; with 32 or fewer input channels the
- * output transform outweighs the saved products (1.2-2.3x). The output's spatial size must be
+ * {@value #MIN_TILES} 2x2 output tiles. Basis (docs/benchmarks.md, section hwino, {@code
+ * tools/winograd/conv-timing}: thread CPU time of one conv, one thread, every 3x3 stride-1 shape
+ * of the dev models): with 64 or more input channels and 100 or more tiles Winograd took
+ * 0.63-0.84x the direct kernel (ResNet's 64@56x56 and 128@28x28, inception's 55x55 and 27x27
+ * layers, PP-OCR's 96-channel heads, the super-resolution layers); with 49 tiles or fewer (13x13
+ * and smaller maps) 0.57-2.97x, the 7x7 and 6x6 maps 2-3x (the 16 products are too narrow for
+ * the GEMM's packing); with 48 or fewer input channels 0.76-2.6x (the transforms outweigh the
+ * saved multiplications). Measured on a loaded machine: one JVM in three or four timed a shape
+ * differently. The input's spatial size must be
  * static (the batch may be symbolic); a dynamic one is left to the direct kernel.
  *
  * <p>Opt-in: it fires only when named by {@code --enable} (it keeps its place in O2's {@code
