@@ -47,6 +47,7 @@ import dev.convoy.transforms.optimize.fuse.FuseConvMul;
 import dev.convoy.transforms.optimize.fuse.FuseConvOutputAffine;
 import dev.convoy.transforms.optimize.fuse.FuseConcatShuffleSplit;
 import dev.convoy.transforms.optimize.fuse.FuseConvResidual;
+import dev.convoy.transforms.optimize.fuse.ReplaceConvWinograd;
 import dev.convoy.transforms.optimize.fuse.FuseConvTransposeAffine;
 import dev.convoy.transforms.optimize.fuse.FuseDepthToSpace;
 import dev.convoy.transforms.optimize.fuse.FuseGemmAffine;
@@ -204,6 +205,7 @@ public final class PassRegistry {
     addRule(FuseConvOutputAffine.NAME, FuseConvOutputAffine::new);
     addRule(FuseMaxPoolChain.NAME, FuseMaxPoolChain::new);
     addRule(FuseConvResidual.NAME, FuseConvResidual::new);
+    addRule(ReplaceConvWinograd.NAME, ReplaceConvWinograd::new);
     addRule(FuseConcatShuffleSplit.NAME, FuseConcatShuffleSplit::new);
     addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
     addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);

@@ -99,8 +99,11 @@ class GoldenRuleTest {
     }
   }
 
+  /** The folder's options, with its rule enabled (an opt-in rule fires only when enabled). */
   private static OptimizeOptions options(Path dir) throws IOException {
-    return withTarget(dir, shapeOptions(dir));
+    OptimizeOptions o = withTarget(dir, shapeOptions(dir));
+    return new OptimizeOptions(o.level(), Set.of(dir.getFileName().toString()), o.disabled(),
+        o.pipelineFile(), o.inputShapes(), o.verifyEachPass(), o.foldSizeCapBytes(), o.target());
   }
 
   /** {@code target.txt} names the target a rule writes for: {@code cvy} or {@code ort}. */

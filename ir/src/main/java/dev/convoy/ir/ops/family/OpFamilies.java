@@ -45,6 +45,7 @@ public final class OpFamilies {
         new Strings(),
         new Training(),
         new ConvoyFused(),
+        new WinogradConv(),
         new ChainedMaxPool(),
         new ConcatShuffleSplit(),
         new ConvoyAttention(),

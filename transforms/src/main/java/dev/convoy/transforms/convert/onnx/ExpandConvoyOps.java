@@ -14,6 +14,7 @@ import dev.convoy.ir.graph.ValueType;
 import dev.convoy.ir.memory.MemoryPlanCodec;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Winograd;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,7 +39,8 @@ import java.util.Map;
  * Sigmoid(x))}; {@code ChainedMaxPool} is the MaxPool of its second input. The channels-last
  * ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their standard op between Transposes
  * ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back; NhwcConv's HWIO weight is
- * transposed back to OIHW by a Transpose that ONNX runtimes fold).
+ * transposed back to OIHW by a Transpose that ONNX runtimes fold). {@code WinogradConv} is a
+ * 3x3 Conv (then FusedConv's epilogue) whose weight is recovered from the transformed filters.
  */
 public final class ExpandConvoyOps {
   private static final long[] NHWC_TO_NCHW = {0, 3, 1, 2};
@@ -97,6 +99,16 @@ public final class ExpandConvoyOps {
         case "FusedConv" -> {
           Value y = emit("Conv", inputs(0, 3), without("activation", "activation_params",
               "post_scale", "post_shift"));
+          yield List.of(activation(present(3) ? emit("Add", List.of(y, node.input(3)), Map.of())
+              : y));
+        }
+        case "WinogradConv" -> {
+          List<Value> in = new ArrayList<>(inputs(0, 3));
+          in.set(1, winogradFilters());
+          Map<String, Attribute> attrs = new LinkedHashMap<>();
+          attrs.put("kernel_shape", new Attribute.IntsAttr(new long[] {3, 3}));
+          attrs.put("pads", node.attributes().get("pads"));
+          Value y = emit("Conv", in, attrs);
           yield List.of(activation(present(3) ? emit("Add", List.of(y, node.input(3)), Map.of())
               : y));
         }
@@ -229,6 +241,22 @@ public final class ExpandConvoyOps {
       List<Value> q = new ArrayList<>(List.of(y));
       q.addAll(inputs(7, 9));
       return emit("QuantizeLinear", q, Map.of());
+    }
+
+    /**
+     * WinogradConv's 3x3 weight {@code [M, C, 3, 3]} recovered from its transformed filters
+     * {@code [16, M, C]} (in double; the corners exact), as a new initializer.
+     */
+    private Value winogradFilters() {
+      Tensor u = node.input(1).constant();
+      if (u == null || u.dtype() != DType.FLOAT || u.rank() != 3) {
+        throw new ConvoyException(node + ": the transformed filters " + node.input(1).name()
+            + " are not a float32 [16, M, C] constant, so no 3x3 weight can be recovered");
+      }
+      int m = (int) u.dims()[1];
+      int c = (int) u.dims()[2];
+      return g.addInitializer(g.uniqueName(node.output(0).name() + "_weight"), Tensor.ofFloats(
+          new long[] {m, c, 3, 3}, Winograd.recoverFilters(u.toFloatArray(), m, c)));
     }
 
     private boolean present(int i) {
