@@ -140,6 +140,51 @@ final class VectorNhwc {
     }
   }
 
+  /** Rows per call unit of {@link #multiplyTaps}. */
+  static int tapRows() {
+    return TALL_ROWS;
+  }
+
+  /** Whether {@link #multiplyTaps} runs for panels {@code mgPad} wide: one or two vectors. */
+  static boolean tapsFit(int mgPad) {
+    return TALL && mgPad <= 2 * L;
+  }
+
+  /**
+   * As {@link #multiply} for one panel of one or two vectors ({@link #tapsFit}) and a multiple of
+   * {@value #TALL_ROWS} rows whose row r, column kk is {@code a[aOff + r*lda + taps[kk]]}: a
+   * convolution's patches read where they lie in the input (a tap's offset from the pixel's
+   * first), with no im2col copy. The same sums as {@link #multiply} on the copied patches.
+   */
+  static void multiplyTaps(int rows, float[] a, int aOff, int lda, int[] taps, NhwcGemm.Packed w,
+      int g, float[] bias, float[] y, int yOff, int ldy) {
+    int k = w.k();
+    float[] bp = w.w();
+    float[] ct = Scratch.get().cTile(TALL_ROWS * P);
+    int nv = w.mgPad() / L;
+    int valid = w.mg();
+    int panel = g * k * w.mgPad();
+    int b0 = g * w.mg();
+    boolean whole = valid == w.mgPad();
+    float[] out = whole ? y : ct;
+    int ldo = whole ? ldy : P;
+    float[] bz = whole && bias != null ? bias : NO_BIAS;
+    int bi = whole && bias != null ? b0 : 0;
+    for (int r = 0; r < rows; r += TALL_ROWS) {
+      int ar = aOff + r * lda;
+      int o0 = whole ? yOff + r * ldy : 0;
+      if (nv == 2) {
+        tap8x2(a, ar, lda, taps, k, bp, panel, out, o0, ldo, bz, bi);
+      } else {
+        tap8x1(a, ar, lda, taps, k, bp, panel, out, o0, ldo, bz, bi);
+      }
+      if (!whole) {
+        store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy, ldy);
+      }
+    }
+  }
+
+
   /** Fewer than {@value #TILE_ROWS} rows: one row and one vector at a time into {@code ct}. */
   private static void tail(float[] a, int ar, int lda, int rows, int k, float[] bp, int panel,
       int nv, float[] ct) {
@@ -403,6 +448,114 @@ final class VectorNhwc {
       FloatVector b0 = FloatVector.fromArray(S, bp, bo);
       FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
       int ai = ar + kk;
+      FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * lda]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * lda]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * lda]);
+      c60 = a6.fma(b0, c60);
+      c61 = a6.fma(b1, c61);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * lda]);
+      c70 = a7.fma(b0, c70);
+      c71 = a7.fma(b1, c71);
+    }
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    FloatVector bv1 = FloatVector.fromArray(S, bias, bi + L);
+    c00.add(bv0).intoArray(out, o0);
+    c01.add(bv1).intoArray(out, o0 + L);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c11.add(bv1).intoArray(out, o0 + ldo + L);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c21.add(bv1).intoArray(out, o0 + 2 * ldo + L);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
+    c31.add(bv1).intoArray(out, o0 + 3 * ldo + L);
+    c40.add(bv0).intoArray(out, o0 + 4 * ldo);
+    c41.add(bv1).intoArray(out, o0 + 4 * ldo + L);
+    c50.add(bv0).intoArray(out, o0 + 5 * ldo);
+    c51.add(bv1).intoArray(out, o0 + 5 * ldo + L);
+    c60.add(bv0).intoArray(out, o0 + 6 * ldo);
+    c61.add(bv1).intoArray(out, o0 + 6 * ldo + L);
+    c70.add(bv0).intoArray(out, o0 + 7 * ldo);
+    c71.add(bv1).intoArray(out, o0 + 7 * ldo + L);
+  }
+
+  private static void tap8x1(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
+      int panel, float[] out, int o0, int ldo, float[] bias, int bi) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c10 = c00;
+    FloatVector c20 = c00;
+    FloatVector c30 = c00;
+    FloatVector c40 = c00;
+    FloatVector c50 = c00;
+    FloatVector c60 = c00;
+    FloatVector c70 = c00;
+    for (int kk = 0, bo = panel; kk < k; kk++, bo += L) {
+      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+      int ai = ar + taps[kk];
+      FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+      c00 = a0.fma(b0, c00);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
+      c10 = a1.fma(b0, c10);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
+      c20 = a2.fma(b0, c20);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
+      c30 = a3.fma(b0, c30);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * lda]);
+      c40 = a4.fma(b0, c40);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * lda]);
+      c50 = a5.fma(b0, c50);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * lda]);
+      c60 = a6.fma(b0, c60);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * lda]);
+      c70 = a7.fma(b0, c70);
+    }
+    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
+    c00.add(bv0).intoArray(out, o0);
+    c10.add(bv0).intoArray(out, o0 + ldo);
+    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
+    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
+    c40.add(bv0).intoArray(out, o0 + 4 * ldo);
+    c50.add(bv0).intoArray(out, o0 + 5 * ldo);
+    c60.add(bv0).intoArray(out, o0 + 6 * ldo);
+    c70.add(bv0).intoArray(out, o0 + 7 * ldo);
+  }
+
+  private static void tap8x2(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
+      int panel, float[] out, int o0, int ldo, float[] bias, int bi) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c20 = c00;
+    FloatVector c21 = c00;
+    FloatVector c30 = c00;
+    FloatVector c31 = c00;
+    FloatVector c40 = c00;
+    FloatVector c41 = c00;
+    FloatVector c50 = c00;
+    FloatVector c51 = c00;
+    FloatVector c60 = c00;
+    FloatVector c61 = c00;
+    FloatVector c70 = c00;
+    FloatVector c71 = c00;
+    for (int kk = 0, bo = panel; kk < k; kk++, bo += 2 * L) {
+      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
+      FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
+      int ai = ar + taps[kk];
       FloatVector a0 = FloatVector.broadcast(S, a[ai]);
       c00 = a0.fma(b0, c00);
       c01 = a0.fma(b1, c01);
