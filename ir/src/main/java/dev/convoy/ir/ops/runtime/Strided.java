@@ -61,11 +61,6 @@ public final class Strided {
       row(src, srcOff, 1, dst, dstOff, 1, 1);
       return;
     }
-    if (r == 2 && d[1] < SHORT_ROW && d[0] > d[1] && ds[1] == 1 && src instanceof float[] s
-        && dst instanceof float[] t) {
-      interleave(s, srcOff, ss[1], ss[0], t, dstOff, ds[0], (int) d[1], (int) d[0]);
-      return;
-    }
     if (r >= 2 && d[r - 1] < SHORT_ROW && d[r - 2] > d[r - 1]) {
       // A short innermost row (NCHW -> NHWC of a 3-channel image: rows of 3) under a long one:
       // the long one becomes the row, so the per-row cost is paid a few times, not per pixel.
@@ -96,21 +91,6 @@ public final class Strided {
       }
       if (k < 0) {
         return;
-      }
-    }
-  }
-
-  /**
-   * A few short rows written one after another from as many long strided rows (NCHW -> NHWC of a
-   * 3-channel image): {@code t[dOff + j*dStep + i] = s[so + i*rowStep + j*step]}, the output
-   * written once, in order, where the row-by-row copy swept it once per row.
-   */
-  private static void interleave(float[] s, int so, int rowStep, int step, float[] t, int dOff,
-      int dStep, int k, int n) {
-    for (int j = 0; j < n; j++, so += step) {
-      int dst = dOff + j * dStep;
-      for (int i = 0, src = so; i < k; i++, src += rowStep) {
-        t[dst + i] = s[src];
       }
     }
   }
