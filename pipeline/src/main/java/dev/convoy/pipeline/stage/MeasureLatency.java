@@ -22,7 +22,8 @@ import org.apache.beam.sdk.values.TupleTag;
 /**
  * Times each finished model's original and result on its seeded inputs, in the runtime of the
  * artifact's format: ONNX Runtime (one intra-op thread, its optimizations off) for {@code onnx},
- * Convoy's evaluator (one thread) for {@code cvy}; median of N runs after one warm-up. A model
+ * Convoy's evaluator (one thread; recorded as {@link LatencyProbe#evaluatorRuntime}) for {@code
+ * cvy}; median of N runs after one warm-up. A model
  * that cannot be timed (an op the runtime lacks) keeps no figures and gets a note: timing is a
  * report, never a reason to drop a converted model. The time spent here is not part of the
  * model's stage times.
@@ -79,7 +80,7 @@ public final class MeasureLatency extends Stages.Composite<ModelRun> {
                     ? probe.ort(ModelFiles.local(run.ref().path()), inputs)
                     : probe.ort(OnnxExporter.toBytes(source), inputs),
                 probe.ort(OnnxExporter.toBytes(result), inputs))
-            : new Latency("convoy", WARMUP, runs, probe.evaluator(source, inputs),
+            : new Latency(LatencyProbe.evaluatorRuntime(), WARMUP, runs, probe.evaluator(source, inputs),
                 probe.evaluator(result, IoLayout.inputsFor(result, inputs)));
         return run.withLatency(l).withTime(Stage.MEASURE, System.nanoTime() - t0);
       } catch (ConvoyException e) {

@@ -96,6 +96,12 @@ class FlinkClusterTest {
     assertSameRun(flink);
     assertTrue(Files.readString(cluster.dir().resolve("log/taskmanager-1.out")).contains("ok "),
         "models ran inside the TaskManager processes");
+    // The TaskManagers time the .cvy results with the evaluator's Vector API kernels, as the
+    // Direct run in this JVM does (configs/flink/config.yaml adds the module to their JVMs).
+    String runtimes = "SELECT DISTINCT runtime FROM read_parquet('%s/latencies/*/*.parquet')";
+    assertEquals(List.of("convoy"), query(direct.warehouse(), runtimes));
+    assertEquals(List.of("convoy"), query(flink.warehouse(), runtimes),
+        "the TaskManagers ran the evaluator without the Vector API");
     // The console followed the job's counters while it ran: lines of models done on the
     // cluster, counts growing, none beyond the run's models.
     Matcher m = Pattern.compile("\\[ ?(\\d+)/16\\] done on the cluster \\(failures (\\d)")

@@ -8,6 +8,7 @@ import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.ops.OpCatalog;
+import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Parallel;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -77,6 +78,16 @@ public final class LatencyProbe {
     } catch (OrtException e) {
       throw new ConvoyException("ONNX Runtime failed while timing: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The name under which {@link #evaluator} timings are recorded: {@code convoy} when this JVM runs
+   * the evaluator's Vector API kernels, {@code convoy-scalar} when it has only the scalar loops (no
+   * {@code --add-modules jdk.incubator.vector}), so that figures from the two are never compared as
+   * one runtime's.
+   */
+  public static String evaluatorRuntime() {
+    return Blas.vectorized() ? "convoy" : "convoy-scalar";
   }
 
   /** The median latency of {@code graph} in Convoy's evaluator, on one thread. */
