@@ -51,7 +51,7 @@ final class VectorNhwc {
       float[] bias, float[] y, int yOff, int ldy) {
     int k = w.k();
     float[] bp = w.w();
-    float[] ct = Scratch.get().cTile(TALL_ROWS * P);
+    float[] ct = Scratch.get().cTile((TALL_ROWS + 1) * P);
     for (int j0 = 0; j0 < w.mgPad(); j0 += P) {
       int width = Math.min(P, w.mgPad() - j0);
       int nv = width / L;
@@ -68,15 +68,22 @@ final class VectorNhwc {
       int bi = whole && bias != null ? b0 : 0;
       int r = 0;
       if (TALL && nv <= 2) {
+        boolean spills = spills(w, ldy, whole, j0);
+        float[] sb = spills ? spillBias(bias, b0, valid, width, ct) : NO_BIAS;
         for (; r + TALL_ROWS <= rows; r += TALL_ROWS) {
+          boolean direct = whole || spills && r + TALL_ROWS < rows;
           int ar = aOff + r * lda;
-          int o0 = whole ? yOff + r * ldy + j0 : 0;
+          int o0 = direct ? yOff + r * ldy + j0 : 0;
+          float[] to = direct ? y : ct;
+          int ld = direct ? ldy : P;
+          float[] bt = whole ? bz : direct ? sb : NO_BIAS;
+          int bo = whole ? bi : direct && sb == ct ? TALL_ROWS * P : 0;
           if (nv == 2) {
-            tile8x2(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
+            tile8x2(a, ar, lda, k, bp, panel, to, o0, ld, bt, bo);
           } else {
-            tile8x1(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
+            tile8x1(a, ar, lda, k, bp, panel, to, o0, ld, bt, bo);
           }
-          if (!whole) {
+          if (!direct) {
             store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
           }
         }
@@ -140,6 +147,30 @@ final class VectorNhwc {
     }
   }
 
+  /**
+   * Whether a tall tile of a partial panel may store its whole vectors straight into y: the
+   * padded columns past the panel's valid ones then land on the next row's first columns, which
+   * a later tile of the same call writes over. True only where those are the next row's (one
+   * group, one panel, rows of exactly its columns) and the row is written later (callers check
+   * that another row of the call follows the tile); saves the round trip through ct.
+   */
+  private static boolean spills(NhwcGemm.Packed w, int ldy, boolean whole, int j0) {
+    return !whole && w.groups() == 1 && j0 == 0 && w.mgPad() <= 2 * L && ldy == w.mg();
+  }
+
+  /**
+   * The bias of a spilling partial panel padded to its width (zeros past {@code valid}) in the
+   * spare vector row of {@code ct} past its tile rows, or the zero bias when there is none.
+   */
+  private static float[] spillBias(float[] bias, int b0, int valid, int width, float[] ct) {
+    if (bias == null) {
+      return NO_BIAS;
+    }
+    System.arraycopy(bias, b0, ct, TALL_ROWS * P, valid);
+    java.util.Arrays.fill(ct, TALL_ROWS * P + valid, TALL_ROWS * P + width, 0f);
+    return ct;
+  }
+
   /** Rows per call unit of {@link #multiplyTaps}. */
   static int tapRows() {
     return TALL_ROWS;
@@ -160,25 +191,30 @@ final class VectorNhwc {
       int g, float[] bias, float[] y, int yOff, int ldy) {
     int k = w.k();
     float[] bp = w.w();
-    float[] ct = Scratch.get().cTile(TALL_ROWS * P);
+    float[] ct = Scratch.get().cTile((TALL_ROWS + 1) * P);
     int nv = w.mgPad() / L;
     int valid = w.mg();
     int panel = g * k * w.mgPad();
     int b0 = g * w.mg();
     boolean whole = valid == w.mgPad();
-    float[] out = whole ? y : ct;
-    int ldo = whole ? ldy : P;
+    boolean spills = spills(w, ldy, whole, 0);
+    float[] sb = spills ? spillBias(bias, b0, valid, w.mgPad(), ct) : NO_BIAS;
     float[] bz = whole && bias != null ? bias : NO_BIAS;
     int bi = whole && bias != null ? b0 : 0;
     for (int r = 0; r < rows; r += TALL_ROWS) {
+      boolean direct = whole || spills && r + TALL_ROWS < rows;
       int ar = aOff + r * lda;
-      int o0 = whole ? yOff + r * ldy : 0;
+      int o0 = direct ? yOff + r * ldy : 0;
+      float[] to = direct ? y : ct;
+      int ld = direct ? ldy : P;
+      float[] bt = whole ? bz : direct ? sb : NO_BIAS;
+      int bo = whole ? bi : direct && sb == ct ? TALL_ROWS * P : 0;
       if (nv == 2) {
-        tap8x2(a, ar, lda, taps, k, bp, panel, out, o0, ldo, bz, bi);
+        tap8x2(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
       } else {
-        tap8x1(a, ar, lda, taps, k, bp, panel, out, o0, ldo, bz, bi);
+        tap8x1(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
       }
-      if (!whole) {
+      if (!direct) {
         store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy, ldy);
       }
     }
