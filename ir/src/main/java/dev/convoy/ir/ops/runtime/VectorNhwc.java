@@ -68,25 +68,8 @@ final class VectorNhwc {
       int bi = whole && bias != null ? b0 : 0;
       int r = 0;
       if (TALL && nv <= 2) {
-        boolean spills = spills(w, ldy, whole, j0);
-        float[] sb = spills ? spillBias(bias, b0, valid, width, ct) : NO_BIAS;
-        for (; r + TALL_ROWS <= rows; r += TALL_ROWS) {
-          boolean direct = whole || spills && r + TALL_ROWS < rows;
-          int ar = aOff + r * lda;
-          int o0 = direct ? yOff + r * ldy + j0 : 0;
-          float[] to = direct ? y : ct;
-          int ld = direct ? ldy : P;
-          float[] bt = whole ? bz : direct ? sb : NO_BIAS;
-          int bo = whole ? bi : direct && sb == ct ? TALL_ROWS * P : 0;
-          if (nv == 2) {
-            tile8x2(a, ar, lda, k, bp, panel, to, o0, ld, bt, bo);
-          } else {
-            tile8x1(a, ar, lda, k, bp, panel, to, o0, ld, bt, bo);
-          }
-          if (!direct) {
-            store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
-          }
-        }
+        r = rows / TALL_ROWS * TALL_ROWS;
+        tall(r, rows, a, aOff, lda, Scratch.get().identity(k), w, g, j0, bias, y, yOff, ldy, ct);
       }
       for (; r < rows; r += TILE_ROWS) {
         int tr = Math.min(TILE_ROWS, rows - r);
@@ -151,11 +134,13 @@ final class VectorNhwc {
    * Whether a tall tile of a partial panel may store its whole vectors straight into y: the
    * padded columns past the panel's valid ones then land on the next row's first columns, which
    * a later tile of the same call writes over. True only where those are the next row's (one
-   * group, one panel, rows of exactly its columns) and the row is written later (callers check
+   * group, one panel, rows of exactly its columns, no more padding than one row: 3 channels in a
+   * 16-float vector would spill over five rows) and the row is written later (callers check
    * that another row of the call follows the tile); saves the round trip through ct.
    */
   private static boolean spills(NhwcGemm.Packed w, int ldy, boolean whole, int j0) {
-    return !whole && w.groups() == 1 && j0 == 0 && w.mgPad() <= 2 * L && ldy == w.mg();
+    return !whole && w.groups() == 1 && j0 == 0 && w.mgPad() <= 2 * L && ldy == w.mg()
+        && w.mgPad() - w.mg() <= w.mg();
   }
 
   /**
@@ -189,36 +174,49 @@ final class VectorNhwc {
    */
   static void multiplyTaps(int rows, float[] a, int aOff, int lda, int[] taps, NhwcGemm.Packed w,
       int g, float[] bias, float[] y, int yOff, int ldy) {
+    tall(rows, rows, a, aOff, lda, taps, w, g, 0, bias, y, yOff, ldy,
+        Scratch.get().cTile((TALL_ROWS + 1) * P));
+  }
+
+  /**
+   * Rows {@code [0, tiles)} (a multiple of {@value #TALL_ROWS}) of the product with the panel at
+   * column {@code j0} (one or two vectors), row r's column kk at {@code a[aOff + r*lda +
+   * taps[kk]]}, in tiles of {@value #TALL_ROWS} rows; {@code rows} is how many rows the call
+   * writes in all (a tile with more rows after it may spill, see {@link #spills}).
+   */
+  private static void tall(int tiles, int rows, float[] a, int aOff, int lda, int[] taps,
+      NhwcGemm.Packed w, int g, int j0, float[] bias, float[] y, int yOff, int ldy, float[] ct) {
     int k = w.k();
     float[] bp = w.w();
-    float[] ct = Scratch.get().cTile((TALL_ROWS + 1) * P);
-    int nv = w.mgPad() / L;
-    int valid = w.mg();
-    int panel = g * k * w.mgPad();
-    int b0 = g * w.mg();
-    boolean whole = valid == w.mgPad();
-    boolean spills = spills(w, ldy, whole, 0);
-    float[] sb = spills ? spillBias(bias, b0, valid, w.mgPad(), ct) : NO_BIAS;
+    int width = Math.min(P, w.mgPad() - j0);
+    int nv = width / L;
+    int valid = Math.min(width, w.mg() - j0);
+    int panel = g * k * w.mgPad() + j0 * k;
+    int b0 = g * w.mg() + j0;
+    boolean whole = valid == width;
+    boolean spills = spills(w, ldy, whole, j0);
+    float[] sb = spills ? spillBias(bias, b0, valid, width, ct) : NO_BIAS;
     float[] bz = whole && bias != null ? bias : NO_BIAS;
     int bi = whole && bias != null ? b0 : 0;
-    for (int r = 0; r < rows; r += TALL_ROWS) {
+    for (int r = 0; r < tiles; r += TALL_ROWS) {
       boolean direct = whole || spills && r + TALL_ROWS < rows;
       int ar = aOff + r * lda;
-      int o0 = direct ? yOff + r * ldy : 0;
+      int o0 = direct ? yOff + r * ldy + j0 : 0;
       float[] to = direct ? y : ct;
       int ld = direct ? ldy : P;
       float[] bt = whole ? bz : direct ? sb : NO_BIAS;
       int bo = whole ? bi : direct && sb == ct ? TALL_ROWS * P : 0;
       if (nv == 2) {
-        tap8x2(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
+        tile8x2(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
       } else {
-        tap8x1(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
+        tile8x1(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
       }
       if (!direct) {
-        store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy, ldy);
+        store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
       }
     }
   }
+
 
 
   /** Fewer than {@value #TILE_ROWS} rows: one row and one vector at a time into {@code ct}. */
@@ -421,115 +419,7 @@ final class VectorNhwc {
     c33.add(bv3).intoArray(out, o0 + 3 * ldo + 3 * L);
   }
 
-  private static void tile8x1(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] out, int o0, int ldo, float[] bias, int bi) {
-    FloatVector c00 = FloatVector.zero(S);
-    FloatVector c10 = c00;
-    FloatVector c20 = c00;
-    FloatVector c30 = c00;
-    FloatVector c40 = c00;
-    FloatVector c50 = c00;
-    FloatVector c60 = c00;
-    FloatVector c70 = c00;
-    for (int kk = 0, bo = panel; kk < k; kk++, bo += L) {
-      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-      int ai = ar + kk;
-      FloatVector a0 = FloatVector.broadcast(S, a[ai]);
-      c00 = a0.fma(b0, c00);
-      FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
-      c10 = a1.fma(b0, c10);
-      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
-      c20 = a2.fma(b0, c20);
-      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
-      c30 = a3.fma(b0, c30);
-      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * lda]);
-      c40 = a4.fma(b0, c40);
-      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * lda]);
-      c50 = a5.fma(b0, c50);
-      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * lda]);
-      c60 = a6.fma(b0, c60);
-      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * lda]);
-      c70 = a7.fma(b0, c70);
-    }
-    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
-    c00.add(bv0).intoArray(out, o0);
-    c10.add(bv0).intoArray(out, o0 + ldo);
-    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
-    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
-    c40.add(bv0).intoArray(out, o0 + 4 * ldo);
-    c50.add(bv0).intoArray(out, o0 + 5 * ldo);
-    c60.add(bv0).intoArray(out, o0 + 6 * ldo);
-    c70.add(bv0).intoArray(out, o0 + 7 * ldo);
-  }
-
-  private static void tile8x2(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] out, int o0, int ldo, float[] bias, int bi) {
-    FloatVector c00 = FloatVector.zero(S);
-    FloatVector c01 = c00;
-    FloatVector c10 = c00;
-    FloatVector c11 = c00;
-    FloatVector c20 = c00;
-    FloatVector c21 = c00;
-    FloatVector c30 = c00;
-    FloatVector c31 = c00;
-    FloatVector c40 = c00;
-    FloatVector c41 = c00;
-    FloatVector c50 = c00;
-    FloatVector c51 = c00;
-    FloatVector c60 = c00;
-    FloatVector c61 = c00;
-    FloatVector c70 = c00;
-    FloatVector c71 = c00;
-    for (int kk = 0, bo = panel; kk < k; kk++, bo += 2 * L) {
-      FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-      FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-      int ai = ar + kk;
-      FloatVector a0 = FloatVector.broadcast(S, a[ai]);
-      c00 = a0.fma(b0, c00);
-      c01 = a0.fma(b1, c01);
-      FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
-      c10 = a1.fma(b0, c10);
-      c11 = a1.fma(b1, c11);
-      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * lda]);
-      c20 = a2.fma(b0, c20);
-      c21 = a2.fma(b1, c21);
-      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * lda]);
-      c30 = a3.fma(b0, c30);
-      c31 = a3.fma(b1, c31);
-      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * lda]);
-      c40 = a4.fma(b0, c40);
-      c41 = a4.fma(b1, c41);
-      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * lda]);
-      c50 = a5.fma(b0, c50);
-      c51 = a5.fma(b1, c51);
-      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * lda]);
-      c60 = a6.fma(b0, c60);
-      c61 = a6.fma(b1, c61);
-      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * lda]);
-      c70 = a7.fma(b0, c70);
-      c71 = a7.fma(b1, c71);
-    }
-    FloatVector bv0 = FloatVector.fromArray(S, bias, bi);
-    FloatVector bv1 = FloatVector.fromArray(S, bias, bi + L);
-    c00.add(bv0).intoArray(out, o0);
-    c01.add(bv1).intoArray(out, o0 + L);
-    c10.add(bv0).intoArray(out, o0 + ldo);
-    c11.add(bv1).intoArray(out, o0 + ldo + L);
-    c20.add(bv0).intoArray(out, o0 + 2 * ldo);
-    c21.add(bv1).intoArray(out, o0 + 2 * ldo + L);
-    c30.add(bv0).intoArray(out, o0 + 3 * ldo);
-    c31.add(bv1).intoArray(out, o0 + 3 * ldo + L);
-    c40.add(bv0).intoArray(out, o0 + 4 * ldo);
-    c41.add(bv1).intoArray(out, o0 + 4 * ldo + L);
-    c50.add(bv0).intoArray(out, o0 + 5 * ldo);
-    c51.add(bv1).intoArray(out, o0 + 5 * ldo + L);
-    c60.add(bv0).intoArray(out, o0 + 6 * ldo);
-    c61.add(bv1).intoArray(out, o0 + 6 * ldo + L);
-    c70.add(bv0).intoArray(out, o0 + 7 * ldo);
-    c71.add(bv1).intoArray(out, o0 + 7 * ldo + L);
-  }
-
-  private static void tap8x1(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
+  private static void tile8x1(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
       int panel, float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c10 = c00;
@@ -570,7 +460,7 @@ final class VectorNhwc {
     c70.add(bv0).intoArray(out, o0 + 7 * ldo);
   }
 
-  private static void tap8x2(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
+  private static void tile8x2(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
       int panel, float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
