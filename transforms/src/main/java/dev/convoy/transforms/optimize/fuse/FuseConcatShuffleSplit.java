@@ -111,8 +111,16 @@ public final class FuseConcatShuffleSplit implements MatchingRule<FuseConcatShuf
 
   @Override
   public void apply(Node merge, Found f, Rewriter rw) {
-    rw.fuse(merge, f.matched(), OpCatalog.CONVOY_DOMAIN, 1, "ConcatShuffleSplit", f.inputs(),
+    fuse(merge, f, rw);
+  }
+
+  /**
+   * Replaces what {@code f} matched by one {@code convoy::ConcatShuffleSplit} placed at and named
+   * after {@code anchor} (also how O3's {@code fuse-concat-channel-shuffle-split} rewrites).
+   */
+  public static void fuse(Node anchor, Found f, Rewriter rw) {
+    rw.fuse(anchor, f.matched(), OpCatalog.CONVOY_DOMAIN, 1, "ConcatShuffleSplit", f.inputs(),
         Map.of("axis", new Attribute.IntAttr(f.axis()), "group", new Attribute.IntAttr(f.group())),
-        merge.name(), f.outputs());
+        anchor.name(), f.outputs());
   }
 }

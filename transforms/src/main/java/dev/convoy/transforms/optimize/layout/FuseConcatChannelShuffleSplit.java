@@ -1,6 +1,5 @@
 package dev.convoy.transforms.optimize.layout;
 
-import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
@@ -10,9 +9,10 @@ import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
+import dev.convoy.transforms.optimize.fuse.FuseConcatShuffleSplit;
+import dev.convoy.transforms.optimize.fuse.FuseConcatShuffleSplit.Found;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,16 +25,8 @@ import java.util.Set;
  * when at least the Concat or the Split is there (a shuffle alone is already one copy), only for
  * targets with convoy ops. Exact: the same elements are copied.
  */
-public final class FuseConcatChannelShuffleSplit
-    implements MatchingRule<FuseConcatChannelShuffleSplit.Found> {
+public final class FuseConcatChannelShuffleSplit implements MatchingRule<Found> {
   public static final String NAME = "fuse-concat-channel-shuffle-split";
-
-  /**
-   * What the rule found: the fused op's inputs and outputs, the axis and group, and the nodes it
-   * replaces (readers first).
-   */
-  public record Found(List<Value> inputs, List<Value> outputs, int axis, long group,
-      List<Node> matched) {}
 
   @Override
   public String name() {
@@ -91,8 +83,6 @@ public final class FuseConcatChannelShuffleSplit
 
   @Override
   public void apply(Node shuffle, Found f, Rewriter rw) {
-    rw.fuse(shuffle, f.matched(), OpCatalog.CONVOY_DOMAIN, 1, "ConcatShuffleSplit", f.inputs(),
-        Map.of("axis", new Attribute.IntAttr(f.axis()), "group", new Attribute.IntAttr(f.group())),
-        shuffle.name(), f.outputs());
+    FuseConcatShuffleSplit.fuse(shuffle, f, rw);
   }
 }
