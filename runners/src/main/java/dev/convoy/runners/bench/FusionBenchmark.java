@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
 import java.util.Set;
 
 /**
@@ -37,7 +38,7 @@ public final class FusionBenchmark {
   private FusionBenchmark() {}
 
   /** O1/O2 timing rounds per model; odd rounds time O2 first. */
-  private static final int ROUNDS = 5;
+  static final int ROUNDS = 5;
 
   public static BenchTable run(List<Path> models, int warmup, int reps, Target target,
       ModelFormat format) throws IOException {
@@ -68,36 +69,19 @@ public final class FusionBenchmark {
         int n2 = OrtBasic.computeNodes(o2);
         Map<String, Tensor> inputs = SeededInputs.generate(g, OracleArgs.read(model).shapes());
         String verified = "n/a";
-        double[] t1 = new double[ROUNDS];
-        double[] t2 = new double[ROUNDS];
+        double[] ms;
         if (format == ModelFormat.CVY) {
-          for (int r = 0; r < ROUNDS; r++) {
-            if (r % 2 == 1) {
-              t2[r] = probe.evaluator(o2, inputs);
-            }
-            t1[r] = probe.evaluator(o1, inputs);
-            if (r % 2 == 0) {
-              t2[r] = probe.evaluator(o2, inputs);
-            }
-          }
+          ms = alternating(() -> probe.evaluator(o1, inputs), () -> probe.evaluator(o2, inputs));
         } else {
           byte[] b1 = OnnxExporter.toBytes(o1);
           byte[] b2 = OnnxExporter.toBytes(o2);
           boolean pass = verifier.compare(Files.readAllBytes(model), b2, inputs).pass();
           verified = pass ? "yes" : "NO";
           failed += pass ? 0 : 1;
-          for (int r = 0; r < ROUNDS; r++) {
-            if (r % 2 == 1) {
-              t2[r] = probe.ort(b2, inputs);
-            }
-            t1[r] = probe.ort(b1, inputs);
-            if (r % 2 == 0) {
-              t2[r] = probe.ort(b2, inputs);
-            }
-          }
+          ms = alternating(() -> probe.ort(b1, inputs), () -> probe.ort(b2, inputs));
         }
-        double ms1 = BenchTable.median(t1);
-        double ms2 = BenchTable.median(t2);
+        double ms1 = ms[0];
+        double ms2 = ms[1];
         double nodeRatio = (double) n2 / basic;
         nodeRatios.add(nodeRatio);
         latencyRatios.add(ms2 / ms1);
@@ -134,5 +118,25 @@ public final class FusionBenchmark {
 
   private static double median(List<Double> xs) {
     return BenchTable.median(xs.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /**
+   * The medians of {@code a} and {@code b} (one latency each call) over {@link #ROUNDS} rounds,
+   * alternating which goes first (odd rounds {@code b}), so that load on the machine hits both
+   * alike.
+   */
+  static double[] alternating(DoubleSupplier a, DoubleSupplier b) {
+    double[] ta = new double[ROUNDS];
+    double[] tb = new double[ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+      if (r % 2 == 1) {
+        tb[r] = b.getAsDouble();
+      }
+      ta[r] = a.getAsDouble();
+      if (r % 2 == 0) {
+        tb[r] = b.getAsDouble();
+      }
+    }
+    return new double[] {BenchTable.median(ta), BenchTable.median(tb)};
   }
 }

@@ -10,6 +10,7 @@ import dev.convoy.runners.bench.ImportBenchmark;
 import dev.convoy.runners.bench.LayoutBenchmark;
 import dev.convoy.runners.bench.MemoryBenchmark;
 import dev.convoy.runners.bench.OptimizeBenchmark;
+import dev.convoy.runners.bench.OrtFusedOpsBenchmark;
 import dev.convoy.runners.bench.TfliteImportBenchmark;
 import dev.convoy.runners.bench.ZooThroughputBenchmark;
 import dev.convoy.transforms.convert.ModelFormat;
@@ -55,7 +56,9 @@ public class BenchCommand implements Callable<Integer> {
     /** The evaluator on the O2 .cvy with and without fuse-attention (models where it fires). */
     ATTENTION,
     /** The evaluator on the O3 NHWC .cvy against the O2 NCHW .cvy and ORT all-optimizations. */
-    LAYOUT
+    LAYOUT,
+    /** ORT on the standard ops O2 fuses into at opset 23 against their chains (no models). */
+    ORT_OPS
   }
 
   @Parameters(arity = "0..*", paramLabel = "MODEL",
@@ -98,7 +101,8 @@ public class BenchCommand implements Callable<Integer> {
     if (!peer.equals("ort")) {
       throw new ConvoyException("--peer " + peer + ": only 'ort' (ONNX Runtime) is supported");
     }
-    List<Path> files = modelFiles(".onnx",
+    boolean needsModels = suites.stream().anyMatch(s -> s != Suite.ORT_OPS);
+    List<Path> files = !needsModels ? List.of() : modelFiles(".onnx",
         Files.isDirectory(Path.of("../shared/testdata/models/onnx"))
             ? Path.of("../shared/testdata/models/onnx") : Path.of("testdata/zoo"));
     PrintWriter console = spec.commandLine().getOut();
@@ -119,6 +123,7 @@ public class BenchCommand implements Callable<Integer> {
         case FUSED -> FusedTargetBenchmark.run(files, warmup, reps);
         case ATTENTION -> AttentionBenchmark.run(files, warmup, reps);
         case LAYOUT -> LayoutBenchmark.run(files, warmup, reps);
+        case ORT_OPS -> OrtFusedOpsBenchmark.run(warmup, reps);
       };
       console.println(t.markdown());
       console.flush();

@@ -8,6 +8,7 @@ import static dev.convoy.transforms.optimize.PatternTree.var;
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
@@ -37,9 +38,32 @@ import java.util.Map;
  * (a few ulps); where its result feeds a quantizer directly, that difference would flip whole
  * quantization steps (measured on all-minilm-l6-v2-q: max abs error 0.06 at the output), so the
  * rule leaves such chains alone.
+ *
+ * <p>For the standard ONNX target the rule fuses only an input of at most {@value
+ * #ORT_FASTER_ELEMENTS} elements, all dims static: ONNX Runtime 1.28's CPU LayerNormalization is a
+ * scalar loop with a division per element, slower than the chain it replaces (whose ops run
+ * vectorized) everywhere but on tiny tensors. Measured 2026-12-05, one thread, ORT's graph
+ * optimizations off, four chained normalizations over the last axis, fused / chain: [1,128] 0.58,
+ * [1,384] 0.91, [16,32] 0.79, [4,128] 0.84, [1,768] 1.27, [8,128] 1.27, [16,128] 1.84, [16,384]
+ * (all-minilm) 3.3, [65,128] (tiny_vit) 3.1, [197,768] 4.9, [256,1024] 6.7; fusing tiny_vit's
+ * nine at opset 23 made the whole model 1.27x slower in ONNX Runtime. A dynamic dim may be that
+ * large, so it does not fuse either. The limit holds only where {@code --target-opset} raised the
+ * opset: a model that is already at opset 17 or more keeps its opset and fuses at any size,
+ * because ONNX Runtime's BASIC level fuses the same chain into the same LayerNormalization (so
+ * ORT with its default optimizations runs that kernel anyway, and O2 must not keep more nodes than
+ * BASIC); below 17 BASIC cannot fuse it, and the chain stays. The {@code cvy} target runs Convoy's own kernel, and for the
+ * {@code ort} target {@code fuse-skip-layer-norm} turns most of them into ONNX Runtime's faster
+ * SkipLayerNormalization (tiny_vit's O2 0.89x its O1 with this rule, 0.93x without), so both fuse
+ * at any size.
  */
 public final class FuseLayerNorm implements TreeRule<FuseLayerNorm.Found> {
   public static final String NAME = "fuse-layer-norm";
+
+  /**
+   * The most elements a LayerNormalization for the standard target may normalize: ONNX Runtime
+   * runs a larger one slower than the chain (see the class comment).
+   */
+  static final long ORT_FASTER_ELEMENTS = 512;
 
   private static final PatternTree CENTERED =
       op("Sub", var("x"), op("ReduceMean", var("x")).withExtraInputs().named("mean")).named("d");
@@ -81,6 +105,13 @@ public final class FuseLayerNorm implements TreeRule<FuseLayerNorm.Found> {
     DType t = Facts.dtype(x);
     if (rank < 1 || t == null || !t.isFloatingPoint()) {
       return Match.fail(x.name() + " has no known rank or is not floating point");
+    }
+    Shape shape = Facts.shape(x);
+    if (!rw.options().target().allowsFusedOps() && rw.options().target().opset() != 0
+        && !(shape.isStatic() && shape.numElements() <= ORT_FASTER_ELEMENTS)) {
+      return Match.fail(x.name() + " " + shape + " is not statically at most "
+          + ORT_FASTER_ELEMENTS + " elements, where ONNX Runtime's LayerNormalization is slower"
+          + " than the chain (at a raised opset)");
     }
     int axis = trailingAxis(m.node("mean"), rank);
     if (axis < 0 || trailingAxis(m.node("var"), rank) != axis) {

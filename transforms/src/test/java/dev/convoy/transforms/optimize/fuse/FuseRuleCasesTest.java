@@ -228,7 +228,7 @@ class FuseRuleCasesTest {
     HARD_SWISH.notWhereAnotherConsumer("h");
   }
 
-  private static final RuleCases LAYER_NORM = RuleCases.of(new FuseLayerNorm(), """
+  private static final String LAYER_NORM_TEXT = """
       graph g (%x: float32[2,3,4]) -> (%y: float32[2,3,4]) {
         opset "" 17
         init %two: float32[] = [2.0]
@@ -245,7 +245,16 @@ class FuseRuleCasesTest {
         %g: float32[2,3,4] = Mul(%n, %gamma) @scale
         %y = Add(%g, %beta) @shift
       }
-      """, "root");
+      """;
+
+  private static final RuleCases LAYER_NORM = RuleCases.of(new FuseLayerNorm(), LAYER_NORM_TEXT,
+      "root");
+
+  /** The same chain over {@code rows} rows of 4 ({@code N}: rows unknown). */
+  private static RuleCases layerNormOver(String rows) {
+    return RuleCases.of(new FuseLayerNorm(), LAYER_NORM_TEXT.replace("[2,3,", "[2," + rows + ","),
+        "root");
+  }
 
   @Test
   void layerNormFusesWithItsAffineAndKeepsOutputs() {
@@ -261,5 +270,66 @@ class FuseRuleCasesTest {
     LAYER_NORM.notWhereAnotherConsumer("d");
     LAYER_NORM.notWithConstant("two", 3f, "two is 3.0, not 2.0");
     LAYER_NORM.notWithConstant("eps", -1f, "epsilon -1.0 is not a non-negative number");
+  }
+
+  @Test
+  void layerNormAtARaisedOpsetOnlyWhereOnnxRuntimeRunsItFaster() {
+    // --target-opset 17 on this opset-17 chain: the limit applies (the converter raised nothing
+    // here, but the rule sees only that an opset was asked for).
+    OptimizeOptions raised =
+        OptimizeOptions.atLevel(Level.O2).withTarget(Target.STANDARD.withOpset(17));
+    // 2 x 64 x 4 = 512 elements: ONNX Runtime's LayerNormalization beats the chain.
+    layerNormOver("64").with(raised).firesAndKeepsOutputs();
+    layerNormOver("65").with(raised)
+        .notFiring("x [2,65,4] is not statically at most 512 elements");
+    layerNormOver("N").with(raised).notFiring("x [2,N,4] is not statically at most 512 elements");
+  }
+
+  @Test
+  void layerNormAtTheModelsOwnOpsetAtAnySizeAsOnnxRuntimeBasicDoes() {
+    // A model already at opset 17+: ORT BASIC fuses the chain into LayerNormalization whatever
+    // its size, so O2 does too (never more nodes than BASIC).
+    layerNormOver("65").firesAndKeepsOutputs();
+    Graph g = layerNormOver("N").atShapes(Map.of("x", new long[] {2, 300, 4}))
+        .firesAndKeepsOutputs();
+    assertEquals(Integer.valueOf(1), g.opHistogram().get("LayerNormalization"));
+  }
+
+  @Test
+  void layerNormForConvoyAndOnnxRuntimeTargetsAtAnySize() {
+    Map<String, long[]> shapes = Map.of("x", new long[] {2, 300, 4});
+    for (Target t : new Target[] {Target.CVY, Target.STANDARD.withOrtOps(true)}) {
+      Graph g = layerNormOver("N").with(OptimizeOptions.atLevel(Level.O2).withTarget(t))
+          .atShapes(shapes).firesAndKeepsOutputs();
+      assertEquals(Integer.valueOf(1), g.opHistogram().get("LayerNormalization"));
+    }
+  }
+
+  /** RMS normalization of {@code rows} rows of 8 ({@code N}: rows unknown) at opset 23. */
+  private static RuleCases rmsNormOver(String rows) {
+    return RuleCases.of(new FuseRmsNorm(), """
+        graph g (%%x: float32[%1$s,8]) -> (%%y: float32[%1$s,8]) {
+          opset "" 23
+          init %%two: float32[] = [2.0]
+          init %%eps: float32[] = [1e-6]
+          init %%last: int64[1] = [-1]
+          %%p: float32[%1$s,8] = Pow(%%x, %%two) @pow
+          %%m: float32[%1$s,1] = ReduceMean(%%p, %%last) @mean
+          %%a: float32[%1$s,1] = Add(%%m, %%eps) @add
+          %%s: float32[%1$s,1] = Sqrt(%%a) @sqrt
+          %%y = Div(%%x, %%s) @root
+        }
+        """.formatted(rows), "root");
+  }
+
+  @Test
+  void rmsNormWhereOnnxRuntimeRunsItOnlyWhereItIsFaster() {
+    // 2048 x 8 = 16384 elements: ONNX Runtime's RMSNormalization beats the chain.
+    rmsNormOver("2048").firesAndKeepsOutputs();
+    rmsNormOver("2049").notFiring("x [2049,8] is not statically at most 16384 elements");
+    rmsNormOver("N").notFiring("x [N,8] is not statically at most 16384 elements");
+    Graph g = rmsNormOver("N").with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY))
+        .atShapes(Map.of("x", new long[] {3000, 8})).firesAndKeepsOutputs();
+    assertEquals(Integer.valueOf(1), g.opHistogram().get("RMSNormalization"));
   }
 }
