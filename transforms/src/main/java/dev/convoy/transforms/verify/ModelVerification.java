@@ -2,10 +2,12 @@ package dev.convoy.transforms.verify;
 
 import dev.convoy.ir.ConvoyException;
 import dev.convoy.ir.eval.Evaluator;
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.transforms.convert.ModelFormat;
 import dev.convoy.transforms.convert.onnx.OnnxExporter;
+import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,6 +29,12 @@ import java.util.function.Supplier;
  * verify through here.
  */
 public final class ModelVerification {
+  /**
+   * The largest original widened to float64 for {@link PrecisionDrift}: its float32 weights double
+   * in size, and one protobuf holds at most 2 GiB.
+   */
+  static final long MAX_WIDENED_BYTES = 512L << 20;
+
   private ModelVerification() {}
 
   /** The shapes to feed: the model's oracle args, then {@code overrides} on top. */
@@ -83,11 +91,36 @@ public final class ModelVerification {
     }
     OrtVerifier.Verification compared = outputs;
     return Judgement.of(compared,
+        () -> oracle.reference() == Oracle.Runtime.ORT
+            ? precisionDrift(compared, sourceFile, expected, actual, inputs, ort) : null,
         () -> oracle.crossesRuntimes()
-            ? runtimeDrift(oracle, compared, expected, source, actual, inputs, ort, evaluator)
+            ? runtimeDrift(oracle, compared, sourceFile, expected, source, actual, inputs, ort,
+                evaluator)
             : null,
         () -> NodeByNode.locate(source, candidate, inputs, OrtVerifier.Tolerance.DEFAULT),
         bisect);
+  }
+
+  /**
+   * The original widened to float64 ({@link Float64Model}) run in ONNX Runtime, the reference, as
+   * the exact answer {@link PrecisionDrift} measures both sides against; null when it explains
+   * nothing or the original cannot be widened or run so (an op with no float64 kernel, weights
+   * in external data or beyond {@link #MAX_WIDENED_BYTES}).
+   */
+  private static PrecisionDrift precisionDrift(OrtVerifier.Verification compared, Path sourceFile,
+      Map<String, Tensor> expected, Map<String, Tensor> actual, Map<String, Tensor> inputs,
+      OrtVerifier ort) {
+    try {
+      byte[] wide = widened(sourceFile);
+      if (wide == null) {
+        return null;
+      }
+      Map<String, Tensor> exact = ort.run(wide, Float64Model.inputs(inputs));
+      return PrecisionDrift.explain(compared, exact, expected, actual,
+          OrtVerifier.Tolerance.DEFAULT);
+    } catch (ConvoyException | IOException e) {
+      return null;
+    }
   }
 
   /**
@@ -96,7 +129,7 @@ public final class ModelVerification {
    * then goes to localization like any other).
    */
   private static RuntimeDrift runtimeDrift(Oracle oracle, OrtVerifier.Verification compared,
-      Map<String, Tensor> expected, Graph source, Map<String, Tensor> actual,
+      Path sourceFile, Map<String, Tensor> expected, Graph source, Map<String, Tensor> actual,
       Map<String, Tensor> inputs, OrtVerifier ort, Evaluator evaluator) {
     Map<String, Tensor> base;
     try {
@@ -104,8 +137,51 @@ public final class ModelVerification {
     } catch (ConvoyException e) {
       return null;
     }
-    return RuntimeDrift.explain(oracle, compared, expected, base, actual,
+    RuntimeDrift half = oracle.reference() == Oracle.Runtime.ORT
+        && oracle.candidate() == Oracle.Runtime.EVALUATOR && failsInFloat16(compared, expected)
+        ? float16Rounding(oracle, compared, sourceFile, expected, base, actual, inputs, ort,
+            evaluator) : null;
+    return half != null ? half : RuntimeDrift.explain(oracle, compared, expected, base, actual,
         OrtVerifier.Tolerance.DEFAULT);
+  }
+
+  /**
+   * Float16 rounding ({@link RuntimeDrift#explainHalf}): both runtimes also run the original
+   * widened to float64; null when that explains nothing or the original cannot be widened or run.
+   */
+  private static RuntimeDrift float16Rounding(Oracle oracle, OrtVerifier.Verification compared,
+      Path sourceFile, Map<String, Tensor> expected, Map<String, Tensor> base,
+      Map<String, Tensor> actual, Map<String, Tensor> inputs, OrtVerifier ort,
+      Evaluator evaluator) {
+    try {
+      byte[] wide = widened(sourceFile);
+      if (wide == null) {
+        return null;
+      }
+      Map<String, Tensor> wideInputs = Float64Model.inputs(inputs);
+      Map<String, Tensor> exact = ort.run(wide, wideInputs);
+      Map<String, Tensor> baseExact = evaluator.runTensors(
+          OnnxImporter.importBytes(wide, sourceFile + " in float64", null), wideInputs);
+      return RuntimeDrift.explainHalf(oracle, compared, expected, base, actual, exact, baseExact);
+    } catch (ConvoyException | IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The ONNX model in {@code sourceFile} widened to float64 ({@link Float64Model}), or null when
+   * it is larger than {@link #MAX_WIDENED_BYTES} or cannot be widened.
+   */
+  private static byte[] widened(Path sourceFile) throws IOException {
+    return Files.size(sourceFile) > MAX_WIDENED_BYTES ? null
+        : Float64Model.of(Files.readAllBytes(sourceFile));
+  }
+
+  /** Whether some failing output of {@code compared} is float16 (in {@code expected}). */
+  private static boolean failsInFloat16(OrtVerifier.Verification compared,
+      Map<String, Tensor> expected) {
+    return compared.outputs().stream().anyMatch(o -> !o.pass() && expected.get(o.name()) != null
+        && expected.get(o.name()).dtype() == DType.FLOAT16);
   }
 
   /** Runs {@code g} in {@code runtime}. */

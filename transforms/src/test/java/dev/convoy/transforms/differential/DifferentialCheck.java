@@ -3,6 +3,7 @@ package dev.convoy.transforms.differential;
 import dev.convoy.ir.eval.Evaluator;
 import dev.convoy.ir.format.CvyReader;
 import dev.convoy.ir.format.CvyWriter;
+import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Graph;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Tensor;
@@ -20,12 +21,14 @@ import dev.convoy.transforms.optimize.Target;
 import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.optimize.layout.IoLayout;
 import dev.convoy.transforms.optimize.opset.OpsetConverter;
+import dev.convoy.transforms.optimize.opset.OrtOpsetGapException;
 import dev.convoy.transforms.partition.GraphPartitioner;
 import dev.convoy.transforms.partition.GraphStitcher;
 import dev.convoy.transforms.partition.Partition;
 import dev.convoy.transforms.verify.Judgement;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.Oracle;
+import dev.convoy.transforms.verify.RuntimeDrift;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import dev.convoy.transforms.verify.Verdict;
@@ -47,6 +50,8 @@ import java.util.TreeSet;
  * something else ({@link ModelVerification#judge}, rtol 1e-4 / atol 1e-5, integers exactly), a
  * {@code .cvy} (written and read back) that Convoy's evaluator runs to other outputs, a vendor
  * domain in a plain ONNX result, more nodes than the original, or (at O1 and O2) more Transposes.
+ * A {@code --target-opset} the converter refuses because ONNX Runtime would not load the result
+ * ({@link OrtOpsetGapException}) is no finding when ONNX Runtime bears the refusal out.
  * A model ONNX Runtime itself cannot load is skipped (the generator asked for an op or type it
  * lacks), never counted as a pass.
  */
@@ -156,6 +161,11 @@ final class DifferentialCheck {
       if (c.mode() == Mode.IO_NHWC) {
         IoLayout.toNhwc(result.graph(), options);
       }
+    } catch (OrtOpsetGapException e) {
+      if (!refusalHolds(e)) {
+        findings.add(new Finding(gen.name(), label, "unfounded-opset-refusal", firstLine(e)));
+      }
+      return;
     } catch (RuntimeException e) {
       findings.add(new Finding(gen.name(), label, "optimizer-throws", firstLine(e)));
       return;
@@ -235,6 +245,27 @@ final class DifferentialCheck {
         options.target()));
   }
 
+  /**
+   * Whether ONNX Runtime itself bears out a refused {@code --target-opset}: it loads the refused
+   * op on that type alone at the graph's opset and refuses it at the target. Only then is the
+   * refusal (exit 2, the node named) the right answer rather than a finding.
+   */
+  private boolean refusalHolds(OrtOpsetGapException e) {
+    return loadsAlone(e.op(), e.dtype(), e.from()) && !loadsAlone(e.op(), e.dtype(), e.target());
+  }
+
+  private boolean loadsAlone(String op, DType t, long opset) {
+    String call = op.equals("PRelu") ? "PRelu(%x, %x)" : op + "(%x)";
+    Graph g = GraphParser.parse("graph alone (%x: " + t.textName() + "[2,3]) -> (%y) {\n"
+        + "  opset \"\" " + opset + "\n  %y = " + call + "\n}\n");
+    try {
+      ort.run(OnnxExporter.toBytes(g), SeededInputs.generate(g, Map.of(), 1));
+      return true;
+    } catch (RuntimeException ex) {
+      return false;
+    }
+  }
+
   private void judge(ModelGenerator.Generated gen, Path file, Graph original, Graph candidate,
       Map<String, Tensor> inputs, OptimizeOptions options, Config c, String label,
       List<Finding> findings) {
@@ -252,9 +283,13 @@ final class DifferentialCheck {
         && agreesAtHalfPrecision(file, candidate, inputs, c.cvy())) {
       return;
     }
+    if (j.verdict() == Verdict.PRECISION_DRIFT
+        || j.verdict() == Verdict.RUNTIME_DRIFT && j.drift().float16Rounding()) {
+      PRECISION.add(gen.name() + " [" + label + "] " + j.summary());
+    }
     if (j.verdict() == Verdict.FAIL) {
       findings.add(new Finding(gen.name(), label, "wrong-output", j.summary()));
-    } else if (j.verdict() == Verdict.RUNTIME_DRIFT) {
+    } else if (j.verdict() == Verdict.RUNTIME_DRIFT && !j.drift().float16Rounding()) {
       findings.add(new Finding(gen.name(), label, "evaluator-disagrees-on-original", j.summary()));
     }
   }
@@ -278,6 +313,9 @@ final class DifferentialCheck {
         : ort.run(OnnxExporter.toBytes(candidate), inputs);
     return OrtVerifier.compareOutputs(expected, actual, HALF).pass();
   }
+
+  /** Results accepted as precision drift or float16 rounding, for the run's summary. */
+  static final Set<String> PRECISION = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   static final OrtVerifier.Tolerance HALF = new OrtVerifier.Tolerance(4.0 / 1024, 4.0 / 1024);
 

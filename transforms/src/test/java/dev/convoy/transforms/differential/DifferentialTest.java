@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ONNX Runtime's ops and {@code .cvy}, must load and compute what ONNX Runtime computes on the
  * original ({@link DifferentialCheck}). The untagged factory runs a fast fixed subset of seeds;
  * the {@code large} one runs {@code -Dconvoy.diff.seeds=N} models (default 300) from seed {@code
- * -Dconvoy.diff.from=S} (default 1000), so more seeds can be explored without a code change.
+ * -Dconvoy.diff.from=S} (default 1000), or exactly the seeds {@code -Dconvoy.diff.list=S1,S2,...}
+ * when given (to rerun findings), so more seeds can be explored without a code change.
  */
 class DifferentialTest {
   @RegisterExtension static final OrtFixture ORT = new OrtFixture();
@@ -39,6 +40,8 @@ class DifferentialTest {
   @AfterAll
   static void printCoverage() {
     System.out.println("differential: rules fired (models): " + FIRED);
+    DifferentialCheck.PRECISION.stream().sorted()
+        .forEach(p -> System.out.println("PRECISION-DRIFT " + p));
   }
 
   @TestFactory
@@ -49,16 +52,23 @@ class DifferentialTest {
   @Tag("large")
   @TestFactory
   Stream<DynamicTest> moreGeneratedModelsKeepOutputs() {
+    String list = System.getProperty("convoy.diff.list", "");
+    if (!list.isBlank()) {
+      return Stream.of(list.split(",")).map(String::trim).map(Long::parseLong)
+          .map(DifferentialTest::test);
+    }
     long from = Long.getLong("convoy.diff.from", 1000);
     int n = Integer.getInteger("convoy.diff.seeds", 300);
     return seeds(from, n);
   }
 
   private static Stream<DynamicTest> seeds(long from, int n) {
-    return LongStream.range(from, from + n).mapToObj(seed -> {
-      ModelGenerator.Generated gen = ModelGenerator.generate(seed);
-      return DynamicTest.dynamicTest(gen.name(), () -> check(gen));
-    });
+    return LongStream.range(from, from + n).mapToObj(DifferentialTest::test);
+  }
+
+  private static DynamicTest test(long seed) {
+    ModelGenerator.Generated gen = ModelGenerator.generate(seed);
+    return DynamicTest.dynamicTest(gen.name(), () -> check(gen));
   }
 
   private static void check(ModelGenerator.Generated gen) throws IOException {

@@ -26,7 +26,8 @@ import java.util.Map;
  * inputs, what its kernel takes) for {@code --onnx-ops ort}. When the sum has other readers (a
  * pre-norm block's residual stream) they read the fused op's fourth output, the sum itself. The
  * LayerNormalization may be ONNX's (opset 17), ONNX Runtime's older one in the ONNX domain or
- * {@code convoy::LayerNormalization}; its mean and inverse-deviation outputs must be unread.
+ * {@code convoy::LayerNormalization} without an activation (SkipLayerNormalization has none: the
+ * activation would be lost); its mean and inverse-deviation outputs must be unread.
  */
 public final class FuseSkipLayerNorm implements MatchingRule<FuseSkipLayerNorm.Found> {
   public static final String NAME = "fuse-skip-layer-norm";
@@ -50,6 +51,11 @@ public final class FuseSkipLayerNorm implements MatchingRule<FuseSkipLayerNorm.F
     if (!ln.opType().equals("LayerNormalization")
         || !(ln.domain().isEmpty() || ln.domain().equals(OpCatalog.CONVOY_DOMAIN))) {
       return Match.fail(ln + " is not a LayerNormalization");
+    }
+    String activation = ln.stringAttr("activation", "");
+    if (!activation.isEmpty()) {
+      return Match.fail(ln + " applies activation " + activation
+          + ", which SkipLayerNormalization has no place for");
     }
     Target target = rw.options().target();
     if (!target.allowsFusedOps()) {

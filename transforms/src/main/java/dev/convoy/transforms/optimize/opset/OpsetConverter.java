@@ -16,7 +16,9 @@ import java.util.Set;
  * converter: at each version every node whose op changes its signature there is rewritten by its
  * {@link Adapter}; afterwards every default-domain node must be an op that exists at the target
  * (a newer op going down, or an op Convoy does not know, is refused). Other domains are left as
- * they are. Converting from below opset {@value #MIN_SOURCE} (the broadcast attributes) is refused.
+ * they are. Converting from below opset {@value #MIN_SOURCE} (the broadcast attributes) is refused,
+ * and so is a node ONNX Runtime loads at the graph's opset but not at the target ({@link
+ * OrtOpsetWindows}: float64 LeakyRelu, say), before anything changes.
  */
 public final class OpsetConverter {
   /** The oldest default-domain opset a graph may be converted from. */
@@ -44,6 +46,7 @@ public final class OpsetConverter {
       throw new OpsetConversionException("cannot convert from opset " + from + " (older than "
           + MIN_SOURCE + ") to " + target);
     }
+    OrtOpsetWindows.requireLoadableAt(top, from, target);
     int changes = 0;
     if (target > from) {
       for (int v = (int) from + 1; v <= target; v++) {

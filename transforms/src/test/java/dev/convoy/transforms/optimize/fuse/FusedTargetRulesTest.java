@@ -198,6 +198,20 @@ class FusedTargetRulesTest {
         "mu (a statistic of the normalization) is read");
   }
 
+  /** The differential tester's transformer-92327: Tanh fused into the LayerNorm, then lost. */
+  @Test
+  void skipLayerNormNotWhereTheNormalizationAppliesAnActivation() {
+    assertNoMatch(new FuseSkipLayerNorm(), Target.CVY, """
+        graph g (%x: float32[2,3,4], %s: float32[2,3,4]) -> (%y: float32[2,3,4]) {
+          opset "" 17
+          opset "convoy" 1
+          init %gamma: float32[4] = [1.0, 0.5, -0.5, 2.0]
+          %a: float32[2,3,4] = Add(%x, %s) @add
+          %y = convoy::LayerNormalization(%a, %gamma) {activation="Tanh"} @root
+        }
+        """, "root", "applies activation Tanh");
+  }
+
   @Test
   void skipLayerNormKeepsASumThatIsAGraphOutputAsItsFourthOutput() {
     assertMatch(new FuseSkipLayerNorm(), Target.CVY,
