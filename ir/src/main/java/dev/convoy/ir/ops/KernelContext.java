@@ -154,7 +154,7 @@ public final class KernelContext extends NodeContext {
    * so only derived forms of weights may be kept in the evaluator's {@link WeightCache}: any
    * other operand's array may be refilled by a caller, or be arena storage another value reuses.
    */
-  private boolean isWeight(int i) {
+  public boolean isWeight(int i) {
     var inputs = node.inputs();
     if (i >= inputs.size() || inputs.get(i) == null) {
       return false;

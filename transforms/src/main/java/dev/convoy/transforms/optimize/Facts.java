@@ -5,6 +5,7 @@ import dev.convoy.ir.graph.Dim;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Tensor;
+import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.graph.ValueType;
 import java.util.Arrays;
@@ -181,6 +182,45 @@ public final class Facts {
       }
     }
     return a;
+  }
+
+  /**
+   * The Split that alone reads {@code v} (same graph, input 0) and cuts axis {@code a} of {@code
+   * v}'s static shape {@code x} into equal parts, every output present and static, each of
+   * {@code x}'s shape but for the axis; else null.
+   */
+  public static Node equalSplitReading(Value v, int a, long[] x) {
+    if (v.isGraphOutput() || v.uses().size() != 1) {
+      return null;
+    }
+    Use use = v.uses().get(0);
+    Node s = use.node();
+    if (s.graph() != v.producer().graph() || !s.domain().isEmpty() || !s.is("Split")
+        || use.index() != 0 || axis(s, 0, x.length) != a || s.outputs().contains(null)) {
+      return null;
+    }
+    long part = x[a] / s.outputCount();
+    for (Value o : s.outputs()) {
+      long[] d = staticDims(o);
+      if (d == null || d.length != x.length || d[a] != part) {
+        return null;
+      }
+      for (int i = 0; i < x.length; i++) {
+        if (i != a && d[i] != x[i]) {
+          return null;
+        }
+      }
+    }
+    return part * s.outputCount() == x[a] ? s : null;
+  }
+
+  /**
+   * {@code n}'s {@code axis} attribute ({@code absent} if it has none) as an index into a shape
+   * of {@code rank}.
+   */
+  public static int axis(Node n, long absent, int rank) {
+    long axis = n.intAttr("axis", absent);
+    return (int) (axis < 0 ? axis + rank : axis);
   }
 
   /** Whether every output of {@code n} is unread (and not a graph output). */

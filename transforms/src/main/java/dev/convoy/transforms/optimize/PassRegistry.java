@@ -92,6 +92,7 @@ import dev.convoy.transforms.optimize.infer.FixInputShapes;
 import dev.convoy.transforms.optimize.infer.InferShapes;
 import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.optimize.layout.FuseChannelShuffle;
+import dev.convoy.transforms.optimize.layout.FuseConcatChannelShuffleSplit;
 import dev.convoy.transforms.optimize.layout.NhwcIo;
 import dev.convoy.transforms.optimize.layout.SinkTransposesIntoJoin;
 import dev.convoy.transforms.optimize.move.HoistTranspose;
@@ -225,6 +226,7 @@ public final class PassRegistry {
     addPass(PlanMemoryPass.NAME, PlanMemoryPass::new);
     addPass(ConvertToNhwc.NAME, ConvertToNhwc::new);
     addRule(FuseChannelShuffle.NAME, FuseChannelShuffle::new);
+    addRule(FuseConcatChannelShuffleSplit.NAME, FuseConcatChannelShuffleSplit::new);
     addRule(SinkTransposesIntoJoin.NAME, SinkTransposesIntoJoin::new);
     addPass(NhwcIo.NAME, NhwcIo::new);
     // Rules contributed by jars on the classpath (META-INF/services), after the built-in ones.

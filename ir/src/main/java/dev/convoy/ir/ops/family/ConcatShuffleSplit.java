@@ -85,6 +85,15 @@ public final class ConcatShuffleSplit implements OpFamily {
       throw ctx.error(channels + " channels do not divide into " + group + " groups and "
           + parts + " equal parts");
     }
+    long[] dims = first.dims();
+    int outer = (int) Shape.product(dims, 0, axis);
+    int inner = (int) Shape.product(dims, axis + 1, rank);
+    int per = channels / parts;
+    dims[axis] = per;
+    if (inner == 1 && first.dtype() == DType.FLOAT && k == group && per % group == 0
+        && equalAlong(in, axis)) {
+      return interleaved(ctx, in, dims, outer, per);
+    }
     // Concatenated channel c lies in input owner[c] as its channel local[c].
     int[] owner = new int[channels];
     int[] local = new int[channels];
@@ -94,12 +103,7 @@ public final class ConcatShuffleSplit implements OpFamily {
         local[c] = j;
       }
     }
-    long[] dims = first.dims();
-    int outer = (int) Shape.product(dims, 0, axis);
-    int inner = (int) Shape.product(dims, axis + 1, rank);
-    int per = channels / parts;
     int perGroup = (int) (channels / group);
-    dims[axis] = per;
     List<RuntimeValue> out = new ArrayList<>(parts);
     for (int p = 0; p < parts; p++) {
       NdArray y = ctx.output(p, first.dtype(), dims);
@@ -111,6 +115,60 @@ public final class ConcatShuffleSplit implements OpFamily {
           int xc = (int) x.dim(axis);
           System.arraycopy(x.array(), x.offset() + (o * xc + local[c]) * inner, y.array(),
               y.offset() + (o * per + j) * inner, inner);
+        }
+      }
+      out.add(y);
+    }
+    return out;
+  }
+  private static boolean equalAlong(NdArray[] in, int axis) {
+    for (NdArray x : in) {
+      if (x.dim(axis) != in[0].dim(axis)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The shuffle of the last axis (channels-last) where each of the g inputs is one group, as
+   * O3's layout pass leaves ShuffleNet's unit: output part p's pixel is, for q in turn, channel
+   * {@code p*per/g + q} of input 0, of input 1, ... of input g-1, so each output pixel is an
+   * interleave of one run from every input (no per-element copy call).
+   */
+  private static List<RuntimeValue> interleaved(KernelContext ctx, NdArray[] in, long[] dims,
+      int outer, int per) {
+    int g = in.length;
+    int run = per / g;
+    int xc = (int) in[0].dim(in[0].rank() - 1);
+    float[][] xs = new float[g][];
+    int[] x0 = new int[g];
+    for (int i = 0; i < g; i++) {
+      xs[i] = (float[]) in[i].array();
+      x0[i] = in[i].offset();
+    }
+    List<RuntimeValue> out = new ArrayList<>(ctx.outputCount());
+    for (int p = 0; p < ctx.outputCount(); p++) {
+      NdArray y = ctx.output(p, DType.FLOAT, dims);
+      float[] ys = (float[]) y.array();
+      for (int o = 0; o < outer; o++) {
+        int dst = y.offset() + o * per;
+        int src = o * xc + p * run;
+        if (g == 2) {
+          float[] a = xs[0];
+          float[] b = xs[1];
+          int a0 = x0[0] + src;
+          int b0 = x0[1] + src;
+          for (int q = 0; q < run; q++) {
+            ys[dst + 2 * q] = a[a0 + q];
+            ys[dst + 2 * q + 1] = b[b0 + q];
+          }
+        } else {
+          for (int q = 0; q < run; q++) {
+            for (int i = 0; i < g; i++) {
+              ys[dst + q * g + i] = xs[i][x0[i] + src + q];
+            }
+          }
         }
       }
       out.add(y);

@@ -347,11 +347,19 @@ public final class MatMulGemm implements OpFamily {
     float[] y = (float[]) b.array();
     int y0 = b.offset();
     Parallel par = ctx.parallel();
-    if (tb && m <= DOT_ROWS) {
-      // A few rows against a [N, K] weight (a classifier head): dot products read B as it is
-      // stored.
+    if (tb && m <= DOT_ROWS && !ctx.isWeight(1)) {
+      // A few rows against a [N, K] matrix computed at run time: dot products read B as it is
+      // stored (a transposed copy would cost as much as the product).
       float[] xs = ta ? Blas.transpose(x, x0, k, m) : x;
       dotRows(m, n, k, xs, ta ? 0 : x0, y, y0, o, o0, par);
+    } else if (tb && m <= DOT_ROWS) {
+      // A few rows against a [N, K] weight (a classifier head): its transpose, made once, read
+      // in column blocks with no packing.
+      float[] xs = ta ? Blas.transpose(x, x0, k, m) : x;
+      float[] stored = y;
+      WeightCache.Transposition t = new WeightCache.Transposition(y0, n, k);
+      Blas.fewRows(m, n, k, xs, ta ? 0 : x0, ctx.weightForm(1, stored, t, () -> t.of(stored)), 0,
+          o, o0, par);
     } else {
       int yOff = y0;
       if (tb) {
@@ -382,7 +390,7 @@ public final class MatMulGemm implements OpFamily {
 
   /**
    * {@code C[m,n] = A[m,k] * B[n,k]^T} as dot products, four columns at a time; each sum runs
-   * in k order from zero, exactly as {@link Blas#sgemm} accumulates it.
+   * in k order from zero, a multiply and an add per term.
    */
   private static void dotRows(int m, int n, int k, float[] a, int a0, float[] b, int bo,
       float[] c, int c0, Parallel par) {

@@ -322,6 +322,8 @@ public final class NhwcConv implements OpFamily {
     int mg = w.mg();
     int k = w.k();
     boolean direct = s.pointwise();
+    int unit = group == 1 && !direct ? NhwcGemm.tapRows(w) : 0;
+    int[] taps = unit > 0 ? taps(s) : null;
     int pixels = s.n * s.oh * s.ow;
     int block = Math.max(4, Math.min(pixels, (BLOCK_FLOATS / Math.max(1, k)) & ~3));
     int blocks = (pixels + block - 1) / block;
@@ -335,6 +337,8 @@ public final class NhwcConv implements OpFamily {
           if (direct) {
             NhwcGemm.multiply(rows, io.x(), io.x0() + p0 * s.c + g * cg, s.c, w, g, bias, io.y(),
                 yOff + g * mg, m);
+          } else if (taps != null) {
+            inPlace(io, s, w, bias, taps, unit, p0, rows, col, m);
           } else {
             patches(io, s, g * cg, cg, p0, rows, col);
             NhwcGemm.multiply(rows, col, 0, k, w, g, bias, io.y(), yOff + g * mg, m);
@@ -343,6 +347,64 @@ public final class NhwcConv implements OpFamily {
         act.applyTo(io.y(), yOff, yOff + rows * m);
       }
     });
+  }
+
+  /**
+   * Where each term of a one-group convolution's patch lies from the first (tap (0, 0), channel
+   * 0) of the pixel's patch in the input, in the patch's {@code (kh, kw, C)} order.
+   */
+  private static int[] taps(Shape2d s) {
+    int[] taps = new int[s.kh * s.kw * s.c];
+    for (int a = 0, t = 0; a < s.kh; a++) {
+      for (int b = 0; b < s.kw; b++) {
+        for (int j = 0; j < s.c; j++, t++) {
+          taps[t] = (a * s.dh * s.iw + b * s.dw) * s.c + j;
+        }
+      }
+    }
+    return taps;
+  }
+
+  /**
+   * A one-group convolution's output pixels {@code [p0, p0 + rows)}: runs of {@code unit} pixels
+   * of one output row whose patches lie inside the input are multiplied where they lie ({@link
+   * NhwcGemm#multiplyTaps}); the others (at padded borders, the rest of a row) through copied
+   * patches. The same sums either way.
+   */
+  private static void inPlace(Io io, Shape2d s, NhwcGemm.Packed w, float[] bias, int[] taps,
+      int unit, int p0, int rows, float[] col, int m) {
+    // Output columns [lo, hi) read no padding across; rows likewise checked per row.
+    int lo = (s.pw + s.sw - 1) / s.sw;
+    int hi = Math.floorDiv(s.iw - 1 + s.pw - (s.kw - 1) * s.dw, s.sw) + 1;
+    int end = p0 + rows;
+    int copied = p0;
+    for (int p = p0; p < end; ) {
+      int rowStart = p - p % s.ow;
+      int rowEnd = Math.min(end, rowStart + s.ow);
+      int oy = (p / s.ow) % s.oh;
+      int img = p / (s.ow * s.oh);
+      int iy = oy * s.sh - s.ph;
+      int from = Math.max(p, rowStart + lo);
+      int n = (Math.min(rowEnd, rowStart + hi) - from) / unit * unit;
+      if (iy >= 0 && iy + (s.kh - 1) * s.dh < s.ih && n > 0) {
+        copiedPatches(io, s, w, bias, copied, from - copied, col, m);
+        int ix = (from - rowStart) * s.sw - s.pw;
+        NhwcGemm.multiplyTaps(n, io.x(), io.x0() + ((img * s.ih + iy) * s.iw + ix) * s.c,
+            s.sw * s.c, taps, w, 0, bias, io.y(), io.y0() + from * m, m);
+        copied = from + n;
+      }
+      p = rowEnd;
+    }
+    copiedPatches(io, s, w, bias, copied, end - copied, col, m);
+  }
+
+  /** One group's pixels {@code [p0, p0 + rows)} through patches copied into {@code col}. */
+  private static void copiedPatches(Io io, Shape2d s, NhwcGemm.Packed w, float[] bias, int p0,
+      int rows, float[] col, int m) {
+    if (rows > 0) {
+      patches(io, s, 0, s.c, p0, rows, col);
+      NhwcGemm.multiply(rows, col, 0, w.k(), w, 0, bias, io.y(), io.y0() + p0 * m, m);
+    }
   }
 
   /** The patches of output pixels {@code [p0, p0 + rows)}, channels {@code [c0, c0 + cg)}. */

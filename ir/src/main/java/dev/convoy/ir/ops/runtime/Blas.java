@@ -85,6 +85,44 @@ public final class Blas {
     scalarSgemm(m, n, k, a, aOff, lda, ska, b, bOff, ldb, c, cOff, ldc, par);
   }
 
+  /** Output columns per task of {@link #fewRows}. */
+  private static final int FEW_ROWS_COLUMNS = 256;
+
+  /**
+   * {@code C[m,n] = A[m,k] * B[k,n]} (C overwritten) for a few rows of A, as a classifier head's
+   * one row against its weight: B is read where it lies, a block of columns at a time for every
+   * row (no packed copy, which for one row cost as much as the product), each output summed as
+   * {@link #sgemm} sums it, one fused multiply-add per term in k order from zero, so the two
+   * agree bit for bit. Row strides: A {@code k}, B and C {@code n}.
+   */
+  public static void fewRows(int m, int n, int k, float[] a, int aOff, float[] b, int bOff,
+      float[] c, int cOff, Parallel par) {
+    int tasks = (n + FEW_ROWS_COLUMNS - 1) / FEW_ROWS_COLUMNS;
+    par.forRange(tasks, (long) m * k * FEW_ROWS_COLUMNS, (from, to) -> {
+      for (int t = from; t < to; t++) {
+        int j0 = t * FEW_ROWS_COLUMNS;
+        int j1 = Math.min(n, j0 + FEW_ROWS_COLUMNS);
+        int j = VECTOR ? VectorGemm.fewRows(m, n, k, a, aOff, b, bOff, c, cOff, j0, j1) : j0;
+        scalarFewRows(m, n, k, a, aOff, b, bOff, c, cOff, j, j1);
+      }
+    });
+  }
+
+  /** Columns {@code [j0, j1)} of {@link #fewRows}, the reference the Vector API path equals. */
+  static void scalarFewRows(int m, int n, int k, float[] a, int aOff, float[] b, int bOff,
+      float[] c, int cOff, int j0, int j1) {
+    for (int i = 0; i < m; i++) {
+      int ar = aOff + i * k;
+      for (int j = j0; j < j1; j++) {
+        float s = 0f;
+        for (int kk = 0, bo = bOff + j; kk < k; kk++, bo += n) {
+          s = Math.fma(a[ar + kk], b[bo], s);
+        }
+        c[cOff + i * n + j] = s;
+      }
+    }
+  }
+
   /** The auto-vectorized path of {@link #sgemm}, also the reference the Vector API one equals. */
   static void scalarSgemm(int m, int n, int k, float[] a, int aOff, int lda, int ska, float[] b,
       int bOff, int ldb, float[] c, int cOff, int ldc, Parallel par) {

@@ -70,6 +70,24 @@ public final class NhwcGemm {
     }
   }
 
+  /**
+   * Rows per call of {@link #multiplyTaps} for weight {@code w} (calls take a multiple), or 0
+   * where it does not run: without the Vector API, or for panels wider than two vectors.
+   */
+  public static int tapRows(Packed w) {
+    return VECTOR && VectorNhwc.tapsFit(w.mgPad()) ? VectorNhwc.tapRows() : 0;
+  }
+
+  /**
+   * As {@link #multiply} with row r, column kk of the left operand at {@code a[aOff + r*lda +
+   * taps[kk]]}: a convolution's patches read in place. Only where {@link #tapRows} is positive,
+   * for a multiple of it rows; equal bit for bit to {@link #multiply} on the copied patches.
+   */
+  public static void multiplyTaps(int rows, float[] a, int aOff, int lda, int[] taps, Packed w,
+      int g, float[] bias, float[] y, int yOff, int ldy) {
+    VectorNhwc.multiplyTaps(rows, a, aOff, lda, taps, w, g, bias, y, yOff, ldy);
+  }
+
   /** Whether the Vector API kernels run (for tests and benchmark notes). */
   public static boolean vectorized() {
     return VECTOR;

@@ -27,6 +27,7 @@ public final class Scratch {
   private float[] packedA = new float[0];
   private float[] packedB = new float[0];
   private float[] cTile = new float[0];
+  private int[] identity = new int[0];
   private float[] temporary = new float[0];
 
   private Scratch() {}
@@ -100,6 +101,20 @@ public final class Scratch {
       cTile = new float[n];
     }
     return cTile;
+  }
+
+  /**
+   * At least {@code n} ints holding their own index: the tap offsets of a product's rows that lie
+   * in place ({@code NhwcGemm}'s tiles read every left operand through a tap table).
+   */
+  int[] identity(int n) {
+    if (identity.length < n) {
+      identity = new int[n];
+      for (int i = 0; i < n; i++) {
+        identity[i] = i;
+      }
+    }
+    return identity;
   }
 
   /**

@@ -94,6 +94,48 @@ final class VectorGemm {
     });
   }
 
+  /**
+   * Columns {@code [j0, j1)} of {@link Blas#fewRows} in blocks of four vectors, then one vector:
+   * each row's accumulators stay in registers while the k loop walks down B's columns. Returns
+   * the first column left for the scalar loop (fewer than a vector remain).
+   */
+  static int fewRows(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c,
+      int cOff, int j0, int j1) {
+    int j = j0;
+    for (; j + 4 * L <= j1; j += 4 * L) {
+      for (int i = 0; i < m; i++) {
+        int ar = aOff + i * k;
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        for (int kk = 0, bo = bOff + j; kk < k; kk++, bo += n) {
+          FloatVector av = FloatVector.broadcast(S, a[ar + kk]);
+          c0 = av.fma(FloatVector.fromArray(S, b, bo), c0);
+          c1 = av.fma(FloatVector.fromArray(S, b, bo + L), c1);
+          c2 = av.fma(FloatVector.fromArray(S, b, bo + 2 * L), c2);
+          c3 = av.fma(FloatVector.fromArray(S, b, bo + 3 * L), c3);
+        }
+        int cr = cOff + i * n + j;
+        c0.intoArray(c, cr);
+        c1.intoArray(c, cr + L);
+        c2.intoArray(c, cr + 2 * L);
+        c3.intoArray(c, cr + 3 * L);
+      }
+    }
+    for (; j + L <= j1; j += L) {
+      for (int i = 0; i < m; i++) {
+        int ar = aOff + i * k;
+        FloatVector c0 = FloatVector.zero(S);
+        for (int kk = 0, bo = bOff + j; kk < k; kk++, bo += n) {
+          c0 = FloatVector.broadcast(S, a[ar + kk]).fma(FloatVector.fromArray(S, b, bo), c0);
+        }
+        c0.intoArray(c, cOff + i * n + j);
+      }
+    }
+    return j;
+  }
+
   /** Four padded rows of {@code ct} (row stride {@code wp}) += the packed A rows times the panel. */
   private static void kernel4(float[] ap, float[] bp, int kl, int wp, float[] ct) {
     for (int jv = 0; jv < wp; jv += NR) {

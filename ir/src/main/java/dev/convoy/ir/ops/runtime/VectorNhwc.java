@@ -51,7 +51,7 @@ final class VectorNhwc {
       float[] bias, float[] y, int yOff, int ldy) {
     int k = w.k();
     float[] bp = w.w();
-    float[] ct = Scratch.get().cTile(TALL_ROWS * P);
+    float[] ct = Scratch.get().cTile((TALL_ROWS + 1) * P);
     for (int j0 = 0; j0 < w.mgPad(); j0 += P) {
       int width = Math.min(P, w.mgPad() - j0);
       int nv = width / L;
@@ -68,18 +68,8 @@ final class VectorNhwc {
       int bi = whole && bias != null ? b0 : 0;
       int r = 0;
       if (TALL && nv <= 2) {
-        for (; r + TALL_ROWS <= rows; r += TALL_ROWS) {
-          int ar = aOff + r * lda;
-          int o0 = whole ? yOff + r * ldy + j0 : 0;
-          if (nv == 2) {
-            tile8x2(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
-          } else {
-            tile8x1(a, ar, lda, k, bp, panel, out, o0, ldo, bz, bi);
-          }
-          if (!whole) {
-            store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
-          }
-        }
+        r = rows / TALL_ROWS * TALL_ROWS;
+        tall(r, rows, a, aOff, lda, Scratch.get().identity(k), w, g, j0, bias, y, yOff, ldy, ct);
       }
       for (; r < rows; r += TILE_ROWS) {
         int tr = Math.min(TILE_ROWS, rows - r);
@@ -139,6 +129,95 @@ final class VectorNhwc {
       }
     }
   }
+
+  /**
+   * Whether a tall tile of a partial panel may store its whole vectors straight into y: the
+   * padded columns past the panel's valid ones then land on the next row's first columns, which
+   * a later tile of the same call writes over. True only where those are the next row's (one
+   * group, one panel, rows of exactly its columns, no more padding than one row: 3 channels in a
+   * 16-float vector would spill over five rows) and the row is written later (callers check
+   * that another row of the call follows the tile); saves the round trip through ct.
+   */
+  private static boolean spills(NhwcGemm.Packed w, int ldy, boolean whole, int j0) {
+    return !whole && w.groups() == 1 && j0 == 0 && w.mgPad() <= 2 * L && ldy == w.mg()
+        && w.mgPad() - w.mg() <= w.mg();
+  }
+
+  /**
+   * The bias of a spilling partial panel padded to its width (zeros past {@code valid}) in the
+   * spare vector row of {@code ct} past its tile rows, or the zero bias when there is none.
+   */
+  private static float[] spillBias(float[] bias, int b0, int valid, int width, float[] ct) {
+    if (bias == null) {
+      return NO_BIAS;
+    }
+    System.arraycopy(bias, b0, ct, TALL_ROWS * P, valid);
+    java.util.Arrays.fill(ct, TALL_ROWS * P + valid, TALL_ROWS * P + width, 0f);
+    return ct;
+  }
+
+  /** Rows per call unit of {@link #multiplyTaps}. */
+  static int tapRows() {
+    return TALL_ROWS;
+  }
+
+  /** Whether {@link #multiplyTaps} runs for panels {@code mgPad} wide: one or two vectors. */
+  static boolean tapsFit(int mgPad) {
+    return TALL && mgPad <= 2 * L;
+  }
+
+  /**
+   * As {@link #multiply} for one panel of one or two vectors ({@link #tapsFit}) and a multiple of
+   * {@value #TALL_ROWS} rows whose row r, column kk is {@code a[aOff + r*lda + taps[kk]]}: a
+   * convolution's patches read where they lie in the input (a tap's offset from the pixel's
+   * first), with no im2col copy. The same sums as {@link #multiply} on the copied patches.
+   */
+  static void multiplyTaps(int rows, float[] a, int aOff, int lda, int[] taps, NhwcGemm.Packed w,
+      int g, float[] bias, float[] y, int yOff, int ldy) {
+    tall(rows, rows, a, aOff, lda, taps, w, g, 0, bias, y, yOff, ldy,
+        Scratch.get().cTile((TALL_ROWS + 1) * P));
+  }
+
+  /**
+   * Rows {@code [0, tiles)} (a multiple of {@value #TALL_ROWS}) of the product with the panel at
+   * column {@code j0} (one or two vectors), row r's column kk at {@code a[aOff + r*lda +
+   * taps[kk]]}, in tiles of {@value #TALL_ROWS} rows; {@code rows} is how many rows the call
+   * writes in all (a tile with more rows after it may spill, see {@link #spills}).
+   */
+  private static void tall(int tiles, int rows, float[] a, int aOff, int lda, int[] taps,
+      NhwcGemm.Packed w, int g, int j0, float[] bias, float[] y, int yOff, int ldy, float[] ct) {
+    int k = w.k();
+    float[] bp = w.w();
+    int width = Math.min(P, w.mgPad() - j0);
+    int nv = width / L;
+    int valid = Math.min(width, w.mg() - j0);
+    int panel = g * k * w.mgPad() + j0 * k;
+    int b0 = g * w.mg() + j0;
+    boolean whole = valid == width;
+    boolean spills = spills(w, ldy, whole, j0);
+    float[] sb = spills ? spillBias(bias, b0, valid, width, ct) : NO_BIAS;
+    float[] bz = whole && bias != null ? bias : NO_BIAS;
+    int bi = whole && bias != null ? b0 : 0;
+    for (int r = 0; r < tiles; r += TALL_ROWS) {
+      boolean direct = whole || spills && r + TALL_ROWS < rows;
+      int ar = aOff + r * lda;
+      int o0 = direct ? yOff + r * ldy + j0 : 0;
+      float[] to = direct ? y : ct;
+      int ld = direct ? ldy : P;
+      float[] bt = whole ? bz : direct ? sb : NO_BIAS;
+      int bo = whole ? bi : direct && sb == ct ? TALL_ROWS * P : 0;
+      if (nv == 2) {
+        tile8x2(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
+      } else {
+        tile8x1(a, ar, lda, taps, k, bp, panel, to, o0, ld, bt, bo);
+      }
+      if (!direct) {
+        store(ct, TALL_ROWS, valid, bias, b0, y, yOff + r * ldy + j0, ldy);
+      }
+    }
+  }
+
+
 
   /** Fewer than {@value #TILE_ROWS} rows: one row and one vector at a time into {@code ct}. */
   private static void tail(float[] a, int ar, int lda, int rows, int k, float[] bp, int panel,
@@ -340,8 +419,8 @@ final class VectorNhwc {
     c33.add(bv3).intoArray(out, o0 + 3 * ldo + 3 * L);
   }
 
-  private static void tile8x1(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] out, int o0, int ldo, float[] bias, int bi) {
+  private static void tile8x1(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
+      int panel, float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c10 = c00;
     FloatVector c20 = c00;
@@ -352,7 +431,7 @@ final class VectorNhwc {
     FloatVector c70 = c00;
     for (int kk = 0, bo = panel; kk < k; kk++, bo += L) {
       FloatVector b0 = FloatVector.fromArray(S, bp, bo);
-      int ai = ar + kk;
+      int ai = ar + taps[kk];
       FloatVector a0 = FloatVector.broadcast(S, a[ai]);
       c00 = a0.fma(b0, c00);
       FloatVector a1 = FloatVector.broadcast(S, a[ai + lda]);
@@ -381,8 +460,8 @@ final class VectorNhwc {
     c70.add(bv0).intoArray(out, o0 + 7 * ldo);
   }
 
-  private static void tile8x2(float[] a, int ar, int lda, int k, float[] bp, int panel,
-      float[] out, int o0, int ldo, float[] bias, int bi) {
+  private static void tile8x2(float[] a, int ar, int lda, int[] taps, int k, float[] bp,
+      int panel, float[] out, int o0, int ldo, float[] bias, int bi) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = c00;
     FloatVector c10 = c00;
@@ -402,7 +481,7 @@ final class VectorNhwc {
     for (int kk = 0, bo = panel; kk < k; kk++, bo += 2 * L) {
       FloatVector b0 = FloatVector.fromArray(S, bp, bo);
       FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
-      int ai = ar + kk;
+      int ai = ar + taps[kk];
       FloatVector a0 = FloatVector.broadcast(S, a[ai]);
       c00 = a0.fma(b0, c00);
       c01 = a0.fma(b1, c01);

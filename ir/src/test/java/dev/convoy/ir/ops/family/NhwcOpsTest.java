@@ -62,7 +62,12 @@ class NhwcOpsTest {
       "valid windows batch 2 (read in place); 2; 6; 7; 8; 33; 3; 1; strides=[2,1];",
       "padded below and right only; 1; 3; 6; 7; 40; 3; 1; pads=[0,0,2,3]; Relu",
       "one input channel 5x5; 1; 1; 11; 10; 64; 5; 1; pads=[2,2,2,2];",
-      "pads wider than the reach; 1; 4; 5; 5; 24; 1; 1; strides=[2,2], pads=[1,2,3,1];"})
+      "pads wider than the reach; 1; 4; 5; 5; 24; 1; 1; strides=[2,2], pads=[1,2,3,1];",
+      "RGB stem, patches read in place; 1; 3; 36; 36; 24; 3; 1; strides=[2,2], pads=[1,1,1,1]; Relu",
+      "one-vector panel read in place; 1; 4; 12; 20; 16; 3; 1; pads=[1,1,1,1];",
+      "dilated batch 2 read in place; 2; 5; 9; 14; 8; 3; 1; dilations=[2,2], pads=[1,1,1,1]; Clip",
+      "three output channels, padding wider than a row; 1; 2; 6; 6; 3; 3; 1; pads=[1,1,1,1];",
+      "pointwise to five channels; 1; 7; 5; 6; 5; 1; 1; ; Relu"})
   void nhwcConvIsConvOnTransposedData(String name, int n, int c, int h, int w, int m, int k,
       int group, String attrs, String activation) {
     Random rnd = new Random(name.hashCode());

@@ -86,4 +86,27 @@ class BlasTest {
       assertArrayEquals(want, got, threads + " threads");
     }
   }
+  /**
+   * The few-rows product (a classifier head) against the triple loop from zero, bit for bit, so
+   * it sums as sgemm does: column counts around the vector blocks and their tails, offsets into
+   * larger arrays, several threads.
+   */
+  @ParameterizedTest(name = "{0}x{1}x{2}")
+  @CsvSource({"1,1000,1024", "1,7,3", "2,65,17", "8,300,40", "3,16,1", "1,257,5"})
+  void fewRowsEqualsTheTripleLoopBitForBit(int m, int n, int k) {
+    Random r = new Random(11L * m + 101L * n + k);
+    float[] a = random(r, m * k + 2);
+    float[] b = random(r, k * n + 3);
+    float[] want = new float[m * n];
+    float[] shiftedA = java.util.Arrays.copyOfRange(a, 2, a.length);
+    float[] shiftedB = java.util.Arrays.copyOfRange(b, 3, b.length);
+    naive(m, n, k, shiftedA, k, 1, shiftedB, want);
+    for (int threads : new int[] {1, 2}) {
+      float[] got = new float[m * n + 5];
+      java.util.Arrays.fill(got, Float.NaN);
+      Blas.fewRows(m, n, k, a, 2, b, 3, got, 5, Parallel.of(threads));
+      assertArrayEquals(want, java.util.Arrays.copyOfRange(got, 5, got.length), threads
+          + " threads");
+    }
+  }
 }

@@ -2,7 +2,6 @@ package dev.convoy.transforms.optimize.fuse;
 
 import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.graph.Node;
-import dev.convoy.ir.graph.Use;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
@@ -93,7 +92,7 @@ public final class FuseConcatShuffleSplit implements MatchingRule<FuseConcatShuf
     }
     List<Node> matched = new ArrayList<>();
     List<Value> outputs = List.of(merge.output(0));
-    Node parts = splitReading(merge.output(0), a, x);
+    Node parts = Facts.equalSplitReading(merge.output(0), a, x);
     if (parts != null) {
       matched.add(parts);
       outputs = parts.outputs();
@@ -103,51 +102,25 @@ public final class FuseConcatShuffleSplit implements MatchingRule<FuseConcatShuf
     Node cat = split.input(0).producer();
     if (cat != null && cat.graph() == merge.graph() && cat.domain().isEmpty() && cat.is("Concat")
         && Matchers.notSoleUse(split.input(0), 1) == null
-        && axisOf(cat, x.length) == a && !cat.inputs().contains(null)) {
+        && Facts.axis(cat, 1, x.length) == a && !cat.inputs().contains(null)) {
       matched.add(cat);
       inputs = cat.inputs();
     }
     return Match.of(new Found(inputs, outputs, a, y[a], matched));
   }
 
-  /**
-   * The Split that alone reads {@code v} and cuts axis {@code a} into equal parts (every output
-   * present, each of {@code x}'s shape but for the axis), or null.
-   */
-  private static Node splitReading(Value v, int a, long[] x) {
-    if (v.isGraphOutput() || v.uses().size() != 1) {
-      return null;
-    }
-    Use use = v.uses().get(0);
-    Node s = use.node();
-    if (s.graph() != v.producer().graph() || !s.domain().isEmpty() || !s.is("Split")
-        || use.index() != 0 || axisOf(s, x.length) != a || s.outputs().contains(null)) {
-      return null;
-    }
-    long part = x[a] / s.outputCount();
-    for (Value o : s.outputs()) {
-      long[] d = Facts.staticDims(o);
-      if (d == null || d.length != x.length || d[a] != part) {
-        return null;
-      }
-      for (int i = 0; i < x.length; i++) {
-        if (i != a && d[i] != x[i]) {
-          return null;
-        }
-      }
-    }
-    return part * s.outputCount() == x[a] ? s : null;
-  }
-
-  private static int axisOf(Node n, int rank) {
-    long axis = n.intAttr("axis", n.is("Concat") ? 1 : 0);
-    return (int) (axis < 0 ? axis + rank : axis);
-  }
-
   @Override
   public void apply(Node merge, Found f, Rewriter rw) {
-    rw.fuse(merge, f.matched(), OpCatalog.CONVOY_DOMAIN, 1, "ConcatShuffleSplit", f.inputs(),
+    fuse(merge, f, rw);
+  }
+
+  /**
+   * Replaces what {@code f} matched by one {@code convoy::ConcatShuffleSplit} placed at and named
+   * after {@code anchor} (also how O3's {@code fuse-concat-channel-shuffle-split} rewrites).
+   */
+  public static void fuse(Node anchor, Found f, Rewriter rw) {
+    rw.fuse(anchor, f.matched(), OpCatalog.CONVOY_DOMAIN, 1, "ConcatShuffleSplit", f.inputs(),
         Map.of("axis", new Attribute.IntAttr(f.axis()), "group", new Attribute.IntAttr(f.group())),
-        merge.name(), f.outputs());
+        anchor.name(), f.outputs());
   }
 }

@@ -137,7 +137,7 @@ class NhwcCoverageTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({"batchnorm, NhwcBatchNormalization", "instancenorm, NhwcInstanceNormalization",
-      "shuffle, ChannelShuffle", "lrn_depth_to_space_resize, NhwcDepthToSpace",
+      "shuffle, ConcatShuffleSplit", "lrn_depth_to_space_resize, NhwcDepthToSpace",
       "resize_linear, NhwcConv", "resize_cubic, NhwcConv", "resize_linear_asymmetric, NhwcConv",
       "grid_sample, NhwcGridSample"})
   void o3CvyIsChannelsLastAndAgreesWithOrt(String name, String nhwcOp) {
