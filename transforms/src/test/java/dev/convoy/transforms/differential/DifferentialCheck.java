@@ -18,6 +18,7 @@ import dev.convoy.transforms.optimize.OptimizeResult;
 import dev.convoy.transforms.optimize.Optimizer;
 import dev.convoy.transforms.optimize.PassBisect;
 import dev.convoy.transforms.optimize.Target;
+import dev.convoy.transforms.optimize.fuse.ReplaceConvWinograd;
 import dev.convoy.transforms.optimize.layout.ConvertToNhwc;
 import dev.convoy.transforms.optimize.layout.IoLayout;
 import dev.convoy.transforms.optimize.opset.OpsetConverter;
@@ -44,7 +45,8 @@ import java.util.TreeSet;
 /**
  * Runs one generated model through every level and target the way {@code optimize --verify}
  * does (and at O3 {@code .cvy} also with {@code --io-layout nhwc}, and partitioned as the zoo
- * pipeline optimizes a large model, at O3 {@code .cvy} and O2 ONNX), with ONNX Runtime on the
+ * pipeline optimizes a large model, at O3 {@code .cvy} and O2 ONNX; at O2 {@code .cvy} with the
+ * opt-in Winograd convolution where the model has a Conv), with ONNX Runtime on the
  * original as the oracle, and collects what is wrong: the optimizer
  * throwing or leaving an invalid graph, an ONNX result that ONNX Runtime refuses or that computes
  * something else ({@link ModelVerification#judge}, rtol 1e-4 / atol 1e-5, integers exactly), a
@@ -70,9 +72,10 @@ final class DifferentialCheck {
   /**
    * How the optimizer is run: on the whole graph; on the whole graph, then {@code --io-layout
    * nhwc}; or as the zoo pipeline runs a large model, in pieces ({@code PartitionGraphs}) stitched
-   * back and given the boundary pass ({@code StitchGraphs}, without a second layout conversion).
+   * back and given the boundary pass ({@code StitchGraphs}, without a second layout conversion);
+   * or on the whole graph with the opt-in {@code --enable replace-conv-winograd}.
    */
-  enum Mode { WHOLE, IO_NHWC, PARTITIONED }
+  enum Mode { WHOLE, IO_NHWC, PARTITIONED, WINOGRAD }
 
   /** A level and a target, as {@code optimize --level L --target T [--onnx-ops] [--target-opset]}. */
   record Config(Level level, Target target, boolean cvy, Mode mode) {
@@ -87,6 +90,7 @@ final class DifferentialCheck {
         case WHOLE -> "";
         case IO_NHWC -> " io-nhwc";
         case PARTITIONED -> " partitioned";
+        case WINOGRAD -> " +winograd";
       };
     }
   }
@@ -104,6 +108,7 @@ final class DifferentialCheck {
     out.add(new Config(Level.O3, Target.CVY, true, Mode.IO_NHWC));
     out.add(new Config(Level.O3, Target.CVY, true, Mode.PARTITIONED));
     out.add(new Config(Level.O2, Target.STANDARD, false, Mode.PARTITIONED));
+    out.add(new Config(Level.O2, Target.CVY, true, Mode.WINOGRAD));
     return List.copyOf(out);
   }
 
@@ -143,6 +148,9 @@ final class DifferentialCheck {
     Map<String, long[]> optShapes = giveShapes ? gen.shapes() : Map.of();
     Set<String> fired = new TreeSet<>();
     for (Config c : CONFIGS) {
+      if (c.mode() == Mode.WINOGRAD && count(original, "Conv") == 0) {
+        continue;
+      }
       checkConfig(gen, file, original, inputs, optShapes, c, findings, fired);
     }
     return new Outcome(findings, null, fired);
@@ -152,7 +160,8 @@ final class DifferentialCheck {
       Map<String, Tensor> inputs, Map<String, long[]> optShapes, Config c, List<Finding> findings,
       Set<String> fired) throws IOException {
     String label = c.label();
-    OptimizeOptions options = new OptimizeOptions(c.level(), Set.of(), Set.of(), null, optShapes,
+    Set<String> enabled = c.mode() == Mode.WINOGRAD ? Set.of(ReplaceConvWinograd.NAME) : Set.of();
+    OptimizeOptions options = new OptimizeOptions(c.level(), enabled, Set.of(), null, optShapes,
         false, OptimizeOptions.DEFAULT_FOLD_CAP, c.target().withConvoyOps(c.cvy()));
     OptimizeResult result;
     try {

@@ -8,7 +8,8 @@ import java.util.SplittableRandom;
  * test: one seed, one model. A model is a CNN stem, a transformer layer, a quantized (QDQ) network,
  * a recurrent or control-flow network, chaining two or three blocks of its kind from {@link
  * ImageBlocks}, {@link SequenceBlocks}, {@link QdqBlocks} and {@link ControlBlocks}. The choices
- * cover what the optimizer's rules look at: opsets 13 to 21 (23 for attention), float32 and
+ * cover what the optimizer's rules look at (from seed {@link #STAGES_FROM}, also the whole blocks
+ * of the architectures the O2 fusions are written for): opsets 13 to 21 (23 for attention), float32 and
  * sometimes float16 or float64, a static or symbolic batch of 1 or more, intermediates that are
  * graph outputs or have a second reader, and constants just off a pattern's value.
  */
@@ -20,6 +21,14 @@ final class ModelGenerator {
       return kind + "-" + seed;
     }
   }
+
+  /**
+   * The first seed of the session-8 generator, which adds whole architecture blocks ({@link
+   * StageBlocks}, {@link SequenceBlocks#transformerLayer}, quantized separable convolutions and
+   * MLPs); seeds below it draw exactly the models earlier sessions reported, so a named finding
+   * stays reproducible.
+   */
+  static final long STAGES_FROM = 100_000;
 
   private ModelGenerator() {}
 
@@ -48,17 +57,26 @@ final class ModelGenerator {
     boolean dynamic = rng.nextInt(3) == 0;
     long batch = rng.nextInt(4) == 0 ? 2 : 1;
     String[] sym = dynamic ? new String[] {"N", null, null, null} : null;
+    boolean stages = seed >= STAGES_FROM;
     switch (kind) {
       case "cnn" -> {
         ImageBlocks b = new ImageBlocks(m, floatType);
+        StageBlocks st = stages ? new StageBlocks(m, floatType) : null;
         long c = b.oneOf(1L, 3L, 4L);
         long hw = b.oneOf(5L, 6L, 8L);
+        boolean wide = st != null && rng.nextInt(6) == 0;
+        if (wide) {
+          hw = b.oneOf(20L, 23L);
+        }
         String x = m.input(floatType, new long[] {batch, c, hw, hw}, sym,
             new long[] {batch + 2, c, hw, hw});
         Blocks.V v = new Blocks.V(x, new long[] {batch, c, hw, hw});
+        if (wide) {
+          v = st.wide3x3(v);
+        }
         int n = 1 + rng.nextInt(3);
         for (int i = 0; i < n && v.rank() == 4 && v.dim(2) >= 2 && v.dim(3) >= 2; i++) {
-          v = b.any(v);
+          v = st != null && rng.nextInt(2) == 0 ? st.any(v) : b.any(v);
         }
         m.output(v.name());
       }
@@ -71,7 +89,7 @@ final class ModelGenerator {
         if (rng.nextInt(2) == 0) {
           String mask = rng.nextBoolean() ? null : m.input(floatType, new long[] {batch, 1, 1, s},
               sym, new long[] {batch + 2, 1, 1, s});
-          v = b.attention(v, mask);
+          v = stages && rng.nextBoolean() ? b.transformerLayer(v, mask) : b.attention(v, mask);
         }
         int n = 1 + rng.nextInt(2);
         for (int i = 0; i < n; i++) {
@@ -81,7 +99,20 @@ final class ModelGenerator {
       }
       case "qdq" -> {
         QdqBlocks b = new QdqBlocks(m);
-        if (rng.nextBoolean()) {
+        if (stages && rng.nextInt(3) == 0) {
+          Blocks.V v;
+          if (rng.nextBoolean()) {
+            long c = b.oneOf(2L, 3L, 4L);
+            String x = m.input("float32", new long[] {batch, c, 6, 6}, sym,
+                new long[] {batch + 2, c, 6, 6});
+            v = b.depthwiseSeparable(new Blocks.V(x, new long[] {batch, c, 6, 6}));
+          } else {
+            String x = m.input("float32", new long[] {batch, 4, 8}, sym,
+                new long[] {batch + 2, 4, 8});
+            v = b.mlp(new Blocks.V(x, new long[] {batch, 4, 8}));
+          }
+          m.output(v.name());
+        } else if (rng.nextBoolean()) {
           long c = b.oneOf(2L, 3L);
           String x = m.input("float32", new long[] {batch, c, 6, 6}, sym,
               new long[] {batch + 2, c, 6, 6});

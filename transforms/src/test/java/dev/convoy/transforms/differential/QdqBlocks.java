@@ -32,9 +32,21 @@ final class QdqBlocks extends Blocks {
   }
 
   V conv(V x) {
-    long cin = x.dim(1);
     long cout = oneOf(2L, 4L);
     long k = oneOf(1L, 3L);
+    return conv(x, cout, k, 1);
+  }
+
+  /** A QDQ depthwise 3x3 Conv then a QDQ Conv: a quantized MobileNet's separable block. */
+  V depthwiseSeparable(V x) {
+    V dw = conv(x, x.dim(1), 3, x.dim(1));
+    tap(dw.name());
+    return conv(dw);
+  }
+
+  /** A QDQ Conv of {@code group} groups, k x k, padded to keep the size. */
+  private V conv(V x, long cout, long k, long group) {
+    long cin = x.dim(1) / group;
     Q in = actParams(4);
     String dx = quantDequant(x.name(), in);
     boolean perAxis = chance(0.6);
@@ -52,7 +64,7 @@ final class QdqBlocks extends Blocks {
         ? m.node("DequantizeLinear", perAxis ? "axis=0" : "", wq, wScale)
         : m.node("DequantizeLinear", perAxis ? "axis=0" : "", wq, wScale, wZp);
     String attrs = "kernel_shape=" + ModelText.list(k, k) + ", pads="
-        + ModelText.list(k / 2, k / 2, k / 2, k / 2);
+        + ModelText.list(k / 2, k / 2, k / 2, k / 2) + (group > 1 ? ", group=" + group : "");
     String y;
     if (chance(0.7)) {
       StringBuilder bs = new StringBuilder();
@@ -89,6 +101,29 @@ final class QdqBlocks extends Blocks {
     }
     tap(y);
     return new V(quantDequant(y, actParams(6)), dims(x.dim(0), x.dim(1), e));
+  }
+
+  /**
+   * A quantized MLP as quantization tools write a transformer's feed-forward: QDQ MatMul (+ bias),
+   * requantized, an activation between a DQ and a Q (ReLU, erf GELU, Sigmoid), QDQ MatMul; or a
+   * quantized residual: the sum of two requantized values requantized.
+   */
+  V mlp(V x) {
+    V h = matmul(x);
+    if (chance(0.3)) {
+      V other = matmul(x);
+      if (other.dim(-1) == h.dim(-1)) {
+        return new V(quantDequant(m.node("Add", "", h.name(), other.name()), actParams(8)),
+            h.dims());
+      }
+    }
+    String a = switch (pick(3)) {
+      case 0 -> m.node("Relu", "", h.name());
+      case 1 -> new SequenceBlocks(m, "float32").geluErf(h.name());
+      default -> m.node("Sigmoid", "", h.name());
+    };
+    tap(a);
+    return matmul(new V(quantDequant(a, actParams(4)), h.dims()));
   }
 
   /** A data-movement or pooling op between a DQ and a Q of the same parameters. */

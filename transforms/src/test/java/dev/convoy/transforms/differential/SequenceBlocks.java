@@ -197,6 +197,60 @@ final class SequenceBlocks extends Blocks {
     return linear(new V(merged, x.dims()), d);
   }
 
+  /**
+   * A transformer encoder layer as exporters write BERT (post-norm: normalize after each residual
+   * Add) or ViT (pre-norm: normalize each branch's input): self attention and a GELU MLP, each in
+   * a residual, normalized by a LayerNormalization op (opset 17+) or its decomposed chain; the
+   * MLP's GELU as erf, tanh, or the Gelu op (opset 20+).
+   */
+  V transformerLayer(V x, String mask) {
+    if (chance(0.5)) {
+      V h = residualAdd(x, attention(norm(x), mask));
+      return residualAdd(h, geluMlp(norm(h)));
+    }
+    V h = norm(residualAdd(x, attention(x, mask)));
+    return norm(residualAdd(h, geluMlp(h)));
+  }
+
+  private V residualAdd(V x, V branch) {
+    tap(branch.name());
+    String sum = chance(0.7) ? m.node("Add", "", x.name(), branch.name())
+        : m.node("Add", "", branch.name(), x.name());
+    return new V(sum, x.dims());
+  }
+
+  /**
+   * LayerNormalization over the last axis: the op (opset 17+) or the decomposed chain, sometimes
+   * followed by an activation (a rule fuses one into the normalization).
+   */
+  V norm(V x) {
+    V n;
+    if (m.opset >= 17 && chance(0.6)) {
+      long d = x.dim(-1);
+      n = new V(m.nodeN("LayerNormalization", "axis=-1, epsilon=" + oneOf(1e-5f, 1e-6f, 1e-12f), 1,
+          x.name(), weights("g", dims(d), 0.5, 1.5), weights("b", dims(d), -0.5, 0.5))[0],
+          x.dims());
+    } else {
+      n = layerNorm(x);
+    }
+    if (chance(0.15)) {
+      tap(n.name());
+      n = new V(m.node(oneOf("Relu", "Tanh", "Sigmoid"), "", n.name()), x.dims());
+    }
+    return n;
+  }
+
+  /** Linear to 2D or 4D, GELU (erf, tanh or the Gelu op), linear back to D. */
+  V geluMlp(V x) {
+    V h = linear(x, oneOf(2L, 4L) * x.dim(2));
+    String a = switch (pick(m.opset >= 20 ? 4 : 3)) {
+      case 0, 1 -> geluErf(h.name());
+      case 2 -> geluTanh(h.name());
+      default -> m.node("Gelu", chance(0.5) ? "" : "approximate=\"tanh\"", h.name());
+    };
+    return linear(new V(a, h.dims()), x.dim(2));
+  }
+
   /** [N, S, H*hd] to [N, H, S, hd] (or [N, H, hd, S] for keys with {@code perm} (0,2,3,1)). */
   private String heads(String x, long heads, long hd, long[] perm) {
     String r = m.node("Reshape", "", x, m.ints("shape", 0, -1, heads, hd));
