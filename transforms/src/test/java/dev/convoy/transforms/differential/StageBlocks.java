@@ -101,7 +101,13 @@ final class StageBlocks extends Blocks {
     }
     long s = chance(0.2) && x.dim(2) >= 4 ? 2 : 1;
     long k = chance(0.85) ? 3 : 5;
-    V dw = conv(e, e.dim(1), k, s, e.dim(1), chance(0.5));
+    // Sometimes the depthwise conv's attributes vary as ImageBlocks' do (auto_pad, asymmetric
+    // pads, dilation, stride, kernel 1 or 5): the residual then stays only where shapes allow.
+    V dw = chance(0.3) ? image.conv(e, e.dim(1), (int) e.dim(1), chance(0.5))
+        : conv(e, e.dim(1), k, s, e.dim(1), chance(0.5));
+    if (dw.dim(2) != x.dim(2) || dw.dim(3) != x.dim(3)) {
+      s = 2;
+    }
     V a = new V(bnAct(dw.name(), dw.dim(1), true), dw.dims());
     long cout = s == 1 && chance(0.7) ? c : oneOf(2L, 4L, 6L);
     V pw = conv(a, cout, 1, 1, 1, chance(0.5));
@@ -182,18 +188,24 @@ final class StageBlocks extends Blocks {
   /**
    * Sometimes a MaxPool of a module's Concat, as SqueezeNet and GoogLeNet pool between modules
    * (a rule pools each input straight into its slice of the output): 3x3 stride 2 in ceil mode,
-   * 2x2 stride 2, or 3x3 stride 1 padded; the Concat is sometimes read elsewhere too.
+   * 2x2 stride 2, 3x3 stride 1 padded, SAME auto_pad at stride 2, or dilated rows with uneven
+   * pads; the Concat is sometimes read elsewhere too.
    */
   private V maybePool(V cat) {
     if (chance(0.6)) {
       return cat;
     }
     tap(cat.name());
-    return switch (pick(3)) {
+    return switch (pick(5)) {
       case 0 -> cat.dim(2) >= 3 && cat.dim(3) >= 3 ? pool2d("MaxPool", cat, 3, 2, 0, true)
           : pool2d("MaxPool", cat, 3, 2, 1, false);
       case 1 -> pool2d("MaxPool", cat, 2, 2, 0, false);
-      default -> pool2d("MaxPool", cat, 3, 1, 1, false);
+      case 2 -> pool2d("MaxPool", cat, 3, 1, 1, false);
+      case 3 -> new V(m.node("MaxPool", "auto_pad=\"" + oneOf("SAME_UPPER", "SAME_LOWER")
+          + "\", kernel_shape=[" + oneOf(2, 3) + ", 3], strides=[2, 2]", cat.name()),
+          dims(cat.dim(0), cat.dim(1), (cat.dim(2) + 1) / 2, (cat.dim(3) + 1) / 2));
+      default -> new V(m.node("MaxPool", "kernel_shape=[3, 3], pads=[2, 1, 2, 1], "
+          + "dilations=[2, 1]", cat.name()), cat.dims());
     };
   }
 
