@@ -379,6 +379,19 @@ public final class Pooling implements OpFamily {
   static NdArray maxPool2dFloat(NdArray x, Geometry g, NdArray source, Geometry full,
       KernelContext ctx) {
     long[] dims = x.dims();
+    NdArray out = ctx.output(0, DType.FLOAT, new long[] {dims[0], dims[1], g.out[0], g.out[1]});
+    maxPool2dInto(x, g, source, full, out, 0, ctx);
+    return out;
+  }
+
+  /**
+   * {@link #maxPool2dFloat}'s pool of {@code x} ({@code [N, C, H, W]}) written into channels
+   * {@code [c0, c0 + C)} of {@code out} ({@code [N, C', oh, ow]}, C' at least {@code c0 + C}):
+   * how {@link ConcatMaxPool} pools each input of a Concat straight into its slice.
+   */
+  static void maxPool2dInto(NdArray x, Geometry g, NdArray source, Geometry full, NdArray out,
+      int c0, KernelContext ctx) {
+    long[] dims = x.dims();
     int ih = (int) dims[2];
     int iw = (int) dims[3];
     int oh = (int) g.out[0];
@@ -400,7 +413,8 @@ public final class Pooling implements OpFamily {
       lo[b] = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
       hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
     }
-    NdArray out = ctx.output(0, DType.FLOAT, new long[] {dims[0], dims[1], oh, ow});
+    int channels = (int) dims[1];
+    int outChannels = (int) out.dims()[1];
     float[] v = (float[]) x.array();
     float[] y = (float[]) out.array();
     int x0 = x.offset();
@@ -447,11 +461,12 @@ public final class Pooling implements OpFamily {
                   (int) full.kernel[1], (int) full.dilations[0], (int) full.dilations[1]);
             }
           }
-          System.arraycopy(acc, 0, y, y0 + c * oh * ow + oy * ow, ow);
+          int plane = channels == outChannels ? c
+              : c / channels * outChannels + c0 + c % channels;
+          System.arraycopy(acc, 0, y, y0 + plane * oh * ow + oy * ow, ow);
         }
       }
     });
-    return out;
   }
 
   private static void maxInto(float[] acc, float[] tap, int from, int to) {
