@@ -48,8 +48,7 @@ public final class FuseConcatMaxPool implements MatchingRule<FuseConcatMaxPool.F
     if (rw.options().level() == Level.O3) {
       return Match.fail("O3 converts the Concat and the pool to NHWC");
     }
-    if (pool.outputCount() > 1 && pool.output(1) != null
-        && (pool.output(1).hasUses() || pool.output(1).isGraphOutput())) {
+    if (Matchers.outputRead(pool, 1)) {
       return Match.fail(pool.name() + "'s indices are read");
     }
     var x = pool.input(0);
