@@ -8,7 +8,6 @@ import dev.convoy.ir.graph.Attribute;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.OneNode;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -19,17 +18,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * planes differ.
  */
 class ConcatMaxPoolTest {
-  private static NdArray input(int n, int c, int h, int w, long seed) {
-    Random r = new Random(seed);
-    float[] v = new float[n * c * h * w];
-    for (int i = 0; i < v.length; i++) {
-      int pick = r.nextInt(40);
-      v[i] = pick == 0 ? Float.NaN : pick == 1 ? -0f : pick == 2 ? 0f
-          : pick == 3 ? Float.NEGATIVE_INFINITY : (float) r.nextGaussian();
-    }
-    return NdArray.ofFloats(new long[] {n, c, h, w}, v);
-  }
-
   private static NdArray pool(OneNode op, Map<String, Attribute> attrs) {
     attrs.forEach(op::attr);
     return op.run();
@@ -42,16 +30,7 @@ class ConcatMaxPoolTest {
   }
 
   private static Attribute ints(String s) {
-    return new Attribute.IntsAttr(longs(s));
-  }
-
-  private static long[] longs(String s) {
-    String[] p = s.split("x");
-    long[] v = new long[p.length];
-    for (int i = 0; i < p.length; i++) {
-      v[i] = Long.parseLong(p[i]);
-    }
-    return v;
+    return new Attribute.IntsAttr(OneNode.sizes(s));
   }
 
   @ParameterizedTest(name = "{0} images, {1}/{2}/{3} channels {4}x{5}, k {6} s {7} pads {8} ceil {9} dil {10}")
@@ -63,12 +42,12 @@ class ConcatMaxPoolTest {
   void equalsConcatThenMaxPool(int n, int c1, int c2, int c3, int h, int w, String k, String s,
       String pads, long ceil, String dil) {
     var attrs = attrs(k, s, pads, ceil, dil);
-    NdArray a = input(n, c1, h, w, 1);
-    NdArray b = input(n, c2, h, w, 2);
+    NdArray a = MaxPoolFastPathTest.specials(n, c1, h, w, 1, true);
+    NdArray b = MaxPoolFastPathTest.specials(n, c2, h, w, 2, true);
     OneNode fused = OneNode.of("convoy", "ConcatMaxPool", 1).in(a).in(b);
     OneNode cat = OneNode.of("Concat", 13).in(a).in(b).attr("axis", Attribute.of(1L));
     if (c3 > 0) {
-      NdArray c = input(n, c3, h, w, 3);
+      NdArray c = MaxPoolFastPathTest.specials(n, c3, h, w, 3, true);
       fused.in(c);
       cat.in(c);
     }
@@ -81,9 +60,11 @@ class ConcatMaxPoolTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource({"1x3x9x8", "2x3x9x9"})
   void refusesInputsThatDifferInMoreThanChannels(String other) {
-    long[] d = longs(other);
-    NdArray b = input((int) d[0], (int) d[1], (int) d[2], (int) d[3], 2);
-    OneNode op = OneNode.of("convoy", "ConcatMaxPool", 1).in(input(1, 2, 9, 9, 1)).in(b)
+    long[] d = OneNode.sizes(other);
+    NdArray a = MaxPoolFastPathTest.specials(1, 2, 9, 9, 1, true);
+    NdArray b = MaxPoolFastPathTest.specials((int) d[0], (int) d[1], (int) d[2], (int) d[3], 2,
+        true);
+    OneNode op = OneNode.of("convoy", "ConcatMaxPool", 1).in(a).in(b)
         .attr("kernel_shape", ints("3x3"));
     assertThrows(ConvoyException.class, op::run);
   }

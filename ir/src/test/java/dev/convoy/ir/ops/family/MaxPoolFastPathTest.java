@@ -16,25 +16,21 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The inputs hold no zeros: the two paths may differ only in the sign of a zero maximum.
  */
 class MaxPoolFastPathTest {
-  private static NdArray input(int n, int c, int h, int w, long seed) {
+  /**
+   * {@code [n, c, h, w]} of seeded Gaussians with NaNs and infinities mixed in, and signed zeros
+   * too when {@code zeros} (also {@link ConcatMaxPoolTest}'s inputs).
+   */
+  static NdArray specials(int n, int c, int h, int w, long seed, boolean zeros) {
     Random r = new Random(seed);
     float[] v = new float[n * c * h * w];
     for (int i = 0; i < v.length; i++) {
       int pick = r.nextInt(30);
       float g = (float) r.nextGaussian();
       v[i] = pick == 0 ? Float.NaN : pick == 1 ? Float.NEGATIVE_INFINITY
-          : pick == 2 ? Float.POSITIVE_INFINITY : g == 0 ? 1f : g;
+          : pick == 2 ? Float.POSITIVE_INFINITY : zeros && pick == 3 ? -0f
+          : zeros && pick == 4 ? 0f : g == 0 ? 1f : g;
     }
     return NdArray.ofFloats(new long[] {n, c, h, w}, v);
-  }
-
-  private static long[] longs(String s) {
-    String[] p = s.split("x");
-    long[] v = new long[p.length];
-    for (int i = 0; i < p.length; i++) {
-      v[i] = Long.parseLong(p[i]);
-    }
-    return v;
   }
 
   @ParameterizedTest(name = "{0}x{1} k {2} s {3} d {4} pads {5} ceil {6}")
@@ -51,14 +47,14 @@ class MaxPoolFastPathTest {
       "6, 6, 2x2, 2x2, 1x1, 0x0x0x0, 0"})
   void equalsTheGeneralPath(int h, int w, String k, String s, String d, String pads,
       long ceil) {
-    NdArray x = input(2, 3, h, w, h * 131L + w);
+    NdArray x = specials(2, 3, h, w, h * 131L + w, false);
     OneNode fast = OneNode.of("MaxPool", 12).in(x);
     OneNode general = OneNode.of("MaxPool", 12).in(x).outputs(2);
     for (OneNode op : new OneNode[] {fast, general}) {
-      op.attr("kernel_shape", new Attribute.IntsAttr(longs(k)))
-          .attr("strides", new Attribute.IntsAttr(longs(s)))
-          .attr("dilations", new Attribute.IntsAttr(longs(d)))
-          .attr("pads", new Attribute.IntsAttr(longs(pads)))
+      op.attr("kernel_shape", new Attribute.IntsAttr(OneNode.sizes(k)))
+          .attr("strides", new Attribute.IntsAttr(OneNode.sizes(s)))
+          .attr("dilations", new Attribute.IntsAttr(OneNode.sizes(d)))
+          .attr("pads", new Attribute.IntsAttr(OneNode.sizes(pads)))
           .attr("ceil_mode", Attribute.of(ceil));
     }
     NdArray want = general.runAll().get(0);
