@@ -201,21 +201,23 @@ public final class IntGemm {
 
   /**
    * {@link #gemmScaled}'s epilogue straight from a one-block float tile, whose sums are the exact
-   * int32 values (so {@code (float) C[i, j]} is the tile's float itself): the same two roundings,
-   * on the Vector API for a whole panel.
+   * int32 values (so {@code (float) C[i, j]} is the tile's float itself): the same two roundings.
+   * Plain loops that C2 vectorizes: a Vector API method here would run boxed, allocating on every
+   * vector, for the runs before C2 compiles it, where this loop runs as plain code.
    */
   private record Scaled(float[] multiplier, float[] bias, float[] out, int outOff, int n) {
     /** Rows {@code i .. i + rows - 1}, columns {@code [j0, j0 + w)} from the tile {@code ft}. */
     void tile(float[] ft, int rows, int i, int j0, int w) {
-      int o = outOff + i * n + j0;
-      if (w == NARROW) {
-        VectorIntGemm.scaleRows(ft, rows, multiplier, bias, j0, out, o, n);
-        return;
-      }
-      for (int r = 0; r < rows; r++, o += n) {
-        for (int j = 0; j < w; j++) {
-          float v = ft[r * NARROW + j] * multiplier[j0 + j];
-          out[o + j] = bias == null ? v : v + bias[j0 + j];
+      for (int r = 0, o = outOff + i * n + j0; r < rows; r++, o += n) {
+        int f = r * NARROW;
+        if (bias == null) {
+          for (int j = 0; j < w; j++) {
+            out[o + j] = ft[f + j] * multiplier[j0 + j];
+          }
+        } else {
+          for (int j = 0; j < w; j++) {
+            out[o + j] = ft[f + j] * multiplier[j0 + j] + bias[j0 + j];
+          }
         }
       }
     }

@@ -250,32 +250,6 @@ final class VectorIntGemm {
     c71.intoArray(ft, 7 * NARROW + L);
   }
 
-  /**
-   * {@code out[o + r * n + j] = ft[r * NARROW + j] * mult[j0 + j] (+ bias[j0 + j])} for the
-   * tile's first {@code rows} rows and its {@link IntGemm#NARROW} columns ({@code bias} may be
-   * null): a product rounded to float, then a sum rounded, in every lane as in scalar code.
-   */
-  static void scaleRows(float[] ft, int rows, float[] mult, float[] bias, int j0, float[] out,
-      int o, int n) {
-    for (int r = 0; r < rows; r++) {
-      scaleRow(ft, r * NARROW, mult, bias, j0, out, o + r * n);
-    }
-  }
-
-  /** One row of {@link #scaleRows}: a call per row, so that C2 compiles it within a few runs. */
-  private static void scaleRow(float[] ft, int f, float[] mult, float[] bias, int j0,
-      float[] out, int o) {
-    for (int j = 0; j < NARROW; j += L) {
-      FloatVector p = FloatVector.fromArray(S, ft, f + j).mul(FloatVector.fromArray(S, mult,
-          j0 + j));
-      if (bias == null) {
-        p.intoArray(out, o + j);
-      } else {
-        p.add(FloatVector.fromArray(S, bias, j0 + j)).intoArray(out, o + j);
-      }
-    }
-  }
-
   private static FloatVector widen(byte[] bp, int b) {
     return (FloatVector) ByteVector.fromArray(NB, bp, b).convertShape(VectorOperators.B2F, S, 0);
   }
