@@ -10,16 +10,15 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.NdArray;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.testing.TestData;
-import dev.convoy.transforms.convert.onnx.OnnxExporter;
 import dev.convoy.transforms.convert.onnx.OnnxImporter;
 import dev.convoy.transforms.testing.OracleSkips;
 import dev.convoy.transforms.testing.OrtFixture;
+import dev.convoy.transforms.testing.OrtIntermediates;
 import dev.convoy.transforms.verify.ModelVerification;
 import dev.convoy.transforms.verify.OrtVerifier;
 import dev.convoy.transforms.verify.SeededInputs;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -84,20 +83,7 @@ class EvaluatorNodeByNodeTest {
     OracleSkips.requireSupported(EVALUATOR, g, name);
     Map<String, Tensor> inputs =
         SeededInputs.generate(g, ModelVerification.shapes(model, Map.of()));
-    Graph exposed = g.copy();
-    List<String> graphOutputs = exposed.outputs().stream().map(Value::name).toList();
-    for (Node n : exposed.nodes()) {
-      for (Value v : n.outputs()) {
-        if (v != null && !graphOutputs.contains(v.name())) {
-          exposed.addOutput(v);
-        }
-      }
-    }
-    Map<String, Tensor> values = new HashMap<>(inputs);
-    values.putAll(ORT.verifier().run(OnnxExporter.toBytes(exposed), inputs));
-    for (Value init : g.initializers()) {
-      values.put(init.name(), init.constant());
-    }
+    Map<String, Tensor> values = OrtIntermediates.everyValue(ORT.verifier(), g, inputs);
 
     List<String> problems = new ArrayList<>();
     Set<String> compared = new HashSet<>();
