@@ -153,7 +153,13 @@ class FuseSeparableConvTest {
         block(32, 192, 64, 14, 2, false, "Clip", "Clip", "", 5),
         block(24, 24, 24, 13, 2, false, "Relu", "", "Relu", 6),
         block(20, 0, 36, 11, 1, false, "", "HardSwish", "Sigmoid", 7),
-        block(3, 5, 7, 17, 2, false, "LeakyRelu", "Tanh", "Relu", 8));
+        block(3, 5, 7, 17, 2, false, "LeakyRelu", "Tanh", "Relu", 8),
+        // Two images; a dilated depthwise conv; SAME_UPPER padding at stride 2 on an even size.
+        block(16, 40, 16, 10, 1, true, "Clip", "Clip", "", 9).replace("float32[1,", "float32[2,"),
+        block(8, 16, 8, 9, 1, false, "Relu", "Relu", "", 10)
+            .replace("pads=[1,1,1,1]", "dilations=[2,2], pads=[2,2,2,2]"),
+        block(8, 16, 8, 12, 2, false, "Relu", "", "Relu", 11)
+            .replace("pads=[1,1,1,1]", "auto_pad=\"SAME_UPPER\""));
     for (String text : blocks) {
       Graph before = GraphParser.parse(text);
       Graph after = before.copy();
