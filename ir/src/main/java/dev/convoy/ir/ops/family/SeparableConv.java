@@ -13,6 +13,7 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Blas;
 import dev.convoy.ir.ops.runtime.Depthwise;
 import dev.convoy.ir.ops.runtime.NhwcGemm;
 import dev.convoy.ir.ops.runtime.Parallel;
@@ -140,14 +141,14 @@ public final class SeparableConv implements OpFamily {
     if (we != null) {
       float[] w = we.floats();
       pe = ctx.weightForm(1, w, new Form("expand", c, m),
-          () -> NhwcGemm.pack(transpose(w, m, c), c, m, 1));
+          () -> NhwcGemm.pack(Blas.transpose(w, 0, m, c), c, m, 1));
     }
     float[] wdf = wd.floats();
     float[] dw = ctx.weightForm(3, wdf, new Form("hwio", kh * kw, m),
-        () -> transpose(wdf, m, kh * kw));
+        () -> Blas.transpose(wdf, 0, m, kh * kw));
     float[] wpf = wp.floats();
     NhwcGemm.Packed pp = ctx.weightForm(5, wpf, new Form("project", m, q),
-        () -> NhwcGemm.pack(transpose(wpf, q, m), m, q, 1));
+        () -> NhwcGemm.pack(Blas.transpose(wpf, 0, q, m), m, q, 1));
     Depthwise.Geometry g = new Depthwise.Geometry(1, ih, iw, m, kh, kw, oh, ow,
         (int) geo.strides()[0], (int) geo.strides()[1], (int) geo.dilations()[0],
         (int) geo.dilations()[1], (int) geo.padBegin()[0], (int) geo.padBegin()[1]);
@@ -176,17 +177,6 @@ public final class SeparableConv implements OpFamily {
       throw ctx.error("bias (input " + i + ") " + b.describe() + " must be " + m + " float32");
     }
     return b.toFloats();
-  }
-
-  /** {@code [rows, cols]} row-major to {@code [cols, rows]}. */
-  private static float[] transpose(float[] w, int rows, int cols) {
-    float[] t = new float[rows * cols];
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) {
-        t[j * rows + i] = w[i * cols + j];
-      }
-    }
-    return t;
   }
 
   /** Output pixels per task of the products (a block of rows stays in L2). */
