@@ -35,7 +35,7 @@ import java.util.List;
  * form between {@code Transpose(Reshape(x, [..., S, H, D]))} of each input and the inverse after.
  * The kernel reads each head's columns in place, so the head transposes never materialize.
  *
- * <p>The float32 kernel holds one (batch, head)'s scores {@code [Sq, Skv]}: it computes them
+ * <p>The float32 kernel holds the scores of up to 128 query rows at a time: it computes them
  * with {@link Blas#sgemm} (the MatMul kernel's product, register-blocked on the Vector API where
  * present) from Q and Kt where they lie, applies scale and mask, takes the softmax in place and
  * multiplies by V with {@link Blas#sgemm} into the output rows. The products are the MatMul
@@ -323,9 +323,9 @@ public final class ConvoyAttention implements OpFamily {
   }
 
   /**
-   * The per-(batch, head) work: the scores {@code Q Kt} of all query rows by {@link Blas#sgemm},
-   * scale, mask and softmax row by row in place, then the output {@code P V} by {@link
-   * Blas#sgemm} straight into the output rows: the products the MatMul kernel computes for the
+   * The per-(batch, head) work, per block of query rows: their scores {@code Q Kt} by {@link
+   * Blas#sgemm}, scale, mask and softmax row by row in place, then their output {@code P V} by
+   * {@link Blas#sgemm} straight into the output rows: the products the MatMul kernel computes for the
    * unfused block (the same sums in the same order), over operands read where they lie.
    */
   private static final class Rows {
@@ -348,7 +348,13 @@ public final class ConvoyAttention implements OpFamily {
     private final int maskRowStride;
     /** One head's keys transposed to {@code [d, skv]} (the merged-heads form). */
     private final float[] keys;
-    /** The scores, then the probabilities, {@code [sq, skv]}. */
+    /**
+     * Query rows per block: the scores of one block are held at a time, so long sequences need
+     * no {@code [Sq, Skv]} buffer.
+     */
+    private static final int MAX_BLOCK_ROWS = 128;
+    private final int rowsPerBlock;
+    /** The scores, then the probabilities, of one block of query rows {@code [rows, skv]}. */
     private final float[] s;
     /** The exponentials of one row. */
     private final double[] ex;
@@ -373,7 +379,10 @@ public final class ConvoyAttention implements OpFamily {
       this.oneMaskCol = oneMaskCol;
       this.maskRowStride = maskRowStride;
       this.keys = new float[d * skv];
-      this.s = new float[sq * skv];
+      // Blocks of at most MAX_BLOCK_ROWS query rows, as even as whole register tiles allow.
+      int blocks = Math.max(1, (sq + MAX_BLOCK_ROWS - 1) / MAX_BLOCK_ROWS);
+      this.rowsPerBlock = Math.max(4, ((sq + blocks - 1) / blocks + 3) / 4 * 4);
+      this.s = new float[Math.min(sq, rowsPerBlock) * skv];
       this.ex = new double[skv];
     }
 
@@ -398,15 +407,20 @@ public final class ConvoyAttention implements OpFamily {
      */
     void run(int qo, float[] b, int bo, int vo, int vRow, int mo, int yo) {
       Parallel serial = Parallel.serial();
-      Arrays.fill(s, 0f);
-      Blas.sgemm(sq, skv, d, q, qo, oneQuery ? 0 : qRow, 1, b, bo, skv, s, 0, skv, serial);
-      for (int i = 0; i < sq; i++) {
-        softmax(i * skv, mo, i);
+      for (int i0 = 0; i0 < sq; i0 += rowsPerBlock) {
+        int rows = Math.min(rowsPerBlock, sq - i0);
+        int qi = qo + (oneQuery ? 0 : i0 * qRow);
+        Arrays.fill(s, 0, rows * skv, 0f);
+        Blas.sgemm(rows, skv, d, q, qi, oneQuery ? 0 : qRow, 1, b, bo, skv, s, 0, skv, serial);
+        for (int r = 0; r < rows; r++) {
+          softmax(r * skv, mo, i0 + r);
+        }
+        int yi = yo + i0 * yRow;
+        for (int r = 0; r < rows; r++) {
+          Arrays.fill(y, yi + r * yRow, yi + r * yRow + dv, 0f);
+        }
+        Blas.sgemm(rows, dv, skv, s, 0, skv, 1, v, vo, vRow, y, yi, yRow, serial);
       }
-      for (int i = 0; i < sq; i++) {
-        Arrays.fill(y, yo + i * yRow, yo + i * yRow + dv, 0f);
-      }
-      Blas.sgemm(sq, dv, skv, s, 0, skv, 1, v, vo, vRow, y, yo, yRow, serial);
     }
 
     /** Scale, mask and the softmax of the row of scores at {@code s[r]}, in place. */
