@@ -41,7 +41,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * evaluator on the fused graph agrees with ONNX Runtime on the original as {@code optimize
  * --verify} judges it (pass, or drift: quantization drift, or runtime drift that the evaluator
  * shows on the original itself), and the graph's ONNX export (its {@code convoy}
- * ops expanded) holds only standard ops and agrees with the original in ONNX Runtime. With {@code
+ * ops expanded) holds only standard ops and agrees with the original in ONNX Runtime. Node counts
+ * (all subgraphs, no Constant): {@code cvy} at most ONNX Runtime's EXTENDED level on every dev
+ * model, {@code ort} too but for two named models whose excess and its cause (EXTENDED's own
+ * model off the verification bar) are re-measured here. With {@code
  * -Dconvoy.bench=true} it also writes compute-node counts beside ONNX Runtime's EXTENDED offline
  * optimization measured in the same run ({@code target/fused-node-counts.md}).
  */
@@ -84,6 +87,63 @@ class O2FusedTargetsTest {
         }));
   }
 
+  /**
+   * A dev model on which {@code --onnx-ops ort} keeps more compute nodes than ONNX Runtime's
+   * EXTENDED level: by at most {@code bound}, because the fusions EXTENDED counts on change ONNX
+   * Runtime's own outputs beyond the verification bar ({@code cause}), which the test re-measures.
+   */
+  private record OrtExcess(int bound, String cause) {}
+
+  private static final Map<String, OrtExcess> ORT_EXCESS = Map.of(
+      "all-minilm-l6-v2-q.onnx", new OrtExcess(45, "twelve LayerNorm chains feeding"
+          + " DynamicQuantizeLinear (+96 nodes) and DynamicQuantizeMatMul (+12): fused, each moves"
+          + " the output by 0.063-0.076 (EXTENDED's own model: 0.0625)"),
+      "small_cnn_qdq.onnx", new OrtExcess(2, "QLinearGlobalAveragePool sums integers where the"
+          + " original rounds a float mean, and its 64 values of one scale in and out reach exact"
+          + " ties (a sum of 32 mod 64): EXTENDED's model is one output step (0.0019) off on about"
+          + " 1 input in 25"));
+
+  /** Seeded input sets tried to show an excepted model's EXTENDED result off the bar. */
+  private static final int CAUSE_TRIALS = 100;
+
+  @TestFactory
+  Stream<DynamicTest> fusedTargetsKeepNoMoreNodesThanOrtExtended() {
+    return TestData.devModelFiles().stream().map(p -> DynamicTest.dynamicTest(
+        p.getFileName().toString(), () -> {
+          Path tmp = Files.createTempDirectory("extended");
+          Path ext = tmp.resolve("ext.onnx");
+          int extNodes = extendedNodes(p, ext);
+          int cvy = O2DevModelsTest.computeNodes(optimize(p, CVY_TARGET));
+          assertTrue(cvy <= extNodes, p + ": cvy keeps " + cvy + " nodes, EXTENDED " + extNodes);
+          int ort = O2DevModelsTest.computeNodes(optimize(p, ORT_TARGET));
+          OrtExcess excess = ORT_EXCESS.get(p.getFileName().toString());
+          if (excess == null) {
+            assertTrue(ort <= extNodes, p + ": ort keeps " + ort + " nodes, EXTENDED " + extNodes);
+            return;
+          }
+          assertTrue(ort <= extNodes + excess.bound(), p + ": ort keeps " + ort
+              + " nodes, more than EXTENDED's " + extNodes + " + " + excess.bound());
+          assertTrue(extendedMissesTheBar(p, ext), p + ": excepted from ort <= EXTENDED for "
+              + excess.cause() + ", but EXTENDED's model met the bar on " + CAUSE_TRIALS
+              + " input sets: revisit the exception");
+        }));
+  }
+
+  /** Whether ONNX Runtime's EXTENDED model of {@code model} fails the bar on some seeded set. */
+  private static boolean extendedMissesTheBar(Path model, Path ext) throws Exception {
+    byte[] original = Files.readAllBytes(model);
+    byte[] extended = Files.readAllBytes(ext);
+    Graph g = OnnxImporter.importFile(model);
+    Map<String, long[]> shapes = OracleArgs.read(model).shapes();
+    for (int seed = 0; seed < CAUSE_TRIALS; seed++) {
+      Map<String, Tensor> in = SeededInputs.generate(g, shapes, SeededInputs.DEFAULT_SEED + seed);
+      if (!ORT.verifier().compare(original, extended, in).pass()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static Graph optimize(Path model, OptimizeOptions options) {
     OptimizeResult r = Optimizer.optimize(OnnxImporter.importFile(model), options);
     assertTrue(r.converged(), model + ": pipeline did not settle: " + r.notes());
@@ -123,7 +183,7 @@ class O2FusedTargetsTest {
           Optimizer.optimize(g, OptimizeOptions.atLevel(Level.O2)).graph());
       int cvy = O2DevModelsTest.computeNodes(Optimizer.optimize(g, CVY_TARGET).graph());
       int ort = O2DevModelsTest.computeNodes(Optimizer.optimize(g, ORT_TARGET).graph());
-      int ext = extendedNodes(model, tmp);
+      int ext = extendedNodes(model, tmp.resolve(model.getFileName() + ".ext.onnx"));
       cvyMet += cvy <= ext ? 1 : 0;
       ortMet += ort <= ext ? 1 : 0;
       rows.add(String.format("| %s | %d | %d | %d | %d | %d | %s | %s |",
@@ -139,8 +199,8 @@ class O2FusedTargetsTest {
     System.out.println(table);
   }
 
-  private static int extendedNodes(Path model, Path tmp) throws Exception {
-    Path out = tmp.resolve(model.getFileName() + ".ext.onnx");
+  /** ONNX Runtime's EXTENDED offline optimization of {@code model}, saved to {@code out}. */
+  private static int extendedNodes(Path model, Path out) throws Exception {
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
       opts.setOptimizedModelFilePath(out.toString());

@@ -13,6 +13,7 @@ import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.ByteQuantizer;
 import dev.convoy.ir.ops.runtime.IntGemm;
 import dev.convoy.ir.ops.runtime.WeightCache;
 import java.util.ArrayList;
@@ -23,7 +24,8 @@ import java.util.List;
  * The integer and quantized convolutions ConvInteger and QLinearConv, over {@link Conv}'s
  * geometry: products accumulate exactly in integers, and QLinearConv requantizes with
  * {@link Quantize}'s rounding (half to even) and saturation; and QLinearGlobalAveragePool
- * ({@code convoy} and {@code com.microsoft}), which averages quantized values the same way.
+ * ({@code convoy} and {@code com.microsoft}), which averages quantized values the same way;
+ * and Convoy's QdqGlobalAveragePool, the float32 sequence it replaces as one kernel.
  */
 public final class QuantizedConv implements OpFamily {
 
@@ -45,6 +47,11 @@ public final class QuantizedConv implements OpFamily {
           .shape(ctx -> ShapeFns.tensor(ctx.dtype(4), pooledShape(ctx.shape(0))))
           .kernel(ctx -> one(qLinearGlobalAveragePool(ctx)));
     }
+    // Convoy's DequantizeLinear, GlobalAveragePool, QuantizeLinear as one kernel with their
+    // float32 arithmetic: where the integer sum cannot be proved to round as the float mean does.
+    r.op(OpCatalog.CONVOY_DOMAIN, "QdqGlobalAveragePool", 1).inputs(5)
+        .shape(ctx -> ShapeFns.tensor(ctx.dtype(4), pooledShape(ctx.shape(0))))
+        .kernel(ctx -> one(qdqGlobalAveragePool(ctx)));
   }
 
   /** [N, C, 1, ...]: every spatial axis pooled to one. */
@@ -91,6 +98,55 @@ public final class QuantizedConv implements OpFamily {
       y.setLong(p, Quantize.saturate(Math.rint(sum * scale) + yz, rg));
     }
     return y;
+  }
+
+  /**
+   * {@code QuantizeLinear(GlobalAveragePool(DequantizeLinear(x)))} for 8-bit x and y, per-tensor
+   * float32 scales, with the three kernels' own arithmetic, so bit for bit what they give in
+   * sequence: each value dequantized to float32 as {@link Quantize}'s DequantizeLinear does,
+   * summed in a double in order and divided as {@link Pooling}'s GlobalAveragePool does, the
+   * float32 mean quantized by {@link ByteQuantizer} as QuantizeLinear does. No float tensor of
+   * x's size is made.
+   */
+  private static NdArray qdqGlobalAveragePool(KernelContext ctx) {
+    NdArray x = ctx.tensor(0);
+    NdArray yzp = ctx.tensor(4);
+    if (x.rank() < 3) {
+      throw ctx.error("input " + x.describe() + " must be [N, C, spatial...]");
+    }
+    if (!isByte(x.dtype()) || !isByte(yzp.dtype()) || ctx.tensor(1).dtype() != DType.FLOAT
+        || ctx.tensor(3).dtype() != DType.FLOAT) {
+      throw ctx.error("needs 8-bit x and y with float32 scales, has " + x.describe() + ", "
+          + yzp.describe());
+    }
+    double xs = ctx.scalarDouble(1, 1);
+    double xz = zeroPoint(ctx, 2);
+    float ys = (float) ctx.scalarDouble(3, 1);
+    float yz = yzp.getLong(0);
+    long[] xd = x.dims();
+    int planes = (int) (xd[0] * xd[1]);
+    int plane = planes == 0 ? 0 : (int) (x.size() / planes);
+    byte[] b = x.bytes();
+    int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
+    float[] means = new float[planes];
+    for (int c = 0; c < planes; c++) {
+      double acc = 0;
+      for (int i = c * plane; i < (c + 1) * plane; i++) {
+        acc += (float) (((b[i] & mask) - xz) * xs);
+      }
+      means[c] = (float) (acc / plane);
+    }
+    long[] dims = xd.clone();
+    Arrays.fill(dims, 2, dims.length, 1);
+    byte[] out = new byte[planes];
+    boolean unsigned = yzp.dtype() == DType.UINT8;
+    ByteQuantizer.quantize(means, 0, planes, ys, yz, unsigned ? 0 : -128, unsigned ? 255 : 127,
+        out);
+    return NdArray.wrap(yzp.dtype(), dims, out);
+  }
+
+  private static boolean isByte(DType t) {
+    return t == DType.UINT8 || t == DType.INT8;
   }
 
   private static List<ValueType> convShape(InferenceContext ctx, DType t, int xi, int wi) {

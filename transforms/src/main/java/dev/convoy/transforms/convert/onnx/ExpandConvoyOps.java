@@ -163,7 +163,7 @@ public final class ExpandConvoyOps {
           yield List.of(integerToFloat(q.get(0), q.get(1), q.get(2), 2, 3, 4));
         }
         case "QGemm" -> List.of(qGemm());
-        case "QLinearGlobalAveragePool" -> {
+        case "QLinearGlobalAveragePool", "QdqGlobalAveragePool" -> {
           Value x = emit("DequantizeLinear", inputs(0, 3), Map.of());
           Value mean = emit("GlobalAveragePool", List.of(x), Map.of());
           yield List.of(emit("QuantizeLinear", List.of(mean, node.input(3), node.input(4)),

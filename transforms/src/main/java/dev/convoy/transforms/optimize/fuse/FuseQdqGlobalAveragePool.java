@@ -25,14 +25,19 @@ import java.util.Map;
  * exact mean lies within that float error of a rounding boundary (qdq-20263: 36 values of one
  * scale in and out, whose mean can be exactly k + 1/2). The rule fires only where no reachable
  * integer sum comes that close ({@link #tieProblem}), which makes the fused op round as every
- * float32 evaluation of the original does.
+ * float32 evaluation of the original does. Where it cannot, the {@code cvy} target still takes
+ * the group, as {@code convoy::QdqGlobalAveragePool}: the three kernels' float32 arithmetic in
+ * one, bit for bit what Convoy's evaluator computes for the group unfused.
  */
 public final class FuseQdqGlobalAveragePool
     implements MatchingRule<FuseQdqGlobalAveragePool.Found> {
   public static final String NAME = "fuse-qdq-global-average-pool";
 
-  /** The pool and the dequantization it reads. */
-  public record Found(Node pool, Node dq) {}
+  /**
+   * The pool and the dequantization it reads; {@code floatPath}: fuse as the float32 sequence
+   * ({@code convoy::QdqGlobalAveragePool}), the integer sum not being proved to round the same.
+   */
+  public record Found(Node pool, Node dq, boolean floatPath) {}
 
   @Override
   public String name() {
@@ -68,10 +73,16 @@ public final class FuseQdqGlobalAveragePool
           + pq.value().type().textName());
     }
     String tie = tieProblem(pool, dq, px.value(), q, pq.value());
-    if (tie != null) {
-      return Match.fail(tie);
+    if (tie == null) {
+      return Match.of(new Found(pool, dq, false));
     }
-    return Match.of(new Found(pool, dq));
+    DType qt = px.value().type();
+    if (t.convoyOps() && (qt == DType.UINT8 || qt == DType.INT8)
+        && Facts.dtype(dq.input(1)) == DType.FLOAT
+        && Facts.dtype(q.input(1)) == DType.FLOAT) {
+      return Match.of(new Found(pool, dq, true));
+    }
+    return Match.fail(tie);
   }
 
   /** Unit roundoff of float32. */
@@ -134,7 +145,8 @@ public final class FuseQdqGlobalAveragePool
     inputs.add(q.input(1));
     inputs.add(QdqOperands.zeroPoint(q, QuantParams.of(q).value().type(), rw));
     String domain = rw.options().target().fusedDomain();
-    rw.fuse(q, List.of(q, f.pool()), domain, 1, "QLinearGlobalAveragePool", inputs,
+    rw.fuse(q, List.of(q, f.pool()), domain, 1,
+        f.floatPath() ? "QdqGlobalAveragePool" : "QLinearGlobalAveragePool", inputs,
         Map.<String, Attribute>of(), f.pool().name(), List.of(q.output(0)));
   }
 }

@@ -240,6 +240,9 @@ class ConvoyOpsExportTest {
           () -> check(String.format(QGEMM, opset))));
       tests.add(DynamicTest.dynamicTest("qlinear-global-average-pool@" + opset,
           () -> check(String.format(QLINEAR_GAP, opset))));
+      tests.add(DynamicTest.dynamicTest("qdq-global-average-pool@" + opset,
+          () -> check(String.format(QLINEAR_GAP, opset)
+              .replace("QLinearGlobalAveragePool", "QdqGlobalAveragePool"))));
     }
     for (int opset : new int[] {10, 13}) {
       tests.add(DynamicTest.dynamicTest("attention@" + opset,

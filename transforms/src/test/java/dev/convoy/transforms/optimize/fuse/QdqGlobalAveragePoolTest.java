@@ -7,6 +7,7 @@ import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
 import dev.convoy.transforms.optimize.Target;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,8 +17,9 @@ import org.junit.jupiter.api.Test;
  * keeping the outputs; not on the standard target, not where the float mean escapes, not across
  * two quantized types, not where some reachable mean lies at (or within float32 error of) a
  * rounding tie, which the original's float mean and the fused integer sum round differently
- * (qdq-20263). The fixture pools 25 values of one scale: every mean is a multiple of 1/25, at
- * least 0.02 steps from a tie.
+ * (qdq-20263); there the {@code cvy} target takes the group as {@code
+ * convoy::QdqGlobalAveragePool}, the float32 sequence in one kernel. The fixture pools 25 values
+ * of one scale: every mean is a multiple of 1/25, at least 0.02 steps from a tie.
  */
 class QdqGlobalAveragePoolTest {
   private static final String GROUP = """
@@ -77,8 +79,19 @@ class QdqGlobalAveragePoolTest {
     // rounding of the scales, far inside the bound.
     RuleCases.of(new FuseQdqGlobalAveragePool(), GROUP.replace("5,5]", "4,5]")
             .replace("init %ys: float32[] = [0.03]", "init %ys: float32[] = [0.02]"), "root")
-        .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY))
+        .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.STANDARD.withOrtOps(true)))
         .notFiring("within float32 error");
+  }
+
+  @Test
+  void forCvyAtATieFusesAsTheFloatSequence() {
+    for (String text : List.of(GROUP.replace("5,5]", "6,6]"), GROUP.replace("5,5]", "4,5]")
+        .replace("init %ys: float32[] = [0.03]", "init %ys: float32[] = [0.02]"))) {
+      Graph g = RuleCases.of(new FuseQdqGlobalAveragePool(), text, "root")
+          .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY)).firesAndKeepsOutputs();
+      assertEquals(1, g.opHistogram().get("convoy::QdqGlobalAveragePool"));
+      assertEquals(null, g.opHistogram().get("convoy::QLinearGlobalAveragePool"));
+    }
   }
 
   @Test
