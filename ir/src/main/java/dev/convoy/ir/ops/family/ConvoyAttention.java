@@ -346,8 +346,8 @@ public final class ConvoyAttention implements OpFamily {
     private final boolean oneMaskRow;
     private final boolean oneMaskCol;
     private final int maskRowStride;
-    /** One head's keys transposed to {@code [d, skv]} (the merged-heads form). */
-    private final float[] keys;
+    /** One head's keys transposed to {@code [d, skv]} (the merged-heads form only). */
+    private float[] keys;
     /**
      * Query rows per block: the scores of one block are held at a time, so long sequences need
      * no {@code [Sq, Skv]} buffer.
@@ -378,7 +378,6 @@ public final class ConvoyAttention implements OpFamily {
       this.oneMaskRow = oneMaskRow;
       this.oneMaskCol = oneMaskCol;
       this.maskRowStride = maskRowStride;
-      this.keys = new float[d * skv];
       // Blocks of at most MAX_BLOCK_ROWS query rows, as even as whole register tiles allow.
       int blocks = Math.max(1, (sq + MAX_BLOCK_ROWS - 1) / MAX_BLOCK_ROWS);
       this.rowsPerBlock = Math.max(4, ((sq + blocks - 1) / blocks + 3) / 4 * 4);
@@ -391,6 +390,9 @@ public final class ConvoyAttention implements OpFamily {
      * {@code kRow} apart, transposed into {@link #keys}.
      */
     float[] transposedKeys(int ko, int kRow) {
+      if (keys == null) {
+        keys = new float[d * skv];
+      }
       for (int j = 0; j < skv; j++) {
         int row = ko + j * kRow;
         for (int x = 0; x < d; x++) {
