@@ -18,6 +18,7 @@ import dev.convoy.ir.ops.runtime.ByteQuantizer;
 import dev.convoy.ir.ops.runtime.IntGemm;
 import dev.convoy.ir.ops.runtime.NarrowTypes;
 import dev.convoy.ir.ops.runtime.Parallel;
+import dev.convoy.ir.ops.runtime.Scratch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -303,12 +304,16 @@ public final class Quantize implements OpFamily {
     /**
      * The float32 tensor {@code x} quantized as DynamicQuantizeLinear does and re-centred on the
      * zero point, {@code q - zeroPoint} as the floats {@link IntGemm} multiplies: the uint8 tensor
-     * never written.
+     * never written. The floats are the calling thread's {@link Scratch#temporary} (at least
+     * {@code x.size()} of them), valid until its next kernel.
      */
     float[] centred(NdArray x) {
-      float[] out = new float[x.size()];
-      if (scale != 0) {
-        ByteQuantizer.quantizeCentred((float[]) x.array(), x.offset(), out.length, scale,
+      int size = x.size();
+      float[] out = Scratch.get().temporary(size);
+      if (scale == 0) {
+        Arrays.fill(out, 0, size, 0f);
+      } else {
+        ByteQuantizer.quantizeCentred((float[]) x.array(), x.offset(), size, scale,
             zeroPoint, 0f, 255f, out);
       }
       return out;
@@ -331,7 +336,8 @@ public final class Quantize implements OpFamily {
 
   /**
    * The 8-bit A minus its zero point (a scalar, or one per row of its last two axes), as the
-   * floats {@link IntGemm} multiplies (every value exact).
+   * floats {@link IntGemm} multiplies (every value exact): the calling thread's {@link
+   * Scratch#temporary} (at least {@code x.size()} floats), valid until its next kernel.
    */
   static float[] centeredRows(KernelContext ctx, NdArray x, NdArray zp) {
     int m = (int) x.dim(x.rank() - 2);
@@ -340,8 +346,9 @@ public final class Quantize implements OpFamily {
     byte[] v = (byte[]) x.array();
     int off = x.offset();
     int mask = x.dtype() == DType.UINT8 ? 0xFF : -1;
-    float[] out = new float[(int) x.size()];
-    for (int row = 0, p = 0; p < out.length; row++, p += n) {
+    int size = (int) x.size();
+    float[] out = Scratch.get().temporary(size);
+    for (int row = 0, p = 0; p < size; row++, p += n) {
       int zr = z[z.length == 1 ? 0 : row % m];
       for (int j = 0; j < n; j++) {
         out[p + j] = (v[off + p + j] & mask) - zr;

@@ -24,6 +24,12 @@ public final class IntGemm {
   public static final int PANEL = 32;
   /** k steps per exact float block: {@code 256 * 255 * 255 < 2^24}. */
   static final int KB = 256;
+  /**
+   * k steps per exact float block of a byte-packed B, whose centred values lie in [-128, 127]:
+   * {@code 512 * 255 * 128 < 2^24}. A product with k up to this many is one block, whose float
+   * sums are the exact int32 results themselves.
+   */
+  static final int KB_NARROW = 512;
   /** Rows of C per tile. */
   static final int MR = 8;
   /** Largest magnitude of a centred operand for which the float path is exact. */
@@ -167,7 +173,7 @@ public final class IntGemm {
       Parallel par) {
     int n = b.n();
     product(m, a, aOff, b, par, (ct, from, i, j0, w) ->
-        System.arraycopy(ct, from, c, cOff + i * n + j0, w));
+        System.arraycopy(ct, from, c, cOff + i * n + j0, w), null);
   }
 
   /**
@@ -190,7 +196,31 @@ public final class IntGemm {
           out[o + j] = (float) ct[from + j] * multiplier[j0 + j] + bias[j0 + j];
         }
       }
-    });
+    }, new Scaled(multiplier, bias, out, outOff, n));
+  }
+
+  /**
+   * {@link #gemmScaled}'s epilogue straight from a one-block float tile, whose sums are the exact
+   * int32 values (so {@code (float) C[i, j]} is the tile's float itself): the same two roundings.
+   * Plain loops that C2 vectorizes: a Vector API method here would run boxed, allocating on every
+   * vector, for the runs before C2 compiles it, where this loop runs as plain code.
+   */
+  private record Scaled(float[] multiplier, float[] bias, float[] out, int outOff, int n) {
+    /** Rows {@code i .. i + rows - 1}, columns {@code [j0, j0 + w)} from the tile {@code ft}. */
+    void tile(float[] ft, int rows, int i, int j0, int w) {
+      for (int r = 0, o = outOff + i * n + j0; r < rows; r++, o += n) {
+        int f = r * NARROW;
+        if (bias == null) {
+          for (int j = 0; j < w; j++) {
+            out[o + j] = ft[f + j] * multiplier[j0 + j];
+          }
+        } else {
+          for (int j = 0; j < w; j++) {
+            out[o + j] = ft[f + j] * multiplier[j0 + j] + bias[j0 + j];
+          }
+        }
+      }
+    }
   }
 
   /** Where the exact sums of C go: row {@code i}, columns {@code [j0, j0 + w)} from {@code ct}. */
@@ -199,8 +229,12 @@ public final class IntGemm {
     void row(int[] ct, int from, int i, int j0, int w);
   }
 
+  /**
+   * C = A * B delivered row by row to {@code sink}, or, where B is byte-packed and k is one
+   * block, tile by tile to {@code scaled} when it is not null.
+   */
   private static void product(int m, float[] a, int aOff, PackedB b, Parallel par,
-      RowSink sink) {
+      RowSink sink, Scaled scaled) {
     int k = b.k();
     int n = b.n();
     if (m <= 0 || n <= 0) {
@@ -214,7 +248,7 @@ public final class IntGemm {
       return;
     }
     if (b.narrow() != null) {
-      gemmNarrow(m, a, aOff, b, par, sink);
+      gemmNarrow(m, a, aOff, b, par, sink, k <= KB_NARROW ? scaled : null);
       return;
     }
     int panels = b.panels();
@@ -261,11 +295,12 @@ public final class IntGemm {
   /**
    * {@link #gemm} for a byte-packed B: tiles of {@value #NARROW} rows by one {@value #NARROW}-column
    * panel, each B vector read once per tile and widened to floats in registers ({@link
-   * VectorIntGemm#narrowBlock}); exact as the float path is (products below 2^15, {@value #KB} of
-   * them below 2^24).
+   * VectorIntGemm#narrowBlock}); exact as the float path is (products below 2^15, {@value
+   * #KB_NARROW} of them below 2^24). With {@code scaled} (k is one block) each tile goes from its
+   * float sums to the output without the int32 tile.
    */
   private static void gemmNarrow(int m, float[] a, int aOff, PackedB b, Parallel par,
-      RowSink sink) {
+      RowSink sink, Scaled scaled) {
     int k = b.k();
     int n = b.n();
     int panels = (n + NARROW - 1) / NARROW;
@@ -285,8 +320,13 @@ public final class IntGemm {
         int w = Math.min(NARROW, n - j0);
         int bp = pi * k * NARROW;
         int a0 = t * k * MR;
-        for (int k0 = 0; k0 < k; k0 += KB) {
-          int kl = Math.min(KB, k - k0);
+        if (scaled != null) {
+          VectorIntGemm.narrowBlock(ap, a0, b.narrow(), bp, k, rows, buf.ft);
+          scaled.tile(buf.ft, rows, i, j0, w);
+          continue;
+        }
+        for (int k0 = 0; k0 < k; k0 += KB_NARROW) {
+          int kl = Math.min(KB_NARROW, k - k0);
           VectorIntGemm.narrowBlock(ap, a0 + k0 * MR, b.narrow(), bp + k0 * NARROW, kl, rows,
               buf.ft);
           buf.addBlock(k0 == 0, MR * NARROW);

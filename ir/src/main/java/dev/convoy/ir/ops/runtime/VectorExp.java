@@ -103,6 +103,15 @@ final class VectorExp {
   private static final FloatVector EXP_3 = bc(ExpKernels.EXP_3);
   private static final FloatVector EXP_4 = bc(ExpKernels.EXP_4);
   private static final FloatVector ONE = bc(1f);
+  /**
+   * GELU's int operands (the exponent bias step of 2^k, copySign's sign bit) as vectors made
+   * once: an int scalar operand goes through IntVector's broadcast, which C2 left as allocating
+   * calls in some of all-minilm's runs (JFR: Int512Vector.broadcast under geluVector 4 s in).
+   */
+  private static final IntVector EXP_BIAS_BITS =
+      IntVector.broadcast(FS.withLanes(int.class), ExpKernels.ROUND_MAGIC_BITS - 127);
+  private static final IntVector SIGN_BITS =
+      IntVector.broadcast(FS.withLanes(int.class), Integer.MIN_VALUE);
 
   /**
    * As {@link ExpKernels#gelu}; returns how many leading elements it wrote (whole vectors). One
@@ -145,14 +154,13 @@ final class VectorExp {
     f = nk.fma(LN2_LO, f);
     FloatVector y =
         EXP_0.fma(f, EXP_1).fma(f, EXP_2).fma(f, EXP_3).fma(f, EXP_4).fma(f, ONE).fma(f, ONE);
-    FloatVector scale = k.reinterpretAsInts()
-        .sub(ExpKernels.ROUND_MAGIC_BITS - 127).lanewise(VectorOperators.LSHL, 23)
-        .reinterpretAsFloats();
+    FloatVector scale = k.reinterpretAsInts().sub(EXP_BIAS_BITS)
+        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
     FloatVector big = ONE.sub(y.mul(scale));
     FloatVector r = small.blend(big, ax.compare(VectorOperators.GT, ExpKernels.ERF_SPLIT));
     // copySign: the magnitude's bits with g's sign bit.
     FloatVector erf = r.abs().reinterpretAsInts()
-        .or(g.reinterpretAsInts().and(Integer.MIN_VALUE)).reinterpretAsFloats();
+        .or(g.reinterpretAsInts().and(SIGN_BITS)).reinterpretAsFloats();
     x.mul(0.5f).mul(erf.add(1f)).intoArray(o, io);
   }
 

@@ -127,6 +127,60 @@ class IntGemmTest {
     assertArrayEquals(want, got);
   }
 
+  /**
+   * The scaled product is {@code (float) C * multiplier[j] (+ bias[j])} of the exact C, rounded
+   * after the product and after the sum, bit for bit: for byte-packed B within one block (k up to
+   * 512, written from the float tile, whole and partial panels and row tiles), across blocks, and
+   * for float-packed B; negative multipliers and a zero C give the signed zeros scalar code gives.
+   */
+  @ParameterizedTest(name = "m={0} n={1} k={2} ub={3} bias={4} threads={5}")
+  @CsvSource({
+      "16, 384, 384, false, true, 1",
+      "16, 64, 512, false, true, 1",
+      "5, 31, 100, true, true, 1",
+      "9, 70, 512, false, false, 2",
+      "16, 96, 513, false, true, 1",
+      "3, 40, 1536, true, false, 1",
+      "8, 32, 7, false, true, 2",
+  })
+  void scaledProductEqualsTheScalarFormula(int m, int n, int k, boolean ub, boolean withBias,
+      int threads) {
+    Random rnd = new Random(11L * m + 5L * n + k);
+    byte[] a = operand(rnd, m * k, true, "random");
+    byte[] b = operand(rnd, k * n, ub, "random");
+    int[] za = zeroPoints(rnd, true, 1, "random");
+    int[] zb = zeroPoints(rnd, ub, 1, "centre");
+    b[0] = (byte) (ub ? 0 : -128);
+    for (int kk = 0; kk < k; kk++) {
+      b[kk * n + n - 1] = (byte) zb[0];
+    }
+    int[] c = naive(m, n, k, a, true, za, b, ub, zb, false);
+    float[] multiplier = new float[n];
+    float[] bias = withBias ? new float[n] : null;
+    for (int j = 0; j < n; j++) {
+      multiplier[j] = (rnd.nextBoolean() ? -1 : 1) * rnd.nextFloat() * 1e-3f;
+      if (bias != null) {
+        bias[j] = j % 5 == 0 ? -0f : rnd.nextFloat() - 0.5f;
+      }
+    }
+    float[] want = new float[m * n + 2];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        float p = (float) c[i * n + j] * multiplier[j];
+        want[1 + i * n + j] = bias == null ? p : p + bias[j];
+      }
+    }
+    float[] got = new float[m * n + 2];
+    IntGemm.PackedB packed = IntGemm.packBytes(b, 0, n, 1, k, n, ub, zb);
+    IntGemm.gemmScaled(m, centred(a, true, za, m, k), 0, packed, multiplier, bias, got, 1,
+        Parallel.of(threads));
+    for (int x = 0; x < want.length; x++) {
+      if (Float.floatToRawIntBits(want[x]) != Float.floatToRawIntBits(got[x])) {
+        throw new AssertionError("element " + x + ": want " + want[x] + ", got " + got[x]);
+      }
+    }
+  }
+
   @ParameterizedTest(name = "m={0} k={1}")
   @CsvSource({"1, 40000", "4, 34000"})
   void wrapsAsInt32AccumulationDoes(int m, int k) {
