@@ -41,6 +41,16 @@ public final class OneNode {
     return new OneNode(domain, op, opset);
   }
 
+  /** Sizes written {@code "3x3"} or {@code "1x1x0x0"} (kernel shapes, strides, pads in tests). */
+  public static long[] sizes(String spec) {
+    String[] p = spec.split("x");
+    long[] v = new long[p.length];
+    for (int i = 0; i < p.length; i++) {
+      v[i] = Long.parseLong(p[i]);
+    }
+    return v;
+  }
+
   public OneNode in(NdArray a) {
     String name = "x" + inputs.size();
     inputs.add(graph.addInput(name, new ValueType.TensorType(a.dtype(), a.shape())));

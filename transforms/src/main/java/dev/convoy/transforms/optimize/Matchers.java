@@ -28,6 +28,15 @@ public final class Matchers {
     return notSole == null ? Match.of(p) : Match.fail(notSole);
   }
 
+  /**
+   * Whether optional output {@code k} of {@code n} exists and is read (by a node or as a graph
+   * output): a MaxPool's indices, say, which a fusion that drops them must leave alone.
+   */
+  public static boolean outputRead(Node n, int k) {
+    Value v = k < n.outputCount() ? n.output(k) : null;
+    return v != null && (v.hasUses() || v.isGraphOutput());
+  }
+
   /** Null when {@code v} has exactly {@code readers} readers and is no graph output, else why. */
   public static String notSoleUse(Value v, int readers) {
     if (v.isGraphOutput()) {

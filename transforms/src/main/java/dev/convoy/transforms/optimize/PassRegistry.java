@@ -67,6 +67,7 @@ import dev.convoy.transforms.optimize.fuse.FuseSwish;
 import dev.convoy.transforms.optimize.fuse.FuseTransposeIntoGemm;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAdd;
 import dev.convoy.transforms.optimize.fuse.FuseMaxPoolChain;
+import dev.convoy.transforms.optimize.fuse.FuseConcatMaxPool;
 import dev.convoy.transforms.optimize.fuse.FuseMatMulAddFlattened;
 import dev.convoy.transforms.optimize.fuse.FuseMish;
 import dev.convoy.transforms.optimize.fuse.FuseNegIntoAddSub;
@@ -206,6 +207,7 @@ public final class PassRegistry {
     addRule(FuseGatedActivation.NAME, FuseGatedActivation::new);
     addRule(FuseConvOutputAffine.NAME, FuseConvOutputAffine::new);
     addRule(FuseMaxPoolChain.NAME, FuseMaxPoolChain::new);
+    addRule(FuseConcatMaxPool.NAME, FuseConcatMaxPool::new);
     addRule(FuseConvResidual.NAME, FuseConvResidual::new);
     addRule(ReplaceConvWinograd.NAME, ReplaceConvWinograd::new);
     addRule(FuseConcatShuffleSplit.NAME, FuseConcatShuffleSplit::new);

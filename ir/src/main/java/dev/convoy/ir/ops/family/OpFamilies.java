@@ -48,6 +48,7 @@ public final class OpFamilies {
         new WinogradConv(),
         new ChainedMaxPool(),
         new SeparableConv(),
+        new ConcatMaxPool(),
         new ConcatShuffleSplit(),
         new ConvoyAttention(),
         new NhwcConv(),

@@ -16,6 +16,7 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.RowMax;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -379,6 +380,19 @@ public final class Pooling implements OpFamily {
   static NdArray maxPool2dFloat(NdArray x, Geometry g, NdArray source, Geometry full,
       KernelContext ctx) {
     long[] dims = x.dims();
+    NdArray out = ctx.output(0, DType.FLOAT, new long[] {dims[0], dims[1], g.out[0], g.out[1]});
+    maxPool2dInto(x, g, source, full, out, 0, ctx);
+    return out;
+  }
+
+  /**
+   * {@link #maxPool2dFloat}'s pool of {@code x} ({@code [N, C, H, W]}) written into channels
+   * {@code [c0, c0 + C)} of {@code out} ({@code [N, C', oh, ow]}, C' at least {@code c0 + C}):
+   * how {@link ConcatMaxPool} pools each input of a Concat straight into its slice.
+   */
+  static void maxPool2dInto(NdArray x, Geometry g, NdArray source, Geometry full, NdArray out,
+      int c0, KernelContext ctx) {
+    long[] dims = x.dims();
     int ih = (int) dims[2];
     int iw = (int) dims[3];
     int oh = (int) g.out[0];
@@ -392,15 +406,15 @@ public final class Pooling implements OpFamily {
     int ph = (int) g.padBegin[0];
     int pw = (int) g.padBegin[1];
     int planes = (int) (dims[0] * dims[1]);
-    // Per tap column b: the output columns [lo, hi) whose tap lies inside the input row.
-    int[] lo = new int[kw];
-    int[] hi = new int[kw];
-    for (int b = 0; b < kw; b++) {
-      int shift = b * dw - pw;
-      lo[b] = shift >= 0 ? 0 : Math.min(ow, (-shift + sw - 1) / sw);
-      hi[b] = Math.max(lo[b], iw - 1 - shift < 0 ? 0 : Math.min(ow, (iw - 1 - shift) / sw + 1));
-    }
-    NdArray out = ctx.output(0, DType.FLOAT, new long[] {dims[0], dims[1], oh, ow});
+    // Output columns [lo, hi) whose whole window row lies inside the input row: their
+    // horizontal maximum is one of the row's sliding maxima; the columns either side take theirs
+    // tap by tap.
+    int span = (kw - 1) * dw;
+    int slide = iw - span;
+    int lo = Math.min(ow, (pw + sw - 1) / sw);
+    int hi = Math.max(lo, iw - 1 - span + pw < 0 ? 0 : Math.min(ow, (iw - 1 - span + pw) / sw + 1));
+    int channels = (int) dims[1];
+    int outChannels = (int) out.dims()[1];
     float[] v = (float[]) x.array();
     float[] y = (float[]) out.array();
     int x0 = x.offset();
@@ -409,9 +423,15 @@ public final class Pooling implements OpFamily {
     int s0 = source.offset();
     ctx.parallel().forRange(planes, (long) oh * ow * kh * kw, (from, to) -> {
       float[] acc = new float[ow];
-      float[] tap = new float[ow];
+      // Each input row's horizontal window maxima, kept while later output rows read them
+      // (with dilation 1 down the rows, row iy lives in slot iy % kh: the kh rows of a window
+      // are consecutive, so they never share a slot).
+      float[][] rows = new float[kh][ow];
+      int[] held = new int[kh];
+      float[] sliding = new float[Math.max(0, slide)];
       for (int c = from; c < to; c++) {
         int base = x0 + c * ih * iw;
+        Arrays.fill(held, -1);
         for (int oy = 0; oy < oh; oy++) {
           Arrays.fill(acc, Float.NEGATIVE_INFINITY);
           for (int a = 0; a < kh; a++) {
@@ -419,25 +439,12 @@ public final class Pooling implements OpFamily {
             if (iy < 0 || iy >= ih) {
               continue;
             }
-            int row = base + iy * iw;
-            for (int b = 0; b < kw; b++) {
-              int src = row + b * dw - pw;
-              int l = lo[b];
-              int h = hi[b];
-              if (l == h) {
-                // No output column reads this tap (a window wider than the padded input): the
-                // copy's source would start outside the row.
-                continue;
-              }
-              if (sw == 1) {
-                System.arraycopy(v, src + l, tap, l, h - l);
-              } else {
-                for (int o = l; o < h; o++) {
-                  tap[o] = v[src + o * sw];
-                }
-              }
-              maxInto(acc, tap, l, h);
+            int slot = dh == 1 ? iy % kh : a;
+            if (dh != 1 || held[slot] != iy) {
+              rowMaxima(v, base + iy * iw, iw, kw, dw, sw, pw, lo, hi, sliding, rows[slot]);
+              held[slot] = dh == 1 ? iy : -1;
             }
+            RowMax.maxInto(acc, 0, rows[slot], 0, ow);
           }
           for (int ox = 0; ox < ow; ox++) {
             if (acc[ox] != acc[ox]) {
@@ -447,17 +454,55 @@ public final class Pooling implements OpFamily {
                   (int) full.kernel[1], (int) full.dilations[0], (int) full.dilations[1]);
             }
           }
-          System.arraycopy(acc, 0, y, y0 + c * oh * ow + oy * ow, ow);
+          int plane = channels == outChannels ? c
+              : c / channels * outChannels + c0 + c % channels;
+          System.arraycopy(acc, 0, y, y0 + plane * oh * ow + oy * ow, ow);
         }
       }
     });
-    return out;
   }
 
-  private static void maxInto(float[] acc, float[] tap, int from, int to) {
-    for (int j = from; j < to; j++) {
-      acc[j] = Math.max(acc[j], tap[j]);
+  /**
+   * One input row's horizontal window maxima, {@code h[ox]} the maximum of the row's taps under
+   * output column {@code ox}'s window ({@code -inf} where none lies inside the row). The columns
+   * {@code [lo, hi)} read the sliding maxima {@code max_b v[i + b*dw]}, computed once per row
+   * with vectorizable loops; the rest take their taps one by one. Math.max over the same taps in
+   * any order gives the same float (NaN aside, which the caller redoes).
+   */
+  private static void rowMaxima(float[] v, int row, int iw, int kw, int dw, int sw, int pw,
+      int lo, int hi, float[] sliding, float[] h) {
+    if (hi > lo) {
+      int n = sliding.length;
+      System.arraycopy(v, row, sliding, 0, n);
+      for (int b = 1; b < kw; b++) {
+        RowMax.maxInto(sliding, 0, v, row + b * dw, n);
+      }
+      if (sw == 1) {
+        System.arraycopy(sliding, lo - pw, h, lo, hi - lo);
+      } else {
+        for (int ox = lo; ox < hi; ox++) {
+          h[ox] = sliding[ox * sw - pw];
+        }
+      }
     }
+    for (int ox = 0; ox < lo; ox++) {
+      h[ox] = edgeMaximum(v, row, iw, kw, dw, ox * sw - pw);
+    }
+    for (int ox = hi; ox < h.length; ox++) {
+      h[ox] = edgeMaximum(v, row, iw, kw, dw, ox * sw - pw);
+    }
+  }
+
+  /** The maximum of a window row's taps from {@code start} that lie inside the row, or -inf. */
+  private static float edgeMaximum(float[] v, int row, int iw, int kw, int dw, int start) {
+    float m = Float.NEGATIVE_INFINITY;
+    for (int b = 0; b < kw; b++) {
+      int ix = start + b * dw;
+      if (ix >= 0 && ix < iw) {
+        m = Math.max(m, v[row + ix]);
+      }
+    }
+    return m;
   }
 
   /** One window's maximum exactly as the general path takes it (NaN handling included). */

@@ -36,8 +36,9 @@ import java.util.Map;
  * DynamicQuantizeMatMul} with DynamicQuantizeLinear first). Activations newer than the opset
  * take their older spelling (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as
  * its erf chain below 20, Clip bounds as attributes below 11); Swish is {@code Mul(x,
- * Sigmoid(x))}; {@code ChainedMaxPool} is the MaxPool of its second input; {@code SeparableConv}
- * its expansion, depthwise and projection Convs with their activations. The channels-last
+ * Sigmoid(x))}; {@code ChainedMaxPool} is the MaxPool of its second input, {@code ConcatMaxPool} the
+ * MaxPool of the Concat of its inputs along the channels; {@code SeparableConv} its expansion,
+ * depthwise and projection Convs with their activations. The channels-last
  * ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their standard op between Transposes
  * ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back; NhwcConv's HWIO weight is
  * transposed back to OIHW by a Transpose that ONNX runtimes fold). {@code WinogradConv} is a
@@ -149,6 +150,8 @@ public final class ExpandConvoyOps {
           yield List.of(emit("MaxPool", List.of(node.input(1)), Map.of(
               "kernel_shape", new Attribute.IntsAttr(k), "pads", new Attribute.IntsAttr(half))));
         }
+        case "ConcatMaxPool" -> List.of(emit("MaxPool", List.of(emit("Concat", node.inputs(),
+            Map.of("axis", new Attribute.IntAttr(1)))), node.attributes()));
         case "Gelu" -> List.of(opset >= 20 ? emit("Gelu", List.of(node.input(0)), Map.of())
             : geluChain(node.input(0)));
         case "LayerNormalization" -> {

@@ -9,6 +9,7 @@ import dev.convoy.transforms.optimize.Facts;
 import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
+import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
 import java.util.List;
@@ -54,8 +55,7 @@ public final class FuseMaxPoolChain implements MatchingRule<FuseMaxPoolChain.Fou
       return Match.fail(pool.name() + " is not a stride-1 2-D float32 MaxPool padded to keep"
           + " its size with an odd window");
     }
-    if (pool.outputCount() > 1 && pool.output(1) != null
-        && (pool.output(1).hasUses() || pool.output(1).isGraphOutput())) {
+    if (Matchers.outputRead(pool, 1)) {
       return Match.fail(pool.name() + "'s indices are read");
     }
     Value x = pool.input(0);

@@ -108,6 +108,15 @@ class ConvoyOpsExportTest {
       }
       """;
 
+  /** A Fire module's pool: two inputs of unequal channels, two images, stride 2, ceil_mode. */
+  private static final String CONCAT_MAX_POOL = """
+      graph g (%%a: float32[2,3,8,8], %%b: float32[2,5,8,8]) -> (%%y: float32[2,8,4,4]) {
+        opset "" %d
+        opset "convoy" 1
+        %%y = convoy::ConcatMaxPool(%%a, %%b) {kernel_shape=[3,3], strides=[2,2], ceil_mode=1} @fused
+      }
+      """;
+
   /** The integer products; their outputs are compared in float (QGemm's after dequantizing). */
   private static final String INTEGER_TO_FLOAT = """
       graph g (%%a: uint8[2,3,4]) -> (%%y: float32[2,3,3], %%z: float32[2,3,3]) {
@@ -229,6 +238,10 @@ class ConvoyOpsExportTest {
     for (int opset : new int[] {11, 13, 18}) {
       tests.add(DynamicTest.dynamicTest("concat-shuffle-split@" + opset,
           () -> check(String.format(CONCAT_SHUFFLE_SPLIT, opset))));
+    }
+    for (int opset : new int[] {10, 13}) {
+      tests.add(DynamicTest.dynamicTest("concat-max-pool@" + opset,
+          () -> check(String.format(CONCAT_MAX_POOL, opset))));
     }
     for (int opset : new int[] {13, 20}) {
       tests.add(DynamicTest.dynamicTest("gelu@" + opset, () -> check(String.format(GELU, opset))));
