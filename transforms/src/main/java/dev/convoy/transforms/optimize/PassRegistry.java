@@ -58,6 +58,7 @@ import dev.convoy.transforms.optimize.fuse.FuseHardSwish;
 import dev.convoy.transforms.optimize.fuse.FuseLayerNorm;
 import dev.convoy.transforms.optimize.fuse.FuseCenteringIntoLinear;
 import dev.convoy.transforms.optimize.fuse.FuseScaleIntoMatMul;
+import dev.convoy.transforms.optimize.fuse.FuseSeparableConv;
 import dev.convoy.transforms.optimize.fuse.FuseSiblingConvs;
 import dev.convoy.transforms.optimize.fuse.FuseSiblingMatMulIntegerToFloat;
 import dev.convoy.transforms.optimize.fuse.FuseSiblingMatMuls;
@@ -210,6 +211,7 @@ public final class PassRegistry {
     addRule(FuseConvResidual.NAME, FuseConvResidual::new);
     addRule(ReplaceConvWinograd.NAME, ReplaceConvWinograd::new);
     addRule(FuseConcatShuffleSplit.NAME, FuseConcatShuffleSplit::new);
+    addRule(FuseSeparableConv.NAME, FuseSeparableConv::new);
     addRule(FuseMatMulIntegerToFloat.NAME, FuseMatMulIntegerToFloat::new);
     addRule(FuseDynamicQuantizeMatMul.NAME, FuseDynamicQuantizeMatMul::new);
     addRule(FuseQdqConv.NAME, FuseQdqConv::new);

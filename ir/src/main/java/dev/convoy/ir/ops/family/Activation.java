@@ -53,6 +53,11 @@ public record Activation(String name, double p, double q, float scale, float shi
         : a;
   }
 
+  /** Activation {@code name} with {@code params} (null: none), a fused op's other activations. */
+  static Activation named(NodeContext ctx, String name, float[] params) {
+    return checked(ctx, name, params == null ? new float[0] : params);
+  }
+
   /** Whether a scale or shift follows the activation. */
   boolean hasPost() {
     return scale != 1f || Float.floatToRawIntBits(shift) != NO_SHIFT;

@@ -13,6 +13,8 @@ import dev.convoy.ir.ops.OpFamily;
 import dev.convoy.ir.ops.OpRegistrar;
 import dev.convoy.ir.ops.RuntimeValue;
 import dev.convoy.ir.ops.ShapeFns;
+import dev.convoy.ir.ops.runtime.Blas;
+import dev.convoy.ir.ops.runtime.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,14 +35,14 @@ import java.util.List;
  * form between {@code Transpose(Reshape(x, [..., S, H, D]))} of each input and the inverse after.
  * The kernel reads each head's columns in place, so the head transposes never materialize.
  *
- * <p>The float32 kernel never holds more than four rows of scores: per block of four query rows
- * it accumulates their rows of {@code Q Kt} from the key rows, applies scale and mask, takes the
- * softmax in place and accumulates their output rows from the value rows, over per-head copies
- * of Kt and V held as zero-based row arrays (the loops HotSpot vectorizes). Each product is
- * accumulated in the order the MatMul kernel uses and the softmax is the Softmax kernel's (in
- * double), so every value agrees with the unfused ops: a float32 exp approximation (one ulp) was
- * tried and flipped quantization steps downstream on all-minilm-l6-v2-q. Its ONNX expansion is
- * the five ops above ({@code ExpandConvoyOps}).
+ * <p>The float32 kernel holds the scores of up to 128 query rows at a time: it computes them
+ * with {@link Blas#sgemm} (the MatMul kernel's product, register-blocked on the Vector API where
+ * present) from Q and Kt where they lie, applies scale and mask, takes the softmax in place and
+ * multiplies by V with {@link Blas#sgemm} into the output rows. The products are the MatMul
+ * kernel's (one fused multiply-add per term in k order) and the softmax is the Softmax kernel's
+ * (in double), so every value agrees with the unfused ops up to where the scale is applied: a
+ * float32 exp approximation (one ulp) was tried and flipped quantization steps downstream on
+ * all-minilm-l6-v2-q. Its ONNX expansion is the five ops above ({@code ExpandConvoyOps}).
  */
 public final class ConvoyAttention implements OpFamily {
 
@@ -222,8 +224,6 @@ public final class ConvoyAttention implements OpFamily {
         md != null && md[rank - 1] == 1, ms == null ? 0 : ms[rank - 2]);
     int batches = (int) Shape.product(out, 0, rank - 2);
     long[] index = new long[rank - 2];
-    int loadedK = -1;
-    int loadedV = -1;
     for (int b = 0; b < batches; b++) {
       int qo = q.offset();
       int ko = kt.offset();
@@ -237,13 +237,7 @@ public final class ConvoyAttention implements OpFamily {
           mo += (int) index[i] * ms[i];
         }
       }
-      // Batches that share their keys and values (broadcast heads) reuse the copies.
-      if (ko != loadedK || vo != loadedV) {
-        rows.load(ko, vo);
-        loadedK = ko;
-        loadedV = vo;
-      }
-      rows.run(qo, mo, result.offset() + b * sq * dv);
+      rows.run(qo, (float[]) kt.array(), ko, vo, dv, mo, result.offset() + b * sq * dv);
       for (int i = rank - 3; i >= 0; i--) {
         if (++index[i] < out[i]) {
           break;
@@ -314,10 +308,9 @@ public final class ConvoyAttention implements OpFamily {
         for (int i = 0; ms != null && i < srank - 2; i++) {
           mo += (int) index[i] * ms[i];
         }
-        rows.loadHeads(k.offset() + b * skv * hd + head * d, v.offset() + b * skv * hdv
-            + head * dv, hd, hdv);
-        rows.run(q.offset() + b * sq * hd + head * d, mo, result.offset() + b * sq * hdv
-            + head * dv);
+        float[] keys = rows.transposedKeys(k.offset() + b * skv * hd + head * d, hd);
+        rows.run(q.offset() + b * sq * hd + head * d, keys, 0, v.offset() + b * skv * hdv
+            + head * dv, hdv, mo, result.offset() + b * sq * hdv + head * dv);
       }
       for (int i = srank - 4; i >= 0; i--) {
         if (++index[i] < sd[i]) {
@@ -329,10 +322,13 @@ public final class ConvoyAttention implements OpFamily {
     return Kernels.one(result);
   }
 
-  /** The per-(batch, head) work: copies of Kt and V as row arrays, then one output row at a time. */
+  /**
+   * The per-(batch, head) work, per block of query rows: their scores {@code Q Kt} by {@link
+   * Blas#sgemm}, scale, mask and softmax row by row in place, then their output {@code P V} by
+   * {@link Blas#sgemm} straight into the output rows: the products the MatMul kernel computes for the
+   * unfused block (the same sums in the same order), over operands read where they lie.
+   */
   private static final class Rows {
-    /** Query rows computed together, so each key and value row is loaded once per block. */
-    private static final int BLOCK = 4;
     private final float[] q;
     private final float[] kt;
     private final float[] v;
@@ -350,12 +346,16 @@ public final class ConvoyAttention implements OpFamily {
     private final boolean oneMaskRow;
     private final boolean oneMaskCol;
     private final int maskRowStride;
-    private final float[][] keys;
-    private final float[][] values;
-    /** Scores, then probabilities, of the block's rows. */
-    private final float[][] s;
-    /** Output rows of the block. */
-    private final float[][] a;
+    /** One head's keys transposed to {@code [d, skv]} (the merged-heads form only). */
+    private float[] keys;
+    /**
+     * Query rows per block: the scores of one block are held at a time, so long sequences need
+     * no {@code [Sq, Skv]} buffer.
+     */
+    private static final int MAX_BLOCK_ROWS = 128;
+    private final int rowsPerBlock;
+    /** The scores, then the probabilities, of one block of query rows {@code [rows, skv]}. */
+    private final float[] s;
     /** The exponentials of one row. */
     private final double[] ex;
 
@@ -378,163 +378,89 @@ public final class ConvoyAttention implements OpFamily {
       this.oneMaskRow = oneMaskRow;
       this.oneMaskCol = oneMaskCol;
       this.maskRowStride = maskRowStride;
-      this.keys = new float[d][skv];
-      this.values = new float[skv][dv];
-      this.s = new float[BLOCK][skv];
-      this.a = new float[BLOCK][dv];
+      // Blocks of at most MAX_BLOCK_ROWS query rows, as even as whole register tiles allow.
+      int blocks = Math.max(1, (sq + MAX_BLOCK_ROWS - 1) / MAX_BLOCK_ROWS);
+      this.rowsPerBlock = Math.max(4, ((sq + blocks - 1) / blocks + 3) / 4 * 4);
+      this.s = new float[Math.min(sq, rowsPerBlock) * skv];
       this.ex = new double[skv];
     }
 
-    void load(int ko, int vo) {
-      for (int x = 0; x < d; x++) {
-        System.arraycopy(kt, ko + x * skv, keys[x], 0, skv);
-      }
-      for (int j = 0; j < skv; j++) {
-        System.arraycopy(v, vo + j * dv, values[j], 0, dv);
-      }
-    }
-
     /**
-     * The keys and values of one head of the merged form: {@code d} (keys) and {@code dv}
-     * (values) columns from {@code ko} and {@code vo} of rows {@code kRow} and {@code vRow} apart.
+     * The keys of one head of the merged form, {@code d} columns from {@code ko} of rows
+     * {@code kRow} apart, transposed into {@link #keys}.
      */
-    void loadHeads(int ko, int vo, int kRow, int vRow) {
+    float[] transposedKeys(int ko, int kRow) {
+      if (keys == null) {
+        keys = new float[d * skv];
+      }
       for (int j = 0; j < skv; j++) {
         int row = ko + j * kRow;
         for (int x = 0; x < d; x++) {
-          keys[x][j] = kt[row + x];
+          keys[x * skv + j] = kt[row + x];
         }
-        System.arraycopy(v, vo + j * vRow, values[j], 0, dv);
       }
+      return keys;
     }
 
-    void run(int qo, int mo, int yo) {
-      for (int i = 0; i < sq; i += BLOCK) {
-        int rows = Math.min(BLOCK, sq - i);
-        scores(qo, i, rows);
+    /**
+     * One (batch, head): Q from {@code qo}, Kt {@code [d, skv]} at {@code b[bo]} (row stride
+     * skv), V from {@code vo} with rows {@code vRow} apart, the mask from {@code mo}, the output
+     * rows from {@code yo}.
+     */
+    void run(int qo, float[] b, int bo, int vo, int vRow, int mo, int yo) {
+      Parallel serial = Parallel.serial();
+      for (int i0 = 0; i0 < sq; i0 += rowsPerBlock) {
+        int rows = Math.min(rowsPerBlock, sq - i0);
+        int qi = qo + (oneQuery ? 0 : i0 * qRow);
+        Arrays.fill(s, 0, rows * skv, 0f);
+        Blas.sgemm(rows, skv, d, q, qi, oneQuery ? 0 : qRow, 1, b, bo, skv, s, 0, skv, serial);
         for (int r = 0; r < rows; r++) {
-          softmax(s[r], mo, i + r);
+          softmax(r * skv, mo, i0 + r);
         }
-        values(rows);
+        int yi = yo + i0 * yRow;
         for (int r = 0; r < rows; r++) {
-          System.arraycopy(a[r], 0, y, yo + (i + r) * yRow, dv);
+          Arrays.fill(y, yi + r * yRow, yi + r * yRow + dv, 0f);
         }
+        Blas.sgemm(rows, dv, skv, s, 0, skv, 1, v, vo, vRow, y, yi, yRow, serial);
       }
     }
 
-    /** Rows {@code i..i+rows} of {@code Q Kt} into {@code s}: four rows share each key row. */
-    private void scores(int qo, int i, int rows) {
-      for (int r = 0; r < rows; r++) {
-        Arrays.fill(s[r], 0f);
-      }
-      int q0 = qo + (oneQuery ? 0 : i * qRow);
-      int step = oneQuery ? 0 : qRow;
-      if (rows == BLOCK) {
-        float[] s0 = s[0];
-        float[] s1 = s[1];
-        float[] s2 = s[2];
-        float[] s3 = s[3];
-        for (int x = 0; x < d; x++) {
-          float a0 = q[q0 + x];
-          float a1 = q[q0 + step + x];
-          float a2 = q[q0 + 2 * step + x];
-          float a3 = q[q0 + 3 * step + x];
-          float[] k = keys[x];
-          for (int j = 0; j < skv; j++) {
-            float kj = k[j];
-            s0[j] += a0 * kj;
-            s1[j] += a1 * kj;
-            s2[j] += a2 * kj;
-            s3[j] += a3 * kj;
-          }
-        }
-        return;
-      }
-      for (int r = 0; r < rows; r++) {
-        float[] sr = s[r];
-        for (int x = 0; x < d; x++) {
-          float qx = q[q0 + r * step + x];
-          float[] k = keys[x];
-          for (int j = 0; j < skv; j++) {
-            sr[j] += qx * k[j];
-          }
-        }
-      }
-    }
-
-    /** Scale, mask and the softmax of one row of scores, in place. */
-    private void softmax(float[] sr, int mo, int i) {
-      for (int j = 0; j < skv; j++) {
+    /** Scale, mask and the softmax of the row of scores at {@code s[r]}, in place. */
+    private void softmax(int r, int mo, int i) {
+      float[] sr = s;
+      int end = r + skv;
+      for (int j = r; j < end; j++) {
         sr[j] *= scale;
       }
       if (mask != null) {
         int mRow = mo + (oneMaskRow ? 0 : i * maskRowStride);
         if (oneMaskCol) {
           float m = mask[mRow];
-          for (int j = 0; j < skv; j++) {
+          for (int j = r; j < end; j++) {
             sr[j] += m;
           }
         } else {
           for (int j = 0; j < skv; j++) {
-            sr[j] += mask[mRow + j];
+            sr[r + j] += mask[mRow + j];
           }
         }
       }
       // As the Softmax kernel computes it (in double, each probability divided by the sum):
       // the block is often read by a quantizer, where one ulp can flip a quantization step.
       double max = Double.NEGATIVE_INFINITY;
-      for (int j = 0; j < skv; j++) {
+      for (int j = r; j < end; j++) {
         if (sr[j] > max) {
           max = sr[j];
         }
       }
       double sum = 0;
       for (int j = 0; j < skv; j++) {
-        double e = Math.exp(sr[j] - max);
+        double e = Math.exp(sr[r + j] - max);
         ex[j] = e;
         sum += e;
       }
       for (int j = 0; j < skv; j++) {
-        sr[j] = (float) (ex[j] / sum);
-      }
-    }
-
-    /** {@code a[r] = s[r] V} for the block's rows: four rows share each value row. */
-    private void values(int rows) {
-      for (int r = 0; r < rows; r++) {
-        Arrays.fill(a[r], 0f);
-      }
-      if (rows == BLOCK) {
-        float[] a0 = a[0];
-        float[] a1 = a[1];
-        float[] a2 = a[2];
-        float[] a3 = a[3];
-        for (int j = 0; j < skv; j++) {
-          float p0 = s[0][j];
-          float p1 = s[1][j];
-          float p2 = s[2][j];
-          float p3 = s[3][j];
-          float[] row = values[j];
-          for (int c = 0; c < dv; c++) {
-            float vc = row[c];
-            a0[c] += p0 * vc;
-            a1[c] += p1 * vc;
-            a2[c] += p2 * vc;
-            a3[c] += p3 * vc;
-          }
-        }
-        return;
-      }
-      for (int r = 0; r < rows; r++) {
-        float[] ar = a[r];
-        float[] sr = s[r];
-        for (int j = 0; j < skv; j++) {
-          float p = sr[j];
-          float[] row = values[j];
-          for (int c = 0; c < dv; c++) {
-            ar[c] += p * row[c];
-          }
-        }
+        sr[r + j] = (float) (ex[j] / sum);
       }
     }
   }

@@ -406,8 +406,9 @@ public final class Normalization implements OpFamily {
    * LayerNormalization of {@code rows} rows of {@code len} float32 elements, {@code x} at
    * {@code x0} into {@code y} at {@code y0} ({@code y} may be {@code x} itself: each row is read
    * before it is written): in double, mean then variance then {@code (x - mean) * inv * scale
-   * (+ bias)} rounded once, exactly as the general kernel computes it. Rows are independent
-   * chunks of the pool; {@code mean} and {@code inv} receive each row's statistics.
+   * (+ bias)} rounded once, as the general kernel computes it, the sums in four interleaved
+   * partial sums (which move a double's last bits, far below float32's rounding). Rows are
+   * independent chunks of the pool; {@code mean} and {@code inv} receive each row's statistics.
    */
   static void layerNormRows(float[] x, int x0, float[] y, int y0, int rows, int len,
       double[] scale, double[] bias, double eps, double[] mean, double[] inv, Parallel par) {
@@ -415,25 +416,50 @@ public final class Normalization implements OpFamily {
       for (int o = from; o < to; o++) {
         int xo = x0 + o * len;
         int yo = y0 + o * len;
-        double s = 0;
-        for (int i = 0; i < len; i++) {
-          s += x[xo + i];
+        // Four partial sums each: one chain of dependent double adds was most of the kernel.
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 4 <= len; i += 4) {
+          s0 += x[xo + i];
+          s1 += x[xo + i + 1];
+          s2 += x[xo + i + 2];
+          s3 += x[xo + i + 3];
         }
-        double mu = s / len;
-        double v = 0;
-        for (int i = 0; i < len; i++) {
-          double dv = x[xo + i] - mu;
-          v += dv * dv;
+        for (; i < len; i++) {
+          s0 += x[xo + i];
         }
-        double iv = 1 / Math.sqrt(v / len + eps);
+        double mu = ((s0 + s1) + (s2 + s3)) / len;
+        double v0 = 0;
+        double v1 = 0;
+        double v2 = 0;
+        double v3 = 0;
+        i = 0;
+        for (; i + 4 <= len; i += 4) {
+          double d0 = x[xo + i] - mu;
+          double d1 = x[xo + i + 1] - mu;
+          double d2 = x[xo + i + 2] - mu;
+          double d3 = x[xo + i + 3] - mu;
+          v0 += d0 * d0;
+          v1 += d1 * d1;
+          v2 += d2 * d2;
+          v3 += d3 * d3;
+        }
+        for (; i < len; i++) {
+          double d0 = x[xo + i] - mu;
+          v0 += d0 * d0;
+        }
+        double iv = 1 / Math.sqrt(((v0 + v1) + (v2 + v3)) / len + eps);
         mean[o] = mu;
         inv[o] = iv;
         if (bias == null) {
-          for (int i = 0; i < len; i++) {
+          for (i = 0; i < len; i++) {
             y[yo + i] = (float) ((x[xo + i] - mu) * iv * scale[i]);
           }
         } else {
-          for (int i = 0; i < len; i++) {
+          for (i = 0; i < len; i++) {
             y[yo + i] = (float) ((x[xo + i] - mu) * iv * scale[i] + bias[i]);
           }
         }

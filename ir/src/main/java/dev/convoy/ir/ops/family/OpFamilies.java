@@ -47,6 +47,7 @@ public final class OpFamilies {
         new ConvoyFused(),
         new WinogradConv(),
         new ChainedMaxPool(),
+        new SeparableConv(),
         new ConcatMaxPool(),
         new ConcatShuffleSplit(),
         new ConvoyAttention(),

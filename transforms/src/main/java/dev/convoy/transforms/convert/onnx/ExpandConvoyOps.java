@@ -37,7 +37,8 @@ import java.util.Map;
  * take their older spelling (HardSwish as {@code x * HardSigmoid(x, 1/6, 1/2)} below 14, Gelu as
  * its erf chain below 20, Clip bounds as attributes below 11); Swish is {@code Mul(x,
  * Sigmoid(x))}; {@code ChainedMaxPool} is the MaxPool of its second input, {@code ConcatMaxPool} the
- * MaxPool of the Concat of its inputs along the channels. The channels-last
+ * MaxPool of the Concat of its inputs along the channels; {@code SeparableConv} its expansion,
+ * depthwise and projection Convs with their activations. The channels-last
  * ops ({@code NhwcConv}, {@code NhwcMaxPool}...) become their standard op between Transposes
  * ({@code [N, H, W, C]} to {@code [N, C, H, W]} and back; NhwcConv's HWIO weight is
  * transposed back to OIHW by a Transpose that ONNX runtimes fold). {@code WinogradConv} is a
@@ -141,6 +142,7 @@ public final class ExpandConvoyOps {
           yield List.of(channelShuffle(node.input(0), t == null ? null : t.shape()));
         }
         case "ConcatShuffleSplit" -> concatShuffleSplit();
+        case "SeparableConv" -> List.of(separableConv());
         case "ChainedMaxPool" -> {
           // The pool of X itself (input 1) with the whole window; input 0 only sped it up.
           long[] k = node.intsAttr("kernel_shape");
@@ -262,6 +264,29 @@ public final class ExpandConvoyOps {
           new long[] {m, c, 3, 3}, Winograd.recoverFilters(u.toFloatArray(), m, c)));
     }
 
+    /**
+     * SeparableConv as its convs: the 1x1 expansion (where input 1 is present) and its
+     * activation, the depthwise Conv ({@code group} = its weight's output channels) and its
+     * activation, the 1x1 projection, the Add of Z and the activation.
+     */
+    private Value separableConv() {
+      Value x = node.input(0);
+      if (present(1)) {
+        x = activationOnly(emit("Conv", present(2) ? List.of(x, node.input(1), node.input(2))
+            : List.of(x, node.input(1)), Map.of()), "expand_activation");
+      }
+      Map<String, Attribute> dw = new LinkedHashMap<>(without("expand_activation",
+          "expand_activation_params", "depthwise_activation", "depthwise_activation_params",
+          "activation", "activation_params"));
+      ValueType.TensorType wt = node.input(3).tensorType();
+      dw.put("group", new Attribute.IntAttr(wt.shape().dim(0).size()));
+      x = activationOnly(emit("Conv", present(4) ? List.of(x, node.input(3), node.input(4))
+          : List.of(x, node.input(3)), dw), "depthwise_activation");
+      Value y = emit("Conv", present(6) ? List.of(x, node.input(5), node.input(6))
+          : List.of(x, node.input(5)), Map.of());
+      return activation(present(7) ? emit("Add", List.of(y, node.input(7)), Map.of()) : y);
+    }
+
     private boolean present(int i) {
       return i < node.inputCount() && node.input(i) != null;
     }
@@ -331,8 +356,13 @@ public final class ExpandConvoyOps {
     }
 
     private Value activationOnly(Value x) {
-      String act = node.stringAttr("activation", "");
-      Attribute pa = node.attributes().get("activation_params");
+      return activationOnly(x, "activation");
+    }
+
+    /** The activation named by attribute {@code attr}, with {@code attr + "_params"}. */
+    private Value activationOnly(Value x, String attr) {
+      String act = node.stringAttr(attr, "");
+      Attribute pa = node.attributes().get(attr + "_params");
       float[] p = pa instanceof Attribute.FloatsAttr f ? f.values() : new float[0];
       return switch (act) {
         case "" -> x;

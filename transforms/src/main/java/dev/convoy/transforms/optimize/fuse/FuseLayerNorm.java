@@ -34,7 +34,8 @@ import java.util.Map;
  * epsilon sits inside the square root (as LayerNormalization computes it); both means over the
  * same trailing axes with kept dims; every intermediate read only inside the pattern; gamma and
  * beta of the normalized dims' shape (leading ones allowed). The rule is rooted at the Div and
- * takes the affine Mul and Add after it when they read only it. The fused op rounds differently
+ * takes the affine Mul and Add after it when they read only it, or the Add alone (a gamma of ones
+ * whose Mul O1 removed). The fused op rounds differently
  * (a few ulps); where its result feeds a quantizer directly, that difference would flip whole
  * quantization steps (measured on all-minilm-l6-v2-q: max abs error 0.06 at the output), so the
  * rule leaves such chains alone.
@@ -127,6 +128,10 @@ public final class FuseLayerNorm implements TreeRule<FuseLayerNorm.Found> {
       scale = affine(next, last, normDims, rank - axis);
       nodes.add(0, next);
       last = next.output(0);
+    }
+    // The shift after the scale, or straight after the Div where the scale was all ones (O1's
+    // eliminate-mul-one removes that Mul; x + 0.0 is not x, so a zero beta's Add stays).
+    if (scale != null || next == null) {
       Node after = consumer(last, "Add");
       if (after != null && affine(after, last, normDims, rank - axis) != null) {
         bias = affine(after, last, normDims, rank - axis);

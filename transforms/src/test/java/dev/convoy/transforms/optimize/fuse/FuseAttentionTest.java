@@ -65,6 +65,32 @@ class FuseAttentionTest {
         """, "root").with(CVY).firesAndKeepsOutputs();
   }
 
+  /**
+   * A block over {@code sq} query rows against 37 keys of 16 values with a per-row mask: more
+   * query rows than the kernel's block of scores, and keys not a whole number of vectors.
+   */
+  private static RuleCases longBlock(int queries, int sq) {
+    return RuleCases.of(new FuseAttention(), """
+        graph g (%%q: float32[2,3,%1$d,16], %%k: float32[2,3,16,37], %%v: float32[2,3,37,16],
+                 %%m: float32[%2$d,37]) -> (%%y: float32[2,3,%2$d,16]) {
+          opset "" 13
+          init %%c: float32[] = [4.0]
+          %%s: float32[2,3,%1$d,37] = MatMul(%%q, %%k) @qk
+          %%d: float32[2,3,%1$d,37] = Div(%%s, %%c) @scale
+          %%a: float32[2,3,%2$d,37] = Add(%%d, %%m) @mask
+          %%p: float32[2,3,%2$d,37] = Softmax(%%a) {axis=3} @softmax
+          %%y = MatMul(%%p, %%v) @root
+        }
+        """.formatted(queries, sq), "root").with(CVY);
+  }
+
+  @Test
+  void keepsOutputsOverMoreQueryRowsThanOneBlockOfScores() {
+    longBlock(301, 301).firesAndKeepsOutputs();
+    // One query row broadcast by the mask over all 301 rows.
+    longBlock(1, 301).firesAndKeepsOutputs();
+  }
+
   @Test
   void notWhereAnIntermediateIsReadElsewhere() {
     RuleCases cases = bert("2,1,1,6");

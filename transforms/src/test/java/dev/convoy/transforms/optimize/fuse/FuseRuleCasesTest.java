@@ -272,6 +272,38 @@ class FuseRuleCasesTest {
     LAYER_NORM.notWithConstant("eps", -1f, "epsilon -1.0 is not a non-negative number");
   }
 
+  /** The chain with its Mul by ones gone (O1's eliminate-mul-one): the Div, then the shift. */
+  private static final String LAYER_NORM_SHIFT_TEXT = LAYER_NORM_TEXT
+      .replace("  %g: float32[2,3,4] = Mul(%n, %gamma) @scale\n", "")
+      .replace("Add(%g, %beta)", "Add(%n, %beta)");
+
+  private static Graph layerNormShift(String from, String to) {
+    return RuleCases.of(new FuseLayerNorm(), LAYER_NORM_SHIFT_TEXT.replace(from, to), "root")
+        .firesAndKeepsOutputs();
+  }
+
+  @Test
+  void layerNormTakesAShiftWithoutAScale() {
+    Graph g = layerNormShift("", "");
+    assertEquals(1, g.nodes().size(), "one LayerNormalization with the shift as its beta");
+    assertEquals(3, g.nodes().get(0).inputCount(), "x, a scale of ones and beta");
+    RuleCases shift = RuleCases.of(new FuseLayerNorm(), LAYER_NORM_SHIFT_TEXT, "root");
+    shift.notWhereGraphOutput("v");
+    shift.notWhereAnotherConsumer("d");
+  }
+
+  @Test
+  void layerNormLeavesTheShiftWhereTheNormalizedValueEscapesOrBetaIsNotOverTheAxis() {
+    // The normalized value is also a graph output: it fuses without the Add, which stays.
+    Graph escapes = layerNormShift("(%y: float32[2,3,4])",
+        "(%y: float32[2,3,4], %n: float32[2,3,4])");
+    assertEquals(Integer.valueOf(1), escapes.opHistogram().get("Add"), "the shift stays");
+    // A shift per row, not per normalized element, is not LayerNormalization's beta.
+    Graph rows = layerNormShift("init %beta: float32[4] = [0.1, 0.2, 0.3, 0.4]",
+        "init %beta: float32[3,1] = [0.1, 0.2, 0.3]");
+    assertEquals(Integer.valueOf(1), rows.opHistogram().get("Add"), "the row-wise Add stays");
+  }
+
   @Test
   void layerNormAtARaisedOpsetOnlyWhereOnnxRuntimeRunsItFaster() {
     // --target-opset 17 on this opset-17 chain: the limit applies (the converter raised nothing
