@@ -3,7 +3,10 @@ package dev.convoy.transforms.optimize.fuse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.convoy.ir.graph.Graph;
+import dev.convoy.transforms.optimize.Level;
+import dev.convoy.transforms.optimize.OptimizeOptions;
 import dev.convoy.transforms.optimize.RuleCases;
+import dev.convoy.transforms.optimize.Target;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +62,31 @@ class FuseSiblingMatMulsTest {
             .replace("MatMulInteger(%x, %Wk, %xz, %zk)", "MatMulInteger(%x, %Wk, %xz2, %zk)"), "root")
         .atShapes(Map.of("x", new long[] {2, 3, 4})).firesAndKeepsOutputs();
     assertEquals(2, g.opHistogram().get("MatMulInteger"));
+  }
+
+  private static final String HALF = """
+      graph g (%x: float16[2,4]) -> (%q: float16[2,3], %k: float16[2,3], %v: float16[2,2]) {
+        opset "" 13
+        init %Wq: float16[4,3] = [0.5, -0.25, 1.0, 0.75, -1.5, 0.125, 2.0, -0.5, 0.25, 1.25, -0.75, 0.5]
+        init %Wk: float16[4,3] = [-0.5, 0.25, 0.125, 1.0, -1.0, 0.5, 0.75, -0.25, 1.5, -0.125, 0.5, 0.25]
+        init %Wv: float16[4,2] = [0.25, -1.0, 0.5, 0.75, -0.5, 1.0, 0.125, -0.25]
+        %q = MatMul(%x, %Wq) @root
+        %k = MatMul(%x, %Wk) @mm_k
+        %v = MatMul(%x, %Wv) @mm_v
+      }
+      """;
+
+  @Test
+  void notForHalfPrecisionProductsOnAnyTarget() {
+    RuleCases.of(new FuseSiblingMatMuls(), HALF, "root")
+        .notFiring("a float16 product in ONNX Runtime rounds a wider matrix differently");
+    RuleCases.of(new FuseSiblingMatMuls(), HALF, "root")
+        .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.STANDARD.withOrtOps(true)))
+        .notFiring("a float16 product in ONNX Runtime rounds a wider matrix differently");
+    RuleCases.of(new FuseSiblingMatMuls(), HALF, "root")
+        .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY))
+        .notFiring("a float16 product in ONNX Runtime rounds a wider matrix differently");
+    RuleCases.of(new FuseSiblingMatMuls(), HALF.replace("float16", "float32"), "root")
+        .with(OptimizeOptions.atLevel(Level.O2).withTarget(Target.CVY)).firesAndKeepsOutputs();
   }
 }
