@@ -1,6 +1,7 @@
 package dev.convoy.transforms.optimize;
 
 import dev.convoy.ir.graph.Node;
+import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.graph.Tensor;
 import dev.convoy.ir.graph.Value;
 
@@ -35,6 +36,24 @@ public final class Matchers {
   public static boolean outputRead(Node n, int k) {
     Value v = k < n.outputCount() ? n.output(k) : null;
     return v != null && (v.hasUses() || v.isGraphOutput());
+  }
+
+  /**
+   * Why a rule that writes an NCHW {@code convoy} op may not fire here, or null: the target has
+   * no convoy ops, or the level is O3, whose layout pass converts what the rule would take
+   * ({@code o3}, the rule's own words for that).
+   */
+  public static String notNchwConvoy(Rewriter rw, String o3) {
+    if (!rw.options().target().convoyOps()) {
+      return "the target has no convoy ops";
+    }
+    return rw.options().level() == Level.O3 ? o3 : null;
+  }
+
+  /** Whether {@code n} is a default-domain Conv or a {@code convoy::FusedConv}. */
+  public static boolean convOrFusedConv(Node n) {
+    return n.is("Conv")
+        || n.domain().equals(OpCatalog.CONVOY_DOMAIN) && n.opType().equals("FusedConv");
   }
 
   /** Null when {@code v} has exactly {@code readers} readers and is no graph output, else why. */

@@ -5,7 +5,6 @@ import dev.convoy.ir.graph.DType;
 import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
-import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
@@ -42,11 +41,9 @@ public final class FuseConcatMaxPool implements MatchingRule<FuseConcatMaxPool.F
 
   @Override
   public Match<Found> match(Node pool, Rewriter rw) {
-    if (!rw.options().target().convoyOps()) {
-      return Match.fail("the target has no convoy ops");
-    }
-    if (rw.options().level() == Level.O3) {
-      return Match.fail("O3 converts the Concat and the pool to NHWC");
+    String gate = Matchers.notNchwConvoy(rw, "O3 converts the Concat and the pool to NHWC");
+    if (gate != null) {
+      return Match.fail(gate);
     }
     if (Matchers.outputRead(pool, 1)) {
       return Match.fail(pool.name() + "'s indices are read");

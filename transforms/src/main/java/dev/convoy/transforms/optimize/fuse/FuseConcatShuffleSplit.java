@@ -5,7 +5,6 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
-import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
@@ -49,11 +48,9 @@ public final class FuseConcatShuffleSplit implements MatchingRule<FuseConcatShuf
 
   @Override
   public Match<Found> match(Node merge, Rewriter rw) {
-    if (!rw.options().target().convoyOps()) {
-      return Match.fail("the target has no convoy ops");
-    }
-    if (rw.options().level() == Level.O3) {
-      return Match.fail("O3's layout pass moves the shuffle");
+    String gate = Matchers.notNchwConvoy(rw, "O3's layout pass moves the shuffle");
+    if (gate != null) {
+      return Match.fail(gate);
     }
     String name = merge.output(0).name();
     Node t = merge.input(0).producer();

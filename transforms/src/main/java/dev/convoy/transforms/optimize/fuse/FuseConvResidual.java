@@ -8,7 +8,6 @@ import dev.convoy.ir.graph.Shape;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
-import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
@@ -50,11 +49,9 @@ public final class FuseConvResidual implements MatchingRule<FuseConvResidual.Fou
 
   @Override
   public Match<Found> match(Node add, Rewriter rw) {
-    if (!rw.options().target().convoyOps()) {
-      return Match.fail("the target has no convoy ops");
-    }
-    if (rw.options().level() == Level.O3) {
-      return Match.fail("O3 converts the convs to NHWC");
+    String gate = Matchers.notNchwConvoy(rw, "O3 converts the convs to NHWC");
+    if (gate != null) {
+      return Match.fail(gate);
     }
     if (add.inputCount() != 2 || !add.domain().isEmpty()) {
       return Match.fail(add.name() + " does not add two values");
@@ -150,9 +147,7 @@ public final class FuseConvResidual implements MatchingRule<FuseConvResidual.Fou
    * kernel known from {@code kernel_shape} or the weight's static shape.
    */
   private static boolean keepsExtent(Node conv) {
-    boolean isConv = conv.domain().isEmpty() && conv.is("Conv")
-        || conv.domain().equals(OpCatalog.CONVOY_DOMAIN) && conv.opType().equals("FusedConv");
-    if (!isConv || conv.inputCount() < 2 || conv.input(0) == null) {
+    if (!Matchers.convOrFusedConv(conv) || conv.inputCount() < 2 || conv.input(0) == null) {
       return false;
     }
     long[] kernel = conv.intsAttr("kernel_shape");

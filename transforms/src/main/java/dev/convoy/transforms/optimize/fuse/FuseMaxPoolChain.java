@@ -6,7 +6,6 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
-import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
@@ -44,11 +43,9 @@ public final class FuseMaxPoolChain implements MatchingRule<FuseMaxPoolChain.Fou
 
   @Override
   public Match<Found> match(Node pool, Rewriter rw) {
-    if (!rw.options().target().convoyOps()) {
-      return Match.fail("the target has no convoy ops");
-    }
-    if (rw.options().level() == Level.O3) {
-      return Match.fail("O3 converts the pools to NHWC");
+    String gate = Matchers.notNchwConvoy(rw, "O3 converts the pools to NHWC");
+    if (gate != null) {
+      return Match.fail(gate);
     }
     long[] k = sameSizeWindow(pool);
     if (k == null) {

@@ -6,7 +6,6 @@ import dev.convoy.ir.graph.Node;
 import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.transforms.optimize.Facts;
-import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.Match;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Matchers;
@@ -54,11 +53,9 @@ public final class FuseSeparableConv implements MatchingRule<FuseSeparableConv.F
     if (!isConv(project)) {
       return Match.fail(project.name() + " is not a Conv or a convoy FusedConv");
     }
-    if (!rw.options().target().convoyOps()) {
-      return Match.fail("the target has no convoy ops");
-    }
-    if (rw.options().level() == Level.O3) {
-      return Match.fail("O3 converts the convs to NHWC");
+    String gate = Matchers.notNchwConvoy(rw, "O3 converts the convs to NHWC");
+    if (gate != null) {
+      return Match.fail(gate);
     }
     String no = notPointwise(project);
     if (no != null) {
@@ -91,8 +88,7 @@ public final class FuseSeparableConv implements MatchingRule<FuseSeparableConv.F
   }
 
   private static boolean isConv(Node n) {
-    return n.domain().isEmpty() && n.is("Conv") || n.domain().equals(OpCatalog.CONVOY_DOMAIN)
-        && n.opType().equals("FusedConv") && !n.hasAttribute("post_scale")
+    return Matchers.convOrFusedConv(n) && !n.hasAttribute("post_scale")
         && !n.hasAttribute("post_shift");
   }
 

@@ -9,8 +9,8 @@ import dev.convoy.ir.graph.Value;
 import dev.convoy.ir.ops.OpCatalog;
 import dev.convoy.ir.ops.runtime.Winograd;
 import dev.convoy.transforms.optimize.Facts;
-import dev.convoy.transforms.optimize.Level;
 import dev.convoy.transforms.optimize.Match;
+import dev.convoy.transforms.optimize.Matchers;
 import dev.convoy.transforms.optimize.MatchingRule;
 import dev.convoy.transforms.optimize.Pattern;
 import dev.convoy.transforms.optimize.Rewriter;
@@ -71,19 +71,15 @@ public final class ReplaceConvWinograd implements MatchingRule<ReplaceConvWinogr
 
   @Override
   public Match<Found> match(Node conv, Rewriter rw) {
-    boolean fused = conv.domain().equals(OpCatalog.CONVOY_DOMAIN)
-        && conv.opType().equals("FusedConv");
-    if (!(fused || conv.is("Conv")) || conv.inputCount() < 2) {
+    if (!Matchers.convOrFusedConv(conv) || conv.inputCount() < 2) {
       return Match.fail(conv.name() + " is neither a Conv nor a convoy::FusedConv");
     }
     if (!rw.options().enabled().contains(NAME)) {
       return Match.fail(NAME + " is opt-in (--enable " + NAME + ")");
     }
-    if (!rw.options().target().convoyOps()) {
-      return Match.fail("the target has no convoy ops");
-    }
-    if (rw.options().level() == Level.O3) {
-      return Match.fail("O3 converts the convs to NHWC");
+    String gate = Matchers.notNchwConvoy(rw, "O3 converts the convs to NHWC");
+    if (gate != null) {
+      return Match.fail(gate);
     }
     Tensor w = conv.input(1).constant();
     if (w == null || w.dtype() != DType.FLOAT || w.rank() != 4 || w.dims()[2] != 3
