@@ -105,11 +105,15 @@ class RemoteWarehouseCliTest {
 
   /**
    * The text with every figure that measures time replaced (dates, durations, speed-ups, latency
-   * pairs, a model row's time column), error messages cut where the report cuts them (the column
-   * width, reached at another point by a longer hdfs:// path), and the padding of columns.
+   * pairs, a model row's time column; the latency regression verdict, which two runs of one
+   * latency measurement each may or may not reach, and so the count of regressions), error
+   * messages cut where the report cuts them (the column width, reached at another point by a
+   * longer hdfs:// path), and the padding of columns.
    */
   private static String withoutTimings(String text) {
-    return text.replaceAll("\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d(:\\d\\d)?(\\.\\d+)?Z?", "DATE")
+    return text.replaceAll("(?m)^ REGRESSION \\S+: latency .*\\R", "")
+        .replaceAll("(?m)^\\d+ regression\\(s\\):", "regression(s):")
+        .replaceAll("\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d(:\\d\\d)?(\\.\\d+)?Z?", "DATE")
         .replaceAll("-?\\d+(\\.\\d+)?(e-?\\d+)? ?(ms|s|x)\\b", "T")
         .replaceAll("[+-]?\\d+(\\.\\d+)?%", "P")
         .replaceAll("\\d+\\.\\d+->\\d+\\.\\d+", "L")
